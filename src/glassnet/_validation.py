@@ -1,0 +1,65 @@
+"""Input checks shared by the math modules: every message names the argument, what was expected and what came."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .params import sizes_from_thetas
+
+
+def compute_dtype(X: np.ndarray) -> np.dtype:
+    """float32 input is computed in float32; everything else in float64."""
+    return np.dtype(np.float32) if np.asarray(X).dtype == np.float32 else np.dtype(np.float64)
+
+
+def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
+    """X as a finite 2-D float array (m, n) without copying when it already is one (C- or F-ordered)."""
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise ValueError(f"{name}: expected a dense 2-D numeric array, got a sparse matrix; call .toarray() first")
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name}: expected a 2-D numeric array, got {type(X).__name__} ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected numbers, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array of shape (m, n_features), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one example (row), got shape {arr.shape}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(
+            f"{name}: expected {n_features} columns (s_1, the input layer size of thetas[0]), got shape {arr.shape}"
+        )
+    arr = arr.astype(compute_dtype(arr), copy=False)
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name}: expected finite values, found {arr[tuple(bad)]} at row {bad[0]}, column {bad[1]}")
+    return arr
+
+
+def check_thetas(thetas: Sequence[np.ndarray], dtype: np.dtype) -> tuple[list[np.ndarray], list[int]]:
+    """Θ list cast to ``dtype`` (no copy if already right), plus the layer sizes; NaN/inf weights are refused."""
+    sizes = sizes_from_thetas(thetas)
+    out = []
+    for i, t in enumerate(thetas):
+        arr = np.asarray(t)
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"thetas[{i}]: expected numbers, got dtype {arr.dtype}")
+        arr = arr.astype(dtype, copy=False)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"thetas[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
+        out.append(arr)
+    return out, sizes
+
+
+def check_lam(lam) -> float:
+    """λ as a finite float ≥ 0."""
+    try:
+        val = float(lam)
+    except (TypeError, ValueError):
+        raise ValueError(f"lam: expected a number λ ≥ 0, got {lam!r}") from None
+    if not np.isfinite(val) or val < 0:
+        raise ValueError(f"lam: expected a finite number λ ≥ 0, got {lam!r}")
+    return val

@@ -1,0 +1,97 @@
+"""The regularized logistic cost J(Θ) of the lecture, and turning labels y into the target matrix Y.
+
+J(Θ) = -(1/m) Σ_t Σ_k [y_k log h_k + (1 - y_k) log(1 - h_k)] + (λ/2m) Σ_l Σ_{j, i≥1} (Θ_ji^(l))²
+
+For y ∈ {0, 1} the bracket is -softplus((1 - 2y)·z^(L)): it is evaluated from the output z, not from a rounded
+h = g(z), so J stays finite and exact when output units saturate (g(z) rounds to 1.0 long before log(1 - g(z)) is
+-inf in exact arithmetic). The bias column Θ[:, 0] is not regularized, here and in the gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._validation import check_lam, check_thetas, check_X, compute_dtype
+from .activations import softplus
+from .forward import ForwardCache, propagate
+
+__all__ = ["encode_labels", "one_hot", "regularization", "cost_from_z", "cost"]
+
+
+def one_hot(labels, K: int, dtype=np.float64) -> np.ndarray:
+    """Integer labels 0..K-1, shape (m,), as an (m, K) matrix with a single 1 per row."""
+    labels = np.asarray(labels)
+    Y = np.zeros((labels.shape[0], K), dtype=dtype)
+    Y[np.arange(labels.shape[0]), labels] = 1
+    return Y
+
+
+def encode_labels(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.ndarray:
+    """Targets as the (m, K) 0/1 matrix Y that the cost and δ^(L) = a^(L) - Y use.
+
+    Accepted ``y``: integer labels 0..K-1 of shape (m,) when K > 1; an (m, K) 0/1 matrix (one-hot or multilabel);
+    0/1 labels of shape (m,) or (m, 1) when K = 1 (a single output unit).
+    """
+    try:
+        arr = np.asarray(y)
+    except Exception as exc:
+        raise ValueError(f"{name}: expected an array of labels, got {type(y).__name__} ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected numeric labels, got dtype {arr.dtype}")
+    if arr.ndim == 2 and arr.shape[1] == 1 and K == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 0 or arr.shape[0] != m:
+        raise ValueError(f"{name}: expected {m} labels (one per row of X), got shape {arr.shape}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite labels, found NaN or inf")
+    if arr.ndim == 2:
+        if arr.shape[1] != K:
+            raise ValueError(f"{name}: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {arr.shape}")
+        if not np.isin(arr, (0, 1)).all():
+            raise ValueError(f"{name}: expected a one-hot/multilabel matrix of 0s and 1s, got values {np.unique(arr)[:5]}")
+        return arr.astype(dtype, copy=False)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected shape ({m},) or ({m}, {K}), got {arr.shape}")
+    if K == 1:
+        if not np.isin(arr, (0, 1)).all():
+            bad = arr[~np.isin(arr, (0, 1))][0]
+            raise ValueError(f"{name}: a single output unit (K = 1) needs labels 0 or 1, found {bad}")
+        return arr.astype(dtype).reshape(m, 1)
+    if not (np.mod(arr, 1) == 0).all():
+        raise ValueError(f"{name}: expected integer class labels 0..{K - 1}, found non-integer values")
+    if arr.min() < 0 or arr.max() > K - 1:
+        bad = arr[(arr < 0) | (arr > K - 1)][0]
+        raise ValueError(f"{name}: expected labels in 0..{K - 1} (K = {K} output units), found {bad}")
+    return one_hot(arr.astype(np.intp), K, dtype=dtype)
+
+
+def regularization(thetas: Sequence[np.ndarray], lam: float, m: int) -> float:
+    """(λ/2m) Σ Θ² over all non-bias weights (column 0 of each Θ is skipped)."""
+    if lam == 0:
+        return 0.0
+    total = sum(float(np.vdot(t[:, 1:], t[:, 1:])) for t in thetas)
+    return lam / (2.0 * m) * total
+
+
+def cost_from_z(zL: np.ndarray, Y: np.ndarray) -> float:
+    """Unregularized J from the output pre-activations z^(L) (m, K) and 0/1 targets Y (m, K).
+
+    Uses -[y log g(z) + (1-y) log(1-g(z))] = softplus((1 - 2y) z) for y ∈ {0, 1}: exact, never log(0).
+    """
+    m = zL.shape[0]
+    signed = zL * (1 - 2 * Y)
+    # Sum in float64 even for float32 inputs: J is one number and rounding it costs nothing.
+    return float(np.sum(softplus(signed), dtype=np.float64)) / m
+
+
+def cost(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, cache: ForwardCache | None = None) -> float:
+    """J(Θ) for the examples X (m, s_1) with labels y (see :func:`encode_labels`) and regularization λ."""
+    dtype = compute_dtype(np.asarray(X))
+    thetas, sizes = check_thetas(thetas, dtype)
+    X = check_X(X, n_features=sizes[0])
+    lam = check_lam(lam)
+    Y = encode_labels(y, sizes[-1], X.shape[0], dtype=dtype)
+    cache = cache if cache is not None else propagate(thetas, X)
+    return cost_from_z(cache.z[-1], Y) + regularization(thetas, lam, X.shape[0])

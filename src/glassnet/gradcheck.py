@@ -1,0 +1,180 @@
+"""Gradient checking: compare backprop's D^(l) with central differences of J, the way the course does.
+
+numeric_i = (J(θ + ε e_i) - J(θ - ε e_i)) / 2ε with ε = 1e-4, and the verdict is the relative difference
+‖num - ana‖ / ‖num + ana‖, which should be below 1e-9 in float64 for a correct implementation.
+
+For big nets, checking every parameter costs 2 cost evaluations each; ``n_params`` checks a seeded random subset and
+``n_directions`` checks random directions d instead (numeric = (J(θ+εd) - J(θ-εd)) / 2ε against ana·d).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .backprop import _prepare, cost_and_gradient
+from .cost import cost_from_z, regularization
+from .forward import propagate
+from .params import debug_init, debug_initialize_weights
+
+__all__ = ["GradCheckRow", "GradCheckReport", "gradient_check", "course_gradient_check", "relative_difference"]
+
+DEFAULT_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class GradCheckRow:
+    """One checked parameter Θ_ij^(layer) (lecture layer number, 0-based i = unit, j = input column, 0 = bias)."""
+
+    layer: int
+    i: int
+    j: int
+    analytic: float
+    numeric: float
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.analytic - self.numeric)
+
+
+@dataclass(frozen=True)
+class GradCheckReport:
+    """Result of a gradient check: the relative difference, the verdict and the per-parameter rows."""
+
+    relative_difference: float
+    tol: float
+    epsilon: float
+    mode: str
+    rows: list[GradCheckRow] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.relative_difference < self.tol)
+
+    def table(self, limit: int | None = None) -> str:
+        """The per-parameter report as aligned text (``limit`` rows at most)."""
+        head = f"{'layer':>5} {'i':>4} {'j':>4} {'analytic':>16} {'numeric':>16} {'abs error':>10}"
+        rows = self.rows if limit is None else self.rows[:limit]
+        lines = [head] + [
+            f"{r.layer:>5} {r.i:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}" for r in rows
+        ]
+        verdict = "PASS" if self.passed else "FAIL"
+        lines.append(f"relative difference = {self.relative_difference:.3e} (tol {self.tol:g}) {verdict}")
+        return "\n".join(lines)
+
+
+def relative_difference(numeric: np.ndarray, analytic: np.ndarray) -> float:
+    """‖num - ana‖ / ‖num + ana‖ (0 when both are exactly zero)."""
+    den = np.linalg.norm(numeric + analytic)
+    num = np.linalg.norm(numeric - analytic)
+    return float(num / den) if den > 0 else float(num)
+
+
+def gradient_check(
+    thetas: Sequence[np.ndarray],
+    X,
+    y,
+    lam: float = 0.0,
+    *,
+    epsilon: float = 1e-4,
+    tol: float = DEFAULT_TOL,
+    n_params: int | None = None,
+    n_directions: int | None = None,
+    seed: int | np.random.Generator | None = 0,
+    grad_fn: Callable | None = None,
+) -> GradCheckReport:
+    """Check the analytic gradient of J(Θ) at ``thetas`` against central differences.
+
+    Parameters
+    ----------
+    thetas, X, y, lam
+        As for :func:`glassnet.cost_and_gradient`.
+    epsilon : float
+        Finite-difference step ε (default 1e-4, as in the course).
+    tol : float
+        Pass if the relative difference is below this (default 1e-9).
+    n_params : int, optional
+        Check only this many parameters, chosen at random with ``seed`` (all by default).
+    n_directions : int, optional
+        Instead of coordinates, check this many random unit directions d (directional derivatives).
+    grad_fn : callable, optional
+        ``grad_fn(thetas, X, y, lam) -> (J, grads)`` to check instead of glassnet's own (e.g. a deliberately broken one).
+
+    Returns
+    -------
+    GradCheckReport
+    """
+    if n_params is not None and n_directions is not None:
+        raise ValueError("n_params, n_directions: give at most one of them")
+    if not epsilon > 0:
+        raise ValueError(f"epsilon: expected a positive step, got {epsilon!r}")
+    thetas, X, Y, lam, sizes = _prepare(thetas, X, y, lam)
+    grad_fn = grad_fn or cost_and_gradient
+    _, grads = grad_fn(thetas, X, Y, lam)
+    work = [t.copy() for t in thetas]
+    m = X.shape[0]
+
+    def J() -> float:
+        return cost_from_z(propagate(work, X).z[-1], Y) + regularization(work, lam, m)
+
+    rng = np.random.default_rng(seed)
+    if n_directions is not None:
+        if n_directions < 1:
+            raise ValueError(f"n_directions: expected a positive count, got {n_directions}")
+        ana_all, num_all = [], []
+        for _ in range(int(n_directions)):
+            d = [rng.standard_normal(t.shape) for t in thetas]
+            norm = np.sqrt(sum(float(np.vdot(v, v)) for v in d))
+            d = [v / norm for v in d]
+            for w, t, v in zip(work, thetas, d):
+                np.add(t, epsilon * v, out=w, casting="unsafe")
+            plus = J()
+            for w, t, v in zip(work, thetas, d):
+                np.subtract(t, epsilon * v, out=w, casting="unsafe")
+            minus = J()
+            num_all.append((plus - minus) / (2 * epsilon))
+            ana_all.append(sum(float(np.vdot(g, v)) for g, v in zip(grads, d)))
+        rel = relative_difference(np.array(num_all), np.array(ana_all))
+        for w, t in zip(work, thetas):
+            w[...] = t
+        return GradCheckReport(rel, tol, epsilon, "directions", [])
+
+    index = [(l, i, j) for l, t in enumerate(thetas) for j in range(t.shape[1]) for i in range(t.shape[0])]
+    if n_params is not None:
+        if n_params < 1:
+            raise ValueError(f"n_params: expected a positive count, got {n_params}")
+        pick = rng.choice(len(index), size=min(int(n_params), len(index)), replace=False)
+        index = [index[k] for k in sorted(pick)]
+    rows = []
+    for l, i, j in index:
+        orig = work[l][i, j]
+        work[l][i, j] = orig + epsilon
+        plus = J()
+        work[l][i, j] = orig - epsilon
+        minus = J()
+        work[l][i, j] = orig
+        rows.append(GradCheckRow(l + 1, i, j, float(grads[l][i, j]), (plus - minus) / (2 * epsilon)))
+    rel = relative_difference(np.array([r.numeric for r in rows]), np.array([r.analytic for r in rows]))
+    return GradCheckReport(rel, tol, epsilon, "all" if n_params is None else "subset", rows)
+
+
+def course_problem(lam: float = 0.0, sizes: Sequence[int] = (3, 5, 3), m: int = 5):
+    """The course's ``checkNNGradients`` setup: debug-init Θ, X = debugInitializeWeights(m, s_1 - 1), y = 1 + mod(1:m, K).
+
+    Returns ``(thetas, X, y)`` with y as 0-based labels.
+    """
+    thetas = debug_init(sizes)
+    X = debug_initialize_weights(m, sizes[0] - 1)
+    K = sizes[-1]
+    y = np.mod(np.arange(1, m + 1), K) if K > 1 else np.mod(np.arange(1, m + 1), 2)
+    return thetas, X, y
+
+
+def course_gradient_check(lam: float = 0.0, **kwargs) -> GradCheckReport:
+    """The course's standard check: 3-5-3 net, m = 5, debug init; must pass at 1e-9 for λ = 0 and λ = 3."""
+    thetas, X, y = course_problem(lam)
+    return gradient_check(thetas, X, y, lam, **kwargs)
+
+

@@ -1,0 +1,129 @@
+"""Layer sizes, Θ shapes, weight initialisation and the flat-vector boundary (unroll / roll).
+
+Notation (used throughout glassnet). A network has L layers with sizes ``sizes = [s_1, ..., s_L]``. The lecture's
+Θ^(l) (l = 1..L-1) maps layer l to layer l+1 and is stored in ``thetas[l - 1]`` with shape ``(s_{l+1}, s_l + 1)``:
+column 0 holds the bias weights. Python indices are 0-based; the lecture's superscripts are 1-based.
+
+The flat parameter vector exists only for optimizers (:func:`unroll` / :func:`roll`, column-major per layer like the
+course's ``Theta1(:)``); everything else works on the list of per-layer arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "layer_shapes",
+    "sizes_from_thetas",
+    "init_epsilon",
+    "random_init",
+    "debug_initialize_weights",
+    "debug_init",
+    "unroll",
+    "roll",
+]
+
+
+def _check_sizes(sizes: Sequence[int]) -> list[int]:
+    try:
+        out = [int(s) for s in sizes]
+    except (TypeError, ValueError):
+        raise ValueError(f"sizes: expected a sequence of positive ints, got {sizes!r}") from None
+    if len(out) < 2:
+        raise ValueError(f"sizes: expected at least 2 layers (input and output), got {out}")
+    if any(s < 1 or s != float(t) for s, t in zip(out, sizes)):
+        raise ValueError(f"sizes: expected positive integer layer sizes, got {list(sizes)}")
+    return out
+
+
+def layer_shapes(sizes: Sequence[int]) -> list[tuple[int, int]]:
+    """Shapes of Θ^(1..L-1): ``[(s_{l+1}, s_l + 1) for each l]``."""
+    s = _check_sizes(sizes)
+    return [(s[i + 1], s[i] + 1) for i in range(len(s) - 1)]
+
+
+def sizes_from_thetas(thetas: Sequence[np.ndarray]) -> list[int]:
+    """Recover ``[s_1, ..., s_L]`` from a list of Θ, checking that consecutive shapes chain.
+
+    Raises ``ValueError`` naming the offending ``thetas[i]`` and the expected shape.
+    """
+    if isinstance(thetas, np.ndarray) or len(thetas) == 0:
+        raise ValueError("thetas: expected a non-empty list of 2-D arrays of shape (s_{l+1}, s_l + 1)")
+    sizes: list[int] = []
+    for i, t in enumerate(thetas):
+        shape = np.shape(t)
+        if len(shape) != 2 or shape[0] < 1 or shape[1] < 2:
+            raise ValueError(
+                f"thetas[{i}] (Θ^({i + 1})): expected a 2-D array of shape (s_{i + 2}, s_{i + 1} + 1) "
+                f"with at least one unit, got shape {shape}"
+            )
+        if i == 0:
+            sizes.append(shape[1] - 1)
+        elif shape[1] != sizes[-1] + 1:
+            raise ValueError(
+                f"thetas[{i}] (Θ^({i + 1})): expected shape ({shape[0]}, {sizes[-1] + 1}) because layer {i + 1} "
+                f"has {sizes[-1]} units (+1 bias), got shape {shape}"
+            )
+        sizes.append(shape[0])
+    return sizes
+
+
+def init_epsilon(fan_in: int, fan_out: int) -> float:
+    """The course's ε_init = √6 / √(L_in + L_out)."""
+    return float(np.sqrt(6.0) / np.sqrt(fan_in + fan_out))
+
+
+def random_init(
+    sizes: Sequence[int],
+    rng: np.random.Generator | int | None = None,
+    epsilon: float | None = None,
+    dtype: type = np.float64,
+) -> list[np.ndarray]:
+    """Random Θ, uniform in [-ε, ε] to break symmetry.
+
+    ``epsilon=None`` uses ε = √6/√(s_l + s_{l+1}) per layer; pass a number (e.g. the course's 0.12) to use it for all
+    layers. ``rng`` is a ``numpy.random.Generator`` or a seed; the global RNG is never touched.
+    """
+    rng = np.random.default_rng(rng)
+    thetas = []
+    for out_units, in_plus_bias in layer_shapes(sizes):
+        eps = init_epsilon(in_plus_bias - 1, out_units) if epsilon is None else float(epsilon)
+        if not eps > 0:
+            raise ValueError(f"epsilon: expected a positive number, got {epsilon!r}")
+        thetas.append((rng.random((out_units, in_plus_bias)) * 2 * eps - eps).astype(dtype))
+    return thetas
+
+
+def debug_initialize_weights(fan_out: int, fan_in: int) -> np.ndarray:
+    """The course's ``debugInitializeWeights``: ``sin(1..n)/10`` in a (fan_out, 1 + fan_in) array, column-major."""
+    n = fan_out * (1 + fan_in)
+    return (np.sin(np.arange(1, n + 1)) / 10.0).reshape((fan_out, 1 + fan_in), order="F")
+
+
+def debug_init(sizes: Sequence[int]) -> list[np.ndarray]:
+    """Deterministic Θ for every layer via :func:`debug_initialize_weights` (for gradient checks)."""
+    return [debug_initialize_weights(o, i - 1) for o, i in layer_shapes(sizes)]
+
+
+def unroll(thetas: Sequence[np.ndarray]) -> np.ndarray:
+    """Flatten Θ^(1), Θ^(2), ... into one vector, each in column-major order (the course's ``[Theta1(:); Theta2(:)]``)."""
+    return np.concatenate([np.asarray(t).ravel(order="F") for t in thetas])
+
+
+def roll(vector: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
+    """Inverse of :func:`unroll`: cut a flat vector back into Θ arrays for ``sizes``.
+
+    The returned arrays are F-ordered views of ``vector`` (no copy).
+    """
+    vector = np.asarray(vector)
+    shapes = layer_shapes(sizes)
+    n = sum(r * c for r, c in shapes)
+    if vector.ndim != 1 or vector.size != n:
+        raise ValueError(f"vector: expected a 1-D array of {n} parameters for sizes {list(sizes)}, got shape {vector.shape}")
+    out, start = [], 0
+    for r, c in shapes:
+        out.append(vector[start : start + r * c].reshape((r, c), order="F"))
+        start += r * c
+    return out

@@ -1,0 +1,34 @@
+"""Shared fixtures: reference data paths and small deterministic problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+EX4_WEIGHTS = SHARED / "data" / "ex4weights.mat"
+
+
+@pytest.fixture
+def ex4_thetas():
+    """The course's trained 400-25-10 weights (Theta1 25×401, Theta2 10×26)."""
+    if not EX4_WEIGHTS.exists():
+        pytest.skip(f"reference weights not found at {EX4_WEIGHTS}")
+    from scipy.io import loadmat
+
+    d = loadmat(EX4_WEIGHTS)
+    return [np.asarray(d["Theta1"], dtype=np.float64), np.asarray(d["Theta2"], dtype=np.float64)]
+
+
+def random_problem(sizes, m, seed=0, scale=1.0, features="normal"):
+    """Random Θ (uniform ±scale·ε_init), X ~ N(0, 1) (or uniform in [-1, 1]) and valid labels for ``sizes``."""
+    import glassnet
+
+    rng = np.random.default_rng(seed)
+    thetas = [t * scale for t in glassnet.random_init(sizes, rng)]
+    X = rng.standard_normal((m, sizes[0])) if features == "normal" else rng.uniform(-1, 1, (m, sizes[0]))
+    K = sizes[-1]
+    y = rng.integers(0, 2, size=m) if K == 1 else rng.integers(0, K, size=m)
+    return thetas, X, y
