@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(PY) -m glassnet demo
 
 test: $(STAMP)
-	$(PY) -m pytest src tests
+	$(PY) -m pytest src tests README.md
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_cost_gradient.py

@@ -22,7 +22,7 @@ from .activations import sigmoid, sigmoid_gradient_from_a, softplus
 from .cost import cost_from_z, encode_labels, regularization
 from .forward import ForwardCache, propagate
 
-__all__ = ["deltas", "gradients", "cost_and_gradient", "backprop_per_example"]
+__all__ = ["deltas", "accumulate", "finish", "batch_sums", "gradients", "cost_and_gradient", "backprop_per_example"]
 
 
 def _prepare(thetas, X, y, lam):
@@ -52,23 +52,47 @@ def deltas(thetas: Sequence[np.ndarray], cache: ForwardCache, Y: np.ndarray) -> 
     return delta
 
 
-def gradients(
-    thetas: Sequence[np.ndarray], cache: ForwardCache, delta: Sequence[np.ndarray | None], lam: float
-) -> list[np.ndarray]:
-    """D^(l) = Δ^(l)/m + (λ/m)Θ^(l) (bias column unregularized), each shaped like Θ^(l)."""
-    m = cache.m
-    grads = []
-    for i, theta in enumerate(thetas):
+def accumulate(cache: ForwardCache, delta: Sequence[np.ndarray | None]) -> list[np.ndarray]:
+    """Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ over the batch, each shaped like Θ^(l) (not yet divided by m)."""
+    Delta = []
+    for i in range(cache.L - 1):
         d_next = delta[i + 1]
-        D = np.empty_like(theta)
-        # Δ = δ^(l+1)ᵀ [1, a^(l)]: the bias column is the sum of δ, the rest a matmul, no concatenation of X.
+        D = np.empty((d_next.shape[1], cache.activations[i].shape[1] + 1), dtype=d_next.dtype)
+        # Δ = δ^(l+1)ᵀ [1, a^(l)]: the bias column is the sum of δ, the rest one matmul; X is never concatenated.
         np.sum(d_next, axis=0, out=D[:, 0])
         np.matmul(d_next.T, cache.activations[i], out=D[:, 1:])
+        Delta.append(D)
+    return Delta
+
+
+def finish(thetas: Sequence[np.ndarray], Delta: Sequence[np.ndarray], m: int, lam: float) -> list[np.ndarray]:
+    """D^(l) = Δ^(l)/m + (λ/m)Θ^(l); the bias column 0 is not regularized. Works in place on ``Delta``."""
+    grads = []
+    for theta, D in zip(thetas, Delta):
         D /= m
         if lam:
             D[:, 1:] += (lam / m) * theta[:, 1:]
         grads.append(D)
     return grads
+
+
+def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    """Unnormalized sums over a batch: (Σ_t cost(t), [Δ^(l)]), no regularization.
+
+    This is the map step of J and D: sums from row chunks (or Dask workers) add up to the whole-batch sums, and
+    :func:`finish` turns the total into D. Inputs must already be validated (same float dtype, Y as an (m, K) 0/1
+    matrix).
+    """
+    cache = propagate(thetas, X)
+    J_sum = cost_from_z(cache.z[-1], Y) * X.shape[0]
+    return J_sum, accumulate(cache, deltas(thetas, cache, Y))
+
+
+def gradients(
+    thetas: Sequence[np.ndarray], cache: ForwardCache, delta: Sequence[np.ndarray | None], lam: float
+) -> list[np.ndarray]:
+    """D^(l) = Δ^(l)/m + (λ/m)Θ^(l) (bias column unregularized), each shaped like Θ^(l)."""
+    return finish(thetas, accumulate(cache, delta), cache.m, lam)
 
 
 def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0) -> tuple[float, list[np.ndarray]]:
@@ -92,9 +116,9 @@ def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0) -> t
         ``grads[l-1]`` = D^(l) = ∂J/∂Θ^(l), same shapes (and dtype) as ``thetas``.
     """
     thetas, X, Y, lam, _ = _prepare(thetas, X, y, lam)
-    cache = propagate(thetas, X)
-    J = cost_from_z(cache.z[-1], Y) + regularization(thetas, lam, X.shape[0])
-    return J, gradients(thetas, cache, deltas(thetas, cache, Y), lam)
+    m = X.shape[0]
+    J_sum, Delta = batch_sums(thetas, X, Y)
+    return J_sum / m + regularization(thetas, lam, m), finish(thetas, Delta, m, lam)
 
 
 def backprop_per_example(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0) -> tuple[float, list[np.ndarray]]:

@@ -1,19 +1,17 @@
-"""The ``glassnet`` command line: a thin shell that parses arguments, calls the library and prints.
-
-``main(argv=None) -> int`` returns the exit code (0 ok, 1 failure such as a failed check, 2 usage error), so tests
-call it in-process. Nothing imports this module.
-"""
+"""``glassnet demo``: what ``make demo`` runs — a real digits model in seconds, with J, accuracy and a gradcheck."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["main", "build_parser"]
+
+def register(sub) -> None:
+    p = sub.add_parser("demo", help="train a digits classifier and print cost, accuracy and a gradient check")
+    p.add_argument("--max-iter", type=int, default=400, help="L-BFGS iterations (default 400)")
+    p.set_defaults(func=_cmd_demo)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -48,26 +46,3 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"train accuracy: {acc_tr:.2%}")
     print(f"test accuracy:  {acc_te:.2%}")
     return 0 if report.passed else 1
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand (also used to generate the CLI reference)."""
-    parser = argparse.ArgumentParser(prog="glassnet", description="Backpropagation, exact and visible.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = sub.add_parser("demo", help="train a digits classifier and print cost, accuracy and a gradient check")
-    demo.add_argument("--max-iter", type=int, default=400, help="L-BFGS iterations (default 400)")
-    demo.set_defaults(func=_cmd_demo)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
-        return int(exc.code or 0)
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return 2
-    return args.func(args)
