@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean browser docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +18,25 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m glassnet demo
 
-test: $(STAMP)
+# Debian's chromium for the explorer's browser tests; never fails (the tests then skip with a message).
+browser:
+	@sh scripts/install-browser.sh
+
+test: $(STAMP) browser
 	$(PY) -m pytest src tests README.md
+
+# The documentation site into site/: notebooks executed, offline, strict (any warning fails the build).
+$(DOCS_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --clean
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_cost_gradient.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache

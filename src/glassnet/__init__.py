@@ -23,6 +23,13 @@ from .cost import cost
 from .forward import ForwardCache, forward
 from .gradcheck import GradCheckReport, course_gradient_check, gradient_check
 from .params import debug_init, debug_initialize_weights, random_init, roll, unroll
+from .optimize import History, StopTraining
+from .estimator import Classifier
+from . import interop
+from .explain import explain
+from .errors import DataError, ModelFileError
+from . import datasets, io
+from .io import load, save
 
 __version__ = "0.1.0"
 
@@ -43,4 +50,12 @@ __all__ = [
     "debug_initialize_weights",
     "unroll",
     "roll",
+    "Classifier",
+    "History",
+    "StopTraining",
+    "explain",
+    "DataError",
+    "ModelFileError",
+    "save",
+    "load",
 ]

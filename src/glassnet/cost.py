@@ -21,7 +21,16 @@ __all__ = ["encode_labels", "one_hot", "regularization", "cost_from_z", "cost"]
 
 
 def one_hot(labels, K: int, dtype=np.float64) -> np.ndarray:
-    """Integer labels 0..K-1, shape (m,), as an (m, K) matrix with a single 1 per row."""
+    """Integer labels 0..K-1, shape (m,), as an (m, K) matrix with a single 1 per row.
+
+    No checking: use :func:`encode_labels` for labels from outside.
+
+    Examples
+    --------
+    >>> one_hot([2, 0], 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
     labels = np.asarray(labels)
     Y = np.zeros((labels.shape[0], K), dtype=dtype)
     Y[np.arange(labels.shape[0]), labels] = 1
@@ -31,8 +40,42 @@ def one_hot(labels, K: int, dtype=np.float64) -> np.ndarray:
 def encode_labels(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.ndarray:
     """Targets as the (m, K) 0/1 matrix Y that the cost and δ^(L) = a^(L) - Y use.
 
-    Accepted ``y``: integer labels 0..K-1 of shape (m,) when K > 1; an (m, K) 0/1 matrix (one-hot or multilabel);
-    0/1 labels of shape (m,) or (m, 1) when K = 1 (a single output unit).
+    Parameters
+    ----------
+    y : array_like
+        Integer labels 0..K-1 of shape (m,) when K > 1; an (m, K) 0/1 matrix (one-hot or multilabel); 0/1 labels of
+        shape (m,) or (m, 1) when K = 1 (a single output unit).
+    K : int
+        Output units.
+    m : int
+        Examples (rows of X).
+    dtype : numpy dtype
+        dtype of the result.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    Y : array, shape (m, K)
+        0/1 targets; row t is the lecture's y^(t).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, what was expected and what came (wrong length, label out of 0..K-1, non-0/1 matrix...).
+
+    Examples
+    --------
+    >>> encode_labels([2, 0], K=3, m=2)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    >>> encode_labels([1, 0], K=1, m=2)
+    array([[1.],
+           [0.]])
+    >>> encode_labels([3], K=3, m=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: y: expected labels in 0..2 (K = 3 output units), found 3
     """
     try:
         arr = np.asarray(y)
@@ -68,7 +111,27 @@ def encode_labels(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.nd
 
 
 def regularization(thetas: Sequence[np.ndarray], lam: float, m: int) -> float:
-    """(λ/2m) Σ Θ² over all non-bias weights (column 0 of each Θ is skipped)."""
+    """(λ/2m) Σ Θ² over all non-bias weights (column 0 of each Θ is skipped).
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1).
+    lam : float
+        λ ≥ 0.
+    m : int
+        Number of examples.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> thetas = [np.array([[100.0, 1.0, 2.0]])]  # the bias 100 does not count
+    >>> regularization(thetas, lam=2.0, m=5)      # (2 / 10) * (1 + 4)
+    1.0
+    """
     if lam == 0:
         return 0.0
     total = sum(float(np.vdot(t[:, 1:], t[:, 1:])) for t in thetas)
@@ -79,6 +142,26 @@ def cost_from_z(zL: np.ndarray, Y: np.ndarray) -> float:
     """Unregularized J from the output pre-activations z^(L) (m, K) and 0/1 targets Y (m, K).
 
     Uses -[y log g(z) + (1-y) log(1-g(z))] = softplus((1 - 2y) z) for y ∈ {0, 1}: exact, never log(0).
+
+    Parameters
+    ----------
+    zL : array, shape (m, K)
+        z^(L), the output layer's weighted inputs.
+    Y : array, shape (m, K)
+        0/1 targets (see :func:`encode_labels`).
+
+    Returns
+    -------
+    float
+        (1/m) Σ_t Σ_k cost of output k for example t.
+
+    Examples
+    --------
+    A confidently wrong output, h = g(1000) which rounds to 1.0 for target 0: ``log(1 - h)`` would be
+    ``log(0)``, but the cost is exact.
+
+    >>> cost_from_z(np.array([[1000.0]]), np.array([[0.0]]))
+    1000.0
     """
     m = zL.shape[0]
     signed = zL * (1 - 2 * Y)
@@ -87,7 +170,33 @@ def cost_from_z(zL: np.ndarray, Y: np.ndarray) -> float:
 
 
 def cost(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, cache: ForwardCache | None = None) -> float:
-    """J(Θ) for the examples X (m, s_1) with labels y (see :func:`encode_labels`) and regularization λ."""
+    """J(Θ) for the examples X (m, s_1) with labels y (see :func:`encode_labels`) and regularization λ.
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
+    X : array, shape (m, s_1)
+        One example per row.
+    y : array_like
+        Labels, as :func:`encode_labels` accepts them.
+    lam : float
+        λ ≥ 0; the bias column is not regularized.
+    cache : ForwardCache, optional
+        A forward pass of ``thetas`` over ``X`` that is already there (saves recomputing it).
+
+    Returns
+    -------
+    float
+        J(Θ) = -(1/m) Σ_t Σ_k [y_k log h_k + (1 - y_k) log(1 - h_k)] + (λ/2m) Σ non-bias Θ².
+
+    Examples
+    --------
+    >>> from glassnet.params import debug_init, debug_initialize_weights
+    >>> thetas, X = debug_init([3, 5, 3]), debug_initialize_weights(5, 2)
+    >>> round(cost(thetas, X, [1, 2, 0, 1, 2], lam=3.0), 6)
+    2.14636
+    """
     dtype = compute_dtype(np.asarray(X))
     thetas, sizes = check_thetas(thetas, dtype)
     X = check_X(X, n_features=sizes[0])

@@ -39,7 +39,23 @@ def _check_sizes(sizes: Sequence[int]) -> list[int]:
 
 
 def layer_shapes(sizes: Sequence[int]) -> list[tuple[int, int]]:
-    """Shapes of Θ^(1..L-1): ``[(s_{l+1}, s_l + 1) for each l]``."""
+    """Shapes of Θ^(1..L-1): ``[(s_{l+1}, s_l + 1) for each l]``.
+
+    Parameters
+    ----------
+    sizes : sequence of int, length L
+        Units per layer ``[s_1, ..., s_L]``, bias units not counted.
+
+    Returns
+    -------
+    list of (int, int), length L - 1
+        ``shapes[l - 1]`` is the shape of Θ^(l).
+
+    Examples
+    --------
+    >>> layer_shapes([400, 25, 10])      # the course's digit network
+    [(25, 401), (10, 26)]
+    """
     s = _check_sizes(sizes)
     return [(s[i + 1], s[i] + 1) for i in range(len(s) - 1)]
 
@@ -47,7 +63,28 @@ def layer_shapes(sizes: Sequence[int]) -> list[tuple[int, int]]:
 def sizes_from_thetas(thetas: Sequence[np.ndarray]) -> list[int]:
     """Recover ``[s_1, ..., s_L]`` from a list of Θ, checking that consecutive shapes chain.
 
-    Raises ``ValueError`` naming the offending ``thetas[i]`` and the expected shape.
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1).
+
+    Returns
+    -------
+    list of int, length len(thetas) + 1
+
+    Raises
+    ------
+    ValueError
+        Naming the offending ``thetas[i]`` and the shape it should have.
+
+    Examples
+    --------
+    >>> sizes_from_thetas(debug_init([3, 5, 3]))
+    [3, 5, 3]
+    >>> sizes_from_thetas([np.zeros((5, 4)), np.zeros((3, 7))])
+    Traceback (most recent call last):
+    ...
+    ValueError: thetas[1] (Θ^(2)): expected shape (3, 6) because layer 2 has 5 units (+1 bias), got shape (3, 7)
     """
     if isinstance(thetas, np.ndarray) or len(thetas) == 0:
         raise ValueError("thetas: expected a non-empty list of 2-D arrays of shape (s_{l+1}, s_l + 1)")
@@ -71,7 +108,13 @@ def sizes_from_thetas(thetas: Sequence[np.ndarray]) -> list[int]:
 
 
 def init_epsilon(fan_in: int, fan_out: int) -> float:
-    """The course's ε_init = √6 / √(L_in + L_out)."""
+    """The course's ε_init = √6 / √(L_in + L_out), half-width of the uniform initial weights of one layer.
+
+    Examples
+    --------
+    >>> round(init_epsilon(400, 25), 4)  # the course rounds this to 0.12
+    0.1188
+    """
     return float(np.sqrt(6.0) / np.sqrt(fan_in + fan_out))
 
 
@@ -83,8 +126,30 @@ def random_init(
 ) -> list[np.ndarray]:
     """Random Θ, uniform in [-ε, ε] to break symmetry.
 
-    ``epsilon=None`` uses ε = √6/√(s_l + s_{l+1}) per layer; pass a number (e.g. the course's 0.12) to use it for all
-    layers. ``rng`` is a ``numpy.random.Generator`` or a seed; the global RNG is never touched.
+    Parameters
+    ----------
+    sizes : sequence of int, length L
+        Units per layer ``[s_1, ..., s_L]``.
+    rng : numpy.random.Generator, int or None
+        Source of randomness, or a seed for one; the global RNG is never touched.
+    epsilon : float, optional
+        Half-width of the interval for every layer (e.g. the course's 0.12). ``None`` uses
+        ε = √6/√(s_l + s_{l+1}) per layer (:func:`init_epsilon`).
+    dtype : numpy dtype
+        dtype of the returned arrays (float64 by default).
+
+    Returns
+    -------
+    list of arrays
+        ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1).
+
+    Examples
+    --------
+    >>> thetas = random_init([2, 3, 1], rng=0)
+    >>> [t.shape for t in thetas]
+    [(3, 3), (1, 4)]
+    >>> bool(np.abs(thetas[0]).max() <= init_epsilon(2, 3))
+    True
     """
     rng = np.random.default_rng(rng)
     thetas = []
@@ -97,25 +162,73 @@ def random_init(
 
 
 def debug_initialize_weights(fan_out: int, fan_in: int) -> np.ndarray:
-    """The course's ``debugInitializeWeights``: ``sin(1..n)/10`` in a (fan_out, 1 + fan_in) array, column-major."""
+    """The course's ``debugInitializeWeights``: ``sin(1..n)/10`` in a (fan_out, 1 + fan_in) array, column-major.
+
+    Deterministic weights (or inputs) for gradient checks, identical to the course's Octave function.
+
+    Examples
+    --------
+    >>> debug_initialize_weights(2, 2)
+    array([[ 0.0841471 ,  0.014112  , -0.09589243],
+           [ 0.09092974, -0.07568025, -0.02794155]])
+    """
     n = fan_out * (1 + fan_in)
     return (np.sin(np.arange(1, n + 1)) / 10.0).reshape((fan_out, 1 + fan_in), order="F")
 
 
 def debug_init(sizes: Sequence[int]) -> list[np.ndarray]:
-    """Deterministic Θ for every layer via :func:`debug_initialize_weights` (for gradient checks)."""
+    """Deterministic Θ for every layer via :func:`debug_initialize_weights` (for gradient checks).
+
+    Examples
+    --------
+    >>> [t.shape for t in debug_init([3, 5, 3])]
+    [(5, 4), (3, 6)]
+    """
     return [debug_initialize_weights(o, i - 1) for o, i in layer_shapes(sizes)]
 
 
 def unroll(thetas: Sequence[np.ndarray]) -> np.ndarray:
-    """Flatten Θ^(1), Θ^(2), ... into one vector, each in column-major order (the course's ``[Theta1(:); Theta2(:)]``)."""
+    """Flatten Θ^(1), Θ^(2), ... into one vector, each in column-major order (the course's ``[Theta1(:); Theta2(:)]``).
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1).
+
+    Returns
+    -------
+    array, shape (Σ_l s_{l+1}(s_l + 1),)
+
+    Examples
+    --------
+    >>> thetas = debug_init([2, 2, 1])
+    >>> vector = unroll(thetas)
+    >>> vector.shape, vector[:2]                    # Θ^(1)[0, 0], then Θ^(1)[1, 0]: column by column
+    ((9,), array([0.0841471 , 0.09092974]))
+    """
     return np.concatenate([np.asarray(t).ravel(order="F") for t in thetas])
 
 
 def roll(vector: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
     """Inverse of :func:`unroll`: cut a flat vector back into Θ arrays for ``sizes``.
 
-    The returned arrays are F-ordered views of ``vector`` (no copy).
+    Parameters
+    ----------
+    vector : array, shape (Σ_l s_{l+1}(s_l + 1),)
+        All weights, as :func:`unroll` lays them out.
+    sizes : sequence of int, length L
+        Units per layer ``[s_1, ..., s_L]``.
+
+    Returns
+    -------
+    list of arrays
+        ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1): F-ordered views of ``vector`` (no copy).
+
+    Examples
+    --------
+    >>> thetas = debug_init([2, 2, 1])
+    >>> all(np.array_equal(a, b) for a, b in zip(roll(unroll(thetas), [2, 2, 1]), thetas))
+    True
     """
     vector = np.asarray(vector)
     shapes = layer_shapes(sizes)

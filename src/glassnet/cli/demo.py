@@ -35,7 +35,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     J0 = glassnet.cost(thetas, Xtr, ytr, lam)
     t0 = time.perf_counter()
     thetas, history = minimize_full_batch(
-        lambda th: glassnet.cost_and_gradient(th, Xtr, ytr, lam), thetas, max_iter=args.max_iter
+        lambda th: glassnet.cost_and_gradient(th, Xtr, ytr, lam), thetas, max_iter=args.max_iter, rows=len(Xtr)
     )
     seconds = time.perf_counter() - t0
     J1 = glassnet.cost(thetas, Xtr, ytr, lam)

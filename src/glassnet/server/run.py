@@ -1,0 +1,128 @@
+"""Run the explorer under uvicorn on 127.0.0.1: bind, print nothing, serve in this thread or a background one.
+
+:class:`ExplorerServer` binds the socket itself *before* building the app, so the actual port (``port=0`` picks a
+free one) is known to the Host/Origin allow-list, and so that the printed URL is right. The bind address is always
+127.0.0.1: the explorer is a local tool and is never exposed on other interfaces.
+
+Used by ``glassnet serve`` (:meth:`ExplorerServer.serve_forever`, which handles Ctrl-C) and by tests
+(:meth:`ExplorerServer.start` / :meth:`ExplorerServer.stop`, a server in a background thread).
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import socket
+import threading
+import time
+
+import uvicorn
+
+from .app import DEFAULT_MAX_BODY, create_app
+from .session import Session
+
+__all__ = ["ExplorerServer", "HOST"]
+
+HOST = "127.0.0.1"
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, but a shutdown signal first closes the session, which ends the open event streams."""
+
+    def __init__(self, config: uvicorn.Config, session: Session):
+        super().__init__(config)
+        self._session = session
+
+    def handle_exit(self, sig, frame) -> None:
+        self._session.closed.set()
+        super().handle_exit(sig, frame)
+
+
+class ExplorerServer:
+    """The explorer for ``session`` on http://127.0.0.1:PORT/ with a fresh per-launch token.
+
+    Parameters
+    ----------
+    session : Session
+    port : int
+        0 (default) lets the OS choose a free port; see :attr:`port` and :attr:`url` afterwards.
+    token : str, optional
+        The access token (default: 32 random URL-safe characters).
+    max_body_bytes : int
+        Request-body limit (uploads).
+    limit_concurrency : int
+        Connections beyond this get HTTP 503 instead of exhausting the process (64 pages need ~2 each).
+    """
+
+    def __init__(self, session: Session, *, port: int = 0, token: str | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY, limit_concurrency: int = 512, log_level: str = "warning"):
+        if not 0 <= int(port) <= 65535:
+            raise ValueError(f"port: expected 0..65535 (0 = any free port), got {port!r}")
+        self.session = session
+        self.token = token or secrets.token_urlsafe(24)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind((HOST, int(port)))
+        except OSError as exc:
+            self.sock.close()
+            raise OSError(f"port: cannot listen on {HOST}:{port} ({exc.strerror or exc})") from None
+        self.port = int(self.sock.getsockname()[1])
+        hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
+        self.app = create_app(session, token=self.token, allowed_hosts=hosts, max_body_bytes=max_body_bytes)
+        config = uvicorn.Config(self.app, log_level=log_level, access_log=False, lifespan="on",
+                                timeout_graceful_shutdown=3, limit_concurrency=limit_concurrency,
+                                timeout_keep_alive=5)
+        self.server = _Uvicorn(config, session)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The page's address, token included (what ``glassnet serve`` prints)."""
+        return f"http://{HOST}:{self.port}/?token={self.token}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until Ctrl-C / SIGTERM, then stop training and close; returns normally."""
+        # uvicorn re-raises the signal that stopped it once it has shut down; let that be a no-op for SIGTERM and
+        # catch the KeyboardInterrupt of SIGINT, so that stopping the explorer is a normal exit.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, lambda sig, frame: None) if main else None
+        try:
+            self.server.run(sockets=[self.sock])
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
+            self.session.close()
+            self.sock.close()
+
+    def start(self, timeout: float = 20.0) -> ExplorerServer:
+        """Serve from a background thread; returns once the server accepts connections."""
+        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                        name="glassnet-explorer", daemon=True)
+        self._thread.start()
+        end = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > end:
+                raise RuntimeError(f"the explorer did not start on {self.base_url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop training, end the event streams and shut the server down (from any thread)."""
+        self.session.close()
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.sock.close()
+
+    def __enter__(self) -> ExplorerServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
