@@ -1,4 +1,19 @@
-"""``glassnet demo``: what ``make demo`` runs — a real digits model in seconds, with J, accuracy and a gradcheck."""
+"""``glassnet demo``: what ``make demo`` runs — a real digits model in about a second, with J, accuracy and a gradcheck.
+
+It checks backprop on the course's 3-5-3 problem, then trains :class:`glassnet.Classifier` (64-25-10, λ = 1,
+L-BFGS) on a stratified 75/25 split of scikit-learn's 8×8 digits (``random_state = 0``) and prints six lines whose
+format is stable (numbers vary a little with the BLAS)::
+
+    glassnet demo: scikit-learn digits, 1347 train / 450 test, network 64-25-10, λ = 1, L-BFGS, up to 400 iterations
+    gradient check (course 3-5-3, λ = 3): relative difference 2.24e-11 PASS
+    J(Θ) before training: 6.211565
+    J(Θ) after training:  0.514478  (359 iterations, 0.3 s)
+    train accuracy: 99.55%
+    test accuracy:  98.00%
+
+J(Θ) is the regularized cost on the training part, before training at the initial random weights. ``--json`` prints
+the same numbers as one JSON object. Exit code 1 when the gradient check fails.
+"""
 
 from __future__ import annotations
 
@@ -7,42 +22,67 @@ import time
 
 import numpy as np
 
+from ._common import EXIT_FAILURE, EXIT_OK, add_json_option, command, emit, positive_int, split
+
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="train a digits classifier and print cost, accuracy and a gradient check")
-    p.add_argument("--max-iter", type=int, default=400, help="L-BFGS iterations (default 400)")
+    p = sub.add_parser("demo", help="train a digits classifier and print cost, accuracy and a gradient check",
+                       description="Gradient check on the course's 3-5-3 problem, then a 64-25-10 digits classifier "
+                                   "(λ = 1, L-BFGS) trained on a stratified 75/25 split: J(Θ) before and after, "
+                                   "train and test accuracy. Takes about a second.")
+    p.add_argument("--max-iter", type=positive_int, default=400, metavar="N", help="L-BFGS iterations (default 400)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the split and the initial weights (default 0)")
+    add_json_option(p)
     p.set_defaults(func=_cmd_demo)
 
 
+@command("demo")
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
     import glassnet
-    from glassnet.optimize import minimize_full_batch
+    from glassnet.datasets import load_digits
 
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-    sizes = [64, 25, 10]
-    lam = 1.0
-    print(f"glassnet demo: scikit-learn digits, {Xtr.shape[0]} train / {Xte.shape[0]} test, "
-          f"network {'-'.join(map(str, sizes))}, λ = {lam:g}, L-BFGS, {args.max_iter} iterations")
+    X, y = load_digits()  # pixels / 16, in [0, 1]
+    Xtr, Xte, ytr, yte = split(X, y, 0.25, args.seed, "--test-size")
+    hidden, lam = 25, 1.0
+    sizes = [X.shape[1], hidden, len(np.unique(y))]
     report = glassnet.course_gradient_check(lam=3.0)
-    print(f"gradient check (course 3-5-3, λ = 3): relative difference {report.relative_difference:.2e} "
-          f"{'PASS' if report.passed else 'FAIL'}")
-    thetas = glassnet.random_init(sizes, rng=0)
-    J0 = glassnet.cost(thetas, Xtr, ytr, lam)
+    clf = glassnet.Classifier(hidden_layer_sizes=(hidden,), alpha=lam, max_iter=args.max_iter, solver="lbfgs",
+                              random_state=args.seed)
+    # fit() starts from random_init(sizes, rng=seed) when random_state is an int
+    J0 = float(glassnet.cost(glassnet.random_init(sizes, rng=args.seed), Xtr, ytr, lam))
     t0 = time.perf_counter()
-    thetas, history = minimize_full_batch(
-        lambda th: glassnet.cost_and_gradient(th, Xtr, ytr, lam), thetas, max_iter=args.max_iter, rows=len(Xtr)
-    )
+    clf.fit(Xtr, ytr)
     seconds = time.perf_counter() - t0
-    J1 = glassnet.cost(thetas, Xtr, ytr, lam)
-    acc_tr = float(np.mean(glassnet.forward(thetas, Xtr).output.argmax(axis=1) == ytr))
-    acc_te = float(np.mean(glassnet.forward(thetas, Xte).output.argmax(axis=1) == yte))
-    print(f"J(Θ) before training: {J0:.6f}")
-    print(f"J(Θ) after training:  {J1:.6f}  ({history.n_iter} iterations, {seconds:.1f} s)")
-    print(f"train accuracy: {acc_tr:.2%}")
-    print(f"test accuracy:  {acc_te:.2%}")
-    return 0 if report.passed else 1
+    J1 = float(clf.cost_and_gradient(Xtr, ytr)[0])
+    acc_tr, acc_te = float(clf.score(Xtr, ytr)), float(clf.score(Xte, yte))
+    verdict = "PASS" if report.passed else "FAIL"
+    lines = [
+        f"glassnet demo: scikit-learn digits, {len(ytr)} train / {len(yte)} test, network "
+        f"{'-'.join(map(str, sizes))}, λ = {lam:g}, L-BFGS, up to {args.max_iter} iterations",
+        f"gradient check (course 3-5-3, λ = 3): relative difference {report.relative_difference:.2e} {verdict}",
+        f"J(Θ) before training: {J0:.6f}",
+        f"J(Θ) after training:  {J1:.6f}  ({clf.n_iter_} iterations, {seconds:.1f} s)",
+        f"train accuracy: {acc_tr:.2%}",
+        f"test accuracy:  {acc_te:.2%}",
+    ]
+    payload = {
+        "command": "demo",
+        "data": "digits",
+        "n_train": len(ytr),
+        "n_test": len(yte),
+        "layer_sizes": sizes,
+        "lam": lam,
+        "max_iter": args.max_iter,
+        "seed": args.seed,
+        "gradcheck": {"problem": "course 3-5-3", "lam": 3.0, "relative_difference": report.relative_difference,
+                      "tol": report.tol, "passed": report.passed},
+        "J_before": J0,
+        "J_after": J1,
+        "n_iter": int(clf.n_iter_),
+        "seconds": seconds,
+        "train_accuracy": acc_tr,
+        "test_accuracy": acc_te,
+    }
+    emit(args, payload, lines)
+    return EXIT_OK if report.passed else EXIT_FAILURE

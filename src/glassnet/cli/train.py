@@ -1,0 +1,691 @@
+"""``glassnet train``, ``evaluate``, ``predict`` and ``gradcheck``: the learning workflow from the command line.
+
+A thin shell over :class:`glassnet.Classifier`, :mod:`glassnet.datasets`, :func:`glassnet.save` /
+:func:`glassnet.load` and :func:`glassnet.gradient_check`: parse, call the library, print. Exit codes and ``--json``
+follow :mod:`glassnet.cli._common` (0 success, 1 failure such as a bad file or a failed check, 2 usage error).
+
+Output lines (stable; ``--json`` gives the same numbers as one JSON object):
+
+``train``::
+
+    glassnet train: digits, 1797 examples, 64 features, 10 classes
+    split (seed 0): 1347 train / 450 test                              (or: no held-out data: all 1797 examples train)
+    network 64-25-10, λ = 1, solver lbfgs, up to 200 iterations
+    resumed from m.npz after 5 iterations                             (only with --resume)
+    J(Θ) before training: 7.012345
+    J(Θ) after training:  0.312345  (200 iterations, 0.6 s)          (--resume: "(5 iterations, 10 in total, 0.1 s)")
+    early stopping: kept the weights of iteration 37 (lowest validation cost)    (only when it stopped early)
+    train accuracy:      100.00%
+    validation accuracy:  97.04%                                       (only with validation data)
+    test accuracy:        97.78%                                       (only with --test-size > 0)
+    checkpoints: 4 written to m.npz (every 50 iterations)              (only with --checkpoint-every)
+    saved model: m.npz                                                 (only with --save)
+
+J is the lecture's regularized cost on the training part. ``iterations`` reads ``epochs`` for the mini-batch solvers
+sgd and adam. Checkpoints are the model file itself, rewritten atomically every N iterations/epochs; after a crash,
+run the same command with ``--resume FILE``: ``--epochs`` is the total, so the run continues where the checkpoint
+stopped (``n_iter_`` keeps counting) and uses the checkpoint's settings unless an option overrides them.
+
+``evaluate`` prints the accuracy, J(Θ), a per-class precision/recall/F1 table and the confusion matrix; ``predict``
+writes CSV (``prediction`` and, with ``--proba``, ``p_<class>`` columns) to stdout or atomically to ``-o FILE``;
+``gradcheck`` prints :meth:`glassnet.GradCheckReport.table` and exits 1 when the check fails.
+
+Not for: any computation of its own (everything is the library's) or for plots (see ``glassnet plot``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    add_data_options,
+    add_json_option,
+    add_progress_option,
+    check_fits_model,
+    check_labels_known,
+    check_writable,
+    command,
+    emit,
+    fail,
+    fraction,
+    fraction_or_zero,
+    hidden_sizes,
+    label_column,
+    layer_sizes,
+    load_data,
+    load_model,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    split,
+    want_progress,
+    write_atomic,
+)
+
+SOLVERS = ("lbfgs", "cg", "sgd", "adam")
+_MINI_BATCH = ("sgd", "adam")
+DEFAULT_EPOCHS = 200
+DEFAULT_TEST_SIZE = 0.25
+
+
+def register(sub) -> None:
+    _register_train(sub)
+    _register_evaluate(sub)
+    _register_predict(sub)
+    _register_gradcheck(sub)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# train
+
+
+def _register_train(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train a network on a dataset, print a summary and save the model",
+        description="Train glassnet.Classifier (sigmoid units, the lecture's regularized cost J(Θ)) on a built-in "
+                    "dataset or a data file. A stratified part of the data is held out as a test set "
+                    "(--test-size, default 0.25) and, optionally, a validation set from the rest. Prints J(Θ) "
+                    "before and after, the accuracies and the time. --epochs is the total number of "
+                    "iterations/epochs, also with --resume.")
+    add_data_options(p, default="digits", what="the training data")
+    p.add_argument("--hidden", type=hidden_sizes, metavar="SIZES",
+                   help="hidden layer sizes, e.g. 25 or 100,50; none for no hidden layer (default 25)")
+    p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
+                   help="regularization λ ≥ 0 (default 1)")
+    p.add_argument("--solver", choices=SOLVERS,
+                   help="lbfgs (default) or cg: full batch; sgd (momentum, Nesterov) or adam: mini-batch")
+    p.add_argument("--epochs", "--max-iter", dest="epochs", type=positive_int, metavar="N",
+                   help=f"iterations (lbfgs, cg) or epochs (sgd, adam) in total (default {DEFAULT_EPOCHS})")
+    p.add_argument("--batch-size", type=positive_int, metavar="N", help="sgd/adam: rows per mini-batch (default 200)")
+    p.add_argument("--learning-rate", type=positive_float, metavar="η",
+                   help="sgd/adam: step size (default 0.1 for sgd, 0.01 for adam)")
+    p.add_argument("--tol", type=nonnegative_float, metavar="TOL",
+                   help="lbfgs/cg: gradient tolerance; sgd/adam and early stopping: smallest improvement that "
+                        "counts (default 1e-4)")
+    p.add_argument("--validation-fraction", type=fraction, metavar="F",
+                   help="hold out this share of the training part as validation data; its cost and accuracy are "
+                        "recorded every iteration/epoch (default: none, or 0.1 with --early-stopping)")
+    p.add_argument("--early-stopping", action="store_true", default=None,
+                   help="stop when the validation cost stops improving and keep the best weights")
+    p.add_argument("--patience", type=positive_int, metavar="N",
+                   help="iterations/epochs without improvement before stopping (default 10)")
+    p.add_argument("--test-size", type=fraction_or_zero, default=DEFAULT_TEST_SIZE, metavar="F",
+                   help=f"share of the data held out as a test set, stratified (default {DEFAULT_TEST_SIZE}; 0: "
+                        f"train on everything)")
+    p.add_argument("--seed", type=int, metavar="S",
+                   help="seed of the initial weights, the splits and the shuffling (default 0; with --resume the "
+                        "checkpoint's)")
+    p.add_argument("--save", type=Path, metavar="FILE.npz", help="write the trained model to this file (atomically)")
+    p.add_argument("--force", action="store_true", help="replace the --save file if it exists")
+    p.add_argument("--checkpoint-every", type=positive_int, metavar="N",
+                   help="also write the model to the --save file every N iterations/epochs while training")
+    p.add_argument("--resume", type=Path, metavar="FILE.npz",
+                   help="continue training the model in this file (a checkpoint or a saved model) up to --epochs "
+                        "in total; it may be the --save file")
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="BLAS threads while training (default: chosen from the problem size)")
+    p.add_argument("--dask-scheduler", metavar="ADDRESS",
+                   help="train on this Dask cluster (e.g. tcp://host:8786): J and the gradient are sums over row "
+                        "chunks computed on the workers (glassnet.distributed; needs glassnet[dask]); not with "
+                        "validation or early stopping")
+    p.add_argument("--chunk-rows", type=positive_int, default=10_000, metavar="N",
+                   help="with --dask-scheduler: examples per chunk (default 10000)")
+    add_progress_option(p)
+    add_json_option(p)
+    p.set_defaults(func=_cmd_train)
+
+
+class _Checkpoint:
+    """``on_epoch_end`` callback: every ``every`` iterations/epochs (counted in total), save the model so far."""
+
+    def __init__(self, every: int, path: Path, snapshot):
+        self.every = every
+        self.path = path
+        self.snapshot = snapshot  # (thetas, run_history) -> a Classifier ready for glassnet.save
+        self.written = 0
+        self.last_epoch: int | None = None
+
+    def on_epoch_end(self, state) -> None:
+        import glassnet
+
+        model = self.snapshot(state.thetas, state.history)
+        if model.n_iter_ % self.every == 0:
+            self.last_epoch = model.n_iter_  # attempted: an interruption may land inside save (atomic either way)
+            glassnet.save(model, self.path)
+            self.written += 1
+
+
+def _snapshot_maker(clf, prior, classes, n_features, target: int):
+    """A function building a savable Classifier from the weights and run history a callback sees."""
+    from sklearn.base import clone
+
+    from glassnet.optimize import History
+
+    def snapshot(thetas, run_history):
+        model = clone(clf)
+        model.set_params(max_iter=target, warm_start=False, verbose=False)
+        model.thetas_ = [np.array(t, copy=True) for t in thetas]
+        model.classes_ = classes
+        model.n_features_in_ = n_features
+        history = History.from_dict(prior.to_dict()) if prior is not None else History()
+        history.extend(run_history)
+        model.history_ = history
+        model.n_iter_ = history.n_iter
+        return model
+
+    return snapshot
+
+
+@command("train")
+def _cmd_train(args: argparse.Namespace) -> int:
+    import glassnet
+
+    if args.checkpoint_every is not None and args.save is None:
+        raise UsageError("--checkpoint-every: needs --save FILE (the checkpoints are written there)")
+    if args.save is not None:
+        check_writable(args.save, args.force, "--save", allowed=args.resume)
+    resumed = load_model(args.resume, "--resume") if args.resume is not None else None
+    data = load_data(args.data, args.label_column)
+    X, y = np.asarray(data.X, dtype=np.float64), np.asarray(data.y)
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise UsageError(f"--data {args.data}: training needs at least two classes, found only {classes.tolist()}")
+
+    saved = resumed.get_params() if resumed is not None else {}
+
+    def setting(value, name, default):
+        """The option if given, else the resumed model's setting, else the default."""
+        if value is not None:
+            return value
+        return saved.get(name, default) if resumed is not None else default
+
+    if resumed is not None:
+        check_fits_model(resumed, X, args.data)
+        if not np.array_equal(np.asarray(resumed.classes_), classes):
+            raise UsageError(f"--data {args.data}: classes {classes.tolist()}, but the model in --resume "
+                             f"{args.resume} was trained on {np.asarray(resumed.classes_).tolist()}")
+        model_hidden = tuple(resumed.layer_sizes_[1:-1])
+        if args.hidden is not None and tuple(args.hidden) != model_hidden:
+            raise UsageError(f"--hidden {','.join(map(str, args.hidden)) or 'none'}: the model in --resume "
+                             f"{args.resume} has hidden layers {','.join(map(str, model_hidden)) or 'none'}; "
+                             f"leave --hidden out to continue it")
+        hidden = model_hidden
+    else:
+        hidden = args.hidden if args.hidden is not None else (25,)
+    solver = setting(args.solver, "solver", "lbfgs")
+    if solver not in _MINI_BATCH:
+        for option, value in (("--batch-size", args.batch_size), ("--learning-rate", args.learning_rate)):
+            if value is not None:
+                raise UsageError(f"{option}: only for the mini-batch solvers sgd and adam, not --solver {solver}")
+    rs = saved.get("random_state") if resumed is not None else None
+    seed = args.seed if args.seed is not None else (rs if isinstance(rs, int) and not isinstance(rs, bool) else 0)
+    val_fraction = args.validation_fraction
+    if args.dask_scheduler is not None:
+        if args.early_stopping or args.validation_fraction is not None:
+            raise UsageError("--dask-scheduler: validation data and early stopping are not available on Dask; leave "
+                             "out --validation-fraction and --early-stopping")
+        early = False
+    else:
+        early = setting(args.early_stopping, "early_stopping", False)
+        had_validation = resumed is not None and bool(resumed.history_.val_cost)
+        if val_fraction is None and (early or had_validation):
+            val_fraction = float(saved.get("validation_fraction", 0.1)) if resumed is not None else 0.1
+    target = setting(args.epochs, "max_iter", DEFAULT_EPOCHS)
+    params = dict(
+        hidden_layer_sizes=tuple(hidden),
+        alpha=float(setting(args.lam, "alpha", 1.0)),
+        max_iter=int(target),
+        solver=solver,
+        batch_size=setting(args.batch_size, "batch_size", "auto"),
+        learning_rate=setting(args.learning_rate, "learning_rate", "auto"),
+        tol=float(setting(args.tol, "tol", 1e-4)),
+        early_stopping=bool(early),
+        validation_fraction=float(val_fraction) if val_fraction is not None else 0.1,
+        n_iter_no_change=int(setting(args.patience, "n_iter_no_change", 10)),
+        random_state=int(seed),
+        n_threads=setting(args.threads, "n_threads", None),
+        warm_start=False,
+        verbose=False,
+    )
+
+    if args.test_size > 0:
+        X_train, X_test, y_train, y_test = split(X, y, args.test_size, seed, "--test-size")
+    else:
+        X_train, X_test, y_train, y_test = X, None, y, None
+    if val_fraction is not None:
+        X_fit, X_val, y_fit, y_val = split(X_train, y_train, val_fraction, seed, "--validation-fraction")
+    else:
+        X_fit, X_val, y_fit, y_val = X_train, None, y_train, None
+    if len(np.unique(y_fit)) < 2:
+        raise UsageError(f"--data {args.data}: the training part holds a single class; use more data or a smaller "
+                         f"--test-size/--validation-fraction")
+
+    K = 1 if len(classes) == 2 else len(classes)
+    sizes = [X.shape[1], *hidden, K]
+    lam = params["alpha"]
+    if resumed is not None:
+        clf = resumed
+        clf.set_params(**params)
+        done = int(resumed.n_iter_)
+        prior = resumed.history_
+        J_before = float(clf.cost_and_gradient(X_fit, y_fit)[0])
+    else:
+        clf = glassnet.Classifier(**params)
+        done, prior = 0, None
+        # the weights fit() starts from: an int random_state s gives random_init(sizes, rng=s)
+        thetas0 = glassnet.random_init(sizes, rng=int(seed))
+        J_before = float(glassnet.cost(thetas0, X_fit, np.searchsorted(classes, y_fit), lam))
+    remaining = int(target) - done
+    unit = "epochs" if solver in _MINI_BATCH else "iterations"
+
+    snapshot = _snapshot_maker(clf, prior, classes, X.shape[1], int(target))
+    checkpoint = None
+    callbacks = []
+    if args.checkpoint_every is not None:
+        checkpoint = _Checkpoint(args.checkpoint_every, args.save, snapshot)
+        callbacks.append(checkpoint)
+
+    seconds, n_run = 0.0, 0
+    if remaining > 0:
+        clf.set_params(max_iter=remaining, warm_start=resumed is not None, verbose=want_progress(args))
+        t0 = time.perf_counter()
+        try:
+            if args.dask_scheduler is not None:
+                start = [np.array(t, dtype=np.float64) for t in clf.thetas_] if resumed is not None else thetas0
+                clf = _fit_on_dask(args, clf, start, X_fit, np.searchsorted(classes, y_fit), remaining, callbacks,
+                                   snapshot)
+            else:
+                clf.fit(X_fit, y_fit, X_val=X_val, y_val=y_val, callbacks=callbacks or None)
+        except KeyboardInterrupt:
+            return fail(args, "train", "interrupted" + _checkpoint_note(checkpoint, args.save, unit),
+                        EXIT_INTERRUPTED)
+        seconds = time.perf_counter() - t0
+        n_run = int(clf.n_iter_) - done
+    clf.set_params(max_iter=int(target), warm_start=False, verbose=False)
+    J_after = float(clf.cost_and_gradient(X_fit, y_fit)[0])
+    acc_train = float(clf.score(X_fit, y_fit))
+    acc_val = float(clf.score(X_val, y_val)) if X_val is not None else None
+    acc_test = float(clf.score(X_test, y_test)) if X_test is not None else None
+    if args.save is not None and not (remaining <= 0 and args.resume is not None and _same(args.save, args.resume)):
+        glassnet.save(clf, args.save)
+
+    h = clf.history_
+    n_fit, n_val, n_test = len(y_fit), 0 if y_val is None else len(y_val), 0 if y_test is None else len(y_test)
+    parts = [f"{n_fit} train"] + ([f"{n_val} validation"] if n_val else []) + ([f"{n_test} test"] if n_test else [])
+    net = "-".join(map(str, clf.layer_sizes_))
+    solver_text = f"solver {solver}"
+    if solver in _MINI_BATCH:
+        opt = clf._optimizer()
+        solver_text += f" (learning rate {opt.learning_rate:g}, batch size {clf._batch_size(n_fit)})"
+    lines = [
+        f"glassnet train: {data.name}, {len(y)} examples, {X.shape[1]} features, {len(classes)} classes",
+        f"split (seed {seed}): {' / '.join(parts)}" if len(parts) > 1 else
+        f"no held-out data: all {n_fit} examples train",
+        f"network {net}, λ = {lam:g}, {solver_text}, up to {target} {unit}",
+    ]
+    if resumed is not None:
+        lines.append(f"resumed from {args.resume} after {done} {unit}")
+    total = f", {clf.n_iter_} in total" if resumed is not None else ""
+    lines += [f"J(Θ) before training: {J_before:.6f}",
+              f"J(Θ) after training:  {J_after:.6f}  ({n_run} {unit}{total}, {seconds:.1f} s)"]
+    if remaining <= 0:
+        lines.append(f"nothing to train: the model has {done} {unit}, --epochs asks for {target}")
+    if n_run and h.stopped_early and h.best_epoch is not None and params["early_stopping"]:
+        lines.append(f"early stopping: kept the weights of {unit[:-1]} {h.best_epoch} (lowest validation cost)")
+    lines.append(f"{'train accuracy:':<20} {acc_train:7.2%}")
+    if acc_val is not None:
+        lines.append(f"{'validation accuracy:':<20} {acc_val:7.2%}")
+    if acc_test is not None:
+        lines.append(f"{'test accuracy:':<20} {acc_test:7.2%}")
+    if checkpoint is not None:
+        lines.append(f"checkpoints: {checkpoint.written} written to {args.save} (every {checkpoint.every} {unit})")
+    if args.save is not None:
+        lines.append(f"saved model: {args.save}")
+    payload = {
+        "command": "train",
+        "data": data.name,
+        "n_examples": len(y),
+        "n_features": X.shape[1],
+        "classes": classes,
+        "seed": seed,
+        "n_train": n_fit,
+        "n_validation": n_val,
+        "n_test": n_test,
+        "layer_sizes": clf.layer_sizes_,
+        "lam": lam,
+        "solver": solver,
+        "epochs": int(target),
+        "J_before": J_before,
+        "J_after": J_after,
+        "n_iter": int(clf.n_iter_),
+        "n_iter_run": n_run,
+        "seconds": seconds,
+        "converged": bool(h.converged),
+        "message": h.message,
+        "stopped_early": bool(h.stopped_early),
+        "best_epoch": h.best_epoch,
+        "train_accuracy": acc_train,
+        "validation_accuracy": acc_val,
+        "test_accuracy": acc_test,
+        "resumed_from": args.resume,
+        "resumed_after": done if resumed is not None else None,
+        "checkpoints": None if checkpoint is None else {"every": checkpoint.every, "written": checkpoint.written,
+                                                        "last": checkpoint.last_epoch},
+        "saved": args.save,
+    }
+    emit(args, payload, lines)
+    return EXIT_OK
+
+
+def _fit_on_dask(args, clf, thetas, X, y_idx, n_iter, callbacks, snapshot):
+    """Train with :mod:`glassnet.distributed` on the cluster at ``--dask-scheduler``; returns the fitted Classifier.
+
+    The data (already in memory here) is cut into ``--chunk-rows`` row chunks; the optimizer runs in this process
+    and only Θ and the partial sums J, Δ^(l) travel (full batch), or Θ travels to each chunk in turn (sgd/adam).
+    """
+    import dask.array as da
+
+    from glassnet import distributed
+
+    p = clf.get_params()
+    X_dask = da.from_array(X, chunks=(min(args.chunk_rows, len(X)), X.shape[1]))
+    common = dict(scheduler=args.dask_scheduler, callbacks=callbacks or None)
+    if p["solver"] in _MINI_BATCH:
+        # the Classifier's own optimizer and batch size for these settings, so both paths train alike
+        thetas, history = distributed.fit_sgd(thetas, X_dask, y_idx, p["alpha"], optimizer=clf._optimizer(),
+                                              batch_size=clf._batch_size(len(X)), max_epochs=n_iter,
+                                              shuffle=p["shuffle"], random_state=p["random_state"], **common)
+    else:
+        thetas, history = distributed.fit_full_batch(thetas, X_dask, y_idx, p["alpha"], method=p["solver"],
+                                                     max_iter=n_iter, tol=p["tol"], progress=p["verbose"], **common)
+    return snapshot(thetas, history)
+
+
+def _checkpoint_note(checkpoint: _Checkpoint | None, path: Path | None, unit: str) -> str:
+    """Where training can be resumed from after an interruption (read from the file: Ctrl-C may hit mid-save)."""
+    import glassnet
+
+    if checkpoint is None or checkpoint.last_epoch is None:
+        return ""
+    try:
+        n_iter = glassnet.load(path).n_iter_
+    except (OSError, ValueError):
+        return ""
+    return f"; the checkpoint of {unit[:-1]} {n_iter} is in {path}: continue with --resume {path}"
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# evaluate
+
+
+def _register_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate", help="accuracy, per-class precision/recall/F1 and the confusion matrix of a saved model",
+        description="Evaluate a saved model (glassnet train --save) on a dataset: accuracy, J(Θ) with the model's "
+                    "λ, a per-class precision/recall/F1 table and the confusion matrix. With --test-size and "
+                    "--seed, only the held-out part that 'glassnet train' used with the same values is evaluated.")
+    p.add_argument("--model", required=True, type=Path, metavar="FILE.npz", help="the model file")
+    add_data_options(p, default=None, what="the data to evaluate on")
+    p.add_argument("--test-size", type=fraction, metavar="F",
+                   help="evaluate only the held-out test part of this share (as 'train --test-size F')")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of that split (default 0)")
+    add_json_option(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _class_table(classes, precision, recall, f1, support) -> list[str]:
+    names = [str(c) for c in classes]
+    w = max([12] + [len(n) for n in names])
+    lines = [f"{'class':>{w}}  {'precision':>9}  {'recall':>9}  {'f1-score':>9}  {'support':>7}"]
+    for n, p, r, f, s in zip(names, precision, recall, f1, support):
+        lines.append(f"{n:>{w}}  {p:9.4f}  {r:9.4f}  {f:9.4f}  {s:7d}")
+    total = int(np.sum(support))
+    weights = np.asarray(support, dtype=np.float64) / max(total, 1)
+    for name, avg in (("macro avg", lambda v: float(np.mean(v))), ("weighted avg", lambda v: float(weights @ v))):
+        lines.append(f"{name:>{w}}  {avg(precision):9.4f}  {avg(recall):9.4f}  {avg(f1):9.4f}  {total:7d}")
+    return lines
+
+
+def _confusion_lines(classes, cm: np.ndarray) -> list[str]:
+    names = [str(c) for c in classes]
+    w = max([len(n) for n in names] + [len(str(int(cm.max(initial=0))))])
+    lines = [" " * w + " " + " ".join(f"{n:>{w}}" for n in names)]
+    for n, row in zip(names, cm):
+        lines.append(f"{n:>{w}} " + " ".join(f"{int(v):>{w}}" for v in row))
+    return lines
+
+
+@command("evaluate")
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    model = load_model(args.model)
+    data = load_data(args.data, args.label_column)
+    X, y = np.asarray(data.X, dtype=np.float64), np.asarray(data.y)
+    check_fits_model(model, X, args.data)
+    check_labels_known(model, y, args.data)
+    where = f"{data.name} ({len(y)} examples)"
+    if args.test_size is not None:
+        _, X, _, y = split(X, y, args.test_size, args.seed, "--test-size")
+        where = f"the {len(y)} held-out examples of {data.name} (test size {args.test_size:g}, seed {args.seed})"
+    classes = np.asarray(model.classes_)
+    pred = model.predict(X)
+    correct = int(np.sum(pred == y))
+    accuracy = correct / len(y)
+    J = float(model.cost_and_gradient(X, y)[0])
+    precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
+    cm = confusion_matrix(y, pred, labels=classes)
+    net = "-".join(map(str, model.layer_sizes_))
+    lam = float(model.alpha)
+    lines = [
+        f"glassnet evaluate: model {args.model} ({net}, {len(classes)} classes) on {where}",
+        f"accuracy: {accuracy:.2%} ({correct} of {len(y)})",
+        f"J(Θ) = {J:.6f} (λ = {lam:g}, on these {len(y)} examples)",
+        "",
+        *_class_table(classes, precision, recall, f1, support),
+        "",
+        "confusion matrix (rows: true class, columns: predicted class)",
+        *_confusion_lines(classes, cm),
+    ]
+    weights = support / max(int(support.sum()), 1)
+    payload = {
+        "command": "evaluate",
+        "model": args.model,
+        "data": data.name,
+        "n_examples": len(y),
+        "test_size": args.test_size,
+        "seed": args.seed if args.test_size is not None else None,
+        "layer_sizes": model.layer_sizes_,
+        "lam": lam,
+        "accuracy": accuracy,
+        "correct": correct,
+        "cost": J,
+        "classes": classes,
+        "per_class": [{"class": c, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                      for c, p, r, f, s in zip(classes.tolist(), precision, recall, f1, support)],
+        "macro_avg": {"precision": float(np.mean(precision)), "recall": float(np.mean(recall)),
+                      "f1": float(np.mean(f1))},
+        "weighted_avg": {"precision": float(weights @ precision), "recall": float(weights @ recall),
+                         "f1": float(weights @ f1)},
+        "confusion_matrix": cm,
+    }
+    emit(args, payload, lines)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# predict
+
+
+def _register_predict(sub) -> None:
+    p = sub.add_parser(
+        "predict", help="predict the labels (and class probabilities) of a dataset with a saved model",
+        description="Predict with a saved model. Writes CSV: a 'prediction' column and, with --proba, one "
+                    "'p_<class>' column per class (6 significant digits), to stdout or atomically to -o FILE. The "
+                    "data's own labels, if any, are ignored.")
+    p.add_argument("--model", required=True, type=Path, metavar="FILE.npz", help="the model file")
+    add_data_options(p, default=None, what="the examples to predict")
+    p.add_argument("--proba", action="store_true", help="also write the class probabilities")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE.csv", help="write the CSV to this file, not stdout")
+    p.add_argument("--force", action="store_true", help="replace the -o file if it exists")
+    add_json_option(p)
+    p.set_defaults(func=_cmd_predict)
+
+
+@command("predict")
+def _cmd_predict(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_writable(args.output, args.force, "-o")
+    model = load_model(args.model)
+    data = load_data(args.data, args.label_column)
+    X = np.asarray(data.X, dtype=np.float64)
+    check_fits_model(model, X, args.data)
+    classes = np.asarray(model.classes_)
+    pred = model.predict(X)
+    proba = model.predict_proba(X) if args.proba else None
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["prediction"] + ([f"p_{c}" for c in classes.tolist()] if args.proba else []))
+    for t, label in enumerate(pred.tolist()):
+        writer.writerow([label] + ([f"{v:.6g}" for v in proba[t]] if args.proba else []))
+    text = buf.getvalue()
+    if args.output is not None:
+        write_atomic(args.output, text.encode())
+        payload = {"command": "predict", "model": args.model, "data": data.name, "n_examples": len(pred),
+                   "classes": classes, "output": args.output}
+        emit(args, payload, [f"wrote {len(pred)} predictions to {args.output}"])
+        return EXIT_OK
+    if args.json:
+        payload = {"command": "predict", "model": args.model, "data": data.name, "n_examples": len(pred),
+                   "classes": classes, "predictions": pred}
+        if proba is not None:
+            payload["probabilities"] = proba
+        emit(args, payload, [])
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# gradcheck
+
+
+def _register_gradcheck(sub) -> None:
+    p = sub.add_parser(
+        "gradcheck", help="compare backprop's gradient with central differences (PASS/FAIL at 1e-9)",
+        description="Gradient checking as in the course: numeric_i = (J(θ+εe_i) − J(θ−εe_i))/2ε next to backprop's "
+                    "D, and the relative difference ‖num − ana‖/‖num + ana‖, which passes below --tol. By default "
+                    "the course's problem: debug-initialized weights for --sizes (3,5,3), m = 5 synthetic examples. "
+                    "Exit code 1 when the check fails.")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--sizes", type=layer_sizes, metavar="S1,...,SL",
+                     help="layer sizes of the checked network, input to output (default 3,5,3)")
+    src.add_argument("--model", type=Path, metavar="FILE.npz", help="check at the weights of this saved model")
+    p.add_argument("--data", metavar="NAME|FILE",
+                   help="with --model: check on m examples of this dataset (default: the course's synthetic ones)")
+    p.add_argument("--label-column", type=label_column, metavar="COL",
+                   help="CSV files: the label column (name or index)")
+    p.add_argument("-m", "--m", dest="m", type=positive_int, default=5, metavar="M",
+                   help="number of examples (default 5)")
+    p.add_argument("--lam", type=nonnegative_float, metavar="λ", help="λ (default 0; with --model the model's)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the parameters/directions sampled and of the examples picked from --data (default 0)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--params", type=positive_int, metavar="N", help="check only N parameters chosen at random")
+    which.add_argument("--directions", type=positive_int, metavar="N",
+                       help="check N random directions instead of single parameters")
+    p.add_argument("--epsilon", type=positive_float, default=1e-4, metavar="ε", help="finite-difference step (1e-4)")
+    p.add_argument("--tol", type=positive_float, default=1e-9, metavar="TOL",
+                   help="pass when the relative difference is below this (default 1e-9)")
+    p.add_argument("--show", type=int, metavar="N", help="print only the first N rows of the table (default all)")
+    add_json_option(p)
+    p.set_defaults(func=_cmd_gradcheck)
+
+
+@command("gradcheck")
+def _cmd_gradcheck(args: argparse.Namespace) -> int:
+    import glassnet
+    from glassnet.gradcheck import course_problem
+    from glassnet.params import debug_initialize_weights, sizes_from_thetas
+
+    if args.show is not None and args.show < 0:
+        raise UsageError(f"--show: expected a number of rows ≥ 0, got {args.show}")
+    if args.data is not None and args.model is None:
+        raise UsageError("--data: only with --model (the weights to check it on)")
+    if args.model is not None:
+        model = load_model(args.model)
+        thetas = [np.asarray(t, dtype=np.float64) for t in model.thetas_]
+        sizes = sizes_from_thetas(thetas)
+        lam = args.lam if args.lam is not None else float(model.alpha)
+        if args.data is not None:
+            data = load_data(args.data, args.label_column)
+            X = np.asarray(data.X, dtype=np.float64)
+            check_fits_model(model, X, args.data)
+            check_labels_known(model, np.asarray(data.y), args.data)
+            rows = np.sort(np.random.default_rng(args.seed).choice(len(X), size=min(args.m, len(X)), replace=False))
+            X = X[rows]
+            y = np.searchsorted(np.asarray(model.classes_), np.asarray(data.y)[rows])
+            problem = f"at the weights of {args.model}, examples of {data.name} (seed {args.seed})"
+        else:
+            X = debug_initialize_weights(args.m, sizes[0] - 1)
+            K = sizes[-1]
+            y = np.mod(np.arange(1, args.m + 1), 2 if K == 1 else K)
+            problem = f"at the weights of {args.model}, synthetic examples"
+    else:
+        if args.label_column is not None:
+            raise UsageError("--label-column: only with --model and --data")
+        sizes = args.sizes or [3, 5, 3]
+        lam = args.lam if args.lam is not None else 0.0
+        thetas, X, y = course_problem(lam, sizes, args.m)
+        problem = "debug-initialized weights (the course's check)"
+    n_total = sum(t.size for t in thetas)
+    report = glassnet.gradient_check(thetas, X, y, lam, epsilon=args.epsilon, tol=args.tol, n_params=args.params,
+                                     n_directions=args.directions, seed=args.seed)
+    if args.directions is not None:
+        what = f"{args.directions} random directions"
+    elif args.params is not None:
+        what = f"{len(report.rows)} of {n_total} parameters, chosen at random (seed {args.seed})"
+    else:
+        what = f"all {n_total} parameters"
+    net = "-".join(map(str, sizes))
+    lines = [f"gradient check: network {net}, m = {X.shape[0]}, λ = {lam:g}, ε = {args.epsilon:g}, {what}; {problem}"]
+    table = report.table(limit=args.show).splitlines()
+    if not report.rows:
+        table = table[-1:]  # directions: no per-parameter rows, only the verdict
+    elif args.show is not None and args.show < len(report.rows):
+        table.insert(-1, f"... {len(report.rows) - args.show} more rows (all of them without --show)")
+    lines += table
+    payload = {
+        "command": "gradcheck",
+        "layer_sizes": sizes,
+        "m": int(X.shape[0]),
+        "lam": lam,
+        "epsilon": args.epsilon,
+        "tol": args.tol,
+        "mode": report.mode,
+        "relative_difference": report.relative_difference,
+        "passed": report.passed,
+        "rows": [{"layer": r.layer, "i": r.i, "j": r.j, "analytic": r.analytic, "numeric": r.numeric,
+                  "abs_error": r.abs_error} for r in report.rows],
+    }
+    emit(args, payload, lines)
+    return EXIT_OK if report.passed else EXIT_FAILURE
+
