@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI runs the property tests on a fixed, reproducible sample; local runs explore new examples each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EX4_WEIGHTS = SHARED / "data" / "ex4weights.mat"
@@ -22,12 +30,12 @@ def ex4_thetas():
     return [np.asarray(d["Theta1"], dtype=np.float64), np.asarray(d["Theta2"], dtype=np.float64)]
 
 
-def random_problem(sizes, m, seed=0, scale=1.0, features="normal"):
-    """Random Θ (uniform ±scale·ε_init), X ~ N(0, 1) (or uniform in [-1, 1]) and valid labels for ``sizes``."""
+def random_problem(sizes, m, seed=0, scale=1.0, features="normal", epsilon=None):
+    """Random Θ (uniform ±scale·ε, ε = ε_init or ``epsilon``), X ~ N(0, 1) (or uniform in [-1, 1]) and valid labels."""
     import glassnet
 
     rng = np.random.default_rng(seed)
-    thetas = [t * scale for t in glassnet.random_init(sizes, rng)]
+    thetas = [t * scale for t in glassnet.random_init(sizes, rng, epsilon=epsilon)]
     X = rng.standard_normal((m, sizes[0])) if features == "normal" else rng.uniform(-1, 1, (m, sizes[0]))
     K = sizes[-1]
     y = rng.integers(0, 2, size=m) if K == 1 else rng.integers(0, K, size=m)
