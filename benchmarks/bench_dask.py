@@ -7,8 +7,8 @@ MNIST-size synthetic data (default 60000×784, network 784-300-10). Sections:
 - ``memory``: glassnet.cost_and_gradient on NumPy arrays (the in-memory baseline) and one L-BFGS run;
 - ``dask``: the same on a LocalCluster (``--workers`` worker processes, 1 BLAS thread each, data generated on the
   workers chunk by chunk so the driver never holds it): one-shot cost_and_gradient, the per-evaluation time inside
-  fit_full_batch (chunks persisted), overhead vs in memory, the bytes each worker holds and its peak RSS, and a sweep
-  over m and over the number of chunks for docs/scaling.md;
+  fit_full_batch (chunks persisted), overhead vs in memory, the bytes each worker holds and its RSS (and peak)
+  during the fit, and sweeps over m, the number of chunks and the hidden layer size for docs/scaling.md;
 - ``gpu``: glassnet.cost_and_gradient with torch CUDA tensors (float64 and float32) vs the NumPy CPU path, and torch
   autograd on the same GPU as the peer; skipped cleanly without torch or CUDA.
 
@@ -49,7 +49,7 @@ def median_time(fn, repeats: int, warmup: int = 1) -> float:
 
 
 def flops_per_evaluation(m: int, sizes: list[int]) -> float:
-    """Matrix-product flops of one J and D: forward a·Θᵀ, backward δ·Θ (not for the first layer), Δ = δᵀ·a."""
+    """Matrix-product flops of one J and D: forward a·Θᵀ, backward δ·Θ (not for layer 1), Δ = δᵀ·a."""
     total = 0.0
     for l in range(len(sizes) - 1):
         products = 3 if l > 0 else 2  # δ^(1) is never needed
@@ -114,27 +114,52 @@ def rel_diff(a, b) -> float:
 # ------------------------------------------------------------------------------------------------------------ sections
 
 
+def limited_blas(n: int | None):
+    """BLAS threads capped at ``n`` inside the block (no cap for None)."""
+    import contextlib
+
+    if n is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(n, user_api="blas")
+
+
 def section_memory(args, sizes, X, y, thetas):
-    t = median_time(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
-    t0 = time.perf_counter()
-    _, hist = glassnet.optimize.minimize_full_batch(lambda th: glassnet.cost_and_gradient(th, X, y, 1.0), thetas,
-                                                    max_iter=args.fit_iters)
-    per_eval = (time.perf_counter() - t0) / hist.n_evals
-    return {"cost_and_gradient_s": t, "fit_per_evaluation_s": per_eval, "fit_evaluations": hist.n_evals}
+    with limited_blas(args.threads):
+        t = median_time(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
+        t0 = time.perf_counter()
+        _, hist = glassnet.optimize.minimize_full_batch(lambda th: glassnet.cost_and_gradient(th, X, y, 1.0), thetas,
+                                                        max_iter=args.fit_iters)
+        per_eval = (time.perf_counter() - t0) / hist.n_evals
+        gemm = gemm_rate(X.shape[0], sizes[1], sizes[0], args.repeats)
+    return {"blas_threads": args.threads, "cost_and_gradient_s": t, "fit_per_evaluation_s": per_eval,
+            "fit_evaluations": hist.n_evals, "gemm_gflops": gemm}
+
+
+def memory_time(args, thetas, X, y) -> float:
+    with limited_blas(args.threads):
+        return median_time(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
 
 
 def worker_memory(client):
     """Bytes of Dask data each worker holds, and its process's RSS and peak RSS."""
 
     def rss():
-        import resource
-
         import psutil
 
-        return {"rss": psutil.Process().memory_info().rss,
-                "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+        # VmHWM, not getrusage's ru_maxrss: the latter carries over the peak of the process the worker was forked
+        # from (the driver, holding the in-memory copy of X), which says nothing about the worker.
+        peak = None
+        try:
+            with open("/proc/self/status") as f:
+                peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            pass
+        return {"rss": psutil.Process().memory_info().rss, "peak_rss": peak}
 
-    held = client.run_on_scheduler(lambda dask_scheduler: {w.address: w.nbytes for w in dask_scheduler.workers.values()})
+    held = client.run_on_scheduler(
+        lambda dask_scheduler: {w.address: w.nbytes for w in dask_scheduler.workers.values()})
     procs = client.run(rss)
     return {addr: {"data_bytes": held.get(addr, 0), **procs[addr]} for addr in procs}
 
@@ -157,18 +182,26 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
             out["memory_before"] = worker_memory(client)
             Xd, yd = dask_data(args.m, n, K, args.chunks)
             Xd, yd = client.persist([Xd, yd])
-            distributed.wait([Xd, yd])
+            with client.as_current():
+                distributed.wait(distributed.futures_of([Xd, yd]))
             out["memory_after_persist"] = worker_memory(client)
             result = gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client)
             out["max_rel_diff_vs_memory"] = rel_diff(result, glassnet.cost_and_gradient(thetas, X, y, 1.0))
             out["cost_and_gradient_s"] = median_time(
                 lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client), args.repeats)
+            during = {}
+
+            def measure(state):  # while the fit holds its validated chunks
+                if state.epoch == 1:
+                    during.update(worker_memory(client))
+
             t0 = time.perf_counter()
-            _, hist = gd.fit_full_batch(thetas, Xd, yd, 1.0, client=client, max_iter=args.fit_iters)
+            _, hist = gd.fit_full_batch(thetas, Xd, yd, 1.0, client=client, max_iter=args.fit_iters,
+                                        callbacks=measure)
             out["fit_total_s"] = time.perf_counter() - t0
             out["fit_evaluations"] = hist.n_evals
             out["fit_per_evaluation_s"] = out["fit_total_s"] / hist.n_evals
-            out["memory_after_fit"] = worker_memory(client)
+            out["memory_during_fit"] = during
             out["overhead_per_evaluation_s"] = out["fit_per_evaluation_s"] - memory_result["fit_per_evaluation_s"]
             out["ratio_fit_per_evaluation"] = out["fit_per_evaluation_s"] / memory_result["fit_per_evaluation_s"]
             del Xd, yd
@@ -182,7 +215,7 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
                     "m": m, "chunks": args.chunks, "sizes": sizes,
                     "dask_s": median_time(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
                                           args.repeats),
-                    "memory_s": median_time(lambda: glassnet.cost_and_gradient(thetas, Xm, ym, 1.0), args.repeats),
+                    "memory_s": memory_time(args, thetas, Xm, ym),
                 })
                 del Xd, yd, Xm, ym
             for c in args.sweep_chunks:
@@ -202,14 +235,14 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
                     "m": args.sweep_m[0], "chunks": args.chunks, "sizes": net,
                     "dask_s": median_time(lambda: gd.cost_and_gradient_dask(th, Xd, yd, 1.0, client=client),
                                           args.repeats),
-                    "memory_s": median_time(lambda: glassnet.cost_and_gradient(th, Xm, ym, 1.0), args.repeats),
+                    "memory_s": memory_time(args, th, Xm, ym),
                 })
                 del Xd, yd, Xm, ym
             out["sweep"] = sweep
     return out
 
 
-def section_gpu(args, sizes, X, y, thetas, cpu_seconds):
+def section_gpu(args, sizes, X, y, thetas):
     try:
         import torch
     except ImportError:
@@ -219,6 +252,9 @@ def section_gpu(args, sizes, X, y, thetas, cpu_seconds):
     dev = torch.device("cuda")
     out: dict = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
     expected = glassnet.cost_and_gradient(thetas, X, y, 1.0)
+    # The CPU side of the comparison uses every core BLAS is given by default.
+    cpu_seconds = out["numpy_cpu_s"] = median_time(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
+    out["numpy_cpu_blas_threads"] = blas_threads()
 
     def timed(fn):
         def run():
@@ -271,6 +307,8 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[784, 300, 10])
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--chunks", type=int, default=8)
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads of the in-memory baseline (default: --workers, the cores the workers use)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--fit-iters", type=int, default=5)
     p.add_argument("--sweep-m", type=int, nargs="*", default=[15000, 30000, 60000])
@@ -284,6 +322,8 @@ def main(argv=None) -> int:
         args.m, args.sizes, args.repeats, args.fit_iters = 4000, [784, 50, 10], 1, 2
         args.sweep_m, args.sweep_chunks, args.sweep_hidden = [2000], [2], [10]
 
+    if args.threads is None:
+        args.threads = args.workers
     sizes = args.sizes
     X, y = in_memory_data(args.m, sizes[0], sizes[-1], args.chunks)
     thetas = glassnet.random_init(sizes, rng=0)
@@ -299,7 +339,8 @@ def main(argv=None) -> int:
 
     report["memory"] = section_memory(args, sizes, X, y, thetas)
     mem = report["memory"]
-    print(f"in memory: cost_and_gradient {mem['cost_and_gradient_s']:.3f} s "
+    print(f"in memory ({mem['blas_threads']} BLAS threads, GEMM {mem['gemm_gflops']:.1f} GFLOP/s): cost_and_gradient "
+          f"{mem['cost_and_gradient_s']:.3f} s "
           f"({report['flops_per_evaluation'] / mem['cost_and_gradient_s'] / 1e9:.1f} GFLOP/s); "
           f"L-BFGS {mem['fit_per_evaluation_s']:.3f} s per evaluation")
 
@@ -309,16 +350,17 @@ def main(argv=None) -> int:
               f"{d['cost_and_gradient_s']:.3f} s; L-BFGS {d['fit_per_evaluation_s']:.3f} s per evaluation = "
               f"{d['ratio_fit_per_evaluation']:.2f}x in memory (overhead {d['overhead_per_evaluation_s']:+.3f} s); "
               f"max rel diff {d['max_rel_diff_vs_memory']:.1e}")
-        for addr, w in d["memory_after_fit"].items():
+        for addr, w in d["memory_during_fit"].items():
             before = d["memory_before"][addr]["rss"]
+            peak = f"{w['peak_rss'] / 2**20:.0f} MiB" if w["peak_rss"] else "n/a"
             print(f"  worker {addr}: holds {w['data_bytes'] / 2**20:.0f} MiB, RSS {w['rss'] / 2**20:.0f} MiB "
-                  f"(started at {before / 2**20:.0f}), peak {w['peak_rss'] / 2**20:.0f} MiB")
+                  f"(started at {before / 2**20:.0f}), peak {peak}")
         for row in d["sweep"]:
             mem_s = f", in memory {row['memory_s']:.3f} s" if "memory_s" in row else ""
             print(f"  sweep m={row['m']:>6} chunks={row['chunks']:>3} sizes={row['sizes']}: dask {row['dask_s']:.3f} s"
                   + mem_s)
 
-    g = report["gpu"] = section_gpu(args, sizes, X, y, thetas, mem["cost_and_gradient_s"])
+    g = report["gpu"] = section_gpu(args, sizes, X, y, thetas)
     if "skipped" in g:
         print(f"gpu: skipped ({g['skipped']})")
     else:
@@ -326,7 +368,8 @@ def main(argv=None) -> int:
             r = g[name]
             print(f"gpu {g['device']} {name}: glassnet {r['glassnet_s'] * 1e3:.2f} ms ({r['gflops']:.0f} GFLOP/s, "
                   f"GEMM {r['gemm_gflops']:.0f}), torch autograd {r['torch_autograd_s'] * 1e3:.2f} ms, ratio "
-                  f"{r['ratio_glassnet_vs_autograd']:.2f}; {r['speedup_vs_numpy_cpu']:.0f}x the NumPy CPU path; "
+                  f"{r['ratio_glassnet_vs_autograd']:.2f}; {r['speedup_vs_numpy_cpu']:.0f}x the NumPy CPU path "
+                  f"({g['numpy_cpu_s']:.3f} s, {g['numpy_cpu_blas_threads']} BLAS threads); "
                   f"max rel diff {r['max_rel_diff_vs_numpy']:.1e}")
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ def test_quick_benchmark_writes_complete_json(tmp_path, capsys):
     assert cases == {(n, d) for n in ("ex4", "mnist", "deep") for d in ("float64", "float32")}
     for c in result["cases"]:
         assert c["flops"] == gemm_flops(c["m"], c["sizes"])
+        assert c["workers"] == 1 and 1 <= c["chunk_rows"] <= c["m"]  # --quick runs on one thread
         assert set(c["gemm"]) == GEMM_FIELDS
         assert c["gemm"]["peak_ms"] == min(c["gemm"]["whole_ms"], c["gemm"]["chunked_ms"]) > 0
         assert set(c["contenders"]) == set(CONTENDERS)

@@ -462,30 +462,120 @@ def test_python_dash_m_glassnet():
 # --dask-scheduler
 
 
-def test_train_on_a_dask_cluster_matches_in_memory(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def dask_scheduler():
+    """The address of one in-process LocalCluster (1 worker thread) shared by the --dask-scheduler tests."""
     distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_train_on_a_dask_cluster_matches_in_memory(dask_scheduler, tmp_path, capsys):
     argv = ["train", "--data", "iris", "--hidden", "5", "--epochs", "6", "--test-size", "0.2"]
     code, local, _ = run_json(capsys, *argv)
     assert code == 0
     model = tmp_path / "d.npz"
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
-        code, remote, err = run_json(capsys, *argv, "--dask-scheduler", cluster.scheduler_address,
-                                     "--chunk-rows", "40", "--save", model, "--checkpoint-every", "3")
-        assert (code, err) == (0, "")
-        # the same start, data and optimizer: the chunked sums differ from the in-memory ones only in rounding
-        assert remote["n_iter"] == local["n_iter"] == 6
-        assert remote["J_before"] == pytest.approx(local["J_before"], rel=1e-12)
-        assert remote["J_after"] == pytest.approx(local["J_after"], rel=1e-6)
-        assert remote["test_accuracy"] == local["test_accuracy"]
-        assert remote["checkpoints"] == {"every": 3, "written": 2, "last": 6}
-        code, data, _ = run_json(capsys, *argv[:3], "--test-size", "0.2", "--resume", model, "--save", model,
-                                 "--epochs", "8", "--solver", "adam", "--dask-scheduler", cluster.scheduler_address)
-        assert code == 0 and data["n_iter"] == 8 and data["solver"] == "adam"
+    # a built-in dataset is loaded here, split as without Dask, and cut into chunks of --chunk-rows
+    code, remote, err = run_json(capsys, *argv, "--dask-scheduler", dask_scheduler,
+                                 "--chunk-rows", "40", "--save", model, "--checkpoint-every", "3")
+    assert (code, err) == (0, "")
+    # the same start, data and optimizer: the chunked sums differ from the in-memory ones only in rounding
+    assert remote["n_iter"] == local["n_iter"] == 6
+    assert (remote["n_train"], remote["n_test"]) == (local["n_train"], local["n_test"]) == (120, 30)
+    assert remote["J_before"] == pytest.approx(local["J_before"], rel=1e-12)
+    assert remote["J_after"] == pytest.approx(local["J_after"], rel=1e-10)
+    assert remote["test_accuracy"] == local["test_accuracy"]
+    assert remote["checkpoints"] == {"every": 3, "written": 2, "last": 6}
+    code, data, _ = run_json(capsys, *argv[:3], "--test-size", "0.2", "--resume", model, "--save", model,
+                             "--epochs", "8", "--solver", "adam", "--dask-scheduler", dask_scheduler)
+    assert code == 0 and data["n_iter"] == 8 and data["solver"] == "adam"
     clf = glassnet.load(model)
     assert clf.n_iter_ == 8 and len(clf.history_.cost) == 8 and clf.layer_sizes_ == [4, 5, 3]
     code, _, err = run(capsys, *argv, "--dask-scheduler", "tcp://127.0.0.1:1", "--early-stopping")
     assert code == 2 and err.startswith("error: --dask-scheduler: validation data and early stopping")
+
+
+def _iris_csv(path, rows=slice(None)):
+    X, y = load_iris()
+    lines = ["a,b,c,d,label"] + [",".join(map(repr, r)) + f",{c}" for r, c in zip(X[rows].tolist(), y[rows].tolist())]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_train_from_a_csv_file_through_the_scheduler(dask_scheduler, tmp_path, capsys, monkeypatch):
+    from glassnet import distributed
+    from glassnet.cli import train as train_cli
+
+    path = _iris_csv(tmp_path / "iris.csv")
+    argv = ["train", "--data", path, "--hidden", "5", "--epochs", "6", "--test-size", "0"]
+    code, local, _ = run_json(capsys, *argv)
+    assert code == 0
+    # --chunk-rows 40 cuts this file into several chunks
+    assert distributed.read_chunks(path, "label", blocksize=train_cli._csv_blocksize(str(path), 40))[0].numblocks[0] > 2
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the CSV file was loaded into this process")
+
+    monkeypatch.setattr(glassnet.datasets, "load", no_loading)  # the workers read the file, this process never does
+    code, remote, err = run_json(capsys, *argv, "--dask-scheduler", dask_scheduler, "--chunk-rows", "40")
+    assert (code, err) == (0, "")
+    assert remote["classes"] == local["classes"] == [0, 1, 2]  # whole-number labels stay integers
+    assert (remote["n_examples"], remote["n_features"], remote["n_train"], remote["data"]) == (150, 4, 150, "iris.csv")
+    assert remote["n_iter"] == local["n_iter"] == 6
+    assert remote["J_before"] == pytest.approx(local["J_before"], rel=1e-12)
+    assert remote["J_after"] == pytest.approx(local["J_after"], rel=1e-10)
+    assert remote["train_accuracy"] == local["train_accuracy"]
+
+    # The test part: a seeded hash of the row number, the same rows however the file is chunked.
+    held_out = ["--test-size", "0.3", "--dask-scheduler", dask_scheduler, "--seed", "3", "--save"]
+    code, a, _ = run_json(capsys, *argv[:-2], *held_out, tmp_path / "a.npz", "--chunk-rows", "40")
+    code_b, b, _ = run_json(capsys, *argv[:-2], *held_out, tmp_path / "b.npz", "--chunk-rows", "1000")
+    assert code == code_b == 0
+    rows = np.arange(150, dtype=np.uint64)
+    n_test = int(np.sum(train_cli._row_hash(rows, 3) < 0.3))
+    assert a["n_test"] == b["n_test"] == n_test and a["n_train"] == b["n_train"] == 150 - n_test
+    assert 30 <= n_test <= 60
+    assert a["test_accuracy"] == b["test_accuracy"] and a["J_after"] == pytest.approx(b["J_after"], rel=1e-10)
+    # the model saved from the Dask run is an ordinary model: it predicts the file's held-out rows in memory
+    monkeypatch.undo()
+    X, y = load_iris()
+    test_rows = train_cli._row_hash(rows, 3) < 0.3
+    model = glassnet.load(tmp_path / "a.npz")
+    assert model.classes_.tolist() == [0, 1, 2]
+    assert model.score(X[test_rows], y[test_rows]) == pytest.approx(a["test_accuracy"], abs=1e-12)
+
+
+def test_dask_file_errors_name_the_option(dask_scheduler, tmp_path, capsys):
+    path = _iris_csv(tmp_path / "iris.csv")
+    dask = ["--dask-scheduler", dask_scheduler]
+    code, _, err = run(capsys, "train", "--data", tmp_path / "part-*.csv", *dask)
+    assert code == 2 and "--data" in err and "no file matches" in err
+    code, _, err = run(capsys, "train", "--data", path, "--label-column", "9", *dask)
+    assert code == 2 and err.startswith("error: --label-column 9: out of range for the 5 columns of")
+    code, _, err = run(capsys, "train", "--data", path, "--label-column", "0", *dask)
+    assert code == 1 and "label column 'a' holds fractional numbers such as 4.3" in err
+    code, _, err = run(capsys, "train", "--data", path, "--label-column", "species", *dask)
+    assert code == 1 and "has no column 'species'; its columns are ['a', 'b', 'c', 'd', 'label']" in err
+    code, _, err = run(capsys, "train", "--data", _iris_csv(tmp_path / "three.csv", slice(0, 150, 50)),
+                       "--test-size", "0.01", *dask)
+    assert code == 2 and err.startswith("error: --test-size 0.01: holds out 0 of the 3 examples")
+    (tmp_path / "data.json").write_text("{}")
+    code, _, err = run(capsys, "train", "--data", tmp_path / "data.json", *dask)
+    assert code == 2 and "with --dask-scheduler, expected CSV (.csv/.txt), .npz or Parquet" in err
+
+
+def test_train_from_npz_chunks_through_the_scheduler(dask_scheduler, tmp_path, capsys):
+    X, y = load_iris()
+    np.savez(tmp_path / "part-0.npz", X=X[:100], y=y[:100])
+    np.savez(tmp_path / "part-1.npz", X=X[100:], y=y[100:])
+    argv = ["train", "--hidden", "4", "--epochs", "5", "--test-size", "0", "--dask-scheduler", dask_scheduler]
+    code, remote, err = run_json(capsys, *argv, "--data", str(tmp_path / "part-*.npz"), "--chunk-rows", "30")
+    assert (code, err) == (0, "")
+    np.savez(tmp_path / "all.npz", X=X, y=y)
+    code, local, _ = run_json(capsys, *argv[:-2], "--data", tmp_path / "all.npz")
+    assert remote["n_examples"] == 150 and remote["classes"] == [0, 1, 2]
+    assert remote["J_after"] == pytest.approx(local["J_after"], rel=1e-10)
 
 
 def test_a_csv_without_a_label_column_gets_a_hint(trained, tmp_path, capsys):

@@ -7,7 +7,7 @@
 as arrays of X's library on X's device. NumPy arrays never come here: they keep the tuned NumPy path of
 :mod:`glassnet.backprop`. The math is the same (and tested equal):
 
-- z^(l+1) = a^(l) Θ^(l)[:, 1:]ᵀ + Θ^(l)[:, 0], a^(l+1) = g(z^(l+1)) (rows are examples; no bias column is concatenated)
+- z^(l+1) = a^(l) Θ^(l)[:, 1:]ᵀ + Θ^(l)[:, 0], a^(l+1) = g(z^(l+1)) (rows are examples; no bias column concatenated)
 - J = (1/m) Σ softplus((1 − 2Y) ∘ z^(L)) + (λ/2m) Σ Θ[:, 1:]², from z so that J never takes log(0)
 - δ^(L) = a^(L) − Y, δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 − a^(l)), Δ^(l) = δ^(l+1)ᵀ [1, a^(l)]
 - D^(l) = Δ^(l)/m + (λ/m)Θ^(l), the bias column not regularized.
@@ -136,7 +136,8 @@ def _encode_labels_xp(xp, y, K: int, m: int, dtype, device):
         raise ValueError("y: expected finite labels, found NaN or inf")
     if y.ndim == 2:
         if y.shape[1] != K:
-            raise ValueError(f"y: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {tuple(y.shape)}")
+            raise ValueError(
+                f"y: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {tuple(y.shape)}")
         if not bool(xp.all((y == 0) | (y == 1))):
             raise ValueError("y: expected a one-hot/multilabel matrix of 0s and 1s, found other values")
         return xp.astype(y, dtype)
@@ -220,7 +221,7 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     signed = z * (1.0 - 2.0 * Y)
     J_sum = float(xp.sum(xp.logaddexp(xp.zeros_like(signed), signed), dtype=xp.float64))
 
-    # Backward: δ^(L) = a^(L) - Y, then δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 - a^(l)); Δ^(l) = δ^(l+1)ᵀ [1, a^(l)].
+    # Backward: δ^(L) = a^(L) - Y; δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 - a^(l)); Δ^(l) = δ^(l+1)ᵀ [1, a^(l)].
     grads: list[Any] = [None] * len(thetas)
     delta = acts[-1] - Y
     for i in range(len(thetas) - 1, -1, -1):

@@ -10,11 +10,21 @@ class, trained with the lecture's cost (K independent logistic terms); ``predict
 ``predict_proba`` normalizes the outputs to sum to 1: p_k = h_k / Σ_j h_j (computed from log h, so it never divides
 0 by 0). These are the one-vs-rest probabilities of scikit-learn's ``LogisticRegression(multi_class="ovr")``, not a
 softmax.
+
+Dask input. ``fit`` also takes a ``dask.array`` X chunked by rows (or a Dask DataFrame) with labels as a Dask
+array/Series chunked alike (or in memory, when X's chunk sizes are known). It runs on the current Dask client
+(``distributed.Client(...)`` made default, or ``with client.as_current():``), else on Dask's local scheduler: one pass
+finds the classes, every chunk encodes its own labels, and training goes through :mod:`glassnet.distributed` with the
+same initial weights, seeds and hyper-parameters as an in-memory fit (L-BFGS/CG: the same iterates up to rounding;
+sgd/adam: mini-batches are cut within chunks, so the path differs from the in-memory one). ``predict``,
+``predict_proba``, ``predict_log_proba`` and ``transform`` of Dask input return lazy Dask arrays with X's row chunks;
+``score`` and ``cost_and_gradient`` compute and return numbers.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from scipy.special import log_expit, log_softmax, softmax
@@ -23,11 +33,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._validation import check_X
+from .backends import is_dask_collection
 from .backprop import cost_and_gradient
 from .cost import cost
 from .forward import forward
 from .optimize import (
     History,
+    _Run,
     adam,
     choose_blas_threads,
     limit_blas_threads,
@@ -51,6 +64,165 @@ def _is_int(v) -> bool:
 
 def _is_real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _encode_labels(y, classes: np.ndarray, name: str) -> np.ndarray:
+    """Labels → their positions 0..n_classes-1 in the sorted ``classes``; a label not in ``classes`` is an error."""
+    y = np.asarray(y)
+    if y.size == 0:  # an empty chunk
+        return np.empty(y.shape, dtype=np.intp)
+    idx = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    unknown = classes[idx] != y
+    if np.any(unknown):
+        example = y[unknown][0]
+        example = example.item() if isinstance(example, np.generic) else example
+        raise ValueError(
+            f"{name}: found labels not seen in fit, e.g. {example!r}; the classes are {classes.tolist()}"
+        )
+    return idx
+
+
+def _decode(zL: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Predicted labels from z^(L): the largest output (K > 1) or h > 0.5 ⇔ z > 0 (K = 1)."""
+    if zL.shape[1] == 1:
+        return classes[(zL[:, 0] > 0).astype(np.intp)]
+    return classes[np.argmax(zL, axis=1)]
+
+
+def _proba(zL: np.ndarray, log: bool) -> np.ndarray:
+    """(log) class probabilities from z^(L): [1 - h, h] (K = 1) or h_k / Σ_j h_j (K > 1), computed from log h."""
+    if zL.shape[1] == 1:
+        out = np.column_stack([log_expit(-zL[:, 0]), log_expit(zL[:, 0])])
+        return out if log else np.exp(out)
+    return log_softmax(log_expit(zL), axis=1) if log else softmax(log_expit(zL), axis=1)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Dask input: small per-chunk functions (they run on the workers) and the checks done on the driver
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _dask_X(X):
+    """Features as a 2-D float64 Dask array whose chunks hold whole rows (from a Dask array or DataFrame).
+
+    float64 like the in-memory ``validate_data(dtype=np.float64)``, so that both fits compute the same numbers.
+    """
+    from .distributed import _as_dask_array
+
+    Xd = _as_dask_array(X, "X")
+    if Xd.ndim != 2:
+        raise ValueError(f"X: expected a 2-D Dask array of shape (m, n_features), got {Xd.ndim} dimension(s)")
+    if np.dtype(Xd.dtype).kind not in "biuf":
+        raise ValueError(f"X: expected numbers, got dtype {Xd.dtype}")
+    if len(Xd.chunks[1]) > 1:
+        Xd = Xd.rechunk({1: -1})  # each task needs whole rows
+    return Xd.astype(np.float64)
+
+
+def _dask_y(y, Xd, name: str = "y"):
+    """Labels as a 1-D Dask array: a Dask array/Series/one-column DataFrame, or in-memory labels chunked like ``Xd``."""
+    from .distributed import _as_dask_array, _dask, _is_numeric
+
+    _, da = _dask()
+    if is_dask_collection(y) and type(y).__module__.startswith("dask.dataframe"):
+        import dask.dataframe as dd
+
+        if isinstance(y, dd.DataFrame):
+            if len(y.columns) != 1:
+                raise ValueError(f"{name}: expected labels as a Dask array, Series or one-column DataFrame, got a "
+                                 f"DataFrame with {len(y.columns)} columns")
+            y = y[y.columns[0]]
+        if not _is_numeric(y.dtype):
+            y = y.astype(object)  # text labels: NumPy object arrays per chunk (Dask warns on pandas' string dtype)
+        y = y.to_dask_array()
+    elif is_dask_collection(y):
+        if not isinstance(y, da.Array):
+            raise ValueError(f"{name}: expected a Dask array or Series of labels, got {type(y).__name__}")
+    else:
+        y = _as_dask_array(y, name, like=Xd)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array of labels (m,), got {y.ndim} dimensions")
+    return y
+
+
+def _check_aligned(Xd, yd, what: str = "X and y") -> None:
+    """Row chunks of X and y must match (known sizes are compared here; unknown ones on the workers)."""
+    from .distributed import _fmt_chunks
+
+    cx, cy = Xd.chunks[0], yd.chunks[0]
+    known = not any(np.isnan(c) for c in cx + cy)
+    if len(cx) != len(cy) or (known and tuple(cx) != tuple(cy)):
+        raise ValueError(
+            f"{what}: expected the same row chunks, got X with {len(cx)} chunks of sizes {_fmt_chunks(cx)} and y with "
+            f"{len(cy)} chunks of sizes {_fmt_chunks(cy)}; "
+            + ("rechunk y with y.rechunk({0: X.chunks[0]})" if known else
+               "take X and y from one DataFrame (or one array) so that they are partitioned alike")
+        )
+
+
+def _rows_match(n_X: int, n_y: int, i: int) -> None:
+    if n_X != n_y:
+        raise ValueError(f"X and y: row chunk {i} has {n_X} rows of X but {n_y} labels; X and y must be partitioned "
+                         "alike")
+
+
+def _chunk_labels(X, y, i: int) -> tuple[np.ndarray, int]:
+    """Map step of the classes pass: the distinct labels of row chunk ``i`` and its row count."""
+    y = np.asarray(y)
+    _rows_match(np.shape(X)[0], y.shape[0], i)
+    return np.unique(y), int(y.shape[0])
+
+
+def _encode_block(y, classes: np.ndarray, name: str, block_id=None) -> np.ndarray:
+    return _encode_labels(y, classes, f"{name} (row chunk {block_id[0]})")
+
+
+def _z_block(X, thetas, n_features: int, i: int) -> np.ndarray:
+    X = np.asarray(X)
+    if X.shape[0] == 0:  # an empty partition (a filtered DataFrame)
+        return np.empty((0, thetas[-1].shape[0]))
+    return forward(thetas, check_X(X, n_features=n_features, name=f"X (row chunk {i})")).z[-1]
+
+
+def _predict_block(X, thetas, n_features, classes, block_id=None):
+    return _decode(_z_block(X, thetas, n_features, block_id[0]), classes)
+
+
+def _proba_block(X, thetas, n_features, log, block_id=None):
+    return _proba(_z_block(X, thetas, n_features, block_id[0]), log)
+
+
+def _transform_block(X, thetas, n_features, layer, block_id=None):
+    X = np.asarray(X)
+    if X.shape[0] == 0:
+        return np.empty((0, thetas[layer - 2].shape[0] if layer > 1 else n_features))
+    X = check_X(X, n_features=n_features, name=f"X (row chunk {block_id[0]})")
+    return forward(thetas[: layer - 1], X).activations[-1] if layer > 1 else X.copy()
+
+
+def _count_correct(pred, y, i: int) -> tuple[int, int]:
+    y = np.asarray(y)
+    _rows_match(len(pred), y.shape[0], i)
+    return int(np.sum(pred == y)), int(y.shape[0])
+
+
+def _dask_feature_names(X) -> np.ndarray | None:
+    """Column names of a Dask DataFrame when they are all strings (scikit-learn's rule), else None."""
+    if not hasattr(X, "columns"):
+        return None
+    names = list(X.columns)
+    if names and all(isinstance(c, str) for c in names):
+        return np.asarray(names, dtype=object)
+    return None
+
+
+def _no_dask(X, what: str) -> None:
+    if is_dask_collection(X):
+        raise ValueError(f"X: {what} takes in-memory arrays, got a Dask {type(X).__name__}; call .compute() first "
+                         "(fit, predict, predict_proba, predict_log_proba, transform, score and cost_and_gradient "
+                         "take Dask input)")
 
 
 class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
@@ -132,8 +304,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
     >>> clf = Classifier(hidden_layer_sizes=(5,), alpha=0.1, max_iter=300, random_state=0).fit(X, y)
     >>> clf.layer_sizes_, clf.predict(X[:3]).tolist(), clf.score(X, y) > 0.95
     ([4, 5, 3], [0, 0, 0], True)
-    >>> clf.predict_proba(X[:1]).round(2)  # normalized sigmoid outputs, columns in classes_ order
-    array([[0.99, 0.01, 0.  ]])
+    >>> clf.predict_proba(X[:1]).round(1)  # normalized sigmoid outputs, columns in classes_ order
+    array([[1., 0., 0.]])
     """
 
     def __init__(
@@ -279,21 +451,11 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
 
     def _encode(self, y, name: str = "y", classes: np.ndarray | None = None) -> np.ndarray:
         """Labels → output-unit indices 0..n_classes-1 (K = 1: 0/1 for classes_[0]/classes_[1])."""
-        classes = self.classes_ if classes is None else classes
-        y = np.asarray(y)
-        idx = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
-        unknown = classes[idx] != y
-        if np.any(unknown):
-            raise ValueError(
-                f"{name}: found labels not seen in fit, e.g. {y[unknown][0]!r}; the classes are {classes.tolist()}"
-            )
-        return idx
+        return _encode_labels(y, self.classes_ if classes is None else classes, name)
 
     def _decode_z(self, zL: np.ndarray) -> np.ndarray:
         """Predicted labels from z^(L): the largest output (K > 1) or h > 0.5 ⇔ z > 0 (K = 1)."""
-        if zL.shape[1] == 1:
-            return self.classes_[(zL[:, 0] > 0).astype(np.intp)]
-        return self.classes_[np.argmax(zL, axis=1)]
+        return _decode(zL, self.classes_)
 
     # ---------------------------------------------------------------------------------------------------------------
     # fitting
@@ -304,12 +466,17 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
 
         Parameters
         ----------
-        X : array-like of shape (m, n_features)
+        X : array-like of shape (m, n_features), or a Dask array/DataFrame chunked by rows
+            Dask input trains on the current Dask client (else Dask's local scheduler) with
+            :mod:`glassnet.distributed`; see the module docstring.
         y : array-like of shape (m,)
-            Class labels (any sortable type); at least two classes.
+            Class labels (any sortable type); at least two classes. With Dask X: a Dask array or Series chunked
+            like X, or in-memory labels when X's chunk sizes are known.
         X_val, y_val : array-like or None
             Validation data: its cost and accuracy are recorded every iteration/epoch in ``history_`` and used for
-            early stopping instead of a ``validation_fraction`` split.
+            early stopping instead of a ``validation_fraction`` split. In memory also when X is a Dask collection
+            (they are evaluated in this process every iteration/epoch); Dask training data has no
+            ``validation_fraction`` split, so early stopping on Dask needs them.
         callbacks : callable, Callback or list of them, optional
             ``on_epoch_end(state)`` hooks (see :class:`glassnet.optimize.TrainState`); returning True stops.
 
@@ -318,47 +485,19 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self
         """
         self._check_params()
+        if is_dask_collection(X) or is_dask_collection(y):
+            return self._fit_dask(X, y, X_val, y_val, callbacks)
         warm = bool(self.warm_start) and hasattr(self, "thetas_")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=not warm)
         check_classification_targets(y)
         classes = np.unique(y)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y: Classifier needs at least 2 classes to learn from, got 1 class ({classes[0]!r}) in {len(y)} labels"
-            )
-        if warm and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"y: warm_start needs the classes of the previous fit {self.classes_.tolist()}, got {classes.tolist()}"
-            )
+        self._check_classes(classes, len(y), warm)
         y_idx = self._encode(y, classes=classes)
-        K = 1 if len(classes) == 2 else len(classes)
-        sizes = [X.shape[1], *self._hidden(), K]
-        rng = self._generator()
-
-        if warm:
-            if self.layer_sizes_ != sizes:
-                raise ValueError(
-                    f"warm_start: the fitted network has layer sizes {self.layer_sizes_}, but hidden_layer_sizes and "
-                    f"the data ask for {sizes}"
-                )
-            thetas = [t.copy() for t in self.thetas_]
-            _ = rng.random()  # keep the split/shuffle seeds independent of warm/cold starts
-        else:
-            thetas = random_init(sizes, rng=rng, epsilon=self.init_epsilon)
-        split_seed = int(rng.integers(np.iinfo(np.int32).max))
-        shuffle_seed = int(rng.integers(np.iinfo(np.int32).max))
+        thetas, sizes, split_seed, shuffle_seed = self._start(X.shape[1], classes, warm)
 
         Xtr, ytr = X, y_idx
-        validate = None
-        if X_val is not None or y_val is not None:
-            if X_val is None or y_val is None:
-                raise ValueError("X_val, y_val: pass both or neither")
-            Xv = validate_data(self, X_val, dtype=np.float64, reset=False)
-            yv = np.asarray(y_val)
-            if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
-                raise ValueError(f"y_val: expected {Xv.shape[0]} labels (one per row of X_val), got shape {yv.shape}")
-            validate = self._validator(Xv, self._encode(yv, "y_val", classes))
-        elif self.early_stopping:
+        validate = self._given_validation(X_val, y_val, classes)
+        if validate is None and self.early_stopping:
             Xtr, Xv, ytr, yv = self._split(X, y_idx, len(classes), split_seed)
             validate = self._validator(Xv, yv)
 
@@ -397,7 +536,54 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
                 sizes=sizes,
                 **common,
             )
-        # Fitted state is set only now, so a fit that fails leaves the previous model intact.
+        return self._store(thetas, classes, history, warm)
+
+    def _check_classes(self, classes: np.ndarray, m: int, warm: bool) -> None:
+        if len(classes) < 2:
+            raise ValueError(
+                f"y: Classifier needs at least 2 classes to learn from, got 1 class ({classes[0]!r}) in {m} labels"
+            )
+        if warm and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"y: warm_start needs the classes of the previous fit {self.classes_.tolist()}, got {classes.tolist()}"
+            )
+
+    def _start(self, n_features: int, classes: np.ndarray, warm: bool):
+        """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state."""
+        K = 1 if len(classes) == 2 else len(classes)
+        sizes = [n_features, *self._hidden(), K]
+        rng = self._generator()
+        if warm:
+            if self.layer_sizes_ != sizes:
+                raise ValueError(
+                    f"warm_start: the fitted network has layer sizes {self.layer_sizes_}, but hidden_layer_sizes and "
+                    f"the data ask for {sizes}"
+                )
+            thetas = [t.copy() for t in self.thetas_]
+            _ = rng.random()  # keep the split/shuffle seeds independent of warm/cold starts
+        else:
+            thetas = random_init(sizes, rng=rng, epsilon=self.init_epsilon)
+        split_seed = int(rng.integers(np.iinfo(np.int32).max))
+        shuffle_seed = int(rng.integers(np.iinfo(np.int32).max))
+        return thetas, sizes, split_seed, shuffle_seed
+
+    def _given_validation(self, X_val, y_val, classes: np.ndarray):
+        """The validator of ``X_val, y_val`` (in memory), or None when neither is given."""
+        if X_val is None and y_val is None:
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError("X_val, y_val: pass both or neither")
+        if is_dask_collection(X_val) or is_dask_collection(y_val):
+            raise ValueError("X_val, y_val: expected in-memory arrays (they are evaluated in this process every "
+                             "iteration/epoch), got a Dask collection; call .compute() on it first")
+        Xv = validate_data(self, X_val, dtype=np.float64, reset=False)
+        yv = np.asarray(y_val)
+        if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
+            raise ValueError(f"y_val: expected {Xv.shape[0]} labels (one per row of X_val), got shape {yv.shape}")
+        return self._validator(Xv, self._encode(yv, "y_val", classes))
+
+    def _store(self, thetas, classes, history, warm: bool):
+        """Set the fitted state, only now, so that a fit that fails leaves the previous model intact."""
         self.thetas_ = thetas
         self.classes_ = classes
         if warm and hasattr(self, "history_"):
@@ -407,6 +593,101 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self.n_iter_ = self.history_.n_iter
         self.__dict__.pop("_partial_state", None)  # a later partial_fit starts a fresh optimizer state
         return self
+
+    def _check_dask_features(self, X, Xd, reset: bool) -> None:
+        """n_features_in_ / feature_names_in_ for Dask X, as ``validate_data`` does for in-memory X."""
+        names = _dask_feature_names(X)
+        n = int(Xd.shape[1])
+        if reset:
+            self.n_features_in_ = n
+            if names is not None:
+                self.feature_names_in_ = names
+            else:
+                self.__dict__.pop("feature_names_in_", None)
+            return
+        check_is_fitted(self, "n_features_in_")
+        if n != self.n_features_in_:
+            raise ValueError(
+                f"X has {n} features, but {type(self).__name__} is expecting {self.n_features_in_} features as input.")
+        fitted = getattr(self, "feature_names_in_", None)
+        if fitted is not None and names is not None and not np.array_equal(fitted, names):
+            raise ValueError(f"X: the feature names should match those passed during fit: expected "
+                             f"{list(fitted)}, got {list(names)}")
+        if fitted is not None and names is None:
+            warnings.warn(f"X does not have valid feature names, but {type(self).__name__} was fitted with feature "
+                          "names", UserWarning, stacklevel=3)
+
+    def _fit_dask(self, X, y, X_val, y_val, callbacks):
+        """fit() for Dask input: classes in one pass, labels encoded per chunk, training by glassnet.distributed."""
+        from . import distributed as gd
+
+        dask, _ = gd._dask()
+        warm = bool(self.warm_start) and hasattr(self, "thetas_")
+        if is_dask_collection(y) and not is_dask_collection(X):
+            raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}; pass both as "
+                             "Dask collections chunked alike (or X as Dask and y in memory)")
+        Xd = _dask_X(X)
+        yd = _dask_y(y, Xd)
+        _check_aligned(Xd, yd)
+        self._check_dask_features(X, Xd, reset=not warm)
+        if self.early_stopping and X_val is None and y_val is None:
+            raise ValueError(
+                "early_stopping: with Dask input, pass in-memory validation data as fit(X, y, X_val=..., y_val=...); "
+                "holding out validation_fraction of a Dask collection is not supported")
+        with gd._client_for(None, None) as client:
+            parts = [dask.delayed(_chunk_labels)(xb, yb, i)
+                     for i, (xb, yb) in enumerate(zip(Xd.to_delayed().ravel(), yd.to_delayed().ravel()))]
+            found = gd._compute(client, parts, f"finding the classes of y in {len(parts)} row chunks")
+            m = sum(n for _, n in found)
+            if m == 0:
+                raise ValueError("X: expected at least one example (row), every chunk is empty")
+            classes = np.unique(np.concatenate([u for u, _ in found]))
+            if classes.dtype == object and all(isinstance(c, str) for c in classes):
+                classes = classes.astype(str)  # text labels (object chunks from a DataFrame) as NumPy's str dtype
+            check_classification_targets(classes)
+            self._check_classes(classes, m, warm)
+            y_idx = yd.map_blocks(_encode_block, classes, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
+            thetas, sizes, _, shuffle_seed = self._start(Xd.shape[1], classes, warm)
+            validate = self._given_validation(X_val, y_val, classes)
+            lam = float(self.alpha)
+            early = bool(self.early_stopping) and validate is not None
+            if self.solver in _FULL_BATCH:
+                thetas, history = gd.fit_full_batch(
+                    thetas, Xd, y_idx, lam, client=client, method=self.solver, max_iter=int(self.max_iter),
+                    tol=float(self.tol), validate=validate, early_stopping=early, patience=int(self.n_iter_no_change),
+                    min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose))
+            else:
+                thetas, history = self._fit_dask_minibatch(gd, client, thetas, Xd, y_idx, lam, m, shuffle_seed,
+                                                           validate, early, callbacks)
+        return self._store(thetas, classes, history, warm)
+
+    def _fit_dask_minibatch(self, gd, client, thetas, Xd, y_idx, lam, m, seed, validate, early, callbacks):
+        """sgd/adam streamed over the chunks; validation, early stopping, tol and callbacks run after each epoch."""
+        opt = self._optimizer()
+        # The in-memory fit's end-of-epoch rules (tol/n_iter_no_change, validation, early stopping, callbacks, bar),
+        # fed from fit_sgd's per-epoch callback.
+        run = _Run(History(solver=opt.name), validate, early, int(self.n_iter_no_change), float(self.tol),
+                   callbacks, bool(self.verbose), int(self.max_iter), "epoch")
+        reason: list[str | None] = [None]
+
+        def end_epoch(state) -> bool:
+            reason[0] = run.end_epoch(state.epoch, state.cost, state.thetas, monitor_cost=True)
+            return reason[0] is not None
+
+        try:
+            thetas, history = gd.fit_sgd(
+                thetas, Xd, y_idx, lam, client=client, optimizer=opt, batch_size=self._batch_size(m),
+                max_epochs=int(self.max_iter), shuffle=bool(self.shuffle), random_state=seed,
+                callbacks=end_epoch)
+        finally:
+            run.close_bar()
+        thetas = run.finish(thetas, reason[0])
+        seen = run.history
+        history.val_cost, history.val_accuracy = seen.val_cost, seen.val_accuracy
+        if reason[0] is not None:
+            history.message, history.converged, history.stopped_early = seen.message, seen.converged, seen.stopped_early
+        history.best_epoch = seen.best_epoch
+        return thetas, history
 
     def _split(self, X, y_idx, n_classes, seed):
         """Hold out ``validation_fraction`` of the rows, stratified when every class can be represented on both sides.
@@ -460,6 +741,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self
         """
         self._check_params()
+        _no_dask(X, "partial_fit")  # fit() streams the chunks of Dask data with solver sgd/adam
         first = not hasattr(self, "thetas_")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
         check_classification_targets(y)
@@ -521,29 +803,75 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return forward(thetas, X).z[-1]
 
+    def _map_rows(self, X, block, *args, width: int | None, dtype):
+        """``block(chunk, thetas, n_features, *args)`` over the row chunks of Dask X: a lazy Dask array.
+
+        ``width`` None: one value per row (m,); else (m, width). Θ enters the graph once, not once per chunk.
+        """
+        from .distributed import _dask
+
+        dask, _ = _dask()
+        thetas = self._fitted_thetas()
+        Xd = _dask_X(X)
+        self._check_dask_features(X, Xd, reset=False)
+        theta_ref = dask.delayed(thetas, traverse=False)
+        n = int(self.n_features_in_)
+        if width is None:
+            return Xd.map_blocks(block, theta_ref, n, *args, drop_axis=1, dtype=dtype, meta=np.empty(0, dtype=dtype))
+        return Xd.map_blocks(block, theta_ref, n, *args, chunks=(Xd.chunks[0], (width,)), dtype=dtype,
+                             meta=np.empty((0, width), dtype=dtype))
+
     def predict(self, X) -> np.ndarray:
-        """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) > 0.5 (K = 1)."""
+        """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) > 0.5 (K = 1).
+
+        Dask X: a lazy Dask array of the labels with X's row chunks (``.compute()`` it).
+        """
+        if is_dask_collection(X):
+            return self._map_rows(X, _predict_block, self.classes_, width=None, dtype=np.asarray(self.classes_).dtype)
         return self._decode_z(self._z_out(X))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (m, n_classes), columns in ``classes_`` order.
 
-        K = 1: [1 - h, h]. K > 1: the sigmoid outputs normalized to sum to 1, h_k / Σ_j h_j.
+        K = 1: [1 - h, h]. K > 1: the sigmoid outputs normalized to sum to 1, h_k / Σ_j h_j. Dask X: a lazy Dask
+        array with X's row chunks.
         """
-        zL = self._z_out(X)
-        if zL.shape[1] == 1:
-            return np.column_stack([np.exp(log_expit(-zL[:, 0])), np.exp(log_expit(zL[:, 0]))])
-        return softmax(log_expit(zL), axis=1)
+        if is_dask_collection(X):
+            return self._map_rows(X, _proba_block, False, width=len(self.classes_), dtype=np.float64)
+        return _proba(self._z_out(X), log=False)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """log of :meth:`predict_proba`, computed from z without rounding to 0 first."""
-        zL = self._z_out(X)
-        if zL.shape[1] == 1:
-            return np.column_stack([log_expit(-zL[:, 0]), log_expit(zL[:, 0])])
-        return log_softmax(log_expit(zL), axis=1)
+        """log of :meth:`predict_proba`, computed from z without rounding to 0 first (Dask X: a lazy Dask array)."""
+        if is_dask_collection(X):
+            return self._map_rows(X, _proba_block, True, width=len(self.classes_), dtype=np.float64)
+        return _proba(self._z_out(X), log=True)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy on (X, y); Dask input is counted chunk by chunk on the cluster (no sample weights)."""
+        if not (is_dask_collection(X) or is_dask_collection(y)):
+            return super().score(X, y, sample_weight=sample_weight)
+        from .distributed import _client_for, _compute, _dask
+
+        dask, _ = _dask()
+        if sample_weight is not None:
+            raise ValueError("sample_weight: not supported with Dask input; pass None")
+        if not is_dask_collection(X):
+            raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")
+        pred = self.predict(X)
+        yd = _dask_y(y, pred)
+        _check_aligned(pred, yd)
+        parts = [dask.delayed(_count_correct)(p, t, i)
+                 for i, (p, t) in enumerate(zip(pred.to_delayed().ravel(), yd.to_delayed().ravel()))]
+        with _client_for(None, None) as client:
+            counts = _compute(client, parts, f"scoring {len(parts)} row chunks")
+        correct, m = (sum(c) for c in zip(*counts))
+        if m == 0:
+            raise ValueError("X: expected at least one example (row), every chunk is empty")
+        return correct / m
 
     def hidden_activations(self, X) -> list[np.ndarray]:
         """a^(2), ..., a^(L-1) without bias units: one (m, s_l) array per hidden layer (empty list if none)."""
+        _no_dask(X, "hidden_activations")
         thetas = self._fitted_thetas()
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return forward(thetas, X).activations[1:-1]
@@ -553,10 +881,9 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
 
         ``layer`` counts like the lecture (1 is the input, L the output) and may be 1..L-1; the default is L-1, the
         last hidden layer (the input itself for a network without hidden layers). Use it to feed learned features
-        to another model, e.g. as a step of a ``Pipeline``.
+        to another model, e.g. as a step of a ``Pipeline``. Dask X: a lazy Dask array with X's row chunks.
         """
         thetas = self._fitted_thetas()
-        X = validate_data(self, X, dtype=np.float64, reset=False)
         L = len(thetas) + 1
         if layer is None:
             layer = L - 1
@@ -564,10 +891,16 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             raise ValueError(
                 f"layer: expected a layer number in 1..{L - 1} (lecture numbering, 1 = input), got {layer!r}"
             )
+        if is_dask_collection(X):
+            return self._map_rows(X, _transform_block, int(layer), width=self.layer_sizes_[layer - 1],
+                                  dtype=np.float64)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
         return forward(thetas[: layer - 1], X).activations[-1] if layer > 1 else X.copy()
 
     def cost_and_gradient(self, X, y) -> tuple[float, list[np.ndarray]]:
         """J(Θ) with λ = ``alpha`` and its gradient D^(l) at the fitted weights, on (X, y).
+
+        Dask X (and y) are summed chunk by chunk on the current Dask client (:mod:`glassnet.distributed`).
 
         Returns
         -------
@@ -576,6 +909,17 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             Same shapes as ``thetas_``.
         """
         thetas = self._fitted_thetas()
+        if is_dask_collection(X) or is_dask_collection(y):
+            from .distributed import cost_and_gradient_dask
+
+            if not is_dask_collection(X):
+                raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")
+            Xd = _dask_X(X)
+            self._check_dask_features(X, Xd, reset=False)
+            yd = _dask_y(y, Xd)
+            _check_aligned(Xd, yd)
+            y_idx = yd.map_blocks(_encode_block, self.classes_, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
+            return cost_and_gradient_dask(thetas, Xd, y_idx, float(self.alpha))
         X = validate_data(self, X, dtype=np.float64, reset=False)
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -624,6 +968,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
 
         from .explain import explain  # the explainer sits above the estimator; imported only when used
 
+        _no_dask(X_row, "explain")
         x = validate_data(self, np.reshape(np.asarray(X_row), (1, -1)), dtype=np.float64, reset=False)
         y = np.reshape(np.asarray(y_row), (1,))
         trace = explain(self._fitted_thetas(), x[0], int(self._encode(y, "y_row")[0]), lam=float(self.alpha),

@@ -6,7 +6,8 @@ that a ``--quick`` run works and writes complete JSON).
 
 What runs, per case and dtype (float64, float32), all on the same arrays:
 
-- ``glassnet``: :class:`glassnet.backprop.Workspace` — what an optimizer run calls (input validated once, buffers reused);
+- ``glassnet``: :class:`glassnet.backprop.Workspace` — what an optimizer run calls (input validated once, buffers
+  reused);
 - ``glassnet.api``: the public :func:`glassnet.cost_and_gradient` (validates X and y on every call);
 - ``sklearn``: ``MLPClassifier(activation="logistic")._backprop`` on a one-hot multilabel target, whose loss with
   ``alpha = λ`` is the lecture's J (the same oracle as ``tests/test_oracles.py``);
@@ -82,6 +83,8 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS/OpenMP/torch threads for the cost+gradient cases (default: every core available)")
     p.add_argument("--no-torch", action="store_true", help="leave torch out even if it is installed")
+    p.add_argument("--profile", action="store_true",
+                   help="also split glassnet's single-thread time into matrix products and the rest")
     p.add_argument("--out", default=None,
                    help="JSON file to write (default benchmarks/results/bench-<date>.json under the current folder)")
     p.set_defaults(func=_cmd_bench)
@@ -317,7 +320,11 @@ def gemm_flops(m: int, sizes) -> int:
 
 
 def _gemm_runs(X: np.ndarray, thetas, chunk_rows: int):
-    """(whole-batch run, chunked run): the same products as glassnet, on preallocated operands, nothing else."""
+    """(whole-batch run, chunked run): the matrix products of one cost+gradient on preallocated operands, alone.
+
+    Whole batch: rows are examples, z = a Θᵀ, as scikit-learn and torch compute it. Chunked: exactly the products of
+    glassnet's Workspace — chunks of ``chunk_rows`` examples as columns, z = Θ a, Δ = δ aᵀ, δ = Θᵀ δ.
+    """
     m, dt = X.shape[0], X.dtype
     rng = np.random.default_rng(1)
     sizes = [X.shape[1]] + [t.shape[0] for t in thetas]
@@ -335,20 +342,20 @@ def _gemm_runs(X: np.ndarray, thetas, chunk_rows: int):
                 np.matmul(dels[i + 1], W[i], out=dels[i])
 
     c = min(chunk_rows, m)
-    cacts = [None] + [np.empty((c, s), dt) for s in sizes[1:]]
-    cdels = [None] + [rng.random((c, s)).astype(dt) * 1e-3 for s in sizes[1:]]
+    cacts = [None] + [np.empty(s * c, dt) for s in sizes[1:]]
+    cdels = [None] + [rng.random(s * c).astype(dt) * 1e-3 for s in sizes[1:]]
 
     def chunked():
         for start in range(0, m, c):
-            stop = min(start + c, m)
-            n = stop - start
-            a = [X[start:stop]] + [buf[:n] for buf in cacts[1:]]
+            n = min(start + c, m) - start
+            a = [X[start : start + n].T] + [buf[: s * n].reshape(s, n) for buf, s in zip(cacts[1:], sizes[1:])]
+            d = [None] + [buf[: s * n].reshape(s, n) for buf, s in zip(cdels[1:], sizes[1:])]
             for i, w in enumerate(W):
-                np.matmul(a[i], w.T, out=a[i + 1])
+                np.matmul(w, a[i], out=a[i + 1])
             for i in range(len(W) - 1, -1, -1):
-                np.matmul(cdels[i + 1][:n].T, a[i], out=prods[i])
+                np.matmul(d[i + 1], a[i].T, out=prods[i])
                 if i > 0:
-                    np.matmul(cdels[i + 1][:n], W[i], out=cdels[i][:n])
+                    np.matmul(W[i].T, d[i + 1], out=d[i])
 
     return whole, chunked
 
@@ -377,7 +384,9 @@ def _torch_gemm_run(torch, X: np.ndarray, thetas):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _interleaved(runs: dict[str, Callable[[], object]], repeats: int, pause: float) -> dict[str, list[float]]:
+def _interleaved(
+    runs: dict[str, Callable[[], object]], repeats: int, pause: float, clock: Callable[[], float] = time.perf_counter
+) -> dict[str, list[float]]:
     """One warm-up round, then ``repeats`` rounds of one call per contender, rotating the order; seconds per call."""
     names = list(runs)
     times: dict[str, list[float]] = {n: [] for n in names}
@@ -386,9 +395,9 @@ def _interleaved(runs: dict[str, Callable[[], object]], repeats: int, pause: flo
         for name in names[k:] + names[:k]:
             if pause:
                 time.sleep(pause)  # lets the other library's spinning worker threads go to sleep first
-            t0 = time.perf_counter()
+            t0 = clock()
             runs[name]()
-            dt = time.perf_counter() - t0
+            dt = clock() - t0
             if r > 0:
                 times[name].append(dt)
     return times
@@ -398,9 +407,29 @@ def _median_ms(ts: list[float]) -> float:
     return float(np.median(ts)) * 1e3
 
 
-def _bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float) -> dict:
+def _profile(X, y, thetas, repeats: int) -> dict:
+    """Where glassnet's time goes, on one thread (CPU time of this thread, so other processes do not count).
+
+    ``gemm_ms`` is the chunked matrix products alone (exactly glassnet's); the rest of glassnet's time is the
+    elementwise work (sigmoid, g′, cost, bias sums, Δ accumulation) and Python.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from glassnet.backprop import Workspace
+
+    sizes = [X.shape[1]] + [t.shape[0] for t in thetas]
+    with threadpool_limits(limits=1):
+        ws = Workspace(sizes, X.shape[0], X.dtype, n_workers=1)
+        f = ws.objective(X, y, LAM)
+        runs = {"glassnet": lambda: f(thetas), "gemm": _gemm_runs(X, thetas, ws.plan(X.shape[0])[1])[1]}
+        times = _interleaved(runs, repeats, 0.0, clock=time.thread_time)
+    g, gemm = _median_ms(times["glassnet"]), _median_ms(times["gemm"])
+    return {"threads": 1, "glassnet_ms": g, "gemm_ms": gemm, "other_ms": g - gemm, "gemm_share": gemm / g}
+
+
+def _bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, profile: bool = False) -> dict:
     import glassnet
-    from glassnet.backprop import default_chunk_rows
+    from glassnet.backprop import Workspace
 
     rng = np.random.default_rng(0)
     m, sizes = case.m, list(case.sizes)
@@ -420,7 +449,8 @@ def _bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float) 
     runs = {name: build(thetas, X, y, Y, LAM) for name, build in builders.items()}
     J = {name: float(run()) for name, run in runs.items()}
 
-    whole, chunked = _gemm_runs(X, thetas, default_chunk_rows(sizes))
+    workers, chunk_rows = Workspace(sizes, m, dtype).plan(m)  # the chunks glassnet's call will use
+    whole, chunked = _gemm_runs(X, thetas, chunk_rows)
     runs["gemm.whole"] = whole
     runs["gemm.chunked"] = chunked
     if torch is not None:
@@ -462,7 +492,8 @@ def _bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float) 
         }
     sk_mem = contenders["sklearn"]["peak_extra_bytes"]
     for c in contenders.values():
-        c["memory_vs_sklearn"] = (c["peak_extra_bytes"] / sk_mem) if c["peak_extra_bytes"] is not None and sk_mem else None
+        mine = c["peak_extra_bytes"]
+        c["memory_vs_sklearn"] = mine / sk_mem if mine is not None and sk_mem else None
     return {
         "case": case.name,
         "note": case.note,
@@ -470,7 +501,9 @@ def _bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float) 
         "sizes": sizes,
         "dtype": np.dtype(dtype).name,
         "flops": flops,
-        "chunk_rows": int(min(default_chunk_rows(sizes), m)),
+        "chunk_rows": chunk_rows,
+        "workers": workers,
+        "profile": _profile(X, y, thetas, min(repeats, 3)) if profile else None,
         "gemm": {
             "whole_ms": med["gemm.whole"],
             "chunked_ms": med["gemm.chunked"],
@@ -478,7 +511,8 @@ def _bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float) 
             "peak_gflops": flops / peak_ms / 1e6,
             "torch_ms": med.get("torch.gemm"),
             "torch_gflops": flops / med["torch.gemm"] / 1e6 if "torch.gemm" in med else None,
-            "times_ms": {k: [t * 1e3 for t in times[k]] for k in ("gemm.whole", "gemm.chunked", "torch.gemm") if k in times},
+            "times_ms": {k: [t * 1e3 for t in times[k]]
+                         for k in ("gemm.whole", "gemm.chunked", "torch.gemm") if k in times},
         },
         "contenders": contenders,
         "targets": _targets(case.name, contenders),
@@ -570,7 +604,8 @@ def _bench_tta(quick: bool, threads_list: list[int], repeats: int) -> list[dict]
             res: dict[str, dict] = {}
             with threadpool_limits(limits=threads):
                 for r in range(repeats):
-                    for who, fit in (("glassnet", _fit_glassnet), ("sklearn", _fit_sklearn))[:: 1 if r % 2 == 0 else -1]:
+                    order = (("glassnet", _fit_glassnet), ("sklearn", _fit_sklearn))
+                    for who, fit in order[:: 1 if r % 2 == 0 else -1]:
                         _, seconds, n_iter, predict = fit(Xtr, ytr, hidden, max_iter)
                         entry = res.setdefault(who, {"seconds_all": [], "n_iter": n_iter,
                                                      "train_accuracy": float(np.mean(predict(Xtr) == ytr)),
@@ -612,13 +647,16 @@ def format_report(result: dict) -> str:
     """The human-readable tables of one benchmark result (the dict written as JSON)."""
     meta = result["meta"]
     lines = [
-        f"glassnet bench — {meta['date']}  {meta['cpu']}  ({meta['cores_available']} cores, {meta['threads']} threads)",
+        f"glassnet bench — {meta['date']}  {meta['cpu']}  "
+        f"({meta['cores_available']} cores, {meta['threads']} threads)",
         "BLAS: " + "; ".join(
-            f"{b['internal_api']} {b['version']} {b.get('architecture') or ''} {b['num_threads']} thr ({Path(b['filepath']).name})"
+            f"{b['internal_api']} {b['version']} {b.get('architecture') or ''} {b['num_threads']} thr "
+            f"({Path(b['filepath']).name})"
             for b in meta["blas"] if b["user_api"] == "blas")
         + (f"; torch {meta['torch']} uses {meta['torch_blas']}" if meta["torch"] else "; torch not installed"),
         f"numpy {meta['numpy']}, scipy {meta['scipy']}, scikit-learn {meta['sklearn']}; λ = {meta['lam']}, "
-        f"median of {meta['repeats']} interleaved repeats after a warm-up; load average at start {meta['load_average_start']}",
+        f"median of {meta['repeats']} interleaved repeats after a warm-up; "
+        f"load average at start {meta['load_average_start']}",
     ]
     env = {k: v for k, v in meta["env"].items() if v}
     if env:
@@ -638,9 +676,16 @@ def format_report(result: dict) -> str:
         gm = c["gemm"]
         torch_part = (f"; torch/{result['meta']['torch_blas']} same GEMMs {gm['torch_ms']:.1f} ms "
                       f"({gm['torch_gflops']:.1f} GFLOP/s)" if gm["torch_ms"] else "")
+        if c.get("profile"):
+            p = c["profile"]
+            lines.append(
+                f"{c['case']:<6} {c['dtype']:<7} {'profile':<13} one thread: glassnet {p['glassnet_ms']:.1f} ms "
+                f"= matrix products {p['gemm_ms']:.1f} ms ({p['gemm_share']:.0%}) "
+                f"+ elementwise/Python {p['other_ms']:.1f} ms")
         lines.append(
-            f"{c['case']:<6} {c['dtype']:<7} {'GEMM peak':<13} {gm['peak_ms']:>10.1f}   {gm['peak_gflops']:.1f} GFLOP/s "
-            f"(whole batch {gm['whole_ms']:.1f} ms, {c['chunk_rows']}-row chunks {gm['chunked_ms']:.1f} ms, "
+            f"{c['case']:<6} {c['dtype']:<7} {'GEMM peak':<13} {gm['peak_ms']:>10.1f}   "
+            f"{gm['peak_gflops']:.1f} GFLOP/s (whole batch {gm['whole_ms']:.1f} ms, "
+            f"{c.get('workers', 1)}×{c['chunk_rows']}-row chunks {gm['chunked_ms']:.1f} ms, "
             f"{c['flops'] / 1e9:.1f} GFLOP){torch_part}")
         lines.append("")
     if result["time_to_accuracy"]:
@@ -691,8 +736,16 @@ def _write_json_atomic(path: Path, data: dict) -> None:
         raise
 
 
-def run_benchmark(args) -> dict:
-    """Run the cases chosen by ``args`` (the parsed ``bench`` options) and return the result dict."""
+def run_benchmark(args, progress: Callable[[dict, str], None] | None = None) -> dict:
+    """Run the cases chosen by ``args`` (the parsed ``bench`` options) and return the result dict.
+
+    ``progress(result_so_far, line)`` is called after each case (the CLI prints the line and saves the partial JSON,
+    so a run that is cut short still leaves its finished cases).
+    """
+    def report(line: str) -> None:
+        if progress is not None:
+            progress(result, line)
+
     from threadpoolctl import threadpool_limits
 
     quick = bool(args.quick)
@@ -729,13 +782,18 @@ def run_benchmark(args) -> dict:
                         continue
                     for dt in dtypes:
                         case = cases_all[name]
-                        result["cases"].append(_bench_case(case, np.dtype(dt), torch, args.repeats, pause))
+                        c = _bench_case(case, np.dtype(dt), torch, args.repeats, pause, profile=bool(args.profile))
+                        result["cases"].append(c)
+                        g = c["contenders"]["glassnet"]
+                        report(f"done {name} {dt}: glassnet {g['median_ms']:.1f} ms, {_x(g['vs_sklearn'])} vs "
+                               f"scikit-learn, {_x(g['vs_torch'])} vs torch, {g['pct_peak']:.0f}% of GEMM peak")
         finally:
             if torch is not None:
                 torch.set_num_threads(torch_threads)
         if "tta" in wanted:
             threads_list = [1] if quick else sorted({1, min(2, _cores())})
             result["time_to_accuracy"] = _bench_tta(quick, threads_list, 1 if quick else 3)
+            report("done time-to-accuracy")
         result["meta"]["load_average_end"] = _loadavg()
         return result
     finally:
@@ -743,14 +801,21 @@ def run_benchmark(args) -> dict:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    default = Path("benchmarks") / "results" / f"bench-{stamp}{'-quick' if args.quick else ''}.json"
+    out = Path(args.out) if args.out else default
+
+    def progress(partial: dict, line: str) -> None:
+        print(line, flush=True)
+        _write_json_atomic(out, partial)
+
     try:
-        result = run_benchmark(args)
+        result = run_benchmark(args, progress)
     except ValueError as exc:
         print(f"glassnet bench: {exc}", file=sys.stderr)
         return 2
+    print()
     print(format_report(result))
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out) if args.out else Path("benchmarks") / "results" / f"bench-{stamp}{'-quick' if args.quick else ''}.json"
     _write_json_atomic(out, result)
     print(f"\nwrote {out}")
     return 0

@@ -26,6 +26,11 @@ sgd and adam. Checkpoints are the model file itself, rewritten atomically every 
 run the same command with ``--resume FILE``: ``--epochs`` is the total, so the run continues where the checkpoint
 stopped (``n_iter_`` keeps counting) and uses the checkpoint's settings unless an option overrides them.
 
+``train --dask-scheduler ADDRESS`` trains the same Classifier on that cluster. A data file is opened with
+:func:`glassnet.distributed.read_chunks`, so the workers read it chunk by chunk and keep it in their memory; this
+process sees labels and row counts only. Its test part is chosen by a seeded hash of the row number (not stratified,
+independent of the chunking), a split of the workers' chunks that needs no data here.
+
 ``evaluate`` prints the accuracy, J(Θ), a per-class precision/recall/F1 table and the confusion matrix; ``predict``
 writes CSV (``prediction`` and, with ``--proba``, ``p_<class>`` columns) to stdout or atomically to ``-o FILE``;
 ``gradcheck`` prints :meth:`glassnet.GradCheckReport.table` and exits 1 when the check fails.
@@ -37,6 +42,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import glob
 import io
 import sys
 import time
@@ -48,6 +55,7 @@ from ._common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    Failure,
     UsageError,
     add_data_options,
     add_json_option,
@@ -122,7 +130,9 @@ def _register_train(sub) -> None:
                    help="iterations/epochs without improvement before stopping (default 10)")
     p.add_argument("--test-size", type=fraction_or_zero, default=DEFAULT_TEST_SIZE, metavar="F",
                    help=f"share of the data held out as a test set, stratified (default {DEFAULT_TEST_SIZE}; 0: "
-                        f"train on everything)")
+                        f"train on everything). With --dask-scheduler and a data file: not stratified; row t is held "
+                        f"out when a hash of (--seed, t) falls below F, the same rows however the file is chunked "
+                        f"('glassnet evaluate --test-size' does not reproduce this split)")
     p.add_argument("--seed", type=int, metavar="S",
                    help="seed of the initial weights, the splits and the shuffling (default 0; with --resume the "
                         "checkpoint's)")
@@ -138,9 +148,14 @@ def _register_train(sub) -> None:
     p.add_argument("--dask-scheduler", metavar="ADDRESS",
                    help="train on this Dask cluster (e.g. tcp://host:8786): J and the gradient are sums over row "
                         "chunks computed on the workers (glassnet.distributed; needs glassnet[dask]); not with "
-                        "validation or early stopping")
+                        "validation or early stopping. A --data file (CSV with a header, .npz with arrays X and y, "
+                        "Parquet files or folder, or a quoted glob such as 'data/part-*.csv') is read chunk by chunk "
+                        "by the workers, which must see the same paths, and kept in their memory: this process "
+                        "never loads it; labels must be numbers. Built-in datasets and .mat files are loaded here "
+                        "and then cut into chunks")
     p.add_argument("--chunk-rows", type=positive_int, default=10_000, metavar="N",
-                   help="with --dask-scheduler: examples per chunk (default 10000)")
+                   help="with --dask-scheduler: examples per chunk (default 10000; CSV: about that many, from the "
+                        "line lengths; Parquet: as stored)")
     add_progress_option(p)
     add_json_option(p)
     p.set_defaults(func=_cmd_train)
@@ -189,16 +204,35 @@ def _snapshot_maker(clf, prior, classes, n_features, target: int):
 
 @command("train")
 def _cmd_train(args: argparse.Namespace) -> int:
-    import glassnet
-
     if args.checkpoint_every is not None and args.save is None:
         raise UsageError("--checkpoint-every: needs --save FILE (the checkpoints are written there)")
     if args.save is not None:
         check_writable(args.save, args.force, "--save", allowed=args.resume)
     resumed = load_model(args.resume, "--resume") if args.resume is not None else None
-    data = load_data(args.data, args.label_column)
-    X, y = np.asarray(data.X, dtype=np.float64), np.asarray(data.y)
-    classes = np.unique(y)
+    if args.dask_scheduler is None:
+        return _train(args, resumed, None)
+    if args.early_stopping or args.validation_fraction is not None:  # refused before connecting to anything
+        raise UsageError("--dask-scheduler: validation data and early stopping are not available on Dask; leave "
+                         "out --validation-fraction and --early-stopping")
+    from glassnet.distributed import _client_for
+
+    with _client_for(None, args.dask_scheduler) as client, client.as_current():
+        return _train(args, resumed, client)
+
+
+def _train(args: argparse.Namespace, resumed, client) -> int:
+    """The train command once the model to resume is loaded; ``client``: the Dask cluster to train on, or None."""
+    import glassnet
+
+    fmt = _chunked_format(args.data) if client is not None else None
+    if fmt is not None:  # a data file on Dask: read chunk by chunk by the workers, never loaded here
+        name, X, y, classes, chunk_sizes = _read_file_chunks(args, client, fmt)
+        m = int(sum(chunk_sizes))
+    else:
+        data = load_data(args.data, args.label_column)
+        X, y = np.asarray(data.X, dtype=np.float64), np.asarray(data.y)
+        classes = np.unique(y)
+        name, m = data.name, len(y)
     if len(classes) < 2:
         raise UsageError(f"--data {args.data}: training needs at least two classes, found only {classes.tolist()}")
 
@@ -231,10 +265,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     rs = saved.get("random_state") if resumed is not None else None
     seed = args.seed if args.seed is not None else (rs if isinstance(rs, int) and not isinstance(rs, bool) else 0)
     val_fraction = args.validation_fraction
-    if args.dask_scheduler is not None:
-        if args.early_stopping or args.validation_fraction is not None:
-            raise UsageError("--dask-scheduler: validation data and early stopping are not available on Dask; leave "
-                             "out --validation-fraction and --early-stopping")
+    if client is not None:
         early = False
     else:
         early = setting(args.early_stopping, "early_stopping", False)
@@ -259,17 +290,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
         verbose=False,
     )
 
-    if args.test_size > 0:
-        X_train, X_test, y_train, y_test = split(X, y, args.test_size, seed, "--test-size")
+    if fmt is not None:
+        X_fit, X_test, y_fit, y_test, n_fit, n_test = _hash_split(X, y, chunk_sizes, args.test_size, seed)
+        X_val = y_val = None
     else:
-        X_train, X_test, y_train, y_test = X, None, y, None
-    if val_fraction is not None:
-        X_fit, X_val, y_fit, y_val = split(X_train, y_train, val_fraction, seed, "--validation-fraction")
-    else:
-        X_fit, X_val, y_fit, y_val = X_train, None, y_train, None
-    if len(np.unique(y_fit)) < 2:
-        raise UsageError(f"--data {args.data}: the training part holds a single class; use more data or a smaller "
-                         f"--test-size/--validation-fraction")
+        if args.test_size > 0:
+            X_train, X_test, y_train, y_test = split(X, y, args.test_size, seed, "--test-size")
+        else:
+            X_train, X_test, y_train, y_test = X, None, y, None
+        if val_fraction is not None:
+            X_fit, X_val, y_fit, y_val = split(X_train, y_train, val_fraction, seed, "--validation-fraction")
+        else:
+            X_fit, X_val, y_fit, y_val = X_train, None, y_train, None
+        if len(np.unique(y_fit)) < 2:
+            raise UsageError(f"--data {args.data}: the training part holds a single class; use more data or a "
+                             f"smaller --test-size/--validation-fraction")
+        n_fit, n_test = len(y_fit), 0 if y_test is None else len(y_test)
 
     K = 1 if len(classes) == 2 else len(classes)
     sizes = [X.shape[1], *hidden, K]
@@ -285,7 +321,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         done, prior = 0, None
         # the weights fit() starts from: an int random_state s gives random_init(sizes, rng=s)
         thetas0 = glassnet.random_init(sizes, rng=int(seed))
-        J_before = float(glassnet.cost(thetas0, X_fit, np.searchsorted(classes, y_fit), lam))
+        if fmt is not None:
+            y_idx = y_fit.map_blocks(functools.partial(np.searchsorted, classes), dtype=np.intp,
+                                     meta=np.empty(0, dtype=np.intp))
+            J_before = float(glassnet.cost_and_gradient(thetas0, X_fit, y_idx, lam)[0])
+        else:
+            J_before = float(glassnet.cost(thetas0, X_fit, np.searchsorted(classes, y_fit), lam))
     remaining = int(target) - done
     unit = "epochs" if solver in _MINI_BATCH else "iterations"
 
@@ -301,10 +342,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         clf.set_params(max_iter=remaining, warm_start=resumed is not None, verbose=want_progress(args))
         t0 = time.perf_counter()
         try:
-            if args.dask_scheduler is not None:
-                start = [np.array(t, dtype=np.float64) for t in clf.thetas_] if resumed is not None else thetas0
-                clf = _fit_on_dask(args, clf, start, X_fit, np.searchsorted(classes, y_fit), remaining, callbacks,
-                                   snapshot)
+            if client is not None:
+                # glassnet.Classifier trains on the current client (this one): J and D are summed over row chunks on
+                # the workers (lbfgs/cg), or Θ travels from chunk to chunk (sgd/adam)
+                import dask.array as da
+
+                chunked = X_fit if fmt is not None else da.from_array(
+                    X_fit, chunks=(min(args.chunk_rows, len(X_fit)), X_fit.shape[1]))
+                clf.fit(chunked, y_fit, callbacks=callbacks or None)
             else:
                 clf.fit(X_fit, y_fit, X_val=X_val, y_val=y_val, callbacks=callbacks or None)
         except KeyboardInterrupt:
@@ -321,7 +366,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         glassnet.save(clf, args.save)
 
     h = clf.history_
-    n_fit, n_val, n_test = len(y_fit), 0 if y_val is None else len(y_val), 0 if y_test is None else len(y_test)
+    n_val = 0 if y_val is None else len(y_val)
     parts = [f"{n_fit} train"] + ([f"{n_val} validation"] if n_val else []) + ([f"{n_test} test"] if n_test else [])
     net = "-".join(map(str, clf.layer_sizes_))
     solver_text = f"solver {solver}"
@@ -329,7 +374,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         opt = clf._optimizer()
         solver_text += f" (learning rate {opt.learning_rate:g}, batch size {clf._batch_size(n_fit)})"
     lines = [
-        f"glassnet train: {data.name}, {len(y)} examples, {X.shape[1]} features, {len(classes)} classes",
+        f"glassnet train: {name}, {m} examples, {X.shape[1]} features, {len(classes)} classes",
         f"split (seed {seed}): {' / '.join(parts)}" if len(parts) > 1 else
         f"no held-out data: all {n_fit} examples train",
         f"network {net}, λ = {lam:g}, {solver_text}, up to {target} {unit}",
@@ -354,8 +399,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         lines.append(f"saved model: {args.save}")
     payload = {
         "command": "train",
-        "data": data.name,
-        "n_examples": len(y),
+        "data": name,
+        "n_examples": m,
         "n_features": X.shape[1],
         "classes": classes,
         "seed": seed,
@@ -388,28 +433,161 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _fit_on_dask(args, clf, thetas, X, y_idx, n_iter, callbacks, snapshot):
-    """Train with :mod:`glassnet.distributed` on the cluster at ``--dask-scheduler``; returns the fitted Classifier.
+# --dask-scheduler with a data file: read per chunk by the workers, split by a hash of the row number
 
-    The data (already in memory here) is cut into ``--chunk-rows`` row chunks; the optimizer runs in this process
-    and only Θ and the partial sums J, Δ^(l) travel (full batch), or Θ travels to each chunk in turn (sgd/adam).
+
+def _chunked_format(source: str) -> str | None:
+    """'csv', 'npz' or 'parquet' when ``--data`` names files that the workers read chunk by chunk, else None.
+
+    Built-in datasets (small) and ``.mat`` files (no chunked reader) are loaded here as without Dask.
     """
-    import dask.array as da
+    from glassnet import datasets
 
+    if source in datasets.BUILTIN:
+        return None
+    path = Path(source)
+    if not glob.has_magic(source):
+        if not path.exists():
+            raise UsageError(f"--data: {source!r} is neither a built-in dataset ({', '.join(datasets.BUILTIN)}) nor "
+                             f"an existing file")
+        if path.is_dir():
+            return "parquet"
+    suffix = path.suffix.lower()
+    if suffix == ".mat":
+        return None
+    if suffix not in _CHUNKED_FORMATS:
+        raise UsageError(f"--data {source}: with --dask-scheduler, expected CSV (.csv/.txt), .npz or Parquet "
+                         f"(.parquet/.pq or a folder of them) files, a glob of them, or a built-in dataset")
+    return _CHUNKED_FORMATS[suffix]
+
+
+_CHUNKED_FORMATS = {".csv": "csv", ".txt": "csv", ".npz": "npz", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _label_name(args: argparse.Namespace, fmt: str, files: list[str]) -> str:
+    """The label column's name for CSV/Parquet (``--label-column``: a name or an index, default -1, the last)."""
+    if fmt == "npz":
+        if args.label_column is not None:
+            raise UsageError("--label-column: only for CSV and Parquet files; .npz files hold arrays 'X' and 'y'")
+        return "y"
+    if fmt == "csv":
+        with open(files[0], newline="", encoding="utf-8-sig") as f:
+            columns = [c.strip() for c in next(csv.reader(f), [])]
+    else:
+        import dask.dataframe as dd
+
+        columns = [str(c) for c in dd.read_parquet(files[0] if len(files) == 1 else files).columns]
+    wanted = -1 if args.label_column is None else args.label_column
+    if isinstance(wanted, str):
+        return wanted  # read_chunks names the file and its columns if there is no such column
+    if not -len(columns) <= wanted < len(columns):
+        raise UsageError(f"--label-column {wanted}: out of range for the {len(columns)} columns of {files[0]}")
+    return columns[wanted]
+
+
+def _label_summary(y) -> tuple[np.ndarray, int]:
+    """The distinct labels of one chunk and its row count (runs on a worker)."""
+    y = np.asarray(y)
+    return np.unique(y), int(y.shape[0])
+
+
+def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
+    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster: the workers read and keep the chunks.
+
+    One pass over the labels finds the classes and the rows per chunk; whole-number labels become int64, as when the
+    file is loaded in memory (CSV/Parquet labels arrive as floats, sharing one array with the features).
+    """
     from glassnet import distributed
 
-    p = clf.get_params()
-    X_dask = da.from_array(X, chunks=(min(args.chunk_rows, len(X)), X.shape[1]))
-    common = dict(scheduler=args.dask_scheduler, callbacks=callbacks or None)
-    if p["solver"] in _MINI_BATCH:
-        # the Classifier's own optimizer and batch size for these settings, so both paths train alike
-        thetas, history = distributed.fit_sgd(thetas, X_dask, y_idx, p["alpha"], optimizer=clf._optimizer(),
-                                              batch_size=clf._batch_size(len(X)), max_epochs=n_iter,
-                                              shuffle=p["shuffle"], random_state=p["random_state"], **common)
-    else:
-        thetas, history = distributed.fit_full_batch(thetas, X_dask, y_idx, p["alpha"], method=p["solver"],
-                                                     max_iter=n_iter, tol=p["tol"], progress=p["verbose"], **common)
-    return snapshot(thetas, history)
+    source = args.data
+    files = sorted(glob.glob(source)) if glob.has_magic(source) else [source]
+    if not files:
+        raise UsageError(f"--data {source}: no file matches this pattern")
+    label = _label_name(args, fmt, files)
+    chunking = {}  # Parquet: the files' own row groups
+    if fmt == "npz":
+        chunking = {"rows_per_chunk": args.chunk_rows}
+    elif fmt == "csv":
+        chunking = {"blocksize": _csv_blocksize(files[0], args.chunk_rows)}
+    try:
+        X, y = distributed.read_chunks(files, label_column=label, format=fmt, **chunking)
+    except ValueError as exc:  # names the file: a missing column, text among the numbers, ...
+        raise Failure(f"--data {source}: {exc}") from None
+    if X.ndim != 2 or y.ndim != 1:
+        raise Failure(f"--data {source}: expected X of shape (m, n_features) and labels of shape (m,), got "
+                      f"{X.shape} and {y.shape}")
+    import dask
+
+    X, y = client.persist([X, y])  # read once; every later pass (fit, J, accuracies) reuses the workers' chunks
+    found = client.gather(client.compute([dask.delayed(_label_summary)(b) for b in y.to_delayed().ravel()]))
+    classes = np.unique(np.concatenate([u for u, _ in found]))
+    if classes.dtype.kind == "f":
+        if not np.isfinite(classes).all():
+            raise Failure(f"--data {source}: the label column {label!r} holds {classes[~np.isfinite(classes)][0]} "
+                          f"(an empty cell?); expected a label in every row")
+        whole = classes == np.round(classes)
+        if not whole.all():
+            raise Failure(f"--data {source}: the label column {label!r} holds fractional numbers such as "
+                          f"{classes[~whole][0]:g}; expected class labels (whole numbers) — is --label-column right?")
+        if np.abs(classes).max(initial=0) < 2**53:
+            classes, y = classes.astype(np.int64), y.astype(np.int64)
+    name = Path(source).name if not glob.has_magic(source) else source
+    return name, X, y, classes, [n for _, n in found]
+
+
+def _csv_blocksize(path: str, rows: int) -> int:
+    """Bytes per CSV chunk for about ``rows`` rows, from the line lengths in the file's first 64 KiB."""
+    with open(path, "rb") as f:
+        sample = f.read(1 << 16)
+    lines = max(sample.count(b"\n") - 1, 1)  # without the header
+    per_row = max(len(sample) // (lines + 1), 1)
+    return rows * per_row
+
+
+def _row_hash(rows: np.ndarray, seed: int) -> np.ndarray:
+    """A number in [0, 1) per row number, from a seeded SplitMix64 hash: the same for a row in whatever chunk."""
+    mask = (1 << 64) - 1
+    z = rows.astype(np.uint64) + np.uint64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & mask)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)  # uint64 arrays wrap around, as the hash wants
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _held_out(start: int, n: int, seed: int, fraction: float) -> np.ndarray:
+    """Which of the rows start..start+n-1 belong to the test part."""
+    return _row_hash(np.arange(start, start + n, dtype=np.uint64), seed) < fraction
+
+
+def _take_rows(block, starts, seed: int, fraction: float, test: bool, block_id=None):
+    """The test (or the training) rows of one chunk; runs on the worker that holds it."""
+    out = _held_out(int(starts[block_id[0]]), len(block), seed, fraction)
+    return block[out if test else ~out]
+
+
+def _hash_split(X, y, chunk_sizes: list[int], fraction: float, seed: int):
+    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)``: row t is held out when hash(seed, t) < ``fraction``.
+
+    Not stratified, but independent of how the file is chunked; the driver only hashes row numbers to know the
+    chunk sizes. ``fraction`` 0: everything trains (X_test, y_test None).
+    """
+    m = int(sum(chunk_sizes))
+    if fraction <= 0:
+        return X, None, y, None, m, 0
+    starts = np.concatenate([[0], np.cumsum(chunk_sizes)[:-1]]).astype(np.int64)
+    n_out = [int(_held_out(int(s), n, seed, fraction).sum()) for s, n in zip(starts, chunk_sizes)]
+    n_test = sum(n_out)
+    if n_test == 0 or n_test == m:
+        raise UsageError(f"--test-size {fraction:g}: holds out {n_test} of the {m} examples; choose a size that "
+                         f"leaves examples on both sides (or 0)")
+    parts = []
+    for test, sizes in ((False, [n - k for n, k in zip(chunk_sizes, n_out)]), (True, n_out)):
+        for arr in (X, y):
+            chunks = (tuple(sizes),) + arr.chunks[1:]
+            parts.append(arr.map_blocks(_take_rows, starts, seed, fraction, test, chunks=chunks, dtype=arr.dtype,
+                                        meta=np.empty((0,) + arr.shape[1:], dtype=arr.dtype)))
+    X_fit, y_fit, X_test, y_test = parts
+    return X_fit, X_test, y_fit, y_test, m - n_test, n_test
 
 
 def _checkpoint_note(checkpoint: _Checkpoint | None, path: Path | None, unit: str) -> str:
