@@ -36,7 +36,8 @@ docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --clean
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_cost_gradient.py
+	# Some machines set these for old OpenBLAS builds; they slow a current numpy (benchmarks only, never tests).
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_cost_gradient.py
 
 clean:
 	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache

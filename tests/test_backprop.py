@@ -127,6 +127,15 @@ def test_bad_input_raises_clear_value_error(change, pattern):
         glassnet.cost_and_gradient(args["thetas"], args["X"], args["y"], args["lam"])
 
 
+def test_huge_finite_X_is_accepted_and_inf_found_after_an_overflowing_sum():
+    from glassnet._validation import check_X
+
+    big = np.array([[1e308, 1e308], [1.0, 2.0]])  # the sum overflows, yet every value is finite
+    assert check_X(big) is not None
+    with pytest.raises(ValueError, match=r"X: expected finite values, found -inf at row 1, column 0"):
+        check_X(np.array([[1e308, 1e308], [-np.inf, 2.0]]))
+
+
 def test_non_binary_labels_for_single_output():
     thetas, X, _ = random_problem([3, 2, 1], m=4, seed=0)
     with pytest.raises(ValueError, match=r"y: a single output unit \(K = 1\) needs labels 0 or 1, found 2"):

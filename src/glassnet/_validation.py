@@ -33,7 +33,11 @@ def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
             f"{name}: expected {n_features} columns (s_1, the input layer size of thetas[0]), got shape {arr.shape}"
         )
     arr = arr.astype(compute_dtype(arr), copy=False)
-    if not np.isfinite(arr).all():
+    # One sum instead of an (m, n) boolean temporary: any NaN/inf makes the sum non-finite; only then (or on an
+    # overflow of huge finite values) is the exact elementwise scan run to find and name the culprit.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum(dtype=np.float64)
+    if not np.isfinite(total) and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"{name}: expected finite values, found {arr[tuple(bad)]} at row {bad[0]}, column {bad[1]}")
     return arr

@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_X
 from .backends import is_dask_collection
-from .backprop import cost_and_gradient
+from .backprop import Workspace, cost_and_gradient
 from .cost import cost
 from .forward import forward
 from .optimize import (
@@ -513,7 +513,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         )
         if self.solver in _FULL_BATCH:
             thetas, history = minimize_full_batch(
-                lambda th: cost_and_gradient(th, Xtr, ytr, lam),
+                # One workspace for the whole run: X and Y validated once, buffers reused by every evaluation.
+                Workspace(sizes_from_thetas(thetas), m, Xtr.dtype).objective(Xtr, ytr, lam),
                 thetas,
                 method=self.solver,
                 max_iter=int(self.max_iter),
