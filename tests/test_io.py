@@ -368,3 +368,20 @@ def test_classifier_file_consistency_checks(tmp_path, fitted):
             glassnet.load(path)
         glassnet.save(clf, path)
     zipfile.ZipFile(path).testzip()  # the file we keep rewriting is still a sound zip
+
+
+def test_load_any_reads_both_kinds_of_file_once(tmp_path, fitted):
+    from glassnet.io import load_any
+
+    fitted, _ = fitted
+    model_path = glassnet.save(fitted, tmp_path / "clf.npz")
+    model, thetas, meta = load_any(model_path)
+    assert isinstance(model, glassnet.Classifier)
+    for a, b in zip(thetas, fitted.thetas_):
+        np.testing.assert_array_equal(a, b)
+    assert meta["layer_sizes"] == [t.shape[1] - 1 for t in fitted.thetas_[:1]] + [t.shape[0] for t in fitted.thetas_]
+    bare = save_thetas(tmp_path / "bare.npz", fitted.thetas_, {"lam": 0.5})
+    model, thetas, meta = load_any(bare)
+    assert model is None and meta["lam"] == 0.5 and len(thetas) == len(fitted.thetas_)
+    with pytest.raises(ModelFileError, match="bare weights"):
+        glassnet.load(bare)  # the strict loader still says what the file is

@@ -229,6 +229,20 @@ class _Chunks:
         return _Chunks(parts, self.m, self.n_features, self.dtype)
 
 
+def check_aligned(X, y, what: str = "X and y") -> None:
+    """Row chunks of Dask X and y must match: known sizes are compared here, unknown ones on the workers."""
+    cx, cy = X.chunks[0], y.chunks[0]
+    known = not any(math.isnan(c) for c in cx + cy)
+    if len(cx) != len(cy) or (known and tuple(cx) != tuple(cy)):
+        raise ValueError(
+            f"{what}: expected the same row chunks, got X with {len(cx)} chunks of sizes {_fmt_chunks(cx)} and "
+            f"y with {len(cy)} chunks of sizes {_fmt_chunks(cy)}; "
+            + ("rechunk y with y.rechunk({0: X.chunks[0]})" if known else
+               "take X and y from one DataFrame or array so that they are partitioned alike, e.g. "
+               "a = df[features + [label]].to_dask_array(); X, y = a[:, :-1], a[:, -1]")
+        )
+
+
 def _row_chunks(X, y, sizes: list[int]) -> _Chunks:
     """Line up X and y chunk by chunk and describe the validation each chunk gets on its worker."""
     dask, _ = _dask()
@@ -244,16 +258,7 @@ def _row_chunks(X, y, sizes: list[int]) -> _Chunks:
     y = _as_dask_array(y, "y", like=X)
     if y.ndim == 2 and len(y.chunks[1]) > 1:
         y = y.rechunk({1: -1})
-    cx, cy = X.chunks[0], y.chunks[0]
-    known = not any(math.isnan(c) for c in cx + cy)
-    if len(cx) != len(cy) or (known and tuple(cx) != tuple(cy)):
-        raise ValueError(
-            f"X and y: expected the same row chunks, got X with {len(cx)} chunks of sizes {_fmt_chunks(cx)} and "
-            f"y with {len(cy)} chunks of sizes {_fmt_chunks(cy)}; "
-            + ("rechunk y with y.rechunk({0: X.chunks[0]})" if known else
-               "for columns of one DataFrame take both from one array: a = df[features + [label]].to_dask_array(); "
-               "X, y = a[:, :-1], a[:, -1]")
-        )
+    check_aligned(X, y)
     dtype = compute_dtype(np.empty(0, dtype=X.dtype))
     xs = X.to_delayed().reshape(-1)
     ys = y.to_delayed().reshape(-1)
@@ -261,7 +266,8 @@ def _row_chunks(X, y, sizes: list[int]) -> _Chunks:
         dask.delayed(_prepare_chunk, pure=True)(xb, yb, i, sizes[0], sizes[-1], dtype.str)
         for i, (xb, yb) in enumerate(zip(xs, ys))
     ]
-    m = int(sum(cx)) if known else None
+    cx = X.chunks[0]
+    m = None if any(math.isnan(c) for c in cx) else int(sum(cx))
     return _Chunks(parts, m, sizes[0], dtype)
 
 

@@ -148,18 +148,10 @@ def _dask_y(y, Xd, name: str = "y"):
 
 
 def _check_aligned(Xd, yd, what: str = "X and y") -> None:
-    """Row chunks of X and y must match (known sizes are compared here; unknown ones on the workers)."""
-    from .distributed import _fmt_chunks
+    """Row chunks of X and y must match (see :func:`glassnet.distributed.check_aligned`)."""
+    from .distributed import check_aligned
 
-    cx, cy = Xd.chunks[0], yd.chunks[0]
-    known = not any(np.isnan(c) for c in cx + cy)
-    if len(cx) != len(cy) or (known and tuple(cx) != tuple(cy)):
-        raise ValueError(
-            f"{what}: expected the same row chunks, got X with {len(cx)} chunks of sizes {_fmt_chunks(cx)} and y with "
-            f"{len(cy)} chunks of sizes {_fmt_chunks(cy)}; "
-            + ("rechunk y with y.rechunk({0: X.chunks[0]})" if known else
-               "take X and y from one DataFrame (or one array) so that they are partitioned alike")
-        )
+    check_aligned(Xd, yd, what)
 
 
 def _rows_match(n_X: int, n_y: int, i: int) -> None:

@@ -44,7 +44,7 @@ from ._npzfile import read_npz
 from .errors import ModelFileError
 from .params import sizes_from_thetas
 
-__all__ = ["save", "load", "save_thetas", "load_thetas", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_any", "save_thetas", "load_thetas", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "glassnet-model"
 #: The version this glassnet writes; it reads every version up to this one.
@@ -479,13 +479,35 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
         No file at ``path``.
     """
     path, thetas, meta = _read_model_file(path, max_bytes)
+    if meta.get("estimator") != _ESTIMATOR:
+        raise ModelFileError(f"{path}: holds bare weights (estimator {meta.get('estimator')!r}), not a saved "
+                             "Classifier; read it with glassnet.io.load_thetas")
+    return _classifier_from(path, thetas, meta)
+
+
+def load_any(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
+    """Read either kind of model file, once: ``(model, thetas, metadata)``.
+
+    ``model`` is the :class:`glassnet.Classifier` for a file written by :func:`save`, or ``None`` for bare weights
+    written by :func:`save_thetas`; ``thetas`` and ``metadata`` are as :func:`load_thetas` returns them. For tools
+    (the CLI, the explorer) that accept both kinds.
+
+    Raises
+    ------
+    ModelFileError, FileNotFoundError
+        As :func:`load`, except that bare weights are fine.
+    """
+    path, thetas, meta = _read_model_file(path, max_bytes)
+    model = _classifier_from(path, thetas, meta) if meta.get("estimator") == _ESTIMATOR else None
+    return model, thetas, meta
+
+
+def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any]):
+    """The Classifier that a :func:`save` file describes, every field checked."""
 
     def fail(message: str) -> ModelFileError:
         return ModelFileError(f"{path}: {message}")
 
-    if meta.get("estimator") != _ESTIMATOR:
-        raise fail(f"holds bare weights (estimator {meta.get('estimator')!r}), not a saved Classifier; "
-                   "read it with glassnet.io.load_thetas")
     classes = _classes_from_json(meta.get("classes"), meta.get("classes_dtype"), fail)
     if len(classes) < 2 or len(np.unique(classes)) != len(classes):
         raise fail(f"classes must be at least 2 distinct labels, got {classes.tolist()[:10]}")

@@ -116,7 +116,6 @@ class _Model:
 
 def _load_model(path: Path) -> _Model:
     from glassnet import io as gio
-    from glassnet.errors import ModelFileError
 
     if not path.is_file():
         raise _Failure(f"--model: no file {path}")
@@ -126,12 +125,8 @@ def _load_model(path: Path) -> _Model:
 
             thetas = load_mat_thetas(path)
             return _Model(thetas, _default_classes(thetas), 0.0)
-        try:
-            model = gio.load(path)
-        except ModelFileError as exc:
-            if "bare weights" not in str(exc):
-                raise
-            thetas, meta = gio.load_thetas(path)
+        model, thetas, meta = gio.load_any(path)
+        if model is None:  # bare weights (glassnet.io.save_thetas)
             lam = meta.get("lam", meta.get("alpha", 0.0))
             return _Model(thetas, _default_classes(thetas), float(lam or 0.0), meta.get("history"))
     except (ValueError, OSError) as exc:  # ModelFileError / DataError are ValueErrors naming the file

@@ -375,12 +375,8 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
 
     settings: dict = {}
     try:
-        try:
-            clf = lib_io.load(path)
-        except ModelFileError as exc:
-            if "bare weights" not in str(exc):
-                raise
-            thetas, _meta = lib_io.load_thetas(path)
+        clf, thetas, _meta = lib_io.load_any(path)
+        if clf is None:  # bare weights (glassnet.io.save_thetas)
             return [np.asarray(t, dtype=np.float64) for t in thetas], settings
     except (ValueError, OSError) as exc:  # ModelFileError is a ValueError
         raise ModelFileError(named(exc)) from None
