@@ -335,6 +335,22 @@ def test_evaluate_prints_accuracy_table_and_confusion_matrix(trained, capsys):
     assert sum(c["support"] for c in data["per_class"]) == 1797
 
 
+def test_predict_reads_a_csv_of_features_only(trained, tmp_path, capsys):
+    clf = glassnet.load(trained["model"])
+    X, y = load_digits()
+    plain = tmp_path / "new.csv"  # new examples: 64 feature columns, no label column
+    np.savetxt(plain, X[:5], delimiter=",", header=",".join(f"px{j}" for j in range(64)), comments="")
+    code, out, err = run(capsys, "predict", "--model", trained["model"], "--data", plain)
+    assert (code, err) == (0, "")
+    assert [int(r) for r in out.splitlines()[1:]] == clf.predict(X[:5]).tolist()
+    labelled = tmp_path / "labelled.csv"  # one more column than the model's inputs: the last one is labels, ignored
+    np.savetxt(labelled, np.column_stack([X[:5], y[:5]]), delimiter=",",
+               header=",".join([f"px{j}" for j in range(64)] + ["digit"]), comments="")
+    code, out, err = run(capsys, "predict", "--model", trained["model"], "--data", labelled)
+    assert (code, err) == (0, "")
+    assert [int(r) for r in out.splitlines()[1:]] == clf.predict(X[:5]).tolist()
+
+
 def test_predict_stdout_proba_and_files(trained, tmp_path, capsys):
     clf = glassnet.load(trained["model"])
     X, _ = load_digits()
@@ -582,5 +598,6 @@ def test_a_csv_without_a_label_column_gets_a_hint(trained, tmp_path, capsys):
     X, _ = load_digits()
     path = tmp_path / "features.csv"
     path.write_text(",".join(f"x{j}" for j in range(64)) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in X[:5]))
-    code, _, err = run(capsys, "predict", "--model", trained["model"], "--data", path)
+    # evaluate needs labels, so the last column is read as labels and the hint says what happened
+    code, _, err = run(capsys, "evaluate", "--model", trained["model"], "--data", path)
     assert code == 2 and "63 features per example" in err and "needs a label column added" in err

@@ -546,3 +546,16 @@ def test_mat_arguments(tmp_path, ex4data):
         datasets.load_mat(tmp_path / "nope.mat")
     with pytest.raises(DataError, match="more than the limit max_bytes=100"):
         datasets.load_mat(path, max_bytes=100)
+
+
+def test_csv_without_labels(tmp_path):
+    path = tmp_path / "features.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5,6\n")
+    data = datasets.load_csv(path, label_column=None)
+    X, y = data
+    np.testing.assert_array_equal(X, [[1, 2, 3], [4, 5, 6]])
+    assert y is None and data.feature_names == ["a", "b", "c"] and "no labels" in data.description
+    assert "y: none" in repr(data)
+    path.write_text("a,b\n1,x\n")
+    with pytest.raises(DataError, match=r"line 2, column 'b': expected a number, found text 'x'"):
+        datasets.load_csv(path, label_column=None)

@@ -92,8 +92,8 @@ class Dataset:
     ----------
     X : ndarray of shape (m, n)
         Examples as rows, floats.
-    y : ndarray of shape (m,)
-        Class labels (ints, or strings for a CSV file with text labels).
+    y : ndarray of shape (m,) or None
+        Class labels (ints, or strings for a CSV file with text labels); ``None`` for a CSV read without labels.
     feature_names : list of str, length n
     target_names : list of str
         A name per class, in the order of ``np.unique(y)``.
@@ -108,7 +108,7 @@ class Dataset:
     """
 
     X: np.ndarray
-    y: np.ndarray
+    y: np.ndarray | None
     feature_names: list[str]
     target_names: list[str]
     description: str
@@ -122,8 +122,8 @@ class Dataset:
         return iter((self.X, self.y))
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}, X: {self.X.shape} {self.X.dtype}, y: {self.y.shape} {self.y.dtype}, "
-                f"{len(self.target_names)} classes)")
+        y = "none" if self.y is None else f"{self.y.shape} {self.y.dtype}"
+        return f"Dataset({self.name!r}, X: {self.X.shape} {self.X.dtype}, y: {y}, {len(self.target_names)} classes)"
 
     @property
     def n_classes(self) -> int:
@@ -410,7 +410,7 @@ def _target_names(y: np.ndarray) -> list[str]:
 
 def load_csv(
     path,
-    label_column: int | str = -1,
+    label_column: int | str | None = -1,
     *,
     header: bool = True,
     delimiter: str = ",",
@@ -422,9 +422,10 @@ def load_csv(
     Parameters
     ----------
     path : str or path-like
-    label_column : int or str, default -1
+    label_column : int, str or None, default -1
         The label column, by position (negative counts from the end) or by its name in the header row. All other
-        columns are features and must be numbers.
+        columns are features and must be numbers. ``None``: the file has no labels (every column is a feature, e.g.
+        new examples to predict); the returned ``y`` is then ``None``.
     header : bool, default True
         The first row names the columns. Without a header, columns are named ``col_0, col_1, ...``.
     delimiter : str, default ","
@@ -446,8 +447,9 @@ def load_csv(
     """
     path = _file(path)
     max_bytes = _check_max_bytes(max_bytes)
-    if not isinstance(label_column, (int, np.integer, str)) or isinstance(label_column, bool):
-        raise TypeError(f"label_column: expected a column index (int) or name (str), got {label_column!r}")
+    if label_column is not None and (not isinstance(label_column, (int, np.integer, str))
+                                     or isinstance(label_column, bool)):
+        raise TypeError(f"label_column: expected a column index (int), a name (str) or None, got {label_column!r}")
     _check_size(path, max_bytes)
     raw = path.read_bytes()
     if b"\x00" in raw:
@@ -480,9 +482,11 @@ def load_csv(
                         f"limit {MAX_CSV_COLUMNS}")
     names = [c.strip() for c in first] if header else [f"col_{j}" for j in range(len(first))]
     n_cols = len(names)
-    if n_cols < 2:
+    if n_cols < (1 if label_column is None else 2):
         raise DataError(f"{path}: has {n_cols} column; expected at least one feature column and a label column")
-    if isinstance(label_column, str):
+    if label_column is None:
+        j_label = None
+    elif isinstance(label_column, str):
         if not header:
             raise ValueError(f"label_column: a column name ({label_column!r}) needs header=True; pass an index")
         hits = [j for j, nm in enumerate(names) if nm == label_column.strip()]
@@ -498,6 +502,8 @@ def load_csv(
             raise ValueError(f"label_column: index {label_column} is out of range for {n_cols} columns in {path}")
         j_label %= n_cols
     feature_cols = [j for j in range(n_cols) if j != j_label]
+    if j_label is None:
+        j_label = n_cols  # past the last column: the slices below then take every field as a feature
     n_features = len(feature_cols)
     # Numbers go straight into a flat C array of doubles (8 bytes each) and labels into small integer codes, so
     # memory stays proportional to the numbers, whatever text the file holds.
@@ -508,7 +514,7 @@ def load_csv(
         if len(row) != n_cols:
             raise DataError(f"{path}: line {line} has {len(row)} fields, expected {n_cols} "
                             f"(as in the {'header' if header else 'first row'})")
-        label = row[j_label].strip()
+        label = row[j_label].strip() if j_label < n_cols else "-"
         if not label:
             raise DataError(f"{path}: line {line}, column {names[j_label]!r}: missing label")
         try:
@@ -532,6 +538,9 @@ def load_csv(
         i, k = np.argwhere(bad)[0]
         raise DataError(f"{path}: line {lines[i]}, column {names[feature_cols[k]]!r}: expected a finite number, "
                         f"found {float(X[i, k])}")
+    if j_label == n_cols:
+        return Dataset(X, None, [names[j] for j in feature_cols], [],
+                       f"CSV file {path.name}: {X.shape[0]} rows, {X.shape[1]} features, no labels.", path.name)
     texts = list(label_codes)
     try:
         as_numbers = np.array([float(t) for t in texts])

@@ -230,8 +230,10 @@ def emit(args: argparse.Namespace, payload: dict, lines: list[str]) -> None:
 # data, models, files
 
 
-def load_data(source: str, label_col: int | str | None, option: str = "--data"):
-    """A :class:`glassnet.datasets.Dataset` from a built-in name or a file, errors mapped to exit codes."""
+def load_data(source: str, label_col: int | str | None, option: str = "--data", *, features_only: bool = False):
+    """A :class:`glassnet.datasets.Dataset` from a built-in name or a file, errors mapped to exit codes.
+
+    ``features_only``: read a CSV file without a label column (``y`` is None)."""
     from glassnet import datasets
     from glassnet.errors import DataError
 
@@ -239,7 +241,9 @@ def load_data(source: str, label_col: int | str | None, option: str = "--data"):
         raise UsageError(f"{option}: {source!r} is neither a built-in dataset ({', '.join(datasets.BUILTIN)}) nor an "
                          f"existing file")
     kwargs = {}
-    if label_col is not None:
+    if features_only:
+        kwargs["label_column"] = None
+    elif label_col is not None:
         if source in datasets.BUILTIN or Path(source).suffix.lower() not in (".csv", ".txt"):
             raise UsageError(f"--label-column: only for CSV files, but {option} is {source!r}")
         kwargs["label_column"] = label_col

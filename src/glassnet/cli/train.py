@@ -717,8 +717,9 @@ def _register_predict(sub) -> None:
     p = sub.add_parser(
         "predict", help="predict the labels (and class probabilities) of a dataset with a saved model",
         description="Predict with a saved model. Writes CSV: a 'prediction' column and, with --proba, one "
-                    "'p_<class>' column per class (6 significant digits), to stdout or atomically to -o FILE. The "
-                    "data's own labels, if any, are ignored.")
+                    "'p_<class>' column per class (6 significant digits), to stdout or atomically to -o FILE. A CSV "
+                    "file may hold features only (as many columns as the model has inputs); otherwise its label "
+                    "column (--label-column, default the last) is ignored.")
     p.add_argument("--model", required=True, type=Path, metavar="FILE.npz", help="the model file")
     add_data_options(p, default=None, what="the examples to predict")
     p.add_argument("--proba", action="store_true", help="also write the class probabilities")
@@ -728,12 +729,25 @@ def _register_predict(sub) -> None:
     p.set_defaults(func=_cmd_predict)
 
 
+def _examples_to_predict(args: argparse.Namespace, model):
+    """The examples to predict. A CSV without --label-column may hold features only: when its width is exactly the
+    model's input size, every column is a feature; otherwise the last column is taken as labels and ignored."""
+    if args.label_column is None and Path(args.data).suffix.lower() in (".csv", ".txt") and Path(args.data).is_file():
+        try:
+            data = load_data(args.data, None, features_only=True)
+        except Failure:  # e.g. a text label column: fall back to the labelled reading, which names any real problem
+            data = None
+        if data is not None and data.X.shape[1] == model.n_features_in_:
+            return data
+    return load_data(args.data, args.label_column)
+
+
 @command("predict")
 def _cmd_predict(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_writable(args.output, args.force, "-o")
     model = load_model(args.model)
-    data = load_data(args.data, args.label_column)
+    data = _examples_to_predict(args, model)
     X = np.asarray(data.X, dtype=np.float64)
     check_fits_model(model, X, args.data)
     classes = np.asarray(model.classes_)
