@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import contextlib
 import os
 
 import numpy as np
@@ -40,3 +41,21 @@ def random_problem(sizes, m, seed=0, scale=1.0, features="normal", epsilon=None)
     K = sizes[-1]
     y = rng.integers(0, 2, size=m) if K == 1 else rng.integers(0, K, size=m)
     return thetas, X, y
+
+
+@contextlib.contextmanager
+def dask_client(allowed_failures=None):
+    """A fresh 2-process LocalCluster (1 thread each) and its client, closed afterwards.
+
+    Each test module that needs Dask makes its own, so one module's worker kills never reach another's cluster.
+    ``allowed_failures`` sets Dask's retry budget for tasks whose worker died (``None``: Dask's default).
+    """
+    import dask
+    import distributed
+
+    config = {} if allowed_failures is None else {"distributed.scheduler.allowed-failures": allowed_failures}
+    with dask.config.set(config), distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit="2GiB"
+    ) as cluster, distributed.Client(cluster, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=60)
+        yield client

@@ -15,7 +15,7 @@ import pytest
 import glassnet
 from glassnet import distributed as gd
 
-from conftest import random_problem
+from conftest import dask_client, random_problem
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -26,12 +26,8 @@ pd = pytest.importorskip("pandas")
 
 @pytest.fixture(scope="module")
 def client():
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        with distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit="2GiB"
-        ) as cluster, distributed.Client(cluster, set_as_default=False) as c:
-            c.wait_for_workers(2, timeout=60)
-            yield c
+    with dask_client(allowed_failures=1) as c:
+        yield c
 
 
 def assert_same(result, expected, rtol=1e-10):

@@ -11,6 +11,8 @@ import pytest
 
 import glassnet
 
+from conftest import dask_client
+
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -20,10 +22,7 @@ pd = pytest.importorskip("pandas")
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit="2GiB"
-    ) as cluster, distributed.Client(cluster, set_as_default=False) as c:
-        c.wait_for_workers(2, timeout=60)
+    with dask_client() as c:
         yield c
 
 
