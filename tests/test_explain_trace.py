@@ -9,7 +9,7 @@ from scipy.special import expit, log_expit
 
 import glassnet
 from glassnet.backprop import accumulate, deltas
-from glassnet.cost import encode_labels
+from glassnet.outputs import encode_labels
 from glassnet.explain import Trace
 
 NETS = [[2, 2, 1], [3, 5, 3], [4, 6, 5, 3], [2, 3, 3, 1], [5, 4]]

@@ -5,7 +5,7 @@ import pytest
 
 import glassnet
 from glassnet.backprop import deltas
-from glassnet.cost import encode_labels
+from glassnet.outputs import encode_labels
 
 
 def test_mazur_step_by_step_forward_and_deltas():

@@ -32,7 +32,7 @@ with warnings.catch_warnings():
 import glassnet
 import glassnet.io as gio
 from glassnet.backprop import deltas
-from glassnet.cost import encode_labels
+from glassnet.outputs import encode_labels
 from glassnet.explain.render import format_number
 from glassnet.forward import propagate
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge, create_app

@@ -17,7 +17,7 @@ from glassnet.backprop import (
     deltas,
     default_chunk_rows,
 )
-from glassnet.cost import encode_labels
+from glassnet.outputs import encode_labels
 from glassnet.forward import propagate
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_lam
-from .cost import encode_labels
+from .outputs import encode_labels
 from .params import sizes_from_thetas
 
 __all__ = ["is_dask_collection", "is_foreign_array", "dispatch", "cost_and_gradient_xp"]
@@ -118,7 +118,7 @@ def _check_X(xp, X, n_features: int):
 
 
 def _encode_labels_xp(xp, y, K: int, m: int, dtype, device):
-    """Targets Y (m, K) of 0s and 1s, built where y lives; same rules as :func:`glassnet.cost.encode_labels`."""
+    """Targets Y (m, K) of 0s and 1s, built where y lives; same rules as :func:`glassnet.outputs.encode_labels`."""
     if not _same_library(xp, y):
         # Host labels (NumPy, lists): the NumPy checks and one-hot, then one copy to X's device.
         host_dtype = np.float32 if dtype == xp.float32 else np.float64

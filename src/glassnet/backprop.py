@@ -27,7 +27,8 @@ import numpy as np
 
 from ._validation import check_lam, check_thetas, check_X, compute_dtype
 from .activations import sigmoid, sigmoid_gradient_from_a, softplus
-from .cost import encode_labels, regularization
+from .cost import regularization
+from .outputs import encode_labels
 from .forward import ForwardCache
 from .params import layer_shapes, sizes_from_thetas
 

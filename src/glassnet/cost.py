@@ -1,4 +1,4 @@
-"""The regularized logistic cost J(Θ) of the lecture, and turning labels y into the target matrix Y.
+"""The regularized logistic cost J(Θ) of the lecture (targets Y come from :mod:`glassnet.outputs`).
 
 J(Θ) = -(1/m) Σ_t Σ_k [y_k log h_k + (1 - y_k) log(1 - h_k)] + (λ/2m) Σ_l Σ_{j, i≥1} (Θ_ji^(l))²
 
@@ -16,98 +16,9 @@ import numpy as np
 from ._validation import check_lam, check_thetas, check_X, compute_dtype
 from .activations import softplus
 from .forward import ForwardCache, propagate
+from .outputs import encode_labels
 
-__all__ = ["encode_labels", "one_hot", "regularization", "cost_from_z", "cost"]
-
-
-def one_hot(labels, K: int, dtype=np.float64) -> np.ndarray:
-    """Integer labels 0..K-1, shape (m,), as an (m, K) matrix with a single 1 per row.
-
-    No checking: use :func:`encode_labels` for labels from outside.
-
-    Examples
-    --------
-    >>> one_hot([2, 0], 3)
-    array([[0., 0., 1.],
-           [1., 0., 0.]])
-    """
-    labels = np.asarray(labels)
-    Y = np.zeros((labels.shape[0], K), dtype=dtype)
-    Y[np.arange(labels.shape[0]), labels] = 1
-    return Y
-
-
-def encode_labels(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.ndarray:
-    """Targets as the (m, K) 0/1 matrix Y that the cost and δ^(L) = a^(L) - Y use.
-
-    Parameters
-    ----------
-    y : array_like
-        Integer labels 0..K-1 of shape (m,) when K > 1; an (m, K) 0/1 matrix (one-hot or multilabel); 0/1 labels of
-        shape (m,) or (m, 1) when K = 1 (a single output unit).
-    K : int
-        Output units.
-    m : int
-        Examples (rows of X).
-    dtype : numpy dtype
-        dtype of the result.
-    name : str
-        Argument name used in error messages.
-
-    Returns
-    -------
-    Y : array, shape (m, K)
-        0/1 targets; row t is the lecture's y^(t).
-
-    Raises
-    ------
-    ValueError
-        Naming ``name``, what was expected and what came (wrong length, label out of 0..K-1, non-0/1 matrix...).
-
-    Examples
-    --------
-    >>> encode_labels([2, 0], K=3, m=2)
-    array([[0., 0., 1.],
-           [1., 0., 0.]])
-    >>> encode_labels([1, 0], K=1, m=2)
-    array([[1.],
-           [0.]])
-    >>> encode_labels([3], K=3, m=1)
-    Traceback (most recent call last):
-    ...
-    ValueError: y: expected labels in 0..2 (K = 3 output units), found 3
-    """
-    try:
-        arr = np.asarray(y)
-    except Exception as exc:
-        raise ValueError(f"{name}: expected an array of labels, got {type(y).__name__} ({exc})") from None
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name}: expected numeric labels, got dtype {arr.dtype}")
-    if arr.ndim == 2 and arr.shape[1] == 1 and K == 1:
-        arr = arr[:, 0]
-    if arr.ndim == 0 or arr.shape[0] != m:
-        raise ValueError(f"{name}: expected {m} labels (one per row of X), got shape {arr.shape}")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise ValueError(f"{name}: expected finite labels, found NaN or inf")
-    if arr.ndim == 2:
-        if arr.shape[1] != K:
-            raise ValueError(f"{name}: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {arr.shape}")
-        if not np.isin(arr, (0, 1)).all():
-            raise ValueError(f"{name}: expected a one-hot/multilabel matrix of 0s and 1s, got values {np.unique(arr)[:5]}")
-        return arr.astype(dtype, copy=False)
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: expected shape ({m},) or ({m}, {K}), got {arr.shape}")
-    if K == 1:
-        if not np.isin(arr, (0, 1)).all():
-            bad = arr[~np.isin(arr, (0, 1))][0]
-            raise ValueError(f"{name}: a single output unit (K = 1) needs labels 0 or 1, found {bad}")
-        return arr.astype(dtype).reshape(m, 1)
-    if not (np.mod(arr, 1) == 0).all():
-        raise ValueError(f"{name}: expected integer class labels 0..{K - 1}, found non-integer values")
-    if arr.min() < 0 or arr.max() > K - 1:
-        bad = arr[(arr < 0) | (arr > K - 1)][0]
-        raise ValueError(f"{name}: expected labels in 0..{K - 1} (K = {K} output units), found {bad}")
-    return one_hot(arr.astype(np.intp), K, dtype=dtype)
+__all__ = ["regularization", "cost_from_z", "cost"]
 
 
 def regularization(thetas: Sequence[np.ndarray], lam: float, m: int) -> float:

@@ -43,7 +43,8 @@ import numpy as np
 from ._validation import check_lam, check_thetas, check_X, compute_dtype
 from .backends import is_dask_collection
 from .backprop import batch_sums, finish
-from .cost import encode_labels, regularization
+from .cost import regularization
+from .outputs import encode_labels
 from .optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 from .params import sizes_from_thetas
 

@@ -5,11 +5,9 @@ data, picks the optimizer from :mod:`glassnet.optimize` and trains with :func:`g
 not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.interop`) and does not print (``verbose=True``
 shows a tqdm progress bar on stderr).
 
-Output layer. Two classes use K = 1 sigmoid unit, h = P(y = classes_[1] | x). More classes use K sigmoid units, one per
-class, trained with the lecture's cost (K independent logistic terms); ``predict`` takes the largest output and
-``predict_proba`` normalizes the outputs to sum to 1: p_k = h_k / Σ_j h_j (computed from log h, so it never divides
-0 by 0). These are the one-vs-rest probabilities of scikit-learn's ``LogisticRegression(multi_class="ovr")``, not a
-softmax.
+Output layer: :mod:`glassnet.outputs` decides K (one sigmoid unit for two classes), which class each unit stands for
+(``output_layer_``), targets, predictions (the largest output; z > 0 for one unit) and ``predict_proba`` (the
+normalized sigmoid outputs h_k / Σ_j h_j, one-vs-rest, not a softmax).
 
 Dask input. ``fit`` also takes a ``dask.array`` X chunked by rows (or a Dask DataFrame) with labels as a Dask
 array/Series chunked alike (or in memory, when X's chunk sizes are known). It runs on the current Dask client
@@ -27,17 +25,17 @@ import numbers
 import warnings
 
 import numpy as np
-from scipy.special import log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_X
+from ._validation import check_thetas, check_X
 from .backends import is_dask_collection
 from .backprop import Workspace, cost_and_gradient
 from .cost import cost
 from .forward import forward
+from .outputs import OutputLayer, n_outputs, predict_units
 from .optimize import (
     History,
     _Run,
@@ -64,37 +62,6 @@ def _is_int(v) -> bool:
 
 def _is_real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
-
-
-def _encode_labels(y, classes: np.ndarray, name: str) -> np.ndarray:
-    """Labels → their positions 0..n_classes-1 in the sorted ``classes``; a label not in ``classes`` is an error."""
-    y = np.asarray(y)
-    if y.size == 0:  # an empty chunk
-        return np.empty(y.shape, dtype=np.intp)
-    idx = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
-    unknown = classes[idx] != y
-    if np.any(unknown):
-        example = y[unknown][0]
-        example = example.item() if isinstance(example, np.generic) else example
-        raise ValueError(
-            f"{name}: found labels not seen in fit, e.g. {example!r}; the classes are {classes.tolist()}"
-        )
-    return idx
-
-
-def _decode(zL: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Predicted labels from z^(L): the largest output (K > 1) or h > 0.5 ⇔ z > 0 (K = 1)."""
-    if zL.shape[1] == 1:
-        return classes[(zL[:, 0] > 0).astype(np.intp)]
-    return classes[np.argmax(zL, axis=1)]
-
-
-def _proba(zL: np.ndarray, log: bool) -> np.ndarray:
-    """(log) class probabilities from z^(L): [1 - h, h] (K = 1) or h_k / Σ_j h_j (K > 1), computed from log h."""
-    if zL.shape[1] == 1:
-        out = np.column_stack([log_expit(-zL[:, 0]), log_expit(zL[:, 0])])
-        return out if log else np.exp(out)
-    return log_softmax(log_expit(zL), axis=1) if log else softmax(log_expit(zL), axis=1)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -167,8 +134,8 @@ def _chunk_labels(X, y, i: int) -> tuple[np.ndarray, int]:
     return np.unique(y), int(y.shape[0])
 
 
-def _encode_block(y, classes: np.ndarray, name: str, block_id=None) -> np.ndarray:
-    return _encode_labels(y, classes, f"{name} (row chunk {block_id[0]})")
+def _encode_block(y, units: np.ndarray, name: str, block_id=None) -> np.ndarray:
+    return OutputLayer(units).unit_of(y, f"{name} (row chunk {block_id[0]})")
 
 
 def _z_block(X, thetas, n_features: int, i: int) -> np.ndarray:
@@ -178,12 +145,12 @@ def _z_block(X, thetas, n_features: int, i: int) -> np.ndarray:
     return forward(thetas, check_X(X, n_features=n_features, name=f"X (row chunk {i})")).z[-1]
 
 
-def _predict_block(X, thetas, n_features, classes, block_id=None):
-    return _decode(_z_block(X, thetas, n_features, block_id[0]), classes)
+def _predict_block(X, thetas, n_features, units, block_id=None):
+    return OutputLayer(units).predict(_z_block(X, thetas, n_features, block_id[0]))
 
 
-def _proba_block(X, thetas, n_features, log, block_id=None):
-    return _proba(_z_block(X, thetas, n_features, block_id[0]), log)
+def _proba_block(X, thetas, n_features, units, log, block_id=None):
+    return OutputLayer(units).proba(_z_block(X, thetas, n_features, block_id[0]), log)
 
 
 def _transform_block(X, thetas, n_features, layer, block_id=None):
@@ -441,13 +408,20 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         """[s_1, ..., s_L] of the fitted network."""
         return sizes_from_thetas(self.thetas_)
 
-    def _encode(self, y, name: str = "y", classes: np.ndarray | None = None) -> np.ndarray:
-        """Labels → output-unit indices 0..n_classes-1 (K = 1: 0/1 for classes_[0]/classes_[1])."""
-        return _encode_labels(y, self.classes_ if classes is None else classes, name)
+    @property
+    def output_layer_(self) -> OutputLayer:
+        """The fitted output layer: which class each output unit stands for (:class:`glassnet.outputs.OutputLayer`).
 
-    def _decode_z(self, zL: np.ndarray) -> np.ndarray:
-        """Predicted labels from z^(L): the largest output (K > 1) or h > 0.5 ⇔ z > 0 (K = 1)."""
-        return _decode(zL, self.classes_)
+        Units follow ``unit_classes_``: sorted like ``classes_`` for every model glassnet trains; imported networks
+        keep their own order (the course's digit networks: units 1..9 are digits 1..9, unit 10 is digit 0).
+        """
+        check_is_fitted(self, "classes_")
+        return OutputLayer(getattr(self, "unit_classes_", self.classes_))
+
+    def _encode(self, y, name: str = "y", classes: np.ndarray | None = None) -> np.ndarray:
+        """Labels → output-unit indices 0..n_classes-1 (K = 1: 0/1 for the negative/positive class)."""
+        layer = self.output_layer_ if classes is None else OutputLayer(classes)
+        return layer.unit_of(y, name)
 
     # ---------------------------------------------------------------------------------------------------------------
     # fitting
@@ -484,11 +458,12 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         check_classification_targets(y)
         classes = np.unique(y)
         self._check_classes(classes, len(y), warm)
-        y_idx = self._encode(y, classes=classes)
+        units = self.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
+        y_idx = self._encode(y, classes=units)
         thetas, sizes, split_seed, shuffle_seed = self._start(X.shape[1], classes, warm)
 
         Xtr, ytr = X, y_idx
-        validate = self._given_validation(X_val, y_val, classes)
+        validate = self._given_validation(X_val, y_val, units)
         if validate is None and self.early_stopping:
             Xtr, Xv, ytr, yv = self._split(X, y_idx, len(classes), split_seed)
             validate = self._validator(Xv, yv)
@@ -529,7 +504,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
                 sizes=sizes,
                 **common,
             )
-        return self._store(thetas, classes, history, warm)
+        return self._store(thetas, classes, history, warm, units)
 
     def _check_classes(self, classes: np.ndarray, m: int, warm: bool) -> None:
         if len(classes) < 2:
@@ -543,8 +518,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
 
     def _start(self, n_features: int, classes: np.ndarray, warm: bool):
         """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state."""
-        K = 1 if len(classes) == 2 else len(classes)
-        sizes = [n_features, *self._hidden(), K]
+        sizes = [n_features, *self._hidden(), n_outputs(len(classes))]
         rng = self._generator()
         if warm:
             if self.layer_sizes_ != sizes:
@@ -575,10 +549,14 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             raise ValueError(f"y_val: expected {Xv.shape[0]} labels (one per row of X_val), got shape {yv.shape}")
         return self._validator(Xv, self._encode(yv, "y_val", classes))
 
-    def _store(self, thetas, classes, history, warm: bool):
-        """Set the fitted state, only now, so that a fit that fails leaves the previous model intact."""
+    def _store(self, thetas, classes, history, warm: bool, units=None):
+        """Set the fitted state, only now, so that a fit that fails leaves the previous model intact.
+
+        ``units``: the classes in output-unit order (default: sorted, ``classes``).
+        """
         self.thetas_ = thetas
         self.classes_ = classes
+        self.unit_classes_ = classes if units is None else units
         if warm and hasattr(self, "history_"):
             self.history_.extend(history)
         else:
@@ -639,9 +617,10 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
                 classes = classes.astype(str)  # text labels (object chunks from a DataFrame) as NumPy's str dtype
             check_classification_targets(classes)
             self._check_classes(classes, m, warm)
-            y_idx = yd.map_blocks(_encode_block, classes, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
+            units = self.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
+            y_idx = yd.map_blocks(_encode_block, units, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
             thetas, sizes, _, shuffle_seed = self._start(Xd.shape[1], classes, warm)
-            validate = self._given_validation(X_val, y_val, classes)
+            validate = self._given_validation(X_val, y_val, units)
             lam = float(self.alpha)
             early = bool(self.early_stopping) and validate is not None
             if self.solver in _FULL_BATCH:
@@ -652,7 +631,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             else:
                 thetas, history = self._fit_dask_minibatch(gd, client, thetas, Xd, y_idx, lam, m, shuffle_seed,
                                                            validate, early, callbacks)
-        return self._store(thetas, classes, history, warm)
+        return self._store(thetas, classes, history, warm, units)
 
     def _fit_dask_minibatch(self, gd, client, thetas, Xd, y_idx, lam, m, seed, validate, early, callbacks):
         """sgd/adam streamed over the chunks; validation, early stopping, tol and callbacks run after each epoch."""
@@ -705,9 +684,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         def validate(thetas):
             cache = forward(thetas, Xv)
             J = cost(thetas, Xv, yv_idx, 0.0, cache=cache)
-            zL = cache.z[-1]
-            pred = (zL[:, 0] > 0).astype(np.intp) if zL.shape[1] == 1 else np.argmax(zL, axis=1)
-            return J, float(np.mean(pred == yv_idx))
+            return J, float(np.mean(predict_units(cache.z[-1]) == yv_idx))
 
         return validate
 
@@ -744,12 +721,11 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             classes = np.unique(np.asarray(classes))
             if len(classes) < 2:
                 raise ValueError(f"classes: expected at least 2 classes, got {classes.tolist()}")
-            self.classes_ = classes
+            self.classes_ = self.unit_classes_ = classes
         elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
             raise ValueError(f"classes: expected the classes of the first call {self.classes_.tolist()}, got {classes}")
         y_idx = self._encode(y)
-        K = 1 if len(self.classes_) == 2 else len(self.classes_)
-        sizes = [X.shape[1], *self._hidden(), K]
+        sizes = [X.shape[1], *self._hidden(), n_outputs(len(self.classes_))]
         opt = self._optimizer()
         key = (opt.name, opt.learning_rate, self.momentum, self.nesterov, self.beta_1, self.beta_2, self.epsilon)
         if first:
@@ -777,13 +753,73 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         return self
 
     # ---------------------------------------------------------------------------------------------------------------
+    # a fitted model from weights (model files, other formats, the explorer, checkpoints)
+    # ---------------------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_weights(cls, thetas, classes=None, *, history: History | None = None, n_iter: int | None = None,
+                     feature_names=None, **params) -> Classifier:
+        """A fitted Classifier with the given weights, ready to predict: the one place a model is assembled.
+
+        Parameters
+        ----------
+        thetas : list of arrays
+            ``thetas[l-1]`` = Θ^(l), shape (s_{l+1}, s_l + 1), bias column first (copied as float64).
+        classes : sequence or None
+            Labels in output-unit order: one per output unit (K > 1), or ``[negative, positive]`` for a single
+            output unit (K = 1; h = P(positive)). Default 0..K-1 (K > 1) or [0, 1]. Any order is kept as the
+            network's unit order (``unit_classes_``); ``classes_`` is sorted, as scikit-learn expects, and
+            predictions and probabilities follow the units.
+        history : History, optional
+            The training history (default: an empty one, "imported weights").
+        n_iter : int, optional
+            Iterations/epochs the weights were trained for (default ``history.n_iter``).
+        feature_names : sequence of str, optional
+            One name per input feature (``feature_names_in_``).
+        **params
+            Hyper-parameters (``alpha``, ``solver``, ...), used if it is trained further. ``hidden_layer_sizes``
+            defaults to the weights' hidden layers and must match them if given.
+
+        Examples
+        --------
+        >>> import glassnet
+        >>> from glassnet.outputs import COURSE_DIGIT_CLASSES
+        >>> clf = Classifier.from_weights(glassnet.random_init([400, 25, 10], rng=0), COURSE_DIGIT_CLASSES)
+        >>> clf.classes_.tolist() == list(range(10)), clf.output_layer_.unit_name(10)
+        (True, 'h₁₀ · 0')
+        """
+        if isinstance(thetas, np.ndarray) or not isinstance(thetas, (list, tuple)):
+            raise ValueError(f"thetas: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
+        thetas, sizes = check_thetas(thetas, np.dtype(np.float64))
+        thetas = [np.array(t, copy=True) for t in thetas]
+        layer = OutputLayer.for_units(sizes[-1], classes)
+        if "hidden_layer_sizes" in params and tuple(np.atleast_1d(params["hidden_layer_sizes"])) != tuple(sizes[1:-1]):
+            raise ValueError(f"hidden_layer_sizes: the weights have hidden layers {tuple(sizes[1:-1])}, "
+                             f"got {params['hidden_layer_sizes']!r}")
+        params.setdefault("hidden_layer_sizes", tuple(sizes[1:-1]))
+        model = cls(**params)
+        model.thetas_ = thetas
+        model.classes_ = layer.sorted_classes
+        model.unit_classes_ = layer.classes
+        model.n_features_in_ = int(sizes[0])
+        model.history_ = history if history is not None else History(message="imported weights")
+        model.n_iter_ = int(n_iter) if n_iter is not None else model.history_.n_iter
+        if feature_names is not None:
+            names = list(feature_names)
+            if len(names) != sizes[0] or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"feature_names: expected one string per input feature ({sizes[0]}), got "
+                                 f"{names[:5]}{'...' if len(names) > 5 else ''}")
+            model.feature_names_in_ = np.array(names, dtype=object)
+        return model
+
+    # ---------------------------------------------------------------------------------------------------------------
     # using the fitted network
     # ---------------------------------------------------------------------------------------------------------------
 
     def _fitted_thetas(self) -> list[np.ndarray]:
         check_is_fitted(self, ("thetas_", "classes_"))
         K = self.n_outputs_
-        expected = 1 if len(self.classes_) == 2 else len(self.classes_)
+        expected = n_outputs(len(self.classes_))
         if K != expected:
             raise ValueError(
                 f"thetas_: the output layer has {K} units but there are {len(self.classes_)} classes "
@@ -820,8 +856,9 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         Dask X: a lazy Dask array of the labels with X's row chunks (``.compute()`` it).
         """
         if is_dask_collection(X):
-            return self._map_rows(X, _predict_block, self.classes_, width=None, dtype=np.asarray(self.classes_).dtype)
-        return self._decode_z(self._z_out(X))
+            return self._map_rows(X, _predict_block, self.output_layer_.classes, width=None,
+                                  dtype=np.asarray(self.classes_).dtype)
+        return self.output_layer_.predict(self._z_out(X))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (m, n_classes), columns in ``classes_`` order.
@@ -830,14 +867,16 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         array with X's row chunks.
         """
         if is_dask_collection(X):
-            return self._map_rows(X, _proba_block, False, width=len(self.classes_), dtype=np.float64)
-        return _proba(self._z_out(X), log=False)
+            return self._map_rows(X, _proba_block, self.output_layer_.classes, False, width=len(self.classes_),
+                                  dtype=np.float64)
+        return self.output_layer_.proba(self._z_out(X), log=False)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, computed from z without rounding to 0 first (Dask X: a lazy Dask array)."""
         if is_dask_collection(X):
-            return self._map_rows(X, _proba_block, True, width=len(self.classes_), dtype=np.float64)
-        return _proba(self._z_out(X), log=True)
+            return self._map_rows(X, _proba_block, self.output_layer_.classes, True, width=len(self.classes_),
+                                  dtype=np.float64)
+        return self.output_layer_.proba(self._z_out(X), log=True)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean accuracy on (X, y); Dask input is counted chunk by chunk on the cluster (no sample weights)."""
@@ -911,7 +950,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             self._check_dask_features(X, Xd, reset=False)
             yd = _dask_y(y, Xd)
             _check_aligned(Xd, yd)
-            y_idx = yd.map_blocks(_encode_block, self.classes_, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
+            y_idx = yd.map_blocks(_encode_block, self.output_layer_.classes, "y", dtype=np.intp,
+                                  meta=np.empty(0, dtype=np.intp))
             return cost_and_gradient_dask(thetas, Xd, y_idx, float(self.alpha))
         X = validate_data(self, X, dtype=np.float64, reset=False)
         y = np.asarray(y)

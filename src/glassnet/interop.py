@@ -8,11 +8,13 @@ first) differs:
   ``weights[l-1] = Θ^(l)[:, 1:]`` (s_{l+1}, s_l) and ``biases[l-1] = Θ^(l)[:, :1]`` (s_{l+1}, 1).
 - The course (Octave/MATLAB): variables ``Theta1, Theta2, ...`` equal to Θ^(1), Θ^(2), ... as they are.
 
-Class labels. A glassnet Classifier keeps ``classes_`` sorted, output unit k ↔ ``classes_[k]`` (two classes: one
-unit, h = P(classes_[1])). Nielsen and course files carry no labels: pass ``classes`` in output-unit order when
-importing (default 0..K-1). The course's digit networks (``ex4weights.mat``) put digit 0 on the 10th unit (label
-"10"): import them with ``classes=COURSE_DIGIT_CLASSES``; the rows of the last Θ are then reordered so that the
-classifier's ``classes_`` is 0..9 and its predictions are the course's, with 10 read as 0.
+Class labels (:mod:`glassnet.outputs` is their home). A Classifier's ``unit_classes_`` says which class each output
+unit stands for (two classes: one unit, h = P(unit_classes_[1])); ``classes_`` is the same labels sorted. Nielsen and
+course files carry no labels: pass ``classes`` in output-unit order when importing (default 0..K-1). The course's
+digit networks (``ex4weights.mat``) put digit 0 on the 10th unit (label "10"): import them with
+``classes=COURSE_DIGIT_CLASSES``; the network keeps the course's unit order (unit 10 is digit 0), ``classes_`` is
+0..9 and its predictions are the course's, with 10 read as 0. Exports write Θ in the model's unit order, except
+:func:`to_sklearn`, whose output columns follow scikit-learn's sorted classes.
 
 Reading ``.mat`` files goes through :func:`glassnet.datasets.load_mat_thetas` (hardened against malformed files,
 raises :class:`glassnet.DataError`); Nielsen JSON files raise :class:`glassnet.ModelFileError`. Files are written
@@ -32,6 +34,7 @@ import numpy as np
 from .errors import ModelFileError
 from .estimator import Classifier
 from .optimize import History
+from .outputs import COURSE_DIGIT_CLASSES
 from .params import sizes_from_thetas
 
 __all__ = [
@@ -47,8 +50,6 @@ __all__ = [
     "load_mat",
 ]
 
-#: Output-unit order of the course's digit networks: units 1..9 are digits 1..9, unit 10 is digit 0.
-COURSE_DIGIT_CLASSES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 0)
 
 #: Nielsen JSON files larger than this are refused before parsing (JSON text of floats is ~20 bytes per weight).
 MAX_JSON_BYTES = 512 << 20
@@ -78,54 +79,11 @@ def _thetas_of(model) -> list[np.ndarray]:
 
 
 def classifier_from_thetas(thetas: Sequence[np.ndarray], classes=None, **params) -> Classifier:
-    """A fitted :class:`Classifier` with the given weights, ready to predict.
+    """A fitted :class:`Classifier` with the given weights: :meth:`Classifier.from_weights` (kept as the interop name).
 
-    Parameters
-    ----------
-    thetas : list of arrays
-        ``thetas[l-1]`` = Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
-    classes : sequence or None
-        Labels in output-unit order: one per output unit (K > 1), or ``[negative, positive]`` for a single output
-        unit (K = 1; h = P(positive)). Default 0..K-1 (K > 1) or [0, 1]. Unsorted labels are allowed: the output
-        units are reordered (K = 1: the output unit is negated) so that ``classes_`` ends up sorted, as
-        scikit-learn expects, with the same predictions.
-    **params
-        Other :class:`Classifier` hyper-parameters (``alpha``, ``solver``, ...), used if it is trained further.
-
-    Returns
-    -------
-    Classifier
-        With ``thetas_``, ``classes_``, ``n_features_in_``, ``n_iter_ = 0`` and an empty ``history_``.
+    ``classes`` in output-unit order, default 0..K-1 (K > 1) or [0, 1]; see :meth:`Classifier.from_weights`.
     """
-    thetas = _checked_thetas(thetas)
-    sizes = sizes_from_thetas(thetas)
-    K = sizes[-1]
-    n_classes = 2 if K == 1 else K
-    if classes is None:
-        classes = np.arange(n_classes)
-    classes = np.asarray(classes)
-    if classes.ndim != 1 or classes.shape[0] != n_classes:
-        unit = "1 output unit needs 2 labels [negative, positive]" if K == 1 else f"{K} output units need {K} labels"
-        raise ValueError(f"classes: {unit}, got {classes.tolist() if classes.ndim else classes!r}")
-    if len(np.unique(classes)) != n_classes:
-        raise ValueError(f"classes: expected distinct labels, got {classes.tolist()}")
-    order = np.argsort(classes, kind="stable")
-    if K == 1:
-        if order[0] == 1:  # [positive, negative] given in sorted order: h' = 1 - h = g(-z)
-            thetas[-1] = -thetas[-1]
-    else:
-        thetas[-1] = thetas[-1][order]
-    if "hidden_layer_sizes" in params and tuple(np.atleast_1d(params["hidden_layer_sizes"])) != tuple(sizes[1:-1]):
-        raise ValueError(f"hidden_layer_sizes: the weights have hidden layers {tuple(sizes[1:-1])}, "
-                         f"got {params['hidden_layer_sizes']!r}")
-    params.setdefault("hidden_layer_sizes", tuple(sizes[1:-1]))
-    clf = Classifier(**params)
-    clf.thetas_ = thetas
-    clf.classes_ = classes[order]
-    clf.n_features_in_ = sizes[0]
-    clf.history_ = History(message="imported weights")
-    clf.n_iter_ = 0
-    return clf
+    return Classifier.from_weights(_checked_thetas(thetas), classes, **params)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -164,6 +122,8 @@ def to_sklearn(model: Classifier, *, output: str = "logistic"):
     if output not in ("logistic", "softmax"):
         raise ValueError(f"output: expected 'logistic' or 'softmax', got {output!r}")
     thetas = _thetas_of(model)
+    # scikit-learn's output columns follow its sorted classes_; glassnet keeps the network's own unit order
+    thetas[-1] = model.output_layer_.sorted_units(thetas[-1])
     sizes = sizes_from_thetas(thetas)
     solver = "lbfgs" if model.solver in ("lbfgs", "cg") else model.solver
     rate = model._optimizer().learning_rate if solver != "lbfgs" else 0.001
@@ -262,15 +222,13 @@ def from_sklearn(mlp) -> Classifier:
     params["solver"] = mlp.solver
     rs = mlp.random_state
     params["random_state"] = rs if rs is None or isinstance(rs, (int, np.integer)) else None
-    clf = classifier_from_thetas(thetas, classes=np.asarray(mlp.classes_), **params)
-    if hasattr(mlp, "feature_names_in_"):
-        clf.feature_names_in_ = np.asarray(mlp.feature_names_in_)
     curve = [float(v) for v in (getattr(mlp, "loss_curve_", None) or [])]
     n_iter = int(getattr(mlp, "n_iter_", len(curve)))
-    clf.history_ = History(cost=curve, n_iter=max(n_iter, len(curve)), solver=mlp.solver,
-                           message="imported from scikit-learn MLPClassifier")
-    clf.n_iter_ = clf.history_.n_iter
-    return clf
+    history = History(cost=curve, n_iter=max(n_iter, len(curve)), solver=mlp.solver,
+                      message="imported from scikit-learn MLPClassifier")
+    names = getattr(mlp, "feature_names_in_", None)
+    return Classifier.from_weights(thetas, np.asarray(mlp.classes_), history=history,
+                                   feature_names=None if names is None else [str(n) for n in names], **params)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -282,7 +240,7 @@ def to_nielsen(model) -> dict[str, Any]:
     """The ``network2.py`` save format: ``{"sizes", "weights", "biases", "cost": "CrossEntropyCost"}``.
 
     ``model`` is a fitted :class:`Classifier` or a list of Θ. The lists are plain Python floats (JSON-ready);
-    Nielsen's ``network2.load`` reads the result back. Labels are not stored (output unit k is ``classes_[k]``).
+    Nielsen's ``network2.load`` reads the result back. Labels are not stored (output unit k is ``unit_classes_[k]``).
     """
     thetas = _thetas_of(model)
     return {
@@ -381,7 +339,7 @@ def save_mat(model, path: str | os.PathLike) -> Path:
     """Write Θ^(1), Θ^(2), ... as ``Theta1``, ``Theta2``, ... to a MATLAB v5 ``.mat`` file, atomically.
 
     ``model`` is a fitted :class:`Classifier` or a list of Θ. Octave's ``load`` and :func:`load_mat` read it back.
-    Labels are not stored (output unit k is ``classes_[k]``). Returns the path.
+    Labels are not stored (output unit k is ``unit_classes_[k]``). Returns the path.
     """
     from scipy.io import savemat
 

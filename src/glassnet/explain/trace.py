@@ -36,7 +36,8 @@ import numpy as np
 from .._validation import check_lam, check_thetas, check_X
 from ..activations import sigmoid_gradient_from_a
 from ..backprop import accumulate, batch_sums, deltas
-from ..cost import cost_from_z, encode_labels
+from ..cost import cost_from_z
+from ..outputs import encode_labels
 from ..forward import ForwardCache, propagate
 
 __all__ = [

@@ -18,7 +18,8 @@ import numpy as np
 from .. import datasets as lib_datasets
 from .. import io as lib_io
 from ..backprop import cost_and_gradient
-from ..cost import cost_from_z, encode_labels, regularization
+from ..cost import cost_from_z, regularization
+from ..outputs import encode_labels
 from ..errors import DataError, ModelFileError
 from ..explain import explain, render
 from ..forward import propagate

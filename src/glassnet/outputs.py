@@ -1,0 +1,320 @@
+"""The output layer's one home: how many output units, which class each unit stands for, targets and predictions.
+
+Every front end (estimator, explainer, explorer, CLI, model files, interop) asks this module; none decides on its own.
+
+- **K**: two classes use K = 1 sigmoid unit, h = P(positive class | x); more classes use K units, one per class
+  (:func:`n_outputs`). The lecture's cost treats the K units as K independent logistic terms.
+- **Classes ↔ units** (:class:`OutputLayer`): ``classes[k]`` is the class of output unit k + 1 (lecture numbering);
+  for K = 1, ``classes = [negative, positive]``. A model trained by glassnet has its classes sorted. The course's
+  digit networks (``ex4weights.mat``) keep the course's order :data:`COURSE_DIGIT_CLASSES`: units 1..9 are digits
+  1..9 and unit 10 is digit 0 (MATLAB has no index 0, so the course's label 10 means digit 0).
+- **Targets**: labels → the (m, K) 0/1 matrix Y whose row t is the lecture's y^(t) (:func:`encode_labels` for unit
+  indices, :meth:`OutputLayer.targets` for class labels).
+- **Prediction from z^(L)**: the largest output (K > 1), or h > 0.5 ⇔ z > 0 (K = 1; exactly h = 0.5 is the negative
+  class, as in scikit-learn) — :func:`predict_units`. g is increasing, so the largest z is the largest h.
+- **Probabilities**: [1 − h, h] (K = 1); h_k / Σ_j h_j (K > 1), computed from log h so that it never divides 0 by 0
+  (the one-vs-rest probabilities of ``LogisticRegression(multi_class="ovr")``, not a softmax).
+
+Not here: the cost itself (:mod:`glassnet.cost`) and δ^(L) = a^(L) − Y (:mod:`glassnet.backprop`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import log_expit, log_softmax, softmax
+
+__all__ = [
+    "COURSE_DIGIT_CLASSES",
+    "n_outputs",
+    "n_classes_for",
+    "one_hot",
+    "encode_labels",
+    "predict_units",
+    "probabilities",
+    "OutputLayer",
+    "unit_symbol",
+]
+
+#: Output-unit order of the course's digit networks: units 1..9 are digits 1..9, unit 10 is digit 0.
+COURSE_DIGIT_CLASSES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 0)
+
+
+def n_outputs(n_classes: int) -> int:
+    """K, the output units for ``n_classes`` classes: 1 for two classes (one sigmoid unit), else one per class.
+
+    >>> n_outputs(2), n_outputs(10)
+    (1, 10)
+    """
+    if n_classes < 2:
+        raise ValueError(f"classes: a classifier needs at least 2 classes, got {n_classes}")
+    return 1 if n_classes == 2 else int(n_classes)
+
+
+def n_classes_for(K: int) -> int:
+    """The number of classes that K output units stand for (2 for a single unit)."""
+    return 2 if K == 1 else int(K)
+
+
+def one_hot(labels, K: int, dtype=np.float64) -> np.ndarray:
+    """Integer labels 0..K-1, shape (m,), as an (m, K) matrix with a single 1 per row.
+
+    No checking: use :func:`encode_labels` for labels from outside.
+
+    Examples
+    --------
+    >>> one_hot([2, 0], 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
+    labels = np.asarray(labels)
+    Y = np.zeros((labels.shape[0], K), dtype=dtype)
+    Y[np.arange(labels.shape[0]), labels] = 1
+    return Y
+
+
+def encode_labels(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.ndarray:
+    """Targets as the (m, K) 0/1 matrix Y that the cost and δ^(L) = a^(L) - Y use.
+
+    Parameters
+    ----------
+    y : array_like
+        Unit indices 0..K-1 of shape (m,) when K > 1; an (m, K) 0/1 matrix (one-hot or multilabel); 0/1 labels of
+        shape (m,) or (m, 1) when K = 1 (a single output unit).
+    K : int
+        Output units.
+    m : int
+        Examples (rows of X).
+    dtype : numpy dtype
+        dtype of the result.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    Y : array, shape (m, K)
+        0/1 targets; row t is the lecture's y^(t).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, what was expected and what came (wrong length, label out of 0..K-1, non-0/1 matrix...).
+
+    Examples
+    --------
+    >>> encode_labels([2, 0], K=3, m=2)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    >>> encode_labels([1, 0], K=1, m=2)
+    array([[1.],
+           [0.]])
+    >>> encode_labels([3], K=3, m=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: y: expected labels in 0..2 (K = 3 output units), found 3
+    """
+    try:
+        arr = np.asarray(y)
+    except Exception as exc:
+        raise ValueError(f"{name}: expected an array of labels, got {type(y).__name__} ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected numeric labels, got dtype {arr.dtype}")
+    if arr.ndim == 2 and arr.shape[1] == 1 and K == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 0 or arr.shape[0] != m:
+        raise ValueError(f"{name}: expected {m} labels (one per row of X), got shape {arr.shape}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite labels, found NaN or inf")
+    if arr.ndim == 2:
+        if arr.shape[1] != K:
+            raise ValueError(f"{name}: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {arr.shape}")
+        if not np.isin(arr, (0, 1)).all():
+            raise ValueError(f"{name}: expected a one-hot/multilabel matrix of 0s and 1s, got values {np.unique(arr)[:5]}")
+        return arr.astype(dtype, copy=False)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected shape ({m},) or ({m}, {K}), got {arr.shape}")
+    if K == 1:
+        if not np.isin(arr, (0, 1)).all():
+            bad = arr[~np.isin(arr, (0, 1))][0]
+            raise ValueError(f"{name}: a single output unit (K = 1) needs labels 0 or 1, found {bad}")
+        return arr.astype(dtype).reshape(m, 1)
+    if not (np.mod(arr, 1) == 0).all():
+        raise ValueError(f"{name}: expected integer class labels 0..{K - 1}, found non-integer values")
+    if arr.min() < 0 or arr.max() > K - 1:
+        bad = arr[(arr < 0) | (arr > K - 1)][0]
+        raise ValueError(f"{name}: expected labels in 0..{K - 1} (K = {K} output units), found {bad}")
+    return one_hot(arr.astype(np.intp), K, dtype=dtype)
+
+
+def predict_units(zL: np.ndarray) -> np.ndarray:
+    """The predicted output unit (0-based) per row of z^(L) (m, K): argmax (K > 1), or 1 if z > 0 (K = 1).
+
+    >>> predict_units(np.array([[0.0], [0.1], [-3.0]])).tolist()   # h = 0.5 exactly is the negative class
+    [0, 1, 0]
+    >>> predict_units(np.array([[1.0, 3.0, 2.0]])).tolist()
+    [1]
+    """
+    zL = np.asarray(zL)
+    if zL.ndim == 1:
+        zL = zL[None, :]
+    if zL.shape[1] == 1:
+        return (zL[:, 0] > 0).astype(np.intp)
+    return np.argmax(zL, axis=1)
+
+
+def probabilities(zL: np.ndarray, log: bool = False) -> np.ndarray:
+    """(log) class probabilities from z^(L), columns in output-unit order: [1 - h, h] (K = 1) or h_k / Σ_j h_j."""
+    zL = np.asarray(zL)
+    if zL.shape[1] == 1:
+        out = np.column_stack([log_expit(-zL[:, 0]), log_expit(zL[:, 0])])
+        return out if log else np.exp(out)
+    return log_softmax(log_expit(zL), axis=1) if log else softmax(log_expit(zL), axis=1)
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def unit_symbol(j: int) -> str:
+    """h with a subscript for output unit j (1-based): ``unit_symbol(8) == "h₈"``."""
+    return "h" + str(int(j)).translate(_SUBSCRIPTS)
+
+
+def _plain(label):
+    return label.item() if isinstance(label, np.generic) else label
+
+
+@dataclass(frozen=True, eq=False)
+class OutputLayer:
+    """Which class each output unit stands for, and everything derived from it.
+
+    Parameters
+    ----------
+    classes : sequence
+        ``classes[k]`` is the class of output unit k + 1 (K > 1: one label per unit, in unit order); for a single
+        output unit (K = 1), ``[negative, positive]``. At least two distinct labels.
+    class_noun : str, optional
+        How a person names one class, e.g. ``"digit"``: unit names read "h₈ · digit 7". Default: just the label.
+
+    Examples
+    --------
+    >>> course = OutputLayer(COURSE_DIGIT_CLASSES, class_noun="digit")
+    >>> course.K, course.unit_of([0, 3]).tolist(), course.unit_name(10)
+    (10, [9, 2], 'h₁₀ · digit 0')
+    >>> OutputLayer(range(10), class_noun="digit").unit_name(8)
+    'h₈ · digit 7'
+    """
+
+    classes: np.ndarray
+    class_noun: str | None = None
+
+    def __post_init__(self) -> None:
+        classes = np.asarray(list(self.classes) if not isinstance(self.classes, np.ndarray) else self.classes)
+        if classes.ndim != 1:
+            raise ValueError(f"classes: expected a 1-D sequence of labels, got shape {classes.shape}")
+        n_outputs(len(classes))  # at least two
+        if len(np.unique(classes)) != len(classes):
+            raise ValueError(f"classes: expected distinct labels, got {classes.tolist()}")
+        object.__setattr__(self, "classes", classes)
+        # Sorted classes and, for each, its position in unit order: for binary search of labels.
+        order = np.argsort(classes, kind="stable")
+        object.__setattr__(self, "_order", order)
+
+    @classmethod
+    def for_units(cls, K: int, classes=None, class_noun: str | None = None) -> OutputLayer:
+        """The output layer of K units with ``classes`` in unit order, default 0..K-1 (K = 1: [0, 1])."""
+        if classes is None:
+            classes = np.arange(n_classes_for(K))
+        layer = cls(classes, class_noun)
+        if layer.K != K:
+            unit = "1 output unit needs 2 labels [negative, positive]" if K == 1 else f"{K} output units need {K} labels"
+            raise ValueError(f"classes: {unit}, got {layer.classes.tolist()}")
+        return layer
+
+    @property
+    def K(self) -> int:
+        """Output units."""
+        return n_outputs(len(self.classes))
+
+    @property
+    def sorted_classes(self) -> np.ndarray:
+        """The classes in sorted order (scikit-learn's ``classes_``)."""
+        return self.classes[self._order]
+
+    @property
+    def is_sorted(self) -> bool:
+        """True when unit order is sorted order (every model glassnet trains itself)."""
+        return bool(np.array_equal(self._order, np.arange(len(self.classes))))
+
+    def unit_of(self, y, name: str = "y") -> np.ndarray:
+        """Class labels (m,) → the index of their output unit, 0-based (K = 1: 0 negative / 1 positive).
+
+        A label that is not one of the classes is a ``ValueError`` naming ``name`` and the classes.
+        """
+        y = np.asarray(y)
+        if y.size == 0:  # an empty chunk
+            return np.empty(y.shape, dtype=np.intp)
+        ordered = self.sorted_classes
+        try:
+            pos = np.clip(np.searchsorted(ordered, y), 0, len(ordered) - 1)
+            unknown = ordered[pos] != y
+        except TypeError:  # labels of a type that does not compare with the classes (e.g. str vs int)
+            pos, unknown = np.zeros(y.shape, dtype=np.intp), np.ones(y.shape, dtype=bool)
+        if np.any(unknown):
+            example = _plain(y[unknown][0])
+            raise ValueError(f"{name}: found labels not seen in fit, e.g. {example!r}; the classes are "
+                             f"{self.sorted_classes.tolist()}")
+        return self._order[pos]
+
+    def targets(self, y, dtype=np.float64, name: str = "y") -> np.ndarray:
+        """Class labels (m,) → the (m, K) 0/1 target matrix Y of the lecture's cost."""
+        idx = self.unit_of(y, name)
+        return encode_labels(idx, self.K, idx.shape[0], dtype=dtype, name=name)
+
+    def predict(self, zL: np.ndarray) -> np.ndarray:
+        """Predicted class labels (m,) from z^(L) (m, K) (see :func:`predict_units`)."""
+        return self.classes[predict_units(zL)]
+
+    def proba(self, zL: np.ndarray, log: bool = False) -> np.ndarray:
+        """(log) class probabilities (m, n_classes), columns in **sorted** class order (scikit-learn's)."""
+        P = probabilities(zL, log)
+        return P[:, self._order] if P.shape[1] == len(self.classes) else P
+
+    def sorted_units(self, theta_out: np.ndarray) -> np.ndarray:
+        """The output layer's Θ^(L-1) (K, s + 1) rearranged so that its units follow the sorted classes.
+
+        For tools that expect sorted classes (scikit-learn's ``MLPClassifier``): K > 1 reorders the rows; K = 1 with
+        the classes given as [positive, negative] negates the row (h' = 1 − h = g(−z)). A new array.
+        """
+        theta_out = np.array(theta_out, copy=True)
+        if self.K == 1:
+            return -theta_out if self._order[0] == 1 else theta_out
+        return theta_out[self._order]
+
+    def class_of(self, j: int):
+        """The class of output unit j (1-based, lecture numbering); K = 1: the positive class."""
+        if not 1 <= j <= self.K:
+            raise ValueError(f"unit: expected an output unit in 1..{self.K}, got {j}")
+        return _plain(self.classes[1] if self.K == 1 else self.classes[j - 1])
+
+    def class_name(self, label) -> str:
+        """How a person reads one class: ``"digit 7"`` with a class noun, else the label itself."""
+        text = str(_plain(label))
+        return f"{self.class_noun} {text}" if self.class_noun else text
+
+    def unit_name(self, j: int) -> str:
+        """``"h₈ · digit 7"``: output unit j (1-based) with the class it stands for (K = 1: ``P(positive)``)."""
+        name = self.class_name(self.class_of(j))
+        return f"{unit_symbol(j)} · P({name})" if self.K == 1 else f"{unit_symbol(j)} · {name}"
+
+    def unit_names(self) -> list[str]:
+        """:meth:`unit_name` of every output unit, in unit order."""
+        return [self.unit_name(j) for j in range(1, self.K + 1)]
+
+    def describe(self) -> str:
+        """One line: which unit stands for which class."""
+        if self.K == 1:
+            return f"1 output unit: h = P({self.class_name(self.classes[1])}), else {self.class_name(self.classes[0])}"
+        pairs = ", ".join(f"{j}→{self.class_name(c)}" for j, c in enumerate(self.classes.tolist(), start=1))
+        return f"{self.K} output units: {pairs}"
