@@ -48,7 +48,8 @@ def test_explain_text_is_the_library_rendering(files, capsys):
     code, out, err = run(capsys, "explain", "--model", files["model"], "--example", 17)
     assert (code, err) == (0, "")
     tr = expected_trace(files, 17)
-    assert out == render.render_text(tr, top_k=4)  # 10 output units: each hidden unit's 4 largest edge terms
+    # 10 output units: each hidden unit's 4 largest edge terms; the built-in digits' classes read "digit k"
+    assert out == render.render_text(tr, top_k=4, class_names=[f"digit {k}" for k in range(10)])
     assert out.splitlines()[0] == "Example 17: label 7 · network 64-12-10 · λ = 1"
 
 
@@ -84,13 +85,13 @@ def test_bad_example_data_and_model(files, capsys):
     assert run(capsys, "explain", "--model", files["model"], "--data", "iris") == (
         2, "", "error: --data iris: 4 features per example, but the model's input layer has 64 units\n")
     missing = files["dir"] / "missing.npz"
-    assert run(capsys, "explain", "--model", missing) == (1, "", f"error: --model: no file {missing}\n")
+    assert run(capsys, "explain", "--model", missing) == (1, "", f"error: --model: no such file {missing}\n")
     junk = files["dir"] / "junk.npz"
     junk.write_bytes(b"not a zip file")
     code, out, err = run(capsys, "explain", "--model", junk)
     assert code == 1 and out == "" and err.startswith(f"error: {junk}")
     code, out, err = run(capsys, "explain", "--model", files["model"], "--data", "nosuchset")
-    assert code == 2 and err.startswith("error: --data: source: 'nosuchset' is neither a built-in dataset")
+    assert code == 2 and err.startswith("error: --data: 'nosuchset' is neither a built-in dataset")
     assert run(capsys, "explain", "--model", files["model"], "--format", "png") == (
         2, "", "error: --format png: give the file to write with -o FILE.png\n")
     code, _, err = run(capsys, "explain", "--model", files["model"], "--format", "pdf")
@@ -147,10 +148,18 @@ def test_bare_weights_and_course_mat_weights(files, capsys, ex4_thetas):
     rng = np.random.default_rng(1)
     X = rng.uniform(0, 1, (4, 400))
     np.savez(images, X=X, y=np.array([0, 3, 5, 9]))
-    code, out, err = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", images, "--example", 1, "--unit", "3:4")
+    # The course's unit order: unit k is digit k, unit 10 is digit 0, so label 3 is unit 3 and label 0 is unit 10
+    code, out, err = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", images, "--example", 1, "--unit", "3:3")
     assert (code, err) == (0, "")
-    tr = glassnet.explain(ex4_thetas, X, [0, 3, 5, 9], rows=1)
-    assert render.unit_equation(tr, 3, 4) in out.splitlines()
+    tr = glassnet.explain(ex4_thetas, X, [9, 2, 4, 8], lam=1.0, rows=1)
+    assert render.unit_equation(tr, 3, 3) in out.splitlines()
+    assert render.unit_equation(tr, 3, 3).endswith("− 1 = " + render.format_number(tr.delta[3][3]))
+    code, out, _ = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", images, "--example", 0, "--json")
+    d = json.loads(out)
+    delta3 = [u["delta"] for u in d["layers"][2]["units"]]
+    a3 = [u["a"] for u in d["layers"][2]["units"]]
+    assert np.allclose(np.array(a3) - np.array(delta3), np.eye(10)[9])  # δ⁽³⁾ = a − y: its −1 on unit 10
+    assert d["output_units"][9] == "h₁₀ · digit 0" and d["output_units"][0] == "h₁ · digit 1"
     assert run(capsys, "explain", "--model", EX4_WEIGHTS)[:2] == (2, "")
 
 
@@ -180,17 +189,17 @@ def test_plot_curves_and_hidden(files, capsys):
 
 
 def test_plot_learning_and_validation_curves(files, capsys):
-    lc_png, lc_json = files["dir"] / "lc.png", files["dir"] / "lc.json"
+    lc_png = files["dir"] / "lc.png"
     code, out, err = run(capsys, "plot", "learning-curve", "--data", files["small"], "--hidden", "6", "--sizes",
-                         "30,100", "--max-iter", 10, "--json", lc_json, "-o", lc_png)
-    assert (code, out, err) == (0, f"wrote {lc_png} and {lc_json}\n", "")
-    d = json.loads(lc_json.read_text())
+                         "30,100", "--max-iter", 10, "--json", "-o", lc_png)
+    d = json.loads(out)  # --json: one JSON document on stdout, the PNG in -o
+    assert (code, err, d["command"], d["output"]) == (0, "", "plot", str(lc_png))
     assert d["kind"] == "learning_curve" and d["m"] == [30, 100] and d["sizes"] == [64, 6, 10]
     assert all(np.isfinite(d["val_cost"])) and lc_png.read_bytes()[:8] == PNG
-    vc_png, vc_json = files["dir"] / "vc.png", files["dir"] / "vc.json"
+    vc_png = files["dir"] / "vc.png"
     code, out, _ = run(capsys, "plot", "validation-curve", "--data", files["small"], "--hidden", "6", "--lams",
-                       "0,1,100", "--max-iter", 10, "--json", vc_json, "-o", vc_png, "--metric", "error")
-    d = json.loads(vc_json.read_text())
+                       "0,1,100", "--max-iter", 10, "--json", "-o", vc_png, "--metric", "error")
+    d = json.loads(out)
     assert code == 0 and d["lams"] == [0.0, 1.0, 100.0] and d["best_lam"] in d["lams"]
     assert d["train_cost"][2] > d["train_cost"][0]
     assert run(capsys, "plot", "learning-curve", "--data", files["small"], "--sizes", "0,10", "-o",

@@ -370,18 +370,58 @@ def test_classifier_file_consistency_checks(tmp_path, fitted):
     zipfile.ZipFile(path).testzip()  # the file we keep rewriting is still a sound zip
 
 
-def test_load_any_reads_both_kinds_of_file_once(tmp_path, fitted):
-    from glassnet.io import load_any
+def test_load_any_reads_every_model_format_by_content(tmp_path, fitted):
+    from glassnet import interop
+    from glassnet.io import load_any, model_format
 
-    fitted, _ = fitted
+    fitted, X = fitted
+    # glassnet's Classifier file: the model as saved
     model_path = glassnet.save(fitted, tmp_path / "clf.npz")
-    model, thetas, meta = load_any(model_path)
-    assert isinstance(model, glassnet.Classifier)
-    for a, b in zip(thetas, fitted.thetas_):
+    model = load_any(model_path)
+    assert isinstance(model, glassnet.Classifier) and model_format(model_path) == "npz"
+    for a, b in zip(model.thetas_, fitted.thetas_):
         np.testing.assert_array_equal(a, b)
-    assert meta["layer_sizes"] == [t.shape[1] - 1 for t in fitted.thetas_[:1]] + [t.shape[0] for t in fitted.thetas_]
+    np.testing.assert_array_equal(model.predict(X), fitted.predict(X))
+    # bare weights: a Classifier with default classes 0..K-1 and the λ the metadata holds
     bare = save_thetas(tmp_path / "bare.npz", fitted.thetas_, {"lam": 0.5})
-    model, thetas, meta = load_any(bare)
-    assert model is None and meta["lam"] == 0.5 and len(thetas) == len(fitted.thetas_)
+    model = load_any(bare)
+    assert model.alpha == 0.5 and model.classes_.tolist() == list(range(fitted.thetas_[-1].shape[0]))
     with pytest.raises(ModelFileError, match="bare weights"):
         glassnet.load(bare)  # the strict loader still says what the file is
+    # the course's .mat and Nielsen's JSON, whatever their names say
+    mat = interop.save_mat(fitted, tmp_path / "weights.bin")
+    json_file = interop.save_nielsen(fitted, tmp_path / "net.npz")
+    assert model_format(mat) == "mat" and model_format(json_file) == "json"
+    course = load_any(mat)
+    assert course.unit_classes_.tolist() == [1, 2, 3]  # the course numbers units' classes from 1
+    assert course.classes_.tolist() == [1, 2, 3] and course.history_.message.startswith("course weights")
+    as_units = {"setosa": 1, "versicolor": 2, "virginica": 3}
+    np.testing.assert_array_equal(course.predict(X), [as_units[c] for c in fitted.predict(X)])
+    np.testing.assert_array_equal(load_any(json_file, classes=fitted.classes_).predict(X), fitted.predict(X))
+    # anything else: one clear error naming the file and the formats
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"hello world")
+    with pytest.raises(ModelFileError, match=r"junk.npz: not a model file .*glassnet .npz.*\.mat weights.*JSON"):
+        load_any(junk)
+    with pytest.raises(FileNotFoundError):
+        load_any(tmp_path / "missing.npz")
+
+
+def test_course_ex4_weights_load_in_the_course_unit_order():
+    from conftest import EX4_WEIGHTS
+    from scipy.io import loadmat
+
+    from glassnet.io import load_any
+
+    if not EX4_WEIGHTS.exists():
+        pytest.skip(f"reference weights not found at {EX4_WEIGHTS}")
+    model = load_any(EX4_WEIGHTS)
+    raw = loadmat(EX4_WEIGHTS)
+    np.testing.assert_array_equal(model.thetas_[1], raw["Theta2"])  # rows stay the course's units 1..10
+    assert model.unit_classes_.tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]
+    assert model.classes_.tolist() == list(range(10))
+    X = np.random.default_rng(0).uniform(-0.2, 1.0, (200, 400))
+    course = np.argmax(glassnet.forward([raw["Theta1"], raw["Theta2"]], X).output, axis=1) + 1  # Octave's 1..10
+    np.testing.assert_array_equal(model.predict(X), course % 10)  # 10 means digit 0
+    # a digit-0 example's target is the course's unit 10
+    assert model.output_layer_.unit_of([0, 3]).tolist() == [9, 2]

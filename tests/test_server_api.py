@@ -163,8 +163,8 @@ def test_nan_and_inf_are_refused(client):
 
 
 @pytest.mark.parametrize("path, message", [
-    ("/api/view?index=1438", "index: expected an example 0..1437 of the train set, got 1438"),
-    ("/api/view?split=val&index=359", "index: expected an example 0..358 of the val set, got 359"),
+    ("/api/view?index=1437", "index: expected an example 0..1436 of the train set, got 1437"),  # ⌈0.2·1797⌉ = 360 held out
+    ("/api/view?split=val&index=360", "index: expected an example 0..359 of the val set, got 360"),
     ("/api/view?index=-1", "index: Input should be greater than or equal to 0"),
     ("/api/view?unit=4:1", "unit: expected l:j with l in 1..3"),
     ("/api/view?unit=2:26", "unit: expected l:j"),

@@ -31,7 +31,7 @@ from .errors import DataError, ModelFileError
 from . import datasets, io
 from .io import load, save
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "__version__",

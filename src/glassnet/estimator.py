@@ -35,6 +35,7 @@ from .backends import is_dask_collection
 from .backprop import Workspace, cost_and_gradient
 from .cost import cost
 from .forward import forward
+from .holdout import split
 from .outputs import OutputLayer, n_outputs, predict_units
 from .optimize import (
     History,
@@ -416,7 +417,13 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         keep their own order (the course's digit networks: units 1..9 are digits 1..9, unit 10 is digit 0).
         """
         check_is_fitted(self, "classes_")
-        return OutputLayer(getattr(self, "unit_classes_", self.classes_))
+        units = getattr(self, "unit_classes_", None)
+        if units is not None and len(units) == len(self.classes_):
+            layer = OutputLayer(units)
+            if np.array_equal(layer.sorted_classes, np.asarray(self.classes_)):
+                return layer
+        # no unit order recorded, or classes_ set by hand since: output unit k is classes_[k] (sorted order)
+        return OutputLayer(self.classes_)
 
     def _encode(self, y, name: str = "y", classes: np.ndarray | None = None) -> np.ndarray:
         """Labels → output-unit indices 0..n_classes-1 (K = 1: 0/1 for the negative/positive class)."""
@@ -465,7 +472,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         Xtr, ytr = X, y_idx
         validate = self._given_validation(X_val, y_val, units)
         if validate is None and self.early_stopping:
-            Xtr, Xv, ytr, yv = self._split(X, y_idx, len(classes), split_seed)
+            Xtr, Xv, ytr, yv = self._split(X, y_idx, split_seed)
             validate = self._validator(Xv, yv)
 
         m, lam = Xtr.shape[0], float(self.alpha)
@@ -661,22 +668,12 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         history.best_epoch = seen.best_epoch
         return thetas, history
 
-    def _split(self, X, y_idx, n_classes, seed):
-        """Hold out ``validation_fraction`` of the rows, stratified when every class can be represented on both sides.
-
-        The held-out part has at least one row per class when stratified; with too few examples for that (a class
-        with a single example, tiny data sets) the split is a plain random one.
-        """
-        from sklearn.model_selection import train_test_split
-
-        m = len(y_idx)
-        if m < 2:
-            raise ValueError(f"early_stopping: cannot hold out validation data from {m} example; pass X_val, y_val")
-        n_val = min(m - 1, max(1, int(np.ceil(self.validation_fraction * m))))
-        counts = np.bincount(y_idx, minlength=n_classes)
-        stratify = counts.min() >= 2 and m - max(n_val, n_classes) >= n_classes
-        n_val = max(n_val, n_classes) if stratify else n_val
-        return train_test_split(X, y_idx, test_size=n_val, stratify=y_idx if stratify else None, random_state=seed)
+    def _split(self, X, y_idx, seed):
+        """Hold out ``validation_fraction`` of the rows by the one split rule (:func:`glassnet.holdout.split`)."""
+        if len(y_idx) < 2:
+            raise ValueError(f"early_stopping: cannot hold out validation data from {len(y_idx)} example; "
+                             "pass X_val, y_val")
+        return split(X, y_idx, float(self.validation_fraction), seed, what="validation_fraction")
 
     def _validator(self, Xv: np.ndarray, yv_idx: np.ndarray):
         """validate(thetas) -> (unregularized J on the validation set, accuracy)."""
@@ -764,7 +761,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         Parameters
         ----------
         thetas : list of arrays
-            ``thetas[l-1]`` = Θ^(l), shape (s_{l+1}, s_l + 1), bias column first (copied as float64).
+            ``thetas[l-1]`` = Θ^(l), shape (s_{l+1}, s_l + 1), bias column first (copied; float32 stays float32,
+            anything else becomes float64).
         classes : sequence or None
             Labels in output-unit order: one per output unit (K > 1), or ``[negative, positive]`` for a single
             output unit (K = 1; h = P(positive)). Default 0..K-1 (K > 1) or [0, 1]. Any order is kept as the
@@ -790,7 +788,9 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         """
         if isinstance(thetas, np.ndarray) or not isinstance(thetas, (list, tuple)):
             raise ValueError(f"thetas: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
-        thetas, sizes = check_thetas(thetas, np.dtype(np.float64))
+        # float32 weights stay float32 (a float32 model file loads as it was saved); anything else is float64
+        dtype = np.dtype(np.float32) if all(np.asarray(t).dtype == np.float32 for t in thetas) else np.dtype(np.float64)
+        thetas, sizes = check_thetas(thetas, dtype)
         thetas = [np.array(t, copy=True) for t in thetas]
         layer = OutputLayer.for_units(sizes[-1], classes)
         if "hidden_layer_sizes" in params and tuple(np.atleast_1d(params["hidden_layer_sizes"])) != tuple(sizes[1:-1]):

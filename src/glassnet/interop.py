@@ -302,7 +302,7 @@ def from_nielsen(d: dict[str, Any], classes=None, **params) -> Classifier:
 
 def save_nielsen(model, path: str | os.PathLike) -> Path:
     """Write :func:`to_nielsen` as JSON to ``path``, atomically. Returns the path."""
-    from .io import atomic_write
+    from ._atomic import atomic_write
 
     text = json.dumps(to_nielsen(model)).encode("utf-8")
     return atomic_write(path, lambda f: f.write(text))
@@ -343,7 +343,7 @@ def save_mat(model, path: str | os.PathLike) -> Path:
     """
     from scipy.io import savemat
 
-    from .io import atomic_write
+    from ._atomic import atomic_write
 
     thetas = _thetas_of(model)
     arrays = {f"Theta{i + 1}": t for i, t in enumerate(thetas)}

@@ -25,26 +25,30 @@ Not for: data sets (see :mod:`glassnet.datasets`) or exchange formats of other l
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import glob
 import hashlib
 import json
 import math
 import os
 import re
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
+from ._atomic import atomic_write
 from ._npzfile import read_npz
+from ._version import __version__
+from .datasets import load_mat_thetas
 from .errors import ModelFileError
+from .estimator import Classifier
+from .interop import load_nielsen
+from .optimize import History
+from .outputs import OutputLayer, course_classes, n_outputs
 from .params import sizes_from_thetas
 
-__all__ = ["save", "load", "load_any", "save_thetas", "load_thetas", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "glassnet-model"
 #: The version this glassnet writes; it reads every version up to this one.
@@ -54,93 +58,7 @@ MAX_MODEL_BYTES = 2 << 30
 
 _RESERVED = ("format", "format_version", "glassnet_version", "saved_at", "layer_sizes", "dtype")
 _THETA_KEY = re.compile(r"theta_([1-9][0-9]*)")
-_TEMP_MARK = ".tmp-"
 _ESTIMATOR = "glassnet.Classifier"
-
-
-# ------------------------------------------------------------------------------------------------ atomic writes
-
-
-def _umask() -> int:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); folders cannot be opened this way on Windows."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems refuse fsync on folders; the rename is still atomic
-        pass
-    finally:
-        os.close(fd)
-
-
-def _remove_stale_temps(path: Path) -> None:
-    """Delete temp files of ``path`` left by writers that were killed (their pid is gone on this machine)."""
-    if os.name != "posix":
-        return
-    prefix = f".{path.name}{_TEMP_MARK}"
-    for stray in path.parent.glob(f"{glob.escape(prefix)}*"):
-        try:
-            pid = int(stray.name[len(prefix):].split("-", 1)[0])
-        except ValueError:
-            continue
-        if pid == os.getpid():
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            with contextlib.suppress(OSError):
-                stray.unlink()
-        except OSError:  # alive but not ours (PermissionError): leave it
-            pass
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write a file so that readers only ever see the complete old or the complete new content.
-
-    ``write(f)`` fills a temporary file ``.<name>.tmp-<pid>-<random>`` in the target's folder (hidden, and never
-    named like the target, so it cannot be mistaken for a model); it is then flushed, fsync'ed and moved over
-    ``path`` with ``os.replace``, and the folder is fsync'ed. If ``write`` raises, the temporary file is removed and
-    the old file is untouched. Temporary files left by killed writers are removed by the next write.
-
-    Returns the path written. The folder must exist (``FileNotFoundError`` otherwise).
-    """
-    path = Path(path)
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{path}: folder {folder} does not exist")
-    if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a folder; expected a file name")
-    _remove_stale_temps(path)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{_TEMP_MARK}{os.getpid()}-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)  # mkstemp makes 0600; give the file the mode a plain open() would
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
-    return path
 
 
 # ----------------------------------------------------------------------------------------------- JSON values
@@ -254,8 +172,6 @@ def save_thetas(
         user = _to_json(metadata, "metadata")
     except _Unsaveable as exc:
         raise ValueError(str(exc)) from None
-    from . import __version__
-
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -303,8 +219,6 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise fail(f"bad format_version {version!r}")
     if version > FORMAT_VERSION:
-        from . import __version__
-
         raise fail(f"written in model format version {version} by glassnet {meta.get('glassnet_version', '?')}; "
                    f"this glassnet ({__version__}) reads versions up to {FORMAT_VERSION}: upgrade glassnet")
     numbers = []
@@ -402,10 +316,6 @@ def _classes_from_json(values, dtype: str, fail) -> np.ndarray:
         raise fail(f"classes cannot be restored as {dtype!r} ({exc})") from None
 
 
-def _n_outputs(n_classes: int) -> int:
-    return 1 if n_classes == 2 else n_classes
-
-
 def save(model, path: str | os.PathLike) -> Path:
     """Atomically save a fitted :class:`glassnet.Classifier` to ``path`` (exactly that name; ``.npz`` customary).
 
@@ -436,12 +346,13 @@ def save(model, path: str | os.PathLike) -> Path:
             unsaved[name] = type(value).__name__
         else:
             saved[name] = value
-    classes, classes_dtype = _classes_to_json(model.classes_)
+    _classes_to_json(model.classes_)  # labels JSON cannot hold: refused before anything else
     thetas = list(model.thetas_)
-    K = np.shape(thetas[-1])[0]
-    if K != _n_outputs(len(classes)):
-        raise ValueError(f"model: {len(classes)} classes need {_n_outputs(len(classes))} output units, "
-                         f"but Θ^({len(thetas)}) has {K}")
+    units = model.output_layer_ if hasattr(model, "output_layer_") else OutputLayer(model.classes_)  # unit order
+    if np.shape(thetas[-1])[0] != units.K:
+        raise ValueError(f"model: {len(units.classes)} classes need {units.K} output units, "
+                         f"but Θ^({len(thetas)}) has {np.shape(thetas[-1])[0]}")
+    classes, classes_dtype = _classes_to_json(units.classes)
     history = getattr(model, "history_", None)
     history_dict = None if history is None else history.to_dict()
     n_iter = getattr(model, "n_iter_", None)
@@ -485,21 +396,97 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
     return _classifier_from(path, thetas, meta)
 
 
-def load_any(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
-    """Read either kind of model file, once: ``(model, thetas, metadata)``.
+#: How :func:`load_any` tells the formats apart: by the first bytes, never by the name alone.
+_NPZ_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_MAT_MAGIC = b"MATLAB"
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
-    ``model`` is the :class:`glassnet.Classifier` for a file written by :func:`save`, or ``None`` for bare weights
-    written by :func:`save_thetas`; ``thetas`` and ``metadata`` are as :func:`load_thetas` returns them. For tools
-    (the CLI, the explorer) that accept both kinds.
+
+def model_format(path: str | os.PathLike) -> str:
+    """The kind of model file at ``path``, read from its content: ``"npz"``, ``"mat"`` or ``"json"``.
+
+    glassnet's own files are zip archives (``.npz``), the course's weights are MATLAB files (v5 header; v4 files,
+    which have no header, and v7.3 HDF5 files are recognised by a ``.mat`` name), Nielsen's are JSON objects.
 
     Raises
     ------
-    ModelFileError, FileNotFoundError
-        As :func:`load`, except that bare weights are fine.
+    ModelFileError
+        None of these (names the file, what it starts with and the formats accepted).
+    FileNotFoundError
+        No file at ``path``.
     """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such model file")
+    if not path.is_file():
+        raise ModelFileError(f"{path}: not a regular file")
+    with open(path, "rb") as f:
+        head = f.read(128)
+    if head.startswith(_NPZ_MAGIC):
+        return "npz"
+    if head.startswith(_MAT_MAGIC) or head.startswith(_HDF5_MAGIC) or (path.suffix.lower() == ".mat" and head):
+        return "mat"
+    if head.lstrip().startswith(b"{"):
+        return "json"
+    shown = "empty" if not head else f"starts with {head[:12]!r}"
+    raise ModelFileError(f"{path}: not a model file glassnet can read ({shown}); expected a glassnet .npz model "
+                         "file, the course's .mat weights (Theta1, Theta2, ...) or Nielsen's network JSON")
+
+
+def load_any(path: str | os.PathLike, *, classes=None, max_bytes: int = MAX_MODEL_BYTES):
+    """Any model file, recognised by its content (:func:`model_format`), as a fitted :class:`glassnet.Classifier`.
+
+    The one loader behind every tool that opens a model (``glassnet evaluate``, ``predict``, ``explain``, ``plot``,
+    ``serve --model`` and the explorer's import):
+
+    - a glassnet file written by :func:`save`: the Classifier as saved (:func:`load`);
+    - bare weights written by :func:`save_thetas`: a Classifier with those weights (λ from ``lam``/``alpha`` in the
+      metadata when present);
+    - the course's ``.mat`` weights (``Theta1``, ``Theta2``, ...): the course's classes in its own unit order
+      (:func:`glassnet.outputs.course_classes`: for ``ex4weights.mat`` unit 10 is the digit 0);
+    - Nielsen's ``network2.py`` JSON.
+
+    ``classes`` (labels in output-unit order) overrides the default classes of files that carry none (bare weights,
+    ``.mat``, JSON); a glassnet Classifier file keeps its own.
+
+    Raises
+    ------
+    ModelFileError, DataError, FileNotFoundError
+        Naming the file and what is wrong.
+    """
+    kind = model_format(path)
+    if kind == "mat":
+        thetas = load_mat_thetas(path)
+        units = course_classes(thetas[-1].shape[0]) if classes is None else classes
+        return Classifier.from_weights(thetas, units, history=History(message=f"course weights {Path(path).name}"))
+    if kind == "json":
+        return load_nielsen(path, classes=classes)
     path, thetas, meta = _read_model_file(path, max_bytes)
-    model = _classifier_from(path, thetas, meta) if meta.get("estimator") == _ESTIMATOR else None
-    return model, thetas, meta
+    if meta.get("estimator") == _ESTIMATOR:
+        return _classifier_from(path, thetas, meta)
+    return _bare_classifier(path, thetas, meta, classes)
+
+
+def _bare_classifier(path: Path, thetas: list[np.ndarray], meta: dict[str, Any], classes):
+    """A Classifier of bare weights (:func:`save_thetas`), with the λ and history their metadata may hold."""
+
+    def fail(message: str) -> ModelFileError:
+        return ModelFileError(f"{path}: {message}")
+
+    params = {}
+    lam = meta.get("lam", meta.get("alpha"))
+    if isinstance(lam, (int, float)) and not isinstance(lam, bool) and math.isfinite(lam) and lam >= 0:
+        params["alpha"] = float(lam)
+    history = None
+    if isinstance(meta.get("history"), dict):
+        try:
+            history = History.from_dict(meta["history"])
+        except ValueError as exc:
+            raise fail(f"bad training history ({exc})") from None
+    try:
+        return Classifier.from_weights(thetas, classes, history=history, **params)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any]):
@@ -508,25 +495,18 @@ def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any])
     def fail(message: str) -> ModelFileError:
         return ModelFileError(f"{path}: {message}")
 
-    classes = _classes_from_json(meta.get("classes"), meta.get("classes_dtype"), fail)
+    classes = _classes_from_json(meta.get("classes"), meta.get("classes_dtype"), fail)  # in output-unit order
     if len(classes) < 2 or len(np.unique(classes)) != len(classes):
         raise fail(f"classes must be at least 2 distinct labels, got {classes.tolist()[:10]}")
     sizes = meta["layer_sizes"]
-    if sizes[-1] != _n_outputs(len(classes)):
-        raise fail(f"{len(classes)} classes need {_n_outputs(len(classes))} output units, the weights have "
+    if sizes[-1] != n_outputs(len(classes)):
+        raise fail(f"{len(classes)} classes need {n_outputs(len(classes))} output units, the weights have "
                    f"{sizes[-1]}")
     if meta.get("n_features_in") != sizes[0]:
         raise fail(f"n_features_in {meta.get('n_features_in')!r} does not match the input layer size {sizes[0]}")
     params = meta.get("params")
     if not isinstance(params, dict):
         raise fail("params must be a dict of hyper-parameters")
-    from .estimator import Classifier
-    from .optimize import History
-
-    try:
-        model = Classifier(**params)
-    except (TypeError, ValueError) as exc:
-        raise fail(f"this glassnet's Classifier does not accept the saved parameters ({exc})") from None
     history = History()  # a file without a history still gives a model whose curves are empty, not missing
     if meta.get("history") is not None:
         try:
@@ -536,14 +516,14 @@ def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any])
     n_iter = meta.get("n_iter")
     if n_iter is not None and (isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 0):
         raise fail(f"n_iter must be a non-negative int, got {n_iter!r}")
-    model.thetas_ = thetas
-    model.classes_ = classes
-    model.n_features_in_ = int(sizes[0])
-    model.history_ = history
-    model.n_iter_ = n_iter if n_iter is not None else history.n_iter
     names = meta.get("feature_names_in")
-    if names is not None:
-        if not isinstance(names, list) or len(names) != sizes[0] or not all(isinstance(n, str) for n in names):
-            raise fail("feature_names_in must be a list of one string per input feature")
-        model.feature_names_in_ = np.array(names, dtype=object)
-    return model
+    if names is not None and not isinstance(names, list):
+        raise fail("feature_names_in must be a list of one string per input feature")
+    try:
+        Classifier(**params)  # unknown or renamed hyper-parameters: say so before anything else
+    except (TypeError, ValueError) as exc:
+        raise fail(f"this glassnet's Classifier does not accept the saved parameters ({exc})") from None
+    try:
+        return Classifier.from_weights(thetas, classes, history=history, n_iter=n_iter, feature_names=names, **params)
+    except ValueError as exc:
+        raise fail(str(exc)) from None

@@ -28,6 +28,7 @@ from scipy.special import log_expit, log_softmax, softmax
 
 __all__ = [
     "COURSE_DIGIT_CLASSES",
+    "course_classes",
     "n_outputs",
     "n_classes_for",
     "one_hot",
@@ -40,6 +41,22 @@ __all__ = [
 
 #: Output-unit order of the course's digit networks: units 1..9 are digits 1..9, unit 10 is digit 0.
 COURSE_DIGIT_CLASSES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 0)
+
+
+def course_classes(K: int) -> tuple:
+    """The classes of a course network's K output units, in unit order (the course's files carry no labels).
+
+    The course numbers classes from 1 (Octave has no index 0): unit k is label k. Its digit networks (K = 10) read
+    label 10 as the digit 0, so their classes are :data:`COURSE_DIGIT_CLASSES`; a single output unit is [0, 1].
+
+    >>> course_classes(10)
+    (1, 2, 3, 4, 5, 6, 7, 8, 9, 0)
+    >>> course_classes(3), course_classes(1)
+    ((1, 2, 3), (0, 1))
+    """
+    if K == 10:
+        return COURSE_DIGIT_CLASSES
+    return (0, 1) if K == 1 else tuple(range(1, K + 1))
 
 
 def n_outputs(n_classes: int) -> int:

@@ -130,9 +130,10 @@ def label_column(text: str) -> int | str:
 # options shared by several commands
 
 
-def add_json_option(p: argparse.ArgumentParser) -> None:
+def add_json_option(p: argparse.ArgumentParser, what: str = "the result") -> None:
+    """``--json``: every subcommand's one convention, one JSON document on stdout instead of text."""
     p.add_argument("--json", action="store_true",
-                   help='print one JSON object on stdout instead of text '
+                   help=f'print {what} as one JSON object on stdout instead of text '
                         '(on failure: {"error": ..., "exit_code": ...})')
 
 
@@ -259,14 +260,35 @@ def load_data(source: str, label_col: int | str | None, option: str = "--data", 
 
 
 def load_model(path: Path, option: str = "--model"):
-    """A fitted :class:`glassnet.Classifier` from a model file (``glassnet train --save``)."""
-    import glassnet
+    """A fitted :class:`glassnet.Classifier` from any model file :func:`glassnet.io.load_any` reads.
+
+    glassnet's own files, bare weights, the course's ``.mat`` weights and Nielsen JSON, recognised by content.
+    """
+    from glassnet import io as gio
 
     if not path.exists():
         raise Failure(f"{option}: no such file {path}")
     if not path.is_file():
         raise Failure(f"{option}: {path} is not a file")
-    return glassnet.load(path)  # ModelFileError names the file and the problem
+    return gio.load_any(path)  # ModelFileError / DataError name the file and the problem
+
+
+#: Datasets whose classes are digits, so that output units read "h₈ · digit 7".
+_DIGIT_DATASETS = ("digits", "mnist_5k")
+
+
+def output_layer(model, data=None):
+    """The model's :class:`glassnet.outputs.OutputLayer`, its classes named as a person reads them.
+
+    Digits (the built-in digits and MNIST, course-format data whose label 10 was read as 0, the course's weights)
+    are called "digit k".
+    """
+    from glassnet.outputs import COURSE_DIGIT_CLASSES, OutputLayer
+
+    layer = model.output_layer_
+    digits = (data is not None and (data.name in _DIGIT_DATASETS or bool(data.extra.get("labels_mapped")))) or (
+        layer.classes.tolist() == list(COURSE_DIGIT_CLASSES))
+    return OutputLayer(layer.classes, class_noun="digit" if digits else None)
 
 
 def check_fits_model(model, X: np.ndarray, source: str) -> None:
@@ -289,21 +311,17 @@ def check_labels_known(model, y: np.ndarray, source: str) -> None:
 
 
 def split(X: np.ndarray, y: np.ndarray, held_out: float, seed: int, what: str):
-    """``(X_keep, X_out, y_keep, y_out)``: ``held_out`` of the rows, stratified by class when possible.
+    """``(X_keep, X_out, y_keep, y_out)`` by the library's one split rule (:mod:`glassnet.holdout`).
 
     The same (fraction, seed) always gives the same split of the same data, so ``evaluate --test-size F --seed S``
     sees exactly the test part that ``train --test-size F --seed S`` held out.
     """
-    from sklearn.model_selection import train_test_split
+    from glassnet import holdout
 
     try:
-        return train_test_split(X, y, test_size=held_out, stratify=y, random_state=seed)
-    except ValueError:
-        pass  # a class too small to appear on both sides: fall back to a plain random split
-    try:
-        return train_test_split(X, y, test_size=held_out, random_state=seed)
+        return holdout.split(X, y, held_out, seed, what=what)
     except ValueError as exc:
-        raise UsageError(f"{what} {held_out:g}: cannot split {len(y)} examples ({exc})") from None
+        raise UsageError(str(exc)) from None
 
 
 def check_writable(path: Path, force: bool, option: str, allowed: Path | None = None) -> None:
@@ -327,6 +345,6 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    from glassnet.io import atomic_write
+    from glassnet._atomic import atomic_write
 
     atomic_write(path, lambda f: f.write(data))

@@ -51,6 +51,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.outputs import n_outputs
+
 from ._common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -181,23 +183,18 @@ class _Checkpoint:
             self.written += 1
 
 
-def _snapshot_maker(clf, prior, classes, n_features, target: int):
-    """A function building a savable Classifier from the weights and run history a callback sees."""
-    from sklearn.base import clone
+def _snapshot_maker(clf, prior, units, target: int):
+    """A function building a savable Classifier from the weights and run history a callback sees.
 
+    ``units``: the classes in the network's output-unit order.
+    """
     from glassnet.optimize import History
 
     def snapshot(thetas, run_history):
-        model = clone(clf)
-        model.set_params(max_iter=target, warm_start=False, verbose=False)
-        model.thetas_ = [np.array(t, copy=True) for t in thetas]
-        model.classes_ = classes
-        model.n_features_in_ = n_features
         history = History.from_dict(prior.to_dict()) if prior is not None else History()
         history.extend(run_history)
-        model.history_ = history
-        model.n_iter_ = history.n_iter
-        return model
+        params = {**clf.get_params(), "max_iter": target, "warm_start": False, "verbose": False}
+        return type(clf).from_weights(thetas, units, history=history, **params)
 
     return snapshot
 
@@ -307,8 +304,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
                              f"smaller --test-size/--validation-fraction")
         n_fit, n_test = len(y_fit), 0 if y_test is None else len(y_test)
 
-    K = 1 if len(classes) == 2 else len(classes)
-    sizes = [X.shape[1], *hidden, K]
+    sizes = [X.shape[1], *hidden, n_outputs(len(classes))]
     lam = params["alpha"]
     if resumed is not None:
         clf = resumed
@@ -330,12 +326,31 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     remaining = int(target) - done
     unit = "epochs" if solver in _MINI_BATCH else "iterations"
 
-    snapshot = _snapshot_maker(clf, prior, classes, X.shape[1], int(target))
+    units = resumed.output_layer_.classes if resumed is not None else classes
+    snapshot = _snapshot_maker(clf, prior, units, int(target))
     checkpoint = None
     callbacks = []
     if args.checkpoint_every is not None:
         checkpoint = _Checkpoint(args.checkpoint_every, args.save, snapshot)
         callbacks.append(checkpoint)
+
+    n_val = 0 if y_val is None else len(y_val)
+    parts = [f"{n_fit} train"] + ([f"{n_val} validation"] if n_val else []) + ([f"{n_test} test"] if n_test else [])
+    solver_text = f"solver {solver}"
+    if solver in _MINI_BATCH:
+        opt = clf._optimizer()
+        solver_text += f" (learning rate {opt.learning_rate:g}, batch size {clf._batch_size(n_fit)})"
+    header = [
+        f"glassnet train: {name}, {m} examples, {X.shape[1]} features, {len(classes)} classes",
+        f"split (seed {seed}): {' / '.join(parts)}" if len(parts) > 1 else
+        f"no held-out data: all {n_fit} examples train",
+        f"network {'-'.join(map(str, sizes))}, λ = {lam:g}, {solver_text}, up to {target} {unit}",
+    ]
+    if resumed is not None:
+        header.append(f"resumed from {args.resume} after {done} {unit}")
+    header.append(f"J(Θ) before training: {J_before:.6f}")
+    if not args.json:  # what is about to happen, before the long part starts
+        print("\n".join(header), flush=True)
 
     seconds, n_run = 0.0, 0
     if remaining > 0:
@@ -366,24 +381,8 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         glassnet.save(clf, args.save)
 
     h = clf.history_
-    n_val = 0 if y_val is None else len(y_val)
-    parts = [f"{n_fit} train"] + ([f"{n_val} validation"] if n_val else []) + ([f"{n_test} test"] if n_test else [])
-    net = "-".join(map(str, clf.layer_sizes_))
-    solver_text = f"solver {solver}"
-    if solver in _MINI_BATCH:
-        opt = clf._optimizer()
-        solver_text += f" (learning rate {opt.learning_rate:g}, batch size {clf._batch_size(n_fit)})"
-    lines = [
-        f"glassnet train: {name}, {m} examples, {X.shape[1]} features, {len(classes)} classes",
-        f"split (seed {seed}): {' / '.join(parts)}" if len(parts) > 1 else
-        f"no held-out data: all {n_fit} examples train",
-        f"network {net}, λ = {lam:g}, {solver_text}, up to {target} {unit}",
-    ]
-    if resumed is not None:
-        lines.append(f"resumed from {args.resume} after {done} {unit}")
     total = f", {clf.n_iter_} in total" if resumed is not None else ""
-    lines += [f"J(Θ) before training: {J_before:.6f}",
-              f"J(Θ) after training:  {J_after:.6f}  ({n_run} {unit}{total}, {seconds:.1f} s)"]
+    lines = [f"J(Θ) after training:  {J_after:.6f}  ({n_run} {unit}{total}, {seconds:.1f} s)"]
     if remaining <= 0:
         lines.append(f"nothing to train: the model has {done} {unit}, --epochs asks for {target}")
     if n_run and h.stopped_early and h.best_epoch is not None and params["early_stopping"]:
@@ -620,11 +619,15 @@ def _register_evaluate(sub) -> None:
         description="Evaluate a saved model (glassnet train --save) on a dataset: accuracy, J(Θ) with the model's "
                     "λ, a per-class precision/recall/F1 table and the confusion matrix. With --test-size and "
                     "--seed, only the held-out part that 'glassnet train' used with the same values is evaluated.")
-    p.add_argument("--model", required=True, type=Path, metavar="FILE.npz", help="the model file")
+    p.add_argument("--model", required=True, type=Path, metavar="FILE",
+                   help="the model file: glassnet .npz, the course's .mat weights or Nielsen JSON")
     add_data_options(p, default=None, what="the data to evaluate on")
-    p.add_argument("--test-size", type=fraction, metavar="F",
-                   help="evaluate only the held-out test part of this share (as 'train --test-size F')")
+    p.add_argument("--test-size", type=fraction_or_zero, metavar="F",
+                   help="evaluate only the held-out test part of this share (as 'train --test-size F'); 0 or "
+                        "leaving it out: every example")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of that split (default 0)")
+    p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
+                   help="λ of the reported J(Θ) (default: the model's own)")
     add_json_option(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -661,18 +664,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     check_fits_model(model, X, args.data)
     check_labels_known(model, y, args.data)
     where = f"{data.name} ({len(y)} examples)"
-    if args.test_size is not None:
+    if args.test_size:
         _, X, _, y = split(X, y, args.test_size, args.seed, "--test-size")
         where = f"the {len(y)} held-out examples of {data.name} (test size {args.test_size:g}, seed {args.seed})"
     classes = np.asarray(model.classes_)
     pred = model.predict(X)
     correct = int(np.sum(pred == y))
     accuracy = correct / len(y)
-    J = float(model.cost_and_gradient(X, y)[0])
+    lam = float(args.lam if args.lam is not None else model.alpha)
+    J = float(model.set_params(alpha=lam).cost_and_gradient(X, y)[0])
     precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
     cm = confusion_matrix(y, pred, labels=classes)
     net = "-".join(map(str, model.layer_sizes_))
-    lam = float(model.alpha)
     lines = [
         f"glassnet evaluate: model {args.model} ({net}, {len(classes)} classes) on {where}",
         f"accuracy: {accuracy:.2%} ({correct} of {len(y)})",
@@ -689,8 +692,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         "model": args.model,
         "data": data.name,
         "n_examples": len(y),
-        "test_size": args.test_size,
-        "seed": args.seed if args.test_size is not None else None,
+        "test_size": args.test_size or 0.0,
+        "seed": args.seed if args.test_size else None,
         "layer_sizes": model.layer_sizes_,
         "lam": lam,
         "accuracy": accuracy,

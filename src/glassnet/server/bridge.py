@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import datasets as lib_datasets
+from .. import holdout
 from .. import io as lib_io
 from ..backprop import cost_and_gradient
 from ..cost import cost_from_z, regularization
@@ -167,17 +168,11 @@ def load_user_file(path: Path, display_name: str) -> Dataset:
 
 
 def split(data: Dataset, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded, stratified train / validation index arrays (the validation part may be empty)."""
+    """Seeded train / validation index arrays by the library's split rule (the validation part may be empty)."""
     idx = np.arange(data.m)
-    C = len(data.classes)
-    n_val = int(round(validation_fraction * data.m))
-    if n_val < C or data.m - n_val < C:
+    if validation_fraction <= 0 or data.m < 2:
         return idx, idx[:0]
-    from sklearn.model_selection import train_test_split
-
-    counts = np.bincount(data.y, minlength=C)
-    stratify = data.y if counts.min() >= 2 else None
-    tr, va = train_test_split(idx, test_size=n_val, random_state=seed, stratify=stratify)
+    tr, va = holdout.split_indices(data.y, validation_fraction, seed, what="validation_fraction")
     return np.sort(tr), np.sort(va)
 
 
@@ -348,40 +343,37 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
     from ..estimator import Classifier
     from ..optimize import History
 
-    clf = Classifier(hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam), max_iter=int(cfg.max_iter),
-                     solver=cfg.optimizer, batch_size=int(cfg.batch_size),
-                     learning_rate=float(cfg.learning_rate) if cfg.optimizer in ("sgd", "adam") else "auto",
-                     random_state=int(cfg.seed))
-    clf.thetas_ = [np.array(t, copy=True) for t in thetas]
-    clf.classes_ = np.asarray(data.labels) if data.labels is not None else np.arange(len(data.classes))
-    clf.n_features_in_ = data.n
-    clf.n_iter_ = len(history)
-    clf.history_ = History(cost=[r["J"] for r in history],
-                           val_cost=[r["J_val"] for r in history if r["J_val"] is not None],
-                           val_accuracy=[r["acc_val"] for r in history if r["acc_val"] is not None],
-                           n_iter=len(history), solver=cfg.optimizer,
-                           message="trained in the glassnet explorer")
+    run = History(cost=[r["J"] for r in history],
+                  val_cost=[r["J_val"] for r in history if r["J_val"] is not None],
+                  val_accuracy=[r["acc_val"] for r in history if r["acc_val"] is not None],
+                  n_iter=len(history), solver=cfg.optimizer, message="trained in the glassnet explorer")
+    classes = np.asarray(data.labels) if data.labels is not None else np.arange(len(data.classes))
+    clf = Classifier.from_weights(
+        thetas, classes, history=run, hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam),
+        max_iter=int(cfg.max_iter), solver=cfg.optimizer, batch_size=int(cfg.batch_size),
+        learning_rate=float(cfg.learning_rate) if cfg.optimizer in ("sgd", "adam") else "auto",
+        random_state=int(cfg.seed))
     return lib_io.save(clf, path)
 
 
 def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.ndarray], dict]:
-    """Θ and settings from a model file (``glassnet.io`` format: a saved Classifier or bare weights).
+    """Θ and settings from any model file :func:`glassnet.io.load_any` reads (glassnet, course .mat, Nielsen JSON).
 
-    Returns ``(thetas, settings)`` where settings may hold ``lam`` (the model's α). Raises
-    :class:`glassnet.ModelFileError` (messages name ``display_name``) for a bad file and ``ValueError`` when the
-    model's classes are not the dataset's.
+    Returns ``(thetas, settings)`` where settings may hold ``lam`` (the model's α). The explorer numbers classes
+    0..C-1 in sorted order, so the output layer's rows are arranged that way (the course's networks keep their
+    predictions; their digit 0 is then drawn as the first unit). Raises :class:`glassnet.ModelFileError` (messages
+    name ``display_name``) for a bad file and ``ValueError`` when the model's classes are not the dataset's.
     """
     def named(exc: Exception) -> str:
         return str(exc).replace(str(path), display_name).replace(Path(path).name, display_name)
 
     settings: dict = {}
     try:
-        clf, thetas, _meta = lib_io.load_any(path)
-        if clf is None:  # bare weights (glassnet.io.save_thetas)
-            return [np.asarray(t, dtype=np.float64) for t in thetas], settings
-    except (ValueError, OSError) as exc:  # ModelFileError is a ValueError
+        clf = lib_io.load_any(path)
+    except (ValueError, OSError) as exc:  # ModelFileError / DataError are ValueErrors naming the file
         raise ModelFileError(named(exc)) from None
-    classes = [str(c) for c in np.asarray(clf.classes_).tolist()]
+    layer = clf.output_layer_
+    classes = [str(c) for c in layer.sorted_classes.tolist()]
     ours = [str(c) for c in (data.labels.tolist() if data.labels is not None else range(len(data.classes)))]
     if classes != ours:
         raise ValueError(f"model: {display_name} was trained for the classes {classes[:12]}, but dataset "
@@ -389,7 +381,9 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
     alpha = getattr(clf, "alpha", None)
     if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and math.isfinite(alpha) and alpha >= 0:
         settings["lam"] = float(alpha)
-    return [np.asarray(t, dtype=np.float64) for t in clf.thetas_], settings
+    thetas = [np.asarray(t, dtype=np.float64) for t in clf.thetas_]
+    thetas[-1] = layer.sorted_units(thetas[-1])
+    return thetas, settings
 
 
 # ------------------------------------------------------------------------------------------------ training

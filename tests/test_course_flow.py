@@ -1,0 +1,106 @@
+"""The course's own files in every front end: ``ex4weights.mat`` with a course-format data file (labels 1..10, 10 = 0).
+
+The real ``ex4data1.mat`` is not available here, so the test builds a file of the same format: X (m × 400) and y
+(m × 1) in 1..10 where 10 means the digit 0. The expected numbers come from the course's own formulas written out
+below with the course's conventions (Octave's 1-based labels, one-hot column k for label k), independent of glassnet.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.io import loadmat, savemat
+
+from conftest import EX4_WEIGHTS
+from glassnet.cli import main
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def course_nn_cost(Theta1, Theta2, X, y, lam):
+    """The course's nnCostFunction (cost only), Octave conventions: y in 1..K, unrolled as the course writes it."""
+    m = X.shape[0]
+    a1 = np.hstack([np.ones((m, 1)), X])
+    a2 = np.hstack([np.ones((m, 1)), _sigmoid(a1 @ Theta1.T)])
+    h = _sigmoid(a2 @ Theta2.T)
+    Y = np.eye(Theta2.shape[0])[y - 1]  # label k → column k (1-based)
+    J = -np.sum(Y * np.log(h) + (1 - Y) * np.log(1 - h)) / m
+    return J + lam / (2 * m) * (np.sum(Theta1[:, 1:] ** 2) + np.sum(Theta2[:, 1:] ** 2))
+
+
+def course_predict(Theta1, Theta2, X):
+    """The course's predict.m: [~, p] = max(h, [], 2), labels 1..10."""
+    m = X.shape[0]
+    h1 = _sigmoid(np.hstack([np.ones((m, 1)), X]) @ Theta1.T)
+    h2 = _sigmoid(np.hstack([np.ones((m, 1)), h1]) @ Theta2.T)
+    return np.argmax(h2, axis=1) + 1
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    if not EX4_WEIGHTS.exists():
+        pytest.skip(f"reference weights not found at {EX4_WEIGHTS}")
+    w = loadmat(EX4_WEIGHTS)
+    Theta1, Theta2 = np.asarray(w["Theta1"], float), np.asarray(w["Theta2"], float)
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-0.1, 1.0, (120, 400))
+    y = course_predict(Theta1, Theta2, X)  # labels the network gets right ...
+    wrong = rng.random(120) < 0.3
+    y[wrong] = rng.integers(1, 11, wrong.sum())  # ... and some it does not
+    y[:3] = [10, 3, 10]  # digit 0 (label 10) among the first examples
+    folder = tmp_path_factory.mktemp("course")
+    data = folder / "course.mat"
+    savemat(data, {"X": X, "y": y.reshape(-1, 1).astype(np.uint8)})  # the course's file: y as an m×1 column
+    return {"Theta1": Theta1, "Theta2": Theta2, "X": X, "y": y, "data": data, "dir": folder}
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("lam", [0.0, 1.0, 3.0])
+def test_evaluate_gives_the_course_cost_and_accuracy(course, capsys, lam):
+    code, out, err = run(capsys, "evaluate", "--model", EX4_WEIGHTS, "--data", course["data"], "--test-size", 0,
+                         "--lam", lam, "--json")
+    assert (code, err) == (0, "")
+    d = json.loads(out)
+    J = course_nn_cost(course["Theta1"], course["Theta2"], course["X"], course["y"], lam)
+    accuracy = np.mean(course_predict(course["Theta1"], course["Theta2"], course["X"]) == course["y"])
+    assert d["cost"] == pytest.approx(J, rel=1e-10)
+    assert d["accuracy"] == pytest.approx(accuracy, abs=1e-12) and 0.5 < accuracy < 0.95
+    assert d["n_examples"] == 120 and d["layer_sizes"] == [400, 25, 10] and d["lam"] == lam
+
+
+def test_evaluate_text_names_the_network_and_cost(course, capsys):
+    code, out, _ = run(capsys, "evaluate", "--model", EX4_WEIGHTS, "--data", course["data"], "--lam", 1)
+    J = course_nn_cost(course["Theta1"], course["Theta2"], course["X"], course["y"], 1.0)
+    assert code == 0 and "(400-25-10, 10 classes)" in out.splitlines()[0]
+    assert f"J(Θ) = {J:.6f} (λ = 1, on these 120 examples)" in out
+
+
+def test_predict_prints_the_course_digits(course, capsys):
+    code, out, err = run(capsys, "predict", "--model", EX4_WEIGHTS, "--data", course["data"])
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    expected = course_predict(course["Theta1"], course["Theta2"], course["X"]) % 10  # the course's 10 is digit 0
+    assert lines[0] == "prediction" and [int(v) for v in lines[1:]] == expected.tolist()
+
+
+def test_explain_puts_the_digit_zero_target_on_unit_10(course, capsys):
+    code, out, err = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", course["data"], "--example", 0,
+                         "--json")
+    assert (code, err) == (0, "")
+    d = json.loads(out)
+    out_layer = d["layers"][2]["units"]
+    y_vec = np.array([u["a"] - u["delta"] for u in out_layer])  # δ⁽³⁾ = a⁽³⁾ − y
+    np.testing.assert_allclose(y_vec, np.eye(10)[9], atol=1e-12)  # label 10 (digit 0) is the course's unit 10
+    assert d["label"] == 0 and d["output_units"][9] == "h₁₀ · digit 0"
+    code, out, _ = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", course["data"], "--example", 1)
+    assert code == 0 and "label 3" in out.splitlines()[0]
+    assert "δ₃⁽³⁾ = a₃⁽³⁾ − y₃ = " in out and " − 1 = " in out.split("δ₃⁽³⁾")[1].splitlines()[0]
