@@ -104,3 +104,47 @@ def test_explain_puts_the_digit_zero_target_on_unit_10(course, capsys):
     code, out, _ = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", course["data"], "--example", 1)
     assert code == 0 and "label 3" in out.splitlines()[0]
     assert "δ₃⁽³⁾ = a₃⁽³⁾ − y₃ = " in out and " − 1 = " in out.split("δ₃⁽³⁾")[1].splitlines()[0]
+
+
+def test_serve_opens_the_course_network(course):
+    """``glassnet serve --model ex4weights.mat --json``: one JSON line once it accepts connections; the page is 400-25-10."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "glassnet", "serve", "--model", str(EX4_WEIGHTS), "--data",
+                             str(course["data"]), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        d = json.loads(line or "null") or pytest.fail(proc.stderr.read())
+        assert d["command"] == "serve" and d["layer_sizes"] == [400, 25, 10] and d["n_examples"] == 120
+        headers = {"X-Glassnet-Token": d["token"]}
+        base = f"http://127.0.0.1:{d['port']}"
+        assert d["url"] == f"{base}/?token={d['token']}"
+        state = httpx.get(f"{base}/api/state", headers=headers, timeout=10).json()
+        assert state["sizes"] == [400, 25, 10]
+        page = httpx.get(d["url"], timeout=10)
+        assert page.status_code == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_serve_names_a_model_file_once(tmp_path, capsys):
+    bad = tmp_path / "junk.npz"
+    bad.write_bytes(b"junk")
+    assert main(["serve", "--data", "xor", "--model", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("junk.npz") == 1 and err.startswith(f"error: {bad}: not a model file")

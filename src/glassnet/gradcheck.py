@@ -26,7 +26,12 @@ DEFAULT_TOL = 1e-9
 
 @dataclass(frozen=True)
 class GradCheckRow:
-    """One checked parameter Θ_ij^(layer) (lecture layer number, 0-based i = unit, j = input column, 0 = bias)."""
+    """One checked parameter: ``thetas[layer - 1][i, j]``, the lecture's Θ^(layer) entry (i+1, j).
+
+    ``layer`` is the lecture's layer number; ``i`` (0-based row) is the lecture's unit i + 1 of layer l + 1; ``j`` is
+    the column, which already is the lecture's j (0 = the bias unit). :meth:`GradCheckReport.table` prints lecture
+    indices.
+    """
 
     layer: int
     i: int
@@ -55,10 +60,11 @@ class GradCheckReport:
 
     def table(self, limit: int | None = None) -> str:
         """The per-parameter report as aligned text (``limit`` rows at most), ending with the verdict line."""
-        head = f"{'layer':>5} {'i':>4} {'j':>4} {'analytic':>16} {'numeric':>16} {'abs error':>10}"
+        # Lecture indices, as everywhere a person reads: Θ_ij^(l) joins unit j of layer l (0 = bias) to unit i ≥ 1
+        head = f"{'l':>5} {'i':>4} {'j':>4} {'analytic':>16} {'numeric':>16} {'abs error':>10}   Θ_ij^(l)"
         rows = self.rows if limit is None else self.rows[:limit]
         lines = [head] + [
-            f"{r.layer:>5} {r.i:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}" for r in rows
+            f"{r.layer:>5} {r.i + 1:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}" for r in rows
         ]
         verdict = "PASS" if self.passed else "FAIL"
         lines.append(f"relative difference = {self.relative_difference:.3e} (tol {self.tol:g}) {verdict}")

@@ -7,6 +7,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from ._common import EXIT_OK, Failure, UsageError, add_json_option, command, emit_json
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -17,66 +19,67 @@ def register(sub) -> None:
     p.add_argument("--data", default="digits", metavar="NAME|FILE",
                    help="built-in dataset (digits, mnist5k, iris, breast_cancer, xor, moons) or a CSV/.npz/.mat file "
                         "(default: digits)")
-    p.add_argument("--model", type=Path, metavar="M.NPZ", help="start from this model file (from glassnet train --save)")
+    p.add_argument("--model", type=Path, metavar="FILE",
+                   help="start from this model file: glassnet .npz (train --save), the course's .mat weights (with "
+                        "data of as many features, e.g. --data ex4data1.mat) or Nielsen JSON")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
     p.add_argument("--hidden", default="25", metavar="SIZES", help="hidden layer sizes, e.g. 25 or 50,20 (default 25)")
     p.add_argument("--lam", type=float, default=1.0, help="regularization λ (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the validation split")
     p.add_argument("--max-upload-mb", type=float, default=64.0,
                    help="largest upload (data or model file) the page may send, in MiB (default 64)")
+    add_json_option(p, what="the URL, port and token (once the explorer accepts connections)")
     p.set_defaults(func=_cmd_serve)
 
 
+@command("serve")
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
     except ImportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise Failure(str(exc)) from None
     try:
         hidden = tuple(int(s) for s in args.hidden.replace(" ", "").split(",") if s)
     except ValueError:
-        print(f"error: --hidden: expected sizes like 25 or 50,20, got {args.hidden!r}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--hidden: expected sizes like 25 or 50,20, got {args.hidden!r}") from None
     if not 0 < args.max_upload_mb <= 4096:
-        print(f"error: --max-upload-mb: expected a size in (0, 4096], got {args.max_upload_mb:g}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--max-upload-mb: expected a size in (0, 4096], got {args.max_upload_mb:g}")
     extra = {}
     dataset = bridge.canonical(args.data)
-    try:
-        if dataset not in bridge.available_datasets():
-            path = Path(dataset)
-            if not path.is_file():
-                print(f"error: --data: {dataset!r} is neither a built-in dataset "
-                      f"({', '.join(bridge.available_datasets())}) nor a file", file=sys.stderr)
-                return 2
-            dataset = f"file:{path.name}"
-            data = replace(bridge.load_user_file(path, path.name), name=dataset)
-        else:
-            data = bridge.load_builtin(dataset)
-        extra[dataset] = data  # loaded once, here
-        config = TrainConfig(dataset=dataset, hidden=hidden, lam=args.lam, seed=args.seed)
-        thetas = None
-        if args.model is not None:
-            if not args.model.is_file():
-                print(f"error: --model: no such file {args.model}", file=sys.stderr)
-                return 2
-            thetas, settings = bridge.load_model(args.model, str(args.model), data)
-            config = replace(config, **settings)
-        session = Session(config, thetas=thetas, extra_datasets=extra,
-                          model_name=args.model.name if args.model else None)
-    except ValueError as exc:  # DataError / ModelFileError / bad settings: the message names the file or option
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    if dataset not in bridge.available_datasets():
+        path = Path(dataset)
+        if not path.is_file():
+            raise UsageError(f"--data: {dataset!r} is neither a built-in dataset "
+                             f"({', '.join(bridge.available_datasets())}) nor a file")
+        dataset = f"file:{path.name}"
+        data = replace(bridge.load_user_file(path, path.name), name=dataset)
+    else:
+        data = bridge.load_builtin(dataset)
+    extra[dataset] = data  # loaded once, here
+    config = TrainConfig(dataset=dataset, hidden=hidden, lam=args.lam, seed=args.seed)
+    thetas = None
+    if args.model is not None:
+        if not args.model.is_file():
+            raise UsageError(f"--model: no such file {args.model}")
+        thetas, settings = bridge.load_model(args.model, str(args.model), data)
+        config = replace(config, **settings)
+    session = Session(config, thetas=thetas, extra_datasets=extra, model_name=args.model.name if args.model else None)
     try:
         server = ExplorerServer(session, port=args.port, max_body_bytes=int(args.max_upload_mb * 2**20))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError):
         session.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    sizes = "-".join(str(s) for s in session.state()["sizes"])
-    print(f"glassnet explorer: {server.url}", flush=True)
-    print(f"  data {dataset} ({session.data.m} examples), network {sizes}; only this machine can connect. "
-          f"Ctrl-C stops.", flush=True)
-    server.serve_forever()
-    return 0
+        raise
+    sizes = [int(s) for s in session.state()["sizes"]]
+
+    def ready() -> None:
+        if args.json:
+            emit_json({"command": "serve", "url": server.url, "host": "127.0.0.1", "port": server.port,
+                       "token": server.token, "data": dataset, "n_examples": session.data.m, "layer_sizes": sizes})
+        else:
+            print(f"glassnet explorer: {server.url}")
+            print(f"  data {dataset} ({session.data.m} examples), network {'-'.join(map(str, sizes))}; only this "
+                  f"machine can connect. Ctrl-C stops.")
+        sys.stdout.flush()
+
+    server.serve_forever(on_ready=ready)
+    return EXIT_OK

@@ -365,7 +365,9 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
     name ``display_name``) for a bad file and ``ValueError`` when the model's classes are not the dataset's.
     """
     def named(exc: Exception) -> str:
-        return str(exc).replace(str(path), display_name).replace(Path(path).name, display_name)
+        text = str(exc)  # the file as the user knows it, named once
+        return text.replace(str(path), display_name) if str(path) in text else text.replace(Path(path).name,
+                                                                                               display_name)
 
     settings: dict = {}
     try:

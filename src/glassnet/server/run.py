@@ -10,6 +10,8 @@ Used by ``glassnet serve`` (:meth:`ExplorerServer.serve_forever`, which handles 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import secrets
 import signal
 import socket
@@ -32,6 +34,12 @@ class _Uvicorn(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, session: Session):
         super().__init__(config)
         self._session = session
+        self.on_ready: Callable[[], None] | None = None
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        if self.on_ready is not None and self.started:  # listening now: connections are accepted from here on
+            self.on_ready()
 
     def handle_exit(self, sig, frame) -> None:
         self._session.closed.set()
@@ -85,8 +93,12 @@ class ExplorerServer:
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def serve_forever(self) -> None:
-        """Serve in this thread until Ctrl-C / SIGTERM, then stop training and close; returns normally."""
+    def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve in this thread until Ctrl-C / SIGTERM, then stop training and close; returns normally.
+
+        ``on_ready()`` is called once the server accepts connections (``glassnet serve`` prints its URL then).
+        """
+        self.server.on_ready = on_ready
         # uvicorn re-raises the signal that stopped it once it has shut down; let that be a no-op for SIGTERM and
         # catch the KeyboardInterrupt of SIGINT, so that stopping the explorer is a normal exit.
         main = threading.current_thread() is threading.main_thread()
