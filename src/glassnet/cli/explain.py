@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ._common import builtin_names_help
+
 FORMATS = ("text", "svg", "png", "html", "json")
 
 
@@ -41,8 +43,7 @@ def register(sub) -> None:
                    help="model file (glassnet .npz from Classifier/save, bare weights from save_thetas, or a course "
                         ".mat with Theta1, Theta2, ...)")
     p.add_argument("--data", default="digits", metavar="NAME|FILE",
-                   help="built-in dataset (digits, mnist_5k, iris, breast_cancer, xor, moons) or a CSV/.npz/.mat "
-                        "file (default: digits)")
+                   help=f"{builtin_names_help()} or a CSV/.npz/.mat file (default: digits)")
     p.add_argument("--example", type=int, default=0, metavar="N", help="row of the data to explain (default 0)")
     p.add_argument("--unit", metavar="L:J", help="one unit, e.g. 2:2 for δ₂⁽²⁾: its equation and every edge term")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")

@@ -7,6 +7,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from ._common import builtin_names_help
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -15,8 +17,7 @@ def register(sub) -> None:
                     "δ and the lecture's equations live. The printed URL carries a per-launch access token; nothing "
                     "is opened or exposed beyond this machine. Stop with Ctrl-C.")
     p.add_argument("--data", default="digits", metavar="NAME|FILE",
-                   help="built-in dataset (digits, mnist5k, iris, breast_cancer, xor, moons) or a CSV/.npz/.mat file "
-                        "(default: digits)")
+                   help=f"{builtin_names_help()} or a CSV/.npz/.mat file (default: digits)")
     p.add_argument("--model", type=Path, metavar="M.NPZ", help="start from this model file (from glassnet train --save)")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
     p.add_argument("--hidden", default="25", metavar="SIZES", help="hidden layer sizes, e.g. 25 or 50,20 (default 25)")
