@@ -36,7 +36,11 @@ IMPLEMENTATIONS = {
 def register(sub) -> None:
     p = sub.add_parser(
         "bench", help="time J + gradient of a network, beside scikit-learn and torch when installed",
-        description=__doc__.split("\n\n")[1].replace("\n", " "))
+        description="Time one J(Θ) + gradient of a network (--sizes) on random data (--rows, --dtype), and, when "
+                    "they are installed, scikit-learn's MLP loss/grad and torch CPU autograd on the same arrays in "
+                    "the same process. Prints medians and each one's time relative to glassnet's. The full "
+                    "benchmark (machine facts, GEMM peak, memory, whole fits) is benchmarks/bench_cost_gradient.py "
+                    "in the source tree.")
     p.add_argument("--sizes", type=layer_sizes, default=[400, 25, 10], metavar="S1,S2,...",
                    help="layer sizes, input first (default 400,25,10: the course's network)")
     p.add_argument("--rows", type=positive_int, default=5000, metavar="M",

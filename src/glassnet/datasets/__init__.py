@@ -18,7 +18,7 @@ file always raises :class:`glassnet.DataError` naming the file and the problem (
 checked before anything is allocated, nothing is unpickled, and ``.mat`` files are parsed by scipy in a child
 process with a memory limit and a timeout, so a crafted file can neither crash nor hang the caller.
 
-Rooms: :mod:`.builtin` (the registry and the built-in loaders), :mod:`.generators` (xor, moons), :mod:`.files`
+Rooms: ``builtin.py`` (the registry and the built-in loaders), ``generators.py`` (xor, moons), ``files.py``
 (CSV / .npz / .mat, with the .mat child process ``_matreader.py`` beside it).
 
 Not for: preprocessing pipelines (use scikit-learn's), train/test splits, or model files (see :mod:`glassnet.io`).

@@ -36,7 +36,7 @@ class Dataset:
         How a row unrolls an image: ``"C"`` row by row, ``"F"`` column by column (MATLAB / the course's files).
     extra : dict
         What a loader adds: ``scaling`` (built-in datasets: how X was scaled, see
-        :func:`glassnet.datasets.builtin.scaling_of`), ``labels_mapped`` (``.mat``), ``label_name`` (CSV).
+        :func:`glassnet.datasets.apply_scaling`), ``labels_mapped`` (``.mat``), ``label_name`` (CSV).
     """
 
     X: np.ndarray

@@ -1,7 +1,7 @@
 """Seeded toy problems for sigmoid networks: :func:`make_xor` and :func:`make_moons` (2 features, 2 classes).
 
-Pure functions of their arguments: the global RNG is never touched. Not for: files (see :mod:`.files`) or the
-built-in registry (see :mod:`.builtin`, which lists these under the names ``xor`` and ``moons``).
+Pure functions of their arguments: the global RNG is never touched. Not for: files (see ``files.py``) or the
+built-in registry (see ``builtin.py``, which lists these under the names ``xor`` and ``moons``).
 """
 
 from __future__ import annotations
