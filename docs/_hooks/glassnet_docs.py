@@ -228,9 +228,19 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _benchmark_module(name: str):
+    """A script of ``benchmarks/`` as a module (they import their shared ``_harness`` from that folder)."""
+    import importlib
+
+    folder = str(ROOT / "benchmarks")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
+
+
 def _bench_cli_markdown(name: str, data: dict) -> list[str]:
-    """A ``glassnet bench`` result: the glassnet rows as a table, then the command's own full report."""
-    from glassnet.cli.bench import format_report  # the report exactly as `glassnet bench` prints it
+    """A ``benchmarks/bench_cost_gradient.py`` result: the glassnet rows as a table, then the script's full report."""
+    format_report = _benchmark_module("bench_cost_gradient").format_report  # the report exactly as it prints it
 
     meta = data.get("meta", {})
     out = [f"### {name}", "",
@@ -256,7 +266,7 @@ def _bench_cli_markdown(name: str, data: dict) -> list[str]:
             out.append(f"| {_md_cell(row.get('dataset', ''))} | {row.get('network', '')} | {row.get('threads', '')} | "
                        f"{_fmt(row.get('glassnet', {}).get('seconds', ''))} | "
                        f"{_fmt(row.get('sklearn', {}).get('seconds', ''))} | {_fmt(row.get('speedup', ''))}× |")
-    out += ["", '??? note "The full report (`glassnet bench` output)"', "", "    ```text"]
+    out += ["", '??? note "The full report (`benchmarks/bench_cost_gradient.py` output)"', "", "    ```text"]
     out += [f"    {line}" if line else "" for line in format_report(data).splitlines()]
     out += ["    ```", ""]
     return out

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import datasets
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -139,10 +141,15 @@ def add_json_option(p: argparse.ArgumentParser, what: str = "the result") -> Non
 
 def add_data_options(p: argparse.ArgumentParser, *, default: str | None, what: str) -> None:
     p.add_argument("--data", default=default, required=default is None, metavar="NAME|FILE",
-                   help=f"{what}: a built-in dataset (digits, breast_cancer, iris, mnist_5k, xor, moons) or a "
-                        f"CSV/.npz/.mat file" + (f" (default: {default})" if default else ""))
+                   help=f"{what}: {builtin_names_help()} or a CSV/.npz/.mat file"
+                        + (f" (default: {default})" if default else ""))
     p.add_argument("--label-column", type=label_column, metavar="COL",
                    help="CSV files: the label column, by header name or index (default -1, the last column)")
+
+
+def builtin_names_help() -> str:
+    """``a built-in dataset (digits, ...)`` for help texts: the names of :data:`glassnet.datasets.REGISTRY`."""
+    return f"a built-in dataset ({', '.join(datasets.names())})"
 
 
 def add_progress_option(p: argparse.ArgumentParser) -> None:
@@ -235,17 +242,16 @@ def load_data(source: str, label_col: int | str | None, option: str = "--data", 
     """A :class:`glassnet.datasets.Dataset` from a built-in name or a file, errors mapped to exit codes.
 
     ``features_only``: read a CSV file without a label column (``y`` is None)."""
-    from glassnet import datasets
     from glassnet.errors import DataError
 
-    if source not in datasets.BUILTIN and not Path(source).exists():
-        raise UsageError(f"{option}: {source!r} is neither a built-in dataset ({', '.join(datasets.BUILTIN)}) nor an "
-                         f"existing file")
+    builtin = datasets.is_builtin(source)
+    if not builtin and not Path(source).exists():
+        raise UsageError(f"{option}: {source!r} is neither {builtin_names_help()} nor an existing file")
     kwargs = {}
     if features_only:
         kwargs["label_column"] = None
     elif label_col is not None:
-        if source in datasets.BUILTIN or Path(source).suffix.lower() not in (".csv", ".txt"):
+        if builtin or Path(source).suffix.lower() not in (".csv", ".txt"):
             raise UsageError(f"--label-column: only for CSV files, but {option} is {source!r}")
         kwargs["label_column"] = label_col
     try:

@@ -23,6 +23,7 @@ from ._common import (
     Failure,
     UsageError,
     add_json_option,
+    builtin_names_help,
     check_fits_model,
     command,
     emit,
@@ -51,8 +52,8 @@ def register(sub) -> None:
                    help="model file: glassnet .npz (train --save, save, save_thetas), the course's .mat weights "
                         "(Theta1, Theta2, ...) or Nielsen JSON, recognised by content")
     p.add_argument("--data", default="digits", metavar="NAME|FILE",
-                   help="built-in dataset (digits, mnist_5k, iris, breast_cancer, xor, moons) or a CSV/.npz/.mat "
-                        "file, e.g. the course's ex4data1.mat (default: digits)")
+                   help=f"{builtin_names_help()} or a CSV/.npz/.mat file, e.g. the course's ex4data1.mat "
+                        "(default: digits)")
     p.add_argument("--lam", type=nonnegative_float, metavar="λ",
                    help="λ of the cost and gradient (default: the model's own; 1 for files that carry none)")
     p.add_argument("--example", type=int, default=0, metavar="N", help="row of the data to explain (default 0)")

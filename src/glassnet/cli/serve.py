@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from ._common import EXIT_OK, Failure, UsageError, add_json_option, command, emit_json
+from ._common import EXIT_OK, Failure, UsageError, add_json_option, builtin_names_help, command, emit_json
 
 
 def register(sub) -> None:
@@ -17,8 +17,7 @@ def register(sub) -> None:
                     "δ and the lecture's equations live. The printed URL carries a per-launch access token; nothing "
                     "is opened or exposed beyond this machine. Stop with Ctrl-C.")
     p.add_argument("--data", default="digits", metavar="NAME|FILE",
-                   help="built-in dataset (digits, mnist5k, iris, breast_cancer, xor, moons) or a CSV/.npz/.mat file "
-                        "(default: digits)")
+                   help=f"{builtin_names_help()} or a CSV/.npz/.mat file (default: digits)")
     p.add_argument("--model", type=Path, metavar="FILE",
                    help="start from this model file: glassnet .npz (train --save), the course's .mat weights (with "
                         "data of as many features, e.g. --data ex4data1.mat) or Nielsen JSON")

