@@ -59,8 +59,7 @@ class Diagnosis:
                 "worst": [w.to_dict() for w in self.worst], "note": self.note}
 
     def lines(self) -> list[str]:
-        head = f"diagnosis: {self.title}" if self.mistake else f"diagnosis: {self.title}"
-        out = [head]
+        out = [f"diagnosis: {self.title}" + (f" [{self.mistake}]" if self.mistake else "")]
         if self.formula:
             out.append(f"  lecture: {self.formula}")
         if self.look_at:
@@ -158,6 +157,7 @@ class GradeReport:
             lines.append(f"error: {self.error}")
             if self.traceback:
                 lines.extend("  " + line for line in self.traceback.splitlines())
+        shown_tb = bool(self.traceback)
         for p in self.parts:
             n_ok = sum(c.passed for c in p.cases)
             count = f"{n_ok}/{len(p.cases)} cases" if p.cases else ""
@@ -165,11 +165,10 @@ class GradeReport:
             if p.note:
                 lines.append(f"        {p.note}")
             if p.status == "FAIL":
-                shown_tb = False
                 for c in p.cases:
                     if not c.passed:
                         lines.append(f"        {c.case}: {c.message}")
-                        if c.traceback and not shown_tb:
+                        if c.traceback and not shown_tb:  # the same code fails the same way: show it once
                             lines.extend("          " + line for line in c.traceback.splitlines())
                             shown_tb = True
                 if p.diagnosis is not None:
