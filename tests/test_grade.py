@@ -20,7 +20,7 @@ from glassnet.grading.diagnose import close
 GALLERY = Path(__file__).resolve().parent / "grade_gallery"
 FILE_OF = {m.name: GALLERY / f"wrong_{m.name.replace('-', '_').replace('/', '_over_')}.py" for m in MISTAKES}
 FILE_OF["wrong-sign"] = GALLERY / "wrong_sign.py"
-SHORT = 5  # seconds: the hanging file's limit (the others finish in well under a second)
+SHORT = 3  # seconds: the hanging file's limit (the others finish in well under a second)
 
 
 def run(capsys, *argv):
