@@ -18,7 +18,7 @@ pytest.importorskip("ipykernel")
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "docs" / "tutorials"
 NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb"))
-CELL_TIMEOUT_S = 600  # generous: a loaded 2-core machine; the five notebooks take about a minute together
+CELL_TIMEOUT_S = 600  # generous: a loaded 2-core machine; the notebooks take about a minute together
 
 # What each notebook must show besides running cleanly: (text in its stdout, number of pictures at least).
 EXPECTED = {
@@ -27,10 +27,11 @@ EXPECTED = {
     "03-gradient-checking": (["PASS", "regularize bias  λ = 3", "FAIL"], 1),
     "04-digit-classifier": (["misclassified", "best λ ="], 6),
     "05-scikit-learn": (["identical predictions on 450 test digits: True", "(scikit-learn's loss_)"], 0),
+    "06-grade-your-own-backprop": (["diagnosis: δ^(L) has a g′(z^(L)) factor", "6 of 6 parts pass"], 0),
 }
 
 
-def test_the_five_tutorials_are_there():
+def test_the_tutorials_are_there():
     assert [p.stem for p in NOTEBOOKS] == sorted(EXPECTED)
 
 

@@ -20,3 +20,12 @@ def test_contract_from_developers_guide():
     assert [g.shape for g in grads] == [t.shape for t in thetas]
     cache = glassnet.forward(thetas, X)
     assert len(cache.z) == len(cache.a) == 3
+
+
+def test_grade_is_public_and_its_package_is_importable():
+    import importlib
+
+    assert "grade" in glassnet.__all__ and callable(glassnet.grade)
+    # the package has another name than the function, so the function never hides it
+    assert importlib.import_module("glassnet.grading.report").GradeReport is type(glassnet.grade(
+        lambda *a: (0.0, np.zeros(1))))

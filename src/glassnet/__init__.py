@@ -27,6 +27,7 @@ from .optimize import History, StopTraining
 from .estimator import Classifier
 from . import interop
 from .explain import explain
+from .grading import grade
 from .errors import DataError, ModelFileError
 from . import datasets, io
 from .io import load, save
@@ -54,6 +55,7 @@ __all__ = [
     "History",
     "StopTraining",
     "explain",
+    "grade",
     "DataError",
     "ModelFileError",
     "save",

@@ -1,0 +1,50 @@
+"""``glassnet grade FILE.py[:FUNCTION]``: grade a student's ``nnCostFunction`` and say exactly what is wrong.
+
+The file runs in a child process with a time and a memory limit (``--timeout``, ``--memory``); the report lists the
+course's parts with PASS/FAIL and, for a failing part, the typical mistake that fits and where the error is.
+Exit code 0 when every part passes, 1 when a part fails or the code crashes or hangs, 2 for a usage error (such as a
+file that does not exist). The work is :func:`glassnet.grade`'s; this module parses and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import EXIT_FAILURE, EXIT_OK, UsageError, add_json_option, command, emit, positive_float, positive_int
+
+
+def register(sub) -> None:
+    p = sub.add_parser("grade", help="grade your own nnCostFunction: PASS/FAIL per part and what exactly is wrong",
+                       description="Run FILE.py's nnCostFunction(nn_params, input_layer_size, hidden_layer_size, "
+                                   "num_labels, X, y, lambda_) -> (J, grad) on the course's cases in a child process "
+                                   "with limits, grade each part (cost, regularized cost, sigmoid gradient, "
+                                   "backprop gradient, regularized gradient, random initialization) and name the "
+                                   "typical mistake behind each failing part, with the first wrong layer and the "
+                                   "largest wrong entries Θ^(l)_ij.")
+    p.add_argument("target", metavar="FILE.py[:FUNCTION]",
+                   help="the Python file and its cost function (default function: nnCostFunction)")
+    p.add_argument("--octave", action="store_true",
+                   help="the original exercise's convention: nn_params = [Theta1(:); Theta2(:)] (column-major), "
+                        "labels 1..K (default: the Python port's row-major unroll and labels 0..K-1)")
+    p.add_argument("--timeout", type=positive_float, default=30.0, metavar="SECONDS",
+                   help="wall-clock limit for running the file (default 30)")
+    p.add_argument("--memory", type=positive_int, default=1024, metavar="MB",
+                   help="address-space limit of the process that runs the file (default 1024)")
+    add_json_option(p)
+    p.set_defaults(func=_cmd_grade)
+
+
+@command("grade")
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from glassnet import grade
+    from glassnet.grading.grader import split_target
+
+    path, function = split_target(args.target)
+    if not Path(path).is_file():
+        raise UsageError(f"{path}: no such file (expected FILE.py or FILE.py:FUNCTION)")
+    if Path(path).suffix != ".py":
+        raise UsageError(f"{path}: expected a Python file ending in .py")
+    report = grade(f"{path}:{function}", octave=args.octave, timeout_s=args.timeout, memory_mb=args.memory)
+    emit(args, {"command": "grade", **report.to_dict()}, report.text().splitlines())
+    return EXIT_OK if report.passed else EXIT_FAILURE

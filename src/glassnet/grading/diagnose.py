@@ -1,0 +1,94 @@
+"""Comparing a student's answers with the exact ones, naming the mistake that fits, and localising the error.
+
+A mistake fits a failing part when its exact variant (:mod:`glassnet.grading.mistakes`) equals the student's answer
+on every case of the part and differs from the correct answer on at least one. Whatever fits or not, a wrong
+gradient is localised: the layers whose D^(l) is wrong and the largest wrong entries, in lecture indices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .cases import Pieces
+from .mistakes import MISTAKES, Mistake
+from .report import Diagnosis, WrongEntry
+
+__all__ = ["RTOL", "ATOL", "close", "fitting_mistake", "localise_gradient", "localise_gprime", "N_WORST"]
+
+RTOL, ATOL = 1e-6, 1e-9  # far below any real mistake, far above rounding (a naive log(sigmoid) J agrees to 1e-14)
+N_WORST = 5
+
+
+def close(got, expected) -> bool:
+    """``got`` equals ``expected`` to RTOL/ATOL, element by element; NaN in ``expected`` matches anything."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.size != expected.size:
+        return False
+    got, expected = got.ravel(), expected.ravel()
+    known = ~np.isnan(expected)
+    g, e = got[known], expected[known]
+    return bool(np.all(np.isfinite(g)) and np.allclose(g, e, rtol=RTOL, atol=ATOL))
+
+
+def fitting_mistake(quantity: str, answers: Sequence, pieces: Sequence[Pieces], cache: dict) -> Mistake | None:
+    """The first mistake whose ``quantity`` ("J" or "grad") equals every student answer, or None.
+
+    ``answers[k]`` is the student's value on ``pieces[k]``; ``cache`` keeps each variant, computed once per
+    (mistake, case) for all parts.
+    """
+    index = 0 if quantity == "J" else 1
+    for mistake in MISTAKES:
+        if mistake.net is None:
+            continue
+        differs = False
+        for answer, p in zip(answers, pieces):
+            key = (mistake.name, id(p))
+            if key not in cache:
+                cache[key] = mistake.net(p)
+            wrong = cache[key][index]
+            correct = p.J if index == 0 else p.answer()[1]
+            if not close(answer, wrong):
+                break
+            differs = differs or not close(wrong, correct)
+        else:
+            if differs:
+                return mistake
+    return None
+
+
+def localise_gradient(grad: np.ndarray, p: Pieces) -> tuple[tuple, int | None, tuple]:
+    """(wrong layers, first wrong layer in backprop order, largest wrong entries) of a grad of the right length."""
+    D_student = p.convention.unpack(np.asarray(grad, dtype=np.float64).ravel(), p.case.sizes)
+    wrong_layers = []
+    entries = []
+    for l, (mine, ref) in enumerate(zip(D_student, p.D), start=1):
+        if not close(mine, ref):
+            wrong_layers.append(l)
+        err = np.abs(mine - ref)
+        err = np.where(np.isnan(err), np.inf, err)
+        for r, c in zip(*np.nonzero(~np.isclose(mine, ref, rtol=1e-6, atol=1e-9))):
+            entries.append((float(err[r, c]), WrongEntry(f"D^({l})", int(r) + 1, int(c), float(ref[r, c]),
+                                                         float(mine[r, c]))))
+    entries.sort(key=lambda e: -e[0])
+    first = max(wrong_layers) if wrong_layers else None
+    return tuple(wrong_layers), first, tuple(e for _, e in entries[:N_WORST])
+
+
+def localise_gprime(got: np.ndarray, z: np.ndarray, expected: np.ndarray) -> tuple:
+    """The largest wrong entries of sigmoidGradient(z) (indices are the 1-based row and column of z)."""
+    got = np.asarray(got, dtype=np.float64).reshape(z.shape)
+    err = np.abs(got - expected)
+    err = np.where(np.isnan(err), np.inf, err)
+    bad = np.argwhere(~np.isclose(got, expected, rtol=1e-6, atol=1e-9))
+    bad = sorted(bad.tolist(), key=lambda rc: -err[rc[0], rc[1]])[:N_WORST]
+    return tuple(WrongEntry(f"g′(z) at z = {z[r, c]:.4g}: entry", r + 1, c + 1, float(expected[r, c]),
+                            float(got[r, c])) for r, c in bad)
+
+
+def diagnosis_for(mistake: Mistake | None, unknown_title: str, **where) -> Diagnosis:
+    """A :class:`Diagnosis` naming ``mistake`` (or an unknown mistake, ``unknown_title``) with the localisation."""
+    if mistake is None:
+        return Diagnosis(None, unknown_title, **where)
+    return Diagnosis(mistake.name, mistake.title, mistake.formula, mistake.look_at, **where)

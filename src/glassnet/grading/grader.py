@@ -1,0 +1,271 @@
+"""``grade``: run a student's ``nnCostFunction`` on the course's cases and grade it part by part, with a diagnosis.
+
+The parts, as the course grades them: feed-forward cost (λ = 0), regularized cost, sigmoid gradient, backpropagation
+gradient (λ = 0), regularized gradient; plus random initialization when the file defines ``randInitializeWeights``.
+A file runs in a child process with limits (:mod:`glassnet._sandbox`); a function of this process (e.g. defined in
+a notebook) is called here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .._sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
+from ..activations import sigmoid_gradient
+from ..params import init_epsilon
+from .cases import OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
+from .diagnose import close, diagnosis_for, fitting_mistake, localise_gprime, localise_gradient
+from .mistakes import MISTAKES
+from .report import CaseResult, Diagnosis, GradeReport, PartResult
+
+__all__ = ["grade", "split_target", "DEFAULT_FUNCTION"]
+
+DEFAULT_FUNCTION = "nnCostFunction"
+SIGMOID_GRADIENT, RAND_INIT = "sigmoidGradient", "randInitializeWeights"
+_RAND_INIT_SIZES = ((3, 5), (5, 3))  # (L_in, L_out) calls of randInitializeWeights
+_COURSE_EPSILON = 0.12
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``"FILE.py:FUNCTION"`` → (FILE.py, FUNCTION); ``"FILE.py"`` → (FILE.py, "nnCostFunction").
+
+    Examples
+    --------
+    >>> split_target("ex4/nn.py:myCost"), split_target("nn.py")
+    (('ex4/nn.py', 'myCost'), ('nn.py', 'nnCostFunction'))
+    """
+    head, sep, tail = str(target).rpartition(":")
+    if sep and re.fullmatch(r"[A-Za-z_]\w*", tail) and head:
+        return head, tail
+    return str(target), DEFAULT_FUNCTION
+
+
+def grade(fn, *, octave: bool = False, sigmoid_gradient_fn: Callable | None = None,
+          rand_initialize_weights: Callable | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+          memory_mb: int = DEFAULT_MEMORY_MB) -> GradeReport:
+    """Grade an ``nnCostFunction`` part by part and say exactly what is wrong.
+
+    Parameters
+    ----------
+    fn : callable, or str / Path ``"FILE.py[:FUNCTION]"``
+        ``nnCostFunction(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_) -> (J, grad)``.
+        A file is run in a child process with a time and a memory limit (default function ``nnCostFunction``; its
+        ``sigmoidGradient`` and ``randInitializeWeights`` are graded too when it defines them). A callable is called
+        in this process.
+    octave : bool
+        The original exercise's convention: ``nn_params = [Theta1(:); Theta2(:)]`` (column-major) and labels 1..K.
+        Default: the Python port's, ``Theta1.ravel()`` then ``Theta2.ravel()`` (row-major) and labels 0..K-1.
+    sigmoid_gradient_fn, rand_initialize_weights : callable, optional
+        With a callable ``fn``: the ``sigmoidGradient(z)`` and ``randInitializeWeights(L_in, L_out)`` to grade.
+    timeout_s, memory_mb : float, int
+        Limits of the child process for a file: wall-clock seconds and address space in MB.
+
+    Returns
+    -------
+    GradeReport
+        PASS/FAIL per part, the diagnosis of each failing part; ``.passed``, ``.to_dict()``, ``str(report)``.
+
+    Examples
+    --------
+    >>> import glassnet
+    >>> def nnCostFunction(nn_params, n_in, n_hidden, K, X, y, lambda_):
+    ...     thetas = [nn_params[:n_hidden * (n_in + 1)].reshape(n_hidden, n_in + 1),
+    ...               nn_params[n_hidden * (n_in + 1):].reshape(K, n_hidden + 1)]
+    ...     J, D = glassnet.cost_and_gradient(thetas, X, y, lambda_)
+    ...     for d, theta in zip(D, thetas):                    # a mistake: the bias column regularized
+    ...         d[:, 0] += lambda_ / len(y) * theta[:, 0]
+    ...     return J, np.concatenate([d.ravel() for d in D])
+    >>> report = glassnet.grade(nnCostFunction)
+    >>> report.passed, report.mistakes
+    (False, ('bias-regularized-gradient',))
+    >>> sorted({w.j for w in report.part("regularized-gradient").diagnosis.worst})   # j = 0: the bias column
+    [0]
+    >>> report.part("gradient").status                            # λ = 0: the mistake does not show
+    'PASS'
+    """
+    convention = OCTAVE if octave else PYTHON
+    cases = net_cases()
+    pieces = {reg: [Pieces(c, convention) for c in cases[reg]] for reg in (False, True)}
+    net_pieces = pieces[False] + pieces[True]
+    z = sigmoid_case()
+    if isinstance(fn, (str, Path)):
+        path, function = split_target(str(fn))
+        source = f"{path}:{function}"
+    elif callable(fn):
+        path, function = None, getattr(fn, "__name__", DEFAULT_FUNCTION)
+        source = f"function {function}"
+    else:
+        raise TypeError(f"fn: expected a function or a 'FILE.py[:FUNCTION]' path, got {type(fn).__name__}")
+    calls = [Call(function, p.call_args()) for p in net_pieces]
+    calls.append(Call(SIGMOID_GRADIENT, (z.copy(),), optional=True))
+    calls.extend(Call(RAND_INIT, size, optional=True) for size in _RAND_INIT_SIZES)
+    report = dict(source=source, function=function, convention=convention.name,
+                  conventions_text=f"nn_params = {convention.unroll_text}, labels {convention.first_label}..K"
+                                   f"{'' if convention.first_label else '-1'}")
+    if path is not None:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        run = run_file(path, calls, timeout_s=timeout_s, memory_mb=memory_mb)
+        if run.status == "load error" or (run.status == "memory" and not any(r.ok for r in run.results)):
+            return GradeReport(**report, error=run.message, traceback=run.traceback, output=run.output)
+        results, error, output = run.results, (None if run.ok else run.message), run.output
+    else:
+        functions = {function: fn}
+        if sigmoid_gradient_fn is not None:
+            functions[SIGMOID_GRADIENT] = sigmoid_gradient_fn
+        if rand_initialize_weights is not None:
+            functions[RAND_INIT] = rand_initialize_weights
+        results, error, output = call_here(functions, calls), None, ""
+    n = len(net_pieces)
+    net_results, sig_result, init_results = results[:n], results[n], results[n + 1:]
+    if net_results and all(r.status == "missing" for r in net_results):
+        return GradeReport(**report, error=f"{source}: defines no function {function}", output=output)
+    failed_run = error or ""
+    answers = [_net_answer(r, failed_run) for r in net_results]
+    by_reg = {False: answers[: n // 2], True: answers[n // 2:]}
+    variants: dict = {}
+    parts = [
+        _net_part("cost", "Feed-forward cost (λ = 0)", "J", by_reg[False], pieces[False], variants),
+        _net_part("regularized-cost", "Regularized cost (λ > 0)", "J", by_reg[True], pieces[True], variants),
+        _sigmoid_part(sig_result, z, failed_run),
+        _net_part("gradient", "Backpropagation gradient (λ = 0)", "grad", by_reg[False], pieces[False], variants),
+        _net_part("regularized-gradient", "Regularized gradient (λ > 0)", "grad", by_reg[True], pieces[True],
+                  variants),
+        _init_part(init_results, failed_run),
+    ]
+    return GradeReport(**report, parts=tuple(parts), error=error, output=output)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# what the student's function gave
+
+
+def _net_answer(r: CallResult, failed_run: str):
+    """(J or None, grad or None, message, traceback) of one nnCostFunction call."""
+    if r.status == "not run":
+        return None, None, f"not run: {failed_run}" if failed_run else "not run", ""
+    if not r.ok:
+        return None, None, r.message, r.traceback
+    values = r.values
+    if not values or values[0].size != 1:
+        shape = values[0].shape if values else ()
+        return None, None, f"J: expected one number, got an array of shape {shape}", ""
+    J = float(values[0].reshape(-1)[0])
+    if len(values) < 2:
+        return J, None, "returned only J; expected (J, grad)", ""
+    if len(values) > 2:
+        return J, None, f"returned {len(values)} values; expected (J, grad)", ""
+    return J, values[1].reshape(-1), "", ""
+
+
+def _net_part(name, title, quantity, answers, pieces, variants) -> PartResult:
+    cases, values = [], []
+    for (J, grad, message, tb), p in zip(answers, pieces):
+        title_case = p.case.title()
+        if message and (quantity == "J" and J is None or quantity == "grad" and grad is None):
+            cases.append(CaseResult(title_case, False, message, tb))
+            values.append(None)
+            continue
+        if quantity == "J":
+            ok = close(J, p.J)
+            msg = "" if ok else f"J = {J:.6g}, expected {p.J:.6g} (difference {J - p.J:+.3g})"
+            values.append(J)
+        else:
+            expected = p.answer()[1]
+            ok = close(grad, expected)
+            if ok:
+                msg = ""
+            elif grad.size != expected.size:
+                shapes = " + ".join(f"{r}×{c}" for r, c in (t.shape for t in p.thetas))
+                msg = f"grad has {grad.size} entries, expected {expected.size} = {shapes}"
+            else:
+                msg = f"grad differs from D (largest difference {np.nanmax(np.abs(grad - expected)):.3g})"
+            values.append(grad)
+        cases.append(CaseResult(title_case, ok, msg))
+    if all(c.passed for c in cases):
+        return PartResult(name, title, "PASS", tuple(cases))
+    if any(v is None for v in values):  # the code raised (or never ran): nothing to diagnose
+        return PartResult(name, title, "FAIL", tuple(cases))
+    mistake = fitting_mistake(quantity, values, pieces, variants)
+    where: dict = {}
+    if quantity == "grad":
+        for grad, p, c in zip(values, pieces, cases):
+            if not c.passed and grad.size == p.answer()[1].size:
+                layers, first, worst = localise_gradient(grad, p)
+                where = dict(wrong_layers=layers, first_wrong_layer=first, worst=worst,
+                             note=f"entries from the case {p.case.title()}")
+                break
+    else:
+        where = dict(note=_cost_note(values, pieces))
+    unknown = "no typical mistake fits exactly" + (": see where D is wrong" if quantity == "grad" else "")
+    return PartResult(name, title, "FAIL", tuple(cases), diagnosis_for(mistake, unknown, **where))
+
+
+def _cost_note(values, pieces) -> str:
+    """For a wrong J: how it compares with the data term and the regularization term of the first failing case."""
+    for J, p in zip(values, pieces):
+        if not close(J, p.J):
+            if p.lam:
+                return (f"{p.case.title()}: the data term is {p.J_data:.6g} and (λ/2m)ΣΘ² (no bias) is "
+                        f"{p.reg:.6g}; your J minus the data term is {J - p.J_data:.6g}")
+            return f"{p.case.title()}: your J / expected J = {J / p.J:.6g}"
+    return ""
+
+
+def _sigmoid_part(r: CallResult, z: np.ndarray, failed_run: str) -> PartResult:
+    title, name = "Sigmoid gradient", "sigmoid-gradient"
+    case = f"sigmoidGradient(z), z of shape {z.shape[0]}×{z.shape[1]}"
+    if r.status == "missing":
+        return PartResult(name, title, "SKIPPED", note=f"no function {SIGMOID_GRADIENT} to grade")
+    if r.status == "not run":
+        return PartResult(name, title, "FAIL", (CaseResult(case, False, f"not run: {failed_run}"),))
+    if not r.ok:
+        return PartResult(name, title, "FAIL", (CaseResult(case, False, r.message, r.traceback),))
+    expected = sigmoid_gradient(z)
+    got = r.values[0]
+    if got.size != z.size:
+        return PartResult(name, title, "FAIL", (CaseResult(case, False, f"returned shape {got.shape}, expected "
+                                                                        f"{z.shape} (elementwise)"),))
+    if close(got, expected):
+        return PartResult(name, title, "PASS", (CaseResult(case, True),))
+    fits = [m for m in MISTAKES if m.gprime is not None and close(got, m.gprime(z))]
+    worst = localise_gprime(got, z, expected)
+    diagnosis = diagnosis_for(fits[0] if fits else None, "no typical mistake fits exactly: see the wrong entries",
+                              worst=worst)
+    return PartResult(name, title, "FAIL", (CaseResult(case, False, "g′(z) is wrong"),), diagnosis)
+
+
+def _init_part(results, failed_run: str) -> PartResult:
+    title, name = "Random initialization", "random-init"
+    if results and all(r.status == "missing" for r in results):
+        return PartResult(name, title, "SKIPPED", note=f"no function {RAND_INIT} to grade")
+    cases = []
+    for (L_in, L_out), r in zip(_RAND_INIT_SIZES, results):
+        case = f"{RAND_INIT}({L_in}, {L_out})"
+        if not r.ok:
+            msg = f"not run: {failed_run}" if r.status == "not run" else r.message
+            cases.append(CaseResult(case, False, msg, r.traceback))
+            continue
+        W = r.values[0]
+        eps = max(_COURSE_EPSILON, init_epsilon(L_in, L_out))
+        if W.shape != (L_out, L_in + 1):
+            msg = f"shape {W.shape}, expected ({L_out}, {L_in + 1}) = (L_out, 1 + L_in): bias column included"
+        elif not np.all(np.isfinite(W)):
+            msg = "contains NaN or inf"
+        elif np.abs(W).max() > eps + 1e-12:
+            msg = f"max |W| = {np.abs(W).max():.3g}, expected within ±ε_init (0.12, or √6/√(L_in + L_out))"
+        elif len(np.unique(W)) < W.size // 2:
+            msg = "too many equal weights: the symmetry is not broken (use rand(L_out, 1 + L_in) * 2ε − ε)"
+        else:
+            msg = ""
+        cases.append(CaseResult(case, not msg, msg))
+    status = "PASS" if all(c.passed for c in cases) else "FAIL"
+    diagnosis = None
+    if status == "FAIL" and any(c.message.startswith("too many equal") for c in cases):
+        diagnosis = Diagnosis(None, "the weights do not break the symmetry",
+                              "Θ^(l)_ij drawn uniformly from [−ε_init, ε_init]", "randInitializeWeights")
+    return PartResult(name, title, status, tuple(cases), diagnosis)

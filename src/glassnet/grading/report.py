@@ -1,0 +1,183 @@
+"""The grade report: PASS/FAIL per part, the diagnosis of a failing part, and its text and JSON renderings.
+
+Lecture indices everywhere a person reads: Θ^(l)_ij with l the layer (1-based), i the unit of layer l + 1
+(1-based) and j the unit of layer l (0 = the bias unit). Data only; computing it is :mod:`glassnet.grading.grader`'s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["WrongEntry", "Diagnosis", "CaseResult", "PartResult", "GradeReport"]
+
+
+def _num(x: float):
+    """A float for JSON: finite numbers as they are, NaN and ±inf as the strings "nan", "inf", "-inf"."""
+    x = float(x)
+    return x if math.isfinite(x) else str(x)
+
+
+@dataclass(frozen=True)
+class WrongEntry:
+    """One wrong number: ``array`` (e.g. "D^(1)"), lecture indices (i, j), the expected value and the student's."""
+
+    array: str
+    i: int
+    j: int
+    expected: float
+    got: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.array}_{self.i},{self.j}"
+
+    def to_dict(self) -> dict:
+        return {"array": self.array, "i": self.i, "j": self.j, "expected": _num(self.expected), "got": _num(self.got)}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Why a part fails: the mistake that fits exactly (``mistake`` None when none does) and where the error is.
+
+    ``wrong_layers``: lecture layers l whose D^(l) is wrong; ``first_wrong_layer``: the first of them in backprop
+    order (from the output down, where the error enters); ``worst``: the largest wrong entries.
+    """
+
+    mistake: str | None
+    title: str
+    formula: str = ""
+    look_at: str = ""
+    wrong_layers: tuple = ()
+    first_wrong_layer: int | None = None
+    worst: tuple = ()
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"mistake": self.mistake, "title": self.title, "formula": self.formula, "look_at": self.look_at,
+                "wrong_layers": list(self.wrong_layers), "first_wrong_layer": self.first_wrong_layer,
+                "worst": [w.to_dict() for w in self.worst], "note": self.note}
+
+    def lines(self) -> list[str]:
+        out = [f"diagnosis: {self.title}" + (f" [{self.mistake}]" if self.mistake else "")]
+        if self.formula:
+            out.append(f"  lecture: {self.formula}")
+        if self.look_at:
+            out.append(f"  look at: {self.look_at}")
+        if self.wrong_layers:
+            names = ", ".join(f"D^({l})" for l in self.wrong_layers)
+            out.append(f"  wrong: {names}; in backprop order the error first shows in D^({self.first_wrong_layer})")
+        if self.worst:
+            out.append("  largest wrong entries (lecture indices):")
+            for w in self.worst:
+                out.append(f"    {w.label}: yours {w.got:.6g}, expected {w.expected:.6g}")
+        if self.note:
+            out.append(f"  {self.note}")
+        return out
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One graded case of a part: its title, the verdict and a one-line message (plus a traceback for an error)."""
+
+    case: str
+    passed: bool
+    message: str = ""
+    traceback: str = ""
+
+    def to_dict(self) -> dict:
+        return {"case": self.case, "passed": self.passed, "message": self.message, "traceback": self.traceback}
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """One part of the course's grading: ``status`` is "PASS", "FAIL" or "SKIPPED" (an optional function missing)."""
+
+    name: str
+    title: str
+    status: str
+    cases: tuple = ()
+    diagnosis: Diagnosis | None = None
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "FAIL"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "title": self.title, "status": self.status, "passed": self.passed,
+                "cases": [c.to_dict() for c in self.cases],
+                "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(), "note": self.note}
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """The result of :func:`glassnet.grade`: the parts, and ``error`` when the code could not be run to the end.
+
+    ``passed`` is True when every part passes (skipped optional parts do not fail). ``mistakes`` lists the names of
+    the diagnosed mistakes; ``str(report)`` is the text a person reads, ``to_dict()`` the same as plain JSON values.
+    """
+
+    source: str
+    function: str
+    convention: str
+    parts: tuple = ()
+    error: str | None = None
+    traceback: str = ""
+    output: str = ""
+    conventions_text: str = field(default="", repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and bool(self.parts) and all(p.passed for p in self.parts)
+
+    @property
+    def mistakes(self) -> tuple[str, ...]:
+        seen: list[str] = []
+        for p in self.parts:
+            if p.diagnosis is not None and p.diagnosis.mistake and p.diagnosis.mistake not in seen:
+                seen.append(p.diagnosis.mistake)
+        return tuple(seen)
+
+    def part(self, name: str) -> PartResult:
+        """The part called ``name`` (e.g. "regularized-gradient")."""
+        for p in self.parts:
+            if p.name == name:
+                return p
+        raise KeyError(f"no part {name!r}; parts: {', '.join(p.name for p in self.parts)}")
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "function": self.function, "convention": self.convention,
+                "passed": self.passed, "error": self.error, "traceback": self.traceback,
+                "mistakes": list(self.mistakes), "parts": [p.to_dict() for p in self.parts], "output": self.output}
+
+    def text(self) -> str:
+        lines = [f"grading {self.source} ({self.convention} convention: {self.conventions_text})"]
+        if self.error:
+            lines.append(f"error: {self.error}")
+            if self.traceback:
+                lines.extend("  " + line for line in self.traceback.splitlines())
+        shown_tb = bool(self.traceback)
+        for p in self.parts:
+            n_ok = sum(c.passed for c in p.cases)
+            count = f"{n_ok}/{len(p.cases)} cases" if p.cases else ""
+            lines.append(f"{p.status:<7} {p.title:<40} {count}".rstrip())
+            if p.note:
+                lines.append(f"        {p.note}")
+            if p.status == "FAIL":
+                for c in p.cases:
+                    if not c.passed:
+                        lines.append(f"        {c.case}: {c.message}")
+                        if c.traceback and not shown_tb:  # the same code fails the same way: show it once
+                            lines.extend("          " + line for line in c.traceback.splitlines())
+                            shown_tb = True
+                if p.diagnosis is not None:
+                    lines.extend("        " + line for line in p.diagnosis.lines())
+        graded = [p for p in self.parts if p.status != "SKIPPED"]
+        if self.parts:
+            lines.append(f"{sum(p.status == 'PASS' for p in graded)} of {len(graded)} parts pass"
+                         + (f"; mistakes found: {', '.join(self.mistakes)}" if self.mistakes else ""))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
