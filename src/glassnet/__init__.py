@@ -18,7 +18,8 @@ the lecture's 1-based superscripts.
 from __future__ import annotations
 
 from .activations import sigmoid, sigmoid_gradient
-from .backprop import backprop_per_example, cost_and_gradient
+from .api import cost_and_gradient
+from .backprop import backprop_per_example
 from .cost import cost
 from .forward import ForwardCache, forward
 from .gradcheck import GradCheckReport, course_gradient_check, gradient_check
@@ -30,8 +31,7 @@ from .explain import explain
 from .errors import DataError, ModelFileError
 from . import datasets, io
 from .io import load, save
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "__version__",

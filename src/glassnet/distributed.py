@@ -3,7 +3,7 @@
 J(Θ) and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ are sums over examples, so a row-chunked X splits them exactly:
 
 - map: every row chunk computes ``(m_chunk, Σ cost, [Δ^(l)])`` with the ordinary NumPy code
-  (:func:`glassnet.backprop.batch_sums`) on the Dask worker that holds the chunk;
+  (:func:`glassnet.workspace.batch_sums`) on the Dask worker that holds the chunk;
 - reduce: the partial sums are added in a tree (at most 8 inputs per task), on the workers;
 - finish, once, on the driver: J = Σ cost / m + (λ/2m) Σ Θ², D^(l) = Δ^(l)/m + (λ/m) Θ^(l) (bias column not
   regularized).
@@ -20,8 +20,8 @@ scheduler in this process. Faults: a task that raises makes the call raise that 
 tasks (and lost chunks) recomputed by Dask, and after Dask's ``allowed-failures`` the call raises ``KilledWorker``.
 Every gradient is also checked to have covered every row, so a lost chunk can never shrink the sums silently.
 
-Not here: the math itself (see :mod:`glassnet.backprop`), optimizer rules (:mod:`glassnet.optimize`), GPUs
-(:mod:`glassnet.backends`). Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
+Not here: the math itself (see :mod:`glassnet.backprop` and :mod:`glassnet.workspace`), optimizer rules
+(:mod:`glassnet.optimize`), GPUs (:mod:`glassnet.backends`). Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_lam, check_thetas, check_X, compute_dtype
-from .backends import is_dask_collection
-from .backprop import batch_sums, finish
+from ._validation import check_lam, check_thetas, check_X, compute_dtype, is_dask_collection
+from .backprop import finish
 from .cost import regularization
 from .outputs import encode_labels
 from .optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 from .params import sizes_from_thetas
+from .workspace import batch_sums
 
 __all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks"]
 
@@ -425,10 +425,7 @@ def _sgd_chunk(state, chunk, optimizer: Optimizer, batch_size: int, lam: float, 
         J_b = J_sum / b + regularization(thetas, lam, m)
         if not np.isfinite(J_b):
             raise FloatingPointError(f"training diverged: the batch cost is {J_b}; lower the learning rate")
-        grads = finish(thetas, Delta, b, 0.0)
-        if lam:
-            for g, t in zip(grads, thetas):
-                g[:, 1:] += (lam / m) * t[:, 1:]
+        grads = finish(thetas, Delta, b, lam * b / m)  # Δ_b/b + (λ/m)Θ: the in-memory mini-batch gradient
         thetas, opt_state = optimizer.update(thetas, grads, opt_state)
         J_total += J_b * b
         rows += b

@@ -30,9 +30,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_thetas, check_X
-from .backends import is_dask_collection
-from .backprop import Workspace, cost_and_gradient
+from ._threads import choose_blas_threads, limit_blas_threads
+from ._validation import check_thetas, check_X, is_dask_collection
+from .api import cost_and_gradient
 from .cost import cost
 from .forward import forward
 from .outputs import OutputLayer, n_outputs, predict_units
@@ -40,14 +40,13 @@ from .optimize import (
     History,
     _Run,
     adam,
-    choose_blas_threads,
-    limit_blas_threads,
     minimize_full_batch,
     minimize_minibatch,
     run_epoch,
     sgd,
 )
 from .params import random_init, sizes_from_thetas
+from .workspace import Workspace
 
 __all__ = ["Classifier"]
 
@@ -235,7 +234,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         as ``glassnet.random_init(sizes, rng=s)``.
     n_threads : int or None, default=None
         BLAS threads while fitting; None picks 1 for small problems and more for large ones
-        (see :func:`glassnet.optimize.choose_blas_threads`); -1 uses every core.
+        (see :func:`glassnet._threads.choose_blas_threads`); -1 uses every core.
     verbose : bool, default=False
         Show a progress bar (stderr) while fitting.
 

@@ -254,7 +254,7 @@ def save_thetas(
         user = _to_json(metadata, "metadata")
     except _Unsaveable as exc:
         raise ValueError(str(exc)) from None
-    from . import __version__
+    from ._version import __version__
 
     meta = {
         "format": FORMAT_NAME,
@@ -303,7 +303,7 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise fail(f"bad format_version {version!r}")
     if version > FORMAT_VERSION:
-        from . import __version__
+        from ._version import __version__
 
         raise fail(f"written in model format version {version} by glassnet {meta.get('glassnet_version', '?')}; "
                    f"this glassnet ({__version__}) reads versions up to {FORMAT_VERSION}: upgrade glassnet")

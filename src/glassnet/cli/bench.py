@@ -6,7 +6,7 @@ that a ``--quick`` run works and writes complete JSON).
 
 What runs, per case and dtype (float64, float32), all on the same arrays:
 
-- ``glassnet``: :class:`glassnet.backprop.Workspace` — what an optimizer run calls (input validated once, buffers
+- ``glassnet``: :class:`glassnet.workspace.Workspace` — what an optimizer run calls (input validated once, buffers
   reused);
 - ``glassnet.api``: the public :func:`glassnet.cost_and_gradient` (validates X and y on every call);
 - ``sklearn``: ``MLPClassifier(activation="logistic")._backprop`` on a one-hot multilabel target, whose loss with
@@ -225,7 +225,7 @@ def _measure_memory(run: Callable[[], object], traced: bool) -> tuple[int | None
 
 
 def _glassnet_workspace(thetas, X, y, Y, lam):
-    from glassnet.backprop import Workspace
+    from glassnet.workspace import Workspace
 
     sizes = [thetas[0].shape[1] - 1] + [t.shape[0] for t in thetas]
     f = Workspace(sizes, X.shape[0], X.dtype).objective(X, y, lam)
@@ -234,7 +234,7 @@ def _glassnet_workspace(thetas, X, y, Y, lam):
 
 def _glassnet_workspace_fresh(thetas, X, y, Y, lam):
     """For the memory probe: the workspace is created inside the measured call, so its buffers count."""
-    from glassnet.backprop import Workspace
+    from glassnet.workspace import Workspace
 
     sizes = [thetas[0].shape[1] - 1] + [t.shape[0] for t in thetas]
     return lambda: Workspace(sizes, X.shape[0], X.dtype).cost_and_gradient(thetas, X, Y, lam, check_input=False)[0]
@@ -415,7 +415,7 @@ def _profile(X, y, thetas, repeats: int) -> dict:
     """
     from threadpoolctl import threadpool_limits
 
-    from glassnet.backprop import Workspace
+    from glassnet.workspace import Workspace
 
     sizes = [X.shape[1]] + [t.shape[0] for t in thetas]
     with threadpool_limits(limits=1):
@@ -429,7 +429,7 @@ def _profile(X, y, thetas, repeats: int) -> dict:
 
 def _bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, profile: bool = False) -> dict:
     import glassnet
-    from glassnet.backprop import Workspace
+    from glassnet.workspace import Workspace
 
     rng = np.random.default_rng(0)
     m, sizes = case.m, list(case.sizes)
