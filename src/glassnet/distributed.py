@@ -23,7 +23,8 @@ tasks (and lost chunks) recomputed by Dask, and after Dask's ``allowed-failures`
 Every gradient is also checked to have covered every row, so a lost chunk can never shrink the sums silently.
 
 Not here: the math itself (see :mod:`glassnet.backprop` and :mod:`glassnet.workspace`), optimizer rules
-(:mod:`glassnet.optimize`), GPUs (:mod:`glassnet.backends`). Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
+(:mod:`glassnet.optimize`), GPUs (:mod:`glassnet.backends`), the estimator's Dask input (:mod:`glassnet.dask_support`).
+Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ from .optimize import History, Optimizer, StopTraining, TrainState, adam, minimi
 from .params import sizes_from_thetas
 from .workspace import batch_sums
 
-__all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split", "row_hash"]
+__all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
+           "row_hash"]
 
 _INSTALL_HINT = "install it with: pip install 'glassnet[dask]'"
 #: Partial sums added per reduce task: the tree has depth log_8(#chunks), and no task holds more than 8 Δ sets.
@@ -796,7 +798,7 @@ def _take_rows(block, starts, seed: int, fraction: float, test: bool, block_id=N
 
 
 def hash_split(X, y, chunk_sizes: Sequence[int], fraction: float, seed: int):
-    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)`` of Dask X, y: row t is held out when hash(seed, t) < ``fraction``.
+    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)``: row t of Dask X, y is held out if hash(seed, t) < ``fraction``.
 
     Not stratified, but independent of how the data are chunked, and no data moves: the driver only hashes row
     numbers to know the chunk sizes (``chunk_sizes``: the rows of each chunk, e.g. from :func:`read_labelled`).

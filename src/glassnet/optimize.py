@@ -420,8 +420,8 @@ def minimize_full_batch(
         Show a tqdm progress bar on stderr.
     n_threads : int or None
         BLAS threads while ``f`` runs (see :func:`~glassnet._threads.choose_blas_threads`; the automatic choice needs
-        ``rows``, without it ``f`` keeps the thread count set before the fit). Between evaluations, while scipy does its own
-        vector work, every BLAS runs on 1 thread: two idle-spinning thread pools (numpy's and scipy's OpenBLAS are
+        ``rows``, without it ``f`` keeps the thread count set before the fit). Between evaluations, while scipy does its
+        own vector work, every BLAS runs on 1 thread: two idle-spinning thread pools (numpy's and scipy's OpenBLAS are
         separate libraries) otherwise fight for the cores, which made L-BFGS on MNIST-5k 17× slower on 16 cores.
     rows : int or None
         Examples per evaluation of ``f``, for the automatic thread choice.

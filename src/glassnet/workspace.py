@@ -40,8 +40,8 @@ def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> tu
 
 
 # The math is the same as glassnet.backprop's deltas/accumulate/finish; only the memory traffic differs. Rows are
-# processed in chunks of ``chunk_rows`` so that z, a and δ of a chunk stay in cache and the extra memory is a few chunk-sized
-# buffers however large m is (the whole-batch version holds m × s_l arrays for every layer). Every elementwise step
+# processed in chunks of ``chunk_rows`` so that z, a and δ of a chunk stay in cache and the extra memory is a few
+# chunk-sized buffers however large m is (the whole-batch version holds m × s_l arrays for every layer). Every elementwise step
 # writes into a buffer that is already there (``out=``), and Δ^(l) adds up chunk by chunk: the same map/reduce that
 # batch_sums offers to Dask, inside one process. With more than one BLAS thread allowed, the chunks are shared by as
 # many worker threads, each running single-threaded BLAS on its own rows (see Workspace and glassnet._threads).

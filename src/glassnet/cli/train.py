@@ -491,7 +491,7 @@ def _label_name(args: argparse.Namespace, fmt: str, files: list[str]) -> str:
 
 
 def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
-    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster (:func:`glassnet.distributed.read_labelled`)."""
+    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster (see glassnet.distributed.read_labelled)."""
     from glassnet import distributed
 
     source = args.data
