@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import glassnet
-from glassnet.backends import cost_and_gradient_xp, is_dask_collection, is_foreign_array
+from glassnet._validation import is_dask_collection, is_foreign_array
+from glassnet.backends import cost_and_gradient_xp
 
 from conftest import random_problem
 

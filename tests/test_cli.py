@@ -522,14 +522,13 @@ def _iris_csv(path, rows=slice(None)):
 
 def test_train_from_a_csv_file_through_the_scheduler(dask_scheduler, tmp_path, capsys, monkeypatch):
     from glassnet import distributed
-    from glassnet.cli import train as train_cli
 
     path = _iris_csv(tmp_path / "iris.csv")
     argv = ["train", "--data", path, "--hidden", "5", "--epochs", "6", "--test-size", "0"]
     code, local, _ = run_json(capsys, *argv)
     assert code == 0
     # --chunk-rows 40 cuts this file into several chunks
-    assert distributed.read_chunks(path, "label", blocksize=train_cli._csv_blocksize(str(path), 40))[0].numblocks[0] > 2
+    assert distributed.read_chunks(path, "label", blocksize=distributed._csv_blocksize(str(path), 40))[0].numblocks[0] > 2
 
     def no_loading(*args, **kwargs):
         raise AssertionError("the CSV file was loaded into this process")
@@ -550,14 +549,14 @@ def test_train_from_a_csv_file_through_the_scheduler(dask_scheduler, tmp_path, c
     code_b, b, _ = run_json(capsys, *argv[:-2], *held_out, tmp_path / "b.npz", "--chunk-rows", "1000")
     assert code == code_b == 0
     rows = np.arange(150, dtype=np.uint64)
-    n_test = int(np.sum(train_cli._row_hash(rows, 3) < 0.3))
+    n_test = int(np.sum(distributed.row_hash(rows, 3) < 0.3))
     assert a["n_test"] == b["n_test"] == n_test and a["n_train"] == b["n_train"] == 150 - n_test
     assert 30 <= n_test <= 60
     assert a["test_accuracy"] == b["test_accuracy"] and a["J_after"] == pytest.approx(b["J_after"], rel=1e-10)
     # the model saved from the Dask run is an ordinary model: it predicts the file's held-out rows in memory
     monkeypatch.undo()
     X, y = load_iris()
-    test_rows = train_cli._row_hash(rows, 3) < 0.3
+    test_rows = distributed.row_hash(rows, 3) < 0.3
     model = glassnet.load(tmp_path / "a.npz")
     assert model.classes_.tolist() == [0, 1, 2]
     assert model.score(X[test_rows], y[test_rows]) == pytest.approx(a["test_accuracy"], abs=1e-12)

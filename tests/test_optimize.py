@@ -11,14 +11,14 @@ from sklearn.multiclass import OneVsRestClassifier
 from threadpoolctl import threadpool_info
 
 import glassnet
-from glassnet import optimize
+from glassnet import _threads
+from glassnet._threads import choose_blas_threads
 from glassnet.optimize import (
     History,
     StopTraining,
     TrainState,
     adam,
     batches,
-    choose_blas_threads,
     minimize_full_batch,
     minimize_minibatch,
     sgd,
@@ -441,15 +441,15 @@ def test_scipy_runs_single_threaded_between_evaluations(moons):
 
 
 def test_thread_heuristic(monkeypatch):
-    monkeypatch.setattr(optimize, "_available_cores", lambda: 16)
-    monkeypatch.setattr(optimize, "_current_blas_threads", lambda: 16)
+    monkeypatch.setattr(_threads, "available_cores", lambda: 16)
+    monkeypatch.setattr(_threads, "current_blas_threads", lambda: 16)
     assert choose_blas_threads(1347, [64, 25, 10]) == 1  # digits: 2.2e6 multiply-adds per product
     assert choose_blas_threads(200, [64, 100, 10]) == 1  # a mini-batch
     assert choose_blas_threads(3750, [784, 25, 10]) == 16  # MNIST-5k: 7e7
     assert choose_blas_threads(3750, [784, 2, 10]) == 11  # 5.9e6 multiply-adds: 11 threads' worth of work
     assert choose_blas_threads(200, [784, 25, 10]) == 1  # 3.9e6
     assert choose_blas_threads(200, [784, 30, 10]) == 9  # 4.7e6: threads pay off (0.81 → 0.44 ms on 16 cores)
-    monkeypatch.setattr(optimize, "_current_blas_threads", lambda: 4)
+    monkeypatch.setattr(_threads, "current_blas_threads", lambda: 4)
     assert choose_blas_threads(3750, [784, 25, 10]) == 4  # never above an outer limit
     assert choose_blas_threads(10, [2, 1], n_threads=3) == 3
     assert choose_blas_threads(10, [2, 1], n_threads=-1) == 16

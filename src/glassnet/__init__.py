@@ -18,7 +18,8 @@ the lecture's 1-based superscripts.
 from __future__ import annotations
 
 from .activations import sigmoid, sigmoid_gradient
-from .backprop import backprop_per_example, cost_and_gradient
+from .api import cost_and_gradient
+from .backprop import backprop_per_example
 from .cost import cost
 from .forward import ForwardCache, forward
 from .gradcheck import GradCheckReport, course_gradient_check, gradient_check
@@ -31,7 +32,6 @@ from .grading import grade
 from .errors import DataError, ModelFileError
 from . import datasets, io
 from .io import load, save
-
 from ._version import __version__
 
 __all__ = [

@@ -19,8 +19,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .backprop import Workspace, cost_and_gradient
-from .cost import encode_labels
+from .api import cost_and_gradient
+from .workspace import Workspace
+from ._threads import current_blas_threads as blas_threads  # the one BLAS policy module
+from .outputs import encode_labels
 from .params import random_init
 
 __all__ = [
@@ -80,14 +82,6 @@ def median_ms(seconds: Sequence[float]) -> float:
 def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
     """Median seconds of ``repeats`` calls of ``fn`` after ``warmup`` calls."""
     return statistics.median(interleaved({"fn": fn}, repeats, warmup=warmup)["fn"])
-
-
-def blas_threads() -> int | None:
-    """Threads of the BLAS library numpy uses right now (threadpoolctl), None if it cannot tell."""
-    from threadpoolctl import threadpool_info  # installed with scikit-learn
-
-    counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
-    return max(counts) if counts else None
 
 
 def random_problem(sizes: Sequence[int], m: int, dtype=np.float64, seed: int = 0):

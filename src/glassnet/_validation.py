@@ -1,12 +1,29 @@
-"""Input checks shared by the math modules: every message names the argument, what was expected and what came."""
+"""Input checks shared by the math modules: every message names the argument, what was expected and what came.
+
+Also the one test of what kind of array an input is (:func:`is_dask_collection`, :func:`is_foreign_array`), which
+:mod:`glassnet.api` routes on and the Dask support below it checks with.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .params import sizes_from_thetas
+
+
+def is_dask_collection(obj: Any) -> bool:
+    """True for Dask arrays, DataFrames and Series, found without importing Dask."""
+    return type(obj).__module__.startswith("dask.")
+
+
+def is_foreign_array(obj: Any) -> bool:
+    """True for an array of a library other than NumPy (torch, CuPy, JAX, array-api-strict) or a Dask collection."""
+    if isinstance(obj, np.ndarray):
+        return False
+    return hasattr(type(obj), "__array_namespace__") or type(obj).__module__.startswith(("torch", "dask."))
 
 
 def compute_dtype(X: np.ndarray) -> np.dtype:

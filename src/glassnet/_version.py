@@ -1,3 +1,3 @@
-"""The package version, in the one place the package and its files read it from."""
+"""The package version, on the ground floor so that any module may name it without importing the package."""
 
 __version__ = "0.1.0"

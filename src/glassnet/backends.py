@@ -1,16 +1,16 @@
-"""J(Θ) and its gradient for arrays that are not NumPy: torch (CPU or GPU), CuPy, array-api-strict, Dask.
+"""J(Θ) and its gradient for arrays that are not NumPy: torch (CPU or GPU), CuPy, JAX, array-api-strict.
 
-:func:`glassnet.cost_and_gradient` sends any X that is not a ``numpy.ndarray`` but belongs to an array library here
-(:func:`dispatch`): Dask collections go to :mod:`glassnet.distributed`, everything else to
-:func:`cost_and_gradient_xp`, the lecture's backpropagation written once against the Python array API standard
+:func:`glassnet.cost_and_gradient` (:mod:`glassnet.api`) sends any X of another array library here, except Dask
+collections (:mod:`glassnet.distributed`): :func:`cost_and_gradient_xp` is
+the lecture's backpropagation written once against the Python array API standard
 (``xp = array_namespace(X)`` via ``array-api-compat``), so the arithmetic runs where X lives and the gradients come back
 as arrays of X's library on X's device. NumPy arrays never come here: they keep the tuned NumPy path of
-:mod:`glassnet.backprop`. The math is the same (and tested equal):
+:mod:`glassnet.workspace`. The math is the same (and tested equal):
 
 - z^(l+1) = a^(l) Θ^(l)[:, 1:]ᵀ + Θ^(l)[:, 0], a^(l+1) = g(z^(l+1)) (rows are examples; no bias column concatenated)
 - J = (1/m) Σ softplus((1 − 2Y) ∘ z^(L)) + (λ/2m) Σ Θ[:, 1:]², from z so that J never takes log(0)
 - δ^(L) = a^(L) − Y, δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 − a^(l)), Δ^(l) = δ^(l+1)ᵀ [1, a^(l)]
-- D^(l) = Δ^(l)/m + (λ/m)Θ^(l), the bias column not regularized.
+- D^(l) = Δ^(l)/m + (λ/m)Θ^(l), the bias column not regularized (:func:`glassnet.backprop.finish`, with ``xp``).
 
 Not here: training loops, validation of NumPy input (see :mod:`glassnet._validation`), anything that moves data between
 machines (see :mod:`glassnet.distributed`).
@@ -24,33 +24,13 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_lam
+from .backprop import finish
 from .outputs import encode_labels
 from .params import sizes_from_thetas
 
-__all__ = ["is_dask_collection", "is_foreign_array", "dispatch", "cost_and_gradient_xp"]
+__all__ = ["cost_and_gradient_xp"]
 
 _INSTALL_HINT = "install it with: pip install 'glassnet[array-api]' (or pip install array-api-compat)"
-
-
-def is_dask_collection(obj: Any) -> bool:
-    """True for Dask arrays, DataFrames and Series, found without importing Dask."""
-    return type(obj).__module__.startswith("dask.")
-
-
-def is_foreign_array(obj: Any) -> bool:
-    """True for an array of a library other than NumPy (torch, CuPy, JAX, array-api-strict) or a Dask collection."""
-    if isinstance(obj, np.ndarray):
-        return False
-    return hasattr(type(obj), "__array_namespace__") or type(obj).__module__.startswith(("torch", "dask."))
-
-
-def dispatch(thetas: Sequence[Any], X: Any, y: Any, lam: float = 0.0) -> tuple[float, list[Any]]:
-    """Route :func:`glassnet.cost_and_gradient` for a non-NumPy X: Dask → distributed sums, others → array API."""
-    if is_dask_collection(X):
-        from .distributed import cost_and_gradient_dask
-
-        return cost_and_gradient_dask(thetas, X, y, lam)
-    return cost_and_gradient_xp(thetas, X, y, lam)
 
 
 def _namespace(X):
@@ -117,43 +97,23 @@ def _check_X(xp, X, n_features: int):
     return X, dtype
 
 
-def _encode_labels_xp(xp, y, K: int, m: int, dtype, device):
-    """Targets Y (m, K) of 0s and 1s, built where y lives; same rules as :func:`glassnet.outputs.encode_labels`."""
-    if not _same_library(xp, y):
-        # Host labels (NumPy, lists): the NumPy checks and one-hot, then one copy to X's device.
-        host_dtype = np.float32 if dtype == xp.float32 else np.float64
-        return xp.asarray(encode_labels(y, K, m, dtype=host_dtype), device=device)
-    from array_api_compat import to_device
+def _labels_to_host(y) -> np.ndarray:
+    """Labels of any array library as a NumPy array (m numbers, copied off the device when they live on one)."""
+    if getattr(y, "requires_grad", False):
+        y = y.detach()
+    try:
+        return np.asarray(y)
+    except Exception:  # a GPU array (torch CUDA, CuPy) has no implicit host copy
+        from array_api_compat import to_device
 
-    y = to_device(y, device)
-    if y.ndim == 2 and y.shape[1] == 1 and K == 1:
-        y = y[:, 0]
-    if y.ndim == 0 or y.shape[0] != m:
-        raise ValueError(f"y: expected {m} labels (one per row of X), got shape {tuple(y.shape)}")
-    if not (xp.isdtype(y.dtype, "numeric") or y.dtype == xp.bool):
-        raise ValueError(f"y: expected numeric labels, got dtype {y.dtype}")
-    if xp.isdtype(y.dtype, "real floating") and not bool(xp.all(xp.isfinite(y))):
-        raise ValueError("y: expected finite labels, found NaN or inf")
-    if y.ndim == 2:
-        if y.shape[1] != K:
-            raise ValueError(
-                f"y: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {tuple(y.shape)}")
-        if not bool(xp.all((y == 0) | (y == 1))):
-            raise ValueError("y: expected a one-hot/multilabel matrix of 0s and 1s, found other values")
-        return xp.astype(y, dtype)
-    if y.ndim != 1:
-        raise ValueError(f"y: expected shape ({m},) or ({m}, {K}), got {tuple(y.shape)}")
-    if K == 1:
-        if not bool(xp.all((y == 0) | (y == 1))):
-            raise ValueError("y: a single output unit (K = 1) needs labels 0 or 1, found other values")
-        return xp.reshape(xp.astype(y, dtype), (m, 1))
-    if y.dtype == xp.bool or (xp.isdtype(y.dtype, "real floating") and not bool(xp.all(y == xp.round(y)))):
-        raise ValueError(f"y: expected integer class labels 0..{K - 1}, got dtype {y.dtype} or non-integer values")
-    lo, hi = float(xp.min(y)), float(xp.max(y))
-    if lo < 0 or hi > K - 1:
-        raise ValueError(f"y: expected labels in 0..{K - 1} (K = {K} output units), found {lo if lo < 0 else hi:g}")
-    classes = xp.arange(K, dtype=y.dtype, device=device)
-    return xp.astype(xp.expand_dims(y, axis=1) == classes, dtype)
+        return np.asarray(to_device(y, "cpu"))
+
+
+def _targets(xp, y, K: int, m: int, dtype, device):
+    """Y (m, K) on X's device: the labels are checked and encoded on the host by :func:`glassnet.outputs.encode_labels`
+    (the one home of the rules and messages), then Y makes one copy to the device."""
+    host_dtype = np.float32 if dtype == xp.float32 else np.float64
+    return xp.asarray(encode_labels(_labels_to_host(y), K, m, dtype=host_dtype), device=device)
 
 
 def _sigmoid(xp, z):
@@ -210,7 +170,7 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     for i, t in enumerate(thetas):
         if not bool(xp.all(xp.isfinite(t))):
             raise ValueError(f"thetas[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
-    Y = _encode_labels_xp(xp, Y, sizes[-1], m, dtype, device)
+    Y = _targets(xp, Y, sizes[-1], m, dtype, device)
 
     # Forward: keep each a^(l) (without bias) and the output z^(L) for the cost.
     acts = [X]
@@ -222,16 +182,12 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     J_sum = float(xp.sum(xp.logaddexp(xp.zeros_like(signed), signed), dtype=xp.float64))
 
     # Backward: δ^(L) = a^(L) - Y; δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 - a^(l)); Δ^(l) = δ^(l+1)ᵀ [1, a^(l)].
-    grads: list[Any] = [None] * len(thetas)
+    Delta: list[Any] = [None] * len(thetas)
     delta = acts[-1] - Y
     for i in range(len(thetas) - 1, -1, -1):
-        Delta = xp.concat([xp.expand_dims(xp.sum(delta, axis=0), axis=1), delta.T @ acts[i]], axis=1)
-        theta = thetas[i]
-        # Regularize every weight but the bias column 0; built without in-place writes (JAX arrays are immutable).
-        reg = xp.concat([xp.zeros((theta.shape[0], 1), dtype=dtype, device=device), theta[:, 1:]], axis=1)
-        grads[i] = Delta / m + (lam / m) * reg
+        Delta[i] = xp.concat([xp.expand_dims(xp.sum(delta, axis=0), axis=1), delta.T @ acts[i]], axis=1)
         if i > 0:
             a = acts[i]
-            delta = (delta @ theta[:, 1:]) * (a * (1.0 - a))
+            delta = (delta @ thetas[i][:, 1:]) * (a * (1.0 - a))
     reg_sum = sum(float(xp.sum(t[:, 1:] * t[:, 1:], dtype=xp.float64)) for t in thetas) if lam else 0.0
-    return J_sum / m + lam / (2.0 * m) * reg_sum, grads
+    return J_sum / m + lam / (2.0 * m) * reg_sum, finish(thetas, Delta, m, lam, xp=xp)

@@ -3,7 +3,7 @@
 J(Θ) and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ are sums over examples, so a row-chunked X splits them exactly:
 
 - map: every row chunk computes ``(m_chunk, Σ cost, [Δ^(l)])`` with the ordinary NumPy code
-  (:func:`glassnet.backprop.batch_sums`) on the Dask worker that holds the chunk;
+  (:func:`glassnet.workspace.batch_sums`) on the Dask worker that holds the chunk;
 - reduce: the partial sums are added in a tree (at most 8 inputs per task), on the workers;
 - finish, once, on the driver: J = Σ cost / m + (λ/2m) Σ Θ², D^(l) = Δ^(l)/m + (λ/m) Θ^(l) (bias column not
   regularized).
@@ -12,7 +12,9 @@ So the result equals the in-memory computation up to the order of floating-point
 ``glassnet.cost_and_gradient`` sends Dask input here by itself; :func:`fit_full_batch` runs L-BFGS on the driver with
 these distributed full-batch gradients (validated chunks stay in worker memory, Θ is sent once per evaluation);
 :func:`fit_sgd` streams the chunks for mini-batch SGD/Adam, moving Θ to the data rather than the data to Θ;
-:func:`read_chunks` opens CSV, Parquet or npz files lazily, so the driver never loads the data.
+:func:`read_chunks` opens CSV, Parquet or npz files lazily, so the driver never loads the data
+(:func:`read_labelled` also keeps them on the workers and finds the classes), and :func:`hash_split` holds out a test
+part by a seeded hash of the row number, on the workers.
 
 Which cluster: ``client=`` (a ``distributed.Client``), else ``scheduler=`` (an address such as ``"tcp://host:8786"``
 or a cluster object; glassnet connects and disconnects), else the current default client, else Dask's local
@@ -20,8 +22,9 @@ scheduler in this process. Faults: a task that raises makes the call raise that 
 tasks (and lost chunks) recomputed by Dask, and after Dask's ``allowed-failures`` the call raises ``KilledWorker``.
 Every gradient is also checked to have covered every row, so a lost chunk can never shrink the sums silently.
 
-Not here: the math itself (see :mod:`glassnet.backprop`), optimizer rules (:mod:`glassnet.optimize`), GPUs
-(:mod:`glassnet.backends`). Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
+Not here: the math itself (see :mod:`glassnet.backprop` and :mod:`glassnet.workspace`), optimizer rules
+(:mod:`glassnet.optimize`), GPUs (:mod:`glassnet.backends`), the estimator's Dask input (:mod:`glassnet.dask_support`).
+Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
 """
 
 from __future__ import annotations
@@ -40,15 +43,16 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_lam, check_thetas, check_X, compute_dtype
-from .backends import is_dask_collection
-from .backprop import batch_sums, finish
+from ._validation import check_lam, check_thetas, check_X, compute_dtype, is_dask_collection
+from .backprop import finish
 from .cost import regularization
 from .outputs import encode_labels
 from .optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 from .params import sizes_from_thetas
+from .workspace import batch_sums
 
-__all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks"]
+__all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
+           "row_hash"]
 
 _INSTALL_HINT = "install it with: pip install 'glassnet[dask]'"
 #: Partial sums added per reduce task: the tree has depth log_8(#chunks), and no task holds more than 8 Δ sets.
@@ -425,10 +429,7 @@ def _sgd_chunk(state, chunk, optimizer: Optimizer, batch_size: int, lam: float, 
         J_b = J_sum / b + regularization(thetas, lam, m)
         if not np.isfinite(J_b):
             raise FloatingPointError(f"training diverged: the batch cost is {J_b}; lower the learning rate")
-        grads = finish(thetas, Delta, b, 0.0)
-        if lam:
-            for g, t in zip(grads, thetas):
-                g[:, 1:] += (lam / m) * t[:, 1:]
+        grads = finish(thetas, Delta, b, lam * b / m)  # Δ_b/b + (λ/m)Θ: the in-memory mini-batch gradient
         thetas, opt_state = optimizer.update(thetas, grads, opt_state)
         J_total += J_b * b
         rows += b
@@ -718,3 +719,105 @@ def read_chunks(
     # merge small partitions of a narrow selection), which would misalign X and y.
     both = df[features + [label_column]].to_dask_array()
     return both[:, :-1], both[:, -1]
+
+
+def read_labelled(files, label_column: str, client, *, format: str | None = None, rows_per_chunk: int = 1000):
+    """``(X, y, classes, chunk_sizes)``: labelled files read once by the workers and kept in their memory.
+
+    :func:`read_chunks` cut into chunks of about ``rows_per_chunk`` rows (npz: exactly; CSV: by bytes, from the line
+    lengths of the first file; Parquet: its own row groups), persisted on ``client`` (a ``distributed.Client``);
+    one pass over the labels finds the classes and the rows per chunk. Whole-number labels become int64, as when
+    the file is loaded in memory (CSV/Parquet labels arrive as floats, sharing one array with the features).
+    """
+    dask, _ = _dask()
+    files = _expand(files)
+    fmt = _format_of(files, format)
+    chunking = {}  # Parquet: the files' own row groups
+    if fmt == "npz":
+        chunking = {"rows_per_chunk": rows_per_chunk}
+    elif fmt == "csv":
+        chunking = {"blocksize": _csv_blocksize(files[0], rows_per_chunk)}
+    X, y = read_chunks(files, label_column=label_column, format=fmt, **chunking)
+    if X.ndim != 2 or y.ndim != 1:
+        raise ValueError(f"expected X of shape (m, n_features) and labels of shape (m,), got {X.shape} and {y.shape}")
+    X, y = client.persist([X, y])  # read once; every later pass (fit, J, accuracies) reuses the workers' chunks
+    found = client.gather(client.compute([dask.delayed(_label_summary)(b) for b in y.to_delayed().ravel()]))
+    classes = np.unique(np.concatenate([u for u, _ in found]))
+    if classes.dtype.kind == "f":
+        if not np.isfinite(classes).all():
+            raise ValueError(f"the label column {label_column!r} holds {classes[~np.isfinite(classes)][0]} (an empty "
+                             "cell?); expected a label in every row")
+        whole = classes == np.round(classes)
+        if not whole.all():
+            raise ValueError(f"the label column {label_column!r} holds fractional numbers such as "
+                             f"{classes[~whole][0]:g}; expected class labels (whole numbers) — is it the right column?")
+        if np.abs(classes).max(initial=0) < 2**53:
+            classes, y = classes.astype(np.int64), y.astype(np.int64)
+    return X, y, classes, [n for _, n in found]
+
+
+def _label_summary(y) -> tuple[np.ndarray, int]:
+    """The distinct labels of one chunk and its row count (runs on a worker)."""
+    y = np.asarray(y)
+    return np.unique(y), int(y.shape[0])
+
+
+def _csv_blocksize(path: str, rows: int) -> int:
+    """Bytes per CSV chunk for about ``rows`` rows, from the line lengths in the file's first 64 KiB."""
+    with open(path, "rb") as f:
+        sample = f.read(1 << 16)
+    lines = max(sample.count(b"\n") - 1, 1)  # without the header
+    per_row = max(len(sample) // (lines + 1), 1)
+    return rows * per_row
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A held-out part chosen on the workers: a seeded hash of the row number
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def row_hash(rows: np.ndarray, seed: int) -> np.ndarray:
+    """A number in [0, 1) per row number, from a seeded SplitMix64 hash: the same for a row in whatever chunk."""
+    mask = (1 << 64) - 1
+    z = rows.astype(np.uint64) + np.uint64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & mask)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)  # uint64 arrays wrap around, as the hash wants
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _held_out(start: int, n: int, seed: int, fraction: float) -> np.ndarray:
+    """Which of the rows start..start+n-1 belong to the test part."""
+    return row_hash(np.arange(start, start + n, dtype=np.uint64), seed) < fraction
+
+
+def _take_rows(block, starts, seed: int, fraction: float, test: bool, block_id=None):
+    """The test (or the training) rows of one chunk; runs on the worker that holds it."""
+    out = _held_out(int(starts[block_id[0]]), len(block), seed, fraction)
+    return block[out if test else ~out]
+
+
+def hash_split(X, y, chunk_sizes: Sequence[int], fraction: float, seed: int):
+    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)``: row t of Dask X, y is held out if hash(seed, t) < ``fraction``.
+
+    Not stratified, but independent of how the data are chunked, and no data moves: the driver only hashes row
+    numbers to know the chunk sizes (``chunk_sizes``: the rows of each chunk, e.g. from :func:`read_labelled`).
+    ``fraction`` 0: everything trains (X_test, y_test None).
+    """
+    m = int(sum(chunk_sizes))
+    if fraction <= 0:
+        return X, None, y, None, m, 0
+    starts = np.concatenate([[0], np.cumsum(chunk_sizes)[:-1]]).astype(np.int64)
+    n_out = [int(_held_out(int(s), n, seed, fraction).sum()) for s, n in zip(starts, chunk_sizes)]
+    n_test = sum(n_out)
+    if n_test == 0 or n_test == m:
+        raise ValueError(f"fraction {fraction:g}: holds out {n_test} of the {m} examples; choose a fraction that "
+                         "leaves examples on both sides (or 0)")
+    parts = []
+    for test, sizes in ((False, [n - k for n, k in zip(chunk_sizes, n_out)]), (True, n_out)):
+        for arr in (X, y):
+            chunks = (tuple(sizes),) + arr.chunks[1:]
+            parts.append(arr.map_blocks(_take_rows, starts, seed, fraction, test, chunks=chunks, dtype=arr.dtype,
+                                        meta=np.empty((0,) + arr.shape[1:], dtype=arr.dtype)))
+    X_fit, y_fit, X_test, y_test = parts
+    return X_fit, X_test, y_fit, y_test, m - n_test, n_test

@@ -9,20 +9,15 @@ Output layer: :mod:`glassnet.outputs` decides K (one sigmoid unit for two classe
 (``output_layer_``), targets, predictions (the largest output; z > 0 for one unit) and ``predict_proba`` (the
 normalized sigmoid outputs h_k / Σ_j h_j, one-vs-rest, not a softmax).
 
-Dask input. ``fit`` also takes a ``dask.array`` X chunked by rows (or a Dask DataFrame) with labels as a Dask
-array/Series chunked alike (or in memory, when X's chunk sizes are known). It runs on the current Dask client
-(``distributed.Client(...)`` made default, or ``with client.as_current():``), else on Dask's local scheduler: one pass
-finds the classes, every chunk encodes its own labels, and training goes through :mod:`glassnet.distributed` with the
-same initial weights, seeds and hyper-parameters as an in-memory fit (L-BFGS/CG: the same iterates up to rounding;
-sgd/adam: mini-batches are cut within chunks, so the path differs from the in-memory one). ``predict``,
-``predict_proba``, ``predict_log_proba`` and ``transform`` of Dask input return lazy Dask arrays with X's row chunks;
-``score`` and ``cost_and_gradient`` compute and return numbers.
+Dask input: ``fit``, ``predict*``, ``transform``, ``score`` and ``cost_and_gradient`` also take a ``dask.array`` X
+chunked by rows (or a Dask DataFrame), with labels chunked alike; each method hands such input to
+:mod:`glassnet.dask_support` in one line (training on the current Dask client through :mod:`glassnet.distributed`,
+predictions as lazy Dask arrays).
 """
 
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -30,25 +25,25 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_thetas, check_X
-from .backends import is_dask_collection
-from .backprop import Workspace, cost_and_gradient
+from ._threads import choose_blas_threads, limit_blas_threads
+from ._validation import check_thetas
+from .api import cost_and_gradient
+from . import dask_support
 from .cost import cost
+from .explain.trace import explain
 from .forward import forward
 from .holdout import split
 from .outputs import OutputLayer, n_outputs, predict_units
 from .optimize import (
     History,
-    _Run,
     adam,
-    choose_blas_threads,
-    limit_blas_threads,
     minimize_full_batch,
     minimize_minibatch,
     run_epoch,
     sgd,
 )
 from .params import random_init, sizes_from_thetas
+from .workspace import Workspace
 
 __all__ = ["Classifier"]
 
@@ -63,126 +58,6 @@ def _is_int(v) -> bool:
 
 def _is_real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Dask input: small per-chunk functions (they run on the workers) and the checks done on the driver
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def _dask_X(X):
-    """Features as a 2-D float64 Dask array whose chunks hold whole rows (from a Dask array or DataFrame).
-
-    float64 like the in-memory ``validate_data(dtype=np.float64)``, so that both fits compute the same numbers.
-    """
-    from .distributed import _as_dask_array
-
-    Xd = _as_dask_array(X, "X")
-    if Xd.ndim != 2:
-        raise ValueError(f"X: expected a 2-D Dask array of shape (m, n_features), got {Xd.ndim} dimension(s)")
-    if np.dtype(Xd.dtype).kind not in "biuf":
-        raise ValueError(f"X: expected numbers, got dtype {Xd.dtype}")
-    if len(Xd.chunks[1]) > 1:
-        Xd = Xd.rechunk({1: -1})  # each task needs whole rows
-    return Xd.astype(np.float64)
-
-
-def _dask_y(y, Xd, name: str = "y"):
-    """Labels as a 1-D Dask array: a Dask array/Series/one-column DataFrame, or in-memory labels chunked like ``Xd``."""
-    from .distributed import _as_dask_array, _dask, _is_numeric
-
-    _, da = _dask()
-    if is_dask_collection(y) and type(y).__module__.startswith("dask.dataframe"):
-        import dask.dataframe as dd
-
-        if isinstance(y, dd.DataFrame):
-            if len(y.columns) != 1:
-                raise ValueError(f"{name}: expected labels as a Dask array, Series or one-column DataFrame, got a "
-                                 f"DataFrame with {len(y.columns)} columns")
-            y = y[y.columns[0]]
-        if not _is_numeric(y.dtype):
-            y = y.astype(object)  # text labels: NumPy object arrays per chunk (Dask warns on pandas' string dtype)
-        y = y.to_dask_array()
-    elif is_dask_collection(y):
-        if not isinstance(y, da.Array):
-            raise ValueError(f"{name}: expected a Dask array or Series of labels, got {type(y).__name__}")
-    else:
-        y = _as_dask_array(y, name, like=Xd)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D array of labels (m,), got {y.ndim} dimensions")
-    return y
-
-
-def _check_aligned(Xd, yd, what: str = "X and y") -> None:
-    """Row chunks of X and y must match (see :func:`glassnet.distributed.check_aligned`)."""
-    from .distributed import check_aligned
-
-    check_aligned(Xd, yd, what)
-
-
-def _rows_match(n_X: int, n_y: int, i: int) -> None:
-    if n_X != n_y:
-        raise ValueError(f"X and y: row chunk {i} has {n_X} rows of X but {n_y} labels; X and y must be partitioned "
-                         "alike")
-
-
-def _chunk_labels(X, y, i: int) -> tuple[np.ndarray, int]:
-    """Map step of the classes pass: the distinct labels of row chunk ``i`` and its row count."""
-    y = np.asarray(y)
-    _rows_match(np.shape(X)[0], y.shape[0], i)
-    return np.unique(y), int(y.shape[0])
-
-
-def _encode_block(y, units: np.ndarray, name: str, block_id=None) -> np.ndarray:
-    return OutputLayer(units).unit_of(y, f"{name} (row chunk {block_id[0]})")
-
-
-def _z_block(X, thetas, n_features: int, i: int) -> np.ndarray:
-    X = np.asarray(X)
-    if X.shape[0] == 0:  # an empty partition (a filtered DataFrame)
-        return np.empty((0, thetas[-1].shape[0]))
-    return forward(thetas, check_X(X, n_features=n_features, name=f"X (row chunk {i})")).z[-1]
-
-
-def _predict_block(X, thetas, n_features, units, block_id=None):
-    return OutputLayer(units).predict(_z_block(X, thetas, n_features, block_id[0]))
-
-
-def _proba_block(X, thetas, n_features, units, log, block_id=None):
-    return OutputLayer(units).proba(_z_block(X, thetas, n_features, block_id[0]), log)
-
-
-def _transform_block(X, thetas, n_features, layer, block_id=None):
-    X = np.asarray(X)
-    if X.shape[0] == 0:
-        return np.empty((0, thetas[layer - 2].shape[0] if layer > 1 else n_features))
-    X = check_X(X, n_features=n_features, name=f"X (row chunk {block_id[0]})")
-    return forward(thetas[: layer - 1], X).activations[-1] if layer > 1 else X.copy()
-
-
-def _count_correct(pred, y, i: int) -> tuple[int, int]:
-    y = np.asarray(y)
-    _rows_match(len(pred), y.shape[0], i)
-    return int(np.sum(pred == y)), int(y.shape[0])
-
-
-def _dask_feature_names(X) -> np.ndarray | None:
-    """Column names of a Dask DataFrame when they are all strings (scikit-learn's rule), else None."""
-    if not hasattr(X, "columns"):
-        return None
-    names = list(X.columns)
-    if names and all(isinstance(c, str) for c in names):
-        return np.asarray(names, dtype=object)
-    return None
-
-
-def _no_dask(X, what: str) -> None:
-    if is_dask_collection(X):
-        raise ValueError(f"X: {what} takes in-memory arrays, got a Dask {type(X).__name__}; call .compute() first "
-                         "(fit, predict, predict_proba, predict_log_proba, transform, score and cost_and_gradient "
-                         "take Dask input)")
 
 
 class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
@@ -236,7 +111,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         as ``glassnet.random_init(sizes, rng=s)``.
     n_threads : int or None, default=None
         BLAS threads while fitting; None picks 1 for small problems and more for large ones
-        (see :func:`glassnet.optimize.choose_blas_threads`); -1 uses every core.
+        (see :func:`glassnet._threads.choose_blas_threads`); -1 uses every core.
     verbose : bool, default=False
         Show a progress bar (stderr) while fitting.
 
@@ -441,7 +316,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         ----------
         X : array-like of shape (m, n_features), or a Dask array/DataFrame chunked by rows
             Dask input trains on the current Dask client (else Dask's local scheduler) with
-            :mod:`glassnet.distributed`; see the module docstring.
+            :mod:`glassnet.distributed`; see :mod:`glassnet.dask_support`.
         y : array-like of shape (m,)
             Class labels (any sortable type); at least two classes. With Dask X: a Dask array or Series chunked
             like X, or in-memory labels when X's chunk sizes are known.
@@ -458,8 +333,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self
         """
         self._check_params()
-        if is_dask_collection(X) or is_dask_collection(y):
-            return self._fit_dask(X, y, X_val, y_val, callbacks)
+        if dask_support.given(X, y): return dask_support.fit(self, X, y, X_val, y_val, callbacks)
         warm = bool(self.warm_start) and hasattr(self, "thetas_")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=not warm)
         check_classification_targets(y)
@@ -547,9 +421,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             return None
         if X_val is None or y_val is None:
             raise ValueError("X_val, y_val: pass both or neither")
-        if is_dask_collection(X_val) or is_dask_collection(y_val):
-            raise ValueError("X_val, y_val: expected in-memory arrays (they are evaluated in this process every "
-                             "iteration/epoch), got a Dask collection; call .compute() on it first")
+        dask_support.refuse_validation(X_val, y_val)
         Xv = validate_data(self, X_val, dtype=np.float64, reset=False)
         yv = np.asarray(y_val)
         if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
@@ -571,102 +443,6 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self.n_iter_ = self.history_.n_iter
         self.__dict__.pop("_partial_state", None)  # a later partial_fit starts a fresh optimizer state
         return self
-
-    def _check_dask_features(self, X, Xd, reset: bool) -> None:
-        """n_features_in_ / feature_names_in_ for Dask X, as ``validate_data`` does for in-memory X."""
-        names = _dask_feature_names(X)
-        n = int(Xd.shape[1])
-        if reset:
-            self.n_features_in_ = n
-            if names is not None:
-                self.feature_names_in_ = names
-            else:
-                self.__dict__.pop("feature_names_in_", None)
-            return
-        check_is_fitted(self, "n_features_in_")
-        if n != self.n_features_in_:
-            raise ValueError(
-                f"X has {n} features, but {type(self).__name__} is expecting {self.n_features_in_} features as input.")
-        fitted = getattr(self, "feature_names_in_", None)
-        if fitted is not None and names is not None and not np.array_equal(fitted, names):
-            raise ValueError(f"X: the feature names should match those passed during fit: expected "
-                             f"{list(fitted)}, got {list(names)}")
-        if fitted is not None and names is None:
-            warnings.warn(f"X does not have valid feature names, but {type(self).__name__} was fitted with feature "
-                          "names", UserWarning, stacklevel=3)
-
-    def _fit_dask(self, X, y, X_val, y_val, callbacks):
-        """fit() for Dask input: classes in one pass, labels encoded per chunk, training by glassnet.distributed."""
-        from . import distributed as gd
-
-        dask, _ = gd._dask()
-        warm = bool(self.warm_start) and hasattr(self, "thetas_")
-        if is_dask_collection(y) and not is_dask_collection(X):
-            raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}; pass both as "
-                             "Dask collections chunked alike (or X as Dask and y in memory)")
-        Xd = _dask_X(X)
-        yd = _dask_y(y, Xd)
-        _check_aligned(Xd, yd)
-        self._check_dask_features(X, Xd, reset=not warm)
-        if self.early_stopping and X_val is None and y_val is None:
-            raise ValueError(
-                "early_stopping: with Dask input, pass in-memory validation data as fit(X, y, X_val=..., y_val=...); "
-                "holding out validation_fraction of a Dask collection is not supported")
-        with gd._client_for(None, None) as client:
-            parts = [dask.delayed(_chunk_labels)(xb, yb, i)
-                     for i, (xb, yb) in enumerate(zip(Xd.to_delayed().ravel(), yd.to_delayed().ravel()))]
-            found = gd._compute(client, parts, f"finding the classes of y in {len(parts)} row chunks")
-            m = sum(n for _, n in found)
-            if m == 0:
-                raise ValueError("X: expected at least one example (row), every chunk is empty")
-            classes = np.unique(np.concatenate([u for u, _ in found]))
-            if classes.dtype == object and all(isinstance(c, str) for c in classes):
-                classes = classes.astype(str)  # text labels (object chunks from a DataFrame) as NumPy's str dtype
-            check_classification_targets(classes)
-            self._check_classes(classes, m, warm)
-            units = self.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
-            y_idx = yd.map_blocks(_encode_block, units, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
-            thetas, sizes, _, shuffle_seed = self._start(Xd.shape[1], classes, warm)
-            validate = self._given_validation(X_val, y_val, units)
-            lam = float(self.alpha)
-            early = bool(self.early_stopping) and validate is not None
-            if self.solver in _FULL_BATCH:
-                thetas, history = gd.fit_full_batch(
-                    thetas, Xd, y_idx, lam, client=client, method=self.solver, max_iter=int(self.max_iter),
-                    tol=float(self.tol), validate=validate, early_stopping=early, patience=int(self.n_iter_no_change),
-                    min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose))
-            else:
-                thetas, history = self._fit_dask_minibatch(gd, client, thetas, Xd, y_idx, lam, m, shuffle_seed,
-                                                           validate, early, callbacks)
-        return self._store(thetas, classes, history, warm, units)
-
-    def _fit_dask_minibatch(self, gd, client, thetas, Xd, y_idx, lam, m, seed, validate, early, callbacks):
-        """sgd/adam streamed over the chunks; validation, early stopping, tol and callbacks run after each epoch."""
-        opt = self._optimizer()
-        # The in-memory fit's end-of-epoch rules (tol/n_iter_no_change, validation, early stopping, callbacks, bar),
-        # fed from fit_sgd's per-epoch callback.
-        run = _Run(History(solver=opt.name), validate, early, int(self.n_iter_no_change), float(self.tol),
-                   callbacks, bool(self.verbose), int(self.max_iter), "epoch")
-        reason: list[str | None] = [None]
-
-        def end_epoch(state) -> bool:
-            reason[0] = run.end_epoch(state.epoch, state.cost, state.thetas, monitor_cost=True)
-            return reason[0] is not None
-
-        try:
-            thetas, history = gd.fit_sgd(
-                thetas, Xd, y_idx, lam, client=client, optimizer=opt, batch_size=self._batch_size(m),
-                max_epochs=int(self.max_iter), shuffle=bool(self.shuffle), random_state=seed,
-                callbacks=end_epoch)
-        finally:
-            run.close_bar()
-        thetas = run.finish(thetas, reason[0])
-        seen = run.history
-        history.val_cost, history.val_accuracy = seen.val_cost, seen.val_accuracy
-        if reason[0] is not None:
-            history.message, history.converged, history.stopped_early = seen.message, seen.converged, seen.stopped_early
-        history.best_epoch = seen.best_epoch
-        return thetas, history
 
     def _split(self, X, y_idx, seed):
         """Hold out ``validation_fraction`` of the rows by the one split rule (:func:`glassnet.holdout.split`)."""
@@ -708,7 +484,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self
         """
         self._check_params()
-        _no_dask(X, "partial_fit")  # fit() streams the chunks of Dask data with solver sgd/adam
+        dask_support.refuse(X, "partial_fit")  # fit() streams the chunks of Dask data with solver sgd/adam
         first = not hasattr(self, "thetas_")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
         check_classification_targets(y)
@@ -832,32 +608,12 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return forward(thetas, X).z[-1]
 
-    def _map_rows(self, X, block, *args, width: int | None, dtype):
-        """``block(chunk, thetas, n_features, *args)`` over the row chunks of Dask X: a lazy Dask array.
-
-        ``width`` None: one value per row (m,); else (m, width). Θ enters the graph once, not once per chunk.
-        """
-        from .distributed import _dask
-
-        dask, _ = _dask()
-        thetas = self._fitted_thetas()
-        Xd = _dask_X(X)
-        self._check_dask_features(X, Xd, reset=False)
-        theta_ref = dask.delayed(thetas, traverse=False)
-        n = int(self.n_features_in_)
-        if width is None:
-            return Xd.map_blocks(block, theta_ref, n, *args, drop_axis=1, dtype=dtype, meta=np.empty(0, dtype=dtype))
-        return Xd.map_blocks(block, theta_ref, n, *args, chunks=(Xd.chunks[0], (width,)), dtype=dtype,
-                             meta=np.empty((0, width), dtype=dtype))
-
     def predict(self, X) -> np.ndarray:
         """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) > 0.5 (K = 1).
 
         Dask X: a lazy Dask array of the labels with X's row chunks (``.compute()`` it).
         """
-        if is_dask_collection(X):
-            return self._map_rows(X, _predict_block, self.output_layer_.classes, width=None,
-                                  dtype=np.asarray(self.classes_).dtype)
+        if dask_support.given(X): return dask_support.predict(self, X)
         return self.output_layer_.predict(self._z_out(X))
 
     def predict_proba(self, X) -> np.ndarray:
@@ -866,44 +622,22 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         K = 1: [1 - h, h]. K > 1: the sigmoid outputs normalized to sum to 1, h_k / Σ_j h_j. Dask X: a lazy Dask
         array with X's row chunks.
         """
-        if is_dask_collection(X):
-            return self._map_rows(X, _proba_block, self.output_layer_.classes, False, width=len(self.classes_),
-                                  dtype=np.float64)
+        if dask_support.given(X): return dask_support.predict_proba(self, X)
         return self.output_layer_.proba(self._z_out(X), log=False)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, computed from z without rounding to 0 first (Dask X: a lazy Dask array)."""
-        if is_dask_collection(X):
-            return self._map_rows(X, _proba_block, self.output_layer_.classes, True, width=len(self.classes_),
-                                  dtype=np.float64)
+        if dask_support.given(X): return dask_support.predict_log_proba(self, X)
         return self.output_layer_.proba(self._z_out(X), log=True)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean accuracy on (X, y); Dask input is counted chunk by chunk on the cluster (no sample weights)."""
-        if not (is_dask_collection(X) or is_dask_collection(y)):
-            return super().score(X, y, sample_weight=sample_weight)
-        from .distributed import _client_for, _compute, _dask
-
-        dask, _ = _dask()
-        if sample_weight is not None:
-            raise ValueError("sample_weight: not supported with Dask input; pass None")
-        if not is_dask_collection(X):
-            raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")
-        pred = self.predict(X)
-        yd = _dask_y(y, pred)
-        _check_aligned(pred, yd)
-        parts = [dask.delayed(_count_correct)(p, t, i)
-                 for i, (p, t) in enumerate(zip(pred.to_delayed().ravel(), yd.to_delayed().ravel()))]
-        with _client_for(None, None) as client:
-            counts = _compute(client, parts, f"scoring {len(parts)} row chunks")
-        correct, m = (sum(c) for c in zip(*counts))
-        if m == 0:
-            raise ValueError("X: expected at least one example (row), every chunk is empty")
-        return correct / m
+        if dask_support.given(X, y): return dask_support.score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def hidden_activations(self, X) -> list[np.ndarray]:
         """a^(2), ..., a^(L-1) without bias units: one (m, s_l) array per hidden layer (empty list if none)."""
-        _no_dask(X, "hidden_activations")
+        dask_support.refuse(X, "hidden_activations")
         thetas = self._fitted_thetas()
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return forward(thetas, X).activations[1:-1]
@@ -923,16 +657,14 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             raise ValueError(
                 f"layer: expected a layer number in 1..{L - 1} (lecture numbering, 1 = input), got {layer!r}"
             )
-        if is_dask_collection(X):
-            return self._map_rows(X, _transform_block, int(layer), width=self.layer_sizes_[layer - 1],
-                                  dtype=np.float64)
+        if dask_support.given(X): return dask_support.transform(self, X, layer)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return forward(thetas[: layer - 1], X).activations[-1] if layer > 1 else X.copy()
 
     def cost_and_gradient(self, X, y) -> tuple[float, list[np.ndarray]]:
         """J(Θ) with λ = ``alpha`` and its gradient D^(l) at the fitted weights, on (X, y).
 
-        Dask X (and y) are summed chunk by chunk on the current Dask client (:mod:`glassnet.distributed`).
+        Dask X (and y) are summed chunk by chunk on the current Dask client (:mod:`glassnet.dask_support`).
 
         Returns
         -------
@@ -940,19 +672,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         grads : list of ndarray
             Same shapes as ``thetas_``.
         """
+        if dask_support.given(X, y): return dask_support.cost_and_gradient(self, X, y)
         thetas = self._fitted_thetas()
-        if is_dask_collection(X) or is_dask_collection(y):
-            from .distributed import cost_and_gradient_dask
-
-            if not is_dask_collection(X):
-                raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")
-            Xd = _dask_X(X)
-            self._check_dask_features(X, Xd, reset=False)
-            yd = _dask_y(y, Xd)
-            _check_aligned(Xd, yd)
-            y_idx = yd.map_blocks(_encode_block, self.output_layer_.classes, "y", dtype=np.intp,
-                                  meta=np.empty(0, dtype=np.intp))
-            return cost_and_gradient_dask(thetas, Xd, y_idx, float(self.alpha))
         X = validate_data(self, X, dtype=np.float64, reset=False)
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -999,9 +720,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         """
         from dataclasses import replace
 
-        from .explain import explain  # the explainer sits above the estimator; imported only when used
-
-        _no_dask(X_row, "explain")
+        dask_support.refuse(X_row, "explain")
         x = validate_data(self, np.reshape(np.asarray(X_row), (1, -1)), dtype=np.float64, reset=False)
         y = np.reshape(np.asarray(y_row), (1,))
         trace = explain(self._fitted_thetas(), x[0], int(self._encode(y, "y_row")[0]), lam=float(self.alpha),

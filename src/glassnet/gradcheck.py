@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backprop import _prepare, cost_and_gradient
+from .api import cost_and_gradient
+from .backprop import _prepare
 from .cost import cost_from_z, regularization
 from .forward import propagate
 from .params import debug_init, debug_initialize_weights

@@ -11,7 +11,8 @@ What is here
   one pass over the rows (what ``partial_fit`` uses); :func:`sgd` and :func:`adam` build the update rules.
 - :class:`History` (costs per iteration/epoch, validation cost and accuracy, JSON-safe ``to_dict``/``from_dict``),
   :class:`TrainState` (what callbacks see), :class:`StopTraining` (a callback may raise it to stop).
-- :func:`choose_blas_threads` / :func:`limit_blas_threads`: the BLAS thread policy used during fits.
+- The BLAS thread policy used during fits is :mod:`glassnet._threads` (:func:`~glassnet._threads.choose_blas_threads`,
+  :func:`~glassnet._threads.limit_blas_threads`).
 
 What is not here: data handling, label encoding, printing. Validation cost and accuracy come from a caller-supplied
 ``validate(thetas) -> (J_val, accuracy)``; progress reaches the caller through callbacks, the returned
@@ -22,17 +23,16 @@ Iterations and epochs are counted from 1; ``history.cost[i - 1]`` is J after ite
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.optimize import minimize
 
+from ._threads import choose_blas_threads, current_blas_threads, limit_blas_threads
 from .params import roll, sizes_from_thetas, unroll
 
 __all__ = [
@@ -47,8 +47,6 @@ __all__ = [
     "minimize_minibatch",
     "run_epoch",
     "batches",
-    "choose_blas_threads",
-    "limit_blas_threads",
 ]
 
 Thetas = list[np.ndarray]
@@ -100,7 +98,7 @@ class History:
     seconds : float
         Wall-clock time of the run.
     blas_threads : int or None
-        BLAS threads used during the run (see :func:`choose_blas_threads`).
+        BLAS threads used during the run (see :func:`~glassnet._threads.choose_blas_threads`).
     """
 
     cost: list[float] = field(default_factory=list)
@@ -366,102 +364,6 @@ class _Run:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# BLAS threads
-# --------------------------------------------------------------------------------------------------------------------
-
-#: Below this many multiply-adds in the largest matrix product of one gradient evaluation (rows × s_l × s_{l+1}),
-#: :func:`choose_blas_threads` uses a single BLAS thread (see its Notes for the measurements).
-SMALL_GEMM = 4_000_000
-#: Above SMALL_GEMM, one more thread per this many multiply-adds of the largest product (up to the core count).
-GEMM_PER_THREAD = 500_000
-
-_controller = None
-
-
-def _available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        return os.cpu_count() or 1
-
-
-def _blas_libs() -> list:
-    """threadpoolctl controllers of every loaded BLAS (numpy's and scipy's are separate libraries in the wheels)."""
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()  # scanning the loaded libraries takes milliseconds: do it once
-    return [lib for lib in _controller.lib_controllers if lib.user_api == "blas"]
-
-
-def _current_blas_threads() -> int | None:
-    counts = [lib.num_threads for lib in _blas_libs()]
-    return max(counts) if counts else None
-
-
-def choose_blas_threads(rows: int, sizes: Sequence[int], n_threads: int | None = None) -> int:
-    """How many BLAS threads the objective of a fit should use.
-
-    Parameters
-    ----------
-    rows : int
-        Examples per gradient evaluation (m for full batch, the batch size for mini-batch).
-    sizes : sequence of int
-        Layer sizes [s_1, ..., s_L].
-    n_threads : int or None
-        A positive int is used as given; -1 means every core this process may run on; None (default) is the
-        heuristic below.
-
-    Returns
-    -------
-    int
-        The thread count, ≥ 1.
-
-    Notes
-    -----
-    Heuristic (``n_threads=None``): let W = rows × max_l s_l·s_{l+1}, the multiply-adds of the largest matrix product
-    in one forward or backward pass. W < ``SMALL_GEMM`` (4·10⁶): 1 thread. Otherwise
-    ``min(cores, W // GEMM_PER_THREAD)`` threads (at least 2), and never more than the BLAS libraries are allowed
-    right now, so an outer ``threadpool_limits`` or ``OPENBLAS_NUM_THREADS`` is respected.
-
-    Measured on 16 cores (OpenBLAS, median ms per ``cost_and_gradient``, 1 → 16 threads): digits 1347 × 64-25-10
-    (W = 2.2·10⁶) 0.72 → 0.76, no gain, so it stays single-threaded; 200 × 784-30-10 (4.7·10⁶) 0.81 → 0.44;
-    MNIST-5k 3750 × 784-25-10 (7.4·10⁷) 10.2 → 3.3; 20000 × 784-100-10 147 → 41. Full-batch fits additionally keep
-    every BLAS at 1 thread outside the objective (see :func:`minimize_full_batch`).
-    """
-    cores = _available_cores()
-    if n_threads is not None:
-        if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or (
-                n_threads < 1 and n_threads != -1):
-            raise ValueError(
-                f"n_threads: expected a positive int, -1 (all cores) or None (automatic), got {n_threads!r}"
-            )
-        return cores if n_threads == -1 else int(n_threads)
-    sizes = list(sizes)
-    work = int(rows) * max(sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
-    if work < SMALL_GEMM:
-        return 1
-    k = max(2, min(cores, work // GEMM_PER_THREAD))
-    current = _current_blas_threads()
-    return int(max(1, min(k, current))) if current else int(k)
-
-
-@contextlib.contextmanager
-def limit_blas_threads(n: int) -> Iterator[int]:
-    """Within the block every loaded BLAS (numpy's and scipy's alike) uses ``n`` threads; restored afterwards."""
-    libs = _blas_libs()
-    before = [lib.num_threads for lib in libs]
-    for lib in libs:
-        lib.set_num_threads(int(n))
-    try:
-        yield int(n)
-    finally:
-        for lib, k in zip(libs, before):
-            lib.set_num_threads(k)
-
-
-# --------------------------------------------------------------------------------------------------------------------
 # Full batch: scipy
 # --------------------------------------------------------------------------------------------------------------------
 
@@ -517,9 +419,9 @@ def minimize_full_batch(
     progress : bool
         Show a tqdm progress bar on stderr.
     n_threads : int or None
-        BLAS threads while ``f`` runs (see :func:`choose_blas_threads`; the automatic choice needs ``rows``,
-        without it ``f`` keeps the thread count set before the fit). Between evaluations, while scipy does its own
-        vector work, every BLAS runs on 1 thread: two idle-spinning thread pools (numpy's and scipy's OpenBLAS are
+        BLAS threads while ``f`` runs (see :func:`~glassnet._threads.choose_blas_threads`; the automatic choice needs
+        ``rows``, without it ``f`` keeps the thread count set before the fit). Between evaluations, while scipy does its
+        own vector work, every BLAS runs on 1 thread: two idle-spinning thread pools (numpy's and scipy's OpenBLAS are
         separate libraries) otherwise fight for the cores, which made L-BFGS on MNIST-5k 17× slower on 16 cores.
     rows : int or None
         Examples per evaluation of ``f``, for the automatic thread choice.
@@ -589,7 +491,7 @@ def minimize_full_batch(
 
 def _threads_for(n_threads, rows, sizes) -> int:
     if n_threads is None and rows is None:
-        return _current_blas_threads() or 1  # nothing to go on: the objective keeps the threads it had
+        return current_blas_threads() or 1  # nothing to go on: the objective keeps the threads it had
     return choose_blas_threads(rows if rows is not None else 1, sizes, n_threads)
 
 
@@ -767,8 +669,8 @@ def minimize_minibatch(
         by more than ``min_delta`` for ``patience`` epochs (scikit-learn's ``tol``/``n_iter_no_change``);
         ``patience=None`` always runs ``max_epochs``. With early stopping the same rule applies to J_val.
     n_threads : int or None
-        BLAS threads (see :func:`choose_blas_threads`, with ``rows = batch_size``; needs ``sizes`` for the
-        automatic choice, otherwise BLAS settings are left alone).
+        BLAS threads (see :func:`~glassnet._threads.choose_blas_threads`, with ``rows = batch_size``; needs ``sizes``
+        for the automatic choice, otherwise BLAS settings are left alone).
     sizes : sequence of int or None
         Layer sizes; taken from ``thetas`` when None.
 

@@ -288,7 +288,12 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     )
 
     if fmt is not None:
-        X_fit, X_test, y_fit, y_test, n_fit, n_test = _hash_split(X, y, chunk_sizes, args.test_size, seed)
+        from glassnet.distributed import hash_split
+
+        try:
+            X_fit, X_test, y_fit, y_test, n_fit, n_test = hash_split(X, y, chunk_sizes, args.test_size, seed)
+        except ValueError as exc:
+            raise UsageError(f"--test-size{str(exc).removeprefix('fraction')}") from None
         X_val = y_val = None
     else:
         if args.test_size > 0:
@@ -484,109 +489,20 @@ def _label_name(args: argparse.Namespace, fmt: str, files: list[str]) -> str:
     return columns[wanted]
 
 
-def _label_summary(y) -> tuple[np.ndarray, int]:
-    """The distinct labels of one chunk and its row count (runs on a worker)."""
-    y = np.asarray(y)
-    return np.unique(y), int(y.shape[0])
-
-
 def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
-    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster: the workers read and keep the chunks.
-
-    One pass over the labels finds the classes and the rows per chunk; whole-number labels become int64, as when the
-    file is loaded in memory (CSV/Parquet labels arrive as floats, sharing one array with the features).
-    """
+    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster (see glassnet.distributed.read_labelled)."""
     from glassnet import distributed
 
     source = args.data
     files = sorted(glob.glob(source)) if glob.has_magic(source) else [source]
     if not files:
         raise UsageError(f"--data {source}: no file matches this pattern")
-    label = _label_name(args, fmt, files)
-    chunking = {}  # Parquet: the files' own row groups
-    if fmt == "npz":
-        chunking = {"rows_per_chunk": args.chunk_rows}
-    elif fmt == "csv":
-        chunking = {"blocksize": _csv_blocksize(files[0], args.chunk_rows)}
     try:
-        X, y = distributed.read_chunks(files, label_column=label, format=fmt, **chunking)
+        X, y, classes, chunk_sizes = distributed.read_labelled(files, _label_name(args, fmt, files), client,
+                                                               format=fmt, rows_per_chunk=args.chunk_rows)
     except ValueError as exc:  # names the file: a missing column, text among the numbers, ...
         raise Failure(f"--data {source}: {exc}") from None
-    if X.ndim != 2 or y.ndim != 1:
-        raise Failure(f"--data {source}: expected X of shape (m, n_features) and labels of shape (m,), got "
-                      f"{X.shape} and {y.shape}")
-    import dask
-
-    X, y = client.persist([X, y])  # read once; every later pass (fit, J, accuracies) reuses the workers' chunks
-    found = client.gather(client.compute([dask.delayed(_label_summary)(b) for b in y.to_delayed().ravel()]))
-    classes = np.unique(np.concatenate([u for u, _ in found]))
-    if classes.dtype.kind == "f":
-        if not np.isfinite(classes).all():
-            raise Failure(f"--data {source}: the label column {label!r} holds {classes[~np.isfinite(classes)][0]} "
-                          f"(an empty cell?); expected a label in every row")
-        whole = classes == np.round(classes)
-        if not whole.all():
-            raise Failure(f"--data {source}: the label column {label!r} holds fractional numbers such as "
-                          f"{classes[~whole][0]:g}; expected class labels (whole numbers) — is --label-column right?")
-        if np.abs(classes).max(initial=0) < 2**53:
-            classes, y = classes.astype(np.int64), y.astype(np.int64)
-    name = Path(source).name if not glob.has_magic(source) else source
-    return name, X, y, classes, [n for _, n in found]
-
-
-def _csv_blocksize(path: str, rows: int) -> int:
-    """Bytes per CSV chunk for about ``rows`` rows, from the line lengths in the file's first 64 KiB."""
-    with open(path, "rb") as f:
-        sample = f.read(1 << 16)
-    lines = max(sample.count(b"\n") - 1, 1)  # without the header
-    per_row = max(len(sample) // (lines + 1), 1)
-    return rows * per_row
-
-
-def _row_hash(rows: np.ndarray, seed: int) -> np.ndarray:
-    """A number in [0, 1) per row number, from a seeded SplitMix64 hash: the same for a row in whatever chunk."""
-    mask = (1 << 64) - 1
-    z = rows.astype(np.uint64) + np.uint64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & mask)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)  # uint64 arrays wrap around, as the hash wants
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
-
-def _held_out(start: int, n: int, seed: int, fraction: float) -> np.ndarray:
-    """Which of the rows start..start+n-1 belong to the test part."""
-    return _row_hash(np.arange(start, start + n, dtype=np.uint64), seed) < fraction
-
-
-def _take_rows(block, starts, seed: int, fraction: float, test: bool, block_id=None):
-    """The test (or the training) rows of one chunk; runs on the worker that holds it."""
-    out = _held_out(int(starts[block_id[0]]), len(block), seed, fraction)
-    return block[out if test else ~out]
-
-
-def _hash_split(X, y, chunk_sizes: list[int], fraction: float, seed: int):
-    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)``: row t is held out when hash(seed, t) < ``fraction``.
-
-    Not stratified, but independent of how the file is chunked; the driver only hashes row numbers to know the
-    chunk sizes. ``fraction`` 0: everything trains (X_test, y_test None).
-    """
-    m = int(sum(chunk_sizes))
-    if fraction <= 0:
-        return X, None, y, None, m, 0
-    starts = np.concatenate([[0], np.cumsum(chunk_sizes)[:-1]]).astype(np.int64)
-    n_out = [int(_held_out(int(s), n, seed, fraction).sum()) for s, n in zip(starts, chunk_sizes)]
-    n_test = sum(n_out)
-    if n_test == 0 or n_test == m:
-        raise UsageError(f"--test-size {fraction:g}: holds out {n_test} of the {m} examples; choose a size that "
-                         f"leaves examples on both sides (or 0)")
-    parts = []
-    for test, sizes in ((False, [n - k for n, k in zip(chunk_sizes, n_out)]), (True, n_out)):
-        for arr in (X, y):
-            chunks = (tuple(sizes),) + arr.chunks[1:]
-            parts.append(arr.map_blocks(_take_rows, starts, seed, fraction, test, chunks=chunks, dtype=arr.dtype,
-                                        meta=np.empty((0,) + arr.shape[1:], dtype=arr.dtype)))
-    X_fit, y_fit, X_test, y_test = parts
-    return X_fit, X_test, y_fit, y_test, m - n_test, n_test
+    return Path(source).name if not glob.has_magic(source) else source, X, y, classes, chunk_sizes
 
 
 def _checkpoint_note(checkpoint: _Checkpoint | None, path: Path | None, unit: str) -> str:

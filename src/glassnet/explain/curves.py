@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_lam, check_X
-from ..backprop import cost_and_gradient
+from ..api import cost_and_gradient
 from ..cost import cost
 from ..forward import forward
 from ..optimize import minimize_full_batch

@@ -35,7 +35,8 @@ import numpy as np
 
 from .._validation import check_lam, check_thetas, check_X
 from ..activations import sigmoid_gradient_from_a
-from ..backprop import accumulate, batch_sums, deltas
+from ..backprop import accumulate, deltas
+from ..workspace import batch_sums
 from ..cost import cost_from_z
 from ..outputs import encode_labels
 from ..forward import ForwardCache, propagate
@@ -528,7 +529,7 @@ def explain(thetas, x, y, lam=0.0, top_k=None, *, rows=None, m=None):
     -----
     δ comes from :func:`glassnet.backprop.deltas` on a :func:`glassnet.forward.propagate` cache: backprop's whole-batch
     code, the reference that the chunked fast path of :func:`glassnet.cost_and_gradient` is tested against. The batch
-    Δ comes from :func:`glassnet.backprop.batch_sums`, the call ``cost_and_gradient`` makes. Computed in float64.
+    Δ comes from :func:`glassnet.workspace.batch_sums`, the call ``cost_and_gradient`` makes. Computed in float64.
     """
     dtype = np.dtype(np.float64)
     thetas, sizes = check_thetas(thetas, dtype)

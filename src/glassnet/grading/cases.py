@@ -20,7 +20,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ..backprop import accumulate, cost_and_gradient, deltas, finish
+from ..api import cost_and_gradient
+from ..backprop import accumulate, deltas, finish
 from ..cost import cost_from_z, encode_labels, regularization
 from ..forward import ForwardCache, forward
 from ..gradcheck import course_problem

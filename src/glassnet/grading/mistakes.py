@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import sigmoid
-from ..backprop import cost_and_gradient
+from ..api import cost_and_gradient
 from .cases import Pieces
 
 __all__ = ["Mistake", "MISTAKES", "by_name"]

@@ -391,7 +391,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
             if not 1 <= l < tr.L or not 1 <= i <= tr.sizes[l] or not 0 <= j <= tr.sizes[l - 1]:
                 raise ValueError(f"edge: expected l:i:j with l in 1..{tr.L - 1}, i in 1..s_(l+1), j in 0..s_l "
                                  f"(layer sizes {tr.sizes}), got {edge!r}")
-            from ..backprop import cost_and_gradient
+            from ..api import cost_and_gradient
 
             _, grads = cost_and_gradient(thetas, parts[0], parts[1], cfg.lam)
             out["edge"] = bridge.edge_details(tr, l, i, j, grads[l - 1])

@@ -18,7 +18,7 @@ import numpy as np
 from .. import datasets as lib_datasets
 from .. import holdout
 from .. import io as lib_io
-from ..backprop import cost_and_gradient
+from ..api import cost_and_gradient
 from ..cost import cost_from_z, regularization
 from ..outputs import encode_labels
 from ..errors import DataError, ModelFileError

@@ -1,0 +1,52 @@
+"""The front door: :func:`cost_and_gradient` sends each kind of array to the code written for it.
+
+- NumPy (and anything array-like): :class:`glassnet.workspace.Workspace`, the tuned row-chunk path;
+- torch, CuPy, JAX, array-api-strict: :func:`glassnet.backends.cost_and_gradient_xp`, on X's device;
+- Dask arrays and DataFrames: :func:`glassnet.distributed.cost_and_gradient_dask`, sums over row chunks.
+
+All three compute the lecture's J(Θ) and D^(l) (tested equal). The routing test lives in
+:func:`glassnet._validation.is_foreign_array` / :func:`~glassnet._validation.is_dask_collection`. Nothing below this
+module imports it; the optional extras (array-api-compat, Dask) are imported only when such an array arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import backends, distributed
+from ._validation import is_dask_collection, is_foreign_array
+from .backprop import _prepare
+from .workspace import Workspace
+
+__all__ = ["cost_and_gradient"]
+
+
+def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0) -> tuple[float, list[np.ndarray]]:
+    """J(Θ) and its gradient D^(l) for every layer, by vectorized backpropagation.
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
+    X : array, shape (m, s_1)
+        Examples, one per row (C- or F-ordered). float32 is computed in float32, anything else in float64.
+    y : array
+        Integer labels 0..K-1, shape (m,) (K > 1); or an (m, K) 0/1 matrix; or 0/1 labels for one output (K = 1).
+    lam : float
+        λ ≥ 0, the regularization strength.
+
+    Returns
+    -------
+    J : float
+    grads : list of arrays
+        ``grads[l-1]`` = D^(l) = ∂J/∂Θ^(l), same shapes (and dtype) as ``thetas``.
+    """
+    if is_dask_collection(X):
+        return distributed.cost_and_gradient_dask(thetas, X, y, lam)
+    if is_foreign_array(X):
+        return backends.cost_and_gradient_xp(thetas, X, y, lam)
+    thetas, X, Y, lam, sizes = _prepare(thetas, X, y, lam)
+    # Row chunks shared by as many worker threads as BLAS may use (see Workspace); input validated just above.
+    return Workspace(sizes, X.shape[0], X.dtype).cost_and_gradient(thetas, X, Y, lam, check_input=False)

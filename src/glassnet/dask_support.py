@@ -1,0 +1,340 @@
+"""Dask input for :class:`glassnet.Classifier`: what each estimator method does when X is a Dask collection.
+
+The estimator calls this module with one line per method (``if dask_support.given(X): return
+dask_support.predict(self, X)``), the way dask-ml wraps scikit-learn estimators from outside. Functions take the
+estimator as their first argument and use only its attributes and its private helpers for labels, seeds and
+validation (this module never imports :mod:`glassnet.estimator`), so the in-memory and the Dask fit share every rule.
+
+- ``fit``: one pass finds the classes, every chunk encodes its own labels (:class:`glassnet.outputs.OutputLayer`), and
+  training goes through :mod:`glassnet.distributed` with the same initial weights, seeds and hyper-parameters as an
+  in-memory fit (L-BFGS/CG: the same iterates up to rounding; sgd/adam: mini-batches are cut within chunks).
+- ``predict``, ``predict_proba``, ``predict_log_proba``, ``transform``: lazy Dask arrays with X's row chunks.
+- ``score`` and ``cost_and_gradient``: computed on the current Dask client (else Dask's local scheduler).
+
+Cluster: the current Dask client (``distributed.Client(...)`` made default, or ``with client.as_current():``), else
+Dask's local scheduler. Not here: the sums over chunks and the training loops (:mod:`glassnet.distributed`).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_X, is_dask_collection
+from .distributed import (
+    _as_dask_array,
+    _client_for,
+    _compute,
+    _dask,
+    _is_numeric,
+    check_aligned,
+    cost_and_gradient_dask,
+    fit_full_batch,
+    fit_sgd,
+)
+from .forward import forward
+from .optimize import History, _Run
+from .outputs import OutputLayer
+
+__all__ = ["given", "fit", "predict", "predict_proba", "predict_log_proba", "transform", "score", "cost_and_gradient",
+           "refuse", "refuse_validation"]
+
+_FULL_BATCH = ("lbfgs", "cg")
+
+# ----------------------------------------------------------------------------------------------------------------
+# Small per-chunk functions (they run on the workers) and the checks done on the driver
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _dask_X(X):
+    """Features as a 2-D float64 Dask array whose chunks hold whole rows (from a Dask array or DataFrame).
+
+    float64 like the in-memory ``validate_data(dtype=np.float64)``, so that both fits compute the same numbers.
+    """
+    Xd = _as_dask_array(X, "X")
+    if Xd.ndim != 2:
+        raise ValueError(f"X: expected a 2-D Dask array of shape (m, n_features), got {Xd.ndim} dimension(s)")
+    if np.dtype(Xd.dtype).kind not in "biuf":
+        raise ValueError(f"X: expected numbers, got dtype {Xd.dtype}")
+    if len(Xd.chunks[1]) > 1:
+        Xd = Xd.rechunk({1: -1})  # each task needs whole rows
+    return Xd.astype(np.float64)
+
+
+def _dask_y(y, Xd, name: str = "y"):
+    """Labels as a 1-D Dask array: a Dask array/Series/one-column DataFrame, or in-memory labels chunked like ``Xd``."""
+    _, da = _dask()
+    if is_dask_collection(y) and type(y).__module__.startswith("dask.dataframe"):
+        import dask.dataframe as dd
+
+        if isinstance(y, dd.DataFrame):
+            if len(y.columns) != 1:
+                raise ValueError(f"{name}: expected labels as a Dask array, Series or one-column DataFrame, got a "
+                                 f"DataFrame with {len(y.columns)} columns")
+            y = y[y.columns[0]]
+        if not _is_numeric(y.dtype):
+            y = y.astype(object)  # text labels: NumPy object arrays per chunk (Dask warns on pandas' string dtype)
+        y = y.to_dask_array()
+    elif is_dask_collection(y):
+        if not isinstance(y, da.Array):
+            raise ValueError(f"{name}: expected a Dask array or Series of labels, got {type(y).__name__}")
+    else:
+        y = _as_dask_array(y, name, like=Xd)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array of labels (m,), got {y.ndim} dimensions")
+    return y
+
+
+def _rows_match(n_X: int, n_y: int, i: int) -> None:
+    if n_X != n_y:
+        raise ValueError(f"X and y: row chunk {i} has {n_X} rows of X but {n_y} labels; X and y must be partitioned "
+                         "alike")
+
+
+def _chunk_labels(X, y, i: int) -> tuple[np.ndarray, int]:
+    """Map step of the classes pass: the distinct labels of row chunk ``i`` and its row count."""
+    y = np.asarray(y)
+    _rows_match(np.shape(X)[0], y.shape[0], i)
+    return np.unique(y), int(y.shape[0])
+
+
+def _encode_block(y, units: np.ndarray, name: str, block_id=None) -> np.ndarray:
+    return OutputLayer(units).unit_of(y, f"{name} (row chunk {block_id[0]})")
+
+
+def _z_block(X, thetas, n_features: int, i: int) -> np.ndarray:
+    X = np.asarray(X)
+    if X.shape[0] == 0:  # an empty partition (a filtered DataFrame)
+        return np.empty((0, thetas[-1].shape[0]))
+    return forward(thetas, check_X(X, n_features=n_features, name=f"X (row chunk {i})")).z[-1]
+
+
+def _predict_block(X, thetas, n_features, units, block_id=None):
+    return OutputLayer(units).predict(_z_block(X, thetas, n_features, block_id[0]))
+
+
+def _proba_block(X, thetas, n_features, units, log, block_id=None):
+    return OutputLayer(units).proba(_z_block(X, thetas, n_features, block_id[0]), log)
+
+
+def _transform_block(X, thetas, n_features, layer, block_id=None):
+    X = np.asarray(X)
+    if X.shape[0] == 0:
+        return np.empty((0, thetas[layer - 2].shape[0] if layer > 1 else n_features))
+    X = check_X(X, n_features=n_features, name=f"X (row chunk {block_id[0]})")
+    return forward(thetas[: layer - 1], X).activations[-1] if layer > 1 else X.copy()
+
+
+def _count_correct(pred, y, i: int) -> tuple[int, int]:
+    y = np.asarray(y)
+    _rows_match(len(pred), y.shape[0], i)
+    return int(np.sum(pred == y)), int(y.shape[0])
+
+
+def _dask_feature_names(X) -> np.ndarray | None:
+    """Column names of a Dask DataFrame when they are all strings (scikit-learn's rule), else None."""
+    if not hasattr(X, "columns"):
+        return None
+    names = list(X.columns)
+    if names and all(isinstance(c, str) for c in names):
+        return np.asarray(names, dtype=object)
+    return None
+
+
+def given(*arrays) -> bool:
+    """True when any of the arrays is a Dask collection: the estimator's one test before calling this module."""
+    return any(is_dask_collection(a) for a in arrays)
+
+
+def refuse(X, what: str) -> None:
+    """A clear error for methods that take in-memory arrays only."""
+    if is_dask_collection(X):
+        raise ValueError(f"X: {what} takes in-memory arrays, got a Dask {type(X).__name__}; call .compute() first "
+                         "(fit, predict, predict_proba, predict_log_proba, transform, score and cost_and_gradient "
+                         "take Dask input)")
+
+
+def refuse_validation(X_val, y_val) -> None:
+    """Validation data is evaluated in this process every iteration/epoch: it must be in memory."""
+    if is_dask_collection(X_val) or is_dask_collection(y_val):
+        raise ValueError("X_val, y_val: expected in-memory arrays (they are evaluated in this process every "
+                         "iteration/epoch), got a Dask collection; call .compute() on it first")
+
+
+def _check_features(model, X, Xd, reset: bool) -> None:
+    """n_features_in_ / feature_names_in_ for Dask X (``Xd`` = ``_dask_X(X)``), as ``validate_data`` does in memory."""
+    names = _dask_feature_names(X)
+    n = int(Xd.shape[1])
+    if reset:
+        model.n_features_in_ = n
+        if names is not None:
+            model.feature_names_in_ = names
+        else:
+            model.__dict__.pop("feature_names_in_", None)
+        return
+    check_is_fitted(model, "n_features_in_")
+    if n != model.n_features_in_:
+        raise ValueError(
+            f"X has {n} features, but {type(model).__name__} is expecting {model.n_features_in_} features as input.")
+    fitted = getattr(model, "feature_names_in_", None)
+    if fitted is not None and names is not None and not np.array_equal(fitted, names):
+        raise ValueError(f"X: the feature names should match those passed during fit: expected "
+                         f"{list(fitted)}, got {list(names)}")
+    if fitted is not None and names is None:
+        warnings.warn(f"X does not have valid feature names, but {type(model).__name__} was fitted with feature "
+                      "names", UserWarning, stacklevel=5)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The estimator's methods on Dask input
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def fit(model, X, y, X_val, y_val, callbacks):
+    """``model.fit`` for Dask input: classes in one pass, labels encoded per chunk, training by glassnet.distributed."""
+    dask, _ = _dask()
+    warm = bool(model.warm_start) and hasattr(model, "thetas_")
+    if is_dask_collection(y) and not is_dask_collection(X):
+        raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}; pass both as "
+                         "Dask collections chunked alike (or X as Dask and y in memory)")
+    Xd = _dask_X(X)
+    yd = _dask_y(y, Xd)
+    check_aligned(Xd, yd)
+    _check_features(model, X, Xd, reset=not warm)
+    if model.early_stopping and X_val is None and y_val is None:
+        raise ValueError(
+            "early_stopping: with Dask input, pass in-memory validation data as fit(X, y, X_val=..., y_val=...); "
+            "holding out validation_fraction of a Dask collection is not supported")
+    with _client_for(None, None) as client:
+        parts = [dask.delayed(_chunk_labels)(xb, yb, i)
+                 for i, (xb, yb) in enumerate(zip(Xd.to_delayed().ravel(), yd.to_delayed().ravel()))]
+        found = _compute(client, parts, f"finding the classes of y in {len(parts)} row chunks")
+        m = sum(n for _, n in found)
+        if m == 0:
+            raise ValueError("X: expected at least one example (row), every chunk is empty")
+        classes = np.unique(np.concatenate([u for u, _ in found]))
+        if classes.dtype == object and all(isinstance(c, str) for c in classes):
+            classes = classes.astype(str)  # text labels (object chunks from a DataFrame) as NumPy's str dtype
+        check_classification_targets(classes)
+        model._check_classes(classes, m, warm)
+        units = model.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
+        y_idx = yd.map_blocks(_encode_block, units, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
+        thetas, sizes, _, shuffle_seed = model._start(Xd.shape[1], classes, warm)
+        validate = model._given_validation(X_val, y_val, units)
+        lam = float(model.alpha)
+        early = bool(model.early_stopping) and validate is not None
+        if model.solver in _FULL_BATCH:
+            thetas, history = fit_full_batch(
+                thetas, Xd, y_idx, lam, client=client, method=model.solver, max_iter=int(model.max_iter),
+                tol=float(model.tol), validate=validate, early_stopping=early, patience=int(model.n_iter_no_change),
+                min_delta=float(model.tol), callbacks=callbacks, progress=bool(model.verbose))
+        else:
+            thetas, history = _fit_minibatch(model, client, thetas, Xd, y_idx, lam, m, shuffle_seed, validate, early,
+                                             callbacks)
+    return model._store(thetas, classes, history, warm, units)
+
+
+def _fit_minibatch(model, client, thetas, Xd, y_idx, lam, m, seed, validate, early, callbacks):
+    """sgd/adam streamed over the chunks; validation, early stopping, tol and callbacks run after each epoch."""
+    opt = model._optimizer()
+    # The in-memory fit's end-of-epoch rules (tol/n_iter_no_change, validation, early stopping, callbacks, bar),
+    # fed from fit_sgd's per-epoch callback.
+    run = _Run(History(solver=opt.name), validate, early, int(model.n_iter_no_change), float(model.tol),
+               callbacks, bool(model.verbose), int(model.max_iter), "epoch")
+    reason: list[str | None] = [None]
+
+    def end_epoch(state) -> bool:
+        reason[0] = run.end_epoch(state.epoch, state.cost, state.thetas, monitor_cost=True)
+        return reason[0] is not None
+
+    try:
+        thetas, history = fit_sgd(
+            thetas, Xd, y_idx, lam, client=client, optimizer=opt, batch_size=model._batch_size(m),
+            max_epochs=int(model.max_iter), shuffle=bool(model.shuffle), random_state=seed,
+            callbacks=end_epoch)
+    finally:
+        run.close_bar()
+    thetas = run.finish(thetas, reason[0])
+    seen = run.history
+    history.val_cost, history.val_accuracy = seen.val_cost, seen.val_accuracy
+    if reason[0] is not None:
+        history.message, history.converged, history.stopped_early = seen.message, seen.converged, seen.stopped_early
+    history.best_epoch = seen.best_epoch
+    return thetas, history
+
+
+def _map_rows(model, X, block, *args, width: int | None, dtype):
+    """``block(chunk, thetas, n_features, *args)`` over the row chunks of Dask X: a lazy Dask array.
+
+    ``width`` None: one value per row (m,); else (m, width). Θ enters the graph once, not once per chunk.
+    """
+    dask, _ = _dask()
+    thetas = model._fitted_thetas()
+    Xd = _dask_X(X)
+    _check_features(model, X, Xd, reset=False)
+    theta_ref = dask.delayed(thetas, traverse=False)
+    n = int(model.n_features_in_)
+    if width is None:
+        return Xd.map_blocks(block, theta_ref, n, *args, drop_axis=1, dtype=dtype, meta=np.empty(0, dtype=dtype))
+    return Xd.map_blocks(block, theta_ref, n, *args, chunks=(Xd.chunks[0], (width,)), dtype=dtype,
+                         meta=np.empty((0, width), dtype=dtype))
+
+
+def predict(model, X):
+    """Labels of Dask X as a lazy Dask array with X's row chunks."""
+    return _map_rows(model, X, _predict_block, model.output_layer_.classes, width=None,
+                     dtype=np.asarray(model.classes_).dtype)
+
+
+def predict_proba(model, X, log: bool = False):
+    """(log) class probabilities of Dask X as a lazy Dask array (m, n_classes) with X's row chunks."""
+    return _map_rows(model, X, _proba_block, model.output_layer_.classes, log, width=len(model.classes_),
+                     dtype=np.float64)
+
+
+def predict_log_proba(model, X):
+    return predict_proba(model, X, log=True)
+
+
+def transform(model, X, layer: int):
+    """a^(layer) of Dask X (``layer`` already checked, lecture numbering) as a lazy Dask array."""
+    return _map_rows(model, X, _transform_block, int(layer), width=model.layer_sizes_[layer - 1], dtype=np.float64)
+
+
+def score(model, X, y, sample_weight=None) -> float:
+    """Mean accuracy, counted chunk by chunk on the cluster (no sample weights)."""
+    dask, _ = _dask()
+    if sample_weight is not None:
+        raise ValueError("sample_weight: not supported with Dask input; pass None")
+    if not is_dask_collection(X):
+        raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")
+    pred = predict(model, X)
+    yd = _dask_y(y, pred)
+    check_aligned(pred, yd)
+    parts = [dask.delayed(_count_correct)(p, t, i)
+             for i, (p, t) in enumerate(zip(pred.to_delayed().ravel(), yd.to_delayed().ravel()))]
+    with _client_for(None, None) as client:
+        counts = _compute(client, parts, f"scoring {len(parts)} row chunks")
+    correct, m = (sum(c) for c in zip(*counts))
+    if m == 0:
+        raise ValueError("X: expected at least one example (row), every chunk is empty")
+    return correct / m
+
+
+def cost_and_gradient(model, X, y):
+    """J(Θ) with λ = ``alpha`` and D^(l) at the fitted weights, summed chunk by chunk (:mod:`glassnet.distributed`)."""
+    thetas = model._fitted_thetas()
+    if not is_dask_collection(X):
+        raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")
+    Xd = _dask_X(X)
+    _check_features(model, X, Xd, reset=False)
+    yd = _dask_y(y, Xd)
+    check_aligned(Xd, yd)
+    y_idx = yd.map_blocks(_encode_block, model.output_layer_.classes, "y", dtype=np.intp,
+                          meta=np.empty(0, dtype=np.intp))
+    return cost_and_gradient_dask(thetas, Xd, y_idx, float(model.alpha))

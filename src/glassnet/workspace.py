@@ -1,0 +1,341 @@
+"""The fast path: J(Θ) and D over row chunks through preallocated buffers (same formulas, less memory traffic).
+
+:class:`Workspace` computes the lecture's forward pass, δ and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ chunk by chunk (bounded
+memory, no copy of X, worker threads as the BLAS policy of :mod:`glassnet._threads` allows) and turns Δ into D with
+:func:`glassnet.backprop.finish`. :func:`batch_sums` is its map step for callers that bring their own parallelism
+(Dask workers, the explainer). What an optimizer run should own is ``Workspace(...).objective(X, y, lam)``.
+Not here: the whole-batch and per-example versions written like the lecture (:mod:`glassnet.backprop`), routing of
+other array libraries (:mod:`glassnet.api`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import wait
+
+import numpy as np
+
+from ._threads import available_cores, blas_threads, single_threaded_blas, thread_pool
+from ._validation import check_lam, check_X, compute_dtype
+from .backprop import _prepare, finish
+from .cost import regularization
+from .outputs import encode_labels
+from .params import layer_shapes, sizes_from_thetas
+
+__all__ = ["Workspace", "batch_sums", "default_chunk_rows"]
+
+
+def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    """Unnormalized sums over a batch: (Σ_t cost(t), [Δ^(l)]), no regularization.
+
+    This is the map step of J and D: sums from row chunks (or Dask workers) add up to the whole-batch sums, and
+    :func:`glassnet.backprop.finish` turns the total into D. Inputs must already be validated (same float dtype, Y
+    as an (m, K) 0/1 matrix).
+    """
+    X = np.asarray(X)
+    # The same forward pass, δ and Δ as deltas/accumulate, streamed over row chunks (see Workspace). One worker: the
+    # callers (row chunks, Dask tasks) bring their own parallelism, and this changes no process-wide BLAS setting.
+    workspace = Workspace(sizes_from_thetas(thetas), max(X.shape[0], 1), compute_dtype(X), n_workers=1)
+    return workspace.batch_sums(thetas, X, Y)
+
+
+# The math is the same as glassnet.backprop's deltas/accumulate/finish; only the memory traffic differs. Rows are
+# processed in chunks of ``chunk_rows`` so that z, a and δ of a chunk stay in cache and the extra memory is a few
+# chunk-sized buffers however large m is (the whole-batch version holds m × s_l arrays for every layer). Every elementwise step
+# writes into a buffer that is already there (``out=``), and Δ^(l) adds up chunk by chunk: the same map/reduce that
+# batch_sums offers to Dask, inside one process. With more than one BLAS thread allowed, the chunks are shared by as
+# many worker threads, each running single-threaded BLAS on its own rows (see Workspace and glassnet._threads).
+
+_CHUNK_ELEMENTS = 600_000  # elements of the widest layer per chunk: ~5 MB of float64, cache-sized, still a big GEMM
+_MAX_CHUNK_ROWS = 2048
+_MIN_CHUNK_ROWS = 256
+
+
+def default_chunk_rows(sizes: Sequence[int]) -> int:
+    """Rows per chunk for layer sizes ``sizes``: about 600k elements of the widest non-input layer, 256..2048 rows.
+
+    Small enough that a chunk's z, a and δ stay in cache and extra memory stays bounded, large enough that every
+    matrix product is still an efficient GEMM.
+    """
+    widest = max(int(s) for s in sizes[1:])
+    return int(min(_MAX_CHUNK_ROWS, max(_MIN_CHUNK_ROWS, _CHUNK_ELEMENTS // widest)))
+
+
+def _sigmoid_(z: np.ndarray, minus_b: np.ndarray | None = None) -> np.ndarray:
+    """z ← g(z + b) in place, as 1 / (1 + e^{-(z + b)}) with numpy's vectorized exp; ``minus_b`` is -b or None.
+
+    e^{-z} overflows to inf for z < -709 (float64) or -88 (float32), which gives exactly g = 0 (the true value is
+    below the smallest normal number); callers run this under ``np.errstate(over="ignore")``.
+    """
+    if minus_b is None:
+        np.negative(z, out=z)
+    else:
+        np.subtract(minus_b, z, out=z)  # -(z + b)
+    np.exp(z, out=z)
+    np.add(z, 1.0, out=z)
+    return np.reciprocal(z, out=z)
+
+
+def _softplus_sum(s: np.ndarray, scratch: np.ndarray) -> float:
+    """Σ softplus(s) = Σ max(s, 0) + Σ log1p(e^{-|s|}) in float64: exact for any |s|, and vectorized."""
+    np.abs(s, out=scratch)
+    np.negative(scratch, out=scratch)
+    np.exp(scratch, out=scratch)
+    np.log1p(scratch, out=scratch)
+    total = float(np.sum(scratch, dtype=np.float64))
+    np.maximum(s, 0.0, out=scratch)
+    return total + float(np.sum(scratch, dtype=np.float64))
+
+
+class _Lane:
+    """The buffers of one worker: z/a and δ of one chunk per layer, and its own Δ accumulators.
+
+    Inside a chunk the examples are columns, as in the lecture: a^(l) is (s_l, n) and z^(l+1) = Θ^(l) a^(l) is one
+    matrix product per layer (this orientation also runs the products faster than rows-times-Θᵀ).
+    """
+
+    def __init__(self, sizes: list[int], rows: int, dtype: np.dtype) -> None:
+        shapes = layer_shapes(sizes)
+        self.rows = rows
+        # Flat buffers, viewed as (s, n) for a chunk of n ≤ rows examples, so every view is contiguous.
+        self.a = [np.empty(s * rows, dtype) for s in sizes[1:-1]]  # a^(2..L-1): z is turned into a in place
+        self.zL = np.empty(sizes[-1] * rows, dtype)  # z^(L), then g(z^(L))
+        self.scratch = np.empty(sizes[-1] * rows, dtype)
+        self.delta = [np.empty(s * rows, dtype) for s in sizes[1:]]  # δ^(2..L)
+        self.Delta = [np.empty(shape, dtype) for shape in shapes]  # Σ over this lane's chunks, shaped like Θ
+        self.prod = np.empty(max(r * (k - 1) for r, k in shapes), dtype)  # one chunk's δ aᵀ before it joins Δ
+        self.bias = np.empty(max(sizes[1:]), dtype)  # one chunk's Σ_t δ (the bias column of Δ)
+        self.ones = np.ones(rows, dtype)
+
+    def buffers(self) -> list[np.ndarray]:
+        return [*self.a, self.zL, self.scratch, *self.delta, *self.Delta, self.prod, self.bias, self.ones]
+
+    def sums(self, W, minus_b, X: np.ndarray, Y: np.ndarray, rows: int) -> float:
+        """Σ cost over the rows of X (returned) and Σ δ [1, a]ᵀ into ``self.Delta`` (overwritten), chunk by chunk.
+
+        ``W[i]`` is Θ^(i+1)[:, 1:] and ``minus_b[i]`` is -Θ^(i+1)[:, 0] as a column (s_{i+2}, 1); rows ≤ self.rows.
+        """
+        m, n_layers, Delta = X.shape[0], len(W), self.Delta
+        if m == 0:
+            for D in Delta:
+                D.fill(0)
+            return 0.0
+        J_sum = 0.0
+        K = W[-1].shape[0]
+        with np.errstate(over="ignore"):  # e^{-z} → inf for very negative z gives g(z) = 0 exactly: intended
+            for start in range(0, m, rows):
+                stop = min(start + rows, m)
+                n = stop - start
+                # Forward: a^(l+1) = g(Θ^(l)[:, 1:] a^(l) + Θ^(l)[:, 0]); a^(1) = the chunk of X, transposed (a view).
+                acts = [X[start:stop].T] + [a[: w.shape[0] * n].reshape(w.shape[0], n) for a, w in zip(self.a, W)]
+                for i in range(n_layers - 1):
+                    np.matmul(W[i], acts[i], out=acts[i + 1])
+                    _sigmoid_(acts[i + 1], minus_b[i])
+                zL = self.zL[: K * n].reshape(K, n)
+                np.matmul(W[-1], acts[-1], out=zL)
+                np.subtract(zL, minus_b[-1], out=zL)
+                # Cost from z: Σ softplus((1 - 2y) z), never the log of a rounded g; then δ^(L) = g(z^(L)) - y.
+                Yc = Y[start:stop].T
+                dL = self.delta[-1][: K * n].reshape(K, n)
+                np.multiply(Yc, -2.0, out=dL)
+                np.add(dL, 1.0, out=dL)
+                np.multiply(dL, zL, out=dL)
+                J_sum += _softplus_sum(dL, self.scratch[: K * n].reshape(K, n))
+                _sigmoid_(zL)
+                np.subtract(zL, Yc, out=dL)
+                # Backward: Δ^(l) += δ^(l+1) [1, a^(l)]ᵀ; δ^(l) = Θ^(l)[:, 1:]ᵀ δ^(l+1) .* a^(l)(1 - a^(l)).
+                d = dL
+                for i in range(n_layers - 1, -1, -1):
+                    D = Delta[i]
+                    k = D.shape[0]
+                    bias = self.bias[:k]
+                    np.matmul(d, self.ones[:n], out=bias)  # Σ_t δ_t: the bias column (a_0 = 1)
+                    if start == 0:
+                        np.matmul(d, acts[i].T, out=D[:, 1:])
+                        D[:, 0] = bias
+                    else:
+                        prod = self.prod[: k * (D.shape[1] - 1)].reshape(k, D.shape[1] - 1)
+                        np.matmul(d, acts[i].T, out=prod)
+                        np.add(D[:, 1:], prod, out=D[:, 1:])
+                        np.add(D[:, 0], bias, out=D[:, 0])
+                    if i > 0:
+                        a = acts[i]
+                        d_prev = self.delta[i - 1][: a.size].reshape(a.shape)
+                        np.matmul(W[i].T, d, out=d_prev)
+                        # g'(z) = a(1 - a), fused in place: δ *= a; a ← 1 - a (a is not needed any more); δ *= a.
+                        np.multiply(d_prev, a, out=d_prev)
+                        np.subtract(1.0, a, out=a)
+                        np.multiply(d_prev, a, out=d_prev)
+                        d = d_prev
+        return J_sum
+
+
+class Workspace:
+    """Preallocated buffers for J and D on many calls with the same network and dtype (an optimizer run).
+
+    A workspace holds a few buffers of at most ``chunk_rows`` rows per layer and worker, made by the first call and
+    reused by the next ones; each call streams X through them chunk by chunk, so no call allocates anything of size
+    m and X is never copied or concatenated with a bias column. Results equal :func:`glassnet.cost_and_gradient`
+    (it runs a workspace) and the lecture's per-example loop to rounding (same formulas, sums taken chunk by chunk).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer sizes ``[s_1, ..., s_L]``.
+    m : int
+        Typical number of examples per call; it only sizes the buffers (``min(m, chunk_rows)`` rows). Any m works.
+    dtype : float32 or float64
+        The compute dtype: Θ, X and Y are used in it (float32 stays float32 end to end).
+    chunk_rows : int, optional
+        Rows per chunk; default :func:`default_chunk_rows`.
+    n_workers : int, optional
+        Worker threads that share the chunks, each with its own buffers and single-threaded BLAS (no thread
+        synchronisation inside the matrix products, and the elementwise work runs in parallel too). Default: as many
+        as BLAS threads are allowed at call time (so ``threadpoolctl.threadpool_limits`` or ``OPENBLAS_NUM_THREADS``
+        steer it), never more than the chunks. While workers run, the BLAS libraries are limited to one thread
+        process-wide; the previous limit comes back when the call ends. ``n_workers=1`` changes no global state.
+
+    Notes
+    -----
+    A workspace serves one call at a time (its buffers are reused). An optimizer run owns one; :func:`batch_sums`
+    and :func:`glassnet.cost_and_gradient` make a fresh one per call.
+
+    Examples
+    --------
+    >>> import glassnet
+    >>> from glassnet.workspace import Workspace
+    >>> thetas = glassnet.debug_init([3, 5, 3])
+    >>> X = glassnet.debug_initialize_weights(5, 2)
+    >>> f = Workspace([3, 5, 3], m=5).objective(X, [1, 2, 0, 1, 2], lam=3.0)
+    >>> J, grads = f(thetas)
+    >>> round(J, 6), [g.shape for g in grads]
+    (2.14636, [(5, 4), (3, 6)])
+    """
+
+    def __init__(
+        self, sizes: Sequence[int], m: int, dtype=np.float64, *, chunk_rows: int | None = None,
+        n_workers: int | None = None,
+    ) -> None:
+        shapes = layer_shapes(sizes)
+        self.sizes = [shapes[0][1] - 1] + [r for r, _ in shapes]
+        self.shapes = shapes
+        if not _is_count(m):
+            raise ValueError(f"m: expected a positive number of examples, got {m!r}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype: expected float32 or float64, got {self.dtype}")
+        if chunk_rows is None:
+            chunk_rows = default_chunk_rows(self.sizes)
+        if not _is_count(chunk_rows):
+            raise ValueError(f"chunk_rows: expected a positive int, got {chunk_rows!r}")
+        if n_workers is not None and not _is_count(n_workers):
+            raise ValueError(f"n_workers: expected a positive int or None (as many as BLAS threads), got {n_workers!r}")
+        self.chunk_rows = int(min(chunk_rows, m))
+        self.n_workers = n_workers
+        self._lanes: list[_Lane] = []  # one per worker, allocated by the first call that needs it, then reused
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the buffers (all workers)."""
+        return int(sum(b.nbytes for lane in self._lanes for b in lane.buffers()))
+
+    def _lane(self, i: int, rows: int) -> _Lane:
+        """Worker i's buffers for chunks of ``rows`` examples: made once, kept while they are big enough."""
+        if len(self._lanes) <= i:
+            self._lanes.append(_Lane(self.sizes, rows, self.dtype))
+        elif self._lanes[i].rows < rows:
+            self._lanes[i] = _Lane(self.sizes, rows, self.dtype)
+        return self._lanes[i]
+
+    def plan(self, m: int) -> tuple[int, int]:
+        """``(workers, rows per chunk)`` that a call on m examples would use now.
+
+        Each worker takes an equal share of the rows and cuts it into equal chunks of at most ``chunk_rows``: the
+        work is balanced and no buffer is bigger than the chunks need (5000 rows and 2 workers: 2 × 2 chunks of
+        1250 rows, not 2048 + 452 and a third chunk for one of them).
+        """
+        chunks = -(-m // self.chunk_rows)
+        wanted = self.n_workers if self.n_workers is not None else min(blas_threads(), available_cores())
+        k = max(1, min(wanted, chunks))
+        share = -(-m // k)
+        return k, max(1, -(-share // max(1, -(-share // self.chunk_rows))))
+
+    def batch_sums(self, thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+        """Unnormalized (Σ_t cost(t), [Δ^(l)]) over the rows of X, like the module's :func:`batch_sums`.
+
+        Inputs must already be validated: X (m, s_1) and Y (m, K) 0/1, in this workspace's dtype (others are
+        converted, which copies). The returned Δ arrays are the workspace's own buffers, overwritten by the next call.
+        """
+        dt = self.dtype
+        thetas = [np.asarray(t, dtype=dt) for t in thetas]
+        if [t.shape for t in thetas] != self.shapes:
+            raise ValueError(f"thetas: expected shapes {self.shapes} for this workspace's sizes {self.sizes}, "
+                             f"got {[t.shape for t in thetas]}")
+        X, Y = np.asarray(X, dtype=dt), np.asarray(Y, dtype=dt)
+        W = [t[:, 1:] for t in thetas]  # views: the bias column is applied separately, never concatenated
+        minus_b = [-t[:, :1] for t in thetas]  # -Θ[:, 0] as a column, to broadcast over a chunk's examples
+        m = X.shape[0]
+        k, rows = self.plan(m)
+        lanes = [self._lane(i, rows) for i in range(k)]
+        if k == 1:
+            return lanes[0].sums(W, minus_b, X, Y, rows), lanes[0].Delta
+        bounds = [m * w // k for w in range(k + 1)]
+        pool = thread_pool(k)
+        with single_threaded_blas():
+            futures = [
+                pool.submit(lane.sums, W, minus_b, X[lo:hi], Y[lo:hi], rows)
+                for lane, lo, hi in zip(lanes, bounds[:-1], bounds[1:])
+            ]
+            wait(futures)  # every worker is done with the buffers before any error propagates
+            J_parts = [f.result() for f in futures]
+        Delta = lanes[0].Delta
+        for lane in lanes[1:]:
+            for D, Dw in zip(Delta, lane.Delta):
+                D += Dw
+        return float(sum(J_parts)), Delta
+
+    def cost_and_gradient(
+        self, thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, check_input: bool = True,
+        out: Sequence[np.ndarray] | None = None,
+    ) -> tuple[float, list[np.ndarray]]:
+        """J(Θ) and D^(l), exactly like :func:`glassnet.cost_and_gradient`, through this workspace's buffers.
+
+        ``check_input=False`` skips validation: X must then be an (m, s_1) array and y an (m, K) 0/1 matrix Y, both
+        in this workspace's dtype, and λ ≥ 0 (what :meth:`objective` prepares once). ``out``: optional arrays shaped
+        like Θ (any memory layout, e.g. views of a flat vector from :func:`glassnet.params.roll`) that receive D;
+        by default fresh arrays are returned.
+        """
+        if check_input:
+            thetas, X, Y, lam, _ = _prepare(thetas, X, y, lam)
+            if X.dtype != self.dtype:  # converting would copy X on every call: say so instead
+                raise ValueError(f"X: this workspace computes in {self.dtype} but X is {X.dtype}; create "
+                                 f"Workspace(..., dtype={X.dtype.name}) or convert X once")
+        else:
+            thetas, Y = [np.asarray(t, dtype=self.dtype) for t in thetas], y
+        m = X.shape[0]
+        J_sum, Delta = self.batch_sums(thetas, X, Y)
+        if out is None:  # Δ is this workspace's buffer, overwritten by the next call: D goes to arrays of its own
+            out = [np.empty(D.shape, D.dtype) for D in Delta]
+        return J_sum / m + regularization(thetas, lam, m), finish(thetas, Delta, m, lam, out=out)
+
+    def objective(self, X, y, lam: float = 0.0) -> Callable[[Sequence[np.ndarray]], tuple[float, list[np.ndarray]]]:
+        """``f(thetas) -> (J, grads)`` on fixed data, validated once here: what an optimizer run calls.
+
+        X is converted to this workspace's dtype once (no copy when it already is), y to the 0/1 matrix Y once.
+        """
+        X = check_X(X, n_features=self.sizes[0])
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        Y = encode_labels(y, self.sizes[-1], X.shape[0], dtype=self.dtype)
+        lam = check_lam(lam)
+
+        def f(thetas: Sequence[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+            return self.cost_and_gradient(thetas, X, Y, lam, check_input=False)
+
+        return f
+
+
+def _is_count(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+
+

@@ -1,0 +1,122 @@
+"""No import cycle inside glassnet, counting imports made inside functions (the style guide's one-way floors).
+
+Every ``import`` / ``from ... import`` in ``src/glassnet/**/*.py`` is read with :mod:`ast`, at module level and inside
+functions alike, relative imports resolved. ``from .x import y`` where ``y`` is a submodule imports that submodule;
+importing a package means its ``__init__``. The parents Python imports on the way are not counted (every module's
+parent is ``glassnet/__init__``, which imports the public API: counting them would make every import a loop).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = "glassnet"
+
+
+def _modules() -> dict[str, Path]:
+    """Dotted name -> file, for every module of the package (``pkg/__init__.py`` is ``pkg``)."""
+    out = {}
+    for path in sorted((SRC / PACKAGE).rglob("*.py")):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    """The absolute module a ``from ... import`` reads from."""
+    if node.level == 0:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    if node.level > 1:
+        base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the glassnet modules it imports anywhere in its source."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                source = _resolve(name, is_package, node)
+                for alias in node.names:
+                    sub = f"{source}.{alias.name}"
+                    targets.append(sub if sub in modules else source)
+            for target in targets:
+                # ``import glassnet.a.b`` names the deepest module of the tree that the dotted path reaches
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name and target.split(".")[0] == PACKAGE:
+                    graph[name].add(target)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle as [a, b, ..., a], or None (depth-first search with colours)."""
+    colour = dict.fromkeys(graph, 0)  # 0 unseen, 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        colour[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if colour[nxt] == 1:
+                return path[path.index(nxt):] + [nxt]
+            if colour[nxt] == 0:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        colour[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if colour[start] == 0:
+            found = visit(start)
+            if found:
+                return found
+    return None
+
+
+def test_the_graph_sees_imports_inside_functions():
+    graph = import_graph()
+    assert "glassnet.backprop" in graph and "glassnet.cli" in graph
+    # glassnet/__init__.py imports the estimator at module level; the CLI imports glassnet inside its functions
+    assert "glassnet.estimator" in graph["glassnet"]
+    assert any("glassnet" in targets for name, targets in graph.items() if name.startswith("glassnet.cli"))
+
+
+def test_find_cycle_names_the_loop():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_resolve_relative_imports():
+    node = ast.parse("from ..backprop import deltas").body[0]
+    assert _resolve("glassnet.explain.trace", False, node) == "glassnet.backprop"
+    node = ast.parse("from . import trace").body[0]
+    assert _resolve("glassnet.explain", True, node) == "glassnet.explain"
+
+
+def test_no_import_cycle():
+    cycle = find_cycle(import_graph())
+    if cycle:
+        pytest.fail("import cycle (imports inside functions count): " + " -> ".join(cycle))
+
+
+def test_nothing_in_the_library_imports_the_cli():
+    graph = import_graph()
+    offenders = sorted(name for name, targets in graph.items() if not name.startswith("glassnet.cli")
+                       and name != "glassnet.__main__" and any(t.startswith("glassnet.cli") for t in targets))
+    assert offenders == []
