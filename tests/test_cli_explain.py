@@ -10,7 +10,7 @@ import glassnet
 from glassnet import io as gio
 from glassnet.cli import main
 from glassnet.datasets import load_digits
-from glassnet.explain import render
+from glassnet.explain import text
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -48,7 +48,7 @@ def test_explain_text_is_the_library_rendering(files, capsys):
     code, out, err = run(capsys, "explain", "--model", files["model"], "--example", 17)
     assert (code, err) == (0, "")
     tr = expected_trace(files, 17)
-    assert out == render.render_text(tr, top_k=4)  # 10 output units: each hidden unit's 4 largest edge terms
+    assert out == text.render_text(tr, top_k=4)  # 10 output units: each hidden unit's 4 largest edge terms
     assert out.splitlines()[0] == "Example 17: label 7 · network 64-12-10 · λ = 1"
 
 
@@ -57,13 +57,13 @@ def test_explain_one_unit(files, capsys):
     assert code == 0 and err == ""
     tr = expected_trace(files, 17)
     lines = out.splitlines()
-    assert render.unit_equation(tr, 2, 3, top_k=4) in lines
-    total = render.format_number(tr.unit(2, 3).edge_sum)
+    assert text.unit_equation(tr, 2, 3, top_k=4) in lines
+    total = text.format_number(tr.unit(2, 3).edge_sum)
     assert lines[-12] == f"Edges of unit 2:3 by size of Θᵢⱼ·δᵢ (they add up to {total}):"
     assert lines[-11].split() == ["i", "Θᵢ₃⁽²⁾", "δᵢ⁽³⁾", "term"]
     assert sorted(int(row.split()[0]) for row in lines[-10:]) == list(range(1, 11))
     code, out, _ = run(capsys, "explain", "--model", files["model"], "--example", 17, "--unit", "3:8", "--top-k", 2)
-    assert render.unit_equation(tr, 3, 8) in out.splitlines()  # output unit: a − y
+    assert text.unit_equation(tr, 3, 8) in out.splitlines()  # output unit: a − y
 
 
 @pytest.mark.parametrize(("unit", "message"), [
@@ -150,7 +150,7 @@ def test_bare_weights_and_course_mat_weights(files, capsys, ex4_thetas):
     code, out, err = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", images, "--example", 1, "--unit", "3:4")
     assert (code, err) == (0, "")
     tr = glassnet.explain(ex4_thetas, X, [0, 3, 5, 9], rows=1)
-    assert render.unit_equation(tr, 3, 4) in out.splitlines()
+    assert text.unit_equation(tr, 3, 4) in out.splitlines()
     assert run(capsys, "explain", "--model", EX4_WEIGHTS)[:2] == (2, "")
 
 

@@ -203,7 +203,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     import glassnet
-    from glassnet.explain import render
+    from glassnet.explain.diagram import diagram_svg
+    from glassnet.explain.figures import diagram_png
+    from glassnet.explain.report import html_report
+    from glassnet.explain.text import readable_top_k, render_text
     from glassnet.params import sizes_from_thetas
 
     if args.format == "png" and args.output is None:
@@ -226,26 +229,24 @@ def _explain(args: argparse.Namespace) -> int:
     if not 0 <= args.example < m:
         raise _Usage(f"--example {args.example}: the data has examples 0..{m - 1}")
     y = _label_indices(np.asarray(data.y), model.classes)
-    top_k = args.top_k
-    if top_k is None and max(sizes[2:], default=0) > 6:
-        top_k = 4
     trace = glassnet.explain(model.thetas, X, y, lam=model.lam, rows=args.example)
     label = data.y[args.example]
     trace = _with_label(trace, label.item() if hasattr(label, "item") else label)
+    top_k = args.top_k if args.top_k is not None else readable_top_k(trace)
     image = dict(image_shape=data.image_shape, image_order=data.image_order) if data.image_shape else {}
     class_names = [str(c) for c in model.classes]
     if args.format == "text":
-        out = render.render_text(trace, unit=unit, digits=args.digits, top_k=top_k, class_names=class_names).encode()
+        out = render_text(trace, unit=unit, digits=args.digits, top_k=top_k, class_names=class_names).encode()
     elif args.format == "json":
         out = (json.dumps(trace.to_dict(), ensure_ascii=False, indent=1) + "\n").encode()
     elif args.format == "svg":
-        out = render.diagram_svg(trace, args.view, class_names=class_names, highlight=unit, **image).encode()
+        out = diagram_svg(trace, args.view, class_names=class_names, highlight=unit, **image).encode()
     elif args.format == "png":
-        out = render.diagram_png(trace, args.view, class_names=class_names, highlight=unit, **image)
+        out = diagram_png(trace, args.view, class_names=class_names, highlight=unit, **image)
     else:
         history = model.history if model.history is not None and _has_costs(model.history) else None
-        out = render.html_report(trace, X=X, y=y, history=history, class_names=class_names, unit=unit,
-                                 digits=args.digits, **image).encode()
+        out = html_report(trace, X=X, y=y, history=history, class_names=class_names, unit=unit,
+                          digits=args.digits, **image).encode()
     if args.output is None:
         sys.stdout.write(out.decode())
         return 0
@@ -278,7 +279,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from glassnet.explain import render
+    from glassnet.explain.figures import cost_curves_png, hidden_units_png
 
     if args.output.suffix.lower() != ".png":
         raise _Usage(f"-o {args.output}: plots are PNG files; use a name ending in .png")
@@ -302,7 +303,7 @@ def _plot(args: argparse.Namespace) -> int:
         if history is None or (args.model is not None and not _has_costs(history)):
             raise _Failure(f"{where}: no training history with costs to plot")
         try:
-            png = render.cost_curves_png(history)
+            png = cost_curves_png(history)
         except ValueError as exc:
             raise _Failure(f"{where}: {exc}") from None
     elif args.kind == "hidden":
@@ -317,7 +318,7 @@ def _plot(args: argparse.Namespace) -> int:
                 raise _Usage(f"--image-shape: expected HxW such as 20x20, got {args.image_shape!r}") from None
             shape = (r, c)
         try:
-            png = render.hidden_units_png(model.thetas[0], shape, args.order)
+            png = hidden_units_png(model.thetas[0], shape, args.order)
         except ValueError as exc:
             raise _Usage(str(exc)) from None
     else:
@@ -343,7 +344,8 @@ def _numbers(text: str, what: str, cast) -> list:
 def _curve(args):
     from sklearn.model_selection import train_test_split
 
-    from glassnet.explain import curves, render
+    from glassnet.explain import curves
+    from glassnet.explain.figures import learning_curve_png, validation_curve_png
 
     hidden = _numbers(args.hidden, "--hidden", int)
     if any(h < 1 for h in hidden):
@@ -366,12 +368,12 @@ def _curve(args):
             sizes = _numbers(args.sizes, "--sizes", int) if args.sizes else None
             rec = curves.learning_curve(Xtr, ytr, Xval, yval, hidden_layer_sizes=hidden, lam=args.lam,
                                         train_sizes=sizes, max_iter=args.max_iter, random_state=args.seed)
-            png = render.learning_curve_png(rec, args.metric)
+            png = learning_curve_png(rec, args.metric)
         else:
             lams = _numbers(args.lams, "--lams", float) if args.lams else curves.DEFAULT_LAMS
             rec = curves.validation_curve(Xtr, ytr, Xval, yval, lams=lams, hidden_layer_sizes=hidden,
                                           max_iter=args.max_iter, random_state=args.seed)
-            png = render.validation_curve_png(rec, args.metric)
+            png = validation_curve_png(rec, args.metric)
     except ValueError as exc:
         raise _Usage(str(exc)) from None
     return png, rec.to_dict()

@@ -1,6 +1,6 @@
 """Learning curves (error vs m) and validation curves (error vs λ), computed by training glassnet networks.
 
-For: the course's bias/variance diagnostics, as data that :mod:`glassnet.explain.render` plots. Each point trains a
+For: the course's bias/variance diagnostics, as data that :mod:`glassnet.explain.figures` plots. Each point trains a
 network from the same seeded initial Θ with :func:`glassnet.optimize.minimize_full_batch` on
 :func:`glassnet.cost_and_gradient`, then measures J without regularization (as the course does: J_train on the
 examples it was trained on, J_val on the whole validation set) and the misclassification error.

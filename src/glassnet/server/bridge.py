@@ -20,7 +20,9 @@ from .. import io as lib_io
 from ..backprop import cost_and_gradient
 from ..cost import cost_from_z, encode_labels, regularization
 from ..errors import DataError, ModelFileError
-from ..explain import explain, render
+from ..explain import explain
+from ..explain.diagram import diagram_svg
+from ..explain.text import format_number, unit_equation
 from ..forward import propagate
 from ..optimize import StopTraining, adam, minimize_full_batch, minimize_minibatch, sgd
 from ..params import random_init, sizes_from_thetas
@@ -219,8 +221,6 @@ def predictions(thetas, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------------------------------------ one example
 
 
-format_number = render.format_number
-
 
 def theta_name(l: int, i: int, j: int) -> str:
     """Θ_ij^(l) with sub- and superscripts, e.g. Θ₄₃⁽²⁾ (a comma between two-digit indices: Θ₁₂,₃⁽¹⁾)."""
@@ -252,8 +252,8 @@ def trace_layers(tr) -> list[dict]:
 
 def diagram(tr, mode: str, data: Dataset) -> str:
     """The explain package's SVG network diagram of the trace (units ``unit-l-j``, edges ``edge-l-i-j``)."""
-    return render.diagram_svg(tr, mode, image_shape=data.image_shape, image_order=data.order,
-                              class_names=data.classes if tr.K == len(data.classes) else None)
+    return diagram_svg(tr, mode, image_shape=data.image_shape, image_order=data.order,
+                       class_names=data.classes if tr.K == len(data.classes) else None)
 
 
 def unit_details(tr, l: int, j: int) -> dict:
@@ -261,7 +261,7 @@ def unit_details(tr, l: int, j: int) -> dict:
     unit = tr.unit(l, j, top_k=None)
     out = {"l": l, "j": j, "kind": unit.kind, "a": unit.a, "z": unit.z, "gprime": unit.g_prime,
            "delta": unit.delta, "target": unit.target,
-           "equation": None if unit.kind == "input" else render.unit_equation(tr, l, j)}
+           "equation": None if unit.kind == "input" else unit_equation(tr, l, j)}
     if l < tr.L:
         terms = tr.edge_terms(l, j)
         theta, d_next = tr.thetas[l - 1][:, j], tr.layers[l].delta
