@@ -453,6 +453,8 @@ class Trace:
         show = _DISPLAY.get("text")
         return show(self) if show is not None else f"<Trace of network {'-'.join(map(str, self.sizes))}>"
 
+    # No _repr_svg_: the HTML block holds the diagram's SVG already, and Jupyter stores every representation it is
+    # given, so a second copy would double each output; glassnet.explain.diagram.diagram_svg(trace) gives the SVG.
     def _repr_html_(self) -> str | None:
         """Jupyter: the backward diagram and the δ equations (``None``, plain text, if no renderer is set)."""
         show = _DISPLAY.get("html")
