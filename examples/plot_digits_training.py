@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 
 from glassnet import Classifier
 from glassnet.datasets import load_digits
-from glassnet.explain import render
+from glassnet.explain.figures import cost_curves_png, hidden_units_png
 from glassnet.io import atomic_write
 
 
@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     clf.fit(X_train, y_train, X_val=X_test, y_val=y_test)
 
     figures = {
-        "digits_cost_curve.png": render.cost_curves_png(clf.history_),
-        "digits_hidden_units.png": render.hidden_units_png(clf.thetas_[0], image_shape=(8, 8)),
+        "digits_cost_curve.png": cost_curves_png(clf.history_),
+        "digits_hidden_units.png": hidden_units_png(clf.thetas_[0], image_shape=(8, 8)),
     }
     for name, png in figures.items():
         path = atomic_write(out / name, lambda f, data=png: f.write(data))

@@ -16,7 +16,7 @@ from sklearn.model_selection import train_test_split
 import glassnet
 from glassnet import Classifier
 from glassnet.datasets import load_digits
-from glassnet.explain import render
+from glassnet.explain import figures, text
 from glassnet.io import atomic_write
 
 
@@ -32,12 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     wrong = np.flatnonzero(clf.predict(X_test) != y_test)
     t = int(wrong[0])
     trace = glassnet.explain(clf.thetas_, X_test[t], int(y_test[t]), top_k=3)
-    png = render.diagram_png(trace, "backward", scale=1.0, max_units=25, max_edges=120, image_shape=(8, 8))
+    png = figures.diagram_png(trace, "backward", scale=1.0, max_units=25, max_edges=120, image_shape=(8, 8))
     path = atomic_write(out / "misclassified_digit_backward.png", lambda f: f.write(png))
     print(f"wrote {path}")
     print(f"{len(wrong)} of {len(y_test)} test digits are wrong; test digit #{t}: label {y_test[t]}, "
           f"predicted {trace.prediction}, cost {trace.cost:.3f}")
-    print(render.unit_equation(trace, 3, int(y_test[t]) + 1))
+    print(text.unit_equation(trace, 3, int(y_test[t]) + 1))
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import glassnet
-from glassnet.explain import render
+from glassnet.explain import figures, text
 from glassnet.io import atomic_write
 
 # Round weights, so the numbers are easy to check by hand; thetas[l - 1] is Θ^(l), bias in column 0.
@@ -34,11 +34,11 @@ def main(argv: list[str] | None = None) -> int:
 
     trace = glassnet.explain(THETAS, X, Y)
     for k, view in enumerate(("forward", "backward"), start=1):
-        png = render.diagram_png(trace, view, scale=1.0)
+        png = figures.diagram_png(trace, view, scale=1.0)
         path = atomic_write(out / f"network_2221_{k}_{view}.png", lambda f, data=png: f.write(data))
         print(f"wrote {path}")
     print(f"h(x) = {trace.output[0]:.4f}, cost = {trace.cost:.4f}")
-    print(render.unit_equation(trace, 2, 2))
+    print(text.unit_equation(trace, 2, 2))
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sklearn.model_selection import train_test_split
 
 from glassnet.datasets import load_digits
-from glassnet.explain import render
+from glassnet.explain import figures
 from glassnet.explain.curves import validation_curve
 from glassnet.io import atomic_write
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                                                       random_state=0)
     curve = validation_curve(X_train, y_train, X_val, y_val, lams=LAMS, hidden_layer_sizes=(25,), max_iter=100,
                              random_state=0)
-    png = render.validation_curve_png(curve)
+    png = figures.validation_curve_png(curve)
     path = atomic_write(out / "validation_curve.png", lambda f: f.write(png))
     print(f"wrote {path}")
     for lam, tc, vc, ve in zip(curve.lams, curve.train_cost, curve.val_cost, curve.val_error):

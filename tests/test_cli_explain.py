@@ -10,7 +10,7 @@ import glassnet
 from glassnet import io as gio
 from glassnet.cli import main
 from glassnet.datasets import load_digits
-from glassnet.explain import render
+from glassnet.explain import text
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -49,7 +49,7 @@ def test_explain_text_is_the_library_rendering(files, capsys):
     assert (code, err) == (0, "")
     tr = expected_trace(files, 17)
     # 10 output units: each hidden unit's 4 largest edge terms; the built-in digits' classes read "digit k"
-    assert out == render.render_text(tr, top_k=4, class_names=[f"digit {k}" for k in range(10)])
+    assert out == text.render_text(tr, top_k=4, class_names=[f"digit {k}" for k in range(10)])
     assert out.splitlines()[0] == "Example 17: label 7 · network 64-12-10 · λ = 1"
 
 
@@ -58,13 +58,13 @@ def test_explain_one_unit(files, capsys):
     assert code == 0 and err == ""
     tr = expected_trace(files, 17)
     lines = out.splitlines()
-    assert render.unit_equation(tr, 2, 3, top_k=4) in lines
-    total = render.format_number(tr.unit(2, 3).edge_sum)
+    assert text.unit_equation(tr, 2, 3, top_k=4) in lines
+    total = text.format_number(tr.unit(2, 3).edge_sum)
     assert lines[-12] == f"Edges of unit 2:3 by size of Θᵢⱼ·δᵢ (they add up to {total}):"
     assert lines[-11].split() == ["i", "Θᵢ₃⁽²⁾", "δᵢ⁽³⁾", "term"]
     assert sorted(int(row.split()[0]) for row in lines[-10:]) == list(range(1, 11))
     code, out, _ = run(capsys, "explain", "--model", files["model"], "--example", 17, "--unit", "3:8", "--top-k", 2)
-    assert render.unit_equation(tr, 3, 8) in out.splitlines()  # output unit: a − y
+    assert text.unit_equation(tr, 3, 8) in out.splitlines()  # output unit: a − y
 
 
 @pytest.mark.parametrize(("unit", "message"), [
@@ -152,8 +152,8 @@ def test_bare_weights_and_course_mat_weights(files, capsys, ex4_thetas):
     code, out, err = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", images, "--example", 1, "--unit", "3:3")
     assert (code, err) == (0, "")
     tr = glassnet.explain(ex4_thetas, X, [9, 2, 4, 8], lam=1.0, rows=1)
-    assert render.unit_equation(tr, 3, 3) in out.splitlines()
-    assert render.unit_equation(tr, 3, 3).endswith("− 1 = " + render.format_number(tr.delta[3][3]))
+    assert text.unit_equation(tr, 3, 3) in out.splitlines()
+    assert text.unit_equation(tr, 3, 3).endswith("− 1 = " + text.format_number(tr.delta[3][3]))
     code, out, _ = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", images, "--example", 0, "--json")
     d = json.loads(out)
     delta3 = [u["delta"] for u in d["layers"][2]["units"]]

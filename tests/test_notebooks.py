@@ -23,7 +23,8 @@ CELL_TIMEOUT_S = 600  # generous: a loaded 2-core machine; the notebooks take ab
 # What each notebook must show besides running cleanly: (text in its stdout, number of pictures at least).
 EXPECTED = {
     "01-forward-propagation": (["glassnet.forward agrees with the hand computation", "h_Θ(x) = a₁⁽⁴⁾ = 0.6382"], 1),
-    "02-what-delta-means": (["glassnet's δ₂⁽²⁾ = -0.012220", "δ₂⁽²⁾ = Θ₁₂⁽²⁾·δ₁⁽³⁾ + Θ₂₂⁽²⁾·δ₂⁽³⁾"], 2),
+    "02-what-delta-means": (["glassnet's δ₂⁽²⁾ = -0.012220", "δ₂⁽²⁾ = Θ₁₂⁽²⁾·δ₁⁽³⁾ + Θ₂₂⁽²⁾·δ₂⁽³⁾",
+                             "Trace · Example: label 1 · network 2-2-2-1"], 2),
     "03-gradient-checking": (["PASS", "regularize bias  λ = 3", "FAIL"], 1),
     "04-digit-classifier": (["misclassified", "best λ ="], 6),
     "05-scikit-learn": (["identical predictions on 450 test digits: True", "(scikit-learn's loss_)"], 0),

@@ -33,7 +33,7 @@ import glassnet
 import glassnet.io as gio
 from glassnet.backprop import deltas
 from glassnet.outputs import encode_labels
-from glassnet.explain.render import format_number
+from glassnet.explain.text import format_number
 from glassnet.forward import propagate
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge, create_app
 from glassnet.server.session import wait_for

@@ -26,7 +26,7 @@ if not os.path.exists(CHROMIUM):
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
 import glassnet
-from glassnet.explain.render import format_number, unit_equation
+from glassnet.explain.text import format_number, unit_equation
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
 from glassnet.server.session import wait_for
 

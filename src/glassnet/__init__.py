@@ -27,7 +27,7 @@ from .params import debug_init, debug_initialize_weights, random_init, roll, unr
 from .optimize import History, StopTraining
 from .estimator import Classifier
 from . import interop
-from .explain import explain
+from . import explain  # the package, callable: glassnet.explain(thetas, x, y) returns a Trace
 from .grading import grade
 from .errors import DataError, ModelFileError
 from . import datasets, io

@@ -6,7 +6,7 @@ not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.interop`) and
 shows a tqdm progress bar on stderr).
 
 Output layer: :mod:`glassnet.outputs` decides K (one sigmoid unit for two classes), which class each unit stands for
-(``output_layer_``), targets, predictions (the largest output; z > 0 for one unit) and ``predict_proba`` (the
+(``output_layer_``), targets, predictions (the largest output; h ≥ 0.5 for one unit) and ``predict_proba`` (the
 normalized sigmoid outputs h_k / Σ_j h_j, one-vs-rest, not a softmax).
 
 Dask input: ``fit``, ``predict*``, ``transform``, ``score`` and ``cost_and_gradient`` also take a ``dask.array`` X

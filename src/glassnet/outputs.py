@@ -10,8 +10,8 @@ Every front end (estimator, explainer, explorer, CLI, model files, interop) asks
   1..9 and unit 10 is digit 0 (MATLAB has no index 0, so the course's label 10 means digit 0).
 - **Targets**: labels → the (m, K) 0/1 matrix Y whose row t is the lecture's y^(t) (:func:`encode_labels` for unit
   indices, :meth:`OutputLayer.targets` for class labels).
-- **Prediction from z^(L)**: the largest output (K > 1), or h > 0.5 ⇔ z > 0 (K = 1; exactly h = 0.5 is the negative
-  class, as in scikit-learn) — :func:`predict_units`. g is increasing, so the largest z is the largest h.
+- **Prediction from z^(L)**: the largest output (K > 1), or the lecture's h ≥ 0.5 ⇔ z ≥ 0 (K = 1) —
+  :func:`predict_units`. g is increasing, so the largest z is the largest h.
 - **Probabilities**: [1 − h, h] (K = 1); h_k / Σ_j h_j (K > 1), computed from log h so that it never divides 0 by 0
   (the one-vs-rest probabilities of ``LogisticRegression(multi_class="ovr")``, not a softmax).
 
@@ -166,10 +166,10 @@ def encode_labels(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.nd
 
 
 def predict_units(zL: np.ndarray) -> np.ndarray:
-    """The predicted output unit (0-based) per row of z^(L) (m, K): argmax (K > 1), or 1 if z > 0 (K = 1).
+    """The predicted output unit (0-based) per row of z^(L) (m, K): argmax (K > 1), or 1 if h ≥ 0.5 ⇔ z ≥ 0 (K = 1).
 
-    >>> predict_units(np.array([[0.0], [0.1], [-3.0]])).tolist()   # h = 0.5 exactly is the negative class
-    [0, 1, 0]
+    >>> predict_units(np.array([[0.0], [0.1], [-3.0]])).tolist()   # the lecture: predict 1 when h ≥ 0.5
+    [1, 1, 0]
     >>> predict_units(np.array([[1.0, 3.0, 2.0]])).tolist()
     [1]
     """
@@ -177,7 +177,7 @@ def predict_units(zL: np.ndarray) -> np.ndarray:
     if zL.ndim == 1:
         zL = zL[None, :]
     if zL.shape[1] == 1:
-        return (zL[:, 0] > 0).astype(np.intp)
+        return (zL[:, 0] >= 0).astype(np.intp)
     return np.argmax(zL, axis=1)
 
 

@@ -136,7 +136,10 @@ def _write(path: Path, data: bytes, force: bool) -> None:
 @command("explain")
 def _cmd_explain(args: argparse.Namespace) -> int:
     import glassnet
-    from glassnet.explain import render
+    from glassnet.explain.diagram import diagram_svg
+    from glassnet.explain.figures import diagram_png
+    from glassnet.explain.report import html_report
+    from glassnet.explain.text import readable_top_k, render_text
 
     if args.format == "png" and args.output is None:
         raise UsageError("--format png: give the file to write with -o FILE.png")
@@ -162,12 +165,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     lam = float(args.lam if args.lam is not None else model.alpha)
-    top_k = args.top_k
-    if top_k is None and max(sizes[2:], default=0) > 6:
-        top_k = 4
     trace = glassnet.explain(model.thetas_, X, y, lam=lam, rows=args.example)
     label = data.y[args.example]
     trace = replace(trace, label=label.item() if hasattr(label, "item") else label)  # the data's label, not the unit
+    top_k = args.top_k if args.top_k is not None else readable_top_k(trace)
     image = dict(image_shape=data.image_shape, image_order=data.image_order) if data.image_shape else {}
     class_names = [layer.class_name(c) for c in layer.classes]
     if as_json:
@@ -175,14 +176,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                    **trace.to_dict()})
         return EXIT_OK
     if args.format == "text":
-        out = render.render_text(trace, unit=unit, digits=args.digits, top_k=top_k, class_names=class_names).encode()
+        out = render_text(trace, unit=unit, digits=args.digits, top_k=top_k, class_names=class_names).encode()
     elif args.format == "svg":
-        out = render.diagram_svg(trace, args.view, class_names=class_names, highlight=unit, **image).encode()
+        out = diagram_svg(trace, args.view, class_names=class_names, highlight=unit, **image).encode()
     elif args.format == "png":
-        out = render.diagram_png(trace, args.view, class_names=class_names, highlight=unit, **image)
+        out = diagram_png(trace, args.view, class_names=class_names, highlight=unit, **image)
     else:
         history = model.history_ if model.history_.cost else None
-        out = render.html_report(trace, X=X, y=y, history=history, class_names=class_names, unit=unit,
+        out = html_report(trace, X=X, y=y, history=history, class_names=class_names, unit=unit,
                                  digits=args.digits, **image).encode()
     if args.output is None:
         sys.stdout.write(out.decode())
@@ -205,7 +206,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 @command("plot")
 def _plot(args: argparse.Namespace) -> int:
-    from glassnet.explain import render
+    from glassnet.explain.figures import cost_curves_png, hidden_units_png
 
     if args.output.suffix.lower() != ".png":
         raise UsageError(f"-o {args.output}: plots are PNG files; use a name ending in .png")
@@ -229,7 +230,7 @@ def _plot(args: argparse.Namespace) -> int:
         if history is None or (args.model is not None and not history.cost):
             raise Failure(f"{where}: no training history with costs to plot")
         try:
-            png = render.cost_curves_png(history)
+            png = cost_curves_png(history)
         except ValueError as exc:
             raise Failure(f"{where}: {exc}") from None
     elif args.kind == "hidden":
@@ -244,7 +245,7 @@ def _plot(args: argparse.Namespace) -> int:
                 raise UsageError(f"--image-shape: expected HxW such as 20x20, got {args.image_shape!r}") from None
             shape = (r, c)
         try:
-            png = render.hidden_units_png(model.thetas_[0], shape, args.order)
+            png = hidden_units_png(model.thetas_[0], shape, args.order)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     else:
@@ -266,7 +267,8 @@ def _numbers(text: str, what: str, cast) -> list:
 
 def _curve(args):
     from glassnet import holdout
-    from glassnet.explain import curves, render
+    from glassnet.explain import curves
+    from glassnet.explain.figures import learning_curve_png, validation_curve_png
 
     hidden = _numbers(args.hidden, "--hidden", int)
     if any(h < 1 for h in hidden):
@@ -289,12 +291,12 @@ def _curve(args):
             sizes = _numbers(args.sizes, "--sizes", int) if args.sizes else None
             rec = curves.learning_curve(Xtr, ytr, Xval, yval, hidden_layer_sizes=hidden, lam=args.lam,
                                         train_sizes=sizes, max_iter=args.max_iter, random_state=args.seed)
-            png = render.learning_curve_png(rec, args.metric)
+            png = learning_curve_png(rec, args.metric)
         else:
             lams = _numbers(args.lams, "--lams", float) if args.lams else curves.DEFAULT_LAMS
             rec = curves.validation_curve(Xtr, ytr, Xval, yval, lams=lams, hidden_layer_sizes=hidden,
                                           max_iter=args.max_iter, random_state=args.seed)
-            png = render.validation_curve_png(rec, args.metric)
+            png = validation_curve_png(rec, args.metric)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return png, rec.to_dict()

@@ -1,6 +1,6 @@
 """Learning curves (error vs m) and validation curves (error vs λ), computed by training glassnet networks.
 
-For: the course's bias/variance diagnostics, as data that :mod:`glassnet.explain.render` plots. Each point trains a
+For: the course's bias/variance diagnostics, as data that :mod:`glassnet.explain.figures` plots. Each point trains a
 network from the same seeded initial Θ with :func:`glassnet.optimize.minimize_full_batch` on
 :func:`glassnet.cost_and_gradient`, then measures J without regularization (as the course does: J_train on the
 examples it was trained on, J_val on the whole validation set) and the misclassification error.
@@ -21,6 +21,7 @@ from .._validation import check_lam, check_X
 from ..api import cost_and_gradient
 from ..cost import cost
 from ..forward import forward
+from ..outputs import predict_units
 from ..optimize import minimize_full_batch
 from ..params import random_init
 
@@ -97,8 +98,7 @@ def _fit_and_measure(sizes, X, y, X_val, y_val, lam, max_iter, random_state):
     thetas, _ = minimize_full_batch(lambda th: cost_and_gradient(th, X, y, lam), thetas0, max_iter=max_iter)
 
     def error(Xs, ys):
-        h = forward(thetas, Xs).output
-        return float(np.mean(h.argmax(axis=1) != ys))
+        return float(np.mean(predict_units(forward(thetas, Xs).z[-1]) != ys))
 
     return (cost(thetas, X, y, 0.0), cost(thetas, X_val, y_val, 0.0), error(X, y), error(X_val, y_val))
 

@@ -13,8 +13,10 @@ Indices follow the lecture: layers l = 1..L, units j = 1..s_l, j = 0 the bias un
 connects unit j of layer l to unit i of layer l+1. ``trace.delta[2][2]`` is δ₂⁽²⁾ and ``trace.theta[2][1, 2]`` is
 Θ₁₂⁽²⁾.
 
-Not for: training (use :func:`glassnet.cost_and_gradient`) or drawing (:mod:`glassnet.explain.render`). Everything here
-is plain data: :meth:`Trace.to_dict` is JSON-safe.
+Not for: training (use :func:`glassnet.cost_and_gradient`) or drawing (:mod:`glassnet.explain.text`,
+:mod:`~glassnet.explain.diagram`, :mod:`~glassnet.explain.figures`, :mod:`~glassnet.explain.report`). Everything here
+is plain data: :meth:`Trace.to_dict` is JSON-safe. A trace shows itself as a short summary (``repr``, ``print``) and, in
+Jupyter, as its backward diagram and δ equations; the renderers supply both (see :func:`set_display`).
 
 >>> import numpy as np, glassnet
 >>> thetas = glassnet.debug_init([2, 2, 1])
@@ -26,7 +28,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, overload
@@ -38,7 +40,7 @@ from ..activations import sigmoid_gradient_from_a
 from ..backprop import accumulate, deltas
 from ..workspace import batch_sums
 from ..cost import cost_from_z
-from ..outputs import encode_labels
+from ..outputs import encode_labels, predict_units
 from ..forward import ForwardCache, propagate
 
 __all__ = [
@@ -55,6 +57,17 @@ __all__ = [
 
 #: Matrices with more entries than this are summarized (norm + largest entries) by :meth:`Trace.to_dict`.
 MAX_DICT_MATRIX_ENTRIES = 4096
+
+# How a trace shows itself. The words and the pictures belong to the renderers (text, report), which import this
+# module; so that this data module imports none of them (no import cycle, also not inside a function), the package's
+# __init__ hands their functions to set_display() while glassnet.explain is imported. Every import of this module
+# goes through that package, so a Trace never exists before its display is set.
+_DISPLAY: dict[str, Callable[[Trace], str]] = {}
+
+
+def set_display(*, text: Callable[[Trace], str], html: Callable[[Trace], str]) -> None:
+    """Set what ``repr(trace)`` / ``str(trace)`` (``text``) and ``trace._repr_html_()`` (``html``, Jupyter) return."""
+    _DISPLAY.update(text=text, html=html)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -334,9 +347,8 @@ class Trace:
 
     @property
     def prediction(self) -> int:
-        """The predicted class: argmax_k h_k (0-based), or 1 if h ≥ 0.5 for a single output unit."""
-        h = self.output
-        return int(h[0] >= 0.5) if h.shape[0] == 1 else int(np.argmax(h))
+        """The predicted output unit (0-based), by :func:`glassnet.outputs.predict_units` (h ≥ 0.5 ⇔ z ≥ 0 for one unit)."""
+        return int(predict_units(np.asarray(self.layers[-1].z)[None, :])[0])
 
     @property
     def target_class(self) -> int | None:
@@ -436,6 +448,18 @@ class Trace:
         if not 1 <= l <= self.L:
             raise IndexError(f"l: expected a layer number 1..{self.L}, got {l!r}")
         return [self.unit(l, j) for j in range(1, self.layers[l - 1].size + 1)]
+
+    # -- display (the functions come from the renderers: set_display) ---------------------------------------------
+    def __repr__(self) -> str:
+        show = _DISPLAY.get("text")
+        return show(self) if show is not None else f"<Trace of network {'-'.join(map(str, self.sizes))}>"
+
+    # No _repr_svg_: the HTML block holds the diagram's SVG already, and Jupyter stores every representation it is
+    # given, so a second copy would double each output; glassnet.explain.diagram.diagram_svg(trace) gives the SVG.
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the backward diagram and the δ equations (``None``, plain text, if no renderer is set)."""
+        show = _DISPLAY.get("html")
+        return show(self) if show is not None else None
 
     # -- serialization -------------------------------------------------------------------------------------------
     def to_dict(self, max_matrix_entries: int = MAX_DICT_MATRIX_ENTRIES) -> dict[str, Any]:

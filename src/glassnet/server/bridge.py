@@ -20,9 +20,11 @@ from .. import holdout
 from .. import io as lib_io
 from ..api import cost_and_gradient
 from ..cost import cost_from_z, regularization
-from ..outputs import encode_labels
+from ..outputs import encode_labels, predict_units
 from ..errors import DataError, ModelFileError
-from ..explain import explain, render
+from ..explain import explain
+from ..explain.diagram import diagram_svg
+from ..explain.text import format_number, unit_equation
 from ..forward import propagate
 from ..optimize import StopTraining, adam, minimize_full_batch, minimize_minibatch, sgd
 from ..params import random_init, sizes_from_thetas
@@ -164,8 +166,14 @@ def sizes_of(thetas) -> list[int]:
 
 
 def predict_from_output(h: np.ndarray) -> np.ndarray:
-    """Class number per row of h_Θ(x), (m, K): the largest output, or h ≥ 0.5 for a single output unit."""
-    return (h[:, 0] >= 0.5).astype(np.intp) if h.shape[1] == 1 else h.argmax(axis=1)
+    """Class number per row of h_Θ(x), (m, K), by the output layer's rule (:func:`glassnet.outputs.predict_units`).
+
+    h = g(z) is increasing, so the rule is applied to logit(h) = z.
+    """
+    from scipy.special import logit
+
+    with np.errstate(divide="ignore"):  # h rounded to 0 or 1: logit ±inf keeps the order
+        return predict_units(logit(np.asarray(h, dtype=np.float64)))
 
 
 def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float | None, float | None]:
@@ -191,8 +199,6 @@ def predictions(thetas, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # ------------------------------------------------------------------------------------------------ one example
 
-
-format_number = render.format_number
 
 
 def theta_name(l: int, i: int, j: int) -> str:
@@ -225,8 +231,8 @@ def trace_layers(tr) -> list[dict]:
 
 def diagram(tr, mode: str, data: Dataset) -> str:
     """The explain package's SVG network diagram of the trace (units ``unit-l-j``, edges ``edge-l-i-j``)."""
-    return render.diagram_svg(tr, mode, image_shape=data.image_shape, image_order=data.order,
-                              class_names=data.classes if tr.K == len(data.classes) else None)
+    return diagram_svg(tr, mode, image_shape=data.image_shape, image_order=data.order,
+                       class_names=data.classes if tr.K == len(data.classes) else None)
 
 
 def unit_details(tr, l: int, j: int) -> dict:
@@ -234,7 +240,7 @@ def unit_details(tr, l: int, j: int) -> dict:
     unit = tr.unit(l, j, top_k=None)
     out = {"l": l, "j": j, "kind": unit.kind, "a": unit.a, "z": unit.z, "gprime": unit.g_prime,
            "delta": unit.delta, "target": unit.target,
-           "equation": None if unit.kind == "input" else render.unit_equation(tr, l, j)}
+           "equation": None if unit.kind == "input" else unit_equation(tr, l, j)}
     if l < tr.L:
         terms = tr.edge_terms(l, j)
         theta, d_next = tr.thetas[l - 1][:, j], tr.layers[l].delta
