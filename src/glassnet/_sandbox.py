@@ -228,7 +228,7 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         output = _tail(log)
         loaded, results = _read_results(folder, calls)
     if timed_out:
-        where = _where(calls, results)
+        where = _where(calls, results, loaded)
         return SandboxRun("timeout", f"timed out after {timeout_s:g} s{where}", results=results, output=output,
                           **limits)
     if isinstance(loaded, dict):  # the file itself did not load
@@ -248,7 +248,7 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         status = "crashed"
         if "MemoryError" in output and loaded is None:
             status, what = "memory", f"ran out of memory (limit {memory_mb} MB)"
-        return SandboxRun(status, f"the Python process {what}{_where(calls, results)}", results=results,
+        return SandboxRun(status, f"the Python process {what}{_where(calls, results, loaded)}", results=results,
                           output=output, **limits)
     return SandboxRun("ok", results=results, output=output, **limits)
 
@@ -272,12 +272,14 @@ def _tail(log: Path) -> str:
         return ""
 
 
-def _where(calls: Sequence[Call], results: tuple) -> str:
-    """' while running f(...)' for the first call that has no result."""
+def _where(calls: Sequence[Call], results: tuple, loaded) -> str:
+    """' while running f' for the first call that has no result (' while loading the file' before any)."""
+    if loaded is None:
+        return " while loading the file"
     for call, result in zip(calls, results):
         if result.status == "not run":
             return f" while running {call.function}"
-    return " while loading the file" if calls and not results else ""
+    return ""
 
 
 def _read_results(folder: Path, calls: Sequence[Call]):
