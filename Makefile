@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 DOCS_STAMP := $(VENV)/.installed-docs
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test bench install clean browser docs
 
@@ -15,7 +16,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# The demo needs the core and matplotlib only (not the test tools, torch, Dask or MkDocs of the dev extra).
+$(DEMO_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[plot]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(PY) -m glassnet demo
 
 # Debian's chromium for the explorer's browser tests; never fails (the tests then skip with a message).

@@ -449,11 +449,16 @@ def test_data_that_does_not_fit_the_model(trained, capsys):
 # demo and python -m glassnet
 
 
-def test_demo_lines(capsys):
-    code, out, err = run(capsys, "demo", "--max-iter", "15")
+def test_demo_lines(capsys, tmp_path):
+    report = tmp_path / "demo.html"
+    code, out, err = run(capsys, "demo", "--max-iter", "15", "-o", report)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
+    assert re.fullmatch(rf"explained test example \d+ \(a \d( that the network reads as \d)?\): {re.escape(str(report))}",
+                        lines[6])
+    page = report.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "digit " in page and "<script" not in page
     assert lines[0] == ("glassnet demo: scikit-learn digits, 1347 train / 450 test, network 64-25-10, λ = 1, L-BFGS, "
                         "up to 15 iterations")
     assert re.fullmatch(r"gradient check \(course 3-5-3, λ = 3\): relative difference \d\.\d\de-1\d PASS", lines[1])
@@ -462,7 +467,7 @@ def test_demo_lines(capsys):
     assert re.fullmatch(r"J\(Θ\) after training:  \d\.\d{6}  \(15 iterations, \d+\.\d s\)", lines[3])
     assert re.fullmatch(r"train accuracy: \d\d\.\d\d%", lines[4])
     assert re.fullmatch(r"test accuracy:  \d\d\.\d\d%", lines[5])
-    code, data, _ = run_json(capsys, "demo", "--max-iter", "15")
+    code, data, _ = run_json(capsys, "demo", "--max-iter", "15", "--no-report")
     assert code == 0 and data["J_before"] == pytest.approx(J0) and data["n_iter"] == 15
     assert data["gradcheck"]["passed"] and data["J_after"] < data["J_before"]
     assert f"{data['test_accuracy']:.2%}" == lines[5].split()[-1]
@@ -601,3 +606,29 @@ def test_a_csv_without_a_label_column_gets_a_hint(trained, tmp_path, capsys):
     # evaluate needs labels, so the last column is read as labels and the hint says what happened
     code, _, err = run(capsys, "evaluate", "--model", trained["model"], "--data", path)
     assert code == 2 and "63 features per example" in err and "needs a label column added" in err
+
+
+def test_model_file_records_the_scaling_so_raw_features_predict_as_in_training(tmp_path, capsys):
+    """Trained on breast_cancer by name (standardized), the model predicts raw features of a file with --raw-features."""
+    from sklearn.datasets import load_breast_cancer
+
+    model = tmp_path / "bc.npz"
+    code, _, _ = run(capsys, "train", "--data", "breast_cancer", "--hidden", "4", "--epochs", "30", "--save", model)
+    assert code == 0
+    clf = glassnet.load(model)
+    assert clf.input_scaling_["kind"] == "standardize" and len(clf.input_scaling_["mean"]) == 30
+    raw_X, raw_y = load_breast_cancer(return_X_y=True)
+    raw = tmp_path / "raw.csv"
+    np.savetxt(raw, np.column_stack([raw_X, raw_y]), delimiter=",",
+               header=",".join([f"f{j}" for j in range(30)] + ["label"]), comments="")
+    code, out, err = run(capsys, "predict", "--model", model, "--data", raw, "--raw-features")
+    assert (code, err) == (0, "")
+    expected = clf.predict(glassnet.datasets.load("breast_cancer").X)  # what training saw
+    assert [int(v) for v in out.splitlines()[1:]] == expected.tolist()
+    code, data, _ = run_json(capsys, "evaluate", "--model", model, "--data", raw, "--raw-features")
+    assert code == 0 and data["input_scaling"] == "features scaled as in training (standardize)"
+    assert data["accuracy"] == pytest.approx(np.mean(expected == raw_y))
+    plain = tmp_path / "plain.npz"
+    glassnet.save(glassnet.Classifier(hidden_layer_sizes=(2,), max_iter=5).fit(raw_X[:50], raw_y[:50]), plain)
+    code, _, err = run(capsys, "predict", "--model", plain, "--data", raw, "--raw-features")
+    assert code == 2 and "records no scaling" in err

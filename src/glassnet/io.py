@@ -371,7 +371,39 @@ def save(model, path: str | os.PathLike) -> Path:
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         meta["feature_names_in"] = [str(n) for n in names]
+    scaling = getattr(model, "input_scaling_", None)
+    if scaling is not None:
+        meta["input_scaling"] = _checked_scaling(scaling, int(model.n_features_in_), ValueError, "input_scaling_")
     return save_thetas(path, thetas, meta)
+
+
+def _checked_scaling(record, n_features: int, error, where: str) -> dict:
+    """The record of how raw features were scaled before training, as plain JSON values, every field checked.
+
+    ``{"kind": "none"}``, ``{"kind": "divide", "by": c}`` or ``{"kind": "standardize", "mean": [...], "scale": [...]}``
+    (one number per input feature), as the built-in datasets write it in ``Dataset.extra["scaling"]``.
+    """
+    if not isinstance(record, Mapping) or record.get("kind") not in ("none", "divide", "standardize"):
+        raise error(f"{where}: expected a scaling record with kind 'none', 'divide' or 'standardize', got {record!r}"[:300])
+    kind = record["kind"]
+    if kind == "none":
+        return {"kind": "none"}
+    if kind == "divide":
+        by = record.get("by")
+        if isinstance(by, bool) or not isinstance(by, (int, float, np.number)) or not math.isfinite(by) or by == 0:
+            raise error(f"{where}: 'divide' needs a finite non-zero number 'by', got {by!r}")
+        return {"kind": "divide", "by": float(by)}
+    out = {"kind": "standardize"}
+    for key in ("mean", "scale"):
+        try:
+            values = np.asarray(record.get(key), dtype=np.float64)
+        except (TypeError, ValueError):
+            values = np.empty(0)
+        if values.shape != (n_features,) or not np.isfinite(values).all() or (key == "scale" and (values == 0).any()):
+            raise error(f"{where}: 'standardize' needs {n_features} finite numbers '{key}'"
+                        f"{' (non-zero)' if key == 'scale' else ''}")
+        out[key] = values.tolist()
+    return out
 
 
 def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
@@ -524,6 +556,11 @@ def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any])
     except (TypeError, ValueError) as exc:
         raise fail(f"this glassnet's Classifier does not accept the saved parameters ({exc})") from None
     try:
-        return Classifier.from_weights(thetas, classes, history=history, n_iter=n_iter, feature_names=names, **params)
+        model = Classifier.from_weights(thetas, classes, history=history, n_iter=n_iter, feature_names=names, **params)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    if meta.get("input_scaling") is not None:
+        # how the raw features were scaled before training (a built-in dataset loaded by name): for tools that are
+        # given raw features, so that they predict as the training did (see glassnet.datasets.apply_scaling)
+        model.input_scaling_ = _checked_scaling(meta["input_scaling"], int(sizes[0]), fail, "input_scaling")
+    return model

@@ -297,6 +297,32 @@ def output_layer(model, data=None):
     return OutputLayer(layer.classes, class_noun="digit" if digits else None)
 
 
+def add_raw_features_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--raw-features", action="store_true",
+                   help="the data file holds raw features (e.g. digit pixels 0..16): scale them as the model's "
+                        "training data was (recorded in model files trained on a built-in dataset by name)")
+
+
+def model_features(model, data, source: str, raw: bool = False) -> tuple[np.ndarray, str | None]:
+    """``(X, note)``: the features of ``data``, with ``raw``: scaled as the model's training data was.
+
+    A model trained on a built-in dataset by name records how that dataset scaled its features
+    (``input_scaling_``); ``raw`` features of a data file are scaled the same way, so that predictions equal the
+    training run's. A built-in name is already scaled by its loader. ``note`` says what was done (or None).
+    """
+    from glassnet import datasets
+
+    X = np.asarray(data.X, dtype=np.float64)
+    scaling = getattr(model, "input_scaling_", None)
+    if not raw or datasets.is_builtin(source):
+        return X, None
+    if scaling is None or scaling.get("kind") == "none":
+        raise UsageError("--raw-features: the model records no scaling of its training data (only models trained on "
+                         "a built-in dataset by name do); leave it out")
+    check_fits_model(model, X, source)
+    return datasets.apply_scaling(X, scaling), f"features scaled as in training ({scaling['kind']})"
+
+
 def check_fits_model(model, X: np.ndarray, source: str) -> None:
     n = int(model.n_features_in_)
     if X.shape[1] != n:

@@ -30,6 +30,8 @@ from ._common import (
     emit_json,
     load_data,
     load_model,
+    add_raw_features_option,
+    model_features,
     nonnegative_float,
     output_layer,
     write_atomic,
@@ -68,6 +70,7 @@ def register(sub) -> None:
     p.add_argument("--digits", type=int, default=4, help="significant digits of the numbers (default 4)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (needed for png)")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    add_raw_features_option(p)
     add_json_option(p, what="the trace (every z, a, g′(z), δ and edge term) as one JSON document")
     p.set_defaults(func=_cmd_explain)
 
@@ -154,7 +157,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     sizes = model.layer_sizes_
     unit = _parse_unit(args.unit, sizes) if args.unit else None
     data = load_data(args.data, None)
-    X = np.asarray(data.X, dtype=np.float64)
+    X, _ = model_features(model, data, args.data, args.raw_features)
     check_fits_model(model, X, args.data)
     m = X.shape[0]
     if not 0 <= args.example < m:

@@ -75,6 +75,8 @@ from ._common import (
     layer_sizes,
     load_data,
     load_model,
+    add_raw_features_option,
+    model_features,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -183,7 +185,7 @@ class _Checkpoint:
             self.written += 1
 
 
-def _snapshot_maker(clf, prior, units, target: int):
+def _snapshot_maker(clf, prior, units, target: int, scaling=None):
     """A function building a savable Classifier from the weights and run history a callback sees.
 
     ``units``: the classes in the network's output-unit order.
@@ -194,7 +196,10 @@ def _snapshot_maker(clf, prior, units, target: int):
         history = History.from_dict(prior.to_dict()) if prior is not None else History()
         history.extend(run_history)
         params = {**clf.get_params(), "max_iter": target, "warm_start": False, "verbose": False}
-        return type(clf).from_weights(thetas, units, history=history, **params)
+        model = type(clf).from_weights(thetas, units, history=history, **params)
+        if scaling is not None:
+            model.input_scaling_ = scaling
+        return model
 
     return snapshot
 
@@ -222,6 +227,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     import glassnet
 
     fmt = _chunked_format(args.data) if client is not None else None
+    scaling = None  # how a built-in dataset loaded by name scaled its features: recorded in the model file
     if fmt is not None:  # a data file on Dask: read chunk by chunk by the workers, never loaded here
         name, X, y, classes, chunk_sizes = _read_file_chunks(args, client, fmt)
         m = int(sum(chunk_sizes))
@@ -230,6 +236,10 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         X, y = np.asarray(data.X, dtype=np.float64), np.asarray(data.y)
         classes = np.unique(y)
         name, m = data.name, len(y)
+        if glassnet.datasets.is_builtin(args.data) and data.extra.get("scaling", {}).get("kind", "none") != "none":
+            scaling = data.extra["scaling"]
+    if resumed is not None and getattr(resumed, "input_scaling_", None) is not None:
+        scaling = resumed.input_scaling_
     if len(classes) < 2:
         raise UsageError(f"--data {args.data}: training needs at least two classes, found only {classes.tolist()}")
 
@@ -332,7 +342,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     unit = "epochs" if solver in _MINI_BATCH else "iterations"
 
     units = resumed.output_layer_.classes if resumed is not None else classes
-    snapshot = _snapshot_maker(clf, prior, units, int(target))
+    snapshot = _snapshot_maker(clf, prior, units, int(target), scaling)
     checkpoint = None
     callbacks = []
     if args.checkpoint_every is not None:
@@ -382,6 +392,8 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     acc_train = float(clf.score(X_fit, y_fit))
     acc_val = float(clf.score(X_val, y_val)) if X_val is not None else None
     acc_test = float(clf.score(X_test, y_test)) if X_test is not None else None
+    if scaling is not None:
+        clf.input_scaling_ = scaling
     if args.save is not None and not (remaining <= 0 and args.resume is not None and _same(args.save, args.resume)):
         glassnet.save(clf, args.save)
 
@@ -544,6 +556,7 @@ def _register_evaluate(sub) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of that split (default 0)")
     p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
                    help="λ of the reported J(Θ) (default: the model's own)")
+    add_raw_features_option(p)
     add_json_option(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -576,7 +589,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     data = load_data(args.data, args.label_column)
-    X, y = np.asarray(data.X, dtype=np.float64), np.asarray(data.y)
+    (X, scaled), y = model_features(model, data, args.data, args.raw_features), np.asarray(data.y)
     check_fits_model(model, X, args.data)
     check_labels_known(model, y, args.data)
     where = f"{data.name} ({len(y)} examples)"
@@ -594,6 +607,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     net = "-".join(map(str, model.layer_sizes_))
     lines = [
         f"glassnet evaluate: model {args.model} ({net}, {len(classes)} classes) on {where}",
+        *([scaled] if scaled else []),
         f"accuracy: {accuracy:.2%} ({correct} of {len(y)})",
         f"J(Θ) = {J:.6f} (λ = {lam:g}, on these {len(y)} examples)",
         "",
@@ -609,6 +623,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         "data": data.name,
         "n_examples": len(y),
         "test_size": args.test_size or 0.0,
+        "input_scaling": scaled,
         "seed": args.seed if args.test_size else None,
         "layer_sizes": model.layer_sizes_,
         "lam": lam,
@@ -642,6 +657,7 @@ def _register_predict(sub) -> None:
     p.add_argument("--model", required=True, type=Path, metavar="FILE.npz", help="the model file")
     add_data_options(p, default=None, what="the examples to predict")
     p.add_argument("--proba", action="store_true", help="also write the class probabilities")
+    add_raw_features_option(p)
     p.add_argument("-o", "--output", type=Path, metavar="FILE.csv", help="write the CSV to this file, not stdout")
     p.add_argument("--force", action="store_true", help="replace the -o file if it exists")
     add_json_option(p)
@@ -667,7 +683,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         check_writable(args.output, args.force, "-o")
     model = load_model(args.model)
     data = _examples_to_predict(args, model)
-    X = np.asarray(data.X, dtype=np.float64)
+    X, scaled = model_features(model, data, args.data, args.raw_features)
     check_fits_model(model, X, args.data)
     classes = np.asarray(model.classes_)
     pred = model.predict(X)
@@ -686,7 +702,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.json:
         payload = {"command": "predict", "model": args.model, "data": data.name, "n_examples": len(pred),
-                   "classes": classes, "predictions": pred}
+                   "classes": classes, "input_scaling": scaled, "predictions": pred}
         if proba is not None:
             payload["probabilities"] = proba
         emit(args, payload, [])
