@@ -120,3 +120,22 @@ def test_nothing_in_the_library_imports_the_cli():
     offenders = sorted(name for name, targets in graph.items() if not name.startswith("glassnet.cli")
                        and name != "glassnet.__main__" and any(t.startswith("glassnet.cli") for t in targets))
     assert offenders == []
+
+
+def test_the_architecture_page_names_every_module_in_floor_order():
+    """docs/architecture.md lists every top-level module once, top floor first: no module imports one listed above it."""
+    import re
+
+    page = (SRC.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = re.findall(r"`([a-z_]+)`", page.split("## Modules", 1)[1])
+    top = sorted({name.split(".")[1] for name in _modules() if name.count(".") >= 1})
+    assert sorted(listed) == top, "docs/architecture.md: the module list differs from src/glassnet"
+    rank = {name: i for i, name in enumerate(listed)}
+    for module, targets in import_graph().items():
+        if module.count(".") < 1:
+            continue
+        here = module.split(".")[1]
+        for target in targets:
+            if target.count(".") >= 1 and target.split(".")[1] != here:
+                there = target.split(".")[1]
+                assert rank[there] > rank[here], f"{module} imports {target}, listed above it on the architecture page"
