@@ -424,6 +424,19 @@ def test_model_export_is_the_cli_format_and_imports_back(client, session, tmp_pa
     assert r.status_code == 422 and detail(r).startswith("m.npz: ")
     r = client.post("/api/model?filename=m.npz", content=r.content[:10])
     assert r.status_code == 422
+    # The same weights as the course's .mat file or Nielsen's JSON import alike (recognised by content).
+    from glassnet import interop
+
+    # A .mat file carries no labels: it is read as the course's (units 1..9 are digits 1..9, unit 10 is digit 0), so
+    # this export's unit 1 (digit 0) is read as digit 1, and the explorer, numbering classes in sorted order, draws the
+    # course's unit 10 first.
+    course_order = [9, 0, 1, 2, 3, 4, 5, 6, 7, 8]
+    for name, writer, rows in (("weights.mat", interop.save_mat, course_order), ("net.json", interop.save_nielsen,
+                                                                                   list(range(10)))):
+        exported = writer(model, tmp_path / name)
+        st = client.post(f"/api/model?filename={name}", content=exported.read_bytes()).json()
+        assert st["snapshots"]["label"] == f"loaded {name}"
+        np.testing.assert_allclose(session.snapshot_view()[1][1], thetas[1][rows], rtol=0, atol=1e-12)
     # A model for another dataset is refused with the reason.
     client.post("/api/reset", json={"dataset": "iris", "hidden": [4]})
     r = client.post("/api/model?filename=m.npz", content=path.read_bytes())

@@ -45,6 +45,8 @@ STATIC_DIR = Path(__file__).with_name("static")
 DEFAULT_MAX_BODY = 64 * 2**20
 TOKEN_HEADER = "x-glassnet-token"
 UPLOAD_SUFFIXES = (".csv", ".txt", ".npz", ".mat")
+#: Model files the import takes (recognised by content, see glassnet.io.load_any): glassnet, course .mat, Nielsen JSON.
+MODEL_SUFFIXES = (".npz", ".mat", ".json")
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -488,8 +490,11 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
     @app.post("/api/model")
     async def import_model(request: Request,
                            filename: Annotated[str, Query(min_length=1, max_length=200)] = "model.npz") -> Response:
-        """Load a model file (raw body) for the current dataset; training history starts over."""
-        name, suffix = _safe_name(filename, (".npz",))
+        """Load a model file (raw body: glassnet .npz, the course's .mat weights, Nielsen JSON) for the current dataset.
+
+        Training history starts over.
+        """
+        name, suffix = _safe_name(filename, MODEL_SUFFIXES)
         path = await _save_body(request, suffix)
         try:
             _v, _t, cfg, data, _p = session.snapshot_view()
