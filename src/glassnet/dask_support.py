@@ -36,13 +36,12 @@ from .distributed import (
     fit_sgd,
 )
 from .forward import forward
-from .optimize import History, _Run
+from .optimize import History, _Run, is_mini_batch
 from .outputs import OutputLayer
 
 __all__ = ["given", "fit", "predict", "predict_proba", "predict_log_proba", "transform", "score", "cost_and_gradient",
            "refuse", "refuse_validation"]
 
-_FULL_BATCH = ("lbfgs", "cg")
 
 # ----------------------------------------------------------------------------------------------------------------
 # Small per-chunk functions (they run on the workers) and the checks done on the driver
@@ -228,7 +227,7 @@ def fit(model, X, y, X_val, y_val, callbacks):
         validate = model._given_validation(X_val, y_val, units)
         lam = float(model.alpha)
         early = bool(model.early_stopping) and validate is not None
-        if model.solver in _FULL_BATCH:
+        if not is_mini_batch(model.solver):
             thetas, history = fit_full_batch(
                 thetas, Xd, y_idx, lam, client=client, method=model.solver, max_iter=int(model.max_iter),
                 tol=float(model.tol), validate=validate, early_stopping=early, patience=int(model.n_iter_no_change),

@@ -32,24 +32,14 @@ from . import dask_support
 from .cost import cost
 from .explain.trace import explain
 from .forward import forward
+from . import training
 from .holdout import split
 from .outputs import OutputLayer, n_outputs, predict_units
-from .optimize import (
-    History,
-    adam,
-    minimize_full_batch,
-    minimize_minibatch,
-    run_epoch,
-    sgd,
-)
+from .optimize import SOLVERS, History, is_mini_batch, make_rule, run_epoch
 from .params import random_init, sizes_from_thetas
-from .workspace import Workspace
 
 __all__ = ["Classifier"]
 
-_FULL_BATCH = ("lbfgs", "cg")
-_MINI_BATCH = ("sgd", "adam")
-_DEFAULT_RATE = {"sgd": 0.1, "adam": 0.01}
 
 
 def _is_int(v) -> bool:
@@ -220,8 +210,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             bad("alpha", "a number λ ≥ 0")
         if not (_is_int(self.max_iter) and self.max_iter >= 1):
             bad("max_iter", "a positive int")
-        if self.solver not in _FULL_BATCH + _MINI_BATCH:
-            bad("solver", "one of 'lbfgs', 'cg', 'sgd', 'adam'")
+        if self.solver not in SOLVERS:
+            bad("solver", f"one of {', '.join(repr(s) for s in SOLVERS)}")
         if not (self.batch_size == "auto" or (_is_int(self.batch_size) and self.batch_size >= 1)):
             bad("batch_size", "'auto' or a positive int")
         if not (self.learning_rate == "auto" or (_is_real(self.learning_rate) and self.learning_rate > 0)):
@@ -247,10 +237,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
                 bad(name, "True or False")
 
     def _optimizer(self):
-        rate = _DEFAULT_RATE[self.solver] if self.learning_rate == "auto" else float(self.learning_rate)
-        if self.solver == "sgd":
-            return sgd(rate, momentum=self.momentum, nesterov=self.nesterov)
-        return adam(rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return make_rule(self.solver, self.learning_rate, momentum=self.momentum, nesterov=self.nesterov,
+                         beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
 
     def _batch_size(self, m: int) -> int:
         return min(200, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
@@ -349,42 +337,13 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             Xtr, Xv, ytr, yv = self._split(X, y_idx, split_seed)
             validate = self._validator(Xv, yv)
 
-        m, lam = Xtr.shape[0], float(self.alpha)
-        common = dict(
-            validate=validate,
-            early_stopping=bool(self.early_stopping) and validate is not None,
-            patience=int(self.n_iter_no_change),
-            min_delta=float(self.tol),
-            callbacks=callbacks,
-            progress=bool(self.verbose),
-            n_threads=self.n_threads,
-        )
-        if self.solver in _FULL_BATCH:
-            thetas, history = minimize_full_batch(
-                # One workspace for the whole run: X and Y validated once, buffers reused by every evaluation.
-                Workspace(sizes_from_thetas(thetas), m, Xtr.dtype).objective(Xtr, ytr, lam),
-                thetas,
-                method=self.solver,
-                max_iter=int(self.max_iter),
-                tol=float(self.tol),
-                rows=m,
-                **common,
-            )
-        else:
-            thetas, history = minimize_minibatch(
-                # Batch cost: mean data term over the batch + (λ/2m)ΣΘ² with the full m, so that the average batch
-                # gradient is the full-batch D of the lecture.
-                lambda th, idx: cost_and_gradient(th, Xtr[idx], ytr[idx], lam * len(idx) / m),
-                thetas,
-                m,
-                optimizer=self._optimizer(),
-                batch_size=self._batch_size(m),
-                max_epochs=int(self.max_iter),
-                shuffle=bool(self.shuffle),
-                random_state=shuffle_seed,
-                sizes=sizes,
-                **common,
-            )
+        mini = is_mini_batch(self.solver)
+        thetas, history = training.fit(
+            thetas, Xtr, ytr, float(self.alpha), solver=self.solver, max_iter=int(self.max_iter), tol=float(self.tol),
+            rule=self._optimizer() if mini else None, batch_size=self._batch_size(Xtr.shape[0]),
+            shuffle=bool(self.shuffle), random_state=shuffle_seed, validate=validate,
+            early_stopping=bool(self.early_stopping) and validate is not None, patience=int(self.n_iter_no_change),
+            min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose), n_threads=self.n_threads)
         return self._store(thetas, classes, history, warm, units)
 
     def _check_classes(self, classes: np.ndarray, m: int, warm: bool) -> None:
@@ -462,7 +421,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         return validate
 
     def _partial_fit_available(self) -> bool:
-        if self.solver not in _MINI_BATCH:
+        if not is_mini_batch(self.solver):
             raise AttributeError(
                 f"partial_fit is only available for the mini-batch solvers 'sgd' and 'adam', not solver={self.solver!r}"
             )

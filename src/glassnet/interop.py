@@ -33,7 +33,7 @@ import numpy as np
 
 from .errors import ModelFileError
 from .estimator import Classifier
-from .optimize import History
+from .optimize import History, is_mini_batch
 from .outputs import COURSE_DIGIT_CLASSES
 from .params import sizes_from_thetas
 
@@ -125,7 +125,7 @@ def to_sklearn(model: Classifier, *, output: str = "logistic"):
     # scikit-learn's output columns follow its sorted classes_; glassnet keeps the network's own unit order
     thetas[-1] = model.output_layer_.sorted_units(thetas[-1])
     sizes = sizes_from_thetas(thetas)
-    solver = "lbfgs" if model.solver in ("lbfgs", "cg") else model.solver
+    solver = model.solver if is_mini_batch(model.solver) else "lbfgs"  # scikit-learn has no CG
     rate = model._optimizer().learning_rate if solver != "lbfgs" else 0.001
     rs = model.random_state
     mlp = MLPClassifier(

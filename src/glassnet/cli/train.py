@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.optimize import SOLVERS, is_mini_batch
 from glassnet.outputs import n_outputs
 
 from ._common import (
@@ -85,8 +86,6 @@ from ._common import (
     write_atomic,
 )
 
-SOLVERS = ("lbfgs", "cg", "sgd", "adam")
-_MINI_BATCH = ("sgd", "adam")
 DEFAULT_EPOCHS = 200
 DEFAULT_TEST_SIZE = 0.25
 
@@ -265,7 +264,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     else:
         hidden = args.hidden if args.hidden is not None else (25,)
     solver = setting(args.solver, "solver", "lbfgs")
-    if solver not in _MINI_BATCH:
+    if not is_mini_batch(solver):
         for option, value in (("--batch-size", args.batch_size), ("--learning-rate", args.learning_rate)):
             if value is not None:
                 raise UsageError(f"{option}: only for the mini-batch solvers sgd and adam, not --solver {solver}")
@@ -339,7 +338,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         else:
             J_before = float(glassnet.cost(thetas0, X_fit, np.searchsorted(classes, y_fit), lam))
     remaining = int(target) - done
-    unit = "epochs" if solver in _MINI_BATCH else "iterations"
+    unit = "epochs" if is_mini_batch(solver) else "iterations"
 
     units = resumed.output_layer_.classes if resumed is not None else classes
     snapshot = _snapshot_maker(clf, prior, units, int(target), scaling)
@@ -352,7 +351,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     n_val = 0 if y_val is None else len(y_val)
     parts = [f"{n_fit} train"] + ([f"{n_val} validation"] if n_val else []) + ([f"{n_test} test"] if n_test else [])
     solver_text = f"solver {solver}"
-    if solver in _MINI_BATCH:
+    if is_mini_batch(solver):
         opt = clf._optimizer()
         solver_text += f" (learning rate {opt.learning_rate:g}, batch size {clf._batch_size(n_fit)})"
     header = [

@@ -1,8 +1,8 @@
 """Learning curves (error vs m) and validation curves (error vs λ), computed by training glassnet networks.
 
 For: the course's bias/variance diagnostics, as data that :mod:`glassnet.explain.figures` plots. Each point trains a
-network from the same seeded initial Θ with :func:`glassnet.optimize.minimize_full_batch` on
-:func:`glassnet.cost_and_gradient`, then measures J without regularization (as the course does: J_train on the
+network from the same seeded initial Θ with L-BFGS through :func:`glassnet.training.fit` (the lecture's J and
+D), then measures J without regularization (as the course does: J_train on the
 examples it was trained on, J_val on the whole validation set) and the misclassification error.
 
 Not for: choosing hyper-parameters automatically (use scikit-learn's model selection with ``glassnet.Classifier``);
@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_lam, check_X
-from ..api import cost_and_gradient
 from ..cost import cost
 from ..forward import forward
 from ..outputs import predict_units
-from ..optimize import minimize_full_batch
+from .. import training
 from ..params import random_init
 
 __all__ = ["LearningCurve", "ValidationCurve", "learning_curve", "validation_curve", "DEFAULT_LAMS"]
@@ -95,7 +94,7 @@ def _prepare(X, y, X_val, y_val, hidden_layer_sizes):
 
 def _fit_and_measure(sizes, X, y, X_val, y_val, lam, max_iter, random_state):
     thetas0 = random_init(sizes, rng=random_state)
-    thetas, _ = minimize_full_batch(lambda th: cost_and_gradient(th, X, y, lam), thetas0, max_iter=max_iter)
+    thetas, _ = training.fit(thetas0, X, y, lam, solver="lbfgs", max_iter=max_iter)
 
     def error(Xs, ys):
         return float(np.mean(predict_units(forward(thetas, Xs).z[-1]) != ys))

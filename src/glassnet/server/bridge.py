@@ -26,7 +26,8 @@ from ..explain import explain
 from ..explain.diagram import diagram_svg
 from ..explain.text import format_number, unit_equation
 from ..forward import propagate
-from ..optimize import StopTraining, adam, minimize_full_batch, minimize_minibatch, sgd
+from .. import training
+from ..optimize import SOLVERS, StopTraining, is_mini_batch
 from ..params import random_init, sizes_from_thetas
 
 __all__ = [
@@ -56,7 +57,7 @@ __all__ = [
     "train",
 ]
 
-OPTIMIZERS = ("lbfgs", "cg", "sgd", "adam")
+OPTIMIZERS = SOLVERS  # the library's solver switch: the explorer offers exactly those
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,7 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
     clf = Classifier.from_weights(
         thetas, classes, history=run, hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam),
         max_iter=int(cfg.max_iter), solver=cfg.optimizer, batch_size=int(cfg.batch_size),
-        learning_rate=float(cfg.learning_rate) if cfg.optimizer in ("sgd", "adam") else "auto",
+        learning_rate=float(cfg.learning_rate) if is_mini_batch(cfg.optimizer) else "auto",
         random_state=int(cfg.seed))
     return lib_io.save(clf, path)
 
@@ -380,34 +381,20 @@ def train(thetas, X: np.ndarray, y: np.ndarray, cfg, callback: Callback,
           should_stop: Callable[[], bool] = lambda: False) -> str:
     """Run ``cfg.optimizer`` from ``thetas`` for up to ``cfg.max_iter`` iterations; returns why it ended.
 
-    L-BFGS and CG go through :func:`glassnet.optimize.minimize_full_batch` (one iteration per callback); SGD and Adam
-    through :func:`glassnet.optimize.minimize_minibatch` (one epoch per callback). ``callback(thetas)`` returning
-    True stops the run; ``should_stop()`` is also polled before every mini-batch.
+    The library's one training entry, :func:`glassnet.training.fit` (L-BFGS and CG: one iteration per callback; SGD
+    and Adam: one epoch per callback). ``callback(thetas)`` returning True stops the run; ``should_stop()`` is also
+    polled before every mini-batch.
     """
     lam = float(cfg.lam)
-    m = X.shape[0]
 
     def on_epoch_end(state) -> bool:
         return bool(callback(state.thetas))
 
-    if cfg.optimizer in ("lbfgs", "cg"):
-        _, history = minimize_full_batch(
-            lambda th: cost_and_gradient(th, X, y, lam), thetas,
-            method="L-BFGS-B" if cfg.optimizer == "lbfgs" else "CG", max_iter=cfg.max_iter,
-            callbacks=on_epoch_end, rows=m)
-        return history.message
-
-    def batch_objective(th, idx):
-        if should_stop():
-            raise StopTraining("cancelled")
-        # λ·|batch|/m: the batch cost is then an unbiased piece of the full J (see minimize_minibatch).
-        return cost_and_gradient(th, X[idx], y[idx], lam * len(idx) / m)
-
-    rule = sgd(cfg.learning_rate) if cfg.optimizer == "sgd" else adam(cfg.learning_rate)
     try:
-        _, history = minimize_minibatch(
-            batch_objective, thetas, m, optimizer=rule, batch_size=min(cfg.batch_size, m), max_epochs=cfg.max_iter,
-            random_state=cfg.seed, patience=None, callbacks=on_epoch_end)
+        _, history = training.fit(
+            thetas, X, y, lam, solver=cfg.optimizer, max_iter=cfg.max_iter, learning_rate=cfg.learning_rate,
+            batch_size=cfg.batch_size, random_state=cfg.seed, patience=None, callbacks=on_epoch_end,
+            should_stop=should_stop)
     except StopTraining:
         return "stopped"
     return history.message

@@ -1,0 +1,100 @@
+"""Training on data in memory: the one entry through which the estimator, the explorer and the curves train.
+
+:func:`fit` takes Θ, the examples and λ and runs one of :data:`glassnet.optimize.SOLVERS`: the full-batch solvers
+through :func:`glassnet.optimize.minimize_full_batch` on a :class:`glassnet.workspace.Workspace` objective (X and Y
+validated once, buffers reused by every evaluation), the mini-batch solvers through
+:func:`glassnet.optimize.minimize_minibatch` on a batch objective. That objective is the lecture's J on the batch
+with λ·|batch|/m, so that the average batch gradient is the full-batch D.
+
+Not here: Dask collections (:mod:`glassnet.dask_support` and :mod:`glassnet.distributed`), labels (the callers pass
+unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`), splitting off validation data (:mod:`glassnet.holdout`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .api import cost_and_gradient
+from .optimize import (
+    CallbackLike,
+    History,
+    Optimizer,
+    StopTraining,
+    Validate,
+    is_mini_batch,
+    make_rule,
+    minimize_full_batch,
+    minimize_minibatch,
+)
+from .params import sizes_from_thetas
+from .workspace import Workspace
+
+__all__ = ["fit"]
+
+
+def fit(
+    thetas: Sequence[np.ndarray],
+    X: np.ndarray,
+    y,
+    lam: float,
+    *,
+    solver: str = "lbfgs",
+    max_iter: int = 200,
+    tol: float | None = None,
+    rule: Optimizer | None = None,
+    learning_rate="auto",
+    batch_size: int = 200,
+    shuffle: bool = True,
+    random_state=None,
+    validate: Validate | None = None,
+    early_stopping: bool = False,
+    patience: int | None = 10,
+    min_delta: float = 1e-4,
+    callbacks: CallbackLike | Sequence[CallbackLike] | None = None,
+    progress: bool = False,
+    n_threads: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[list[np.ndarray], History]:
+    """Train Θ on (X, y) with ``solver``; returns ``(thetas, history)``.
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        Starting weights, ``thetas[l-1]`` = Θ^(l) of shape (s_{l+1}, s_l + 1).
+    X : array, shape (m, s_1)
+    y : array
+        Output-unit indices (m,) or an (m, K) 0/1 matrix (see :func:`glassnet.outputs.encode_labels`).
+    lam : float
+        λ of the lecture's J.
+    solver : {"lbfgs", "cg", "sgd", "adam"}
+        ``max_iter`` counts iterations (lbfgs, cg) or epochs (sgd, adam).
+    tol : float or None
+        Full batch: scipy's gradient tolerance (None: scipy's default). Mini-batch: see ``min_delta``.
+    rule : Optimizer, optional
+        The mini-batch update rule; default :func:`glassnet.optimize.make_rule` (``solver``, ``learning_rate``).
+    batch_size, shuffle, random_state
+        Mini-batch rows (clipped to m), reshuffling every epoch, and the seed of the shuffles.
+    validate, early_stopping, patience, min_delta, callbacks, progress, n_threads
+        As :func:`glassnet.optimize.minimize_full_batch` / :func:`~glassnet.optimize.minimize_minibatch`.
+    should_stop : callable, optional
+        Polled before every mini-batch; True raises :class:`~glassnet.optimize.StopTraining` out of ``fit``.
+    """
+    m = X.shape[0]
+    common = dict(validate=validate, early_stopping=early_stopping, patience=patience, min_delta=min_delta,
+                  callbacks=callbacks, progress=progress, n_threads=n_threads)
+    if not is_mini_batch(solver):
+        f = Workspace(sizes_from_thetas(thetas), m, X.dtype).objective(X, y, lam)
+        return minimize_full_batch(f, thetas, method=solver, max_iter=max_iter, tol=tol, rows=m, **common)
+
+    def batch_objective(th, idx):
+        if should_stop is not None and should_stop():
+            raise StopTraining("stopped")
+        # Batch cost: mean data term over the batch + (λ/2m)ΣΘ² with the full m (an unbiased piece of J).
+        return cost_and_gradient(th, X[idx], y[idx], lam * len(idx) / m)
+
+    return minimize_minibatch(
+        batch_objective, thetas, m, optimizer=rule if rule is not None else make_rule(solver, learning_rate),
+        batch_size=min(int(batch_size), m), max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
+        sizes=sizes_from_thetas(thetas), **common)
