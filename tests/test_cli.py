@@ -632,3 +632,21 @@ def test_model_file_records_the_scaling_so_raw_features_predict_as_in_training(t
     glassnet.save(glassnet.Classifier(hidden_layer_sizes=(2,), max_iter=5).fit(raw_X[:50], raw_y[:50]), plain)
     code, _, err = run(capsys, "predict", "--model", plain, "--data", raw, "--raw-features")
     assert code == 2 and "records no scaling" in err
+
+
+def test_every_subcommand_has_the_one_json_convention():
+    """``--json`` on every subcommand (one JSON document on stdout); ``plot`` on each of its kinds."""
+    import argparse
+
+    from glassnet.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, parser in sub.choices.items():
+        kinds = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        for p in (kinds[0].choices.values() if kinds else [parser]):
+            flags = {o for a in p._actions for o in a.option_strings}
+            if "--json" not in flags:
+                missing.append(p.prog)
+            assert not any(a.dest == "json" and a.type is not None for a in p._actions), f"{p.prog}: --json takes a value"
+    assert missing == []

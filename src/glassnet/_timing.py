@@ -22,7 +22,7 @@ import numpy as np
 from .api import cost_and_gradient
 from .workspace import Workspace
 from ._threads import current_blas_threads as blas_threads  # the one BLAS policy module
-from .outputs import encode_labels
+from .outputs import encode_labels, n_classes_for
 from .params import random_init
 
 __all__ = [
@@ -90,7 +90,7 @@ def random_problem(sizes: Sequence[int], m: int, dtype=np.float64, seed: int = 0
     dtype = np.dtype(dtype)
     K = int(sizes[-1])
     X = rng.random((m, int(sizes[0]))).astype(dtype)
-    y = rng.integers(0, 2 if K == 1 else K, size=m)
+    y = rng.integers(0, n_classes_for(K), size=m)
     Y = encode_labels(y, K, m, dtype=dtype)
     thetas = [t.astype(dtype) for t in random_init(list(sizes), rng)]
     return thetas, X, y, Y

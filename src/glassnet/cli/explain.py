@@ -106,6 +106,8 @@ def register(sub) -> None:
     for q in (c, h) + tuple(kinds.choices[n] for n in ("learning-curve", "validation-curve")):
         q.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.png", help="the PNG to write")
         q.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    for q in (c, h):
+        add_json_option(q, what="the PNG written")
     plot.set_defaults(func=_cmd_plot, plot_parser=plot)
 
 

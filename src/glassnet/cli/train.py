@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.optimize import SOLVERS, is_mini_batch
-from glassnet.outputs import n_outputs
+from glassnet.outputs import n_classes_for, n_outputs
 
 from ._common import (
     EXIT_FAILURE,
@@ -773,7 +773,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
         else:
             X = debug_initialize_weights(args.m, sizes[0] - 1)
             K = sizes[-1]
-            y = np.mod(np.arange(1, args.m + 1), 2 if K == 1 else K)
+            y = np.mod(np.arange(1, args.m + 1), n_classes_for(K))
             problem = f"at the weights of {args.model}, synthetic examples"
     else:
         if args.label_column is not None:

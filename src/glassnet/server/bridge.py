@@ -20,7 +20,7 @@ from .. import holdout
 from .. import io as lib_io
 from ..api import cost_and_gradient
 from ..cost import cost_from_z, regularization
-from ..outputs import encode_labels, predict_units
+from ..outputs import encode_labels, n_outputs, predict_units
 from ..errors import DataError, ModelFileError
 from ..explain import explain
 from ..explain.diagram import diagram_svg
@@ -90,7 +90,7 @@ class Dataset:
     @property
     def K(self) -> int:
         """Output units: one per class, or a single unit for two classes."""
-        return 1 if len(self.classes) == 2 else len(self.classes)
+        return n_outputs(len(self.classes))
 
 
 # Built-in datasets: names, aliases, descriptions and how they load are glassnet.datasets.REGISTRY's (one list for
