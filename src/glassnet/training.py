@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .api import cost_and_gradient
+from ._validation import check_lam, check_X
 from .optimize import (
     CallbackLike,
     History,
@@ -28,6 +28,7 @@ from .optimize import (
     minimize_full_batch,
     minimize_minibatch,
 )
+from .outputs import encode_labels
 from .params import sizes_from_thetas
 from .workspace import Workspace
 
@@ -88,13 +89,36 @@ def fit(
         f = Workspace(sizes_from_thetas(thetas), m, X.dtype).objective(X, y, lam)
         return minimize_full_batch(f, thetas, method=solver, max_iter=max_iter, tol=tol, rows=m, **common)
 
-    def batch_objective(th, idx):
-        if should_stop is not None and should_stop():
-            raise StopTraining("stopped")
-        # Batch cost: mean data term over the batch + (λ/2m)ΣΘ² with the full m (an unbiased piece of J).
-        return cost_and_gradient(th, X[idx], y[idx], lam * len(idx) / m)
-
+    batch = min(int(batch_size), m)
+    batch_objective = _batch_objective(thetas, X, y, lam, batch, should_stop)
     return minimize_minibatch(
         batch_objective, thetas, m, optimizer=rule if rule is not None else make_rule(solver, learning_rate),
-        batch_size=min(int(batch_size), m), max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
+        batch_size=batch, max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
         sizes=sizes_from_thetas(thetas), **common)
+
+
+def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop):
+    """``f(thetas, idx) -> (J, D)`` of the rows ``idx``: X, Y and λ validated once, one workspace, batch buffers.
+
+    Batch cost: the mean data term over the batch + (λ/2m)ΣΘ² with the full m, so that the average batch gradient is
+    the full-batch D (an unbiased piece of J). The same numbers as ``cost_and_gradient(Θ, X[idx], y[idx], λ|idx|/m)``,
+    without validating and encoding every batch again or allocating its buffers.
+    """
+    sizes = sizes_from_thetas(thetas)
+    X = check_X(X, n_features=sizes[0])
+    Y = encode_labels(y, sizes[-1], X.shape[0], dtype=X.dtype)
+    lam = check_lam(lam)
+    m = X.shape[0]
+    workspace = Workspace(sizes, batch, X.dtype)
+    Xb = np.empty((batch, X.shape[1]), dtype=X.dtype)  # the batch rows, gathered into the same buffers every time
+    Yb = np.empty((batch, Y.shape[1]), dtype=X.dtype)
+
+    def f(th, idx):
+        if should_stop is not None and should_stop():
+            raise StopTraining("stopped")
+        n = len(idx)
+        np.take(X, idx, axis=0, out=Xb[:n])
+        np.take(Y, idx, axis=0, out=Yb[:n])
+        return workspace.cost_and_gradient(th, Xb[:n], Yb[:n], lam * n / m, check_input=False)
+
+    return f
