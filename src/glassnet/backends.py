@@ -92,7 +92,10 @@ def _check_X(xp, X, n_features: int):
     dtype = xp.float32 if X.dtype == xp.float32 else xp.float64
     if X.dtype != dtype:
         X = xp.astype(X, dtype)
-    if not bool(xp.all(xp.isfinite(X))):
+    # One sum instead of an (m, n) boolean temporary (as the NumPy path): any NaN/inf makes it non-finite; only then,
+    # or when huge finite values overflow the sum, the elementwise scan decides.
+    total = xp.sum(X, dtype=xp.float64)
+    if not bool(xp.isfinite(total)) and not bool(xp.all(xp.isfinite(X))):
         raise ValueError("X: expected finite values, found NaN or inf")
     return X, dtype
 
@@ -116,15 +119,48 @@ def _targets(xp, y, K: int, m: int, dtype, device):
     return xp.asarray(encode_labels(_labels_to_host(y), K, m, dtype=host_dtype), device=device)
 
 
-def _sigmoid(xp, z):
-    """g(z) without overflow: with e = exp(-|z|) ≤ 1, g = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0."""
-    if getattr(xp, "__name__", "").endswith("torch"):
+def _is_torch(xp) -> bool:
+    return getattr(xp, "__name__", "").endswith("torch")
+
+
+def _layer(xp, a, theta, last: bool):
+    """z = a Θ[:, 1:]ᵀ + Θ[:, 0], then a' = g(z) for a hidden layer (z itself for the output layer, whose J needs z).
+
+    torch: one fused multiply-add and the sigmoid in place (no temporaries the size of the layer).
+    """
+    if _is_torch(xp):
         import torch
 
-        return torch.sigmoid(z)  # the fused kernel; same values, one pass over memory on a GPU
+        z = torch.addmm(theta[:, 0], a, theta[:, 1:].T)
+        return z if last else torch.sigmoid_(z)
+    z = a @ theta[:, 1:].T + theta[:, 0]
+    if last:
+        return z
+    # g(z) without overflow: with e = exp(-|z|) ≤ 1, g = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0.
     e = xp.exp(-xp.abs(z))
     r = 1.0 / (1.0 + e)
     return xp.where(z >= 0, r, e * r)
+
+
+def _output_sigmoid(xp, z):
+    """g(z^(L)) for δ^(L) = a^(L) − Y (z^(L) is kept for the cost)."""
+    if _is_torch(xp):
+        import torch
+
+        return torch.sigmoid(z)
+    e = xp.exp(-xp.abs(z))
+    r = 1.0 / (1.0 + e)
+    return xp.where(z >= 0, r, e * r)
+
+
+def _back(xp, delta, theta, a):
+    """δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a(1 − a) (g′ from a); torch: the product, then the fused sigmoid backward."""
+    back = delta @ theta[:, 1:]
+    if _is_torch(xp):
+        import torch
+
+        return torch.ops.aten.sigmoid_backward(back, a)  # back ∘ a ∘ (1 − a) in one pass
+    return back * (a * (1.0 - a))
 
 
 def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0) -> tuple[float, list[Any]]:
@@ -174,9 +210,10 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
 
     # Forward: keep each a^(l) (without bias) and the output z^(L) for the cost.
     acts = [X]
-    for theta in thetas:
-        z = acts[-1] @ theta[:, 1:].T + theta[:, 0]
-        acts.append(_sigmoid(xp, z))
+    for i, theta in enumerate(thetas):
+        acts.append(_layer(xp, acts[-1], theta, last=i == len(thetas) - 1))
+    z = acts[-1]
+    acts[-1] = _output_sigmoid(xp, z)
     # -[y log g(z) + (1-y) log(1-g(z))] = softplus((1-2y) z) = logaddexp(0, (1-2y) z), exact for saturated units.
     signed = z * (1.0 - 2.0 * Y)
     J_sum = float(xp.sum(xp.logaddexp(xp.zeros_like(signed), signed), dtype=xp.float64))
@@ -187,7 +224,6 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     for i in range(len(thetas) - 1, -1, -1):
         Delta[i] = xp.concat([xp.expand_dims(xp.sum(delta, axis=0), axis=1), delta.T @ acts[i]], axis=1)
         if i > 0:
-            a = acts[i]
-            delta = (delta @ thetas[i][:, 1:]) * (a * (1.0 - a))
+            delta = _back(xp, delta, thetas[i], acts[i])
     reg_sum = sum(float(xp.sum(t[:, 1:] * t[:, 1:], dtype=xp.float64)) for t in thetas) if lam else 0.0
     return J_sum / m + lam / (2.0 * m) * reg_sum, finish(thetas, Delta, m, lam, xp=xp)
