@@ -34,7 +34,7 @@ import numpy as np
 from .errors import ModelFileError
 from .estimator import Classifier
 from .optimize import History, is_mini_batch
-from .outputs import COURSE_DIGIT_CLASSES
+from .outputs import COURSE_DIGIT_CLASSES, course_classes
 from .params import sizes_from_thetas
 
 __all__ = [
@@ -353,9 +353,14 @@ def save_mat(model, path: str | os.PathLike) -> Path:
 def load_mat(path: str | os.PathLike, classes=None, **params) -> Classifier:
     """Read course weights (``Theta1``, ``Theta2``, ...) from a ``.mat`` file into a fitted :class:`Classifier`.
 
-    Use ``classes=COURSE_DIGIT_CLASSES`` for the course's digit networks such as ``ex4weights.mat``. The file is
-    parsed by :func:`glassnet.datasets.load_mat_thetas`, which raises :class:`glassnet.DataError` for malformed files.
+    The file carries no labels: ``classes`` (in output-unit order) defaults to the course's,
+    :func:`glassnet.outputs.course_classes` — for a digit network such as ``ex4weights.mat`` units 1..9 are digits
+    1..9 and unit 10 is digit 0 (:data:`COURSE_DIGIT_CLASSES`); other networks' unit k is label k. The file is parsed
+    by :func:`glassnet.datasets.load_mat_thetas`, which raises :class:`glassnet.DataError` for malformed files.
     """
     from .datasets import load_mat_thetas
 
-    return classifier_from_thetas(load_mat_thetas(path), classes=classes, **params)
+    thetas = load_mat_thetas(path)
+    if classes is None:
+        classes = course_classes(thetas[-1].shape[0])
+    return Classifier.from_weights(thetas, classes, **params)

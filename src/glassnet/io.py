@@ -40,12 +40,11 @@ import numpy as np
 from ._atomic import atomic_write
 from ._npzfile import read_npz
 from ._version import __version__
-from .datasets import load_mat_thetas
 from .errors import ModelFileError
 from .estimator import Classifier
-from .interop import load_nielsen
+from .interop import load_mat, load_nielsen
 from .optimize import History
-from .outputs import OutputLayer, course_classes, n_outputs
+from .outputs import OutputLayer, n_outputs
 from .params import sizes_from_thetas
 
 __all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
@@ -488,9 +487,7 @@ def load_any(path: str | os.PathLike, *, classes=None, max_bytes: int = MAX_MODE
     """
     kind = model_format(path)
     if kind == "mat":
-        thetas = load_mat_thetas(path)
-        units = course_classes(thetas[-1].shape[0]) if classes is None else classes
-        return Classifier.from_weights(thetas, units, history=History(message=f"course weights {Path(path).name}"))
+        return load_mat(path, classes=classes)
     if kind == "json":
         return load_nielsen(path, classes=classes)
     path, thetas, meta = _read_model_file(path, max_bytes)
