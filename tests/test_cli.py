@@ -414,7 +414,7 @@ def test_missing_and_corrupt_files(trained, tmp_path, capsys):
     missing = tmp_path / "missing.csv"
     code, _, err = run(capsys, "train", "--data", missing)
     assert code == 2 and err == (f"error: --data: {str(missing)!r} is neither a built-in dataset (digits, "
-                                 f"breast_cancer, iris, mnist_5k, xor, moons) nor an existing file\n")
+                                 f"breast_cancer, iris, mnist_5k, xor, moons, circles, spiral, gaussians) nor an existing file\n")
     code, _, err = run(capsys, "evaluate", "--model", tmp_path / "none.npz", "--data", "digits")
     assert code == 1 and err == f"error: --model: no such file {tmp_path / 'none.npz'}\n"
 
@@ -601,3 +601,9 @@ def test_a_csv_without_a_label_column_gets_a_hint(trained, tmp_path, capsys):
     # evaluate needs labels, so the last column is read as labels and the hint says what happened
     code, _, err = run(capsys, "evaluate", "--model", trained["model"], "--data", path)
     assert code == 2 and "63 features per example" in err and "needs a label column added" in err
+
+
+def test_train_json_says_why_it_stopped_in_plain_words(capsys):
+    code, data, _ = run_json(capsys, "train", "--data", "xor", "--hidden", "4", "--epochs", "3")
+    assert code == 0 and data["reason"] == "stopped: iteration budget used up"
+    assert "LIMIT" in data["message"]  # scipy's own words stay in the record

@@ -395,7 +395,7 @@ def train(thetas, X: np.ndarray, y: np.ndarray, cfg, callback: Callback,
             lambda th: cost_and_gradient(th, X, y, lam), thetas,
             method="L-BFGS-B" if cfg.optimizer == "lbfgs" else "CG", max_iter=cfg.max_iter,
             callbacks=on_epoch_end, rows=m)
-        return history.message
+        return history.reason
 
     def batch_objective(th, idx):
         if should_stop():
@@ -410,4 +410,4 @@ def train(thetas, X: np.ndarray, y: np.ndarray, cfg, callback: Callback,
             random_state=cfg.seed, patience=None, callbacks=on_epoch_end)
     except StopTraining:
         return "stopped"
-    return history.message
+    return history.reason
