@@ -40,7 +40,8 @@ import numpy as np
 from .text import _sub, _sup, format_number
 from .trace import Trace
 
-__all__ = ["diagram_svg", "layout", "Layout", "Shape", "infer_image_shape", "POSITIVE", "NEGATIVE", "NEUTRAL"]
+__all__ = ["diagram_svg", "layout", "Layout", "Shape", "infer_image_shape", "POSITIVE", "NEGATIVE", "NEUTRAL",
+           "COLOR_SCALES"]
 
 View = Literal["forward", "backward"]
 
@@ -48,6 +49,9 @@ _DIVERGING = [(-1.0, (33, 102, 172)), (-0.5, (146, 197, 222)), (0.0, (247, 247, 
               (1.0, (178, 24, 43))]  # blue (negative) – white – red (positive), like ColorBrewer RdBu
 _SEQUENTIAL = [(0.0, (247, 251, 255)), (0.5, (107, 174, 214)), (1.0, (8, 48, 107))]  # white → dark blue
 POSITIVE, NEGATIVE, NEUTRAL = "#b2182b", "#2166ac", "#9a9a9a"
+#: The colour scales as (value, (r, g, b)) anchors, for other pictures of the same numbers (the explorer's maps and
+#: thumbnails): "sequential" for a in [0, 1], "diverging" for signed values scaled to [−1, 1].
+COLOR_SCALES = {"sequential": _SEQUENTIAL, "diverging": _DIVERGING}
 
 
 def _interp(anchors, t: float) -> tuple[int, int, int]:

@@ -23,7 +23,9 @@ from ..cost import cost_from_z, regularization
 from ..outputs import encode_labels, predict_units
 from ..errors import DataError, ModelFileError
 from ..explain import explain
-from ..explain.diagram import diagram_svg
+from ..explain.diagram import COLOR_SCALES, diagram_svg
+from ..explain.maps import plane_maps
+from ..explain.steps import backprop_steps as _backprop_steps
 from ..explain.text import format_number, unit_equation
 from ..forward import propagate
 from ..optimize import StopTraining, adam, minimize_full_batch, minimize_minibatch, sgd
@@ -35,6 +37,11 @@ __all__ = [
     "available_datasets",
     "canonical",
     "load_builtin",
+    "builtin_settings",
+    "default_noise",
+    "plane",
+    "backprop_steps",
+    "color_scales",
     "load_user_file",
     "split",
     "init_thetas",
@@ -117,13 +124,35 @@ def _wrap(name: str, ds, description: str) -> Dataset:
                    labels=classes)
 
 
-def load_builtin(name: str) -> Dataset:
-    """Load a built-in dataset by name (see :func:`available_datasets`)."""
+def load_builtin(name: str, noise: float | None = None) -> Dataset:
+    """Load a built-in dataset by name (see :func:`available_datasets`); ``noise`` for a generated 2-D set."""
     name = canonical(name)
     if name not in available_datasets():
         raise ValueError(f"dataset: expected one of {sorted(available_datasets())}, got {name!r}")
     spec = lib_datasets.REGISTRY[name]
-    return _wrap(spec.name, spec.load(), spec.description)
+    if noise is None or spec.noise is None:
+        return _wrap(spec.name, spec.load(), spec.description)
+    ds = spec.load(noise=float(noise))
+    return _wrap(spec.name, ds, ds.description)
+
+
+def builtin_settings() -> dict[str, dict]:
+    """Per built-in dataset: its default ``noise`` (None: not generated) and the ``training`` settings that converge.
+
+    Both are the registry's (:class:`glassnet.datasets.Builtin`); the page starts a chosen dataset from them.
+    """
+    out = {}
+    for name in lib_datasets.available_names():
+        spec = lib_datasets.REGISTRY[name]
+        training = {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.training.items()}
+        out[name] = {"noise": spec.noise, "training": training}
+    return out
+
+
+def default_noise(name: str) -> float | None:
+    """The registry's default noise of a generated built-in, None for any other dataset."""
+    name = canonical(name)
+    return lib_datasets.REGISTRY[name].noise if name in lib_datasets.REGISTRY else None
 
 
 def load_user_file(path: Path, display_name: str) -> Dataset:
@@ -313,6 +342,48 @@ def whatif_step(thetas, x: np.ndarray, label: int, lam: float, m: int, alpha: fl
         "acc_after": acc_after,
         "step_norm": alpha * float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads))),
     }
+
+
+# ------------------------------------------------------------------------------------------------ 2-D maps, steps
+
+
+def color_scales() -> dict[str, list]:
+    """The diagram's colour scales (:data:`glassnet.explain.diagram.COLOR_SCALES`): one convention for every picture."""
+    return {name: [[t, list(rgb)] for t, rgb in anchors] for name, anchors in COLOR_SCALES.items()}
+
+
+def _rounded(arr, digits: int = 4) -> list:
+    return np.round(np.asarray(arr, dtype=np.float64), digits).tolist()
+
+
+def plane(thetas, data: Dataset, parts, resolution: int = 40) -> dict:
+    """The decision map and every hidden unit's map over the input plane (:func:`glassnet.explain.maps.plane_maps`),
+    with the training and validation points, for a dataset of 2 features.
+
+    ``output[k][r][c]`` is h_k at (x1[c], x2[r]) (row 0 = smallest x2); ``units`` lists ``{"l", "j", "values"}``.
+    """
+    if data.n != 2:
+        raise ValueError(f"plane: the maps over the input plane need a dataset with 2 features; {data.name!r} has "
+                         f"{data.n}")
+    maps = plane_maps(thetas, data.X, resolution=resolution)
+    units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
+             for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
+
+    def points(X, y):
+        return [[round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in zip(X, y)]
+
+    return {"extent": list(maps.extent), "resolution": int(resolution), "x1": _rounded(maps.x1),
+            "x2": _rounded(maps.x2), "output": _rounded(maps.output, 4), "prediction": maps.prediction.tolist(),
+            "units": units, "train": points(parts[0], parts[1]), "val": points(parts[2], parts[3]),
+            "classes": data.classes, "K": int(thetas[-1].shape[0])}
+
+
+def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float) -> list[dict]:
+    """:func:`glassnet.explain.steps.backprop_steps` of one example as JSON-ready dicts, ending with the training
+    set's D = ``cost_and_gradient(thetas, X_train, y_train, lam)``'s gradient."""
+    m = parts[0].shape[0]
+    _, D = cost_and_gradient(thetas, parts[0], parts[1], lam)
+    return [s.to_dict() for s in _backprop_steps(trace(thetas, x, label, m), D=D, m=m, lam=lam)]
 
 
 # ------------------------------------------------------------------------------------------------ model files
