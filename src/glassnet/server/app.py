@@ -381,6 +381,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
             "pixels": bridge.pixels(x, data.image_shape, data.order) if data.image_shape else None,
             "image_shape": list(data.image_shape) if data.image_shape else None, "unit": None, "edge": None,
             "x": None if data.image_shape else [float(v) for v in x[:64]],
+            "unit_names": bridge.unit_names(data, tr.K),
         }
         if unit:
             l, j = (int(v) for v in unit.split(":"))

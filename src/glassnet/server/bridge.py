@@ -20,7 +20,7 @@ from .. import holdout
 from .. import io as lib_io
 from ..api import cost_and_gradient
 from ..cost import cost_from_z, regularization
-from ..outputs import encode_labels, predict_units
+from ..outputs import OutputLayer, encode_labels, predict_units
 from ..errors import DataError, ModelFileError
 from ..explain import explain
 from ..explain.diagram import COLOR_SCALES, diagram_svg
@@ -42,6 +42,7 @@ __all__ = [
     "plane",
     "backprop_steps",
     "color_scales",
+    "unit_names",
     "load_user_file",
     "split",
     "init_thetas",
@@ -350,6 +351,12 @@ def whatif_step(thetas, x: np.ndarray, label: int, lam: float, m: int, alpha: fl
 def color_scales() -> dict[str, list]:
     """The diagram's colour scales (:data:`glassnet.explain.diagram.COLOR_SCALES`): one convention for every picture."""
     return {name: [[t, list(rgb)] for t, rgb in anchors] for name, anchors in COLOR_SCALES.items()}
+
+
+def unit_names(data: Dataset, K: int) -> list[str]:
+    """Output unit names with their class ("h₃ · 2", "h · P(benign)"): :meth:`glassnet.outputs.OutputLayer.unit_name`."""
+    layer = OutputLayer.for_units(K, list(data.classes)) if K == len(data.classes) or K == 1 else None
+    return [layer.unit_name(j) if layer else f"h{j}" for j in range(1, K + 1)]
 
 
 def _rounded(arr, digits: int = 4) -> list:

@@ -545,8 +545,8 @@ class Session:
                     "m_train": int(self.train_idx.size), "m_val": int(self.val_idx.size),
                     "image_shape": list(data.image_shape) if data.image_shape else None,
                     "classes": data.classes,
-                    "noise": (self.config.noise if self.config.noise is not None
-                              else bridge.default_noise(data.name)),
+                    "noise": (None if bridge.default_noise(data.name) is None else self.config.noise
+                              if self.config.noise is not None else bridge.default_noise(data.name)),
                 },
                 "history": {"gen": self.history_gen, "start": start, "rows": self.history[start:],
                             "total": len(self.history), "initial": dict(self.initial)},
