@@ -261,8 +261,9 @@ def trace_layers(tr) -> list[dict]:
 
 def diagram(tr, mode: str, data: Dataset) -> str:
     """The explain package's SVG network diagram of the trace (units ``unit-l-j``, edges ``edge-l-i-j``)."""
+    # The page draws it at 1–1.35× its size: 9 px text becomes at least 12 px on screen; smaller is left out.
     return diagram_svg(tr, mode, image_shape=data.image_shape, image_order=data.order,
-                       class_names=data.classes if tr.K == len(data.classes) else None)
+                       class_names=data.classes if tr.K == len(data.classes) else None, min_text=9.0)
 
 
 def unit_details(tr, l: int, j: int) -> dict:

@@ -823,20 +823,19 @@
         return hexRgb(CLASS_COLORS[k % CLASS_COLORS.length]).map((v) => Math.round(255 - (255 - v) * (0.25 + 0.5 * h)));
       };
     }
+    // Grid point q sits at q·cw (the first and last on the edges of the square), the centre of its image pixel.
+    const cw = size / (res - 1);
     ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(gridCanvas(p.output[0], res, color), 0, 0, size, size);
-    // The decision boundary: where the predicted class changes between neighbouring grid points.
-    const cell = size / res;
+    ctx.drawImage(gridCanvas(p.output[0], res, color), -cw / 2, -cw / 2, size + cw, size + cw);
     ctx.strokeStyle = "#111"; ctx.lineWidth = 2;
     ctx.beginPath();
-    for (let r = 0; r < res; r++) {
-      for (let q = 0; q < res; q++) {
-        const y = size - (r + 1) * cell;
-        if (q + 1 < res && p.prediction[r][q] !== p.prediction[r][q + 1]) {
-          ctx.moveTo((q + 1) * cell, y); ctx.lineTo((q + 1) * cell, y + cell);
-        }
-        if (r + 1 < res && p.prediction[r][q] !== p.prediction[r + 1][q]) {
-          ctx.moveTo(q * cell, y); ctx.lineTo((q + 1) * cell, y);
+    if (p.K === 1) boundaryLine(ctx, p.output[0], res, cw, size);
+    else {  // several classes: where the predicted class changes between neighbouring grid points
+      for (let r = 0; r < res; r++) {
+        for (let q = 0; q < res; q++) {
+          const x = (q + 0.5) * cw, y = size - (r + 0.5) * cw;
+          if (q + 1 < res && p.prediction[r][q] !== p.prediction[r][q + 1]) { ctx.moveTo(x, y); ctx.lineTo(x, y - cw); }
+          if (r + 1 < res && p.prediction[r][q] !== p.prediction[r + 1][q]) { ctx.moveTo(x, y); ctx.lineTo(x - cw, y); }
         }
       }
     }
@@ -867,6 +866,28 @@
       `The black line is the decision boundary (h = 0.5)` + (st ? ` · iteration ${st.iteration}` : "") + ".";
   }
 
+  // The line h = 0.5 (the lecture's decision rule) through the grid, by marching squares with linear interpolation.
+  function boundaryLine(ctx, h, res, cw, size) {
+    const f = (r, q) => h[r][q] - 0.5;
+    const at = (r, q) => [q * cw, size - r * cw];
+    const cross = (p0, p1, v0, v1) => {
+      const t = v0 / (v0 - v1);
+      return [p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1])];
+    };
+    for (let r = 0; r + 1 < res; r++) {
+      for (let q = 0; q + 1 < res; q++) {
+        const corners = [[r, q], [r, q + 1], [r + 1, q + 1], [r + 1, q]];
+        const pts = [];
+        for (let k = 0; k < 4; k++) {
+          const [ra, qa] = corners[k], [rb, qb] = corners[(k + 1) % 4];
+          const va = f(ra, qa), vb = f(rb, qb);
+          if ((va >= 0) !== (vb >= 0)) pts.push(cross(at(ra, qa), at(rb, qb), va, vb));
+        }
+        for (let k = 0; k + 1 < pts.length; k += 2) { ctx.moveTo(...pts[k]); ctx.lineTo(...pts[k + 1]); }
+      }
+    }
+  }
+
   // The diagram after each redraw: unit maps beside hidden units, the selection's edges, the current step's lights.
   function decorateDiagram() {
     const root = $("net").querySelector("svg");
@@ -886,7 +907,7 @@
       const c = root.querySelector(`#unit-${u.l}-${u.j}`);
       if (!c) continue;
       const cx = Number(c.getAttribute("cx")), cy = Number(c.getAttribute("cy")), r = Number(c.getAttribute("r"));
-      const size = Math.max(30, Math.min(58, 2.7 * r));
+      const size = Math.max(26, Math.min(56, 2.3 * r));  // r ≤ 0.4·(row height): maps never touch
       const url = gridCanvas(u.values, p.resolution, (v) => colorAt(COLORS.sequential, v)).toDataURL();
       const g = svg("g", { class: "unit-map", role: "img", "aria-label": `unit ${u.j} of layer ${u.l}` });
       g.dataset.l = u.l; g.dataset.j = u.j;
