@@ -414,7 +414,7 @@ def test_missing_and_corrupt_files(trained, tmp_path, capsys):
     missing = tmp_path / "missing.csv"
     code, _, err = run(capsys, "train", "--data", missing)
     assert code == 2 and err == (f"error: --data: {str(missing)!r} is neither a built-in dataset (digits, "
-                                 f"breast_cancer, iris, mnist_5k, xor, moons) nor an existing file\n")
+                                 f"breast_cancer, iris, mnist_5k, xor, moons, circles, spiral, gaussians) nor an existing file\n")
     code, _, err = run(capsys, "evaluate", "--model", tmp_path / "none.npz", "--data", "digits")
     assert code == 1 and err == f"error: --model: no such file {tmp_path / 'none.npz'}\n"
 
@@ -650,3 +650,9 @@ def test_every_subcommand_has_the_one_json_convention():
                 missing.append(p.prog)
             assert not any(a.dest == "json" and a.type is not None for a in p._actions), f"{p.prog}: --json takes a value"
     assert missing == []
+
+
+def test_train_json_says_why_it_stopped_in_plain_words(capsys):
+    code, data, _ = run_json(capsys, "train", "--data", "xor", "--hidden", "4", "--epochs", "3")
+    assert code == 0 and data["reason"] == "stopped: iteration budget used up"
+    assert "LIMIT" in data["message"]  # scipy's own words stay in the record

@@ -129,7 +129,8 @@ def test_dataset_unpacks_like_a_pair_and_load_dispatches(tmp_path):
 
 
 def test_registry_names_aliases_and_scaling_by_name():
-    assert datasets.names() == ["digits", "breast_cancer", "iris", "mnist_5k", "xor", "moons"]
+    assert datasets.names() == ["digits", "breast_cancer", "iris", "mnist_5k", "xor", "moons", "circles", "spiral",
+                                "gaussians"]
     assert list(datasets.BUILTIN) == datasets.names() and datasets.BUILTIN is datasets.REGISTRY
     for alias, name in {"mnist5k": "mnist_5k", "mnist-5k": "mnist_5k", "breast-cancer": "breast_cancer"}.items():
         assert datasets.is_builtin(alias) and datasets.canonical(alias) == name
@@ -620,3 +621,58 @@ def test_csv_without_labels(tmp_path):
     path.write_text("a,b\n1,x\n")
     with pytest.raises(DataError, match=r"line 2, column 'b': expected a number, found text 'x'"):
         datasets.load_csv(path, label_column=None)
+
+
+# -- the 2-D sets of the explorer ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [datasets.make_circles, datasets.make_spiral, datasets.make_gaussians])
+def test_2d_generators_are_seeded_balanced_and_leave_the_global_rng_alone(make):
+    state = np.random.get_state()
+    a, b = make(101, random_state=5), make(101, random_state=5)
+    assert np.random.get_state()[1].tolist() == state[1].tolist()
+    np.testing.assert_array_equal(a.X, b.X)
+    assert a.X.shape == (101, 2) and np.bincount(a.y).tolist() == [51, 50]
+    assert not np.array_equal(a.X, make(101, random_state=6).X)
+    with pytest.raises(ValueError, match="noise"):
+        make(10, noise=-1)
+
+
+def test_circles_radii_spiral_arms_and_gaussian_centres():
+    X, y = datasets.make_circles(40, noise=0.0, factor=0.3, shuffle=False)
+    np.testing.assert_allclose(np.hypot(*X.T), np.where(y == 0, 1.0, 0.3))
+    X, y = datasets.make_spiral(40, noise=0.0, shuffle=False)
+    np.testing.assert_allclose(X[y == 1], -X[y == 0], atol=1e-12)  # the second arm is the first turned by half a turn
+    X, y = datasets.make_gaussians(2000, noise=0.5, random_state=0)
+    np.testing.assert_allclose(X[y == 1].mean(axis=0), [1, 1], atol=0.05)
+    np.testing.assert_allclose(X[y == 0].std(axis=0), [0.5, 0.5], atol=0.05)
+
+
+def test_every_generated_builtin_has_a_default_noise_and_training_settings():
+    for name in ("xor", "moons", "circles", "spiral", "gaussians"):
+        spec = datasets.REGISTRY[name]
+        assert spec.noise is not None and spec.training["lam"] > 0
+        less = spec.load(noise=0.0)
+        assert less.X.shape == spec.load().X.shape and not np.array_equal(less.X, spec.load().X)
+    assert datasets.REGISTRY["digits"].noise is None
+
+
+def _train_default(name: str, seed: int) -> float:
+    """Train-set accuracy of the registry's training settings for ``name`` from random Θ of ``seed`` (L-BFGS)."""
+    from glassnet.api import cost_and_gradient
+    from glassnet.forward import propagate
+    from glassnet.optimize import minimize_full_batch
+    from glassnet.outputs import predict_units
+    from glassnet.params import random_init
+
+    spec = datasets.REGISTRY[name]
+    X, y = spec.load()
+    cfg = spec.training
+    thetas = random_init([2, *cfg["hidden"], 1], rng=np.random.default_rng(seed))
+    thetas, history = minimize_full_batch(lambda th: cost_and_gradient(th, X, y, cfg["lam"]), thetas,
+                                          max_iter=cfg["max_iter"])
+    return float(np.mean(predict_units(propagate(thetas, X).z[-1]) == y))
+
+
+def test_xor_defaults_learn_from_at_least_9_of_10_seeds():
+    accuracies = [_train_default("xor", seed) for seed in range(10)]
+    assert sum(acc >= 0.95 for acc in accuracies) >= 9, accuracies

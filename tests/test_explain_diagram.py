@@ -117,3 +117,19 @@ def test_layout_is_data_and_the_svg_writes_exactly_it():
     assert unit.kind == "circle" and unit.a["fill"] == root.find(".//*[@id='unit-2-2']").get("fill")
     assert unit.a["data"]["value"] == tr.delta[2][2] and unit.group == "layer-2"
     assert lay.drawing_order() == ["main", "edges-1", "edges-2", "layer-1", "layer-2", "layer-3", "legend"]
+
+
+def test_min_text_leaves_out_only_text_too_small_to_read():
+    import numpy as np
+
+    import glassnet
+    from glassnet.explain.diagram import layout
+    from glassnet.params import random_init
+
+    thetas = random_init([2, 16, 1], rng=np.random.default_rng(0))
+    tr = glassnet.explain(thetas, np.array([0.2, -0.4]), 1)
+    full, readable = layout(tr, "forward"), layout(tr, "forward", min_text=9)
+    sizes = [s.a["size"] for s in full.shapes if s.kind == "text"]
+    assert min(sizes) < 9  # the values inside 16 small circles
+    assert [s for s in readable.shapes if s.kind != "text"] == [s for s in full.shapes if s.kind != "text"]
+    assert sorted(s.a["size"] for s in readable.shapes if s.kind == "text") == sorted(v for v in sizes if v >= 9)

@@ -481,3 +481,14 @@ def test_argument_errors_are_named():
         minimize_minibatch(lambda th, idx: f(th), [np.zeros((1, 2))], 5, optimizer="rmsprop")
     with pytest.raises(ValueError, match="batch_size"):
         minimize_minibatch(lambda th, idx: f(th), [np.zeros((1, 2))], 5, batch_size=0)
+
+
+def test_stop_messages_in_plain_words():
+    from glassnet.optimize import plain_reason
+
+    assert plain_reason("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL") == "converged: the gradient is ~0"
+    assert plain_reason("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT") == "stopped: iteration budget used up"
+    assert plain_reason("Maximum number of iterations has been exceeded.") == "stopped: iteration budget used up"
+    assert plain_reason("ABNORMAL_TERMINATION_IN_LNSRCH").startswith("stopped: the line search")
+    h = glassnet.optimize.History(message="CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
+    assert h.reason == "converged: J stopped decreasing"

@@ -554,3 +554,36 @@ def test_cli_serve_bad_inputs_exit_with_a_message(tmp_path, capsys):
     assert str(model) in capsys.readouterr().err
     assert main(["serve", "--help"]) == 0
     assert "--max-upload-mb" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2-D data: noise and split controls, maps over the plane, backprop step by step
+
+
+def test_2d_reset_with_noise_and_split_then_maps_of_the_current_network(client, session):
+    builtins = client.get("/api/builtins").json()
+    assert builtins["datasets"]["xor"]["training"] == {"hidden": [4], "lam": 0.1, "max_iter": 400}
+    assert builtins["datasets"]["digits"]["noise"] is None
+    assert builtins["colors"]["sequential"][0] == [0.0, [247, 251, 255]]
+    st = client.post("/api/reset", json={"dataset": "moons", "hidden": [3], "noise": 0.25,
+                                         "validation_fraction": 0.4}).json()
+    assert st["dataset"]["noise"] == 0.25 and st["dataset"]["m_val"] == 120 and st["dataset"]["m_train"] == 180
+    _, thetas, _, data, parts = session.snapshot_view()
+    np.testing.assert_array_equal(data.X, glassnet.datasets.REGISTRY["moons"].load(noise=0.25).X)
+    p = client.get("/api/plane?resolution=12").json()
+    assert p["available"] and len(p["output"][0]) == 12 and len(p["units"]) == 3
+    assert len(p["train"]) == 180 and len(p["val"]) == 120
+    x1, x2 = p["x1"][4], p["x2"][9]
+    h = glassnet.forward(thetas, np.array([[x1, x2]])).output[0, 0]
+    assert p["output"][0][9][4] == pytest.approx(h, abs=1e-4)
+    assert client.post("/api/reset", json={"noise": 99}).status_code == 422
+
+
+def test_plane_is_unavailable_without_2_features_and_steps_match_the_trace(client, session):
+    assert client.get("/api/plane").json()["available"] is False
+    r = client.get("/api/steps?split=val&index=2").json()
+    _, thetas, _, _, parts = session.snapshot_view()
+    tr = bridge.trace(thetas, parts[2][2], int(parts[3][2]), parts[0].shape[0])
+    hidden = [s for s in r["steps"] if s["phase"] == "hidden"]
+    assert len(hidden) == 25 and all(s["value"] == tr.delta[s["unit"][0]][s["unit"][1]] for s in hidden)
+    assert r["steps"][-1]["phase"] == "batch" and f"m = {parts[0].shape[0]}" in r["steps"][-1]["lines"][0]

@@ -55,6 +55,7 @@ __all__ = [
     "minimize_minibatch",
     "run_epoch",
     "batches",
+    "plain_reason",
 ]
 
 Thetas = list[np.ndarray]
@@ -127,6 +128,11 @@ class History:
     _INTS = ("n_iter", "n_evals")
     _BOOLS = ("converged", "stopped_early")
     _STRS = ("message", "solver")
+
+    @property
+    def reason(self) -> str:
+        """Why the run ended in plain words (:func:`plain_reason` of :attr:`message`), for pages and the CLI."""
+        return plain_reason(self.message)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (lists of floats, NaN/inf stored as ``None``); :meth:`from_dict` inverts it."""
@@ -495,6 +501,40 @@ def minimize_full_batch(
     history.message = str(res.message)
     out = [t.astype(dtype, copy=True) for t in roll(res.x, sizes)]
     return [np.asarray(t, dtype=dtype) for t in run.finish(out, stop["reason"])], history
+
+
+# scipy's stop messages (L-BFGS-B and CG) -> words a student reads; the one table for the explorer and the CLI.
+_PLAIN_REASONS = (
+    ("NORM OF PROJECTED GRADIENT", "converged: the gradient is ~0"),
+    ("Optimization terminated successfully", "converged: the gradient is ~0"),
+    ("REL_REDUCTION_OF_F", "converged: J stopped decreasing"),
+    ("ITERATIONS REACHED LIMIT", "stopped: iteration budget used up"),
+    ("Maximum number of iterations has been exceeded", "stopped: iteration budget used up"),
+    ("EVALUATIONS EXCEEDS LIMIT", "stopped: budget of J evaluations used up"),
+    ("ABNORMAL_TERMINATION_IN_LNSRCH", "stopped: the line search found no lower J (limit of numerical precision)"),
+    ("precision loss", "stopped: the line search found no lower J (limit of numerical precision)"),
+    ("reached max_epochs", "stopped: iteration budget used up"),
+    ("NaN result encountered", "stopped: J became NaN (try a smaller learning rate or inputs scaled to [0, 1])"),
+)
+
+
+def plain_reason(message: str) -> str:
+    """Why an optimizer run ended, in plain words, from :attr:`History.message` (scipy's text or glassnet's own).
+
+    >>> plain_reason("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
+    'converged: the gradient is ~0'
+    >>> plain_reason("reached max_epochs = 20")
+    'stopped: iteration budget used up (20 epochs)'
+    >>> plain_reason("stopped by callback")
+    'stopped by callback'
+    """
+    text = str(message)
+    for needle, words in _PLAIN_REASONS:
+        if needle.lower() in text.lower():
+            if needle == "reached max_epochs" and "=" in text:
+                return f"{words} ({text.rsplit('=', 1)[1].strip()} epochs)"
+            return words
+    return text
 
 
 def _threads_for(n_threads, rows, sizes) -> int:

@@ -433,6 +433,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         "seconds": seconds,
         "converged": bool(h.converged),
         "message": h.message,
+        "reason": h.reason,
         "stopped_early": bool(h.stopped_early),
         "best_epoch": h.best_epoch,
         "train_accuracy": acc_train,

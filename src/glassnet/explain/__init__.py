@@ -13,7 +13,9 @@ The rooms, one line each:
 - :mod:`.diagram` — the network diagram: its layout as data (positions, shapes, colours, labels) and the SVG writer;
 - :mod:`.figures` — PNG pictures (matplotlib): the diagram, hidden units, examples, cost / learning / validation curves;
 - :mod:`.report` — the self-contained HTML report, and the block a trace shows in Jupyter;
-- :mod:`.curves` — learning and validation curves as data (they train networks).
+- :mod:`.curves` — learning and validation curves as data (they train networks);
+- :mod:`.maps` — a 2-input network evaluated over the input plane: decision map and hidden-unit maps (data);
+- :mod:`.steps` — backpropagation of one example as a walk of small steps, with its numbers (data and text).
 
 This package only reads models; it never trains them except to compute the curves. Importing it does not import
 matplotlib.

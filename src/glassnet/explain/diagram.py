@@ -40,7 +40,8 @@ import numpy as np
 from .text import _sub, _sup, format_number
 from .trace import Trace
 
-__all__ = ["diagram_svg", "layout", "Layout", "Shape", "infer_image_shape", "POSITIVE", "NEGATIVE", "NEUTRAL"]
+__all__ = ["diagram_svg", "layout", "Layout", "Shape", "infer_image_shape", "POSITIVE", "NEGATIVE", "NEUTRAL",
+           "COLOR_SCALES"]
 
 View = Literal["forward", "backward"]
 
@@ -48,6 +49,9 @@ _DIVERGING = [(-1.0, (33, 102, 172)), (-0.5, (146, 197, 222)), (0.0, (247, 247, 
               (1.0, (178, 24, 43))]  # blue (negative) – white – red (positive), like ColorBrewer RdBu
 _SEQUENTIAL = [(0.0, (247, 251, 255)), (0.5, (107, 174, 214)), (1.0, (8, 48, 107))]  # white → dark blue
 POSITIVE, NEGATIVE, NEUTRAL = "#b2182b", "#2166ac", "#9a9a9a"
+#: The colour scales as (value, (r, g, b)) anchors, for other pictures of the same numbers (the explorer's maps and
+#: thumbnails): "sequential" for a in [0, 1], "diverging" for signed values scaled to [−1, 1].
+COLOR_SCALES = {"sequential": _SEQUENTIAL, "diverging": _DIVERGING}
 
 
 def _interp(anchors, t: float) -> tuple[int, int, int]:
@@ -467,7 +471,7 @@ def _unit_name(lay: Layout, group: str, x: float, y: float, r: float, text: str)
 def layout(trace: Trace, view: View = "backward", *, max_units: int = 30, max_edges: int = 300,
            image_shape: tuple[int, int] | None = None, image_order: str = "C",
            class_names: Sequence[str] | None = None, title: str | None = None, digits: int = 3,
-           image_edges: int = 50, highlight: tuple[int, int] | None = None) -> Layout:
+           image_edges: int = 50, highlight: tuple[int, int] | None = None, min_text: float = 0.0) -> Layout:
     """The diagram of ``trace`` as data: every shape with its position, colour, label and tooltip.
 
     The options are :func:`diagram_svg`'s; ``digits`` is the precision of the numbers in labels and tooltips, and
@@ -485,6 +489,8 @@ def layout(trace: Trace, view: View = "backward", *, max_units: int = 30, max_ed
     for k in range(trace.L):
         _add_units(lay, f, k, class_names, highlight)
     _legend(lay, view, f.top + f.body + 34.0)
+    if min_text > 0:  # text that would be too small to read is left out (the numbers stay in the tooltips)
+        lay.shapes = [s for s in lay.shapes if s.kind != "text" or float(s.a["size"]) >= min_text]
     _fit_canvas(lay)
     return lay
 
@@ -613,7 +619,7 @@ def _to_svg(lay: Layout, prefix: str, view: View, sizes: Sequence[int]) -> str:
 def diagram_svg(trace: Trace, view: View = "backward", *, max_units: int = 30, max_edges: int = 300,
                 image_shape: tuple[int, int] | None = None, image_order: str = "C",
                 class_names: Sequence[str] | None = None, title: str | None = None, id_prefix: str = "",
-                highlight: tuple[int, int] | None = None) -> str:
+                highlight: tuple[int, int] | None = None, min_text: float = 0.0) -> str:
     """The network of ``trace`` as an SVG document (a string), in the forward or the backward view.
 
     Parameters
@@ -638,6 +644,9 @@ def diagram_svg(trace: Trace, view: View = "backward", *, max_units: int = 30, m
         Prefix for every id (to put several diagrams in one HTML page).
     highlight : (l, j), optional
         Draw unit j of layer l (l ≥ 2) with a thick black outline (class ``highlight``), shown even when collapsed.
+    min_text : float
+        Leave out text smaller than this font size (e.g. the values inside the circles of a crowded layer), for a
+        drawing that must stay readable at its displayed size; the numbers remain in the tooltips.
 
     Returns
     -------
@@ -645,7 +654,8 @@ def diagram_svg(trace: Trace, view: View = "backward", *, max_units: int = 30, m
         A standalone SVG document (module docstring: ids, classes and collapsed forms).
     """
     lay = layout(trace, view, max_units=max_units, max_edges=max_edges, image_shape=image_shape,
-                 image_order=image_order, class_names=class_names, title=title, highlight=highlight)
+                 image_order=image_order, class_names=class_names, title=title, highlight=highlight,
+                 min_text=min_text)
     return _to_svg(lay, id_prefix, view, trace.sizes)
 
 

@@ -182,6 +182,8 @@ class ResetBody(_Body):
     max_iter: Annotated[int, Field(ge=1, le=LIMITS["max_iter"])] | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
     delay_ms: Annotated[int, Field(ge=0, le=LIMITS["delay_ms"])] | None = None
+    noise: Annotated[float, Field(ge=0, le=LIMITS["noise"], allow_inf_nan=False)] | None = None
+    validation_fraction: Annotated[float, Field(ge=0, le=0.5, allow_inf_nan=False)] | None = None
 
 
 class WeightBody(_Body):
@@ -381,6 +383,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
             "pixels": bridge.pixels(x, data.image_shape, data.order) if data.image_shape else None,
             "image_shape": list(data.image_shape) if data.image_shape else None, "unit": None, "edge": None,
             "x": None if data.image_shape else [float(v) for v in x[:64]],
+            "unit_names": bridge.unit_names(data, tr.K),
         }
         if unit:
             l, j = (int(v) for v in unit.split(":"))
@@ -440,6 +443,28 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
             out["current"] = session.apply_thetas(new, f"what-if step on {body.split} example {body.index}")
         out["label"] = label
         return out
+
+    # ------------------------------------------------------------------ 2-D maps and backprop step by step
+    @app.get("/api/builtins")
+    def builtins() -> dict:
+        """Each built-in's default noise and training settings (the registry's), and the pictures' colour scales."""
+        return {"datasets": bridge.builtin_settings(), "colors": bridge.color_scales()}
+
+    @app.get("/api/plane")
+    def plane(resolution: Annotated[int, Query(ge=8, le=100)] = 40) -> dict:
+        """The decision map and one map per hidden unit over the input plane (datasets of 2 features only)."""
+        version, thetas, _cfg, data, parts = session.snapshot_view()
+        if data.n != 2:
+            return {"version": version, "available": False, "n": data.n}
+        return {"version": version, "available": True, **bridge.plane(thetas, data, parts, resolution)}
+
+    @app.get("/api/steps")
+    def steps(split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0) -> dict:
+        """Backpropagation of one example as steps (forward, δ^(L), each hidden δ_j, Δ, the batch's D)."""
+        version, thetas, cfg, _data, parts = session.snapshot_view()
+        x, label = _example(parts, split, index)
+        return {"version": version, "split": split, "index": index, "label": label,
+                "sizes": bridge.sizes_of(thetas), "steps": bridge.backprop_steps(thetas, x, label, parts, cfg.lam)}
 
     # ------------------------------------------------------------------ files
     def _safe_name(filename: str, suffixes: tuple[str, ...]) -> tuple[str, str]:

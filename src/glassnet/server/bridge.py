@@ -20,10 +20,12 @@ from .. import holdout
 from .. import io as lib_io
 from ..api import cost_and_gradient
 from ..cost import cost_from_z, regularization
-from ..outputs import encode_labels, n_outputs, predict_units
+from ..outputs import OutputLayer, encode_labels, n_outputs, predict_units
 from ..errors import DataError, ModelFileError
 from ..explain import explain
-from ..explain.diagram import diagram_svg
+from ..explain.diagram import COLOR_SCALES, diagram_svg
+from ..explain.maps import plane_maps
+from ..explain.steps import backprop_steps as _backprop_steps
 from ..explain.text import format_number, unit_equation
 from ..forward import propagate
 from .. import training
@@ -36,6 +38,12 @@ __all__ = [
     "available_datasets",
     "canonical",
     "load_builtin",
+    "builtin_settings",
+    "default_noise",
+    "plane",
+    "backprop_steps",
+    "color_scales",
+    "unit_names",
     "load_user_file",
     "split",
     "init_thetas",
@@ -118,13 +126,35 @@ def _wrap(name: str, ds, description: str) -> Dataset:
                    labels=classes)
 
 
-def load_builtin(name: str) -> Dataset:
-    """Load a built-in dataset by name (see :func:`available_datasets`)."""
+def load_builtin(name: str, noise: float | None = None) -> Dataset:
+    """Load a built-in dataset by name (see :func:`available_datasets`); ``noise`` for a generated 2-D set."""
     name = canonical(name)
     if name not in available_datasets():
         raise ValueError(f"dataset: expected one of {sorted(available_datasets())}, got {name!r}")
     spec = lib_datasets.REGISTRY[name]
-    return _wrap(spec.name, spec.load(), spec.description)
+    if noise is None or spec.noise is None:
+        return _wrap(spec.name, spec.load(), spec.description)
+    ds = spec.load(noise=float(noise))
+    return _wrap(spec.name, ds, ds.description)
+
+
+def builtin_settings() -> dict[str, dict]:
+    """Per built-in dataset: its default ``noise`` (None: not generated) and the ``training`` settings that converge.
+
+    Both are the registry's (:class:`glassnet.datasets.Builtin`); the page starts a chosen dataset from them.
+    """
+    out = {}
+    for name in lib_datasets.available_names():
+        spec = lib_datasets.REGISTRY[name]
+        training = {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.training.items()}
+        out[name] = {"noise": spec.noise, "training": training}
+    return out
+
+
+def default_noise(name: str) -> float | None:
+    """The registry's default noise of a generated built-in, None for any other dataset."""
+    name = canonical(name)
+    return lib_datasets.REGISTRY[name].noise if name in lib_datasets.REGISTRY else None
 
 
 def load_user_file(path: Path, display_name: str) -> Dataset:
@@ -232,8 +262,9 @@ def trace_layers(tr) -> list[dict]:
 
 def diagram(tr, mode: str, data: Dataset) -> str:
     """The explain package's SVG network diagram of the trace (units ``unit-l-j``, edges ``edge-l-i-j``)."""
+    # The page draws it at 1–1.35× its size: 9 px text becomes at least 12 px on screen; smaller is left out.
     return diagram_svg(tr, mode, image_shape=data.image_shape, image_order=data.order,
-                       class_names=data.classes if tr.K == len(data.classes) else None)
+                       class_names=data.classes if tr.K == len(data.classes) else None, min_text=9.0)
 
 
 def unit_details(tr, l: int, j: int) -> dict:
@@ -314,6 +345,54 @@ def whatif_step(thetas, x: np.ndarray, label: int, lam: float, m: int, alpha: fl
         "acc_after": acc_after,
         "step_norm": alpha * float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads))),
     }
+
+
+# ------------------------------------------------------------------------------------------------ 2-D maps, steps
+
+
+def color_scales() -> dict[str, list]:
+    """The diagram's colour scales (:data:`glassnet.explain.diagram.COLOR_SCALES`): one convention for every picture."""
+    return {name: [[t, list(rgb)] for t, rgb in anchors] for name, anchors in COLOR_SCALES.items()}
+
+
+def unit_names(data: Dataset, K: int) -> list[str]:
+    """Output unit names with their class ("h₃ · 2", "h · P(benign)"): :meth:`glassnet.outputs.OutputLayer.unit_name`."""
+    layer = OutputLayer.for_units(K, list(data.classes)) if K == len(data.classes) or K == 1 else None
+    return [layer.unit_name(j) if layer else f"h{j}" for j in range(1, K + 1)]
+
+
+def _rounded(arr, digits: int = 4) -> list:
+    return np.round(np.asarray(arr, dtype=np.float64), digits).tolist()
+
+
+def plane(thetas, data: Dataset, parts, resolution: int = 40) -> dict:
+    """The decision map and every hidden unit's map over the input plane (:func:`glassnet.explain.maps.plane_maps`),
+    with the training and validation points, for a dataset of 2 features.
+
+    ``output[k][r][c]`` is h_k at (x1[c], x2[r]) (row 0 = smallest x2); ``units`` lists ``{"l", "j", "values"}``.
+    """
+    if data.n != 2:
+        raise ValueError(f"plane: the maps over the input plane need a dataset with 2 features; {data.name!r} has "
+                         f"{data.n}")
+    maps = plane_maps(thetas, data.X, resolution=resolution)
+    units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
+             for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
+
+    def points(X, y):
+        return [[round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in zip(X, y)]
+
+    return {"extent": list(maps.extent), "resolution": int(resolution), "x1": _rounded(maps.x1),
+            "x2": _rounded(maps.x2), "output": _rounded(maps.output, 4), "prediction": maps.prediction.tolist(),
+            "units": units, "train": points(parts[0], parts[1]), "val": points(parts[2], parts[3]),
+            "classes": data.classes, "K": int(thetas[-1].shape[0])}
+
+
+def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float) -> list[dict]:
+    """:func:`glassnet.explain.steps.backprop_steps` of one example as JSON-ready dicts, ending with the training
+    set's D = ``cost_and_gradient(thetas, X_train, y_train, lam)``'s gradient."""
+    m = parts[0].shape[0]
+    _, D = cost_and_gradient(thetas, parts[0], parts[1], lam)
+    return [s.to_dict() for s in _backprop_steps(trace(thetas, x, label, m), D=D, m=m, lam=lam)]
 
 
 # ------------------------------------------------------------------------------------------------ model files
@@ -397,4 +476,4 @@ def train(thetas, X: np.ndarray, y: np.ndarray, cfg, callback: Callback,
             should_stop=should_stop)
     except StopTraining:
         return "stopped"
-    return history.message
+    return history.reason

@@ -43,6 +43,7 @@ LIMITS = {
     "batch_size": 100_000,
     "weight": 1e6,
     "uploads": 4,
+    "noise": 5.0,
 }
 
 
@@ -64,6 +65,7 @@ class TrainConfig:
     seed: int = 0
     delay_ms: int = 20
     validation_fraction: float = 0.2
+    noise: float | None = None  # a generated 2-D set's noise; None = the registry's default
 
     def training_key(self) -> tuple:
         """The settings an optimizer run is built from: changing one restarts the run."""
@@ -110,6 +112,8 @@ def check_config(cfg: TrainConfig, n: int | None = None, K: int | None = None) -
         raise ValueError(f"delay_ms: expected 0..{LIMITS['delay_ms']}, got {cfg.delay_ms!r}")
     if not 0 <= cfg.validation_fraction <= 0.5:
         raise ValueError(f"validation_fraction: expected 0..0.5, got {cfg.validation_fraction!r}")
+    if cfg.noise is not None and not (np.isfinite(cfg.noise) and 0 <= cfg.noise <= LIMITS["noise"]):
+        raise ValueError(f"noise: expected 0..{LIMITS['noise']:g}, got {cfg.noise!r}")
     if n is not None and K is not None:
         sizes = [n, *cfg.hidden, K]
         params = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
@@ -157,13 +161,15 @@ class Session:
             out.update({name: d.description for name, d in self._datasets.items()})
         return out
 
-    def _dataset(self, name: str) -> Dataset:
+    def _dataset(self, name: str, noise: float | None = None) -> Dataset:
         name = bridge.canonical(name)
         with self._lock:
             if name in self._datasets:
                 return self._datasets[name]
         if name not in bridge.available_datasets():
             raise ValueError(f"dataset: expected one of {sorted(self.dataset_names())}, got {name!r}")
+        if noise is not None and bridge.default_noise(name) is not None and noise != bridge.default_noise(name):
+            return bridge.load_builtin(name, noise)  # another noise level: generated anew (small), not cached
         data = bridge.load_builtin(name)
         with self._lock:
             self._datasets[name] = data
@@ -187,7 +193,8 @@ class Session:
     # ---------------------------------------------------------------- state changes (commands)
     def _install(self, cfg: TrainConfig, thetas, label: str) -> None:
         """Load cfg's dataset, split it and install Θ (given or fresh from cfg.seed); clears history. No job runs."""
-        data = self._dataset(cfg.dataset)
+        check_config(cfg)
+        data = self._dataset(cfg.dataset, cfg.noise)
         cfg = replace(cfg, dataset=data.name)
         if thetas is not None:
             sizes = bridge.sizes_of(thetas)
@@ -538,6 +545,8 @@ class Session:
                     "m_train": int(self.train_idx.size), "m_val": int(self.val_idx.size),
                     "image_shape": list(data.image_shape) if data.image_shape else None,
                     "classes": data.classes,
+                    "noise": (None if bridge.default_noise(data.name) is None else self.config.noise
+                              if self.config.noise is not None else bridge.default_noise(data.name)),
                 },
                 "history": {"gen": self.history_gen, "start": start, "rows": self.history[start:],
                             "total": len(self.history), "initial": dict(self.initial)},

@@ -93,12 +93,13 @@
     }
   }
 
-  function drawImage(canvas, pixels, shape, size) {
+  // palette: grey level 0..255 -> [r, g, b]; the default is the diagram's ink (large values dark, as on paper).
+  function drawImage(canvas, pixels, shape, size, palette = inkColor) {
     const [h, w] = shape;
     const img = new ImageData(w, h);
     for (let p = 0; p < h * w; p++) {
-      const v = pixels[p];
-      img.data[4 * p] = v; img.data[4 * p + 1] = v; img.data[4 * p + 2] = v; img.data[4 * p + 3] = 255;
+      const [r, g, b] = palette(pixels[p]);
+      img.data[4 * p] = r; img.data[4 * p + 1] = g; img.data[4 * p + 2] = b; img.data[4 * p + 3] = 255;
     }
     const scale = Math.max(1, Math.floor(size / Math.max(h, w)));
     canvas.width = w * scale;
@@ -127,6 +128,8 @@
     if (S.formFor !== formKey(st)) fillForm(st);
     if (st.version !== S.viewVersion) requestView();
     maybeRefreshSide(st);
+    maybeRefreshPlane(st);
+    writeFragment(st);
   }
 
   const formKey = (st) => `${st.dataset.name}|${st.history.gen}|${st.sizes.join("-")}`;
@@ -179,6 +182,7 @@
   function fillForm(st) {
     S.formFor = formKey(st);
     const c = st.config;
+    fillSetupForm(st);
     if ($("dataset").options.length === 0 || !S.datasets[c.dataset]) loadDatasets(c.dataset);
     else $("dataset").value = c.dataset;
     $("hidden").value = c.hidden.join(", ");
@@ -351,6 +355,7 @@
     }
     renderExample(v);
     renderDetail(v);
+    decorateDiagram();
   }
 
   function renderExample(v) {
@@ -377,12 +382,12 @@
     const K = v.output.length;
     for (let k = 0; k < K; k++) {
       const h = v.output[k];
-      const name = K === 1 ? `P(${v.classes[1]})` : v.classes[k];
+      const name = v.unit_names ? v.unit_names[k] : K === 1 ? `h · P(${v.classes[1]})` : `h${sub(k + 1)} · ${v.classes[k]}`;
       const isTarget = K === 1 ? false : k === v.label;
       const isPred = K === 1 ? false : k === v.prediction;
       const fill = el("i", { class: isTarget ? "target" : isPred ? "pred" : "" });
       fill.style.width = `${(100 * h).toFixed(1)}%`;
-      bars.append(el("span", { text: `h${sub(k + 1)} ${name}` }), el("div", { class: "bar" }, fill),
+      bars.append(el("span", { text: name }), el("div", { class: "bar" }, fill),
         el("span", { text: fmt(h, 3) }));
     }
   }
@@ -589,7 +594,7 @@
     hid.units.forEach((pixels, n) => {
       const b = el("button", { type: "button", class: "thumb", title: `hidden unit ${n + 1} of layer 2` });
       const c = el("canvas");
-      drawImage(c, pixels, hid.image_shape, 44);
+      drawImage(c, pixels, hid.image_shape, 44, weightColor);
       b.append(c, el("span", { text: String(n + 1) }));
       b.addEventListener("click", () => selectUnit(2, n + 1));
       box.append(b);
@@ -668,12 +673,12 @@
     $("step").addEventListener("click", () => command("/api/step", settings()));
     $("reset").addEventListener("click", async () => {
       const body = { dataset: $("dataset").value, hidden: parseHidden($("hidden").value),
-        seed: Number($("seed").value), ...settings() };
+        seed: Number($("seed").value), ...settings(), ...setupExtras() };
       S.unit = null; S.edge = null;
       const st = await command("/api/reset", body);
       if (st) { S.formFor = null; fillForm(st); }
     });
-    $("dataset").addEventListener("change", () => $("reset").click());
+    $("dataset").addEventListener("change", () => { applyDatasetDefaults($("dataset").value); $("reset").click(); });
     $("optimizer").addEventListener("change", markMinibatch);
     $("back").addEventListener("click", () => command("/api/rewind", { offset: -1 }));
     $("forward").addEventListener("click", () => command("/api/rewind", { offset: 1 }));
@@ -693,6 +698,8 @@
     $("whatif").addEventListener("click", () => whatIf(false));
     $("whatif-apply").addEventListener("click", () => whatIf(true));
     $("net").addEventListener("click", (ev) => {
+      const map = ev.target.closest(".unit-map");
+      if (map) { selectUnit(Number(map.dataset.l), Number(map.dataset.j)); return; }
       const t = ev.target.closest(".edge-hit, .edge, .unit");
       if (!t || !t.dataset.l) return;
       const l = Number(t.dataset.l), j = Number(t.dataset.j);
@@ -717,11 +724,418 @@
     requestView();
   }
 
+  // ================================================================== 2-D views, one colour convention,
+  // backprop step by step, presentation mode and shareable setups. Numbers come from /api/plane, /api/steps and
+  // /api/builtins (the library's maps, traces and registry); this code only draws them.
+  const COLORS = { sequential: [[0, [247, 251, 255]], [1, [8, 48, 107]]], diverging: [[-1, [33, 102, 172]],
+    [0, [247, 247, 247]], [1, [178, 24, 43]]] };  // replaced by the diagram's own scales from /api/builtins
+  const CLASS_COLORS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d",
+    "#4d4d4d", "#01665e"];
+  Object.assign(S, { builtins: {}, plane: null, planeBusy: false, planeVersion: -1, planeAt: 0, planeTimer: null,
+    steps: null, stepAt: 0, stepsOpen: false, stepsKey: null, stepTimer: null, fragmentApplied: false });
+
+  function colorAt(anchors, t) {
+    if (t <= anchors[0][0]) return anchors[0][1];
+    for (let k = 1; k < anchors.length; k++) {
+      const [t0, c0] = anchors[k - 1], [t1, c1] = anchors[k];
+      if (t <= t1) {
+        const f = t1 === t0 ? 0 : (t - t0) / (t1 - t0);
+        return c0.map((v, n) => Math.round(v + f * (c1[n] - v)));
+      }
+    }
+    return anchors[anchors.length - 1][1];
+  }
+  // Example images: the diagram's input ink (grey 255 = the largest value, drawn darkest).
+  function inkColor(v) { const g = 255 - v; return [g, g, g]; }
+  // Θ⁽¹⁾ rows: grey 127.5 = 0; the diagram's edge colours, red positive, blue negative.
+  function weightColor(v) { return colorAt(COLORS.diverging, v / 127.5 - 1); }
+  const rgb = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
+
+  async function loadBuiltins() {
+    const b = await run(() => api("/api/builtins"));
+    if (!b) return;
+    S.builtins = b.datasets;
+    COLORS.sequential = b.colors.sequential;
+    COLORS.diverging = b.colors.diverging;
+  }
+
+  // ------------------------------------------------------------------ maps over the input plane
+  function maybeRefreshPlane(st) {
+    const is2d = st.dataset.n === 2;
+    $("plane-panel").hidden = !is2d;
+    document.body.classList.toggle("two-d", is2d);
+    if (!is2d) { S.plane = null; return; }
+    if (st.version === S.planeVersion || S.planeBusy) return;
+    const wait = 300 - (Date.now() - S.planeAt);
+    if (wait > 0) {
+      clearTimeout(S.planeTimer);
+      S.planeTimer = setTimeout(() => S.state && maybeRefreshPlane(S.state), wait);
+      return;
+    }
+    refreshPlane();
+  }
+
+  async function refreshPlane() {
+    S.planeBusy = true;
+    S.planeAt = Date.now();
+    try {
+      const p = await api("/api/plane?resolution=50");
+      S.planeVersion = p.version;
+      if (p.available) { S.plane = p; drawPlane(p); decorateDiagram(); }
+    } catch (e) {
+      toast(e instanceof ApiError ? `${e.status}: ${e.message}` : String(e));
+    } finally {
+      S.planeBusy = false;
+      if (S.state && S.state.version !== S.planeVersion) maybeRefreshPlane(S.state);
+    }
+  }
+
+  // A res × res grid (row 0 = smallest x2) as an image with x2 upwards.
+  function gridCanvas(values, res, color) {
+    const c = document.createElement("canvas");
+    c.width = res; c.height = res;
+    const img = new ImageData(res, res);
+    for (let r = 0; r < res; r++) {
+      for (let q = 0; q < res; q++) {
+        const [R, G, B] = color(values[r][q], r, q);
+        const p = 4 * ((res - 1 - r) * res + q);
+        img.data[p] = R; img.data[p + 1] = G; img.data[p + 2] = B; img.data[p + 3] = 255;
+      }
+    }
+    c.getContext("2d").putImageData(img, 0, 0);
+    return c;
+  }
+
+  function hexRgb(h) { return [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16)); }
+  const classColor = (p, c) => (p.K === 1 ? colorAt(COLORS.sequential, c) : hexRgb(CLASS_COLORS[c % CLASS_COLORS.length]));
+
+  function drawPlane(p) {
+    const canvas = $("plane");
+    const size = Math.max(260, Math.min(560, Math.floor(canvas.parentNode.clientWidth || 400)));
+    canvas.width = size; canvas.height = size;
+    const ctx = canvas.getContext("2d");
+    const res = p.resolution;
+    let color;
+    if (p.K === 1) color = (v) => colorAt(COLORS.sequential, v);
+    else {
+      color = (_v, r, q) => {  // the predicted class's colour, paler where its h is lower
+        const k = p.prediction[r][q], h = p.output[k][r][q];
+        return hexRgb(CLASS_COLORS[k % CLASS_COLORS.length]).map((v) => Math.round(255 - (255 - v) * (0.25 + 0.5 * h)));
+      };
+    }
+    // Grid point q sits at q·cw (the first and last on the edges of the square), the centre of its image pixel.
+    const cw = size / (res - 1);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(gridCanvas(p.output[0], res, color), -cw / 2, -cw / 2, size + cw, size + cw);
+    ctx.strokeStyle = "#111"; ctx.lineWidth = 2;
+    ctx.beginPath();
+    if (p.K === 1) boundaryLine(ctx, p.output[0], res, cw, size);
+    else {  // several classes: where the predicted class changes between neighbouring grid points
+      for (let r = 0; r < res; r++) {
+        for (let q = 0; q < res; q++) {
+          const x = (q + 0.5) * cw, y = size - (r + 0.5) * cw;
+          if (q + 1 < res && p.prediction[r][q] !== p.prediction[r][q + 1]) { ctx.moveTo(x, y); ctx.lineTo(x, y - cw); }
+          if (r + 1 < res && p.prediction[r][q] !== p.prediction[r + 1][q]) { ctx.moveTo(x, y); ctx.lineTo(x - cw, y); }
+        }
+      }
+    }
+    ctx.stroke();
+    const [x0, x1, y0, y1] = p.extent;
+    const px = (a) => ((a - x0) / (x1 - x0)) * size, py = (b) => size - ((b - y0) / (y1 - y0)) * size;
+    for (const [split, pts] of [["train", p.train], ["val", p.val]]) {
+      for (const [a, b, c] of pts) {
+        const fill = classColor(p, c);
+        ctx.fillStyle = rgb(fill);
+        ctx.strokeStyle = p.K === 1 && c === 0 ? "#08306b" : "#ffffff";
+        ctx.lineWidth = split === "val" ? 2 : 1.2;
+        ctx.beginPath();
+        if (split === "train") ctx.arc(px(a), py(b), 4.2, 0, 2 * Math.PI);
+        else ctx.rect(px(a) - 4.5, py(b) - 4.5, 9, 9);
+        ctx.fill(); ctx.stroke();
+      }
+    }
+    canvas.dataset.version = String(p.version);
+    const st = S.state;
+    const cls = p.classes;
+    $("plane-legend").textContent = p.K === 1
+      ? `background: h = P(${cls[1]}) from white (0) to dark blue (1)`
+      : "background: the predicted class, darker where its h is larger";
+    $("plane-note").textContent = `x₁ from ${fmt(x0, 3)} to ${fmt(x1, 3)} (left to right), x₂ from ${fmt(y0, 3)} to ` +
+      `${fmt(y1, 3)} (bottom to top). ● training (${p.train.length}), ■ validation (${p.val.length}); ` +
+      (p.K === 1 ? `dark points are class ${cls[1]}, white ones class ${cls[0]}. ` : "") +
+      `The black line is the decision boundary (h = 0.5)` + (st ? ` · iteration ${st.iteration}` : "") + ".";
+  }
+
+  // The line h = 0.5 (the lecture's decision rule) through the grid, by marching squares with linear interpolation.
+  function boundaryLine(ctx, h, res, cw, size) {
+    const f = (r, q) => h[r][q] - 0.5;
+    const at = (r, q) => [q * cw, size - r * cw];
+    const cross = (p0, p1, v0, v1) => {
+      const t = v0 / (v0 - v1);
+      return [p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1])];
+    };
+    for (let r = 0; r + 1 < res; r++) {
+      for (let q = 0; q + 1 < res; q++) {
+        const corners = [[r, q], [r, q + 1], [r + 1, q + 1], [r + 1, q]];
+        const pts = [];
+        for (let k = 0; k < 4; k++) {
+          const [ra, qa] = corners[k], [rb, qb] = corners[(k + 1) % 4];
+          const va = f(ra, qa), vb = f(rb, qb);
+          if ((va >= 0) !== (vb >= 0)) pts.push(cross(at(ra, qa), at(rb, qb), va, vb));
+        }
+        for (let k = 0; k + 1 < pts.length; k += 2) { ctx.moveTo(...pts[k]); ctx.lineTo(...pts[k + 1]); }
+      }
+    }
+  }
+
+  // The diagram after each redraw: unit maps beside hidden units, the selection's edges, the current step's lights.
+  function decorateDiagram() {
+    const root = $("net").querySelector("svg");
+    if (!root) return;
+    // Drawn up to 1.35× its own size (1.8× when presenting): big enough to read, not so big that it needs scrolling.
+    const vb = root.viewBox && root.viewBox.baseVal;
+    const zoom = document.body.classList.contains("present") ? 1.8 : 1.35;
+    if (vb && vb.width) root.style.maxWidth = `${Math.round(vb.width * zoom)}px`;
+    if (S.plane && S.state && S.state.sizes[0] === 2) addUnitMaps(root, S.plane);
+    markRelated(root);
+    lightStep();
+  }
+
+  function addUnitMaps(root, p) {
+    for (const old of root.querySelectorAll(".unit-map")) old.remove();
+    for (const u of p.units) {
+      const c = root.querySelector(`#unit-${u.l}-${u.j}`);
+      if (!c) continue;
+      const cx = Number(c.getAttribute("cx")), cy = Number(c.getAttribute("cy")), r = Number(c.getAttribute("r"));
+      const size = Math.max(26, Math.min(56, 2.3 * r));  // r ≤ 0.4·(row height): maps never touch
+      const url = gridCanvas(u.values, p.resolution, (v) => colorAt(COLORS.sequential, v)).toDataURL();
+      const g = svg("g", { class: "unit-map", role: "img", "aria-label": `unit ${u.j} of layer ${u.l}` });
+      g.dataset.l = u.l; g.dataset.j = u.j;
+      const x = cx - r - 24 - size, y = cy - size / 2;  // left of the unit's name (a₂⁽²⁾ sits above-left)
+      const t = svg("title");
+      t.textContent = `unit ${u.j} of layer ${u.l}: a${sub(u.j)}${sup(u.l)} over the input plane (white 0, dark blue 1)`;
+      g.append(t, svg("rect", { x: x - 1.5, y: y - 1.5, width: size + 3, height: size + 3, fill: "#fff", stroke: "#555",
+        "stroke-width": 1 }), svg("image", { href: url, x, y, width: size, height: size, preserveAspectRatio: "none" }));
+      c.parentNode.insertBefore(g, c);
+    }
+  }
+
+  // A selected unit: its incoming and outgoing edges stand out, the others fade.
+  function markRelated(root) {
+    root.classList.toggle("has-selection", !!S.unit);
+    if (!S.unit) return;
+    const { l, j } = S.unit;
+    for (const e of root.querySelectorAll("line.edge")) {
+      const el_ = Number(e.dataset.l), i = Number(e.dataset.i), jj = Number(e.dataset.j);
+      if ((el_ === l && jj === j) || (el_ === l - 1 && i === j)) e.classList.add("related");
+    }
+  }
+
+  // ------------------------------------------------------------------ backprop step by step
+  const PHASE_WORDS = { forward: "forward pass", output: "output error", hidden: "error sent back",
+    gradient: "this example's gradient", batch: "the whole batch" };
+
+  async function openSteps() {
+    S.stepsOpen = true;
+    $("stepper").hidden = false;
+    $("step-open").hidden = true;
+    await loadSteps(false);
+  }
+
+  function closeSteps() {
+    S.stepsOpen = false;
+    stopStepPlay();
+    $("stepper").hidden = true;
+    $("step-open").hidden = false;
+    lightStep();
+  }
+
+  async function loadSteps(keepPlace) {
+    const key = `${S.split}:${S.index}:${S.state ? S.state.version : -1}`;
+    const r = await run(() => api(`/api/steps?split=${S.split}&index=${S.index}`));
+    if (!r) return;
+    S.steps = r;
+    S.stepsKey = key;
+    S.stepAt = keepPlace ? Math.min(S.stepAt, r.steps.length - 1) : 0;
+    renderStep();
+  }
+
+  function renderStep() {
+    if (!S.steps) return;
+    const steps = S.steps.steps, st = steps[S.stepAt];
+    $("step-count").textContent = `step ${S.stepAt + 1} of ${steps.length} · ${PHASE_WORDS[st.phase]} · ` +
+      `${S.steps.split === "train" ? "training" : "validation"} example ${S.steps.index}`;
+    $("step-title").textContent = st.title;
+    const text = $("step-text");
+    text.textContent = st.lines.join("\n");
+    text.dataset.phase = st.phase;
+    text.dataset.value = st.value === null ? "" : String(st.value);
+    text.dataset.unit = st.unit ? st.unit.join(":") : "";
+    $("step-prev").disabled = $("step-first").disabled = S.stepAt === 0;
+    $("step-next").disabled = S.stepAt >= steps.length - 1;
+    const want = st.phase === "forward" ? "forward" : "backward";
+    if (S.mode !== want) setMode(want);  // the diagram shows a in the forward pass, δ on the way back
+    else lightStep();
+  }
+
+  function lightStep() {
+    const root = $("net").querySelector("svg");
+    if (!root) return;
+    for (const n of root.querySelectorAll(".lit")) n.classList.remove("lit");
+    const on = S.stepsOpen && S.steps;
+    root.classList.toggle("stepping", !!on);
+    if (!on) return;
+    const st = S.steps.steps[S.stepAt];
+    for (const [l, i, j] of st.edges) {
+      const e = root.querySelector(`#edge-${l}-${i}-${j}`);
+      if (e) e.classList.add("lit");
+    }
+    for (const l of st.layers) for (const e of root.querySelectorAll(`#edges-${l} line.edge`)) e.classList.add("lit");
+    for (const [l, j] of st.units) {
+      const u = root.querySelector(`#unit-${l}-${j}`);
+      if (u) u.classList.add("lit");
+    }
+    const key = `${S.split}:${S.index}:${S.state ? S.state.version : -1}`;
+    if (key !== S.stepsKey && !S.stepsLoading) {  // another example or new weights: the same step, new numbers
+      S.stepsLoading = true;
+      loadSteps(true).finally(() => { S.stepsLoading = false; });
+    }
+  }
+
+  function moveStep(delta) {
+    if (!S.steps) return;
+    S.stepAt = Math.max(0, Math.min(S.steps.steps.length - 1, S.stepAt + delta));
+    renderStep();
+  }
+
+  function stopStepPlay() {
+    clearInterval(S.stepTimer);
+    S.stepTimer = null;
+    $("step-play").textContent = "▶ Play";
+  }
+
+  function toggleStepPlay() {
+    if (S.stepTimer) { stopStepPlay(); return; }
+    if (S.steps && S.stepAt >= S.steps.steps.length - 1) { S.stepAt = 0; renderStep(); }
+    $("step-play").textContent = "❚❚ Pause";
+    S.stepTimer = setInterval(() => {
+      if (!S.steps || S.stepAt >= S.steps.steps.length - 1) { stopStepPlay(); return; }
+      moveStep(1);
+    }, 1600);
+  }
+
+  // ------------------------------------------------------------------ dataset defaults, noise and split
+  function applyDatasetDefaults(name) {
+    const b = S.builtins[name];
+    if (!b) return;
+    const t = b.training || {};
+    if (t.hidden) $("hidden").value = t.hidden.join(", ");
+    if (t.lam !== undefined) $("lam").value = t.lam;
+    if (t.max_iter !== undefined) $("max-iter").value = t.max_iter;
+    if (b.noise !== null) $("noise").value = b.noise;
+  }
+
+  function setupExtras() {
+    const out = { validation_fraction: Number($("val-share").value) };
+    const b = S.builtins[$("dataset").value];
+    if (b && b.noise !== null) out.noise = Number($("noise").value);
+    return out;
+  }
+
+  function fillSetupForm(st) {
+    const noisy = st.dataset.noise !== null && st.dataset.noise !== undefined;
+    for (const n of document.querySelectorAll(".only-2d")) n.hidden = !noisy;
+    if (noisy) $("noise").value = st.dataset.noise;
+    $("val-share").value = st.config.validation_fraction;
+  }
+
+  // ------------------------------------------------------------------ the setup in the URL fragment
+  // Only settings travel: never the access token (it stays in the query string, which the fragment never copies).
+  function setupFragment(st) {
+    const c = st.config;
+    const q = new URLSearchParams();
+    q.set("dataset", c.dataset);
+    if (st.dataset.noise !== null && st.dataset.noise !== undefined) q.set("noise", String(st.dataset.noise));
+    q.set("hidden", c.hidden.join("-"));
+    q.set("lam", String(c.lam));
+    q.set("optimizer", c.optimizer);
+    q.set("seed", String(c.seed));
+    q.set("lr", String(c.learning_rate));
+    q.set("batch", String(c.batch_size));
+    q.set("iter", String(c.max_iter));
+    q.set("val", String(c.validation_fraction));
+    return q.toString();
+  }
+
+  function writeFragment(st) {
+    if (!S.fragmentApplied || String(st.config.dataset).startsWith("upload:")) return;
+    const f = setupFragment(st);
+    if (location.hash.slice(1) !== f) history.replaceState(null, "", "#" + f);
+  }
+
+  function fragmentSetup() {
+    const q = new URLSearchParams(location.hash.slice(1));
+    if (!q.get("dataset")) return null;
+    const num = (k) => (q.has(k) && q.get(k) !== "" && Number.isFinite(Number(q.get(k))) ? Number(q.get(k)) : undefined);
+    const body = { dataset: q.get("dataset"), noise: num("noise"), lam: num("lam"), seed: num("seed"),
+      learning_rate: num("lr"), batch_size: num("batch"), max_iter: num("iter"), validation_fraction: num("val"),
+      optimizer: q.get("optimizer") || undefined };
+    if (q.has("hidden")) body.hidden = q.get("hidden") === "" ? [] : q.get("hidden").split("-").map(Number);
+    for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+    return body;
+  }
+
+  async function applyFragmentOnce() {
+    const body = fragmentSetup();
+    if (body && S.state && setupFragment(S.state) !== location.hash.slice(1)) {
+      const st = await command("/api/reset", body);
+      if (st) { S.formFor = null; fillForm(st); toast("setup from the link applied", false); }
+    }
+    S.fragmentApplied = true;
+    if (S.state) writeFragment(S.state);
+  }
+
+  async function copySetupLink() {
+    if (!S.state) return;
+    // origin + path + fragment: the query string (where the access token travels) is left out on purpose.
+    const link = location.origin + location.pathname + "#" + setupFragment(S.state);
+    try {
+      await navigator.clipboard.writeText(link);
+      toast("Link copied (no access token in it). On another machine, put the part from # onto the address " +
+        "its glassnet serve printed.", false);
+    } catch (e) {
+      window.prompt("Copy this link (no access token in it):", link);
+    }
+  }
+
+  function togglePresentation() {
+    const on = document.body.classList.toggle("present");
+    $("present").setAttribute("aria-pressed", String(on));
+    $("present").classList.toggle("on", on);
+    renderCurves();
+    decorateDiagram();
+    if (S.plane) drawPlane(S.plane);
+  }
+
+  function wireExtras() {
+    $("step-open").addEventListener("click", openSteps);
+    $("step-close").addEventListener("click", closeSteps);
+    $("step-next").addEventListener("click", () => { stopStepPlay(); moveStep(1); });
+    $("step-prev").addEventListener("click", () => { stopStepPlay(); moveStep(-1); });
+    $("step-first").addEventListener("click", () => { stopStepPlay(); S.stepAt = 0; renderStep(); });
+    $("step-play").addEventListener("click", toggleStepPlay);
+    $("share").addEventListener("click", copySetupLink);
+    $("present").addEventListener("click", togglePresentation);
+    $("stepper").hidden = true;
+    window.addEventListener("resize", () => { if (S.plane) drawPlane(S.plane); });
+  }
+
   wire();
+  wireExtras();
   if (!TOKEN) {
     const b = $("error-banner");
     b.textContent = "No access token in the address: open the full URL that `glassnet serve` printed (…/?token=…).";
     b.hidden = false;
   }
-  refreshState().then(connect);
+  loadBuiltins().then(refreshState).then(applyFragmentOnce).then(connect);
 })();

@@ -1,0 +1,142 @@
+"""Backpropagation of one example as a walk of small steps, in the lecture's order, with the example's numbers.
+
+For: a page (or a notebook) that shows backprop one step at a time. :func:`backprop_steps` turns a
+:class:`~glassnet.explain.trace.Trace` into a list of :class:`Step`: forward layer by layer (z, then a = g(z)), the
+output error δ^(L) = a − y, each hidden δ_j as the sum over its outgoing edges of Θ_ij·δ_i times g′(z_j) (the text of
+:func:`glassnet.explain.text.unit_equation`), the example's Δ^(l) += δ^(l+1)(a^(l))ᵀ, and, when the batch's gradient
+is given, D^(l) = Δ^(l)/m + (λ/m)Θ^(l). Each step names the units and edges a drawing should light. Not for:
+computing anything the trace does not hold, or drawing.
+
+>>> import numpy as np
+>>> from glassnet.explain import explain
+>>> thetas = [np.array([[0.0, 1.0], [0.0, -1.0]]), np.array([[0.0, 2.0, 3.0]])]   # a 1-2-1 network
+>>> steps = backprop_steps(explain(thetas, np.array([0.0]), 1))
+>>> [s.phase for s in steps]
+['forward', 'forward', 'output', 'hidden', 'hidden', 'gradient', 'gradient']
+>>> steps[3].edges, steps[3].value == explain(thetas, np.array([0.0]), 1).delta[2][1]
+(((2, 1, 1),), True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from .text import _sub, _sup, format_number, unit_equation
+from .trace import Trace
+
+__all__ = ["Step", "backprop_steps"]
+
+Phase = Literal["forward", "output", "hidden", "gradient", "batch"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the walk.
+
+    ``title`` and ``lines`` are the text; ``units`` the (l, j) units and ``edges`` the (l, i, j) edges of Θ_ij^(l) it
+    is about (lecture indices, j = 0 the bias); ``layers`` the edge groups Θ^(l) lit as a whole; ``value`` the
+    number the step computes (δ_j^(l) for an output or hidden unit) and ``unit`` that unit.
+    """
+
+    phase: Phase
+    title: str
+    lines: tuple[str, ...]
+    units: tuple[tuple[int, int], ...] = ()
+    edges: tuple[tuple[int, int, int], ...] = ()
+    layers: tuple[int, ...] = ()
+    unit: tuple[int, int] | None = None
+    value: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"phase": self.phase, "title": self.title, "lines": list(self.lines),
+                "units": [list(u) for u in self.units], "edges": [list(e) for e in self.edges],
+                "layers": list(self.layers), "unit": None if self.unit is None else list(self.unit),
+                "value": self.value}
+
+
+def _forward_steps(trace: Trace, n, max_units: int) -> list[Step]:
+    out = []
+    for l in range(2, trace.L + 1):
+        prev, layer, theta = trace.layers[l - 2], trace.layers[l - 1], trace.thetas[l - 2]
+        a_prev = np.concatenate([[1.0], prev.a])
+        lines = [f"z{_sup(l)} = Θ{_sup(l - 1)} a{_sup(l - 1)} (a₀ = 1 first), then a{_sup(l)} = g(z{_sup(l)}):"]
+        for j in range(1, min(layer.size, max_units) + 1):
+            if theta.shape[1] <= 5:
+                terms = " + ".join(f"({n(theta[j - 1, k])})({n(a_prev[k])})" for k in range(theta.shape[1]))
+            else:
+                terms = f"Σₖ Θ{_sub(j)}ₖ{_sup(l - 1)}·aₖ{_sup(l - 1)} ({theta.shape[1]} terms)"
+            lines.append(f"z{_sub(j)}{_sup(l)} = {terms} = {n(layer.z[j - 1])};  "
+                         f"a{_sub(j)}{_sup(l)} = g({n(layer.z[j - 1])}) = {n(layer.a[j - 1])}")
+        if layer.size > max_units:
+            lines.append(f"… and {layer.size - max_units} more units")
+        what = "the output h_Θ(x)" if layer.kind == "output" else "hidden layer"
+        out.append(Step("forward", f"Forward: layer {l} ({what})", tuple(lines),
+                        units=tuple((l, j) for j in range(1, layer.size + 1)), layers=(l - 1,)))
+    return out
+
+
+def backprop_steps(trace: Trace, D: Sequence[np.ndarray] | None = None, m: int | None = None, lam: float = 0.0,
+                   digits: int = 4, max_units: int = 12) -> list[Step]:
+    """The walk through backpropagation of ``trace``'s example (see the module docstring).
+
+    Parameters
+    ----------
+    trace : Trace
+        One example's trace (:func:`glassnet.explain`).
+    D : list of arrays, optional
+        The batch's gradient D^(l) (e.g. from :func:`glassnet.cost_and_gradient`), for the last step.
+    m, lam : int, float
+        The batch size and λ behind ``D`` (for its text).
+    digits : int
+        Significant digits of the numbers in the text.
+    max_units : int
+        A forward step writes out at most this many units (the δ steps cover every hidden unit).
+    """
+    n = lambda v: format_number(v, digits)  # noqa: E731
+    L = trace.L
+    steps = _forward_steps(trace, n, max_units)
+    out_layer = trace.layers[-1]
+    lines = [f"δ{_sup(L)} = a{_sup(L)} − y (sigmoid output with the logistic cost: no g′ factor):"]
+    lines += [unit_equation(trace, L, j, digits) for j in range(1, out_layer.size + 1)]
+    steps.append(Step("output", f"Output error δ{_sup(L)}", tuple(lines),
+                      units=tuple((L, j) for j in range(1, out_layer.size + 1)),
+                      unit=(L, 1) if out_layer.size == 1 else None,
+                      value=float(out_layer.delta[0]) if out_layer.size == 1 else None))
+    for l in range(L - 1, 1, -1):
+        layer, nxt = trace.layers[l - 1], trace.layers[l]
+        for j in range(1, layer.size + 1):
+            eq = unit_equation(trace, l, j, digits, top_k=None)
+            steps.append(Step("hidden", f"δ{_sub(j)}{_sup(l)}: back along the edges leaving unit {j} of layer {l}",
+                              (f"δ{_sub(j)}{_sup(l)} = (Σᵢ Θᵢ{_sub(j)}{_sup(l)}·δᵢ{_sup(l + 1)}) · "
+                               f"g′(z{_sub(j)}{_sup(l)}), the sum over the {nxt.size} edge{'s' if nxt.size > 1 else ''} "
+                               f"to layer {l + 1}:", eq),
+                              units=((l, j), *((l + 1, i) for i in range(1, nxt.size + 1))),
+                              edges=tuple((l, i, j) for i in range(1, nxt.size + 1)),
+                              unit=(l, j), value=float(layer.delta[j - 1])))
+    for g in trace.gradients:
+        c = g.contribution
+        lines = [f"Δ{_sup(g.l)} += δ{_sup(g.l + 1)}(a{_sup(g.l)})ᵀ: entry (i, j) is δᵢ{_sup(g.l + 1)}·aⱼ{_sup(g.l)} "
+                 f"({c.shape[0]}×{c.shape[1]}, bias column j = 0 first)"]
+        if c.size <= 12:
+            lines += ["[" + "  ".join(n(v) for v in row) + "]" for row in c]
+        else:
+            i, jj = np.unravel_index(int(np.argmax(np.abs(c))), c.shape)
+            lines.append(f"largest entry ({i + 1}, {jj}) = δ{_sub(i + 1)}{_sup(g.l + 1)}·a{_sub(jj)}{_sup(g.l)} = "
+                         f"{n(c[i, jj])};  ‖δaᵀ‖ = {n(np.linalg.norm(c))}")
+        steps.append(Step("gradient", f"This example's part of Δ{_sup(g.l)}", tuple(lines), layers=(g.l,)))
+    if D is not None:
+        mm = "m" if m is None else str(int(m))
+        lines = [f"Over the whole batch (m = {mm}): D{_sup(1)}…D{_sup(L - 1)} = Δ/m + (λ/m)Θ, λ = {n(lam)}, "
+                 f"bias column j = 0 without λ; D is ∂J/∂Θ, what the optimizer follows downhill."]
+        for l, d in enumerate(D, start=1):
+            d = np.asarray(d)
+            i, jj = np.unravel_index(int(np.argmax(np.abs(d))), d.shape)
+            lines.append(f"D{_sup(l)}: {d.shape[0]}×{d.shape[1]}, ‖D{_sup(l)}‖ = {n(np.linalg.norm(d))}, largest "
+                         f"∂J/∂Θ{_sub(i + 1, jj)}{_sup(l)} = {n(d[i, jj])}")
+        steps.append(Step("batch", "The batch's gradient D", tuple(lines), layers=tuple(range(1, L))))
+    return steps
