@@ -41,6 +41,7 @@ __all__ = [
     "one_hot",
     "encode_labels",
     "predict_units",
+    "predict_indicator",
     "probabilities",
     "OutputLayer",
     "unit_symbol",
@@ -192,9 +193,21 @@ def predict_units(zL: np.ndarray) -> np.ndarray:
     return np.argmax(zL, axis=1)
 
 
-def probabilities(zL: np.ndarray, log: bool = False) -> np.ndarray:
-    """(log) class probabilities from z^(L), columns in output-unit order: [1 - h, h] (K = 1) or h_k / Σ_j h_j."""
+def predict_indicator(zL: np.ndarray) -> np.ndarray:
+    """Multilabel prediction: an (m, K) 0/1 indicator, unit k on when h_k ≥ 0.5 ⇔ z_k ≥ 0 (the lecture's rule per unit).
+
+    >>> predict_indicator(np.array([[0.0, -1.0, 2.0]])).tolist()
+    [[1, 0, 1]]
+    """
+    return (np.asarray(zL) >= 0).astype(np.intp)
+
+
+def probabilities(zL: np.ndarray, log: bool = False, output: str = "sigmoid") -> np.ndarray:
+    """(log) class probabilities from z^(L), columns in output-unit order: [1 - h, h] (K = 1) or h_k / Σ_j h_j
+    (sigmoid units); softmax(z) for ``output="softmax"``."""
     zL = np.asarray(zL)
+    if output == "softmax":
+        return log_softmax(zL, axis=1) if log else softmax(zL, axis=1)
     if zL.shape[1] == 1:
         out = np.column_stack([log_expit(-zL[:, 0]), log_expit(zL[:, 0])])
         return out if log else np.exp(out)
@@ -304,9 +317,9 @@ class OutputLayer:
         """Predicted class labels (m,) from z^(L) (m, K) (see :func:`predict_units`)."""
         return self.classes[predict_units(zL)]
 
-    def proba(self, zL: np.ndarray, log: bool = False) -> np.ndarray:
+    def proba(self, zL: np.ndarray, log: bool = False, output: str = "sigmoid") -> np.ndarray:
         """(log) class probabilities (m, n_classes), columns in **sorted** class order (scikit-learn's)."""
-        P = probabilities(zL, log)
+        P = probabilities(zL, log, output)
         return P[:, self._order] if P.shape[1] == len(self.classes) else P
 
     def sorted_units(self, theta_out: np.ndarray) -> np.ndarray:
@@ -426,14 +439,18 @@ class OutputLoss:
         """y → the (m, K) target matrix of this cost (0/1 for the log costs and sigmoid outputs, real for identity)."""
         if self.output == "identity":
             return regression_targets(y, K, m, dtype=dtype, name=name)
-        if self.output == "softmax" and K < 2:
-            raise ValueError(f"{name}: a softmax output needs K ≥ 2 units (a single softmax unit is always 1); "
-                             "use output='sigmoid' for one unit")
+        self.check_units(K, name)
         Y = encode_labels(y, K, m, dtype=dtype, name=name)
         if self.output == "softmax" and not np.all(Y.sum(axis=1) == 1):
             raise ValueError(f"{name}: a softmax output needs one class per example (one-hot rows), got a row "
                              "with no or several 1s; use output='sigmoid' for multilabel targets")
         return Y
+
+    def check_units(self, K: int, name: str = "y") -> None:
+        """A ValueError when this output cannot have K units (a softmax needs K ≥ 2: one softmax unit is always 1)."""
+        if self.output == "softmax" and K < 2:
+            raise ValueError(f"{name}: a softmax output needs K ≥ 2 units (a single softmax unit is always 1; two "
+                             "classes use one sigmoid unit); use output='sigmoid' for one unit")
 
     def cost_sum(self, zL: np.ndarray, Y: np.ndarray, axis: int = 1) -> float:
         """Σ over examples of cost(t), from z^(L) and targets Y of the same shape; summed in float64."""
