@@ -163,3 +163,14 @@ def test_model_files_record_the_kinds_and_old_files_load_as_the_lecture(tmp_path
         [0.8807237634245921, 0.11775564900481336, 0.0015205875705946378],
         [0.8762887115892493, 0.12214341547226182, 0.001567872938488963],
         [0.8796896591972704, 0.11877843995170133, 0.0015319008510282952]], rtol=1e-12)
+
+
+def test_save_refuses_what_its_format_cannot_hold(tmp_path):
+    X, Y = make_multilabel_classification(n_samples=40, n_features=4, n_classes=3, random_state=0)
+    multilabel = Classifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match="single-label Classifiers, got a multilabel Classifier"):
+        glassnet.save(multilabel, tmp_path / "m.npz")
+    reg = Regressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(X, Y[:, 0] * 1.5)
+    with pytest.raises(ValueError, match="got a Regressor; store its weights with glassnet.io.save_thetas"):
+        glassnet.save(reg, tmp_path / "r.npz")
+    assert not list(tmp_path.iterdir())
