@@ -174,3 +174,16 @@ def test_save_refuses_what_its_format_cannot_hold(tmp_path):
     with pytest.raises(ValueError, match="got a Regressor; store its weights with glassnet.io.save_thetas"):
         glassnet.save(reg, tmp_path / "r.npz")
     assert not list(tmp_path.iterdir())
+
+
+def test_transform_uses_the_hidden_activation_and_dask_refuses_other_networks():
+    X, y = load_iris(return_X_y=True)
+    clf = Classifier(hidden_layer_sizes=(4, 3), activation="tanh", output="softmax", max_iter=10, random_state=0)
+    clf.fit(X, y)
+    cache = glassnet.forward(clf.thetas_, X, activation="tanh", output="softmax")
+    np.testing.assert_array_equal(clf.transform(X, layer=2), cache.activations[1])
+    np.testing.assert_array_equal(clf.transform(X), cache.activations[2])
+    assert clf.transform(X).min() < 0  # tanh, not a sigmoid
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(NotImplementedError, match="only the lecture's single-label network"):
+        clf.predict(da.from_array(X, chunks=50))

@@ -209,7 +209,7 @@ def test_trace_delta_is_the_derivative_of_the_cost_by_z(act, pair):
     thetas, X, y = problem(sizes, pair, m=4, seed=11)
     pl = output_loss(*pair)
     traces = glassnet.explain(thetas, X, y, activation=act, output=pair[0], loss=pair[1])
-    h = 1e-6
+    h = 1e-5  # central differences: error ~1e-9 here (rounding and h²), far below a wrong δ's
     for n, trace in enumerate(traces):
         assert trace.activation == act and trace.pair == pl
         for l in range(2, trace.L + 1):

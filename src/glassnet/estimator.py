@@ -166,6 +166,15 @@ class _Network(TransformerMixin, BaseEstimator):
     def _is_lecture(self) -> bool:
         return self.activation == "sigmoid" and self._pair().is_lecture
 
+    def _dask(self, *arrays) -> bool:
+        """True when Dask input goes to :mod:`glassnet.dask_support`, which runs the lecture's network only."""
+        if not dask_support.given(*arrays):
+            return False
+        if not self._is_lecture() or getattr(self, "multilabel_", False):
+            raise NotImplementedError("Dask input: only the lecture's single-label network (activation='sigmoid', "
+                                      "output='sigmoid', loss='log') runs on Dask; compute() the data first")
+        return True
+
     def _hidden(self) -> list[int]:
         h = self.hidden_layer_sizes
         if _is_int(h):
@@ -437,11 +446,13 @@ class _Network(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"layer: expected a layer number in 1..{L - 1} (lecture numbering, 1 = input), got {layer!r}"
             )
-        if dask_support.given(X): return dask_support.transform(self, X, layer)
+        if self._dask(X): return dask_support.transform(self, X, layer)
         X = self._validate_X(X)
         if layer == 1:
             return X.toarray() if hasattr(X, "toarray") else X.copy()
-        return forward(thetas[: layer - 1], X, activation=self.activation).activations[-1]
+        if self.activation == "sigmoid":  # the layers below `layer` only (the last of them a sigmoid layer, too)
+            return forward(thetas[: layer - 1], X).activations[-1]
+        return forward(thetas, X, activation=self.activation, output=self._pair().output).activations[layer - 1]
 
     def cost_and_gradient(self, X, y) -> tuple[float, list[np.ndarray]]:
         """J(Θ) with λ = ``alpha`` and its gradient D^(l) at the fitted weights, on (X, y).
@@ -454,7 +465,7 @@ class _Network(TransformerMixin, BaseEstimator):
         grads : list of ndarray
             Same shapes as ``thetas_``.
         """
-        if dask_support.given(X, y): return dask_support.cost_and_gradient(self, X, y)
+        if self._dask(X, y): return dask_support.cost_and_gradient(self, X, y)
         thetas = self._fitted_thetas()
         X = self._validate_X(X)
         return cost_and_gradient(thetas, X, self._targets(y, X.shape[0]), float(self.alpha), **self._kinds())
@@ -721,10 +732,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         self
         """
         self._check_params()
-        if dask_support.given(X, y):
-            if not self._is_lecture():
-                raise NotImplementedError("Dask input: only the lecture's network (activation='sigmoid', "
-                                          "output='sigmoid', loss='log') trains on Dask; compute() the data first")
+        if self._dask(X, y):
             return dask_support.fit(self, X, y, X_val, y_val, callbacks)
         warm = bool(self.warm_start) and hasattr(self, "thetas_")
         if _is_multilabel(y):
@@ -929,7 +937,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         Multilabel: an (m, K) 0/1 indicator, h_k ≥ 0.5 per unit. Dask X: a lazy Dask array of the labels with X's
         row chunks (``.compute()`` it).
         """
-        if dask_support.given(X): return dask_support.predict(self, X)
+        if self._dask(X): return dask_support.predict(self, X)
         zL = self._z_out(X)
         return predict_indicator(zL) if self._multilabel else self.output_layer_.predict(zL)
 
@@ -940,13 +948,13 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         itself. Multilabel: the K sigmoid outputs h_k (each its own probability). Dask X: a lazy Dask array with X's
         row chunks.
         """
-        if dask_support.given(X): return dask_support.predict_proba(self, X)
+        if self._dask(X): return dask_support.predict_proba(self, X)
         zL = self._z_out(X)
         return expit(zL) if self._multilabel else self.output_layer_.proba(zL, log=False, output=self._pair().output)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, computed from z without rounding to 0 first (Dask X: a lazy Dask array)."""
-        if dask_support.given(X): return dask_support.predict_log_proba(self, X)
+        if self._dask(X): return dask_support.predict_log_proba(self, X)
         zL = self._z_out(X)
         return log_expit(zL) if self._multilabel else self.output_layer_.proba(zL, log=True,
                                                                               output=self._pair().output)
@@ -954,7 +962,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
     def score(self, X, y, sample_weight=None) -> float:
         """Mean accuracy on (X, y) (multilabel: subset accuracy); Dask input is counted chunk by chunk on the cluster
         (no sample weights)."""
-        if dask_support.given(X, y): return dask_support.score(self, X, y, sample_weight)
+        if self._dask(X, y): return dask_support.score(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
     def explain(self, X_row, y_row, top_k: int | None = None):
