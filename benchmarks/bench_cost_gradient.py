@@ -14,6 +14,8 @@ What runs, per case (ex4 5000×400 400-25-10, MNIST-size 60000×784 784-300-10, 
 Repeats are interleaved (one call of each contender per round, the order rotating) after a warm-up round; medians and
 same-process ratios are what to read. Peak extra memory is measured on a separate call: tracemalloc for NumPy code
 (glassnet counts its workspace), and the rise of the peak RSS for everything (the only view of torch's allocations).
+Hidden activations: the same Workspace objective and scikit-learn's ``_backprop`` with tanh and ReLU hidden units (and
+the sigmoid again, for the ratio's baseline) on every case, float64 (``--cases`` with ``act``; rows "activations").
 Time to accuracy: L-BFGS fits of ``glassnet.Classifier`` and ``MLPClassifier`` with the same J, λ and iteration
 budget on digits and MNIST-5k.
 
@@ -158,6 +160,36 @@ def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, p
         },
         "contenders": contenders,
     }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Hidden activations: the fast path keeps its speed for tanh and ReLU
+# --------------------------------------------------------------------------------------------------------------------
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+
+
+def bench_activations(case: Case, repeats: int, pause: float) -> list[dict]:
+    """glassnet's Workspace objective vs scikit-learn's ``_backprop``, per hidden activation, in one interleaved run."""
+    m, sizes = case.m, list(case.sizes)
+    thetas, X, y, Y = h.random_problem(sizes, m, np.float64, seed=0)
+    runs, J = {}, {}
+    for act in ACTIVATIONS:
+        runs[f"glassnet.{act}"] = h._timing.glassnet_workspace(thetas, X, y, Y, LAM, activation=act)
+        runs[f"sklearn.{act}"] = h._timing.sklearn_mlp(thetas, X, y, Y, LAM, activation=act)
+    J = {name: float(run()) for name, run in runs.items()}
+    times = h.interleaved(runs, repeats, pause=pause)
+    med = {name: h.median_ms(ts) for name, ts in times.items()}
+    rows = []
+    for act in ACTIVATIONS:
+        g, s = med[f"glassnet.{act}"], med[f"sklearn.{act}"]
+        rows.append({
+            "case": case.name, "m": m, "sizes": sizes, "activation": act, "glassnet_ms": g, "sklearn_ms": s,
+            "vs_sklearn": s / g, "vs_own_sigmoid": med["glassnet.sigmoid"] / g,
+            "J": J[f"glassnet.{act}"], "J_sklearn": J[f"sklearn.{act}"],
+            "J_agrees": abs(J[f"glassnet.{act}"] - J[f"sklearn.{act}"]) <= 1e-9 * abs(J[f"sklearn.{act}"]),
+        })
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -310,6 +342,14 @@ def format_report(result: dict) -> str:
             f"{c.get('workers', 1)}×{c['chunk_rows']}-row chunks {gm['chunked_ms']:.1f} ms, "
             f"{c['flops'] / 1e9:.1f} GFLOP){torch_part}")
         lines.append("")
+    if result.get("activations"):
+        head = (f"{'case':<6} {'activation':<10} {'glassnet ms':>11} {'sklearn ms':>10} {'vs sklearn':>10} "
+                f"{'vs own sigmoid':>14} {'J ok':>5}")
+        lines += ["hidden activations (float64, one evaluation; the same Workspace objective)", head, "-" * len(head)]
+        for r in result["activations"]:
+            lines.append(f"{r['case']:<6} {r['activation']:<10} {r['glassnet_ms']:>11.1f} {r['sklearn_ms']:>10.1f} "
+                         f"{_x(r['vs_sklearn']):>10} {_x(r['vs_own_sigmoid']):>14} {'yes' if r['J_agrees'] else 'NO':>5}")
+        lines.append("")
     if result["time_to_accuracy"]:
         head = (f"{'dataset':<8} {'net':<10} {'thr':>3} {'who':<9} {'fit s':>7} {'iters':>5} {'ms/iter':>8} "
                 f"{'train acc':>9} {'test acc':>8} {'speedup':>8}")
@@ -348,8 +388,9 @@ def format_report(result: dict) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bench_cost_gradient.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run of a few seconds")
-    p.add_argument("--cases", default="ex4,mnist,deep,tta",
-                   help="comma-separated subset of ex4, mnist, deep, tta (time to accuracy); default all")
+    p.add_argument("--cases", default="ex4,mnist,deep,act,tta",
+                   help="comma-separated subset of ex4, mnist, deep, act (tanh/ReLU rows on those cases), tta (time "
+                        "to accuracy); default all")
     p.add_argument("--dtypes", default="float64,float32", help="comma-separated subset of float64, float32")
     p.add_argument("--repeats", type=int, default=5, help="timed rounds after the warm-up round (default 5, min 5)")
     p.add_argument("--threads", type=int, default=None,
@@ -377,9 +418,9 @@ def run_benchmark(args, progress=None) -> dict:
     quick = bool(args.quick)
     cases_all = QUICK_CASES if quick else FULL_CASES
     wanted = [c.strip() for c in str(args.cases).split(",") if c.strip()]
-    unknown = [c for c in wanted if c not in (*cases_all, "tta")]
+    unknown = [c for c in wanted if c not in (*cases_all, "act", "tta")]
     if unknown:
-        raise ValueError(f"--cases: expected names from ex4, mnist, deep, tta, got {', '.join(unknown)}")
+        raise ValueError(f"--cases: expected names from ex4, mnist, deep, act, tta, got {', '.join(unknown)}")
     dtypes = [d.strip() for d in str(args.dtypes).split(",") if d.strip()]
     if not dtypes or any(d not in ("float64", "float32") for d in dtypes):
         raise ValueError(f"--dtypes: expected float64 and/or float32, got {args.dtypes!r}")
@@ -398,7 +439,7 @@ def run_benchmark(args, progress=None) -> dict:
     try:
         meta = h.machine_facts(threads, torch)
         meta.update(quick=quick, repeats=int(args.repeats), lam=LAM)
-        result = {"meta": meta, "cases": [], "time_to_accuracy": []}
+        result = {"meta": meta, "cases": [], "activations": [], "time_to_accuracy": []}
         pause = 0.0 if quick else 0.1
         torch_threads = torch.get_num_threads() if torch is not None else None
         if torch is not None:
@@ -406,7 +447,7 @@ def run_benchmark(args, progress=None) -> dict:
         try:
             with threadpool_limits(limits=threads):
                 for name in wanted:
-                    if name == "tta":
+                    if name in ("tta", "act"):
                         continue
                     for dt in dtypes:
                         c = bench_case(cases_all[name], np.dtype(dt), torch, args.repeats, pause,
@@ -415,6 +456,12 @@ def run_benchmark(args, progress=None) -> dict:
                         g = c["contenders"]["glassnet"]
                         report(f"done {name} {dt}: glassnet {g['median_ms']:.1f} ms, {_x(g['vs_sklearn'])} vs "
                                f"scikit-learn, {_x(g['vs_torch'])} vs torch, {g['pct_peak']:.0f}% of GEMM peak")
+                if "act" in wanted:
+                    for name in [c for c in wanted if c in cases_all] or list(cases_all):
+                        rows = bench_activations(cases_all[name], args.repeats, pause)
+                        result["activations"] += rows
+                        report(f"done activations {name}: " + ", ".join(
+                            f"{r['activation']} {_x(r['vs_sklearn'])} vs scikit-learn" for r in rows))
         finally:
             if torch is not None:
                 torch.set_num_threads(torch_threads)

@@ -122,6 +122,11 @@ def test_quick_benchmark_writes_complete_json(benchmark, tmp_path, capsys):
 
     cases = {(c["case"], c["dtype"]) for c in result["cases"]}
     assert cases == {(n, d) for n in ("ex4", "mnist", "deep") for d in ("float64", "float32")}
+    rows = {(r["case"], r["activation"]) for r in result["activations"]}
+    assert rows == {(n, a) for n in ("ex4", "mnist", "deep") for a in ("sigmoid", "tanh", "relu")}
+    for r in result["activations"]:
+        assert r["J_agrees"], r  # scikit-learn's loss with the same hidden units is glassnet's J
+        assert r["glassnet_ms"] > 0 and r["vs_sklearn"] == pytest.approx(r["sklearn_ms"] / r["glassnet_ms"])
     for c in result["cases"]:
         assert c["flops"] == _timing.gemm_flops(c["m"], c["sizes"])
         assert c["workers"] == 1 and 1 <= c["chunk_rows"] <= c["m"]  # --quick runs on one thread
@@ -155,7 +160,7 @@ def test_benchmark_without_out_writes_no_file(benchmark, tmp_path, monkeypatch, 
 
 def test_benchmark_bad_options_exit_2(benchmark, capsys):
     assert benchmark.main(["--quick", "--cases", "ex4,nope"]) == 2
-    assert "--cases: expected names from ex4, mnist, deep, tta, got nope" in capsys.readouterr().err
+    assert "--cases: expected names from ex4, mnist, deep, act, tta, got nope" in capsys.readouterr().err
     assert benchmark.main(["--quick", "--repeats", "3"]) == 2
     assert "--repeats: expected at least 5" in capsys.readouterr().err
     assert benchmark.main(["--quick", "--dtypes", "float16"]) == 2

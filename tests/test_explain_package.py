@@ -43,7 +43,7 @@ def test_the_submodules_are_reachable_every_way():
 
 def test_help_shows_the_functions_arguments():
     sig = inspect.signature(glassnet.explain)
-    assert list(sig.parameters) == ["thetas", "x", "y", "lam", "top_k", "rows", "m"]
+    assert list(sig.parameters) == ["thetas", "x", "y", "lam", "top_k", "rows", "m", "activation", "output", "loss"]
     assert sig.parameters["lam"].default == 0.0
     doc = glassnet.explain.__doc__
     assert doc.startswith("See backpropagation: ``glassnet.explain(thetas, x, y, lam=0.0")

@@ -137,13 +137,23 @@ def test_sklearn_round_trip_is_exact(iris_model):
     assert back.get_params()["alpha"] == iris_model.alpha
 
 
-def test_from_sklearn_refuses_other_activations(iris):
+def test_other_activations_go_both_ways_and_sigmoid_formats_refuse_them(iris, tmp_path):
     X, y = iris
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         relu = MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match="activation='logistic'"):
-        interop.from_sklearn(relu)
+    clf = interop.from_sklearn(relu)
+    assert clf.activation == "relu"
+    np.testing.assert_array_equal(clf.predict(X), relu.predict(X))
+    tanh = Classifier(hidden_layer_sizes=(3,), activation="tanh", output="softmax", max_iter=20, random_state=0)
+    tanh.fit(X, y)
+    mlp = interop.to_sklearn(tanh)
+    assert (mlp.activation, mlp.out_activation_) == ("tanh", "softmax")
+    np.testing.assert_allclose(mlp.predict_proba(X), tanh.predict_proba(X), rtol=1e-12)
+    with pytest.raises(ValueError, match="holds the lecture's sigmoid networks only"):
+        interop.save_mat(tanh, tmp_path / "t.mat")
+    with pytest.raises(ValueError, match="holds the lecture's sigmoid networks only"):
+        interop.to_nielsen(tanh)
     with pytest.raises(ValueError, match="MLPClassifier"):
         interop.from_sklearn(Classifier())
     with pytest.raises(ValueError, match="fitted glassnet.Classifier"):

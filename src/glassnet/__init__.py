@@ -25,7 +25,7 @@ from .forward import ForwardCache, forward
 from .gradcheck import GradCheckReport, course_gradient_check, gradient_check
 from .params import debug_init, debug_initialize_weights, random_init, roll, unroll
 from .optimize import History, StopTraining
-from .estimator import Classifier
+from .estimator import Classifier, Regressor
 from . import interop
 from . import explain  # the package, callable: glassnet.explain(thetas, x, y) returns a Trace
 from .grading import grade
@@ -52,6 +52,7 @@ __all__ = [
     "unroll",
     "roll",
     "Classifier",
+    "Regressor",
     "History",
     "StopTraining",
     "explain",

@@ -114,9 +114,9 @@ def optional_torch():
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def glassnet_workspace(thetas, X, y, Y, lam):
+def glassnet_workspace(thetas, X, y, Y, lam, activation="sigmoid"):
     """What an optimizer calls each iteration: a :class:`Workspace` objective (input checked once, buffers reused)."""
-    f = Workspace(_sizes(thetas), X.shape[0], X.dtype).objective(X, y, lam)
+    f = Workspace(_sizes(thetas), X.shape[0], X.dtype, activation=activation).objective(X, y, lam)
     return lambda: f(thetas)[0]
 
 
@@ -131,14 +131,18 @@ def glassnet_api(thetas, X, y, Y, lam):
     return lambda: cost_and_gradient(thetas, X, y, lam)[0]
 
 
-def sklearn_mlp(thetas, X, y, Y, lam):
-    """``MLPClassifier(activation="logistic")._backprop`` on 0/1 targets Y: K sigmoid outputs, the lecture's J."""
+_SKLEARN_ACTIVATION = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}
+
+
+def sklearn_mlp(thetas, X, y, Y, lam, activation="sigmoid"):
+    """``MLPClassifier(activation="logistic")._backprop`` on 0/1 targets Y: K sigmoid outputs, the lecture's J
+    (``activation``: the hidden units, glassnet's name)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
     sizes = _sizes(thetas)
-    clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation="logistic", alpha=lam, max_iter=1,
-                        random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation=_SKLEARN_ACTIVATION[activation], alpha=lam,
+                        max_iter=1, random_state=0)
     K = sizes[-1]
     rows = np.arange(min(X.shape[0], 4 * K))
     if K == 1:  # one output unit: a binary target with both classes present

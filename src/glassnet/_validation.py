@@ -28,13 +28,45 @@ def is_foreign_array(obj: Any) -> bool:
 
 def compute_dtype(X: np.ndarray) -> np.dtype:
     """float32 input is computed in float32; everything else in float64."""
-    return np.dtype(np.float32) if np.asarray(X).dtype == np.float32 else np.dtype(np.float64)
+    dtype = X.dtype if is_sparse(X) else np.asarray(X).dtype
+    return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+
+
+def is_sparse(X: Any) -> bool:
+    """True for SciPy sparse matrices and arrays (found without importing scipy.sparse)."""
+    return type(X).__module__.startswith("scipy.sparse")
+
+
+def _check_sparse(X, n_features: int | None, name: str):
+    """A sparse X as CSR (row chunks slice cheaply; CSC is converted, which copies) of float32/float64, finite."""
+    if X.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D sparse matrix of shape (m, n_features), got shape {X.shape}")
+    if X.format not in ("csr", "csc"):
+        raise ValueError(f"{name}: expected a CSR or CSC sparse matrix, got format {X.format!r}; call .tocsr() first")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected numbers, got dtype {X.dtype}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one example (row), got shape {X.shape}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"{name}: expected {n_features} columns (s_1, the input layer size of thetas[0]), got shape {X.shape}"
+        )
+    X = X.tocsr().astype(compute_dtype(X), copy=False)
+    if not np.isfinite(X.data).all():
+        raise ValueError(f"{name}: expected finite values, found NaN or inf in the sparse matrix")
+    return X
 
 
 def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
-    """X as a finite 2-D float array (m, n) without copying when it already is one (C- or F-ordered)."""
+    """X as a finite 2-D float array (m, n) without copying when it already is one (C- or F-ordered).
+
+    A SciPy sparse CSR/CSC matrix stays sparse (as CSR, float32 or float64).
+    """
+    if is_sparse(X):
+        return _check_sparse(X, n_features, name)
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-        raise ValueError(f"{name}: expected a dense 2-D numeric array, got a sparse matrix; call .toarray() first")
+        raise ValueError(f"{name}: expected a dense 2-D numeric array or a SciPy CSR/CSC matrix, got "
+                         f"{type(X).__name__}; call .toarray() first")
     try:
         arr = np.asarray(X)
     except Exception as exc:  # ragged lists and the like

@@ -1,4 +1,4 @@
-"""The sigmoid unit g(z) and the numerically careful functions built on it.
+"""The hidden units g(z) and g′(z): sigmoid (the lecture), tanh, ReLU, identity; and the careful log functions.
 
 Everything here is elementwise and warning-free for any finite z (|z| up to 1e4 and beyond): ``scipy.special.expit``
 and ``log_expit`` never overflow, unlike ``1 / (1 + exp(-z))``. This module is not where the cost lives; see
@@ -7,10 +7,14 @@ and ``log_expit`` never overflow, unlike ``1 / (1 + exp(-z))``. This module is n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import expit, log_expit
 
-__all__ = ["sigmoid", "sigmoid_gradient", "sigmoid_gradient_from_a", "log_sigmoid", "softplus"]
+__all__ = ["sigmoid", "sigmoid_gradient", "sigmoid_gradient_from_a", "log_sigmoid", "softplus", "Activation",
+           "ACTIVATIONS", "get_activation"]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -88,3 +92,83 @@ def softplus(z: np.ndarray) -> np.ndarray:
     array([1.00000000e+03, 6.93147181e-01, 0.00000000e+00])
     """
     return np.logaddexp(0.0, z)
+
+
+def _sigmoid_inplace(z: np.ndarray) -> None:
+    # 1 / (1 + e^{-z}) in place; e^{-z} overflows to inf for very negative z, which gives exactly 0 (callers run this
+    # under np.errstate(over="ignore"), like the fast path's own sigmoid).
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    np.add(z, 1.0, out=z)
+    np.reciprocal(z, out=z)
+
+
+def _relu_gradient_from_a(a: np.ndarray) -> np.ndarray:
+    return (a > 0).astype(a.dtype)
+
+
+def _tanh_gradient_mul_(d: np.ndarray, a: np.ndarray) -> None:
+    np.multiply(a, a, out=a)
+    np.subtract(1.0, a, out=a)
+    np.multiply(d, a, out=d)
+
+
+def _relu_gradient_mul_(d: np.ndarray, a: np.ndarray) -> None:
+    np.sign(a, out=a)  # a = max(z, 0) ≥ 0, so sign(a) is g′(z) ∈ {0, 1} (0 at z = 0, as scikit-learn)
+    np.multiply(d, a, out=d)
+
+
+def _sigmoid_gradient_mul_(d: np.ndarray, a: np.ndarray) -> None:
+    np.multiply(d, a, out=d)
+    np.subtract(1.0, a, out=a)
+    np.multiply(d, a, out=d)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One kind of hidden unit: g, g′ (from z and from a = g(z)), and in-place versions for the fast path.
+
+    ``g_prime_text`` is g′ written with a, as the explainer prints it. ``apply_(z)`` turns z into g(z) in place;
+    ``gradient_mul_(d, a)`` does d ← d .* g′(z) using a = g(z), which it may overwrite (the fast path no longer needs a).
+    """
+
+    name: str
+    g: Callable[[np.ndarray], np.ndarray]
+    gradient: Callable[[np.ndarray], np.ndarray]
+    gradient_from_a: Callable[[np.ndarray], np.ndarray]
+    apply_: Callable[[np.ndarray], None]
+    gradient_mul_: Callable[[np.ndarray, np.ndarray], None]
+    g_text: str
+    g_prime_text: str
+
+
+#: Every hidden activation glassnet knows, by name; "sigmoid" is the lecture's.
+ACTIVATIONS = {
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_gradient, sigmoid_gradient_from_a, _sigmoid_inplace,
+                          _sigmoid_gradient_mul_, "g(z) = 1/(1 + e^−z)", "a(1 − a)"),
+    "tanh": Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2, lambda a: 1.0 - a * a,
+                       lambda z: np.tanh(z, out=z), _tanh_gradient_mul_, "g(z) = tanh z", "1 − a²"),
+    "relu": Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(np.result_type(z, 1.0)),
+                       _relu_gradient_from_a, lambda z: np.maximum(z, 0.0, out=z), _relu_gradient_mul_,
+                       "g(z) = max(z, 0)", "[z > 0]"),
+    "identity": Activation("identity", lambda z: np.array(z, copy=True), lambda z: np.ones_like(z, dtype=np.result_type(z, 1.0)),
+                           np.ones_like, lambda z: None, lambda d, a: None, "g(z) = z", "1"),
+}
+
+
+def get_activation(name) -> Activation:
+    """The :class:`Activation` called ``name``; anything else is a ValueError listing the supported names.
+
+    >>> get_activation("tanh").gradient_from_a(np.array([0.0, 0.5]))
+    array([1.  , 0.75])
+    >>> get_activation("swish")
+    Traceback (most recent call last):
+    ...
+    ValueError: activation: expected one of 'sigmoid', 'tanh', 'relu', 'identity', got 'swish'
+    """
+    if isinstance(name, Activation):
+        return name
+    if isinstance(name, str) and name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    names = ", ".join(repr(n) for n in ACTIVATIONS)
+    raise ValueError(f"activation: expected one of {names}, got {name!r}")

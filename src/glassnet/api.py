@@ -17,25 +17,35 @@ import numpy as np
 
 from . import backends, distributed
 from ._validation import is_dask_collection, is_foreign_array
+from .activations import get_activation
 from .backprop import _prepare
+from .outputs import output_loss
 from .workspace import Workspace
 
 __all__ = ["cost_and_gradient"]
 
 
-def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0) -> tuple[float, list[np.ndarray]]:
+def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, activation="sigmoid",
+                      output="sigmoid", loss="log") -> tuple[float, list[np.ndarray]]:
     """J(Θ) and its gradient D^(l) for every layer, by vectorized backpropagation.
 
     Parameters
     ----------
     thetas : list of arrays
         ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
-    X : array, shape (m, s_1)
+    X : array or SciPy sparse CSR/CSC matrix, shape (m, s_1)
         Examples, one per row (C- or F-ordered). float32 is computed in float32, anything else in float64.
     y : array
-        Integer labels 0..K-1, shape (m,) (K > 1); or an (m, K) 0/1 matrix; or 0/1 labels for one output (K = 1).
+        Integer labels 0..K-1, shape (m,) (K > 1); or an (m, K) 0/1 matrix (one-hot or multilabel); or 0/1 labels
+        for one output (K = 1). ``output="identity"``: real targets, shape (m,) (K = 1) or (m, K).
     lam : float
-        λ ≥ 0, the regularization strength.
+        λ ≥ 0, the regularization strength (the bias column is not regularized, for every cost).
+    activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
+        g of the hidden layers (the lecture: sigmoid).
+    output, loss : str, default="sigmoid", "log"
+        The output/loss pair: ``sigmoid``+``log`` (the lecture's J), ``softmax``+``log`` (cross-entropy),
+        ``sigmoid``+``squared`` (J = 1/(2m) ΣΣ(h − y)²), ``identity``+``squared`` (regression); see
+        :class:`glassnet.outputs.OutputLoss`. Any other pair is a ValueError.
 
     Returns
     -------
@@ -43,10 +53,17 @@ def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0) -> t
     grads : list of arrays
         ``grads[l-1]`` = D^(l) = ∂J/∂Θ^(l), same shapes (and dtype) as ``thetas``.
     """
+    pair = output_loss(output, loss)
+    get_activation(activation)
+    lecture = pair.is_lecture and activation == "sigmoid"
     if is_dask_collection(X):
+        if not lecture:
+            raise NotImplementedError("Dask input: only the lecture's activation='sigmoid', output='sigmoid', "
+                                      "loss='log' is supported; compute() the data or use NumPy arrays")
         return distributed.cost_and_gradient_dask(thetas, X, y, lam)
     if is_foreign_array(X):
-        return backends.cost_and_gradient_xp(thetas, X, y, lam)
-    thetas, X, Y, lam, sizes = _prepare(thetas, X, y, lam)
+        return backends.cost_and_gradient_xp(thetas, X, y, lam, activation=activation, output=output, loss=loss)
+    thetas, X, Y, lam, sizes = _prepare(thetas, X, y, lam, output, loss)
     # Row chunks shared by as many worker threads as BLAS may use (see Workspace); input validated just above.
-    return Workspace(sizes, X.shape[0], X.dtype).cost_and_gradient(thetas, X, Y, lam, check_input=False)
+    workspace = Workspace(sizes, X.shape[0], X.dtype, activation=activation, output=output, loss=loss)
+    return workspace.cost_and_gradient(thetas, X, Y, lam, check_input=False)

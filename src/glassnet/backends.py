@@ -163,7 +163,8 @@ def _back(xp, delta, theta, a):
     return back * (a * (1.0 - a))
 
 
-def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0) -> tuple[float, list[Any]]:
+def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0, *, activation="sigmoid",
+                         output="sigmoid", loss="log") -> tuple[float, list[Any]]:
     """J(Θ) and D^(l) = ∂J/∂Θ^(l) with the arithmetic of X's array library, on X's device.
 
     Parameters
@@ -177,6 +178,10 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
         Integer labels 0..K-1, shape (m,); or an (m, K) 0/1 matrix; or 0/1 labels for one output (K = 1).
     lam : float
         λ ≥ 0.
+    activation, output, loss : str
+        Only the lecture's ``"sigmoid"``, ``"sigmoid"``, ``"log"`` here: the other activations and output/loss
+        pairs are written once, for NumPy (:mod:`glassnet.activations`, :class:`glassnet.outputs.OutputLoss`), and
+        this path does not keep a second copy of them; anything else is a NotImplementedError.
 
     Returns
     -------
@@ -194,6 +199,11 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     >>> f"{J:.6f}"
     '2.146360'
     """
+    if (activation, output, loss) != ("sigmoid", "sigmoid", "log"):
+        raise NotImplementedError(
+            f"{type(X).__module__.split('.')[0]} arrays: only activation='sigmoid', output='sigmoid', loss='log' "
+            f"(the lecture's network) are supported on the array-API path, got activation={activation!r}, "
+            f"output={output!r}, loss={loss!r}; pass NumPy arrays for the other activations and costs")
     xp = _namespace(X)
     from array_api_compat import device as device_of
 

@@ -2,8 +2,10 @@
 
 For l = L-1 down to 1 (lecture numbering):
 
-- δ^(L) = a^(L) - y                                   (sigmoid output + logistic cost)
-- δ^(l) = (Θ^(l))ᵀ δ^(l+1) .* g'(z^(l)),  bias row of (Θ^(l))ᵀδ dropped, g'(z) = a .* (1 - a)
+- δ^(L) = a^(L) - y                                   (sigmoid output + logistic cost; other output/loss pairs:
+                                                      :meth:`glassnet.outputs.OutputLoss.delta`)
+- δ^(l) = (Θ^(l))ᵀ δ^(l+1) .* g'(z^(l)),  bias row of (Θ^(l))ᵀδ dropped, g'(z) = a .* (1 - a) for the lecture's
+                                                      sigmoid (tanh, ReLU, identity: :mod:`glassnet.activations`)
 - Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ                        (a^(l) with its bias unit)
 - D^(l) = Δ^(l)/m + (λ/m) Θ^(l), except the bias column 0, which is not regularized (:func:`finish`, the one home
   of this rule: every path to D calls it).
@@ -22,37 +24,44 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._validation import check_lam, check_thetas, check_X, compute_dtype
-from .activations import sigmoid, sigmoid_gradient_from_a, softplus
+from .activations import get_activation
 from .cost import regularization
 from .forward import ForwardCache
-from .outputs import encode_labels
+from .outputs import output_loss
 
 __all__ = ["deltas", "accumulate", "finish", "gradients", "backprop_per_example"]
 
 
-def _prepare(thetas, X, y, lam):
-    """Validate and convert the public arguments once: (thetas, X, Y, lam, sizes) in the compute dtype."""
-    dtype = compute_dtype(np.asarray(X) if not hasattr(X, "dtype") else X)
+def _prepare(thetas, X, y, lam, output="sigmoid", loss="log", activation="sigmoid"):
+    """Validate and convert the public arguments once: (thetas, X, Y, lam, sizes) in the compute dtype.
+
+    Y is the target matrix of the (output, loss) pair; ``activation`` is only checked.
+    """
+    get_activation(activation)
+    pair = output_loss(output, loss)
+    dtype = compute_dtype(X if hasattr(X, "dtype") else np.asarray(X))
     thetas, sizes = check_thetas(thetas, dtype)
     X = check_X(X, n_features=sizes[0])
     lam = check_lam(lam)
-    Y = encode_labels(y, sizes[-1], X.shape[0], dtype=dtype)
+    Y = pair.targets(y, sizes[-1], X.shape[0], dtype=dtype)
     return thetas, X, Y, lam, sizes
 
 
-def deltas(thetas: Sequence[np.ndarray], cache: ForwardCache, Y: np.ndarray) -> list[np.ndarray | None]:
+def deltas(thetas: Sequence[np.ndarray], cache: ForwardCache, Y: np.ndarray, *, activation="sigmoid",
+           output="sigmoid", loss="log") -> list[np.ndarray | None]:
     """δ for every layer of a forward pass, whole batch at once.
 
     Returns a list indexed like ``cache.z``: ``delta[i]`` is δ^(i+1) with shape (m, s_{i+1}) and ``delta[0]`` is
     ``None`` (inputs have no error term). Row t is the lecture's column vector δ^(l) for example t.
     """
+    g_prime = get_activation(activation).gradient_from_a
     L = cache.L
     delta: list[np.ndarray | None] = [None] * L
-    delta[L - 1] = cache.output - Y
+    delta[L - 1] = output_loss(output, loss).delta(cache.z[-1], cache.output, Y)
     for i in range(L - 2, 0, -1):
         # (Θ^(l))ᵀ δ^(l+1) without the bias row == δ^(l+1) @ Θ^(l)[:, 1:] in row layout.
         back = delta[i + 1] @ thetas[i][:, 1:]
-        back *= sigmoid_gradient_from_a(cache.activations[i])
+        back *= g_prime(cache.activations[i])
         delta[i] = back
     return delta
 
@@ -65,7 +74,11 @@ def accumulate(cache: ForwardCache, delta: Sequence[np.ndarray | None]) -> list[
         D = np.empty((d_next.shape[1], cache.activations[i].shape[1] + 1), dtype=d_next.dtype)
         # Δ = δ^(l+1)ᵀ [1, a^(l)]: the bias column is the sum of δ, the rest one matmul; X is never concatenated.
         np.sum(d_next, axis=0, out=D[:, 0])
-        np.matmul(d_next.T, cache.activations[i], out=D[:, 1:])
+        a = cache.activations[i]
+        if hasattr(a, "tocsr"):  # sparse X: (Xᵀδ)ᵀ, a sparse-times-dense product; X is never densified
+            D[:, 1:] = (a.T @ d_next).T
+        else:
+            np.matmul(d_next.T, a, out=D[:, 1:])
         Delta.append(D)
     return Delta
 
@@ -99,16 +112,21 @@ def finish(
 def gradients(
     thetas: Sequence[np.ndarray], cache: ForwardCache, delta: Sequence[np.ndarray | None], lam: float
 ) -> list[np.ndarray]:
+    # (the output/loss pair and the activation are already in ``delta``)
     """D^(l) of a whole-batch forward pass, each shaped like Θ^(l): :func:`accumulate`, then :func:`finish`."""
     return finish(thetas, accumulate(cache, delta), cache.m, lam)
 
 
-def backprop_per_example(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0) -> tuple[float, list[np.ndarray]]:
+def backprop_per_example(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, activation="sigmoid",
+                         output="sigmoid", loss="log") -> tuple[float, list[np.ndarray]]:
     """The lecture's algorithm, literally: a loop over t = 1..m with column vectors and explicit bias units.
 
     Slow on purpose; same arguments and results as :func:`glassnet.cost_and_gradient`.
     """
-    thetas, X, Y, lam, _ = _prepare(thetas, X, y, lam)
+    thetas, X, Y, lam, _ = _prepare(thetas, X, y, lam, output, loss, activation)
+    act, pair = get_activation(activation), output_loss(output, loss)
+    if hasattr(X, "tocsr"):
+        X = X.toarray()  # one example at a time: a dense row per t
     m = X.shape[0]
     Delta = [np.zeros_like(t) for t in thetas]
     J = 0.0
@@ -118,14 +136,16 @@ def backprop_per_example(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0) -
         z = [None]
         for l, theta in enumerate(thetas):
             z.append(theta @ a[l])
-            g = sigmoid(z[-1])
-            a.append(np.vstack([np.ones((1, 1), dtype=X.dtype), g]) if l < len(thetas) - 1 else g)
+            if l < len(thetas) - 1:
+                a.append(np.vstack([np.ones((1, 1), dtype=X.dtype), act.g(z[-1])]))
+            else:
+                a.append(pair.activate(z[-1], axis=0))  # column vector: the K units run down axis 0
         y_t = Y[t][:, None]
-        J += float(np.sum(y_t * softplus(-z[-1]) + (1 - y_t) * softplus(z[-1])))
-        # Backward: δ^(L) = a^(L) - y; δ^(l) = (Θ^(l))ᵀ δ^(l+1) .* g'(z^(l)), dropping the bias row.
-        delta = a[-1] - y_t
+        J += pair.cost_sum(z[-1], y_t, axis=0)
+        # Backward: δ^(L) from the output/loss pair (a − y for the lecture); δ^(l) = (Θ^(l))ᵀ δ^(l+1) .* g'(z^(l)).
+        delta = pair.delta(z[-1], a[-1], y_t, axis=0)
         for l in range(len(thetas) - 1, -1, -1):
             Delta[l] += delta @ a[l].T
             if l > 0:
-                delta = (thetas[l].T @ delta)[1:] * sigmoid_gradient_from_a(a[l][1:])
+                delta = (thetas[l].T @ delta)[1:] * act.gradient_from_a(a[l][1:])
     return J / m + regularization(thetas, lam, m), finish(thetas, Delta, m, lam)

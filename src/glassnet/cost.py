@@ -1,10 +1,12 @@
-"""The regularized logistic cost J(Θ) of the lecture (targets Y come from :mod:`glassnet.outputs`).
+"""The regularized cost J(Θ): the lecture's logistic cost by default (data terms and targets: :mod:`glassnet.outputs`).
 
 J(Θ) = -(1/m) Σ_t Σ_k [y_k log h_k + (1 - y_k) log(1 - h_k)] + (λ/2m) Σ_l Σ_{j, i≥1} (Θ_ji^(l))²
 
 For y ∈ {0, 1} the bracket is -softplus((1 - 2y)·z^(L)): it is evaluated from the output z, not from a rounded
 h = g(z), so J stays finite and exact when output units saturate (g(z) rounds to 1.0 long before log(1 - g(z)) is
--inf in exact arithmetic). The bias column Θ[:, 0] is not regularized, here and in the gradient.
+-inf in exact arithmetic). The bias column Θ[:, 0] is not regularized, here and in the gradient. The other
+output/loss pairs (softmax+log, sigmoid+squared, identity+squared) have their data term in
+:class:`glassnet.outputs.OutputLoss`; the regularization term is the same for all.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._validation import check_lam, check_thetas, check_X, compute_dtype
-from .activations import softplus
 from .forward import ForwardCache, propagate
-from .outputs import encode_labels
+from .outputs import encode_labels, output_loss
 
 __all__ = ["regularization", "cost_from_z", "cost"]
 
@@ -49,8 +50,8 @@ def regularization(thetas: Sequence[np.ndarray], lam: float, m: int) -> float:
     return lam / (2.0 * m) * total
 
 
-def cost_from_z(zL: np.ndarray, Y: np.ndarray) -> float:
-    """Unregularized J from the output pre-activations z^(L) (m, K) and 0/1 targets Y (m, K).
+def cost_from_z(zL: np.ndarray, Y: np.ndarray, output="sigmoid", loss="log") -> float:
+    """Unregularized J from the output pre-activations z^(L) (m, K) and targets Y (m, K).
 
     Uses -[y log g(z) + (1-y) log(1-g(z))] = softplus((1 - 2y) z) for y ∈ {0, 1}: exact, never log(0).
 
@@ -59,7 +60,9 @@ def cost_from_z(zL: np.ndarray, Y: np.ndarray) -> float:
     zL : array, shape (m, K)
         z^(L), the output layer's weighted inputs.
     Y : array, shape (m, K)
-        0/1 targets (see :func:`encode_labels`).
+        0/1 targets (see :func:`encode_labels`); real values for ``output="identity"``.
+    output, loss : str
+        The output/loss pair (:func:`glassnet.outputs.output_loss`); default the lecture's sigmoid + log.
 
     Returns
     -------
@@ -74,13 +77,12 @@ def cost_from_z(zL: np.ndarray, Y: np.ndarray) -> float:
     >>> cost_from_z(np.array([[1000.0]]), np.array([[0.0]]))
     1000.0
     """
-    m = zL.shape[0]
-    signed = zL * (1 - 2 * Y)
-    # Sum in float64 even for float32 inputs: J is one number and rounding it costs nothing.
-    return float(np.sum(softplus(signed), dtype=np.float64)) / m
+    # Summed in float64 even for float32 inputs: J is one number and rounding it costs nothing.
+    return output_loss(output, loss).cost_sum(zL, Y) / zL.shape[0]
 
 
-def cost(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, cache: ForwardCache | None = None) -> float:
+def cost(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, cache: ForwardCache | None = None, *,
+         activation="sigmoid", output="sigmoid", loss="log") -> float:
     """J(Θ) for the examples X (m, s_1) with labels y (see :func:`encode_labels`) and regularization λ.
 
     Parameters
@@ -95,6 +97,8 @@ def cost(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, cache: ForwardCac
         λ ≥ 0; the bias column is not regularized.
     cache : ForwardCache, optional
         A forward pass of ``thetas`` over ``X`` that is already there (saves recomputing it).
+    activation, output, loss : str
+        Hidden activation and output/loss pair, as for :func:`glassnet.cost_and_gradient`.
 
     Returns
     -------
@@ -108,10 +112,11 @@ def cost(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, cache: ForwardCac
     >>> round(cost(thetas, X, [1, 2, 0, 1, 2], lam=3.0), 6)
     2.14636
     """
-    dtype = compute_dtype(np.asarray(X))
+    pair = output_loss(output, loss)
+    dtype = compute_dtype(X)
     thetas, sizes = check_thetas(thetas, dtype)
     X = check_X(X, n_features=sizes[0])
     lam = check_lam(lam)
-    Y = encode_labels(y, sizes[-1], X.shape[0], dtype=dtype)
-    cache = cache if cache is not None else propagate(thetas, X)
-    return cost_from_z(cache.z[-1], Y) + regularization(thetas, lam, X.shape[0])
+    Y = pair.targets(y, sizes[-1], X.shape[0], dtype=dtype)
+    cache = cache if cache is not None else propagate(thetas, X, activation, output)
+    return pair.cost_sum(cache.z[-1], Y) / X.shape[0] + regularization(thetas, lam, X.shape[0])

@@ -1,4 +1,10 @@
-"""``glassnet.Classifier``: the lecture's network behind the scikit-learn estimator contract.
+"""``glassnet.Classifier`` and ``glassnet.Regressor``: the lecture's network behind the scikit-learn estimator contract.
+
+Both share one base (:class:`_Network`: hyper-parameters, solvers, the fit loop, validation, curves, ``transform``);
+each adds only its targets and predictions. The hidden activation (``activation``) and, for the Classifier, the
+output/loss pair (``output``, ``loss``) are hyper-parameters; the math behind them lives in :mod:`glassnet.activations`
+and :mod:`glassnet.outputs`. X may be dense or SciPy sparse (CSR/CSC); float32 X is trained and stored in float32
+(the estimators follow X's dtype, as scikit-learn's MLP does); anything else is float64.
 
 This module is the only home of fit/predict state. It turns labels into the lecture's targets, splits off validation
 data, picks the optimizer from :mod:`glassnet.optimize` and trains with :func:`glassnet.cost_and_gradient`; it does
@@ -20,13 +26,21 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from scipy.special import expit, log_expit
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._threads import choose_blas_threads, limit_blas_threads
 from ._validation import check_thetas
+from .activations import get_activation
 from .api import cost_and_gradient
 from . import dask_support
 from .cost import cost
@@ -34,11 +48,14 @@ from .explain.trace import explain
 from .forward import forward
 from . import training
 from .holdout import split
-from .outputs import OutputLayer, n_outputs, predict_units
+from .outputs import OutputLayer, n_outputs, output_loss, predict_indicator, predict_units
 from .optimize import SOLVERS, History, is_mini_batch, make_rule, run_epoch
 from .params import random_init, sizes_from_thetas
 
-__all__ = ["Classifier"]
+__all__ = ["Classifier", "Regressor"]
+
+_DTYPES = (np.float64, np.float32)  # float32 X stays float32 (scikit-learn's MLP does the same); else float64
+_SPARSE = ("csr", "csc")
 
 
 
@@ -46,12 +63,409 @@ def _is_int(v) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
+def _is_multilabel(y) -> bool:
+    """True for a 2-D 0/1 indicator y of K ≥ 2 columns (scikit-learn's ``type_of_target`` decides)."""
+    shape = getattr(y, "shape", None)
+    if shape is None and isinstance(y, (list, tuple)) and len(y) and isinstance(y[0], (list, tuple, np.ndarray)):
+        shape = (len(y), len(y[0]))
+    if shape is None or len(shape) != 2 or shape[1] < 2:
+        return False
+    try:
+        return type_of_target(y) == "multilabel-indicator"
+    except ValueError:  # not a target type at all: the usual checks say what is wrong
+        return False
+
+
 def _is_real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
 
 
-class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
-    """A sigmoid network trained on the lecture's regularized logistic cost J(Θ).
+
+class _Network(TransformerMixin, BaseEstimator):
+    """What the Classifier and the Regressor share: hyper-parameters, solvers, the fit loop, validation, curves and
+    ``transform``. A subclass says which output/loss pair it trains (:meth:`_pair`), how targets become the matrix
+    the cost takes, and how a validation score is computed (:meth:`_score_z`)."""
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(25,),
+        alpha=1.0,
+        max_iter=200,
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate="auto",
+        momentum=0.9,
+        nesterov=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        shuffle=True,
+        init_epsilon=None,
+        warm_start=False,
+        random_state=None,
+        n_threads=None,
+        verbose=False,
+        activation="sigmoid",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.init_epsilon = init_epsilon
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.verbose = verbose
+        self.activation = activation
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # hyper-parameters
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def _pair(self):
+        """The output/loss pair this estimator trains (:class:`glassnet.outputs.OutputLoss`)."""
+        raise NotImplementedError
+
+    def _kinds(self) -> dict:
+        """``activation``, ``output``, ``loss`` keywords for the math functions."""
+        pair = self._pair()
+        return dict(activation=self.activation, output=pair.output, loss=pair.loss)
+
+    def _is_lecture(self) -> bool:
+        return self.activation == "sigmoid" and self._pair().is_lecture
+
+    def _dask(self, *arrays) -> bool:
+        """True when Dask input goes to :mod:`glassnet.dask_support`, which runs the lecture's network only."""
+        if not dask_support.given(*arrays):
+            return False
+        if not self._is_lecture() or getattr(self, "multilabel_", False):
+            raise NotImplementedError("Dask input: only the lecture's single-label network (activation='sigmoid', "
+                                      "output='sigmoid', loss='log') runs on Dask; compute() the data first")
+        return True
+
+    def _hidden(self) -> list[int]:
+        h = self.hidden_layer_sizes
+        if _is_int(h):
+            h = (h,)
+        try:
+            out = [int(s) for s in h]
+            ok = all(_is_int(s) and s >= 1 for s in h)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"hidden_layer_sizes: expected a positive int or a tuple of positive ints (() for no hidden layer), "
+                f"got {self.hidden_layer_sizes!r}"
+            )
+        return out
+
+    def _check_params(self) -> None:
+        """Every hyper-parameter, checked at fit time (scikit-learn convention: __init__ only stores)."""
+
+        def bad(name, expected):
+            raise ValueError(f"{name}: expected {expected}, got {getattr(self, name)!r}")
+
+        self._hidden()
+        get_activation(self.activation)
+        self._pair()
+        if not (_is_real(self.alpha) and self.alpha >= 0):
+            bad("alpha", "a number λ ≥ 0")
+        if not (_is_int(self.max_iter) and self.max_iter >= 1):
+            bad("max_iter", "a positive int")
+        if self.solver not in SOLVERS:
+            bad("solver", f"one of {', '.join(repr(s) for s in SOLVERS)}")
+        if not (self.batch_size == "auto" or (_is_int(self.batch_size) and self.batch_size >= 1)):
+            bad("batch_size", "'auto' or a positive int")
+        if not (self.learning_rate == "auto" or (_is_real(self.learning_rate) and self.learning_rate > 0)):
+            bad("learning_rate", "'auto' or a number > 0")
+        for name in ("momentum", "beta_1", "beta_2"):
+            v = getattr(self, name)
+            if not (_is_real(v) and 0 <= v < 1):
+                bad(name, "a number in [0, 1)")
+        if not (_is_real(self.epsilon) and self.epsilon > 0):
+            bad("epsilon", "a number > 0")
+        if not (_is_real(self.tol) and self.tol >= 0):
+            bad("tol", "a number ≥ 0")
+        if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):
+            bad("validation_fraction", "a number in (0, 1)")
+        if not (_is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1):
+            bad("n_iter_no_change", "a positive int")
+        if not (self.init_epsilon is None or (_is_real(self.init_epsilon) and self.init_epsilon > 0)):
+            bad("init_epsilon", "None or a number > 0")
+        if not (self.n_threads is None or (_is_int(self.n_threads) and (self.n_threads >= 1 or self.n_threads == -1))):
+            bad("n_threads", "None (automatic), -1 (all cores) or a positive int")
+        for name in ("nesterov", "early_stopping", "shuffle", "warm_start"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                bad(name, "True or False")
+
+    def _optimizer(self):
+        return make_rule(self.solver, self.learning_rate, momentum=self.momentum, nesterov=self.nesterov,
+                         beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+
+    def _batch_size(self, m: int) -> int:
+        return min(200, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
+
+    def _generator(self) -> np.random.Generator:
+        rs = self.random_state
+        if rs is None or _is_int(rs):
+            return np.random.default_rng(rs)
+        if isinstance(rs, np.random.Generator):
+            return rs
+        if isinstance(rs, np.random.RandomState):
+            return np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
+        raise ValueError(f"random_state: expected None, an int, a numpy RandomState or Generator, got {rs!r}")
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # shapes
+    # ---------------------------------------------------------------------------------------------------------------
+
+    @property
+    def n_outputs_(self) -> int:
+        """K, the number of output units."""
+        return int(self.thetas_[-1].shape[0])
+
+    @property
+    def _n_features_out(self) -> int:
+        """Width of :meth:`transform`'s default output (layer L-1), for ``get_feature_names_out``."""
+        return self.layer_sizes_[-2]
+
+    @property
+    def layer_sizes_(self) -> list[int]:
+        """[s_1, ..., s_L] of the fitted network."""
+        return sizes_from_thetas(self.thetas_)
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # fitting: one loop for both estimators
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def _validate_X(self, X, reset: bool = False, name: str = "X"):
+        """X checked by scikit-learn's rules: dense or CSR/CSC, float32 kept, anything else float64."""
+        return validate_data(self, X, dtype=_DTYPES, accept_sparse=_SPARSE, reset=reset)
+
+    def _init_weights(self, n_features: int, K: int, warm: bool, dtype=np.float64):
+        """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state."""
+        sizes = [n_features, *self._hidden(), K]
+        rng = self._generator()
+        if warm:
+            if self.layer_sizes_ != sizes:
+                raise ValueError(
+                    f"warm_start: the fitted network has layer sizes {self.layer_sizes_}, but hidden_layer_sizes and "
+                    f"the data ask for {sizes}"
+                )
+            thetas = [t.astype(dtype, copy=True) for t in self.thetas_]
+            _ = rng.random()  # keep the split/shuffle seeds independent of warm/cold starts
+        else:
+            thetas = [t.astype(dtype, copy=False) for t in random_init(sizes, rng=rng, epsilon=self.init_epsilon)]
+        split_seed = int(rng.integers(np.iinfo(np.int32).max))
+        shuffle_seed = int(rng.integers(np.iinfo(np.int32).max))
+        return thetas, sizes, split_seed, shuffle_seed
+
+    def _validator(self, Xv, Tv):
+        """validate(thetas) -> (unregularized J on the validation set, score); Tv: targets as the cost takes them."""
+        kinds = self._kinds()
+
+        def validate(thetas):
+            cache = forward(thetas, Xv, activation=kinds["activation"], output=kinds["output"])
+            J = cost(thetas, Xv, Tv, 0.0, cache=cache, **kinds)
+            return J, self._score_z(cache.z[-1], Tv)
+
+        return validate
+
+    def _score_z(self, zL: np.ndarray, T) -> float:
+        raise NotImplementedError
+
+    def _stratify(self) -> bool:
+        """Whether a validation split is stratified by class (single-label classification only)."""
+        return False
+
+    def _train(self, X, T, K: int, warm: bool, validate, callbacks):
+        """Train from scratch or warm on (X, T), T = targets as the cost takes them; returns (thetas, history)."""
+        thetas, sizes, split_seed, shuffle_seed = self._init_weights(X.shape[1], K, warm, X.dtype)
+        Xtr, Ttr = X, T
+        if validate is None and self.early_stopping:
+            if X.shape[0] < 2:
+                raise ValueError(f"early_stopping: cannot hold out validation data from {X.shape[0]} example "
+                                 f"(n_samples = {X.shape[0]}); pass X_val, y_val")
+            Xtr, Xv, Ttr, Tv = split(X, T, float(self.validation_fraction), split_seed, what="validation_fraction",
+                                     stratify=self._stratify())
+            validate = self._validator(Xv, Tv)
+        mini = is_mini_batch(self.solver)
+        return training.fit(
+            thetas, Xtr, Ttr, float(self.alpha), solver=self.solver, max_iter=int(self.max_iter), tol=float(self.tol),
+            rule=self._optimizer() if mini else None, batch_size=self._batch_size(Xtr.shape[0]),
+            shuffle=bool(self.shuffle), random_state=shuffle_seed, validate=validate,
+            early_stopping=bool(self.early_stopping) and validate is not None, patience=int(self.n_iter_no_change),
+            min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose), n_threads=self.n_threads,
+            **self._kinds())
+
+    def _store_fit(self, thetas, history, warm: bool):
+        """Set the fitted weights and history, only now, so that a fit that fails leaves the previous model intact."""
+        self.thetas_ = thetas
+        if warm and hasattr(self, "history_"):
+            self.history_.extend(history)
+        else:
+            self.history_ = history
+        self.n_iter_ = self.history_.n_iter
+        self.__dict__.pop("_partial_state", None)  # a later partial_fit starts a fresh optimizer state
+
+    def _partial_fit_available(self) -> bool:
+        if not is_mini_batch(self.solver):
+            raise AttributeError(
+                f"partial_fit is only available for the mini-batch solvers 'sgd' and 'adam', not solver={self.solver!r}"
+            )
+        return True
+
+    def _partial_epoch(self, X, T, K: int, first: bool):
+        """One epoch of mini-batch training on (X, T) from the current weights (fresh ones when ``first``)."""
+        sizes = [X.shape[1], *self._hidden(), K]
+        opt = self._optimizer()
+        key = (opt.name, opt.learning_rate, self.momentum, self.nesterov, self.beta_1, self.beta_2, self.epsilon)
+        if first:
+            rng = self._generator()
+            self.thetas_ = [t.astype(X.dtype, copy=False) for t in random_init(sizes, rng=rng, epsilon=self.init_epsilon)]
+            self.history_ = History(solver=opt.name)
+            self._partial_state = {"rng": np.random.default_rng(int(rng.integers(np.iinfo(np.int32).max)))}
+        elif self.layer_sizes_ != sizes:
+            raise ValueError(f"partial_fit: the network has layer sizes {self.layer_sizes_}, the data needs {sizes}")
+        ps = self.__dict__.setdefault("_partial_state", {"rng": self._generator()})
+        if ps.get("key") != key:
+            ps["key"], ps["opt"] = key, opt.init(self.thetas_)
+        kinds = self._kinds()
+        m, lam = X.shape[0], float(self.alpha)
+        batch = self._batch_size(m)
+        threads = choose_blas_threads(batch, sizes, self.n_threads)
+        with limit_blas_threads(threads):
+            thetas, ps["opt"], J, n = run_epoch(
+                lambda th, idx: cost_and_gradient(th, X[idx], T[idx], lam * len(idx) / m, **kinds),
+                self.thetas_, m, opt, ps["opt"], batch, ps["rng"] if self.shuffle else None,
+            )
+        self.thetas_ = thetas
+        self.history_.extend(History(cost=[J], n_iter=1, n_evals=n, solver=opt.name, blas_threads=threads,
+                                     message="partial_fit: one epoch"))
+        self.n_iter_ = self.history_.n_iter
+        return self
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # using the fitted network
+    # ---------------------------------------------------------------------------------------------------------------
+
+    def _fitted_thetas(self) -> list[np.ndarray]:
+        check_is_fitted(self, "thetas_")
+        return self.thetas_
+
+    def _z_out(self, X) -> np.ndarray:
+        thetas = self._fitted_thetas()
+        X = self._validate_X(X)
+        return forward(thetas, X, activation=self.activation, output=self._pair().output).z[-1]
+
+    def _targets(self, y, m: int, name: str = "y"):
+        """Targets as the cost takes them (labels → unit indices or a 0/1 matrix; real values for a regressor)."""
+        raise NotImplementedError
+
+    def hidden_activations(self, X) -> list[np.ndarray]:
+        """a^(2), ..., a^(L-1) without bias units: one (m, s_l) array per hidden layer (empty list if none)."""
+        dask_support.refuse(X, "hidden_activations")
+        thetas = self._fitted_thetas()
+        X = self._validate_X(X)
+        return forward(thetas, X, activation=self.activation, output=self._pair().output).activations[1:-1]
+
+    def transform(self, X, layer: int | None = None) -> np.ndarray:
+        """The representation a^(l) that layer l feeds forward, shape (m, s_l), without the bias unit.
+
+        ``layer`` counts like the lecture (1 is the input, L the output) and may be 1..L-1; the default is L-1, the
+        last hidden layer (the input itself for a network without hidden layers). Use it to feed learned features
+        to another model, e.g. as a step of a ``Pipeline``. Dask X: a lazy Dask array with X's row chunks.
+        """
+        thetas = self._fitted_thetas()
+        L = len(thetas) + 1
+        if layer is None:
+            layer = L - 1
+        if not _is_int(layer) or not 1 <= layer <= L - 1:
+            raise ValueError(
+                f"layer: expected a layer number in 1..{L - 1} (lecture numbering, 1 = input), got {layer!r}"
+            )
+        if self._dask(X): return dask_support.transform(self, X, layer)
+        X = self._validate_X(X)
+        if layer == 1:
+            return X.toarray() if hasattr(X, "toarray") else X.copy()
+        if self.activation == "sigmoid":  # the layers below `layer` only (the last of them a sigmoid layer, too)
+            return forward(thetas[: layer - 1], X).activations[-1]
+        return forward(thetas, X, activation=self.activation, output=self._pair().output).activations[layer - 1]
+
+    def cost_and_gradient(self, X, y) -> tuple[float, list[np.ndarray]]:
+        """J(Θ) with λ = ``alpha`` and its gradient D^(l) at the fitted weights, on (X, y).
+
+        Dask X (and y) are summed chunk by chunk on the current Dask client (:mod:`glassnet.dask_support`).
+
+        Returns
+        -------
+        J : float
+        grads : list of ndarray
+            Same shapes as ``thetas_``.
+        """
+        if self._dask(X, y): return dask_support.cost_and_gradient(self, X, y)
+        thetas = self._fitted_thetas()
+        X = self._validate_X(X)
+        return cost_and_gradient(thetas, X, self._targets(y, X.shape[0]), float(self.alpha), **self._kinds())
+
+    # ---------------------------------------------------------------------------------------------------------------
+    # curves, read from history_ (so that a model loaded from a file has them as well)
+    # ---------------------------------------------------------------------------------------------------------------
+
+    @property
+    def loss_curve_(self) -> list[float]:
+        """Training cost J(Θ) per iteration/epoch."""
+        return list(self.history_.cost)
+
+    @property
+    def loss_(self) -> float:
+        """Training cost of the kept weights (at ``history_.best_epoch`` after early stopping, else the last)."""
+        h = self.history_
+        if not h.cost:
+            raise AttributeError("loss_: no iterations were recorded")
+        return float(h.cost[h.best_epoch - 1] if h.best_epoch else h.cost[-1])
+
+    @property
+    def validation_scores_(self) -> list[float] | None:
+        """Validation score per iteration/epoch (accuracy, or R² for a regressor; None without validation data)."""
+        return list(self.history_.val_accuracy) or None
+
+    @property
+    def validation_loss_curve_(self) -> list[float] | None:
+        """Unregularized validation cost per iteration/epoch (None without validation data)."""
+        return list(self.history_.val_cost) or None
+
+    @property
+    def best_validation_score_(self) -> float | None:
+        """The best validation score seen (None without validation data)."""
+        scores = self.history_.val_accuracy
+        return float(np.nanmax(scores)) if scores else None
+
+
+class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
+    """A network trained on the lecture's regularized logistic cost J(Θ) (sigmoid units by default).
 
     Parameters
     ----------
@@ -104,6 +518,19 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         (see :func:`glassnet._threads.choose_blas_threads`); -1 uses every core.
     verbose : bool, default=False
         Show a progress bar (stderr) while fitting.
+    activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
+        g of the hidden layers (the lecture: sigmoid).
+    output, loss : str, default="sigmoid", "log"
+        The output units and cost: ``sigmoid``+``log`` (the lecture's K logistic units; also multilabel),
+        ``softmax``+``log`` (cross-entropy, like ``MLPClassifier``; needs 3 or more classes, as a single softmax unit
+        is always 1), ``sigmoid``+``squared`` (the note's (h − y)² cost). See :func:`glassnet.outputs.output_loss`.
+
+    Notes
+    -----
+    y may be class labels (m,) or a multilabel (m, K) 0/1 indicator matrix: K sigmoid units, one per label (the
+    lecture's cost is multilabel by nature); ``predict`` then returns an (m, K) indicator (h ≥ 0.5 per unit) and
+    ``predict_proba`` the K sigmoid outputs. X may be SciPy sparse (CSR/CSC); float32 X trains and stores float32
+    weights.
 
     Attributes
     ----------
@@ -156,121 +583,39 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         random_state=None,
         n_threads=None,
         verbose=False,
+        activation="sigmoid",
+        output="sigmoid",
+        loss="log",
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.solver = solver
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.nesterov = nesterov
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.shuffle = shuffle
-        self.init_epsilon = init_epsilon
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.n_threads = n_threads
-        self.verbose = verbose
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, alpha=alpha, max_iter=max_iter, solver=solver,
+            batch_size=batch_size, learning_rate=learning_rate, momentum=momentum, nesterov=nesterov, beta_1=beta_1,
+            beta_2=beta_2, epsilon=epsilon, tol=tol, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, shuffle=shuffle,
+            init_epsilon=init_epsilon, warm_start=warm_start, random_state=random_state, n_threads=n_threads,
+            verbose=verbose, activation=activation,
+        )
+        self.output = output
+        self.loss = loss
 
-    # ---------------------------------------------------------------------------------------------------------------
-    # hyper-parameters
-    # ---------------------------------------------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
-    def _hidden(self) -> list[int]:
-        h = self.hidden_layer_sizes
-        if _is_int(h):
-            h = (h,)
-        try:
-            out = [int(s) for s in h]
-            ok = all(_is_int(s) and s >= 1 for s in h)
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"hidden_layer_sizes: expected a positive int or a tuple of positive ints (() for no hidden layer), "
-                f"got {self.hidden_layer_sizes!r}"
-            )
-        return out
-
-    def _check_params(self) -> None:
-        """Every hyper-parameter, checked at fit time (scikit-learn convention: __init__ only stores)."""
-
-        def bad(name, expected):
-            raise ValueError(f"{name}: expected {expected}, got {getattr(self, name)!r}")
-
-        self._hidden()
-        if not (_is_real(self.alpha) and self.alpha >= 0):
-            bad("alpha", "a number λ ≥ 0")
-        if not (_is_int(self.max_iter) and self.max_iter >= 1):
-            bad("max_iter", "a positive int")
-        if self.solver not in SOLVERS:
-            bad("solver", f"one of {', '.join(repr(s) for s in SOLVERS)}")
-        if not (self.batch_size == "auto" or (_is_int(self.batch_size) and self.batch_size >= 1)):
-            bad("batch_size", "'auto' or a positive int")
-        if not (self.learning_rate == "auto" or (_is_real(self.learning_rate) and self.learning_rate > 0)):
-            bad("learning_rate", "'auto' or a number > 0")
-        for name in ("momentum", "beta_1", "beta_2"):
-            v = getattr(self, name)
-            if not (_is_real(v) and 0 <= v < 1):
-                bad(name, "a number in [0, 1)")
-        if not (_is_real(self.epsilon) and self.epsilon > 0):
-            bad("epsilon", "a number > 0")
-        if not (_is_real(self.tol) and self.tol >= 0):
-            bad("tol", "a number ≥ 0")
-        if not (_is_real(self.validation_fraction) and 0 < self.validation_fraction < 1):
-            bad("validation_fraction", "a number in (0, 1)")
-        if not (_is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1):
-            bad("n_iter_no_change", "a positive int")
-        if not (self.init_epsilon is None or (_is_real(self.init_epsilon) and self.init_epsilon > 0)):
-            bad("init_epsilon", "None or a number > 0")
-        if not (self.n_threads is None or (_is_int(self.n_threads) and (self.n_threads >= 1 or self.n_threads == -1))):
-            bad("n_threads", "None (automatic), -1 (all cores) or a positive int")
-        for name in ("nesterov", "early_stopping", "shuffle", "warm_start"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                bad(name, "True or False")
-
-    def _optimizer(self):
-        return make_rule(self.solver, self.learning_rate, momentum=self.momentum, nesterov=self.nesterov,
-                         beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-
-    def _batch_size(self, m: int) -> int:
-        return min(200, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
-
-    def _generator(self) -> np.random.Generator:
-        rs = self.random_state
-        if rs is None or _is_int(rs):
-            return np.random.default_rng(rs)
-        if isinstance(rs, np.random.Generator):
-            return rs
-        if isinstance(rs, np.random.RandomState):
-            return np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-        raise ValueError(f"random_state: expected None, an int, a numpy RandomState or Generator, got {rs!r}")
+    def _pair(self):
+        pair = output_loss(self.output, self.loss)
+        if pair.output == "identity":
+            raise ValueError("output: 'identity' (with the squared cost) is regression; use glassnet.Regressor")
+        return pair
 
     # ---------------------------------------------------------------------------------------------------------------
     # labels
     # ---------------------------------------------------------------------------------------------------------------
 
     @property
-    def n_outputs_(self) -> int:
-        """K, the number of output units (1 for two classes)."""
-        return int(self.thetas_[-1].shape[0])
-
-    @property
-    def _n_features_out(self) -> int:
-        """Width of :meth:`transform`'s default output (layer L-1), for ``get_feature_names_out``."""
-        return self.layer_sizes_[-2]
-
-    @property
-    def layer_sizes_(self) -> list[int]:
-        """[s_1, ..., s_L] of the fitted network."""
-        return sizes_from_thetas(self.thetas_)
+    def _multilabel(self) -> bool:
+        return bool(getattr(self, "multilabel_", False))
 
     @property
     def output_layer_(self) -> OutputLayer:
@@ -278,8 +623,12 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
 
         Units follow ``unit_classes_``: sorted like ``classes_`` for every model glassnet trains; imported networks
         keep their own order (the course's digit networks: units 1..9 are digits 1..9, unit 10 is digit 0).
+        A multilabel model has none (output unit k is label k): ``AttributeError``.
         """
         check_is_fitted(self, "classes_")
+        if self._multilabel:
+            raise AttributeError("output_layer_: a multilabel model has one output unit per label (unit k + 1 is "
+                                 "label k), not classes")
         units = getattr(self, "unit_classes_", None)
         if units is not None and len(units) == len(self.classes_):
             layer = OutputLayer(units)
@@ -293,21 +642,43 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         layer = self.output_layer_ if classes is None else OutputLayer(classes)
         return layer.unit_of(y, name)
 
+    def _targets(self, y, m: int, name: str = "y"):
+        y = np.asarray(y)
+        if self._multilabel:
+            if y.shape != (m, self.n_outputs_):
+                raise ValueError(f"{name}: expected a multilabel indicator matrix of shape ({m}, {self.n_outputs_}), "
+                                 f"got shape {y.shape}")
+            return y
+        if y.ndim != 1 or y.shape[0] != m:
+            raise ValueError(f"{name}: expected {m} labels (one per row of X), got shape {y.shape}")
+        return self._encode(y, name)
+
+    def _score_z(self, zL, T) -> float:
+        if self._fitting_multilabel:
+            return float(np.mean(np.all(predict_indicator(zL) == T, axis=1)))
+        return float(np.mean(predict_units(zL) == T))
+
+    def _stratify(self) -> bool:
+        return not self._fitting_multilabel
+
     # ---------------------------------------------------------------------------------------------------------------
     # fitting
     # ---------------------------------------------------------------------------------------------------------------
 
+    _fitting_multilabel = False
+
     def fit(self, X, y, *, X_val=None, y_val=None, callbacks=None):
-        """Train on X (m, n_features) with labels y (m,).
+        """Train on X (m, n_features) with labels y (m,) or a multilabel indicator matrix y (m, K).
 
         Parameters
         ----------
-        X : array-like of shape (m, n_features), or a Dask array/DataFrame chunked by rows
+        X : array-like or SciPy sparse matrix of shape (m, n_features), or a Dask array/DataFrame chunked by rows
             Dask input trains on the current Dask client (else Dask's local scheduler) with
-            :mod:`glassnet.distributed`; see :mod:`glassnet.dask_support`.
-        y : array-like of shape (m,)
-            Class labels (any sortable type); at least two classes. With Dask X: a Dask array or Series chunked
-            like X, or in-memory labels when X's chunk sizes are known.
+            :mod:`glassnet.distributed`; see :mod:`glassnet.dask_support` (the lecture's network only).
+        y : array-like of shape (m,) or (m, K)
+            Class labels (any sortable type); at least two classes. Or a 0/1 indicator matrix with K ≥ 2 columns
+            (multilabel: K sigmoid units). With Dask X: a Dask array or Series chunked like X, or in-memory labels
+            when X's chunk sizes are known.
         X_val, y_val : array-like or None
             Validation data: its cost and accuracy are recorded every iteration/epoch in ``history_`` and used for
             early stopping instead of a ``validation_fraction`` split. In memory also when X is a Dask collection
@@ -321,30 +692,55 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self
         """
         self._check_params()
-        if dask_support.given(X, y): return dask_support.fit(self, X, y, X_val, y_val, callbacks)
+        if self._dask(X, y):
+            return dask_support.fit(self, X, y, X_val, y_val, callbacks)
         warm = bool(self.warm_start) and hasattr(self, "thetas_")
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=not warm)
+        if _is_multilabel(y):
+            return self._fit_multilabel(X, y, X_val, y_val, callbacks, warm)
+        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=not warm)
         check_classification_targets(y)
+        if warm and self._multilabel:
+            raise ValueError("y: warm_start of a multilabel model needs a multilabel indicator matrix")
         classes = np.unique(y)
         self._check_classes(classes, len(y), warm)
+        self._pair().check_units(n_outputs(len(classes)))  # e.g. two classes are one unit: no softmax
         units = self.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
         y_idx = self._encode(y, classes=units)
-        thetas, sizes, split_seed, shuffle_seed = self._start(X.shape[1], classes, warm)
-
-        Xtr, ytr = X, y_idx
         validate = self._given_validation(X_val, y_val, units)
-        if validate is None and self.early_stopping:
-            Xtr, Xv, ytr, yv = self._split(X, y_idx, split_seed)
-            validate = self._validator(Xv, yv)
-
-        mini = is_mini_batch(self.solver)
-        thetas, history = training.fit(
-            thetas, Xtr, ytr, float(self.alpha), solver=self.solver, max_iter=int(self.max_iter), tol=float(self.tol),
-            rule=self._optimizer() if mini else None, batch_size=self._batch_size(Xtr.shape[0]),
-            shuffle=bool(self.shuffle), random_state=shuffle_seed, validate=validate,
-            early_stopping=bool(self.early_stopping) and validate is not None, patience=int(self.n_iter_no_change),
-            min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose), n_threads=self.n_threads)
+        thetas, history = self._train(X, y_idx, n_outputs(len(classes)), warm, validate, callbacks)
+        self.multilabel_ = False
         return self._store(thetas, classes, history, warm, units)
+
+    def _fit_multilabel(self, X, y, X_val, y_val, callbacks, warm: bool):
+        """K sigmoid units, one per label: the lecture's cost is multilabel by nature."""
+        X, Y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=not warm, multi_output=True)
+        if self._pair().output != "sigmoid":
+            raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
+                             f"got output={self.output!r}")
+        K = Y.shape[1]
+        if warm and not (self._multilabel and self.n_outputs_ == K):
+            raise ValueError(f"y: warm_start needs targets like the previous fit's, got a multilabel matrix of {K} "
+                             "labels")
+        Y = Y.astype(X.dtype)
+        validate = None
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val, y_val: pass both or neither")
+            dask_support.refuse_validation(X_val, y_val)
+            Xv = self._validate_X(X_val)
+            Yv = np.asarray(y_val)
+            if Yv.shape != (Xv.shape[0], K):
+                raise ValueError(f"y_val: expected a ({Xv.shape[0]}, {K}) indicator matrix, got shape {Yv.shape}")
+            validate = self._validator(Xv, Yv.astype(Xv.dtype))
+        self._fitting_multilabel = True
+        try:
+            thetas, history = self._train(X, Y, K, warm, validate, callbacks)
+        finally:
+            del self._fitting_multilabel
+        self._store_fit(thetas, history, warm)
+        self.classes_ = self.unit_classes_ = np.arange(K)
+        self.multilabel_ = True
+        return self
 
     def _check_classes(self, classes: np.ndarray, m: int, warm: bool) -> None:
         if len(classes) < 2:
@@ -357,22 +753,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             )
 
     def _start(self, n_features: int, classes: np.ndarray, warm: bool):
-        """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state."""
-        sizes = [n_features, *self._hidden(), n_outputs(len(classes))]
-        rng = self._generator()
-        if warm:
-            if self.layer_sizes_ != sizes:
-                raise ValueError(
-                    f"warm_start: the fitted network has layer sizes {self.layer_sizes_}, but hidden_layer_sizes and "
-                    f"the data ask for {sizes}"
-                )
-            thetas = [t.copy() for t in self.thetas_]
-            _ = rng.random()  # keep the split/shuffle seeds independent of warm/cold starts
-        else:
-            thetas = random_init(sizes, rng=rng, epsilon=self.init_epsilon)
-        split_seed = int(rng.integers(np.iinfo(np.int32).max))
-        shuffle_seed = int(rng.integers(np.iinfo(np.int32).max))
-        return thetas, sizes, split_seed, shuffle_seed
+        """``(thetas, sizes, split_seed, shuffle_seed)`` of a fit on ``classes`` (for the Dask support)."""
+        return self._init_weights(n_features, n_outputs(len(classes)), warm)
 
     def _given_validation(self, X_val, y_val, classes: np.ndarray):
         """The validator of ``X_val, y_val`` (in memory), or None when neither is given."""
@@ -381,7 +763,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         if X_val is None or y_val is None:
             raise ValueError("X_val, y_val: pass both or neither")
         dask_support.refuse_validation(X_val, y_val)
-        Xv = validate_data(self, X_val, dtype=np.float64, reset=False)
+        Xv = self._validate_X(X_val)
         yv = np.asarray(y_val)
         if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
             raise ValueError(f"y_val: expected {Xv.shape[0]} labels (one per row of X_val), got shape {yv.shape}")
@@ -392,48 +774,19 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
 
         ``units``: the classes in output-unit order (default: sorted, ``classes``).
         """
-        self.thetas_ = thetas
+        self._store_fit(thetas, history, warm)
         self.classes_ = classes
         self.unit_classes_ = classes if units is None else units
-        if warm and hasattr(self, "history_"):
-            self.history_.extend(history)
-        else:
-            self.history_ = history
-        self.n_iter_ = self.history_.n_iter
-        self.__dict__.pop("_partial_state", None)  # a later partial_fit starts a fresh optimizer state
+        self.multilabel_ = False
         return self
 
-    def _split(self, X, y_idx, seed):
-        """Hold out ``validation_fraction`` of the rows by the one split rule (:func:`glassnet.holdout.split`)."""
-        if len(y_idx) < 2:
-            raise ValueError(f"early_stopping: cannot hold out validation data from {len(y_idx)} example; "
-                             "pass X_val, y_val")
-        return split(X, y_idx, float(self.validation_fraction), seed, what="validation_fraction")
-
-    def _validator(self, Xv: np.ndarray, yv_idx: np.ndarray):
-        """validate(thetas) -> (unregularized J on the validation set, accuracy)."""
-
-        def validate(thetas):
-            cache = forward(thetas, Xv)
-            J = cost(thetas, Xv, yv_idx, 0.0, cache=cache)
-            return J, float(np.mean(predict_units(cache.z[-1]) == yv_idx))
-
-        return validate
-
-    def _partial_fit_available(self) -> bool:
-        if not is_mini_batch(self.solver):
-            raise AttributeError(
-                f"partial_fit is only available for the mini-batch solvers 'sgd' and 'adam', not solver={self.solver!r}"
-            )
-        return True
-
-    @available_if(_partial_fit_available)
+    @available_if(_Network._partial_fit_available)
     def partial_fit(self, X, y, classes=None):
         """One epoch of mini-batch training on (X, y), continuing from the current weights.
 
         Parameters
         ----------
-        X : array-like of shape (m, n_features)
+        X : array-like or sparse matrix of shape (m, n_features)
         y : array-like of shape (m,)
         classes : array-like or None
             Every class that will ever appear; required on the first call.
@@ -445,7 +798,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self._check_params()
         dask_support.refuse(X, "partial_fit")  # fit() streams the chunks of Dask data with solver sgd/adam
         first = not hasattr(self, "thetas_")
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
+        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=first)
         check_classification_targets(y)
         if first:
             if classes is None:
@@ -453,36 +806,12 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             classes = np.unique(np.asarray(classes))
             if len(classes) < 2:
                 raise ValueError(f"classes: expected at least 2 classes, got {classes.tolist()}")
+            self._pair().check_units(n_outputs(len(classes)), "classes")
             self.classes_ = self.unit_classes_ = classes
+            self.multilabel_ = False
         elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
             raise ValueError(f"classes: expected the classes of the first call {self.classes_.tolist()}, got {classes}")
-        y_idx = self._encode(y)
-        sizes = [X.shape[1], *self._hidden(), n_outputs(len(self.classes_))]
-        opt = self._optimizer()
-        key = (opt.name, opt.learning_rate, self.momentum, self.nesterov, self.beta_1, self.beta_2, self.epsilon)
-        if first:
-            rng = self._generator()
-            self.thetas_ = random_init(sizes, rng=rng, epsilon=self.init_epsilon)
-            self.history_ = History(solver=opt.name)
-            self._partial_state = {"rng": np.random.default_rng(int(rng.integers(np.iinfo(np.int32).max)))}
-        elif self.layer_sizes_ != sizes:
-            raise ValueError(f"partial_fit: the network has layer sizes {self.layer_sizes_}, the data needs {sizes}")
-        ps = self.__dict__.setdefault("_partial_state", {"rng": self._generator()})
-        if ps.get("key") != key:
-            ps["key"], ps["opt"] = key, opt.init(self.thetas_)
-        m, lam = X.shape[0], float(self.alpha)
-        batch = self._batch_size(m)
-        threads = choose_blas_threads(batch, sizes, self.n_threads)
-        with limit_blas_threads(threads):
-            thetas, ps["opt"], J, n = run_epoch(
-                lambda th, idx: cost_and_gradient(th, X[idx], y_idx[idx], lam * len(idx) / m),
-                self.thetas_, m, opt, ps["opt"], batch, ps["rng"] if self.shuffle else None,
-            )
-        self.thetas_ = thetas
-        self.history_.extend(History(cost=[J], n_iter=1, n_evals=n, solver=opt.name, blas_threads=threads,
-                                     message="partial_fit: one epoch"))
-        self.n_iter_ = self.history_.n_iter
-        return self
+        return self._partial_epoch(X, self._encode(y), n_outputs(len(self.classes_)), first)
 
     # ---------------------------------------------------------------------------------------------------------------
     # a fitted model from weights (model files, other formats, the explorer, checkpoints)
@@ -554,7 +883,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
     def _fitted_thetas(self) -> list[np.ndarray]:
         check_is_fitted(self, ("thetas_", "classes_"))
         K = self.n_outputs_
-        expected = n_outputs(len(self.classes_))
+        expected = len(self.classes_) if self._multilabel else n_outputs(len(self.classes_))
         if K != expected:
             raise ValueError(
                 f"thetas_: the output layer has {K} units but there are {len(self.classes_)} classes "
@@ -562,115 +891,39 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             )
         return self.thetas_
 
-    def _z_out(self, X) -> np.ndarray:
-        thetas = self._fitted_thetas()
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return forward(thetas, X).z[-1]
-
     def predict(self, X) -> np.ndarray:
         """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) > 0.5 (K = 1).
 
-        Dask X: a lazy Dask array of the labels with X's row chunks (``.compute()`` it).
+        Multilabel: an (m, K) 0/1 indicator, h_k ≥ 0.5 per unit. Dask X: a lazy Dask array of the labels with X's
+        row chunks (``.compute()`` it).
         """
-        if dask_support.given(X): return dask_support.predict(self, X)
-        return self.output_layer_.predict(self._z_out(X))
+        if self._dask(X): return dask_support.predict(self, X)
+        zL = self._z_out(X)
+        return predict_indicator(zL) if self._multilabel else self.output_layer_.predict(zL)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (m, n_classes), columns in ``classes_`` order.
 
-        K = 1: [1 - h, h]. K > 1: the sigmoid outputs normalized to sum to 1, h_k / Σ_j h_j. Dask X: a lazy Dask
-        array with X's row chunks.
+        K = 1: [1 - h, h]. K > 1: the sigmoid outputs normalized to sum to 1, h_k / Σ_j h_j; softmax outputs: h
+        itself. Multilabel: the K sigmoid outputs h_k (each its own probability). Dask X: a lazy Dask array with X's
+        row chunks.
         """
-        if dask_support.given(X): return dask_support.predict_proba(self, X)
-        return self.output_layer_.proba(self._z_out(X), log=False)
+        if self._dask(X): return dask_support.predict_proba(self, X)
+        zL = self._z_out(X)
+        return expit(zL) if self._multilabel else self.output_layer_.proba(zL, log=False, output=self._pair().output)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, computed from z without rounding to 0 first (Dask X: a lazy Dask array)."""
-        if dask_support.given(X): return dask_support.predict_log_proba(self, X)
-        return self.output_layer_.proba(self._z_out(X), log=True)
+        if self._dask(X): return dask_support.predict_log_proba(self, X)
+        zL = self._z_out(X)
+        return log_expit(zL) if self._multilabel else self.output_layer_.proba(zL, log=True,
+                                                                              output=self._pair().output)
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Mean accuracy on (X, y); Dask input is counted chunk by chunk on the cluster (no sample weights)."""
-        if dask_support.given(X, y): return dask_support.score(self, X, y, sample_weight)
+        """Mean accuracy on (X, y) (multilabel: subset accuracy); Dask input is counted chunk by chunk on the cluster
+        (no sample weights)."""
+        if self._dask(X, y): return dask_support.score(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
-
-    def hidden_activations(self, X) -> list[np.ndarray]:
-        """a^(2), ..., a^(L-1) without bias units: one (m, s_l) array per hidden layer (empty list if none)."""
-        dask_support.refuse(X, "hidden_activations")
-        thetas = self._fitted_thetas()
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return forward(thetas, X).activations[1:-1]
-
-    def transform(self, X, layer: int | None = None) -> np.ndarray:
-        """The representation a^(l) that layer l feeds forward, shape (m, s_l), without the bias unit.
-
-        ``layer`` counts like the lecture (1 is the input, L the output) and may be 1..L-1; the default is L-1, the
-        last hidden layer (the input itself for a network without hidden layers). Use it to feed learned features
-        to another model, e.g. as a step of a ``Pipeline``. Dask X: a lazy Dask array with X's row chunks.
-        """
-        thetas = self._fitted_thetas()
-        L = len(thetas) + 1
-        if layer is None:
-            layer = L - 1
-        if not _is_int(layer) or not 1 <= layer <= L - 1:
-            raise ValueError(
-                f"layer: expected a layer number in 1..{L - 1} (lecture numbering, 1 = input), got {layer!r}"
-            )
-        if dask_support.given(X): return dask_support.transform(self, X, layer)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return forward(thetas[: layer - 1], X).activations[-1] if layer > 1 else X.copy()
-
-    def cost_and_gradient(self, X, y) -> tuple[float, list[np.ndarray]]:
-        """J(Θ) with λ = ``alpha`` and its gradient D^(l) at the fitted weights, on (X, y).
-
-        Dask X (and y) are summed chunk by chunk on the current Dask client (:mod:`glassnet.dask_support`).
-
-        Returns
-        -------
-        J : float
-        grads : list of ndarray
-            Same shapes as ``thetas_``.
-        """
-        if dask_support.given(X, y): return dask_support.cost_and_gradient(self, X, y)
-        thetas = self._fitted_thetas()
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise ValueError(f"y: expected {X.shape[0]} labels (one per row of X), got shape {y.shape}")
-        return cost_and_gradient(thetas, X, self._encode(y), float(self.alpha))
-
-    # ---------------------------------------------------------------------------------------------------------------
-    # curves, read from history_ (so that a model loaded from a file has them as well)
-    # ---------------------------------------------------------------------------------------------------------------
-
-    @property
-    def loss_curve_(self) -> list[float]:
-        """Training cost J(Θ) per iteration/epoch."""
-        return list(self.history_.cost)
-
-    @property
-    def loss_(self) -> float:
-        """Training cost of the kept weights (at ``history_.best_epoch`` after early stopping, else the last)."""
-        h = self.history_
-        if not h.cost:
-            raise AttributeError("loss_: no iterations were recorded")
-        return float(h.cost[h.best_epoch - 1] if h.best_epoch else h.cost[-1])
-
-    @property
-    def validation_scores_(self) -> list[float] | None:
-        """Validation accuracy per iteration/epoch (None without validation data)."""
-        return list(self.history_.val_accuracy) or None
-
-    @property
-    def validation_loss_curve_(self) -> list[float] | None:
-        """Unregularized validation cost per iteration/epoch (None without validation data)."""
-        return list(self.history_.val_cost) or None
-
-    @property
-    def best_validation_score_(self) -> float | None:
-        """The best validation accuracy seen (None without validation data)."""
-        scores = self.history_.val_accuracy
-        return float(np.nanmax(scores)) if scores else None
 
     def explain(self, X_row, y_row, top_k: int | None = None):
         """:func:`glassnet.explain` of one example at the fitted weights (λ = ``alpha``), labels as in ``fit``.
@@ -680,8 +933,115 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         from dataclasses import replace
 
         dask_support.refuse(X_row, "explain")
-        x = validate_data(self, np.reshape(np.asarray(X_row), (1, -1)), dtype=np.float64, reset=False)
+        x = self._validate_X(np.reshape(np.asarray(X_row), (1, -1)))
+        if self._multilabel:
+            return explain(self._fitted_thetas(), x[0], np.asarray(y_row, dtype=float), lam=float(self.alpha),
+                           top_k=top_k, **self._kinds())
         y = np.reshape(np.asarray(y_row), (1,))
         trace = explain(self._fitted_thetas(), x[0], int(self._encode(y, "y_row")[0]), lam=float(self.alpha),
-                        top_k=top_k)
+                        top_k=top_k, **self._kinds())
         return replace(trace, label=y[0].item())
+
+
+class Regressor(RegressorMixin, ClassNamePrefixFeaturesOutMixin, _Network):
+    """A network with identity output units trained on the squared error J = 1/(2m) ΣΣ(h − y)² + (λ/2m) ΣΘ².
+
+    The cost and gradient are scikit-learn's ``MLPRegressor`` loss (squared error, ``alpha`` = λ); hidden units are
+    sigmoid by default (``activation``). y may be (m,) (one output unit; ``predict`` returns (m,)) or (m, K).
+    X may be SciPy sparse (CSR/CSC); float32 X trains and stores float32 weights.
+
+    Parameters
+    ----------
+    hidden_layer_sizes, alpha, max_iter, solver, batch_size, learning_rate, momentum, nesterov, beta_1, beta_2, \
+epsilon, tol, early_stopping, validation_fraction, n_iter_no_change, shuffle, init_epsilon, warm_start, \
+random_state, n_threads, verbose, activation
+        As for :class:`Classifier` (early stopping holds out a plain random split and scores by R²).
+
+    Attributes
+    ----------
+    thetas_ : list of ndarray
+        ``thetas_[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
+    history_, n_iter_, n_features_in_, feature_names_in_, loss_, loss_curve_, validation_scores_ (R²),
+    validation_loss_curve_, best_validation_score_, layer_sizes_, n_outputs_
+        As for :class:`Classifier`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.linspace(-1, 1, 50).reshape(-1, 1)
+    >>> reg = Regressor(hidden_layer_sizes=(8,), alpha=1e-4, activation="tanh", random_state=0).fit(X, X[:, 0] ** 2)
+    >>> reg.predict(X[:2]).shape, reg.score(X, X[:, 0] ** 2) > 0.95
+    ((2,), True)
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _pair(self):
+        return output_loss("identity", "squared")
+
+    def _targets(self, y, m: int, name: str = "y"):
+        return np.asarray(y)
+
+    def _score_z(self, zL, T) -> float:
+        import warnings
+
+        from sklearn.exceptions import UndefinedMetricWarning
+        from sklearn.metrics import r2_score
+
+        with warnings.catch_warnings():  # a validation set of one example has no R² (NaN): not worth a warning
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            return float(r2_score(np.asarray(T).reshape(zL.shape), zL))  # what score() reports
+
+    def _check_y(self, X, y, reset: bool):
+        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=reset, multi_output=True,
+                             y_numeric=True)
+        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(X.dtype, copy=False)
+        return X, Y
+
+    def fit(self, X, y, *, X_val=None, y_val=None, callbacks=None):
+        """Train on X (m, n_features) with real targets y (m,) or (m, K).
+
+        ``X_val, y_val``: validation data (cost and R² every iteration/epoch, early stopping); ``callbacks`` as for
+        :meth:`Classifier.fit`. Returns self.
+        """
+        self._check_params()
+        dask_support.refuse(X, "Regressor.fit")
+        warm = bool(self.warm_start) and hasattr(self, "thetas_")
+        X, Y = self._check_y(X, y, reset=not warm)
+        validate = None
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val, y_val: pass both or neither")
+            Xv = self._validate_X(X_val)
+            Yv = np.asarray(y_val, dtype=Xv.dtype)
+            Yv = Yv.reshape(-1, 1) if Yv.ndim == 1 else Yv
+            if Yv.shape != (Xv.shape[0], Y.shape[1]):
+                raise ValueError(f"y_val: expected targets of shape ({Xv.shape[0]}, {Y.shape[1]}), got {Yv.shape}")
+            validate = self._validator(Xv, Yv)
+        thetas, history = self._train(X, Y, Y.shape[1], warm, validate, callbacks)
+        self._store_fit(thetas, history, warm)
+        return self
+
+    @available_if(_Network._partial_fit_available)
+    def partial_fit(self, X, y):
+        """One epoch of mini-batch training on (X, y), continuing from the current weights. Returns self."""
+        self._check_params()
+        dask_support.refuse(X, "partial_fit")
+        first = not hasattr(self, "thetas_")
+        X, Y = self._check_y(X, y, reset=first)
+        return self._partial_epoch(X, Y, Y.shape[1], first)
+
+    def predict(self, X) -> np.ndarray:
+        """h_Θ(x) = z^(L): shape (m,) for one output unit, else (m, K)."""
+        dask_support.refuse(X, "Regressor.predict")
+        zL = self._z_out(X)
+        return zL[:, 0] if zL.shape[1] == 1 else zL
+
+    def explain(self, X_row, y_row, top_k: int | None = None):
+        """:func:`glassnet.explain` of one example (x, real target) at the fitted weights (λ = ``alpha``)."""
+        x = self._validate_X(np.reshape(np.asarray(X_row), (1, -1)))
+        y = np.reshape(np.asarray(y_row, dtype=float), (self.n_outputs_,))
+        return explain(self._fitted_thetas(), x[0], y, lam=float(self.alpha), top_k=top_k, **self._kinds())

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_thetas, check_X, compute_dtype
-from .activations import sigmoid
+from .activations import get_activation
+from .outputs import output_loss
 
 __all__ = ["ForwardCache", "forward", "propagate"]
 
@@ -69,34 +70,46 @@ class ForwardCache:
         return self.z[l - 1], self.a[l - 1]
 
 
-def propagate(thetas: Sequence[np.ndarray], X: np.ndarray) -> ForwardCache:
-    """Forward pass on already-validated inputs (same dtype throughout); see :func:`forward`."""
+def propagate(thetas: Sequence[np.ndarray], X: np.ndarray, activation="sigmoid", output="sigmoid") -> ForwardCache:
+    """Forward pass on already-validated inputs (same dtype throughout); see :func:`forward`.
+
+    X may be a SciPy sparse matrix: z^(2) = X Θ^(1)[:, 1:]ᵀ is then a sparse-times-dense product (X stays sparse).
+    """
+    g = get_activation(activation).g
+    out = output_loss(output, "squared" if output == "identity" else "log")
     z: list[np.ndarray | None] = [None]
     acts = [X]
-    for theta in thetas:
-        zl = acts[-1] @ theta[:, 1:].T
+    for i, theta in enumerate(thetas):
+        zl = np.asarray(acts[-1] @ theta[:, 1:].T)
         zl += theta[:, 0]
         z.append(zl)
-        acts.append(sigmoid(zl))
+        acts.append(g(zl) if i < len(thetas) - 1 else out.activate(zl))
     return ForwardCache(z=z, activations=acts)
 
 
-def forward(thetas: Sequence[np.ndarray], X) -> ForwardCache:
+def forward(thetas: Sequence[np.ndarray], X, *, activation="sigmoid", output="sigmoid") -> ForwardCache:
     """Forward-propagate every row of X through the network.
 
     Parameters
     ----------
     thetas : list of arrays
         ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
-    X : array, shape (m, s_1)
+    X : array or SciPy sparse matrix (CSR/CSC), shape (m, s_1)
         One example per row. float32 stays float32; anything else is computed in float64.
+    activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
+        g of the hidden layers.
+    output : {"sigmoid", "softmax", "identity"}, default="sigmoid"
+        The output layer's activation.
 
     Returns
     -------
     ForwardCache
         z^(l) and a^(l) for every layer (see :class:`ForwardCache`).
     """
-    dtype = compute_dtype(np.asarray(X))
+    get_activation(activation)
+    if output not in ("sigmoid", "softmax", "identity"):
+        raise ValueError(f"output: expected one of 'sigmoid', 'softmax', 'identity', got {output!r}")
+    dtype = compute_dtype(X)
     thetas, sizes = check_thetas(thetas, dtype)
     X = check_X(X, n_features=sizes[0])
-    return propagate(thetas, X)
+    return propagate(thetas, X, activation, output)

@@ -109,6 +109,9 @@ def gradient_check(
     n_directions: int | None = None,
     seed: int | np.random.Generator | None = 0,
     grad_fn: Callable | None = None,
+    activation: str = "sigmoid",
+    output: str = "sigmoid",
+    loss: str = "log",
 ) -> GradCheckReport:
     """Check the analytic gradient of J(Θ) at ``thetas`` against central differences.
 
@@ -126,6 +129,9 @@ def gradient_check(
         Instead of coordinates, check this many random unit directions d (directional derivatives).
     grad_fn : callable, optional
         ``grad_fn(thetas, X, y, lam) -> (J, grads)`` to check instead of glassnet's own (e.g. a deliberately broken one).
+        It gets Y as the target matrix of the output/loss pair.
+    activation, output, loss : str
+        Hidden activation and output/loss pair, as for :func:`glassnet.cost_and_gradient` (default the lecture's).
 
     Returns
     -------
@@ -155,14 +161,16 @@ def gradient_check(
         raise ValueError("n_params, n_directions: give at most one of them")
     if not epsilon > 0:
         raise ValueError(f"epsilon: expected a positive step, got {epsilon!r}")
-    thetas, X, Y, lam, sizes = _prepare(thetas, X, y, lam)
-    grad_fn = grad_fn or cost_and_gradient
-    _, grads = grad_fn(thetas, X, Y, lam)
+    thetas, X, Y, lam, sizes = _prepare(thetas, X, y, lam, output, loss, activation)
+    if grad_fn is None:
+        _, grads = cost_and_gradient(thetas, X, Y, lam, activation=activation, output=output, loss=loss)
+    else:
+        _, grads = grad_fn(thetas, X, Y, lam)
     work = [t.copy() for t in thetas]
     m = X.shape[0]
 
     def J() -> float:
-        return cost_from_z(propagate(work, X).z[-1], Y) + regularization(work, lam, m)
+        return cost_from_z(propagate(work, X, activation, output).z[-1], Y, output, loss) + regularization(work, lam, m)
 
     rng = np.random.default_rng(seed)
     if n_directions is not None:

@@ -20,7 +20,8 @@ import numpy as np
 __all__ = ["split_indices", "split"]
 
 
-def split_indices(y, fraction: float, seed: int | None, *, what: str = "fraction") -> tuple[np.ndarray, np.ndarray]:
+def split_indices(y, fraction: float, seed: int | None, *, what: str = "fraction",
+                  stratify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``(keep, held_out)``: row indices of the two parts of the examples labelled ``y`` (m,).
 
     Parameters
@@ -33,6 +34,8 @@ def split_indices(y, fraction: float, seed: int | None, *, what: str = "fraction
         Seed of the split; the same (y, fraction, seed) always gives the same split.
     what : str
         How error messages name the fraction (e.g. ``"--test-size"``).
+    stratify : bool
+        False: always the plain seeded random split (real-valued or multilabel targets).
 
     Examples
     --------
@@ -49,9 +52,10 @@ def split_indices(y, fraction: float, seed: int | None, *, what: str = "fraction
     if m < 2:
         raise ValueError(f"{what} {fraction:g}: cannot hold out part of {m} example; need at least 2")
     n_held = min(m - 1, max(1, math.ceil(fraction * m)))
-    _, counts = np.unique(y, return_counts=True)
-    n_classes = len(counts)
-    stratify = counts.min() >= 2 and m - max(n_held, n_classes) >= n_classes
+    if stratify:
+        _, counts = np.unique(y, return_counts=True)
+        n_classes = len(counts)
+        stratify = counts.min() >= 2 and m - max(n_held, n_classes) >= n_classes
     if stratify:
         n_held = max(n_held, n_classes)
     keep, held = train_test_split(np.arange(m), test_size=n_held, stratify=y if stratify else None,
@@ -59,8 +63,8 @@ def split_indices(y, fraction: float, seed: int | None, *, what: str = "fraction
     return keep, held
 
 
-def split(X, y, fraction: float, seed: int | None, *, what: str = "fraction"):
+def split(X, y, fraction: float, seed: int | None, *, what: str = "fraction", stratify: bool = True):
     """``(X_keep, X_held, y_keep, y_held)`` by :func:`split_indices` (rows of X and y taken alike)."""
-    keep, held = split_indices(y, fraction, seed, what=what)
+    keep, held = split_indices(y, fraction, seed, what=what, stratify=stratify)
     y = np.asarray(y)
     return X[keep], X[held], y[keep], y[held]

@@ -72,6 +72,16 @@ def _checked_thetas(thetas: Sequence[np.ndarray], name: str = "thetas") -> list[
     return out
 
 
+_SKLEARN_ACTIVATION = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}
+
+
+def _sigmoid_net(model, fmt: str) -> None:
+    """Formats that hold sigmoid networks with the logistic cost only (the course's .mat, Nielsen's JSON)."""
+    if isinstance(model, Classifier) and not model._is_lecture():
+        raise ValueError(f"model: {fmt} holds the lecture's sigmoid networks only, got activation="
+                         f"{model.activation!r}, output={model.output!r}, loss={model.loss!r}; use glassnet.save")
+
+
 def _thetas_of(model) -> list[np.ndarray]:
     if isinstance(model, Classifier):
         return [np.array(t, dtype=np.float64) for t in model._fitted_thetas()]
@@ -121,6 +131,10 @@ def to_sklearn(model: Classifier, *, output: str = "logistic"):
         raise ValueError(f"model: expected a fitted glassnet.Classifier, got {type(model).__name__}")
     if output not in ("logistic", "softmax"):
         raise ValueError(f"output: expected 'logistic' or 'softmax', got {output!r}")
+    if getattr(model, "multilabel_", False):
+        raise ValueError("model: a multilabel Classifier cannot be exported to MLPClassifier by this function")
+    if model.output == "softmax":
+        output = "softmax"  # trained with softmax outputs: scikit-learn's softmax computes the same probabilities
     thetas = _thetas_of(model)
     # scikit-learn's output columns follow its sorted classes_; glassnet keeps the network's own unit order
     thetas[-1] = model.output_layer_.sorted_units(thetas[-1])
@@ -130,7 +144,7 @@ def to_sklearn(model: Classifier, *, output: str = "logistic"):
     rs = model.random_state
     mlp = MLPClassifier(
         hidden_layer_sizes=tuple(sizes[1:-1]),
-        activation="logistic",
+        activation=_SKLEARN_ACTIVATION[model.activation],
         solver=solver,
         alpha=float(model.alpha),
         batch_size=model.batch_size,
@@ -206,11 +220,9 @@ def from_sklearn(mlp) -> Classifier:
     if not isinstance(mlp, MLPClassifier):
         raise ValueError(f"mlp: expected a sklearn.neural_network.MLPClassifier, got {type(mlp).__name__}")
     check_is_fitted(mlp, "coefs_")
-    if mlp.activation != "logistic":
-        raise ValueError(
-            f"mlp.activation: glassnet networks have sigmoid hidden units, so only activation='logistic' can be "
-            f"imported, got {mlp.activation!r}"
-        )
+    ours = {theirs: name for name, theirs in _SKLEARN_ACTIVATION.items()}
+    if mlp.activation not in ours:
+        raise ValueError(f"mlp.activation: expected one of {sorted(ours)}, got {mlp.activation!r}")
     y_type = getattr(getattr(mlp, "_label_binarizer", None), "y_type_", None)
     if y_type == "multilabel-indicator":
         raise ValueError("mlp: a multilabel MLPClassifier cannot be imported; glassnet.Classifier is single-label")
@@ -220,6 +232,7 @@ def from_sklearn(mlp) -> Classifier:
               for W, b in zip(mlp.coefs_, mlp.intercepts_)]
     params: dict[str, Any] = {ours: getattr(mlp, theirs) for theirs, ours in _SKLEARN_PARAMS.items()}
     params["solver"] = mlp.solver
+    params["activation"] = ours[mlp.activation]
     rs = mlp.random_state
     params["random_state"] = rs if rs is None or isinstance(rs, (int, np.integer)) else None
     curve = [float(v) for v in (getattr(mlp, "loss_curve_", None) or [])]
@@ -242,6 +255,7 @@ def to_nielsen(model) -> dict[str, Any]:
     ``model`` is a fitted :class:`Classifier` or a list of Θ. The lists are plain Python floats (JSON-ready);
     Nielsen's ``network2.load`` reads the result back. Labels are not stored (output unit k is ``unit_classes_[k]``).
     """
+    _sigmoid_net(model, "Nielsen's network2 JSON")
     thetas = _thetas_of(model)
     return {
         "sizes": sizes_from_thetas(thetas),
@@ -345,6 +359,7 @@ def save_mat(model, path: str | os.PathLike) -> Path:
 
     from ._atomic import atomic_write
 
+    _sigmoid_net(model, "the course's .mat")
     thetas = _thetas_of(model)
     arrays = {f"Theta{i + 1}": t for i, t in enumerate(thetas)}
     return atomic_write(path, lambda f: savemat(f, arrays, format="5", oned_as="column"))

@@ -333,6 +333,10 @@ def save(model, path: str | os.PathLike) -> Path:
         from sklearn.exceptions import NotFittedError
 
         raise NotFittedError(f"{type(model).__name__} is not fitted yet: call fit before save")
+    if getattr(model, "multilabel_", False) or not hasattr(model, "classes_"):  # no field for them in this format yet
+        raise ValueError(f"model: glassnet.save stores single-label Classifiers, got a "
+                         f"{'multilabel ' if hasattr(model, 'classes_') else ''}{type(model).__name__}; store its "
+                         "weights with glassnet.io.save_thetas(path, model.thetas_, metadata)")
     try:
         params = model.get_params(deep=False)
     except TypeError:

@@ -15,7 +15,12 @@ Every front end (estimator, explainer, explorer, CLI, model files, interop) asks
 - **Probabilities**: [1 − h, h] (K = 1); h_k / Σ_j h_j (K > 1), computed from log h so that it never divides 0 by 0
   (the one-vs-rest probabilities of ``LogisticRegression(multi_class="ovr")``, not a softmax).
 
-Not here: the cost itself (:mod:`glassnet.cost`) and δ^(L) = a^(L) − Y (:mod:`glassnet.backprop`).
+- **Output/loss pairs** (:class:`OutputLoss`, :func:`output_loss`): the final activation, J's data term from z and
+  δ^(L) = ∂cost/∂z^(L) for each supported pair, derived once here: sigmoid+log (the lecture: δ = a − y), softmax+log
+  (δ = a − y), sigmoid+squared (the note's (h − y)²: δ = (a − y)·g′(z)), identity+squared (regression: δ = a − y).
+  backprop, the fast path, the explainer and the torch path call it.
+
+Not here: regularization and the full J (:mod:`glassnet.cost`), hidden layers' δ (:mod:`glassnet.backprop`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_expit, log_softmax, softmax
+from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
+
+from .activations import softplus
 
 __all__ = [
     "COURSE_DIGIT_CLASSES",
@@ -34,9 +41,14 @@ __all__ = [
     "one_hot",
     "encode_labels",
     "predict_units",
+    "predict_indicator",
     "probabilities",
     "OutputLayer",
     "unit_symbol",
+    "OutputLoss",
+    "OUTPUT_LOSS_PAIRS",
+    "output_loss",
+    "regression_targets",
 ]
 
 #: Output-unit order of the course's digit networks: units 1..9 are digits 1..9, unit 10 is digit 0.
@@ -181,9 +193,21 @@ def predict_units(zL: np.ndarray) -> np.ndarray:
     return np.argmax(zL, axis=1)
 
 
-def probabilities(zL: np.ndarray, log: bool = False) -> np.ndarray:
-    """(log) class probabilities from z^(L), columns in output-unit order: [1 - h, h] (K = 1) or h_k / Σ_j h_j."""
+def predict_indicator(zL: np.ndarray) -> np.ndarray:
+    """Multilabel prediction: an (m, K) 0/1 indicator, unit k on when h_k ≥ 0.5 ⇔ z_k ≥ 0 (the lecture's rule per unit).
+
+    >>> predict_indicator(np.array([[0.0, -1.0, 2.0]])).tolist()
+    [[1, 0, 1]]
+    """
+    return (np.asarray(zL) >= 0).astype(np.intp)
+
+
+def probabilities(zL: np.ndarray, log: bool = False, output: str = "sigmoid") -> np.ndarray:
+    """(log) class probabilities from z^(L), columns in output-unit order: [1 - h, h] (K = 1) or h_k / Σ_j h_j
+    (sigmoid units); softmax(z) for ``output="softmax"``."""
     zL = np.asarray(zL)
+    if output == "softmax":
+        return log_softmax(zL, axis=1) if log else softmax(zL, axis=1)
     if zL.shape[1] == 1:
         out = np.column_stack([log_expit(-zL[:, 0]), log_expit(zL[:, 0])])
         return out if log else np.exp(out)
@@ -293,9 +317,9 @@ class OutputLayer:
         """Predicted class labels (m,) from z^(L) (m, K) (see :func:`predict_units`)."""
         return self.classes[predict_units(zL)]
 
-    def proba(self, zL: np.ndarray, log: bool = False) -> np.ndarray:
+    def proba(self, zL: np.ndarray, log: bool = False, output: str = "sigmoid") -> np.ndarray:
         """(log) class probabilities (m, n_classes), columns in **sorted** class order (scikit-learn's)."""
-        P = probabilities(zL, log)
+        P = probabilities(zL, log, output)
         return P[:, self._order] if P.shape[1] == len(self.classes) else P
 
     def sorted_units(self, theta_out: np.ndarray) -> np.ndarray:
@@ -335,3 +359,133 @@ class OutputLayer:
             return f"1 output unit: h = P({self.class_name(self.classes[1])}), else {self.class_name(self.classes[0])}"
         pairs = ", ".join(f"{j}→{self.class_name(c)}" for j, c in enumerate(self.classes.tolist(), start=1))
         return f"{self.K} output units: {pairs}"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# output/loss pairs: a^(L), J's data term and δ^(L), one place for all of them
+# ---------------------------------------------------------------------------------------------------------------------
+
+#: The supported (output, loss) pairs; the first is the lecture's.
+OUTPUT_LOSS_PAIRS = (("sigmoid", "log"), ("softmax", "log"), ("sigmoid", "squared"), ("identity", "squared"))
+
+
+def regression_targets(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.ndarray:
+    """Real-valued targets (m,) (K = 1) or (m, K) as the (m, K) matrix Y of the squared cost; finite numbers only."""
+    try:
+        arr = np.asarray(y)
+    except Exception as exc:
+        raise ValueError(f"{name}: expected an array of targets, got {type(y).__name__} ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected numeric targets, got dtype {arr.dtype}")
+    if arr.ndim == 1 and K == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape != (m, K):
+        raise ValueError(f"{name}: expected targets of shape ({m}, {K}) (or ({m},) for K = 1), got {arr.shape}")
+    arr = arr.astype(dtype, copy=False)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite targets, found NaN or inf")
+    return arr
+
+
+@dataclass(frozen=True)
+class OutputLoss:
+    """An output activation with its cost: a^(L) from z^(L), the cost summed over examples, and δ^(L) = ∂cost/∂z^(L).
+
+    Every method takes ``axis``, the axis of the K output units (1 when examples are rows, 0 for the fast path's
+    columns). Costs are computed from z (softplus, logsumexp), never from the log of a rounded a.
+
+    ======================  ===========================================  ==============================
+    pair                    cost(t) of one example                       δ^(L)
+    ======================  ===========================================  ==============================
+    sigmoid + log           −Σ_k [y_k log h_k + (1 − y_k) log(1 − h_k)]  a − y
+    softmax + log           −Σ_k y_k log softmax(z)_k                    a − y (one-hot y)
+    sigmoid + squared       ½ Σ_k (h_k − y_k)²                           (a − y) .* a(1 − a)
+    identity + squared      ½ Σ_k (h_k − y_k)²                           a − y
+    ======================  ===========================================  ==============================
+    """
+
+    output: str
+    loss: str
+
+    @property
+    def is_lecture(self) -> bool:
+        """True for the lecture's sigmoid units with the logistic cost."""
+        return (self.output, self.loss) == ("sigmoid", "log")
+
+    @property
+    def cost_text(self) -> str:
+        """The example's cost as the explainer prints it."""
+        return {
+            ("sigmoid", "log"): "cost = −Σ_k [y_k log h_k + (1 − y_k) log(1 − h_k)]",
+            ("softmax", "log"): "cost = −Σ_k y_k log h_k,  h = softmax(z)",
+            ("sigmoid", "squared"): "cost = ½ Σ_k (h_k − y_k)²,  h = g(z)",
+            ("identity", "squared"): "cost = ½ Σ_k (h_k − y_k)²,  h = z",
+        }[(self.output, self.loss)]
+
+    @property
+    def delta_text(self) -> str:
+        """δ^(L) in words: ``"a − y"`` or ``"(a − y)·g′(z)"``."""
+        return "(a − y)·g′(z)" if (self.output, self.loss) == ("sigmoid", "squared") else "a − y"
+
+    def activate(self, zL: np.ndarray, axis: int = 1) -> np.ndarray:
+        """a^(L) = h_Θ(x) from z^(L) (a new array)."""
+        if self.output == "sigmoid":
+            return expit(zL)
+        if self.output == "softmax":
+            return softmax(zL, axis=axis)
+        return np.array(zL, copy=True)
+
+    def targets(self, y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.ndarray:
+        """y → the (m, K) target matrix of this cost (0/1 for the log costs and sigmoid outputs, real for identity)."""
+        if self.output == "identity":
+            return regression_targets(y, K, m, dtype=dtype, name=name)
+        self.check_units(K, name)
+        Y = encode_labels(y, K, m, dtype=dtype, name=name)
+        if self.output == "softmax" and not np.all(Y.sum(axis=1) == 1):
+            raise ValueError(f"{name}: a softmax output needs one class per example (one-hot rows), got a row "
+                             "with no or several 1s; use output='sigmoid' for multilabel targets")
+        return Y
+
+    def check_units(self, K: int, name: str = "y") -> None:
+        """A ValueError when this output cannot have K units (a softmax needs K ≥ 2: one softmax unit is always 1)."""
+        if self.output == "softmax" and K < 2:
+            raise ValueError(f"{name}: a softmax output needs K ≥ 2 units (a single softmax unit is always 1; two "
+                             "classes use one sigmoid unit); use output='sigmoid' for one unit")
+
+    def cost_sum(self, zL: np.ndarray, Y: np.ndarray, axis: int = 1) -> float:
+        """Σ over examples of cost(t), from z^(L) and targets Y of the same shape; summed in float64."""
+        if self.is_lecture:
+            # -[y log g(z) + (1-y) log(1-g(z))] = softplus((1 - 2y) z) for y ∈ {0, 1}: exact, never log(0).
+            return float(np.sum(softplus(zL * (1 - 2 * Y)), dtype=np.float64))
+        if self.output == "softmax":
+            # −Σ_k y_k log softmax_k = Σ_k y_k (logsumexp(z) − z_k): log-softmax via logsumexp, never log(0).
+            lse = logsumexp(zL, axis=axis, keepdims=True)
+            return float(np.sum(Y * (lse - zL), dtype=np.float64))
+        h = expit(zL) if self.output == "sigmoid" else zL
+        r = h - Y
+        return 0.5 * float(np.sum(r * r, dtype=np.float64))
+
+    def delta(self, zL: np.ndarray, aL: np.ndarray, Y: np.ndarray, axis: int = 1) -> np.ndarray:
+        """δ^(L) = ∂cost/∂z^(L) (a new array) from z^(L), a^(L) = :meth:`activate` (z^(L)) and Y."""
+        d = aL - Y
+        if (self.output, self.loss) == ("sigmoid", "squared"):
+            d *= aL * (1.0 - aL)  # the chain rule through h = g(z): no cancellation as with the logistic cost
+        return d
+
+
+def output_loss(output="sigmoid", loss="log") -> OutputLoss:
+    """The :class:`OutputLoss` of an (output, loss) pair; any other pair is a ValueError listing the supported ones.
+
+    >>> output_loss().is_lecture, output_loss("identity", "squared").delta_text
+    (True, 'a − y')
+    >>> output_loss("softmax", "squared")
+    Traceback (most recent call last):
+    ...
+    ValueError: output, loss: expected one of sigmoid+log, softmax+log, sigmoid+squared, identity+squared, got softmax+squared
+    """
+    if isinstance(output, OutputLoss):
+        return output
+    if (output, loss) not in OUTPUT_LOSS_PAIRS:
+        pairs = ", ".join(f"{o}+{c}" for o, c in OUTPUT_LOSS_PAIRS)
+        raise ValueError(f"output, loss: expected one of {pairs}, got {output}+{loss}")
+    return OutputLoss(output, loss)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ._validation import check_lam, check_X
+from ._validation import check_lam, check_X, is_sparse
 from .optimize import (
     CallbackLike,
     History,
@@ -28,7 +28,6 @@ from .optimize import (
     minimize_full_batch,
     minimize_minibatch,
 )
-from .outputs import encode_labels
 from .params import sizes_from_thetas
 from .workspace import Workspace
 
@@ -57,6 +56,9 @@ def fit(
     progress: bool = False,
     n_threads: int | None = None,
     should_stop: Callable[[], bool] | None = None,
+    activation: str = "sigmoid",
+    output: str = "sigmoid",
+    loss: str = "log",
 ) -> tuple[list[np.ndarray], History]:
     """Train Θ on (X, y) with ``solver``; returns ``(thetas, history)``.
 
@@ -66,7 +68,8 @@ def fit(
         Starting weights, ``thetas[l-1]`` = Θ^(l) of shape (s_{l+1}, s_l + 1).
     X : array, shape (m, s_1)
     y : array
-        Output-unit indices (m,) or an (m, K) 0/1 matrix (see :func:`glassnet.outputs.encode_labels`).
+        Targets as the cost takes them: output-unit indices (m,) or an (m, K) 0/1 matrix
+        (:func:`glassnet.outputs.encode_labels`); real values for the identity output (regression).
     lam : float
         λ of the lecture's J.
     solver : {"lbfgs", "cg", "sgd", "adam"}
@@ -81,23 +84,26 @@ def fit(
         As :func:`glassnet.optimize.minimize_full_batch` / :func:`~glassnet.optimize.minimize_minibatch`.
     should_stop : callable, optional
         Polled before every mini-batch; True raises :class:`~glassnet.optimize.StopTraining` out of ``fit``.
+    activation, output, loss
+        The hidden units and the output/cost pair (default: the lecture's), see :func:`glassnet.cost_and_gradient`.
     """
+    kinds = dict(activation=activation, output=output, loss=loss)
     m = X.shape[0]
     common = dict(validate=validate, early_stopping=early_stopping, patience=patience, min_delta=min_delta,
                   callbacks=callbacks, progress=progress, n_threads=n_threads)
     if not is_mini_batch(solver):
-        f = Workspace(sizes_from_thetas(thetas), m, X.dtype).objective(X, y, lam)
+        f = Workspace(sizes_from_thetas(thetas), m, X.dtype, **kinds).objective(X, y, lam)
         return minimize_full_batch(f, thetas, method=solver, max_iter=max_iter, tol=tol, rows=m, **common)
 
     batch = min(int(batch_size), m)
-    batch_objective = _batch_objective(thetas, X, y, lam, batch, should_stop)
+    batch_objective = _batch_objective(thetas, X, y, lam, batch, should_stop, kinds)
     return minimize_minibatch(
         batch_objective, thetas, m, optimizer=rule if rule is not None else make_rule(solver, learning_rate),
         batch_size=batch, max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
         sizes=sizes_from_thetas(thetas), **common)
 
 
-def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop):
+def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: dict):
     """``f(thetas, idx) -> (J, D)`` of the rows ``idx``: X, Y and λ validated once, one workspace, batch buffers.
 
     Batch cost: the mean data term over the batch + (λ/2m)ΣΘ² with the full m, so that the average batch gradient is
@@ -106,19 +112,20 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop):
     """
     sizes = sizes_from_thetas(thetas)
     X = check_X(X, n_features=sizes[0])
-    Y = encode_labels(y, sizes[-1], X.shape[0], dtype=X.dtype)
+    workspace = Workspace(sizes, batch, X.dtype, **kinds)
+    Y = workspace.pair.targets(y, sizes[-1], X.shape[0], dtype=X.dtype)
     lam = check_lam(lam)
     m = X.shape[0]
-    workspace = Workspace(sizes, batch, X.dtype)
-    Xb = np.empty((batch, X.shape[1]), dtype=X.dtype)  # the batch rows, gathered into the same buffers every time
+    sparse = is_sparse(X)  # sparse rows are sliced (a new small matrix); dense ones gathered into one buffer
+    Xb = None if sparse else np.empty((batch, X.shape[1]), dtype=X.dtype)
     Yb = np.empty((batch, Y.shape[1]), dtype=X.dtype)
 
     def f(th, idx):
         if should_stop is not None and should_stop():
             raise StopTraining("stopped")
         n = len(idx)
-        np.take(X, idx, axis=0, out=Xb[:n])
+        rows = X[idx] if sparse else np.take(X, idx, axis=0, out=Xb[:n])
         np.take(Y, idx, axis=0, out=Yb[:n])
-        return workspace.cost_and_gradient(th, Xb[:n], Yb[:n], lam * n / m, check_input=False)
+        return workspace.cost_and_gradient(th, rows, Yb[:n], lam * n / m, check_input=False)
 
     return f

@@ -16,26 +16,29 @@ from concurrent.futures import wait
 import numpy as np
 
 from ._threads import available_cores, blas_threads, single_threaded_blas, thread_pool
-from ._validation import check_lam, check_X, compute_dtype
+from ._validation import check_lam, check_X, compute_dtype, is_sparse
+from .activations import Activation, get_activation
 from .backprop import _prepare, finish
 from .cost import regularization
-from .outputs import encode_labels
+from .outputs import OutputLoss, output_loss
 from .params import layer_shapes, sizes_from_thetas
 
 __all__ = ["Workspace", "batch_sums", "default_chunk_rows"]
 
 
-def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, *, activation="sigmoid",
+               output="sigmoid", loss="log") -> tuple[float, list[np.ndarray]]:
     """Unnormalized sums over a batch: (Σ_t cost(t), [Δ^(l)]), no regularization.
 
     This is the map step of J and D: sums from row chunks (or Dask workers) add up to the whole-batch sums, and
     :func:`glassnet.backprop.finish` turns the total into D. Inputs must already be validated (same float dtype, Y
     as an (m, K) 0/1 matrix).
     """
-    X = np.asarray(X)
+    X = X if is_sparse(X) else np.asarray(X)
     # The same forward pass, δ and Δ as deltas/accumulate, streamed over row chunks (see Workspace). One worker: the
     # callers (row chunks, Dask tasks) bring their own parallelism, and this changes no process-wide BLAS setting.
-    workspace = Workspace(sizes_from_thetas(thetas), max(X.shape[0], 1), compute_dtype(X), n_workers=1)
+    workspace = Workspace(sizes_from_thetas(thetas), max(X.shape[0], 1), compute_dtype(X), n_workers=1,
+                          activation=activation, output=output, loss=loss)
     return workspace.batch_sums(thetas, X, Y)
 
 
@@ -106,15 +109,33 @@ class _Lane:
         self.prod = np.empty(max(r * (k - 1) for r, k in shapes), dtype)  # one chunk's δ aᵀ before it joins Δ
         self.bias = np.empty(max(sizes[1:]), dtype)  # one chunk's Σ_t δ (the bias column of Δ)
         self.ones = np.ones(rows, dtype)
+        self.x = None  # sparse X: one dense chunk of rows (made on first use)
 
     def buffers(self) -> list[np.ndarray]:
-        return [*self.a, self.zL, self.scratch, *self.delta, *self.Delta, self.prod, self.bias, self.ones]
+        extra = [] if self.x is None else [self.x]
+        return [*self.a, self.zL, self.scratch, *self.delta, *self.Delta, self.prod, self.bias, self.ones, *extra]
 
-    def sums(self, W, minus_b, X: np.ndarray, Y: np.ndarray, rows: int) -> float:
+    def _dense_chunk(self, X, start: int, stop: int) -> np.ndarray:
+        """Rows start:stop of a sparse (CSR) X, densified into this lane's buffer, transposed (s_1, n)."""
+        n = stop - start
+        if self.x is None:
+            self.x = np.empty(X.shape[1] * self.rows, self.zL.dtype)
+        chunk = self.x[: n * X.shape[1]].reshape(n, X.shape[1])
+        chunk.fill(0)  # toarray(out=) adds the entries into the buffer
+        X[start:stop].toarray(out=chunk)
+        return chunk.T
+
+    def sums(self, W, minus_b, X: np.ndarray, Y: np.ndarray, rows: int, act: Activation | None = None,
+             pair: OutputLoss | None = None) -> float:
         """Σ cost over the rows of X (returned) and Σ δ [1, a]ᵀ into ``self.Delta`` (overwritten), chunk by chunk.
 
         ``W[i]`` is Θ^(i+1)[:, 1:] and ``minus_b[i]`` is -Θ^(i+1)[:, 0] as a column (s_{i+2}, 1); rows ≤ self.rows.
+        ``act``/``pair``: hidden activation and output/loss pair (default: the lecture's, on its own tuned code).
         """
+        if act is None or act.name == "sigmoid":
+            act = None  # the lecture's hidden units: the fused code below
+        if pair is not None and pair.is_lecture:
+            pair = None
         m, n_layers, Delta = X.shape[0], len(W), self.Delta
         if m == 0:
             for D in Delta:
@@ -127,22 +148,33 @@ class _Lane:
                 stop = min(start + rows, m)
                 n = stop - start
                 # Forward: a^(l+1) = g(Θ^(l)[:, 1:] a^(l) + Θ^(l)[:, 0]); a^(1) = the chunk of X, transposed (a view).
-                acts = [X[start:stop].T] + [a[: w.shape[0] * n].reshape(w.shape[0], n) for a, w in zip(self.a, W)]
+                # Sparse X: the chunk's rows are densified (one chunk-sized buffer; X itself is never densified).
+                x = self._dense_chunk(X, start, stop) if is_sparse(X) else X[start:stop].T
+                acts = [x] + [a[: w.shape[0] * n].reshape(w.shape[0], n) for a, w in zip(self.a, W)]
                 for i in range(n_layers - 1):
                     np.matmul(W[i], acts[i], out=acts[i + 1])
-                    _sigmoid_(acts[i + 1], minus_b[i])
+                    if act is None:
+                        _sigmoid_(acts[i + 1], minus_b[i])
+                    else:
+                        np.subtract(acts[i + 1], minus_b[i], out=acts[i + 1])
+                        act.apply_(acts[i + 1])
                 zL = self.zL[: K * n].reshape(K, n)
                 np.matmul(W[-1], acts[-1], out=zL)
                 np.subtract(zL, minus_b[-1], out=zL)
-                # Cost from z: Σ softplus((1 - 2y) z), never the log of a rounded g; then δ^(L) = g(z^(L)) - y.
                 Yc = Y[start:stop].T
                 dL = self.delta[-1][: K * n].reshape(K, n)
-                np.multiply(Yc, -2.0, out=dL)
-                np.add(dL, 1.0, out=dL)
-                np.multiply(dL, zL, out=dL)
-                J_sum += _softplus_sum(dL, self.scratch[: K * n].reshape(K, n))
-                _sigmoid_(zL)
-                np.subtract(zL, Yc, out=dL)
+                if pair is None:
+                    # Cost from z: Σ softplus((1 - 2y) z), never the log of a rounded g; then δ^(L) = g(z^(L)) - y.
+                    np.multiply(Yc, -2.0, out=dL)
+                    np.add(dL, 1.0, out=dL)
+                    np.multiply(dL, zL, out=dL)
+                    J_sum += _softplus_sum(dL, self.scratch[: K * n].reshape(K, n))
+                    _sigmoid_(zL)
+                    np.subtract(zL, Yc, out=dL)
+                else:
+                    # Other output/loss pairs: cost and δ^(L) from their one home (units run down axis 0 here).
+                    J_sum += pair.cost_sum(zL, Yc, axis=0)
+                    dL[...] = pair.delta(zL, pair.activate(zL, axis=0), Yc, axis=0)
                 # Backward: Δ^(l) += δ^(l+1) [1, a^(l)]ᵀ; δ^(l) = Θ^(l)[:, 1:]ᵀ δ^(l+1) .* a^(l)(1 - a^(l)).
                 d = dL
                 for i in range(n_layers - 1, -1, -1):
@@ -162,10 +194,13 @@ class _Lane:
                         a = acts[i]
                         d_prev = self.delta[i - 1][: a.size].reshape(a.shape)
                         np.matmul(W[i].T, d, out=d_prev)
-                        # g'(z) = a(1 - a), fused in place: δ *= a; a ← 1 - a (a is not needed any more); δ *= a.
-                        np.multiply(d_prev, a, out=d_prev)
-                        np.subtract(1.0, a, out=a)
-                        np.multiply(d_prev, a, out=d_prev)
+                        if act is None:
+                            # g'(z) = a(1 - a), fused in place: δ *= a; a ← 1 - a (a is not needed any more); δ *= a.
+                            np.multiply(d_prev, a, out=d_prev)
+                            np.subtract(1.0, a, out=a)
+                            np.multiply(d_prev, a, out=d_prev)
+                        else:
+                            act.gradient_mul_(d_prev, a)  # δ *= g'(z), from a, in place
                         d = d_prev
         return J_sum
 
@@ -188,6 +223,8 @@ class Workspace:
         The compute dtype: Θ, X and Y are used in it (float32 stays float32 end to end).
     chunk_rows : int, optional
         Rows per chunk; default :func:`default_chunk_rows`.
+    activation, output, loss : str, optional
+        Hidden activation and output/loss pair, as for :func:`glassnet.cost_and_gradient` (default the lecture's).
     n_workers : int, optional
         Worker threads that share the chunks, each with its own buffers and single-threaded BLAS (no thread
         synchronisation inside the matrix products, and the elementwise work runs in parallel too). Default: as many
@@ -197,6 +234,8 @@ class Workspace:
 
     Notes
     -----
+    A SciPy sparse X (CSR) is streamed too: each row chunk is densified into one chunk-sized buffer per worker before
+    its products (X itself is never densified; the whole-batch code of :mod:`glassnet.backprop` keeps it sparse).
     A workspace serves one call at a time (its buffers are reused). An optimizer run owns one; :func:`batch_sums`
     and :func:`glassnet.cost_and_gradient` make a fresh one per call.
 
@@ -214,8 +253,10 @@ class Workspace:
 
     def __init__(
         self, sizes: Sequence[int], m: int, dtype=np.float64, *, chunk_rows: int | None = None,
-        n_workers: int | None = None,
+        n_workers: int | None = None, activation="sigmoid", output="sigmoid", loss="log",
     ) -> None:
+        self.activation = get_activation(activation)
+        self.pair = output_loss(output, loss)
         shapes = layer_shapes(sizes)
         self.sizes = [shapes[0][1] - 1] + [r for r, _ in shapes]
         self.shapes = shapes
@@ -271,19 +312,20 @@ class Workspace:
         if [t.shape for t in thetas] != self.shapes:
             raise ValueError(f"thetas: expected shapes {self.shapes} for this workspace's sizes {self.sizes}, "
                              f"got {[t.shape for t in thetas]}")
-        X, Y = np.asarray(X, dtype=dt), np.asarray(Y, dtype=dt)
+        X = X.astype(dt, copy=False).tocsr() if is_sparse(X) else np.asarray(X, dtype=dt)
+        Y = np.asarray(Y, dtype=dt)
         W = [t[:, 1:] for t in thetas]  # views: the bias column is applied separately, never concatenated
         minus_b = [-t[:, :1] for t in thetas]  # -Θ[:, 0] as a column, to broadcast over a chunk's examples
         m = X.shape[0]
         k, rows = self.plan(m)
         lanes = [self._lane(i, rows) for i in range(k)]
         if k == 1:
-            return lanes[0].sums(W, minus_b, X, Y, rows), lanes[0].Delta
+            return lanes[0].sums(W, minus_b, X, Y, rows, self.activation, self.pair), lanes[0].Delta
         bounds = [m * w // k for w in range(k + 1)]
         pool = thread_pool(k)
         with single_threaded_blas():
             futures = [
-                pool.submit(lane.sums, W, minus_b, X[lo:hi], Y[lo:hi], rows)
+                pool.submit(lane.sums, W, minus_b, X[lo:hi], Y[lo:hi], rows, self.activation, self.pair)
                 for lane, lo, hi in zip(lanes, bounds[:-1], bounds[1:])
             ]
             wait(futures)  # every worker is done with the buffers before any error propagates
@@ -306,7 +348,7 @@ class Workspace:
         by default fresh arrays are returned.
         """
         if check_input:
-            thetas, X, Y, lam, _ = _prepare(thetas, X, y, lam)
+            thetas, X, Y, lam, _ = _prepare(thetas, X, y, lam, self.pair.output, self.pair.loss)
             if X.dtype != self.dtype:  # converting would copy X on every call: say so instead
                 raise ValueError(f"X: this workspace computes in {self.dtype} but X is {X.dtype}; create "
                                  f"Workspace(..., dtype={X.dtype.name}) or convert X once")
@@ -326,7 +368,7 @@ class Workspace:
         X = check_X(X, n_features=self.sizes[0])
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
-        Y = encode_labels(y, self.sizes[-1], X.shape[0], dtype=self.dtype)
+        Y = self.pair.targets(y, self.sizes[-1], X.shape[0], dtype=self.dtype)
         lam = check_lam(lam)
 
         def f(thetas: Sequence[np.ndarray]) -> tuple[float, list[np.ndarray]]:

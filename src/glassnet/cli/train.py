@@ -101,6 +101,25 @@ def register(sub) -> None:
 # train
 
 
+def _add_kind_options(p, outputs) -> None:
+    """--activation, --output, --loss: the network's units and cost (default the lecture's sigmoid + log)."""
+    from glassnet.activations import ACTIVATIONS
+
+    p.add_argument("--activation", choices=list(ACTIVATIONS), metavar="G",
+                   help=f"hidden units: {', '.join(ACTIVATIONS)} (default sigmoid, the lecture's)")
+    p.add_argument("--output", choices=list(outputs), metavar="OUT",
+                   help=f"output units: {', '.join(outputs)} (default sigmoid)")
+    p.add_argument("--loss", choices=["log", "squared"], metavar="COST",
+                   help="cost: log (cross-entropy, the lecture's) or squared, ½(h − y)² (default log)")
+
+
+def _kinds(args: argparse.Namespace, saved: dict | None = None) -> dict:
+    """activation/output/loss from the options, else from ``saved`` (a model's params), else the lecture's."""
+    saved = saved or {}
+    return {name: getattr(args, name) if getattr(args, name) is not None else saved.get(name, default)
+            for name, default in (("activation", "sigmoid"), ("output", "sigmoid"), ("loss", "log"))}
+
+
 def _register_train(sub) -> None:
     p = sub.add_parser(
         "train", help="train a network on a dataset, print a summary and save the model",
@@ -110,6 +129,7 @@ def _register_train(sub) -> None:
                     "before and after, the accuracies and the time. --epochs is the total number of "
                     "iterations/epochs, also with --resume.")
     add_data_options(p, default="digits", what="the training data")
+    _add_kind_options(p, outputs=("sigmoid", "softmax"))
     p.add_argument("--hidden", type=hidden_sizes, metavar="SIZES",
                    help="hidden layer sizes, e.g. 25 or 100,50; none for no hidden layer (default 25)")
     p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
@@ -294,7 +314,11 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         n_threads=setting(args.threads, "n_threads", None),
         warm_start=False,
         verbose=False,
+        **_kinds(args, saved),
     )
+    if client is not None and (params["activation"], params["output"], params["loss"]) != ("sigmoid", "sigmoid", "log"):
+        raise UsageError("--activation/--output/--loss: Dask training (--dask-scheduler) runs the lecture's network "
+                         "only (sigmoid, sigmoid, log)")
 
     if fmt is not None:
         from glassnet.distributed import hash_split
@@ -336,7 +360,8 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
                                      meta=np.empty(0, dtype=np.intp))
             J_before = float(glassnet.cost_and_gradient(thetas0, X_fit, y_idx, lam)[0])
         else:
-            J_before = float(glassnet.cost(thetas0, X_fit, np.searchsorted(classes, y_fit), lam))
+            J_before = float(glassnet.cost(thetas0, X_fit, np.searchsorted(classes, y_fit), lam,
+                                           **_kinds(args, params)))
     remaining = int(target) - done
     unit = "epochs" if is_mini_batch(solver) else "iterations"
 
@@ -360,6 +385,9 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         f"no held-out data: all {n_fit} examples train",
         f"network {'-'.join(map(str, sizes))}, λ = {lam:g}, {solver_text}, up to {target} {unit}",
     ]
+    if (params["activation"], params["output"], params["loss"]) != ("sigmoid", "sigmoid", "log"):
+        header.append(f"units and cost: {params['activation']} hidden, {params['output']} output, "
+                      f"{params['loss']} cost")
     if resumed is not None:
         header.append(f"resumed from {args.resume} after {done} {unit}")
     header.append(f"J(Θ) before training: {J_before:.6f}")
@@ -740,6 +768,7 @@ def _register_gradcheck(sub) -> None:
     which.add_argument("--directions", type=positive_int, metavar="N",
                        help="check N random directions instead of single parameters")
     p.add_argument("--epsilon", type=positive_float, default=1e-4, metavar="ε", help="finite-difference step (1e-4)")
+    _add_kind_options(p, outputs=("sigmoid", "softmax", "identity"))
     p.add_argument("--tol", type=positive_float, default=1e-9, metavar="TOL",
                    help="pass when the relative difference is below this (default 1e-9)")
     p.add_argument("--show", type=int, metavar="N", help="print only the first N rows of the table (default all)")
@@ -783,9 +812,14 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
         lam = args.lam if args.lam is not None else 0.0
         thetas, X, y = course_problem(lam, sizes, args.m)
         problem = "debug-initialized weights (the course's check)"
+    kinds = _kinds(args, model.get_params() if args.model is not None else None)
+    if kinds["output"] == "identity":  # regression: the labels' 0/1 target vectors as real-valued targets
+        from glassnet.outputs import one_hot
+
+        y = one_hot(y, sizes[-1]) if sizes[-1] > 1 else np.asarray(y, dtype=np.float64)
     n_total = sum(t.size for t in thetas)
     report = glassnet.gradient_check(thetas, X, y, lam, epsilon=args.epsilon, tol=args.tol, n_params=args.params,
-                                     n_directions=args.directions, seed=args.seed)
+                                     n_directions=args.directions, seed=args.seed, **kinds)
     if args.directions is not None:
         what = f"{args.directions} random directions"
     elif args.params is not None:
@@ -794,6 +828,8 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
         what = f"all {n_total} parameters"
     net = "-".join(map(str, sizes))
     lines = [f"gradient check: network {net}, m = {X.shape[0]}, λ = {lam:g}, ε = {args.epsilon:g}, {what}; {problem}"]
+    if kinds != {"activation": "sigmoid", "output": "sigmoid", "loss": "log"}:
+        lines.append(f"units and cost: {kinds['activation']} hidden, {kinds['output']} output, {kinds['loss']} cost")
     table = report.table(limit=args.show).splitlines()
     if not report.rows:
         table = table[-1:]  # directions: no per-parameter rows, only the verdict
@@ -808,6 +844,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
         "epsilon": args.epsilon,
         "tol": args.tol,
         "mode": report.mode,
+        **kinds,
         "relative_difference": report.relative_difference,
         "passed": report.passed,
         "rows": [{"layer": r.layer, "i": r.i, "j": r.j, "analytic": r.analytic, "numeric": r.numeric,

@@ -239,8 +239,10 @@ def _add_headers(lay: Layout, f: _Frame, title: str | None) -> None:
         who = "" if trace.example is None else f" · example {trace.example}"
         lab = f"label {format_number(trace.label)}" if trace.label is not None else "multilabel target"
         kind = "Backward view: δ = ∂cost/∂z" if f.backward else "Forward view: a = g(z)"
+        setup = "" if trace.is_lecture else (
+            f" · {trace.activation} hidden, {trace.pair.output} + {trace.pair.loss} cost")
         title = (f"{kind} · network {'-'.join(map(str, trace.sizes))}{who} · {lab}, predicted {trace.prediction} · "
-                 f"cost {format_number(trace.cost, 4)}")
+                 f"cost {format_number(trace.cost, 4)}{setup}")
     lay.add("text", x=18, y=30, text=title, size=17, anchor="start", weight="bold", cls="title")
     for k, layer in enumerate(trace.layers):
         l = k + 1

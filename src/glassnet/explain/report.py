@@ -146,7 +146,8 @@ def html_report(trace: Trace, *, X: np.ndarray | None = None, y: np.ndarray | No
              f"<style>{_CSS}</style></head><body>", f"<h1>{esc(title)}</h1>"]
     desc = _describe_example(trace, digits, class_names)
     mood = {True: "good", False: "bad", None: "meta"}[trace.correct]
-    parts.append(f'<p class="meta">{esc(desc[0])}<br><span class="{mood}">{esc(desc[1])}</span></p>')
+    setup = "" if trace.is_lecture else f"<br>{esc(trace.setup)}"
+    parts.append(f'<p class="meta">{esc(desc[0])}<br><span class="{mood}">{esc(desc[1])}</span>{setup}</p>')
     parts.append("<p class=\"note\">The note's intuition: δⱼ⁽ˡ⁾ = ∂cost/∂zⱼ⁽ˡ⁾ is the error of unit j. It is the sum, "
                  "over the unit's outgoing edges, of the weight times the δ the edge leads to (the <em>edge "
                  "terms</em> Θᵢⱼ⁽ˡ⁾·δᵢ⁽ˡ⁺¹⁾), times g′(zⱼ⁽ˡ⁾). Hover over a unit or an edge for its numbers.</p>")

@@ -50,7 +50,9 @@ def unit_equation(trace: Trace, l: int, j: int, digits: int = 4, top_k: int | No
     """The lecture's equation for δ_j^(l) with this example's numbers, on one line.
 
     Hidden unit: ``δⱼ⁽ˡ⁾ = Σᵢ Θᵢⱼ⁽ˡ⁾·δᵢ⁽ˡ⁺¹⁾ = (Θ)(δ) + … = sum;  × g′(zⱼ⁽ˡ⁾) = g′ → δ``, with the k largest
-    terms and the sum of the others when the trace has a ``top_k``. Output unit: ``δⱼ⁽ᴸ⁾ = aⱼ⁽ᴸ⁾ − yⱼ = a − y = δ``.
+    terms and the sum of the others when the trace has a ``top_k``. Output unit: ``δⱼ⁽ᴸ⁾ = aⱼ⁽ᴸ⁾ − yⱼ = a − y = δ``
+    (the log costs and identity + squared), or ``δⱼ⁽ᴸ⁾ = (aⱼ⁽ᴸ⁾ − yⱼ)·g′(zⱼ⁽ᴸ⁾) = (a − y)(g′) = δ`` (sigmoid outputs
+    with the squared cost).
     Input units have no δ (``ValueError``). ``top_k`` overrides the trace's own (``None``: every edge).
     """
     n = lambda v: format_number(v, digits)  # noqa: E731
@@ -58,6 +60,9 @@ def unit_equation(trace: Trace, l: int, j: int, digits: int = 4, top_k: int | No
     if u.kind == "input":
         raise ValueError(f"unit {l}:{j}: input units have no δ; choose a layer l = 2..{trace.L}")
     if u.kind == "output":
+        if trace.pair.delta_text != "a − y":  # sigmoid + squared: the chain rule through h = g(z)
+            return (f"δ{_sub(j)}{_sup(l)} = (a{_sub(j)}{_sup(l)} − y{_sub(j)})·g′(z{_sub(j)}{_sup(l)}) = "
+                    f"({n(u.a)} − {n(u.target)})({n(u.g_prime)}) = {n(u.delta)}")
         return (f"δ{_sub(j)}{_sup(l)} = a{_sub(j)}{_sup(l)} − y{_sub(j)} = {n(u.a)} − {n(u.target)} = {n(u.delta)}")
     symbolic = [f"Θ{_sub(e.i, j)}{_sup(l)}·δ{_sub(e.i)}{_sup(l + 1)}" for e in u.edges]
     numeric = [f"({n(e.theta)})({n(e.delta)})" for e in u.edges]
@@ -196,6 +201,8 @@ def render_text(trace: Trace, unit: tuple[int, int] | None = None, digits: int =
                      format_number(e.term, digits)] for e in order]
             lines += _table(["i", f"Θᵢ{_sub(j)}{_sup(l)}", f"δᵢ{_sup(l + 1)}", "term"], rows)
         return "\n".join(lines) + "\n"
+    if not trace.is_lecture:  # the lecture's network needs no word; anything else says what it is
+        lines += ["", f"Network: {trace.setup}"]
     lines += ["", "Forward pass, z⁽ˡ⁺¹⁾ = Θ⁽ˡ⁾a⁽ˡ⁾ and a = g(z):"]
     for l in range(1, trace.L + 1):
         lines += [layer_table(trace, l, digits, max_rows)]

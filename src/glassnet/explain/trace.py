@@ -3,7 +3,9 @@
 For: seeing the note's intuition with real numbers. :func:`explain` runs backprop's own whole-batch code,
 :func:`glassnet.forward.propagate` and :func:`glassnet.backprop.deltas`, and keeps, per layer l and unit j:
 
-- z_j^(l), a_j^(l), g′(z_j^(l)) = a(1 − a) and δ_j^(l) = ∂cost/∂z_j^(l) (the note's definition);
+- z_j^(l), a_j^(l), g′(z_j^(l)) (a(1 − a) for the lecture's sigmoid; tanh, ReLU, identity: see
+  :mod:`glassnet.activations`) and δ_j^(l) = ∂cost/∂z_j^(l) (the note's definition); δ^(L) comes from the output/loss
+  pair (:class:`glassnet.outputs.OutputLoss`: a − y, or (a − y)·g′(z) for the squared cost of sigmoid outputs);
 - for hidden units, the **edge terms** Θ_ij^(l)·δ_i^(l+1) over the unit's outgoing edges, whose sum times g′(z_j^(l))
   is δ_j^(l) (the note's δ₂⁽²⁾ = Θ₁₂⁽²⁾δ₁⁽³⁾ + Θ₂₂⁽²⁾δ₂⁽³⁾, before the g′ factor);
 - the example's cost cost(t) and its contribution δ^(l+1)(a^(l))ᵀ to Δ^(l), plus its share of Δ when the whole batch
@@ -36,11 +38,10 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from .._validation import check_lam, check_thetas, check_X
-from ..activations import sigmoid_gradient_from_a
-from ..backprop import accumulate, deltas
+from ..activations import get_activation
+from ..backprop import accumulate, deltas, finish
 from ..workspace import batch_sums
-from ..cost import cost_from_z
-from ..outputs import encode_labels, predict_units
+from ..outputs import OutputLoss, output_loss, predict_units
 from ..forward import ForwardCache, propagate
 
 __all__ = [
@@ -307,6 +308,12 @@ class Trace:
         Row of the example in the data it came from, when known.
     label : int, float or None
         The label as given (class number), when the example had one.
+    activation : str
+        g of the hidden layers ("sigmoid", the lecture's, or "tanh", "relu", "identity").
+    pair : OutputLoss
+        The output activation and cost (default the lecture's sigmoid + log); ``pair.delta_text`` is δ^(L) in words.
+        The output layer's ``g_prime`` is the output activation's elementwise derivative (for softmax the diagonal
+        a(1 − a) of its Jacobian; δ^(L) = a − y holds without it).
     """
 
     thetas: tuple[np.ndarray, ...]
@@ -318,6 +325,20 @@ class Trace:
     top_k: int | None = None
     example: int | None = None
     label: int | float | None = None
+    activation: str = "sigmoid"
+    pair: OutputLoss = OutputLoss("sigmoid", "log")
+
+    @property
+    def is_lecture(self) -> bool:
+        """True for the lecture's network: sigmoid hidden units, sigmoid outputs, the logistic cost."""
+        return self.activation == "sigmoid" and self.pair.is_lecture
+
+    @property
+    def setup(self) -> str:
+        """One line: the hidden activation and g′, the output activation and the cost, as the renderers print it."""
+        act = get_activation(self.activation)
+        return (f"hidden units: {act.name}, {act.g_text}, g′(z) = {act.g_prime_text} · output: {self.pair.output} · "
+                f"{self.pair.cost_text} · δ⁽ᴸ⁾ = {self.pair.delta_text}")
 
     # -- shape facts ---------------------------------------------------------------------------------------------
     @property
@@ -352,7 +373,9 @@ class Trace:
 
     @property
     def target_class(self) -> int | None:
-        """The true class from ``y`` (0-based), ``None`` for a multilabel target."""
+        """The true class from ``y`` (0-based), ``None`` for a multilabel or real-valued (regression) target."""
+        if self.pair.output == "identity":
+            return None
         if self.K == 1:
             return int(self.y[0])
         return int(np.argmax(self.y)) if self.y.sum() == 1 else None
@@ -486,6 +509,10 @@ class Trace:
             "output": self.output.tolist(),
             "prediction": self.prediction,
             "cost": self.cost,
+            "activation": self.activation,
+            "output_activation": self.pair.output,
+            "loss": self.pair.loss,
+            "delta_output": self.pair.delta_text,
             "layers": layers,
             "gradients": [g.to_dict(self.top_k or 10, max_matrix_entries) for g in self.gradients],
         }
@@ -515,13 +542,16 @@ def _check_rows(rows, m: int) -> list[int]:
 
 @overload
 def explain(thetas: Sequence[np.ndarray], x: np.ndarray, y, lam: float = 0.0, top_k: int | None = None, *,
-            rows: int | None = None, m: int | None = None) -> Trace: ...
+            rows: int | None = None, m: int | None = None, activation: str = "sigmoid", output: str = "sigmoid",
+            loss: str = "log") -> Trace: ...
 @overload
 def explain(thetas: Sequence[np.ndarray], x: np.ndarray, y, lam: float = 0.0, top_k: int | None = None, *,
-            rows: Sequence[int], m: int | None = None) -> list[Trace]: ...
+            rows: Sequence[int], m: int | None = None, activation: str = "sigmoid", output: str = "sigmoid",
+            loss: str = "log") -> list[Trace]: ...
 
 
-def explain(thetas, x, y, lam=0.0, top_k=None, *, rows=None, m=None):
+def explain(thetas, x, y, lam=0.0, top_k=None, *, rows=None, m=None, activation="sigmoid", output="sigmoid",
+            loss="log"):
     """Trace the forward and backward pass of one example (or a few) through Θ, with the lecture's indices.
 
     Parameters
@@ -543,6 +573,9 @@ def explain(thetas, x, y, lam=0.0, top_k=None, *, rows=None, m=None):
         With a batch x: the row(s) to trace. An int gives one :class:`Trace`, a list a list of them.
     m : int, optional
         For a single example: the size of the batch it belongs to, so that D_term = contribution / m is known.
+    activation, output, loss : str
+        Hidden activation and output/loss pair, as for :func:`glassnet.cost_and_gradient` (default the lecture's).
+        With ``output="identity"`` y is the real target (a number, or a vector of shape (K,)).
 
     Returns
     -------
@@ -555,6 +588,7 @@ def explain(thetas, x, y, lam=0.0, top_k=None, *, rows=None, m=None):
     code, the reference that the chunked fast path of :func:`glassnet.cost_and_gradient` is tested against. The batch
     Δ comes from :func:`glassnet.workspace.batch_sums`, the call ``cost_and_gradient`` makes. Computed in float64.
     """
+    act, pair = get_activation(activation), output_loss(output, loss)
     dtype = np.dtype(np.float64)
     thetas, sizes = check_thetas(thetas, dtype)
     lam = check_lam(lam)
@@ -574,37 +608,43 @@ def explain(thetas, x, y, lam=0.0, top_k=None, *, rows=None, m=None):
         else:
             raise ValueError(f"y: expected one label (0..{K - 1}) or a target vector of shape ({K},) for one "
                              f"example, got shape {y_arr.shape}")
-        Y = encode_labels(y_batch, K, 1, dtype=dtype)
+        Y = pair.targets(y_batch, K, 1, dtype=dtype)
         label = y_arr.item() if y_arr.ndim == 0 else None
         if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1):
             raise ValueError(f"m: expected the batch size as a positive int, got {m!r}")
-        return _trace_rows(thetas, X, Y, [0], lam, top_k, batch=False, m=m, labels=[label], examples=[None])[0]
+        return _trace_rows(thetas, X, Y, [0], lam, top_k, batch=False, m=m, labels=[label], examples=[None],
+                           act=act, pair=pair)[0]
 
     X = check_X(x_arr, n_features=sizes[0], name="x").astype(dtype, copy=False)
     if m is not None:
         raise ValueError("m: for a batch x, m is its number of rows; pass m only with a single example")
-    Y = encode_labels(y, K, X.shape[0], dtype=dtype)
+    Y = pair.targets(y, K, X.shape[0], dtype=dtype)
     y_arr = np.asarray(y)
     picked = list(range(X.shape[0])) if rows is None else _check_rows(rows, X.shape[0])
     labels = [y_arr[r].item() if y_arr.ndim == 1 else None for r in picked]
-    traces = _trace_rows(thetas, X, Y, picked, lam, top_k, batch=True, m=X.shape[0], labels=labels, examples=picked)
+    traces = _trace_rows(thetas, X, Y, picked, lam, top_k, batch=True, m=X.shape[0], labels=labels, examples=picked,
+                         act=act, pair=pair)
     return traces[0] if rows is not None and np.ndim(rows) == 0 else traces
 
 
-def _trace_rows(thetas, X, Y, picked, lam, top_k, *, batch, m, labels, examples) -> list[Trace]:
+def _output_g_prime(pair: OutputLoss, a: np.ndarray) -> np.ndarray:
+    """The output activation's elementwise derivative from a (softmax: the diagonal of its Jacobian)."""
+    return np.ones_like(a) if pair.output == "identity" else a * (1.0 - a)
+
+
+def _trace_rows(thetas, X, Y, picked, lam, top_k, *, batch, m, labels, examples, act, pair) -> list[Trace]:
     """Build traces for rows ``picked`` of X (batch=True: X is the whole batch and Δ, D, shares are added)."""
     L = len(thetas) + 1
+    kinds = dict(activation=act.name, output=pair.output, loss=pair.loss)
     batch_Delta = batch_D = None
     if batch:
-        _, batch_Delta = batch_sums(thetas, X, Y)  # same map step as cost_and_gradient
-        batch_D = []
-        for theta, Delta in zip(thetas, batch_Delta):
-            D = Delta / m
-            D[:, 1:] += (lam / m) * theta[:, 1:]  # bias column not regularized
-            batch_D.append(D)
+        _, batch_Delta = batch_sums(thetas, X, Y, **kinds)  # same map step as cost_and_gradient
+        batch_D = finish(thetas, batch_Delta, m, lam, out=[np.empty_like(D) for D in batch_Delta])
     Xp, Yp = X[picked], Y[picked]
-    cache = propagate(thetas, Xp)
-    delta = deltas(thetas, cache, Yp)
+    if hasattr(Xp, "toarray"):
+        Xp = Xp.toarray()  # the traced rows only
+    cache = propagate(thetas, Xp, act.name, pair.output)
+    delta = deltas(thetas, cache, Yp, **kinds)
     frozen = tuple(np.array(t, copy=True) for t in thetas)
     traces = []
     for n, t in enumerate(picked):
@@ -615,8 +655,9 @@ def _trace_rows(thetas, X, Y, picked, lam, top_k, *, batch, m, labels, examples)
             if i == 0:
                 layers.append(LayerTrace(l=1, kind="input", a=a, has_bias=True))
             else:
+                g_prime = _output_g_prime(pair, a) if i == L - 1 else act.gradient_from_a(a)
                 layers.append(LayerTrace(l=i + 1, kind=kind, a=a, z=cache.z[i][n].copy(),
-                                         g_prime=sigmoid_gradient_from_a(a), delta=delta[i][n].copy(),
+                                         g_prime=g_prime, delta=delta[i][n].copy(),
                                          has_bias=i < L - 1))
         # The example's Δ contribution is backprop's accumulate() on its own row of the cache.
         one = ForwardCache(z=[None] + [zz[n : n + 1] for zz in cache.z[1:]],
@@ -631,7 +672,8 @@ def _trace_rows(thetas, X, Y, picked, lam, top_k, *, batch, m, labels, examples)
             grads.append(GradientTrace(l=i + 1, contribution=c, m=m,
                                        Delta=None if batch_Delta is None else batch_Delta[i],
                                        D=None if batch_D is None else batch_D[i], share=share))
-        cost_t = cost_from_z(cache.z[-1][n : n + 1], Yp[n : n + 1])
+        cost_t = pair.cost_sum(cache.z[-1][n : n + 1], Yp[n : n + 1])
         traces.append(Trace(thetas=frozen, layers=tuple(layers), y=Yp[n].copy(), cost=cost_t, lam=lam,
-                            gradients=tuple(grads), top_k=top_k, example=examples[n], label=labels[n]))
+                            gradients=tuple(grads), top_k=top_k, example=examples[n], label=labels[n],
+                            activation=act.name, pair=pair))
     return traces
