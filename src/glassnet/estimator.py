@@ -309,7 +309,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
     # fitting
     # ---------------------------------------------------------------------------------------------------------------
 
-    def fit(self, X, y, *, X_val=None, y_val=None, callbacks=None):
+    def fit(self, X, y, *, X_val=None, y_val=None, callbacks=None, resume=None):
         """Train on X (m, n_features) with labels y (m,).
 
         Parameters
@@ -327,21 +327,30 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
             ``validation_fraction`` split, so early stopping on Dask needs them.
         callbacks : callable, Callback or list of them, optional
             ``on_epoch_end(state)`` hooks (see :class:`glassnet.optimize.TrainState`); returning True stops.
+        resume : glassnet.optimize.SolverState, optional
+            Continue this fitted model's interrupted mini-batch run exactly (``state.solver_state`` of the epoch whose
+            weights ``thetas_`` are, e.g. from :func:`glassnet.io.load_checkpoint`): ``max_iter`` more epochs at most,
+            the same batches, moments and early-stopping state as if it had never stopped. Full-batch solvers have no
+            such state (scipy keeps its L-BFGS memory to itself).
 
         Returns
         -------
         self
         """
         self._check_params()
+        if resume is not None and (self.solver not in _MINI_BATCH or not hasattr(self, "thetas_")):
+            raise ValueError("resume: only for a fitted model with a mini-batch solver ('sgd', 'adam'), continuing "
+                             f"the run whose state it is; got solver={self.solver!r}"
+                             + ("" if hasattr(self, "thetas_") else ", not fitted"))
         if dask_support.given(X, y): return dask_support.fit(self, X, y, X_val, y_val, callbacks)
-        warm = bool(self.warm_start) and hasattr(self, "thetas_")
+        warm = (bool(self.warm_start) or resume is not None) and hasattr(self, "thetas_")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=not warm)
         check_classification_targets(y)
         classes = np.unique(y)
         self._check_classes(classes, len(y), warm)
         units = self.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
         y_idx = self._encode(y, classes=units)
-        thetas, sizes, split_seed, shuffle_seed = self._start(X.shape[1], classes, warm)
+        thetas, sizes, split_seed, shuffle_seed = self._start(X.shape[1], classes, warm, resume is not None)
 
         Xtr, ytr = X, y_idx
         validate = self._given_validation(X_val, y_val, units)
@@ -383,6 +392,7 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
                 shuffle=bool(self.shuffle),
                 random_state=shuffle_seed,
                 sizes=sizes,
+                resume=resume,
                 **common,
             )
         return self._store(thetas, classes, history, warm, units)
@@ -397,11 +407,17 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
                 f"y: warm_start needs the classes of the previous fit {self.classes_.tolist()}, got {classes.tolist()}"
             )
 
-    def _start(self, n_features: int, classes: np.ndarray, warm: bool):
-        """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state."""
+    def _start(self, n_features: int, classes: np.ndarray, warm: bool, resume: bool = False):
+        """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state.
+
+        ``resume``: continue the fitted weights with the seeds of the cold start they came from (the same
+        validation split; the shuffling generator's state comes from the resumed state)."""
         sizes = [n_features, *self._hidden(), n_outputs(len(classes))]
         rng = self._generator()
-        if warm:
+        if resume:
+            thetas = [t.copy() for t in self.thetas_]
+            random_init(sizes, rng=rng, epsilon=self.init_epsilon)  # draws as the cold start did, for its seeds
+        elif warm:
             if self.layer_sizes_ != sizes:
                 raise ValueError(
                     f"warm_start: the fitted network has layer sizes {self.layer_sizes_}, but hidden_layer_sizes and "

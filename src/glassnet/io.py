@@ -44,11 +44,12 @@ from .datasets import load_mat_thetas
 from .errors import ModelFileError
 from .estimator import Classifier
 from .interop import load_nielsen
-from .optimize import History
+from .optimize import History, SolverState
 from .outputs import OutputLayer, course_classes, n_outputs
 from .params import sizes_from_thetas
 
-__all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "save_checkpoint",
+           "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "glassnet-model"
 #: The version this glassnet writes; it reads every version up to this one.
@@ -58,6 +59,10 @@ MAX_MODEL_BYTES = 2 << 30
 
 _RESERVED = ("format", "format_version", "glassnet_version", "saved_at", "layer_sizes", "dtype")
 _THETA_KEY = re.compile(r"theta_([1-9][0-9]*)")
+#: Checkpoint arrays: optimizer state ``opt_<name>_<l>`` (e.g. Adam's ``opt_m_1``) and kept weights ``best_theta_<l>``.
+_STATE_KEY = re.compile(r"(opt_[a-z][a-z0-9]*|best_theta)_([1-9][0-9]*)")
+#: glassnet's own metadata nests a few levels (history, params, the checkpoint's generator state); deeper is refused.
+MAX_METADATA_DEPTH = 32
 _ESTIMATOR = "glassnet.Classifier"
 
 
@@ -117,11 +122,13 @@ def _from_json(value: Any) -> Any:
 # ------------------------------------------------------------------------------------------- Θ + metadata files
 
 
-def _digest(thetas: Sequence[np.ndarray], metadata_json: str) -> str:
+def _digest(thetas: Sequence[np.ndarray], metadata_json: str, extras: Mapping[str, np.ndarray] | None = None) -> str:
     h = hashlib.sha256()
-    for i, t in enumerate(thetas, start=1):
+    named = [(f"theta_{i}", t) for i, t in enumerate(thetas, start=1)]
+    named += sorted((extras or {}).items())  # checkpoint state; absent from model files, whose digest is unchanged
+    for name, t in named:
         arr = np.ascontiguousarray(t)
-        h.update(f"theta_{i}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
         h.update(arr.tobytes())
     h.update(b"metadata|")
     h.update(metadata_json.encode("utf-8"))
@@ -163,6 +170,11 @@ def save_thetas(
     Path
         The file written.
     """
+    return _write_model(path, thetas, metadata, None)
+
+
+def _write_model(path, thetas, metadata, extras: Mapping[str, np.ndarray] | None) -> Path:
+    """:func:`save_thetas` with the extra (checkpoint state) arrays ``extras``, covered by the checksum."""
     arrays, sizes = _check_thetas_for_saving(thetas)
     metadata = dict(metadata or {})
     clash = sorted(set(metadata) & set(_RESERVED))
@@ -183,8 +195,10 @@ def save_thetas(
     }
     text = json.dumps(meta, allow_nan=False, ensure_ascii=False)
     members = {f"theta_{i}": t for i, t in enumerate(arrays, start=1)}
+    extras = {k: np.ascontiguousarray(v) for k, v in (extras or {}).items()}
+    members.update(extras)
     members["metadata"] = np.array(text)
-    members["checksum"] = np.array(_digest(arrays, text))
+    members["checksum"] = np.array(_digest(arrays, text, extras))
     return atomic_write(path, lambda f: np.savez(f, **members))
 
 
@@ -210,8 +224,11 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
     text, checksum = str(members.pop("metadata")), str(members.pop("checksum"))
     try:
         meta = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise fail(f"metadata is not valid JSON ({exc})") from None
+    depth = _json_depth(meta)
+    if depth > MAX_METADATA_DEPTH:
+        raise fail(f"metadata is nested {depth} levels deep; glassnet writes at most {MAX_METADATA_DEPTH}")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         what = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise fail(f"not a glassnet model file (format {what!r}, expected {FORMAT_NAME!r})")
@@ -221,8 +238,11 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
     if version > FORMAT_VERSION:
         raise fail(f"written in model format version {version} by glassnet {meta.get('glassnet_version', '?')}; "
                    f"this glassnet ({__version__}) reads versions up to {FORMAT_VERSION}: upgrade glassnet")
-    numbers = []
-    for key in members:
+    numbers, extras = [], {}
+    for key in list(members):
+        if "checkpoint" in meta and _STATE_KEY.fullmatch(key):
+            extras[key] = members.pop(key)
+            continue
         match = _THETA_KEY.fullmatch(key)
         if match is None:
             raise fail(f"unexpected array {key!r} (not written by glassnet, or tampered with)")
@@ -230,7 +250,7 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
     if sorted(numbers) != list(range(1, len(numbers) + 1)) or not numbers:
         raise fail(f"expected arrays theta_1 ... theta_L without gaps, found {sorted(members)}")
     thetas = [members[f"theta_{i}"] for i in range(1, len(numbers) + 1)]
-    if _digest(thetas, text) != checksum:
+    if _digest(thetas, text, extras) != checksum:
         raise fail("checksum mismatch: the file was modified or corrupted after it was written")
     try:
         sizes = sizes_from_thetas(thetas)
@@ -247,7 +267,18 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
         meta = _from_json(meta)
     except (ValueError, TypeError) as exc:
         raise fail(f"metadata holds a malformed value ({exc})") from None
-    return path, thetas, meta
+    return path, thetas, meta, extras
+
+
+def _json_depth(value: Any) -> int:
+    """How deeply ``value`` (parsed JSON) nests lists and dicts; iterative, so any depth is measured safely."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (list, dict)):
+            deepest = max(deepest, d)
+            stack.extend((c, d + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return deepest
 
 
 def load_thetas(
@@ -270,7 +301,7 @@ def load_thetas(
     FileNotFoundError
         No file at ``path``.
     """
-    _, thetas, meta = _read_model_file(path, max_bytes)
+    _, thetas, meta, _ = _read_model_file(path, max_bytes)
     return thetas, meta
 
 
@@ -311,9 +342,12 @@ def _classes_from_json(values, dtype: str, fail) -> np.ndarray:
         np_dtype = np.dtype(dtype)
         if np_dtype.kind not in "biufU":
             raise TypeError(f"dtype {dtype!r} is not allowed")
-        return np.array(values, dtype=np_dtype)
+        arr = np.array(values, dtype=np_dtype)
     except (TypeError, ValueError, OverflowError) as exc:
         raise fail(f"classes cannot be restored as {dtype!r} ({exc})") from None
+    if arr.ndim != 1:
+        raise fail(f"classes must be a flat list of labels, got nested lists (shape {arr.shape})")
+    return arr
 
 
 def save(model, path: str | os.PathLike) -> Path:
@@ -334,6 +368,12 @@ def save(model, path: str | os.PathLike) -> Path:
         from sklearn.exceptions import NotFittedError
 
         raise NotFittedError(f"{type(model).__name__} is not fitted yet: call fit before save")
+    thetas, meta = _model_metadata(model)
+    return save_thetas(path, thetas, meta)
+
+
+def _model_metadata(model) -> tuple[list, dict[str, Any]]:
+    """Θ and the metadata dict :func:`save` stores for a fitted Classifier."""
     try:
         params = model.get_params(deep=False)
     except TypeError:
@@ -371,7 +411,115 @@ def save(model, path: str | os.PathLike) -> Path:
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         meta["feature_names_in"] = [str(n) for n in names]
-    return save_thetas(path, thetas, meta)
+    return thetas, meta
+
+
+# ------------------------------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(model, path: str | os.PathLike, solver_state=None) -> Path:
+    """Atomically save a training checkpoint: the model as :func:`save` stores it plus the run's ``solver_state``.
+
+    The one home of what a checkpoint holds. ``solver_state`` (:class:`glassnet.optimize.SolverState`, what
+    callbacks see as ``state.solver_state``; None for the full-batch solvers) is stored without pickle: its arrays
+    (optimizer moments ``opt_<name>_<l>``, early stopping's kept weights ``best_theta_<l>``) as members of the
+    archive, covered by the checksum, and its numbers (epoch, Adam's step count, the shuffling generator's state,
+    early-stopping counters) under ``checkpoint`` in the metadata JSON. :func:`load` reads a checkpoint as the model
+    it holds; :func:`load_checkpoint` also returns the state, for ``Classifier.fit(..., resume=state)``.
+    """
+    if getattr(model, "thetas_", None) is None:
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(f"{type(model).__name__} is not fitted yet: nothing to checkpoint")
+    thetas, meta = _model_metadata(model)
+    extras: dict[str, np.ndarray] = {}
+    record: dict[str, Any] = {"solver_state": solver_state is not None}
+    if solver_state is not None:
+        st = solver_state
+        scalars, arrays = {}, []
+        for key, value in st.optimizer.items():
+            if not re.fullmatch(r"[a-z][a-z0-9]*", key):
+                raise ValueError(f"solver_state.optimizer: key {key!r} cannot name an archive member; use a-z, 0-9")
+            if isinstance(value, list):
+                arrays.append(key)
+                extras.update({f"opt_{key}_{i}": np.asarray(v) for i, v in enumerate(value, start=1)})
+            else:
+                scalars[key] = value
+        if st.best_thetas is not None:
+            extras.update({f"best_theta_{i}": np.asarray(t) for i, t in enumerate(st.best_thetas, start=1)})
+        record.update(solver=st.solver, epoch=int(st.epoch), optimizer_scalars=scalars, optimizer_arrays=arrays,
+                      rng=st.rng, best=float(st.best), bad_epochs=int(st.bad_epochs), best_epoch=st.best_epoch,
+                      best_thetas=st.best_thetas is not None, lowest_cost=float(st.lowest_cost))
+    meta["checkpoint"] = record
+    try:
+        _to_json(meta, "metadata")
+    except _Unsaveable as exc:
+        raise ValueError(f"solver_state: {exc}") from None
+    return _write_model(path, thetas, meta, extras)
+
+
+def checkpoint_path(save_path: str | os.PathLike) -> Path:
+    """Where the checkpoints of a run that saves to ``save_path`` go: the sibling ``<name>.ckpt`` (``m.npz.ckpt``).
+
+    A run writes its checkpoints there and replaces ``save_path`` only when it ends well, so a run that fails or is
+    killed never touches the model it was told to replace.
+    """
+    save_path = Path(save_path)
+    return save_path.with_name(save_path.name + ".ckpt")
+
+
+def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
+    """``(model, solver_state)`` of a file written by :func:`save_checkpoint`; any other model file (read by
+    :func:`load_any`) gives its model and None.
+
+    ``solver_state`` is a :class:`glassnet.optimize.SolverState`, or None for a plain model file or a full-batch
+    run's checkpoint (L-BFGS/CG keep their memory inside scipy: such a run resumes from the weights alone).
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load`, or a checkpoint record that is incomplete or inconsistent with its arrays.
+    """
+
+    if model_format(path) != "npz":
+        return load_any(path, max_bytes=max_bytes), None
+    path, thetas, meta, extras = _read_model_file(path, max_bytes)
+    if meta.get("estimator") != _ESTIMATOR:
+        return _bare_classifier(path, thetas, meta, None), None
+    model = _classifier_from(path, thetas, meta)
+    record = meta.get("checkpoint")
+    if not isinstance(record, dict) or not record.get("solver_state"):
+        return model, None
+
+    def fail(message: str) -> ModelFileError:
+        return ModelFileError(f"{path}: checkpoint {message}")
+
+    def layers(prefix: str) -> list[np.ndarray]:
+        found = [extras.pop(f"{prefix}_{i}") for i in range(1, len(thetas) + 1) if f"{prefix}_{i}" in extras]
+        if [a.shape for a in found] != [t.shape for t in thetas]:
+            raise fail(f"arrays {prefix}_1 ... {prefix}_{len(thetas)} missing or not shaped like the weights")
+        return found
+
+    try:
+        optimizer = dict(record["optimizer_scalars"])
+        for key in record["optimizer_arrays"]:
+            optimizer[str(key)] = layers(f"opt_{key}")
+        best_thetas = layers("best_theta") if record["best_thetas"] else None
+        state = SolverState(solver=str(record["solver"]), epoch=record["epoch"], optimizer=optimizer,
+                            rng=record["rng"], best=float(record["best"]), bad_epochs=int(record["bad_epochs"]),
+                            best_epoch=record["best_epoch"], best_thetas=best_thetas,
+                            lowest_cost=float(record["lowest_cost"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise fail(f"record is incomplete or malformed ({type(exc).__name__}: {exc})") from None
+    if extras:
+        raise fail(f"holds arrays no record mentions: {sorted(extras)[:5]}")
+    if isinstance(state.epoch, bool) or not isinstance(state.epoch, int) or state.epoch < 0:
+        raise fail(f"epoch must be an int ≥ 0, got {state.epoch!r}")
+    if state.solver != model.solver:
+        raise fail(f"is of solver {state.solver!r}, the model's is {model.solver!r}")
+    return model, state
 
 
 def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
@@ -389,7 +537,7 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
     FileNotFoundError
         No file at ``path``.
     """
-    path, thetas, meta = _read_model_file(path, max_bytes)
+    path, thetas, meta, _ = _read_model_file(path, max_bytes)
     if meta.get("estimator") != _ESTIMATOR:
         raise ModelFileError(f"{path}: holds bare weights (estimator {meta.get('estimator')!r}), not a saved "
                              "Classifier; read it with glassnet.io.load_thetas")
@@ -461,7 +609,7 @@ def load_any(path: str | os.PathLike, *, classes=None, max_bytes: int = MAX_MODE
         return Classifier.from_weights(thetas, units, history=History(message=f"course weights {Path(path).name}"))
     if kind == "json":
         return load_nielsen(path, classes=classes)
-    path, thetas, meta = _read_model_file(path, max_bytes)
+    path, thetas, meta, _ = _read_model_file(path, max_bytes)
     if meta.get("estimator") == _ESTIMATOR:
         return _classifier_from(path, thetas, meta)
     return _bare_classifier(path, thetas, meta, classes)
