@@ -25,6 +25,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._memory import check_network_fits
 from ._threads import choose_blas_threads, limit_blas_threads
 from ._validation import check_thetas
 from .api import cost_and_gradient
@@ -350,6 +351,8 @@ class Classifier(ClassifierMixin, TransformerMixin, ClassNamePrefixFeaturesOutMi
         self._check_classes(classes, len(y), warm)
         units = self.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
         y_idx = self._encode(y, classes=units)
+        # refuse a network that cannot fit before allocating it (random_init, buffers), naming its size
+        check_network_fits([X.shape[1], *self._hidden(), n_outputs(len(classes))], min(len(y), 2048), self.solver)
         thetas, sizes, split_seed, shuffle_seed = self._start(X.shape[1], classes, warm, resume is not None)
 
         Xtr, ytr = X, y_idx

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ._atomic import atomic_write
-from ._npzfile import read_npz
+from ._npzfile import check_budget, iter_data, member_header, open_npz, read_data
 from ._version import __version__
 from .datasets import load_mat_thetas
 from .errors import ModelFileError
@@ -135,6 +135,23 @@ def _digest(thetas: Sequence[np.ndarray], metadata_json: str, extras: Mapping[st
     return "sha256:" + h.hexdigest()
 
 
+class _Digest:
+    """:func:`_digest` computed from streamed member bytes (the reader checks it before allocating the arrays)."""
+
+    def __init__(self):
+        self.h = hashlib.sha256()
+
+    def member(self, name: str, dtype: np.dtype, shape: tuple, chunks) -> None:
+        self.h.update(f"{name}|{dtype.str}|{shape}|".encode())
+        for piece in chunks:
+            self.h.update(piece)
+
+    def finish(self, metadata_json: str) -> str:
+        self.h.update(b"metadata|")
+        self.h.update(metadata_json.encode("utf-8"))
+        return "sha256:" + self.h.hexdigest()
+
+
 def _check_thetas_for_saving(thetas) -> tuple[list[np.ndarray], list[int]]:
     if isinstance(thetas, np.ndarray) or not isinstance(thetas, Sequence):
         raise ValueError("thetas: expected a list of 2-D arrays [Θ^(1), Θ^(2), ...]")
@@ -216,12 +233,38 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
 
     if path.stat().st_size == 0:
         raise fail("file is empty (not a glassnet model file)")
-    members = read_npz(path, None, error=ModelFileError, kinds="fU", max_bytes=max_bytes)
-    for key in ("metadata", "checksum"):
-        arr = members.get(key)
-        if arr is None or arr.dtype.kind != "U" or arr.shape != ():
-            raise fail(f"not a glassnet model file (no {key!r} string; it holds {sorted(members)[:10]})")
-    text, checksum = str(members.pop("metadata")), str(members.pop("checksum"))
+    zf, infos = open_npz(path, ModelFileError, max_bytes)
+    with zf:
+        headers = {k: member_header(zf, info, path, ModelFileError, "fU") for k, info in infos.items()}
+        for key in ("metadata", "checksum"):
+            mem = headers.get(key)
+            if mem is None or mem.dtype.kind != "U" or mem.shape != ():
+                raise fail(f"not a glassnet model file (no {key!r} string; it holds {sorted(headers)[:10]})")
+        check_budget(list(headers.values()), path, ModelFileError, max_bytes)
+        text = str(read_data(zf, headers.pop("metadata"), path, ModelFileError)[()])
+        checksum = str(read_data(zf, headers.pop("checksum"), path, ModelFileError)[()])
+        meta, names, extra_names = _check_metadata(path, text, headers)
+        # the checksum is verified on the streamed bytes before any weight is allocated: a file that is refused
+        # costs no memory, however large the arrays its headers declare
+        h = _Digest()
+        for name in names + sorted(extra_names):
+            mem = headers[name]
+            if mem.fortran_order:
+                raise fail(f"array {name!r} is stored in Fortran order (not written by glassnet)")
+            h.member(name, mem.dtype, mem.shape, iter_data(zf, mem, path, ModelFileError))
+        if h.finish(text) != checksum:
+            raise fail("checksum mismatch: the file was modified or corrupted after it was written")
+        thetas = [read_data(zf, headers[n], path, ModelFileError) for n in names]
+        extras = {n: read_data(zf, headers[n], path, ModelFileError) for n in extra_names}
+    return _check_model(path, thetas, meta, extras)
+
+
+def _check_metadata(path: Path, text: str, headers) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The parsed metadata and the names of the Θ and checkpoint arrays, every rule that needs no data checked."""
+
+    def fail(message: str) -> ModelFileError:
+        return ModelFileError(f"{path}: {message}")
+
     try:
         meta = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -238,20 +281,24 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
     if version > FORMAT_VERSION:
         raise fail(f"written in model format version {version} by glassnet {meta.get('glassnet_version', '?')}; "
                    f"this glassnet ({__version__}) reads versions up to {FORMAT_VERSION}: upgrade glassnet")
-    numbers, extras = [], {}
-    for key in list(members):
+    numbers, extras = [], []
+    for key in headers:
         if "checkpoint" in meta and _STATE_KEY.fullmatch(key):
-            extras[key] = members.pop(key)
+            extras.append(key)
             continue
         match = _THETA_KEY.fullmatch(key)
         if match is None:
             raise fail(f"unexpected array {key!r} (not written by glassnet, or tampered with)")
         numbers.append(int(match.group(1)))
     if sorted(numbers) != list(range(1, len(numbers) + 1)) or not numbers:
-        raise fail(f"expected arrays theta_1 ... theta_L without gaps, found {sorted(members)}")
-    thetas = [members[f"theta_{i}"] for i in range(1, len(numbers) + 1)]
-    if _digest(thetas, text, extras) != checksum:
-        raise fail("checksum mismatch: the file was modified or corrupted after it was written")
+        raise fail(f"expected arrays theta_1 ... theta_L without gaps, found {sorted(headers)}")
+    return meta, [f"theta_{i}" for i in range(1, len(numbers) + 1)], extras
+
+
+def _check_model(path: Path, thetas, meta, extras):
+    def fail(message: str) -> ModelFileError:
+        return ModelFileError(f"{path}: {message}")
+
     try:
         sizes = sizes_from_thetas(thetas)
     except ValueError as exc:

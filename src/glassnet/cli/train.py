@@ -345,6 +345,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         prior = resumed.history_
         J_before = float(clf.cost_and_gradient(X_fit, y_fit)[0])
     else:
+        _check_fits(sizes, n_fit, solver, "--hidden")
         clf = glassnet.Classifier(**params)
         done, prior = 0, None
         # the weights fit() starts from: an int random_state s gives random_init(sizes, rng=s)
@@ -539,6 +540,16 @@ def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
     except ValueError as exc:  # names the file: a missing column, text among the numbers, ...
         raise Failure(f"--data {source}: {exc}") from None
     return Path(source).name if not glob.has_magic(source) else source, X, y, classes, chunk_sizes
+
+
+def _check_fits(sizes, rows: int, solver: str, option: str) -> None:
+    """A usage error naming ``option`` when the network cannot fit in memory (glassnet._memory's estimate)."""
+    from glassnet._memory import MemoryBudgetError, check_network_fits
+
+    try:
+        check_network_fits(sizes, min(rows, 2048), solver)
+    except MemoryBudgetError as exc:
+        raise UsageError(f"{option}: {exc}") from None
 
 
 def _untouched(save: Path | None) -> str:
@@ -826,6 +837,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
             raise UsageError("--label-column: only with --model and --data")
         sizes = args.sizes or [3, 5, 3]
         lam = args.lam if args.lam is not None else 0.0
+        _check_fits(sizes, args.m, "gradcheck", "--sizes")
         thetas, X, y = course_problem(lam, sizes, args.m)
         problem = "debug-initialized weights (the course's check)"
     n_total = sum(t.size for t in thetas)
