@@ -26,6 +26,7 @@ import argparse
 import functools
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -58,6 +59,21 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+#: Seeds go to numpy and scikit-learn, which take whole numbers in [0, 2**32 - 1].
+MAX_SEED = 2**32 - 1
+
+
+def seed(text: str) -> int:
+    """A random seed: a whole number in [0, 2**32 - 1]."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, got {text!r}")
     return value
 
 
@@ -341,6 +357,8 @@ def check_writable(path: Path, force: bool, option: str, allowed: Path | None = 
         raise Failure(f"{option} {path}: folder {path.parent} does not exist")
     if path.exists() and not force and not (allowed is not None and _same_file(path, allowed)):
         raise Failure(f"{option} {path}: file exists; use --force to replace it")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise Failure(f"{option} {path}: folder {path.parent} is not writable")
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from ._common import seed as seed_number
 from ._common import EXIT_FAILURE, EXIT_OK, add_json_option, command, emit, positive_int, split
 
 
@@ -31,7 +32,7 @@ def register(sub) -> None:
                                    "(λ = 1, L-BFGS) trained on a stratified 75/25 split: J(Θ) before and after, "
                                    "train and test accuracy. Takes about a second.")
     p.add_argument("--max-iter", type=positive_int, default=400, metavar="N", help="L-BFGS iterations (default 400)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=seed_number, default=0, metavar="S",
                    help="seed of the split and the initial weights (default 0)")
     add_json_option(p)
     p.set_defaults(func=_cmd_demo)

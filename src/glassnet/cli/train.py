@@ -62,6 +62,7 @@ import numpy as np
 
 from glassnet.outputs import n_outputs
 
+from ._common import seed as seed_number
 from ._common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -144,7 +145,7 @@ def _register_train(sub) -> None:
                         f"train on everything). With --dask-scheduler and a data file: not stratified; row t is held "
                         f"out when a hash of (--seed, t) falls below F, the same rows however the file is chunked "
                         f"('glassnet evaluate --test-size' does not reproduce this split)")
-    p.add_argument("--seed", type=int, metavar="S",
+    p.add_argument("--seed", type=seed_number, metavar="S",
                    help="seed of the initial weights, the splits and the shuffling (default 0; with --resume the "
                         "checkpoint's)")
     p.add_argument("--save", type=Path, metavar="FILE.npz", help="write the trained model to this file (atomically)")
@@ -613,7 +614,7 @@ def _register_evaluate(sub) -> None:
     p.add_argument("--test-size", type=fraction_or_zero, metavar="F",
                    help="evaluate only the held-out test part of this share (as 'train --test-size F'); 0 or "
                         "leaving it out: every example")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of that split (default 0)")
+    p.add_argument("--seed", type=seed_number, default=0, metavar="S", help="seed of that split (default 0)")
     p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
                    help="λ of the reported J(Θ) (default: the model's own)")
     add_json_option(p)
@@ -789,7 +790,7 @@ def _register_gradcheck(sub) -> None:
     p.add_argument("-m", "--m", dest="m", type=positive_int, default=5, metavar="M",
                    help="number of examples (default 5)")
     p.add_argument("--lam", type=nonnegative_float, metavar="λ", help="λ (default 0; with --model the model's)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=seed_number, default=0, metavar="S",
                    help="seed of the parameters/directions sampled and of the examples picked from --data (default 0)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--params", type=positive_int, metavar="N", help="check only N parameters chosen at random")
