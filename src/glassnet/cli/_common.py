@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import math
 import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -220,25 +218,10 @@ def fail(args: argparse.Namespace, name: str, message: str, code: int) -> int:
     return code
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars/arrays → Python values; NaN/inf → None (JSON has neither)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def emit_json(payload: dict) -> None:
-    sys.stdout.write(json.dumps(_plain(payload), ensure_ascii=False) + "\n")
+    from glassnet._json import dumps
+
+    sys.stdout.write(dumps(payload, ensure_ascii=False) + "\n")
 
 
 def emit(args: argparse.Namespace, payload: dict, lines: list[str]) -> None:
