@@ -17,8 +17,17 @@ File format (version 1): one ``.npz`` archive, readable with ``numpy.load(path, 
 Nothing is ever pickled: class labels are stored as JSON values, and parameters that JSON cannot hold (a callback, a
 ``numpy`` Generator as ``random_state``) are left out and listed under ``unsaved_params``. The checksum detects
 corruption and accidental edits; it is not a signature (anyone can recompute it). Safety against a crafted file
-comes from the reader: it checks every array header before allocating and refuses object arrays. Any problem when
+comes from the reader: it checks every array header before allocating and refuses object arrays and metadata nested
+more than :data:`MAX_METADATA_DEPTH` levels. Any problem when
 loading raises :class:`glassnet.ModelFileError` naming the file and what is wrong.
+
+Training checkpoints (:func:`save_checkpoint` / :func:`load_checkpoint`) are model files with more: the run's
+:class:`glassnet.optimize.SolverState` as members ``opt_<name>_<l>`` (optimizer moments) and ``best_theta_<l>``
+(early stopping's kept weights), covered by the checksum, and its numbers (epoch, Adam's step count, the shuffling
+generator's state, early-stopping counters) under ``checkpoint`` in the metadata; :func:`checkpoint_path` names the
+sibling file a run checkpoints to. Reading is budgeted: every header is checked and the arrays' size once converted
+(:mod:`glassnet._memory`) compared with ``max_bytes`` and the available memory, and the checksum is verified on the
+streamed bytes, all before any weight is allocated.
 
 Not for: data sets (see :mod:`glassnet.datasets`) or exchange formats of other libraries (see ``glassnet.interop``).
 """
