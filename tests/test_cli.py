@@ -217,29 +217,63 @@ def _digits_train():
 
 def test_checkpoints_survive_an_interrupted_run(tmp_path, capsys, monkeypatch):
     model = tmp_path / "m.npz"
-    real_save = glassnet.save
+    ckpt_path = tmp_path / "m.npz.ckpt"
+    assert run(capsys, "train", "--data", "iris", "--hidden", "3", "--epochs", "2", "--save", model)[0] == 0
+    old = model.read_bytes()
+    real_save = glassnet.io.save_checkpoint
     saved = []
 
-    def save_then_interrupt(clf, path):
-        real_save(clf, path)
+    def save_then_interrupt(clf, path, state):
+        real_save(clf, path, state)
         saved.append(clf.n_iter_)
         if len(saved) == 2:
             raise KeyboardInterrupt  # Ctrl-C right after the second checkpoint
 
-    monkeypatch.setattr(glassnet, "save", save_then_interrupt)
+    monkeypatch.setattr(glassnet.io, "save_checkpoint", save_then_interrupt)
     code, out, err = run(capsys, "train", "--hidden", "8", "--epochs", "20", "--checkpoint-every", "3",
-                         "--save", model)
+                         "--save", model, "--force")
     assert code == 130 and saved == [3, 6]
     assert out.splitlines()[0].startswith("glassnet train: digits")  # the header came before training started
-    assert err == (f"error: interrupted; the checkpoint of iteration 6 is in {model}: continue with "
-                   f"--resume {model}\n")
-    monkeypatch.setattr(glassnet, "save", real_save)
-    ckpt = glassnet.load(model)
+    assert err == (f"error: interrupted; {model} was not changed; the last good checkpoint, of iteration 6, is "
+                   f"{ckpt_path}: continue with --resume {ckpt_path}\n")
+    assert model.read_bytes() == old  # the model the run was told to replace is untouched
+    monkeypatch.setattr(glassnet.io, "save_checkpoint", real_save)
+    ckpt = glassnet.load(ckpt_path)
     assert ckpt.n_iter_ == 6 and len(ckpt.history_.cost) == 6 and ckpt.get_params()["max_iter"] == 20
-    code, data, _ = run_json(capsys, "train", "--resume", model, "--save", model, "--checkpoint-every", "5")
+    code, _, err = run(capsys, "train", "--hidden", "8", "--save", model, "--force", "--epochs", "3")
+    assert code == 0  # --force starts over (and removes the stale checkpoint once saved)
+    assert not ckpt_path.exists()
+    model.write_bytes(old)
+    glassnet.save(ckpt, ckpt_path)
+    code, _, err = run(capsys, "train", "--save", model)
+    assert code == 1 and f"the checkpoint {ckpt_path} of an unfinished run exists" in err
+    code, data, _ = run_json(capsys, "train", "--resume", ckpt_path, "--save", model, "--checkpoint-every", "5",
+                             "--force")
     assert code == 0 and data["n_iter"] == 20 and data["n_iter_run"] == 14
     assert data["checkpoints"] == {"every": 5, "written": 3, "last": 20}  # at 10, 15 and 20 in total
-    assert glassnet.load(model).n_iter_ == 20
+    assert glassnet.load(model).n_iter_ == 20 and not ckpt_path.exists()
+    code, out, _ = run(capsys, "train", "--resume", model, "--epochs", "21")
+    assert code == 0 and "note: lbfgs cannot resume exactly: scipy keeps its memory to itself" in out
+
+
+def test_a_failed_run_leaves_the_old_model(tmp_path, capsys):
+    model = tmp_path / "keep.npz"
+    assert run(capsys, "train", "--data", "xor", "--epochs", "3", "--save", model)[0] == 0
+    old = model.read_bytes()
+    ckpt_path = tmp_path / "keep.npz.ckpt"
+    code, _, err = run(capsys, "train", "--data", "xor", "--solver", "sgd", "--learning-rate", "1e300", "--save",
+                       model, "--force", "--checkpoint-every", "1")
+    assert code == 1 and "training diverged" in err and f"{model} was not changed" in err
+    assert model.read_bytes() == old
+    n_good = glassnet.load(ckpt_path).n_iter_  # the checkpoint holds the last finite weights
+    assert f"the last good checkpoint, of epoch {n_good}, is {ckpt_path}" in err
+    # J growing by orders of magnitude (finite) is divergence too; the last good checkpoint is named
+    code, _, err = run(capsys, "train", "--data", "digits", "--solver", "sgd", "--learning-rate", "1e6", "--lam",
+                       "1e6", "--epochs", "30", "--save", model, "--force", "--checkpoint-every", "1")
+    assert code == 1 and "training diverged" in err and "times the lowest epoch cost" in err, err
+    assert f"the last good checkpoint, of epoch 1, is {ckpt_path}: continue with --resume {ckpt_path}" in err
+    assert model.read_bytes() == old
+    assert glassnet.load(ckpt_path).n_iter_ == 1
 
 
 def test_checkpoint_needs_save(capsys):

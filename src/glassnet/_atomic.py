@@ -85,7 +85,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{_TEMP_MARK}{os.getpid()}-", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{_TEMP_MARK}{os.getpid()}-", dir=folder)
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -93,11 +96,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
             os.fsync(f.fileno())
         os.chmod(tmp, mode)  # mkstemp makes 0600; give the file the mode a plain open() would
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:  # a full disk, a quota, a read-only folder
+            raise _naming(exc, path) from None
         raise
     _fsync_dir(folder)
     return path
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same kind of OSError, its message naming the target file (not the temporary one) and the cause."""
+    return type(exc)(exc.errno, f"cannot write {path}: {exc.strerror or exc}")
 
 

@@ -38,6 +38,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._memory import check_network_fits
 from ._threads import choose_blas_threads, limit_blas_threads
 from ._validation import check_thetas
 from .activations import get_activation
@@ -264,11 +265,18 @@ class _Network(TransformerMixin, BaseEstimator):
         """X checked by scikit-learn's rules: dense or CSR/CSC, float32 kept, anything else float64."""
         return validate_data(self, X, dtype=_DTYPES, accept_sparse=_SPARSE, reset=reset)
 
-    def _init_weights(self, n_features: int, K: int, warm: bool, dtype=np.float64):
-        """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state."""
+    def _init_weights(self, n_features: int, K: int, warm: bool, dtype=np.float64, resume: bool = False):
+        """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state.
+
+        ``resume``: continue the fitted weights with the seeds of the cold start they came from (the same validation
+        split; the shuffling generator's state comes from the resumed run's state).
+        """
         sizes = [n_features, *self._hidden(), K]
         rng = self._generator()
-        if warm:
+        if resume:
+            thetas = [t.astype(dtype, copy=True) for t in self.thetas_]
+            random_init(sizes, rng=rng, epsilon=self.init_epsilon)  # draws as the cold start did, for its seeds
+        elif warm:
             if self.layer_sizes_ != sizes:
                 raise ValueError(
                     f"warm_start: the fitted network has layer sizes {self.layer_sizes_}, but hidden_layer_sizes and "
@@ -300,9 +308,15 @@ class _Network(TransformerMixin, BaseEstimator):
         """Whether a validation split is stratified by class (single-label classification only)."""
         return False
 
-    def _train(self, X, T, K: int, warm: bool, validate, callbacks):
-        """Train from scratch or warm on (X, T), T = targets as the cost takes them; returns (thetas, history)."""
-        thetas, sizes, split_seed, shuffle_seed = self._init_weights(X.shape[1], K, warm, X.dtype)
+    def _train(self, X, T, K: int, warm: bool, validate, callbacks, resume=None):
+        """Train from scratch or warm on (X, T), T = targets as the cost takes them; returns (thetas, history).
+
+        ``resume``: a :class:`glassnet.optimize.SolverState` of the run these weights came from, continued exactly.
+        """
+        # refuse a network that cannot fit before allocating it (random_init, buffers), naming its size
+        check_network_fits([X.shape[1], *self._hidden(), K], min(X.shape[0], 2048), self.solver)
+        thetas, sizes, split_seed, shuffle_seed = self._init_weights(X.shape[1], K, warm, X.dtype,
+                                                                     resume=resume is not None)
         Xtr, Ttr = X, T
         if validate is None and self.early_stopping:
             if X.shape[0] < 2:
@@ -318,7 +332,7 @@ class _Network(TransformerMixin, BaseEstimator):
             shuffle=bool(self.shuffle), random_state=shuffle_seed, validate=validate,
             early_stopping=bool(self.early_stopping) and validate is not None, patience=int(self.n_iter_no_change),
             min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose), n_threads=self.n_threads,
-            **self._kinds())
+            resume=resume, **self._kinds())
 
     def _store_fit(self, thetas, history, warm: bool):
         """Set the fitted weights and history, only now, so that a fit that fails leaves the previous model intact."""
@@ -667,7 +681,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     _fitting_multilabel = False
 
-    def fit(self, X, y, *, X_val=None, y_val=None, callbacks=None):
+    def fit(self, X, y, *, X_val=None, y_val=None, callbacks=None, resume=None):
         """Train on X (m, n_features) with labels y (m,) or a multilabel indicator matrix y (m, K).
 
         Parameters
@@ -686,15 +700,24 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
             ``validation_fraction`` split, so early stopping on Dask needs them.
         callbacks : callable, Callback or list of them, optional
             ``on_epoch_end(state)`` hooks (see :class:`glassnet.optimize.TrainState`); returning True stops.
+        resume : glassnet.optimize.SolverState, optional
+            Continue this fitted model's interrupted mini-batch run exactly (``state.solver_state`` of the epoch whose
+            weights ``thetas_`` are, e.g. from :func:`glassnet.io.load_checkpoint`): ``max_iter`` more epochs at most,
+            the same batches, moments and early-stopping state as if it had never stopped. Full-batch solvers have no
+            such state (scipy keeps its L-BFGS memory to itself).
 
         Returns
         -------
         self
         """
         self._check_params()
+        if resume is not None and (not is_mini_batch(self.solver) or not hasattr(self, "thetas_")):
+            raise ValueError("resume: only for a fitted model with a mini-batch solver ('sgd', 'adam'), continuing "
+                             f"the run whose state it is; got solver={self.solver!r}"
+                             + ("" if hasattr(self, "thetas_") else ", not fitted"))
         if self._dask(X, y):
             return dask_support.fit(self, X, y, X_val, y_val, callbacks)
-        warm = bool(self.warm_start) and hasattr(self, "thetas_")
+        warm = (bool(self.warm_start) or resume is not None) and hasattr(self, "thetas_")
         if _is_multilabel(y):
             return self._fit_multilabel(X, y, X_val, y_val, callbacks, warm)
         X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=not warm)
@@ -707,7 +730,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         units = self.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
         y_idx = self._encode(y, classes=units)
         validate = self._given_validation(X_val, y_val, units)
-        thetas, history = self._train(X, y_idx, n_outputs(len(classes)), warm, validate, callbacks)
+        thetas, history = self._train(X, y_idx, n_outputs(len(classes)), warm, validate, callbacks, resume)
         self.multilabel_ = False
         return self._store(thetas, classes, history, warm, units)
 

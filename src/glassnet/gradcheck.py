@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._memory import check_network_fits
 from .api import cost_and_gradient
 from .backprop import _prepare
 from .cost import cost_from_z, regularization
@@ -216,8 +217,11 @@ def gradient_check(
 def course_problem(lam: float = 0.0, sizes: Sequence[int] = (3, 5, 3), m: int = 5):
     """The course's ``checkNNGradients`` setup: debug-init Θ, X = debugInitializeWeights(m, s_1 - 1), y = 1 + mod(1:m, K).
 
-    Returns ``(thetas, X, y)`` with y as 0-based labels.
+    Returns ``(thetas, X, y)`` with y as 0-based labels. A network that cannot fit in memory raises
+    :class:`~glassnet._memory.MemoryBudgetError` (a ``MemoryError`` and ``ValueError``) naming its size, before
+    anything is allocated.
     """
+    check_network_fits(sizes, m, "gradcheck", what="network")
     thetas = debug_init(sizes)
     X = debug_initialize_weights(m, sizes[0] - 1)
     K = sizes[-1]

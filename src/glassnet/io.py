@@ -17,8 +17,17 @@ File format (version 1): one ``.npz`` archive, readable with ``numpy.load(path, 
 Nothing is ever pickled: class labels are stored as JSON values, and parameters that JSON cannot hold (a callback, a
 ``numpy`` Generator as ``random_state``) are left out and listed under ``unsaved_params``. The checksum detects
 corruption and accidental edits; it is not a signature (anyone can recompute it). Safety against a crafted file
-comes from the reader: it checks every array header before allocating and refuses object arrays. Any problem when
+comes from the reader: it checks every array header before allocating and refuses object arrays and metadata nested
+more than :data:`MAX_METADATA_DEPTH` levels. Any problem when
 loading raises :class:`glassnet.ModelFileError` naming the file and what is wrong.
+
+Training checkpoints (:func:`save_checkpoint` / :func:`load_checkpoint`) are model files with more: the run's
+:class:`glassnet.optimize.SolverState` as members ``opt_<name>_<l>`` (optimizer moments) and ``best_theta_<l>``
+(early stopping's kept weights), covered by the checksum, and its numbers (epoch, Adam's step count, the shuffling
+generator's state, early-stopping counters) under ``checkpoint`` in the metadata; :func:`checkpoint_path` names the
+sibling file a run checkpoints to. Reading is budgeted: every header is checked and the arrays' size once converted
+(:mod:`glassnet._memory`) compared with ``max_bytes`` and the available memory, and the checksum is verified on the
+streamed bytes, all before any weight is allocated.
 
 Not for: data sets (see :mod:`glassnet.datasets`) or exchange formats of other libraries (see ``glassnet.interop``).
 """
@@ -38,16 +47,17 @@ from typing import Any
 import numpy as np
 
 from ._atomic import atomic_write
-from ._npzfile import read_npz
+from ._npzfile import check_budget, iter_data, member_header, open_npz, read_data
 from ._version import __version__
 from .errors import ModelFileError
 from .estimator import Classifier
 from .interop import load_mat, load_nielsen
-from .optimize import History
+from .optimize import History, SolverState
 from .outputs import OutputLayer, n_outputs
 from .params import sizes_from_thetas
 
-__all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "save_checkpoint",
+           "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "glassnet-model"
 #: The version this glassnet writes; it reads every version up to this one.
@@ -57,6 +67,10 @@ MAX_MODEL_BYTES = 2 << 30
 
 _RESERVED = ("format", "format_version", "glassnet_version", "saved_at", "layer_sizes", "dtype")
 _THETA_KEY = re.compile(r"theta_([1-9][0-9]*)")
+#: Checkpoint arrays: optimizer state ``opt_<name>_<l>`` (e.g. Adam's ``opt_m_1``) and kept weights ``best_theta_<l>``.
+_STATE_KEY = re.compile(r"(opt_[a-z][a-z0-9]*|best_theta)_([1-9][0-9]*)")
+#: glassnet's own metadata nests a few levels (history, params, the checkpoint's generator state); deeper is refused.
+MAX_METADATA_DEPTH = 32
 _ESTIMATOR = "glassnet.Classifier"
 
 
@@ -116,15 +130,34 @@ def _from_json(value: Any) -> Any:
 # ------------------------------------------------------------------------------------------- Θ + metadata files
 
 
-def _digest(thetas: Sequence[np.ndarray], metadata_json: str) -> str:
+def _digest(thetas: Sequence[np.ndarray], metadata_json: str, extras: Mapping[str, np.ndarray] | None = None) -> str:
     h = hashlib.sha256()
-    for i, t in enumerate(thetas, start=1):
+    named = [(f"theta_{i}", t) for i, t in enumerate(thetas, start=1)]
+    named += sorted((extras or {}).items())  # checkpoint state; absent from model files, whose digest is unchanged
+    for name, t in named:
         arr = np.ascontiguousarray(t)
-        h.update(f"theta_{i}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
         h.update(arr.tobytes())
     h.update(b"metadata|")
     h.update(metadata_json.encode("utf-8"))
     return "sha256:" + h.hexdigest()
+
+
+class _Digest:
+    """:func:`_digest` computed from streamed member bytes (the reader checks it before allocating the arrays)."""
+
+    def __init__(self):
+        self.h = hashlib.sha256()
+
+    def member(self, name: str, dtype: np.dtype, shape: tuple, chunks) -> None:
+        self.h.update(f"{name}|{dtype.str}|{shape}|".encode())
+        for piece in chunks:
+            self.h.update(piece)
+
+    def finish(self, metadata_json: str) -> str:
+        self.h.update(b"metadata|")
+        self.h.update(metadata_json.encode("utf-8"))
+        return "sha256:" + self.h.hexdigest()
 
 
 def _check_thetas_for_saving(thetas) -> tuple[list[np.ndarray], list[int]]:
@@ -162,6 +195,11 @@ def save_thetas(
     Path
         The file written.
     """
+    return _write_model(path, thetas, metadata, None)
+
+
+def _write_model(path, thetas, metadata, extras: Mapping[str, np.ndarray] | None) -> Path:
+    """:func:`save_thetas` with the extra (checkpoint state) arrays ``extras``, covered by the checksum."""
     arrays, sizes = _check_thetas_for_saving(thetas)
     metadata = dict(metadata or {})
     clash = sorted(set(metadata) & set(_RESERVED))
@@ -182,8 +220,10 @@ def save_thetas(
     }
     text = json.dumps(meta, allow_nan=False, ensure_ascii=False)
     members = {f"theta_{i}": t for i, t in enumerate(arrays, start=1)}
+    extras = {k: np.ascontiguousarray(v) for k, v in (extras or {}).items()}
+    members.update(extras)
     members["metadata"] = np.array(text)
-    members["checksum"] = np.array(_digest(arrays, text))
+    members["checksum"] = np.array(_digest(arrays, text, extras))
     return atomic_write(path, lambda f: np.savez(f, **members))
 
 
@@ -201,16 +241,45 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
 
     if path.stat().st_size == 0:
         raise fail("file is empty (not a glassnet model file)")
-    members = read_npz(path, None, error=ModelFileError, kinds="fU", max_bytes=max_bytes)
-    for key in ("metadata", "checksum"):
-        arr = members.get(key)
-        if arr is None or arr.dtype.kind != "U" or arr.shape != ():
-            raise fail(f"not a glassnet model file (no {key!r} string; it holds {sorted(members)[:10]})")
-    text, checksum = str(members.pop("metadata")), str(members.pop("checksum"))
+    zf, infos = open_npz(path, ModelFileError, max_bytes)
+    with zf:
+        headers = {k: member_header(zf, info, path, ModelFileError, "fU") for k, info in infos.items()}
+        for key in ("metadata", "checksum"):
+            mem = headers.get(key)
+            if mem is None or mem.dtype.kind != "U" or mem.shape != ():
+                raise fail(f"not a glassnet model file (no {key!r} string; it holds {sorted(headers)[:10]})")
+        check_budget(list(headers.values()), path, ModelFileError, max_bytes)
+        text = str(read_data(zf, headers.pop("metadata"), path, ModelFileError)[()])
+        checksum = str(read_data(zf, headers.pop("checksum"), path, ModelFileError)[()])
+        meta, names, extra_names = _check_metadata(path, text, headers)
+        # the checksum is verified on the streamed bytes before any weight is allocated: a file that is refused
+        # costs no memory, however large the arrays its headers declare
+        h = _Digest()
+        for name in names + sorted(extra_names):
+            mem = headers[name]
+            if mem.fortran_order:
+                raise fail(f"array {name!r} is stored in Fortran order (not written by glassnet)")
+            h.member(name, mem.dtype, mem.shape, iter_data(zf, mem, path, ModelFileError))
+        if h.finish(text) != checksum:
+            raise fail("checksum mismatch: the file was modified or corrupted after it was written")
+        thetas = [read_data(zf, headers[n], path, ModelFileError) for n in names]
+        extras = {n: read_data(zf, headers[n], path, ModelFileError) for n in extra_names}
+    return _check_model(path, thetas, meta, extras)
+
+
+def _check_metadata(path: Path, text: str, headers) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The parsed metadata and the names of the Θ and checkpoint arrays, every rule that needs no data checked."""
+
+    def fail(message: str) -> ModelFileError:
+        return ModelFileError(f"{path}: {message}")
+
     try:
         meta = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise fail(f"metadata is not valid JSON ({exc})") from None
+    depth = _json_depth(meta)
+    if depth > MAX_METADATA_DEPTH:
+        raise fail(f"metadata is nested {depth} levels deep; glassnet writes at most {MAX_METADATA_DEPTH}")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         what = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise fail(f"not a glassnet model file (format {what!r}, expected {FORMAT_NAME!r})")
@@ -220,17 +289,24 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
     if version > FORMAT_VERSION:
         raise fail(f"written in model format version {version} by glassnet {meta.get('glassnet_version', '?')}; "
                    f"this glassnet ({__version__}) reads versions up to {FORMAT_VERSION}: upgrade glassnet")
-    numbers = []
-    for key in members:
+    numbers, extras = [], []
+    for key in headers:
+        if "checkpoint" in meta and _STATE_KEY.fullmatch(key):
+            extras.append(key)
+            continue
         match = _THETA_KEY.fullmatch(key)
         if match is None:
             raise fail(f"unexpected array {key!r} (not written by glassnet, or tampered with)")
         numbers.append(int(match.group(1)))
     if sorted(numbers) != list(range(1, len(numbers) + 1)) or not numbers:
-        raise fail(f"expected arrays theta_1 ... theta_L without gaps, found {sorted(members)}")
-    thetas = [members[f"theta_{i}"] for i in range(1, len(numbers) + 1)]
-    if _digest(thetas, text) != checksum:
-        raise fail("checksum mismatch: the file was modified or corrupted after it was written")
+        raise fail(f"expected arrays theta_1 ... theta_L without gaps, found {sorted(headers)}")
+    return meta, [f"theta_{i}" for i in range(1, len(numbers) + 1)], extras
+
+
+def _check_model(path: Path, thetas, meta, extras):
+    def fail(message: str) -> ModelFileError:
+        return ModelFileError(f"{path}: {message}")
+
     try:
         sizes = sizes_from_thetas(thetas)
     except ValueError as exc:
@@ -246,7 +322,18 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
         meta = _from_json(meta)
     except (ValueError, TypeError) as exc:
         raise fail(f"metadata holds a malformed value ({exc})") from None
-    return path, thetas, meta
+    return path, thetas, meta, extras
+
+
+def _json_depth(value: Any) -> int:
+    """How deeply ``value`` (parsed JSON) nests lists and dicts; iterative, so any depth is measured safely."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (list, dict)):
+            deepest = max(deepest, d)
+            stack.extend((c, d + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return deepest
 
 
 def load_thetas(
@@ -269,7 +356,7 @@ def load_thetas(
     FileNotFoundError
         No file at ``path``.
     """
-    _, thetas, meta = _read_model_file(path, max_bytes)
+    _, thetas, meta, _ = _read_model_file(path, max_bytes)
     return thetas, meta
 
 
@@ -310,9 +397,12 @@ def _classes_from_json(values, dtype: str, fail) -> np.ndarray:
         np_dtype = np.dtype(dtype)
         if np_dtype.kind not in "biufU":
             raise TypeError(f"dtype {dtype!r} is not allowed")
-        return np.array(values, dtype=np_dtype)
+        arr = np.array(values, dtype=np_dtype)
     except (TypeError, ValueError, OverflowError) as exc:
         raise fail(f"classes cannot be restored as {dtype!r} ({exc})") from None
+    if arr.ndim != 1:
+        raise fail(f"classes must be a flat list of labels, got nested lists (shape {arr.shape})")
+    return arr
 
 
 def save(model, path: str | os.PathLike) -> Path:
@@ -337,6 +427,12 @@ def save(model, path: str | os.PathLike) -> Path:
         raise ValueError(f"model: glassnet.save stores single-label Classifiers, got a "
                          f"{'multilabel ' if hasattr(model, 'classes_') else ''}{type(model).__name__}; store its "
                          "weights with glassnet.io.save_thetas(path, model.thetas_, metadata)")
+    thetas, meta = _model_metadata(model)
+    return save_thetas(path, thetas, meta)
+
+
+def _model_metadata(model) -> tuple[list, dict[str, Any]]:
+    """Θ and the metadata dict :func:`save` stores for a fitted Classifier."""
     try:
         params = model.get_params(deep=False)
     except TypeError:
@@ -377,7 +473,115 @@ def save(model, path: str | os.PathLike) -> Path:
     scaling = getattr(model, "input_scaling_", None)
     if scaling is not None:
         meta["input_scaling"] = _checked_scaling(scaling, int(model.n_features_in_), ValueError, "input_scaling_")
-    return save_thetas(path, thetas, meta)
+    return thetas, meta
+
+
+# ------------------------------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(model, path: str | os.PathLike, solver_state=None) -> Path:
+    """Atomically save a training checkpoint: the model as :func:`save` stores it plus the run's ``solver_state``.
+
+    The one home of what a checkpoint holds. ``solver_state`` (:class:`glassnet.optimize.SolverState`, what
+    callbacks see as ``state.solver_state``; None for the full-batch solvers) is stored without pickle: its arrays
+    (optimizer moments ``opt_<name>_<l>``, early stopping's kept weights ``best_theta_<l>``) as members of the
+    archive, covered by the checksum, and its numbers (epoch, Adam's step count, the shuffling generator's state,
+    early-stopping counters) under ``checkpoint`` in the metadata JSON. :func:`load` reads a checkpoint as the model
+    it holds; :func:`load_checkpoint` also returns the state, for ``Classifier.fit(..., resume=state)``.
+    """
+    if getattr(model, "thetas_", None) is None:
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(f"{type(model).__name__} is not fitted yet: nothing to checkpoint")
+    thetas, meta = _model_metadata(model)
+    extras: dict[str, np.ndarray] = {}
+    record: dict[str, Any] = {"solver_state": solver_state is not None}
+    if solver_state is not None:
+        st = solver_state
+        scalars, arrays = {}, []
+        for key, value in st.optimizer.items():
+            if not re.fullmatch(r"[a-z][a-z0-9]*", key):
+                raise ValueError(f"solver_state.optimizer: key {key!r} cannot name an archive member; use a-z, 0-9")
+            if isinstance(value, list):
+                arrays.append(key)
+                extras.update({f"opt_{key}_{i}": np.asarray(v) for i, v in enumerate(value, start=1)})
+            else:
+                scalars[key] = value
+        if st.best_thetas is not None:
+            extras.update({f"best_theta_{i}": np.asarray(t) for i, t in enumerate(st.best_thetas, start=1)})
+        record.update(solver=st.solver, epoch=int(st.epoch), optimizer_scalars=scalars, optimizer_arrays=arrays,
+                      rng=st.rng, best=float(st.best), bad_epochs=int(st.bad_epochs), best_epoch=st.best_epoch,
+                      best_thetas=st.best_thetas is not None, lowest_cost=float(st.lowest_cost))
+    meta["checkpoint"] = record
+    try:
+        _to_json(meta, "metadata")
+    except _Unsaveable as exc:
+        raise ValueError(f"solver_state: {exc}") from None
+    return _write_model(path, thetas, meta, extras)
+
+
+def checkpoint_path(save_path: str | os.PathLike) -> Path:
+    """Where the checkpoints of a run that saves to ``save_path`` go: the sibling ``<name>.ckpt`` (``m.npz.ckpt``).
+
+    A run writes its checkpoints there and replaces ``save_path`` only when it ends well, so a run that fails or is
+    killed never touches the model it was told to replace.
+    """
+    save_path = Path(save_path)
+    return save_path.with_name(save_path.name + ".ckpt")
+
+
+def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
+    """``(model, solver_state)`` of a file written by :func:`save_checkpoint`; any other model file (read by
+    :func:`load_any`) gives its model and None.
+
+    ``solver_state`` is a :class:`glassnet.optimize.SolverState`, or None for a plain model file or a full-batch
+    run's checkpoint (L-BFGS/CG keep their memory inside scipy: such a run resumes from the weights alone).
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load`, or a checkpoint record that is incomplete or inconsistent with its arrays.
+    """
+
+    if model_format(path) != "npz":
+        return load_any(path, max_bytes=max_bytes), None
+    path, thetas, meta, extras = _read_model_file(path, max_bytes)
+    if meta.get("estimator") != _ESTIMATOR:
+        return _bare_classifier(path, thetas, meta, None), None
+    model = _classifier_from(path, thetas, meta)
+    record = meta.get("checkpoint")
+    if not isinstance(record, dict) or not record.get("solver_state"):
+        return model, None
+
+    def fail(message: str) -> ModelFileError:
+        return ModelFileError(f"{path}: checkpoint {message}")
+
+    def layers(prefix: str) -> list[np.ndarray]:
+        found = [extras.pop(f"{prefix}_{i}") for i in range(1, len(thetas) + 1) if f"{prefix}_{i}" in extras]
+        if [a.shape for a in found] != [t.shape for t in thetas]:
+            raise fail(f"arrays {prefix}_1 ... {prefix}_{len(thetas)} missing or not shaped like the weights")
+        return found
+
+    try:
+        optimizer = dict(record["optimizer_scalars"])
+        for key in record["optimizer_arrays"]:
+            optimizer[str(key)] = layers(f"opt_{key}")
+        best_thetas = layers("best_theta") if record["best_thetas"] else None
+        state = SolverState(solver=str(record["solver"]), epoch=record["epoch"], optimizer=optimizer,
+                            rng=record["rng"], best=float(record["best"]), bad_epochs=int(record["bad_epochs"]),
+                            best_epoch=record["best_epoch"], best_thetas=best_thetas,
+                            lowest_cost=float(record["lowest_cost"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise fail(f"record is incomplete or malformed ({type(exc).__name__}: {exc})") from None
+    if extras:
+        raise fail(f"holds arrays no record mentions: {sorted(extras)[:5]}")
+    if isinstance(state.epoch, bool) or not isinstance(state.epoch, int) or state.epoch < 0:
+        raise fail(f"epoch must be an int ≥ 0, got {state.epoch!r}")
+    if state.solver != model.solver:
+        raise fail(f"is of solver {state.solver!r}, the model's is {model.solver!r}")
+    return model, state
 
 
 def _checked_scaling(record, n_features: int, error, where: str) -> dict:
@@ -424,7 +628,7 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
     FileNotFoundError
         No file at ``path``.
     """
-    path, thetas, meta = _read_model_file(path, max_bytes)
+    path, thetas, meta, _ = _read_model_file(path, max_bytes)
     if meta.get("estimator") != _ESTIMATOR:
         raise ModelFileError(f"{path}: holds bare weights (estimator {meta.get('estimator')!r}), not a saved "
                              "Classifier; read it with glassnet.io.load_thetas")
@@ -494,7 +698,7 @@ def load_any(path: str | os.PathLike, *, classes=None, max_bytes: int = MAX_MODE
         return load_mat(path, classes=classes)
     if kind == "json":
         return load_nielsen(path, classes=classes)
-    path, thetas, meta = _read_model_file(path, max_bytes)
+    path, thetas, meta, _ = _read_model_file(path, max_bytes)
     if meta.get("estimator") == _ESTIMATOR:
         return _classifier_from(path, thetas, meta)
     return _bare_classifier(path, thetas, meta, classes)

@@ -11,6 +11,14 @@ What is here
   one pass over the rows (what ``partial_fit`` uses); :func:`sgd` and :func:`adam` build the update rules.
 - :class:`History` (costs per iteration/epoch, validation cost and accuracy, JSON-safe ``to_dict``/``from_dict``),
   :class:`TrainState` (what callbacks see), :class:`StopTraining` (a callback may raise it to stop).
+- :class:`SolverState`: everything a mini-batch run needs to continue bit for bit after an interruption (optimizer
+  moments and step count, epoch counter, the shuffling generator's state, early-stopping bookkeeping). Callbacks see it
+  as ``state.solver_state`` at every epoch end; ``minimize_minibatch(..., resume=solver_state)`` continues from it, and
+  :func:`glassnet.io.save_checkpoint` stores it without pickle. Full-batch runs have none: scipy's L-BFGS memory and
+  CG direction live inside ``scipy.optimize.minimize`` and cannot be saved, so a resumed L-BFGS/CG run restarts that
+  memory from the saved weights (close to, but not bit for bit, the uninterrupted run).
+- :class:`TrainingDiverged` (a ``FloatingPointError``): the cost or the weights stopped being finite, or the epoch cost
+  grew to more than :data:`DIVERGENCE_FACTOR` times the lowest one seen (at least 1).
 - The BLAS thread policy used during fits is :mod:`glassnet._threads` (:func:`~glassnet._threads.choose_blas_threads`,
   :func:`~glassnet._threads.limit_blas_threads`).
 
@@ -48,6 +56,9 @@ __all__ = [
     "TrainState",
     "Callback",
     "StopTraining",
+    "SolverState",
+    "TrainingDiverged",
+    "DIVERGENCE_FACTOR",
     "Optimizer",
     "sgd",
     "adam",
@@ -228,11 +239,47 @@ class History:
         self.blas_threads = other.blas_threads
 
 
+@dataclass
+class SolverState:
+    """A mini-batch run at the end of an epoch: what :func:`minimize_minibatch` needs to continue it bit for bit.
+
+    Attributes
+    ----------
+    solver : str
+        The optimizer's name (``"sgd"``, ``"adam"``); a resumed run must use the same rule.
+    epoch : int
+        Epochs done in this run (the next one is ``epoch + 1``).
+    optimizer : dict
+        The update rule's state, as its ``init``/``update`` make it: lists of arrays shaped like Θ (SGD ``velocity``;
+        Adam ``m``, ``v``) and numbers (Adam's step count ``t``).
+    rng : dict or None
+        ``numpy.random.Generator.bit_generator.state`` of the shuffling generator (None without shuffling).
+    best, bad_epochs, best_epoch : float, int, int or None
+        Early-stopping / no-improvement bookkeeping: the lowest monitored value, epochs without improvement, and (with
+        early stopping) the epoch whose weights are kept.
+    best_thetas : list of arrays or None
+        With early stopping: the kept weights.
+    lowest_cost : float
+        The lowest epoch cost so far (the divergence test's reference).
+    """
+
+    solver: str
+    epoch: int
+    optimizer: dict
+    rng: dict | None
+    best: float = math.inf
+    bad_epochs: int = 0
+    best_epoch: int | None = None
+    best_thetas: Thetas | None = None
+    lowest_cost: float = math.inf
+
+
 @dataclass(frozen=True)
 class TrainState:
     """What a callback sees at the end of each iteration (full batch) or epoch (mini-batch).
 
     ``thetas`` are the current weights; they may be views into the optimizer's buffers, so copy them to keep them.
+    ``solver_state`` (mini-batch only, else None) is what a checkpoint needs to resume exactly.
     """
 
     epoch: int
@@ -241,6 +288,15 @@ class TrainState:
     val_cost: float | None
     val_accuracy: float | None
     history: History
+    solver_state: SolverState | None = None
+
+
+#: An epoch cost above this many times the lowest epoch cost so far (at least 1) counts as divergence.
+DIVERGENCE_FACTOR = 1e6
+
+
+class TrainingDiverged(FloatingPointError):
+    """The cost or the weights are no longer finite, or the cost grew by orders of magnitude (step size too large)."""
 
 
 class StopTraining(Exception):
@@ -323,10 +379,15 @@ class _Run:
 
             self.bar = tqdm(total=total, unit=unit, desc=history.solver)
 
-    def end_epoch(self, epoch: int, J: float, thetas: Thetas, monitor_cost: bool) -> str | None:
-        """Record epoch ``epoch``; returns a stop reason or None to go on."""
+    offset = 0  # epochs of a resumed run done before this call's history began
+
+    def end_epoch(self, epoch: int, J: float, thetas: Thetas, monitor_cost: bool, solver_state=None) -> str | None:
+        """Record epoch ``epoch``; returns a stop reason or None to go on.
+
+        ``solver_state``: a function of the epoch's outcome giving the :class:`SolverState` callbacks see (mini-batch).
+        """
         h = self.history
-        h.n_iter = epoch
+        h.n_iter = epoch - self.offset
         h.cost.append(float(J))
         val_cost = val_acc = None
         if self.validate is not None:
@@ -350,7 +411,7 @@ class _Run:
                       f"for {self.monitor.patience} epochs")
             h.converged = True
         state = TrainState(epoch=epoch, thetas=thetas, cost=float(J), val_cost=val_cost, val_accuracy=val_acc,
-                           history=h)
+                           history=h, solver_state=None if solver_state is None else solver_state())
         for cb in self.callbacks:
             try:
                 stop = cb(state)
@@ -372,7 +433,9 @@ class _Run:
             h.message = reason
             h.stopped_early = not h.converged
         if self.early_stopping and self.monitor.best_thetas is not None:
-            h.best_epoch = self.monitor.best_epoch
+            # relative to this history (≤ 0 when a resumed run kept weights from before the resume; History.extend
+            # then gives the right absolute epoch)
+            h.best_epoch = self.monitor.best_epoch - self.offset
             return self.monitor.best_thetas
         return thetas
 
@@ -702,13 +765,44 @@ def run_epoch(
             if np.isfinite(J):
                 thetas, state = optimizer.update(thetas, grads, state)
             if not (np.isfinite(J) and all(np.isfinite(t).all() for t in thetas)):
-                raise FloatingPointError(
+                raise TrainingDiverged(
                     f"training diverged: the cost or the weights are no longer finite (batch {n + 1}, J = {J}); "
                     f"lower learning_rate (now {optimizer.learning_rate:g})"
                 )
             total += float(J) * len(idx)
             n += 1
     return thetas, state, total / m, n
+
+
+def _restore(resume: SolverState, opt: Optimizer, thetas: Thetas, rng, monitor: _Monitor) -> tuple[Any, float]:
+    """The optimizer state and lowest cost of ``resume``, with ``rng`` and ``monitor`` set from it; checked first."""
+    if not isinstance(resume, SolverState):
+        raise ValueError(f"resume: expected a SolverState (TrainState.solver_state), got {type(resume).__name__}")
+    if resume.solver != opt.name:
+        raise ValueError(f"resume: the state is of optimizer {resume.solver!r}, this run uses {opt.name!r}")
+    if isinstance(resume.epoch, bool) or not isinstance(resume.epoch, int) or resume.epoch < 0:
+        raise ValueError(f"resume.epoch: expected an int ≥ 0, got {resume.epoch!r}")
+    shapes = [t.shape for t in thetas]
+    for key, value in resume.optimizer.items():
+        if isinstance(value, list) and [np.shape(v) for v in value] != shapes:
+            raise ValueError(f"resume.optimizer[{key!r}]: shapes {[np.shape(v) for v in value]} do not match the "
+                             f"weights {shapes}")
+    if resume.best_thetas is not None and [np.shape(t) for t in resume.best_thetas] != shapes:
+        raise ValueError("resume.best_thetas: shapes do not match the weights")
+    if (rng is None) != (resume.rng is None):
+        raise ValueError("resume.rng: the saved run and this one differ in shuffling (shuffle=True/False)")
+    if rng is not None:
+        try:
+            rng.bit_generator.state = resume.rng
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"resume.rng: not a state of this generator ({exc})") from None
+    monitor.best = float(resume.best)
+    monitor.bad_epochs = int(resume.bad_epochs)
+    monitor.best_epoch = resume.best_epoch
+    monitor.best_thetas = None if resume.best_thetas is None else [np.array(t, copy=True) for t in resume.best_thetas]
+    state = {k: [np.array(v, copy=True) for v in val] if isinstance(val, list) else val
+             for k, val in resume.optimizer.items()}
+    return state, float(resume.lowest_cost)
 
 
 def minimize_minibatch(
@@ -729,6 +823,7 @@ def minimize_minibatch(
     progress: bool = False,
     n_threads: int | None = None,
     sizes: Sequence[int] | None = None,
+    resume: SolverState | None = None,
 ) -> tuple[Thetas, History]:
     """Mini-batch training: each epoch shuffles rows 0..m-1 and applies ``optimizer`` once per batch.
 
@@ -762,11 +857,22 @@ def minimize_minibatch(
         for the automatic choice, otherwise BLAS settings are left alone).
     sizes : sequence of int or None
         Layer sizes; taken from ``thetas`` when None.
+    resume : SolverState or None
+        Continue an interrupted run: ``thetas`` are the weights at the end of epoch ``resume.epoch`` and ``resume``
+        the ``state.solver_state`` a callback saw then. The run goes on with epoch ``resume.epoch + 1`` (the returned
+        history holds the new epochs only; ``max_epochs`` counts them) and ends with exactly the weights the
+        uninterrupted run would have reached.
 
     Returns
     -------
     thetas : list of arrays
     history : History
+
+    Raises
+    ------
+    TrainingDiverged
+        The cost or the weights stopped being finite, or an epoch cost exceeded :data:`DIVERGENCE_FACTOR` times the
+        lowest epoch cost so far (at least 1).
     """
     opt = _as_optimizer(optimizer)
     m = _check_positive_int(m, "m")
@@ -779,14 +885,31 @@ def minimize_minibatch(
     threads = choose_blas_threads(batch_size, sizes, n_threads)
     current = [np.array(t, copy=True) for t in thetas]
     state = opt.init(current)
+    first, lowest = 1, math.inf
+    if resume is not None:
+        state, lowest = _restore(resume, opt, current, rng, run.monitor)
+        first, run.offset = resume.epoch + 1, resume.epoch
+
+    def solver_state() -> SolverState:
+        mon = run.monitor
+        return SolverState(solver=opt.name, epoch=epoch, optimizer=state, rng=None if rng is None else
+                           rng.bit_generator.state, best=float(mon.best), bad_epochs=int(mon.bad_epochs),
+                           best_epoch=mon.best_epoch, best_thetas=mon.best_thetas, lowest_cost=lowest)
+
     reason = None
     t0 = time.perf_counter()
     try:
         with limit_blas_threads(threads):
-            for epoch in range(1, max_epochs + 1):
+            for epoch in range(first, first + max_epochs):
                 current, state, J, n = run_epoch(f, current, m, opt, state, batch_size, rng)
                 history.n_evals += n
-                reason = run.end_epoch(epoch, J, current, monitor_cost=True)
+                if J > DIVERGENCE_FACTOR * max(lowest, 1.0):
+                    raise TrainingDiverged(
+                        f"training diverged: J = {J:.4g} after epoch {epoch}, more than {DIVERGENCE_FACTOR:g} times "
+                        f"the lowest epoch cost so far ({lowest:.4g}); lower learning_rate (now "
+                        f"{opt.learning_rate:g})")
+                lowest = min(lowest, float(J))
+                reason = run.end_epoch(epoch, J, current, monitor_cost=True, solver_state=solver_state)
                 if reason is not None:
                     break
     finally:

@@ -56,6 +56,7 @@ def fit(
     progress: bool = False,
     n_threads: int | None = None,
     should_stop: Callable[[], bool] | None = None,
+    resume=None,
     activation: str = "sigmoid",
     output: str = "sigmoid",
     loss: str = "log",
@@ -84,6 +85,9 @@ def fit(
         As :func:`glassnet.optimize.minimize_full_batch` / :func:`~glassnet.optimize.minimize_minibatch`.
     should_stop : callable, optional
         Polled before every mini-batch; True raises :class:`~glassnet.optimize.StopTraining` out of ``fit``.
+    resume : SolverState, optional
+        Mini-batch solvers: continue the run this state was taken from exactly (optimizer moments, epoch, shuffling
+        generator, early-stopping state); see :func:`glassnet.optimize.minimize_minibatch`.
     activation, output, loss
         The hidden units and the output/cost pair (default: the lecture's), see :func:`glassnet.cost_and_gradient`.
     """
@@ -100,7 +104,7 @@ def fit(
     return minimize_minibatch(
         batch_objective, thetas, m, optimizer=rule if rule is not None else make_rule(solver, learning_rate),
         batch_size=batch, max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
-        sizes=sizes_from_thetas(thetas), **common)
+        sizes=sizes_from_thetas(thetas), resume=resume, **common)
 
 
 def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: dict):

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -58,6 +57,21 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+#: Seeds go to numpy and scikit-learn, which take whole numbers in [0, 2**32 - 1].
+MAX_SEED = 2**32 - 1
+
+
+def seed(text: str) -> int:
+    """A random seed: a whole number in [0, 2**32 - 1]."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, got {text!r}")
     return value
 
 
@@ -204,25 +218,10 @@ def fail(args: argparse.Namespace, name: str, message: str, code: int) -> int:
     return code
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars/arrays → Python values; NaN/inf → None (JSON has neither)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def emit_json(payload: dict) -> None:
-    sys.stdout.write(json.dumps(_plain(payload), ensure_ascii=False) + "\n")
+    from glassnet._json import dumps
+
+    sys.stdout.write(dumps(payload, ensure_ascii=False) + "\n")
 
 
 def emit(args: argparse.Namespace, payload: dict, lines: list[str]) -> None:
@@ -367,6 +366,8 @@ def check_writable(path: Path, force: bool, option: str, allowed: Path | None = 
         raise Failure(f"{option} {path}: folder {path.parent} does not exist")
     if path.exists() and not force and not (allowed is not None and _same_file(path, allowed)):
         raise Failure(f"{option} {path}: file exists; use --force to replace it")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise Failure(f"{option} {path}: folder {path.parent} is not writable")
 
 
 def _same_file(a: Path, b: Path) -> bool:

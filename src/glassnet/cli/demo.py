@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._common import seed as seed_number
 from ._common import EXIT_FAILURE, EXIT_OK, add_json_option, command, emit, positive_int, split, write_atomic
 
 DEFAULT_REPORT = "glassnet-demo.html"
@@ -37,7 +38,7 @@ def register(sub) -> None:
                                    "(λ = 1, L-BFGS) trained on a stratified 75/25 split: J(Θ) before and after, "
                                    "train and test accuracy. Takes about a second.")
     p.add_argument("--max-iter", type=positive_int, default=400, metavar="N", help="L-BFGS iterations (default 400)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=seed_number, default=0, metavar="S",
                    help="seed of the split and the initial weights (default 0)")
     p.add_argument("-o", "--report", type=Path, default=Path(DEFAULT_REPORT), metavar="FILE.html",
                    help=f"where to write the HTML report explaining one test example (default {DEFAULT_REPORT}; "

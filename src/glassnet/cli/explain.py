@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._common import seed as seed_number
 from ._common import (
     EXIT_OK,
     Failure,
@@ -96,10 +97,10 @@ def register(sub) -> None:
                        help="share of the data held out for validation (default 0.25, stratified)")
         q.add_argument("--metric", choices=("cost", "error"), default="cost",
                        help="cost J(Θ) without regularization (the course's) or misclassification error")
-        q.add_argument("--seed", type=int, default=0, help="seed of the split, the shuffle and the initial Θ")
+        q.add_argument("--seed", type=seed_number, default=0, help="seed of the split, the shuffle and the initial Θ")
         add_json_option(q, what='the numbers of the curve (and the PNG written) as one JSON document')
         if name == "learning-curve":
-            q.add_argument("--lam", type=float, default=1.0, help="λ for training (default 1)")
+            q.add_argument("--lam", type=nonnegative_float, default=1.0, help="λ for training (default 1)")
             q.add_argument("--sizes", metavar="M1,M2,...", help="training-set sizes (default: 8 from 10%% to 100%%)")
         else:
             q.add_argument("--lams", metavar="L1,L2,...", help="λ values (default the course's 0,0.001,...,10)")

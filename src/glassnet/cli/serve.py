@@ -7,7 +7,17 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from ._common import EXIT_OK, Failure, UsageError, add_json_option, builtin_names_help, command, emit_json
+from ._common import (
+    EXIT_OK,
+    Failure,
+    UsageError,
+    add_json_option,
+    builtin_names_help,
+    command,
+    emit_json,
+    nonnegative_float,
+)
+from ._common import seed as seed_number
 
 
 def register(sub) -> None:
@@ -23,8 +33,8 @@ def register(sub) -> None:
                         "data of as many features, e.g. --data ex4data1.mat) or Nielsen JSON")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
     p.add_argument("--hidden", default="25", metavar="SIZES", help="hidden layer sizes, e.g. 25 or 50,20 (default 25)")
-    p.add_argument("--lam", type=float, default=1.0, help="regularization λ (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the validation split")
+    p.add_argument("--lam", type=nonnegative_float, default=1.0, help="regularization λ (default 1)")
+    p.add_argument("--seed", type=seed_number, default=0, help="seed of the initial weights and the validation split")
     p.add_argument("--max-upload-mb", type=float, default=64.0,
                    help="largest upload (data or model file) the page may send, in MiB (default 64)")
     add_json_option(p, what="the URL, port and token (once the explorer accepts connections)")

@@ -18,13 +18,22 @@ Output lines (stable; ``--json`` gives the same numbers as one JSON object):
     train accuracy:      100.00%
     validation accuracy:  97.04%                                       (only with validation data)
     test accuracy:        97.78%                                       (only with --test-size > 0)
-    checkpoints: 4 written to m.npz (every 50 iterations)              (only with --checkpoint-every)
+    checkpoints: 4 written to m.npz.ckpt (every 50 iterations), removed after saving   (only with --checkpoint-every)
     saved model: m.npz                                                 (only with --save)
 
 J is the lecture's regularized cost on the training part. ``iterations`` reads ``epochs`` for the mini-batch solvers
-sgd and adam. Checkpoints are the model file itself, rewritten atomically every N iterations/epochs; after a crash,
-run the same command with ``--resume FILE``: ``--epochs`` is the total, so the run continues where the checkpoint
-stopped (``n_iter_`` keeps counting) and uses the checkpoint's settings unless an option overrides them.
+sgd and adam.
+
+Saving is all-or-nothing per run: checkpoints go to the sibling file ``FILE.ckpt`` of ``--save FILE``
+(:func:`glassnet.io.checkpoint_path`), rewritten atomically every N iterations/epochs, and ``FILE`` is replaced only
+when the run ends well (the checkpoint is then removed). A run that diverges (J or Θ no longer finite, or J more than
+:data:`glassnet.optimize.DIVERGENCE_FACTOR` times its lowest value) or is interrupted exits 1 (130 for Ctrl-C),
+leaves ``FILE`` as it was and names the last good checkpoint. Continue it with ``--resume FILE.ckpt``: ``--epochs`` is
+the total, so the run continues where the checkpoint stopped (``n_iter_`` keeps counting) with the checkpoint's
+settings unless an option overrides them. For sgd and adam a checkpoint holds the optimizer's state, the shuffling
+generator and the early-stopping state (:func:`glassnet.io.save_checkpoint`), so the resumed run ends with exactly
+the weights of an uninterrupted one. lbfgs and cg cannot resume exactly: scipy keeps their memory to itself, so a
+resumed run restarts it from the saved weights (the command says so).
 
 ``train --dask-scheduler ADDRESS`` trains the same Classifier on that cluster. A data file is opened with
 :func:`glassnet.distributed.read_chunks`, so the workers read it chunk by chunk and keep it in their memory; this
@@ -54,6 +63,7 @@ import numpy as np
 from glassnet.optimize import SOLVERS, is_mini_batch
 from glassnet.outputs import n_classes_for, n_outputs
 
+from ._common import seed as seed_number
 from ._common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -156,13 +166,14 @@ def _register_train(sub) -> None:
                         f"train on everything). With --dask-scheduler and a data file: not stratified; row t is held "
                         f"out when a hash of (--seed, t) falls below F, the same rows however the file is chunked "
                         f"('glassnet evaluate --test-size' does not reproduce this split)")
-    p.add_argument("--seed", type=int, metavar="S",
+    p.add_argument("--seed", type=seed_number, metavar="S",
                    help="seed of the initial weights, the splits and the shuffling (default 0; with --resume the "
                         "checkpoint's)")
     p.add_argument("--save", type=Path, metavar="FILE.npz", help="write the trained model to this file (atomically)")
     p.add_argument("--force", action="store_true", help="replace the --save file if it exists")
     p.add_argument("--checkpoint-every", type=positive_int, metavar="N",
-                   help="also write the model to the --save file every N iterations/epochs while training")
+                   help="write a checkpoint every N iterations/epochs to FILE.ckpt beside the --save FILE (replaced "
+                        "by --save only when the run ends well); continue a killed run with --resume FILE.ckpt")
     p.add_argument("--resume", type=Path, metavar="FILE.npz",
                    help="continue training the model in this file (a checkpoint or a saved model) up to --epochs "
                         "in total; it may be the --save file")
@@ -185,7 +196,7 @@ def _register_train(sub) -> None:
 
 
 class _Checkpoint:
-    """``on_epoch_end`` callback: every ``every`` iterations/epochs (counted in total), save the model so far."""
+    """``on_epoch_end`` callback: every ``every`` iterations/epochs (counted in total), checkpoint the run so far."""
 
     def __init__(self, every: int, path: Path, snapshot):
         self.every = every
@@ -195,12 +206,12 @@ class _Checkpoint:
         self.last_epoch: int | None = None
 
     def on_epoch_end(self, state) -> None:
-        import glassnet
+        from glassnet import io as gio
 
         model = self.snapshot(state.thetas, state.history)
         if model.n_iter_ % self.every == 0:
             self.last_epoch = model.n_iter_  # attempted: an interruption may land inside save (atomic either way)
-            glassnet.save(model, self.path)
+            gio.save_checkpoint(model, self.path, state.solver_state)
             self.written += 1
 
 
@@ -223,13 +234,30 @@ def _snapshot_maker(clf, prior, units, target: int, scaling=None):
     return snapshot
 
 
+def _load_resume(path: Path):
+    """``(model, solver_state)`` to continue (:func:`glassnet.io.load_checkpoint`; state None for a plain model)."""
+    from glassnet import io as gio
+
+    if not path.exists():
+        raise Failure(f"--resume: no such file {path}")
+    if not path.is_file():
+        raise Failure(f"--resume: {path} is not a file")
+    return gio.load_checkpoint(path)
+
+
 @command("train")
 def _cmd_train(args: argparse.Namespace) -> int:
+    from glassnet import io as gio
+
     if args.checkpoint_every is not None and args.save is None:
-        raise UsageError("--checkpoint-every: needs --save FILE (the checkpoints are written there)")
+        raise UsageError("--checkpoint-every: needs --save FILE (the checkpoints are written beside it, FILE.ckpt)")
     if args.save is not None:
+        ckpt = gio.checkpoint_path(args.save)
+        if ckpt.exists() and not args.force and not (args.resume is not None and _same(ckpt, args.resume)):
+            raise Failure(f"--save {args.save}: the checkpoint {ckpt} of an unfinished run exists; continue it with "
+                          f"--resume {ckpt}, or use --force to start over")
         check_writable(args.save, args.force, "--save", allowed=args.resume)
-    resumed = load_model(args.resume, "--resume") if args.resume is not None else None
+    resumed, args.resume_state = _load_resume(args.resume) if args.resume is not None else (None, None)
     if args.dask_scheduler is None:
         return _train(args, resumed, None)
     if args.early_stopping or args.validation_fraction is not None:  # refused before connecting to anything
@@ -351,6 +379,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         prior = resumed.history_
         J_before = float(clf.cost_and_gradient(X_fit, y_fit)[0])
     else:
+        _check_fits(sizes, n_fit, solver, "--hidden")
         clf = glassnet.Classifier(**params)
         done, prior = 0, None
         # the weights fit() starts from: an int random_state s gives random_init(sizes, rng=s)
@@ -370,8 +399,9 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     checkpoint = None
     callbacks = []
     if args.checkpoint_every is not None:
-        checkpoint = _Checkpoint(args.checkpoint_every, args.save, snapshot)
+        checkpoint = _Checkpoint(args.checkpoint_every, glassnet.io.checkpoint_path(args.save), snapshot)
         callbacks.append(checkpoint)
+    resume_state, notes = _exact_resume(args, resumed, solver, client)
 
     n_val = 0 if y_val is None else len(y_val)
     parts = [f"{n_fit} train"] + ([f"{n_val} validation"] if n_val else []) + ([f"{n_test} test"] if n_test else [])
@@ -390,6 +420,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
                       f"{params['loss']} cost")
     if resumed is not None:
         header.append(f"resumed from {args.resume} after {done} {unit}")
+        header += notes
     header.append(f"J(Θ) before training: {J_before:.6f}")
     if not args.json:  # what is about to happen, before the long part starts
         print("\n".join(header), flush=True)
@@ -408,10 +439,13 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
                     X_fit, chunks=(min(args.chunk_rows, len(X_fit)), X_fit.shape[1]))
                 clf.fit(chunked, y_fit, callbacks=callbacks or None)
             else:
-                clf.fit(X_fit, y_fit, X_val=X_val, y_val=y_val, callbacks=callbacks or None)
+                clf.fit(X_fit, y_fit, X_val=X_val, y_val=y_val, callbacks=callbacks or None, resume=resume_state)
         except KeyboardInterrupt:
-            return fail(args, "train", "interrupted" + _checkpoint_note(checkpoint, args.save, unit),
+            return fail(args, "train", "interrupted" + _untouched(args.save) + _checkpoint_note(checkpoint, unit),
                         EXIT_INTERRUPTED)
+        except FloatingPointError as exc:  # glassnet.optimize.TrainingDiverged and the Dask loop's divergence
+            return fail(args, "train", f"{exc}{_untouched(args.save)}{_checkpoint_note(checkpoint, unit)}",
+                        EXIT_FAILURE)
         seconds = time.perf_counter() - t0
         n_run = int(clf.n_iter_) - done
     clf.set_params(max_iter=int(target), warm_start=False, verbose=False)
@@ -423,6 +457,9 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         clf.input_scaling_ = scaling
     if args.save is not None and not (remaining <= 0 and args.resume is not None and _same(args.save, args.resume)):
         glassnet.save(clf, args.save)
+        ckpt = glassnet.io.checkpoint_path(args.save)
+        if ckpt.exists():  # the run ended well and is saved: its checkpoint (perhaps the --resume file) is obsolete
+            ckpt.unlink()
 
     h = clf.history_
     total = f", {clf.n_iter_} in total" if resumed is not None else ""
@@ -437,7 +474,8 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     if acc_test is not None:
         lines.append(f"{'test accuracy:':<20} {acc_test:7.2%}")
     if checkpoint is not None:
-        lines.append(f"checkpoints: {checkpoint.written} written to {args.save} (every {checkpoint.every} {unit})")
+        lines.append(f"checkpoints: {checkpoint.written} written to {checkpoint.path} (every {checkpoint.every} "
+                     f"{unit}), removed after saving")
     if args.save is not None:
         lines.append(f"saved model: {args.save}")
     payload = {
@@ -545,17 +583,52 @@ def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
     return Path(source).name if not glob.has_magic(source) else source, X, y, classes, chunk_sizes
 
 
-def _checkpoint_note(checkpoint: _Checkpoint | None, path: Path | None, unit: str) -> str:
-    """Where training can be resumed from after an interruption (read from the file: Ctrl-C may hit mid-save)."""
+def _check_fits(sizes, rows: int, solver: str, option: str) -> None:
+    """A usage error naming ``option`` when the network cannot fit in memory (glassnet._memory's estimate)."""
+    from glassnet._memory import MemoryBudgetError, check_network_fits
+
+    try:
+        check_network_fits(sizes, min(rows, 2048), solver)
+    except MemoryBudgetError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def _untouched(save: Path | None) -> str:
+    return "" if save is None else f"; {save} was not changed"
+
+
+def _checkpoint_note(checkpoint: _Checkpoint | None, unit: str) -> str:
+    """Where training can be resumed from after a failure (read from the file: Ctrl-C may hit mid-save)."""
     import glassnet
 
-    if checkpoint is None or checkpoint.last_epoch is None:
+    if checkpoint is None:
         return ""
+    path = checkpoint.path
+    if checkpoint.last_epoch is None:
+        return f"; no checkpoint was written (the first would have been {unit[:-1]} {checkpoint.every})"
     try:
         n_iter = glassnet.load(path).n_iter_
     except (OSError, ValueError):
         return ""
-    return f"; the checkpoint of {unit[:-1]} {n_iter} is in {path}: continue with --resume {path}"
+    return f"; the last good checkpoint, of {unit[:-1]} {n_iter}, is {path}: continue with --resume {path}"
+
+
+def _exact_resume(args: argparse.Namespace, resumed, solver: str, client) -> tuple[object, list[str]]:
+    """The solver state to continue exactly (or None) and the lines that say how exact the resumed run is."""
+    if resumed is None:
+        return None, []
+    state = args.resume_state
+    if not is_mini_batch(solver):
+        return None, [f"note: {solver} cannot resume exactly: scipy keeps its memory to itself, so it restarts from "
+                      "the saved weights (the run will differ slightly from an uninterrupted one)"]
+    if state is None:
+        return None, [f"note: {args.resume} holds no optimizer state (not a {solver} checkpoint): the {solver} "
+                      "state starts afresh, so the run is not the uninterrupted one"]
+    if state.solver != solver or client is not None:
+        why = "on Dask" if client is not None else f"it is of solver {state.solver}"
+        return None, [f"note: the optimizer state in {args.resume} is not used ({why}): the {solver} state starts "
+                      "afresh"]
+    return state, []
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -581,7 +654,7 @@ def _register_evaluate(sub) -> None:
     p.add_argument("--test-size", type=fraction_or_zero, metavar="F",
                    help="evaluate only the held-out test part of this share (as 'train --test-size F'); 0 or "
                         "leaving it out: every example")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of that split (default 0)")
+    p.add_argument("--seed", type=seed_number, default=0, metavar="S", help="seed of that split (default 0)")
     p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
                    help="λ of the reported J(Θ) (default: the model's own)")
     add_raw_features_option(p)
@@ -761,7 +834,7 @@ def _register_gradcheck(sub) -> None:
     p.add_argument("-m", "--m", dest="m", type=positive_int, default=5, metavar="M",
                    help="number of examples (default 5)")
     p.add_argument("--lam", type=nonnegative_float, metavar="λ", help="λ (default 0; with --model the model's)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=seed_number, default=0, metavar="S",
                    help="seed of the parameters/directions sampled and of the examples picked from --data (default 0)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--params", type=positive_int, metavar="N", help="check only N parameters chosen at random")
@@ -810,6 +883,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
             raise UsageError("--label-column: only with --model and --data")
         sizes = args.sizes or [3, 5, 3]
         lam = args.lam if args.lam is not None else 0.0
+        _check_fits(sizes, args.m, "gradcheck", "--sizes")
         thetas, X, y = course_problem(lam, sizes, args.m)
         problem = "debug-initialized weights (the course's check)"
     kinds = _kinds(args, model.get_params() if args.model is not None else None)

@@ -84,11 +84,15 @@ def _run_job(job: dict) -> dict:
             return {"ok": False, "error": f"variable {n!r} is a MATLAB {cls} array; expected a numeric matrix"}
         if any(int(d) < 0 for d in shape):
             return {"ok": False, "error": f"variable {n!r} has a negative dimension in its header: {shape}"}
-        nbytes = math.prod(int(d) for d in shape) * NUMERIC_CLASSES[cls]
-        total += nbytes
+        count = math.prod(int(d) for d in shape)
+        nbytes = count * NUMERIC_CLASSES[cls]
+        # the bytes once converted for computing: the array plus its float64 copy (the parent's rule,
+        # glassnet._memory.converted_nbytes, passed in the job as the copy's item size; this child imports no glassnet)
+        total += nbytes + (0 if cls == "double" else count * int(job.get("converted_itemsize", 8)))
         if total > max_bytes:
-            return {"ok": False, "error": f"variable {n!r} claims shape {shape} ({nbytes} bytes of {cls}), "
-                                          f"more than the limit max_bytes={max_bytes}"}
+            return {"ok": False, "error": f"variable {n!r} claims shape {shape} ({nbytes} bytes of {cls}; "
+                                          f"{total} bytes in all once converted), more than the limit "
+                                          f"max_bytes={max_bytes}"}
     try:
         data = loadmat(path, variable_names=names, squeeze_me=False, chars_as_strings=False)
     except MemoryError:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._memory import CONVERTED_ITEMSIZE
 from .._npzfile import read_npz
 from ..errors import DataError
 from ..params import sizes_from_thetas
@@ -124,11 +125,21 @@ def _target_names(y: np.ndarray) -> list[str]:
     return [str(c) for c in np.unique(y)]
 
 
+def _all_numbers(row: list[str]) -> bool:
+    """True when every field of ``row`` reads as a number (a data row, not a header of column names)."""
+    try:
+        for cell in row:
+            float(cell)
+    except ValueError:
+        return False
+    return True
+
+
 def load_csv(
     path,
     label_column: int | str | None = -1,
     *,
-    header: bool = True,
+    header: bool | None = None,
     delimiter: str = ",",
     encoding: str = "utf-8",
     max_bytes: int = MAX_CSV_BYTES,
@@ -142,8 +153,10 @@ def load_csv(
         The label column, by position (negative counts from the end) or by its name in the header row. All other
         columns are features and must be numbers. ``None``: the file has no labels (every column is a feature, e.g.
         new examples to predict); the returned ``y`` is then ``None``.
-    header : bool, default True
-        The first row names the columns. Without a header, columns are named ``col_0, col_1, ...``.
+    header : bool or None, default None
+        Whether the first row names the columns. ``None``: it does unless every field of it is a number (a file
+        written by ``numpy.savetxt`` has no header; its first row is an example, never dropped). Without a header,
+        columns are named ``col_0, col_1, ...``.
     delimiter : str, default ","
     encoding : str, default "utf-8"
         A UTF-8 byte-order mark is skipped.
@@ -193,6 +206,11 @@ def load_csv(
     line, first = next(stream, (0, None))
     if first is None:
         raise DataError(f"{path}: no header and no data rows")
+    if header is None:
+        header = not _all_numbers(first)
+        if not header and isinstance(label_column, str):
+            raise DataError(f"{path}: label column {label_column!r} is named, but the first row holds only numbers "
+                            "(no header row); give the label column by index")
     if len(first) > MAX_CSV_COLUMNS:
         raise DataError(f"{path}: {'header' if header else f'line {line}'} has {len(first)} columns, more than the "
                         f"limit {MAX_CSV_COLUMNS}")
@@ -400,6 +418,7 @@ def _read_mat_files(
                 results[i] = exc
                 continue
             jobs.append((i, {"path": str(path), "out": str(tmp / f"out{i}.npz"), "max_bytes": max_bytes,
+                             "converted_itemsize": CONVERTED_ITEMSIZE,
                              "names": list(names) if names is not None else None, "regex": regex}))
         while jobs:
             reported, stopped = _run_mat_reader([job for _, job in jobs], timeout, mem_limit, tmp)

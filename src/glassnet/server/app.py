@@ -13,6 +13,7 @@ path: datasets are chosen by name, and uploads are written to a private temporar
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hmac
 import itertools
@@ -35,6 +36,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from .._json import dumps as json_dumps
 from . import bridge
 from .session import LIMITS, Session, SessionClosed
 
@@ -221,6 +223,18 @@ def _validation_message(exc: RequestValidationError) -> str:
 # ------------------------------------------------------------------------------------------------ the app
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON that a browser's ``JSON.parse`` always accepts: NaN and ±inf (e.g. J of weights near 1e308) become null,
+    which the page shows as "–" (:mod:`glassnet._json`)."""
+
+    def render(self, content) -> bytes:
+        return json_dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+#: Threads for the heavy per-example views, apart from the shared pool that serves /api/state and the controls.
+VIEW_THREADS = 2
+
+
 def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
                max_body_bytes: int = DEFAULT_MAX_BODY, upload_dir: Path | None = None) -> FastAPI:
     """The explorer app for ``session``.
@@ -244,13 +258,21 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
     own_upload_dir = upload_dir is None
     upload_dir = Path(tempfile.mkdtemp(prefix="glassnet-uploads-")) if upload_dir is None else Path(upload_dir)
 
+    # Heavy views (a trace and a diagram of one example) run on their own small pool, so that any number of them
+    # queue there instead of taking the shared threads /api/state needs; identical requests at one state share one
+    # computation (the cache is keyed by the session's version).
+    view_pool = concurrent.futures.ThreadPoolExecutor(VIEW_THREADS, thread_name_prefix="glassnet-view")
+    view_cache: dict[tuple, asyncio.Future] = {}
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
+        view_pool.shutdown(wait=False, cancel_futures=True)
         if own_upload_dir:
             shutil.rmtree(upload_dir, ignore_errors=True)
 
-    app = FastAPI(title="glassnet explorer", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app = FastAPI(title="glassnet explorer", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+                  default_response_class=SafeJSONResponse)
     app.state.session = session
     app.state.upload_dir = upload_dir
     app.add_middleware(Guard, hosts=allowed_hosts, token=token, max_body=max_body_bytes)
@@ -259,16 +281,16 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(request: Request, exc: RequestValidationError):
-        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+        return SafeJSONResponse({"detail": _validation_message(exc)}, status_code=422)
 
     @app.exception_handler(ValueError)
     async def _on_value_error(request: Request, exc: ValueError):
         # The library's and the session's checks: each message names the argument and what was expected.
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return SafeJSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(SessionClosed)
     async def _on_closed(request: Request, exc: SessionClosed):
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return SafeJSONResponse({"detail": str(exc)}, status_code=503)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -284,7 +306,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
         hit = state_cache.get(key)
         if hit is None:
             st = session.state(history_from, gen)
-            hit = (json.dumps(st).encode(), st["version"], st["history"]["gen"], st["history"]["total"])
+            hit = (json_dumps(st).encode(), st["version"], st["history"]["gen"], st["history"]["total"])
             if len(state_cache) > 64:
                 state_cache.clear()
             state_cache[key] = hit
@@ -366,11 +388,27 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
         return X[index], int(y[index])
 
     @app.get("/api/view")
-    def view(split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0,
-             mode: Literal["forward", "backward"] = "forward",
-             unit: Annotated[str | None, Query(max_length=20, pattern=r"^\d{1,3}:\d{1,5}$")] = None,
-             edge: Annotated[str | None, Query(max_length=30, pattern=r"^\d{1,3}:\d{1,5}:\d{1,5}$")] = None) -> dict:
+    async def view(split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0,
+                   mode: Literal["forward", "backward"] = "forward",
+                   unit: Annotated[str | None, Query(max_length=20, pattern=r"^\d{1,3}:\d{1,5}$")] = None,
+                   edge: Annotated[str | None, Query(max_length=30, pattern=r"^\d{1,3}:\d{1,5}:\d{1,5}$")] = None
+                   ) -> Response:
         """One example through the current network: every unit's values, the edges to draw, and the selection."""
+        key = (session.version, split, index, mode, unit, edge)
+        future = view_cache.get(key)
+        if future is None:
+            if len(view_cache) > 32:
+                view_cache.clear()
+            future = asyncio.get_running_loop().run_in_executor(view_pool, _view, split, index, mode, unit, edge)
+            view_cache[key] = future
+        try:
+            body = await asyncio.shield(future)
+        except Exception:
+            view_cache.pop(key, None)
+            raise
+        return Response(body, media_type="application/json")
+
+    def _view(split: str, index: int, mode: str, unit: str | None, edge: str | None) -> bytes:
         version, thetas, cfg, data, parts = session.snapshot_view()
         x, label = _example(parts, split, index)
         m = parts[0].shape[0]
@@ -400,7 +438,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
 
             _, grads = cost_and_gradient(thetas, parts[0], parts[1], cfg.lam)
             out["edge"] = bridge.edge_details(tr, l, i, j, grads[l - 1])
-        return out
+        return json_dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     @app.get("/api/examples")
     def examples(split: Literal["train", "val"] = "val", which: Literal["misclassified", "all"] = "misclassified",

@@ -6,6 +6,12 @@ free one) is known to the Host/Origin allow-list, and so that the printed URL is
 
 Used by ``glassnet serve`` (:meth:`ExplorerServer.serve_forever`, which handles Ctrl-C) and by tests
 (:meth:`ExplorerServer.start` / :meth:`ExplorerServer.stop`, a server in a background thread).
+
+Any local process can connect, so connections are handled such that none can lock the token holder out
+(:class:`_GuardedH11`): a connection must send a complete request head within :data:`HEADER_TIMEOUT` seconds of
+connecting (and of its previous response), idle keep-alive connections close after 5 s, and when
+:data:`MAX_CONNECTIONS` are open the oldest connections without a request in progress are closed to make room, so
+a crowd of idle sockets never makes a real request wait or fail.
 """
 
 from __future__ import annotations
@@ -19,13 +25,65 @@ import threading
 import time
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .app import DEFAULT_MAX_BODY, create_app
 from .session import Session
 
-__all__ = ["ExplorerServer", "HOST"]
+__all__ = ["ExplorerServer", "HOST", "HEADER_TIMEOUT", "MAX_CONNECTIONS"]
 
 HOST = "127.0.0.1"
+#: Seconds a connection may take to send a complete request head (after connecting or after its last response).
+HEADER_TIMEOUT = 10.0
+#: Open connections at most; beyond this the oldest ones without a request in progress are closed.
+MAX_CONNECTIONS = 256
+
+
+class _GuardedH11(H11Protocol):
+    """uvicorn's h11 protocol with a request-head timeout and eviction of idle connections (see the module doc)."""
+
+    header_timeout = HEADER_TIMEOUT
+    max_connections = MAX_CONNECTIONS
+
+    def connection_made(self, transport) -> None:
+        self._opened = time.monotonic()
+        self._head_gen = 0
+        self._head_timer = None
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            self._evict_idle()
+        self._arm_head_timer()
+
+    def _busy(self) -> bool:
+        """A request is in progress on this connection (its head was received, its response is not complete)."""
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def _evict_idle(self) -> None:
+        idle = sorted((c for c in self.connections if c is not self and isinstance(c, _GuardedH11) and not c._busy()),
+                      key=lambda c: c._opened)
+        for conn in idle[: len(self.connections) - self.max_connections]:
+            conn.transport.close()
+
+    def _arm_head_timer(self) -> None:
+        self._head_gen += 1
+        gen = self._head_gen
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_timeout, gen)
+
+    def _head_timeout(self, gen: int) -> None:
+        if gen == self._head_gen and not self._busy() and not self.transport.is_closing():
+            self.transport.close()  # no complete request head in time: an idle or trickling client
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_head_timer()  # the next request head, if any, must come in time too
+
+    def connection_lost(self, exc) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        super().connection_lost(exc)
 
 
 class _Uvicorn(uvicorn.Server):
@@ -59,7 +117,9 @@ class ExplorerServer:
     max_body_bytes : int
         Request-body limit (uploads).
     limit_concurrency : int
-        Connections beyond this get HTTP 503 instead of exhausting the process (64 pages need ~2 each).
+        Requests in progress beyond this get HTTP 503 instead of exhausting the process (64 pages need ~2 each).
+        Open connections are kept below :data:`MAX_CONNECTIONS` by closing idle ones, so idle sockets never count
+        against this limit.
     """
 
     def __init__(self, session: Session, *, port: int = 0, token: str | None = None,
@@ -80,7 +140,7 @@ class ExplorerServer:
         self.app = create_app(session, token=self.token, allowed_hosts=hosts, max_body_bytes=max_body_bytes)
         config = uvicorn.Config(self.app, log_level=log_level, access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=3, limit_concurrency=limit_concurrency,
-                                timeout_keep_alive=5)
+                                timeout_keep_alive=5, http=_GuardedH11)
         self.server = _Uvicorn(config, session)
         self._thread: threading.Thread | None = None
 

@@ -44,6 +44,7 @@ LIMITS = {
     "weight": 1e6,
     "uploads": 4,
     "noise": 5.0,
+    "upload_bytes": 1 << 30,  # kept uploads in all (X and y as loaded); the oldest are forgotten beyond this
 }
 
 
@@ -176,14 +177,24 @@ class Session:
         return data
 
     def add_upload(self, data: Dataset) -> str:
-        """Register an uploaded dataset (the oldest of more than ``LIMITS['uploads']`` is forgotten)."""
+        """Register an uploaded dataset; the oldest are forgotten beyond ``LIMITS['uploads']`` files or
+        ``LIMITS['upload_bytes']`` bytes of kept arrays (one larger than that alone is refused)."""
+        size = int(data.X.nbytes + data.y.nbytes)
+        if size > LIMITS["upload_bytes"]:
+            raise ValueError(f"file: the dataset takes {size} bytes in memory, more than the explorer keeps for "
+                             f"uploads ({LIMITS['upload_bytes']} bytes)")
         with self._lock:
             name = data.name
             self._datasets[name] = data
             if name in self._uploads:
                 self._uploads.remove(name)
             self._uploads.append(name)
-            while len(self._uploads) > LIMITS["uploads"]:
+
+            def kept() -> int:
+                return sum(int(d.X.nbytes + d.y.nbytes) for n, d in self._datasets.items() if n in self._uploads)
+
+            while len(self._uploads) > LIMITS["uploads"] or (len(self._uploads) > 1
+                                                             and kept() > LIMITS["upload_bytes"]):
                 old = self._uploads.pop(0)
                 if old != self.config.dataset:
                     self._datasets.pop(old, None)
@@ -544,9 +555,11 @@ class Session:
                     "name": data.name, "description": data.description, "m": data.m, "n": data.n, "K": data.K,
                     "m_train": int(self.train_idx.size), "m_val": int(self.val_idx.size),
                     "image_shape": list(data.image_shape) if data.image_shape else None,
-                    "classes": data.classes,
                     "noise": (None if bridge.default_noise(data.name) is None else self.config.noise
                               if self.config.noise is not None else bridge.default_noise(data.name)),
+                    # sent once per history generation (a dataset is installed with a new one): an event stream's
+                    # later events stay small however long the class names are; the client has them already
+                    "classes": data.classes if history_gen != self.history_gen else None,
                 },
                 "history": {"gen": self.history_gen, "start": start, "rows": self.history[start:],
                             "total": len(self.history), "initial": dict(self.initial)},

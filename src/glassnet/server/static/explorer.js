@@ -5,6 +5,8 @@
 
 (() => {
   const TOKEN = new URLSearchParams(location.search).get("token") || "";
+  // The token stays in memory for the page's requests; the address bar (history, bookmarks, screen shares) loses it.
+  if (TOKEN) history.replaceState(null, "", location.pathname + location.hash);
   const SVGNS = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
 

@@ -1,0 +1,155 @@
+"""The explorer under local abuse: idle and trickling connections, huge weights, long class names, heavy views.
+
+Real servers on 127.0.0.1 in a background thread; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+httpx = pytest.importorskip("httpx")
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's TestClient warns about the httpx it is built on
+    from fastapi.testclient import TestClient
+
+from glassnet.server import ExplorerServer, Session, TrainConfig, bridge, create_app
+from glassnet.server import run as server_run
+from glassnet.server import session as session_module
+
+TOKEN = "test-token-0123456789abcdef"
+
+
+def strict_json(text: str):
+    """What a browser's JSON.parse accepts: no NaN or Infinity."""
+
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def session():
+    s = Session(TrainConfig(dataset="xor", hidden=(2,), delay_ms=0, max_iter=5))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(session, tmp_path):
+    app = create_app(session, token=TOKEN, allowed_hosts={"testserver"}, upload_dir=tmp_path)
+    with TestClient(app, headers={"X-Glassnet-Token": TOKEN}) as c:
+        yield c
+
+
+def test_1000_idle_connections_do_not_lock_out_the_token_holder(monkeypatch):
+    monkeypatch.setattr(server_run._GuardedH11, "header_timeout", 60.0)  # the idle sockets stay for the whole test
+    session = Session(TrainConfig(dataset="xor", hidden=(2,), delay_ms=0))
+    server = ExplorerServer(session, port=0).start()
+    idle = []
+    try:
+        for _ in range(1000):
+            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+        with httpx.Client(base_url=server.base_url, headers={"X-Glassnet-Token": server.token}, timeout=20) as c:
+            for _ in range(3):
+                r = c.get("/api/state")
+                assert r.status_code == 200 and r.json()["sizes"] == [2, 2, 1]
+        assert len(server.server.server_state.connections) <= server_run.MAX_CONNECTIONS + 1
+    finally:
+        for s in idle:
+            s.close()
+        server.stop()
+
+
+def test_a_connection_without_a_complete_request_head_is_closed(monkeypatch):
+    monkeypatch.setattr(server_run._GuardedH11, "header_timeout", 0.5)
+    session = Session(TrainConfig(dataset="xor", hidden=(2,), delay_ms=0))
+    server = ExplorerServer(session, port=0).start()
+    try:
+        for first in (b"", b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n"):  # idle; trickling headers
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+            s.sendall(first)
+            assert s.recv(100) == b""  # closed by the server (a timeout of the recv raises instead)
+            s.close()
+    finally:
+        server.stop()
+
+
+def test_the_url_is_printed_only_once_the_server_accepts_connections():
+    session = Session(TrainConfig(dataset="xor", hidden=(2,), delay_ms=0))
+    server = ExplorerServer(session, port=0)
+    ready = threading.Event()
+    seen = {}
+
+    def on_ready():  # runs in the server's event loop: what `glassnet serve` does here is print the URL
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5):
+            seen["connected"] = True  # the socket listens already: the printed URL is never refused
+        ready.set()
+
+    thread = threading.Thread(target=server.serve_forever, kwargs={"on_ready": on_ready}, daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(30) and seen["connected"]
+        r = httpx.get(f"{server.base_url}/api/state", headers={"X-Glassnet-Token": server.token}, timeout=20)
+        assert r.status_code == 200
+    finally:
+        server.server.should_exit = True
+        thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_huge_weights_give_valid_json_with_null_costs(session, client):
+    big = [np.full((2, 3), 1e308), np.full((1, 3), -1e308)]
+    with warnings.catch_warnings():  # the overflows are what a served page meets: J = inf
+        warnings.simplefilter("ignore", RuntimeWarning)
+        session.reset(session.config, big, "huge")
+        r = client.get("/api/state")
+        v = client.get("/api/view?split=train&index=0")
+    assert r.status_code == 200 and v.status_code == 200
+    state, view = strict_json(r.text), strict_json(v.text)  # no Infinity, which JSON.parse rejects
+    assert state["sizes"] == [2, 2, 1] and "Infinity" in json.dumps(session.state(), allow_nan=True)
+    assert view["cost"] is None
+
+
+def test_class_names_are_sent_once_per_event_stream(session):
+    full = session.state()
+    assert full["dataset"]["classes"] == ["0", "1"]
+    later = session.state(full["history"]["total"], full["history"]["gen"])
+    assert later["dataset"]["classes"] is None
+    assert session.state(0, full["history"]["gen"] + 1)["dataset"]["classes"] == ["0", "1"]
+
+
+def test_kept_uploads_are_bounded_in_bytes(session, monkeypatch):
+    monkeypatch.setitem(session_module.LIMITS, "upload_bytes", 15_000)
+    X = np.zeros((300, 2))
+    names = []
+    for k in range(3):
+        data = bridge.Dataset(f"upload:d{k}.csv", X, np.arange(300) % 2, ["a", "b"], "test")
+        names.append(session.add_upload(data))  # 7.2 KB each (X and y): two fit, the third pushes out the first
+    assert [n for n in names if n in session.dataset_names()] == names[1:]
+    with pytest.raises(ValueError, match="more than the explorer keeps for uploads"):
+        session.add_upload(bridge.Dataset("upload:big.csv", np.zeros((1000, 2)), np.arange(1000) % 2, ["a", "b"], ""))
+
+
+def test_identical_heavy_views_share_one_computation_off_the_shared_pool(session, client, monkeypatch):
+    threads, real = [], bridge.trace
+
+    def counting(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bridge, "trace", counting)
+    first = client.get("/api/view?split=train&index=1")
+    again = client.get("/api/view?split=train&index=1")
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert len(threads) == 1 and threads[0].startswith("glassnet-view")
+    assert client.get("/api/view?split=train&index=99999").status_code == 422
