@@ -165,15 +165,20 @@ def test_model_files_record_the_kinds_and_old_files_load_as_the_lecture(tmp_path
         [0.8796896591972704, 0.11877843995170133, 0.0015319008510282952]], rtol=1e-12)
 
 
-def test_save_refuses_what_its_format_cannot_hold(tmp_path):
+def test_model_files_hold_multilabel_classifiers_and_regressors(tmp_path):
     X, Y = make_multilabel_classification(n_samples=40, n_features=4, n_classes=3, random_state=0)
     multilabel = Classifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(X, Y)
-    with pytest.raises(ValueError, match="single-label Classifiers, got a multilabel Classifier"):
-        glassnet.save(multilabel, tmp_path / "m.npz")
-    reg = Regressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(X, Y[:, 0] * 1.5)
-    with pytest.raises(ValueError, match="got a Regressor; store its weights with glassnet.io.save_thetas"):
-        glassnet.save(reg, tmp_path / "r.npz")
-    assert not list(tmp_path.iterdir())
+    back = glassnet.load(glassnet.save(multilabel, tmp_path / "m.npz"))
+    assert isinstance(back, Classifier) and back.multilabel_ and back.n_outputs_ == 3
+    np.testing.assert_array_equal(back.predict(X), multilabel.predict(X))
+    np.testing.assert_array_equal(back.predict_proba(X), multilabel.predict_proba(X))
+    reg = Regressor(hidden_layer_sizes=(3,), activation="relu", max_iter=5, random_state=0).fit(X, Y[:, 0] * 1.5)
+    back = glassnet.load(glassnet.save(reg, tmp_path / "r.npz"))
+    assert isinstance(back, Regressor) and back.activation == "relu" and back.n_iter_ == reg.n_iter_
+    np.testing.assert_array_equal(back.predict(X), reg.predict(X))
+    assert glassnet.io.load_any(tmp_path / "r.npz").get_params() == reg.get_params()
+    two = Regressor(hidden_layer_sizes=(2,), max_iter=3, random_state=0).fit(X, Y * 0.5)  # two targets
+    np.testing.assert_array_equal(glassnet.load(glassnet.save(two, tmp_path / "t.npz")).predict(X), two.predict(X))
 
 
 def test_transform_uses_the_hidden_activation_and_dask_refuses_other_networks():

@@ -334,6 +334,35 @@ class _Network(TransformerMixin, BaseEstimator):
             min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose), n_threads=self.n_threads,
             resume=resume, **self._kinds())
 
+    @classmethod
+    def _assemble(cls, thetas, *, history: History | None = None, n_iter: int | None = None, feature_names=None,
+                  **params):
+        """A fitted model of this class with the given weights: what every ``from_weights`` shares.
+
+        Θ are checked and copied (float32 stays float32, anything else becomes float64); ``hidden_layer_sizes``
+        defaults to the weights' hidden layers and must match them if given.
+        """
+        if isinstance(thetas, np.ndarray) or not isinstance(thetas, (list, tuple)):
+            raise ValueError(f"thetas: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
+        dtype = np.dtype(np.float32) if all(np.asarray(t).dtype == np.float32 for t in thetas) else np.dtype(np.float64)
+        thetas, sizes = check_thetas(thetas, dtype)
+        if "hidden_layer_sizes" in params and tuple(np.atleast_1d(params["hidden_layer_sizes"])) != tuple(sizes[1:-1]):
+            raise ValueError(f"hidden_layer_sizes: the weights have hidden layers {tuple(sizes[1:-1])}, "
+                             f"got {params['hidden_layer_sizes']!r}")
+        params.setdefault("hidden_layer_sizes", tuple(sizes[1:-1]))
+        model = cls(**params)
+        model.thetas_ = [np.array(t, copy=True) for t in thetas]
+        model.n_features_in_ = int(sizes[0])
+        model.history_ = history if history is not None else History(message="imported weights")
+        model.n_iter_ = int(n_iter) if n_iter is not None else model.history_.n_iter
+        if feature_names is not None:
+            names = list(feature_names)
+            if len(names) != sizes[0] or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"feature_names: expected one string per input feature ({sizes[0]}), got "
+                                 f"{names[:5]}{'...' if len(names) > 5 else ''}")
+            model.feature_names_in_ = np.array(names, dtype=object)
+        return model
+
     def _store_fit(self, thetas, history, warm: bool):
         """Set the fitted weights and history, only now, so that a fit that fails leaves the previous model intact."""
         self.thetas_ = thetas
@@ -842,7 +871,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     @classmethod
     def from_weights(cls, thetas, classes=None, *, history: History | None = None, n_iter: int | None = None,
-                     feature_names=None, **params) -> Classifier:
+                     feature_names=None, multilabel: bool = False, **params) -> Classifier:
         """A fitted Classifier with the given weights, ready to predict: the one place a model is assembled.
 
         Parameters
@@ -861,6 +890,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
             Iterations/epochs the weights were trained for (default ``history.n_iter``).
         feature_names : sequence of str, optional
             One name per input feature (``feature_names_in_``).
+        multilabel : bool
+            A multilabel network: one sigmoid unit per label column (``classes`` is then not used).
         **params
             Hyper-parameters (``alpha``, ``solver``, ...), used if it is trained further. ``hidden_layer_sizes``
             defaults to the weights' hidden layers and must match them if given.
@@ -873,30 +904,15 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         >>> clf.classes_.tolist() == list(range(10)), clf.output_layer_.unit_name(10)
         (True, 'h₁₀ · 0')
         """
-        if isinstance(thetas, np.ndarray) or not isinstance(thetas, (list, tuple)):
-            raise ValueError(f"thetas: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
-        # float32 weights stay float32 (a float32 model file loads as it was saved); anything else is float64
-        dtype = np.dtype(np.float32) if all(np.asarray(t).dtype == np.float32 for t in thetas) else np.dtype(np.float64)
-        thetas, sizes = check_thetas(thetas, dtype)
-        thetas = [np.array(t, copy=True) for t in thetas]
-        layer = OutputLayer.for_units(sizes[-1], classes)
-        if "hidden_layer_sizes" in params and tuple(np.atleast_1d(params["hidden_layer_sizes"])) != tuple(sizes[1:-1]):
-            raise ValueError(f"hidden_layer_sizes: the weights have hidden layers {tuple(sizes[1:-1])}, "
-                             f"got {params['hidden_layer_sizes']!r}")
-        params.setdefault("hidden_layer_sizes", tuple(sizes[1:-1]))
-        model = cls(**params)
-        model.thetas_ = thetas
+        if multilabel:  # K independent sigmoid units, one per label: classes 0..K-1 stand for the label columns
+            model = cls._assemble(thetas, history=history, n_iter=n_iter, feature_names=feature_names, **params)
+            model.classes_ = model.unit_classes_ = np.arange(model.thetas_[-1].shape[0])
+            model.multilabel_ = True
+            return model
+        model = cls._assemble(thetas, history=history, n_iter=n_iter, feature_names=feature_names, **params)
+        layer = OutputLayer.for_units(model.thetas_[-1].shape[0], classes)
         model.classes_ = layer.sorted_classes
         model.unit_classes_ = layer.classes
-        model.n_features_in_ = int(sizes[0])
-        model.history_ = history if history is not None else History(message="imported weights")
-        model.n_iter_ = int(n_iter) if n_iter is not None else model.history_.n_iter
-        if feature_names is not None:
-            names = list(feature_names)
-            if len(names) != sizes[0] or not all(isinstance(n, str) for n in names):
-                raise ValueError(f"feature_names: expected one string per input feature ({sizes[0]}), got "
-                                 f"{names[:5]}{'...' if len(names) > 5 else ''}")
-            model.feature_names_in_ = np.array(names, dtype=object)
         return model
 
     # ---------------------------------------------------------------------------------------------------------------
@@ -996,6 +1012,12 @@ random_state, n_threads, verbose, activation
     >>> reg.predict(X[:2]).shape, reg.score(X, X[:, 0] ** 2) > 0.95
     ((2,), True)
     """
+
+    @classmethod
+    def from_weights(cls, thetas, *, history: History | None = None, n_iter: int | None = None, feature_names=None,
+                     **params) -> Regressor:
+        """A fitted Regressor with the given weights (one identity output per target), ready to predict."""
+        return cls._assemble(thetas, history=history, n_iter=n_iter, feature_names=feature_names, **params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -50,7 +50,7 @@ from ._atomic import atomic_write
 from ._npzfile import check_budget, iter_data, member_header, open_npz, read_data
 from ._version import __version__
 from .errors import ModelFileError
-from .estimator import Classifier
+from .estimator import Classifier, Regressor
 from .interop import load_mat, load_nielsen
 from .optimize import History, SolverState
 from .outputs import OutputLayer, n_outputs
@@ -72,6 +72,11 @@ _STATE_KEY = re.compile(r"(opt_[a-z][a-z0-9]*|best_theta)_([1-9][0-9]*)")
 #: glassnet's own metadata nests a few levels (history, params, the checkpoint's generator state); deeper is refused.
 MAX_METADATA_DEPTH = 32
 _ESTIMATOR = "glassnet.Classifier"
+#: The other estimators a model file may hold: a Regressor (no classes) and a multilabel Classifier (one sigmoid unit
+#: per label column, no class labels either).
+_REGRESSOR = "glassnet.Regressor"
+_MULTILABEL = "glassnet.Classifier (multilabel)"
+_ESTIMATORS = (_ESTIMATOR, _REGRESSOR, _MULTILABEL)
 
 
 # ----------------------------------------------------------------------------------------------- JSON values
@@ -423,12 +428,15 @@ def save(model, path: str | os.PathLike) -> Path:
         from sklearn.exceptions import NotFittedError
 
         raise NotFittedError(f"{type(model).__name__} is not fitted yet: call fit before save")
-    if getattr(model, "multilabel_", False) or not hasattr(model, "classes_"):  # no field for them in this format yet
-        raise ValueError(f"model: glassnet.save stores single-label Classifiers, got a "
-                         f"{'multilabel ' if hasattr(model, 'classes_') else ''}{type(model).__name__}; store its "
-                         "weights with glassnet.io.save_thetas(path, model.thetas_, metadata)")
     thetas, meta = _model_metadata(model)
     return save_thetas(path, thetas, meta)
+
+
+def _kind_of(model) -> str:
+    """The ``estimator`` entry of a model file for ``model``."""
+    if isinstance(model, Regressor):
+        return _REGRESSOR
+    return _MULTILABEL if getattr(model, "multilabel_", False) else _ESTIMATOR
 
 
 def _model_metadata(model) -> tuple[list, dict[str, Any]]:
@@ -445,18 +453,21 @@ def _model_metadata(model) -> tuple[list, dict[str, Any]]:
             unsaved[name] = type(value).__name__
         else:
             saved[name] = value
-    _classes_to_json(model.classes_)  # labels JSON cannot hold: refused before anything else
     thetas = list(model.thetas_)
-    units = model.output_layer_ if hasattr(model, "output_layer_") else OutputLayer(model.classes_)  # unit order
-    if np.shape(thetas[-1])[0] != units.K:
-        raise ValueError(f"model: {len(units.classes)} classes need {units.K} output units, "
-                         f"but Θ^({len(thetas)}) has {np.shape(thetas[-1])[0]}")
-    classes, classes_dtype = _classes_to_json(units.classes)
+    kind = _kind_of(model)
+    classes = classes_dtype = None
+    if kind == _ESTIMATOR:
+        _classes_to_json(model.classes_)  # labels JSON cannot hold: refused before anything else
+        units = model.output_layer_ if hasattr(model, "output_layer_") else OutputLayer(model.classes_)  # unit order
+        if np.shape(thetas[-1])[0] != units.K:
+            raise ValueError(f"model: {len(units.classes)} classes need {units.K} output units, "
+                             f"but Θ^({len(thetas)}) has {np.shape(thetas[-1])[0]}")
+        classes, classes_dtype = _classes_to_json(units.classes)
     history = getattr(model, "history_", None)
     history_dict = None if history is None else history.to_dict()
     n_iter = getattr(model, "n_iter_", None)
     meta = {
-        "estimator": _ESTIMATOR,
+        "estimator": kind,
         "params": saved,
         "unsaved_params": unsaved,
         "alpha": saved.get("alpha"),
@@ -546,7 +557,7 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES
     if model_format(path) != "npz":
         return load_any(path, max_bytes=max_bytes), None
     path, thetas, meta, extras = _read_model_file(path, max_bytes)
-    if meta.get("estimator") != _ESTIMATOR:
+    if meta.get("estimator") not in _ESTIMATORS:
         return _bare_classifier(path, thetas, meta, None), None
     model = _classifier_from(path, thetas, meta)
     record = meta.get("checkpoint")
@@ -629,7 +640,7 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
         No file at ``path``.
     """
     path, thetas, meta, _ = _read_model_file(path, max_bytes)
-    if meta.get("estimator") != _ESTIMATOR:
+    if meta.get("estimator") not in _ESTIMATORS:
         raise ModelFileError(f"{path}: holds bare weights (estimator {meta.get('estimator')!r}), not a saved "
                              "Classifier; read it with glassnet.io.load_thetas")
     return _classifier_from(path, thetas, meta)
@@ -699,7 +710,7 @@ def load_any(path: str | os.PathLike, *, classes=None, max_bytes: int = MAX_MODE
     if kind == "json":
         return load_nielsen(path, classes=classes)
     path, thetas, meta, _ = _read_model_file(path, max_bytes)
-    if meta.get("estimator") == _ESTIMATOR:
+    if meta.get("estimator") in _ESTIMATORS:
         return _classifier_from(path, thetas, meta)
     return _bare_classifier(path, thetas, meta, classes)
 
@@ -727,18 +738,22 @@ def _bare_classifier(path: Path, thetas: list[np.ndarray], meta: dict[str, Any],
 
 
 def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any]):
-    """The Classifier that a :func:`save` file describes, every field checked."""
+    """The Classifier (or Regressor, or multilabel Classifier) that a :func:`save` file describes, every field checked."""
 
     def fail(message: str) -> ModelFileError:
         return ModelFileError(f"{path}: {message}")
 
-    classes = _classes_from_json(meta.get("classes"), meta.get("classes_dtype"), fail)  # in output-unit order
-    if len(classes) < 2 or len(np.unique(classes)) != len(classes):
-        raise fail(f"classes must be at least 2 distinct labels, got {classes.tolist()[:10]}")
+    kind = meta.get("estimator")
     sizes = meta["layer_sizes"]
-    if sizes[-1] != n_outputs(len(classes)):
-        raise fail(f"{len(classes)} classes need {n_outputs(len(classes))} output units, the weights have "
-                   f"{sizes[-1]}")
+    classes = None
+    if kind == _ESTIMATOR:
+        classes = _classes_from_json(meta.get("classes"), meta.get("classes_dtype"), fail)  # in output-unit order
+        if len(classes) < 2 or len(np.unique(classes)) != len(classes):
+            raise fail(f"classes must be at least 2 distinct labels, got {classes.tolist()[:10]}")
+        if sizes[-1] != n_outputs(len(classes)):
+            raise fail(f"{len(classes)} classes need {n_outputs(len(classes))} output units, the weights have "
+                       f"{sizes[-1]}")
+    estimator = Regressor if kind == _REGRESSOR else Classifier
     if meta.get("n_features_in") != sizes[0]:
         raise fail(f"n_features_in {meta.get('n_features_in')!r} does not match the input layer size {sizes[0]}")
     params = meta.get("params")
@@ -757,11 +772,15 @@ def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any])
     if names is not None and not isinstance(names, list):
         raise fail("feature_names_in must be a list of one string per input feature")
     try:
-        Classifier(**params)  # unknown or renamed hyper-parameters: say so before anything else
+        estimator(**params)  # unknown or renamed hyper-parameters: say so before anything else
     except (TypeError, ValueError) as exc:
-        raise fail(f"this glassnet's Classifier does not accept the saved parameters ({exc})") from None
+        raise fail(f"this glassnet's {estimator.__name__} does not accept the saved parameters ({exc})") from None
+    common = dict(history=history, n_iter=n_iter, feature_names=names, **params)
     try:
-        model = Classifier.from_weights(thetas, classes, history=history, n_iter=n_iter, feature_names=names, **params)
+        if kind == _REGRESSOR:
+            model = Regressor.from_weights(thetas, **common)
+        else:
+            model = Classifier.from_weights(thetas, classes, multilabel=kind == _MULTILABEL, **common)
     except ValueError as exc:
         raise fail(str(exc)) from None
     if meta.get("input_scaling") is not None:
