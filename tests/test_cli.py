@@ -690,3 +690,14 @@ def test_train_json_says_why_it_stopped_in_plain_words(capsys):
     code, data, _ = run_json(capsys, "train", "--data", "xor", "--hidden", "4", "--epochs", "3")
     assert code == 0 and data["reason"] == "stopped: iteration budget used up"
     assert "LIMIT" in data["message"]  # scipy's own words stay in the record
+
+
+def test_train_in_float32_stores_float32_weights(tmp_path, capsys):
+    model = tmp_path / "f32.npz"
+    code, data, _ = run_json(capsys, "train", "--hidden", "10", "--epochs", "40", "--dtype", "float32", "--save",
+                             model)
+    assert code == 0 and data["dtype"] == "float32" and data["test_accuracy"] > 0.8
+    clf = glassnet.load(model)
+    assert all(t.dtype == np.float32 for t in clf.thetas_)
+    X, _ = load_digits()
+    assert clf.predict_proba(X.astype(np.float32)).dtype == np.float32
