@@ -48,6 +48,8 @@ bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_cost_gradient.py --profile \
 		--out benchmarks/results/bench_cost_gradient.json
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_dask.py --out benchmarks/results/bench_dask.json
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_training.py \
+		--out benchmarks/results/bench_training.json
 
 clean:
 	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache

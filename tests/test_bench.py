@@ -165,3 +165,20 @@ def test_benchmark_bad_options_exit_2(benchmark, capsys):
     assert "--repeats: expected at least 5" in capsys.readouterr().err
     assert benchmark.main(["--quick", "--dtypes", "float16"]) == 2
     assert "--dtypes: expected float64 and/or float32" in capsys.readouterr().err
+
+
+def test_quick_training_benchmark_reports_every_row(monkeypatch, tmp_path, capsys):
+    """benchmarks/bench_training.py --quick: the epoch, dtype and fit rows run, the JSON holds them (no timing asserted)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    bench = importlib.import_module("bench_training")
+    out_file = tmp_path / "training.json"
+    assert bench.main(["--quick", "--out", str(out_file)]) == 0
+    out = capsys.readouterr().out
+    assert "one Adam epoch" in out and "float32 vs float64" in out and "whole fits" in out
+    result = json.loads(out_file.read_text())
+    kinds = [r["row"] for r in result["rows"]]
+    assert kinds.count("epoch") == 3 and "dtype" in kinds and kinds.count("fit") >= 2
+    for r in result["rows"]:
+        assert r["floor_ms"] > 0
+        if r["row"] == "fit":
+            assert all(0.0 <= a <= 1.0 for a in r["test_accuracy"].values())
