@@ -128,8 +128,9 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
         if should_stop is not None and should_stop():
             raise StopTraining("stopped")
         n = len(idx)
-        rows = X[idx] if sparse else np.take(X, idx, axis=0, out=Xb[:n])
-        np.take(Y, idx, axis=0, out=Yb[:n])
+        # mode="clip": the row numbers are valid by construction, and numpy buffers ``out`` for mode="raise"
+        rows = X[idx] if sparse else np.take(X, idx, axis=0, out=Xb[:n], mode="clip")
+        np.take(Y, idx, axis=0, out=Yb[:n], mode="clip")
         return workspace.cost_and_gradient(th, rows, Yb[:n], lam * n / m, check_input=False)
 
     return f
