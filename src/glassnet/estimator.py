@@ -931,7 +931,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         return self.thetas_
 
     def predict(self, X) -> np.ndarray:
-        """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) > 0.5 (K = 1).
+        """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) ≥ 0.5 (K = 1).
 
         Multilabel: an (m, K) 0/1 indicator, h_k ≥ 0.5 per unit. Dask X: a lazy Dask array of the labels with X's
         row chunks (``.compute()`` it).

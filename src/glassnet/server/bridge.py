@@ -196,17 +196,6 @@ def sizes_of(thetas) -> list[int]:
     return sizes_from_thetas(thetas)
 
 
-def predict_from_output(h: np.ndarray) -> np.ndarray:
-    """Class number per row of h_Θ(x), (m, K), by the output layer's rule (:func:`glassnet.outputs.predict_units`).
-
-    h = g(z) is increasing, so the rule is applied to logit(h) = z.
-    """
-    from scipy.special import logit
-
-    with np.errstate(divide="ignore"):  # h rounded to 0 or 1: logit ±inf keeps the order
-        return predict_units(logit(np.asarray(h, dtype=np.float64)))
-
-
 def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float | None, float | None]:
     """(J, accuracy) on X, y with this set's m in the regularization term; ``(None, None)`` for an empty set."""
     if X.shape[0] == 0:
@@ -214,13 +203,14 @@ def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float | N
     cache = propagate(thetas, X)
     Y = encode_labels(y, thetas[-1].shape[0], X.shape[0])
     J = cost_from_z(cache.z[-1], Y) + regularization(thetas, lam, X.shape[0])
-    return float(J), float(np.mean(predict_from_output(cache.output) == y))
+    return float(J), float(np.mean(predict_units(cache.z[-1]) == y))
 
 
 def predictions(thetas, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(predicted class, confidence of that prediction) for every row of X."""
-    h = propagate(thetas, X).output
-    pred = predict_from_output(h)
+    cache = propagate(thetas, X)
+    h = cache.output
+    pred = predict_units(cache.z[-1])  # the output layer's one rule, from z
     if h.shape[1] == 1:
         conf = np.where(pred == 1, h[:, 0], 1 - h[:, 0])
     else:
@@ -337,8 +327,8 @@ def whatif_step(thetas, x: np.ndarray, label: int, lam: float, m: int, alpha: fl
         "cost_after": cost_from_z(after.z[-1], Y),
         "h_before": _floats(before.output),
         "h_after": _floats(after.output),
-        "prediction_before": int(predict_from_output(before.output)[0]),
-        "prediction_after": int(predict_from_output(after.output)[0]),
+        "prediction_before": int(predict_units(before.z[-1])[0]),
+        "prediction_after": int(predict_units(after.z[-1])[0]),
         "J_before": J_before,
         "J_after": J_after,
         "acc_before": acc_before,
