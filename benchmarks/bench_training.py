@@ -198,6 +198,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="small sizes, one repeat (a smoke run, not a measurement)")
     p.add_argument("--repeats", type=int, default=5, help="interleaved repeats per timing (default 5)")
     p.add_argument("--threads", type=int, default=None, help="BLAS threads (default: as the machine allows)")
+    p.add_argument("--rows", default="epoch,dtype,fit",
+                   help="which rows to run, comma-separated from epoch, dtype, fit (default: all)")
     p.add_argument("--out", help="write the result as JSON to this file")
     args = p.parse_args(argv)
     if args.quick:
@@ -207,7 +209,13 @@ def main(argv=None) -> int:
     if torch is not None:
         torch.set_num_threads(threads)
     peak = h.gemm_rate(5000, SIZES[0], SIZES[1], 1 if args.quick else 5)
-    rows = epoch_rows(args, torch, peak) + dtype_rows(args, peak) + fit_rows(args, torch, peak)
+    kinds = {"epoch": lambda: epoch_rows(args, torch, peak), "dtype": lambda: dtype_rows(args, peak),
+             "fit": lambda: fit_rows(args, torch, peak)}
+    wanted = [k.strip() for k in args.rows.split(",") if k.strip()]
+    unknown = [k for k in wanted if k not in kinds]
+    if unknown or not wanted:
+        p.error(f"--rows: expected names from {', '.join(kinds)}, got {args.rows!r}")
+    rows = [row for k in wanted for row in kinds[k]()]
     result = {"meta": h.machine_facts(threads, torch), "peak_gflops": peak, "rows": rows}
     print(report(result))
     if args.out:

@@ -21,6 +21,7 @@ from glassnet.optimize import (
     batches,
     minimize_full_batch,
     minimize_minibatch,
+    run_epoch,
     sgd,
 )
 
@@ -163,6 +164,79 @@ def test_update_rules_do_not_modify_their_inputs():
         opt.update(thetas, grads, state)
         np.testing.assert_array_equal(thetas[0], 1.0)
         np.testing.assert_array_equal(grads[0], 0.5)
+
+
+@pytest.mark.parametrize("make", [lambda: sgd(0.1, momentum=0.8), lambda: sgd(0.1, nesterov=False),
+                                  lambda: sgd(0.1, momentum=0.0), lambda: adam(0.05, beta_1=0.8, beta_2=0.99)])
+def test_in_place_step_is_the_pure_step(make):
+    # run_epoch steps with update_ on its own buffers; update (the public pure form) must give the same numbers.
+    opt = make()
+    rng = np.random.default_rng(1)
+    pure = [rng.standard_normal((4, 6)), rng.standard_normal((3, 5))]
+    inplace = [t.copy() for t in pure]
+    s_pure, s_in = opt.init(pure), opt.init(inplace)
+    for _ in range(7):
+        grads = [rng.standard_normal(t.shape) for t in pure]
+        pure, s_pure = opt.update(pure, grads, s_pure)
+        opt.update_(inplace, [g.copy() for g in grads], s_in)
+    for a, b in zip(pure, inplace):
+        np.testing.assert_array_equal(a, b)
+    for key, value in s_pure.items():
+        if isinstance(value, list):
+            for a, b in zip(value, s_in[key]):
+                np.testing.assert_array_equal(a, b)
+        else:
+            assert value == s_in[key]
+
+
+@pytest.mark.parametrize("make", [sgd, adam])
+def test_in_place_step_allocates_nothing_of_the_weights_size(make):
+    import tracemalloc
+
+    opt = make()
+    thetas = [np.ones((200, 501)), np.ones((10, 201))]
+    grads = [np.full(t.shape, 0.5) for t in thetas]
+    state = opt.init(thetas)
+    opt.update_(thetas, grads, state)  # warm up
+    size = sum(t.nbytes for t in thetas)
+    tracemalloc.start()
+    try:
+        opt.update_(thetas, grads, state)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < size / 20, f"update_ allocated {peak} bytes for {size} bytes of weights"
+    _, peak_pure = _peak(lambda: opt.update(thetas, grads, state))
+    assert peak_pure > size  # the pure form returns new arrays: the measurement sees allocations
+
+
+def _peak(fn):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_run_epoch_modifies_neither_weights_nor_state(logistic_toy):
+    X, y, _, _ = logistic_toy
+    thetas = glassnet.random_init([5, 1], rng=3)
+    before = [t.copy() for t in thetas]
+    opt = adam(0.05)
+    state = opt.init(thetas)
+    new, new_state, J, n = run_epoch(batch(X, y), thetas, len(X), opt, state, 16, np.random.default_rng(0))
+    for a, b in zip(thetas, before):
+        np.testing.assert_array_equal(a, b)
+    assert state["t"] == 0 and not np.any(state["m"][0]) and new_state["t"] == n > 1
+    assert not np.array_equal(new[0], before[0])
+    # the same epoch with the pure rule (no update_) gives the same weights
+    pure = glassnet.optimize.Optimizer("adam", opt.init, opt.update, opt.learning_rate)
+    again, _, J2, _ = run_epoch(batch(X, y), thetas, len(X), pure, opt.init(thetas), 16, np.random.default_rng(0))
+    np.testing.assert_array_equal(again[0], new[0])
+    assert J2 == J
 
 
 @pytest.mark.parametrize(

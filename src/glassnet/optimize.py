@@ -616,13 +616,33 @@ class Optimizer:
     """A mini-batch update rule as a pair of pure functions (the JAX ``example_libraries`` shape).
 
     ``init(thetas) -> state`` and ``update(thetas, grads, state) -> (new_thetas, new_state)``; neither modifies its
-    arguments.
+    arguments. ``update_(thetas, grads, state) -> None``, when given, is the same step done in place: it writes the new
+    weights into ``thetas`` and the new state into ``state`` (its arrays and numbers) and uses ``grads`` as scratch
+    space (they are overwritten). :func:`run_epoch` steps with ``update_`` when there is one, on buffers of its own,
+    so that a step allocates nothing.
     """
 
     name: str
     init: Callable[[Thetas], Any]
     update: Callable[[Thetas, Thetas, Any], tuple[Thetas, Any]]
     learning_rate: float
+    update_: Callable[[Thetas, Thetas, Any], None] | None = None
+
+
+def _copy_state(state: dict) -> dict:
+    """An update rule's state with its lists of arrays copied (the numbers are immutable)."""
+    return {k: [np.array(v, copy=True) for v in val] if isinstance(val, list) else val for k, val in state.items()}
+
+
+def _pure(update_: Callable[[Thetas, Thetas, Any], None]) -> Callable[[Thetas, Thetas, Any], tuple[Thetas, Any]]:
+    """The pure ``update`` of an in-place rule: the step written once, in ``update_``, run on copies."""
+
+    def update(thetas, grads, state):
+        new, new_state = [np.array(t, copy=True) for t in thetas], _copy_state(state)
+        update_(new, [np.array(g, copy=True) for g in grads], new_state)
+        return new, new_state
+
+    return update
 
 
 def _check_rate(value, name: str, low: float = 0.0, high: float = np.inf, closed_low: bool = False) -> float:
@@ -691,15 +711,19 @@ def sgd(learning_rate: float = 0.1, momentum: float = 0.9, nesterov: bool = True
     def init(thetas):
         return {"velocity": [np.zeros_like(t) for t in thetas]}
 
-    def update(thetas, grads, state):
-        velocity = [mu * v - eta * g for v, g in zip(state["velocity"], grads)]
-        if nesterov:
-            new = [t + mu * v - eta * g for t, v, g in zip(thetas, velocity, grads)]
-        else:
-            new = [t + v for t, v in zip(thetas, velocity)]
-        return new, {"velocity": velocity}
+    def update_(thetas, grads, state):
+        for t, v, g in zip(thetas, state["velocity"], grads):
+            g *= eta  # ηD
+            v *= mu
+            v -= g  # v ← μv − ηD
+            if nesterov:
+                t -= g
+                np.multiply(v, mu, out=g)
+                t += g  # Θ ← Θ − ηD + μv
+            else:
+                t += v
 
-    return Optimizer("sgd", init, update, eta)
+    return Optimizer("sgd", init, _pure(update_), eta, update_)
 
 
 def adam(learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8) -> Optimizer:
@@ -712,15 +736,25 @@ def adam(learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.99
     def init(thetas):
         return {"t": 0, "m": [np.zeros_like(t) for t in thetas], "v": [np.zeros_like(t) for t in thetas]}
 
-    def update(thetas, grads, state):
-        t = state["t"] + 1
-        m = [b1 * mi + (1 - b1) * g for mi, g in zip(state["m"], grads)]
-        v = [b2 * vi + (1 - b2) * (g * g) for vi, g in zip(state["v"], grads)]
-        step = eta * np.sqrt(1 - b2**t) / (1 - b1**t)
-        new = [th - step * mi / (np.sqrt(vi) + eps) for th, mi, vi in zip(thetas, m, v)]
-        return new, {"t": t, "m": m, "v": v}
+    def update_(thetas, grads, state):
+        t = state["t"] = state["t"] + 1
+        step = eta * math.sqrt(1 - b2**t) / (1 - b1**t)
+        # Written as x ← β(x − u) + u = βx + (1 − β)u, so that D itself is the only scratch array needed.
+        for th, m, v, g in zip(thetas, state["m"], state["v"], grads):
+            m -= g
+            m *= b1
+            m += g  # m ← β₁m + (1 − β₁)D
+            g *= g
+            v -= g
+            v *= b2
+            v += g  # v ← β₂v + (1 − β₂)D²
+            np.sqrt(v, out=g)
+            g += eps
+            np.divide(m, g, out=g)
+            g *= step
+            th -= g  # Θ ← Θ − η·m̂/(√v̂ + ε), the bias corrections folded into the step
 
-    return Optimizer("adam", init, update, eta)
+    return Optimizer("adam", init, _pure(update_), eta, update_)
 
 
 def _as_optimizer(optimizer: Optimizer | str) -> Optimizer:
@@ -754,15 +788,31 @@ def run_epoch(
     """One pass over rows 0..m-1 in mini-batches.
 
     Returns ``(thetas, state, mean_J, n_batches)`` where ``mean_J`` is the batch costs averaged with the batch sizes
-    as weights. Raises ``FloatingPointError`` when the cost or the weights stop being finite (learning rate too high).
+    as weights; ``thetas`` and ``state`` are not modified. Raises ``FloatingPointError`` when the cost or the weights
+    stop being finite (learning rate too high).
+
+    With an in-place rule (``optimizer.update_``) the epoch copies Θ once into one flat buffer, Θ^(l) as C-contiguous
+    views of it, and the state once; every batch then updates them in place, with the gradient copied into one
+    scratch buffer: no step allocates anything.
     """
-    thetas = list(thetas)
+    in_place = optimizer.update_ is not None
+    if in_place:
+        sizes = sizes_from_thetas(thetas)
+        flat = unroll(thetas, order="C")
+        thetas, scratch = roll(flat, sizes, order="C"), roll(np.empty_like(flat), sizes, order="C")
+        state = _copy_state(state)
+    else:
+        thetas = list(thetas)
     total, n = 0.0, 0
     # A too-large step overflows long before anything else fails: silence numpy's warnings and report it once, clearly.
     with np.errstate(over="ignore", invalid="ignore"):
         for idx in batches(m, batch_size, rng):
             J, grads = f(thetas, idx)
-            if np.isfinite(J):
+            if np.isfinite(J) and in_place:
+                for buffer, g in zip(scratch, grads):
+                    np.copyto(buffer, g)
+                optimizer.update_(thetas, scratch, state)
+            elif np.isfinite(J):
                 thetas, state = optimizer.update(thetas, grads, state)
             if not (np.isfinite(J) and all(np.isfinite(t).all() for t in thetas)):
                 raise TrainingDiverged(
@@ -800,9 +850,7 @@ def _restore(resume: SolverState, opt: Optimizer, thetas: Thetas, rng, monitor: 
     monitor.bad_epochs = int(resume.bad_epochs)
     monitor.best_epoch = resume.best_epoch
     monitor.best_thetas = None if resume.best_thetas is None else [np.array(t, copy=True) for t in resume.best_thetas]
-    state = {k: [np.array(v, copy=True) for v in val] if isinstance(val, list) else val
-             for k, val in resume.optimizer.items()}
-    return state, float(resume.lowest_cost)
+    return _copy_state(resume.optimizer), float(resume.lowest_cost)
 
 
 def minimize_minibatch(

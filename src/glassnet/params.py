@@ -187,13 +187,16 @@ def debug_init(sizes: Sequence[int]) -> list[np.ndarray]:
     return [debug_initialize_weights(o, i - 1) for o, i in layer_shapes(sizes)]
 
 
-def unroll(thetas: Sequence[np.ndarray]) -> np.ndarray:
+def unroll(thetas: Sequence[np.ndarray], order: str = "F") -> np.ndarray:
     """Flatten Θ^(1), Θ^(2), ... into one vector, each in column-major order (the course's ``[Theta1(:); Theta2(:)]``).
 
     Parameters
     ----------
     thetas : list of arrays
         ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1).
+    order : {"F", "C"}
+        Each Θ column by column (the course's layout, default) or row by row (what :func:`roll` with ``order="C"``
+        cuts into C-contiguous views: the mini-batch optimizers' own buffer).
 
     Returns
     -------
@@ -206,10 +209,17 @@ def unroll(thetas: Sequence[np.ndarray]) -> np.ndarray:
     >>> vector.shape, vector[:2]                    # Θ^(1)[0, 0], then Θ^(1)[1, 0]: column by column
     ((9,), array([0.0841471 , 0.09092974]))
     """
-    return np.concatenate([np.asarray(t).ravel(order="F") for t in thetas])
+    order = _check_order(order)
+    return np.concatenate([np.asarray(t).ravel(order=order) for t in thetas])
 
 
-def roll(vector: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
+def _check_order(order) -> str:
+    if order not in ("F", "C"):
+        raise ValueError(f"order: expected 'F' (the course's column-major layout) or 'C', got {order!r}")
+    return order
+
+
+def roll(vector: np.ndarray, sizes: Sequence[int], order: str = "F") -> list[np.ndarray]:
     """Inverse of :func:`unroll`: cut a flat vector back into Θ arrays for ``sizes``.
 
     Parameters
@@ -218,11 +228,14 @@ def roll(vector: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
         All weights, as :func:`unroll` lays them out.
     sizes : sequence of int, length L
         Units per layer ``[s_1, ..., s_L]``.
+    order : {"F", "C"}
+        The layout :func:`unroll` was given.
 
     Returns
     -------
     list of arrays
-        ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1): F-ordered views of ``vector`` (no copy).
+        ``thetas[l - 1]`` is Θ^(l), shape (s_{l+1}, s_l + 1): views of ``vector`` (no copy), F- or C-ordered as
+        ``order`` says; writing into them writes into ``vector``.
 
     Examples
     --------
@@ -230,6 +243,7 @@ def roll(vector: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
     >>> all(np.array_equal(a, b) for a, b in zip(roll(unroll(thetas), [2, 2, 1]), thetas))
     True
     """
+    order = _check_order(order)
     vector = np.asarray(vector)
     shapes = layer_shapes(sizes)
     n = sum(r * c for r, c in shapes)
@@ -237,6 +251,6 @@ def roll(vector: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
         raise ValueError(f"vector: expected a 1-D array of {n} parameters for sizes {list(sizes)}, got shape {vector.shape}")
     out, start = [], 0
     for r, c in shapes:
-        out.append(vector[start : start + r * c].reshape((r, c), order="F"))
+        out.append(vector[start : start + r * c].reshape((r, c), order=order))
         start += r * c
     return out
