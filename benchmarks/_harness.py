@@ -50,6 +50,7 @@ WHAT = {
     "glassnet.api": "the public glassnet.cost_and_gradient (validates X and y on every call)",
     "sklearn": "MLPClassifier(activation='logistic')._backprop on 0/1 targets: the lecture's J with alpha = λ",
     "torch": "torch CPU autograd: F.linear + sigmoid + binary_cross_entropy_with_logits + backward()",
+    "glassnet.torch": "glassnet.cost_and_gradient on the same torch CPU tensors (its own backprop, no autograd graph)",
 }
 
 

@@ -39,7 +39,7 @@ import numpy as np
 import _harness as h
 
 LAM = 1.0
-CONTENDERS = ("glassnet", "glassnet.api", "sklearn", "torch")
+CONTENDERS = ("glassnet", "glassnet.api", "sklearn", "torch", "glassnet.torch")
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, p
     builders = dict(h.CONTENDERS)
     if torch is not None:
         builders["torch"] = h._timing.torch_autograd(torch)
+        builders["glassnet.torch"] = h._timing.glassnet_torch(torch)
     runs = {name: build(thetas, X, y, Y, LAM) for name, build in builders.items()}
     J = {name: float(run()) for name, run in runs.items()}
 
@@ -318,13 +319,13 @@ def format_report(result: dict) -> str:
         lines.append("note: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are set; they slow a current numpy. For representative "
                      "numbers run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python "
                      "benchmarks/bench_cost_gradient.py")
-    head = (f"{'case':<6} {'dtype':<7} {'contender':<13} {'median ms':>10} {'vs sklearn':>10} {'vs torch':>9} "
+    head = (f"{'case':<6} {'dtype':<7} {'contender':<14} {'median ms':>10} {'vs sklearn':>10} {'vs torch':>9} "
             f"{'GFLOP/s':>8} {'% peak':>7} {'extra MB':>9} {'RSS+ MB':>8} {'J ok':>5}")
     lines += ["", "cost + gradient (one evaluation)", head, "-" * len(head)]
     for c in result["cases"]:
         for name, v in c["contenders"].items():
             lines.append(
-                f"{c['case']:<6} {c['dtype']:<7} {name:<13} {v['median_ms']:>10.1f} {_x(v['vs_sklearn']):>10} "
+                f"{c['case']:<6} {c['dtype']:<7} {name:<14} {v['median_ms']:>10.1f} {_x(v['vs_sklearn']):>10} "
                 f"{_x(v['vs_torch']):>9} {v['gflops']:>8.1f} {v['pct_peak']:>6.1f}% {_mb(v['peak_extra_bytes']):>9} "
                 f"{_mb(v['rss_extra_bytes']):>8} {'yes' if v['J_agrees'] else 'NO':>5}")
         gm = c["gemm"]
@@ -333,11 +334,11 @@ def format_report(result: dict) -> str:
         if c.get("profile"):
             p = c["profile"]
             lines.append(
-                f"{c['case']:<6} {c['dtype']:<7} {'profile':<13} one thread: glassnet {p['glassnet_ms']:.1f} ms "
+                f"{c['case']:<6} {c['dtype']:<7} {'profile':<14} one thread: glassnet {p['glassnet_ms']:.1f} ms "
                 f"= matrix products {p['gemm_ms']:.1f} ms ({p['gemm_share']:.0%}) "
                 f"+ elementwise/Python {p['other_ms']:.1f} ms")
         lines.append(
-            f"{c['case']:<6} {c['dtype']:<7} {'GEMM peak':<13} {gm['peak_ms']:>10.1f}   "
+            f"{c['case']:<6} {c['dtype']:<7} {'GEMM peak':<14} {gm['peak_ms']:>10.1f}   "
             f"{gm['peak_gflops']:.1f} GFLOP/s (whole batch {gm['whole_ms']:.1f} ms, "
             f"{c.get('workers', 1)}×{c['chunk_rows']}-row chunks {gm['chunked_ms']:.1f} ms, "
             f"{c['flops'] / 1e9:.1f} GFLOP){torch_part}")
@@ -373,6 +374,9 @@ def format_report(result: dict) -> str:
                   if g["memory_vs_sklearn"] is not None else "")
         lines.append(f"  {c['case']:<6} {c['dtype']:<7} {_faster(g['vs_sklearn'], 'scikit-learn')}, "
                      f"{_faster(g['vs_torch'], 'torch')}, {g['pct_peak']:.0f}% of the GEMM peak{memory}")
+        gt = c["contenders"].get("glassnet.torch")
+        if gt is not None:
+            lines.append(f"  {c['case']:<6} {c['dtype']:<7} on torch tensors: {_faster(gt['vs_torch'], 'torch autograd')}")
     for r in result["time_to_accuracy"]:
         if "skipped" not in r:
             lines.append(f"  fit    {r['dataset']:<7} {r['threads']} thread(s): L-BFGS fit "

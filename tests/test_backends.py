@@ -106,6 +106,21 @@ def test_torch_cpu_float64(sizes, m, lam):
     assert_same(result, expected, lambda g: g.numpy())
 
 
+@pytest.mark.parametrize("m", [2 * 2048, 2 * 2048 + 37])
+def test_row_chunks_add_up_to_the_whole_batch(m):
+    # On a CPU the array-API path streams rows in chunks (2048 rows for these sizes): whole and ragged last chunks.
+    from glassnet.workspace import default_chunk_rows
+
+    assert default_chunk_rows([6, 9, 4, 3]) == 2048
+    thetas, X, y = random_problem([6, 9, 4, 3], m, seed=11)
+    expected = glassnet.cost_and_gradient(thetas, X, y, 0.7)
+    strict = pytest.importorskip("array_api_strict")
+    assert_same(cost_and_gradient_xp(thetas, strict.asarray(X), strict.asarray(y), 0.7), expected, np.asarray)
+    torch = pytest.importorskip("torch")
+    result = cost_and_gradient_xp([torch.from_numpy(t) for t in thetas], torch.from_numpy(X), torch.from_numpy(y), 0.7)
+    assert_same(result, expected, lambda g: g.numpy())
+
+
 def test_torch_matches_autograd_of_the_lecture_cost():
     """An independent oracle: torch autograd differentiating J written out with torch ops."""
     torch = pytest.importorskip("torch")

@@ -173,6 +173,18 @@ def sklearn_mlp(thetas, X, y, Y, lam, activation="sigmoid"):
     return run
 
 
+def glassnet_torch(torch):
+    """A builder for glassnet's own backprop on torch CPU tensors (:func:`glassnet.cost_and_gradient` → the array-API
+    path): the same tensors as :func:`torch_autograd`, no autograd graph."""
+
+    def build(thetas, X, y, Y, lam):
+        Xt, Yt = torch.from_numpy(X), torch.from_numpy(np.ascontiguousarray(Y))  # shares the arrays: no copy
+        tt = [torch.from_numpy(np.ascontiguousarray(t)) for t in thetas]
+        return lambda: cost_and_gradient(tt, Xt, Yt, lam)[0]
+
+    return build
+
+
 def torch_autograd(torch):
     """A builder for torch CPU autograd: F.linear + sigmoid + binary_cross_entropy_with_logits + backward()."""
 

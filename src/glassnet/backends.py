@@ -27,6 +27,7 @@ from ._validation import check_lam
 from .backprop import finish
 from .outputs import encode_labels
 from .params import sizes_from_thetas
+from .workspace import default_chunk_rows
 
 __all__ = ["cost_and_gradient_xp"]
 
@@ -218,22 +219,48 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
             raise ValueError(f"thetas[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
     Y = _targets(xp, Y, sizes[-1], m, dtype, device)
 
-    # Forward: keep each a^(l) (without bias) and the output z^(L) for the cost.
-    acts = [X]
-    for i, theta in enumerate(thetas):
-        acts.append(_layer(xp, acts[-1], theta, last=i == len(thetas) - 1))
-    z = acts[-1]
-    acts[-1] = _output_sigmoid(xp, z)
-    # -[y log g(z) + (1-y) log(1-g(z))] = softplus((1-2y) z) = logaddexp(0, (1-2y) z), exact for saturated units.
-    signed = z * (1.0 - 2.0 * Y)
-    J_sum = float(xp.sum(xp.logaddexp(xp.zeros_like(signed), signed), dtype=xp.float64))
-
-    # Backward: δ^(L) = a^(L) - Y; δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 - a^(l)); Δ^(l) = δ^(l+1)ᵀ [1, a^(l)].
-    Delta: list[Any] = [None] * len(thetas)
-    delta = acts[-1] - Y
-    for i in range(len(thetas) - 1, -1, -1):
-        Delta[i] = xp.concat([xp.expand_dims(xp.sum(delta, axis=0), axis=1), delta.T @ acts[i]], axis=1)
-        if i > 0:
-            delta = _back(xp, delta, thetas[i], acts[i])
+    # Row chunks on a CPU (z, a and δ of a chunk stay in cache, as on the NumPy path); one chunk on a GPU, whose
+    # kernels want the whole batch. The sums add up chunk by chunk: the same J and Δ.
+    rows = default_chunk_rows(sizes) if _on_cpu(device) else m
+    J_sum, Delta = 0.0, [None] * len(thetas)
+    for start in range(0, m, rows):
+        stop = min(start + rows, m)  # the array API wants slices inside the array
+        x, Yc = X[start:stop, ...], Y[start:stop, ...]
+        # Forward: keep each a^(l) (without bias) and the output z^(L) for the cost.
+        acts = [x]
+        for i, theta in enumerate(thetas):
+            acts.append(_layer(xp, acts[-1], theta, last=i == len(thetas) - 1))
+        z = acts[-1]
+        acts[-1] = _output_sigmoid(xp, z)
+        # -[y log g(z) + (1-y) log(1-g(z))] = softplus((1-2y) z) = logaddexp(0, (1-2y) z), exact for saturated units.
+        signed = z * (1.0 - 2.0 * Yc)
+        J_sum = J_sum + xp.sum(xp.logaddexp(xp.zeros_like(signed), signed), dtype=xp.float64)
+        # Backward: δ^(L) = a^(L) - Y; δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 - a^(l)); Δ^(l) += δ^(l+1)ᵀ [1, a^(l)].
+        delta = acts[-1] - Yc
+        for i in range(len(thetas) - 1, -1, -1):
+            Delta[i] = _add_outer(xp, Delta[i], delta, acts[i])
+            if i > 0:
+                delta = _back(xp, delta, thetas[i], acts[i])
+    J_sum = float(J_sum)
     reg_sum = sum(float(xp.sum(t[:, 1:] * t[:, 1:], dtype=xp.float64)) for t in thetas) if lam else 0.0
     return J_sum / m + lam / (2.0 * m) * reg_sum, finish(thetas, Delta, m, lam, xp=xp)
+
+
+def _on_cpu(device) -> bool:
+    """True for a CPU device of any array library (torch "cpu", array-api-strict's CPU_DEVICE, JAX's CpuDevice)."""
+    return "cpu" in str(device).lower()
+
+
+def _add_outer(xp, Delta, delta, a):
+    """Δ + [Σ_t δ_t, δᵀa] (shape (s_{l+1}, s_l + 1)); ``Delta=None`` starts the sum. torch: in place, one GEMM that
+    adds into Δ's columns 1.. (no chunk-sized temporary); other libraries: a new array (JAX arrays are immutable)."""
+    if _is_torch(xp):
+        if Delta is None:
+            import torch
+
+            Delta = torch.zeros((delta.shape[1], a.shape[1] + 1), dtype=delta.dtype, device=delta.device)
+        Delta[:, 0] += delta.sum(dim=0)
+        Delta[:, 1:].addmm_(delta.T, a)
+        return Delta
+    part = xp.concat([xp.expand_dims(xp.sum(delta, axis=0), axis=1), delta.T @ a], axis=1)
+    return part if Delta is None else Delta + part
