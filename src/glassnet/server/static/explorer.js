@@ -179,9 +179,11 @@
     const k = st.kinds, c = st.config;
     const chosen = $("activation").value && $("pair").value &&
       ($("activation").value !== c.activation || $("pair").value !== pairValue(c.output, c.loss));
-    $("kinds").textContent = `in use: ${k.activation.name} hidden units, g′(z) = ${k.activation.g_prime} · ` +
-      `${k.pair.output} outputs, ${k.pair.cost} · δ⁽ᴸ⁾ = ${k.pair.delta}` +
+    // short: the network panel's setup line has the formulas (the trace's), the options' titles too
+    $("kinds").textContent = `in use: ${k.activation.name} hidden units · ${k.pair.output} outputs, ${k.pair.loss} ` +
+      `cost${k.activation.name === "sigmoid" && k.pair.lecture ? " (the lecture's)" : ""} · δ⁽ᴸ⁾ = ${k.pair.delta}` +
       (chosen ? " · the chosen units and cost apply with Reset network" : "");
+    $("kinds").title = `${k.activation.g}, g′(z) = ${k.activation.g_prime} · ${k.pair.cost}`;
     $("kinds").classList.toggle("pending", !!chosen);
   }
 
