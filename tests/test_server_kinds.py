@@ -128,7 +128,7 @@ def test_view_steps_and_whatif_are_the_librarys_for_every_choice(client, session
     output, loss = pair
     kw = dict(activation=activation, output=output, loss=loss)
     assert client.post("/api/reset", json={**kw, "seed": 2}).status_code == 200
-    _, thetas, _, data, parts = session.snapshot_view()
+    _, thetas, _, _, parts = session.snapshot_view()
     x, y = parts[2][4], int(parts[3][4])
     v = client.get("/api/view?split=val&index=4&unit=3:2&mode=backward").json()
     tr = glassnet.explain(thetas, x, y, m=parts[0].shape[0], **kw)
