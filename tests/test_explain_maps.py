@@ -9,6 +9,7 @@ import glassnet
 from glassnet.datasets import make_moons
 from glassnet.explain.maps import plane_extent, plane_maps
 from glassnet.explain.steps import backprop_steps
+from glassnet.explain.text import unit_equation
 from glassnet.outputs import predict_units
 from glassnet.params import random_init
 
@@ -58,3 +59,32 @@ def test_steps_follow_the_lecture_and_every_delta_is_the_traces(net):
     assert steps[3].value == pytest.approx(tr.output[0] - y)  # δ^(L) = a − y
     assert "× g′(z₁⁽²⁾)" in hidden[2].lines[1]
     assert steps[-1].layers == (1, 2, 3)
+
+
+def test_maps_follow_the_chosen_units(net):
+    maps = plane_maps(net, extent=(-2, 2, -2, 2), resolution=5, activation="tanh")
+    cache = glassnet.forward(net, np.array([[maps.x1[1], maps.x2[3]]]), activation="tanh")
+    assert maps.output[0][3, 1] == pytest.approx(cache.output[0, 0], rel=1e-12)
+    assert maps.units[0][2][3, 1] == pytest.approx(cache.activations[1][0, 2], rel=1e-12)
+    assert maps.units[0].min() < 0  # tanh units, not the sigmoid's (0, 1)
+    multi = random_init([2, 3, 3], rng=np.random.default_rng(2))
+    soft = plane_maps(multi, extent=(-1, 1, -1, 1), resolution=4, output="softmax")
+    np.testing.assert_allclose(soft.output.sum(axis=0), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("activation, output, loss, head", [
+    ("tanh", "softmax", "log", "δ⁽³⁾ = a⁽³⁾ − y (softmax output with the log cost: no g′ factor):"),
+    ("relu", "sigmoid", "squared", "δ⁽³⁾ = (a⁽³⁾ − y)·g′(z⁽³⁾) (sigmoid output with the squared cost: "
+                                   "g′(z) = a(1 − a) stays):"),
+])
+def test_steps_write_the_chosen_units_and_cost(activation, output, loss, head):
+    thetas = random_init([2, 3, 2], rng=np.random.default_rng(3))
+    tr = glassnet.explain(thetas, np.array([0.3, -0.7]), 1, activation=activation, output=output, loss=loss)
+    steps = backprop_steps(tr)
+    out = next(s for s in steps if s.phase == "output")
+    assert out.lines[0] == head and out.lines[1] == tr.pair.cost_text
+    assert out.lines[2] == unit_equation(tr, 3, 1)
+    assert steps[0].lines[0].endswith(f"then a⁽²⁾ = {activation}(z⁽²⁾):")
+    last = steps[1].lines
+    assert last[0].endswith(f"then a⁽³⁾ = {output}(z⁽³⁾):")
+    assert ("softmax(z⁽³⁾)₁ = " in last[1]) == (output == "softmax")

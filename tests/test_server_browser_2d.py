@@ -228,3 +228,31 @@ def test_xor_defaults_learn_and_presentation_mode_enlarges_the_text(moons, serve
     moons.wait_for_function("() => document.body.classList.contains('present')")
     assert moons.evaluate(TEXT_SIZES)[1] > small
     shot(moons, "2d-04-xor-presentation-mode")
+
+
+def test_choosing_the_hidden_units_and_the_cost_resets_to_that_network(moons, server):
+    assert (moons.input_value("#activation"), moons.input_value("#pair")) == ("sigmoid", "sigmoid+log")
+    assert moons.inner_text("#kinds").startswith("in use: sigmoid hidden units")
+    moons.select_option("#activation", "tanh")
+    moons.select_option("#pair", "sigmoid+squared")
+    assert "apply with Reset network" in moons.inner_text("#kinds")
+    assert server.session.config.activation == "sigmoid"  # nothing changes before the reset
+    moons.click("#reset")
+    assert wait_for(lambda: server.session.config.activation == "tanh", timeout=20)
+    assert (server.session.config.output, server.session.config.loss) == ("sigmoid", "squared")
+    moons.wait_for_function("() => location.hash.includes('act=tanh') && location.hash.includes('loss=squared')")
+    moons.wait_for_function("() => document.querySelector('#kinds').textContent.startsWith('in use: tanh hidden')")
+    assert "δ⁽ᴸ⁾ = (a − y)·g′(z)" in moons.inner_text("#kinds")
+    _, thetas, _, _, parts = server.session.snapshot_view()
+    tr = bridge.trace(thetas, parts[0][0], int(parts[1][0]), parts[0].shape[0], **bridge.kinds(server.session.config))
+    moons.wait_for_function(f"() => document.querySelector('#setup').textContent === {tr.setup!r}")
+    # the maps of the tanh network (they arrive with the next plane) are on the diverging scale: blue −m … red m
+    moons.wait_for_function("() => { const t = document.querySelector('#net svg g.unit-map title'); "
+                            "return t && t.textContent.includes('(blue −'); }")
+    shot(moons, "2d-05-tanh-sigmoid-squared")
+    # A softmax needs K ≥ 2 output units: on two classes the server's reason is shown and nothing changes.
+    moons.select_option("#pair", "softmax+log")
+    moons.click("#reset")
+    moons.wait_for_selector("#toast:not([hidden])")
+    assert "softmax output needs K ≥ 2" in moons.inner_text("#toast")
+    assert server.session.config.output == "sigmoid"

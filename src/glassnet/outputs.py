@@ -413,6 +413,11 @@ class OutputLoss:
         return (self.output, self.loss) == ("sigmoid", "log")
 
     @property
+    def is_regression(self) -> bool:
+        """True for identity outputs (real-valued targets, :class:`glassnet.Regressor`); the others classify."""
+        return self.output == "identity"
+
+    @property
     def cost_text(self) -> str:
         """The example's cost as the explainer prints it."""
         return {

@@ -68,7 +68,7 @@ def plane_extent(X, margin: float = 0.15) -> tuple[float, float, float, float]:
 
 
 def plane_maps(thetas: Sequence[np.ndarray], X=None, *, extent: tuple[float, float, float, float] | None = None,
-               resolution: int = 40) -> PlaneMaps:
+               resolution: int = 40, activation="sigmoid", output="sigmoid") -> PlaneMaps:
     """The network ``thetas`` (2 inputs) evaluated on a ``resolution`` × ``resolution`` grid.
 
     Parameters
@@ -80,6 +80,8 @@ def plane_maps(thetas: Sequence[np.ndarray], X=None, *, extent: tuple[float, flo
     extent : (x1 min, x1 max, x2 min, x2 max), optional
     resolution : int
         Grid points per axis, 2 .. 200.
+    activation, output : str
+        The hidden units and the output activation, as for :func:`glassnet.forward` (default the lecture's sigmoid).
     """
     if thetas[0].shape[1] != 3:
         raise ValueError(f"thetas: a map over the plane needs a network with 2 inputs, this one has "
@@ -95,7 +97,7 @@ def plane_maps(thetas: Sequence[np.ndarray], X=None, *, extent: tuple[float, flo
         raise ValueError(f"extent: expected finite (x1 min < x1 max, x2 min < x2 max), got {extent!r}")
     x1, x2 = np.linspace(a, b, resolution), np.linspace(c, d, resolution)
     g1, g2 = np.meshgrid(x1, x2)  # g1[r, c] = x1[c], g2[r, c] = x2[r]
-    cache = propagate(thetas, np.column_stack([g1.ravel(), g2.ravel()]))
+    cache = propagate(thetas, np.column_stack([g1.ravel(), g2.ravel()]), activation, output)
     shape = (resolution, resolution)
     output = cache.output.T.reshape(-1, *shape)
     prediction = predict_units(cache.z[-1]).reshape(shape)

@@ -2,10 +2,10 @@
 
 For: a page (or a notebook) that shows backprop one step at a time. :func:`backprop_steps` turns a
 :class:`~glassnet.explain.trace.Trace` into a list of :class:`Step`: forward layer by layer (z, then a = g(z)), the
-output error δ^(L) = a − y, each hidden δ_j as the sum over its outgoing edges of Θ_ij·δ_i times g′(z_j) (the text of
-:func:`glassnet.explain.text.unit_equation`), the example's Δ^(l) += δ^(l+1)(a^(l))ᵀ, and, when the batch's gradient
-is given, D^(l) = Δ^(l)/m + (λ/m)Θ^(l). Each step names the units and edges a drawing should light. Not for:
-computing anything the trace does not hold, or drawing.
+output error δ^(L) (a − y for the lecture's pair; the trace's output/loss pair decides), each hidden δ_j as the sum
+over its outgoing edges of Θ_ij·δ_i times g′(z_j) (the text of :func:`glassnet.explain.text.unit_equation`), the
+example's Δ^(l) += δ^(l+1)(a^(l))ᵀ, and, when the batch's gradient is given, D^(l) = Δ^(l)/m + (λ/m)Θ^(l). Each
+step names the units and edges a drawing should light. Not for: computing anything the trace does not hold, or drawing.
 
 >>> import numpy as np
 >>> from glassnet.explain import explain
@@ -59,19 +59,29 @@ class Step:
                 "value": self.value}
 
 
+def _g_name(trace: Trace, output_layer: bool) -> str:
+    """How a layer's activation is written: g for the lecture's sigmoid network, else by name (tanh, softmax, ...)."""
+    if trace.is_lecture:
+        return "g"
+    return trace.pair.output if output_layer else trace.activation
+
+
 def _forward_steps(trace: Trace, n, max_units: int) -> list[Step]:
     out = []
     for l in range(2, trace.L + 1):
         prev, layer, theta = trace.layers[l - 2], trace.layers[l - 1], trace.thetas[l - 2]
         a_prev = np.concatenate([[1.0], prev.a])
-        lines = [f"z{_sup(l)} = Θ{_sup(l - 1)} a{_sup(l - 1)} (a₀ = 1 first), then a{_sup(l)} = g(z{_sup(l)}):"]
+        g = _g_name(trace, layer.kind == "output")
+        lines = [f"z{_sup(l)} = Θ{_sup(l - 1)} a{_sup(l - 1)} (a₀ = 1 first), then a{_sup(l)} = {g}(z{_sup(l)}):"]
         for j in range(1, min(layer.size, max_units) + 1):
             if theta.shape[1] <= 5:
                 terms = " + ".join(f"({n(theta[j - 1, k])})({n(a_prev[k])})" for k in range(theta.shape[1]))
             else:
                 terms = f"Σₖ Θ{_sub(j)}ₖ{_sup(l - 1)}·aₖ{_sup(l - 1)} ({theta.shape[1]} terms)"
+            # softmax is not elementwise: a_j is entry j of softmax of the whole z^(L)
+            g_of = f"{g}(z{_sup(l)}){_sub(j)}" if g == "softmax" else f"{g}({n(layer.z[j - 1])})"
             lines.append(f"z{_sub(j)}{_sup(l)} = {terms} = {n(layer.z[j - 1])};  "
-                         f"a{_sub(j)}{_sup(l)} = g({n(layer.z[j - 1])}) = {n(layer.a[j - 1])}")
+                         f"a{_sub(j)}{_sup(l)} = {g_of} = {n(layer.a[j - 1])}")
         if layer.size > max_units:
             lines.append(f"… and {layer.size - max_units} more units")
         what = "the output h_Θ(x)" if layer.kind == "output" else "hidden layer"
@@ -101,7 +111,14 @@ def backprop_steps(trace: Trace, D: Sequence[np.ndarray] | None = None, m: int |
     L = trace.L
     steps = _forward_steps(trace, n, max_units)
     out_layer = trace.layers[-1]
-    lines = [f"δ{_sup(L)} = a{_sup(L)} − y (sigmoid output with the logistic cost: no g′ factor):"]
+    pair = trace.pair
+    if pair.delta_text == "a − y":  # the log costs (and identity + squared): g′ cancels
+        lines = [f"δ{_sup(L)} = a{_sup(L)} − y ({pair.output} output with the "
+                 f"{'logistic' if pair.is_lecture else pair.loss} cost: no g′ factor):"]
+    else:  # sigmoid + squared: the chain rule through h = g(z), as unit_equation writes it
+        lines = [f"δ{_sup(L)} = (a{_sup(L)} − y)·g′(z{_sup(L)}) ({pair.output} output with the {pair.loss} cost: "
+                 f"g′(z) = a(1 − a) stays):"]
+    lines.append(pair.cost_text)
     lines += [unit_equation(trace, L, j, digits) for j in range(1, out_layer.size + 1)]
     steps.append(Step("output", f"Output error δ{_sup(L)}", tuple(lines),
                       units=tuple((L, j) for j in range(1, out_layer.size + 1)),

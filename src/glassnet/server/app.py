@@ -186,6 +186,10 @@ class ResetBody(_Body):
     delay_ms: Annotated[int, Field(ge=0, le=LIMITS["delay_ms"])] | None = None
     noise: Annotated[float, Field(ge=0, le=LIMITS["noise"], allow_inf_nan=False)] | None = None
     validation_fraction: Annotated[float, Field(ge=0, le=0.5, allow_inf_nan=False)] | None = None
+    # the hidden units and the output/loss pair: names checked by the session (bridge.check_kinds lists the choices)
+    activation: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    output: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    loss: Annotated[str, Field(min_length=1, max_length=40)] | None = None
 
 
 class WeightBody(_Body):
@@ -345,7 +349,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
     @app.get("/api/datasets")
     def datasets() -> dict:
         return {"datasets": session.dataset_names(), "optimizers": list(bridge.OPTIMIZERS), "limits": LIMITS,
-                "max_body_bytes": max_body_bytes}
+                "max_body_bytes": max_body_bytes, **bridge.kind_choices()}
 
     @app.post("/api/reset")
     def reset(body: ResetBody) -> Response:
@@ -412,7 +416,8 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
         version, thetas, cfg, data, parts = session.snapshot_view()
         x, label = _example(parts, split, index)
         m = parts[0].shape[0]
-        tr = bridge.trace(thetas, x, label, m)
+        kinds = bridge.kinds(cfg)
+        tr = bridge.trace(thetas, x, label, m, **kinds)
         out = {
             "version": version, "split": split, "index": index, "sizes": tr.sizes, "label": label,
             "label_name": data.classes[label], "classes": data.classes, "prediction": tr.prediction,
@@ -422,6 +427,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
             "image_shape": list(data.image_shape) if data.image_shape else None, "unit": None, "edge": None,
             "x": None if data.image_shape else [float(v) for v in x[:64]],
             "unit_names": bridge.unit_names(data, tr.K),
+            "setup": tr.setup,
         }
         if unit:
             l, j = (int(v) for v in unit.split(":"))
@@ -434,9 +440,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
             if not 1 <= l < tr.L or not 1 <= i <= tr.sizes[l] or not 0 <= j <= tr.sizes[l - 1]:
                 raise ValueError(f"edge: expected l:i:j with l in 1..{tr.L - 1}, i in 1..s_(l+1), j in 0..s_l "
                                  f"(layer sizes {tr.sizes}), got {edge!r}")
-            from ..api import cost_and_gradient
-
-            _, grads = cost_and_gradient(thetas, parts[0], parts[1], cfg.lam)
+            grads = bridge.gradient(thetas, parts, cfg.lam, **kinds)
             out["edge"] = bridge.edge_details(tr, l, i, j, grads[l - 1])
         return json_dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -444,11 +448,11 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
     def examples(split: Literal["train", "val"] = "val", which: Literal["misclassified", "all"] = "misclassified",
                  limit: Annotated[int, Query(ge=1, le=200)] = 48, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
         """Examples as thumbnails: the misclassified ones (most confident mistakes first) or all, in order."""
-        version, thetas, _cfg, data, parts = session.snapshot_view()
+        version, thetas, cfg, data, parts = session.snapshot_view()
         X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
         if X.shape[0] == 0:
             return {"version": version, "split": split, "total": 0, "items": []}
-        pred, conf = bridge.predictions(thetas, X)
+        pred, conf = bridge.predictions(thetas, X, activation=cfg.activation, output=cfg.output)
         if which == "misclassified":
             idx = np.flatnonzero(pred != y)
             idx = idx[np.argsort(-conf[idx], kind="stable")]
@@ -475,7 +479,8 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
         """Preview (or apply) one gradient step on the chosen example alone."""
         _version, thetas, cfg, _data, parts = session.snapshot_view()
         x, label = _example(parts, body.split, body.index)
-        out = bridge.whatif_step(thetas, x, label, cfg.lam, parts[0].shape[0], body.alpha, parts[0], parts[1])
+        out = bridge.whatif_step(thetas, x, label, cfg.lam, parts[0].shape[0], body.alpha, parts[0], parts[1],
+                                 **bridge.kinds(cfg))
         new = out.pop("thetas")
         if body.apply:
             out["current"] = session.apply_thetas(new, f"what-if step on {body.split} example {body.index}")
@@ -491,10 +496,11 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
     @app.get("/api/plane")
     def plane(resolution: Annotated[int, Query(ge=8, le=100)] = 40) -> dict:
         """The decision map and one map per hidden unit over the input plane (datasets of 2 features only)."""
-        version, thetas, _cfg, data, parts = session.snapshot_view()
+        version, thetas, cfg, data, parts = session.snapshot_view()
         if data.n != 2:
             return {"version": version, "available": False, "n": data.n}
-        return {"version": version, "available": True, **bridge.plane(thetas, data, parts, resolution)}
+        return {"version": version, "available": True,
+                **bridge.plane(thetas, data, parts, resolution, **bridge.kinds(cfg))}
 
     @app.get("/api/steps")
     def steps(split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0) -> dict:
@@ -502,7 +508,8 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
         version, thetas, cfg, _data, parts = session.snapshot_view()
         x, label = _example(parts, split, index)
         return {"version": version, "split": split, "index": index, "label": label,
-                "sizes": bridge.sizes_of(thetas), "steps": bridge.backprop_steps(thetas, x, label, parts, cfg.lam)}
+                "sizes": bridge.sizes_of(thetas),
+                "steps": bridge.backprop_steps(thetas, x, label, parts, cfg.lam, **bridge.kinds(cfg))}
 
     # ------------------------------------------------------------------ files
     def _safe_name(filename: str, suffixes: tuple[str, ...]) -> tuple[str, str]:

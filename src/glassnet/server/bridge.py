@@ -20,8 +20,10 @@ from .. import holdout
 from .. import io as lib_io
 from ..api import cost_and_gradient
 from ..cost import cost_from_z, regularization
-from ..outputs import OutputLayer, encode_labels, n_outputs, predict_units
+from ..activations import ACTIVATIONS, get_activation
+from ..outputs import OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
 from ..errors import DataError, ModelFileError
+from ..estimator import Classifier, Regressor
 from ..explain import explain
 from ..explain.diagram import COLOR_SCALES, diagram_svg
 from ..explain.maps import plane_maps
@@ -34,6 +36,11 @@ from ..params import random_init, sizes_from_thetas
 
 __all__ = [
     "OPTIMIZERS",
+    "PAIRS",
+    "kinds",
+    "check_kinds",
+    "kind_choices",
+    "kinds_text",
     "Dataset",
     "available_datasets",
     "canonical",
@@ -42,6 +49,7 @@ __all__ = [
     "default_noise",
     "plane",
     "backprop_steps",
+    "gradient",
     "color_scales",
     "unit_names",
     "load_user_file",
@@ -66,6 +74,53 @@ __all__ = [
 ]
 
 OPTIMIZERS = SOLVERS  # the library's solver switch: the explorer offers exactly those
+
+#: The (output, loss) pairs the explorer offers: the library's, less regression (identity outputs, real targets):
+#: the explorer trains and shows classifiers. The hidden activations offered are all of glassnet's (ACTIVATIONS).
+PAIRS = tuple(p for p in OUTPUT_LOSS_PAIRS if not output_loss(*p).is_regression)
+
+
+def kinds(cfg) -> dict:
+    """``activation``, ``output``, ``loss`` of a config, as keywords for the library's functions (and this module's)."""
+    return {"activation": cfg.activation, "output": cfg.output, "loss": cfg.loss}
+
+
+def check_kinds(activation, output, loss, K: int | None = None) -> None:
+    """A ``ValueError`` naming the field and listing the choices when the explorer cannot build this network.
+
+    The activation by :func:`glassnet.activations.get_activation`; the pair must be one of :data:`PAIRS`; with K,
+    :meth:`glassnet.outputs.OutputLoss.check_units` (a softmax needs K ≥ 2 output units).
+    """
+    get_activation(activation)
+    if (output, loss) not in PAIRS:
+        offered = ", ".join(f"{o}+{c}" for o, c in PAIRS)
+        left_out = ", ".join(f"{o}+{c}" for o, c in OUTPUT_LOSS_PAIRS if (o, c) not in PAIRS)
+        raise ValueError(f"output, loss: expected one of {offered} (the explorer is a classifier; {left_out} is "
+                         f"regression), got {output}+{loss}")
+    if K is not None:
+        output_loss(output, loss).check_units(K, name="output")
+
+
+def _activation_text(name) -> dict:
+    act = get_activation(name)
+    return {"name": act.name, "g": act.g_text, "g_prime": act.g_prime_text}
+
+
+def _pair_text(output, loss) -> dict:
+    pair = output_loss(output, loss)
+    return {"output": pair.output, "loss": pair.loss, "lecture": pair.is_lecture, "cost": pair.cost_text,
+            "delta": pair.delta_text}
+
+
+def kind_choices() -> dict:
+    """The hidden activations and output/loss pairs the page offers, with the library's text for each."""
+    return {"activations": [_activation_text(name) for name in ACTIVATIONS],
+            "pairs": [_pair_text(o, c) for o, c in PAIRS]}
+
+
+def kinds_text(activation, output, loss) -> dict:
+    """The library's words for a network's units and cost: g, g′ of the hidden units; the pair's cost and δ^(L)."""
+    return {"activation": _activation_text(activation), "pair": _pair_text(output, loss)}
 
 
 @dataclass(frozen=True)
@@ -196,19 +251,23 @@ def sizes_of(thetas) -> list[int]:
     return sizes_from_thetas(thetas)
 
 
-def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float | None, float | None]:
-    """(J, accuracy) on X, y with this set's m in the regularization term; ``(None, None)`` for an empty set."""
+def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float, *, activation="sigmoid", output="sigmoid",
+            loss="log") -> tuple[float | None, float | None]:
+    """(J, accuracy) on X, y with this set's m in the regularization term; ``(None, None)`` for an empty set.
+
+    ``activation``, ``output``, ``loss``: the network's units and cost (:func:`kinds`), the lecture's by default.
+    """
     if X.shape[0] == 0:
         return None, None
-    cache = propagate(thetas, X)
-    Y = encode_labels(y, thetas[-1].shape[0], X.shape[0])
-    J = cost_from_z(cache.z[-1], Y) + regularization(thetas, lam, X.shape[0])
+    cache = propagate(thetas, X, activation, output)
+    Y = output_loss(output, loss).targets(y, thetas[-1].shape[0], X.shape[0])
+    J = cost_from_z(cache.z[-1], Y, output, loss) + regularization(thetas, lam, X.shape[0])
     return float(J), float(np.mean(predict_units(cache.z[-1]) == y))
 
 
-def predictions(thetas, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def predictions(thetas, X: np.ndarray, *, activation="sigmoid", output="sigmoid") -> tuple[np.ndarray, np.ndarray]:
     """(predicted class, confidence of that prediction) for every row of X."""
-    cache = propagate(thetas, X)
+    cache = propagate(thetas, X, activation, output)
     h = cache.output
     pred = predict_units(cache.z[-1])  # the output layer's one rule, from z
     if h.shape[1] == 1:
@@ -230,12 +289,13 @@ def theta_name(l: int, i: int, j: int) -> str:
     return f"Θ{str(i).translate(sub)}{sep}{str(j).translate(sub)}⁽{str(l).translate(sup)}⁾"
 
 
-def trace(thetas, x: np.ndarray, label: int, m: int, top_k: int = 12):
+def trace(thetas, x: np.ndarray, label: int, m: int, top_k: int = 12, *, activation="sigmoid", output="sigmoid",
+          loss="log"):
     """:func:`glassnet.explain.explain` of one example (``m``: the training-set size, for its D term).
 
     ``top_k`` limits the terms written out in a hidden unit's δ equation (the rest are summed).
     """
-    return explain(thetas, x, int(label), top_k=top_k, m=int(m))
+    return explain(thetas, x, int(label), top_k=top_k, m=int(m), activation=activation, output=output, loss=loss)
 
 
 def _floats(arr) -> list[float]:
@@ -305,26 +365,28 @@ def hidden_images(theta1: np.ndarray, image_shape, order: str = "C", limit: int 
     return out
 
 
-def whatif_step(thetas, x: np.ndarray, label: int, lam: float, m: int, alpha: float, Xtr, ytr) -> dict:
+def whatif_step(thetas, x: np.ndarray, label: int, lam: float, m: int, alpha: float, Xtr, ytr, *,
+                activation="sigmoid", output="sigmoid", loss="log") -> dict:
     """One stochastic gradient step Θ ← Θ − α·D on this example alone; returns the new Θ and before/after numbers.
 
     The step follows the per-example objective cost(x, y) + (λ/2m)·ΣΘ², which is m times the example's share of J
     (so summed over all m examples it is m·J): ``cost_and_gradient(thetas, x, y, λ/m)`` with its m = 1.
     """
+    kw = {"activation": activation, "output": output, "loss": loss}
     X = np.asarray(x, dtype=np.float64).reshape(1, -1)
     y1 = np.array([label])
-    _, grads = cost_and_gradient(thetas, X, y1, lam / m)
+    _, grads = cost_and_gradient(thetas, X, y1, lam / m, **kw)
     new = [t - alpha * g for t, g in zip(thetas, grads)]
     K = thetas[-1].shape[0]
-    Y = encode_labels(y1, K, 1)
-    before, after = propagate(thetas, X), propagate(new, X)
-    J_before, acc_before = metrics(thetas, Xtr, ytr, lam)
-    J_after, acc_after = metrics(new, Xtr, ytr, lam)
+    Y = output_loss(output, loss).targets(y1, K, 1)
+    before, after = propagate(thetas, X, activation, output), propagate(new, X, activation, output)
+    J_before, acc_before = metrics(thetas, Xtr, ytr, lam, **kw)
+    J_after, acc_after = metrics(new, Xtr, ytr, lam, **kw)
     return {
         "thetas": new,
         "alpha": alpha,
-        "cost_before": cost_from_z(before.z[-1], Y),
-        "cost_after": cost_from_z(after.z[-1], Y),
+        "cost_before": cost_from_z(before.z[-1], Y, output, loss),
+        "cost_after": cost_from_z(after.z[-1], Y, output, loss),
         "h_before": _floats(before.output),
         "h_after": _floats(after.output),
         "prediction_before": int(predict_units(before.z[-1])[0]),
@@ -355,16 +417,18 @@ def _rounded(arr, digits: int = 4) -> list:
     return np.round(np.asarray(arr, dtype=np.float64), digits).tolist()
 
 
-def plane(thetas, data: Dataset, parts, resolution: int = 40) -> dict:
+def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sigmoid", output="sigmoid",
+          loss="log") -> dict:
     """The decision map and every hidden unit's map over the input plane (:func:`glassnet.explain.maps.plane_maps`),
     with the training and validation points, for a dataset of 2 features.
 
     ``output[k][r][c]`` is h_k at (x1[c], x2[r]) (row 0 = smallest x2); ``units`` lists ``{"l", "j", "values"}``.
+    ``loss`` is taken for the same keywords as the other functions here; a map does not depend on it.
     """
     if data.n != 2:
         raise ValueError(f"plane: the maps over the input plane need a dataset with 2 features; {data.name!r} has "
                          f"{data.n}")
-    maps = plane_maps(thetas, data.X, resolution=resolution)
+    maps = plane_maps(thetas, data.X, resolution=resolution, activation=activation, output=output)
     units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
              for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
 
@@ -377,12 +441,19 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40) -> dict:
             "classes": data.classes, "K": int(thetas[-1].shape[0])}
 
 
-def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float) -> list[dict]:
+def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float, *, activation="sigmoid", output="sigmoid",
+                   loss="log") -> list[dict]:
     """:func:`glassnet.explain.steps.backprop_steps` of one example as JSON-ready dicts, ending with the training
     set's D = ``cost_and_gradient(thetas, X_train, y_train, lam)``'s gradient."""
+    kw = {"activation": activation, "output": output, "loss": loss}
     m = parts[0].shape[0]
-    _, D = cost_and_gradient(thetas, parts[0], parts[1], lam)
-    return [s.to_dict() for s in _backprop_steps(trace(thetas, x, label, m), D=D, m=m, lam=lam)]
+    _, D = cost_and_gradient(thetas, parts[0], parts[1], lam, **kw)
+    return [s.to_dict() for s in _backprop_steps(trace(thetas, x, label, m, **kw), D=D, m=m, lam=lam)]
+
+
+def gradient(thetas, parts, lam: float, *, activation="sigmoid", output="sigmoid", loss="log") -> list[np.ndarray]:
+    """D = ∂J/∂Θ on the training part ``parts[0], parts[1]`` (:func:`glassnet.cost_and_gradient`)."""
+    return cost_and_gradient(thetas, parts[0], parts[1], lam, activation=activation, output=output, loss=loss)[1]
 
 
 # ------------------------------------------------------------------------------------------------ model files
@@ -391,9 +462,9 @@ def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float) -> list
 def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) -> Path:
     """Write the explorer's network as a :class:`glassnet.Classifier` model file with :func:`glassnet.io.save`.
 
-    The file is the one ``glassnet train --save`` writes, so ``glassnet evaluate/predict/explain`` read it.
+    The file is the one ``glassnet train --save`` writes, so ``glassnet evaluate/predict/explain`` read it; it records
+    the network's ``activation``, ``output`` and ``loss`` (the Classifier's hyper-parameters).
     """
-    from ..estimator import Classifier
     from ..optimize import History
 
     run = History(cost=[r["J"] for r in history],
@@ -405,17 +476,20 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
         thetas, classes, history=run, hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam),
         max_iter=int(cfg.max_iter), solver=cfg.optimizer, batch_size=int(cfg.batch_size),
         learning_rate=float(cfg.learning_rate) if is_mini_batch(cfg.optimizer) else "auto",
-        random_state=int(cfg.seed))
+        random_state=int(cfg.seed), **kinds(cfg))
     return lib_io.save(clf, path)
 
 
 def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.ndarray], dict]:
     """Θ and settings from any model file :func:`glassnet.io.load_any` reads (glassnet, course .mat, Nielsen JSON).
 
-    Returns ``(thetas, settings)`` where settings may hold ``lam`` (the model's α). The explorer numbers classes
-    0..C-1 in sorted order, so the output layer's rows are arranged that way (the course's networks keep their
-    predictions; their digit 0 is then drawn as the first unit). Raises :class:`glassnet.ModelFileError` (messages
-    name ``display_name``) for a bad file and ``ValueError`` when the model's classes are not the dataset's.
+    Returns ``(thetas, settings)`` where settings hold the model's ``activation``, ``output`` and ``loss`` (the
+    lecture's for files that carry none: the course's .mat, Nielsen JSON) and may hold ``lam`` (the model's α). The
+    explorer numbers classes 0..C-1 in sorted order, so the output layer's rows are arranged that way (the course's
+    networks keep their predictions; their digit 0 is then drawn as the first unit). Raises
+    :class:`glassnet.ModelFileError` (messages name ``display_name``) for a bad file or a network the explorer does
+    not offer (a regression model: identity outputs) and ``ValueError`` when the model's classes are not the
+    dataset's.
     """
     def named(exc: Exception) -> str:
         text = str(exc)  # the file as the user knows it, named once
@@ -427,6 +501,16 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
         clf = lib_io.load_any(path)
     except (ValueError, OSError) as exc:  # ModelFileError / DataError are ValueErrors naming the file
         raise ModelFileError(named(exc)) from None
+    if isinstance(clf, Regressor):
+        raise ModelFileError(f"{display_name}: a regression model (glassnet.Regressor, identity outputs); the explorer "
+                             f"shows classifiers, with the output/loss pairs "
+                             f"{', '.join(f'{o}+{c}' for o, c in PAIRS)}")
+    params = clf.get_params()
+    settings.update({k: params[k] for k in ("activation", "output", "loss")})
+    try:
+        check_kinds(**settings, K=clf.thetas_[-1].shape[0])
+    except ValueError as exc:
+        raise ModelFileError(f"{display_name}: {exc}") from None
     layer = clf.output_layer_
     classes = [str(c) for c in layer.sorted_classes.tolist()]
     ours = [str(c) for c in (data.labels.tolist() if data.labels is not None else range(len(data.classes)))]
@@ -450,6 +534,8 @@ def train(thetas, X: np.ndarray, y: np.ndarray, cfg, callback: Callback,
           should_stop: Callable[[], bool] = lambda: False) -> str:
     """Run ``cfg.optimizer`` from ``thetas`` for up to ``cfg.max_iter`` iterations; returns why it ended.
 
+    The network's units and cost are ``cfg``'s (:func:`kinds`).
+
     The library's one training entry, :func:`glassnet.training.fit` (L-BFGS and CG: one iteration per callback; SGD
     and Adam: one epoch per callback). ``callback(thetas)`` returning True stops the run; ``should_stop()`` is also
     polled before every mini-batch.
@@ -463,7 +549,7 @@ def train(thetas, X: np.ndarray, y: np.ndarray, cfg, callback: Callback,
         _, history = training.fit(
             thetas, X, y, lam, solver=cfg.optimizer, max_iter=cfg.max_iter, learning_rate=cfg.learning_rate,
             batch_size=cfg.batch_size, random_state=cfg.seed, patience=None, callbacks=on_epoch_end,
-            should_stop=should_stop)
+            should_stop=should_stop, **kinds(cfg))
     except StopTraining:
         return "stopped"
     return history.reason

@@ -54,7 +54,11 @@ class SessionClosed(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """What the page can choose. ``hidden`` are the hidden layer sizes s_2..s_{L-1}; ``lam`` is λ."""
+    """What the page can choose. ``hidden`` are the hidden layer sizes s_2..s_{L-1}; ``lam`` is λ.
+
+    ``activation`` (the hidden units' g) and ``output`` / ``loss`` (the output layer and its cost) default to the
+    lecture's sigmoid + log; like ``hidden`` they change what the network is, so they change only with a reset.
+    """
 
     dataset: str = "digits"
     hidden: tuple[int, ...] = (25,)
@@ -67,6 +71,9 @@ class TrainConfig:
     delay_ms: int = 20
     validation_fraction: float = 0.2
     noise: float | None = None  # a generated 2-D set's noise; None = the registry's default
+    activation: str = "sigmoid"
+    output: str = "sigmoid"
+    loss: str = "log"
 
     def training_key(self) -> tuple:
         """The settings an optimizer run is built from: changing one restarts the run."""
@@ -115,6 +122,7 @@ def check_config(cfg: TrainConfig, n: int | None = None, K: int | None = None) -
         raise ValueError(f"validation_fraction: expected 0..0.5, got {cfg.validation_fraction!r}")
     if cfg.noise is not None and not (np.isfinite(cfg.noise) and 0 <= cfg.noise <= LIMITS["noise"]):
         raise ValueError(f"noise: expected 0..{LIMITS['noise']:g}, got {cfg.noise!r}")
+    bridge.check_kinds(cfg.activation, cfg.output, cfg.loss, K)
     if n is not None and K is not None:
         sizes = [n, *cfg.hidden, K]
         params = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
@@ -220,7 +228,7 @@ class Session:
             thetas = bridge.init_thetas([data.n, *cfg.hidden, data.K], cfg.seed)
         thetas = [np.array(t, dtype=np.float64, order="C", copy=True) for t in thetas]
         parts = (data.X[tr], data.y[tr], data.X[va], data.y[va])
-        current = self._metrics(thetas, parts, cfg.lam)
+        current = self._metrics(thetas, parts, cfg)
         with self._lock:
             self.config = cfg
             self.data = data
@@ -256,7 +264,7 @@ class Session:
             check_config(cfg)
             self.config = cfg
             if "lam" in changes:
-                self.current = {"iteration": self.iteration, **self._metrics(self.thetas, self._parts, cfg.lam)}
+                self.current = {"iteration": self.iteration, **self._metrics(self.thetas, self._parts, cfg)}
             self._bump()
 
     def play(self, **changes) -> None:
@@ -315,7 +323,7 @@ class Session:
                 new[l - 1] = thetas[l - 1].copy()
                 old = float(new[l - 1][i - 1, j])
                 new[l - 1][i - 1, j] = value
-            current = self._metrics(new, self._parts, self.config.lam)
+            current = self._metrics(new, self._parts, self.config)
             with self._lock:
                 self._truncate_future()
                 self.thetas = new
@@ -331,7 +339,7 @@ class Session:
         with self._control:
             self._check_open()
             self._cancel_job()
-            current = self._metrics(thetas, self._parts, self.config.lam)
+            current = self._metrics(thetas, self._parts, self.config)
             with self._lock:
                 if [t.shape for t in thetas] != [t.shape for t in self.thetas]:
                     raise ValueError("thetas: expected the current layer shapes")
@@ -363,7 +371,7 @@ class Session:
                                  f"current one (snapshot {self.cursor} of 0..{len(self.snapshots) - 1})")
                     raise ValueError(where)
                 snap = self.snapshots[target]
-            current = self._metrics(snap.thetas, self._parts, self.config.lam)
+            current = self._metrics(snap.thetas, self._parts, self.config)
             with self._lock:
                 self.cursor = target
                 self.thetas = snap.thetas
@@ -443,9 +451,8 @@ class Session:
         if job.cancel:
             return True
         thetas = [np.array(t, dtype=np.float64, order="C", copy=True) for t in thetas]
-        lam = job.cfg.lam
         # J after the iteration on the whole training set (a mini-batch optimizer only knows its batches' mean).
-        row = self._metrics(thetas, parts, lam)
+        row = self._metrics(thetas, parts, job.cfg)
         with self._lock:
             if job.cancel or self._job is not job:
                 return True
@@ -508,10 +515,11 @@ class Session:
         self.version += 1
 
     @staticmethod
-    def _metrics(thetas, parts, lam: float) -> dict:
+    def _metrics(thetas, parts, cfg: TrainConfig) -> dict:
         """J (regularized, the objective) and accuracy on the training part; cost (λ = 0) and accuracy on validation."""
-        J, acc = bridge.metrics(thetas, parts[0], parts[1], lam)
-        J_val, acc_val = bridge.metrics(thetas, parts[2], parts[3], 0.0)
+        kinds = bridge.kinds(cfg)
+        J, acc = bridge.metrics(thetas, parts[0], parts[1], cfg.lam, **kinds)
+        J_val, acc_val = bridge.metrics(thetas, parts[2], parts[3], 0.0, **kinds)
         return {"J": J, "acc": acc, "J_val": J_val, "acc_val": acc_val}
 
     def snapshot_view(self):
@@ -550,6 +558,8 @@ class Session:
                 "iteration": self.iteration,
                 "current": dict(self.current),
                 "config": cfg,
+                # the units and cost in use, in the library's words (g, g′, the cost and δ^(L) of the pair)
+                "kinds": bridge.kinds_text(self.config.activation, self.config.output, self.config.loss),
                 "sizes": bridge.sizes_of(self.thetas),
                 "dataset": {
                     "name": data.name, "description": data.description, "m": data.m, "n": data.n, "K": data.K,

@@ -169,6 +169,46 @@
     const ds = st.dataset;
     $("sizes").textContent = `network ${st.sizes.join("-")} · ${ds.m_train} training / ${ds.m_val} validation ` +
       `examples · K = ${st.sizes[st.sizes.length - 1]}`;
+    renderKinds(st);
+  }
+
+  // The units and cost in use (the library's words for them), and whether the selects ask for others.
+  const pairValue = (output, loss) => `${output}+${loss}`;
+
+  function renderKinds(st) {
+    const k = st.kinds, c = st.config;
+    const chosen = $("activation").value && $("pair").value &&
+      ($("activation").value !== c.activation || $("pair").value !== pairValue(c.output, c.loss));
+    // short: the network panel's setup line has the formulas (the trace's), the options' titles too
+    $("kinds").textContent = `in use: ${k.activation.name} hidden units · ${k.pair.output} outputs, ${k.pair.loss} ` +
+      `cost${k.activation.name === "sigmoid" && k.pair.lecture ? " (the lecture's)" : ""} · δ⁽ᴸ⁾ = ${k.pair.delta}` +
+      (chosen ? " · the chosen units and cost apply with Reset network" : "");
+    $("kinds").title = `${k.activation.g}, g′(z) = ${k.activation.g_prime} · ${k.pair.cost}`;
+    $("kinds").classList.toggle("pending", !!chosen);
+  }
+
+  function fillKinds(c) {
+    if ($("activation").options.length) $("activation").value = c.activation;
+    if ($("pair").options.length) $("pair").value = pairValue(c.output, c.loss);
+  }
+
+  function kindChoices(d) {
+    const act = $("activation"), pair = $("pair");
+    act.innerHTML = ""; pair.innerHTML = "";
+    for (const a of d.activations) {
+      act.append(el("option", { value: a.name, text: a.name + (a.name === d.activations[0].name ? " (lecture)" : ""),
+        title: `${a.g}, g′(z) = ${a.g_prime}` }));
+    }
+    for (const p of d.pairs) {
+      pair.append(el("option", { value: pairValue(p.output, p.loss),
+        text: `${p.output} · ${p.loss} cost${p.lecture ? " (lecture)" : ""}`, title: `${p.cost} · δ⁽ᴸ⁾ = ${p.delta}` }));
+    }
+    if (S.state) { fillKinds(S.state.config); renderKinds(S.state); }
+  }
+
+  function chosenKinds() {
+    const [output, loss] = $("pair").value.split("+");
+    return { activation: $("activation").value, output, loss };
   }
 
   function renderTimeline(st) {
@@ -188,6 +228,7 @@
     if ($("dataset").options.length === 0 || !S.datasets[c.dataset]) loadDatasets(c.dataset);
     else $("dataset").value = c.dataset;
     $("hidden").value = c.hidden.join(", ");
+    fillKinds(c);
     $("seed").value = c.seed;
     $("lam").value = c.lam;
     $("optimizer").value = c.optimizer;
@@ -211,6 +252,7 @@
     const d = await run(() => api("/api/datasets"));
     if (!d) return;
     S.datasets = d.datasets;
+    kindChoices(d);
     const sel = $("dataset");
     sel.innerHTML = "";
     for (const [name, description] of Object.entries(d.datasets)) {
@@ -335,6 +377,7 @@
   function renderView(v) {
     const net = $("net");
     net.innerHTML = v.svg;
+    $("setup").textContent = v.setup;
     const root = net.querySelector("svg");
     if (root) {
       root.removeAttribute("width");
@@ -439,8 +482,16 @@
           el("p", { class: "hint", text: "Inputs have no δ. Their outgoing edge terms Θ·δ add up to ∂cost/∂x:" }));
       } else {
         title.textContent = `Unit ${u.j} of layer ${u.l} (${u.kind})`;
-        const pairs = [[`z${sub(u.j)}${sup(u.l)}`, fmt(u.z)], [`a${sub(u.j)}${sup(u.l)} = g(z)`, fmt(u.a)],
-          ["g′(z) = a(1 − a)", fmt(u.gprime)], [`δ${sub(u.j)}${sup(u.l)} = ∂cost/∂z`, fmt(u.delta)]];
+        // This layer's activation: g of the lecture's all-sigmoid network, else by name (the output's may differ
+        // from the hidden units'); g′ is the hidden activation's, or the output's a(1 − a) (softmax: the diagonal
+        // of its Jacobian; δ⁽ᴸ⁾ needs no g′ with a log cost).
+        const k = S.state && S.state.kinds, out = u.kind === "output";
+        const named = k && !(k.activation.name === "sigmoid" && k.pair.output === "sigmoid");
+        const gName = !named ? "g" : out ? k.pair.output : k.activation.name;
+        const aText = gName === "softmax" ? `softmax(z)${sub(u.j)}` : `${gName}(z)`;
+        const gPrime = k && !out ? k.activation.g_prime : "a(1 − a)";
+        const pairs = [[`z${sub(u.j)}${sup(u.l)}`, fmt(u.z)], [`a${sub(u.j)}${sup(u.l)} = ${aText}`, fmt(u.a)],
+          [`g′(z) = ${gPrime}`, fmt(u.gprime)], [`δ${sub(u.j)}${sup(u.l)} = ∂cost/∂z`, fmt(u.delta)]];
         if (u.kind === "output") pairs.push([`y${sub(u.j)}`, fmt(u.target)]);
         box.append(kv(pairs), el("div", { class: "equation", id: "equation", text: u.equation }));
       }
@@ -675,13 +726,14 @@
     $("step").addEventListener("click", () => command("/api/step", settings()));
     $("reset").addEventListener("click", async () => {
       const body = { dataset: $("dataset").value, hidden: parseHidden($("hidden").value),
-        seed: Number($("seed").value), ...settings(), ...setupExtras() };
+        seed: Number($("seed").value), ...chosenKinds(), ...settings(), ...setupExtras() };
       S.unit = null; S.edge = null;
       const st = await command("/api/reset", body);
       if (st) { S.formFor = null; fillForm(st); }
     });
     $("dataset").addEventListener("change", () => { applyDatasetDefaults($("dataset").value); $("reset").click(); });
     $("optimizer").addEventListener("change", markMinibatch);
+    for (const id of ["activation", "pair"]) $(id).addEventListener("change", () => S.state && renderKinds(S.state));
     $("back").addEventListener("click", () => command("/api/rewind", { offset: -1 }));
     $("forward").addEventListener("click", () => command("/api/rewind", { offset: 1 }));
     $("timeline").addEventListener("change", () => command("/api/rewind", { index: Number($("timeline").value) }));
@@ -903,19 +955,30 @@
     lightStep();
   }
 
+  // Hidden activations in [0, 1] (sigmoid) are drawn white 0 → dark blue 1; others (tanh, ReLU, identity) on the
+  // diverging scale, one for all maps: blue −m, white 0, red m with m the largest |a| of any map.
+  function unitMapScale(units) {
+    let lo = 0, hi = 0;
+    for (const u of units) for (const row of u.values) for (const v of row) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    if (lo >= 0 && hi <= 1) return { color: (v) => colorAt(COLORS.sequential, v), text: "white 0, dark blue 1" };
+    const m = Math.max(-lo, hi) || 1;
+    return { color: (v) => colorAt(COLORS.diverging, v / m), text: `blue −${fmt(m, 3)}, white 0, red ${fmt(m, 3)}` };
+  }
+
   function addUnitMaps(root, p) {
     for (const old of root.querySelectorAll(".unit-map")) old.remove();
+    const scale = unitMapScale(p.units);
     for (const u of p.units) {
       const c = root.querySelector(`#unit-${u.l}-${u.j}`);
       if (!c) continue;
       const cx = Number(c.getAttribute("cx")), cy = Number(c.getAttribute("cy")), r = Number(c.getAttribute("r"));
       const size = Math.max(26, Math.min(56, 2.3 * r));  // r ≤ 0.4·(row height): maps never touch
-      const url = gridCanvas(u.values, p.resolution, (v) => colorAt(COLORS.sequential, v)).toDataURL();
+      const url = gridCanvas(u.values, p.resolution, scale.color).toDataURL();
       const g = svg("g", { class: "unit-map", role: "img", "aria-label": `unit ${u.j} of layer ${u.l}` });
       g.dataset.l = u.l; g.dataset.j = u.j;
       const x = cx - r - 24 - size, y = cy - size / 2;  // left of the unit's name (a₂⁽²⁾ sits above-left)
       const t = svg("title");
-      t.textContent = `unit ${u.j} of layer ${u.l}: a${sub(u.j)}${sup(u.l)} over the input plane (white 0, dark blue 1)`;
+      t.textContent = `unit ${u.j} of layer ${u.l}: a${sub(u.j)}${sup(u.l)} over the input plane (${scale.text})`;
       g.append(t, svg("rect", { x: x - 1.5, y: y - 1.5, width: size + 3, height: size + 3, fill: "#fff", stroke: "#555",
         "stroke-width": 1 }), svg("image", { href: url, x, y, width: size, height: size, preserveAspectRatio: "none" }));
       c.parentNode.insertBefore(g, c);
@@ -1059,6 +1122,9 @@
     q.set("dataset", c.dataset);
     if (st.dataset.noise !== null && st.dataset.noise !== undefined) q.set("noise", String(st.dataset.noise));
     q.set("hidden", c.hidden.join("-"));
+    q.set("act", c.activation);
+    q.set("out", c.output);
+    q.set("loss", c.loss);
     q.set("lam", String(c.lam));
     q.set("optimizer", c.optimizer);
     q.set("seed", String(c.seed));
@@ -1081,7 +1147,8 @@
     const num = (k) => (q.has(k) && q.get(k) !== "" && Number.isFinite(Number(q.get(k))) ? Number(q.get(k)) : undefined);
     const body = { dataset: q.get("dataset"), noise: num("noise"), lam: num("lam"), seed: num("seed"),
       learning_rate: num("lr"), batch_size: num("batch"), max_iter: num("iter"), validation_fraction: num("val"),
-      optimizer: q.get("optimizer") || undefined };
+      optimizer: q.get("optimizer") || undefined, activation: q.get("act") || undefined,
+      output: q.get("out") || undefined, loss: q.get("loss") || undefined };
     if (q.has("hidden")) body.hidden = q.get("hidden") === "" ? [] : q.get("hidden").split("-").map(Number);
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     return body;
