@@ -133,3 +133,23 @@ def test_min_text_leaves_out_only_text_too_small_to_read():
     assert min(sizes) < 9  # the values inside 16 small circles
     assert [s for s in readable.shapes if s.kind != "text"] == [s for s in full.shapes if s.kind != "text"]
     assert sorted(s.a["size"] for s in readable.shapes if s.kind == "text") == sorted(v for v in sizes if v >= 9)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "identity"])
+def test_forward_view_draws_signed_hidden_units_on_the_diverging_scale(activation):
+    # tanh/ReLU/identity units can leave [0, 1]: a = −0.9 must not look like a = 0 (the 0..1 scale would clip it)
+    thetas, X, y = random_problem([4, 6, 3], m=1, seed=5, scale=2.0)
+    tr = glassnet.explain(thetas, X[0], y[0], activation=activation, output="softmax", loss="log")
+    root = parse(diagram.diagram_svg(tr, "forward"))
+    a = np.array([tr.a[2][j] for j in range(1, 7)])  # lecture indices: a_1..a_6 (a_0 is the bias)
+    amax = np.abs(a).max()
+    _, units = units_of(root, 2)
+    for j, u in enumerate(units):
+        assert u.get("fill") == diagram._hex(diagram._interp(diagram._DIVERGING, a[j] / amax))
+    _, outputs = units_of(root, 3)  # softmax outputs stay on the 0..1 scale
+    for j, u in enumerate(outputs):
+        assert u.get("fill") == diagram._hex(diagram._interp(diagram._SEQUENTIAL, tr.a[3][j + 1]))
+    legend = [t.text for t in root.find(f".//{SVG}g[@id='legend']").iter(SVG + "text")]
+    assert f"{activation} hidden units: a, each layer scaled to its own largest |a|" in legend
+    lecture = parse(diagram.diagram_svg(glassnet.explain(thetas, X[0], y[0]), "forward"))
+    assert not any("largest |a|" in (t.text or "") for t in lecture.iter(SVG + "text"))

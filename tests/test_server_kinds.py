@@ -239,3 +239,48 @@ def test_a_regression_model_is_refused_with_the_reason(client, session, tmp_path
     r = client.post("/api/model?filename=odd.npz", content=path.read_bytes())
     assert r.status_code == 422 and detail(r).startswith("odd.npz: output, loss: expected one of")
     assert session.config.output == "sigmoid"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# glassnet serve --activation/--output/--loss
+
+
+def test_cli_serve_kind_options_reach_the_session(monkeypatch, capsys, tmp_path):
+    from glassnet.cli import main
+    from glassnet.server import ExplorerServer
+
+    seen = {}
+
+    def serve_forever(self, on_ready=None):  # start nothing: record what the command built, print its ready line
+        seen["config"] = self.session.config
+        try:
+            on_ready()
+        finally:
+            self.session.close()
+            self.sock.close()
+
+    monkeypatch.setattr(ExplorerServer, "serve_forever", serve_forever)
+    assert main(["serve", "--data", "iris", "--hidden", "4", "--activation", "tanh", "--output", "softmax",
+                 "--json"]) == 0
+    cfg = seen["config"]
+    assert (cfg.activation, cfg.output, cfg.loss) == ("tanh", "softmax", "log")
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert (out["activation"], out["output"], out["loss"]) == ("tanh", "softmax", "log")
+    # a model file keeps its own units: the options may repeat them, not change them
+    model = tmp_path / "relu.npz"
+    data = glassnet.datasets.load("iris")
+    clf = glassnet.Classifier((4,), activation="relu", max_iter=5, random_state=0).fit(data.X, data.y)
+    gio.save(clf, model)
+    assert main(["serve", "--data", "iris", "--model", str(model)]) == 0
+    assert seen["config"].activation == "relu" and "relu hidden units" in capsys.readouterr().out
+    assert main(["serve", "--data", "iris", "--model", str(model), "--activation", "tanh"]) == 2
+    err = capsys.readouterr().err
+    assert "--activation" in err and "'relu'" in err
+    # softmax needs K ≥ 2 output units: xor has one
+    assert main(["serve", "--data", "xor", "--output", "softmax"]) == 2
+    assert "softmax" in capsys.readouterr().err
+    # regression is not offered: argparse names the choices
+    assert main(["serve", "--data", "iris", "--output", "identity"]) == 2
+    assert "choose from 'sigmoid', 'softmax'" in capsys.readouterr().err

@@ -141,6 +141,11 @@ class Activation:
     g_text: str
     g_prime_text: str
 
+    @property
+    def in_unit_interval(self) -> bool:
+        """True when every a = g(z) lies in [0, 1] (the sigmoid), so pictures can colour a on one fixed 0..1 scale."""
+        return self.name == "sigmoid"
+
 
 #: Every hidden activation glassnet knows, by name; "sigmoid" is the lecture's.
 ACTIVATIONS = {

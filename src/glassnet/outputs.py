@@ -34,6 +34,7 @@ from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 from .activations import softplus
 
 __all__ = [
+    "CLASSIFIER_PAIRS",
     "COURSE_DIGIT_CLASSES",
     "course_classes",
     "n_outputs",
@@ -423,7 +424,7 @@ class OutputLoss:
         return {
             ("sigmoid", "log"): "cost = −Σ_k [y_k log h_k + (1 − y_k) log(1 − h_k)]",
             ("softmax", "log"): "cost = −Σ_k y_k log h_k,  h = softmax(z)",
-            ("sigmoid", "squared"): "cost = ½ Σ_k (h_k − y_k)²,  h = g(z)",
+            ("sigmoid", "squared"): "cost = ½ Σ_k (h_k − y_k)²,  h = sigmoid(z)",
             ("identity", "squared"): "cost = ½ Σ_k (h_k − y_k)²,  h = z",
         }[(self.output, self.loss)]
 
@@ -494,3 +495,8 @@ def output_loss(output="sigmoid", loss="log") -> OutputLoss:
         pairs = ", ".join(f"{o}+{c}" for o, c in OUTPUT_LOSS_PAIRS)
         raise ValueError(f"output, loss: expected one of {pairs}, got {output}+{loss}")
     return OutputLoss(output, loss)
+
+
+#: The pairs that classify (every pair but the identity output's regression): what the classification commands and
+#: the explorer offer.
+CLASSIFIER_PAIRS = tuple(p for p in OUTPUT_LOSS_PAIRS if not output_loss(*p).is_regression)

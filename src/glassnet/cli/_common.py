@@ -381,3 +381,32 @@ def write_atomic(path: Path, data: bytes) -> None:
     from glassnet._atomic import atomic_write
 
     atomic_write(path, lambda f: f.write(data))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the network's units and cost
+
+
+def add_kind_options(p, classify: bool) -> None:
+    """--activation, --output, --loss: the network's units and cost (default the lecture's sigmoid + log).
+
+    ``classify``: offer only the outputs of :data:`glassnet.outputs.CLASSIFIER_PAIRS` (else every pair's)."""
+    from glassnet.activations import ACTIVATIONS
+    from glassnet.outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS
+
+    pairs = CLASSIFIER_PAIRS if classify else OUTPUT_LOSS_PAIRS
+    outputs = list(dict.fromkeys(o for o, _ in pairs))
+    losses = list(dict.fromkeys(c for _, c in pairs))
+    p.add_argument("--activation", choices=list(ACTIVATIONS), metavar="G",
+                   help=f"hidden units: {', '.join(ACTIVATIONS)} (default sigmoid, the lecture's)")
+    p.add_argument("--output", choices=outputs, metavar="OUT",
+                   help=f"output units: {', '.join(outputs)} (default sigmoid)")
+    p.add_argument("--loss", choices=losses, metavar="COST",
+                   help="cost: log (cross-entropy, the lecture's) or squared, ½(h − y)² (default log)")
+
+
+def kinds_of(args: argparse.Namespace, saved: dict | None = None) -> dict:
+    """activation/output/loss from the options, else from ``saved`` (a model's params), else the lecture's."""
+    saved = saved or {}
+    return {name: getattr(args, name) if getattr(args, name) is not None else saved.get(name, default)
+            for name, default in (("activation", "sigmoid"), ("output", "sigmoid"), ("loss", "log"))}

@@ -12,9 +12,11 @@ from ._common import (
     Failure,
     UsageError,
     add_json_option,
+    add_kind_options,
     builtin_names_help,
     command,
     emit_json,
+    kinds_of,
     nonnegative_float,
 )
 from ._common import seed as seed_number
@@ -35,6 +37,7 @@ def register(sub) -> None:
     p.add_argument("--hidden", default="25", metavar="SIZES", help="hidden layer sizes, e.g. 25 or 50,20 (default 25)")
     p.add_argument("--lam", type=nonnegative_float, default=1.0, help="regularization λ (default 1)")
     p.add_argument("--seed", type=seed_number, default=0, help="seed of the initial weights and the validation split")
+    add_kind_options(p, classify=True)
     p.add_argument("--max-upload-mb", type=float, default=64.0,
                    help="largest upload (data or model file) the page may send, in MiB (default 64)")
     add_json_option(p, what="the URL, port and token (once the explorer accepts connections)")
@@ -65,13 +68,22 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     else:
         data = bridge.load_builtin(dataset)
     extra[dataset] = data  # loaded once, here
-    config = TrainConfig(dataset=dataset, hidden=hidden, lam=args.lam, seed=args.seed)
+    kinds = kinds_of(args)
+    config = TrainConfig(dataset=dataset, hidden=hidden, lam=args.lam, seed=args.seed, **kinds)
     thetas = None
     if args.model is not None:
         if not args.model.is_file():
             raise UsageError(f"--model: no such file {args.model}")
         thetas, settings = bridge.load_model(args.model, str(args.model), data)
+        for name in kinds:  # the weights were trained for their own units and cost: an option cannot change them
+            if getattr(args, name) is not None and getattr(args, name) != settings.get(name, kinds[name]):
+                raise UsageError(f"--{name}: {args.model} was trained with {name} {settings.get(name)!r}; leave "
+                                 f"--{name} out to use the model's")
         config = replace(config, **settings)
+    try:
+        bridge.check_kinds(config.activation, config.output, config.loss, data.K)
+    except ValueError as exc:
+        raise UsageError(f"--activation/--output/--loss: {exc}") from None
     session = Session(config, thetas=thetas, extra_datasets=extra, model_name=args.model.name if args.model else None)
     try:
         server = ExplorerServer(session, port=args.port, max_body_bytes=int(args.max_upload_mb * 2**20))
@@ -83,11 +95,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     def ready() -> None:
         if args.json:
             emit_json({"command": "serve", "url": server.url, "host": "127.0.0.1", "port": server.port,
-                       "token": server.token, "data": dataset, "n_examples": session.data.m, "layer_sizes": sizes})
+                       "token": server.token, "data": dataset, "n_examples": session.data.m, "layer_sizes": sizes,
+                       "activation": config.activation, "output": config.output, "loss": config.loss})
         else:
             print(f"glassnet explorer: {server.url}")
-            print(f"  data {dataset} ({session.data.m} examples), network {'-'.join(map(str, sizes))}; only this "
-                  f"machine can connect. Ctrl-C stops.")
+            units = ("" if (config.activation, config.output, config.loss) == ("sigmoid", "sigmoid", "log") else
+                     f" ({config.activation} hidden units, {config.output} outputs, {config.loss} cost)")
+            print(f"  data {dataset} ({session.data.m} examples), network {'-'.join(map(str, sizes))}{units}; only "
+                  f"this machine can connect. Ctrl-C stops.")
         sys.stdout.flush()
 
     server.serve_forever(on_ready=ready)

@@ -72,6 +72,7 @@ from ._common import (
     UsageError,
     add_data_options,
     add_json_option,
+    add_kind_options,
     add_progress_option,
     check_fits_model,
     check_labels_known,
@@ -82,6 +83,7 @@ from ._common import (
     fraction,
     fraction_or_zero,
     hidden_sizes,
+    kinds_of,
     label_column,
     layer_sizes,
     load_data,
@@ -111,25 +113,6 @@ def register(sub) -> None:
 # train
 
 
-def _add_kind_options(p, outputs) -> None:
-    """--activation, --output, --loss: the network's units and cost (default the lecture's sigmoid + log)."""
-    from glassnet.activations import ACTIVATIONS
-
-    p.add_argument("--activation", choices=list(ACTIVATIONS), metavar="G",
-                   help=f"hidden units: {', '.join(ACTIVATIONS)} (default sigmoid, the lecture's)")
-    p.add_argument("--output", choices=list(outputs), metavar="OUT",
-                   help=f"output units: {', '.join(outputs)} (default sigmoid)")
-    p.add_argument("--loss", choices=["log", "squared"], metavar="COST",
-                   help="cost: log (cross-entropy, the lecture's) or squared, ½(h − y)² (default log)")
-
-
-def _kinds(args: argparse.Namespace, saved: dict | None = None) -> dict:
-    """activation/output/loss from the options, else from ``saved`` (a model's params), else the lecture's."""
-    saved = saved or {}
-    return {name: getattr(args, name) if getattr(args, name) is not None else saved.get(name, default)
-            for name, default in (("activation", "sigmoid"), ("output", "sigmoid"), ("loss", "log"))}
-
-
 def _register_train(sub) -> None:
     p = sub.add_parser(
         "train", help="train a network on a dataset, print a summary and save the model",
@@ -139,7 +122,7 @@ def _register_train(sub) -> None:
                     "before and after, the accuracies and the time. --epochs is the total number of "
                     "iterations/epochs, also with --resume.")
     add_data_options(p, default="digits", what="the training data")
-    _add_kind_options(p, outputs=("sigmoid", "softmax"))
+    add_kind_options(p, classify=True)
     p.add_argument("--hidden", type=hidden_sizes, metavar="SIZES",
                    help="hidden layer sizes, e.g. 25 or 100,50; none for no hidden layer (default 25)")
     p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
@@ -345,7 +328,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         n_threads=setting(args.threads, "n_threads", None),
         warm_start=False,
         verbose=False,
-        **_kinds(args, saved),
+        **kinds_of(args, saved),
     )
     if client is not None and (params["activation"], params["output"], params["loss"]) != ("sigmoid", "sigmoid", "log"):
         raise UsageError("--activation/--output/--loss: Dask training (--dask-scheduler) runs the lecture's network "
@@ -393,7 +376,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
             J_before = float(glassnet.cost_and_gradient(thetas0, X_fit, y_idx, lam)[0])
         else:
             J_before = float(glassnet.cost(thetas0, X_fit, np.searchsorted(classes, y_fit), lam,
-                                           **_kinds(args, params)))
+                                           **kinds_of(args, params)))
     remaining = int(target) - done
     unit = "epochs" if is_mini_batch(solver) else "iterations"
 
@@ -845,7 +828,7 @@ def _register_gradcheck(sub) -> None:
     which.add_argument("--directions", type=positive_int, metavar="N",
                        help="check N random directions instead of single parameters")
     p.add_argument("--epsilon", type=positive_float, default=1e-4, metavar="ε", help="finite-difference step (1e-4)")
-    _add_kind_options(p, outputs=("sigmoid", "softmax", "identity"))
+    add_kind_options(p, classify=False)
     p.add_argument("--tol", type=positive_float, default=1e-9, metavar="TOL",
                    help="pass when the relative difference is below this (default 1e-9)")
     p.add_argument("--show", type=int, metavar="N", help="print only the first N rows of the table (default all)")
@@ -890,7 +873,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
         _check_fits(sizes, args.m, "gradcheck", "--sizes")
         thetas, X, y = course_problem(lam, sizes, args.m)
         problem = "debug-initialized weights (the course's check)"
-    kinds = _kinds(args, model.get_params() if args.model is not None else None)
+    kinds = kinds_of(args, model.get_params() if args.model is not None else None)
     if kinds["output"] == "identity":  # regression: the labels' 0/1 target vectors as real-valued targets
         from glassnet.outputs import one_hot
 

@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..activations import get_activation
 from .text import _sub, _sup, format_number
 from .trace import Trace
 
@@ -374,9 +375,9 @@ def _add_units(lay: Layout, f: _Frame, k: int, class_names, highlight) -> None:
     if layer.kind == "input":
         _add_inputs(lay, f, group)
         return
-    dmax = float(np.abs(layer.delta).max()) or 1.0
+    scale = float(np.abs(layer.delta if f.backward else layer.a).max()) or 1.0
     for j in f.shown[k]:
-        _add_unit(lay, f, k, int(j), group, dmax, highlight)
+        _add_unit(lay, f, k, int(j), group, scale, highlight)
         if layer.kind == "output":
             _add_output_label(lay, f, int(j), group, class_names)
 
@@ -410,13 +411,27 @@ def _add_inputs(lay: Layout, f: _Frame, group: str) -> None:
                 fill="none", stroke="#444444", stroke_width=1.0, cls="image-frame")
 
 
-def _add_unit(lay: Layout, f: _Frame, k: int, j: int, group: str, dmax: float, highlight) -> None:
-    """Hidden or output unit j (0-based) of layer l = k + 1: a circle coloured by δ or a, its value and name."""
+def _signed_units(trace: Trace, k: int) -> bool:
+    """Whether the activations of layer k + 1 can leave [0, 1] (tanh, ReLU, identity units): then they are drawn on
+    the diverging scale, each layer scaled to its own largest |a|, as δ is; sigmoid and softmax units keep 0..1."""
+    kind = trace.layers[k].kind
+    if kind == "hidden":
+        return not get_activation(trace.activation).in_unit_interval
+    return kind == "output" and trace.pair.is_regression
+
+
+def _add_unit(lay: Layout, f: _Frame, k: int, j: int, group: str, scale: float, highlight) -> None:
+    """Hidden or output unit j (0-based) of layer l = k + 1: a circle coloured by δ or a, its value and name.
+
+    ``scale``: the layer's largest |δ| (backward) or |a| (forward), for the diverging scale."""
     l, layer, n, r = k + 1, f.trace.layers[k], f.n, f.r
     x, y = f.pos[k][j]
     if f.backward:
-        rgb = _interp(_DIVERGING, float(layer.delta[j]) / dmax)
+        rgb = _interp(_DIVERGING, float(layer.delta[j]) / scale)
         shown_value = layer.delta[j]
+    elif _signed_units(f.trace, k):
+        rgb = _interp(_DIVERGING, float(layer.a[j]) / scale)
+        shown_value = layer.a[j]
     else:
         rgb = _interp(_SEQUENTIAL, float(layer.a[j]))
         shown_value = layer.a[j]
@@ -490,7 +505,10 @@ def layout(trace: Trace, view: View = "backward", *, max_units: int = 30, max_ed
         _add_edges(lay, f, k, max_edges, image_edges)
     for k in range(trace.L):
         _add_units(lay, f, k, class_names, highlight)
-    _legend(lay, view, f.top + f.body + 34.0)
+    signed = [] if backward else [trace.layers[k].kind for k in range(1, trace.L) if _signed_units(trace, k)]
+    names = {"hidden": f"{trace.activation} hidden units", "output": f"{trace.pair.output} output units"}
+    label = " and ".join(dict.fromkeys(names[kind] for kind in signed))
+    _legend(lay, view, f.top + f.body + 34.0, f"{label}: a, each layer scaled to its own largest |a|" if label else None)
     if min_text > 0:  # text that would be too small to read is left out (the numbers stay in the tooltips)
         lay.shapes = [s for s in lay.shapes if s.kind != "text" or float(s.a["size"]) >= min_text]
     _fit_canvas(lay)
@@ -509,7 +527,9 @@ def _fit_canvas(lay: Layout) -> None:
     lay.height = float(math.ceil(lay.height))  # whole pixels, so that the PNG has exactly the SVG's size
 
 
-def _legend(lay: Layout, view: View, y0: float) -> None:
+def _legend(lay: Layout, view: View, y0: float, signed: str | None = None) -> None:
+    """The legend below the units; ``signed``: the caption of the diverging scale that some units of the forward
+    view are drawn on (None: every unit is on the 0..1 scale)."""
     backward = view == "backward"
     g = "legend"
     lay.groups[g] = {"class": "legend", "id": "legend"}
@@ -540,6 +560,16 @@ def _legend(lay: Layout, view: View, y0: float) -> None:
         lay.add("text", group=g, x=x + 232, y=y1 + 20, text="a = 1", size=10, anchor="end")
         note = "activation a = g(z); inputs (grey) show x"
     lay.add("text", group=g, x=x + 244, y=y1, text=note, size=12, anchor="start")
+    if signed:  # the second scale, on the same row after the note (the canvas widens to fit)
+        x2 = x + 244 + 0.6 * 12 * len(note) + 24
+        for s in range(11):
+            lay.add("rect", group=g, x=x2 + s * 16, y=y1 - 8, w=16, h=16,
+                    fill=_hex(_interp(_DIVERGING, -1.0 + s / 5)), stroke=None)
+        lay.add("rect", group=g, x=x2, y=y1 - 8, w=176, h=16, fill="none", stroke="#555555", stroke_width=0.8)
+        lay.add("text", group=g, x=x2, y=y1 + 20, text="−max|a|", size=10, anchor="start")
+        lay.add("text", group=g, x=x2 + 88, y=y1 + 20, text="0", size=10, anchor="middle")
+        lay.add("text", group=g, x=x2 + 176, y=y1 + 20, text="+max|a|", size=10, anchor="end")
+        lay.add("text", group=g, x=x2 + 188, y=y1, text=signed, size=12, anchor="start")
     y2 = y1 + 42
     lay.add("rect", group=g, x=x + 56, y=y2 - 10, w=20, h=20, fill="#ffffff", stroke="#555555", stroke_width=1.2,
             dash="3 2", rx=3)

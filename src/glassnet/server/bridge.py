@@ -21,7 +21,7 @@ from .. import io as lib_io
 from ..api import cost_and_gradient
 from ..cost import cost_from_z, regularization
 from ..activations import ACTIVATIONS, get_activation
-from ..outputs import OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
+from ..outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
 from ..errors import DataError, ModelFileError
 from ..estimator import Classifier, Regressor
 from ..explain import explain
@@ -75,9 +75,9 @@ __all__ = [
 
 OPTIMIZERS = SOLVERS  # the library's solver switch: the explorer offers exactly those
 
-#: The (output, loss) pairs the explorer offers: the library's, less regression (identity outputs, real targets):
-#: the explorer trains and shows classifiers. The hidden activations offered are all of glassnet's (ACTIVATIONS).
-PAIRS = tuple(p for p in OUTPUT_LOSS_PAIRS if not output_loss(*p).is_regression)
+#: The (output, loss) pairs the explorer offers: the library's classifying ones (the explorer trains and shows
+#: classifiers). The hidden activations offered are all of glassnet's (ACTIVATIONS).
+PAIRS = CLASSIFIER_PAIRS
 
 
 def kinds(cfg) -> dict:
