@@ -566,3 +566,22 @@ def test_stop_messages_in_plain_words():
     assert plain_reason("ABNORMAL_TERMINATION_IN_LNSRCH").startswith("stopped: the line search")
     h = glassnet.optimize.History(message="CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
     assert h.reason == "converged: J stopped decreasing"
+
+
+def test_training_objective_writes_d_into_the_runners_buffer_and_matches_a_plain_objective(logistic_toy):
+    # training.fit's batch objective takes out= (run_epoch hands it the scratch buffer); a plain objective's D is
+    # copied instead. Both runs must give the same weights.
+    from glassnet import training
+    from glassnet.optimize import _takes_out
+
+    X, y, _, _ = logistic_toy
+    thetas = glassnet.random_init([5, 4, 1], rng=2)
+    fitted, _ = training.fit(thetas, X, y, LAM, solver="adam", max_iter=3, batch_size=32, random_state=0,
+                             learning_rate=0.05, patience=None)
+    m = len(X)
+    plain = lambda th, idx: glassnet.cost_and_gradient(th, X[idx], y[idx], LAM * len(idx) / m)  # noqa: E731
+    assert not _takes_out(plain)
+    again, _ = minimize_minibatch(plain, thetas, m, optimizer=adam(0.05), batch_size=32, max_epochs=3,
+                                  random_state=0, patience=None)
+    for a, b in zip(fitted, again):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)

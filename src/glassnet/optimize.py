@@ -31,6 +31,7 @@ Iterations and epochs are counted from 1; ``history.cost[i - 1]`` is J after ite
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -618,8 +619,8 @@ class Optimizer:
     ``init(thetas) -> state`` and ``update(thetas, grads, state) -> (new_thetas, new_state)``; neither modifies its
     arguments. ``update_(thetas, grads, state) -> None``, when given, is the same step done in place: it writes the new
     weights into ``thetas`` and the new state into ``state`` (its arrays and numbers) and uses ``grads`` as scratch
-    space (they are overwritten). :func:`run_epoch` steps with ``update_`` when there is one, on buffers of its own,
-    so that a step allocates nothing.
+    space (they are overwritten). It must be elementwise: :func:`run_epoch` calls it on the weights, gradients and
+    state arrays flattened into one array each, on buffers of its own, so that a step allocates nothing.
     """
 
     name: str
@@ -791,37 +792,85 @@ def run_epoch(
     as weights; ``thetas`` and ``state`` are not modified. Raises ``FloatingPointError`` when the cost or the weights
     stop being finite (learning rate too high).
 
-    With an in-place rule (``optimizer.update_``) the epoch copies Θ once into one flat buffer, Θ^(l) as C-contiguous
-    views of it, and the state once; every batch then updates them in place, with the gradient copied into one
-    scratch buffer: no step allocates anything.
+    With an in-place rule (``optimizer.update_``) the epoch copies Θ once into one flat buffer (Θ^(l) are
+    C-contiguous views of it) and the rule's arrays once into flat buffers of their own; every batch then updates
+    them in place, with D in one scratch buffer: no step allocates anything. An objective that takes ``out=``
+    (arrays shaped like Θ) writes D straight into that buffer.
     """
-    in_place = optimizer.update_ is not None
-    if in_place:
-        sizes = sizes_from_thetas(thetas)
-        flat = unroll(thetas, order="C")
-        thetas, scratch = roll(flat, sizes, order="C"), roll(np.empty_like(flat), sizes, order="C")
-        state = _copy_state(state)
-    else:
-        thetas = list(thetas)
+    steps = _InPlaceSteps(thetas, optimizer, state) if optimizer.update_ is not None else _PureSteps(
+        thetas, optimizer, state)
+    out = {"out": steps.scratch} if steps.scratch is not None and _takes_out(f) else {}
     total, n = 0.0, 0
     # A too-large step overflows long before anything else fails: silence numpy's warnings and report it once, clearly.
     with np.errstate(over="ignore", invalid="ignore"):
         for idx in batches(m, batch_size, rng):
-            J, grads = f(thetas, idx)
-            if np.isfinite(J) and in_place:
-                for buffer, g in zip(scratch, grads):
-                    np.copyto(buffer, g)
-                optimizer.update_(thetas, scratch, state)
-            elif np.isfinite(J):
-                thetas, state = optimizer.update(thetas, grads, state)
-            if not (np.isfinite(J) and all(np.isfinite(t).all() for t in thetas)):
+            J, grads = f(steps.thetas, idx, **out)
+            if np.isfinite(J):
+                steps.step(grads)
+            if not (np.isfinite(J) and steps.finite()):
                 raise TrainingDiverged(
                     f"training diverged: the cost or the weights are no longer finite (batch {n + 1}, J = {J}); "
                     f"lower learning_rate (now {optimizer.learning_rate:g})"
                 )
             total += float(J) * len(idx)
             n += 1
-    return thetas, state, total / m, n
+    return steps.thetas, steps.final_state(), total / m, n
+
+
+class _PureSteps:
+    """Steps of a rule given as a pure ``update`` only: new arrays every step."""
+
+    scratch = None
+
+    def __init__(self, thetas, optimizer: Optimizer, state) -> None:
+        self.thetas, self.state, self.update = list(thetas), state, optimizer.update
+
+    def step(self, grads) -> None:
+        self.thetas, self.state = self.update(self.thetas, grads, self.state)
+
+    def finite(self) -> bool:
+        return all(np.isfinite(t).all() for t in self.thetas)
+
+    def final_state(self):
+        return self.state
+
+
+class _InPlaceSteps:
+    """Steps of an in-place rule on one epoch's own flat buffers: Θ, D and each of the rule's arrays.
+
+    The rules are elementwise, so ``update_`` runs on the flat arrays (one per list) exactly as on the layers.
+    """
+
+    def __init__(self, thetas, optimizer: Optimizer, state) -> None:
+        self.sizes = sizes_from_thetas(thetas)
+        self.flat = unroll(thetas, order="C")
+        self.gflat = np.empty_like(self.flat)
+        self.thetas = roll(self.flat, self.sizes, order="C")
+        self.scratch = roll(self.gflat, self.sizes, order="C")
+        self.arrays = [k for k, v in state.items() if isinstance(v, list)]  # Adam's m and v, SGD's velocity
+        self.state = {k: [unroll(v, order="C")] if k in self.arrays else v for k, v in state.items()}
+        self.update_ = optimizer.update_
+
+    def step(self, grads) -> None:
+        for buffer, g in zip(self.scratch, grads):
+            if g is not buffer:  # an objective without out=: its D is copied into the scratch buffer
+                np.copyto(buffer, g)
+        self.update_([self.flat], [self.gflat], self.state)
+
+    def finite(self) -> bool:
+        return bool(np.isfinite(self.flat).all())
+
+    def final_state(self) -> dict:
+        """The state as the rule's ``init`` makes it: per-layer arrays (views of this epoch's buffers)."""
+        return {k: roll(v[0], self.sizes, order="C") if k in self.arrays else v for k, v in self.state.items()}
+
+
+def _takes_out(f) -> bool:
+    """Whether the batch objective ``f`` accepts ``out=`` (arrays shaped like Θ to write D into)."""
+    try:
+        return "out" in inspect.signature(f).parameters
+    except (TypeError, ValueError):  # a callable without a signature: call it the plain way
+        return False
 
 
 def _restore(resume: SolverState, opt: Optimizer, thetas: Thetas, rng, monitor: _Monitor) -> tuple[Any, float]:

@@ -123,16 +123,17 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
     sparse = is_sparse(X)  # sparse rows are sliced (a new small matrix); dense ones gathered into one buffer
     Xb = None if sparse else np.empty((batch, X.shape[1]), dtype=X.dtype)
     Yb = np.empty((batch, Y.shape[1]), dtype=X.dtype)
-    # D of every batch goes into the same arrays: the runner copies it out before the next call (run_epoch)
-    D = [np.empty(shape, dtype=X.dtype) for shape in workspace.shapes]
+    plans: dict[int, tuple[int, int]] = {}  # rows → (workers, chunk rows): one run keeps one thread setting
 
-    def f(th, idx):
+    def f(th, idx, out):
+        """J and D of the rows ``idx``, D written into ``out`` (arrays shaped like Θ, see run_epoch)."""
         if should_stop is not None and should_stop():
             raise StopTraining("stopped")
         n = len(idx)
         # mode="clip": the row numbers are valid by construction, and numpy buffers ``out`` for mode="raise"
         rows = X[idx] if sparse else np.take(X, idx, axis=0, out=Xb[:n], mode="clip")
         np.take(Y, idx, axis=0, out=Yb[:n], mode="clip")
-        return workspace.cost_and_gradient(th, rows, Yb[:n], lam * n / m, check_input=False, out=D)
+        plan = plans.get(n) or plans.setdefault(n, workspace.plan(n))
+        return workspace.cost_and_gradient(th, rows, Yb[:n], lam * n / m, check_input=False, out=out, plan=plan)
 
     return f

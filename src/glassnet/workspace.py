@@ -301,11 +301,14 @@ class Workspace:
         share = -(-m // k)
         return k, max(1, -(-share // max(1, -(-share // self.chunk_rows))))
 
-    def batch_sums(self, thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    def batch_sums(self, thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray,
+                   plan: tuple[int, int] | None = None) -> tuple[float, list[np.ndarray]]:
         """Unnormalized (Σ_t cost(t), [Δ^(l)]) over the rows of X, like the module's :func:`batch_sums`.
 
         Inputs must already be validated: X (m, s_1) and Y (m, K) 0/1, in this workspace's dtype (others are
         converted, which copies). The returned Δ arrays are the workspace's own buffers, overwritten by the next call.
+        ``plan``: ``self.plan(m)`` when the caller already has it (a training run asks once per batch size, not once
+        per batch: the question reads the BLAS settings).
         """
         dt = self.dtype
         thetas = [np.asarray(t, dtype=dt) for t in thetas]
@@ -317,7 +320,7 @@ class Workspace:
         W = [t[:, 1:] for t in thetas]  # views: the bias column is applied separately, never concatenated
         minus_b = [-t[:, :1] for t in thetas]  # -Θ[:, 0] as a column, to broadcast over a chunk's examples
         m = X.shape[0]
-        k, rows = self.plan(m)
+        k, rows = self.plan(m) if plan is None else plan
         lanes = [self._lane(i, rows) for i in range(k)]
         if k == 1:
             return lanes[0].sums(W, minus_b, X, Y, rows, self.activation, self.pair), lanes[0].Delta
@@ -338,14 +341,14 @@ class Workspace:
 
     def cost_and_gradient(
         self, thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, check_input: bool = True,
-        out: Sequence[np.ndarray] | None = None,
+        out: Sequence[np.ndarray] | None = None, plan: tuple[int, int] | None = None,
     ) -> tuple[float, list[np.ndarray]]:
         """J(Θ) and D^(l), exactly like :func:`glassnet.cost_and_gradient`, through this workspace's buffers.
 
         ``check_input=False`` skips validation: X must then be an (m, s_1) array and y an (m, K) 0/1 matrix Y, both
         in this workspace's dtype, and λ ≥ 0 (what :meth:`objective` prepares once). ``out``: optional arrays shaped
         like Θ (any memory layout, e.g. views of a flat vector from :func:`glassnet.params.roll`) that receive D;
-        by default fresh arrays are returned.
+        by default fresh arrays are returned. ``plan``: as for :meth:`batch_sums`.
         """
         if check_input:
             thetas, X, Y, lam, _ = _prepare(thetas, X, y, lam, self.pair.output, self.pair.loss)
@@ -355,7 +358,7 @@ class Workspace:
         else:
             thetas, Y = [np.asarray(t, dtype=self.dtype) for t in thetas], y
         m = X.shape[0]
-        J_sum, Delta = self.batch_sums(thetas, X, Y)
+        J_sum, Delta = self.batch_sums(thetas, X, Y, plan)
         if out is None:  # Δ is this workspace's buffer, overwritten by the next call: D goes to arrays of its own
             out = [np.empty(D.shape, D.dtype) for D in Delta]
         return J_sum / m + regularization(thetas, lam, m), finish(thetas, Delta, m, lam, out=out)
