@@ -167,18 +167,73 @@ def test_benchmark_bad_options_exit_2(benchmark, capsys):
     assert "--dtypes: expected float64 and/or float32" in capsys.readouterr().err
 
 
-def test_quick_training_benchmark_reports_every_row(monkeypatch, tmp_path, capsys):
-    """benchmarks/bench_training.py --quick: the epoch, dtype and fit rows run, the JSON holds them (no timing asserted)."""
+@pytest.fixture
+def training_bench(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    bench = importlib.import_module("bench_training")
+    return importlib.import_module("bench_training")
+
+
+FIT_FIELDS = {"row", "data", "solver", "unit", "network", "m", "m_test", "lam", "batch", "learning_rate", "threads",
+              "budget", "fraction", "target", "repeats", "contenders", "vs", "floor_ms"}
+CONTENDER_FIT_FIELDS = {"best_accuracy", "final_accuracy", "budget_seconds", "steps", "steps_to_target",
+                        "seconds_to_target", "seconds_all", "steps_all", "curve"}
+
+
+def test_quick_training_benchmark_reports_every_row(training_bench, tmp_path, capsys):
+    """bench_training.py --quick: the epoch, dtype and fit rows run and the JSON holds them (no timing asserted)."""
     out_file = tmp_path / "training.json"
-    assert bench.main(["--quick", "--out", str(out_file)]) == 0
+    assert training_bench.main(["--quick", "--out", str(out_file)]) == 0
     out = capsys.readouterr().out
-    assert "one Adam epoch" in out and "float32 vs float64" in out and "whole fits" in out
+    assert "one Adam epoch" in out and "float32 vs float64" in out and "whole fits to a common test accuracy" in out
     result = json.loads(out_file.read_text())
     kinds = [r["row"] for r in result["rows"]]
-    assert kinds.count("epoch") == 3 and "dtype" in kinds and kinds.count("fit") >= 2
+    assert kinds.count("epoch") == 3 and "dtype" in kinds
     for r in result["rows"]:
         assert r["floor_ms"] > 0
-        if r["row"] == "fit":
-            assert all(0.0 <= a <= 1.0 for a in r["test_accuracy"].values())
+    fits = {(r["data"], r["solver"]): r for r in result["rows"] if r["row"] == "fit"}
+    assert set(fits) == {("digits", "lbfgs"), ("digits", "adam")}  # --quick: digits only
+    torch_installed = importlib.util.find_spec("torch") is not None
+    for (_, solver), r in fits.items():
+        assert set(r) == FIT_FIELDS, set(r) ^ FIT_FIELDS
+        who = list(r["contenders"])
+        expected = ["glassnet", "sklearn"] + (["torch"] if solver == "adam" and torch_installed else [])
+        assert who == expected  # glassnet first in every row
+        assert r["repeats"] == 1 and r["network"] == "64-25-10" and r["threads"] == 1
+        best = [c["best_accuracy"] for c in r["contenders"].values()]
+        assert r["target"] == pytest.approx(r["fraction"] * min(best)) and r["fraction"] == 0.98
+        for name, c in r["contenders"].items():
+            assert set(c) == CONTENDER_FIT_FIELDS, name
+            assert 0.0 < r["target"] <= c["best_accuracy"] <= 1.0, name
+            assert c["steps"] == len(c["curve"]) == r["budget"], name  # every run goes the whole budget
+            times = [t for t, _ in c["curve"]]
+            assert all(t > 0 for t in times) and times == sorted(times), name  # cumulative training time
+            assert c["best_accuracy"] == max(a for _, a in c["curve"]) and c["final_accuracy"] == c["curve"][-1][1]
+            assert c["seconds_to_target"] > 0 and c["budget_seconds"] >= c["seconds_to_target"], name
+            # one timed run: its curve is the one kept, and the time to the target is read off it
+            t, n = training_bench.first_at(c["curve"], r["target"])
+            assert (c["seconds_to_target"], c["steps_to_target"]) == (pytest.approx(t, abs=1e-6), n)
+            assert c["seconds_all"] == [pytest.approx(t, abs=1e-6)] and c["steps_all"] == [n]
+        for name, ratio in r["vs"].items():
+            assert ratio == pytest.approx(r["contenders"][name]["seconds_to_target"]
+                                          / r["contenders"]["glassnet"]["seconds_to_target"])
+        assert set(r["vs"]) == set(who[1:])
+    table = out[out.index("whole fits"):]
+    assert "digits    lbfgs" in table and "digits    adam" in table and "glassnet" in table and "ratio" in table
+
+
+def test_probe_leaves_the_test_evaluation_out_of_the_training_time(training_bench, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(training_bench.time, "perf_counter", lambda: now[0])
+
+    def evaluate(acc):
+        now[0] += 10.0  # a slow evaluation, which must not count
+        return acc
+
+    probe = training_bench.Probe()
+    probe.start()
+    for acc in (0.5, 0.9, 0.8):
+        now[0] += 1.0  # one epoch of training
+        probe.check(lambda: evaluate(acc))
+    assert probe.curve == [(1.0, 0.5), (2.0, 0.9), (3.0, 0.8)]
+    assert training_bench.first_at(probe.curve, 0.85) == (2.0, 2)
+    assert training_bench.first_at(probe.curve, 0.95) is None
