@@ -94,8 +94,9 @@ def _check_X(xp, X, n_features: int):
     if X.dtype != dtype:
         X = xp.astype(X, dtype)
     # One sum instead of an (m, n) boolean temporary (as the NumPy path): any NaN/inf makes it non-finite; only then,
-    # or when huge finite values overflow the sum, the elementwise scan decides.
-    total = xp.sum(X, dtype=xp.float64)
+    # or when huge finite values overflow the sum, the elementwise scan decides. The sum stays in X's dtype: asking
+    # torch for a float64 sum of float32 X first makes a float64 copy of all of X.
+    total = xp.sum(X)
     if not bool(xp.isfinite(total)) and not bool(xp.all(xp.isfinite(X))):
         raise ValueError("X: expected finite values, found NaN or inf")
     return X, dtype
