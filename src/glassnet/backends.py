@@ -125,44 +125,80 @@ def _is_torch(xp) -> bool:
     return getattr(xp, "__name__", "").endswith("torch")
 
 
-def _layer(xp, a, theta, last: bool):
+def _layer(xp, a, theta, last: bool, out=None):
     """z = a Θ[:, 1:]ᵀ + Θ[:, 0], then a' = g(z) for a hidden layer (z itself for the output layer, whose J needs z).
 
-    torch: one fused multiply-add and the sigmoid in place (no temporaries the size of the layer).
+    torch: one fused multiply-add into ``out`` (a reused chunk buffer, or None) and the sigmoid in place.
     """
     if _is_torch(xp):
         import torch
 
-        z = torch.addmm(theta[:, 0], a, theta[:, 1:].T)
+        z = torch.addmm(theta[:, 0], a, theta[:, 1:].T, out=out)
         return z if last else torch.sigmoid_(z)
     z = a @ theta[:, 1:].T + theta[:, 0]
     if last:
         return z
-    # g(z) without overflow: with e = exp(-|z|) ≤ 1, g = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0.
+    return _sigmoid(xp, z)
+
+
+def _sigmoid(xp, z):
+    """g(z) without overflow: with e = exp(-|z|) ≤ 1, g = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0."""
     e = xp.exp(-xp.abs(z))
     r = 1.0 / (1.0 + e)
     return xp.where(z >= 0, r, e * r)
 
 
-def _output_sigmoid(xp, z):
-    """g(z^(L)) for δ^(L) = a^(L) − Y (z^(L) is kept for the cost)."""
+def _cost_sum(xp, z, Y, scratch=None):
+    """Σ softplus((1 − 2y) z) = Σ −[y log g(z) + (1 − y) log(1 − g(z))], in float64; exact for saturated units.
+
+    torch: computed in ``scratch`` (a reused chunk buffer shaped like z, or None)."""
+    if _is_torch(xp) and scratch is not None:
+        import torch
+
+        torch.mul(Y, -2.0, out=scratch).add_(1.0).mul_(z)
+        zero = torch.zeros((), dtype=z.dtype, device=z.device)
+        return torch.logaddexp(zero, scratch, out=scratch).sum(dtype=torch.float64)
+    signed = z * (1.0 - 2.0 * Y)
+    return xp.sum(xp.logaddexp(xp.zeros_like(signed), signed), dtype=xp.float64)
+
+
+def _output_delta(xp, z, Y):
+    """δ^(L) = g(z^(L)) − Y; torch: in place in z (the cost has been taken from it already)."""
     if _is_torch(xp):
         import torch
 
-        return torch.sigmoid(z)
-    e = xp.exp(-xp.abs(z))
-    r = 1.0 / (1.0 + e)
-    return xp.where(z >= 0, r, e * r)
+        return torch.sigmoid_(z).sub_(Y)
+    return _sigmoid(xp, z) - Y
 
 
-def _back(xp, delta, theta, a):
-    """δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a(1 − a) (g′ from a); torch: the product, then the fused sigmoid backward."""
+def _back(xp, delta, theta, a, out=None):
+    """δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a(1 − a) (g′ from a); torch: the product into ``out`` (or a new tensor), then
+    the fused sigmoid backward in place."""
+    if _is_torch(xp):
+        import torch
+
+        back = torch.mm(delta, theta[:, 1:], out=out)
+        return torch.ops.aten.sigmoid_backward.grad_input(back, a, grad_input=back)  # back ∘ a ∘ (1 − a)
     back = delta @ theta[:, 1:]
-    if _is_torch(xp):
-        import torch
-
-        return torch.ops.aten.sigmoid_backward(back, a)  # back ∘ a ∘ (1 − a) in one pass
     return back * (a * (1.0 - a))
+
+
+class _ChunkBuffers:
+    """torch: one buffer per layer and role, made for the first chunk and reused by the next (a CPU allocation of
+    this size is a fresh mapping of memory, page faults included); other libraries: None, they allocate."""
+
+    def __init__(self, xp, rows: int, dtype, device) -> None:
+        self.torch = _is_torch(xp)
+        self.rows, self.dtype, self.device, self.made = rows, dtype, device, {}
+
+    def __call__(self, key, n: int, cols: int):
+        if not self.torch:
+            return None
+        if key not in self.made:
+            import torch
+
+            self.made[key] = torch.empty((self.rows, cols), dtype=self.dtype, device=self.device)
+        return self.made[key][:n]
 
 
 def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0, *, activation="sigmoid",
@@ -223,25 +259,23 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     # Row chunks on a CPU (z, a and δ of a chunk stay in cache, as on the NumPy path); one chunk on a GPU, whose
     # kernels want the whole batch. The sums add up chunk by chunk: the same J and Δ.
     rows = default_chunk_rows(sizes) if _on_cpu(device) else m
+    buffers = _ChunkBuffers(xp, min(rows, m), dtype, device)
     J_sum, Delta = 0.0, [None] * len(thetas)
     for start in range(0, m, rows):
         stop = min(start + rows, m)  # the array API wants slices inside the array
-        x, Yc = X[start:stop, ...], Y[start:stop, ...]
+        n, x, Yc = stop - start, X[start:stop, ...], Y[start:stop, ...]
         # Forward: keep each a^(l) (without bias) and the output z^(L) for the cost.
         acts = [x]
         for i, theta in enumerate(thetas):
-            acts.append(_layer(xp, acts[-1], theta, last=i == len(thetas) - 1))
-        z = acts[-1]
-        acts[-1] = _output_sigmoid(xp, z)
-        # -[y log g(z) + (1-y) log(1-g(z))] = softplus((1-2y) z) = logaddexp(0, (1-2y) z), exact for saturated units.
-        signed = z * (1.0 - 2.0 * Yc)
-        J_sum = J_sum + xp.sum(xp.logaddexp(xp.zeros_like(signed), signed), dtype=xp.float64)
+            acts.append(_layer(xp, acts[-1], theta, last=i == len(thetas) - 1,
+                               out=buffers(("a", i), n, theta.shape[0])))
+        J_sum = J_sum + _cost_sum(xp, acts[-1], Yc, buffers("cost", n, sizes[-1]))
         # Backward: δ^(L) = a^(L) - Y; δ^(l) = δ^(l+1) Θ^(l)[:, 1:] ∘ a^(l)(1 - a^(l)); Δ^(l) += δ^(l+1)ᵀ [1, a^(l)].
-        delta = acts[-1] - Yc
+        delta = _output_delta(xp, acts[-1], Yc)
         for i in range(len(thetas) - 1, -1, -1):
             Delta[i] = _add_outer(xp, Delta[i], delta, acts[i])
             if i > 0:
-                delta = _back(xp, delta, thetas[i], acts[i])
+                delta = _back(xp, delta, thetas[i], acts[i], out=buffers(("delta", i), n, sizes[i]))
     J_sum = float(J_sum)
     reg_sum = sum(float(xp.sum(t[:, 1:] * t[:, 1:], dtype=xp.float64)) for t in thetas) if lam else 0.0
     return J_sum / m + lam / (2.0 * m) * reg_sum, finish(thetas, Delta, m, lam, xp=xp)
