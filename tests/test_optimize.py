@@ -585,3 +585,19 @@ def test_training_objective_writes_d_into_the_runners_buffer_and_matches_a_plain
                                   random_state=0, patience=None)
     for a, b in zip(fitted, again):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_fit_with_a_pure_rule_of_ones_own(logistic_toy):
+    # A rule given as init/update only (no update_) steps on new arrays; training.fit's objective then returns new D.
+    from glassnet import training
+    from glassnet.optimize import Optimizer
+
+    X, y, _, _ = logistic_toy
+    thetas = glassnet.random_init([5, 4, 1], rng=2)
+    opt = adam(0.05)
+    pure = Optimizer("adam", opt.init, opt.update, opt.learning_rate)
+    kw = dict(solver="adam", max_iter=2, batch_size=32, random_state=0, patience=None)
+    a, _ = training.fit(thetas, X, y, LAM, rule=pure, **kw)
+    b, _ = training.fit(thetas, X, y, LAM, rule=opt, **kw)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)

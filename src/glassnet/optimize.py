@@ -928,9 +928,10 @@ def minimize_minibatch(
     ----------
     f : callable
         The batch objective ``f(thetas, idx) -> (J, grads)``: the cost and gradient on the examples whose row numbers
-        are in ``idx`` (int array). For the lecture's J, make the batch cost an unbiased estimate of the full one:
-        use the data term averaged over the batch plus (λ/2m)ΣΘ² with the *full* m (``lam * len(idx) / m`` passed to
-        :func:`glassnet.cost_and_gradient`).
+        are in ``idx`` (int array). It may take ``out=`` (arrays shaped like Θ): the run then passes its own buffer
+        and D is written there instead of into new arrays. For the lecture's J, make the batch cost an unbiased
+        estimate of the full one: use the data term averaged over the batch plus (λ/2m)ΣΘ² with the *full* m
+        (``lam * len(idx) / m`` passed to :func:`glassnet.cost_and_gradient`).
     thetas : list of arrays
         Starting Θ. Not modified.
     m : int

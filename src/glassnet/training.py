@@ -125,8 +125,8 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
     Yb = np.empty((batch, Y.shape[1]), dtype=X.dtype)
     plans: dict[int, tuple[int, int]] = {}  # rows → (workers, chunk rows): one run keeps one thread setting
 
-    def f(th, idx, out):
-        """J and D of the rows ``idx``, D written into ``out`` (arrays shaped like Θ, see run_epoch)."""
+    def f(th, idx, out=None):
+        """J and D of the rows ``idx``, D written into ``out`` (arrays shaped like Θ, see run_epoch; None: new ones)."""
         if should_stop is not None and should_stop():
             raise StopTraining("stopped")
         n = len(idx)
