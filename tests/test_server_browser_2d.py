@@ -129,7 +129,13 @@ def test_one_unit_map_per_hidden_unit_beside_it(moons):
     maps = moons.locator('#net svg g.unit-map[aria-label$=" of layer 2"]')
     assert maps.count() == 8
     assert moons.get_attribute("#net svg g.unit-map >> nth=2", "aria-label") == "unit 3 of layer 2"
-    box, unit = maps.nth(2).bounding_box(), moons.locator("#net #unit-2-3").bounding_box()
+    # the maps are redrawn when a newer plane arrives: measure once both are on the page (a redraw between the two
+    # reads gives None)
+    for _ in range(20):
+        box, unit = maps.nth(2).bounding_box(), moons.locator("#net #unit-2-3").bounding_box()
+        if box is not None and unit is not None:
+            break
+        moons.wait_for_timeout(100)
     assert box["x"] + box["width"] < unit["x"] and abs((box["y"] + box["height"] / 2) - (unit["y"] + unit["height"] / 2)) < 2
     maps.nth(4).click()  # a map is a way to select its unit
     moons.wait_for_function("() => document.querySelector('#detail-title').textContent.startsWith('Unit 5 of layer 2')")

@@ -648,7 +648,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _pair(self):
         pair = output_loss(self.output, self.loss)
-        if pair.output == "identity":
+        if pair.is_regression:
             raise ValueError("output: 'identity' (with the squared cost) is regression; use glassnet.Regressor")
         return pair
 

@@ -188,7 +188,7 @@ def debug_init(sizes: Sequence[int]) -> list[np.ndarray]:
 
 
 def unroll(thetas: Sequence[np.ndarray], order: str = "F") -> np.ndarray:
-    """Flatten Θ^(1), Θ^(2), ... into one vector, each in column-major order (the course's ``[Theta1(:); Theta2(:)]``).
+    """Flatten Θ^(1), Θ^(2), ... into one vector, each Θ column-major by default (``[Theta1(:); Theta2(:)]``).
 
     Parameters
     ----------

@@ -374,7 +374,7 @@ class Trace:
     @property
     def target_class(self) -> int | None:
         """The true class from ``y`` (0-based), ``None`` for a multilabel or real-valued (regression) target."""
-        if self.pair.output == "identity":
+        if self.pair.is_regression:
             return None
         if self.K == 1:
             return int(self.y[0])

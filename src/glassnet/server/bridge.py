@@ -422,7 +422,9 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
     """The decision map and every hidden unit's map over the input plane (:func:`glassnet.explain.maps.plane_maps`),
     with the training and validation points, for a dataset of 2 features.
 
-    ``output[k][r][c]`` is h_k at (x1[c], x2[r]) (row 0 = smallest x2); ``units`` lists ``{"l", "j", "values"}``.
+    ``output[k][r][c]`` is h_k at (x1[c], x2[r]) (row 0 = smallest x2); ``units`` lists ``{"l", "j", "values"}``;
+    ``units_in_unit_interval``: the hidden activation's a lies in [0, 1] (the pictures' 0..1 scale, else the
+    diverging one: :attr:`glassnet.activations.Activation.in_unit_interval`).
     ``loss`` is taken for the same keywords as the other functions here; a map does not depend on it.
     """
     if data.n != 2:
@@ -437,7 +439,8 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
 
     return {"extent": list(maps.extent), "resolution": int(resolution), "x1": _rounded(maps.x1),
             "x2": _rounded(maps.x2), "output": _rounded(maps.output, 4), "prediction": maps.prediction.tolist(),
-            "units": units, "train": points(parts[0], parts[1]), "val": points(parts[2], parts[3]),
+            "units": units, "units_in_unit_interval": get_activation(activation).in_unit_interval,
+            "train": points(parts[0], parts[1]), "val": points(parts[2], parts[3]),
             "classes": data.classes, "K": int(thetas[-1].shape[0])}
 
 
@@ -447,7 +450,7 @@ def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float, *, acti
     set's D = ``cost_and_gradient(thetas, X_train, y_train, lam)``'s gradient."""
     kw = {"activation": activation, "output": output, "loss": loss}
     m = parts[0].shape[0]
-    _, D = cost_and_gradient(thetas, parts[0], parts[1], lam, **kw)
+    D = gradient(thetas, parts, lam, **kw)
     return [s.to_dict() for s in _backprop_steps(trace(thetas, x, label, m, **kw), D=D, m=m, lam=lam)]
 
 

@@ -955,19 +955,20 @@
     lightStep();
   }
 
-  // Hidden activations in [0, 1] (sigmoid) are drawn white 0 → dark blue 1; others (tanh, ReLU, identity) on the
-  // diverging scale, one for all maps: blue −m, white 0, red m with m the largest |a| of any map.
-  function unitMapScale(units) {
-    let lo = 0, hi = 0;
-    for (const u of units) for (const row of u.values) for (const v of row) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    if (lo >= 0 && hi <= 1) return { color: (v) => colorAt(COLORS.sequential, v), text: "white 0, dark blue 1" };
-    const m = Math.max(-lo, hi) || 1;
+  // Hidden activations in [0, 1] (sigmoid: the server says so, from the library's rule, as the diagram does) are
+  // drawn white 0 → dark blue 1; others (tanh, ReLU, identity) on the diverging scale, one for all maps: blue −m,
+  // white 0, red m with m the largest |a| of any map.
+  function unitMapScale(units, inUnitInterval) {
+    if (inUnitInterval) return { color: (v) => colorAt(COLORS.sequential, v), text: "white 0, dark blue 1" };
+    let m = 0;
+    for (const u of units) for (const row of u.values) for (const v of row) m = Math.max(m, Math.abs(v));
+    m = m || 1;
     return { color: (v) => colorAt(COLORS.diverging, v / m), text: `blue −${fmt(m, 3)}, white 0, red ${fmt(m, 3)}` };
   }
 
   function addUnitMaps(root, p) {
     for (const old of root.querySelectorAll(".unit-map")) old.remove();
-    const scale = unitMapScale(p.units);
+    const scale = unitMapScale(p.units, p.units_in_unit_interval);
     for (const u of p.units) {
       const c = root.querySelector(`#unit-${u.l}-${u.j}`);
       if (!c) continue;
