@@ -18,9 +18,12 @@ PACKAGE = "glassnet"
 
 
 def _modules() -> dict[str, Path]:
-    """Dotted name -> file, for every module of the package (``pkg/__init__.py`` is ``pkg``)."""
+    """Dotted name -> file, for every module of the package (``pkg/__init__.py`` is ``pkg``).
+
+    C extensions (``*.c``, one module each) are modules too: they import nothing of the package.
+    """
     out = {}
-    for path in sorted((SRC / PACKAGE).rglob("*.py")):
+    for path in sorted([*(SRC / PACKAGE).rglob("*.py"), *(SRC / PACKAGE).rglob("*.c")]):
         parts = list(path.relative_to(SRC).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts = parts[:-1]
@@ -44,6 +47,8 @@ def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         is_package = path.name == "__init__.py"
+        if path.suffix != ".py":
+            continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
             targets: list[str] = []
             if isinstance(node, ast.Import):

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import _fused
 from ._validation import check_lam, check_thetas, check_X, compute_dtype
 from .activations import get_activation
 from .cost import regularization
@@ -103,6 +104,8 @@ def finish(
         raise ValueError(f"out: expected {len(Delta)} arrays of shapes {[np.shape(D) for D in Delta]}, "
                          f"got shapes {[np.shape(G) for G in out]}")
     for theta, D, G in zip(thetas, Delta, out):
+        if _fused.finish(G, D, theta, m, lam):  # the same numbers in one pass, where the kernels are built
+            continue
         if not lam:
             np.divide(D, m, out=G)
             continue

@@ -41,6 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from scipy.optimize import minimize
 
+from . import _fused
 from ._threads import choose_blas_threads, current_blas_threads, limit_blas_threads
 from .params import roll, sizes_from_thetas, unroll
 
@@ -714,6 +715,8 @@ def sgd(learning_rate: float = 0.1, momentum: float = 0.9, nesterov: bool = True
 
     def update_(thetas, grads, state):
         for t, v, g in zip(thetas, state["velocity"], grads):
+            if _fused.sgd(t, v, g, eta, mu, nesterov):  # the same step in one pass, where the kernels are built
+                continue
             g *= eta  # ηD
             v *= mu
             v -= g  # v ← μv − ηD
@@ -742,6 +745,8 @@ def adam(learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.99
         step = eta * math.sqrt(1 - b2**t) / (1 - b1**t)
         # Written as x ← β(x − u) + u = βx + (1 − β)u, so that D itself is the only scratch array needed.
         for th, m, v, g in zip(thetas, state["m"], state["v"], grads):
+            if _fused.adam(th, m, v, g, b1, b2, eps, step):  # the same step in one pass, where the kernels are built
+                continue
             m -= g
             m *= b1
             m += g  # m ← β₁m + (1 − β₁)D

@@ -1,0 +1,95 @@
+"""Fused elementwise steps: one pass over memory for what NumPy does in one pass per operation.
+
+A mini-batch step on a 784-100-10 network touches ~80k weights a dozen times (Adam's moments, the square root, the
+division, the update; D = Δ/m + (λ/m)Θ); each NumPy operation is one pass over arrays that no longer fit in cache.
+The C kernels of the optional extension ``glassnet._kernels`` do the same IEEE operations in the same order per
+element, so their results are bit for bit the NumPy code's (tests/test_kernels.py): the NumPy code stays the
+definition, next to its callers (:mod:`glassnet.optimize`, :func:`glassnet.backprop.finish`), and runs whenever the
+extension was not built (no compiler at install time) or the arrays do not fit (other dtypes, layouts, overlap).
+
+Each function here returns True when it did the step and False when the caller has to run its NumPy code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import numpy as np
+
+try:  # an optional build: pip installs glassnet without it where no C compiler is found
+    from . import _kernels
+except ImportError:  # pragma: no cover - depends on the install
+    _kernels = None
+
+__all__ = ["available", "adam", "sgd", "finish", "disabled"]
+
+#: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
+_enabled = _kernels is not None and os.environ.get("GLASSNET_KERNELS", "1") != "0"
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def available() -> bool:
+    """Whether the C kernels are built and switched on."""
+    return _enabled
+
+
+@contextlib.contextmanager
+def disabled() -> Iterator[None]:
+    """Run the NumPy code inside the block (for tests and for measuring what the kernels buy)."""
+    global _enabled
+    before, _enabled = _enabled, False
+    try:
+        yield
+    finally:
+        _enabled = before
+
+
+def _fit(writable: tuple, readonly: tuple) -> bool:
+    """All arrays C-contiguous ndarrays of one float dtype and size, the writable ones writable and apart from all."""
+    arrays = writable + readonly
+    first = arrays[0]
+    if not all(type(a) is np.ndarray for a in arrays) or first.dtype not in _FLOATS:
+        return False
+    if any(a.dtype != first.dtype or a.size != first.size or not a.flags.c_contiguous for a in arrays):
+        return False
+    if not all(a.flags.writeable for a in writable):
+        return False
+    return not any(np.may_share_memory(w, a) for i, w in enumerate(writable) for a in arrays[i + 1:])
+
+
+def adam(theta: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, beta_1: float, beta_2: float,
+         epsilon: float, step: float) -> bool:
+    """:func:`glassnet.optimize.adam`'s step on one array, in place (``g`` is left as it was)."""
+    if not (_enabled and _fit((theta, m, v), (g,))):
+        return False
+    _kernels.adam(theta, m, v, g, beta_1, beta_2, epsilon, step)
+    return True
+
+
+def sgd(theta: np.ndarray, velocity: np.ndarray, g: np.ndarray, learning_rate: float, momentum: float,
+        nesterov: bool) -> bool:
+    """:func:`glassnet.optimize.sgd`'s step on one array, in place (``g`` is left as it was)."""
+    if not (_enabled and _fit((theta, velocity), (g,))):
+        return False
+    _kernels.sgd(theta, velocity, g, learning_rate, momentum, nesterov)
+    return True
+
+
+def finish(G: np.ndarray, Delta: np.ndarray, theta: np.ndarray, m: int, lam: float) -> bool:
+    """:func:`glassnet.backprop.finish` on one layer: G = Δ/m + (λ/m)Θ, column 0 not regularized.
+
+    ``G`` may be ``Delta`` itself (finish in place); it must not overlap Θ. For float32 arrays ``m`` and ``lam`` must
+    be Python numbers: NumPy computes a float32 array with a NumPy int64 or float64 scalar in float64 and rounds once at
+    the end, which the float32 kernel would not match.
+    """
+    if Delta.dtype == np.float32 and not (type(m) is int and type(lam) in (int, float)):
+        return False
+    if not _enabled or G.ndim != 2 or G.shape != Delta.shape or G.shape != np.shape(theta) or G.size == 0:
+        return False
+    readonly = (theta,) if G is Delta else (Delta, theta)
+    if not _fit((G,), readonly):
+        return False
+    _kernels.finish(G, Delta, theta, G.shape[0], m, lam / m, bool(lam))
+    return True

@@ -1,0 +1,131 @@
+"""The fused C kernels (glassnet._fused) give bit for bit what the NumPy code gives, and step aside when they can't."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassnet
+from glassnet import _fused
+from glassnet.backprop import finish
+from glassnet.optimize import adam, run_epoch, sgd
+
+pytestmark = pytest.mark.skipif(not _fused.available(), reason="the C kernels were not built at install (no "
+                                "compiler found) or GLASSNET_KERNELS=0: the NumPy code runs, nothing to compare")
+
+DTYPES = [np.float32, np.float64]
+
+
+def arrays(seed: int, shapes, dtype, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return [(scale * rng.standard_normal(s)).astype(dtype) for s in shapes]
+
+
+def same(a, b) -> bool:
+    """Equal bit for bit, NaN included."""
+    return all(x.dtype == y.dtype and x.tobytes() == y.tobytes() for x, y in zip(a, b))
+
+
+def run_rule(rule, thetas, grads_seq):
+    """Apply ``rule.update_`` to copies for each gradient list in turn; the weights and state at the end."""
+    thetas = [t.copy() for t in thetas]
+    state = rule.init(thetas)
+    for grads in grads_seq:
+        rule.update_(thetas, [g.copy() for g in grads], state)
+    return thetas, state
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("make", [lambda: adam(0.01), lambda: adam(0.3, beta_1=0.5, beta_2=0.9, epsilon=1e-3),
+                                  lambda: sgd(0.1), lambda: sgd(0.05, momentum=0.7, nesterov=False),
+                                  lambda: sgd(0.2, momentum=0.0)])
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), steps=st.integers(1, 4), scale=st.sampled_from([1e-6, 1.0, 1e3]))
+def test_update_rules_match_the_numpy_code(make, dtype, seed, steps, scale):
+    shapes = [(7, 5), (3, 8)]
+    thetas = arrays(seed, shapes, dtype)
+    grads_seq = [arrays(seed + 1 + i, shapes, dtype, scale) for i in range(steps)]
+    fast_t, fast_s = run_rule(make(), thetas, grads_seq)
+    with _fused.disabled():
+        ref_t, ref_s = run_rule(make(), thetas, grads_seq)
+    assert same(fast_t, ref_t)
+    for key, value in ref_s.items():
+        assert same(fast_s[key], value) if isinstance(value, list) else fast_s[key] == value
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lam", [0.0, 1.0, 0.37])
+@pytest.mark.parametrize("in_place", [False, True])
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 10**6))
+def test_finish_matches_the_numpy_code(dtype, lam, in_place, seed, m):
+    shapes = [(25, 401), (10, 26), (1, 3)]
+    thetas = arrays(seed, shapes, dtype)
+    Delta = arrays(seed + 1, shapes, dtype, 50.0)
+
+    def run():
+        D = [d.copy() for d in Delta]
+        return finish(thetas, D, m, lam) if in_place else finish(thetas, D, m, lam, out=[np.empty_like(d) for d in D])
+
+    fast = run()
+    with _fused.disabled():
+        ref = run()
+    assert same(fast, ref)
+
+
+def test_special_values_pass_through_as_in_numpy():
+    # inf, NaN, -0.0 and huge moments: the same IEEE results, so divergence is detected the same way
+    g = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 1e308, -1e-320, 3.0])
+    for make in (lambda: adam(0.01), lambda: sgd(0.1)):
+        with np.errstate(all="ignore"):
+            fast = run_rule(make(), [np.full(8, 0.5)], [[g]])[0]
+            with _fused.disabled():
+                ref = run_rule(make(), [np.full(8, 0.5)], [[g]])[0]
+        assert same(fast, ref)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_whole_training_run_is_the_same_with_and_without_the_kernels(dtype):
+    X, y = glassnet.datasets.load("digits").X[:300].astype(dtype), glassnet.datasets.load("digits").y[:300]
+    for solver in ("adam", "sgd"):
+        def fit():
+            return glassnet.Classifier(hidden_layer_sizes=(12,), solver=solver, max_iter=3, batch_size=32,
+                                       random_state=0).fit(X, y)
+
+        fast = fit()
+        with _fused.disabled():
+            ref = fit()
+        assert same(fast.thetas_, ref.thetas_)
+        assert fast.loss_curve_ == ref.loss_curve_
+
+
+def test_arrays_that_do_not_fit_go_to_the_numpy_code():
+    a = np.zeros(6)
+    assert not _fused.adam(a, a.copy(), a.copy(), np.zeros(6, np.float32), 0.9, 0.999, 1e-8, 0.1)  # mixed dtypes
+    assert not _fused.adam(a, a.copy(), a.copy(), np.zeros(5), 0.9, 0.999, 1e-8, 0.1)  # sizes differ
+    assert not _fused.adam(np.zeros(12)[::2], a.copy(), a.copy(), a.copy(), 0.9, 0.999, 1e-8, 0.1)  # strided
+    assert not _fused.adam(a, a, a.copy(), a.copy(), 0.9, 0.999, 1e-8, 0.1)  # θ and m are one array
+    assert not _fused.sgd(np.zeros(6, np.int64), np.zeros(6, np.int64), np.zeros(6, np.int64), 0.1, 0.9, True)
+    frozen = np.zeros(6)
+    frozen.flags.writeable = False
+    assert not _fused.sgd(frozen, a.copy(), a.copy(), 0.1, 0.9, True)
+    G = np.zeros((3, 4), np.float32)
+    assert not _fused.finish(G, G.copy(), G.copy(), np.int64(5), 1.0)  # NumPy would compute this one in float64
+    assert not _fused.finish(np.zeros((4, 3)).T, np.zeros((3, 4)), np.zeros((3, 4)), 5, 1.0)  # G not C-ordered
+    assert _fused.finish(np.zeros((3, 4)), np.zeros((3, 4)), np.zeros((3, 4)), 5, 1.0)
+
+
+def test_the_epoch_runner_uses_the_kernels_on_its_flat_buffers(monkeypatch):
+    calls = []
+    kernel = _fused._kernels.adam
+    monkeypatch.setattr(_fused._kernels, "adam", lambda *args: (calls.append(args[0].shape), kernel(*args)))
+    thetas = glassnet.random_init([4, 3, 2], rng=np.random.default_rng(0))
+    X = np.random.default_rng(1).random((20, 4))
+    y = np.arange(20) % 2
+
+    def objective(th, idx):
+        return glassnet.cost_and_gradient(th, X[idx], y[idx], 0.0)
+
+    run_epoch(objective, thetas, 20, adam(0.01), adam(0.01).init(thetas), 5, None)
+    n_weights = sum(t.size for t in thetas)
+    assert calls == [(n_weights,)] * 4  # one fused call per batch (20 rows / 5), on the whole flat buffer
