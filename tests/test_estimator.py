@@ -370,3 +370,30 @@ def test_data_errors():
     clf = Classifier(max_iter=5, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but Classifier is expecting 4"):
         clf.predict(X[:, :3])
+
+
+def test_fit_scans_X_for_nan_once(monkeypatch):
+    # validate_data refuses NaN/inf; training.fit is told so and does not scan all of X a second time
+    from glassnet import training
+
+    seen = []
+    real = training.check_X
+    monkeypatch.setattr(training, "check_X", lambda *a, **kw: (seen.append(kw.get("assume_finite")), real(*a, **kw))[1])
+    X, y = np.random.default_rng(0).random((40, 3)), np.arange(40) % 2
+    for solver in ("adam", "lbfgs"):
+        glassnet.Classifier(hidden_layer_sizes=(3,), solver=solver, max_iter=2).fit(X, y)
+    assert seen == [True]  # the mini-batch objective; the full-batch one checks in Workspace.objective
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        glassnet.Classifier(hidden_layer_sizes=(3,), solver="adam", max_iter=2).fit(X, y)
+
+
+def test_check_X_assume_finite_skips_only_the_nan_scan():
+    from glassnet._validation import check_X
+
+    X = np.array([[1.0, np.nan]])
+    assert check_X(X, assume_finite=True) is X
+    with pytest.raises(ValueError, match="finite"):
+        check_X(X)
+    with pytest.raises(ValueError, match="columns"):
+        check_X(X, n_features=3, assume_finite=True)

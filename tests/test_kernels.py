@@ -129,3 +129,22 @@ def test_the_epoch_runner_uses_the_kernels_on_its_flat_buffers(monkeypatch):
     run_epoch(objective, thetas, 20, adam(0.01), adam(0.01).init(thetas), 5, None)
     n_weights = sum(t.size for t in thetas)
     assert calls == [(n_weights,)] * 4  # one fused call per batch (20 rows / 5), on the whole flat buffer
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_all_finite_sees_every_inf_and_nan(dtype):
+    big = np.finfo(dtype).max
+    a = np.array([0.0, -0.0, big, -big, np.finfo(dtype).tiny / 4], dtype)
+    assert _fused.all_finite(a) is True
+    for bad in (np.inf, -np.inf, np.nan):
+        for where in (0, 4):
+            b = a.copy()
+            b[where] = bad
+            assert _fused.all_finite(b) is False
+    assert _fused.all_finite(np.zeros(0, dtype)) is True
+    assert _fused.all_finite(np.zeros(8, dtype)[::2]) is None  # strided: the caller asks NumPy
+
+
+def test_finish_into_theta_itself_is_refused():
+    theta = np.ones((3, 4))
+    assert not _fused.finish(theta, np.ones((3, 4)), theta, 5, 1.0)

@@ -7,7 +7,7 @@ element, so their results are bit for bit the NumPy code's (tests/test_kernels.p
 definition, next to its callers (:mod:`glassnet.optimize`, :func:`glassnet.backprop.finish`), and runs whenever the
 extension was not built (no compiler at install time) or the arrays do not fit (other dtypes, layouts, overlap).
 
-Each function here returns True when it did the step and False when the caller has to run its NumPy code.
+Each step function here returns True when it did the step and False when the caller has to run its NumPy code.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ try:  # an optional build: pip installs glassnet without it where no C compiler 
 except ImportError:  # pragma: no cover - depends on the install
     _kernels = None
 
-__all__ = ["available", "adam", "sgd", "finish", "disabled"]
+__all__ = ["available", "adam", "sgd", "finish", "all_finite", "disabled"]
 
 #: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
 _enabled = _kernels is not None and os.environ.get("GLASSNET_KERNELS", "1") != "0"
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def available() -> bool:
@@ -46,34 +45,31 @@ def disabled() -> Iterator[None]:
         _enabled = before
 
 
-def _fit(writable: tuple, readonly: tuple) -> bool:
-    """All arrays C-contiguous ndarrays of one float dtype and size, the writable ones writable and apart from all."""
-    arrays = writable + readonly
-    first = arrays[0]
-    if not all(type(a) is np.ndarray for a in arrays) or first.dtype not in _FLOATS:
-        return False
-    if any(a.dtype != first.dtype or a.size != first.size or not a.flags.c_contiguous for a in arrays):
-        return False
-    if not all(a.flags.writeable for a in writable):
-        return False
-    return not any(np.may_share_memory(w, a) for i, w in enumerate(writable) for a in arrays[i + 1:])
+#: What the kernels raise for arrays they cannot take (dtype, size, layout, read-only, overlap), before touching any.
+_REFUSED = (ValueError, BufferError, TypeError)
 
 
 def adam(theta: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, beta_1: float, beta_2: float,
          epsilon: float, step: float) -> bool:
     """:func:`glassnet.optimize.adam`'s step on one array, in place (``g`` is left as it was)."""
-    if not (_enabled and _fit((theta, m, v), (g,))):
+    if not _enabled:
         return False
-    _kernels.adam(theta, m, v, g, beta_1, beta_2, epsilon, step)
+    try:
+        _kernels.adam(theta, m, v, g, beta_1, beta_2, epsilon, step)
+    except _REFUSED:
+        return False
     return True
 
 
 def sgd(theta: np.ndarray, velocity: np.ndarray, g: np.ndarray, learning_rate: float, momentum: float,
         nesterov: bool) -> bool:
     """:func:`glassnet.optimize.sgd`'s step on one array, in place (``g`` is left as it was)."""
-    if not (_enabled and _fit((theta, velocity), (g,))):
+    if not _enabled:
         return False
-    _kernels.sgd(theta, velocity, g, learning_rate, momentum, nesterov)
+    try:
+        _kernels.sgd(theta, velocity, g, learning_rate, momentum, nesterov)
+    except _REFUSED:
+        return False
     return True
 
 
@@ -84,12 +80,23 @@ def finish(G: np.ndarray, Delta: np.ndarray, theta: np.ndarray, m: int, lam: flo
     be Python numbers: NumPy computes a float32 array with a NumPy int64 or float64 scalar in float64 and rounds once at
     the end, which the float32 kernel would not match.
     """
-    if Delta.dtype == np.float32 and not (type(m) is int and type(lam) in (int, float)):
+    if not _enabled or Delta.dtype == np.float32 and not (type(m) is int and type(lam) in (int, float)):
         return False
-    if not _enabled or G.ndim != 2 or G.shape != Delta.shape or G.shape != np.shape(theta) or G.size == 0:
+    shape = np.shape(G)
+    if len(shape) != 2 or shape != np.shape(Delta) or shape != np.shape(theta) or 0 in shape:
         return False
-    readonly = (theta,) if G is Delta else (Delta, theta)
-    if not _fit((G,), readonly):
+    try:
+        _kernels.finish(G, Delta, theta, shape[0], m, lam / m, bool(lam))
+    except _REFUSED:
         return False
-    _kernels.finish(G, Delta, theta, G.shape[0], m, lam / m, bool(lam))
     return True
+
+
+def all_finite(a: np.ndarray) -> bool | None:
+    """Whether ``a`` holds no inf and no NaN (one pass, nothing allocated); None where the kernels cannot tell."""
+    if not _enabled:
+        return None
+    try:
+        return _kernels.all_finite(a)
+    except _REFUSED:
+        return None

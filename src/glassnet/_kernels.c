@@ -10,6 +10,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
 
 /* AVX2 clones where the compiler and the loader support picking one at run time; the plain build elsewhere. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -86,8 +87,16 @@ static int float_size(const Py_buffer *b) {
     return 0;
 }
 
-/* Buffers of objs[0..count-1]: C-contiguous, one float dtype, the same length; the first `writable` ones writable. */
-static int get_buffers(PyObject **objs, Py_buffer *bufs, int count, int writable, Py_ssize_t *items, int *size) {
+static int overlap(const Py_buffer *a, const Py_buffer *b) {
+    const char *p = a->buf, *q = b->buf;
+    return p < q + b->len && q < p + a->len;
+}
+
+/* Buffers of objs[0..count-1]: C-contiguous, one float dtype, the same length; the first `writable` ones writable
+ * and apart from every other (the loops read and write them through restrict pointers). `same_ok`: buffer 1 may be
+ * buffer 0 exactly (finish in place). */
+static int get_buffers(PyObject **objs, Py_buffer *bufs, int count, int writable, Py_ssize_t *items, int *size,
+                       int same_ok) {
     int got = 0;
     for (int i = 0; i < count; i++) {
         int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (i < writable ? PyBUF_WRITABLE : 0);
@@ -99,6 +108,15 @@ static int get_buffers(PyObject **objs, Py_buffer *bufs, int count, int writable
             goto fail;
         }
         *size = s;
+    }
+    for (int i = 0; i < writable; i++) {
+        for (int j = i + 1; j < count; j++) {
+            if (same_ok && i == 0 && j == 1 && bufs[0].buf == bufs[1].buf) continue;
+            if (overlap(&bufs[i], &bufs[j])) {
+                PyErr_SetString(PyExc_ValueError, "an array that is written overlaps another one");
+                goto fail;
+            }
+        }
     }
     *items = bufs[0].len / *size;
     return 0;
@@ -119,7 +137,7 @@ static PyObject *adam(PyObject *self, PyObject *args) {
     int size = 0;
     double b1, b2, eps, step;
     if (!PyArg_ParseTuple(args, "OOOOdddd:adam", &o[0], &o[1], &o[2], &o[3], &b1, &b2, &eps, &step)) return NULL;
-    if (get_buffers(o, b, 4, 3, &n, &size) < 0) return NULL;
+    if (get_buffers(o, b, 4, 3, &n, &size, 0) < 0) return NULL;
     Py_BEGIN_ALLOW_THREADS
     if (size == 8) adam_f64(n, b[0].buf, b[1].buf, b[2].buf, b[3].buf, b1, b2, eps, step);
     else adam_f32(n, b[0].buf, b[1].buf, b[2].buf, b[3].buf, (float)b1, (float)b2, (float)eps, (float)step);
@@ -136,7 +154,7 @@ static PyObject *sgd(PyObject *self, PyObject *args) {
     int size = 0, nesterov;
     double eta, mu;
     if (!PyArg_ParseTuple(args, "OOOddp:sgd", &o[0], &o[1], &o[2], &eta, &mu, &nesterov)) return NULL;
-    if (get_buffers(o, b, 3, 2, &n, &size) < 0) return NULL;
+    if (get_buffers(o, b, 3, 2, &n, &size, 0) < 0) return NULL;
     Py_BEGIN_ALLOW_THREADS
     if (size == 8) sgd_f64(n, b[0].buf, b[1].buf, b[2].buf, eta, mu, nesterov);
     else sgd_f32(n, b[0].buf, b[1].buf, b[2].buf, (float)eta, (float)mu, nesterov);
@@ -153,7 +171,7 @@ static PyObject *finish(PyObject *self, PyObject *args) {
     int size = 0, regularize;
     double m, c;
     if (!PyArg_ParseTuple(args, "OOOnddp:finish", &o[0], &o[1], &o[2], &rows, &m, &c, &regularize)) return NULL;
-    if (get_buffers(o, b, 3, 1, &n, &size) < 0) return NULL;
+    if (get_buffers(o, b, 3, 1, &n, &size, 1) < 0) return NULL;
     if (rows <= 0 || n % rows != 0) {
         release(b, 3);
         PyErr_SetString(PyExc_ValueError, "rows must divide the number of elements");
@@ -168,9 +186,33 @@ static PyObject *finish(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* Whether no element is inf or NaN: the exponent bits of every element OR-ed together (all ones = not finite). */
+#define FINITE_LOOP(U, EXP)                                                                                           \
+    const U *u = buf; U seen = 0;                                                                                   \
+    for (Py_ssize_t i = 0; i < n; i++) { U e = u[i] & EXP; seen |= (U)(e == EXP); }                                 \
+    return seen == 0;
+
+VECTOR_CLONES static int finite_f64(Py_ssize_t n, const void *buf) { FINITE_LOOP(uint64_t, 0x7ff0000000000000ULL) }
+
+VECTOR_CLONES static int finite_f32(Py_ssize_t n, const void *buf) { FINITE_LOOP(uint32_t, 0x7f800000U) }
+
+static PyObject *all_finite(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer b;
+    Py_ssize_t n;
+    int size = 0, ok;
+    if (get_buffers(&arg, &b, 1, 0, &n, &size, 0) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    ok = size == 8 ? finite_f64(n, b.buf) : finite_f32(n, b.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS, "One Adam step in place on flat arrays (theta, m, v; g is read)."},
     {"sgd", sgd, METH_VARARGS, "One SGD/momentum step in place on flat arrays (theta, velocity; g is read)."},
+    {"all_finite", all_finite, METH_O, "Whether a float array holds no inf and no NaN."},
     {"finish", finish, METH_VARARGS, "D = Delta/m + (lam/m) theta, bias column 0 not regularized, into G."},
     {NULL, NULL, 0, NULL},
 };

@@ -332,7 +332,7 @@ class _Network(TransformerMixin, BaseEstimator):
             shuffle=bool(self.shuffle), random_state=shuffle_seed, validate=validate,
             early_stopping=bool(self.early_stopping) and validate is not None, patience=int(self.n_iter_no_change),
             min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose), n_threads=self.n_threads,
-            resume=resume, **self._kinds())
+            resume=resume, assume_finite=True, **self._kinds())  # X comes from validate_data: NaN/inf refused
 
     @classmethod
     def _assemble(cls, thetas, *, history: History | None = None, n_iter: int | None = None, feature_names=None,

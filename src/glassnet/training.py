@@ -60,6 +60,7 @@ def fit(
     activation: str = "sigmoid",
     output: str = "sigmoid",
     loss: str = "log",
+    assume_finite: bool = False,
 ) -> tuple[list[np.ndarray], History]:
     """Train Θ on (X, y) with ``solver``; returns ``(thetas, history)``.
 
@@ -90,24 +91,27 @@ def fit(
         generator, early-stopping state); see :func:`glassnet.optimize.minimize_minibatch`.
     activation, output, loss
         The hidden units and the output/cost pair (default: the lecture's), see :func:`glassnet.cost_and_gradient`.
+    assume_finite : bool
+        X was already checked for NaN and inf (the estimators' ``validate_data`` does): X is validated once per fit,
+        not twice. Shapes and dtypes are still checked.
     """
     kinds = dict(activation=activation, output=output, loss=loss)
     m = X.shape[0]
     common = dict(validate=validate, early_stopping=early_stopping, patience=patience, min_delta=min_delta,
                   callbacks=callbacks, progress=progress, n_threads=n_threads)
     if not is_mini_batch(solver):
-        f = Workspace(sizes_from_thetas(thetas), m, X.dtype, **kinds).objective(X, y, lam)
+        f = Workspace(sizes_from_thetas(thetas), m, X.dtype, **kinds).objective(X, y, lam, assume_finite=assume_finite)
         return minimize_full_batch(f, thetas, method=solver, max_iter=max_iter, tol=tol, rows=m, **common)
 
     batch = min(int(batch_size), m)
-    batch_objective = _batch_objective(thetas, X, y, lam, batch, should_stop, kinds)
+    batch_objective = _batch_objective(thetas, X, y, lam, batch, should_stop, kinds, assume_finite)
     return minimize_minibatch(
         batch_objective, thetas, m, optimizer=rule if rule is not None else make_rule(solver, learning_rate),
         batch_size=batch, max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
         sizes=sizes_from_thetas(thetas), resume=resume, **common)
 
 
-def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: dict):
+def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: dict, assume_finite: bool = False):
     """``f(thetas, idx) -> (J, D)`` of the rows ``idx``: X, Y and λ validated once, one workspace, batch buffers.
 
     Batch cost: the mean data term over the batch + (λ/2m)ΣΘ² with the full m, so that the average batch gradient is
@@ -115,7 +119,7 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
     without validating and encoding every batch again or allocating its buffers.
     """
     sizes = sizes_from_thetas(thetas)
-    X = check_X(X, n_features=sizes[0])
+    X = check_X(X, n_features=sizes[0], assume_finite=assume_finite)
     workspace = Workspace(sizes, batch, X.dtype, **kinds)
     Y = workspace.pair.targets(y, sizes[-1], X.shape[0], dtype=X.dtype)
     lam = check_lam(lam)

@@ -363,12 +363,14 @@ class Workspace:
             out = [np.empty(D.shape, D.dtype) for D in Delta]
         return J_sum / m + regularization(thetas, lam, m), finish(thetas, Delta, m, lam, out=out)
 
-    def objective(self, X, y, lam: float = 0.0) -> Callable[[Sequence[np.ndarray]], tuple[float, list[np.ndarray]]]:
+    def objective(self, X, y, lam: float = 0.0, *,
+                  assume_finite: bool = False) -> Callable[[Sequence[np.ndarray]], tuple[float, list[np.ndarray]]]:
         """``f(thetas) -> (J, grads)`` on fixed data, validated once here: what an optimizer run calls.
 
         X is converted to this workspace's dtype once (no copy when it already is), y to the 0/1 matrix Y once.
+        ``assume_finite``: X was already checked for NaN and inf (see :func:`glassnet._validation.check_X`).
         """
-        X = check_X(X, n_features=self.sizes[0])
+        X = check_X(X, n_features=self.sizes[0], assume_finite=assume_finite)
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
         Y = self.pair.targets(y, self.sizes[-1], X.shape[0], dtype=self.dtype)

@@ -1,0 +1,11 @@
+"""The one thing pyproject.toml cannot declare stably: the optional C kernels (see glassnet/_fused.py).
+
+Optional: where no C compiler is found, pip installs glassnet without them and the NumPy code, which gives the same
+numbers, runs instead. -ffp-contract=off: no fused multiply-add, so every operation rounds exactly as NumPy's does;
+-fno-math-errno lets the compiler vectorize sqrt (it never sets errno on the values it gets here).
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("glassnet._kernels", ["src/glassnet/_kernels.c"], optional=True,
+                             extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off"])])
