@@ -45,32 +45,32 @@ def disabled() -> Iterator[None]:
         _enabled = before
 
 
-#: What the kernels raise for arrays they cannot take (dtype, size, layout, read-only, overlap), before touching any.
-_REFUSED = (ValueError, BufferError, TypeError)
+#: What a kernel raises for arrays it cannot take (dtype, size, layout, read-only, overlap), before touching any.
+#: Anything else (a TypeError from a wrong call, say) is a bug and propagates.
+_REFUSED = (ValueError, BufferError)
+_DECLINED = object()  # what _call returns when the caller has to run its NumPy code
+
+
+def _call(name: str, *args):
+    """``_kernels.<name>(*args)``, or ``_DECLINED`` where the kernels are off or refuse these arrays."""
+    if not _enabled:
+        return _DECLINED
+    try:
+        return getattr(_kernels, name)(*args)
+    except _REFUSED:
+        return _DECLINED
 
 
 def adam(theta: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, beta_1: float, beta_2: float,
          epsilon: float, step: float) -> bool:
     """:func:`glassnet.optimize.adam`'s step on one array, in place (``g`` is left as it was)."""
-    if not _enabled:
-        return False
-    try:
-        _kernels.adam(theta, m, v, g, beta_1, beta_2, epsilon, step)
-    except _REFUSED:
-        return False
-    return True
+    return _call("adam", theta, m, v, g, beta_1, beta_2, epsilon, step) is not _DECLINED
 
 
 def sgd(theta: np.ndarray, velocity: np.ndarray, g: np.ndarray, learning_rate: float, momentum: float,
         nesterov: bool) -> bool:
     """:func:`glassnet.optimize.sgd`'s step on one array, in place (``g`` is left as it was)."""
-    if not _enabled:
-        return False
-    try:
-        _kernels.sgd(theta, velocity, g, learning_rate, momentum, nesterov)
-    except _REFUSED:
-        return False
-    return True
+    return _call("sgd", theta, velocity, g, learning_rate, momentum, nesterov) is not _DECLINED
 
 
 def finish(G: np.ndarray, Delta: np.ndarray, theta: np.ndarray, m: int, lam: float) -> bool:
@@ -80,23 +80,15 @@ def finish(G: np.ndarray, Delta: np.ndarray, theta: np.ndarray, m: int, lam: flo
     be Python numbers: NumPy computes a float32 array with a NumPy int64 or float64 scalar in float64 and rounds once at
     the end, which the float32 kernel would not match.
     """
-    if not _enabled or Delta.dtype == np.float32 and not (type(m) is int and type(lam) in (int, float)):
+    if Delta.dtype == np.float32 and not (type(m) is int and type(lam) in (int, float)):
         return False
     shape = np.shape(G)
     if len(shape) != 2 or shape != np.shape(Delta) or shape != np.shape(theta) or 0 in shape:
         return False
-    try:
-        _kernels.finish(G, Delta, theta, shape[0], m, lam / m, bool(lam))
-    except _REFUSED:
-        return False
-    return True
+    return _call("finish", G, Delta, theta, shape[0], m, lam / m, bool(lam)) is not _DECLINED
 
 
 def all_finite(a: np.ndarray) -> bool | None:
     """Whether ``a`` holds no inf and no NaN (one pass, nothing allocated); None where the kernels cannot tell."""
-    if not _enabled:
-        return None
-    try:
-        return _kernels.all_finite(a)
-    except _REFUSED:
-        return None
+    result = _call("all_finite", a)
+    return None if result is _DECLINED else result

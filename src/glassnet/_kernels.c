@@ -4,8 +4,9 @@
  * fused multiply-add or reassociated (built with -ffp-contract=off, never -ffast-math), so the results are bit for
  * bit those of the NumPy code; tests/test_kernels.py checks that on random arrays of both dtypes.
  *
- * glassnet/_fused.py is the only caller: it checks dtypes, shapes and memory layout, and falls back to the NumPy
- * code whenever this module is missing (it is an optional build) or an array does not fit.
+ * glassnet/_fused.py is the only caller. Every function here checks its arrays first (one float dtype, one size,
+ * C-contiguous, the written ones writable and apart from the others) and raises ValueError before touching any;
+ * _fused then runs the NumPy code, as it does when this module is missing (it is an optional build).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
