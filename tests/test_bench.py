@@ -219,6 +219,20 @@ def test_quick_training_benchmark_reports_every_row(training_bench, tmp_path, ca
         assert set(r["vs"]) == set(who[1:])
     table = out[out.index("whole fits"):]
     assert "digits    lbfgs" in table and "digits    adam" in table and "glassnet" in table and "ratio" in table
+    # dtype rows: glassnet in float64 and float32, time to a common accuracy by the same rule, for both solvers
+    dtypes = {(r["data"], r["solver"]): r for r in result["rows"] if r["row"] == "dtype"}
+    assert set(dtypes) == {("digits", "lbfgs"), ("digits", "adam")}
+    for (_, solver), r in dtypes.items():
+        c = r["contenders"]
+        assert list(c) == ["float64", "float32"] and set(r["vs"]) == {"float32"}
+        assert r["budget"] == fits[("digits", solver)]["budget"] and r["network"] == "64-25-10"
+        for name in c:
+            assert set(c[name]) == CONTENDER_FIT_FIELDS and 0.0 < r["target"] <= c[name]["best_accuracy"], name
+        assert r["float32_speedup"] == pytest.approx(c["float64"]["seconds_to_target"]
+                                                     / c["float32"]["seconds_to_target"])
+        assert r["vs"]["float32"] == pytest.approx(1.0 / r["float32_speedup"])
+    dtype_table = out[out.index("float32 vs float64"):out.index("whole fits")]
+    assert "digits    lbfgs" in dtype_table and "digits    adam" in dtype_table and "× faster" in dtype_table
 
 
 def test_probe_leaves_the_test_evaluation_out_of_the_training_time(training_bench, monkeypatch):
