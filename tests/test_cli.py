@@ -581,6 +581,15 @@ def test_train_from_a_csv_file_through_the_scheduler(dask_scheduler, tmp_path, c
     assert remote["J_before"] == pytest.approx(local["J_before"], rel=1e-12)
     assert remote["J_after"] == pytest.approx(local["J_after"], rel=1e-10)
     assert remote["train_accuracy"] == local["train_accuracy"]
+    # A file without a header row (numpy.savetxt): its first row is an example there too, the label its last column
+    plain = tmp_path / "plain.csv"
+    X_iris, y_iris = load_iris()
+    np.savetxt(plain, np.column_stack([X_iris, y_iris]), delimiter=",", fmt="%.17g")
+    code, bare, err = run_json(capsys, "train", "--data", plain, *argv[3:], "--dask-scheduler", dask_scheduler,
+                               "--chunk-rows", "40")
+    assert (code, err) == (0, "")
+    assert (bare["n_examples"], bare["n_features"], bare["classes"]) == (150, 4, [0, 1, 2])
+    assert bare["J_after"] == pytest.approx(local["J_after"], rel=1e-10)
 
     # The test part: a seeded hash of the row number, the same rows however the file is chunked.
     held_out = ["--test-size", "0.3", "--dask-scheduler", dask_scheduler, "--seed", "3", "--save"]

@@ -282,6 +282,25 @@ def test_read_chunks_csv_glob(client, tmp_path):
     np.testing.assert_allclose(Xd2.compute(), X[:, [4, 0]], rtol=1e-13)  # CSV text round trip: last digits
 
 
+def test_read_chunks_csv_without_header_keeps_every_row(client, tmp_path):
+    """A CSV whose first row is numbers (numpy.savetxt) has no header: that row is an example, not column names."""
+    thetas, X, y = random_problem([5, 4, 3], 40, seed=22)
+    np.savetxt(tmp_path / "plain.csv", np.column_stack([X, y]), delimiter=",", fmt="%.17g")
+    assert glassnet.datasets.csv_columns(tmp_path / "plain.csv") == ([f"col_{j}" for j in range(6)], False)
+    Xd, yd = gd.read_chunks(tmp_path / "plain.csv", label_column="col_5")
+    np.testing.assert_array_equal(Xd.compute(), X)  # all 40 rows, the first one included (17 digits: exact)
+    np.testing.assert_array_equal(yd.compute(), y)
+    assert_same(gd.cost_and_gradient_dask(thetas, Xd, yd, 0.3, client=client),
+                glassnet.cost_and_gradient(thetas, X, y, 0.3))
+    with pytest.raises(ValueError, match=r"no column 'label'; its columns are \['col_0', .*no header row, so they "
+                                         r"are named by position"):
+        gd.read_chunks(tmp_path / "plain.csv", label_column="label")
+    # The same rule as the in-memory reader
+    data = glassnet.datasets.load_csv(tmp_path / "plain.csv")
+    np.testing.assert_array_equal(data.X, X)
+    np.testing.assert_array_equal(data.y, y)
+
+
 def test_read_chunks_parquet(client, tmp_path):
     pytest.importorskip("pyarrow")
     thetas, X, y = random_problem([5, 4, 3], 50, seed=20)

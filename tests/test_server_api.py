@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +23,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-with warnings.catch_warnings():
-    # Starlette deprecates running its test client on httpx (it points to a fork, httpx2); the client still works.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from server_helpers import TOKEN, TestClient, api_client, detail, open_session  # noqa: E402 (after importorskip)
 
 import glassnet
 import glassnet.io as gio
@@ -38,27 +34,19 @@ from glassnet.forward import propagate
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge, create_app
 from glassnet.server.session import wait_for
 
-TOKEN = "test-token-0123456789abcdef"
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def session():
-    s = Session(TrainConfig(dataset="digits", hidden=(25,), lam=1.0, max_iter=400, delay_ms=0))
-    yield s
-    s.close()
+    with open_session(TrainConfig(dataset="digits", hidden=(25,), lam=1.0, max_iter=400, delay_ms=0)) as s:
+        yield s
 
 
 @pytest.fixture
 def client(session, tmp_path):
-    app = create_app(session, token=TOKEN, allowed_hosts={"testserver"}, max_body_bytes=200_000,
-                     upload_dir=tmp_path)
-    with TestClient(app, headers={"X-Glassnet-Token": TOKEN}) as c:
+    with api_client(session, tmp_path, max_body_bytes=200_000) as c:
         yield c
-
-
-def detail(r) -> str:
-    return r.json()["detail"]
 
 
 # ------------------------------------------------------------------------------------------------ security

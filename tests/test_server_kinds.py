@@ -7,7 +7,6 @@ function called with the same ``activation=``, ``output=``, ``loss=``; the lectu
 from __future__ import annotations
 
 import itertools
-import warnings
 
 import numpy as np
 import pytest
@@ -15,9 +14,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # Starlette's note about httpx (see test_server_api.py)
-    from fastapi.testclient import TestClient
+from server_helpers import api_client, detail, open_session  # noqa: E402 (after the importorskip lines)
 
 import glassnet
 import glassnet.io as gio
@@ -25,29 +22,22 @@ from glassnet.activations import ACTIVATIONS
 from glassnet.cost import cost_from_z, regularization
 from glassnet.explain.text import unit_equation
 from glassnet.outputs import OUTPUT_LOSS_PAIRS, output_loss
-from glassnet.server import Session, TrainConfig, bridge, create_app
+from glassnet.server import TrainConfig, bridge
 from glassnet.server.session import wait_for
 
-TOKEN = "test-token-0123456789abcdef"
 IRIS = TrainConfig(dataset="iris", hidden=(5,), lam=0.01, max_iter=40, delay_ms=0)
 
 
 @pytest.fixture
 def session():
-    s = Session(IRIS)
-    yield s
-    s.close()
+    with open_session(IRIS) as s:
+        yield s
 
 
 @pytest.fixture
 def client(session, tmp_path):
-    app = create_app(session, token=TOKEN, allowed_hosts={"testserver"}, upload_dir=tmp_path)
-    with TestClient(app, headers={"X-Glassnet-Token": TOKEN}) as c:
+    with api_client(session, tmp_path) as c:
         yield c
-
-
-def detail(r) -> str:
-    return r.json()["detail"]
 
 
 def kinds_of(st) -> tuple:

@@ -17,15 +17,11 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette's TestClient warns about the httpx it is built on
-    from fastapi.testclient import TestClient
+from server_helpers import api_client, open_session  # noqa: E402 (after the importorskip lines)
 
-from glassnet.server import ExplorerServer, Session, TrainConfig, bridge, create_app
+from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
 from glassnet.server import run as server_run
 from glassnet.server import session as session_module
-
-TOKEN = "test-token-0123456789abcdef"
 
 
 def strict_json(text: str):
@@ -39,15 +35,13 @@ def strict_json(text: str):
 
 @pytest.fixture
 def session():
-    s = Session(TrainConfig(dataset="xor", hidden=(2,), delay_ms=0, max_iter=5))
-    yield s
-    s.close()
+    with open_session(TrainConfig(dataset="xor", hidden=(2,), delay_ms=0, max_iter=5)) as s:
+        yield s
 
 
 @pytest.fixture
 def client(session, tmp_path):
-    app = create_app(session, token=TOKEN, allowed_hosts={"testserver"}, upload_dir=tmp_path)
-    with TestClient(app, headers={"X-Glassnet-Token": TOKEN}) as c:
+    with api_client(session, tmp_path) as c:
         yield c
 
 

@@ -46,6 +46,7 @@ import numpy as np
 from ._validation import check_lam, check_thetas, check_X, compute_dtype, is_dask_collection
 from .backprop import finish
 from .cost import regularization
+from .datasets.files import csv_columns
 from .outputs import encode_labels
 from .optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 from .params import sizes_from_thetas
@@ -700,12 +701,16 @@ def read_chunks(
 
     where = files[0] if len(files) == 1 else f"{files[0]} (+{len(files) - 1} more)"
     if fmt == "csv":
-        df = dd.read_csv(files, blocksize=blocksize)
+        # A first row of numbers is an example, not a header (the rule of glassnet.datasets.load_csv): the columns
+        # are then named col_0, col_1, ... and the row is kept. The first file decides for all of them.
+        names, header = csv_columns(files[0])
+        df = dd.read_csv(files, blocksize=blocksize, **({} if header else {"header": None, "names": names}))
     else:
         df = dd.read_parquet(files if len(files) > 1 else files[0])
     columns = list(df.columns)
     if label_column not in columns:
-        raise ValueError(f"label_column: {where} has no column {label_column!r}; its columns are {columns}")
+        unnamed = " (it has no header row, so they are named by position)" if fmt == "csv" and not header else ""
+        raise ValueError(f"label_column: {where} has no column {label_column!r}; its columns are {columns}{unnamed}")
     features = [c for c in columns if c != label_column] if feature_columns is None else list(feature_columns)
     missing = [c for c in features if c not in columns]
     if missing:

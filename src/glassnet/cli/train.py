@@ -540,8 +540,9 @@ def _label_name(args: argparse.Namespace, fmt: str, files: list[str]) -> str:
             raise UsageError("--label-column: only for CSV and Parquet files; .npz files hold arrays 'X' and 'y'")
         return "y"
     if fmt == "csv":
-        with open(files[0], newline="", encoding="utf-8-sig") as f:
-            columns = [c.strip() for c in next(csv.reader(f), [])]
+        from glassnet.datasets import csv_columns
+
+        columns = csv_columns(files[0])[0]  # col_0, col_1, ... where the file has no header row
     else:
         import dask.dataframe as dd
 

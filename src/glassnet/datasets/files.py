@@ -35,7 +35,7 @@ from ..errors import DataError
 from ..params import sizes_from_thetas
 from ._base import Dataset
 
-__all__ = ["load_csv", "load_npz", "load_mat", "load_mat_thetas", "load_file", "SUFFIXES",
+__all__ = ["load_csv", "csv_columns", "load_npz", "load_mat", "load_mat_thetas", "load_file", "SUFFIXES",
            "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT"]
 
 #: Default size limit for ``.npz`` and ``.mat`` files and for any single array in them (1 GiB).
@@ -135,6 +135,32 @@ def _all_numbers(row: list[str]) -> bool:
     return True
 
 
+def _blank(row: list[str]) -> bool:
+    """A CSV row with nothing in it (an empty line, or one empty field): skipped by every reader here."""
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _column_names(first: list[str], header: bool) -> list[str]:
+    """The columns' names: the header's fields, or ``col_0, col_1, ...`` for a file without a header row."""
+    return [c.strip() for c in first] if header else [f"col_{j}" for j in range(len(first))]
+
+
+def csv_columns(path, *, delimiter: str = ",") -> tuple[list[str], bool]:
+    """``(names, has_header)`` of a CSV file, from its first non-blank row (the rest of the file is not read).
+
+    The rule of :func:`load_csv` with ``header=None``: the first row names the columns unless every field of it is a
+    number; then it is an example and the columns are named ``col_0, col_1, ...``. The chunked readers
+    (:func:`glassnet.distributed.read_chunks`, the CLI's ``--dask-scheduler``) use it, so a file without a header
+    loses no row there either. An empty file gives ``([], False)``.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for row in csv.reader(f, delimiter=delimiter):
+            if not _blank(row):
+                header = not _all_numbers(row)
+                return _column_names(row, header), header
+    return [], False
+
+
 def load_csv(
     path,
     label_column: int | str | None = -1,
@@ -197,7 +223,7 @@ def load_csv(
         """Non-blank rows with their line numbers; csv errors become DataError."""
         try:
             for row in reader:
-                if row and (len(row) > 1 or row[0].strip()):
+                if not _blank(row):
                     yield reader.line_num, row
         except csv.Error as exc:
             raise DataError(f"{path}: malformed CSV at line {reader.line_num}: {exc}") from None
@@ -214,7 +240,7 @@ def load_csv(
     if len(first) > MAX_CSV_COLUMNS:
         raise DataError(f"{path}: {'header' if header else f'line {line}'} has {len(first)} columns, more than the "
                         f"limit {MAX_CSV_COLUMNS}")
-    names = [c.strip() for c in first] if header else [f"col_{j}" for j in range(len(first))]
+    names = _column_names(first, header)
     n_cols = len(names)
     if n_cols < (1 if label_column is None else 2):
         raise DataError(f"{path}: has {n_cols} column; expected at least one feature column and a label column")
