@@ -125,14 +125,15 @@ def _target_names(y: np.ndarray) -> list[str]:
     return [str(c) for c in np.unique(y)]
 
 
-def _all_numbers(row: list[str]) -> bool:
-    """True when every field of ``row`` reads as a number (a data row, not a header of column names)."""
+def _is_header(row: list[str]) -> bool:
+    """Whether a CSV file's first row names the columns: yes unless every field of it reads as a number (then it is
+    an example, as in a file written by ``numpy.savetxt``). The one home of this rule for every CSV reader here."""
     try:
         for cell in row:
             float(cell)
     except ValueError:
-        return False
-    return True
+        return True
+    return False
 
 
 def _blank(row: list[str]) -> bool:
@@ -156,7 +157,7 @@ def csv_columns(path, *, delimiter: str = ",") -> tuple[list[str], bool]:
     with open(path, newline="", encoding="utf-8-sig") as f:
         for row in csv.reader(f, delimiter=delimiter):
             if not _blank(row):
-                header = not _all_numbers(row)
+                header = _is_header(row)
                 return _column_names(row, header), header
     return [], False
 
@@ -233,7 +234,7 @@ def load_csv(
     if first is None:
         raise DataError(f"{path}: no header and no data rows")
     if header is None:
-        header = not _all_numbers(first)
+        header = _is_header(first)
         if not header and isinstance(label_column, str):
             raise DataError(f"{path}: label column {label_column!r} is named, but the first row holds only numbers "
                             "(no header row); give the label column by index")
