@@ -1,4 +1,5 @@
-"""The array-API path: same J and D as the NumPy path on NumPy, array-api-strict and torch (CPU; CUDA when present)."""
+"""The array-API path: same J and D as the NumPy path on NumPy, array-api-strict and torch (CPU; CUDA when present);
+torch CPU tensors through the front door: the NumPy path on the tensors' memory."""
 
 from __future__ import annotations
 
@@ -104,6 +105,65 @@ def test_torch_cpu_float64(sizes, m, lam):
                                         torch.from_numpy(y), lam)
     assert all(isinstance(g, torch.Tensor) and g.dtype == torch.float64 and g.device.type == "cpu" for g in result[1])
     assert_same(result, expected, lambda g: g.numpy())
+    # The array-API path itself on the same tensors (what a GPU runs): torch's own ops, the same numbers.
+    result = cost_and_gradient_xp([torch.from_numpy(t) for t in thetas], torch.from_numpy(X), torch.from_numpy(y), lam)
+    assert all(isinstance(g, torch.Tensor) and g.dtype == torch.float64 for g in result[1])
+    assert_same(result, expected, lambda g: g.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_torch_cpu_tensors_run_the_numpy_path_on_their_own_memory(dtype, monkeypatch):
+    """CPU tensors: NumPy views of the tensors (no copy of X), the NumPy path's numbers bit for bit, tensors back."""
+    torch = pytest.importorskip("torch")
+    from glassnet.workspace import Workspace
+
+    thetas, X, y = random_problem([6, 5, 3], 50, seed=9)
+    X, thetas = X.astype(dtype), [t.astype(dtype) for t in thetas]
+    expected = glassnet.cost_and_gradient(thetas, X, y, 0.6)
+    Xt = torch.from_numpy(X.copy())
+    seen = []
+    real = Workspace.cost_and_gradient
+
+    def spy(self, th, X_, *args, **kwargs):
+        seen.append(X_)
+        return real(self, th, X_, *args, **kwargs)
+
+    monkeypatch.setattr(Workspace, "cost_and_gradient", spy)
+    params = [torch.nn.Parameter(torch.from_numpy(t.copy())) for t in thetas]  # require grad: detached, not copied
+    J, grads = glassnet.cost_and_gradient(params, Xt, torch.from_numpy(y), 0.6)
+    assert len(seen) == 1 and np.shares_memory(seen[0], Xt.numpy())
+    assert J == expected[0]
+    for g, g0 in zip(grads, expected[1]):
+        assert isinstance(g, torch.Tensor) and g.device.type == "cpu" and not g.requires_grad
+        assert g.dtype == (torch.float32 if dtype == np.float32 else torch.float64)
+        np.testing.assert_array_equal(g.numpy(), g0)
+    assert all(p.grad is None for p in params)
+
+
+def test_torch_cpu_other_dtypes_and_layouts():
+    """Any dtype but float32 is computed in float64 (bfloat16 has no NumPy dtype: converted in torch); a transposed
+    (non-contiguous) tensor and labels as a one-hot tensor work; bad input is named as on the NumPy path."""
+    torch = pytest.importorskip("torch")
+    thetas, X, y = random_problem([6, 5, 3], 40, seed=10)
+    Xb = torch.from_numpy(X).to(torch.bfloat16)
+    expected = glassnet.cost_and_gradient(thetas, Xb.to(torch.float64).numpy(), y, 0.3)
+    J, grads = glassnet.cost_and_gradient([torch.from_numpy(t).to(torch.bfloat16) for t in thetas], Xb,
+                                          torch.nn.functional.one_hot(torch.from_numpy(y), 3), 0.3)
+    assert all(g.dtype == torch.float64 for g in grads)
+    bf16 = [torch.from_numpy(t).to(torch.bfloat16).to(torch.float64).numpy() for t in thetas]
+    J0, grads0 = glassnet.cost_and_gradient(bf16, Xb.to(torch.float64).numpy(), y, 0.3)
+    assert J == J0 and all(np.array_equal(g.numpy(), g0) for g, g0 in zip(grads, grads0))
+    assert abs(J - expected[0]) < 0.05 * expected[0]
+    XT = torch.from_numpy(np.ascontiguousarray(X.T)).T  # a strided view
+    assert not XT.is_contiguous()
+    J1, _ = glassnet.cost_and_gradient(thetas, XT, torch.from_numpy(y), 0.3)
+    assert J1 == glassnet.cost_and_gradient(thetas, X, y, 0.3)[0]
+    bad = X.copy()
+    bad[2, 2] = np.nan
+    with pytest.raises(ValueError, match="X: expected finite values"):
+        glassnet.cost_and_gradient(thetas, torch.from_numpy(bad), y)
+    with pytest.raises(ValueError, match=r"y: expected labels in 0..2"):
+        glassnet.cost_and_gradient(thetas, torch.from_numpy(X), torch.from_numpy(y) + 1)
 
 
 @pytest.mark.parametrize("m", [2 * 2048, 2 * 2048 + 37])
@@ -145,12 +205,13 @@ def test_torch_matches_autograd_of_the_lecture_cost():
 def test_torch_float32_and_numpy_inputs_mixed():
     torch = pytest.importorskip("torch")
     thetas, X, y = random_problem([6, 5, 3], 30, seed=5)
-    J, grads = glassnet.cost_and_gradient(thetas, torch.from_numpy(X.astype(np.float32)), y, 0.2)
     J0, grads0 = glassnet.cost_and_gradient(thetas, X.astype(np.float32), y, 0.2)
-    assert all(isinstance(g, torch.Tensor) and g.dtype == torch.float32 for g in grads)
-    assert abs(J - J0) <= 1e-6 * J0
-    for g, g0 in zip(grads, grads0):
-        np.testing.assert_allclose(g.numpy(), g0, rtol=1e-5, atol=1e-6 * np.abs(g0).max())
+    for run in (glassnet.cost_and_gradient, cost_and_gradient_xp):  # the front door (NumPy path) and the xp path
+        J, grads = run(thetas, torch.from_numpy(X.astype(np.float32)), y, 0.2)
+        assert all(isinstance(g, torch.Tensor) and g.dtype == torch.float32 for g in grads)
+        assert abs(J - J0) <= 1e-6 * J0
+        for g, g0 in zip(grads, grads0):
+            np.testing.assert_allclose(g.numpy(), g0, rtol=1e-5, atol=1e-6 * np.abs(g0).max())
 
 
 def test_torch_bad_input_is_named():

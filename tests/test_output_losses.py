@@ -287,9 +287,19 @@ def test_unsupported_pairs_and_activations_are_clear_errors():
 def test_torch_path_names_what_it_supports():
     torch = pytest.importorskip("torch")
     pytest.importorskip("array_api_compat")
+    from glassnet.backends import cost_and_gradient_xp
+
     thetas, X, y = course_problem()
+    # The array-API path (GPUs, CuPy, JAX) keeps one copy of the math: the lecture's network only, and says so.
     with pytest.raises(NotImplementedError, match="only activation='sigmoid', output='sigmoid', loss='log'"):
-        glassnet.cost_and_gradient(thetas, torch.tensor(X), y, activation="tanh")
+        cost_and_gradient_xp(thetas, torch.tensor(X), y, activation="tanh")
+    # torch CPU tensors run the NumPy path on the tensors' memory: every activation and cost, the NumPy numbers.
+    for kinds in ({"activation": "tanh"}, {"activation": "relu", "output": "softmax", "loss": "log"}):
+        J, grads = glassnet.cost_and_gradient(thetas, torch.tensor(X), torch.tensor(y), 0.4, **kinds)
+        J0, grads0 = glassnet.cost_and_gradient(thetas, X, y, 0.4, **kinds)
+        assert J == J0 and all(isinstance(g, torch.Tensor) for g in grads)
+        for g, g0 in zip(grads, grads0):
+            np.testing.assert_array_equal(g.numpy(), g0)
 
 
 def test_stable_costs_for_saturated_outputs():

@@ -174,8 +174,9 @@ def sklearn_mlp(thetas, X, y, Y, lam, activation="sigmoid"):
 
 
 def glassnet_torch(torch):
-    """A builder for glassnet's own backprop on torch CPU tensors (:func:`glassnet.cost_and_gradient` → the array-API
-    path): the same tensors as :func:`torch_autograd`, no autograd graph."""
+    """A builder for glassnet's own backprop on torch CPU tensors (:func:`glassnet.cost_and_gradient` → the NumPy
+    path on views of the tensors' memory, see :func:`glassnet.backends.torch_cpu_views`): the same tensors as
+    :func:`torch_autograd`, no autograd graph, torch tensors back."""
 
     def build(thetas, X, y, Y, lam):
         Xt, Yt = torch.from_numpy(X), torch.from_numpy(np.ascontiguousarray(Y))  # shares the arrays: no copy

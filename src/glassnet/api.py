@@ -1,7 +1,9 @@
 """The front door: :func:`cost_and_gradient` sends each kind of array to the code written for it.
 
 - NumPy (and anything array-like): :class:`glassnet.workspace.Workspace`, the tuned row-chunk path;
-- torch, CuPy, JAX, array-api-strict: :func:`glassnet.backends.cost_and_gradient_xp`, on X's device;
+- torch tensors on the CPU: the same NumPy path, on NumPy views of the tensors' memory
+  (:func:`glassnet.backends.torch_cpu_views`), the gradients returned as CPU tensors;
+- torch on a GPU, CuPy, JAX, array-api-strict: :func:`glassnet.backends.cost_and_gradient_xp`, on X's device;
 - Dask arrays and DataFrames: :func:`glassnet.distributed.cost_and_gradient_dask`, sums over row chunks.
 
 All three compute the lecture's J(Θ) and D^(l) (tested equal). The routing test lives in
@@ -35,6 +37,8 @@ def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, a
         ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
     X : array or SciPy sparse CSR/CSC matrix, shape (m, s_1)
         Examples, one per row (C- or F-ordered). float32 is computed in float32, anything else in float64.
+        Also a torch tensor (CPU: every activation and cost; GPU: the lecture's), a CuPy, JAX or array-api-strict
+        array (the lecture's network), or a Dask array / DataFrame (the lecture's network).
     y : array
         Integer labels 0..K-1, shape (m,) (K > 1); or an (m, K) 0/1 matrix (one-hot or multilabel); or 0/1 labels
         for one output (K = 1). ``output="identity"``: real targets, shape (m,) (K = 1) or (m, K).
@@ -51,7 +55,8 @@ def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, a
     -------
     J : float
     grads : list of arrays
-        ``grads[l-1]`` = D^(l) = ∂J/∂Θ^(l), same shapes (and dtype) as ``thetas``.
+        ``grads[l-1]`` = D^(l) = ∂J/∂Θ^(l), same shapes as ``thetas``, in the compute dtype; arrays of X's library
+        on X's device when X is not NumPy.
     """
     pair = output_loss(output, loss)
     get_activation(activation)
@@ -62,7 +67,16 @@ def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, a
                                       "loss='log' is supported; compute() the data or use NumPy arrays")
         return distributed.cost_and_gradient_dask(thetas, X, y, lam)
     if is_foreign_array(X):
-        return backends.cost_and_gradient_xp(thetas, X, y, lam, activation=activation, output=output, loss=loss)
+        views = backends.torch_cpu_views(thetas, X, y)
+        if views is None:
+            return backends.cost_and_gradient_xp(thetas, X, y, lam, activation=activation, output=output, loss=loss)
+        thetas, X, y, to_tensor = views
+        J, grads = _numpy_path(thetas, X, y, lam, activation, output, loss)
+        return J, [to_tensor(g) for g in grads]
+    return _numpy_path(thetas, X, y, lam, activation, output, loss)
+
+
+def _numpy_path(thetas, X, y, lam, activation, output, loss) -> tuple[float, list[np.ndarray]]:
     thetas, X, Y, lam, sizes = _prepare(thetas, X, y, lam, output, loss)
     # Row chunks shared by as many worker threads as BLAS may use (see Workspace); input validated just above.
     workspace = Workspace(sizes, X.shape[0], X.dtype, activation=activation, output=output, loss=loss)

@@ -1,7 +1,9 @@
 """J(Θ) and its gradient for arrays that are not NumPy: torch (CPU or GPU), CuPy, JAX, array-api-strict.
 
 :func:`glassnet.cost_and_gradient` (:mod:`glassnet.api`) sends any X of another array library here, except Dask
-collections (:mod:`glassnet.distributed`): :func:`cost_and_gradient_xp` is
+collections (:mod:`glassnet.distributed`). torch tensors on the CPU first get :func:`torch_cpu_views`: NumPy arrays on
+the tensors' own memory (no copy), so the tuned NumPy path computes them and its gradients come back as CPU tensors.
+Everything else (GPUs, CuPy, JAX, array-api-strict) runs :func:`cost_and_gradient_xp`, which is
 the lecture's backpropagation written once against the Python array API standard
 (``xp = array_namespace(X)`` via ``array-api-compat``), so the arithmetic runs where X lives and the gradients come back
 as arrays of X's library on X's device. NumPy arrays never come here: they keep the tuned NumPy path of
@@ -23,13 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_lam
+from ._validation import check_lam, is_foreign_array
 from .backprop import finish
 from .outputs import encode_labels
 from .params import sizes_from_thetas
 from .workspace import default_chunk_rows
 
-__all__ = ["cost_and_gradient_xp"]
+__all__ = ["cost_and_gradient_xp", "torch_cpu_views"]
 
 _INSTALL_HINT = "install it with: pip install 'glassnet[array-api]' (or pip install array-api-compat)"
 
@@ -119,6 +121,37 @@ def _targets(xp, y, K: int, m: int, dtype, device):
     (the one home of the rules and messages), then Y makes one copy to the device."""
     host_dtype = np.float32 if dtype == xp.float32 else np.float64
     return xp.asarray(encode_labels(_labels_to_host(y), K, m, dtype=host_dtype), device=device)
+
+
+def torch_cpu_views(thetas: Sequence[Any], X: Any, y: Any):
+    """``(thetas, X, y, to_tensor)`` as NumPy arrays on the same memory when X is a dense torch tensor on the CPU; else
+    None (the caller then runs :func:`cost_and_gradient_xp`).
+
+    On a CPU the same math runs faster in glassnet's NumPy workspace (row chunks through reused buffers, worker
+    threads, fused kernels) than in torch ops, and ``Tensor.numpy()`` shares the tensor's memory: nothing is copied,
+    no autograd graph is built. The rules are the array-API path's: float32 X stays float32, any other dtype is
+    computed in float64 (converted here, in torch, because NumPy has no bfloat16); tensors that require grad are
+    detached (the gradient is glassnet's own); Θ given on another device is copied to the CPU in the compute dtype.
+    ``to_tensor(array)`` wraps a NumPy result as a CPU tensor on the same memory.
+    """
+    if not (type(X).__module__.startswith("torch") and getattr(getattr(X, "device", None), "type", None) == "cpu"):
+        return None
+    import torch
+
+    if X.layout != torch.strided:  # sparse tensors: the array-API path decides what it can do with them
+        return None
+    X = X.detach()
+    if X.dtype not in (torch.float32, torch.float64):
+        X = X.to(torch.float64)
+    dtype = X.dtype
+
+    def view(t):
+        if not isinstance(t, torch.Tensor):
+            return t
+        return t.detach().to(device="cpu", dtype=dtype).resolve_conj().resolve_neg().numpy()
+
+    labels = _labels_to_host(y) if is_foreign_array(y) else y
+    return [view(t) for t in thetas], X.resolve_conj().resolve_neg().numpy(), labels, torch.from_numpy
 
 
 def _is_torch(xp) -> bool:
