@@ -140,18 +140,13 @@ def torch_cpu_views(thetas: Sequence[Any], X: Any, y: Any):
 
     if X.layout != torch.strided:  # sparse tensors: the array-API path decides what it can do with them
         return None
-    X = X.detach()
-    if X.dtype not in (torch.float32, torch.float64):
-        X = X.to(torch.float64)
-    dtype = X.dtype
+    dtype = X.dtype if X.dtype in (torch.float32, torch.float64) else torch.float64
 
-    def view(t):
-        if not isinstance(t, torch.Tensor):
-            return t
-        return t.detach().to(device="cpu", dtype=dtype).resolve_conj().resolve_neg().numpy()
+    def view(t):  # detached first (a dtype change records no graph); numpy(force=True) resolves neg/conj view bits
+        return t.detach().to(device="cpu", dtype=dtype).numpy(force=True) if isinstance(t, torch.Tensor) else t
 
     labels = _labels_to_host(y) if is_foreign_array(y) else y
-    return [view(t) for t in thetas], X.resolve_conj().resolve_neg().numpy(), labels, torch.from_numpy
+    return [view(t) for t in thetas], view(X), labels, torch.from_numpy
 
 
 def _is_torch(xp) -> bool:
