@@ -710,3 +710,7 @@ def test_train_in_float32_stores_float32_weights(tmp_path, capsys):
     assert all(t.dtype == np.float32 for t in clf.thetas_)
     X, _ = load_digits()
     assert clf.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert clf.get_params()["dtype"] == "float32"
+    code, data, _ = run_json(capsys, "train", "--epochs", "45", "--resume", model, "--save", model)
+    assert code == 0 and data["dtype"] == "float32"  # a resumed model keeps its precision without --dtype
+    assert all(t.dtype == np.float32 for t in glassnet.load(model).thetas_)

@@ -70,6 +70,20 @@ def test_full_batch_fit_equals_the_in_memory_fit(client, solver):
     np.testing.assert_array_equal(clf.predict(X), ref.predict(X))
 
 
+def test_dask_fits_compute_in_the_in_memory_fits_dtype(client):
+    X, y = blobs()
+    kw = dict(hidden_layer_sizes=(6,), alpha=0.5, max_iter=10, random_state=4)
+    Xd, yd = da.from_array(X, chunks=(40, 4)), da.from_array(y, chunks=40)
+    with client.as_current():
+        asked = glassnet.Classifier(**kw, dtype="float32").fit(Xd, yd)
+        followed = glassnet.Classifier(**kw).fit(Xd.astype(np.float32), yd)  # float32 chunks stay float32
+    ref = glassnet.Classifier(**kw).fit(X.astype(np.float32), y)
+    for model in (asked, followed):
+        assert all(t.dtype == np.float32 for t in model.thetas_)
+        for t, r in zip(model.thetas_, ref.thetas_):
+            np.testing.assert_allclose(t, r, rtol=1e-3, atol=1e-4)  # float32 sums taken chunk by chunk
+
+
 def test_binary_text_labels_from_a_dask_dataframe_with_unknown_chunks(client):
     X, y = blobs(m=90, n=3, labels=(0, 1), seed=1)
     names = np.array(["no", "yes"])[y]

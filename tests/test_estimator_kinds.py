@@ -148,6 +148,45 @@ def test_float32_is_trained_and_stored_in_float32(Est, target):
     assert model.score(X32, y) == pytest.approx(model64.score(X, y), abs=0.05)
 
 
+@pytest.mark.parametrize("Est, target", [(Classifier, "labels"), (Regressor, "values")])
+def test_dtype_asks_for_the_precision_whatever_X_is(Est, target, tmp_path):
+    X, y = load_iris(return_X_y=True)
+    y = y if target == "labels" else X[:, 0] * 0.5
+    X32 = X.astype(np.float32)
+    kw = dict(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+    followed = Est(**kw).fit(X32, y)  # dtype=None: float32 X trains in float32
+    asked = Est(**kw, dtype="float32").fit(X, y, X_val=X[:20], y_val=y[:20])  # float64 X, converted once
+    assert all(t.dtype == np.float32 for t in asked.thetas_)
+    assert asked.history_.val_cost and np.isfinite(asked.history_.val_cost).all()
+    # the same fit as on float32 X: the validation data only watch it
+    for a, f in zip(asked.thetas_, followed.thetas_):
+        np.testing.assert_array_equal(a, f)
+    up = Est(**kw, dtype=np.float64).fit(X32, y)
+    assert all(t.dtype == np.float64 for t in up.thetas_)
+    for a, b in zip(up.thetas_, Est(**kw).fit(X32.astype(np.float64), y).thetas_):  # the float64 fit of its values
+        np.testing.assert_array_equal(a, b)
+    # a model file keeps the precision, also when it was given as a NumPy type
+    back = glassnet.load(glassnet.save(Est(**kw, dtype=np.float32).fit(X, y), tmp_path / "m.npz"))
+    assert back.get_params()["dtype"] == "float32" and back.thetas_[0].dtype == np.float32
+    back.set_params(warm_start=True, max_iter=2).fit(X, y)
+    assert all(t.dtype == np.float32 for t in back.thetas_)
+
+
+@pytest.mark.parametrize("bad", ["float16", np.int64, "double precision", True, 32])
+def test_a_bad_dtype_names_the_parameter(bad):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=r"dtype: expected None .*'float32' or 'float64'"):
+        Classifier(dtype=bad, max_iter=2).fit(X, y)
+
+
+def test_partial_fit_follows_dtype():
+    X, y = load_iris(return_X_y=True)
+    clf = Classifier(solver="adam", dtype="float32", random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    assert all(t.dtype == np.float32 for t in clf.thetas_)
+    clf.partial_fit(X, y)
+    assert all(t.dtype == np.float32 for t in clf.thetas_)
+
+
 def test_model_files_record_the_kinds_and_old_files_load_as_the_lecture(tmp_path):
     X, y = load_iris(return_X_y=True)
     clf = Classifier(hidden_layer_sizes=(3,), activation="tanh", output="softmax", alpha=0.5, max_iter=40,

@@ -26,10 +26,28 @@ def is_foreign_array(obj: Any) -> bool:
     return hasattr(type(obj), "__array_namespace__") or type(obj).__module__.startswith(("torch", "dask."))
 
 
-def compute_dtype(X: np.ndarray) -> np.dtype:
-    """float32 input is computed in float32; everything else in float64."""
-    dtype = X.dtype if is_sparse(X) else np.asarray(X).dtype
-    return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+def compute_dtype(X: np.ndarray, dtype=None) -> np.dtype:
+    """The dtype a computation on X runs in: ``dtype`` if given (see :func:`check_dtype`), else float32 for float32
+    input and float64 for everything else."""
+    asked = check_dtype(dtype)
+    if asked is not None:
+        return asked
+    found = X.dtype if is_sparse(X) else np.asarray(X).dtype
+    return np.dtype(np.float32) if found == np.float32 else np.dtype(np.float64)
+
+
+def check_dtype(dtype, name: str = "dtype") -> np.dtype | None:
+    """A compute dtype asked for: None (follow the data), or float32/float64 as a name, NumPy type or dtype."""
+    if dtype is None:
+        return None
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        found = None
+    if found not in (np.float32, np.float64) or isinstance(dtype, bool):
+        raise ValueError(f"{name}: expected None (follow X: float32 stays float32, anything else float64), "
+                         f"'float32' or 'float64', got {dtype!r}")
+    return found
 
 
 def is_sparse(X: Any) -> bool:

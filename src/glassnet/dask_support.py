@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_X, is_dask_collection
+from ._validation import check_X, compute_dtype, is_dask_collection
 from .distributed import (
     _as_dask_array,
     _client_for,
@@ -48,10 +48,12 @@ __all__ = ["given", "fit", "predict", "predict_proba", "predict_log_proba", "tra
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _dask_X(X):
-    """Features as a 2-D float64 Dask array whose chunks hold whole rows (from a Dask array or DataFrame).
+def _dask_X(X, model=None):
+    """Features as a 2-D Dask array whose chunks hold whole rows (from a Dask array or DataFrame).
 
-    float64 like the in-memory ``validate_data(dtype=np.float64)``, so that both fits compute the same numbers.
+    float64 for predictions. For a fit (``model`` given), the model's compute dtype by the rule the in-memory fit
+    follows (:func:`glassnet._validation.compute_dtype`: its ``dtype`` if set, else float32 chunks stay float32 and
+    anything else is float64), so that both fits compute the same numbers.
     """
     Xd = _as_dask_array(X, "X")
     if Xd.ndim != 2:
@@ -60,7 +62,7 @@ def _dask_X(X):
         raise ValueError(f"X: expected numbers, got dtype {Xd.dtype}")
     if len(Xd.chunks[1]) > 1:
         Xd = Xd.rechunk({1: -1})  # each task needs whole rows
-    return Xd.astype(np.float64)
+    return Xd.astype(np.float64 if model is None else compute_dtype(np.empty(0, dtype=Xd.dtype), model.dtype))
 
 
 def _dask_y(y, Xd, name: str = "y"):
@@ -201,7 +203,7 @@ def fit(model, X, y, X_val, y_val, callbacks):
     if is_dask_collection(y) and not is_dask_collection(X):
         raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}; pass both as "
                          "Dask collections chunked alike (or X as Dask and y in memory)")
-    Xd = _dask_X(X)
+    Xd = _dask_X(X, model)
     yd = _dask_y(y, Xd)
     check_aligned(Xd, yd)
     _check_features(model, X, Xd, reset=not warm)
@@ -223,7 +225,7 @@ def fit(model, X, y, X_val, y_val, callbacks):
         model._check_classes(classes, m, warm)
         units = model.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
         y_idx = yd.map_blocks(_encode_block, units, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
-        thetas, sizes, _, shuffle_seed = model._start(Xd.shape[1], classes, warm)
+        thetas, sizes, _, shuffle_seed = model._start(Xd.shape[1], classes, warm, Xd.dtype)
         validate = model._given_validation(X_val, y_val, units)
         lam = float(model.alpha)
         early = bool(model.early_stopping) and validate is not None

@@ -4,7 +4,8 @@ Both share one base (:class:`_Network`: hyper-parameters, solvers, the fit loop,
 each adds only its targets and predictions. The hidden activation (``activation``) and, for the Classifier, the
 output/loss pair (``output``, ``loss``) are hyper-parameters; the math behind them lives in :mod:`glassnet.activations`
 and :mod:`glassnet.outputs`. X may be dense or SciPy sparse (CSR/CSC); float32 X is trained and stored in float32
-(the estimators follow X's dtype, as scikit-learn's MLP does); anything else is float64.
+(the estimators follow X's dtype, as scikit-learn's MLP does, unless ``dtype`` asks for one); anything else is
+float64.
 
 This module is the only home of fit/predict state. It turns labels into the lecture's targets, splits off validation
 data, picks the optimizer from :mod:`glassnet.optimize` and trains with :func:`glassnet.cost_and_gradient`; it does
@@ -40,7 +41,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._memory import check_network_fits
 from ._threads import choose_blas_threads, limit_blas_threads
-from ._validation import check_thetas
+from ._validation import check_dtype, check_thetas
 from .activations import get_activation
 from .api import cost_and_gradient
 from . import dask_support
@@ -111,6 +112,7 @@ class _Network(TransformerMixin, BaseEstimator):
         n_threads=None,
         verbose=False,
         activation="sigmoid",
+        dtype=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha
@@ -134,6 +136,7 @@ class _Network(TransformerMixin, BaseEstimator):
         self.n_threads = n_threads
         self.verbose = verbose
         self.activation = activation
+        self.dtype = dtype
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -191,6 +194,7 @@ class _Network(TransformerMixin, BaseEstimator):
         self._hidden()
         get_activation(self.activation)
         self._pair()
+        check_dtype(self.dtype)
         if not (_is_real(self.alpha) and self.alpha >= 0):
             bad("alpha", "a number λ ≥ 0")
         if not (_is_int(self.max_iter) and self.max_iter >= 1):
@@ -264,6 +268,16 @@ class _Network(TransformerMixin, BaseEstimator):
     def _validate_X(self, X, reset: bool = False, name: str = "X"):
         """X checked by scikit-learn's rules: dense or CSR/CSC, float32 kept, anything else float64."""
         return validate_data(self, X, dtype=_DTYPES, accept_sparse=_SPARSE, reset=reset)
+
+    def _fit_dtype(self):
+        """What ``validate_data`` converts training (and validation) X to: the ``dtype`` hyper-parameter if set,
+        else scikit-learn's rule for ``_DTYPES`` (float32 kept, anything else float64, as ``compute_dtype``)."""
+        asked = check_dtype(self.dtype)
+        return _DTYPES if asked is None else asked
+
+    def _validate_fit_X(self, X):
+        """Validation data X, in the dtype the training data are computed in."""
+        return validate_data(self, X, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=False)
 
     def _init_weights(self, n_features: int, K: int, warm: bool, dtype=np.float64, resume: bool = False):
         """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state.
@@ -567,13 +581,18 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         The output units and cost: ``sigmoid``+``log`` (the lecture's K logistic units; also multilabel),
         ``softmax``+``log`` (cross-entropy, like ``MLPClassifier``; needs 3 or more classes, as a single softmax unit
         is always 1), ``sigmoid``+``squared`` (the note's (h − y)² cost). See :func:`glassnet.outputs.output_loss`.
+    dtype : {None, "float32", "float64"}, default=None
+        The precision the fit computes and stores Θ in. None follows the training X as scikit-learn's MLP does
+        (float32 X trains in float32, anything else in float64); "float32" converts X once per fit and trains in
+        single precision end to end (half the memory for X and the buffers, faster products); "float64" always
+        double precision. Validation data are converted alike; predictions take X as it comes.
 
     Notes
     -----
     y may be class labels (m,) or a multilabel (m, K) 0/1 indicator matrix: K sigmoid units, one per label (the
     lecture's cost is multilabel by nature); ``predict`` then returns an (m, K) indicator (h ≥ 0.5 per unit) and
-    ``predict_proba`` the K sigmoid outputs. X may be SciPy sparse (CSR/CSC); float32 X trains and stores float32
-    weights.
+    ``predict_proba`` the K sigmoid outputs. X may be SciPy sparse (CSR/CSC); float32 X (or ``dtype="float32"``)
+    trains and stores float32 weights.
 
     Attributes
     ----------
@@ -629,6 +648,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         activation="sigmoid",
         output="sigmoid",
         loss="log",
+        dtype=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, alpha=alpha, max_iter=max_iter, solver=solver,
@@ -636,7 +656,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
             beta_2=beta_2, epsilon=epsilon, tol=tol, early_stopping=early_stopping,
             validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, shuffle=shuffle,
             init_epsilon=init_epsilon, warm_start=warm_start, random_state=random_state, n_threads=n_threads,
-            verbose=verbose, activation=activation,
+            verbose=verbose, activation=activation, dtype=dtype,
         )
         self.output = output
         self.loss = loss
@@ -749,7 +769,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         warm = (bool(self.warm_start) or resume is not None) and hasattr(self, "thetas_")
         if _is_multilabel(y):
             return self._fit_multilabel(X, y, X_val, y_val, callbacks, warm)
-        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=not warm)
+        X, y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=not warm)
         check_classification_targets(y)
         if warm and self._multilabel:
             raise ValueError("y: warm_start of a multilabel model needs a multilabel indicator matrix")
@@ -765,7 +785,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _fit_multilabel(self, X, y, X_val, y_val, callbacks, warm: bool):
         """K sigmoid units, one per label: the lecture's cost is multilabel by nature."""
-        X, Y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=not warm, multi_output=True)
+        X, Y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=not warm, multi_output=True)
         if self._pair().output != "sigmoid":
             raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
                              f"got output={self.output!r}")
@@ -779,7 +799,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
             if X_val is None or y_val is None:
                 raise ValueError("X_val, y_val: pass both or neither")
             dask_support.refuse_validation(X_val, y_val)
-            Xv = self._validate_X(X_val)
+            Xv = self._validate_fit_X(X_val)
             Yv = np.asarray(y_val)
             if Yv.shape != (Xv.shape[0], K):
                 raise ValueError(f"y_val: expected a ({Xv.shape[0]}, {K}) indicator matrix, got shape {Yv.shape}")
@@ -804,9 +824,9 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
                 f"y: warm_start needs the classes of the previous fit {self.classes_.tolist()}, got {classes.tolist()}"
             )
 
-    def _start(self, n_features: int, classes: np.ndarray, warm: bool):
-        """``(thetas, sizes, split_seed, shuffle_seed)`` of a fit on ``classes`` (for the Dask support)."""
-        return self._init_weights(n_features, n_outputs(len(classes)), warm)
+    def _start(self, n_features: int, classes: np.ndarray, warm: bool, dtype=np.float64):
+        """``(thetas, sizes, split_seed, shuffle_seed)`` of a fit on ``classes`` in ``dtype`` (for the Dask support)."""
+        return self._init_weights(n_features, n_outputs(len(classes)), warm, dtype)
 
     def _given_validation(self, X_val, y_val, classes: np.ndarray):
         """The validator of ``X_val, y_val`` (in memory), or None when neither is given."""
@@ -815,7 +835,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         if X_val is None or y_val is None:
             raise ValueError("X_val, y_val: pass both or neither")
         dask_support.refuse_validation(X_val, y_val)
-        Xv = self._validate_X(X_val)
+        Xv = self._validate_fit_X(X_val)
         yv = np.asarray(y_val)
         if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
             raise ValueError(f"y_val: expected {Xv.shape[0]} labels (one per row of X_val), got shape {yv.shape}")
@@ -850,7 +870,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         self._check_params()
         dask_support.refuse(X, "partial_fit")  # fit() streams the chunks of Dask data with solver sgd/adam
         first = not hasattr(self, "thetas_")
-        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=first)
+        X, y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=first)
         check_classification_targets(y)
         if first:
             if classes is None:
@@ -987,13 +1007,13 @@ class Regressor(RegressorMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     The cost and gradient are scikit-learn's ``MLPRegressor`` loss (squared error, ``alpha`` = λ); hidden units are
     sigmoid by default (``activation``). y may be (m,) (one output unit; ``predict`` returns (m,)) or (m, K).
-    X may be SciPy sparse (CSR/CSC); float32 X trains and stores float32 weights.
+    X may be SciPy sparse (CSR/CSC); float32 X (or ``dtype="float32"``) trains and stores float32 weights.
 
     Parameters
     ----------
     hidden_layer_sizes, alpha, max_iter, solver, batch_size, learning_rate, momentum, nesterov, beta_1, beta_2, \
 epsilon, tol, early_stopping, validation_fraction, n_iter_no_change, shuffle, init_epsilon, warm_start, \
-random_state, n_threads, verbose, activation
+random_state, n_threads, verbose, activation, dtype
         As for :class:`Classifier` (early stopping holds out a plain random split and scores by R²).
 
     Attributes
@@ -1041,7 +1061,7 @@ random_state, n_threads, verbose, activation
             return float(r2_score(np.asarray(T).reshape(zL.shape), zL))  # what score() reports
 
     def _check_y(self, X, y, reset: bool):
-        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, reset=reset, multi_output=True,
+        X, y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=reset, multi_output=True,
                              y_numeric=True)
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(X.dtype, copy=False)
         return X, Y
@@ -1060,7 +1080,7 @@ random_state, n_threads, verbose, activation
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
                 raise ValueError("X_val, y_val: pass both or neither")
-            Xv = self._validate_X(X_val)
+            Xv = self._validate_fit_X(X_val)
             Yv = np.asarray(y_val, dtype=Xv.dtype)
             Yv = Yv.reshape(-1, 1) if Yv.ndim == 1 else Yv
             if Yv.shape != (Xv.shape[0], Y.shape[1]):

@@ -94,6 +94,8 @@ def _to_json(value: Any, where: str) -> Any:
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name  # e.g. dtype=np.float32: its name means the same to every glassnet parameter
     if isinstance(value, (float, np.floating)):
         v = float(value)
         return v if math.isfinite(v) else {"__float__": repr(v)}

@@ -162,9 +162,9 @@ def _register_train(sub) -> None:
                         "in total; it may be the --save file")
     p.add_argument("--threads", type=positive_int, metavar="N",
                    help="BLAS threads while training (default: chosen from the problem size)")
-    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                   help="compute and store in this precision (float32: about twice as fast, the weights saved as "
-                        "float32; default float64)")
+    p.add_argument("--dtype", choices=("float64", "float32"),
+                   help="compute and store in this precision (float32: faster, half the memory, the weights saved "
+                        "as float32; default float64, or the --resume model's)")
     p.add_argument("--dask-scheduler", metavar="ADDRESS",
                    help="train on this Dask cluster (e.g. tcp://host:8786): J and the gradient are sums over row "
                         "chunks computed on the workers (glassnet.distributed; needs glassnet[dask]); not with "
@@ -259,6 +259,8 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     """The train command once the model to resume is loaded; ``client``: the Dask cluster to train on, or None."""
     import glassnet
 
+    # the precision: --dtype, else the resumed model's weights' (a file from before the dtype parameter has none)
+    dtype = args.dtype or (str(np.asarray(resumed.thetas_[0]).dtype) if resumed is not None else "float64")
     fmt = _chunked_format(args.data) if client is not None else None
     scaling = None  # how a built-in dataset loaded by name scaled its features: recorded in the model file
     if fmt is not None:  # a data file on Dask: read chunk by chunk by the workers, never loaded here
@@ -266,7 +268,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         m = int(sum(chunk_sizes))
     else:
         data = load_data(args.data, args.label_column)
-        X, y = np.asarray(data.X, dtype=args.dtype), np.asarray(data.y)
+        X, y = np.asarray(data.X, dtype=dtype), np.asarray(data.y)  # converted once, here
         classes = np.unique(y)
         name, m = data.name, len(y)
         if glassnet.datasets.is_builtin(args.data) and data.extra.get("scaling", {}).get("kind", "none") != "none":
@@ -326,6 +328,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         n_iter_no_change=int(setting(args.patience, "n_iter_no_change", 10)),
         random_state=int(seed),
         n_threads=setting(args.threads, "n_threads", None),
+        dtype=dtype,
         warm_start=False,
         verbose=False,
         **kinds_of(args, saved),
