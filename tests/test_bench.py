@@ -231,8 +231,13 @@ def test_quick_training_benchmark_reports_every_row(training_bench, tmp_path, ca
         assert r["float32_speedup"] == pytest.approx(c["float64"]["seconds_to_target"]
                                                      / c["float32"]["seconds_to_target"])
         assert r["vs"]["float32"] == pytest.approx(1.0 / r["float32_speedup"])
+        # the fixed share and the ceiling it sets: float64 time / (fixed + half the rest), between 1 and 2
+        assert set(r["fixed_ms_per_step"]) == {"float64", "float32"} and min(r["fixed_ms_per_step"].values()) > 0
+        assert 0 < r["fixed_share"] <= 1 and 1 <= r["ceiling"] <= 2
+        assert r["ceiling"] == pytest.approx(1 / (r["fixed_share"] + (1 - r["fixed_share"]) / 2))
     dtype_table = out[out.index("float32 vs float64"):out.index("whole fits")]
     assert "digits    lbfgs" in dtype_table and "digits    adam" in dtype_table and "× faster" in dtype_table
+    assert "ceiling" in dtype_table and "fixed" in dtype_table
 
 
 def test_probe_leaves_the_test_evaluation_out_of_the_training_time(training_bench, monkeypatch):
