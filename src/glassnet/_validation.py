@@ -33,7 +33,16 @@ def compute_dtype(X: np.ndarray, dtype=None) -> np.dtype:
     if asked is not None:
         return asked
     found = X.dtype if is_sparse(X) else np.asarray(X).dtype
-    return np.dtype(np.float32) if found == np.float32 else np.dtype(np.float64)
+    return np.dtype(float_kind(found, np.float32, np.float64))
+
+
+def float_kind(dtype, float32, float64):
+    """The rule every path computes by, in any library's dtypes: ``float32`` for float32 data, else ``float64``.
+
+    ``float32``/``float64`` are that library's own (NumPy's, an array-API namespace's, torch's), so that the rule is
+    applied before any NumPy array exists (NumPy has no bfloat16, torch has).
+    """
+    return float32 if dtype == float32 else float64
 
 
 def check_dtype(dtype, name: str = "dtype") -> np.dtype | None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_lam, is_foreign_array
+from ._validation import check_lam, float_kind, is_foreign_array
 from .backprop import finish
 from .outputs import encode_labels
 from .params import sizes_from_thetas
@@ -92,7 +92,7 @@ def _check_X(xp, X, n_features: int):
         )
     if not (xp.isdtype(X.dtype, "numeric") or X.dtype == xp.bool):
         raise ValueError(f"X: expected numbers, got dtype {X.dtype}")
-    dtype = xp.float32 if X.dtype == xp.float32 else xp.float64
+    dtype = float_kind(X.dtype, xp.float32, xp.float64)
     if X.dtype != dtype:
         X = xp.astype(X, dtype)
     # One sum instead of an (m, n) boolean temporary (as the NumPy path): any NaN/inf makes it non-finite; only then,
@@ -140,7 +140,7 @@ def torch_cpu_views(thetas: Sequence[Any], X: Any, y: Any):
 
     if X.layout != torch.strided:  # sparse tensors: the array-API path decides what it can do with them
         return None
-    dtype = X.dtype if X.dtype in (torch.float32, torch.float64) else torch.float64
+    dtype = float_kind(X.dtype, torch.float32, torch.float64)
 
     def view(t):  # detached first (a dtype change records no graph); numpy(force=True) resolves neg/conj view bits
         return t.detach().to(device="cpu", dtype=dtype).numpy(force=True) if isinstance(t, torch.Tensor) else t

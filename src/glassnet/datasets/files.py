@@ -31,6 +31,7 @@ import numpy as np
 
 from .._memory import CONVERTED_ITEMSIZE
 from .._npzfile import read_npz
+from .._validation import compute_dtype
 from ..errors import DataError
 from ..params import sizes_from_thetas
 from ._base import Dataset
@@ -108,7 +109,7 @@ def _features(X: np.ndarray, path: Path, what: str) -> np.ndarray:
         raise DataError(f"{path}: {what} must be a 2-D array of shape (m, n_features), got shape {X.shape}")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"{path}: {what} must have at least one example and one feature, got shape {X.shape}")
-    X = X.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
+    X = X.astype(compute_dtype(X), copy=False)
     bad = ~np.isfinite(X)
     if bad.any():
         r, c = np.argwhere(bad)[0]
