@@ -200,10 +200,7 @@ def fixed_step_ms(Xtr, ytr, solver: str, threads: int | None, dtype: str, budget
     adam = solver == "adam"
     times = []
     for i in range(repeats + 1):
-        clf = glassnet.Classifier(hidden_layer_sizes=(FIT_HIDDEN,), alpha=LAM, solver=solver, max_iter=budget,
-                                  batch_size=1 if adam else FIT_BATCH, tol=0.0, n_iter_no_change=10**9,
-                                  random_state=0, shuffle=True, n_threads=threads, dtype=dtype,
-                                  **({"learning_rate": RATE} if adam else {}))
+        clf = fit_classifier(solver, budget, threads, dtype, batch=1 if adam else FIT_BATCH)
         t0 = time.perf_counter()
         clf.fit(X1, y1)
         seconds = time.perf_counter() - t0
@@ -211,6 +208,14 @@ def fixed_step_ms(Xtr, ytr, solver: str, threads: int | None, dtype: str, budget
             per_step = seconds / (clf.n_iter_ * len(y1)) * -(-len(ytr) // FIT_BATCH) if adam else seconds / clf.n_iter_
             times.append(per_step * 1e3)
     return float(np.median(times))
+
+
+def fit_classifier(solver: str, budget: int, threads: int | None, dtype: str, batch: int = FIT_BATCH):
+    """The glassnet Classifier of the whole-fit and dtype rows: the budget, no early stop, seeded, reshuffled."""
+    rate = {"learning_rate": RATE} if solver == "adam" else {}
+    return glassnet.Classifier(hidden_layer_sizes=(FIT_HIDDEN,), alpha=LAM, solver=solver, max_iter=budget,
+                               batch_size=batch, tol=0.0, n_iter_no_change=10**9, random_state=0, shuffle=True,
+                               n_threads=threads, dtype=dtype, **rate)
 
 
 def budgets(quick: bool) -> tuple[tuple[str, int], ...]:
@@ -260,12 +265,9 @@ def glassnet_trainer(Xtr, ytr, Xte, yte, solver: str, threads: int | None, dtype
     end; the test X is converted once, here, for the scoring (untimed)."""
     Xte = Xte.astype(dtype, copy=False)
     classes = np.unique(ytr)  # a glassnet fit orders its output units like the sorted classes
-    rate = {"learning_rate": RATE} if solver == "adam" else {}
 
     def train(probe: Probe, budget: int) -> None:
-        clf = glassnet.Classifier(hidden_layer_sizes=(FIT_HIDDEN,), alpha=LAM, solver=solver, max_iter=budget,
-                                  batch_size=FIT_BATCH, tol=0.0, n_iter_no_change=10**9, random_state=0, shuffle=True,
-                                  n_threads=threads, dtype=dtype, **rate)
+        clf = fit_classifier(solver, budget, threads, dtype)
 
         def on_epoch_end(state):
             probe.check(lambda: glassnet.Classifier.from_weights(state.thetas, classes).score(Xte, yte))

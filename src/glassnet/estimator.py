@@ -265,19 +265,16 @@ class _Network(TransformerMixin, BaseEstimator):
     # fitting: one loop for both estimators
     # ---------------------------------------------------------------------------------------------------------------
 
-    def _validate_X(self, X, reset: bool = False, name: str = "X"):
-        """X checked by scikit-learn's rules: dense or CSR/CSC, float32 kept, anything else float64."""
-        return validate_data(self, X, dtype=_DTYPES, accept_sparse=_SPARSE, reset=reset)
+    def _validate_X(self, X, reset: bool = False, name: str = "X", dtype=_DTYPES):
+        """X checked by scikit-learn's rules: dense or CSR/CSC, float32 kept, anything else float64 (or ``dtype``:
+        validation data take :meth:`_fit_dtype`, the training data's)."""
+        return validate_data(self, X, dtype=dtype, accept_sparse=_SPARSE, reset=reset)
 
     def _fit_dtype(self):
         """What ``validate_data`` converts training (and validation) X to: the ``dtype`` hyper-parameter if set,
         else scikit-learn's rule for ``_DTYPES`` (float32 kept, anything else float64, as ``compute_dtype``)."""
         asked = check_dtype(self.dtype)
         return _DTYPES if asked is None else asked
-
-    def _validate_fit_X(self, X):
-        """Validation data X, in the dtype the training data are computed in."""
-        return validate_data(self, X, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=False)
 
     def _init_weights(self, n_features: int, K: int, warm: bool, dtype=np.float64, resume: bool = False):
         """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state.
@@ -785,7 +782,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _fit_multilabel(self, X, y, X_val, y_val, callbacks, warm: bool):
         """K sigmoid units, one per label: the lecture's cost is multilabel by nature."""
-        X, Y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=not warm, multi_output=True)
+        X, Y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=not warm,
+                             multi_output=True)
         if self._pair().output != "sigmoid":
             raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
                              f"got output={self.output!r}")
@@ -799,7 +797,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
             if X_val is None or y_val is None:
                 raise ValueError("X_val, y_val: pass both or neither")
             dask_support.refuse_validation(X_val, y_val)
-            Xv = self._validate_fit_X(X_val)
+            Xv = self._validate_X(X_val, dtype=self._fit_dtype())
             Yv = np.asarray(y_val)
             if Yv.shape != (Xv.shape[0], K):
                 raise ValueError(f"y_val: expected a ({Xv.shape[0]}, {K}) indicator matrix, got shape {Yv.shape}")
@@ -835,7 +833,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         if X_val is None or y_val is None:
             raise ValueError("X_val, y_val: pass both or neither")
         dask_support.refuse_validation(X_val, y_val)
-        Xv = self._validate_fit_X(X_val)
+        Xv = self._validate_X(X_val, dtype=self._fit_dtype())
         yv = np.asarray(y_val)
         if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
             raise ValueError(f"y_val: expected {Xv.shape[0]} labels (one per row of X_val), got shape {yv.shape}")
@@ -1080,7 +1078,7 @@ random_state, n_threads, verbose, activation, dtype
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
                 raise ValueError("X_val, y_val: pass both or neither")
-            Xv = self._validate_fit_X(X_val)
+            Xv = self._validate_X(X_val, dtype=self._fit_dtype())
             Yv = np.asarray(y_val, dtype=Xv.dtype)
             Yv = Yv.reshape(-1, 1) if Yv.ndim == 1 else Yv
             if Yv.shape != (Xv.shape[0], Y.shape[1]):
