@@ -8,7 +8,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test bench install clean browser docs
 
-$(STAMP): pyproject.toml setup.py src/glassnet/_kernels.c
+$(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml setup.py src/glassnet/_kernels.c
 install: $(STAMP)
 
 # The demo needs the core and matplotlib only (not the test tools, torch, Dask or MkDocs of the dev extra).
-$(DEMO_STAMP): pyproject.toml setup.py src/glassnet/_kernels.c
+$(DEMO_STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[plot]'

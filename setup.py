@@ -1,4 +1,4 @@
-"""The one thing pyproject.toml cannot declare stably: the optional C kernels (see glassnet/_fused.py).
+"""The one thing pyproject.toml cannot declare stably: the optional C kernels (see glassnet/_support/fused.py).
 
 Optional: where no C compiler is found, pip installs glassnet without them and the NumPy code, which gives the same
 numbers, runs instead. -ffp-contract=off: no fused multiply-add, so every operation rounds exactly as NumPy's does;
@@ -7,5 +7,5 @@ numbers, runs instead. -ffp-contract=off: no fused multiply-add, so every operat
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("glassnet._kernels", ["src/glassnet/_kernels.c"], optional=True,
+setup(ext_modules=[Extension("glassnet._support._kernels", ["src/glassnet/_support/_kernels.c"], optional=True,
                              extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off"])])

@@ -89,7 +89,7 @@ def section_memory(args, sizes, X, y, thetas):
     with limited_blas(args.threads):
         t = h.median_seconds(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
         t0 = time.perf_counter()
-        _, hist = glassnet.optimize.minimize_full_batch(lambda th: glassnet.cost_and_gradient(th, X, y, 1.0), thetas,
+        _, hist = glassnet.train.optimize.minimize_full_batch(lambda th: glassnet.cost_and_gradient(th, X, y, 1.0), thetas,
                                                         max_iter=args.fit_iters)
         per_eval = (time.perf_counter() - t0) / hist.n_evals
         gemm = h.gemm_rate(X.shape[0], sizes[1], sizes[0], args.repeats)
@@ -128,7 +128,7 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
     import dask
     import distributed
 
-    from glassnet import distributed as gd
+    from glassnet.scale import distributed as gd
 
     out: dict = {"workers": args.workers, "chunks": args.chunks}
     n, K = sizes[0], sizes[-1]

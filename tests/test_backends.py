@@ -8,7 +8,7 @@ import pytest
 
 import glassnet
 from glassnet._validation import is_dask_collection, is_foreign_array
-from glassnet.backends import cost_and_gradient_xp
+from glassnet.scale.backends import cost_and_gradient_xp
 
 from conftest import random_problem
 
@@ -115,7 +115,7 @@ def test_torch_cpu_float64(sizes, m, lam):
 def test_torch_cpu_tensors_run_the_numpy_path_on_their_own_memory(dtype, monkeypatch):
     """CPU tensors: NumPy views of the tensors (no copy of X), the NumPy path's numbers bit for bit, tensors back."""
     torch = pytest.importorskip("torch")
-    from glassnet.workspace import Workspace
+    from glassnet._fast.workspace import Workspace
 
     thetas, X, y = random_problem([6, 5, 3], 50, seed=9)
     X, thetas = X.astype(dtype), [t.astype(dtype) for t in thetas]
@@ -169,7 +169,7 @@ def test_torch_cpu_other_dtypes_and_layouts():
 @pytest.mark.parametrize("m", [2 * 2048, 2 * 2048 + 37])
 def test_row_chunks_add_up_to_the_whole_batch(m):
     # On a CPU the array-API path streams rows in chunks (2048 rows for these sizes): whole and ragged last chunks.
-    from glassnet.workspace import default_chunk_rows
+    from glassnet._fast.workspace import default_chunk_rows
 
     assert default_chunk_rows([6, 9, 4, 3]) == 2048
     thetas, X, y = random_problem([6, 9, 4, 3], m, seed=11)

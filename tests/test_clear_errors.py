@@ -13,7 +13,7 @@ import pytest
 
 import glassnet
 from glassnet import ModelFileError, datasets
-from glassnet import io as gio
+from glassnet.io import models as gio
 from glassnet.cli import main
 
 

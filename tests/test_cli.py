@@ -560,7 +560,7 @@ def _iris_csv(path, rows=slice(None)):
 
 
 def test_train_from_a_csv_file_through_the_scheduler(dask_scheduler, tmp_path, capsys, monkeypatch):
-    from glassnet import distributed
+    from glassnet.scale import distributed
 
     path = _iris_csv(tmp_path / "iris.csv")
     argv = ["train", "--data", path, "--hidden", "5", "--epochs", "6", "--test-size", "0"]

@@ -660,7 +660,7 @@ def _train_default(name: str, seed: int) -> float:
     """Train-set accuracy of the registry's training settings for ``name`` from random Θ of ``seed`` (L-BFGS)."""
     from glassnet.api import cost_and_gradient
     from glassnet.forward import propagate
-    from glassnet.optimize import minimize_full_batch
+    from glassnet.train.optimize import minimize_full_batch
     from glassnet.outputs import predict_units
     from glassnet.params import random_init
 

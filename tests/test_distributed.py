@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import glassnet
-from glassnet import distributed as gd
+from glassnet.scale import distributed as gd
 
 from conftest import dask_client, random_problem
 
@@ -215,7 +215,7 @@ def test_fit_full_batch_follows_the_in_memory_lbfgs(client):
     thetas, X, y = random_problem([6, 8, 3], 90, seed=16)
     Xd, yd = da.from_array(X, chunks=(20, 6)), da.from_array(y, chunks=20)
     out, history = gd.fit_full_batch(thetas, Xd, yd, 0.5, client=client, max_iter=15)
-    ref, ref_history = glassnet.optimize.minimize_full_batch(
+    ref, ref_history = glassnet.train.optimize.minimize_full_batch(
         lambda th: glassnet.cost_and_gradient(th, X, y, 0.5), thetas, max_iter=15)
     assert history.n_iter == ref_history.n_iter == 15
     np.testing.assert_allclose(history.cost, ref_history.cost, rtol=1e-9)
@@ -227,7 +227,7 @@ def test_fit_full_batch_follows_the_in_memory_lbfgs(client):
 def test_fit_sgd_is_the_same_on_the_cluster_and_locally(client):
     thetas, X, y = random_problem([6, 8, 3], 120, seed=17)
     Xd, yd = da.from_array(X, chunks=(25, 6)), da.from_array(y, chunks=25)
-    kw = dict(optimizer=glassnet.optimize.sgd(0.5, 0.9), batch_size=16, max_epochs=4, random_state=3)
+    kw = dict(optimizer=glassnet.train.optimize.sgd(0.5, 0.9), batch_size=16, max_epochs=4, random_state=3)
     out, history = gd.fit_sgd(thetas, Xd, yd, 0.1, client=client, **kw)
     local, local_history = gd.fit_sgd(thetas, Xd, yd, 0.1, **kw)
     assert history.n_iter == 4 and history.n_evals == 4 * 10  # chunks 25,25,25,25,20 -> 2 batches each
@@ -248,7 +248,7 @@ def test_fit_sgd_learns_and_stops_on_callback(client):
         seen.append(state.epoch)
         return state.epoch == 8
 
-    out, history = gd.fit_sgd(thetas, Xd, yd, 0.0, client=client, optimizer=glassnet.optimize.adam(0.05),
+    out, history = gd.fit_sgd(thetas, Xd, yd, 0.0, client=client, optimizer=glassnet.train.optimize.adam(0.05),
                               batch_size=20, max_epochs=50, random_state=0, callbacks=stop_after_8)
     assert seen == list(range(1, 9)) and history.n_iter == 8 and history.stopped_early
     assert history.cost[-1] < 0.75 * history.cost[0]
@@ -386,7 +386,7 @@ def test_worker_killed_during_a_fit_is_recovered(client):
             os.kill(pids[victim], signal.SIGKILL)  # no goodbye: the worker and its persisted chunks vanish
 
     out, history = gd.fit_full_batch(thetas, Xd, yd, 0.5, client=client, max_iter=6, callbacks=kill_a_worker)
-    ref, ref_history = glassnet.optimize.minimize_full_batch(
+    ref, ref_history = glassnet.train.optimize.minimize_full_batch(
         lambda th: glassnet.cost_and_gradient(th, X, y, 0.5), thetas, max_iter=6)
     assert killed and killed[0] not in client.scheduler_info()["workers"]  # it really died
     np.testing.assert_allclose(history.cost, ref_history.cost, rtol=1e-9)

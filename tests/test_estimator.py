@@ -374,7 +374,7 @@ def test_data_errors():
 
 def test_fit_scans_X_for_nan_once(monkeypatch):
     # validate_data refuses NaN/inf; training.fit is told so and does not scan all of X a second time
-    from glassnet import training
+    from glassnet.train import fitting as training
 
     seen = []
     real = training.check_X

@@ -41,7 +41,7 @@ def test_hidden_units_png(ex4_thetas):
 
 
 def test_cost_curves_from_history_dict_and_list():
-    from glassnet.optimize import History
+    from glassnet.train.optimize import History
 
     h = History(cost=[3.0, 2.0, 1.5], val_cost=[3.1, 2.4, 2.2])
     for source in (h, {"train": [3.0, 2.0, 1.5], "validation": [3.1, 2.4, 2.2]}, [3.0, 2.0, 1.5]):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import glassnet
-from glassnet import _sandbox
+from glassnet._support import sandbox as _sandbox
 from glassnet.cli import main
 from glassnet.grading import MISTAKES
 from glassnet.grading.cases import OCTAVE, PYTHON, Pieces, grader_problem, net_cases

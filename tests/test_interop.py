@@ -16,7 +16,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 import glassnet
-from glassnet import Classifier, interop
+from glassnet import Classifier
+from glassnet.io import interop
 from glassnet.errors import DataError, ModelFileError
 
 

@@ -35,7 +35,7 @@ def rewrite(path, **members):
 
 def with_valid_checksum(path, metadata: dict):
     """Replace the metadata and recompute the checksum, as a careful forger (or a future glassnet) would."""
-    from glassnet.io import _digest
+    from glassnet.io.models import _digest
 
     thetas, _ = load_thetas(path)
     text = json.dumps(metadata)
@@ -371,7 +371,7 @@ def test_classifier_file_consistency_checks(tmp_path, fitted):
 
 
 def test_load_any_reads_every_model_format_by_content(tmp_path, fitted):
-    from glassnet import interop
+    from glassnet.io import interop
     from glassnet.io import load_any, model_format
 
     fitted, X = fitted

@@ -1,4 +1,4 @@
-"""The fused C kernels (glassnet._fused) give bit for bit what the NumPy code gives, and step aside when they can't."""
+"""The fused C kernels (glassnet._support.fused) give bit for bit what the NumPy code gives, and step aside when they can't."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassnet
-from glassnet import _fused
+from glassnet._support import fused as _fused
 from glassnet.backprop import finish
-from glassnet.optimize import adam, run_epoch, sgd
+from glassnet.train.optimize import adam, run_epoch, sgd
 
 pytestmark = pytest.mark.skipif(not _fused.available(), reason="the C kernels were not built at install (no "
                                 "compiler found) or GLASSNET_KERNELS=0: the NumPy code runs, nothing to compare")

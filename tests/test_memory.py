@@ -1,6 +1,6 @@
 """Memory is budgeted before it is spent: small files that declare huge arrays, and huge networks, are refused.
 
-Each bomb is loaded in a child process under an address-space limit (``glassnet._sandbox.run_file``): a loader that
+Each bomb is loaded in a child process under an address-space limit (``glassnet._support.sandbox.run_file``): a loader that
 allocated what the file declares would die there of a MemoryError; the budgeted one refuses it with a clear error.
 """
 
@@ -17,7 +17,8 @@ import pytest
 from numpy.lib import format as npy_format
 
 import glassnet
-from glassnet import _memory, _sandbox
+from glassnet._support import memory as _memory
+from glassnet._support import sandbox as _sandbox
 from glassnet.errors import DataError, ModelFileError
 
 SRC = str(Path(glassnet.__file__).parents[1])

@@ -11,9 +11,9 @@ from sklearn.multiclass import OneVsRestClassifier
 from threadpoolctl import threadpool_info
 
 import glassnet
-from glassnet import _threads
-from glassnet._threads import choose_blas_threads
-from glassnet.optimize import (
+from glassnet._support import threads as _threads
+from glassnet._support.threads import choose_blas_threads
+from glassnet.train.optimize import (
     History,
     StopTraining,
     TrainState,
@@ -233,7 +233,7 @@ def test_run_epoch_modifies_neither_weights_nor_state(logistic_toy):
     assert state["t"] == 0 and not np.any(state["m"][0]) and new_state["t"] == n > 1
     assert not np.array_equal(new[0], before[0])
     # the same epoch with the pure rule (no update_) gives the same weights
-    pure = glassnet.optimize.Optimizer("adam", opt.init, opt.update, opt.learning_rate)
+    pure = glassnet.train.optimize.Optimizer("adam", opt.init, opt.update, opt.learning_rate)
     again, _, J2, _ = run_epoch(batch(X, y), thetas, len(X), pure, opt.init(thetas), 16, np.random.default_rng(0))
     np.testing.assert_array_equal(again[0], new[0])
     assert J2 == J
@@ -558,21 +558,21 @@ def test_argument_errors_are_named():
 
 
 def test_stop_messages_in_plain_words():
-    from glassnet.optimize import plain_reason
+    from glassnet.train.optimize import plain_reason
 
     assert plain_reason("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL") == "converged: the gradient is ~0"
     assert plain_reason("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT") == "stopped: iteration budget used up"
     assert plain_reason("Maximum number of iterations has been exceeded.") == "stopped: iteration budget used up"
     assert plain_reason("ABNORMAL_TERMINATION_IN_LNSRCH").startswith("stopped: the line search")
-    h = glassnet.optimize.History(message="CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
+    h = glassnet.train.optimize.History(message="CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
     assert h.reason == "converged: J stopped decreasing"
 
 
 def test_training_objective_writes_d_into_the_runners_buffer_and_matches_a_plain_objective(logistic_toy):
     # training.fit's batch objective takes out= (run_epoch hands it the scratch buffer); a plain objective's D is
     # copied instead. Both runs must give the same weights.
-    from glassnet import training
-    from glassnet.optimize import _takes_out
+    from glassnet.train import fitting as training
+    from glassnet.train.optimize import _takes_out
 
     X, y, _, _ = logistic_toy
     thetas = glassnet.random_init([5, 4, 1], rng=2)
@@ -589,8 +589,8 @@ def test_training_objective_writes_d_into_the_runners_buffer_and_matches_a_plain
 
 def test_fit_with_a_pure_rule_of_ones_own(logistic_toy):
     # A rule given as init/update only (no update_) steps on new arrays; training.fit's objective then returns new D.
-    from glassnet import training
-    from glassnet.optimize import Optimizer
+    from glassnet.train import fitting as training
+    from glassnet.train.optimize import Optimizer
 
     X, y, _, _ = logistic_toy
     thetas = glassnet.random_init([5, 4, 1], rng=2)

@@ -13,7 +13,7 @@ from glassnet.backprop import backprop_per_example, deltas, gradients
 from glassnet.forward import propagate
 from glassnet.gradcheck import course_problem, gradient_check
 from glassnet.outputs import OUTPUT_LOSS_PAIRS, one_hot, output_loss
-from glassnet.workspace import Workspace
+from glassnet._fast.workspace import Workspace
 
 ACTS = list(ACTIVATIONS)
 PAIRS = list(OUTPUT_LOSS_PAIRS)
@@ -287,7 +287,7 @@ def test_unsupported_pairs_and_activations_are_clear_errors():
 def test_torch_path_names_what_it_supports():
     torch = pytest.importorskip("torch")
     pytest.importorskip("array_api_compat")
-    from glassnet.backends import cost_and_gradient_xp
+    from glassnet.scale.backends import cost_and_gradient_xp
 
     thetas, X, y = course_problem()
     # The array-API path (GPUs, CuPy, JAX) keeps one copy of the math: the lecture's network only, and says so.

@@ -21,7 +21,7 @@ from sklearn.datasets import load_digits
 
 import glassnet
 from glassnet import io as gio
-from glassnet.optimize import SolverState
+from glassnet.train.optimize import SolverState
 
 
 def _digits():

@@ -413,7 +413,7 @@ def test_model_export_is_the_cli_format_and_imports_back(client, session, tmp_pa
     r = client.post("/api/model?filename=m.npz", content=r.content[:10])
     assert r.status_code == 422
     # The same weights as the course's .mat file or Nielsen's JSON import alike (recognised by content).
-    from glassnet import interop
+    from glassnet.io import interop
 
     # A .mat file carries no labels: it is read as the course's (units 1..9 are digits 1..9, unit 10 is digit 0), so
     # this export's unit 1 (digit 0) is read as digit 1, and the explorer, numbering classes in sorted order, draws the

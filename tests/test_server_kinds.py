@@ -96,7 +96,7 @@ def test_iris_with_tanh_and_softmax_trains_and_the_cost_falls(client, session):
     _, thetas, cfg, _, parts = session.snapshot_view()
     assert rows[-1]["J"] == pytest.approx(glassnet.cost(thetas, parts[0], parts[1], cfg.lam, **kw), rel=1e-12)
     # the run's weights are fit's with the same units and cost, from the same start
-    fitted, _ = glassnet.training.fit(bridge.init_thetas([4, 5, 3], cfg.seed), parts[0], parts[1], cfg.lam,
+    fitted, _ = glassnet.train.fitting.fit(bridge.init_thetas([4, 5, 3], cfg.seed), parts[0], parts[1], cfg.lam,
                                       max_iter=40, patience=None, **kw)
     for a, b in zip(thetas, fitted):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

@@ -8,9 +8,9 @@ import pytest
 from conftest import random_problem
 
 import glassnet
-from glassnet._threads import blas_threads
+from glassnet._support.threads import blas_threads
 from glassnet.backprop import accumulate, backprop_per_example, deltas
-from glassnet.workspace import Workspace, batch_sums, default_chunk_rows
+from glassnet._fast.workspace import Workspace, batch_sums, default_chunk_rows
 from glassnet.outputs import encode_labels
 from glassnet.forward import propagate
 

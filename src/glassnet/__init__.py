@@ -17,22 +17,22 @@ the lecture's 1-based superscripts.
 
 from __future__ import annotations
 
-from .activations import sigmoid, sigmoid_gradient
-from .api import cost_and_gradient
-from .backprop import backprop_per_example
-from .cost import cost
-from .forward import ForwardCache, forward
-from .gradcheck import GradCheckReport, course_gradient_check, gradient_check
-from .params import debug_init, debug_initialize_weights, random_init, roll, unroll
-from .optimize import History, StopTraining
-from .estimator import Classifier, Regressor
-from . import interop
-from . import explain  # the package, callable: glassnet.explain(thetas, x, y) returns a Trace
-from .grading import grade
-from .errors import DataError, ModelFileError
-from . import datasets, io
-from .io import load, save
-from ._version import __version__
+from glassnet.activations import sigmoid, sigmoid_gradient
+from glassnet.api import cost_and_gradient
+from glassnet.backprop import backprop_per_example
+from glassnet.cost import cost
+from glassnet.forward import ForwardCache, forward
+from glassnet.gradcheck import GradCheckReport, course_gradient_check, gradient_check
+from glassnet.params import debug_init, debug_initialize_weights, random_init, roll, unroll
+from glassnet.train.optimize import History, StopTraining
+from glassnet.estimator import Classifier, Regressor
+from glassnet.io import interop
+from glassnet import explain  # the package, callable: glassnet.explain(thetas, x, y) returns a Trace
+from glassnet.grading import grade
+from glassnet.errors import DataError, ModelFileError
+from glassnet import datasets, io
+from glassnet.io import load, save
+from glassnet._version import __version__
 
 __all__ = [
     "__version__",

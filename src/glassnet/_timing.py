@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .api import cost_and_gradient
-from .workspace import Workspace
-from ._threads import current_blas_threads as blas_threads  # the one BLAS policy module
-from .outputs import encode_labels, n_classes_for
-from .params import random_init
+from glassnet.api import cost_and_gradient
+from glassnet._fast.workspace import Workspace
+from glassnet._support.threads import current_blas_threads as blas_threads  # the one BLAS policy module
+from glassnet.outputs import encode_labels, n_classes_for
+from glassnet.params import random_init
 
 __all__ = [
     "Workspace",
@@ -175,7 +175,7 @@ def sklearn_mlp(thetas, X, y, Y, lam, activation="sigmoid"):
 
 def glassnet_torch(torch):
     """A builder for glassnet's own backprop on torch CPU tensors (:func:`glassnet.cost_and_gradient` → the NumPy
-    path on views of the tensors' memory, see :func:`glassnet.backends.torch_cpu_views`): the same tensors as
+    path on views of the tensors' memory, see :func:`glassnet.scale.backends.torch_cpu_views`): the same tensors as
     :func:`torch_autograd`, no autograd graph, torch tensors back."""
 
     def build(thetas, X, y, Y, lam):

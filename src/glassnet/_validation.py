@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .params import sizes_from_thetas
+from glassnet.params import sizes_from_thetas
 
 
 def is_dask_collection(obj: Any) -> bool:

@@ -1,10 +1,10 @@
 """The front door: :func:`cost_and_gradient` sends each kind of array to the code written for it.
 
-- NumPy (and anything array-like): :class:`glassnet.workspace.Workspace`, the tuned row-chunk path;
+- NumPy (and anything array-like): :class:`glassnet._fast.workspace.Workspace`, the tuned row-chunk path;
 - torch tensors on the CPU: the same NumPy path, on NumPy views of the tensors' memory
-  (:func:`glassnet.backends.torch_cpu_views`), the gradients returned as CPU tensors;
-- torch on a GPU, CuPy, JAX, array-api-strict: :func:`glassnet.backends.cost_and_gradient_xp`, on X's device;
-- Dask arrays and DataFrames: :func:`glassnet.distributed.cost_and_gradient_dask`, sums over row chunks.
+  (:func:`glassnet.scale.backends.torch_cpu_views`), the gradients returned as CPU tensors;
+- torch on a GPU, CuPy, JAX, array-api-strict: :func:`glassnet.scale.backends.cost_and_gradient_xp`, on X's device;
+- Dask arrays and DataFrames: :func:`glassnet.scale.distributed.cost_and_gradient_dask`, sums over row chunks.
 
 All three compute the lecture's J(Θ) and D^(l) (tested equal). The routing test lives in
 :func:`glassnet._validation.is_foreign_array` / :func:`~glassnet._validation.is_dask_collection`. Nothing below this
@@ -17,12 +17,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import backends, distributed
-from ._validation import is_dask_collection, is_foreign_array
-from .activations import get_activation
-from .backprop import _prepare
-from .outputs import output_loss
-from .workspace import Workspace
+from glassnet.scale import backends
+from glassnet.scale import distributed
+from glassnet._validation import is_dask_collection, is_foreign_array
+from glassnet.activations import get_activation
+from glassnet.backprop import _prepare
+from glassnet.outputs import output_loss
+from glassnet._fast.workspace import Workspace
 
 __all__ = ["cost_and_gradient"]
 

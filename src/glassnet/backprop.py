@@ -12,9 +12,9 @@ For l = L-1 down to 1 (lecture numbering):
 
 :func:`deltas`, :func:`accumulate` and :func:`gradients` work on a whole-batch :class:`~glassnet.forward.ForwardCache`
 (for reading and explaining); :func:`backprop_per_example` is the loop over t = 1..m, to read next to the lecture and
-to test the fast path against. Not here: the fast row-chunk path (:mod:`glassnet.workspace`), the front door that
+to test the fast path against. Not here: the fast row-chunk path (:mod:`glassnet._fast.workspace`), the front door that
 routes NumPy, torch/CuPy and Dask input (:func:`glassnet.cost_and_gradient`, :mod:`glassnet.api`), optimizers
-(:mod:`glassnet.optimize`), the cost alone (:mod:`glassnet.cost`).
+(:mod:`glassnet.train.optimize`), the cost alone (:mod:`glassnet.cost`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _fused
-from ._validation import check_lam, check_thetas, check_X, compute_dtype
-from .activations import get_activation
-from .cost import regularization
-from .forward import ForwardCache
-from .outputs import output_loss
+from glassnet._support import fused as _fused
+from glassnet._validation import check_lam, check_thetas, check_X, compute_dtype
+from glassnet.activations import get_activation
+from glassnet.cost import regularization
+from glassnet.forward import ForwardCache
+from glassnet.outputs import output_loss
 
 __all__ = ["deltas", "accumulate", "finish", "gradients", "backprop_per_example"]
 

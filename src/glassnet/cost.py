@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import check_lam, check_thetas, check_X, compute_dtype
-from .forward import ForwardCache, propagate
-from .outputs import encode_labels, output_loss
+from glassnet._validation import check_lam, check_thetas, check_X, compute_dtype
+from glassnet.forward import ForwardCache, propagate
+from glassnet.outputs import encode_labels, output_loss
 
 __all__ = ["regularization", "cost_from_z", "cost"]
 

@@ -8,8 +8,8 @@ and :mod:`glassnet.outputs`. X may be dense or SciPy sparse (CSR/CSC); float32 X
 float64.
 
 This module is the only home of fit/predict state. It turns labels into the lecture's targets, splits off validation
-data, picks the optimizer from :mod:`glassnet.optimize` and trains with :func:`glassnet.cost_and_gradient`; it does
-not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.interop`) and does not print (``verbose=True``
+data, picks the optimizer from :mod:`glassnet.train.optimize` and trains with :func:`glassnet.cost_and_gradient`; it does
+not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.io.interop`) and does not print (``verbose=True``
 shows a tqdm progress bar on stderr).
 
 Output layer: :mod:`glassnet.outputs` decides K (one sigmoid unit for two classes), which class each unit stands for
@@ -18,7 +18,7 @@ normalized sigmoid outputs h_k / Σ_j h_j, one-vs-rest, not a softmax).
 
 Dask input: ``fit``, ``predict*``, ``transform``, ``score`` and ``cost_and_gradient`` also take a ``dask.array`` X
 chunked by rows (or a Dask DataFrame), with labels chunked alike; each method hands such input to
-:mod:`glassnet.dask_support` in one line (training on the current Dask client through :mod:`glassnet.distributed`,
+:mod:`glassnet.scale.dask_fit` in one line (training on the current Dask client through :mod:`glassnet.scale.distributed`,
 predictions as lazy Dask arrays).
 """
 
@@ -39,20 +39,20 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._memory import check_network_fits
-from ._threads import choose_blas_threads, limit_blas_threads
-from ._validation import check_dtype, check_thetas
-from .activations import get_activation
-from .api import cost_and_gradient
-from . import dask_support
-from .cost import cost
-from .explain.trace import explain
-from .forward import forward
-from . import training
-from .holdout import split
-from .outputs import OutputLayer, n_outputs, output_loss, predict_indicator, predict_units
-from .optimize import SOLVERS, History, is_mini_batch, make_rule, run_epoch
-from .params import random_init, sizes_from_thetas
+from glassnet._support.memory import check_network_fits
+from glassnet._support.threads import choose_blas_threads, limit_blas_threads
+from glassnet._validation import check_dtype, check_thetas
+from glassnet.activations import get_activation
+from glassnet.api import cost_and_gradient
+from glassnet.scale import dask_fit as dask_support
+from glassnet.cost import cost
+from glassnet.explain.trace import explain
+from glassnet.forward import forward
+from glassnet.train import fitting as training
+from glassnet.train.holdout import split
+from glassnet.outputs import OutputLayer, n_outputs, output_loss, predict_indicator, predict_units
+from glassnet.train.optimize import SOLVERS, History, is_mini_batch, make_rule, run_epoch
+from glassnet.params import random_init, sizes_from_thetas
 
 __all__ = ["Classifier", "Regressor"]
 
@@ -161,7 +161,7 @@ class _Network(TransformerMixin, BaseEstimator):
         return self.activation == "sigmoid" and self._pair().is_lecture
 
     def _dask(self, *arrays) -> bool:
-        """True when Dask input goes to :mod:`glassnet.dask_support`, which runs the lecture's network only."""
+        """True when Dask input goes to :mod:`glassnet.scale.dask_fit`, which runs the lecture's network only."""
         if not dask_support.given(*arrays):
             return False
         if not self._is_lecture() or getattr(self, "multilabel_", False):
@@ -322,7 +322,7 @@ class _Network(TransformerMixin, BaseEstimator):
     def _train(self, X, T, K: int, warm: bool, validate, callbacks, resume=None):
         """Train from scratch or warm on (X, T), T = targets as the cost takes them; returns (thetas, history).
 
-        ``resume``: a :class:`glassnet.optimize.SolverState` of the run these weights came from, continued exactly.
+        ``resume``: a :class:`glassnet.train.optimize.SolverState` of the run these weights came from, continued exactly.
         """
         # refuse a network that cannot fit before allocating it (random_init, buffers), naming its size
         check_network_fits([X.shape[1], *self._hidden(), K], min(X.shape[0], 2048), self.solver)
@@ -471,7 +471,7 @@ class _Network(TransformerMixin, BaseEstimator):
     def cost_and_gradient(self, X, y) -> tuple[float, list[np.ndarray]]:
         """J(Θ) with λ = ``alpha`` and its gradient D^(l) at the fitted weights, on (X, y).
 
-        Dask X (and y) are summed chunk by chunk on the current Dask client (:mod:`glassnet.dask_support`).
+        Dask X (and y) are summed chunk by chunk on the current Dask client (:mod:`glassnet.scale.dask_fit`).
 
         Returns
         -------
@@ -569,7 +569,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         as ``glassnet.random_init(sizes, rng=s)``.
     n_threads : int or None, default=None
         BLAS threads while fitting; None picks 1 for small problems and more for large ones
-        (see :func:`glassnet._threads.choose_blas_threads`); -1 uses every core.
+        (see :func:`glassnet._support.threads.choose_blas_threads`); -1 uses every core.
     verbose : bool, default=False
         Show a progress bar (stderr) while fitting.
     activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
@@ -597,7 +597,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         ``thetas_[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
     classes_ : ndarray of shape (n_classes,)
         Sorted class labels; output unit k belongs to ``classes_[k]`` (binary: the single unit to ``classes_[1]``).
-    history_ : glassnet.optimize.History
+    history_ : glassnet.train.optimize.History
         Costs per iteration/epoch (and validation cost/accuracy) of every fit/partial_fit that trained these weights.
     n_iter_ : int
         Iterations/epochs these weights were trained for (``history_.n_iter``).
@@ -734,7 +734,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         ----------
         X : array-like or SciPy sparse matrix of shape (m, n_features), or a Dask array/DataFrame chunked by rows
             Dask input trains on the current Dask client (else Dask's local scheduler) with
-            :mod:`glassnet.distributed`; see :mod:`glassnet.dask_support` (the lecture's network only).
+            :mod:`glassnet.scale.distributed`; see :mod:`glassnet.scale.dask_fit` (the lecture's network only).
         y : array-like of shape (m,) or (m, K)
             Class labels (any sortable type); at least two classes. Or a 0/1 indicator matrix with K ≥ 2 columns
             (multilabel: K sigmoid units). With Dask X: a Dask array or Series chunked like X, or in-memory labels
@@ -745,8 +745,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
             (they are evaluated in this process every iteration/epoch); Dask training data has no
             ``validation_fraction`` split, so early stopping on Dask needs them.
         callbacks : callable, Callback or list of them, optional
-            ``on_epoch_end(state)`` hooks (see :class:`glassnet.optimize.TrainState`); returning True stops.
-        resume : glassnet.optimize.SolverState, optional
+            ``on_epoch_end(state)`` hooks (see :class:`glassnet.train.optimize.TrainState`); returning True stops.
+        resume : glassnet.train.optimize.SolverState, optional
             Continue this fitted model's interrupted mini-batch run exactly (``state.solver_state`` of the epoch whose
             weights ``thetas_`` are, e.g. from :func:`glassnet.io.load_checkpoint`): ``max_iter`` more epochs at most,
             the same batches, moments and early-stopping state as if it had never stopped. Full-batch solvers have no

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_thetas, check_X, compute_dtype
-from .activations import get_activation
-from .outputs import output_loss
+from glassnet._validation import check_thetas, check_X, compute_dtype
+from glassnet.activations import get_activation
+from glassnet.outputs import output_loss
 
 __all__ = ["ForwardCache", "forward", "propagate"]
 

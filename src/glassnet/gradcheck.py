@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._memory import check_network_fits
-from .api import cost_and_gradient
-from .backprop import _prepare
-from .cost import cost_from_z, regularization
-from .forward import propagate
-from .params import debug_init, debug_initialize_weights
+from glassnet._support.memory import check_network_fits
+from glassnet.api import cost_and_gradient
+from glassnet.backprop import _prepare
+from glassnet.cost import cost_from_z, regularization
+from glassnet.forward import propagate
+from glassnet.params import debug_init, debug_initialize_weights
 
 __all__ = ["GradCheckRow", "GradCheckReport", "gradient_check", "course_gradient_check", "relative_difference"]
 
@@ -218,7 +218,7 @@ def course_problem(lam: float = 0.0, sizes: Sequence[int] = (3, 5, 3), m: int = 
     """The course's ``checkNNGradients`` setup: debug-init Θ, X = debugInitializeWeights(m, s_1 - 1), y = 1 + mod(1:m, K).
 
     Returns ``(thetas, X, y)`` with y as 0-based labels. A network that cannot fit in memory raises
-    :class:`~glassnet._memory.MemoryBudgetError` (a ``MemoryError`` and ``ValueError``) naming its size, before
+    :class:`~glassnet._support.memory.MemoryBudgetError` (a ``MemoryError`` and ``ValueError``) naming its size, before
     anything is allocated.
     """
     check_network_fits(sizes, m, "gradcheck", what="network")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 
-from .activations import softplus
+from glassnet.activations import softplus
 
 __all__ = [
     "CLASSIFIER_PAIRS",

@@ -219,7 +219,7 @@ def fail(args: argparse.Namespace, name: str, message: str, code: int) -> int:
 
 
 def emit_json(payload: dict) -> None:
-    from glassnet._json import dumps
+    from glassnet._support.jsonsafe import dumps
 
     sys.stdout.write(dumps(payload, ensure_ascii=False) + "\n")
 
@@ -342,12 +342,12 @@ def check_labels_known(model, y: np.ndarray, source: str) -> None:
 
 
 def split(X: np.ndarray, y: np.ndarray, held_out: float, seed: int, what: str):
-    """``(X_keep, X_out, y_keep, y_out)`` by the library's one split rule (:mod:`glassnet.holdout`).
+    """``(X_keep, X_out, y_keep, y_out)`` by the library's one split rule (:mod:`glassnet.train.holdout`).
 
     The same (fraction, seed) always gives the same split of the same data, so ``evaluate --test-size F --seed S``
     sees exactly the test part that ``train --test-size F --seed S`` held out.
     """
-    from glassnet import holdout
+    from glassnet.train import holdout
 
     try:
         return holdout.split(X, y, held_out, seed, what=what)
@@ -378,7 +378,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    from glassnet._atomic import atomic_write
+    from glassnet._support.atomic import atomic_write
 
     atomic_write(path, lambda f: f.write(data))
 

@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ._common import (
+from glassnet.cli._common import (
     EXIT_OK,
     add_json_option,
     check_writable,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import seed as seed_number
-from ._common import (
+from glassnet.cli._common import seed as seed_number
+from glassnet.cli._common import (
     EXIT_OK,
     Failure,
     UsageError,
@@ -272,7 +272,7 @@ def _numbers(text: str, what: str, cast) -> list:
 
 
 def _curve(args):
-    from glassnet import holdout
+    from glassnet.train import holdout
     from glassnet.explain import curves
     from glassnet.explain.figures import learning_curve_png, validation_curve_png
 

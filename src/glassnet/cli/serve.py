@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from ._common import (
+from glassnet.cli._common import (
     EXIT_OK,
     Failure,
     UsageError,
@@ -19,7 +19,7 @@ from ._common import (
     kinds_of,
     nonnegative_float,
 )
-from ._common import seed as seed_number
+from glassnet.cli._common import seed as seed_number
 
 
 def register(sub) -> None:

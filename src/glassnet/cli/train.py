@@ -27,7 +27,7 @@ sgd and adam.
 Saving is all-or-nothing per run: checkpoints go to the sibling file ``FILE.ckpt`` of ``--save FILE``
 (:func:`glassnet.io.checkpoint_path`), rewritten atomically every N iterations/epochs, and ``FILE`` is replaced only
 when the run ends well (the checkpoint is then removed). A run that diverges (J or Θ no longer finite, or J more than
-:data:`glassnet.optimize.DIVERGENCE_FACTOR` times its lowest value) or is interrupted exits 1 (130 for Ctrl-C),
+:data:`glassnet.train.optimize.DIVERGENCE_FACTOR` times its lowest value) or is interrupted exits 1 (130 for Ctrl-C),
 leaves ``FILE`` as it was and names the last good checkpoint. Continue it with ``--resume FILE.ckpt``: ``--epochs`` is
 the total, so the run continues where the checkpoint stopped (``n_iter_`` keeps counting) with the checkpoint's
 settings unless an option overrides them. For sgd and adam a checkpoint holds the optimizer's state, the shuffling
@@ -36,7 +36,7 @@ the weights of an uninterrupted one. lbfgs and cg cannot resume exactly: scipy k
 resumed run restarts it from the saved weights (the command says so).
 
 ``train --dask-scheduler ADDRESS`` trains the same Classifier on that cluster. A data file is opened with
-:func:`glassnet.distributed.read_chunks`, so the workers read it chunk by chunk and keep it in their memory; this
+:func:`glassnet.scale.distributed.read_chunks`, so the workers read it chunk by chunk and keep it in their memory; this
 process sees labels and row counts only. Its test part is chosen by a seeded hash of the row number (not stratified,
 independent of the chunking), a split of the workers' chunks that needs no data here.
 
@@ -60,11 +60,11 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.optimize import SOLVERS, is_mini_batch
+from glassnet.train.optimize import SOLVERS, is_mini_batch
 from glassnet.outputs import n_classes_for, n_outputs
 
-from ._common import seed as seed_number
-from ._common import (
+from glassnet.cli._common import seed as seed_number
+from glassnet.cli._common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -167,7 +167,7 @@ def _register_train(sub) -> None:
                         "as float32; default float64, or the --resume model's)")
     p.add_argument("--dask-scheduler", metavar="ADDRESS",
                    help="train on this Dask cluster (e.g. tcp://host:8786): J and the gradient are sums over row "
-                        "chunks computed on the workers (glassnet.distributed; needs glassnet[dask]); not with "
+                        "chunks computed on the workers (glassnet.scale.distributed; needs glassnet[dask]); not with "
                         "validation or early stopping. A --data file (CSV with a header, .npz with arrays X and y, "
                         "Parquet files or folder, or a quoted glob such as 'data/part-*.csv') is read chunk by chunk "
                         "by the workers, which must see the same paths, and kept in their memory: this process "
@@ -206,7 +206,7 @@ def _snapshot_maker(clf, prior, units, target: int, scaling=None):
 
     ``units``: the classes in the network's output-unit order.
     """
-    from glassnet.optimize import History
+    from glassnet.train.optimize import History
 
     def snapshot(thetas, run_history):
         history = History.from_dict(prior.to_dict()) if prior is not None else History()
@@ -249,7 +249,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.early_stopping or args.validation_fraction is not None:  # refused before connecting to anything
         raise UsageError("--dask-scheduler: validation data and early stopping are not available on Dask; leave "
                          "out --validation-fraction and --early-stopping")
-    from glassnet.distributed import _client_for
+    from glassnet.scale.distributed import _client_for
 
     with _client_for(None, args.dask_scheduler) as client, client.as_current():
         return _train(args, resumed, client)
@@ -338,7 +338,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
                          "only (sigmoid, sigmoid, log)")
 
     if fmt is not None:
-        from glassnet.distributed import hash_split
+        from glassnet.scale.distributed import hash_split
 
         try:
             X_fit, X_test, y_fit, y_test, n_fit, n_test = hash_split(X, y, chunk_sizes, args.test_size, seed)
@@ -432,7 +432,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         except KeyboardInterrupt:
             return fail(args, "train", "interrupted" + _untouched(args.save) + _checkpoint_note(checkpoint, unit),
                         EXIT_INTERRUPTED)
-        except FloatingPointError as exc:  # glassnet.optimize.TrainingDiverged and the Dask loop's divergence
+        except FloatingPointError as exc:  # glassnet.train.optimize.TrainingDiverged and the Dask loop's divergence
             return fail(args, "train", f"{exc}{_untouched(args.save)}{_checkpoint_note(checkpoint, unit)}",
                         EXIT_FAILURE)
         seconds = time.perf_counter() - t0
@@ -559,8 +559,8 @@ def _label_name(args: argparse.Namespace, fmt: str, files: list[str]) -> str:
 
 
 def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
-    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster (see glassnet.distributed.read_labelled)."""
-    from glassnet import distributed
+    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster (see glassnet.scale.distributed.read_labelled)."""
+    from glassnet.scale import distributed
 
     source = args.data
     files = sorted(glob.glob(source)) if glob.has_magic(source) else [source]
@@ -575,8 +575,8 @@ def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
 
 
 def _check_fits(sizes, rows: int, solver: str, option: str) -> None:
-    """A usage error naming ``option`` when the network cannot fit in memory (glassnet._memory's estimate)."""
-    from glassnet._memory import MemoryBudgetError, check_network_fits
+    """A usage error naming ``option`` when the network cannot fit in memory (glassnet._support.memory's estimate)."""
+    from glassnet._support.memory import MemoryBudgetError, check_network_fits
 
     try:
         check_network_fits(sizes, min(rows, 2048), solver)

@@ -34,8 +34,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ._base import Dataset
-from .builtin import (
+from glassnet.datasets._base import Dataset
+from glassnet.datasets.builtin import (
     REGISTRY,
     Builtin,
     apply_scaling,
@@ -48,7 +48,7 @@ from .builtin import (
     load_mnist_5k,
     names,
 )
-from .files import (
+from glassnet.datasets.files import (
     MAT_TIMEOUT,
     MAX_BYTES,
     MAX_CSV_BYTES,
@@ -60,7 +60,7 @@ from .files import (
     load_mat_thetas,
     load_npz,
 )
-from .generators import make_circles, make_gaussians, make_moons, make_spiral, make_xor
+from glassnet.datasets.generators import make_circles, make_gaussians, make_moons, make_spiral, make_xor
 
 __all__ = [
     "Dataset",

@@ -87,7 +87,7 @@ def _run_job(job: dict) -> dict:
         count = math.prod(int(d) for d in shape)
         nbytes = count * NUMERIC_CLASSES[cls]
         # the bytes once converted for computing: the array plus its float64 copy (the parent's rule,
-        # glassnet._memory.converted_nbytes, passed in the job as the copy's item size; this child imports no glassnet)
+        # glassnet._support.memory.converted_nbytes, passed in the job as the copy's item size; this child imports no glassnet)
         total += nbytes + (0 if cls == "double" else count * int(job.get("converted_itemsize", 8)))
         if total > max_bytes:
             return {"ok": False, "error": f"variable {n!r} claims shape {shape} ({nbytes} bytes of {cls}; "

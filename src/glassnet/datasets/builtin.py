@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._base import NO_SCALING, Dataset
-from .generators import make_circles, make_gaussians, make_moons, make_spiral, make_xor
+from glassnet.datasets._base import NO_SCALING, Dataset
+from glassnet.datasets.generators import make_circles, make_gaussians, make_moons, make_spiral, make_xor
 
 __all__ = [
     "Builtin",

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._memory import CONVERTED_ITEMSIZE
-from .._npzfile import read_npz
-from .._validation import compute_dtype
-from ..errors import DataError
-from ..params import sizes_from_thetas
-from ._base import Dataset
+from glassnet._support.memory import CONVERTED_ITEMSIZE
+from glassnet._support.npzfile import read_npz
+from glassnet._validation import compute_dtype
+from glassnet.errors import DataError
+from glassnet.params import sizes_from_thetas
+from glassnet.datasets._base import Dataset
 
 __all__ = ["load_csv", "csv_columns", "load_npz", "load_mat", "load_mat_thetas", "load_file", "SUFFIXES",
            "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT"]
@@ -152,7 +152,7 @@ def csv_columns(path, *, delimiter: str = ",") -> tuple[list[str], bool]:
 
     The rule of :func:`load_csv` with ``header=None``: the first row names the columns unless every field of it is a
     number; then it is an example and the columns are named ``col_0, col_1, ...``. The chunked readers
-    (:func:`glassnet.distributed.read_chunks`, the CLI's ``--dask-scheduler``) use it, so a file without a header
+    (:func:`glassnet.scale.distributed.read_chunks`, the CLI's ``--dask-scheduler``) use it, so a file without a header
     loses no row there either. An empty file gives ``([], False)``.
     """
     with open(path, newline="", encoding="utf-8-sig") as f:

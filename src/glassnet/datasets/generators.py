@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import NO_SCALING, Dataset
+from glassnet.datasets._base import NO_SCALING, Dataset
 
 __all__ = ["make_xor", "make_moons", "make_circles", "make_spiral", "make_gaussians"]
 

@@ -27,8 +27,8 @@ import inspect
 import sys
 import types
 
-from . import report, text
-from .trace import EdgeTerm, GradientTrace, LayerTrace, Trace, UnitTrace, explain, set_display
+from glassnet.explain import report, text
+from glassnet.explain.trace import EdgeTerm, GradientTrace, LayerTrace, Trace, UnitTrace, explain, set_display
 
 __all__ = ["explain", "Trace", "LayerTrace", "UnitTrace", "EdgeTerm", "GradientTrace"]
 

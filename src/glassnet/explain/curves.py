@@ -1,7 +1,7 @@
 """Learning curves (error vs m) and validation curves (error vs λ), computed by training glassnet networks.
 
 For: the course's bias/variance diagnostics, as data that :mod:`glassnet.explain.figures` plots. Each point trains a
-network from the same seeded initial Θ with L-BFGS through :func:`glassnet.training.fit` (the lecture's J and
+network from the same seeded initial Θ with L-BFGS through :func:`glassnet.train.fitting.fit` (the lecture's J and
 D), then measures J without regularization (as the course does: J_train on the
 examples it was trained on, J_val on the whole validation set) and the misclassification error.
 
@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_lam, check_X
-from ..cost import cost
-from ..forward import forward
-from ..outputs import predict_units
-from .. import training
-from ..params import random_init
+from glassnet._validation import check_lam, check_X
+from glassnet.cost import cost
+from glassnet.forward import forward
+from glassnet.outputs import predict_units
+from glassnet.train import fitting as training
+from glassnet.params import random_init
 
 __all__ = ["LearningCurve", "ValidationCurve", "learning_curve", "validation_curve", "DEFAULT_LAMS"]
 

@@ -37,9 +37,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..activations import get_activation
-from .text import _sub, _sup, format_number
-from .trace import Trace
+from glassnet.activations import get_activation
+from glassnet.explain.text import _sub, _sup, format_number
+from glassnet.explain.trace import Trace
 
 __all__ = ["diagram_svg", "layout", "Layout", "Shape", "infer_image_shape", "POSITIVE", "NEGATIVE", "NEUTRAL",
            "COLOR_SCALES"]

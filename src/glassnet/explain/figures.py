@@ -19,9 +19,9 @@ from typing import Literal
 
 import numpy as np
 
-from .diagram import NEGATIVE, POSITIVE, Layout, View, _as_image, infer_image_shape, layout
-from .text import format_number
-from .trace import Trace
+from glassnet.explain.diagram import NEGATIVE, POSITIVE, Layout, View, _as_image, infer_image_shape, layout
+from glassnet.explain.text import format_number
+from glassnet.explain.trace import Trace
 
 __all__ = [
     "diagram_png",

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..forward import propagate
-from ..outputs import predict_units
+from glassnet.forward import propagate
+from glassnet.outputs import predict_units
 
 __all__ = ["PlaneMaps", "plane_extent", "plane_maps"]
 

@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .text import _sub, _sup, format_number, unit_equation
-from .trace import Trace
+from glassnet.explain.text import _sub, _sup, format_number, unit_equation
+from glassnet.explain.trace import Trace
 
 __all__ = ["Step", "backprop_steps"]
 

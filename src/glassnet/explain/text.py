@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .trace import Trace
+from glassnet.explain.trace import Trace
 
 __all__ = ["format_number", "unit_equation", "layer_table", "render_text", "summary", "readable_top_k"]
 

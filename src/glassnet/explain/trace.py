@@ -37,12 +37,12 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from .._validation import check_lam, check_thetas, check_X
-from ..activations import get_activation
-from ..backprop import accumulate, deltas, finish
-from ..workspace import batch_sums
-from ..outputs import OutputLoss, output_loss, predict_units
-from ..forward import ForwardCache, propagate
+from glassnet._validation import check_lam, check_thetas, check_X
+from glassnet.activations import get_activation
+from glassnet.backprop import accumulate, deltas, finish
+from glassnet._fast.workspace import batch_sums
+from glassnet.outputs import OutputLoss, output_loss, predict_units
+from glassnet.forward import ForwardCache, propagate
 
 __all__ = [
     "EdgeTerm",
@@ -586,7 +586,7 @@ def explain(thetas, x, y, lam=0.0, top_k=None, *, rows=None, m=None, activation=
     -----
     δ comes from :func:`glassnet.backprop.deltas` on a :func:`glassnet.forward.propagate` cache: backprop's whole-batch
     code, the reference that the chunked fast path of :func:`glassnet.cost_and_gradient` is tested against. The batch
-    Δ comes from :func:`glassnet.workspace.batch_sums`, the call ``cost_and_gradient`` makes. Computed in float64.
+    Δ comes from :func:`glassnet._fast.workspace.batch_sums`, the call ``cost_and_gradient`` makes. Computed in float64.
     """
     act, pair = get_activation(activation), output_loss(output, loss)
     dtype = np.dtype(np.float64)

@@ -11,8 +11,8 @@ localising), :mod:`~glassnet.grading.report` (the report and its renderings), :m
 
 from __future__ import annotations
 
-from .grader import grade
-from .mistakes import MISTAKES, Mistake
-from .report import CaseResult, Diagnosis, GradeReport, PartResult, WrongEntry
+from glassnet.grading.grader import grade
+from glassnet.grading.mistakes import MISTAKES, Mistake
+from glassnet.grading.report import CaseResult, Diagnosis, GradeReport, PartResult, WrongEntry
 
 __all__ = ["grade", "GradeReport", "PartResult", "CaseResult", "Diagnosis", "WrongEntry", "MISTAKES", "Mistake"]

@@ -20,12 +20,12 @@ from functools import cached_property
 
 import numpy as np
 
-from ..api import cost_and_gradient
-from ..backprop import accumulate, deltas, finish
-from ..cost import cost_from_z, encode_labels, regularization
-from ..forward import ForwardCache, forward
-from ..gradcheck import course_problem
-from ..params import random_init, roll, unroll
+from glassnet.api import cost_and_gradient
+from glassnet.backprop import accumulate, deltas, finish
+from glassnet.cost import cost_from_z, encode_labels, regularization
+from glassnet.forward import ForwardCache, forward
+from glassnet.gradcheck import course_problem
+from glassnet.params import random_init, roll, unroll
 
 __all__ = ["Convention", "PYTHON", "OCTAVE", "Case", "Pieces", "net_cases", "sigmoid_case", "grader_problem"]
 

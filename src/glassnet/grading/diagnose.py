@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .cases import Pieces
-from .mistakes import MISTAKES, Mistake
-from .report import Diagnosis, WrongEntry
+from glassnet.grading.cases import Pieces
+from glassnet.grading.mistakes import MISTAKES, Mistake
+from glassnet.grading.report import Diagnosis, WrongEntry
 
 __all__ = ["RTOL", "ATOL", "close", "fitting_mistake", "localise_gradient", "localise_gprime", "N_WORST"]
 

@@ -2,7 +2,7 @@
 
 The parts, as the course grades them: feed-forward cost (λ = 0), regularized cost, sigmoid gradient, backpropagation
 gradient (λ = 0), regularized gradient; plus random initialization when the file defines ``randInitializeWeights``.
-A file runs in a child process with limits (:mod:`glassnet._sandbox`); a function of this process (e.g. defined in
+A file runs in a child process with limits (:mod:`glassnet._support.sandbox`); a function of this process (e.g. defined in
 a notebook) is called here.
 """
 
@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .._sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
-from ..activations import sigmoid_gradient
-from ..params import init_epsilon
-from .cases import OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
-from .diagnose import close, diagnosis_for, fitting_mistake, localise_gprime, localise_gradient
-from .mistakes import MISTAKES
-from .report import CaseResult, Diagnosis, GradeReport, PartResult
+from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
+from glassnet.activations import sigmoid_gradient
+from glassnet.params import init_epsilon
+from glassnet.grading.cases import OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
+from glassnet.grading.diagnose import close, diagnosis_for, fitting_mistake, localise_gprime, localise_gradient
+from glassnet.grading.mistakes import MISTAKES
+from glassnet.grading.report import CaseResult, Diagnosis, GradeReport, PartResult
 
 __all__ = ["grade", "split_target", "DEFAULT_FUNCTION"]
 

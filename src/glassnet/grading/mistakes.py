@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..activations import sigmoid
-from ..api import cost_and_gradient
-from .cases import Pieces
+from glassnet.activations import sigmoid
+from glassnet.api import cost_and_gradient
+from glassnet.grading.cases import Pieces
 
 __all__ = ["Mistake", "MISTAKES", "by_name"]
 

@@ -20,7 +20,7 @@ this package.
 
 from __future__ import annotations
 
-from .session import Session, SessionClosed, TrainConfig
+from glassnet.server.session import Session, SessionClosed, TrainConfig
 
 __all__ = ["Session", "SessionClosed", "TrainConfig", "create_app", "ExplorerServer"]
 
@@ -29,8 +29,8 @@ def __getattr__(name: str):
     # The web framework is imported only when the app is wanted, with an install hint when it is missing.
     if name in ("create_app", "ExplorerServer"):
         try:
-            from .app import create_app
-            from .run import ExplorerServer
+            from glassnet.server.app import create_app
+            from glassnet.server.run import ExplorerServer
         except ImportError as exc:
             raise ImportError(f"the glassnet explorer needs FastAPI and uvicorn ({exc.name} is missing): "
                               "pip install 'glassnet[server]'") from None

@@ -36,9 +36,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from .._json import dumps as json_dumps
-from . import bridge
-from .session import LIMITS, Session, SessionClosed
+from glassnet._support.jsonsafe import dumps as json_dumps
+from glassnet.server import bridge
+from glassnet.server.session import LIMITS, Session, SessionClosed
 
 __all__ = ["create_app", "Guard", "STATIC_DIR", "DEFAULT_MAX_BODY"]
 
@@ -229,7 +229,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 class SafeJSONResponse(JSONResponse):
     """JSON that a browser's ``JSON.parse`` always accepts: NaN and ±inf (e.g. J of weights near 1e308) become null,
-    which the page shows as "–" (:mod:`glassnet._json`)."""
+    which the page shows as "–" (:mod:`glassnet._support.jsonsafe`)."""
 
     def render(self, content) -> bytes:
         return json_dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -15,24 +15,24 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import datasets as lib_datasets
-from .. import holdout
-from .. import io as lib_io
-from ..api import cost_and_gradient
-from ..cost import cost_from_z, regularization
-from ..activations import ACTIVATIONS, get_activation
-from ..outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
-from ..errors import DataError, ModelFileError
-from ..estimator import Classifier, Regressor
-from ..explain import explain
-from ..explain.diagram import COLOR_SCALES, diagram_svg
-from ..explain.maps import plane_maps
-from ..explain.steps import backprop_steps as _backprop_steps
-from ..explain.text import format_number, unit_equation
-from ..forward import propagate
-from .. import training
-from ..optimize import SOLVERS, StopTraining, is_mini_batch
-from ..params import random_init, sizes_from_thetas
+from glassnet import datasets as lib_datasets
+from glassnet.train import holdout
+from glassnet import io as lib_io
+from glassnet.api import cost_and_gradient
+from glassnet.cost import cost_from_z, regularization
+from glassnet.activations import ACTIVATIONS, get_activation
+from glassnet.outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
+from glassnet.errors import DataError, ModelFileError
+from glassnet.estimator import Classifier, Regressor
+from glassnet.explain import explain
+from glassnet.explain.diagram import COLOR_SCALES, diagram_svg
+from glassnet.explain.maps import plane_maps
+from glassnet.explain.steps import backprop_steps as _backprop_steps
+from glassnet.explain.text import format_number, unit_equation
+from glassnet.forward import propagate
+from glassnet.train import fitting as training
+from glassnet.train.optimize import SOLVERS, StopTraining, is_mini_batch
+from glassnet.params import random_init, sizes_from_thetas
 
 __all__ = [
     "OPTIMIZERS",
@@ -468,7 +468,7 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
     The file is the one ``glassnet train --save`` writes, so ``glassnet evaluate/predict/explain`` read it; it records
     the network's ``activation``, ``output`` and ``loss`` (the Classifier's hyper-parameters).
     """
-    from ..optimize import History
+    from glassnet.train.optimize import History
 
     run = History(cost=[r["J"] for r in history],
                   val_cost=[r["J_val"] for r in history if r["J_val"] is not None],
@@ -539,7 +539,7 @@ def train(thetas, X: np.ndarray, y: np.ndarray, cfg, callback: Callback,
 
     The network's units and cost are ``cfg``'s (:func:`kinds`).
 
-    The library's one training entry, :func:`glassnet.training.fit` (L-BFGS and CG: one iteration per callback; SGD
+    The library's one training entry, :func:`glassnet.train.fitting.fit` (L-BFGS and CG: one iteration per callback; SGD
     and Adam: one epoch per callback). ``callback(thetas)`` returning True stops the run; ``should_stop()`` is also
     polled before every mini-batch.
     """

@@ -27,8 +27,8 @@ import time
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .app import DEFAULT_MAX_BODY, create_app
-from .session import Session
+from glassnet.server.app import DEFAULT_MAX_BODY, create_app
+from glassnet.server.session import Session
 
 __all__ = ["ExplorerServer", "HOST", "HEADER_TIMEOUT", "MAX_CONNECTIONS"]
 

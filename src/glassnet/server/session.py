@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from . import bridge
-from .bridge import Dataset
+from glassnet.server import bridge
+from glassnet.server.bridge import Dataset
 
 __all__ = ["TrainConfig", "Session", "SessionClosed", "LIMITS", "wait_for"]
 

@@ -3,7 +3,7 @@
 - :func:`blas_threads`, :func:`available_cores`: what this process may use now.
 - :func:`choose_blas_threads` / :func:`limit_blas_threads`: the thread count of a fit's objective, and a block in which
   every loaded BLAS (numpy's and scipy's alike) uses it.
-- :func:`single_threaded_blas` and :func:`thread_pool`: the worker threads of :class:`glassnet.workspace.Workspace`,
+- :func:`single_threaded_blas` and :func:`thread_pool`: the worker threads of :class:`glassnet._fast.workspace.Workspace`,
   each running single-threaded BLAS on its own rows (one pool per process, fresh after a fork).
 
 Worker threads and the BLAS limit are process-wide, so one lock guards both. Not here: any math.
@@ -114,7 +114,7 @@ def choose_blas_threads(rows: int, sizes: Sequence[int], n_threads: int | None =
     Measured on 16 cores (OpenBLAS, median ms per ``cost_and_gradient``, 1 → 16 threads): digits 1347 × 64-25-10
     (W = 2.2·10⁶) 0.72 → 0.76, no gain, so it stays single-threaded; 200 × 784-30-10 (4.7·10⁶) 0.81 → 0.44;
     MNIST-5k 3750 × 784-25-10 (7.4·10⁷) 10.2 → 3.3; 20000 × 784-100-10 147 → 41. Full-batch fits additionally keep
-    every BLAS at 1 thread outside the objective (see :func:`glassnet.optimize.minimize_full_batch`).
+    every BLAS at 1 thread outside the objective (see :func:`glassnet.train.optimize.minimize_full_batch`).
     """
     cores = available_cores()
     if n_threads is not None:

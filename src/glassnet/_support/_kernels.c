@@ -1,10 +1,10 @@
 /* Fused elementwise steps of a mini-batch run: the same IEEE operations, in the same order, as the NumPy code they
- * replace (glassnet.optimize.adam / sgd, glassnet.backprop.finish), one pass over memory instead of one per
+ * replace (glassnet.train.optimize.adam / sgd, glassnet.backprop.finish), one pass over memory instead of one per
  * operation. +, -, *, / and sqrt are correctly rounded in C as in NumPy, and nothing here may be contracted into a
  * fused multiply-add or reassociated (built with -ffp-contract=off, never -ffast-math), so the results are bit for
  * bit those of the NumPy code; tests/test_kernels.py checks that on random arrays of both dtypes.
  *
- * glassnet/_fused.py is the only caller. Every function here checks its arrays first (one float dtype, one size,
+ * glassnet/_support/fused.py is the only caller. Every function here checks its arrays first (one float dtype, one size,
  * C-contiguous, the written ones writable and apart from the others) and raises ValueError before touching any;
  * _fused then runs the NumPy code, as it does when this module is missing (it is an optional build).
  */
@@ -221,7 +221,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_kernels",
-    .m_doc = "Fused elementwise steps (an optional build; see glassnet._fused).",
+    .m_doc = "Fused elementwise steps (an optional build; see glassnet._support.fused).",
     .m_size = -1,
     .m_methods = methods,
 };

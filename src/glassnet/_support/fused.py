@@ -2,9 +2,9 @@
 
 A mini-batch step on a 784-100-10 network touches ~80k weights a dozen times (Adam's moments, the square root, the
 division, the update; D = Δ/m + (λ/m)Θ); each NumPy operation is one pass over arrays that no longer fit in cache.
-The C kernels of the optional extension ``glassnet._kernels`` do the same IEEE operations in the same order per
+The C kernels of the optional extension ``glassnet._support._kernels`` do the same IEEE operations in the same order per
 element, so their results are bit for bit the NumPy code's (tests/test_kernels.py): the NumPy code stays the
-definition, next to its callers (:mod:`glassnet.optimize`, :func:`glassnet.backprop.finish`), and runs whenever the
+definition, next to its callers (:mod:`glassnet.train.optimize`, :func:`glassnet.backprop.finish`), and runs whenever the
 extension was not built (no compiler at install time) or the arrays do not fit (other dtypes, layouts, overlap).
 
 Each step function here returns True when it did the step and False when the caller has to run its NumPy code.
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 
 try:  # an optional build: pip installs glassnet without it where no C compiler is found
-    from . import _kernels
+    from glassnet._support import _kernels
 except ImportError:  # pragma: no cover - depends on the install
     _kernels = None
 
@@ -63,13 +63,13 @@ def _call(name: str, *args):
 
 def adam(theta: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, beta_1: float, beta_2: float,
          epsilon: float, step: float) -> bool:
-    """:func:`glassnet.optimize.adam`'s step on one array, in place (``g`` is left as it was)."""
+    """:func:`glassnet.train.optimize.adam`'s step on one array, in place (``g`` is left as it was)."""
     return _call("adam", theta, m, v, g, beta_1, beta_2, epsilon, step) is not _DECLINED
 
 
 def sgd(theta: np.ndarray, velocity: np.ndarray, g: np.ndarray, learning_rate: float, momentum: float,
         nesterov: bool) -> bool:
-    """:func:`glassnet.optimize.sgd`'s step on one array, in place (``g`` is left as it was)."""
+    """:func:`glassnet.train.optimize.sgd`'s step on one array, in place (``g`` is left as it was)."""
     return _call("sgd", theta, velocity, g, learning_rate, momentum, nesterov) is not _DECLINED
 
 

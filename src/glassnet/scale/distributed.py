@@ -3,7 +3,7 @@
 J(Θ) and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ are sums over examples, so a row-chunked X splits them exactly:
 
 - map: every row chunk computes ``(m_chunk, Σ cost, [Δ^(l)])`` with the ordinary NumPy code
-  (:func:`glassnet.workspace.batch_sums`) on the Dask worker that holds the chunk;
+  (:func:`glassnet._fast.workspace.batch_sums`) on the Dask worker that holds the chunk;
 - reduce: the partial sums are added in a tree (at most 8 inputs per task), on the workers;
 - finish, once, on the driver: J = Σ cost / m + (λ/2m) Σ Θ², D^(l) = Δ^(l)/m + (λ/m) Θ^(l) (bias column not
   regularized).
@@ -22,8 +22,8 @@ scheduler in this process. Faults: a task that raises makes the call raise that 
 tasks (and lost chunks) recomputed by Dask, and after Dask's ``allowed-failures`` the call raises ``KilledWorker``.
 Every gradient is also checked to have covered every row, so a lost chunk can never shrink the sums silently.
 
-Not here: the math itself (see :mod:`glassnet.backprop` and :mod:`glassnet.workspace`), optimizer rules
-(:mod:`glassnet.optimize`), GPUs (:mod:`glassnet.backends`), the estimator's Dask input (:mod:`glassnet.dask_support`).
+Not here: the math itself (see :mod:`glassnet.backprop` and :mod:`glassnet._fast.workspace`), optimizer rules
+(:mod:`glassnet.train.optimize`), GPUs (:mod:`glassnet.scale.backends`), the estimator's Dask input (:mod:`glassnet.scale.dask_fit`).
 Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
 """
 
@@ -43,14 +43,14 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_lam, check_thetas, check_X, compute_dtype, is_dask_collection
-from .backprop import finish
-from .cost import regularization
-from .datasets.files import csv_columns
-from .outputs import encode_labels
-from .optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
-from .params import sizes_from_thetas
-from .workspace import batch_sums
+from glassnet._validation import check_lam, check_thetas, check_X, compute_dtype, is_dask_collection
+from glassnet.backprop import finish
+from glassnet.cost import regularization
+from glassnet.datasets.files import csv_columns
+from glassnet.outputs import encode_labels
+from glassnet.train.optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
+from glassnet.params import sizes_from_thetas
+from glassnet._fast.workspace import batch_sums
 
 __all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
            "row_hash"]
@@ -66,7 +66,7 @@ def _dask():
         import dask
         import dask.array as da
     except ImportError:  # pragma: no cover - dask is part of the dev install
-        raise ImportError(f"glassnet.distributed needs Dask; {_INSTALL_HINT}") from None
+        raise ImportError(f"glassnet.scale.distributed needs Dask; {_INSTALL_HINT}") from None
     return dask, da
 
 
@@ -116,7 +116,7 @@ def _compute(client, obj, what: str):
             return dask.compute(obj)[0]
         return client.gather(client.compute(obj))
     except Exception as exc:
-        exc.add_note(f"glassnet.distributed: {what} failed on Dask; no result was returned.")
+        exc.add_note(f"glassnet.scale.distributed: {what} failed on Dask; no result was returned.")
         raise
 
 
@@ -146,7 +146,7 @@ def _as_dask_array(obj, name: str, like=None):
     if like is None:
         raise ValueError(
             f"{name}: expected a Dask array or DataFrame chunked by rows, got {type(obj).__name__}; for in-memory data "
-            "call glassnet.cost_and_gradient or glassnet.optimize directly"
+            "call glassnet.cost_and_gradient or glassnet.train.optimize directly"
         )
     rows = like.chunks[0]
     if any(math.isnan(c) for c in rows):
@@ -307,7 +307,7 @@ def _evaluate(client, chunks: _Chunks, thetas: list[np.ndarray], lam: float) -> 
     m, J_sum, Delta = _sums(client, chunks, thetas)
     if chunks.m is not None and m != chunks.m:
         raise RuntimeError(
-            f"glassnet.distributed: the chunk sums covered {m} rows, expected {chunks.m}; no result returned")
+            f"glassnet.scale.distributed: the chunk sums covered {m} rows, expected {chunks.m}; no result returned")
     if m == 0:
         raise ValueError("X: expected at least one example (row), every chunk is empty")
     J = J_sum / m + regularization(thetas, lam, m)
@@ -390,17 +390,17 @@ def fit_full_batch(
     X, y, lam, client, scheduler
         As in :func:`cost_and_gradient_dask`.
     method, max_iter
-        Passed to :func:`glassnet.optimize.minimize_full_batch`.
+        Passed to :func:`glassnet.train.optimize.minimize_full_batch`.
     persist : bool
         Keep the validated chunks in worker memory between evaluations (ignored without a distributed client: the
         local scheduler re-reads the chunks each evaluation, so data larger than memory still works).
     **options
-        Further keyword arguments of :func:`glassnet.optimize.minimize_full_batch` (``tol``, ``callbacks``, ...).
+        Further keyword arguments of :func:`glassnet.train.optimize.minimize_full_batch` (``tol``, ``callbacks``, ...).
 
     Returns
     -------
     thetas : list of arrays
-    history : glassnet.optimize.History
+    history : glassnet.train.optimize.History
     """
     thetas, chunks, lam = _setup(thetas, X, y, lam)
     with _client_for(client, scheduler) as c:
@@ -468,7 +468,7 @@ def fit_sgd(
     X, y, lam, client, scheduler, persist
         As in :func:`fit_full_batch`.
     optimizer : Optimizer or {"adam", "sgd"}
-        From :func:`glassnet.optimize.adam` / :func:`glassnet.optimize.sgd` (a string means its defaults).
+        From :func:`glassnet.train.optimize.adam` / :func:`glassnet.train.optimize.sgd` (a string means its defaults).
     batch_size : int
         Rows per mini-batch.
     max_epochs : int
@@ -478,19 +478,19 @@ def fit_sgd(
         untouched). Results do not depend on which worker runs what.
     random_state : int or None
     callbacks : callable or list of callables
-        Called with a :class:`glassnet.optimize.TrainState` after each epoch; returning True or raising
-        :class:`glassnet.optimize.StopTraining` stops.
+        Called with a :class:`glassnet.train.optimize.TrainState` after each epoch; returning True or raising
+        :class:`glassnet.train.optimize.StopTraining` stops.
 
     Returns
     -------
     thetas : list of arrays
-    history : glassnet.optimize.History
+    history : glassnet.train.optimize.History
         ``cost[e - 1]``: the mean regularized mini-batch cost during epoch ``e`` (weighted by batch size).
     """
     if isinstance(optimizer, str):
         if optimizer not in ("adam", "sgd"):
             raise ValueError(
-                f"optimizer: expected 'adam', 'sgd' or an Optimizer from glassnet.optimize, got {optimizer!r}")
+                f"optimizer: expected 'adam', 'sgd' or an Optimizer from glassnet.train.optimize, got {optimizer!r}")
         optimizer = adam() if optimizer == "adam" else sgd()
     elif not isinstance(optimizer, Optimizer):
         raise ValueError(f"optimizer: expected 'adam', 'sgd' or an Optimizer, got {type(optimizer).__name__}")
@@ -527,7 +527,7 @@ def fit_sgd(
                 state = dask.delayed(_sgd_chunk)(state, chunks.parts[i], optimizer, int(batch_size), lam, m, seed)
             current, opt_state, J_total, rows, n_batches = _compute(c, state, f"SGD epoch {epoch}")
             if rows != m:
-                raise RuntimeError(f"glassnet.distributed: epoch {epoch} covered {rows} rows, expected {m}")
+                raise RuntimeError(f"glassnet.scale.distributed: epoch {epoch} covered {rows} rows, expected {m}")
             J = J_total / m
             history.n_iter = epoch
             history.n_evals += n_batches

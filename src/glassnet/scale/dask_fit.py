@@ -6,13 +6,13 @@ estimator as their first argument and use only its attributes and its private he
 validation (this module never imports :mod:`glassnet.estimator`), so the in-memory and the Dask fit share every rule.
 
 - ``fit``: one pass finds the classes, every chunk encodes its own labels (:class:`glassnet.outputs.OutputLayer`), and
-  training goes through :mod:`glassnet.distributed` with the same initial weights, seeds and hyper-parameters as an
+  training goes through :mod:`glassnet.scale.distributed` with the same initial weights, seeds and hyper-parameters as an
   in-memory fit (L-BFGS/CG: the same iterates up to rounding; sgd/adam: mini-batches are cut within chunks).
 - ``predict``, ``predict_proba``, ``predict_log_proba``, ``transform``: lazy Dask arrays with X's row chunks.
 - ``score`` and ``cost_and_gradient``: computed on the current Dask client (else Dask's local scheduler).
 
 Cluster: the current Dask client (``distributed.Client(...)`` made default, or ``with client.as_current():``), else
-Dask's local scheduler. Not here: the sums over chunks and the training loops (:mod:`glassnet.distributed`).
+Dask's local scheduler. Not here: the sums over chunks and the training loops (:mod:`glassnet.scale.distributed`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_X, compute_dtype, is_dask_collection
-from .distributed import (
+from glassnet._validation import check_X, compute_dtype, is_dask_collection
+from glassnet.scale.distributed import (
     _as_dask_array,
     _client_for,
     _compute,
@@ -35,9 +35,9 @@ from .distributed import (
     fit_full_batch,
     fit_sgd,
 )
-from .forward import forward
-from .optimize import History, _Run, is_mini_batch
-from .outputs import OutputLayer
+from glassnet.forward import forward
+from glassnet.train.optimize import History, _Run, is_mini_batch
+from glassnet.outputs import OutputLayer
 
 __all__ = ["given", "fit", "predict", "predict_proba", "predict_log_proba", "transform", "score", "cost_and_gradient",
            "refuse", "refuse_validation"]
@@ -197,7 +197,7 @@ def _check_features(model, X, Xd, reset: bool) -> None:
 
 
 def fit(model, X, y, X_val, y_val, callbacks):
-    """``model.fit`` for Dask input: classes in one pass, labels encoded per chunk, training by glassnet.distributed."""
+    """``model.fit`` for Dask input: classes in one pass, labels encoded per chunk, training by glassnet.scale.distributed."""
     dask, _ = _dask()
     warm = bool(model.warm_start) and hasattr(model, "thetas_")
     if is_dask_collection(y) and not is_dask_collection(X):
@@ -328,7 +328,7 @@ def score(model, X, y, sample_weight=None) -> float:
 
 
 def cost_and_gradient(model, X, y):
-    """J(Θ) with λ = ``alpha`` and D^(l) at the fitted weights, summed chunk by chunk (:mod:`glassnet.distributed`)."""
+    """J(Θ) with λ = ``alpha`` and D^(l) at the fitted weights, summed chunk by chunk (:mod:`glassnet.scale.distributed`)."""
     thetas = model._fitted_thetas()
     if not is_dask_collection(X):
         raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")

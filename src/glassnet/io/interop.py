@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelFileError
-from .estimator import Classifier
-from .optimize import History, is_mini_batch
-from .outputs import COURSE_DIGIT_CLASSES, course_classes
-from .params import sizes_from_thetas
+from glassnet.errors import ModelFileError
+from glassnet.estimator import Classifier
+from glassnet.train.optimize import History, is_mini_batch
+from glassnet.outputs import COURSE_DIGIT_CLASSES, course_classes
+from glassnet.params import sizes_from_thetas
 
 __all__ = [
     "COURSE_DIGIT_CLASSES",
@@ -316,7 +316,7 @@ def from_nielsen(d: dict[str, Any], classes=None, **params) -> Classifier:
 
 def save_nielsen(model, path: str | os.PathLike) -> Path:
     """Write :func:`to_nielsen` as JSON to ``path``, atomically. Returns the path."""
-    from ._atomic import atomic_write
+    from glassnet._support.atomic import atomic_write
 
     text = json.dumps(to_nielsen(model)).encode("utf-8")
     return atomic_write(path, lambda f: f.write(text))
@@ -357,7 +357,7 @@ def save_mat(model, path: str | os.PathLike) -> Path:
     """
     from scipy.io import savemat
 
-    from ._atomic import atomic_write
+    from glassnet._support.atomic import atomic_write
 
     _sigmoid_net(model, "the course's .mat")
     thetas = _thetas_of(model)
@@ -373,7 +373,7 @@ def load_mat(path: str | os.PathLike, classes=None, **params) -> Classifier:
     1..9 and unit 10 is digit 0 (:data:`COURSE_DIGIT_CLASSES`); other networks' unit k is label k. The file is parsed
     by :func:`glassnet.datasets.load_mat_thetas`, which raises :class:`glassnet.DataError` for malformed files.
     """
-    from .datasets import load_mat_thetas
+    from glassnet.datasets import load_mat_thetas
 
     thetas = load_mat_thetas(path)
     if classes is None:

@@ -1,7 +1,7 @@
 """The fast path: J(Θ) and D over row chunks through preallocated buffers (same formulas, less memory traffic).
 
 :class:`Workspace` computes the lecture's forward pass, δ and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ chunk by chunk (bounded
-memory, no copy of X, worker threads as the BLAS policy of :mod:`glassnet._threads` allows) and turns Δ into D with
+memory, no copy of X, worker threads as the BLAS policy of :mod:`glassnet._support.threads` allows) and turns Δ into D with
 :func:`glassnet.backprop.finish`. :func:`batch_sums` is its map step for callers that bring their own parallelism
 (Dask workers, the explainer). What an optimizer run should own is ``Workspace(...).objective(X, y, lam)``.
 Not here: the whole-batch and per-example versions written like the lecture (:mod:`glassnet.backprop`), routing of
@@ -15,13 +15,13 @@ from concurrent.futures import wait
 
 import numpy as np
 
-from ._threads import available_cores, blas_threads, single_threaded_blas, thread_pool
-from ._validation import check_lam, check_X, compute_dtype, is_sparse
-from .activations import Activation, get_activation
-from .backprop import _prepare, finish
-from .cost import regularization
-from .outputs import OutputLoss, output_loss
-from .params import layer_shapes, sizes_from_thetas
+from glassnet._support.threads import available_cores, blas_threads, single_threaded_blas, thread_pool
+from glassnet._validation import check_lam, check_X, compute_dtype, is_sparse
+from glassnet.activations import Activation, get_activation
+from glassnet.backprop import _prepare, finish
+from glassnet.cost import regularization
+from glassnet.outputs import OutputLoss, output_loss
+from glassnet.params import layer_shapes, sizes_from_thetas
 
 __all__ = ["Workspace", "batch_sums", "default_chunk_rows"]
 
@@ -47,7 +47,7 @@ def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, *, ac
 # chunk-sized buffers however large m is (the whole-batch version holds m × s_l arrays for every layer). Every elementwise step
 # writes into a buffer that is already there (``out=``), and Δ^(l) adds up chunk by chunk: the same map/reduce that
 # batch_sums offers to Dask, inside one process. With more than one BLAS thread allowed, the chunks are shared by as
-# many worker threads, each running single-threaded BLAS on its own rows (see Workspace and glassnet._threads).
+# many worker threads, each running single-threaded BLAS on its own rows (see Workspace and glassnet._support.threads).
 
 _CHUNK_ELEMENTS = 600_000  # elements of the widest layer per chunk: ~5 MB of float64, cache-sized, still a big GEMM
 _MAX_CHUNK_ROWS = 2048
@@ -242,7 +242,7 @@ class Workspace:
     Examples
     --------
     >>> import glassnet
-    >>> from glassnet.workspace import Workspace
+    >>> from glassnet._fast.workspace import Workspace
     >>> thetas = glassnet.debug_init([3, 5, 3])
     >>> X = glassnet.debug_initialize_weights(5, 2)
     >>> f = Workspace([3, 5, 3], m=5).objective(X, [1, 2, 0, 1, 2], lam=3.0)

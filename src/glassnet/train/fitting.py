@@ -1,13 +1,13 @@
 """Training on data in memory: the one entry through which the estimator, the explorer and the curves train.
 
-:func:`fit` takes Θ, the examples and λ and runs one of :data:`glassnet.optimize.SOLVERS`: the full-batch solvers
-through :func:`glassnet.optimize.minimize_full_batch` on a :class:`glassnet.workspace.Workspace` objective (X and Y
+:func:`fit` takes Θ, the examples and λ and runs one of :data:`glassnet.train.optimize.SOLVERS`: the full-batch solvers
+through :func:`glassnet.train.optimize.minimize_full_batch` on a :class:`glassnet._fast.workspace.Workspace` objective (X and Y
 validated once, buffers reused by every evaluation), the mini-batch solvers through
-:func:`glassnet.optimize.minimize_minibatch` on a batch objective. That objective is the lecture's J on the batch
+:func:`glassnet.train.optimize.minimize_minibatch` on a batch objective. That objective is the lecture's J on the batch
 with λ·|batch|/m, so that the average batch gradient is the full-batch D.
 
-Not here: Dask collections (:mod:`glassnet.dask_support` and :mod:`glassnet.distributed`), labels (the callers pass
-unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`), splitting off validation data (:mod:`glassnet.holdout`).
+Not here: Dask collections (:mod:`glassnet.scale.dask_fit` and :mod:`glassnet.scale.distributed`), labels (the callers pass
+unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`), splitting off validation data (:mod:`glassnet.train.holdout`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ._validation import check_lam, check_X, is_sparse
-from .optimize import (
+from glassnet._validation import check_lam, check_X, is_sparse
+from glassnet.train.optimize import (
     CallbackLike,
     History,
     Optimizer,
@@ -28,8 +28,8 @@ from .optimize import (
     minimize_full_batch,
     minimize_minibatch,
 )
-from .params import sizes_from_thetas
-from .workspace import Workspace
+from glassnet.params import sizes_from_thetas
+from glassnet._fast.workspace import Workspace
 
 __all__ = ["fit"]
 
@@ -79,16 +79,16 @@ def fit(
     tol : float or None
         Full batch: scipy's gradient tolerance (None: scipy's default). Mini-batch: see ``min_delta``.
     rule : Optimizer, optional
-        The mini-batch update rule; default :func:`glassnet.optimize.make_rule` (``solver``, ``learning_rate``).
+        The mini-batch update rule; default :func:`glassnet.train.optimize.make_rule` (``solver``, ``learning_rate``).
     batch_size, shuffle, random_state
         Mini-batch rows (clipped to m), reshuffling every epoch, and the seed of the shuffles.
     validate, early_stopping, patience, min_delta, callbacks, progress, n_threads
-        As :func:`glassnet.optimize.minimize_full_batch` / :func:`~glassnet.optimize.minimize_minibatch`.
+        As :func:`glassnet.train.optimize.minimize_full_batch` / :func:`~glassnet.train.optimize.minimize_minibatch`.
     should_stop : callable, optional
-        Polled before every mini-batch; True raises :class:`~glassnet.optimize.StopTraining` out of ``fit``.
+        Polled before every mini-batch; True raises :class:`~glassnet.train.optimize.StopTraining` out of ``fit``.
     resume : SolverState, optional
         Mini-batch solvers: continue the run this state was taken from exactly (optimizer moments, epoch, shuffling
-        generator, early-stopping state); see :func:`glassnet.optimize.minimize_minibatch`.
+        generator, early-stopping state); see :func:`glassnet.train.optimize.minimize_minibatch`.
     activation, output, loss
         The hidden units and the output/cost pair (default: the lecture's), see :func:`glassnet.cost_and_gradient`.
     assume_finite : bool

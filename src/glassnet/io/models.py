@@ -22,14 +22,14 @@ more than :data:`MAX_METADATA_DEPTH` levels. Any problem when
 loading raises :class:`glassnet.ModelFileError` naming the file and what is wrong.
 
 Training checkpoints (:func:`save_checkpoint` / :func:`load_checkpoint`) are model files with more: the run's
-:class:`glassnet.optimize.SolverState` as members ``opt_<name>_<l>`` (optimizer moments) and ``best_theta_<l>``
+:class:`glassnet.train.optimize.SolverState` as members ``opt_<name>_<l>`` (optimizer moments) and ``best_theta_<l>``
 (early stopping's kept weights), covered by the checksum, and its numbers (epoch, Adam's step count, the shuffling
 generator's state, early-stopping counters) under ``checkpoint`` in the metadata; :func:`checkpoint_path` names the
 sibling file a run checkpoints to. Reading is budgeted: every header is checked and the arrays' size once converted
-(:mod:`glassnet._memory`) compared with ``max_bytes`` and the available memory, and the checksum is verified on the
+(:mod:`glassnet._support.memory`) compared with ``max_bytes`` and the available memory, and the checksum is verified on the
 streamed bytes, all before any weight is allocated.
 
-Not for: data sets (see :mod:`glassnet.datasets`) or exchange formats of other libraries (see ``glassnet.interop``).
+Not for: data sets (see :mod:`glassnet.datasets`) or exchange formats of other libraries (see ``glassnet.io.interop``).
 """
 
 from __future__ import annotations
@@ -46,15 +46,15 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import atomic_write
-from ._npzfile import check_budget, iter_data, member_header, open_npz, read_data
-from ._version import __version__
-from .errors import ModelFileError
-from .estimator import Classifier, Regressor
-from .interop import load_mat, load_nielsen
-from .optimize import History, SolverState
-from .outputs import OutputLayer, n_outputs
-from .params import sizes_from_thetas
+from glassnet._support.atomic import atomic_write
+from glassnet._support.npzfile import check_budget, iter_data, member_header, open_npz, read_data
+from glassnet._version import __version__
+from glassnet.errors import ModelFileError
+from glassnet.estimator import Classifier, Regressor
+from glassnet.io.interop import load_mat, load_nielsen
+from glassnet.train.optimize import History, SolverState
+from glassnet.outputs import OutputLayer, n_outputs
+from glassnet.params import sizes_from_thetas
 
 __all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "save_checkpoint",
            "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
@@ -495,7 +495,7 @@ def _model_metadata(model) -> tuple[list, dict[str, Any]]:
 def save_checkpoint(model, path: str | os.PathLike, solver_state=None) -> Path:
     """Atomically save a training checkpoint: the model as :func:`save` stores it plus the run's ``solver_state``.
 
-    The one home of what a checkpoint holds. ``solver_state`` (:class:`glassnet.optimize.SolverState`, what
+    The one home of what a checkpoint holds. ``solver_state`` (:class:`glassnet.train.optimize.SolverState`, what
     callbacks see as ``state.solver_state``; None for the full-batch solvers) is stored without pickle: its arrays
     (optimizer moments ``opt_<name>_<l>``, early stopping's kept weights ``best_theta_<l>``) as members of the
     archive, covered by the checksum, and its numbers (epoch, Adam's step count, the shuffling generator's state,
@@ -547,7 +547,7 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES
     """``(model, solver_state)`` of a file written by :func:`save_checkpoint`; any other model file (read by
     :func:`load_any`) gives its model and None.
 
-    ``solver_state`` is a :class:`glassnet.optimize.SolverState`, or None for a plain model file or a full-batch
+    ``solver_state`` is a :class:`glassnet.train.optimize.SolverState`, or None for a plain model file or a full-batch
     run's checkpoint (L-BFGS/CG keep their memory inside scipy: such a run resumes from the weights alone).
 
     Raises

@@ -1,13 +1,13 @@
 """J(Θ) and its gradient for arrays that are not NumPy: torch (CPU or GPU), CuPy, JAX, array-api-strict.
 
 :func:`glassnet.cost_and_gradient` (:mod:`glassnet.api`) sends any X of another array library here, except Dask
-collections (:mod:`glassnet.distributed`). torch tensors on the CPU first get :func:`torch_cpu_views`: NumPy arrays on
+collections (:mod:`glassnet.scale.distributed`). torch tensors on the CPU first get :func:`torch_cpu_views`: NumPy arrays on
 the tensors' own memory (no copy), so the tuned NumPy path computes them and its gradients come back as CPU tensors.
 Everything else (GPUs, CuPy, JAX, array-api-strict) runs :func:`cost_and_gradient_xp`, which is
 the lecture's backpropagation written once against the Python array API standard
 (``xp = array_namespace(X)`` via ``array-api-compat``), so the arithmetic runs where X lives and the gradients come back
 as arrays of X's library on X's device. NumPy arrays never come here: they keep the tuned NumPy path of
-:mod:`glassnet.workspace`. The math is the same (and tested equal):
+:mod:`glassnet._fast.workspace`. The math is the same (and tested equal):
 
 - z^(l+1) = a^(l) Θ^(l)[:, 1:]ᵀ + Θ^(l)[:, 0], a^(l+1) = g(z^(l+1)) (rows are examples; no bias column concatenated)
 - J = (1/m) Σ softplus((1 − 2Y) ∘ z^(L)) + (λ/2m) Σ Θ[:, 1:]², from z so that J never takes log(0)
@@ -15,7 +15,7 @@ as arrays of X's library on X's device. NumPy arrays never come here: they keep 
 - D^(l) = Δ^(l)/m + (λ/m)Θ^(l), the bias column not regularized (:func:`glassnet.backprop.finish`, with ``xp``).
 
 Not here: training loops, validation of NumPy input (see :mod:`glassnet._validation`), anything that moves data between
-machines (see :mod:`glassnet.distributed`).
+machines (see :mod:`glassnet.scale.distributed`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_lam, float_kind, is_foreign_array
-from .backprop import finish
-from .outputs import encode_labels
-from .params import sizes_from_thetas
-from .workspace import default_chunk_rows
+from glassnet._validation import check_lam, float_kind, is_foreign_array
+from glassnet.backprop import finish
+from glassnet.outputs import encode_labels
+from glassnet.params import sizes_from_thetas
+from glassnet._fast.workspace import default_chunk_rows
 
 __all__ = ["cost_and_gradient_xp", "torch_cpu_views"]
 
@@ -258,7 +258,7 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     Examples
     --------
     >>> import numpy as np, glassnet
-    >>> from glassnet.backends import cost_and_gradient_xp
+    >>> from glassnet.scale.backends import cost_and_gradient_xp
     >>> thetas = glassnet.debug_init([3, 5, 3])
     >>> X = glassnet.debug_initialize_weights(5, 2)
     >>> J, grads = cost_and_gradient_xp(thetas, X, np.array([1, 2, 0, 1, 2]), 3.0)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
-from ._memory import available_bytes, converted_nbytes, format_bytes
+from glassnet._support.memory import available_bytes, converted_nbytes, format_bytes
 
 # numpy's own default; a longer .npy header is almost certainly an attack.
 MAX_HEADER_SIZE = 10_000
@@ -92,7 +92,7 @@ def member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, error:
 
 
 def check_budget(members: Sequence[Member], path: Path, error: type[ValueError], max_bytes: int) -> None:
-    """Refuse, before any data is read, arrays whose converted size (:func:`glassnet._memory.converted_nbytes`)
+    """Refuse, before any data is read, arrays whose converted size (:func:`glassnet._support.memory.converted_nbytes`)
     exceeds ``max_bytes`` in total or the memory available."""
     total = 0
     for mem in members:

@@ -1,0 +1,1 @@
+"""Beyond one NumPy array: the array-API backends (torch, CuPy, JAX) and Dask (sums, fit, files)."""
