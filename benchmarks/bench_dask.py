@@ -32,7 +32,6 @@ import _harness as h  # puts the checkout's src/ on the path when glassnet is no
 import glassnet
 
 
-
 def make_chunk(seed: int, rows: int, n: int, K: int):
     """One chunk of synthetic data, made where it is needed (a worker), reproducible from its seed."""
     rng = np.random.default_rng(seed)

@@ -45,11 +45,10 @@ import numpy as np
 import scipy.optimize
 
 import _harness as h
-
 import glassnet
 from glassnet._support.threads import choose_blas_threads, limit_blas_threads
-from glassnet.train.holdout import split
 from glassnet.outputs import OutputLayer
+from glassnet.train.holdout import split
 
 LAM = 1.0
 SIZES = [784, 100, 10]

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 import glassnet
+from conftest import random_problem
 from glassnet._validation import is_dask_collection, is_foreign_array
 from glassnet.scale.backends import cost_and_gradient_xp
-
-from conftest import random_problem
 
 pytest.importorskip("array_api_compat")
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import glassnet
+from conftest import random_problem
 
 
 def rel(a, b):

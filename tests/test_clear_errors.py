@@ -13,8 +13,8 @@ import pytest
 
 import glassnet
 from glassnet import ModelFileError, datasets
-from glassnet.io import models as gio
 from glassnet.cli import main
+from glassnet.io import models as gio
 
 
 def run(capsys, *argv):

@@ -141,8 +141,8 @@ def test_png_html_and_json_outputs(files, capsys):
 def test_bare_weights_and_course_mat_weights(files, capsys, ex4_thetas):
     code, out, _ = run(capsys, "explain", "--model", files["bare"], "--example", 3)
     assert code == 0 and out.splitlines()[0] == "Example 3: label 3 · network 64-12-10 · λ = 0.5"
-    from glassnet.datasets import load_mat_thetas  # noqa: F401 (the CLI reads .mat weights with it)
     from conftest import EX4_WEIGHTS
+    from glassnet.datasets import load_mat_thetas  # noqa: F401 (the CLI reads .mat weights with it)
 
     images = files["dir"] / "ex4like.npz"
     rng = np.random.default_rng(1)

@@ -17,11 +17,9 @@ import pytest
 from scipy.io import savemat
 
 import glassnet
+from conftest import EX4_WEIGHTS
 from glassnet import DataError, datasets
 from glassnet.datasets import builtin, files
-
-from conftest import EX4_WEIGHTS
-
 
 # ------------------------------------------------------------------------------------------------------ built-in
 
@@ -660,9 +658,9 @@ def _train_default(name: str, seed: int) -> float:
     """Train-set accuracy of the registry's training settings for ``name`` from random Θ of ``seed`` (L-BFGS)."""
     from glassnet.api import cost_and_gradient
     from glassnet.forward import propagate
-    from glassnet.train.optimize import minimize_full_batch
     from glassnet.outputs import predict_units
     from glassnet.params import random_init
+    from glassnet.train.optimize import minimize_full_batch
 
     spec = datasets.REGISTRY[name]
     X, y = spec.load()

@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 import glassnet
-from glassnet.scale import distributed as gd
-
 from conftest import dask_client, random_problem
+from glassnet.scale import distributed as gd
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")

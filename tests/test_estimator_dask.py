@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import glassnet
-
 from conftest import dask_client
 
 dask = pytest.importorskip("dask")

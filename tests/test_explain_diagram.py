@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
-from explain_helpers import SVG, hand_worked_2_2_1, parse
 
 import glassnet
+from conftest import random_problem
+from explain_helpers import SVG, hand_worked_2_2_1, parse
 from glassnet.explain import diagram, text
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from explain_helpers import hand_worked_2_2_1, parse, read_png, small_digits  # noqa: F401 (a fixture)
 
+from explain_helpers import hand_worked_2_2_1, parse, read_png, small_digits  # noqa: F401 (a fixture)
 from glassnet.explain import diagram, figures
 from glassnet.explain.curves import learning_curve, validation_curve
 

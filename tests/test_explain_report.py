@@ -5,9 +5,9 @@ import re
 
 import numpy as np
 import pytest
-from explain_helpers import parse, read_png, small_digits  # noqa: F401 (a fixture)
 
 import glassnet
+from explain_helpers import parse, read_png, small_digits  # noqa: F401 (a fixture)
 from glassnet.explain import report, text
 
 

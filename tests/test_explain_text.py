@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
-from explain_helpers import hand_worked_2_2_1
 
 import glassnet
+from conftest import random_problem
+from explain_helpers import hand_worked_2_2_1
 from glassnet.explain import LayerTrace, Trace, text
 
 HAND_WORKED_TEXT = """\

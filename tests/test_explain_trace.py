@@ -4,13 +4,13 @@ import json
 
 import numpy as np
 import pytest
-from conftest import random_problem
 from scipy.special import expit, log_expit
 
 import glassnet
+from conftest import random_problem
 from glassnet.backprop import accumulate, deltas
-from glassnet.outputs import encode_labels
 from glassnet.explain import Trace
+from glassnet.outputs import encode_labels
 
 NETS = [[2, 2, 1], [3, 5, 3], [4, 6, 5, 3], [2, 3, 3, 1], [5, 4]]
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from conftest import random_problem
 
 import glassnet
+from conftest import random_problem
 from glassnet.gradcheck import course_problem, relative_difference
 
 

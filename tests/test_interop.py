@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import EX4_WEIGHTS
 from scipy.io import loadmat
 from scipy.special import expit, softmax
 from sklearn.datasets import load_breast_cancer, load_iris
@@ -16,9 +15,10 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 import glassnet
+from conftest import EX4_WEIGHTS
 from glassnet import Classifier
-from glassnet.io import interop
 from glassnet.errors import DataError, ModelFileError
+from glassnet.io import interop
 
 
 @pytest.fixture(scope="module")

@@ -371,8 +371,7 @@ def test_classifier_file_consistency_checks(tmp_path, fitted):
 
 
 def test_load_any_reads_every_model_format_by_content(tmp_path, fitted):
-    from glassnet.io import interop
-    from glassnet.io import load_any, model_format
+    from glassnet.io import interop, load_any, model_format
 
     fitted, X = fitted
     # glassnet's Classifier file: the model as saved
@@ -408,9 +407,9 @@ def test_load_any_reads_every_model_format_by_content(tmp_path, fitted):
 
 
 def test_course_ex4_weights_load_in_the_course_unit_order():
-    from conftest import EX4_WEIGHTS
     from scipy.io import loadmat
 
+    from conftest import EX4_WEIGHTS
     from glassnet.io import load_any
 
     if not EX4_WEIGHTS.exists():

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import random_problem
 
 import glassnet
+from conftest import random_problem
 
 
 def rel(a, b):

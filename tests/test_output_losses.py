@@ -8,12 +8,12 @@ import pytest
 import scipy.sparse as sp
 
 import glassnet
+from glassnet._fast.workspace import Workspace
 from glassnet.activations import ACTIVATIONS, get_activation
 from glassnet.backprop import backprop_per_example, deltas, gradients
 from glassnet.forward import propagate
 from glassnet.gradcheck import course_problem, gradient_check
 from glassnet.outputs import OUTPUT_LOSS_PAIRS, one_hot, output_loss
-from glassnet._fast.workspace import Workspace
 
 ACTS = list(ACTIVATIONS)
 PAIRS = list(OUTPUT_LOSS_PAIRS)

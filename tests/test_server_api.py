@@ -23,16 +23,15 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-from server_helpers import TOKEN, TestClient, api_client, detail, open_session  # noqa: E402 (after importorskip)
-
 import glassnet
 import glassnet.io as gio
 from glassnet.backprop import deltas
-from glassnet.outputs import encode_labels
 from glassnet.explain.text import format_number
 from glassnet.forward import propagate
+from glassnet.outputs import encode_labels
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge, create_app
 from glassnet.server.session import wait_for
+from server_helpers import TOKEN, TestClient, api_client, detail, open_session  # noqa: E402 (after importorskip)
 
 ROOT = Path(__file__).resolve().parents[1]
 

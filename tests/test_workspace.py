@@ -5,14 +5,14 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from conftest import random_problem
 
 import glassnet
+from conftest import random_problem
+from glassnet._fast.workspace import Workspace, batch_sums, default_chunk_rows
 from glassnet._support.threads import blas_threads
 from glassnet.backprop import accumulate, backprop_per_example, deltas
-from glassnet._fast.workspace import Workspace, batch_sums, default_chunk_rows
-from glassnet.outputs import encode_labels
 from glassnet.forward import propagate
+from glassnet.outputs import encode_labels
 
 
 def rel(a, b):

@@ -17,22 +17,24 @@ the lecture's 1-based superscripts.
 
 from __future__ import annotations
 
+from glassnet import (
+    datasets,
+    explain,  # the package, callable: glassnet.explain(thetas, x, y) returns a Trace
+    io,
+)
+from glassnet._version import __version__
 from glassnet.activations import sigmoid, sigmoid_gradient
 from glassnet.api import cost_and_gradient
 from glassnet.backprop import backprop_per_example
 from glassnet.cost import cost
+from glassnet.errors import DataError, ModelFileError
+from glassnet.estimator import Classifier, Regressor
 from glassnet.forward import ForwardCache, forward
 from glassnet.gradcheck import GradCheckReport, course_gradient_check, gradient_check
+from glassnet.grading import grade
+from glassnet.io import interop, load, save
 from glassnet.params import debug_init, debug_initialize_weights, random_init, roll, unroll
 from glassnet.train.optimize import History, StopTraining
-from glassnet.estimator import Classifier, Regressor
-from glassnet.io import interop
-from glassnet import explain  # the package, callable: glassnet.explain(thetas, x, y) returns a Trace
-from glassnet.grading import grade
-from glassnet.errors import DataError, ModelFileError
-from glassnet import datasets, io
-from glassnet.io import load, save
-from glassnet._version import __version__
 
 __all__ = [
     "__version__",

@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from glassnet.api import cost_and_gradient
 from glassnet._fast.workspace import Workspace
 from glassnet._support.threads import current_blas_threads as blas_threads  # the one BLAS policy module
+from glassnet.api import cost_and_gradient
 from glassnet.outputs import encode_labels, n_classes_for
 from glassnet.params import random_init
 

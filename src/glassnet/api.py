@@ -17,13 +17,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from glassnet.scale import backends
-from glassnet.scale import distributed
+from glassnet._fast.workspace import Workspace
 from glassnet._validation import is_dask_collection, is_foreign_array
 from glassnet.activations import get_activation
 from glassnet.backprop import _prepare
 from glassnet.outputs import output_loss
-from glassnet._fast.workspace import Workspace
+from glassnet.scale import backends, distributed
 
 __all__ = ["cost_and_gradient"]
 

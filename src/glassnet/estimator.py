@@ -44,15 +44,15 @@ from glassnet._support.threads import choose_blas_threads, limit_blas_threads
 from glassnet._validation import check_dtype, check_thetas
 from glassnet.activations import get_activation
 from glassnet.api import cost_and_gradient
-from glassnet.scale import dask_fit as dask_support
 from glassnet.cost import cost
 from glassnet.explain.trace import explain
 from glassnet.forward import forward
+from glassnet.outputs import OutputLayer, n_outputs, output_loss, predict_indicator, predict_units
+from glassnet.params import random_init, sizes_from_thetas
+from glassnet.scale import dask_fit as dask_support
 from glassnet.train import fitting as training
 from glassnet.train.holdout import split
-from glassnet.outputs import OutputLayer, n_outputs, output_loss, predict_indicator, predict_units
 from glassnet.train.optimize import SOLVERS, History, is_mini_batch, make_rule, run_epoch
-from glassnet.params import random_init, sizes_from_thetas
 
 __all__ = ["Classifier", "Regressor"]
 

@@ -26,8 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.cli._common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    add_json_option,
+    command,
+    emit,
+    positive_int,
+    split,
+    write_atomic,
+)
 from glassnet.cli._common import seed as seed_number
-from glassnet.cli._common import EXIT_FAILURE, EXIT_OK, add_json_option, command, emit, positive_int, split, write_atomic
 
 DEFAULT_REPORT = "glassnet-demo.html"
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.cli._common import seed as seed_number
 from glassnet.cli._common import (
     EXIT_OK,
     Failure,
     UsageError,
     add_json_option,
+    add_raw_features_option,
     builtin_names_help,
     check_fits_model,
     command,
@@ -31,12 +31,12 @@ from glassnet.cli._common import (
     emit_json,
     load_data,
     load_model,
-    add_raw_features_option,
     model_features,
     nonnegative_float,
     output_layer,
     write_atomic,
 )
+from glassnet.cli._common import seed as seed_number
 
 FORMATS = ("text", "svg", "png", "html", "json")
 
@@ -272,9 +272,9 @@ def _numbers(text: str, what: str, cast) -> list:
 
 
 def _curve(args):
-    from glassnet.train import holdout
     from glassnet.explain import curves
     from glassnet.explain.figures import learning_curve_png, validation_curve_png
+    from glassnet.train import holdout
 
     hidden = _numbers(args.hidden, "--hidden", int)
     if any(h < 1 for h in hidden):

@@ -11,7 +11,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from glassnet.cli._common import EXIT_FAILURE, EXIT_OK, UsageError, add_json_option, command, emit, positive_float, positive_int
+from glassnet.cli._common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    add_json_option,
+    command,
+    emit,
+    positive_float,
+    positive_int,
+)
 
 
 def register(sub) -> None:

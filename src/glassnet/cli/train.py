@@ -60,10 +60,6 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.train.optimize import SOLVERS, is_mini_batch
-from glassnet.outputs import n_classes_for, n_outputs
-
-from glassnet.cli._common import seed as seed_number
 from glassnet.cli._common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -74,6 +70,7 @@ from glassnet.cli._common import (
     add_json_option,
     add_kind_options,
     add_progress_option,
+    add_raw_features_option,
     check_fits_model,
     check_labels_known,
     check_writable,
@@ -88,7 +85,6 @@ from glassnet.cli._common import (
     layer_sizes,
     load_data,
     load_model,
-    add_raw_features_option,
     model_features,
     nonnegative_float,
     positive_float,
@@ -97,6 +93,9 @@ from glassnet.cli._common import (
     want_progress,
     write_atomic,
 )
+from glassnet.cli._common import seed as seed_number
+from glassnet.outputs import n_classes_for, n_outputs
+from glassnet.train.optimize import SOLVERS, is_mini_batch
 
 DEFAULT_EPOCHS = 200
 DEFAULT_TEST_SIZE = 0.25

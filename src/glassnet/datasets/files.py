@@ -32,9 +32,9 @@ import numpy as np
 from glassnet._support.memory import CONVERTED_ITEMSIZE
 from glassnet._support.npzfile import read_npz
 from glassnet._validation import compute_dtype
+from glassnet.datasets._base import Dataset
 from glassnet.errors import DataError
 from glassnet.params import sizes_from_thetas
-from glassnet.datasets._base import Dataset
 
 __all__ = ["load_csv", "csv_columns", "load_npz", "load_mat", "load_mat_thetas", "load_file", "SUFFIXES",
            "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT"]

@@ -21,8 +21,8 @@ from glassnet._validation import check_lam, check_X
 from glassnet.cost import cost
 from glassnet.forward import forward
 from glassnet.outputs import predict_units
-from glassnet.train import fitting as training
 from glassnet.params import random_init
+from glassnet.train import fitting as training
 
 __all__ = ["LearningCurve", "ValidationCurve", "learning_curve", "validation_curve", "DEFAULT_LAMS"]
 

@@ -15,12 +15,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from glassnet.explain.diagram import diagram_svg, infer_image_shape
+from glassnet.explain.figures import (
+    cost_curves_png,
+    examples_png,
+    hidden_units_png,
+    learning_curve_png,
+    validation_curve_png,
+)
+from glassnet.explain.text import (
+    _describe_example,
+    _layer_rows,
+    format_number,
+    readable_top_k,
+    render_text,
+    unit_equation,
+)
+from glassnet.explain.trace import Trace
 from glassnet.forward import forward
 from glassnet.outputs import predict_units
-from glassnet.explain.diagram import diagram_svg, infer_image_shape
-from glassnet.explain.figures import cost_curves_png, examples_png, hidden_units_png, learning_curve_png, validation_curve_png
-from glassnet.explain.text import _describe_example, _layer_rows, format_number, readable_top_k, render_text, unit_equation
-from glassnet.explain.trace import Trace
 
 __all__ = ["html_report", "notebook_html"]
 

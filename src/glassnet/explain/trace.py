@@ -37,12 +37,12 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
+from glassnet._fast.workspace import batch_sums
 from glassnet._validation import check_lam, check_thetas, check_X
 from glassnet.activations import get_activation
 from glassnet.backprop import accumulate, deltas, finish
-from glassnet._fast.workspace import batch_sums
-from glassnet.outputs import OutputLoss, output_loss, predict_units
 from glassnet.forward import ForwardCache, propagate
+from glassnet.outputs import OutputLoss, output_loss, predict_units
 
 __all__ = [
     "EdgeTerm",

@@ -16,11 +16,11 @@ import numpy as np
 
 from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
 from glassnet.activations import sigmoid_gradient
-from glassnet.params import init_epsilon
 from glassnet.grading.cases import OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
 from glassnet.grading.diagnose import close, diagnosis_for, fitting_mistake, localise_gprime, localise_gradient
 from glassnet.grading.mistakes import MISTAKES
 from glassnet.grading.report import CaseResult, Diagnosis, GradeReport, PartResult
+from glassnet.params import init_epsilon
 
 __all__ = ["grade", "split_target", "DEFAULT_FUNCTION"]
 

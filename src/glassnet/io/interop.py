@@ -33,9 +33,9 @@ import numpy as np
 
 from glassnet.errors import ModelFileError
 from glassnet.estimator import Classifier
-from glassnet.train.optimize import History, is_mini_batch
 from glassnet.outputs import COURSE_DIGIT_CLASSES, course_classes
 from glassnet.params import sizes_from_thetas
+from glassnet.train.optimize import History, is_mini_batch
 
 __all__ = [
     "COURSE_DIGIT_CLASSES",

@@ -52,9 +52,9 @@ from glassnet._version import __version__
 from glassnet.errors import ModelFileError
 from glassnet.estimator import Classifier, Regressor
 from glassnet.io.interop import load_mat, load_nielsen
-from glassnet.train.optimize import History, SolverState
 from glassnet.outputs import OutputLayer, n_outputs
 from glassnet.params import sizes_from_thetas
+from glassnet.train.optimize import History, SolverState
 
 __all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "save_checkpoint",
            "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]

@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._fast.workspace import default_chunk_rows
 from glassnet._validation import check_lam, float_kind, is_foreign_array
 from glassnet.backprop import finish
 from glassnet.outputs import encode_labels
 from glassnet.params import sizes_from_thetas
-from glassnet._fast.workspace import default_chunk_rows
 
 __all__ = ["cost_and_gradient_xp", "torch_cpu_views"]
 

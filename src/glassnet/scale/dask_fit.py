@@ -24,6 +24,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet._validation import check_X, compute_dtype, is_dask_collection
+from glassnet.forward import forward
+from glassnet.outputs import OutputLayer
 from glassnet.scale.distributed import (
     _as_dask_array,
     _client_for,
@@ -35,9 +37,7 @@ from glassnet.scale.distributed import (
     fit_full_batch,
     fit_sgd,
 )
-from glassnet.forward import forward
 from glassnet.train.optimize import History, _Run, is_mini_batch
-from glassnet.outputs import OutputLayer
 
 __all__ = ["given", "fit", "predict", "predict_proba", "predict_log_proba", "transform", "score", "cost_and_gradient",
            "refuse", "refuse_validation"]

@@ -43,14 +43,14 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._fast.workspace import batch_sums
 from glassnet._validation import check_lam, check_thetas, check_X, compute_dtype, is_dask_collection
 from glassnet.backprop import finish
 from glassnet.cost import regularization
 from glassnet.datasets.files import csv_columns
 from glassnet.outputs import encode_labels
-from glassnet.train.optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 from glassnet.params import sizes_from_thetas
-from glassnet._fast.workspace import batch_sums
+from glassnet.train.optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 
 __all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
            "row_hash"]

@@ -16,12 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from glassnet import datasets as lib_datasets
-from glassnet.train import holdout
 from glassnet import io as lib_io
+from glassnet.activations import ACTIVATIONS, get_activation
 from glassnet.api import cost_and_gradient
 from glassnet.cost import cost_from_z, regularization
-from glassnet.activations import ACTIVATIONS, get_activation
-from glassnet.outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
 from glassnet.errors import DataError, ModelFileError
 from glassnet.estimator import Classifier, Regressor
 from glassnet.explain import explain
@@ -30,9 +28,11 @@ from glassnet.explain.maps import plane_maps
 from glassnet.explain.steps import backprop_steps as _backprop_steps
 from glassnet.explain.text import format_number, unit_equation
 from glassnet.forward import propagate
-from glassnet.train import fitting as training
-from glassnet.train.optimize import SOLVERS, StopTraining, is_mini_batch
+from glassnet.outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
 from glassnet.params import random_init, sizes_from_thetas
+from glassnet.train import fitting as training
+from glassnet.train import holdout
+from glassnet.train.optimize import SOLVERS, StopTraining, is_mini_batch
 
 __all__ = [
     "OPTIMIZERS",

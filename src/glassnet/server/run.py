@@ -16,13 +16,12 @@ a crowd of idle sockets never makes a real request wait or fail.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import secrets
 import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol

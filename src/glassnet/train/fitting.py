@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from glassnet._fast.workspace import Workspace
 from glassnet._validation import check_lam, check_X, is_sparse
+from glassnet.params import sizes_from_thetas
 from glassnet.train.optimize import (
     CallbackLike,
     History,
@@ -28,8 +30,6 @@ from glassnet.train.optimize import (
     minimize_full_batch,
     minimize_minibatch,
 )
-from glassnet.params import sizes_from_thetas
-from glassnet._fast.workspace import Workspace
 
 __all__ = ["fit"]
 
