@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DOCS_STAMP := $(VENV)/.installed-docs
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test bench install clean browser docs
+.PHONY: demo lint test test-fast bench install clean browser docs
 
 $(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,18 @@ demo: $(DEMO_STAMP)
 browser:
 	@sh scripts/install-browser.sh
 
-test: $(STAMP) browser
+# The gates: ruff (style, imports, likely bugs) and mypy (types), both configured in pyproject.toml.
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks examples
+	$(PY) -m mypy
+
+test: lint browser
 	$(PY) -m pytest src tests README.md
+
+# The unit tests in a minute or two: no browser, no documentation build or notebooks, no slow end-to-end runs
+# (markers in pyproject.toml). pytest's exit code 5, no tests collected, fails this target like any other failure.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser and not docs" src tests README.md
 
 # The documentation site into site/: notebooks executed, offline, strict (any warning fails the build).
 $(DOCS_STAMP): pyproject.toml
