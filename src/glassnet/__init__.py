@@ -18,9 +18,9 @@ the lecture's 1-based superscripts.
 from __future__ import annotations
 
 from glassnet import (
-    datasets,
+    datasets,  # noqa: F401 (glassnet.datasets, a subpackage outside __all__)
     explain,  # the package, callable: glassnet.explain(thetas, x, y) returns a Trace
-    io,
+    io,  # noqa: F401 (glassnet.io, a subpackage outside __all__)
 )
 from glassnet._version import __version__
 from glassnet.activations import sigmoid, sigmoid_gradient
@@ -32,7 +32,7 @@ from glassnet.estimator import Classifier, Regressor
 from glassnet.forward import ForwardCache, forward
 from glassnet.gradcheck import GradCheckReport, course_gradient_check, gradient_check
 from glassnet.grading import grade
-from glassnet.io import interop, load, save
+from glassnet.io import interop, load, save  # noqa: F401 (interop: glassnet.interop, outside __all__)
 from glassnet.params import debug_init, debug_initialize_weights, random_init, roll, unroll
 from glassnet.train.optimize import History, StopTraining
 

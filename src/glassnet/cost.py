@@ -17,7 +17,7 @@ import numpy as np
 
 from glassnet._validation import check_lam, check_thetas, check_X, compute_dtype
 from glassnet.forward import ForwardCache, propagate
-from glassnet.outputs import encode_labels, output_loss
+from glassnet.outputs import output_loss
 
 __all__ = ["regularization", "cost_from_z", "cost"]
 

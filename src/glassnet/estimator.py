@@ -460,7 +460,8 @@ class _Network(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"layer: expected a layer number in 1..{L - 1} (lecture numbering, 1 = input), got {layer!r}"
             )
-        if self._dask(X): return dask_support.transform(self, X, layer)
+        if self._dask(X):
+            return dask_support.transform(self, X, layer)
         X = self._validate_X(X)
         if layer == 1:
             return X.toarray() if hasattr(X, "toarray") else X.copy()
@@ -479,7 +480,8 @@ class _Network(TransformerMixin, BaseEstimator):
         grads : list of ndarray
             Same shapes as ``thetas_``.
         """
-        if self._dask(X, y): return dask_support.cost_and_gradient(self, X, y)
+        if self._dask(X, y):
+            return dask_support.cost_and_gradient(self, X, y)
         thetas = self._fitted_thetas()
         X = self._validate_X(X)
         return cost_and_gradient(thetas, X, self._targets(y, X.shape[0]), float(self.alpha), **self._kinds())
@@ -954,7 +956,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         Multilabel: an (m, K) 0/1 indicator, h_k ≥ 0.5 per unit. Dask X: a lazy Dask array of the labels with X's
         row chunks (``.compute()`` it).
         """
-        if self._dask(X): return dask_support.predict(self, X)
+        if self._dask(X):
+            return dask_support.predict(self, X)
         zL = self._z_out(X)
         return predict_indicator(zL) if self._multilabel else self.output_layer_.predict(zL)
 
@@ -965,13 +968,15 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         itself. Multilabel: the K sigmoid outputs h_k (each its own probability). Dask X: a lazy Dask array with X's
         row chunks.
         """
-        if self._dask(X): return dask_support.predict_proba(self, X)
+        if self._dask(X):
+            return dask_support.predict_proba(self, X)
         zL = self._z_out(X)
         return expit(zL) if self._multilabel else self.output_layer_.proba(zL, log=False, output=self._pair().output)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, computed from z without rounding to 0 first (Dask X: a lazy Dask array)."""
-        if self._dask(X): return dask_support.predict_log_proba(self, X)
+        if self._dask(X):
+            return dask_support.predict_log_proba(self, X)
         zL = self._z_out(X)
         return log_expit(zL) if self._multilabel else self.output_layer_.proba(zL, log=True,
                                                                               output=self._pair().output)
@@ -979,7 +984,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
     def score(self, X, y, sample_weight=None) -> float:
         """Mean accuracy on (X, y) (multilabel: subset accuracy); Dask input is counted chunk by chunk on the cluster
         (no sample weights)."""
-        if self._dask(X, y): return dask_support.score(self, X, y, sample_weight)
+        if self._dask(X, y):
+            return dask_support.score(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
     def explain(self, X_row, y_row, top_k: int | None = None):

@@ -25,7 +25,6 @@ Not here: regularization and the full J (:mod:`glassnet.cost`), hidden layers' Î
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np

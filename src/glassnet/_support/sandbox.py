@@ -290,7 +290,7 @@ def _read_results(folder: Path, calls: Sequence[Call]):
         return None, tuple(CallResult("not run") for _ in calls)
     loaded = done.get("loaded")
     out = []
-    for c, call in enumerate(calls):
+    for c in range(len(calls)):
         entries = done.get("calls", [])
         if c >= len(entries):
             out.append(CallResult("not run"))

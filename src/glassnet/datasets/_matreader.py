@@ -62,7 +62,7 @@ def _run_job(job: dict) -> dict:
     except MemoryError:
         return {"ok": False, "error": "listing its variables needs more memory than the reader's limit "
                                       f"({job['mem_limit']} bytes)"}
-    except Exception as exc:  # noqa: BLE001 - any reader failure means the file is malformed
+    except Exception as exc:  # any reader failure means the file is malformed
         return {"ok": False, "error": f"not a readable .mat file ({_describe(exc)})"}
     found = {}
     for entry in listing:
@@ -98,7 +98,7 @@ def _run_job(job: dict) -> dict:
     except MemoryError:
         return {"ok": False,
                 "error": f"parsing it needs more memory than the reader's limit ({job['mem_limit']} bytes)"}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {"ok": False, "error": f"corrupt .mat file ({_describe(exc)})"}
     arrays = {}
     for n in names:
@@ -135,7 +135,7 @@ def main() -> int:
             result = _run_job(job)
         except MemoryError:
             result = {"ok": False, "error": f"parsing it needs more memory than the reader's limit ({limit} bytes)"}
-        except Exception as exc:  # noqa: BLE001 - report, never die on one bad file
+        except Exception as exc:  # report, never die on one bad file
             result = {"ok": False, "error": f"the reader failed ({_describe(exc)})"}
         result["i"] = i
         protocol.write(json.dumps(result) + "\n")

@@ -65,7 +65,7 @@ def _interp(anchors, t: float) -> tuple[int, int, int]:
 
 
 def _hex(rgb) -> str:
-    return "#%02x%02x%02x" % tuple(rgb)
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def _ink_for(rgb) -> str:

@@ -647,7 +647,7 @@ def _trace_rows(thetas, X, Y, picked, lam, top_k, *, batch, m, labels, examples,
     delta = deltas(thetas, cache, Yp, **kinds)
     frozen = tuple(np.array(t, copy=True) for t in thetas)
     traces = []
-    for n, t in enumerate(picked):
+    for n in range(len(picked)):
         layers = []
         for i in range(L):
             a = cache.activations[i][n].copy()

@@ -22,9 +22,10 @@ import numpy as np
 
 from glassnet.api import cost_and_gradient
 from glassnet.backprop import accumulate, deltas, finish
-from glassnet.cost import cost_from_z, encode_labels, regularization
+from glassnet.cost import cost_from_z, regularization
 from glassnet.forward import ForwardCache, forward
 from glassnet.gradcheck import course_problem
+from glassnet.outputs import encode_labels
 from glassnet.params import random_init, roll, unroll
 
 __all__ = ["Convention", "PYTHON", "OCTAVE", "Case", "Pieces", "net_cases", "sigmoid_case", "grader_problem"]

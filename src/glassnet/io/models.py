@@ -220,7 +220,7 @@ def _write_model(path, thetas, metadata, extras: Mapping[str, np.ndarray] | None
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "glassnet_version": __version__,
-        "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "saved_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "layer_sizes": sizes,
         "dtype": arrays[0].dtype.name,
         **user,

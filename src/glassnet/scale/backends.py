@@ -44,7 +44,9 @@ def _namespace(X):
     try:
         return array_namespace(X)
     except TypeError:
-        raise ValueError(f"X: expected an array of an array-API library, got {type(X).__module__}.{type(X).__name__}")
+        raise ValueError(
+            f"X: expected an array of an array-API library, got {type(X).__module__}.{type(X).__name__}"
+        ) from None
 
 
 def _same_library(xp, obj) -> bool:

@@ -49,7 +49,6 @@ from glassnet.backprop import finish
 from glassnet.cost import regularization
 from glassnet.datasets.files import csv_columns
 from glassnet.outputs import encode_labels
-from glassnet.params import sizes_from_thetas
 from glassnet.train.optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 
 __all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
