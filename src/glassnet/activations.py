@@ -129,7 +129,8 @@ class Activation:
     """One kind of hidden unit: g, g′ (from z and from a = g(z)), and in-place versions for the fast path.
 
     ``g_prime_text`` is g′ written with a, as the explainer prints it. ``apply_(z)`` turns z into g(z) in place;
-    ``gradient_mul_(d, a)`` does d ← d .* g′(z) using a = g(z), which it may overwrite (the fast path no longer needs a).
+    ``gradient_mul_(d, a)`` does d ← d .* g′(z) using a = g(z), which it may overwrite (the fast path is done
+    with a).
     """
 
     name: str
@@ -153,10 +154,12 @@ ACTIVATIONS = {
                           _sigmoid_gradient_mul_, "g(z) = 1/(1 + e^−z)", "a(1 − a)"),
     "tanh": Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2, lambda a: 1.0 - a * a,
                        lambda z: np.tanh(z, out=z), _tanh_gradient_mul_, "g(z) = tanh z", "1 − a²"),
-    "relu": Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(np.result_type(z, 1.0)),
+    "relu": Activation("relu", lambda z: np.maximum(z, 0.0),
+                       lambda z: (np.asarray(z) > 0).astype(np.result_type(z, 1.0)),
                        _relu_gradient_from_a, lambda z: np.maximum(z, 0.0, out=z), _relu_gradient_mul_,
                        "g(z) = max(z, 0)", "[z > 0]"),
-    "identity": Activation("identity", lambda z: np.array(z, copy=True), lambda z: np.ones_like(z, dtype=np.result_type(z, 1.0)),
+    "identity": Activation("identity", lambda z: np.array(z, copy=True),
+                           lambda z: np.ones_like(z, dtype=np.result_type(z, 1.0)),
                            np.ones_like, lambda z: None, lambda d, a: None, "g(z) = z", "1"),
 }
 

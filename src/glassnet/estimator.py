@@ -8,9 +8,9 @@ and :mod:`glassnet.outputs`. X may be dense or SciPy sparse (CSR/CSC); float32 X
 float64.
 
 This module is the only home of fit/predict state. It turns labels into the lecture's targets, splits off validation
-data, picks the optimizer from :mod:`glassnet.train.optimize` and trains with :func:`glassnet.cost_and_gradient`; it does
-not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.io.interop`) and does not print (``verbose=True``
-shows a tqdm progress bar on stderr).
+data, picks the optimizer from :mod:`glassnet.train.optimize` and trains with :func:`glassnet.cost_and_gradient`; it
+does not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.io.interop`) and does not print
+(``verbose=True`` shows a tqdm progress bar on stderr).
 
 Output layer: :mod:`glassnet.outputs` decides K (one sigmoid unit for two classes), which class each unit stands for
 (``output_layer_``), targets, predictions (the largest output; h ≥ 0.5 for one unit) and ``predict_proba`` (the
@@ -18,8 +18,8 @@ normalized sigmoid outputs h_k / Σ_j h_j, one-vs-rest, not a softmax).
 
 Dask input: ``fit``, ``predict*``, ``transform``, ``score`` and ``cost_and_gradient`` also take a ``dask.array`` X
 chunked by rows (or a Dask DataFrame), with labels chunked alike; each method hands such input to
-:mod:`glassnet.scale.dask_fit` in one line (training on the current Dask client through :mod:`glassnet.scale.distributed`,
-predictions as lazy Dask arrays).
+:mod:`glassnet.scale.dask_fit` in one line (training on the current Dask client through
+:mod:`glassnet.scale.distributed`, predictions as lazy Dask arrays).
 """
 
 from __future__ import annotations
@@ -322,7 +322,7 @@ class _Network(TransformerMixin, BaseEstimator):
     def _train(self, X, T, K: int, warm: bool, validate, callbacks, resume=None):
         """Train from scratch or warm on (X, T), T = targets as the cost takes them; returns (thetas, history).
 
-        ``resume``: a :class:`glassnet.train.optimize.SolverState` of the run these weights came from, continued exactly.
+        ``resume``: the :class:`glassnet.train.optimize.SolverState` of these weights' run, continued exactly.
         """
         # refuse a network that cannot fit before allocating it (random_init, buffers), naming its size
         check_network_fits([X.shape[1], *self._hidden(), K], min(X.shape[0], 2048), self.solver)
@@ -398,7 +398,8 @@ class _Network(TransformerMixin, BaseEstimator):
         key = (opt.name, opt.learning_rate, self.momentum, self.nesterov, self.beta_1, self.beta_2, self.epsilon)
         if first:
             rng = self._generator()
-            self.thetas_ = [t.astype(X.dtype, copy=False) for t in random_init(sizes, rng=rng, epsilon=self.init_epsilon)]
+            self.thetas_ = [t.astype(X.dtype, copy=False)
+                            for t in random_init(sizes, rng=rng, epsilon=self.init_epsilon)]
             self.history_ = History(solver=opt.name)
             self._partial_state = {"rng": np.random.default_rng(int(rng.integers(np.iinfo(np.int32).max)))}
         elif self.layer_sizes_ != sizes:

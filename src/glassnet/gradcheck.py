@@ -66,7 +66,8 @@ class GradCheckReport:
         head = f"{'l':>5} {'i':>4} {'j':>4} {'analytic':>16} {'numeric':>16} {'abs error':>10}   Θ_ij^(l)"
         rows = self.rows if limit is None else self.rows[:limit]
         lines = [head] + [
-            f"{r.layer:>5} {r.i + 1:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}" for r in rows
+            f"{r.layer:>5} {r.i + 1:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}"
+            for r in rows
         ]
         verdict = "PASS" if self.passed else "FAIL"
         lines.append(f"relative difference = {self.relative_difference:.3e} (tol {self.tol:g}) {verdict}")
@@ -129,8 +130,8 @@ def gradient_check(
     n_directions : int, optional
         Instead of coordinates, check this many random unit directions d (directional derivatives).
     grad_fn : callable, optional
-        ``grad_fn(thetas, X, y, lam) -> (J, grads)`` to check instead of glassnet's own (e.g. a deliberately broken one).
-        It gets Y as the target matrix of the output/loss pair.
+        ``grad_fn(thetas, X, y, lam) -> (J, grads)`` to check instead of glassnet's own (e.g. a deliberately broken
+        one). It gets Y as the target matrix of the output/loss pair.
     activation, output, loss : str
         Hidden activation and output/loss pair, as for :func:`glassnet.cost_and_gradient` (default the lecture's).
 
@@ -215,7 +216,8 @@ def gradient_check(
 
 
 def course_problem(lam: float = 0.0, sizes: Sequence[int] = (3, 5, 3), m: int = 5):
-    """The course's ``checkNNGradients`` setup: debug-init Θ, X = debugInitializeWeights(m, s_1 - 1), y = 1 + mod(1:m, K).
+    """The course's ``checkNNGradients`` setup: debug-init Θ, X = debugInitializeWeights(m, s_1 - 1),
+    y = 1 + mod(1:m, K).
 
     Returns ``(thetas, X, y)`` with y as 0-based labels. A network that cannot fit in memory raises
     :class:`~glassnet._support.memory.MemoryBudgetError` (a ``MemoryError`` and ``ValueError``) naming its size, before

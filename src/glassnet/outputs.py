@@ -158,9 +158,13 @@ def encode_labels(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.nd
         raise ValueError(f"{name}: expected finite labels, found NaN or inf")
     if arr.ndim == 2:
         if arr.shape[1] != K:
-            raise ValueError(f"{name}: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {arr.shape}")
+            raise ValueError(
+                f"{name}: expected a one-hot matrix of shape ({m}, {K}) for K = {K} outputs, got {arr.shape}"
+            )
         if not np.isin(arr, (0, 1)).all():
-            raise ValueError(f"{name}: expected a one-hot/multilabel matrix of 0s and 1s, got values {np.unique(arr)[:5]}")
+            raise ValueError(
+                f"{name}: expected a one-hot/multilabel matrix of 0s and 1s, got values {np.unique(arr)[:5]}"
+            )
         return arr.astype(dtype, copy=False)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected shape ({m},) or ({m}, {K}), got {arr.shape}")
@@ -269,7 +273,8 @@ class OutputLayer:
             classes = np.arange(n_classes_for(K))
         layer = cls(classes, class_noun)
         if layer.K != K:
-            unit = "1 output unit needs 2 labels [negative, positive]" if K == 1 else f"{K} output units need {K} labels"
+            unit = ("1 output unit needs 2 labels [negative, positive]" if K == 1
+                    else f"{K} output units need {K} labels")
             raise ValueError(f"classes: {unit}, got {layer.classes.tolist()}")
         return layer
 
@@ -486,7 +491,8 @@ def output_loss(output="sigmoid", loss="log") -> OutputLoss:
     >>> output_loss("softmax", "squared")
     Traceback (most recent call last):
     ...
-    ValueError: output, loss: expected one of sigmoid+log, softmax+log, sigmoid+squared, identity+squared, got softmax+squared
+    ValueError: output, loss: expected one of sigmoid+log, softmax+log, sigmoid+squared, identity+squared,
+    got softmax+squared
     """
     if isinstance(output, OutputLoss):
         return output

@@ -248,7 +248,9 @@ def roll(vector: np.ndarray, sizes: Sequence[int], order: str = "F") -> list[np.
     shapes = layer_shapes(sizes)
     n = sum(r * c for r, c in shapes)
     if vector.ndim != 1 or vector.size != n:
-        raise ValueError(f"vector: expected a 1-D array of {n} parameters for sizes {list(sizes)}, got shape {vector.shape}")
+        raise ValueError(
+            f"vector: expected a 1-D array of {n} parameters for sizes {list(sizes)}, got shape {vector.shape}"
+        )
     out, start = [], 0
     for r, c in shapes:
         out.append(vector[start : start + r * c].reshape((r, c), order=order))

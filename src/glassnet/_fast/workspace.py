@@ -1,8 +1,8 @@
 """The fast path: J(Θ) and D over row chunks through preallocated buffers (same formulas, less memory traffic).
 
 :class:`Workspace` computes the lecture's forward pass, δ and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ chunk by chunk (bounded
-memory, no copy of X, worker threads as the BLAS policy of :mod:`glassnet._support.threads` allows) and turns Δ into D with
-:func:`glassnet.backprop.finish`. :func:`batch_sums` is its map step for callers that bring their own parallelism
+memory, no copy of X, worker threads as the BLAS policy of :mod:`glassnet._support.threads` allows) and turns Δ into D
+with :func:`glassnet.backprop.finish`. :func:`batch_sums` is its map step for callers that bring their own parallelism
 (Dask workers, the explainer). What an optimizer run should own is ``Workspace(...).objective(X, y, lam)``.
 Not here: the whole-batch and per-example versions written like the lecture (:mod:`glassnet.backprop`), routing of
 other array libraries (:mod:`glassnet.api`).
@@ -44,10 +44,11 @@ def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, *, ac
 
 # The math is the same as glassnet.backprop's deltas/accumulate/finish; only the memory traffic differs. Rows are
 # processed in chunks of ``chunk_rows`` so that z, a and δ of a chunk stay in cache and the extra memory is a few
-# chunk-sized buffers however large m is (the whole-batch version holds m × s_l arrays for every layer). Every elementwise step
-# writes into a buffer that is already there (``out=``), and Δ^(l) adds up chunk by chunk: the same map/reduce that
-# batch_sums offers to Dask, inside one process. With more than one BLAS thread allowed, the chunks are shared by as
-# many worker threads, each running single-threaded BLAS on its own rows (see Workspace and glassnet._support.threads).
+# chunk-sized buffers however large m is (the whole-batch version holds m × s_l arrays for every layer). Every
+# elementwise step writes into a buffer that is already there (``out=``), and Δ^(l) adds up chunk by chunk: the same
+# map/reduce that batch_sums offers to Dask, inside one process. With more than one BLAS thread allowed, the chunks are
+# shared by as many worker threads, each running single-threaded BLAS on its own rows (see Workspace and
+# glassnet._support.threads).
 
 _CHUNK_ELEMENTS = 600_000  # elements of the widest layer per chunk: ~5 MB of float64, cache-sized, still a big GEMM
 _MAX_CHUNK_ROWS = 2048

@@ -1,1 +1,2 @@
-"""Helpers that import nothing of glassnet: threads, memory budgets, atomic writes, JSON, npz reading, the sandbox, the C kernels."""
+"""Helpers that import nothing of glassnet: threads, memory budgets, atomic writes, JSON, npz reading, the sandbox, the
+C kernels."""

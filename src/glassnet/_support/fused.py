@@ -4,8 +4,8 @@ A mini-batch step on a 784-100-10 network touches ~80k weights a dozen times (Ad
 division, the update; D = Δ/m + (λ/m)Θ); each NumPy operation is one pass over arrays that no longer fit in cache.
 The C kernels of the optional extension ``glassnet._support._kernels`` do the same IEEE operations in the same order per
 element, so their results are bit for bit the NumPy code's (tests/test_kernels.py): the NumPy code stays the
-definition, next to its callers (:mod:`glassnet.train.optimize`, :func:`glassnet.backprop.finish`), and runs whenever the
-extension was not built (no compiler at install time) or the arrays do not fit (other dtypes, layouts, overlap).
+definition, next to its callers (:mod:`glassnet.train.optimize`, :func:`glassnet.backprop.finish`), and runs whenever
+the extension was not built (no compiler at install time) or the arrays do not fit (other dtypes, layouts, overlap).
 
 Each step function here returns True when it did the step and False when the caller has to run its NumPy code.
 """

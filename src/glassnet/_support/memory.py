@@ -88,7 +88,8 @@ def network_bytes(sizes: Sequence[int], rows: int, solver: str = "lbfgs") -> tup
 
 
 def check_network_fits(sizes: Sequence[int], rows: int, solver: str = "lbfgs", *, what: str = "network") -> None:
-    """Raise :class:`MemoryBudgetError` naming the sizes when training ``sizes`` cannot fit in :func:`available_bytes`."""
+    """Raise :class:`MemoryBudgetError` naming the sizes when training ``sizes`` cannot fit in
+    :func:`available_bytes`."""
     params, total = network_bytes(sizes, rows, solver)
     room = available_bytes()
     if room is not None and total > room:

@@ -4,8 +4,9 @@
 much before noticing the data is missing, and a tiny compressed member can inflate to gigabytes. This reader checks
 every header first (dtype without objects, the size of the arrays *once converted to float64* under a byte limit and
 the available memory) before reading any data, then streams each member's data into one buffer of exactly the
-declared size (truncation is noticed), so a malicious file costs at most ``max_bytes`` and never runs a pickle. Errors are raised as the caller's exception type, message first
-naming the file. Not for writing (``numpy.savez`` does that) and not public.
+declared size (truncation is noticed), so a malicious file costs at most ``max_bytes`` and never runs a pickle. Errors
+are raised as the caller's exception type, message first naming the file. Not for writing (``numpy.savez`` does that)
+and not public.
 """
 
 from __future__ import annotations

@@ -115,7 +115,8 @@ class _NotNumbers(Exception):
 
 
 def _own_frames(exc: BaseException, skip_file: str) -> str:
-    """The traceback of ``exc`` in the code's own frames: not ``skip_file`` (the runner), Python's or installed packages'."""
+    """The traceback of ``exc`` in the code's own frames: not ``skip_file`` (the runner), Python's or installed
+    packages'."""
     installed = tuple({os.path.join(p, "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != skip_file
               and not f.filename.startswith("<frozen")]

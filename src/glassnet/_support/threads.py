@@ -3,7 +3,8 @@
 - :func:`blas_threads`, :func:`available_cores`: what this process may use now.
 - :func:`choose_blas_threads` / :func:`limit_blas_threads`: the thread count of a fit's objective, and a block in which
   every loaded BLAS (numpy's and scipy's alike) uses it.
-- :func:`single_threaded_blas` and :func:`thread_pool`: the worker threads of :class:`glassnet._fast.workspace.Workspace`,
+- :func:`single_threaded_blas` and :func:`thread_pool`: the worker threads of
+  :class:`glassnet._fast.workspace.Workspace`,
   each running single-threaded BLAS on its own rows (one pool per process, fresh after a fork).
 
 Worker threads and the BLAS limit are process-wide, so one lock guards both. Not here: any math.

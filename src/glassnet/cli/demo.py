@@ -13,7 +13,8 @@ format is stable (numbers vary a little with the BLAS)::
     explained test example 38 (a 4 that the network reads as 8): glassnet-demo.html
 
 The last line names the HTML report it wrote (``-o FILE``; ``--no-report`` for none): one test example, the first
-the network gets wrong, with its diagrams, δ equations, hidden units and cost curve. J(Θ) is the regularized cost on the training part, before training at the initial random weights. ``--json`` prints
+the network gets wrong, with its diagrams, δ equations, hidden units and cost curve. J(Θ) is the regularized cost on the
+training part, before training at the initial random weights. ``--json`` prints
 the same numbers as one JSON object. Exit code 1 when the gradient check fails.
 """
 

@@ -558,7 +558,8 @@ def _label_name(args: argparse.Namespace, fmt: str, files: list[str]) -> str:
 
 
 def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
-    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster (see glassnet.scale.distributed.read_labelled)."""
+    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster (see
+    glassnet.scale.distributed.read_labelled)."""
     from glassnet.scale import distributed
 
     source = args.data

@@ -1,13 +1,14 @@
 """Child-process ``.mat`` reader for :mod:`glassnet.datasets.files`; run as a script, never imported by the package.
 
 scipy's MATLAB reader is C/Cython code that was not written for hostile input: a crafted file can make it allocate
-without bound, loop for a long time or crash the interpreter. :mod:`glassnet.datasets.files` therefore runs this script in
-a child process (``python -P _matreader.py``) with a memory limit (``RLIMIT_AS``), no core dumps, a cap on the size
+without bound, loop for a long time or crash the interpreter. :mod:`glassnet.datasets.files` therefore runs this script
+in a child process (``python -P _matreader.py``) with a memory limit (``RLIMIT_AS``), no core dumps, a cap on the size
 of files it may write, and a wall-clock timeout enforced by the parent. The child imports only numpy and scipy.
 
 Protocol: one JSON object on stdin, ``{"mem_limit": bytes, "jobs": [job, ...]}`` where each job is
 ``{"path": str, "out": str, "max_bytes": int, "names": [str, ...] | null, "regex": str | null}``. Once numpy and
-scipy are imported the child prints ``{"ready": true}``; then, for each job in order, the child lists the file's variables (``scipy.io.whosmat``), refuses non-numeric classes (cell, struct,
+scipy are imported the child prints ``{"ready": true}``; then, for each job in order, the child lists the file's
+variables (``scipy.io.whosmat``), refuses non-numeric classes (cell, struct,
 object, sparse, char, ...) and any variable whose header claims more than ``max_bytes``, loads the selected
 variables, writes them with ``numpy.savez`` to ``out`` and prints one JSON line ``{"i": i, "ok": true, "names":
 [...]}`` or ``{"i": i, "ok": false, "error": "..."}``. A job that crashes or hangs the child prints nothing; the
@@ -87,7 +88,8 @@ def _run_job(job: dict) -> dict:
         count = math.prod(int(d) for d in shape)
         nbytes = count * NUMERIC_CLASSES[cls]
         # the bytes once converted for computing: the array plus its float64 copy (the parent's rule,
-        # glassnet._support.memory.converted_nbytes, passed in the job as the copy's item size; this child imports no glassnet)
+        # glassnet._support.memory.converted_nbytes, passed in the job as the copy's item size; this child imports no
+        # glassnet)
         total += nbytes + (0 if cls == "double" else count * int(job.get("converted_itemsize", 8)))
         if total > max_bytes:
             return {"ok": False, "error": f"variable {n!r} claims shape {shape} ({nbytes} bytes of {cls}; "

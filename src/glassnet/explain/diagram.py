@@ -508,7 +508,8 @@ def layout(trace: Trace, view: View = "backward", *, max_units: int = 30, max_ed
     signed = [] if backward else [trace.layers[k].kind for k in range(1, trace.L) if _signed_units(trace, k)]
     names = {"hidden": f"{trace.activation} hidden units", "output": f"{trace.pair.output} output units"}
     label = " and ".join(dict.fromkeys(names[kind] for kind in signed))
-    _legend(lay, view, f.top + f.body + 34.0, f"{label}: a, each layer scaled to its own largest |a|" if label else None)
+    _legend(lay, view, f.top + f.body + 34.0,
+            f"{label}: a, each layer scaled to its own largest |a|" if label else None)
     if min_text > 0:  # text that would be too small to read is left out (the numbers stay in the tooltips)
         lay.shapes = [s for s in lay.shapes if s.kind != "text" or float(s.a["size"]) >= min_text]
     _fit_canvas(lay)

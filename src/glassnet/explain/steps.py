@@ -130,8 +130,8 @@ def backprop_steps(trace: Trace, D: Sequence[np.ndarray] | None = None, m: int |
             eq = unit_equation(trace, l, j, digits, top_k=None)
             steps.append(Step("hidden", f"δ{_sub(j)}{_sup(l)}: back along the edges leaving unit {j} of layer {l}",
                               (f"δ{_sub(j)}{_sup(l)} = (Σᵢ Θᵢ{_sub(j)}{_sup(l)}·δᵢ{_sup(l + 1)}) · "
-                               f"g′(z{_sub(j)}{_sup(l)}), the sum over the {nxt.size} edge{'s' if nxt.size > 1 else ''} "
-                               f"to layer {l + 1}:", eq),
+                               f"g′(z{_sub(j)}{_sup(l)}), the sum over the {nxt.size} "
+                               f"edge{'s' if nxt.size > 1 else ''} to layer {l + 1}:", eq),
                               units=((l, j), *((l + 1, i) for i in range(1, nxt.size + 1))),
                               edges=tuple((l, i, j) for i in range(1, nxt.size + 1)),
                               unit=(l, j), value=float(layer.delta[j - 1])))

@@ -150,7 +150,8 @@ def _describe_example(trace: Trace, digits: int, class_names: Sequence[str] | No
     else:
         k = trace.prediction
         name = class_names[k] if class_names is not None else k
-        pred = f"h_Θ(x): largest h{_sub(k + 1)} = {n(h[k])} → predicted {name if class_names is not None else f'class {k}'}"
+        shown = name if class_names is not None else f"class {k}"
+        pred = f"h_Θ(x): largest h{_sub(k + 1)} = {n(h[k])} → predicted {shown}"
     verdict = {True: " (correct)", False: " (wrong)", None: ""}[trace.correct]
     return [head, f"{pred}{verdict} · cost(t) = {n(trace.cost)}"]
 

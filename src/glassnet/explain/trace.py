@@ -368,7 +368,8 @@ class Trace:
 
     @property
     def prediction(self) -> int:
-        """The predicted output unit (0-based), by :func:`glassnet.outputs.predict_units` (h ≥ 0.5 ⇔ z ≥ 0 for one unit)."""
+        """The predicted output unit (0-based), by :func:`glassnet.outputs.predict_units`
+        (h ≥ 0.5 ⇔ z ≥ 0 for one unit)."""
         return int(predict_units(np.asarray(self.layers[-1].z)[None, :])[0])
 
     @property

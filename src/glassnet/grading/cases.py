@@ -127,7 +127,8 @@ def _random_problem(seed: int = 14):
 
 def net_cases() -> dict[bool, list[Case]]:
     """The cases without (``False``) and with (``True``) regularization."""
-    problems = [("course", course_problem(), 3.0), ("grader", grader_problem(), 1.5), ("random", _random_problem(), 1.0)]
+    problems = [("course", course_problem(), 3.0), ("grader", grader_problem(), 1.5),
+                ("random", _random_problem(), 1.0)]
     out: dict[bool, list[Case]] = {False: [], True: []}
     for name, (thetas, X, y), lam in problems:
         for regularized in (False, True):

@@ -2,8 +2,8 @@
 
 The parts, as the course grades them: feed-forward cost (λ = 0), regularized cost, sigmoid gradient, backpropagation
 gradient (λ = 0), regularized gradient; plus random initialization when the file defines ``randInitializeWeights``.
-A file runs in a child process with limits (:mod:`glassnet._support.sandbox`); a function of this process (e.g. defined in
-a notebook) is called here.
+A file runs in a child process with limits (:mod:`glassnet._support.sandbox`); a function of this process (e.g. defined
+in a notebook) is called here.
 """
 
 from __future__ import annotations

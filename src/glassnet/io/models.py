@@ -26,8 +26,8 @@ Training checkpoints (:func:`save_checkpoint` / :func:`load_checkpoint`) are mod
 (early stopping's kept weights), covered by the checksum, and its numbers (epoch, Adam's step count, the shuffling
 generator's state, early-stopping counters) under ``checkpoint`` in the metadata; :func:`checkpoint_path` names the
 sibling file a run checkpoints to. Reading is budgeted: every header is checked and the arrays' size once converted
-(:mod:`glassnet._support.memory`) compared with ``max_bytes`` and the available memory, and the checksum is verified on the
-streamed bytes, all before any weight is allocated.
+(:mod:`glassnet._support.memory`) compared with ``max_bytes`` and the available memory, and the checksum is verified on
+the streamed bytes, all before any weight is allocated.
 
 Not for: data sets (see :mod:`glassnet.datasets`) or exchange formats of other libraries (see ``glassnet.io.interop``).
 """
@@ -604,7 +604,9 @@ def _checked_scaling(record, n_features: int, error, where: str) -> dict:
     (one number per input feature), as the built-in datasets write it in ``Dataset.extra["scaling"]``.
     """
     if not isinstance(record, Mapping) or record.get("kind") not in ("none", "divide", "standardize"):
-        raise error(f"{where}: expected a scaling record with kind 'none', 'divide' or 'standardize', got {record!r}"[:300])
+        raise error(
+            f"{where}: expected a scaling record with kind 'none', 'divide' or 'standardize', got {record!r}"[:300]
+        )
     kind = record["kind"]
     if kind == "none":
         return {"kind": "none"}
@@ -740,7 +742,8 @@ def _bare_classifier(path: Path, thetas: list[np.ndarray], meta: dict[str, Any],
 
 
 def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any]):
-    """The Classifier (or Regressor, or multilabel Classifier) that a :func:`save` file describes, every field checked."""
+    """The Classifier (or Regressor, or multilabel Classifier) that a :func:`save` file describes, every field
+    checked."""
 
     def fail(message: str) -> ModelFileError:
         return ModelFileError(f"{path}: {message}")

@@ -1,9 +1,9 @@
 """J(Θ) and its gradient for arrays that are not NumPy: torch (CPU or GPU), CuPy, JAX, array-api-strict.
 
 :func:`glassnet.cost_and_gradient` (:mod:`glassnet.api`) sends any X of another array library here, except Dask
-collections (:mod:`glassnet.scale.distributed`). torch tensors on the CPU first get :func:`torch_cpu_views`: NumPy arrays on
-the tensors' own memory (no copy), so the tuned NumPy path computes them and its gradients come back as CPU tensors.
-Everything else (GPUs, CuPy, JAX, array-api-strict) runs :func:`cost_and_gradient_xp`, which is
+collections (:mod:`glassnet.scale.distributed`). torch tensors on the CPU first get :func:`torch_cpu_views`: NumPy
+arrays on the tensors' own memory (no copy), so the tuned NumPy path computes them and its gradients come back as CPU
+tensors. Everything else (GPUs, CuPy, JAX, array-api-strict) runs :func:`cost_and_gradient_xp`, which is
 the lecture's backpropagation written once against the Python array API standard
 (``xp = array_namespace(X)`` via ``array-api-compat``), so the arithmetic runs where X lives and the gradients come back
 as arrays of X's library on X's device. NumPy arrays never come here: they keep the tuned NumPy path of

@@ -6,8 +6,8 @@ estimator as their first argument and use only its attributes and its private he
 validation (this module never imports :mod:`glassnet.estimator`), so the in-memory and the Dask fit share every rule.
 
 - ``fit``: one pass finds the classes, every chunk encodes its own labels (:class:`glassnet.outputs.OutputLayer`), and
-  training goes through :mod:`glassnet.scale.distributed` with the same initial weights, seeds and hyper-parameters as an
-  in-memory fit (L-BFGS/CG: the same iterates up to rounding; sgd/adam: mini-batches are cut within chunks).
+  training goes through :mod:`glassnet.scale.distributed` with the same initial weights, seeds and hyper-parameters as
+  an in-memory fit (L-BFGS/CG: the same iterates up to rounding; sgd/adam: mini-batches are cut within chunks).
 - ``predict``, ``predict_proba``, ``predict_log_proba``, ``transform``: lazy Dask arrays with X's row chunks.
 - ``score`` and ``cost_and_gradient``: computed on the current Dask client (else Dask's local scheduler).
 
@@ -197,7 +197,8 @@ def _check_features(model, X, Xd, reset: bool) -> None:
 
 
 def fit(model, X, y, X_val, y_val, callbacks):
-    """``model.fit`` for Dask input: classes in one pass, labels encoded per chunk, training by glassnet.scale.distributed."""
+    """``model.fit`` for Dask input: classes in one pass, labels encoded per chunk, training by
+    glassnet.scale.distributed."""
     dask, _ = _dask()
     warm = bool(model.warm_start) and hasattr(model, "thetas_")
     if is_dask_collection(y) and not is_dask_collection(X):
@@ -328,7 +329,8 @@ def score(model, X, y, sample_weight=None) -> float:
 
 
 def cost_and_gradient(model, X, y):
-    """J(Θ) with λ = ``alpha`` and D^(l) at the fitted weights, summed chunk by chunk (:mod:`glassnet.scale.distributed`)."""
+    """J(Θ) with λ = ``alpha`` and D^(l) at the fitted weights, summed chunk by chunk
+    (:mod:`glassnet.scale.distributed`)."""
     thetas = model._fitted_thetas()
     if not is_dask_collection(X):
         raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")

@@ -23,8 +23,8 @@ tasks (and lost chunks) recomputed by Dask, and after Dask's ``allowed-failures`
 Every gradient is also checked to have covered every row, so a lost chunk can never shrink the sums silently.
 
 Not here: the math itself (see :mod:`glassnet.backprop` and :mod:`glassnet._fast.workspace`), optimizer rules
-(:mod:`glassnet.train.optimize`), GPUs (:mod:`glassnet.scale.backends`), the estimator's Dask input (:mod:`glassnet.scale.dask_fit`).
-Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
+(:mod:`glassnet.train.optimize`), GPUs (:mod:`glassnet.scale.backends`), the estimator's Dask input
+(:mod:`glassnet.scale.dask_fit`). Requires the ``dask`` extra: ``pip install 'glassnet[dask]'``.
 """
 
 from __future__ import annotations
@@ -802,7 +802,8 @@ def _take_rows(block, starts, seed: int, fraction: float, test: bool, block_id=N
 
 
 def hash_split(X, y, chunk_sizes: Sequence[int], fraction: float, seed: int):
-    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)``: row t of Dask X, y is held out if hash(seed, t) < ``fraction``.
+    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)``: row t of Dask X, y is held out if hash(seed, t) <
+    ``fraction``.
 
     Not stratified, but independent of how the data are chunked, and no data moves: the driver only hashes row
     numbers to know the chunk sizes (``chunk_sizes``: the rows of each chunk, e.g. from :func:`read_labelled`).

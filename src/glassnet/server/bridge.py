@@ -408,7 +408,8 @@ def color_scales() -> dict[str, list]:
 
 
 def unit_names(data: Dataset, K: int) -> list[str]:
-    """Output unit names with their class ("h₃ · 2", "h · P(benign)"): :meth:`glassnet.outputs.OutputLayer.unit_name`."""
+    """Output unit names with their class ("h₃ · 2", "h · P(benign)"):
+    :meth:`glassnet.outputs.OutputLayer.unit_name`."""
     layer = OutputLayer.for_units(K, list(data.classes)) if K == len(data.classes) or K == 1 else None
     return [layer.unit_name(j) if layer else f"h{j}" for j in range(1, K + 1)]
 

@@ -1,13 +1,14 @@
 """Training on data in memory: the one entry through which the estimator, the explorer and the curves train.
 
 :func:`fit` takes Θ, the examples and λ and runs one of :data:`glassnet.train.optimize.SOLVERS`: the full-batch solvers
-through :func:`glassnet.train.optimize.minimize_full_batch` on a :class:`glassnet._fast.workspace.Workspace` objective (X and Y
-validated once, buffers reused by every evaluation), the mini-batch solvers through
+through :func:`glassnet.train.optimize.minimize_full_batch` on a :class:`glassnet._fast.workspace.Workspace` objective
+(X and Y validated once, buffers reused by every evaluation), the mini-batch solvers through
 :func:`glassnet.train.optimize.minimize_minibatch` on a batch objective. That objective is the lecture's J on the batch
 with λ·|batch|/m, so that the average batch gradient is the full-batch D.
 
-Not here: Dask collections (:mod:`glassnet.scale.dask_fit` and :mod:`glassnet.scale.distributed`), labels (the callers pass
-unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`), splitting off validation data (:mod:`glassnet.train.holdout`).
+Not here: Dask collections (:mod:`glassnet.scale.dask_fit` and :mod:`glassnet.scale.distributed`), labels (the callers
+pass unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`), splitting off validation data
+(:mod:`glassnet.train.holdout`).
 """
 
 from __future__ import annotations

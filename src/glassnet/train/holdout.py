@@ -8,7 +8,8 @@ same number of examples everywhere.
 The rule: ⌈fraction · m⌉ examples are held out (at least 1, at most m − 1), stratified by class when every class has
 at least two examples and both parts can hold one of each (the held-out part then grows to at least one example per
 class); otherwise a plain seeded random split. The order is scikit-learn's ``train_test_split`` order for the seed.
-Not here: the seeded hash split of Dask row chunks, which needs no data on the driver (:mod:`glassnet.scale.distributed`).
+Not here: the seeded hash split of Dask row chunks, which needs no data on the driver
+(:mod:`glassnet.scale.distributed`).
 """
 
 from __future__ import annotations

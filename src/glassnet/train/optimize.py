@@ -19,8 +19,8 @@ What is here
   memory from the saved weights (close to, but not bit for bit, the uninterrupted run).
 - :class:`TrainingDiverged` (a ``FloatingPointError``): the cost or the weights stopped being finite, or the epoch cost
   grew to more than :data:`DIVERGENCE_FACTOR` times the lowest one seen (at least 1).
-- The BLAS thread policy used during fits is :mod:`glassnet._support.threads` (:func:`~glassnet._support.threads.choose_blas_threads`,
-  :func:`~glassnet._support.threads.limit_blas_threads`).
+- The BLAS thread policy used during fits is :mod:`glassnet._support.threads`
+  (:func:`~glassnet._support.threads.choose_blas_threads`, :func:`~glassnet._support.threads.limit_blas_threads`).
 
 What is not here: data handling, label encoding, printing. Validation cost and accuracy come from a caller-supplied
 ``validate(thetas) -> (J_val, accuracy)``; progress reaches the caller through callbacks, the returned
@@ -498,10 +498,11 @@ def minimize_full_batch(
     progress : bool
         Show a tqdm progress bar on stderr.
     n_threads : int or None
-        BLAS threads while ``f`` runs (see :func:`~glassnet._support.threads.choose_blas_threads`; the automatic choice needs
-        ``rows``, without it ``f`` keeps the thread count set before the fit). Between evaluations, while scipy does its
-        own vector work, every BLAS runs on 1 thread: two idle-spinning thread pools (numpy's and scipy's OpenBLAS are
-        separate libraries) otherwise fight for the cores, which made L-BFGS on MNIST-5k 17× slower on 16 cores.
+        BLAS threads while ``f`` runs (see :func:`~glassnet._support.threads.choose_blas_threads`; the automatic choice
+        needs ``rows``, without it ``f`` keeps the thread count set before the fit). Between evaluations, while scipy
+        does its own vector work, every BLAS runs on 1 thread: two idle-spinning thread pools (numpy's and scipy's
+        OpenBLAS are separate libraries) otherwise fight for the cores, which made L-BFGS on MNIST-5k 17× slower on 16
+        cores.
     rows : int or None
         Examples per evaluation of ``f``, for the automatic thread choice.
     options : dict or None
@@ -957,8 +958,8 @@ def minimize_minibatch(
         by more than ``min_delta`` for ``patience`` epochs (scikit-learn's ``tol``/``n_iter_no_change``);
         ``patience=None`` always runs ``max_epochs``. With early stopping the same rule applies to J_val.
     n_threads : int or None
-        BLAS threads (see :func:`~glassnet._support.threads.choose_blas_threads`, with ``rows = batch_size``; needs ``sizes``
-        for the automatic choice, otherwise BLAS settings are left alone).
+        BLAS threads (see :func:`~glassnet._support.threads.choose_blas_threads`, with ``rows = batch_size``; needs
+        ``sizes`` for the automatic choice, otherwise BLAS settings are left alone).
     sizes : sequence of int or None
         Layer sizes; taken from ``thetas`` when None.
     resume : SolverState or None
