@@ -348,8 +348,9 @@ def format_report(result: dict) -> str:
                 f"{'vs own sigmoid':>14} {'J ok':>5}")
         lines += ["hidden activations (float64, one evaluation; the same Workspace objective)", head, "-" * len(head)]
         for r in result["activations"]:
+            agrees = "yes" if r["J_agrees"] else "NO"
             lines.append(f"{r['case']:<6} {r['activation']:<10} {r['glassnet_ms']:>11.1f} {r['sklearn_ms']:>10.1f} "
-                         f"{_x(r['vs_sklearn']):>10} {_x(r['vs_own_sigmoid']):>14} {'yes' if r['J_agrees'] else 'NO':>5}")
+                         f"{_x(r['vs_sklearn']):>10} {_x(r['vs_own_sigmoid']):>14} {agrees:>5}")
         lines.append("")
     if result["time_to_accuracy"]:
         head = (f"{'dataset':<8} {'net':<10} {'thr':>3} {'who':<9} {'fit s':>7} {'iters':>5} {'ms/iter':>8} "
@@ -376,7 +377,8 @@ def format_report(result: dict) -> str:
                      f"{_faster(g['vs_torch'], 'torch')}, {g['pct_peak']:.0f}% of the GEMM peak{memory}")
         gt = c["contenders"].get("glassnet.torch")
         if gt is not None:
-            lines.append(f"  {c['case']:<6} {c['dtype']:<7} on torch tensors: {_faster(gt['vs_torch'], 'torch autograd')}")
+            lines.append(f"  {c['case']:<6} {c['dtype']:<7} on torch tensors: "
+                         f"{_faster(gt['vs_torch'], 'torch autograd')}")
     for r in result["time_to_accuracy"]:
         if "skipped" not in r:
             lines.append(f"  fit    {r['dataset']:<7} {r['threads']} thread(s): L-BFGS fit "

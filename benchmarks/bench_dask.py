@@ -21,6 +21,7 @@ machine are noisy: read ratios, and rerun before trusting a difference under ~20
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import time
@@ -88,8 +89,8 @@ def section_memory(args, sizes, X, y, thetas):
     with limited_blas(args.threads):
         t = h.median_seconds(lambda: glassnet.cost_and_gradient(thetas, X, y, 1.0), args.repeats)
         t0 = time.perf_counter()
-        _, hist = glassnet.train.optimize.minimize_full_batch(lambda th: glassnet.cost_and_gradient(th, X, y, 1.0), thetas,
-                                                        max_iter=args.fit_iters)
+        _, hist = glassnet.train.optimize.minimize_full_batch(lambda th: glassnet.cost_and_gradient(th, X, y, 1.0),
+                                                              thetas, max_iter=args.fit_iters)
         per_eval = (time.perf_counter() - t0) / hist.n_evals
         gemm = h.gemm_rate(X.shape[0], sizes[1], sizes[0], args.repeats)
     return {"blas_threads": args.threads, "cost_and_gradient_s": t, "fit_per_evaluation_s": per_eval,
@@ -147,7 +148,7 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
             result = gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client)
             out["max_rel_diff_vs_memory"] = rel_diff(result, glassnet.cost_and_gradient(thetas, X, y, 1.0))
             out["cost_and_gradient_s"] = h.median_seconds(
-                lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client), args.repeats)
+                functools.partial(gd.cost_and_gradient_dask, thetas, Xd, yd, 1.0, client=client), args.repeats)
             during = {}
 
             def measure(state):  # while the fit holds its validated chunks
@@ -170,33 +171,33 @@ def section_dask(args, sizes, X, y, thetas, memory_result):
             for m in args.sweep_m:
                 Xd, yd = client.persist(list(dask_data(m, n, K, args.chunks)))
                 Xm, ym = in_memory_data(m, n, K, args.chunks)
+                evaluate = functools.partial(gd.cost_and_gradient_dask, thetas, Xd, yd, 1.0, client=client)
                 sweep.append({
                     "m": m, "chunks": args.chunks, "sizes": sizes,
-                    "dask_s": h.median_seconds(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
-                                          args.repeats),
+                    "dask_s": h.median_seconds(evaluate, args.repeats),
                     "memory_s": memory_time(args, thetas, Xm, ym),
                 })
-                del Xd, yd, Xm, ym
+                del Xd, yd, Xm, ym, evaluate  # the persisted chunks leave the workers
             for c in args.sweep_chunks:
                 Xd, yd = client.persist(list(dask_data(args.sweep_m[0], n, K, c)))
+                evaluate = functools.partial(gd.cost_and_gradient_dask, thetas, Xd, yd, 1.0, client=client)
                 sweep.append({
                     "m": args.sweep_m[0], "chunks": c, "sizes": sizes,
-                    "dask_s": h.median_seconds(lambda: gd.cost_and_gradient_dask(thetas, Xd, yd, 1.0, client=client),
-                                          args.repeats),
+                    "dask_s": h.median_seconds(evaluate, args.repeats),
                 })
-                del Xd, yd
+                del Xd, yd, evaluate
             for hidden in args.sweep_hidden:
                 net = [n, hidden, K]
                 th = glassnet.random_init(net, rng=0)
                 Xd, yd = client.persist(list(dask_data(args.sweep_m[0], n, K, args.chunks)))
                 Xm, ym = in_memory_data(args.sweep_m[0], n, K, args.chunks)
+                evaluate = functools.partial(gd.cost_and_gradient_dask, th, Xd, yd, 1.0, client=client)
                 sweep.append({
                     "m": args.sweep_m[0], "chunks": args.chunks, "sizes": net,
-                    "dask_s": h.median_seconds(lambda: gd.cost_and_gradient_dask(th, Xd, yd, 1.0, client=client),
-                                          args.repeats),
+                    "dask_s": h.median_seconds(evaluate, args.repeats),
                     "memory_s": memory_time(args, th, Xm, ym),
                 })
-                del Xd, yd, Xm, ym
+                del Xd, yd, Xm, ym, evaluate  # the persisted chunks leave the workers
             out["sweep"] = sweep
     return out
 
@@ -222,31 +223,30 @@ def section_gpu(args, sizes, X, y, thetas):
             torch.cuda.synchronize()
         return h.median_seconds(run, args.repeats * 3, warmup=2)
 
+    def autograd(params, Xt, Y):
+        for p in params:
+            p.grad = None
+        a = Xt
+        for p in params:
+            z = a @ p[:, 1:].T + p[:, 0]
+            a = torch.sigmoid(z)
+        m = Xt.shape[0]
+        J = torch.nn.functional.binary_cross_entropy_with_logits(z, Y, reduction="sum") / m
+        J = J + 1.0 / (2 * m) * sum((p[:, 1:] ** 2).sum() for p in params)
+        J.backward()
+        return J
+
     for name, dtype in (("float64", torch.float64), ("float32", torch.float32)):
         Xt = torch.as_tensor(X, device=dev, dtype=dtype)
         yt = torch.as_tensor(y, device=dev)
         tt = [torch.as_tensor(t, device=dev, dtype=dtype) for t in thetas]
         res = glassnet.cost_and_gradient(tt, Xt, yt, 1.0)
-        t_glassnet = timed(lambda: glassnet.cost_and_gradient(tt, Xt, yt, 1.0))
+        t_glassnet = timed(functools.partial(glassnet.cost_and_gradient, tt, Xt, yt, 1.0))
 
         # Peer: torch autograd of the same J on the same device.
         Y = torch.nn.functional.one_hot(yt, sizes[-1]).to(dtype)
         params = [t.clone().requires_grad_(True) for t in tt]
-
-        def autograd():
-            for p in params:
-                p.grad = None
-            a = Xt
-            for p in params:
-                z = a @ p[:, 1:].T + p[:, 0]
-                a = torch.sigmoid(z)
-            m = Xt.shape[0]
-            J = torch.nn.functional.binary_cross_entropy_with_logits(z, Y, reduction="sum") / m
-            J = J + 1.0 / (2 * m) * sum((p[:, 1:] ** 2).sum() for p in params)
-            J.backward()
-            return J
-
-        t_autograd = timed(autograd)
+        t_autograd = timed(functools.partial(autograd, params, Xt, Y))
         flops = h.gemm_flops(X.shape[0], sizes)
         out[name] = {
             "glassnet_s": t_glassnet, "torch_autograd_s": t_autograd,
@@ -257,7 +257,8 @@ def section_gpu(args, sizes, X, y, thetas):
         }
         a = torch.randn(X.shape[0], sizes[0], device=dev, dtype=dtype)
         b = torch.randn(sizes[0], sizes[1], device=dev, dtype=dtype)
-        out[name]["gemm_gflops"] = 2.0 * a.shape[0] * a.shape[1] * b.shape[1] / timed(lambda: a @ b) / 1e9
+        gemm_s = timed(functools.partial(torch.matmul, a, b))
+        out[name]["gemm_gflops"] = 2.0 * a.shape[0] * a.shape[1] * b.shape[1] / gemm_s / 1e9
     return out
 
 
