@@ -103,7 +103,8 @@ GOOD = random_problem([3, 4, 3], m=5, seed=0)
 @pytest.mark.parametrize(
     "change, pattern",
     [
-        (dict(thetas=[np.zeros((4, 4)), np.zeros((3, 4))]), r"thetas\[1\].*expected shape \(3, 5\).*got shape \(3, 4\)"),
+        (dict(thetas=[np.zeros((4, 4)), np.zeros((3, 4))]),
+         r"thetas\[1\].*expected shape \(3, 5\).*got shape \(3, 4\)"),
         (dict(thetas=[np.zeros(4)]), r"thetas\[0\].*2-D.*got shape \(4,\)"),
         (dict(thetas=[]), r"thetas: expected a non-empty list"),
         (dict(X=np.zeros((5, 2))), r"X: expected 3 columns.*got shape \(5, 2\)"),

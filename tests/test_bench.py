@@ -5,6 +5,7 @@ implementation computes the same J, the JSON is one complete document, files are
 """
 
 import ast
+import functools
 import importlib
 import json
 from pathlib import Path
@@ -252,7 +253,7 @@ def test_probe_leaves_the_test_evaluation_out_of_the_training_time(training_benc
     probe.start()
     for acc in (0.5, 0.9, 0.8):
         now[0] += 1.0  # one epoch of training
-        probe.check(lambda: evaluate(acc))
+        probe.check(functools.partial(evaluate, acc))
     assert probe.curve == [(1.0, 0.5), (2.0, 0.9), (3.0, 0.8)]
     assert training_bench.first_at(probe.curve, 0.85) == (2.0, 2)
     assert training_bench.first_at(probe.curve, 0.95) is None

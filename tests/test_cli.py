@@ -448,7 +448,8 @@ def test_missing_and_corrupt_files(trained, tmp_path, capsys):
     missing = tmp_path / "missing.csv"
     code, _, err = run(capsys, "train", "--data", missing)
     assert code == 2 and err == (f"error: --data: {str(missing)!r} is neither a built-in dataset (digits, "
-                                 f"breast_cancer, iris, mnist_5k, xor, moons, circles, spiral, gaussians) nor an existing file\n")
+                                 "breast_cancer, iris, mnist_5k, xor, moons, circles, spiral, gaussians) "
+                                 "nor an existing file\n")
     code, _, err = run(capsys, "evaluate", "--model", tmp_path / "none.npz", "--data", "digits")
     assert code == 1 and err == f"error: --model: no such file {tmp_path / 'none.npz'}\n"
 
@@ -489,8 +490,8 @@ def test_demo_lines(capsys, tmp_path):
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert len(lines) == 7
-    assert re.fullmatch(rf"explained test example \d+ \(a \d( that the network reads as \d)?\): {re.escape(str(report))}",
-                        lines[6])
+    assert re.fullmatch(rf"explained test example \d+ \(a \d( that the network reads as \d)?\): "
+                        rf"{re.escape(str(report))}", lines[6])
     page = report.read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "digit " in page and "<script" not in page
     assert lines[0] == ("glassnet demo: scikit-learn digits, 1347 train / 450 test, network 64-25-10, λ = 1, L-BFGS, "
@@ -567,7 +568,8 @@ def test_train_from_a_csv_file_through_the_scheduler(dask_scheduler, tmp_path, c
     code, local, _ = run_json(capsys, *argv)
     assert code == 0
     # --chunk-rows 40 cuts this file into several chunks
-    assert distributed.read_chunks(path, "label", blocksize=distributed._csv_blocksize(str(path), 40))[0].numblocks[0] > 2
+    blocksize = distributed._csv_blocksize(str(path), 40)
+    assert distributed.read_chunks(path, "label", blocksize=blocksize)[0].numblocks[0] > 2
 
     def no_loading(*args, **kwargs):
         raise AssertionError("the CSV file was loaded into this process")
@@ -652,7 +654,8 @@ def test_a_csv_without_a_label_column_gets_a_hint(trained, tmp_path, capsys):
 
 
 def test_model_file_records_the_scaling_so_raw_features_predict_as_in_training(tmp_path, capsys):
-    """Trained on breast_cancer by name (standardized), the model predicts raw features of a file with --raw-features."""
+    """Trained on breast_cancer by name (standardized), the model predicts raw features of a file with
+    --raw-features."""
     from sklearn.datasets import load_breast_cancer
 
     model = tmp_path / "bc.npz"
@@ -685,13 +688,14 @@ def test_every_subcommand_has_the_one_json_convention():
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     missing = []
-    for name, parser in sub.choices.items():
+    for parser in sub.choices.values():
         kinds = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
         for p in (kinds[0].choices.values() if kinds else [parser]):
             flags = {o for a in p._actions for o in a.option_strings}
             if "--json" not in flags:
                 missing.append(p.prog)
-            assert not any(a.dest == "json" and a.type is not None for a in p._actions), f"{p.prog}: --json takes a value"
+            takes_value = any(a.dest == "json" and a.type is not None for a in p._actions)
+            assert not takes_value, f"{p.prog}: --json takes a value"
     assert missing == []
 
 

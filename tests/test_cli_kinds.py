@@ -24,7 +24,8 @@ def test_train_with_tanh_and_softmax_saves_them(tmp_path, capsys):
     assert (clf.activation, clf.output, clf.loss) == ("tanh", "softmax", "log")
     J0 = float(next(line for line in out.splitlines() if line.startswith("J(Θ) before")).split()[-1])
     assert J0 == pytest.approx(clf.history_.initial_cost, abs=5e-7)  # J before is the tanh/softmax cost
-    train_accuracy = float(next(line for line in out.splitlines() if line.startswith("train accuracy")).split()[-1][:-1])
+    accuracy_line = next(line for line in out.splitlines() if line.startswith("train accuracy"))
+    train_accuracy = float(accuracy_line.split()[-1][:-1])
     assert train_accuracy > 90
 
 

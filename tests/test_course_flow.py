@@ -107,7 +107,8 @@ def test_explain_puts_the_digit_zero_target_on_unit_10(course, capsys):
 
 
 def test_serve_opens_the_course_network(course):
-    """``glassnet serve --model ex4weights.mat --json``: one JSON line once it accepts connections; the page is 400-25-10."""
+    """``glassnet serve --model ex4weights.mat --json``: one JSON line once it accepts connections; the page is
+    400-25-10."""
     import os
     import signal
     import subprocess

@@ -337,6 +337,15 @@ _PAGE_STATE = """async () => {
 }"""
 
 
+def _collect_problems(page) -> list[str]:
+    """A list that fills with the page's errors, console errors and failed requests as they happen."""
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+    return problems
+
+
 def test_pages_in_a_real_browser(site):
     """Open the built pages from file:// in Chromium: equations typeset without errors, every picture loads, no
     JavaScript error, no failed request."""
@@ -349,10 +358,7 @@ def test_pages_in_a_real_browser(site):
         try:
             for name, least_math in BROWSER_PAGES:
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
-                problems: list[str] = []
-                page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-                page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
-                page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+                problems = _collect_problems(page)
                 page.goto((site / name).as_uri())
                 page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
                                        timeout=60_000)

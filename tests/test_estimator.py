@@ -262,7 +262,7 @@ def test_partial_fit_only_for_minibatch_solvers():
     clf = Classifier(solver="lbfgs")
     assert not hasattr(clf, "partial_fit")
     with pytest.raises(AttributeError) as info:
-        clf.partial_fit
+        clf.partial_fit  # noqa: B018 (the attribute access itself raises)
     assert "only available for the mini-batch solvers 'sgd' and 'adam'" in str(info.value.__cause__)
     assert hasattr(Classifier(solver="sgd"), "partial_fit")
 

@@ -27,7 +27,7 @@ def test_svg_small_net_one_element_per_unit_and_edge():
     assert root.find(f".//{SVG}rect[@id='bias-1']") is not None and root.find(f".//{SVG}rect[@id='bias-2']") is not None
     assert root.find(f".//{SVG}rect[@id='bias-3']") is None  # the output layer has no bias unit
     # backward view: the unit value is δ, the edge value is the edge term Θ_ij δ_i
-    assert float(root.find(f".//*[@id='unit-2-2']").get("data-value")) == tr.delta[2][2]
+    assert float(root.find(".//*[@id='unit-2-2']").get("data-value")) == tr.delta[2][2]
     edge = root.find(f".//{SVG}line[@id='edge-2-1-2']")
     assert float(edge.get("data-value")) == pytest.approx(-4 * -0.5)
     assert "pos" in edge.get("class").split() and edge.get("stroke") == diagram.POSITIVE

@@ -54,7 +54,7 @@ def test_cost_curves_from_history_dict_and_list():
         figures.cost_curves_png([])
 
 
-def test_learning_and_validation_curves_train_real_networks(small_digits):
+def test_learning_and_validation_curves_train_real_networks(small_digits):  # noqa: F811 (the fixture imported above)
     X, y, Xv, yv = small_digits
     lc = learning_curve(X, y, Xv, yv, hidden_layer_sizes=(8,), lam=0.5, train_sizes=[40, 200], max_iter=25)
     assert lc.m == [40, 200] and lc.sizes == (64, 8, 10)

@@ -11,7 +11,7 @@ from explain_helpers import parse, read_png, small_digits  # noqa: F401 (a fixtu
 from glassnet.explain import report, text
 
 
-def test_html_report_is_self_contained_and_complete(small_digits):
+def test_html_report_is_self_contained_and_complete(small_digits):  # noqa: F811 (the fixture imported above)
     X, y, Xv, yv = small_digits
     thetas = glassnet.random_init([64, 6, 10], rng=0)
     tr = glassnet.explain(thetas, Xv, yv, lam=1.0, rows=7)

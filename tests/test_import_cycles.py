@@ -128,7 +128,8 @@ def test_nothing_in_the_library_imports_the_cli():
 
 
 def test_the_architecture_page_names_every_module_in_floor_order():
-    """docs/architecture.md lists every top-level module once, top floor first: no module imports one listed above it."""
+    """docs/architecture.md lists every top-level module once, top floor first: no module imports one listed above
+    it."""
     import re
 
     page = (SRC.parent / "docs" / "architecture.md").read_text(encoding="utf-8")

@@ -1,4 +1,5 @@
-"""The fused C kernels (glassnet._support.fused) give bit for bit what the NumPy code gives, and step aside when they can't."""
+"""The fused C kernels (glassnet._support.fused) give bit for bit what the NumPy code gives, and step aside when they
+can't."""
 
 import numpy as np
 import pytest
@@ -87,14 +88,15 @@ def test_special_values_pass_through_as_in_numpy():
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_a_whole_training_run_is_the_same_with_and_without_the_kernels(dtype):
     X, y = glassnet.datasets.load("digits").X[:300].astype(dtype), glassnet.datasets.load("digits").y[:300]
-    for solver in ("adam", "sgd"):
-        def fit():
-            return glassnet.Classifier(hidden_layer_sizes=(12,), solver=solver, max_iter=3, batch_size=32,
-                                       random_state=0).fit(X, y)
 
-        fast = fit()
+    def fit(solver):
+        return glassnet.Classifier(hidden_layer_sizes=(12,), solver=solver, max_iter=3, batch_size=32,
+                                   random_state=0).fit(X, y)
+
+    for solver in ("adam", "sgd"):
+        fast = fit(solver)
         with _fused.disabled():
-            ref = fit()
+            ref = fit(solver)
         assert same(fast.thetas_, ref.thetas_)
         assert fast.loss_curve_ == ref.loss_curve_
 

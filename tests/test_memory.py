@@ -1,15 +1,13 @@
 """Memory is budgeted before it is spent: small files that declare huge arrays, and huge networks, are refused.
 
-Each bomb is loaded in a child process under an address-space limit (``glassnet._support.sandbox.run_file``): a loader that
-allocated what the file declares would die there of a MemoryError; the budgeted one refuses it with a clear error.
+Each bomb is loaded in a child process under an address-space limit (``glassnet._support.sandbox.run_file``): a loader
+that allocated what the file declares would die there of a MemoryError; the budgeted one refuses it with a clear error.
 """
 
 from __future__ import annotations
 
-import bz2
 import json
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np

@@ -43,7 +43,8 @@ def test_notebook_is_stored_without_outputs(path):
     assert nb.metadata["kernelspec"]["name"] == "python3"
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: clear the outputs before committing"
+            cleared = cell.outputs == [] and cell.execution_count is None
+            assert cleared, f"{path.name}: clear the outputs before committing"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
 
 

@@ -1,5 +1,5 @@
-"""Hidden activations × output/loss pairs: every path equals torch autograd, scikit-learn's losses where it has the pair,
-central differences, and the lecture's default is unchanged."""
+"""Hidden activations × output/loss pairs: every path equals torch autograd, scikit-learn's losses where it has the
+pair, central differences, and the lecture's default is unchanged."""
 
 import warnings
 
@@ -132,7 +132,8 @@ def test_softmax_log_equals_sklearn_multiclass_loss(act, sizes):
     thetas, X, y = problem(sizes, ("softmax", "log"), m=40, seed=3)
     y[: sizes[-1]] = np.arange(sizes[-1])  # every class present, so scikit-learn builds K softmax units
     lam = 0.6
-    est = _fitted_sklearn(MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation=SK_ACT[act], alpha=lam, max_iter=1), X, y)
+    est = _fitted_sklearn(MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation=SK_ACT[act], alpha=lam,
+                                        max_iter=1), X, y)
     assert est.out_activation_ == "softmax"
     loss, grads = _sklearn_backprop(est, thetas, X, one_hot(y, sizes[-1]))
     J, G = glassnet.cost_and_gradient(thetas, X, y, lam, activation=act, output="softmax", loss="log")
@@ -153,7 +154,8 @@ def test_identity_squared_equals_sklearn_regressor_loss(act):
     thetas, X, Y = problem(sizes, ("identity", "squared"), m=30, seed=5)
     y = Y[:, 0]
     lam = 0.9
-    est = _fitted_sklearn(MLPRegressor(hidden_layer_sizes=tuple(sizes[1:-1]), activation=SK_ACT[act], alpha=lam, max_iter=1), X, y)
+    est = _fitted_sklearn(MLPRegressor(hidden_layer_sizes=tuple(sizes[1:-1]), activation=SK_ACT[act], alpha=lam,
+                                       max_iter=1), X, y)
     assert est.out_activation_ == "identity"
     loss, grads = _sklearn_backprop(est, thetas, X, Y)  # (1/2m)Σ(h − y)² + (α/2m)ΣW²
     J, G = glassnet.cost_and_gradient(thetas, X, y, lam, activation=act, output="identity", loss="squared")
@@ -328,7 +330,8 @@ def test_sparse_X_equals_dense(fmt, act, pair):
         "chunks": Workspace(sizes, 300, chunk_rows=64, n_workers=2, **kw).cost_and_gradient(thetas, Xs, y, 0.5),
         "per example": backprop_per_example(thetas, Xs[:20], y[:20], 0.5, **kw),
     }.items():
-        J_ref, G_ref = (J, G) if name != "per example" else glassnet.cost_and_gradient(thetas, X[:20], y[:20], 0.5, **kw)
+        J_ref, G_ref = ((J, G) if name != "per example"
+                        else glassnet.cost_and_gradient(thetas, X[:20], y[:20], 0.5, **kw))
         assert Js == pytest.approx(J_ref, rel=1e-12), name
         for g, gs in zip(G_ref, Gs):
             assert rel(g, gs) < 1e-12, name

@@ -82,7 +82,8 @@ def _mp_reference_cost(thetas, X, Y, lam):
     for t in range(m):
         a = [mpmath.mpf(float(v)) for v in X[t]]
         for li, theta in enumerate(thetas):
-            z = [mpmath.fsum([mpmath.mpf(float(theta[i, 0]))] + [mpmath.mpf(float(w)) * v for w, v in zip(theta[i, 1:], a)])
+            z = [mpmath.fsum([mpmath.mpf(float(theta[i, 0]))]
+                             + [mpmath.mpf(float(w)) * v for w, v in zip(theta[i, 1:], a)])
                  for i in range(theta.shape[0])]
             if li < len(thetas) - 1:
                 a = [1 / (1 + mpmath.exp(-zi)) for zi in z]

@@ -7,7 +7,6 @@ server on 127.0.0.1 port 0 (in a thread or a subprocess) and always stop it.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import signal
@@ -31,7 +30,7 @@ from glassnet.forward import propagate
 from glassnet.outputs import encode_labels
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge, create_app
 from glassnet.server.session import wait_for
-from server_helpers import TOKEN, TestClient, api_client, detail, open_session  # noqa: E402 (after importorskip)
+from server_helpers import TOKEN, TestClient, api_client, detail, open_session
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,7 +149,8 @@ def test_nan_and_inf_are_refused(client):
 
 
 @pytest.mark.parametrize("path, message", [
-    ("/api/view?index=1437", "index: expected an example 0..1436 of the train set, got 1437"),  # ⌈0.2·1797⌉ = 360 held out
+    # ⌈0.2·1797⌉ = 360 held out
+    ("/api/view?index=1437", "index: expected an example 0..1436 of the train set, got 1437"),
     ("/api/view?split=val&index=360", "index: expected an example 0..359 of the val set, got 360"),
     ("/api/view?index=-1", "index: Input should be greater than or equal to 0"),
     ("/api/view?unit=4:1", "unit: expected l:j with l in 1..3"),
@@ -242,7 +242,8 @@ def test_editing_a_weight_changes_J_and_every_delta(client, session):
     assert after["unit"]["delta"] != before["unit"]["delta"]
     assert after["layers"][2]["delta"] != before["layers"][2]["delta"]
     st = client.get("/api/state").json()
-    assert st["snapshots"]["count"] == 2 and st["snapshots"]["label"] == "edit Θ₄₃⁽²⁾: " + format_number(J_theta_old) + " → 5"
+    assert st["snapshots"]["count"] == 2
+    assert st["snapshots"]["label"] == "edit Θ₄₃⁽²⁾: " + format_number(J_theta_old) + " → 5"
     # Time travel undoes it.
     st = client.post("/api/rewind", json={"index": 0}).json()
     assert st["current"]["J"] == pytest.approx(J0, rel=1e-15)

@@ -13,7 +13,6 @@ import re
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
@@ -195,8 +194,8 @@ def test_clicking_an_edge_and_editing_the_weight_changes_J_and_the_deltas(page, 
     assert wait_for(lambda: server.session.snapshot_view()[1][1][3, 3] == 4.0)
     _, thetas, _, _, parts = server.session.snapshot_view()
     J_new = glassnet.cost(thetas, parts[0], parts[1], 1.0)
-    page.wait_for_function(f"() => Math.abs(Number(document.querySelector('#J').textContent.replace('−','-')) - {J_new}) "
-                           f"< 1e-4")
+    page.wait_for_function("() => Math.abs(Number(document.querySelector('#J').textContent.replace('−','-')) "
+                           f"- {J_new}) < 1e-4")
     assert abs(page_J(page) - J_before) > 1e-3
     page.wait_for_function("() => document.querySelector('#weight-change') && "
                            "document.querySelector('#weight-change').textContent.startsWith('J: ')")
@@ -241,7 +240,8 @@ def test_pick_a_misclassified_example_and_preview_a_gradient_step(page, server):
     thumb = page.locator("#examples .thumb").nth(2)
     index = int(thumb.get_attribute("data-index"))
     thumb.click()
-    page.wait_for_function(f"() => document.querySelector('#example-info').textContent.includes('validation example {index}')")
+    page.wait_for_function("() => document.querySelector('#example-info').textContent"
+                           f".includes('validation example {index}')")
     info = page.inner_text("#example-info")
     assert re.search(r"label (\d) · predicted (\d)", info)
     page.click("#whatif")

@@ -44,7 +44,10 @@ MAP_PIXELS = """() => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   const colours = new Set();
   let sum = 0;
-  for (let p = 0; p < d.length; p += 4) { colours.add((d[p] << 16) | (d[p + 1] << 8) | d[p + 2]); sum += d[p] * (p % 97); }
+  for (let p = 0; p < d.length; p += 4) {
+    colours.add((d[p] << 16) | (d[p + 1] << 8) | d[p + 2]);
+    sum += d[p] * (p % 97);
+  }
   return [colours.size, sum];
 }"""
 
@@ -136,7 +139,8 @@ def test_one_unit_map_per_hidden_unit_beside_it(moons):
         if box is not None and unit is not None:
             break
         moons.wait_for_timeout(100)
-    assert box["x"] + box["width"] < unit["x"] and abs((box["y"] + box["height"] / 2) - (unit["y"] + unit["height"] / 2)) < 2
+    assert box["x"] + box["width"] < unit["x"]
+    assert abs((box["y"] + box["height"] / 2) - (unit["y"] + unit["height"] / 2)) < 2
     maps.nth(4).click()  # a map is a way to select its unit
     moons.wait_for_function("() => document.querySelector('#detail-title').textContent.startsWith('Unit 5 of layer 2')")
 

@@ -22,7 +22,7 @@ from glassnet.explain.text import unit_equation
 from glassnet.outputs import OUTPUT_LOSS_PAIRS, output_loss
 from glassnet.server import TrainConfig, bridge
 from glassnet.server.session import wait_for
-from server_helpers import api_client, detail, open_session  # noqa: E402 (after the importorskip lines)
+from server_helpers import api_client, detail, open_session
 
 IRIS = TrainConfig(dataset="iris", hidden=(5,), lam=0.01, max_iter=40, delay_ms=0)
 

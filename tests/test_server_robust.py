@@ -20,7 +20,7 @@ httpx = pytest.importorskip("httpx")
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
 from glassnet.server import run as server_run
 from glassnet.server import session as session_module
-from server_helpers import api_client, open_session  # noqa: E402 (after the importorskip lines)
+from server_helpers import api_client, open_session
 
 
 def strict_json(text: str):
