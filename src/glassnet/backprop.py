@@ -58,7 +58,7 @@ def deltas(thetas: Sequence[np.ndarray], cache: ForwardCache, Y: np.ndarray, *, 
     g_prime = get_activation(activation).gradient_from_a
     L = cache.L
     delta: list[np.ndarray | None] = [None] * L
-    delta[L - 1] = output_loss(output, loss).delta(cache.z[-1], cache.output, Y)
+    delta[L - 1] = output_loss(output, loss).delta(cache.z_out, cache.output, Y)
     for i in range(L - 2, 0, -1):
         # (Θ^(l))ᵀ δ^(l+1) without the bias row == δ^(l+1) @ Θ^(l)[:, 1:] in row layout.
         back = delta[i + 1] @ thetas[i][:, 1:]
@@ -72,6 +72,7 @@ def accumulate(cache: ForwardCache, delta: Sequence[np.ndarray | None]) -> list[
     Delta = []
     for i in range(cache.L - 1):
         d_next = delta[i + 1]
+        assert d_next is not None  # only δ^(1), the input layer's, is None
         D = np.empty((d_next.shape[1], cache.activations[i].shape[1] + 1), dtype=d_next.dtype)
         # Δ = δ^(l+1)ᵀ [1, a^(l)]: the bias column is the sum of δ, the rest one matmul; X is never concatenated.
         np.sum(d_next, axis=0, out=D[:, 0])
@@ -142,7 +143,7 @@ def backprop_per_example(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *
     for t in range(m):
         # Forward: a^(1) = [1; x^(t)], z^(l+1) = Θ^(l) a^(l), a^(l+1) = [1; g(z^(l+1))].
         a = [np.concatenate([[1.0], X[t]]).astype(X.dtype)[:, None]]
-        z = [None]
+        z: list[np.ndarray] = []  # z^(l+1) for l = 1..L-1 (the input layer has no z)
         for l, theta in enumerate(thetas):
             z.append(theta @ a[l])
             if l < len(thetas) - 1:

@@ -120,4 +120,4 @@ def cost(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, cache: ForwardCac
     lam = check_lam(lam)
     Y = pair.targets(y, sizes[-1], X.shape[0], dtype=dtype)
     cache = cache if cache is not None else propagate(thetas, X, activation, output)
-    return pair.cost_sum(cache.z[-1], Y) / X.shape[0] + regularization(thetas, lam, X.shape[0])
+    return pair.cost_sum(cache.z_out, Y) / X.shape[0] + regularization(thetas, lam, X.shape[0])

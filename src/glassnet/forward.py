@@ -52,6 +52,13 @@ class ForwardCache:
         return self.activations[-1]
 
     @property
+    def z_out(self) -> np.ndarray:
+        """z^(L), shape (m, K): the cost and the predictions are computed from it."""
+        z = self.z[-1]
+        assert z is not None  # only z[0], the input layer's, is None, and a network has at least two layers
+        return z
+
+    @property
     def a(self) -> list[np.ndarray]:
         """Lecture-style a^(l) with the bias unit where the lecture has one (a fresh copy, for reading)."""
         out = []

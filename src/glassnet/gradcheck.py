@@ -172,7 +172,7 @@ def gradient_check(
     m = X.shape[0]
 
     def J() -> float:
-        return cost_from_z(propagate(work, X, activation, output).z[-1], Y, output, loss) + regularization(work, lam, m)
+        return cost_from_z(propagate(work, X, activation, output).z_out, Y, output, loss) + regularization(work, lam, m)
 
     rng = np.random.default_rng(seed)
     if n_directions is not None:

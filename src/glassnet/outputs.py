@@ -25,7 +25,7 @@ Not here: regularization and the full J (:mod:`glassnet.cost`), hidden layers' Î
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
@@ -253,6 +253,7 @@ class OutputLayer:
 
     classes: np.ndarray
     class_noun: str | None = None
+    _order: np.ndarray = field(init=False, repr=False)  # classes' sort order, set in __post_init__
 
     def __post_init__(self) -> None:
         classes = np.asarray(list(self.classes) if not isinstance(self.classes, np.ndarray) else self.classes)

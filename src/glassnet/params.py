@@ -11,6 +11,7 @@ course's ``Theta1(:)``); everything else works on the list of per-layer arrays.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -152,7 +153,7 @@ def random_init(
     True
     """
     rng = np.random.default_rng(rng)
-    thetas = []
+    thetas: list[np.ndarray] = []
     for out_units, in_plus_bias in layer_shapes(sizes):
         eps = init_epsilon(in_plus_bias - 1, out_units) if epsilon is None else float(epsilon)
         if not eps > 0:
@@ -213,7 +214,7 @@ def unroll(thetas: Sequence[np.ndarray], order: str = "F") -> np.ndarray:
     return np.concatenate([np.asarray(t).ravel(order=order) for t in thetas])
 
 
-def _check_order(order) -> str:
+def _check_order(order) -> Literal["F", "C"]:
     if order not in ("F", "C"):
         raise ValueError(f"order: expected 'F' (the course's column-major layout) or 'C', got {order!r}")
     return order

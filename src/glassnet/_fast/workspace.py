@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import wait
+from typing import Any
 
 import numpy as np
 
@@ -110,10 +111,10 @@ class _Lane:
         self.prod = np.empty(max(r * (k - 1) for r, k in shapes), dtype)  # one chunk's δ aᵀ before it joins Δ
         self.bias = np.empty(max(sizes[1:]), dtype)  # one chunk's Σ_t δ (the bias column of Δ)
         self.ones = np.ones(rows, dtype)
-        self.x = None  # sparse X: one dense chunk of rows (made on first use)
+        self.x: np.ndarray | None = None  # sparse X: one dense chunk of rows (made on first use)
 
     def buffers(self) -> list[np.ndarray]:
-        extra = [] if self.x is None else [self.x]
+        extra: list[np.ndarray] = [] if self.x is None else [self.x]
         return [*self.a, self.zL, self.scratch, *self.delta, *self.Delta, self.prod, self.bias, self.ones, *extra]
 
     def _dense_chunk(self, X, start: int, stop: int) -> np.ndarray:
@@ -177,7 +178,7 @@ class _Lane:
                     J_sum += pair.cost_sum(zL, Yc, axis=0)
                     dL[...] = pair.delta(zL, pair.activate(zL, axis=0), Yc, axis=0)
                 # Backward: Δ^(l) += δ^(l+1) [1, a^(l)]ᵀ; δ^(l) = Θ^(l)[:, 1:]ᵀ δ^(l+1) .* a^(l)(1 - a^(l)).
-                d = dL
+                d: np.ndarray = dL
                 for i in range(n_layers - 1, -1, -1):
                     D = Delta[i]
                     k = D.shape[0]
@@ -302,7 +303,7 @@ class Workspace:
         share = -(-m // k)
         return k, max(1, -(-share // max(1, -(-share // self.chunk_rows))))
 
-    def batch_sums(self, thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray,
+    def batch_sums(self, thetas: Sequence[np.ndarray], X: Any, Y: np.ndarray,
                    plan: tuple[int, int] | None = None) -> tuple[float, list[np.ndarray]]:
         """Unnormalized (Σ_t cost(t), [Δ^(l)]) over the rows of X, like the module's :func:`batch_sums`.
 
@@ -384,6 +385,6 @@ class Workspace:
 
 
 def _is_count(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+    return bool(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1)
 
 

@@ -64,7 +64,7 @@ def _remove_stale_temps(path: Path) -> None:
             pass
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file so that readers only ever see the complete old or the complete new content.
 
     ``write(f)`` fills a temporary file ``.<name>.tmp-<pid>-<random>`` in the target's folder (hidden, and never

@@ -21,7 +21,7 @@ import numpy as np
 try:  # an optional build: pip installs glassnet without it where no C compiler is found
     from glassnet._support import _kernels
 except ImportError:  # pragma: no cover - depends on the install
-    _kernels = None
+    _kernels = None  # type: ignore[assignment]  # the module is optional: None where it was not built
 
 __all__ = ["available", "adam", "sgd", "finish", "all_finite", "disabled"]
 

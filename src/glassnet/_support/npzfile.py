@@ -136,7 +136,7 @@ def iter_data(zf: zipfile.ZipFile, mem: Member, path: Path, error: type[ValueErr
 def read_data(zf: zipfile.ZipFile, mem: Member, path: Path, error: type[ValueError]) -> np.ndarray:
     """The member's array, read straight into its own buffer (one allocation of exactly the declared size)."""
     out = np.empty(mem.count, dtype=mem.dtype)
-    view = memoryview(out.view(np.uint8).reshape(-1)) if mem.nbytes else memoryview(b"")
+    view = memoryview(out.view(np.uint8).reshape(-1).data) if mem.nbytes else memoryview(b"")
     pos = 0
     for piece in iter_data(zf, mem, path, error):
         view[pos: pos + len(piece)] = piece

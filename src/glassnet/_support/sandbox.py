@@ -27,6 +27,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -198,10 +199,10 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         raise ValueError(f"timeout_s: expected a positive number of seconds, got {timeout_s!r}")
     if not (isinstance(memory_mb, int) and memory_mb > 0):
         raise ValueError(f"memory_mb: expected a positive whole number of MB, got {memory_mb!r}")
-    limits = {"seconds_limit": timeout_s, "memory_mb": memory_mb, "calls": tuple(calls)}
+    limits: dict[str, Any] = {"seconds_limit": timeout_s, "memory_mb": memory_mb, "calls": tuple(calls)}
     with tempfile.TemporaryDirectory(prefix="glassnet-sandbox-") as tmp:
         folder = Path(tmp)
-        request = {"file": str(path), "memory_mb": memory_mb, "max_file_mb": _MAX_FILE_MB, "calls": []}
+        request: dict[str, Any] = {"file": str(path), "memory_mb": memory_mb, "max_file_mb": _MAX_FILE_MB, "calls": []}
         for c, call in enumerate(calls):
             args = []
             for k, arg in enumerate(call.args):
@@ -348,6 +349,8 @@ def _child(folder: Path) -> int:
     state: dict = {"loaded": None, "calls": []}
     try:
         spec = importlib.util.spec_from_file_location("__graded__", path)
+        if spec is None or spec.loader is None:  # a path without a .py suffix
+            raise ImportError(f"cannot load {path} as Python source")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except MemoryError as exc:
@@ -370,7 +373,7 @@ def _child(folder: Path) -> int:
             args = [np.load(folder / a["array"], allow_pickle=False) if "array" in a else a["value"]
                     for a in call["args"]]
             result = _call_one(fn, args, here, memory_mb)
-        entry = {"status": result.status, "message": result.message, "traceback": result.traceback}
+        entry: dict[str, Any] = {"status": result.status, "message": result.message, "traceback": result.traceback}
         if result.ok:
             try:
                 names = []
