@@ -79,7 +79,8 @@ def _is_multilabel(y) -> bool:
 
 
 def _is_real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+    # Any Real: NumPy's stubs for isfinite list its own and Python's float types only.
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)  # type: ignore[call-overload]
 
 
 
@@ -87,6 +88,8 @@ class _Network(TransformerMixin, BaseEstimator):
     """What the Classifier and the Regressor share: hyper-parameters, solvers, the fit loop, validation, curves and
     ``transform``. A subclass says which output/loss pair it trains (:meth:`_pair`), how targets become the matrix
     the cost takes, and how a validation score is computed (:meth:`_score_z`)."""
+
+    history_: History  # a learned attribute (set by fit), declared for the type checker
 
     def __init__(
         self,
@@ -433,7 +436,7 @@ class _Network(TransformerMixin, BaseEstimator):
     def _z_out(self, X) -> np.ndarray:
         thetas = self._fitted_thetas()
         X = self._validate_X(X)
-        return forward(thetas, X, activation=self.activation, output=self._pair().output).z[-1]
+        return forward(thetas, X, activation=self.activation, output=self._pair().output).z_out
 
     def _targets(self, y, m: int, name: str = "y"):
         """Targets as the cost takes them (labels → unit indices or a 0/1 matrix; real values for a regressor)."""

@@ -219,7 +219,8 @@ class _ChunkBuffers:
 
     def __init__(self, xp, rows: int, dtype, device) -> None:
         self.torch = _is_torch(xp)
-        self.rows, self.dtype, self.device, self.made = rows, dtype, device, {}
+        self.rows, self.dtype, self.device = rows, dtype, device
+        self.made: dict[Any, Any] = {}
 
     def __call__(self, key, n: int, cols: int):
         if not self.torch:
@@ -290,7 +291,8 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     # kernels want the whole batch. The sums add up chunk by chunk: the same J and Δ.
     rows = default_chunk_rows(sizes) if _on_cpu(device) else m
     buffers = _ChunkBuffers(xp, min(rows, m), dtype, device)
-    J_sum, Delta = 0.0, [None] * len(thetas)
+    J_sum = 0.0
+    Delta: list[Any] = [None] * len(thetas)  # filled from the output layer down
     for start in range(0, m, rows):
         stop = min(start + rows, m)  # the array API wants slices inside the array
         n, x, Yc = stop - start, X[start:stop, ...], Y[start:stop, ...]

@@ -112,7 +112,7 @@ def _z_block(X, thetas, n_features: int, i: int) -> np.ndarray:
     X = np.asarray(X)
     if X.shape[0] == 0:  # an empty partition (a filtered DataFrame)
         return np.empty((0, thetas[-1].shape[0]))
-    return forward(thetas, check_X(X, n_features=n_features, name=f"X (row chunk {i})")).z[-1]
+    return forward(thetas, check_X(X, n_features=n_features, name=f"X (row chunk {i})")).z_out
 
 
 def _predict_block(X, thetas, n_features, units, block_id=None):

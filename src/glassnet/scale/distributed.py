@@ -293,7 +293,7 @@ def _literal(obj, prefix: str):
     return dask.delayed(obj, name=f"{prefix}-{uuid.uuid4().hex}", traverse=False)
 
 
-def _sums(client, chunks: _Chunks, thetas: list[np.ndarray]):
+def _sums(client, chunks: _Chunks, thetas: Sequence[np.ndarray]):
     """Total ``(m, Σ cost, [Δ])`` over all chunks: Θ sent once, map over chunks, tree-reduce on the workers."""
     dask, _ = _dask()
     theta_ref = _literal(thetas, "thetas")  # once per evaluation, not once per chunk
@@ -301,7 +301,7 @@ def _sums(client, chunks: _Chunks, thetas: list[np.ndarray]):
     return _compute(client, total, f"J and D over {len(chunks.parts)} row chunks")
 
 
-def _evaluate(client, chunks: _Chunks, thetas: list[np.ndarray], lam: float) -> tuple[float, list[np.ndarray]]:
+def _evaluate(client, chunks: _Chunks, thetas: Sequence[np.ndarray], lam: float) -> tuple[float, list[np.ndarray]]:
     """One distributed J and D: the summed chunks, checked to cover every row, finished on the driver."""
     m, J_sum, Delta = _sums(client, chunks, thetas)
     if chunks.m is not None and m != chunks.m:
@@ -499,7 +499,7 @@ def fit_sgd(
     if callbacks is None:
         callbacks = []
     elif callable(callbacks) or hasattr(callbacks, "on_epoch_end"):
-        callbacks = [callbacks]
+        callbacks = [callbacks]  # type: ignore[list-item]  # one callback or Callback object
     callbacks = [getattr(cb, "on_epoch_end", cb) for cb in callbacks]
     dask, _ = _dask()
     thetas, chunks, lam = _setup(thetas, X, y, lam)
@@ -518,7 +518,8 @@ def fit_sgd(
         opt_state = optimizer.init(current)
         reason = None
         for epoch in range(1, int(max_epochs) + 1):
-            rng = np.random.default_rng([seeds.entropy, epoch]) if shuffle else None
+            # entropy is an int: random_state is an int or None
+            rng = np.random.default_rng([seeds.entropy, epoch]) if shuffle else None  # type: ignore[arg-type]
             order = rng.permutation(len(chunks.parts)) if rng is not None else range(len(chunks.parts))
             state = _literal((current, opt_state, 0.0, 0, 0), "sgd-state")
             for i in order:
@@ -587,7 +588,7 @@ def _format_of(files: list[str], format: str | None) -> str:
             f"path: cannot tell the file format from the suffixes {sorted(suffixes)}; expected .csv, .parquet/.pq "
             "(or a Parquet folder) or .npz, or pass format="
         )
-    return fmts.pop()
+    return str(fmts.pop())  # not None: checked above
 
 
 def _npy_member(zf: zipfile.ZipFile, key: str, path: str):
@@ -736,7 +737,7 @@ def read_labelled(files, label_column: str, client, *, format: str | None = None
     dask, _ = _dask()
     files = _expand(files)
     fmt = _format_of(files, format)
-    chunking = {}  # Parquet: the files' own row groups
+    chunking: dict[str, Any] = {}  # Parquet: the files' own row groups
     if fmt == "npz":
         chunking = {"rows_per_chunk": rows_per_chunk}
     elif fmt == "csv":

@@ -14,6 +14,7 @@ pass unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`), splitting off v
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -96,10 +97,10 @@ def fit(
         X was already checked for NaN and inf (the estimators' ``validate_data`` does): X is validated once per fit,
         not twice. Shapes and dtypes are still checked.
     """
-    kinds = dict(activation=activation, output=output, loss=loss)
+    kinds: dict[str, Any] = dict(activation=activation, output=output, loss=loss)
     m = X.shape[0]
-    common = dict(validate=validate, early_stopping=early_stopping, patience=patience, min_delta=min_delta,
-                  callbacks=callbacks, progress=progress, n_threads=n_threads)
+    common: dict[str, Any] = dict(validate=validate, early_stopping=early_stopping, patience=patience,
+                                  min_delta=min_delta, callbacks=callbacks, progress=progress, n_threads=n_threads)
     if not is_mini_batch(solver):
         f = Workspace(sizes_from_thetas(thetas), m, X.dtype, **kinds).objective(X, y, lam, assume_finite=assume_finite)
         return minimize_full_batch(f, thetas, method=solver, max_iter=max_iter, tol=tol, rows=m, **common)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import inspect
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -268,7 +268,7 @@ class SolverState:
     solver: str
     epoch: int
     optimizer: dict
-    rng: dict | None
+    rng: Mapping[str, Any] | None
     best: float = math.inf
     bad_epochs: int = 0
     best_epoch: int | None = None
@@ -320,7 +320,7 @@ def _callback_functions(callbacks: CallbackLike | Sequence[CallbackLike] | None)
         return []
     if isinstance(callbacks, Callback) or callable(callbacks):
         callbacks = [callbacks]
-    out = []
+    out: list[Callable] = []
     for i, cb in enumerate(callbacks):
         if isinstance(cb, Callback):
             out.append(cb.on_epoch_end)
@@ -547,7 +547,7 @@ def minimize_full_batch(
             stop["reason"] = reason
             raise StopIteration
 
-    opts = {"maxiter": max_iter}
+    opts: dict[str, Any] = {"maxiter": max_iter}
     if tol is not None:
         opts["gtol"] = float(tol)
     opts.update(options or {})
@@ -855,6 +855,7 @@ class _InPlaceSteps:
         self.scratch = roll(self.gflat, self.sizes, order="C")
         self.arrays = [k for k, v in state.items() if isinstance(v, list)]  # Adam's m and v, SGD's velocity
         self.state = {k: [unroll(v, order="C")] if k in self.arrays else v for k, v in state.items()}
+        assert optimizer.update_ is not None  # only in-place rules get flat buffers
         self.update_ = optimizer.update_
 
     def step(self, grads) -> None:
