@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +50,8 @@ class Dataset:
     image_order: str = "C"
     extra: dict = field(default_factory=dict, repr=False)
 
-    def __iter__(self) -> Iterator[np.ndarray]:
-        """``X, y = dataset``."""
+    def __iter__(self) -> Iterator[Any]:
+        """``X, y = dataset`` (y is None for a file without labels)."""
         return iter((self.X, self.y))
 
     def __repr__(self) -> str:

@@ -23,6 +23,7 @@ import functools
 import importlib.util
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -188,7 +189,7 @@ class Builtin:
     aliases: tuple[str, ...]
     description: str
     loader: Callable[..., Dataset]
-    options: Mapping[str, object] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
     scaling: str = "none"
     requires: str | None = None
     training: Mapping[str, object] = field(default_factory=dict)

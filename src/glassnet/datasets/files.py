@@ -24,8 +24,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -373,6 +374,7 @@ def _run_mat_reader(jobs: list[dict], timeout: float, mem_limit: int, tmp: Path)
     with open(tmp / "stderr.txt", "w+b") as err:
         proc = subprocess.Popen([sys.executable, "-P", str(_READER_SCRIPT)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, env=env)
+        assert proc.stdin is not None and proc.stdout is not None  # both are pipes
 
         def pump():
             for line in proc.stdout:
@@ -438,7 +440,7 @@ def _read_mat_files(
     mem_limit = _mat_memory_limit(max_bytes)
     with tempfile.TemporaryDirectory(prefix="glassnet-mat-") as tmpdir:
         tmp = Path(tmpdir)
-        jobs = []
+        jobs: list[tuple[int, dict[str, Any]]] = []
         for i, (path, names, regex) in enumerate(requests):
             try:
                 _check_size(path, max_bytes)
@@ -563,7 +565,8 @@ def load_mat(
     pixels = f" Rows are {image_shape[0]}×{image_shape[1]} images unrolled column-major." if image_shape else ""
     return Dataset(X, y, [f"x{j + 1}" for j in range(n)], _target_names(y),
                    f"MATLAB file {path.name}: X from {X_key!r} {X.shape}, y from {y_key!r}.{pixels}{note}",
-                   path.name, tuple(image_shape) if image_shape else None, order, extra={"labels_mapped": mapped})
+                   path.name, (image_shape[0], image_shape[1]) if image_shape else None, order,
+                   extra={"labels_mapped": mapped})
 
 
 def load_mat_thetas(path, *, timeout: float = MAT_TIMEOUT, max_bytes: int = MAX_BYTES) -> list[np.ndarray]:
@@ -603,7 +606,7 @@ def load_mat_thetas(path, *, timeout: float = MAT_TIMEOUT, max_bytes: int = MAX_
     return thetas
 
 
-_BY_SUFFIX = {".csv": load_csv, ".txt": load_csv, ".npz": load_npz, ".mat": load_mat}
+_BY_SUFFIX: dict[str, Callable[..., Dataset]] = {".csv": load_csv, ".txt": load_csv, ".npz": load_npz, ".mat": load_mat}
 #: File suffixes :func:`load_file` knows.
 SUFFIXES = tuple(_BY_SUFFIX)
 

@@ -60,7 +60,7 @@ def _interp(anchors, t: float) -> tuple[int, int, int]:
     for (t0, c0), (t1, c1) in zip(anchors, anchors[1:]):
         if t <= t1:
             f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
-            return tuple(round(a + f * (b - a)) for a, b in zip(c0, c1))  # type: ignore[return-value]
+            return tuple(round(a + f * (b - a)) for a, b in zip(c0, c1))
     return anchors[-1][1]
 
 

@@ -100,6 +100,6 @@ def plane_maps(thetas: Sequence[np.ndarray], X=None, *, extent: tuple[float, flo
     cache = propagate(thetas, np.column_stack([g1.ravel(), g2.ravel()]), activation, output)
     shape = (resolution, resolution)
     output = cache.output.T.reshape(-1, *shape)
-    prediction = predict_units(cache.z[-1]).reshape(shape)
+    prediction = predict_units(cache.z_out).reshape(shape)
     units = [act.T.reshape(-1, *shape) for act in cache.activations[1:-1]]
     return PlaneMaps(x1=x1, x2=x2, output=output, prediction=prediction, units=units)

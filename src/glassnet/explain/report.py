@@ -12,6 +12,7 @@ import base64
 import html
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,7 @@ def _misclassified(trace: Trace, X, y, img_shape, image_order: str) -> list[str]
     if X.ndim != 2 or X.shape[1] != trace.sizes[0] or y.shape[0] != X.shape[0]:
         raise ValueError(f"X, y: expected X of shape (m, {trace.sizes[0]}) and m labels, got X {X.shape} and "
                          f"y {y.shape}")
-    pred = predict_units(forward(list(trace.thetas), X).z[-1])  # the output layer's one prediction rule
+    pred = predict_units(forward(list(trace.thetas), X).z_out)  # the output layer's one prediction rule
     wrong = np.flatnonzero(pred != y)
     parts.append("<h2>Misclassified examples</h2>")
     parts.append(f"<p>{len(wrong)} of {len(y)} examples misclassified "
@@ -153,8 +154,8 @@ def html_report(trace: Trace, *, X: np.ndarray | None = None, y: np.ndarray | No
     img_shape = infer_image_shape(trace.sizes[0], image_shape)
     if unit is not None and trace.unit(*unit).kind == "input":
         raise ValueError(f"unit {unit[0]}:{unit[1]}: input units have no δ; choose a layer l = 2..{trace.L}")
-    kw = dict(max_units=max_units, max_edges=max_edges, image_shape=image_shape, image_order=image_order,
-              class_names=class_names, highlight=unit)
+    kw: dict[str, Any] = dict(max_units=max_units, max_edges=max_edges, image_shape=image_shape,
+                              image_order=image_order, class_names=class_names, highlight=unit)
     parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc(title)}</title>"
              f"<style>{_CSS}</style></head><body>", f"<h1>{esc(title)}</h1>"]
     desc = _describe_example(trace, digits, class_names)
@@ -200,7 +201,7 @@ def notebook_html(trace: Trace, digits: int = 4) -> str:
     head = " · ".join(_describe_example(trace, digits))
     svg = _strip_xml_decl(diagram_svg(trace, "backward", id_prefix=f"glassnet-{next(_NOTEBOOK_IDS)}-"))
     L, K = trace.L, trace.K
-    outputs = range(1, K + 1)
+    outputs: Sequence[int] = range(1, K + 1)
     if K > 10:
         outputs = sorted({trace.prediction + 1} | {int(k) + 1 for k in np.flatnonzero(trace.y == 1)})
     eqs = [unit_equation(trace, L, j, digits) for j in outputs]

@@ -450,7 +450,7 @@ class Trace:
         layer = self.layers[l - 1]
         if layer.kind == "input":
             return UnitTrace(l=l, j=j, kind="input", a=float(layer.a[j - 1]))
-        common = dict(l=l, j=j, kind=layer.kind, a=float(layer.a[j - 1]), z=float(layer.z[j - 1]),
+        common: dict[str, Any] = dict(l=l, j=j, kind=layer.kind, a=float(layer.a[j - 1]), z=float(layer.z[j - 1]),
                       g_prime=float(layer.g_prime[j - 1]), delta=float(layer.delta[j - 1]))
         if layer.kind == "output":
             return UnitTrace(**common, target=float(self.y[j - 1]))
@@ -652,7 +652,7 @@ def _trace_rows(thetas, X, Y, picked, lam, top_k, *, batch, m, labels, examples,
         layers = []
         for i in range(L):
             a = cache.activations[i][n].copy()
-            kind = "input" if i == 0 else ("output" if i == L - 1 else "hidden")
+            kind: Literal["input", "hidden", "output"] = "input" if i == 0 else ("output" if i == L - 1 else "hidden")
             if i == 0:
                 layers.append(LayerTrace(l=1, kind="input", a=a, has_bias=True))
             else:

@@ -160,7 +160,7 @@ class Pieces:
         self.Y = encode_labels(self.y, self.K, self.m)
         self.delta = deltas(self.thetas, self.cache, self.Y)
         self.J, self.D = cost_and_gradient(self.thetas, self.X, self.y, self.lam)
-        self.J_data = cost_from_z(self.cache.z[-1], self.Y)
+        self.J_data = cost_from_z(self.cache.z_out, self.Y)
         self.reg = regularization(self.thetas, self.lam, self.m)
 
     @cached_property

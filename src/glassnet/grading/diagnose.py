@@ -81,8 +81,8 @@ def localise_gprime(got: np.ndarray, z: np.ndarray, expected: np.ndarray) -> tup
     got = np.asarray(got, dtype=np.float64).reshape(z.shape)
     err = np.abs(got - expected)
     err = np.where(np.isnan(err), np.inf, err)
-    bad = np.argwhere(~np.isclose(got, expected, rtol=1e-6, atol=1e-9))
-    bad = sorted(bad.tolist(), key=lambda rc: -err[rc[0], rc[1]])[:N_WORST]
+    wrong = np.argwhere(~np.isclose(got, expected, rtol=1e-6, atol=1e-9))
+    bad = sorted(wrong.tolist(), key=lambda rc: -err[rc[0], rc[1]])[:N_WORST]
     return tuple(WrongEntry(f"g′(z) at z = {z[r, c]:.4g}: entry", r + 1, c + 1, float(expected[r, c]),
                             float(got[r, c])) for r, c in bad)
 

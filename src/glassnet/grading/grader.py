@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,7 @@ def grade(fn, *, octave: bool = False, sigmoid_gradient_fn: Callable | None = No
     calls = [Call(function, p.call_args()) for p in net_pieces]
     calls.append(Call(SIGMOID_GRADIENT, (z.copy(),), optional=True))
     calls.extend(Call(RAND_INIT, size, optional=True) for size in _RAND_INIT_SIZES)
-    report = dict(source=source, function=function, convention=convention.name,
+    report: dict[str, Any] = dict(source=source, function=function, convention=convention.name,
                   conventions_text=f"nn_params = {convention.unroll_text}, labels {convention.first_label}..K"
                                    f"{'' if convention.first_label else '-1'}")
     if path is not None:
@@ -163,7 +164,8 @@ def _net_answer(r: CallResult, failed_run: str):
 
 
 def _net_part(name, title, quantity, answers, pieces, variants) -> PartResult:
-    cases, values = [], []
+    cases: list[CaseResult] = []
+    values: list[Any] = []
     for (J, grad, message, tb), p in zip(answers, pieces):
         title_case = p.case.title()
         if message and (quantity == "J" and J is None or quantity == "grad" and grad is None):

@@ -231,10 +231,11 @@ def _write_model(path, thetas, metadata, extras: Mapping[str, np.ndarray] | None
     members.update(extras)
     members["metadata"] = np.array(text)
     members["checksum"] = np.array(_digest(arrays, text, extras))
-    return atomic_write(path, lambda f: np.savez(f, **members))
+    # mypy reads **members as if it could fill savez's allow_pickle flag
+    return atomic_write(path, lambda f: np.savez(f, **members))  # type: ignore[arg-type]
 
 
-def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict[str, Any]]:
+def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict[str, Any], dict[str, np.ndarray]]:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path: expected a file path (str or os.PathLike), got {type(path).__name__}")
     path = Path(path)
@@ -391,7 +392,7 @@ def _classes_to_json(classes) -> tuple[list, str]:
     raise ValueError(f"classes_: labels of dtype {arr.dtype} cannot be saved; use int, float, bool or str labels")
 
 
-def _classes_from_json(values, dtype: str, fail) -> np.ndarray:
+def _classes_from_json(values, dtype: str | None, fail) -> np.ndarray:
     if not isinstance(values, list) or not values:
         raise fail(f"classes must be a non-empty list, got {values!r}")
     if dtype == "object":
@@ -719,13 +720,13 @@ def load_any(path: str | os.PathLike, *, classes=None, max_bytes: int = MAX_MODE
     return _bare_classifier(path, thetas, meta, classes)
 
 
-def _bare_classifier(path: Path, thetas: list[np.ndarray], meta: dict[str, Any], classes):
+def _bare_classifier(path: str | os.PathLike, thetas: list[np.ndarray], meta: dict[str, Any], classes):
     """A Classifier of bare weights (:func:`save_thetas`), with the λ and history their metadata may hold."""
 
     def fail(message: str) -> ModelFileError:
         return ModelFileError(f"{path}: {message}")
 
-    params = {}
+    params: dict[str, Any] = {}
     lam = meta.get("lam", meta.get("alpha"))
     if isinstance(lam, (int, float)) and not isinstance(lam, bool) and math.isfinite(lam) and lam >= 0:
         params["alpha"] = float(lam)
@@ -741,7 +742,7 @@ def _bare_classifier(path: Path, thetas: list[np.ndarray], meta: dict[str, Any],
         raise fail(str(exc)) from None
 
 
-def _classifier_from(path: Path, thetas: list[np.ndarray], meta: dict[str, Any]):
+def _classifier_from(path: str | os.PathLike, thetas: list[np.ndarray], meta: dict[str, Any]):
     """The Classifier (or Regressor, or multilabel Classifier) that a :func:`save` file describes, every field
     checked."""
 
