@@ -30,6 +30,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -246,7 +247,7 @@ def load_data(source: str, label_col: int | str | None, option: str = "--data", 
     builtin = datasets.is_builtin(source)
     if not builtin and not Path(source).exists():
         raise UsageError(f"{option}: {source!r} is neither {builtin_names_help()} nor an existing file")
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if features_only:
         kwargs["label_column"] = None
     elif label_col is not None:

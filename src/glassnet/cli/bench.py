@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from glassnet.cli._common import (
     EXIT_OK,
@@ -97,7 +98,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         threads = _timing.blas_threads()
     med = {name: _timing.median_ms(ts) for name, ts in times.items()}
     ref, tol = J["glassnet"], (1e-9 if args.dtype == "float64" else 1e-4)
-    results = [{
+    results: list[dict[str, Any]] = [{
         "name": name,
         "median_ms": med[name],
         "times_ms": [t * 1e3 for t in times[name]],

@@ -171,7 +171,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     lam = float(args.lam if args.lam is not None else model.alpha)
-    trace = glassnet.explain(model.thetas_, X, y, lam=lam, rows=args.example)
+    trace = glassnet.explain.explain(model.thetas_, X, y, lam=lam, rows=args.example)
     label = data.y[args.example]
     trace = replace(trace, label=label.item() if hasattr(label, "item") else label)  # the data's label, not the unit
     top_k = args.top_k if args.top_k is not None else readable_top_k(trace)

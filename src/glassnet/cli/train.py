@@ -784,7 +784,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["prediction"] + ([f"p_{c}" for c in classes.tolist()] if args.proba else []))
     for t, label in enumerate(pred.tolist()):
-        writer.writerow([label] + ([f"{v:.6g}" for v in proba[t]] if args.proba else []))
+        writer.writerow([label] + ([f"{v:.6g}" for v in proba[t]] if proba is not None else []))
     text = buf.getvalue()
     if args.output is not None:
         write_atomic(args.output, text.encode())

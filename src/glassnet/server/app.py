@@ -412,7 +412,8 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
             raise
         return Response(body, media_type="application/json")
 
-    def _view(split: str, index: int, mode: str, unit: str | None, edge: str | None) -> bytes:
+    def _view(split: str, index: int, mode: Literal["forward", "backward"], unit: str | None,
+              edge: str | None) -> bytes:
         version, thetas, cfg, data, parts = session.snapshot_view()
         x, label = _example(parts, split, index)
         m = parts[0].shape[0]

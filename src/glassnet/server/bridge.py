@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -261,15 +262,15 @@ def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float, *, activation="sig
         return None, None
     cache = propagate(thetas, X, activation, output)
     Y = output_loss(output, loss).targets(y, thetas[-1].shape[0], X.shape[0])
-    J = cost_from_z(cache.z[-1], Y, output, loss) + regularization(thetas, lam, X.shape[0])
-    return float(J), float(np.mean(predict_units(cache.z[-1]) == y))
+    J = cost_from_z(cache.z_out, Y, output, loss) + regularization(thetas, lam, X.shape[0])
+    return float(J), float(np.mean(predict_units(cache.z_out) == y))
 
 
 def predictions(thetas, X: np.ndarray, *, activation="sigmoid", output="sigmoid") -> tuple[np.ndarray, np.ndarray]:
     """(predicted class, confidence of that prediction) for every row of X."""
     cache = propagate(thetas, X, activation, output)
     h = cache.output
-    pred = predict_units(cache.z[-1])  # the output layer's one rule, from z
+    pred = predict_units(cache.z_out)  # the output layer's one rule, from z
     if h.shape[1] == 1:
         conf = np.where(pred == 1, h[:, 0], 1 - h[:, 0])
     else:
@@ -310,7 +311,7 @@ def trace_layers(tr) -> list[dict]:
              "delta": None if layer.delta is None else _floats(layer.delta)} for layer in tr.layers]
 
 
-def diagram(tr, mode: str, data: Dataset) -> str:
+def diagram(tr, mode: Literal["forward", "backward"], data: Dataset) -> str:
     """The explain package's SVG network diagram of the trace (units ``unit-l-j``, edges ``edge-l-i-j``)."""
     # The page draws it at 1–1.35× its size: 9 px text becomes at least 12 px on screen; smaller is left out.
     return diagram_svg(tr, mode, image_shape=data.image_shape, image_order=data.order,
@@ -345,7 +346,7 @@ def edge_details(tr, l: int, i: int, j: int, D: np.ndarray) -> dict:
             "D": float(D[i - 1, j])}
 
 
-def pixels(x: np.ndarray, image_shape, order: str = "C") -> list[int]:
+def pixels(x: np.ndarray, image_shape, order: Literal["C", "F"] = "C") -> list[int]:
     """A row of X as 0..255 grey levels of the upright image, row by row (for the page's canvases)."""
     img = np.asarray(x, dtype=np.float64).reshape(image_shape, order=order)
     lo, hi = min(float(img.min()), 0.0), max(float(img.max()), 1.0)
@@ -385,12 +386,12 @@ def whatif_step(thetas, x: np.ndarray, label: int, lam: float, m: int, alpha: fl
     return {
         "thetas": new,
         "alpha": alpha,
-        "cost_before": cost_from_z(before.z[-1], Y, output, loss),
-        "cost_after": cost_from_z(after.z[-1], Y, output, loss),
+        "cost_before": cost_from_z(before.z_out, Y, output, loss),
+        "cost_after": cost_from_z(after.z_out, Y, output, loss),
         "h_before": _floats(before.output),
         "h_after": _floats(after.output),
-        "prediction_before": int(predict_units(before.z[-1])[0]),
-        "prediction_after": int(predict_units(after.z[-1])[0]),
+        "prediction_before": int(predict_units(before.z_out)[0]),
+        "prediction_after": int(predict_units(after.z_out)[0]),
         "J_before": J_before,
         "J_after": J_after,
         "acc_before": acc_before,

@@ -16,6 +16,7 @@ a crowd of idle sockets never makes a real request wait or fail.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import signal
 import socket
@@ -47,7 +48,7 @@ class _GuardedH11(H11Protocol):
     def connection_made(self, transport) -> None:
         self._opened = time.monotonic()
         self._head_gen = 0
-        self._head_timer = None
+        self._head_timer: asyncio.TimerHandle | None = None
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:
             self._evict_idle()

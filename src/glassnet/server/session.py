@@ -363,7 +363,7 @@ class Session:
             self._check_open()
             self._cancel_job()
             with self._lock:
-                target = index if index is not None else self.cursor + offset
+                target = index if index is not None else self.cursor + (offset or 0)  # offset is given here
                 if not 0 <= target < len(self.snapshots):
                     where = f"index: expected a snapshot 0..{len(self.snapshots) - 1}, got {target}"
                     if offset is not None:
