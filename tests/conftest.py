@@ -18,6 +18,35 @@ if os.environ.get("CI"):
 # Students' nnCostFunction files that tests/test_grade.py grades: not tests, not doctests (one of them hangs).
 collect_ignore = ["grade_gallery"]
 
+# The lanes: `make test` runs everything, `make test-fast` deselects these markers (registered in pyproject.toml).
+# A file name marks the whole file; "file::test" one test (all its parameter cases).
+LANES = {
+    "browser": ["test_server_browser.py", "test_server_browser_2d.py", "test_docs.py::test_pages_in_a_real_browser"],
+    "docs": ["test_docs.py", "test_notebooks.py"],
+    "slow": [
+        "test_examples.py",  # every gallery script in its own Python process
+        "test_resume.py",  # training processes killed at random moments and resumed
+        "test_distributed.py",  # a Dask cluster of worker processes, worker kills
+        "test_estimator_dask.py",  # the same, through the estimators
+        "test_io.py::test_save_killed_at_random_moments_leaves_old_or_new_file",
+        "test_bench.py::test_quick_training_benchmark_reports_every_row",
+        "test_memory.py::test_model_file_bombs_cost_nothing_when_refused",
+        "test_course_flow.py::test_serve_opens_the_course_network",
+    ],
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that LANES names (tests in this folder only; doctests of src/ and README.md are fast)."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.parent != here:
+            continue
+        names = {item.path.name, f"{item.path.name}::{getattr(item, 'originalname', item.name)}"}
+        for marker, entries in LANES.items():
+            if names & set(entries):
+                item.add_marker(marker)
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EX4_WEIGHTS = SHARED / "data" / "ex4weights.mat"
 
