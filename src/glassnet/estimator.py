@@ -412,7 +412,7 @@ class _Network(TransformerMixin, BaseEstimator):
         threads = choose_blas_threads(batch, sizes, self.n_threads)
         with limit_blas_threads(threads):
             thetas, ps["opt"], J, n = run_epoch(
-                lambda th, idx: cost_and_gradient(th, X[idx], T[idx], lam * len(idx) / m, **kinds),
+                lambda th, idx: cost_and_gradient(th, X[idx], T[idx], training.batch_lam(lam, len(idx), m), **kinds),
                 self.thetas_, m, opt, ps["opt"], batch, ps["rng"] if self.shuffle else None,
             )
         self.thetas_ = thetas

@@ -50,6 +50,7 @@ from glassnet.cost import regularization
 from glassnet.datasets.files import csv_columns
 from glassnet.outputs import encode_labels
 from glassnet.params import sizes_from_thetas
+from glassnet.train.fitting import batch_lam
 from glassnet.train.optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 
 __all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
@@ -430,7 +431,7 @@ def _sgd_chunk(state, chunk, optimizer: Optimizer, batch_size: int, lam: float, 
         J_b = J_sum / b + regularization(thetas, lam, m)
         if not np.isfinite(J_b):
             raise FloatingPointError(f"training diverged: the batch cost is {J_b}; lower the learning rate")
-        grads = finish(thetas, Delta, b, lam * b / m)  # Δ_b/b + (λ/m)Θ: the in-memory mini-batch gradient
+        grads = finish(thetas, Delta, b, batch_lam(lam, b, m))  # Δ_b/b + (λ/m)Θ: the in-memory mini-batch gradient
         thetas, opt_state = optimizer.update(thetas, grads, opt_state)
         J_total += J_b * b
         rows += b

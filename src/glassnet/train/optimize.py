@@ -937,7 +937,7 @@ def minimize_minibatch(
         are in ``idx`` (int array). It may take ``out=`` (arrays shaped like Θ): the run then passes its own buffer
         and D is written there instead of into new arrays. For the lecture's J, make the batch cost an unbiased
         estimate of the full one: use the data term averaged over the batch plus (λ/2m)ΣΘ² with the *full* m
-        (``lam * len(idx) / m`` passed to :func:`glassnet.cost_and_gradient`).
+        (λ = :func:`glassnet.train.fitting.batch_lam` of the batch passed to :func:`glassnet.cost_and_gradient`).
     thetas : list of arrays
         Starting Θ. Not modified.
     m : int
