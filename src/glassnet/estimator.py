@@ -40,7 +40,6 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from glassnet._support.memory import check_network_fits
-from glassnet._support.threads import choose_blas_threads, limit_blas_threads
 from glassnet._validation import check_dtype, check_thetas
 from glassnet.activations import get_activation
 from glassnet.api import cost_and_gradient
@@ -52,7 +51,7 @@ from glassnet.params import random_init, sizes_from_thetas
 from glassnet.scale import dask_fit as dask_support
 from glassnet.train import fitting as training
 from glassnet.train.holdout import split
-from glassnet.train.optimize import SOLVERS, History, is_mini_batch, make_rule, run_epoch
+from glassnet.train.optimize import SOLVERS, History, SolverState, is_mini_batch, make_rule
 
 __all__ = ["Classifier", "Regressor"]
 
@@ -392,7 +391,8 @@ class _Network(TransformerMixin, BaseEstimator):
         return True
 
     def _partial_epoch(self, X, T, K: int, first: bool):
-        """One epoch of mini-batch training on (X, T) from the current weights (fresh ones when ``first``)."""
+        """One epoch of mini-batch training on (X, T) from the current weights (fresh ones when ``first``), through
+        :func:`glassnet.train.fitting.fit` with ``max_iter=1``."""
         sizes = [X.shape[1], *self._hidden(), K]
         opt = self._optimizer()
         key = (opt.name, opt.learning_rate, self.momentum, self.nesterov, self.beta_1, self.beta_2, self.epsilon)
@@ -404,20 +404,24 @@ class _Network(TransformerMixin, BaseEstimator):
         elif self.layer_sizes_ != sizes:
             raise ValueError(f"partial_fit: the network has layer sizes {self.layer_sizes_}, the data needs {sizes}")
         ps = self.__dict__.setdefault("_partial_state", {"rng": self._generator()})
-        if ps.get("key") != key:
+        if ps.get("key") != key:  # a new rule, or new settings of it: fresh moments
             ps["key"], ps["opt"] = key, opt.init(self.thetas_)
-        kinds = self._kinds()
-        m, lam = X.shape[0], float(self.alpha)
-        batch = self._batch_size(m)
-        threads = choose_blas_threads(batch, sizes, self.n_threads)
-        with limit_blas_threads(threads):
-            thetas, ps["opt"], J, n = run_epoch(
-                lambda th, idx: cost_and_gradient(th, X[idx], T[idx], training.batch_lam(lam, len(idx), m), **kinds),
-                self.thetas_, m, opt, ps["opt"], batch, ps["rng"] if self.shuffle else None,
-            )
+        rng = ps["rng"] if self.shuffle else None
+        # One epoch of the one training entry, continuing this model's rule state and shuffling generator (the
+        # generator itself goes in, so that it advances as the epochs go by); no tol or divergence test across calls.
+        start = SolverState(solver=opt.name, epoch=self.history_.n_iter, optimizer=ps["opt"],
+                            rng=None if rng is None else rng.bit_generator.state)
+
+        def keep(state) -> None:
+            ps["opt"] = state.solver_state.optimizer
+
+        thetas, history = training.fit(
+            self.thetas_, X, T, float(self.alpha), solver=self.solver, max_iter=1, rule=opt,
+            batch_size=self._batch_size(X.shape[0]), shuffle=rng is not None, random_state=rng, patience=None,
+            callbacks=keep, n_threads=self.n_threads, resume=start, assume_finite=True, **self._kinds())
+        history.message = "partial_fit: one epoch"
         self.thetas_ = thetas
-        self.history_.extend(History(cost=[J], n_iter=1, n_evals=n, solver=opt.name, blas_threads=threads,
-                                     message="partial_fit: one epoch"))
+        self.history_.extend(history)
         self.n_iter_ = self.history_.n_iter
         return self
 

@@ -1,0 +1,51 @@
+"""One training entry and one home per fit rule: partial_fit's epoch is glassnet.train.fitting.fit's epoch, the
+mini-batch share of λ is batch_lam, and the estimators and their Dask input start a fit from the same set-up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet.train import fitting
+
+
+def data(m=90, n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((m, n)), rng.choice([2, 5, 9], size=m)
+
+
+def test_batch_lam_is_the_batch_share_of_lambda():
+    # 0.3 · 40 / 157: the batch of 40 rows carries 40/157 of λ; an epoch's batches add up to λ
+    assert fitting.batch_lam(0.3, 40, 157) == 0.3 * 40 / 157
+    assert sum(fitting.batch_lam(1.5, b, 10) for b in (4, 4, 2)) == pytest.approx(1.5)
+
+
+def test_partial_fit_trains_through_the_one_training_entry(monkeypatch):
+    calls = []
+    real = fitting.fit
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fitting, "fit", spy)
+    X, y = data()
+    clf = glassnet.Classifier(hidden_layer_sizes=(5,), solver="adam", random_state=0)
+    clf.partial_fit(X, y, classes=[2, 5, 9]).partial_fit(X, y)
+    assert [c["max_iter"] for c in calls] == [1, 1]
+    assert clf.n_iter_ == 2 and clf.history_.message == "partial_fit: one epoch"
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_epochs_are_the_epochs_of_fit(solver):
+    """Unshuffled, n partial_fit calls are bit for bit the first n epochs of fit: the same entry, state carried."""
+    X, y = data()
+    kw = dict(hidden_layer_sizes=(5,), solver=solver, shuffle=False, batch_size=32, alpha=0.2, random_state=3)
+    ref = glassnet.Classifier(max_iter=3, n_iter_no_change=50, **kw).fit(X, y)
+    clf = glassnet.Classifier(**kw)
+    for i in range(3):
+        clf.partial_fit(X, y, classes=[2, 5, 9] if i == 0 else None)
+    assert clf.history_.cost == ref.history_.cost
+    for t, r in zip(clf.thetas_, ref.thetas_, strict=True):
+        np.testing.assert_array_equal(t, r)
