@@ -3,6 +3,10 @@ mini-batch share of λ is batch_lam, and the estimators and their Dask input sta
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -49,3 +53,42 @@ def test_partial_fit_epochs_are_the_epochs_of_fit(solver):
     assert clf.history_.cost == ref.history_.cost
     for t, r in zip(clf.thetas_, ref.thetas_, strict=True):
         np.testing.assert_array_equal(t, r)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Structure: Dask stays outside the estimator, and its package uses public functions only
+# --------------------------------------------------------------------------------------------------------------------
+
+SRC = Path(glassnet.__file__).parent
+
+
+def _tree(relative: str) -> ast.Module:
+    return ast.parse((SRC / relative).read_text(encoding="utf-8"))
+
+
+def test_each_estimator_method_hands_dask_input_over_in_one_statement():
+    for node in ast.walk(_tree("estimator.py")):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        lines = {stmt.lineno for stmt in node.body for sub in ast.walk(stmt)
+                 if isinstance(sub, ast.Name) and sub.id == "dask_fit"}
+        assert len(lines) <= 1, f"estimator.{node.name}: Dask calls on lines {sorted(lines)}, expected one statement"
+
+
+def test_the_dask_package_uses_no_private_name_of_the_estimator_or_of_the_training_modules():
+    tree = _tree("scale/dask_fit.py")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("glassnet"):
+            assert not [a.name for a in node.names if a.name.startswith("_")], f"private import from {node.module}"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "model":
+            assert not node.attr.startswith("_"), f"dask_fit reads model.{node.attr} (line {node.lineno})"
+    assert "glassnet.estimator" not in (SRC / "scale/dask_fit.py").read_text(encoding="utf-8").split('"""', 2)[2]
+
+
+def test_the_mini_batch_share_of_lambda_is_written_once():
+    """λ·|b|/m has one home (batch_lam): no other training module writes ``lam * <rows> / m``."""
+    pattern = re.compile(r"lam \* [\w().]+ / m\b")
+    for relative in ("estimator.py", "train/fitting.py", "train/optimize.py", "scale/distributed.py",
+                     "scale/dask_fit.py"):
+        hits = pattern.findall((SRC / relative).read_text(encoding="utf-8"))
+        assert hits == (["lam * rows / m"] if relative == "train/fitting.py" else []), (relative, hits)

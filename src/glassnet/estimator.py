@@ -8,9 +8,10 @@ and :mod:`glassnet.outputs`. X may be dense or SciPy sparse (CSR/CSC); float32 X
 float64.
 
 This module is the only home of fit/predict state. It turns labels into the lecture's targets, splits off validation
-data, picks the optimizer from :mod:`glassnet.train.optimize` and trains with :func:`glassnet.cost_and_gradient`; it does
-not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.io.interop`) and does not print (``verbose=True``
-shows a tqdm progress bar on stderr).
+data and trains through the one training entry, :func:`glassnet.train.fitting.fit` (``partial_fit``: one epoch of it);
+what a fit starts from (sizes, Θ, seeds, classes, validation data, update rule, options) is :mod:`glassnet.train.setup`,
+shared with the Dask fit. It does not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.io.interop`)
+and does not print (``verbose=True`` shows a tqdm progress bar on stderr).
 
 Output layer: :mod:`glassnet.outputs` decides K (one sigmoid unit for two classes), which class each unit stands for
 (``output_layer_``), targets, predictions (the largest output; h ≥ 0.5 for one unit) and ``predict_proba`` (the

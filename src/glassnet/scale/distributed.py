@@ -11,7 +11,8 @@ J(Θ) and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ are sums over examples, so a row-chu
 So the result equals the in-memory computation up to the order of floating-point additions (tested to 1e-10).
 ``glassnet.cost_and_gradient`` sends Dask input here by itself; :func:`fit_full_batch` runs L-BFGS on the driver with
 these distributed full-batch gradients (validated chunks stay in worker memory, Θ is sent once per evaluation);
-:func:`fit_sgd` streams the chunks for mini-batch SGD/Adam, moving Θ to the data rather than the data to Θ;
+:func:`fit_sgd` streams the chunks for mini-batch SGD/Adam, moving Θ to the data rather than the data to Θ (each batch
+with λ·|b|/m, :func:`glassnet.train.fitting.batch_lam`, and the in-memory end-of-epoch rules);
 :func:`read_chunks` opens CSV, Parquet or npz files lazily, so the driver never loads the data
 (:func:`read_labelled` also keeps them on the workers and finds the classes), and :func:`hash_split` holds out a test
 part by a seeded hash of the row number, on the workers.

@@ -7,8 +7,12 @@ validated once, buffers reused by every evaluation), the mini-batch solvers thro
 with λ·|batch|/m (:func:`batch_lam`, the one home of that rule), so that the average batch gradient is the
 full-batch D.
 
-Not here: Dask collections (:mod:`glassnet.scale.dask_fit` and :mod:`glassnet.scale.distributed`), labels (the callers pass
-unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`), splitting off validation data (:mod:`glassnet.train.holdout`).
+``partial_fit`` is :func:`fit` with ``max_iter=1`` and ``resume`` set to the model's kept state (update rule moments,
+shuffling generator): one epoch, no second loop.
+
+Not here: what a fit starts from (:mod:`glassnet.train.setup`), Dask collections (:mod:`glassnet.scale.dask_fit` and
+:mod:`glassnet.scale.distributed`), labels (the callers pass unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`),
+splitting off validation data (:mod:`glassnet.train.holdout`).
 """
 
 from __future__ import annotations
@@ -150,6 +154,7 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
         rows = X[idx] if sparse else np.take(X, idx, axis=0, out=Xb[:n], mode="clip")
         np.take(Y, idx, axis=0, out=Yb[:n], mode="clip")
         plan = plans.get(n) or plans.setdefault(n, workspace.plan(n))
-        return workspace.cost_and_gradient(th, rows, Yb[:n], batch_lam(lam, n, m), check_input=False, out=out, plan=plan)
+        return workspace.cost_and_gradient(th, rows, Yb[:n], batch_lam(lam, n, m), check_input=False, out=out,
+                                           plan=plan)
 
     return f

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -136,7 +137,7 @@ def validation_X(hp, X_val, y_val):
     return validate_data(hp, X_val, dtype=fit_dtype(hp.dtype), accept_sparse=SPARSE, reset=False)
 
 
-def validator(Xv, Tv, score: Callable[[np.ndarray, object], float], *, activation: str = "sigmoid",
+def validator(Xv, Tv, score: Callable[[np.ndarray, Any], float], *, activation: str = "sigmoid",
               output: str = "sigmoid", loss: str = "log") -> Validate:
     """``validate(thetas) -> (unregularized J on (Xv, Tv), score(z^(L), Tv))``; Tv: targets as the cost takes them."""
 
