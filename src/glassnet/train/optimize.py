@@ -69,6 +69,7 @@ __all__ = [
     "run_epoch",
     "batches",
     "plain_reason",
+    "EndOfEpoch",
 ]
 
 Thetas = list[np.ndarray]
@@ -360,8 +361,9 @@ class _Monitor:
         return self.patience is not None and self.bad_epochs >= self.patience
 
 
-class _Run:
-    """Shared end-of-epoch logic for both optimizer families: history, validation, early stopping, callbacks, bar."""
+class EndOfEpoch:
+    """Shared end-of-epoch logic of every training loop (both optimizer families here, the Dask stream of
+    :func:`glassnet.scale.distributed.fit_sgd`): history, validation, early stopping, tol, callbacks, bar."""
 
     def __init__(self, history, validate, early_stopping, patience, min_delta, callbacks, progress, total, unit):
         if early_stopping and validate is None:
@@ -523,7 +525,7 @@ def minimize_full_batch(
     sizes = sizes_from_thetas(thetas)
     dtype = np.result_type(*thetas)
     history = History(solver=solver)
-    run = _Run(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_iter, "it")
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_iter, "it")
     stop: dict[str, str | None] = {"reason": None}
 
     threads = _threads_for(n_threads, rows, sizes)
@@ -937,7 +939,7 @@ def minimize_minibatch(
         are in ``idx`` (int array). It may take ``out=`` (arrays shaped like Θ): the run then passes its own buffer
         and D is written there instead of into new arrays. For the lecture's J, make the batch cost an unbiased
         estimate of the full one: use the data term averaged over the batch plus (λ/2m)ΣΘ² with the *full* m
-        (``lam * len(idx) / m`` passed to :func:`glassnet.cost_and_gradient`).
+        (λ = :func:`glassnet.train.fitting.batch_lam` of the batch passed to :func:`glassnet.cost_and_gradient`).
     thetas : list of arrays
         Starting Θ. Not modified.
     m : int
@@ -984,7 +986,7 @@ def minimize_minibatch(
     max_epochs = _check_positive_int(max_epochs, "max_epochs")
     sizes = list(sizes) if sizes is not None else sizes_from_thetas(thetas)
     history = History(solver=opt.name)
-    run = _Run(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_epochs, "epoch")
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_epochs, "epoch")
     rng = np.random.default_rng(random_state) if shuffle else None
     threads = choose_blas_threads(batch_size, sizes, n_threads)
     current = [np.array(t, copy=True) for t in thetas]
