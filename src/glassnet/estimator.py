@@ -52,7 +52,7 @@ from glassnet.params import random_init, sizes_from_thetas
 from glassnet.scale import dask_fit as dask_support
 from glassnet.train import fitting as training
 from glassnet.train.holdout import split
-from glassnet.train.optimize import SOLVERS, History, is_mini_batch, make_rule, run_epoch
+from glassnet.train.optimize import SOLVERS, History, batch_size_for, is_mini_batch, make_rule, run_epoch
 
 __all__ = ["Classifier", "Regressor"]
 
@@ -230,7 +230,7 @@ class _Network(TransformerMixin, BaseEstimator):
                          beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
 
     def _batch_size(self, m: int) -> int:
-        return min(200, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
+        return batch_size_for(self.batch_size, m)
 
     def _generator(self) -> np.random.Generator:
         rs = self.random_state

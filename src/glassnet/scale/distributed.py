@@ -52,8 +52,8 @@ from glassnet.outputs import encode_labels
 from glassnet.params import sizes_from_thetas
 from glassnet.train.optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
 
-__all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
-           "row_hash"]
+__all__ = ["connect", "cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled",
+           "hash_split", "row_hash"]
 
 _INSTALL_HINT = "install it with: pip install 'glassnet[dask]'"
 #: Partial sums added per reduce task: the tree has depth log_8(#chunks), and no task holds more than 8 Δ sets.
@@ -106,6 +106,14 @@ def _client_for(client, scheduler) -> Iterator[Any]:
     except ValueError:  # no client running: the local scheduler
         current = None
     yield current
+
+
+@contextlib.contextmanager
+def connect(scheduler: str) -> Iterator[Any]:
+    """A ``distributed.Client`` connected to the Dask scheduler at ``scheduler`` (e.g. ``tcp://host:8786``), closed
+    on leaving the block; a ``ConnectionError`` naming the address when it cannot be reached."""
+    with _client_for(None, scheduler) as client:
+        yield client
 
 
 def _compute(client, obj, what: str):
