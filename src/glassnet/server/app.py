@@ -73,9 +73,9 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
     app.state.session = session
     app.state.upload_dir = upload_dir
     app.add_middleware(Guard, hosts=allowed_hosts, token=token, max_body=max_body_bytes)
-    app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(ValueError, _on_value_error)
-    app.add_exception_handler(SessionClosed, _on_closed)
+    app.exception_handler(RequestValidationError)(_on_validation)
+    app.exception_handler(ValueError)(_on_value_error)
+    app.exception_handler(SessionClosed)(_on_closed)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
