@@ -52,7 +52,7 @@ from glassnet.scale import dask_fit
 from glassnet.train import fitting as training
 from glassnet.train import setup
 from glassnet.train.holdout import split
-from glassnet.train.optimize import SOLVERS, History, SolverState, is_mini_batch
+from glassnet.train.optimize import SOLVERS, History, SolverState, batch_size_for, is_mini_batch
 
 __all__ = ["Classifier", "Regressor"]
 
@@ -206,7 +206,7 @@ class _Network(TransformerMixin, BaseEstimator):
         return setup.update_rule(self)
 
     def _batch_size(self, m: int) -> int:
-        return setup.batch_rows(self.batch_size, m)
+        return batch_size_for(self.batch_size, m)
 
     def _generator(self) -> np.random.Generator:
         return setup.generator(self.random_state)

@@ -42,7 +42,7 @@ from glassnet.scale.distributed import (
     is_numeric,
 )
 from glassnet.train import setup
-from glassnet.train.optimize import is_mini_batch
+from glassnet.train.optimize import batch_size_for, is_mini_batch
 
 __all__ = ["given", "fit", "predict", "predict_proba", "predict_log_proba", "transform", "score", "cost_and_gradient",
            "refuse"]
@@ -246,7 +246,7 @@ def fit(model, X, y, X_val, y_val, callbacks):
                                              max_iter=int(model.max_iter), tol=float(model.tol), **common)
         else:
             thetas, history = fit_sgd(thetas, Xd, y_idx, lam, client=client, optimizer=setup.update_rule(model),
-                                      batch_size=setup.batch_rows(model.batch_size, m),
+                                      batch_size=batch_size_for(model.batch_size, m),
                                       max_epochs=int(model.max_iter), shuffle=bool(model.shuffle),
                                       random_state=shuffle_seed, **common)
     return thetas, classes, history, warm, units

@@ -63,8 +63,9 @@ from glassnet.train.optimize import (
     sgd,
 )
 
-__all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
-           "row_hash", "check_aligned", "client_for", "compute", "as_dask_array", "is_numeric", "dask_modules"]
+__all__ = ["connect", "cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled",
+           "hash_split", "row_hash", "check_aligned", "client_for", "compute", "as_dask_array", "is_numeric",
+           "dask_modules"]
 
 _INSTALL_HINT = "install it with: pip install 'glassnet[dask]'"
 #: Partial sums added per reduce task: the tree has depth log_8(#chunks), and no task holds more than 8 Δ sets.
@@ -119,7 +120,12 @@ def client_for(client, scheduler) -> Iterator[Any]:
     yield current
 
 
-_client_for = client_for  # the name the CLI imports
+@contextlib.contextmanager
+def connect(scheduler: str) -> Iterator[Any]:
+    """A ``distributed.Client`` connected to the Dask scheduler at ``scheduler`` (e.g. ``tcp://host:8786``), closed
+    on leaving the block; a ``ConnectionError`` naming the address when it cannot be reached."""
+    with client_for(None, scheduler) as client:
+        yield client
 
 
 def compute(client, obj, what: str):

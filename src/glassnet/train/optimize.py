@@ -53,6 +53,8 @@ __all__ = [
     "check_solver",
     "is_mini_batch",
     "learning_rate_for",
+    "batch_size_for",
+    "DEFAULT_BATCH_SIZE",
     "make_rule",
     "History",
     "TrainState",
@@ -672,6 +674,8 @@ SOLVERS = FULL_BATCH + MINI_BATCH
 #: Step sizes of ``learning_rate="auto"``: sigmoid units learn too slowly at Adam's usual 0.001 (92% vs 98% test
 #: accuracy on digits after 200 epochs).
 DEFAULT_LEARNING_RATE = {"sgd": 0.1, "adam": 0.01}
+#: Rows per mini-batch of ``batch_size="auto"`` (scikit-learn's default).
+DEFAULT_BATCH_SIZE = 200
 
 
 def check_solver(solver, name: str = "solver") -> str:
@@ -691,6 +695,12 @@ def learning_rate_for(solver: str, learning_rate="auto") -> float:
     if not is_mini_batch(solver):
         raise ValueError(f"learning_rate: only the mini-batch solvers {MINI_BATCH} take a step size, not {solver!r}")
     return DEFAULT_LEARNING_RATE[solver] if learning_rate == "auto" else float(learning_rate)
+
+
+def batch_size_for(batch_size, m: int) -> int:
+    """The rows per mini-batch of ``m`` examples: ``batch_size`` (or :data:`DEFAULT_BATCH_SIZE` for ``"auto"``),
+    never more than ``m``."""
+    return min(DEFAULT_BATCH_SIZE, m) if batch_size == "auto" else min(int(batch_size), m)
 
 
 def make_rule(solver: str, learning_rate="auto", *, momentum: float = 0.9, nesterov: bool = True,

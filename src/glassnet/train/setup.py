@@ -11,7 +11,7 @@ data, update rule and options as one in memory, and gets the same numbers.
 - :func:`fit_units`: at least two classes; a warm start keeps the fitted network's classes and unit order;
 - :func:`fit_dtype`, :func:`validation_X`, :func:`labelled_validation`, :func:`validator`, :func:`accuracy`:
   validation data checked like the training X (in memory only) and turned into ``validate(thetas)``;
-- :func:`update_rule`, :func:`batch_rows`, :func:`options`: what the training loops take from the hyper-parameters;
+- :func:`update_rule`, :func:`options` (rows per mini-batch: :func:`glassnet.train.optimize.batch_size_for`): what the training loops take from the hyper-parameters;
 - :func:`classifier_thetas`: a classifier's fitted Θ, checked against its classes (what predictions start from).
 
 Not here: the loops (:func:`glassnet.train.fitting.fit`, :mod:`glassnet.train.optimize`, the Dask loops of
@@ -36,7 +36,7 @@ from glassnet.params import random_init, sizes_from_thetas
 from glassnet.train.optimize import Optimizer, Validate, make_rule
 
 __all__ = ["X_DTYPES", "SPARSE", "hidden_sizes", "generator", "start", "fit_units", "fit_dtype", "validation_X",
-           "labelled_validation", "validator", "accuracy", "update_rule", "batch_rows", "options", "classifier_thetas"]
+           "labelled_validation", "validator", "accuracy", "update_rule", "options", "classifier_thetas"]
 
 X_DTYPES = (np.float64, np.float32)  # float32 X stays float32 (scikit-learn's MLP does the same); else float64
 SPARSE = ("csr", "csc")
@@ -172,11 +172,6 @@ def update_rule(hp) -> Optimizer:
     """The mini-batch rule of ``hp.solver`` with its hyper-parameters (:func:`glassnet.train.optimize.make_rule`)."""
     return make_rule(hp.solver, hp.learning_rate, momentum=hp.momentum, nesterov=hp.nesterov, beta_1=hp.beta_1,
                      beta_2=hp.beta_2, epsilon=hp.epsilon)
-
-
-def batch_rows(batch_size, m: int) -> int:
-    """Rows per mini-batch: ``"auto"`` is min(200, m); any size is clipped to m."""
-    return min(200, m) if batch_size == "auto" else min(int(batch_size), m)
 
 
 def options(hp, validate: Validate | None, callbacks) -> dict:
