@@ -74,6 +74,7 @@ _LAZY = ("Classifier", "Regressor", "explain", "grade", "save", "load", "interop
 
 def __getattr__(name: str) -> object:
     """A lazy public name: imported once, then bound in this module, so later lookups never come back here."""
+    found: dict[str, object]
     if name in ("Classifier", "Regressor"):
         from glassnet.estimator import Classifier, Regressor
 
