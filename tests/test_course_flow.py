@@ -149,3 +149,34 @@ def test_serve_names_a_model_file_once(tmp_path, capsys):
     assert main(["serve", "--data", "xor", "--model", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.count("junk.npz") == 1 and err.startswith(f"error: {bad}: not a model file")
+
+
+def course_nn_gradient(Theta1, Theta2, X, y, lam):
+    """The course's nnCostFunction gradient (Theta1_grad, Theta2_grad), Octave conventions: y in 1..K."""
+    m = X.shape[0]
+    a1 = np.hstack([np.ones((m, 1)), X])
+    z2 = a1 @ Theta1.T
+    a2 = np.hstack([np.ones((m, 1)), _sigmoid(z2)])
+    h = _sigmoid(a2 @ Theta2.T)
+    Y = np.eye(Theta2.shape[0])[y - 1]  # label k → column k (1-based): label 10 (digit 0) → unit 10
+    d3 = h - Y
+    d2 = (d3 @ Theta2[:, 1:]) * _sigmoid(z2) * (1 - _sigmoid(z2))
+    grads = [d2.T @ a1 / m, d3.T @ a2 / m]
+    for g, T in zip(grads, (Theta1, Theta2)):
+        g[:, 1:] += lam / m * T[:, 1:]
+    return grads
+
+
+def test_gradcheck_on_course_data_puts_digit_zero_on_unit_10(course, capsys):
+    """``gradcheck --model ex4weights.mat --data course.mat``: the labels become units by the model's output layer, so
+    backprop's D is the course's gradient (label 10, the digit 0, on unit 10), not that of sorted classes."""
+    m = len(course["y"])  # every example, so the rows picked are all of them
+    code, out, err = run(capsys, "gradcheck", "--model", EX4_WEIGHTS, "--data", course["data"], "-m", m,
+                         "--lam", 1, "--params", 40, "--json")
+    assert (code, err) == (0, "")
+    d = json.loads(out)
+    assert d["passed"] and d["m"] == m and d["layer_sizes"] == [400, 25, 10] and len(d["rows"]) == 40
+    D = course_nn_gradient(course["Theta1"], course["Theta2"], course["X"], course["y"], 1.0)
+    analytic = np.array([r["analytic"] for r in d["rows"]])
+    expected = np.array([D[r["layer"] - 1][r["i"], r["j"]] for r in d["rows"]])
+    np.testing.assert_allclose(analytic, expected, rtol=1e-9, atol=1e-13)

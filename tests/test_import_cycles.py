@@ -145,3 +145,24 @@ def test_the_architecture_page_names_every_module_in_floor_order():
             if target.count(".") >= 1 and target.split(".")[1] != here:
                 there = target.split(".")[1]
                 assert rank[there] > rank[here], f"{module} imports {target}, listed above it on the architecture page"
+
+
+def test_the_ground_floor_imports_nothing_of_glassnet():
+    """``_support/`` is the ground: atomic writes, JSON, memory budgets, npz reading, the sandbox, threads, kernels."""
+    graph = import_graph()
+    support = {name for name in graph if name.startswith("glassnet._support")}
+    assert "glassnet._support.threads" in support and "glassnet._support.sandbox" in support
+    offenders = {name: sorted(t for t in graph[name] if not t.startswith("glassnet._support")) for name in support}
+    assert {name: t for name, t in offenders.items() if t} == {}
+
+
+LECTURE = ["activations", "params", "outputs", "forward", "cost", "backprop"]
+
+
+def test_the_lecture_reads_top_to_bottom_on_its_own():
+    """The lecture's modules at the root import only each other, the input checks and the ground floor."""
+    graph = import_graph()
+    allowed = {f"glassnet.{name}" for name in [*LECTURE, "_validation", "errors"]}
+    for name in LECTURE:
+        up = sorted(t for t in graph[f"glassnet.{name}"] if t not in allowed and not t.startswith("glassnet._support"))
+        assert up == [], f"glassnet.{name} imports {up}: the lecture must not reach into the floors above it"

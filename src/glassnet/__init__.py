@@ -17,24 +17,24 @@ the lecture's 1-based superscripts.
 
 from __future__ import annotations
 
-from glassnet import (
-    datasets,  # noqa: F401 (glassnet.datasets, a subpackage outside __all__)
-    explain,  # the package, callable: glassnet.explain(thetas, x, y) returns a Trace
-    io,  # noqa: F401 (glassnet.io, a subpackage outside __all__)
-)
+import typing
+
 from glassnet._version import __version__
 from glassnet.activations import sigmoid, sigmoid_gradient
 from glassnet.api import cost_and_gradient
 from glassnet.backprop import backprop_per_example
 from glassnet.cost import cost
 from glassnet.errors import DataError, ModelFileError
-from glassnet.estimator import Classifier, Regressor
 from glassnet.forward import ForwardCache, forward
 from glassnet.gradcheck import GradCheckReport, course_gradient_check, gradient_check
-from glassnet.grading import grade
-from glassnet.io import interop, load, save  # noqa: F401 (interop: glassnet.interop, outside __all__)
 from glassnet.params import debug_init, debug_initialize_weights, random_init, roll, unroll
 from glassnet.train.optimize import History, StopTraining
+
+if typing.TYPE_CHECKING:  # what __getattr__ below loads on first use, spelled out for type checkers and editors
+    from glassnet import datasets, explain, io  # noqa: F401 (datasets, io: attributes outside __all__)
+    from glassnet.estimator import Classifier, Regressor
+    from glassnet.grading import grade
+    from glassnet.io import interop, load, save  # noqa: F401 (interop: an attribute outside __all__)
 
 __all__ = [
     "__version__",
@@ -64,3 +64,45 @@ __all__ = [
     "save",
     "load",
 ]
+
+# Public names whose modules import scikit-learn (the estimators, and model files through them) or much code that a
+# computation of J and D never runs (the explainer, the grader, the data readers) are loaded on first use (PEP 562):
+# ``import glassnet``, every command line call and the grader start without them. ``datasets``, ``io`` and
+# ``interop`` are submodules, public as before though not in ``__all__``.
+_LAZY = ("Classifier", "Regressor", "explain", "grade", "save", "load", "interop", "io", "datasets")
+
+
+def __getattr__(name: str) -> object:
+    """A lazy public name: imported once, then bound in this module, so later lookups never come back here."""
+    found: dict[str, object]
+    if name in ("Classifier", "Regressor"):
+        from glassnet.estimator import Classifier, Regressor
+
+        found = {"Classifier": Classifier, "Regressor": Regressor}
+    elif name in ("save", "load", "interop", "io"):
+        import glassnet.io
+        from glassnet.io import interop, load, save
+
+        found = {"save": save, "load": load, "interop": interop, "io": glassnet.io}
+    elif name == "explain":
+        # the package, callable: glassnet.explain(thetas, x, y) returns a Trace. Not `from glassnet import explain`,
+        # which would ask this function for the name again.
+        import glassnet.explain
+
+        found = {"explain": glassnet.explain}
+    elif name == "grade":
+        from glassnet.grading import grade
+
+        found = {"grade": grade}
+    elif name == "datasets":
+        import glassnet.datasets
+
+        found = {"datasets": glassnet.datasets}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals().update(found)
+    return found[name]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

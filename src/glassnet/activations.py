@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_expit
+
+from glassnet._support import special  # scipy.special, imported on first use
 
 __all__ = ["sigmoid", "sigmoid_gradient", "sigmoid_gradient_from_a", "log_sigmoid", "softplus", "Activation",
            "ACTIVATIONS", "get_activation"]
@@ -35,7 +36,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     >>> sigmoid(np.array([-1000.0, 0.0, 2.0]))
     array([0.        , 0.5       , 0.88079708])
     """
-    return expit(z)
+    return special.expit(z)
 
 
 def sigmoid_gradient(z: np.ndarray) -> np.ndarray:
@@ -56,7 +57,7 @@ def sigmoid_gradient(z: np.ndarray) -> np.ndarray:
     >>> sigmoid_gradient(np.array([0.0, 2.0, 1000.0]))
     array([0.25      , 0.10499359, 0.        ])
     """
-    a = expit(z)
+    a = special.expit(z)
     return a * (1.0 - a)
 
 
@@ -80,7 +81,7 @@ def log_sigmoid(z: np.ndarray) -> np.ndarray:
     >>> log_sigmoid(np.array([-1000.0, 0.0]))          # log(sigmoid(-1000)) would be log(0) = -inf
     array([-1.00000000e+03, -6.93147181e-01])
     """
-    return log_expit(z)
+    return special.log_expit(z)
 
 
 def softplus(z: np.ndarray) -> np.ndarray:

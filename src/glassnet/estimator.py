@@ -8,9 +8,10 @@ and :mod:`glassnet.outputs`. X may be dense or SciPy sparse (CSR/CSC); float32 X
 float64.
 
 This module is the only home of fit/predict state. It turns labels into the lecture's targets, splits off validation
-data, picks the optimizer from :mod:`glassnet.train.optimize` and trains with :func:`glassnet.cost_and_gradient`; it
-does not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.io.interop`) and does not print
-(``verbose=True`` shows a tqdm progress bar on stderr).
+data and trains through the one training entry, :func:`glassnet.train.fitting.fit` (``partial_fit``: one epoch of it);
+what a fit starts from (sizes, Θ, seeds, classes, validation data, update rule, options) is :mod:`glassnet.train.setup`,
+shared with the Dask fit. It does not read or write files (see :mod:`glassnet.io` and :mod:`glassnet.io.interop`)
+and does not print (``verbose=True`` shows a tqdm progress bar on stderr).
 
 Output layer: :mod:`glassnet.outputs` decides K (one sigmoid unit for two classes), which class each unit stands for
 (``output_layer_``), targets, predictions (the largest output; h ≥ 0.5 for one unit) and ``predict_proba`` (the
@@ -40,24 +41,22 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from glassnet._support.memory import check_network_fits
-from glassnet._support.threads import choose_blas_threads, limit_blas_threads
 from glassnet._validation import check_dtype, check_thetas
 from glassnet.activations import get_activation
 from glassnet.api import cost_and_gradient
-from glassnet.cost import cost
 from glassnet.explain.trace import explain
 from glassnet.forward import forward
-from glassnet.outputs import OutputLayer, n_outputs, output_loss, predict_indicator, predict_units
-from glassnet.params import random_init, sizes_from_thetas
-from glassnet.scale import dask_fit as dask_support
+from glassnet.outputs import OutputLayer, n_outputs, output_loss, predict_indicator
+from glassnet.params import sizes_from_thetas
+from glassnet.scale import dask_fit
 from glassnet.train import fitting as training
+from glassnet.train import setup
 from glassnet.train.holdout import split
-from glassnet.train.optimize import SOLVERS, History, is_mini_batch, make_rule, run_epoch
+from glassnet.train.optimize import SOLVERS, History, SolverState, batch_size_for, is_mini_batch
 
 __all__ = ["Classifier", "Regressor"]
 
-_DTYPES = (np.float64, np.float32)  # float32 X stays float32 (scikit-learn's MLP does the same); else float64
-_SPARSE = ("csr", "csc")
+_DTYPES, _SPARSE = setup.X_DTYPES, setup.SPARSE  # float32 X stays float32, else float64; dense or CSR/CSC
 
 
 
@@ -163,30 +162,8 @@ class _Network(TransformerMixin, BaseEstimator):
     def _is_lecture(self) -> bool:
         return self.activation == "sigmoid" and self._pair().is_lecture
 
-    def _dask(self, *arrays) -> bool:
-        """True when Dask input goes to :mod:`glassnet.scale.dask_fit`, which runs the lecture's network only."""
-        if not dask_support.given(*arrays):
-            return False
-        if not self._is_lecture() or getattr(self, "multilabel_", False):
-            raise NotImplementedError("Dask input: only the lecture's single-label network (activation='sigmoid', "
-                                      "output='sigmoid', loss='log') runs on Dask; compute() the data first")
-        return True
-
     def _hidden(self) -> list[int]:
-        h = self.hidden_layer_sizes
-        if _is_int(h):
-            h = (h,)
-        try:
-            out = [int(s) for s in h]
-            ok = all(_is_int(s) and s >= 1 for s in h)
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"hidden_layer_sizes: expected a positive int or a tuple of positive ints (() for no hidden layer), "
-                f"got {self.hidden_layer_sizes!r}"
-            )
-        return out
+        return setup.hidden_sizes(self.hidden_layer_sizes)
 
     def _check_params(self) -> None:
         """Every hyper-parameter, checked at fit time (scikit-learn convention: __init__ only stores)."""
@@ -229,21 +206,13 @@ class _Network(TransformerMixin, BaseEstimator):
                 bad(name, "True or False")
 
     def _optimizer(self):
-        return make_rule(self.solver, self.learning_rate, momentum=self.momentum, nesterov=self.nesterov,
-                         beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return setup.update_rule(self)
 
     def _batch_size(self, m: int) -> int:
-        return min(200, m) if self.batch_size == "auto" else min(int(self.batch_size), m)
+        return batch_size_for(self.batch_size, m)
 
     def _generator(self) -> np.random.Generator:
-        rs = self.random_state
-        if rs is None or _is_int(rs):
-            return np.random.default_rng(rs)
-        if isinstance(rs, np.random.Generator):
-            return rs
-        if isinstance(rs, np.random.RandomState):
-            return np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-        raise ValueError(f"random_state: expected None, an int, a numpy RandomState or Generator, got {rs!r}")
+        return setup.generator(self.random_state)
 
     # ---------------------------------------------------------------------------------------------------------------
     # shapes
@@ -274,46 +243,12 @@ class _Network(TransformerMixin, BaseEstimator):
         return validate_data(self, X, dtype=dtype, accept_sparse=_SPARSE, reset=reset)
 
     def _fit_dtype(self):
-        """What ``validate_data`` converts training (and validation) X to: the ``dtype`` hyper-parameter if set,
-        else scikit-learn's rule for ``_DTYPES`` (float32 kept, anything else float64, as ``compute_dtype``)."""
-        asked = check_dtype(self.dtype)
-        return _DTYPES if asked is None else asked
-
-    def _init_weights(self, n_features: int, K: int, warm: bool, dtype=np.float64, resume: bool = False):
-        """``(thetas, sizes, split_seed, shuffle_seed)``: the starting weights and seeds of a fit, from random_state.
-
-        ``resume``: continue the fitted weights with the seeds of the cold start they came from (the same validation
-        split; the shuffling generator's state comes from the resumed run's state).
-        """
-        sizes = [n_features, *self._hidden(), K]
-        rng = self._generator()
-        if resume:
-            thetas = [t.astype(dtype, copy=True) for t in self.thetas_]
-            random_init(sizes, rng=rng, epsilon=self.init_epsilon)  # draws as the cold start did, for its seeds
-        elif warm:
-            if self.layer_sizes_ != sizes:
-                raise ValueError(
-                    f"warm_start: the fitted network has layer sizes {self.layer_sizes_}, but hidden_layer_sizes and "
-                    f"the data ask for {sizes}"
-                )
-            thetas = [t.astype(dtype, copy=True) for t in self.thetas_]
-            _ = rng.random()  # keep the split/shuffle seeds independent of warm/cold starts
-        else:
-            thetas = [t.astype(dtype, copy=False) for t in random_init(sizes, rng=rng, epsilon=self.init_epsilon)]
-        split_seed = int(rng.integers(np.iinfo(np.int32).max))
-        shuffle_seed = int(rng.integers(np.iinfo(np.int32).max))
-        return thetas, sizes, split_seed, shuffle_seed
+        """What ``validate_data`` converts training (and validation) X to (:func:`glassnet.train.setup.fit_dtype`)."""
+        return setup.fit_dtype(self.dtype)
 
     def _validator(self, Xv, Tv):
         """validate(thetas) -> (unregularized J on the validation set, score); Tv: targets as the cost takes them."""
-        kinds = self._kinds()
-
-        def validate(thetas):
-            cache = forward(thetas, Xv, activation=kinds["activation"], output=kinds["output"])
-            J = cost(thetas, Xv, Tv, 0.0, cache=cache, **kinds)
-            return J, self._score_z(cache.z[-1], Tv)
-
-        return validate
+        return setup.validator(Xv, Tv, self._score_z, **self._kinds())
 
     def _score_z(self, zL: np.ndarray, T) -> float:
         raise NotImplementedError
@@ -329,8 +264,9 @@ class _Network(TransformerMixin, BaseEstimator):
         """
         # refuse a network that cannot fit before allocating it (random_init, buffers), naming its size
         check_network_fits([X.shape[1], *self._hidden(), K], min(X.shape[0], 2048), self.solver)
-        thetas, sizes, split_seed, shuffle_seed = self._init_weights(X.shape[1], K, warm, X.dtype,
-                                                                     resume=resume is not None)
+        thetas, sizes, split_seed, shuffle_seed = setup.start(self, X.shape[1], K, X.dtype,
+                                                              fitted=self.thetas_ if warm else None,
+                                                              resume=resume is not None)
         Xtr, Ttr = X, T
         if validate is None and self.early_stopping:
             if X.shape[0] < 2:
@@ -343,10 +279,9 @@ class _Network(TransformerMixin, BaseEstimator):
         return training.fit(
             thetas, Xtr, Ttr, float(self.alpha), solver=self.solver, max_iter=int(self.max_iter), tol=float(self.tol),
             rule=self._optimizer() if mini else None, batch_size=self._batch_size(Xtr.shape[0]),
-            shuffle=bool(self.shuffle), random_state=shuffle_seed, validate=validate,
-            early_stopping=bool(self.early_stopping) and validate is not None, patience=int(self.n_iter_no_change),
-            min_delta=float(self.tol), callbacks=callbacks, progress=bool(self.verbose), n_threads=self.n_threads,
-            resume=resume, assume_finite=True, **self._kinds())  # X comes from validate_data: NaN/inf refused
+            shuffle=bool(self.shuffle), random_state=shuffle_seed, n_threads=self.n_threads, resume=resume,
+            assume_finite=True,  # X comes from validate_data: NaN/inf refused
+            **setup.options(self, validate, callbacks), **self._kinds())
 
     @classmethod
     def _assemble(cls, thetas, *, history: History | None = None, n_iter: int | None = None, feature_names=None,
@@ -395,33 +330,36 @@ class _Network(TransformerMixin, BaseEstimator):
         return True
 
     def _partial_epoch(self, X, T, K: int, first: bool):
-        """One epoch of mini-batch training on (X, T) from the current weights (fresh ones when ``first``)."""
+        """One epoch of mini-batch training on (X, T) from the current weights (fresh ones when ``first``), through
+        :func:`glassnet.train.fitting.fit` with ``max_iter=1``."""
         sizes = [X.shape[1], *self._hidden(), K]
         opt = self._optimizer()
         key = (opt.name, opt.learning_rate, self.momentum, self.nesterov, self.beta_1, self.beta_2, self.epsilon)
-        if first:
-            rng = self._generator()
-            self.thetas_ = [t.astype(X.dtype, copy=False)
-                            for t in random_init(sizes, rng=rng, epsilon=self.init_epsilon)]
+        if first:  # a fit's cold start; the shuffles are seeded with its first seed (no validation split here)
+            self.thetas_, _, seed, _ = setup.start(self, X.shape[1], K, X.dtype)
             self.history_ = History(solver=opt.name)
-            self._partial_state = {"rng": np.random.default_rng(int(rng.integers(np.iinfo(np.int32).max)))}
+            self._partial_state = {"rng": np.random.default_rng(seed)}
         elif self.layer_sizes_ != sizes:
             raise ValueError(f"partial_fit: the network has layer sizes {self.layer_sizes_}, the data needs {sizes}")
         ps = self.__dict__.setdefault("_partial_state", {"rng": self._generator()})
-        if ps.get("key") != key:
+        if ps.get("key") != key:  # a new rule, or new settings of it: fresh moments
             ps["key"], ps["opt"] = key, opt.init(self.thetas_)
-        kinds = self._kinds()
-        m, lam = X.shape[0], float(self.alpha)
-        batch = self._batch_size(m)
-        threads = choose_blas_threads(batch, sizes, self.n_threads)
-        with limit_blas_threads(threads):
-            thetas, ps["opt"], J, n = run_epoch(
-                lambda th, idx: cost_and_gradient(th, X[idx], T[idx], lam * len(idx) / m, **kinds),
-                self.thetas_, m, opt, ps["opt"], batch, ps["rng"] if self.shuffle else None,
-            )
+        rng = ps["rng"] if self.shuffle else None
+        # One epoch of the one training entry, continuing this model's rule state and shuffling generator (the
+        # generator itself goes in, so that it advances as the epochs go by); no tol or divergence test across calls.
+        start = SolverState(solver=opt.name, epoch=self.history_.n_iter, optimizer=ps["opt"],
+                            rng=None if rng is None else rng.bit_generator.state)
+
+        def keep(state) -> None:
+            ps["opt"] = state.solver_state.optimizer
+
+        thetas, history = training.fit(
+            self.thetas_, X, T, float(self.alpha), solver=self.solver, max_iter=1, rule=opt,
+            batch_size=self._batch_size(X.shape[0]), shuffle=rng is not None, random_state=rng, patience=None,
+            callbacks=keep, n_threads=self.n_threads, resume=start, assume_finite=True, **self._kinds())
+        history.message = "partial_fit: one epoch"
         self.thetas_ = thetas
-        self.history_.extend(History(cost=[J], n_iter=1, n_evals=n, solver=opt.name, blas_threads=threads,
-                                     message="partial_fit: one epoch"))
+        self.history_.extend(history)
         self.n_iter_ = self.history_.n_iter
         return self
 
@@ -444,7 +382,7 @@ class _Network(TransformerMixin, BaseEstimator):
 
     def hidden_activations(self, X) -> list[np.ndarray]:
         """a^(2), ..., a^(L-1) without bias units: one (m, s_l) array per hidden layer (empty list if none)."""
-        dask_support.refuse(X, "hidden_activations")
+        dask_fit.refuse(X, "hidden_activations")
         thetas = self._fitted_thetas()
         X = self._validate_X(X)
         return forward(thetas, X, activation=self.activation, output=self._pair().output).activations[1:-1]
@@ -464,8 +402,8 @@ class _Network(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"layer: expected a layer number in 1..{L - 1} (lecture numbering, 1 = input), got {layer!r}"
             )
-        if self._dask(X):
-            return dask_support.transform(self, X, layer)
+        if dask_fit.given(X):
+            return dask_fit.transform(self, X, layer)
         X = self._validate_X(X)
         if layer == 1:
             return X.toarray() if hasattr(X, "toarray") else X.copy()
@@ -484,8 +422,8 @@ class _Network(TransformerMixin, BaseEstimator):
         grads : list of ndarray
             Same shapes as ``thetas_``.
         """
-        if self._dask(X, y):
-            return dask_support.cost_and_gradient(self, X, y)
+        if dask_fit.given(X, y):
+            return dask_fit.cost_and_gradient(self, X, y)
         thetas = self._fitted_thetas()
         X = self._validate_X(X)
         return cost_and_gradient(thetas, X, self._targets(y, X.shape[0]), float(self.alpha), **self._kinds())
@@ -722,7 +660,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
     def _score_z(self, zL, T) -> float:
         if self._fitting_multilabel:
             return float(np.mean(np.all(predict_indicator(zL) == T, axis=1)))
-        return float(np.mean(predict_units(zL) == T))
+        return setup.accuracy(zL, T)
 
     def _stratify(self) -> bool:
         return not self._fitting_multilabel
@@ -767,8 +705,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
             raise ValueError("resume: only for a fitted model with a mini-batch solver ('sgd', 'adam'), continuing "
                              f"the run whose state it is; got solver={self.solver!r}"
                              + ("" if hasattr(self, "thetas_") else ", not fitted"))
-        if self._dask(X, y):
-            return dask_support.fit(self, X, y, X_val, y_val, callbacks)
+        if dask_fit.given(X, y):
+            return self._store(*dask_fit.fit(self, X, y, X_val, y_val, callbacks))
         warm = (bool(self.warm_start) or resume is not None) and hasattr(self, "thetas_")
         if _is_multilabel(y):
             return self._fit_multilabel(X, y, X_val, y_val, callbacks, warm)
@@ -777,11 +715,10 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         if warm and self._multilabel:
             raise ValueError("y: warm_start of a multilabel model needs a multilabel indicator matrix")
         classes = np.unique(y)
-        self._check_classes(classes, len(y), warm)
+        units = setup.fit_units(self, classes, len(y), warm)  # warm: the fitted network's own unit order
         self._pair().check_units(n_outputs(len(classes)))  # e.g. two classes are one unit: no softmax
-        units = self.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
         y_idx = self._encode(y, classes=units)
-        validate = self._given_validation(X_val, y_val, units)
+        validate = setup.labelled_validation(self, X_val, y_val, units, **self._kinds())
         thetas, history = self._train(X, y_idx, n_outputs(len(classes)), warm, validate, callbacks, resume)
         self.multilabel_ = False
         return self._store(thetas, classes, history, warm, units)
@@ -802,8 +739,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
                 raise ValueError("X_val, y_val: pass both or neither")
-            dask_support.refuse_validation(X_val, y_val)
-            Xv = self._validate_X(X_val, dtype=self._fit_dtype())
+            Xv = setup.validation_X(self, X_val, y_val)
             Yv = np.asarray(y_val)
             if Yv.shape != (Xv.shape[0], K):
                 raise ValueError(f"y_val: expected a ({Xv.shape[0]}, {K}) indicator matrix, got shape {Yv.shape}")
@@ -818,37 +754,11 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         self.multilabel_ = True
         return self
 
-    def _check_classes(self, classes: np.ndarray, m: int, warm: bool) -> None:
-        if len(classes) < 2:
-            raise ValueError(
-                f"y: Classifier needs at least 2 classes to learn from, got 1 class ({classes[0]!r}) in {m} labels"
-            )
-        if warm and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"y: warm_start needs the classes of the previous fit {self.classes_.tolist()}, got {classes.tolist()}"
-            )
-
-    def _start(self, n_features: int, classes: np.ndarray, warm: bool, dtype=np.float64):
-        """``(thetas, sizes, split_seed, shuffle_seed)`` of a fit on ``classes`` in ``dtype`` (for the Dask support)."""
-        return self._init_weights(n_features, n_outputs(len(classes)), warm, dtype)
-
-    def _given_validation(self, X_val, y_val, classes: np.ndarray):
-        """The validator of ``X_val, y_val`` (in memory), or None when neither is given."""
-        if X_val is None and y_val is None:
-            return None
-        if X_val is None or y_val is None:
-            raise ValueError("X_val, y_val: pass both or neither")
-        dask_support.refuse_validation(X_val, y_val)
-        Xv = self._validate_X(X_val, dtype=self._fit_dtype())
-        yv = np.asarray(y_val)
-        if yv.ndim != 1 or yv.shape[0] != Xv.shape[0]:
-            raise ValueError(f"y_val: expected {Xv.shape[0]} labels (one per row of X_val), got shape {yv.shape}")
-        return self._validator(Xv, self._encode(yv, "y_val", classes))
-
     def _store(self, thetas, classes, history, warm: bool, units=None):
         """Set the fitted state, only now, so that a fit that fails leaves the previous model intact.
 
-        ``units``: the classes in output-unit order (default: sorted, ``classes``).
+        ``units``: the classes in output-unit order (default: sorted, ``classes``). The Dask fit hands back exactly
+        these arguments (:func:`glassnet.scale.dask_fit.fit`).
         """
         self._store_fit(thetas, history, warm)
         self.classes_ = classes
@@ -872,7 +782,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         self
         """
         self._check_params()
-        dask_support.refuse(X, "partial_fit")  # fit() streams the chunks of Dask data with solver sgd/adam
+        dask_fit.refuse(X, "partial_fit")  # fit() streams the chunks of Dask data with solver sgd/adam
         first = not hasattr(self, "thetas_")
         X, y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=first)
         check_classification_targets(y)
@@ -944,15 +854,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
     # ---------------------------------------------------------------------------------------------------------------
 
     def _fitted_thetas(self) -> list[np.ndarray]:
-        check_is_fitted(self, ("thetas_", "classes_"))
-        K = self.n_outputs_
-        expected = len(self.classes_) if self._multilabel else n_outputs(len(self.classes_))
-        if K != expected:
-            raise ValueError(
-                f"thetas_: the output layer has {K} units but there are {len(self.classes_)} classes "
-                f"(expected {expected} output unit{'s' if expected > 1 else ''})"
-            )
-        return self.thetas_
+        return setup.classifier_thetas(self)
 
     def predict(self, X) -> np.ndarray:
         """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) ≥ 0.5 (K = 1).
@@ -960,8 +862,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         Multilabel: an (m, K) 0/1 indicator, h_k ≥ 0.5 per unit. Dask X: a lazy Dask array of the labels with X's
         row chunks (``.compute()`` it).
         """
-        if self._dask(X):
-            return dask_support.predict(self, X)
+        if dask_fit.given(X):
+            return dask_fit.predict(self, X)
         zL = self._z_out(X)
         return predict_indicator(zL) if self._multilabel else self.output_layer_.predict(zL)
 
@@ -972,15 +874,15 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         itself. Multilabel: the K sigmoid outputs h_k (each its own probability). Dask X: a lazy Dask array with X's
         row chunks.
         """
-        if self._dask(X):
-            return dask_support.predict_proba(self, X)
+        if dask_fit.given(X):
+            return dask_fit.predict_proba(self, X)
         zL = self._z_out(X)
         return expit(zL) if self._multilabel else self.output_layer_.proba(zL, log=False, output=self._pair().output)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, computed from z without rounding to 0 first (Dask X: a lazy Dask array)."""
-        if self._dask(X):
-            return dask_support.predict_log_proba(self, X)
+        if dask_fit.given(X):
+            return dask_fit.predict_log_proba(self, X)
         zL = self._z_out(X)
         return log_expit(zL) if self._multilabel else self.output_layer_.proba(zL, log=True,
                                                                               output=self._pair().output)
@@ -988,8 +890,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
     def score(self, X, y, sample_weight=None) -> float:
         """Mean accuracy on (X, y) (multilabel: subset accuracy); Dask input is counted chunk by chunk on the cluster
         (no sample weights)."""
-        if self._dask(X, y):
-            return dask_support.score(self, X, y, sample_weight)
+        if dask_fit.given(X, y):
+            return dask_fit.score(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
     def explain(self, X_row, y_row, top_k: int | None = None):
@@ -999,7 +901,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         """
         from dataclasses import replace
 
-        dask_support.refuse(X_row, "explain")
+        dask_fit.refuse(X_row, "explain")
         x = self._validate_X(np.reshape(np.asarray(X_row), (1, -1)))
         if self._multilabel:
             return explain(self._fitted_thetas(), x[0], np.asarray(y_row, dtype=float), lam=float(self.alpha),
@@ -1081,7 +983,7 @@ random_state, n_threads, verbose, activation, dtype
         :meth:`Classifier.fit`. Returns self.
         """
         self._check_params()
-        dask_support.refuse(X, "Regressor.fit")
+        dask_fit.refuse(X, "Regressor.fit")
         warm = bool(self.warm_start) and hasattr(self, "thetas_")
         X, Y = self._check_y(X, y, reset=not warm)
         validate = None
@@ -1102,14 +1004,14 @@ random_state, n_threads, verbose, activation, dtype
     def partial_fit(self, X, y):
         """One epoch of mini-batch training on (X, y), continuing from the current weights. Returns self."""
         self._check_params()
-        dask_support.refuse(X, "partial_fit")
+        dask_fit.refuse(X, "partial_fit")
         first = not hasattr(self, "thetas_")
         X, Y = self._check_y(X, y, reset=first)
         return self._partial_epoch(X, Y, Y.shape[1], first)
 
     def predict(self, X) -> np.ndarray:
         """h_Θ(x) = z^(L): shape (m,) for one output unit, else (m, K)."""
-        dask_support.refuse(X, "Regressor.predict")
+        dask_fit.refuse(X, "Regressor.predict")
         zL = self._z_out(X)
         return zL[:, 0] if zL.shape[1] == 1 else zL
 

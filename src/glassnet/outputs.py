@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 
+from glassnet._support import special  # scipy.special, imported on first use
 from glassnet.activations import softplus
 
 __all__ = [
@@ -211,11 +211,11 @@ def probabilities(zL: np.ndarray, log: bool = False, output: str = "sigmoid") ->
     (sigmoid units); softmax(z) for ``output="softmax"``."""
     zL = np.asarray(zL)
     if output == "softmax":
-        return log_softmax(zL, axis=1) if log else softmax(zL, axis=1)
+        return special.log_softmax(zL, axis=1) if log else special.softmax(zL, axis=1)
     if zL.shape[1] == 1:
-        out = np.column_stack([log_expit(-zL[:, 0]), log_expit(zL[:, 0])])
+        out = np.column_stack([special.log_expit(-zL[:, 0]), special.log_expit(zL[:, 0])])
         return out if log else np.exp(out)
-    return log_softmax(log_expit(zL), axis=1) if log else softmax(log_expit(zL), axis=1)
+    return special.log_softmax(special.log_expit(zL), axis=1) if log else special.softmax(special.log_expit(zL), axis=1)
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -441,9 +441,9 @@ class OutputLoss:
     def activate(self, zL: np.ndarray, axis: int = 1) -> np.ndarray:
         """a^(L) = h_Θ(x) from z^(L) (a new array)."""
         if self.output == "sigmoid":
-            return expit(zL)
+            return special.expit(zL)
         if self.output == "softmax":
-            return softmax(zL, axis=axis)
+            return special.softmax(zL, axis=axis)
         return np.array(zL, copy=True)
 
     def targets(self, y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.ndarray:
@@ -470,9 +470,9 @@ class OutputLoss:
             return float(np.sum(softplus(zL * (1 - 2 * Y)), dtype=np.float64))
         if self.output == "softmax":
             # −Σ_k y_k log softmax_k = Σ_k y_k (logsumexp(z) − z_k): log-softmax via logsumexp, never log(0).
-            lse = logsumexp(zL, axis=axis, keepdims=True)
+            lse = special.logsumexp(zL, axis=axis, keepdims=True)
             return float(np.sum(Y * (lse - zL), dtype=np.float64))
-        h = expit(zL) if self.output == "sigmoid" else zL
+        h = special.expit(zL) if self.output == "sigmoid" else zL
         r = h - Y
         return 0.5 * float(np.sum(r * r, dtype=np.float64))
 

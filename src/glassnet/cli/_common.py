@@ -365,13 +365,14 @@ def check_writable(path: Path, force: bool, option: str, allowed: Path | None = 
         raise Failure(f"{option} {path}: is a folder; expected a file name")
     if not path.parent.is_dir():
         raise Failure(f"{option} {path}: folder {path.parent} does not exist")
-    if path.exists() and not force and not (allowed is not None and _same_file(path, allowed)):
+    if path.exists() and not force and not (allowed is not None and same_file(path, allowed)):
         raise Failure(f"{option} {path}: file exists; use --force to replace it")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise Failure(f"{option} {path}: folder {path.parent} is not writable")
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """True when both paths name one existing file."""
     try:
         return a.samefile(b)
     except OSError:
@@ -411,3 +412,13 @@ def kinds_of(args: argparse.Namespace, saved: dict | None = None) -> dict:
     saved = saved or {}
     return {name: getattr(args, name) if getattr(args, name) is not None else saved.get(name, default)
             for name, default in (("activation", "sigmoid"), ("output", "sigmoid"), ("loss", "log"))}
+
+
+def check_memory(sizes, rows: int, solver: str, option: str) -> None:
+    """A usage error naming ``option`` when the network cannot fit in memory (glassnet._support.memory's estimate)."""
+    from glassnet._support.memory import MemoryBudgetError, check_network_fits
+
+    try:
+        check_network_fits(sizes, min(rows, 2048), solver)
+    except MemoryBudgetError as exc:
+        raise UsageError(f"{option}: {exc}") from None

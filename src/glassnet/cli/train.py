@@ -1,12 +1,12 @@
-"""``glassnet train``, ``evaluate``, ``predict`` and ``gradcheck``: the learning workflow from the command line.
+"""``glassnet train``: train a network on a dataset, print a summary and save the model.
 
-A thin shell over :class:`glassnet.Classifier`, :mod:`glassnet.datasets`, :func:`glassnet.save` /
-:func:`glassnet.load` and :func:`glassnet.gradient_check`: parse, call the library, print. Exit codes and ``--json``
-follow :mod:`glassnet.cli._common` (0 success, 1 failure such as a bad file or a failed check, 2 usage error).
+A thin shell over :class:`glassnet.Classifier` (its public API only), :mod:`glassnet.datasets`, :func:`glassnet.save`
+and :mod:`glassnet.io`'s checkpoints: parse, call the library, print. The command reads as its steps: read the data,
+choose the settings (the options, else the resumed model's), split, build or resume the model, fit with progress and
+checkpoints, report, save. Exit codes and ``--json`` follow :mod:`glassnet.cli._common` (0 success, 1 failure such
+as a bad file or a diverged run, 2 usage error, 130 interrupted).
 
-Output lines (stable; ``--json`` gives the same numbers as one JSON object):
-
-``train``::
+Output lines (stable; ``--json`` gives the same numbers as one JSON object)::
 
     glassnet train: digits, 1797 examples, 64 features, 10 classes
     split (seed 0): 1347 train / 450 test                              (or: no held-out data: all 1797 examples train)
@@ -40,25 +40,17 @@ resumed run restarts it from the saved weights (the command says so).
 process sees labels and row counts only. Its test part is chosen by a seeded hash of the row number (not stratified,
 independent of the chunking), a split of the workers' chunks that needs no data here.
 
-``evaluate`` prints the accuracy, J(Θ), a per-class precision/recall/F1 table and the confusion matrix; ``predict``
-writes CSV (``prediction`` and, with ``--proba``, ``p_<class>`` columns) to stdout or atomically to ``-o FILE``;
-``gradcheck`` prints :meth:`glassnet.GradCheckReport.table` and exits 1 when the check fails.
-
 Not for: any computation of its own (everything is the library's) or for plots (see ``glassnet plot``).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import functools
 import glob
-import io
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from glassnet.cli._common import (
     EXIT_FAILURE,
@@ -70,9 +62,8 @@ from glassnet.cli._common import (
     add_json_option,
     add_kind_options,
     add_progress_option,
-    add_raw_features_option,
     check_fits_model,
-    check_labels_known,
+    check_memory,
     check_writable,
     command,
     emit,
@@ -81,38 +72,22 @@ from glassnet.cli._common import (
     fraction_or_zero,
     hidden_sizes,
     kinds_of,
-    label_column,
-    layer_sizes,
     load_data,
-    load_model,
-    model_features,
     nonnegative_float,
     positive_float,
     positive_int,
+    same_file,
     split,
     want_progress,
-    write_atomic,
 )
 from glassnet.cli._common import seed as seed_number
-from glassnet.outputs import n_classes_for, n_outputs
-from glassnet.train.optimize import SOLVERS, is_mini_batch
+from glassnet.train.optimize import SOLVERS
 
 DEFAULT_EPOCHS = 200
 DEFAULT_TEST_SIZE = 0.25
 
 
 def register(sub) -> None:
-    _register_train(sub)
-    _register_evaluate(sub)
-    _register_predict(sub)
-    _register_gradcheck(sub)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# train
-
-
-def _register_train(sub) -> None:
     p = sub.add_parser(
         "train", help="train a network on a dataset, print a summary and save the model",
         description="Train glassnet.Classifier (sigmoid units, the lecture's regularized cost J(Θ)) on a built-in "
@@ -230,52 +205,176 @@ def _load_resume(path: Path):
     return gio.load_checkpoint(path)
 
 
+
+@dataclass
+class _Data:
+    """The training data as read: in this process, or (a data file on Dask) as chunks kept by the workers.
+
+    X: (m, n) features (an ndarray, or a Dask array on the workers); y: (m,) labels; classes: (K,) sorted.
+    """
+
+    name: str
+    X: Any
+    y: Any
+    classes: Any
+    m: int
+    fmt: str | None = None  # 'csv', 'npz' or 'parquet' when the workers read the file chunk by chunk
+    chunk_sizes: Any = None  # rows per chunk of such a file
+    scaling: dict | None = None  # how a built-in dataset loaded by name scaled its features (kept in the model file)
+
+
+@dataclass
+class _Settings:
+    """What this run trains with: the Classifier's parameters and the choices made around them."""
+
+    params: dict  # glassnet.Classifier parameters
+    seed: int
+    val_fraction: float | None  # share of the training part held out as validation data (None: none)
+
+    @property
+    def solver(self) -> str:
+        return self.params["solver"]
+
+    @property
+    def target(self) -> int:
+        return self.params["max_iter"]  # iterations/epochs in total, also when resuming
+
+    @property
+    def unit(self) -> str:
+        from glassnet.train.optimize import is_mini_batch
+
+        return "epochs" if is_mini_batch(self.solver) else "iterations"
+
+
+@dataclass
+class _Parts:
+    """The split: rows that fit, validation rows (or None) and test rows (or None); their counts."""
+
+    X_fit: Any
+    y_fit: Any
+    X_val: Any
+    y_val: Any
+    X_test: Any
+    y_test: Any
+    n_fit: int
+    n_test: int
+
+    @property
+    def n_val(self) -> int:
+        return 0 if self.y_val is None else len(self.y_val)
+
+
+@dataclass
+class _Model:
+    """The Classifier to train, how many iterations/epochs it has done, its earlier history and J(Θ) before."""
+
+    clf: Any
+    resumed: bool
+    done: int
+    prior: Any  # History of the resumed run, or None
+    J_before: float
+
+
 @command("train")
 def _cmd_train(args: argparse.Namespace) -> int:
+    _check_outputs(args)
+    resumed, resume_state = _load_resume(args.resume) if args.resume is not None else (None, None)
+    if args.dask_scheduler is None:
+        return _train(args, resumed, resume_state, None)
+    if args.early_stopping or args.validation_fraction is not None:  # refused before connecting to anything
+        raise UsageError("--dask-scheduler: validation data and early stopping are not available on Dask; leave "
+                         "out --validation-fraction and --early-stopping")
+    from glassnet.scale.distributed import connect
+
+    with connect(args.dask_scheduler) as client, client.as_current():
+        return _train(args, resumed, resume_state, client)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a --save file (or its checkpoint) that this run must not replace."""
     from glassnet import io as gio
 
     if args.checkpoint_every is not None and args.save is None:
         raise UsageError("--checkpoint-every: needs --save FILE (the checkpoints are written beside it, FILE.ckpt)")
     if args.save is not None:
         ckpt = gio.checkpoint_path(args.save)
-        if ckpt.exists() and not args.force and not (args.resume is not None and _same(ckpt, args.resume)):
+        if ckpt.exists() and not args.force and not (args.resume is not None and same_file(ckpt, args.resume)):
             raise Failure(f"--save {args.save}: the checkpoint {ckpt} of an unfinished run exists; continue it with "
                           f"--resume {ckpt}, or use --force to start over")
         check_writable(args.save, args.force, "--save", allowed=args.resume)
-    resumed, args.resume_state = _load_resume(args.resume) if args.resume is not None else (None, None)
-    if args.dask_scheduler is None:
-        return _train(args, resumed, None)
-    if args.early_stopping or args.validation_fraction is not None:  # refused before connecting to anything
-        raise UsageError("--dask-scheduler: validation data and early stopping are not available on Dask; leave "
-                         "out --validation-fraction and --early-stopping")
-    from glassnet.scale.distributed import _client_for
-
-    with _client_for(None, args.dask_scheduler) as client, client.as_current():
-        return _train(args, resumed, client)
 
 
-def _train(args: argparse.Namespace, resumed, client) -> int:
+def _train(args: argparse.Namespace, resumed, resume_state, client) -> int:
     """The train command once the model to resume is loaded; ``client``: the Dask cluster to train on, or None."""
-    import glassnet
+    data = _read_data(args, resumed, client)
+    settings = _settings(args, resumed, data, client)
+    parts = _split(args, data, settings)
+    model = _build_model(args, resumed, data, settings, parts)
+    checkpoint = None
+    if args.checkpoint_every is not None:
+        from glassnet.io import checkpoint_path
 
-    # the precision: --dtype, else the resumed model's weights' (a file from before the dtype parameter has none)
-    dtype = args.dtype or (str(np.asarray(resumed.thetas_[0]).dtype) if resumed is not None else "float64")
+        snapshot = _snapshot_maker(model.clf, model.prior, _units(resumed, data), settings.target, data.scaling)
+        checkpoint = _Checkpoint(args.checkpoint_every, checkpoint_path(args.save), snapshot)
+    resume_state, notes = _exact_resume(args, resumed, resume_state, settings.solver, client)
+    header = _header(args, data, settings, parts, model, notes)
+    if not args.json:  # what is about to happen, before the long part starts
+        print("\n".join(header), flush=True)
+    try:
+        seconds, n_run = _fit(args, model, parts, data, settings, checkpoint, resume_state, client)
+    except KeyboardInterrupt:
+        return fail(args, "train", "interrupted" + _untouched(args.save) + _checkpoint_note(checkpoint, settings.unit),
+                    EXIT_INTERRUPTED)
+    except FloatingPointError as exc:  # glassnet.train.optimize.TrainingDiverged and the Dask loop's divergence
+        return fail(args, "train", f"{exc}{_untouched(args.save)}{_checkpoint_note(checkpoint, settings.unit)}",
+                    EXIT_FAILURE)
+    scores = _scores(model.clf, parts)
+    _save(args, model, data, settings)
+    lines, payload = _report(args, data, settings, parts, model, scores, seconds, n_run, checkpoint)
+    emit(args, payload, lines)
+    return EXIT_OK
+
+
+# step 1: the data
+
+
+def _dtype(args: argparse.Namespace, resumed) -> str:
+    """The precision: --dtype, else the resumed model's weights' (a file from before the dtype parameter has none)."""
+    import numpy as np
+
+    return args.dtype or (str(np.asarray(resumed.thetas_[0]).dtype) if resumed is not None else "float64")
+
+
+def _read_data(args: argparse.Namespace, resumed, client) -> _Data:
+    """The training data: a built-in or a file read here, or a data file the workers read chunk by chunk (Dask)."""
+    import numpy as np
+
+    from glassnet import datasets
+
     fmt = _chunked_format(args.data) if client is not None else None
-    scaling = None  # how a built-in dataset loaded by name scaled its features: recorded in the model file
     if fmt is not None:  # a data file on Dask: read chunk by chunk by the workers, never loaded here
         name, X, y, classes, chunk_sizes = _read_file_chunks(args, client, fmt)
-        m = int(sum(chunk_sizes))
+        data = _Data(name, X, y, classes, int(sum(chunk_sizes)), fmt, chunk_sizes)
     else:
-        data = load_data(args.data, args.label_column)
-        X, y = np.asarray(data.X, dtype=dtype), np.asarray(data.y)  # converted once, here
-        classes = np.unique(y)
-        name, m = data.name, len(y)
-        if glassnet.datasets.is_builtin(args.data) and data.extra.get("scaling", {}).get("kind", "none") != "none":
-            scaling = data.extra["scaling"]
+        read = load_data(args.data, args.label_column)
+        X, y = np.asarray(read.X, dtype=_dtype(args, resumed)), np.asarray(read.y)  # converted once, here
+        data = _Data(read.name, X, y, np.unique(y), len(y))
+        if datasets.is_builtin(args.data) and read.extra.get("scaling", {}).get("kind", "none") != "none":
+            data.scaling = read.extra["scaling"]
     if resumed is not None and getattr(resumed, "input_scaling_", None) is not None:
-        scaling = resumed.input_scaling_
-    if len(classes) < 2:
-        raise UsageError(f"--data {args.data}: training needs at least two classes, found only {classes.tolist()}")
+        data.scaling = resumed.input_scaling_
+    if len(data.classes) < 2:
+        raise UsageError(f"--data {args.data}: training needs at least two classes, found only "
+                         f"{data.classes.tolist()}")
+    return data
+
+
+# step 2: the settings, from the options, else the resumed model's, else the defaults
+
+
+def _settings(args: argparse.Namespace, resumed, data: _Data, client) -> _Settings:
+    """The Classifier's parameters for this run, each option checked against the solver and the resumed model."""
+    from glassnet.train.optimize import is_mini_batch
 
     saved = resumed.get_params() if resumed is not None else {}
 
@@ -285,19 +384,8 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
             return value
         return saved.get(name, default) if resumed is not None else default
 
-    if resumed is not None:
-        check_fits_model(resumed, X, args.data)
-        if not np.array_equal(np.asarray(resumed.classes_), classes):
-            raise UsageError(f"--data {args.data}: classes {classes.tolist()}, but the model in --resume "
-                             f"{args.resume} was trained on {np.asarray(resumed.classes_).tolist()}")
-        model_hidden = tuple(resumed.layer_sizes_[1:-1])
-        if args.hidden is not None and tuple(args.hidden) != model_hidden:
-            raise UsageError(f"--hidden {','.join(map(str, args.hidden)) or 'none'}: the model in --resume "
-                             f"{args.resume} has hidden layers {','.join(map(str, model_hidden)) or 'none'}; "
-                             f"leave --hidden out to continue it")
-        hidden = model_hidden
-    else:
-        hidden = args.hidden if args.hidden is not None else (25,)
+    hidden = _hidden(args, resumed, data) if resumed is not None else (
+        args.hidden if args.hidden is not None else (25,))
     solver = setting(args.solver, "solver", "lbfgs")
     if not is_mini_batch(solver):
         for option, value in (("--batch-size", args.batch_size), ("--learning-rate", args.learning_rate)):
@@ -313,11 +401,10 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         had_validation = resumed is not None and bool(resumed.history_.val_cost)
         if val_fraction is None and (early or had_validation):
             val_fraction = float(saved.get("validation_fraction", 0.1)) if resumed is not None else 0.1
-    target = setting(args.epochs, "max_iter", DEFAULT_EPOCHS)
     params = dict(
         hidden_layer_sizes=tuple(hidden),
         alpha=float(setting(args.lam, "alpha", 1.0)),
-        max_iter=int(target),
+        max_iter=int(setting(args.epochs, "max_iter", DEFAULT_EPOCHS)),
         solver=solver,
         batch_size=setting(args.batch_size, "batch_size", "auto"),
         learning_rate=setting(args.learning_rate, "learning_rate", "auto"),
@@ -327,7 +414,7 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         n_iter_no_change=int(setting(args.patience, "n_iter_no_change", 10)),
         random_state=int(seed),
         n_threads=setting(args.threads, "n_threads", None),
-        dtype=dtype,
+        dtype=_dtype(args, resumed),
         warm_start=False,
         verbose=False,
         **kinds_of(args, saved),
@@ -335,132 +422,202 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
     if client is not None and (params["activation"], params["output"], params["loss"]) != ("sigmoid", "sigmoid", "log"):
         raise UsageError("--activation/--output/--loss: Dask training (--dask-scheduler) runs the lecture's network "
                          "only (sigmoid, sigmoid, log)")
+    return _Settings(params, seed, val_fraction)
 
-    if fmt is not None:
+
+def _hidden(args: argparse.Namespace, resumed, data: _Data) -> tuple[int, ...]:
+    """The resumed model's hidden layers, once its inputs and classes are checked against the data and options."""
+    import numpy as np
+
+    check_fits_model(resumed, data.X, args.data)
+    if not np.array_equal(np.asarray(resumed.classes_), data.classes):
+        raise UsageError(f"--data {args.data}: classes {data.classes.tolist()}, but the model in --resume "
+                         f"{args.resume} was trained on {np.asarray(resumed.classes_).tolist()}")
+    model_hidden = tuple(resumed.layer_sizes_[1:-1])
+    if args.hidden is not None and tuple(args.hidden) != model_hidden:
+        raise UsageError(f"--hidden {','.join(map(str, args.hidden)) or 'none'}: the model in --resume "
+                         f"{args.resume} has hidden layers {','.join(map(str, model_hidden)) or 'none'}; "
+                         f"leave --hidden out to continue it")
+    return model_hidden
+
+
+# step 3: the split into the rows that fit, validation and test rows
+
+
+def _split(args: argparse.Namespace, data: _Data, settings: _Settings) -> _Parts:
+    """Held-out rows by the library's split rules: stratified in memory, by a row hash for a file on Dask."""
+    import numpy as np
+
+    if data.fmt is not None:
         from glassnet.scale.distributed import hash_split
 
         try:
-            X_fit, X_test, y_fit, y_test, n_fit, n_test = hash_split(X, y, chunk_sizes, args.test_size, seed)
+            X_fit, X_test, y_fit, y_test, n_fit, n_test = hash_split(data.X, data.y, data.chunk_sizes, args.test_size,
+                                                                     settings.seed)
         except ValueError as exc:
             raise UsageError(f"--test-size{str(exc).removeprefix('fraction')}") from None
-        X_val = y_val = None
+        return _Parts(X_fit, y_fit, None, None, X_test, y_test, n_fit, n_test)
+    if args.test_size > 0:
+        X_train, X_test, y_train, y_test = split(data.X, data.y, args.test_size, settings.seed, "--test-size")
     else:
-        if args.test_size > 0:
-            X_train, X_test, y_train, y_test = split(X, y, args.test_size, seed, "--test-size")
-        else:
-            X_train, X_test, y_train, y_test = X, None, y, None
-        if val_fraction is not None:
-            X_fit, X_val, y_fit, y_val = split(X_train, y_train, val_fraction, seed, "--validation-fraction")
-        else:
-            X_fit, X_val, y_fit, y_val = X_train, None, y_train, None
-        if len(np.unique(y_fit)) < 2:
-            raise UsageError(f"--data {args.data}: the training part holds a single class; use more data or a "
-                             f"smaller --test-size/--validation-fraction")
-        n_fit, n_test = len(y_fit), 0 if y_test is None else len(y_test)
+        X_train, X_test, y_train, y_test = data.X, None, data.y, None
+    if settings.val_fraction is not None:
+        X_fit, X_val, y_fit, y_val = split(X_train, y_train, settings.val_fraction, settings.seed,
+                                           "--validation-fraction")
+    else:
+        X_fit, X_val, y_fit, y_val = X_train, None, y_train, None
+    if len(np.unique(y_fit)) < 2:
+        raise UsageError(f"--data {args.data}: the training part holds a single class; use more data or a "
+                         f"smaller --test-size/--validation-fraction")
+    return _Parts(X_fit, y_fit, X_val, y_val, X_test, y_test, len(y_fit), 0 if y_test is None else len(y_test))
 
-    sizes = [X.shape[1], *hidden, n_outputs(len(classes))]
-    lam = params["alpha"]
+
+# step 4: the model, new or resumed, and J(Θ) before training
+
+
+def _sizes(data: _Data, settings: _Settings) -> list[int]:
+    """s_1, ..., s_L: the inputs, the hidden layers and the output units of the classes (glassnet.outputs)."""
+    from glassnet.outputs import n_outputs
+
+    return [data.X.shape[1], *settings.params["hidden_layer_sizes"], n_outputs(len(data.classes))]
+
+
+def _build_model(args: argparse.Namespace, resumed, data: _Data, settings: _Settings, parts: _Parts) -> _Model:
+    """The resumed model with this run's settings, or a new Classifier; J(Θ) at the weights training starts from."""
+    import numpy as np
+
+    import glassnet
+    from glassnet.outputs import OutputLayer
+
+    params, lam = settings.params, settings.params["alpha"]
     if resumed is not None:
-        clf = resumed
-        clf.set_params(**params)
-        done = int(resumed.n_iter_)
-        prior = resumed.history_
-        J_before = float(clf.cost_and_gradient(X_fit, y_fit)[0])
+        resumed.set_params(**params)
+        J_before = float(resumed.cost_and_gradient(parts.X_fit, parts.y_fit)[0])
+        return _Model(resumed, True, int(resumed.n_iter_), resumed.history_, J_before)
+    check_memory(_sizes(data, settings), parts.n_fit, settings.solver, "--hidden")
+    clf = glassnet.Classifier(**params)
+    # the weights fit() starts from: an int random_state s gives random_init(sizes, rng=s); a new model's output
+    # units are its sorted classes
+    thetas0 = glassnet.random_init(_sizes(data, settings), rng=int(settings.seed))
+    unit_of = OutputLayer(data.classes).unit_of
+    if data.fmt is not None:
+        y_idx = parts.y_fit.map_blocks(unit_of, dtype=np.intp, meta=np.empty(0, dtype=np.intp))
+        J_before = float(glassnet.cost_and_gradient(thetas0, parts.X_fit, y_idx, lam)[0])
     else:
-        _check_fits(sizes, n_fit, solver, "--hidden")
-        clf = glassnet.Classifier(**params)
-        done, prior = 0, None
-        # the weights fit() starts from: an int random_state s gives random_init(sizes, rng=s)
-        thetas0 = glassnet.random_init(sizes, rng=int(seed))
-        if fmt is not None:
-            y_idx = y_fit.map_blocks(functools.partial(np.searchsorted, classes), dtype=np.intp,
-                                     meta=np.empty(0, dtype=np.intp))
-            J_before = float(glassnet.cost_and_gradient(thetas0, X_fit, y_idx, lam)[0])
-        else:
-            J_before = float(glassnet.cost(thetas0, X_fit, np.searchsorted(classes, y_fit), lam,
-                                           **kinds_of(args, params)))
-    remaining = int(target) - done
-    unit = "epochs" if is_mini_batch(solver) else "iterations"
+        J_before = float(glassnet.cost(thetas0, parts.X_fit, unit_of(parts.y_fit), lam, **kinds_of(args, params)))
+    return _Model(clf, False, 0, None, J_before)
 
-    units = resumed.output_layer_.classes if resumed is not None else classes
-    snapshot = _snapshot_maker(clf, prior, units, int(target), scaling)
-    checkpoint = None
-    callbacks = []
-    if args.checkpoint_every is not None:
-        checkpoint = _Checkpoint(args.checkpoint_every, glassnet.io.checkpoint_path(args.save), snapshot)
-        callbacks.append(checkpoint)
-    resume_state, notes = _exact_resume(args, resumed, solver, client)
 
-    n_val = 0 if y_val is None else len(y_val)
-    parts = [f"{n_fit} train"] + ([f"{n_val} validation"] if n_val else []) + ([f"{n_test} test"] if n_test else [])
+def _units(resumed, data: _Data):
+    """The classes in the network's output-unit order (an imported network keeps its own)."""
+    return resumed.output_layer_.classes if resumed is not None else data.classes
+
+
+def _header(args: argparse.Namespace, data: _Data, settings: _Settings, parts: _Parts, model: _Model,
+            notes: list[str]) -> list[str]:
+    """The lines printed before training starts: the data, the split, the network, the settings, J(Θ) before."""
+    from glassnet.train.optimize import batch_size_for, is_mini_batch, learning_rate_for
+
+    params, solver, unit = settings.params, settings.solver, settings.unit
+    parts_text = ([f"{parts.n_fit} train"] + ([f"{parts.n_val} validation"] if parts.n_val else [])
+                  + ([f"{parts.n_test} test"] if parts.n_test else []))
     solver_text = f"solver {solver}"
     if is_mini_batch(solver):
-        opt = clf._optimizer()
-        solver_text += f" (learning rate {opt.learning_rate:g}, batch size {clf._batch_size(n_fit)})"
+        solver_text += (f" (learning rate {learning_rate_for(solver, params['learning_rate']):g}, batch size "
+                        f"{batch_size_for(params['batch_size'], parts.n_fit)})")
     header = [
-        f"glassnet train: {name}, {m} examples, {X.shape[1]} features, {len(classes)} classes",
-        f"split (seed {seed}): {' / '.join(parts)}" if len(parts) > 1 else
-        f"no held-out data: all {n_fit} examples train",
-        f"network {'-'.join(map(str, sizes))}, λ = {lam:g}, {solver_text}, up to {target} {unit}",
+        f"glassnet train: {data.name}, {data.m} examples, {data.X.shape[1]} features, {len(data.classes)} classes",
+        f"split (seed {settings.seed}): {' / '.join(parts_text)}" if len(parts_text) > 1 else
+        f"no held-out data: all {parts.n_fit} examples train",
+        f"network {'-'.join(map(str, _sizes(data, settings)))}, λ = {params['alpha']:g}, {solver_text}, up to "
+        f"{settings.target} {unit}",
     ]
     if (params["activation"], params["output"], params["loss"]) != ("sigmoid", "sigmoid", "log"):
         header.append(f"units and cost: {params['activation']} hidden, {params['output']} output, "
                       f"{params['loss']} cost")
-    if resumed is not None:
-        header.append(f"resumed from {args.resume} after {done} {unit}")
+    if model.resumed:
+        header.append(f"resumed from {args.resume} after {model.done} {unit}")
         header += notes
-    header.append(f"J(Θ) before training: {J_before:.6f}")
-    if not args.json:  # what is about to happen, before the long part starts
-        print("\n".join(header), flush=True)
+    header.append(f"J(Θ) before training: {model.J_before:.6f}")
+    return header
 
+
+# step 5: fit, with a progress bar and checkpoints
+
+
+def _fit(args: argparse.Namespace, model: _Model, parts: _Parts, data: _Data, settings: _Settings,
+         checkpoint: _Checkpoint | None, resume_state, client) -> tuple[float, int]:
+    """Train up to --epochs in total; ``(seconds, iterations/epochs run)``. Divergence and Ctrl-C propagate."""
+    clf, remaining = model.clf, settings.target - model.done
     seconds, n_run = 0.0, 0
     if remaining > 0:
-        clf.set_params(max_iter=remaining, warm_start=resumed is not None, verbose=want_progress(args))
+        callbacks = [checkpoint] if checkpoint is not None else None
+        clf.set_params(max_iter=remaining, warm_start=model.resumed, verbose=want_progress(args))
         t0 = time.perf_counter()
-        try:
-            if client is not None:
-                # glassnet.Classifier trains on the current client (this one): J and D are summed over row chunks on
-                # the workers (lbfgs/cg), or Θ travels from chunk to chunk (sgd/adam)
-                import dask.array as da
+        if client is not None:
+            # glassnet.Classifier trains on the current client (this one): J and D are summed over row chunks on
+            # the workers (lbfgs/cg), or Θ travels from chunk to chunk (sgd/adam)
+            import dask.array as da
 
-                chunked = X_fit if fmt is not None else da.from_array(
-                    X_fit, chunks=(min(args.chunk_rows, len(X_fit)), X_fit.shape[1]))
-                clf.fit(chunked, y_fit, callbacks=callbacks or None)
-            else:
-                clf.fit(X_fit, y_fit, X_val=X_val, y_val=y_val, callbacks=callbacks or None, resume=resume_state)
-        except KeyboardInterrupt:
-            return fail(args, "train", "interrupted" + _untouched(args.save) + _checkpoint_note(checkpoint, unit),
-                        EXIT_INTERRUPTED)
-        except FloatingPointError as exc:  # glassnet.train.optimize.TrainingDiverged and the Dask loop's divergence
-            return fail(args, "train", f"{exc}{_untouched(args.save)}{_checkpoint_note(checkpoint, unit)}",
-                        EXIT_FAILURE)
+            X_fit = parts.X_fit
+            chunked = X_fit if data.fmt is not None else da.from_array(
+                X_fit, chunks=(min(args.chunk_rows, len(X_fit)), X_fit.shape[1]))
+            clf.fit(chunked, parts.y_fit, callbacks=callbacks)
+        else:
+            clf.fit(parts.X_fit, parts.y_fit, X_val=parts.X_val, y_val=parts.y_val, callbacks=callbacks,
+                    resume=resume_state)
         seconds = time.perf_counter() - t0
-        n_run = int(clf.n_iter_) - done
-    clf.set_params(max_iter=int(target), warm_start=False, verbose=False)
-    J_after = float(clf.cost_and_gradient(X_fit, y_fit)[0])
-    acc_train = float(clf.score(X_fit, y_fit))
-    acc_val = float(clf.score(X_val, y_val)) if X_val is not None else None
-    acc_test = float(clf.score(X_test, y_test)) if X_test is not None else None
-    if scaling is not None:
-        clf.input_scaling_ = scaling
-    if args.save is not None and not (remaining <= 0 and args.resume is not None and _same(args.save, args.resume)):
-        glassnet.save(clf, args.save)
-        ckpt = glassnet.io.checkpoint_path(args.save)
-        if ckpt.exists():  # the run ended well and is saved: its checkpoint (perhaps the --resume file) is obsolete
-            ckpt.unlink()
+        n_run = int(clf.n_iter_) - model.done
+    clf.set_params(max_iter=settings.target, warm_start=False, verbose=False)
+    return seconds, n_run
 
-    h = clf.history_
-    total = f", {clf.n_iter_} in total" if resumed is not None else ""
-    lines = [f"J(Θ) after training:  {J_after:.6f}  ({n_run} {unit}{total}, {seconds:.1f} s)"]
-    if remaining <= 0:
+
+# step 6: report and save
+
+
+def _scores(clf, parts: _Parts) -> dict:
+    """J(Θ) after training on the rows that fit, and the accuracy on each part (None where there is none)."""
+    return {
+        "J_after": float(clf.cost_and_gradient(parts.X_fit, parts.y_fit)[0]),
+        "train": float(clf.score(parts.X_fit, parts.y_fit)),
+        "validation": float(clf.score(parts.X_val, parts.y_val)) if parts.X_val is not None else None,
+        "test": float(clf.score(parts.X_test, parts.y_test)) if parts.X_test is not None else None,
+    }
+
+
+def _save(args: argparse.Namespace, model: _Model, data: _Data, settings: _Settings) -> None:
+    """Write --save (atomically) now that the run ended well, and remove its checkpoint, which is obsolete."""
+    import glassnet
+
+    clf = model.clf
+    if data.scaling is not None:
+        clf.input_scaling_ = data.scaling
+    nothing_new = settings.target - model.done <= 0 and args.resume is not None
+    if args.save is None or (nothing_new and same_file(args.save, args.resume)):
+        return
+    glassnet.save(clf, args.save)
+    ckpt = glassnet.io.checkpoint_path(args.save)
+    if ckpt.exists():  # the run ended well and is saved: its checkpoint (perhaps the --resume file) is obsolete
+        ckpt.unlink()
+
+
+def _report(args: argparse.Namespace, data: _Data, settings: _Settings, parts: _Parts, model: _Model, scores: dict,
+            seconds: float, n_run: int, checkpoint: _Checkpoint | None) -> tuple[list[str], dict]:
+    """The lines printed after training and the --json payload, with the same numbers."""
+    import numpy as np
+
+    clf, h, unit, done, target = model.clf, model.clf.history_, settings.unit, model.done, settings.target
+    total = f", {clf.n_iter_} in total" if model.resumed else ""
+    lines = [f"J(Θ) after training:  {scores['J_after']:.6f}  ({n_run} {unit}{total}, {seconds:.1f} s)"]
+    if target - done <= 0:
         lines.append(f"nothing to train: the model has {done} {unit}, --epochs asks for {target}")
-    if n_run and h.stopped_early and h.best_epoch is not None and params["early_stopping"]:
+    if n_run and h.stopped_early and h.best_epoch is not None and settings.params["early_stopping"]:
         lines.append(f"early stopping: kept the weights of {unit[:-1]} {h.best_epoch} (lowest validation cost)")
-    lines.append(f"{'train accuracy:':<20} {acc_train:7.2%}")
-    if acc_val is not None:
-        lines.append(f"{'validation accuracy:':<20} {acc_val:7.2%}")
-    if acc_test is not None:
-        lines.append(f"{'test accuracy:':<20} {acc_test:7.2%}")
+    lines.append(f"{'train accuracy:':<20} {scores['train']:7.2%}")
+    if scores["validation"] is not None:
+        lines.append(f"{'validation accuracy:':<20} {scores['validation']:7.2%}")
+    if scores["test"] is not None:
+        lines.append(f"{'test accuracy:':<20} {scores['test']:7.2%}")
     if checkpoint is not None:
         lines.append(f"checkpoints: {checkpoint.written} written to {checkpoint.path} (every {checkpoint.every} "
                      f"{unit}), removed after saving")
@@ -468,21 +625,21 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         lines.append(f"saved model: {args.save}")
     payload = {
         "command": "train",
-        "data": name,
-        "n_examples": m,
-        "n_features": X.shape[1],
-        "classes": classes,
-        "seed": seed,
-        "n_train": n_fit,
-        "n_validation": n_val,
-        "n_test": n_test,
+        "data": data.name,
+        "n_examples": data.m,
+        "n_features": data.X.shape[1],
+        "classes": data.classes,
+        "seed": settings.seed,
+        "n_train": parts.n_fit,
+        "n_validation": parts.n_val,
+        "n_test": parts.n_test,
         "layer_sizes": clf.layer_sizes_,
-        "lam": lam,
-        "solver": solver,
+        "lam": settings.params["alpha"],
+        "solver": settings.solver,
         "dtype": str(np.asarray(clf.thetas_[0]).dtype),
         "epochs": int(target),
-        "J_before": J_before,
-        "J_after": J_after,
+        "J_before": model.J_before,
+        "J_after": scores["J_after"],
         "n_iter": int(clf.n_iter_),
         "n_iter_run": n_run,
         "seconds": seconds,
@@ -491,20 +648,19 @@ def _train(args: argparse.Namespace, resumed, client) -> int:
         "reason": h.reason,
         "stopped_early": bool(h.stopped_early),
         "best_epoch": h.best_epoch,
-        "train_accuracy": acc_train,
-        "validation_accuracy": acc_val,
-        "test_accuracy": acc_test,
+        "train_accuracy": scores["train"],
+        "validation_accuracy": scores["validation"],
+        "test_accuracy": scores["test"],
         "resumed_from": args.resume,
-        "resumed_after": done if resumed is not None else None,
+        "resumed_after": done if model.resumed else None,
         "checkpoints": None if checkpoint is None else {"every": checkpoint.every, "written": checkpoint.written,
                                                         "last": checkpoint.last_epoch},
         "saved": args.save,
     }
-    emit(args, payload, lines)
-    return EXIT_OK
+    return lines, payload
 
 
-# --dask-scheduler with a data file: read per chunk by the workers, split by a hash of the row number
+# step 1 on Dask: a data file read per chunk by the workers (split later by a hash of the row number)
 
 
 def _chunked_format(source: str) -> str | None:
@@ -558,8 +714,9 @@ def _label_name(args: argparse.Namespace, fmt: str, files: list[str]) -> str:
 
 
 def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
-    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster (see
-    glassnet.scale.distributed.read_labelled)."""
+    """``(name, X, y, classes, chunk_sizes)`` of a data file on the cluster.
+
+    See :func:`glassnet.scale.distributed.read_labelled`."""
     from glassnet.scale import distributed
 
     source = args.data
@@ -573,15 +730,6 @@ def _read_file_chunks(args: argparse.Namespace, client, fmt: str):
         raise Failure(f"--data {source}: {exc}") from None
     return Path(source).name if not glob.has_magic(source) else source, X, y, classes, chunk_sizes
 
-
-def _check_fits(sizes, rows: int, solver: str, option: str) -> None:
-    """A usage error naming ``option`` when the network cannot fit in memory (glassnet._support.memory's estimate)."""
-    from glassnet._support.memory import MemoryBudgetError, check_network_fits
-
-    try:
-        check_network_fits(sizes, min(rows, 2048), solver)
-    except MemoryBudgetError as exc:
-        raise UsageError(f"{option}: {exc}") from None
 
 
 def _untouched(save: Path | None) -> str:
@@ -604,11 +752,14 @@ def _checkpoint_note(checkpoint: _Checkpoint | None, unit: str) -> str:
     return f"; the last good checkpoint, of {unit[:-1]} {n_iter}, is {path}: continue with --resume {path}"
 
 
-def _exact_resume(args: argparse.Namespace, resumed, solver: str, client) -> tuple[object, list[str]]:
-    """The solver state to continue exactly (or None) and the lines that say how exact the resumed run is."""
+def _exact_resume(args: argparse.Namespace, resumed, state, solver: str, client) -> tuple[object, list[str]]:
+    """The solver state to continue exactly (or None) and the lines that say how exact the resumed run is.
+
+    ``state``: the optimizer state the --resume file holds (None for a plain model file)."""
+    from glassnet.train.optimize import is_mini_batch
+
     if resumed is None:
         return None, []
-    state = args.resume_state
     if not is_mini_batch(solver):
         return None, [f"note: {solver} cannot resume exactly: scipy keeps its memory to itself, so it restarts from "
                       "the saved weights (the run will differ slightly from an uninterrupted one)"]
@@ -620,301 +771,4 @@ def _exact_resume(args: argparse.Namespace, resumed, solver: str, client) -> tup
         return None, [f"note: the optimizer state in {args.resume} is not used ({why}): the {solver} state starts "
                       "afresh"]
     return state, []
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.samefile(b)
-    except OSError:
-        return False
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# evaluate
-
-
-def _register_evaluate(sub) -> None:
-    p = sub.add_parser(
-        "evaluate", help="accuracy, per-class precision/recall/F1 and the confusion matrix of a saved model",
-        description="Evaluate a saved model (glassnet train --save) on a dataset: accuracy, J(Θ) with the model's "
-                    "λ, a per-class precision/recall/F1 table and the confusion matrix. With --test-size and "
-                    "--seed, only the held-out part that 'glassnet train' used with the same values is evaluated.")
-    p.add_argument("--model", required=True, type=Path, metavar="FILE",
-                   help="the model file: glassnet .npz, the course's .mat weights or Nielsen JSON")
-    add_data_options(p, default=None, what="the data to evaluate on")
-    p.add_argument("--test-size", type=fraction_or_zero, metavar="F",
-                   help="evaluate only the held-out test part of this share (as 'train --test-size F'); 0 or "
-                        "leaving it out: every example")
-    p.add_argument("--seed", type=seed_number, default=0, metavar="S", help="seed of that split (default 0)")
-    p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
-                   help="λ of the reported J(Θ) (default: the model's own)")
-    add_raw_features_option(p)
-    add_json_option(p)
-    p.set_defaults(func=_cmd_evaluate)
-
-
-def _class_table(classes, precision, recall, f1, support) -> list[str]:
-    names = [str(c) for c in classes]
-    w = max([12] + [len(n) for n in names])
-    lines = [f"{'class':>{w}}  {'precision':>9}  {'recall':>9}  {'f1-score':>9}  {'support':>7}"]
-    for n, p, r, f, s in zip(names, precision, recall, f1, support):
-        lines.append(f"{n:>{w}}  {p:9.4f}  {r:9.4f}  {f:9.4f}  {s:7d}")
-    total = int(np.sum(support))
-    weights = np.asarray(support, dtype=np.float64) / max(total, 1)
-    for name, avg in (("macro avg", lambda v: float(np.mean(v))), ("weighted avg", lambda v: float(weights @ v))):
-        lines.append(f"{name:>{w}}  {avg(precision):9.4f}  {avg(recall):9.4f}  {avg(f1):9.4f}  {total:7d}")
-    return lines
-
-
-def _confusion_lines(classes, cm: np.ndarray) -> list[str]:
-    names = [str(c) for c in classes]
-    w = max([len(n) for n in names] + [len(str(int(cm.max(initial=0))))])
-    lines = [" " * w + " " + " ".join(f"{n:>{w}}" for n in names)]
-    for n, row in zip(names, cm):
-        lines.append(f"{n:>{w}} " + " ".join(f"{int(v):>{w}}" for v in row))
-    return lines
-
-
-@command("evaluate")
-def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-
-    model = load_model(args.model)
-    data = load_data(args.data, args.label_column)
-    (X, scaled), y = model_features(model, data, args.data, args.raw_features), np.asarray(data.y)
-    check_fits_model(model, X, args.data)
-    check_labels_known(model, y, args.data)
-    where = f"{data.name} ({len(y)} examples)"
-    if args.test_size:
-        _, X, _, y = split(X, y, args.test_size, args.seed, "--test-size")
-        where = f"the {len(y)} held-out examples of {data.name} (test size {args.test_size:g}, seed {args.seed})"
-    classes = np.asarray(model.classes_)
-    pred = model.predict(X)
-    correct = int(np.sum(pred == y))
-    accuracy = correct / len(y)
-    lam = float(args.lam if args.lam is not None else model.alpha)
-    J = float(model.set_params(alpha=lam).cost_and_gradient(X, y)[0])
-    precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
-    cm = confusion_matrix(y, pred, labels=classes)
-    net = "-".join(map(str, model.layer_sizes_))
-    lines = [
-        f"glassnet evaluate: model {args.model} ({net}, {len(classes)} classes) on {where}",
-        *([scaled] if scaled else []),
-        f"accuracy: {accuracy:.2%} ({correct} of {len(y)})",
-        f"J(Θ) = {J:.6f} (λ = {lam:g}, on these {len(y)} examples)",
-        "",
-        *_class_table(classes, precision, recall, f1, support),
-        "",
-        "confusion matrix (rows: true class, columns: predicted class)",
-        *_confusion_lines(classes, cm),
-    ]
-    weights = support / max(int(support.sum()), 1)
-    payload = {
-        "command": "evaluate",
-        "model": args.model,
-        "data": data.name,
-        "n_examples": len(y),
-        "test_size": args.test_size or 0.0,
-        "input_scaling": scaled,
-        "seed": args.seed if args.test_size else None,
-        "layer_sizes": model.layer_sizes_,
-        "lam": lam,
-        "accuracy": accuracy,
-        "correct": correct,
-        "cost": J,
-        "classes": classes,
-        "per_class": [{"class": c, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-                      for c, p, r, f, s in zip(classes.tolist(), precision, recall, f1, support)],
-        "macro_avg": {"precision": float(np.mean(precision)), "recall": float(np.mean(recall)),
-                      "f1": float(np.mean(f1))},
-        "weighted_avg": {"precision": float(weights @ precision), "recall": float(weights @ recall),
-                         "f1": float(weights @ f1)},
-        "confusion_matrix": cm,
-    }
-    emit(args, payload, lines)
-    return EXIT_OK
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# predict
-
-
-def _register_predict(sub) -> None:
-    p = sub.add_parser(
-        "predict", help="predict the labels (and class probabilities) of a dataset with a saved model",
-        description="Predict with a saved model. Writes CSV: a 'prediction' column and, with --proba, one "
-                    "'p_<class>' column per class (6 significant digits), to stdout or atomically to -o FILE. A CSV "
-                    "file may hold features only (as many columns as the model has inputs); otherwise its label "
-                    "column (--label-column, default the last) is ignored.")
-    p.add_argument("--model", required=True, type=Path, metavar="FILE.npz", help="the model file")
-    add_data_options(p, default=None, what="the examples to predict")
-    p.add_argument("--proba", action="store_true", help="also write the class probabilities")
-    add_raw_features_option(p)
-    p.add_argument("-o", "--output", type=Path, metavar="FILE.csv", help="write the CSV to this file, not stdout")
-    p.add_argument("--force", action="store_true", help="replace the -o file if it exists")
-    add_json_option(p)
-    p.set_defaults(func=_cmd_predict)
-
-
-def _examples_to_predict(args: argparse.Namespace, model):
-    """The examples to predict. A CSV without --label-column may hold features only: when its width is exactly the
-    model's input size, every column is a feature; otherwise the last column is taken as labels and ignored."""
-    if args.label_column is None and Path(args.data).suffix.lower() in (".csv", ".txt") and Path(args.data).is_file():
-        try:
-            data = load_data(args.data, None, features_only=True)
-        except Failure:  # e.g. a text label column: fall back to the labelled reading, which names any real problem
-            data = None
-        if data is not None and data.X.shape[1] == model.n_features_in_:
-            return data
-    return load_data(args.data, args.label_column)
-
-
-@command("predict")
-def _cmd_predict(args: argparse.Namespace) -> int:
-    if args.output is not None:
-        check_writable(args.output, args.force, "-o")
-    model = load_model(args.model)
-    data = _examples_to_predict(args, model)
-    X, scaled = model_features(model, data, args.data, args.raw_features)
-    check_fits_model(model, X, args.data)
-    classes = np.asarray(model.classes_)
-    pred = model.predict(X)
-    proba = model.predict_proba(X) if args.proba else None
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["prediction"] + ([f"p_{c}" for c in classes.tolist()] if args.proba else []))
-    for t, label in enumerate(pred.tolist()):
-        writer.writerow([label] + ([f"{v:.6g}" for v in proba[t]] if proba is not None else []))
-    text = buf.getvalue()
-    if args.output is not None:
-        write_atomic(args.output, text.encode())
-        payload = {"command": "predict", "model": args.model, "data": data.name, "n_examples": len(pred),
-                   "classes": classes, "output": args.output}
-        emit(args, payload, [f"wrote {len(pred)} predictions to {args.output}"])
-        return EXIT_OK
-    if args.json:
-        payload = {"command": "predict", "model": args.model, "data": data.name, "n_examples": len(pred),
-                   "classes": classes, "input_scaling": scaled, "predictions": pred}
-        if proba is not None:
-            payload["probabilities"] = proba
-        emit(args, payload, [])
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# gradcheck
-
-
-def _register_gradcheck(sub) -> None:
-    p = sub.add_parser(
-        "gradcheck", help="compare backprop's gradient with central differences (PASS/FAIL at 1e-9)",
-        description="Gradient checking as in the course: numeric_i = (J(θ+εe_i) − J(θ−εe_i))/2ε next to backprop's "
-                    "D, and the relative difference ‖num − ana‖/‖num + ana‖, which passes below --tol. By default "
-                    "the course's problem: debug-initialized weights for --sizes (3,5,3), m = 5 synthetic examples. "
-                    "Exit code 1 when the check fails.")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--sizes", type=layer_sizes, metavar="S1,...,SL",
-                     help="layer sizes of the checked network, input to output (default 3,5,3)")
-    src.add_argument("--model", type=Path, metavar="FILE.npz", help="check at the weights of this saved model")
-    p.add_argument("--data", metavar="NAME|FILE",
-                   help="with --model: check on m examples of this dataset (default: the course's synthetic ones)")
-    p.add_argument("--label-column", type=label_column, metavar="COL",
-                   help="CSV files: the label column (name or index)")
-    p.add_argument("-m", "--m", dest="m", type=positive_int, default=5, metavar="M",
-                   help="number of examples (default 5)")
-    p.add_argument("--lam", type=nonnegative_float, metavar="λ", help="λ (default 0; with --model the model's)")
-    p.add_argument("--seed", type=seed_number, default=0, metavar="S",
-                   help="seed of the parameters/directions sampled and of the examples picked from --data (default 0)")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--params", type=positive_int, metavar="N", help="check only N parameters chosen at random")
-    which.add_argument("--directions", type=positive_int, metavar="N",
-                       help="check N random directions instead of single parameters")
-    p.add_argument("--epsilon", type=positive_float, default=1e-4, metavar="ε", help="finite-difference step (1e-4)")
-    add_kind_options(p, classify=False)
-    p.add_argument("--tol", type=positive_float, default=1e-9, metavar="TOL",
-                   help="pass when the relative difference is below this (default 1e-9)")
-    p.add_argument("--show", type=int, metavar="N", help="print only the first N rows of the table (default all)")
-    add_json_option(p)
-    p.set_defaults(func=_cmd_gradcheck)
-
-
-@command("gradcheck")
-def _cmd_gradcheck(args: argparse.Namespace) -> int:
-    import glassnet
-    from glassnet.gradcheck import course_problem
-    from glassnet.params import debug_initialize_weights, sizes_from_thetas
-
-    if args.show is not None and args.show < 0:
-        raise UsageError(f"--show: expected a number of rows ≥ 0, got {args.show}")
-    if args.data is not None and args.model is None:
-        raise UsageError("--data: only with --model (the weights to check it on)")
-    if args.model is not None:
-        model = load_model(args.model)
-        thetas = [np.asarray(t, dtype=np.float64) for t in model.thetas_]
-        sizes = sizes_from_thetas(thetas)
-        lam = args.lam if args.lam is not None else float(model.alpha)
-        if args.data is not None:
-            data = load_data(args.data, args.label_column)
-            X = np.asarray(data.X, dtype=np.float64)
-            check_fits_model(model, X, args.data)
-            check_labels_known(model, np.asarray(data.y), args.data)
-            rows = np.sort(np.random.default_rng(args.seed).choice(len(X), size=min(args.m, len(X)), replace=False))
-            X = X[rows]
-            y = np.searchsorted(np.asarray(model.classes_), np.asarray(data.y)[rows])
-            problem = f"at the weights of {args.model}, examples of {data.name} (seed {args.seed})"
-        else:
-            X = debug_initialize_weights(args.m, sizes[0] - 1)
-            K = sizes[-1]
-            y = np.mod(np.arange(1, args.m + 1), n_classes_for(K))
-            problem = f"at the weights of {args.model}, synthetic examples"
-    else:
-        if args.label_column is not None:
-            raise UsageError("--label-column: only with --model and --data")
-        sizes = args.sizes or [3, 5, 3]
-        lam = args.lam if args.lam is not None else 0.0
-        _check_fits(sizes, args.m, "gradcheck", "--sizes")
-        thetas, X, y = course_problem(lam, sizes, args.m)
-        problem = "debug-initialized weights (the course's check)"
-    kinds = kinds_of(args, model.get_params() if args.model is not None else None)
-    if kinds["output"] == "identity":  # regression: the labels' 0/1 target vectors as real-valued targets
-        from glassnet.outputs import one_hot
-
-        y = one_hot(y, sizes[-1]) if sizes[-1] > 1 else np.asarray(y, dtype=np.float64)
-    n_total = sum(t.size for t in thetas)
-    report = glassnet.gradient_check(thetas, X, y, lam, epsilon=args.epsilon, tol=args.tol, n_params=args.params,
-                                     n_directions=args.directions, seed=args.seed, **kinds)
-    if args.directions is not None:
-        what = f"{args.directions} random directions"
-    elif args.params is not None:
-        what = f"{len(report.rows)} of {n_total} parameters, chosen at random (seed {args.seed})"
-    else:
-        what = f"all {n_total} parameters"
-    net = "-".join(map(str, sizes))
-    lines = [f"gradient check: network {net}, m = {X.shape[0]}, λ = {lam:g}, ε = {args.epsilon:g}, {what}; {problem}"]
-    if kinds != {"activation": "sigmoid", "output": "sigmoid", "loss": "log"}:
-        lines.append(f"units and cost: {kinds['activation']} hidden, {kinds['output']} output, {kinds['loss']} cost")
-    table = report.table(limit=args.show).splitlines()
-    if not report.rows:
-        table = table[-1:]  # directions: no per-parameter rows, only the verdict
-    elif args.show is not None and args.show < len(report.rows):
-        table.insert(-1, f"... {len(report.rows) - args.show} more rows (all of them without --show)")
-    lines += table
-    payload = {
-        "command": "gradcheck",
-        "layer_sizes": sizes,
-        "m": int(X.shape[0]),
-        "lam": lam,
-        "epsilon": args.epsilon,
-        "tol": args.tol,
-        "mode": report.mode,
-        **kinds,
-        "relative_difference": report.relative_difference,
-        "passed": report.passed,
-        "rows": [{"layer": r.layer, "i": r.i, "j": r.j, "analytic": r.analytic, "numeric": r.numeric,
-                  "abs_error": r.abs_error} for r in report.rows],
-    }
-    emit(args, payload, lines)
-    return EXIT_OK if report.passed else EXIT_FAILURE
 

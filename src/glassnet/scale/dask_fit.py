@@ -1,13 +1,17 @@
 """Dask input for :class:`glassnet.Classifier`: what each estimator method does when X is a Dask collection.
 
-The estimator calls this module with one line per method (``if dask_support.given(X): return
-dask_support.predict(self, X)``), the way dask-ml wraps scikit-learn estimators from outside. Functions take the
-estimator as their first argument and use only its attributes and its private helpers for labels, seeds and
-validation (this module never imports :mod:`glassnet.estimator`), so the in-memory and the Dask fit share every rule.
+The estimator calls this module with one line per method (``if dask_fit.given(X): return dask_fit.predict(self, X)``,
+or ``dask_fit.refuse(X, ...)``), the way dask-ml wraps scikit-learn estimators from outside. Functions take the
+estimator as their first argument and read only its public hyper-parameters and fitted attributes (``thetas_``,
+``classes_``, ``output_layer_``, ...); the set-up a fit starts from (sizes, Θ, seeds, classes, validation data,
+update rule, options) comes from :mod:`glassnet.train.setup`, the functions the in-memory fit calls too, so both
+fits share every rule (this module never imports :mod:`glassnet.estimator`). Only the lecture's single-label network
+runs here (activation, output and loss as in the note).
 
 - ``fit``: one pass finds the classes, every chunk encodes its own labels (:class:`glassnet.outputs.OutputLayer`), and
   training goes through :mod:`glassnet.scale.distributed` with the same initial weights, seeds and hyper-parameters as
-  an in-memory fit (L-BFGS/CG: the same iterates up to rounding; sgd/adam: mini-batches are cut within chunks).
+  an in-memory fit (L-BFGS/CG: the same iterates up to rounding; sgd/adam: mini-batches are cut within chunks); the
+  fitted state goes back to the estimator, which stores it.
 - ``predict``, ``predict_proba``, ``predict_log_proba``, ``transform``: lazy Dask arrays with X's row chunks.
 - ``score`` and ``cost_and_gradient``: computed on the current Dask client (else Dask's local scheduler).
 
@@ -25,22 +29,23 @@ from sklearn.utils.validation import check_is_fitted
 
 from glassnet._validation import check_X, compute_dtype, is_dask_collection
 from glassnet.forward import forward
-from glassnet.outputs import OutputLayer
+from glassnet.outputs import OutputLayer, n_outputs, output_loss
 from glassnet.scale.distributed import (
-    _as_dask_array,
-    _client_for,
-    _compute,
-    _dask,
-    _is_numeric,
+    as_dask_array,
     check_aligned,
+    client_for,
+    compute,
     cost_and_gradient_dask,
+    dask_modules,
     fit_full_batch,
     fit_sgd,
+    is_numeric,
 )
-from glassnet.train.optimize import History, _Run, is_mini_batch
+from glassnet.train import setup
+from glassnet.train.optimize import batch_size_for, is_mini_batch
 
 __all__ = ["given", "fit", "predict", "predict_proba", "predict_log_proba", "transform", "score", "cost_and_gradient",
-           "refuse", "refuse_validation"]
+           "refuse"]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -55,7 +60,7 @@ def _dask_X(X, model=None):
     follows (:func:`glassnet._validation.compute_dtype`: its ``dtype`` if set, else float32 chunks stay float32 and
     anything else is float64), so that both fits compute the same numbers.
     """
-    Xd = _as_dask_array(X, "X")
+    Xd = as_dask_array(X, "X")
     if Xd.ndim != 2:
         raise ValueError(f"X: expected a 2-D Dask array of shape (m, n_features), got {Xd.ndim} dimension(s)")
     if np.dtype(Xd.dtype).kind not in "biuf":
@@ -67,7 +72,7 @@ def _dask_X(X, model=None):
 
 def _dask_y(y, Xd, name: str = "y"):
     """Labels as a 1-D Dask array: a Dask array/Series/one-column DataFrame, or in-memory labels chunked like ``Xd``."""
-    _, da = _dask()
+    _, da = dask_modules()
     if is_dask_collection(y) and type(y).__module__.startswith("dask.dataframe"):
         import dask.dataframe as dd
 
@@ -76,14 +81,14 @@ def _dask_y(y, Xd, name: str = "y"):
                 raise ValueError(f"{name}: expected labels as a Dask array, Series or one-column DataFrame, got a "
                                  f"DataFrame with {len(y.columns)} columns")
             y = y[y.columns[0]]
-        if not _is_numeric(y.dtype):
+        if not is_numeric(y.dtype):
             y = y.astype(object)  # text labels: NumPy object arrays per chunk (Dask warns on pandas' string dtype)
         y = y.to_dask_array()
     elif is_dask_collection(y):
         if not isinstance(y, da.Array):
             raise ValueError(f"{name}: expected a Dask array or Series of labels, got {type(y).__name__}")
     else:
-        y = _as_dask_array(y, name, like=Xd)
+        y = as_dask_array(y, name, like=Xd)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
@@ -160,11 +165,12 @@ def refuse(X, what: str) -> None:
                          "take Dask input)")
 
 
-def refuse_validation(X_val, y_val) -> None:
-    """Validation data is evaluated in this process every iteration/epoch: it must be in memory."""
-    if is_dask_collection(X_val) or is_dask_collection(y_val):
-        raise ValueError("X_val, y_val: expected in-memory arrays (they are evaluated in this process every "
-                         "iteration/epoch), got a Dask collection; call .compute() on it first")
+def _lecture_only(model) -> None:
+    """Dask input runs the lecture's single-label network only (what :mod:`glassnet.scale.distributed` sums)."""
+    lecture = model.activation == "sigmoid" and output_loss(model.output, model.loss).is_lecture
+    if not lecture or getattr(model, "multilabel_", False):
+        raise NotImplementedError("Dask input: only the lecture's single-label network (activation='sigmoid', "
+                                  "output='sigmoid', loss='log') runs on Dask; compute() the data first")
 
 
 def _check_features(model, X, Xd, reset: bool) -> None:
@@ -175,8 +181,8 @@ def _check_features(model, X, Xd, reset: bool) -> None:
         model.n_features_in_ = n
         if names is not None:
             model.feature_names_in_ = names
-        else:
-            model.__dict__.pop("feature_names_in_", None)
+        elif hasattr(model, "feature_names_in_"):
+            del model.feature_names_in_
         return
     check_is_fitted(model, "n_features_in_")
     if n != model.n_features_in_:
@@ -198,8 +204,14 @@ def _check_features(model, X, Xd, reset: bool) -> None:
 
 def fit(model, X, y, X_val, y_val, callbacks):
     """``model.fit`` for Dask input: classes in one pass, labels encoded per chunk, training by
-    glassnet.scale.distributed."""
-    dask, _ = _dask()
+    glassnet.scale.distributed.
+
+    Sets ``n_features_in_`` (and ``feature_names_in_``) as ``validate_data`` does, and returns
+    ``(thetas, classes, history, warm, units)`` for the estimator to store: Θ, the sorted classes, the
+    :class:`~glassnet.train.optimize.History`, whether it continued the fitted weights, the classes in unit order.
+    """
+    _lecture_only(model)
+    dask, _ = dask_modules()
     warm = bool(model.warm_start) and hasattr(model, "thetas_")
     if is_dask_collection(y) and not is_dask_collection(X):
         raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}; pass both as "
@@ -212,10 +224,10 @@ def fit(model, X, y, X_val, y_val, callbacks):
         raise ValueError(
             "early_stopping: with Dask input, pass in-memory validation data as fit(X, y, X_val=..., y_val=...); "
             "holding out validation_fraction of a Dask collection is not supported")
-    with _client_for(None, None) as client:
+    with client_for(None, None) as client:
         parts = [dask.delayed(_chunk_labels)(xb, yb, i)
                  for i, (xb, yb) in enumerate(zip(Xd.to_delayed().ravel(), yd.to_delayed().ravel()))]
-        found = _compute(client, parts, f"finding the classes of y in {len(parts)} row chunks")
+        found = compute(client, parts, f"finding the classes of y in {len(parts)} row chunks")
         m = sum(n for _, n in found)
         if m == 0:
             raise ValueError("X: expected at least one example (row), every chunk is empty")
@@ -223,51 +235,22 @@ def fit(model, X, y, X_val, y_val, callbacks):
         if classes.dtype == object and all(isinstance(c, str) for c in classes):
             classes = classes.astype(str)  # text labels (object chunks from a DataFrame) as NumPy's str dtype
         check_classification_targets(classes)
-        model._check_classes(classes, m, warm)
-        units = model.output_layer_.classes if warm else classes  # warm: the fitted network's own unit order
+        units = setup.fit_units(model, classes, m, warm)  # warm: the fitted network's own unit order
         y_idx = yd.map_blocks(_encode_block, units, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
-        thetas, sizes, _, shuffle_seed = model._start(Xd.shape[1], classes, warm, Xd.dtype)
-        validate = model._given_validation(X_val, y_val, units)
+        thetas, _, _, shuffle_seed = setup.start(model, Xd.shape[1], n_outputs(len(classes)), Xd.dtype,
+                                                 fitted=model.thetas_ if warm else None)
+        validate = setup.labelled_validation(model, X_val, y_val, units)
+        common = setup.options(model, validate, callbacks)
         lam = float(model.alpha)
-        early = bool(model.early_stopping) and validate is not None
         if not is_mini_batch(model.solver):
-            thetas, history = fit_full_batch(
-                thetas, Xd, y_idx, lam, client=client, method=model.solver, max_iter=int(model.max_iter),
-                tol=float(model.tol), validate=validate, early_stopping=early, patience=int(model.n_iter_no_change),
-                min_delta=float(model.tol), callbacks=callbacks, progress=bool(model.verbose))
+            thetas, history = fit_full_batch(thetas, Xd, y_idx, lam, client=client, method=model.solver,
+                                             max_iter=int(model.max_iter), tol=float(model.tol), **common)
         else:
-            thetas, history = _fit_minibatch(model, client, thetas, Xd, y_idx, lam, m, shuffle_seed, validate, early,
-                                             callbacks)
-    return model._store(thetas, classes, history, warm, units)
-
-
-def _fit_minibatch(model, client, thetas, Xd, y_idx, lam, m, seed, validate, early, callbacks):
-    """sgd/adam streamed over the chunks; validation, early stopping, tol and callbacks run after each epoch."""
-    opt = model._optimizer()
-    # The in-memory fit's end-of-epoch rules (tol/n_iter_no_change, validation, early stopping, callbacks, bar),
-    # fed from fit_sgd's per-epoch callback.
-    run = _Run(History(solver=opt.name), validate, early, int(model.n_iter_no_change), float(model.tol),
-               callbacks, bool(model.verbose), int(model.max_iter), "epoch")
-    reason: list[str | None] = [None]
-
-    def end_epoch(state) -> bool:
-        reason[0] = run.end_epoch(state.epoch, state.cost, state.thetas, monitor_cost=True)
-        return reason[0] is not None
-
-    try:
-        thetas, history = fit_sgd(
-            thetas, Xd, y_idx, lam, client=client, optimizer=opt, batch_size=model._batch_size(m),
-            max_epochs=int(model.max_iter), shuffle=bool(model.shuffle), random_state=seed,
-            callbacks=end_epoch)
-    finally:
-        run.close_bar()
-    thetas = run.finish(thetas, reason[0])
-    seen = run.history
-    history.val_cost, history.val_accuracy = seen.val_cost, seen.val_accuracy
-    if reason[0] is not None:
-        history.message, history.converged, history.stopped_early = seen.message, seen.converged, seen.stopped_early
-    history.best_epoch = seen.best_epoch
-    return thetas, history
+            thetas, history = fit_sgd(thetas, Xd, y_idx, lam, client=client, optimizer=setup.update_rule(model),
+                                      batch_size=batch_size_for(model.batch_size, m),
+                                      max_epochs=int(model.max_iter), shuffle=bool(model.shuffle),
+                                      random_state=shuffle_seed, **common)
+    return thetas, classes, history, warm, units
 
 
 def _map_rows(model, X, block, *args, width: int | None, dtype):
@@ -275,8 +258,9 @@ def _map_rows(model, X, block, *args, width: int | None, dtype):
 
     ``width`` None: one value per row (m,); else (m, width). Θ enters the graph once, not once per chunk.
     """
-    dask, _ = _dask()
-    thetas = model._fitted_thetas()
+    _lecture_only(model)
+    dask, _ = dask_modules()
+    thetas = setup.classifier_thetas(model)
     Xd = _dask_X(X)
     _check_features(model, X, Xd, reset=False)
     theta_ref = dask.delayed(thetas, traverse=False)
@@ -310,7 +294,8 @@ def transform(model, X, layer: int):
 
 def score(model, X, y, sample_weight=None) -> float:
     """Mean accuracy, counted chunk by chunk on the cluster (no sample weights)."""
-    dask, _ = _dask()
+    _lecture_only(model)
+    dask, _ = dask_modules()
     if sample_weight is not None:
         raise ValueError("sample_weight: not supported with Dask input; pass None")
     if not is_dask_collection(X):
@@ -320,8 +305,8 @@ def score(model, X, y, sample_weight=None) -> float:
     check_aligned(pred, yd)
     parts = [dask.delayed(_count_correct)(p, t, i)
              for i, (p, t) in enumerate(zip(pred.to_delayed().ravel(), yd.to_delayed().ravel()))]
-    with _client_for(None, None) as client:
-        counts = _compute(client, parts, f"scoring {len(parts)} row chunks")
+    with client_for(None, None) as client:
+        counts = compute(client, parts, f"scoring {len(parts)} row chunks")
     correct, m = (sum(c) for c in zip(*counts))
     if m == 0:
         raise ValueError("X: expected at least one example (row), every chunk is empty")
@@ -331,7 +316,8 @@ def score(model, X, y, sample_weight=None) -> float:
 def cost_and_gradient(model, X, y):
     """J(Θ) with λ = ``alpha`` and D^(l) at the fitted weights, summed chunk by chunk
     (:mod:`glassnet.scale.distributed`)."""
-    thetas = model._fitted_thetas()
+    _lecture_only(model)
+    thetas = setup.classifier_thetas(model)
     if not is_dask_collection(X):
         raise ValueError(f"X: expected a Dask array or DataFrame like y, got {type(X).__name__}")
     Xd = _dask_X(X)

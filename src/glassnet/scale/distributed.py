@@ -11,7 +11,8 @@ J(Θ) and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ are sums over examples, so a row-chu
 So the result equals the in-memory computation up to the order of floating-point additions (tested to 1e-10).
 ``glassnet.cost_and_gradient`` sends Dask input here by itself; :func:`fit_full_batch` runs L-BFGS on the driver with
 these distributed full-batch gradients (validated chunks stay in worker memory, Θ is sent once per evaluation);
-:func:`fit_sgd` streams the chunks for mini-batch SGD/Adam, moving Θ to the data rather than the data to Θ;
+:func:`fit_sgd` streams the chunks for mini-batch SGD/Adam, moving Θ to the data rather than the data to Θ (each batch
+with λ·|b|/m, :func:`glassnet.train.fitting.batch_lam`, and the in-memory end-of-epoch rules);
 :func:`read_chunks` opens CSV, Parquet or npz files lazily, so the driver never loads the data
 (:func:`read_labelled` also keeps them on the workers and finds the classes), and :func:`hash_split` holds out a test
 part by a seeded hash of the row number, on the workers.
@@ -49,17 +50,28 @@ from glassnet.backprop import finish
 from glassnet.cost import regularization
 from glassnet.datasets.files import csv_columns
 from glassnet.outputs import encode_labels
-from glassnet.train.optimize import History, Optimizer, StopTraining, TrainState, adam, minimize_full_batch, sgd
+from glassnet.train.fitting import batch_lam
+from glassnet.train.optimize import (
+    EndOfEpoch,
+    History,
+    Optimizer,
+    TrainState,
+    Validate,
+    adam,
+    minimize_full_batch,
+    sgd,
+)
 
-__all__ = ["cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled", "hash_split",
-           "row_hash"]
+__all__ = ["connect", "cost_and_gradient_dask", "fit_full_batch", "fit_sgd", "read_chunks", "read_labelled",
+           "hash_split", "row_hash", "check_aligned", "client_for", "compute", "as_dask_array", "is_numeric",
+           "dask_modules"]
 
 _INSTALL_HINT = "install it with: pip install 'glassnet[dask]'"
 #: Partial sums added per reduce task: the tree has depth log_8(#chunks), and no task holds more than 8 Δ sets.
 SPLIT_EVERY = 8
 
 
-def _dask():
+def dask_modules():
     """``(dask, dask.array)``, or an ImportError that says how to install them."""
     try:
         import dask
@@ -75,7 +87,7 @@ def _dask():
 
 
 @contextlib.contextmanager
-def _client_for(client, scheduler) -> Iterator[Any]:
+def client_for(client, scheduler) -> Iterator[Any]:
     """The ``distributed.Client`` to use (None: Dask's local scheduler); a client opened here is closed here."""
     if client is not None and scheduler is not None:
         raise ValueError("client, scheduler: pass one of them, not both")
@@ -107,9 +119,17 @@ def _client_for(client, scheduler) -> Iterator[Any]:
     yield current
 
 
-def _compute(client, obj, what: str):
+@contextlib.contextmanager
+def connect(scheduler: str) -> Iterator[Any]:
+    """A ``distributed.Client`` connected to the Dask scheduler at ``scheduler`` (e.g. ``tcp://host:8786``), closed
+    on leaving the block; a ``ConnectionError`` naming the address when it cannot be reached."""
+    with client_for(None, scheduler) as client:
+        yield client
+
+
+def compute(client, obj, what: str):
     """Compute ``obj`` on the cluster (or locally); errors keep their type and gain a note saying what failed."""
-    dask, _ = _dask()
+    dask, _ = dask_modules()
     try:
         if client is None:
             return dask.compute(obj)[0]
@@ -124,9 +144,9 @@ def _compute(client, obj, what: str):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _as_dask_array(obj, name: str, like=None):
+def as_dask_array(obj, name: str, like=None):
     """A Dask array from a Dask array/DataFrame/Series, or (``like`` given) from in-memory labels chunked like X."""
-    _, da = _dask()
+    _, da = dask_modules()
     if is_dask_collection(obj):
         if type(obj).__module__.startswith("dask.dataframe"):
             import dask.dataframe as dd
@@ -135,7 +155,7 @@ def _as_dask_array(obj, name: str, like=None):
             if frame and len(obj.columns) == 1 and name == "y":  # a one-column frame of labels is its Series
                 obj, frame = obj[obj.columns[0]], False
             dtypes = dict(obj.dtypes.items()) if frame else {obj.name: obj.dtype}
-            bad = {str(c): str(t) for c, t in dtypes.items() if not _is_numeric(t)}
+            bad = {str(c): str(t) for c, t in dtypes.items() if not is_numeric(t)}
             if bad:
                 raise ValueError(f"{name}: expected numeric columns, got {bad}")
             return obj.to_dask_array()
@@ -157,7 +177,7 @@ def _as_dask_array(obj, name: str, like=None):
     return da.from_array(arr, chunks=(rows,) + arr.shape[1:])
 
 
-def _is_numeric(dtype) -> bool:
+def is_numeric(dtype) -> bool:
     """Bool, integer or float, for NumPy and pandas dtypes alike (pandas' string/category dtypes are not NumPy's)."""
     try:
         return np.dtype(dtype).kind in "biuf"
@@ -250,8 +270,8 @@ def check_aligned(X, y, what: str = "X and y") -> None:
 
 def _row_chunks(X, y, sizes: list[int]) -> _Chunks:
     """Line up X and y chunk by chunk and describe the validation each chunk gets on its worker."""
-    dask, _ = _dask()
-    X = _as_dask_array(X, "X")
+    dask, _ = dask_modules()
+    X = as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X: expected a 2-D Dask array of shape (m, n_features), got {X.ndim} dimensions")
     if X.shape[1] != sizes[0]:
@@ -260,7 +280,7 @@ def _row_chunks(X, y, sizes: list[int]) -> _Chunks:
         raise ValueError(f"X: expected numbers, got dtype {X.dtype}")
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})  # one chunk spans all columns: the map step needs whole rows
-    y = _as_dask_array(y, "y", like=X)
+    y = as_dask_array(y, "y", like=X)
     if y.ndim == 2 and len(y.chunks[1]) > 1:
         y = y.rechunk({1: -1})
     check_aligned(X, y)
@@ -277,7 +297,7 @@ def _row_chunks(X, y, sizes: list[int]) -> _Chunks:
 
 
 def _tree_sum(parts: list[Any]):
-    dask, _ = _dask()
+    dask, _ = dask_modules()
     while len(parts) > 1:
         parts = [dask.delayed(_add_sums)(*parts[i : i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
     return parts[0]
@@ -289,16 +309,16 @@ def _literal(obj, prefix: str):
     Why not ``client.scatter``: a scatter right after a worker was killed blocked on the dead worker (seen in this
     module's tests), while a graph literal is just another task, which Dask recomputes if its holder dies.
     """
-    dask, _ = _dask()
+    dask, _ = dask_modules()
     return dask.delayed(obj, name=f"{prefix}-{uuid.uuid4().hex}", traverse=False)
 
 
 def _sums(client, chunks: _Chunks, thetas: Sequence[np.ndarray]):
     """Total ``(m, Σ cost, [Δ])`` over all chunks: Θ sent once, map over chunks, tree-reduce on the workers."""
-    dask, _ = _dask()
+    dask, _ = dask_modules()
     theta_ref = _literal(thetas, "thetas")  # once per evaluation, not once per chunk
     total = _tree_sum([dask.delayed(_chunk_sums)(theta_ref, part) for part in chunks.parts])
-    return _compute(client, total, f"J and D over {len(chunks.parts)} row chunks")
+    return compute(client, total, f"J and D over {len(chunks.parts)} row chunks")
 
 
 def _evaluate(client, chunks: _Chunks, thetas: Sequence[np.ndarray], lam: float) -> tuple[float, list[np.ndarray]]:
@@ -314,7 +334,7 @@ def _evaluate(client, chunks: _Chunks, thetas: Sequence[np.ndarray], lam: float)
 
 
 def _setup(thetas, X, y, lam):
-    X_arr = _as_dask_array(X, "X")
+    X_arr = as_dask_array(X, "X")
     dtype = compute_dtype(np.empty(0, dtype=X_arr.dtype)) if np.dtype(X_arr.dtype).kind in "biuf" else np.float64
     thetas, sizes = check_thetas(thetas, np.dtype(dtype))
     return thetas, _row_chunks(X_arr, y, sizes), check_lam(lam)
@@ -360,7 +380,7 @@ def cost_and_gradient_dask(
     '2.146360'
     """
     thetas, chunks, lam = _setup(thetas, X, y, lam)
-    with _client_for(client, scheduler) as c:
+    with client_for(client, scheduler) as c:
         return _evaluate(c, chunks, thetas, lam)
 
 
@@ -402,7 +422,7 @@ def fit_full_batch(
     history : glassnet.train.optimize.History
     """
     thetas, chunks, lam = _setup(thetas, X, y, lam)
-    with _client_for(client, scheduler) as c:
+    with client_for(client, scheduler) as c:
         if c is not None and persist:
             chunks = chunks.persist(c)
 
@@ -429,7 +449,7 @@ def _sgd_chunk(state, chunk, optimizer: Optimizer, batch_size: int, lam: float, 
         J_b = J_sum / b + regularization(thetas, lam, m)
         if not np.isfinite(J_b):
             raise FloatingPointError(f"training diverged: the batch cost is {J_b}; lower the learning rate")
-        grads = finish(thetas, Delta, b, lam * b / m)  # Δ_b/b + (λ/m)Θ: the in-memory mini-batch gradient
+        grads = finish(thetas, Delta, b, batch_lam(lam, b, m))  # Δ_b/b + (λ/m)Θ: the in-memory mini-batch gradient
         thetas, opt_state = optimizer.update(thetas, grads, opt_state)
         J_total += J_b * b
         rows += b
@@ -450,7 +470,12 @@ def fit_sgd(
     max_epochs: int = 10,
     shuffle: bool = True,
     random_state: int | None = None,
+    validate: Validate | None = None,
+    early_stopping: bool = False,
+    patience: int | None = None,
+    min_delta: float = 1e-4,
     callbacks: Callable[[TrainState], bool | None] | Sequence[Callable] | None = None,
+    progress: bool = False,
     persist: bool = True,
 ) -> tuple[list[np.ndarray], History]:
     """Mini-batch training that streams the row chunks: Θ and the optimizer state travel to each chunk in turn.
@@ -458,7 +483,8 @@ def fit_sgd(
     Every epoch visits the chunks in a (seeded) random order; on the worker that holds a chunk, its rows are
     shuffled and cut into mini-batches of ``batch_size`` (a chunk's last batch may be shorter; batches never span
     chunks) and ``optimizer`` takes one step per batch. The whole epoch is one chain of tasks, so the driver is not
-    in the loop between chunks; it sees Θ once per epoch (history, callbacks).
+    in the loop between chunks; it sees Θ once per epoch (history, validation, callbacks), and the end of each epoch
+    follows the in-memory fit's rules (:class:`glassnet.train.optimize.EndOfEpoch`).
 
     Parameters
     ----------
@@ -476,6 +502,10 @@ def fit_sgd(
         Shuffle chunk order and rows within chunks each epoch (seeded by ``random_state``; the global RNG is
         untouched). Results do not depend on which worker runs what.
     random_state : int or None
+    validate, early_stopping, patience, min_delta, progress
+        As in :func:`glassnet.train.optimize.minimize_minibatch`, once per epoch on the driver (``validate`` takes
+        in-memory data); ``patience=None`` (the default) always runs ``max_epochs``. With early stopping the best
+        weights are returned.
     callbacks : callable or list of callables
         Called with a :class:`glassnet.train.optimize.TrainState` after each epoch; returning True or raising
         :class:`glassnet.train.optimize.StopTraining` stops.
@@ -496,59 +526,46 @@ def fit_sgd(
     for name, value in (("batch_size", batch_size), ("max_epochs", max_epochs)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name}: expected a positive int, got {value!r}")
-    if callbacks is None:
-        callbacks = []
-    elif callable(callbacks) or hasattr(callbacks, "on_epoch_end"):
-        callbacks = [callbacks]  # type: ignore[list-item]  # one callback or Callback object
-    callbacks = [getattr(cb, "on_epoch_end", cb) for cb in callbacks]
-    dask, _ = _dask()
+    dask, _ = dask_modules()
     thetas, chunks, lam = _setup(thetas, X, y, lam)
     seeds = np.random.SeedSequence(random_state)
     history = History(solver=optimizer.name)
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, int(max_epochs),
+                     "epoch")
     t0 = time.perf_counter()
-    with _client_for(client, scheduler) as c:
-        if c is not None and persist:
-            chunks = chunks.persist(c)
-        m = chunks.m
-        if m is None:
-            m = int(sum(_compute(c, [dask.delayed(_chunk_rows)(p) for p in chunks.parts], "counting rows")))
-        if m == 0:
-            raise ValueError("X: expected at least one example (row), every chunk is empty")
-        current = [t.copy() for t in thetas]
-        opt_state = optimizer.init(current)
-        reason = None
-        for epoch in range(1, int(max_epochs) + 1):
-            # entropy is an int: random_state is an int or None
-            rng = np.random.default_rng([seeds.entropy, epoch]) if shuffle else None  # type: ignore[arg-type]
-            order = rng.permutation(len(chunks.parts)) if rng is not None else range(len(chunks.parts))
-            state = _literal((current, opt_state, 0.0, 0, 0), "sgd-state")
-            for i in order:
-                seed = (seeds.entropy, epoch, int(i)) if shuffle else None
-                state = dask.delayed(_sgd_chunk)(state, chunks.parts[i], optimizer, int(batch_size), lam, m, seed)
-            current, opt_state, J_total, rows, n_batches = _compute(c, state, f"SGD epoch {epoch}")
-            if rows != m:
-                raise RuntimeError(f"glassnet.scale.distributed: epoch {epoch} covered {rows} rows, expected {m}")
-            J = J_total / m
-            history.n_iter = epoch
-            history.n_evals += n_batches
-            history.cost.append(float(J))
-            state_seen = TrainState(epoch=epoch, thetas=current, cost=float(J), val_cost=None, val_accuracy=None,
-                                    history=history)
-            for cb in callbacks:
-                try:
-                    stop = cb(state_seen)
-                except StopTraining as exc:
-                    reason = f"stopped by callback: {exc}" if str(exc) else "stopped by callback"
+    reason = None
+    try:
+        with client_for(client, scheduler) as c:
+            if c is not None and persist:
+                chunks = chunks.persist(c)
+            m = chunks.m
+            if m is None:
+                m = int(sum(compute(c, [dask.delayed(_chunk_rows)(p) for p in chunks.parts], "counting rows")))
+            if m == 0:
+                raise ValueError("X: expected at least one example (row), every chunk is empty")
+            current = [t.copy() for t in thetas]
+            opt_state = optimizer.init(current)
+            for epoch in range(1, int(max_epochs) + 1):
+                # entropy is an int: random_state is an int or None
+                rng = np.random.default_rng([seeds.entropy, epoch]) if shuffle else None  # type: ignore[arg-type]
+                order = rng.permutation(len(chunks.parts)) if rng is not None else range(len(chunks.parts))
+                state = _literal((current, opt_state, 0.0, 0, 0), "sgd-state")
+                for i in order:
+                    seed = (seeds.entropy, epoch, int(i)) if shuffle else None
+                    state = dask.delayed(_sgd_chunk)(state, chunks.parts[i], optimizer, int(batch_size), lam, m, seed)
+                current, opt_state, J_total, rows, n_batches = compute(c, state, f"SGD epoch {epoch}")
+                if rows != m:
+                    raise RuntimeError(f"glassnet.scale.distributed: epoch {epoch} covered {rows} rows, expected {m}")
+                history.n_evals += n_batches
+                reason = run.end_epoch(epoch, J_total / m, current, monitor_cost=True)
+                if reason is not None:
                     break
-                if stop is True:
-                    reason = "stopped by callback"
-                    break
-            if reason is not None:
-                break
+    finally:
+        run.close_bar()
     history.seconds = time.perf_counter() - t0
-    history.stopped_early = reason is not None
-    history.message = reason or f"reached max_epochs = {max_epochs}"
-    return current, history
+    if reason is None:
+        history.message = f"reached max_epochs = {max_epochs}"
+    return run.finish(current, reason), history
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -632,7 +649,7 @@ def _read_npz_rows(path: str, key: str, start: int, stop: int) -> np.ndarray:
 
 
 def _read_npz(files: list[str], x_key: str, y_key: str, rows_per_chunk: int | None):
-    dask, da = _dask()
+    dask, da = dask_modules()
     X_blocks, y_blocks = [], []
     for path in files:
         (x_shape, x_dtype), (y_shape, y_dtype) = _npz_shape(path, x_key), _npz_shape(path, y_key)
@@ -717,7 +734,7 @@ def read_chunks(
         raise ValueError(f"feature_columns: {where} has no columns {missing}; its columns are {columns}")
     if not features:
         raise ValueError(f"feature_columns: {where} has no feature column besides {label_column!r}")
-    bad = {c: str(df.dtypes[c]) for c in features + [label_column] if not _is_numeric(df.dtypes[c])}
+    bad = {c: str(df.dtypes[c]) for c in features + [label_column] if not is_numeric(df.dtypes[c])}
     if bad:
         raise ValueError(f"path: expected numeric columns in {where}, got {bad}")
     # One array for features and labels: two separate column selections may be partitioned differently (Dask can
@@ -734,7 +751,7 @@ def read_labelled(files, label_column: str, client, *, format: str | None = None
     one pass over the labels finds the classes and the rows per chunk. Whole-number labels become int64, as when
     the file is loaded in memory (CSV/Parquet labels arrive as floats, sharing one array with the features).
     """
-    dask, _ = _dask()
+    dask, _ = dask_modules()
     files = _expand(files)
     fmt = _format_of(files, format)
     chunking: dict[str, Any] = {}  # Parquet: the files' own row groups
@@ -803,8 +820,8 @@ def _take_rows(block, starts, seed: int, fraction: float, test: bool, block_id=N
 
 
 def hash_split(X, y, chunk_sizes: Sequence[int], fraction: float, seed: int):
-    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)``: row t of Dask X, y is held out if hash(seed, t) <
-    ``fraction``.
+    """``(X_fit, X_test, y_fit, y_test, n_fit, n_test)``: row t of Dask X, y is held out if
+    hash(seed, t) < ``fraction``.
 
     Not stratified, but independent of how the data are chunked, and no data moves: the driver only hashes row
     numbers to know the chunk sizes (``chunk_sizes``: the rows of each chunk, e.g. from :func:`read_labelled`).

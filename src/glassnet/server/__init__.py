@@ -4,7 +4,9 @@
 
 - :mod:`.bridge` — the only contact with the library (datasets, traces, optimizers); stateless.
 - :mod:`.session` — the state of one explorer: data, Θ, history, snapshots, and the background training worker.
-- :mod:`.app` — the FastAPI app: security guard, JSON API, server-sent events, the page's static files.
+- :mod:`.app` — the app factory: the guard, the exception handlers, the page's static files and the routers.
+- :mod:`.guard` — the one middleware: Host/Origin allow-list, per-launch token, body-size limit, security headers.
+- :mod:`.routes` — the JSON API and server-sent events, one router per resource (state, data, views, model).
 - :mod:`.run` — binds 127.0.0.1 and runs the app under uvicorn.
 - ``static/`` — the page: plain HTML, CSS and JavaScript with SVG and canvas, no network access needed.
 

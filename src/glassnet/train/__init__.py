@@ -1,2 +1,2 @@
-"""Training: the one fit (full batch, mini-batch, partial_fit's epoch), solvers and update rules, history, held-out
-data."""
+"""Training: the one fit (full batch, mini-batch, partial_fit's epoch), its set-up, solvers and update rules, history,
+held-out data."""

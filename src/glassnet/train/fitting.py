@@ -4,11 +4,15 @@
 through :func:`glassnet.train.optimize.minimize_full_batch` on a :class:`glassnet._fast.workspace.Workspace` objective
 (X and Y validated once, buffers reused by every evaluation), the mini-batch solvers through
 :func:`glassnet.train.optimize.minimize_minibatch` on a batch objective. That objective is the lecture's J on the batch
-with λ·|batch|/m, so that the average batch gradient is the full-batch D.
+with λ·|batch|/m (:func:`batch_lam`, the one home of that rule), so that the average batch gradient is the
+full-batch D.
 
-Not here: Dask collections (:mod:`glassnet.scale.dask_fit` and :mod:`glassnet.scale.distributed`), labels (the callers
-pass unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`), splitting off validation data
-(:mod:`glassnet.train.holdout`).
+``partial_fit`` is :func:`fit` with ``max_iter=1`` and ``resume`` set to the model's kept state (update rule moments,
+shuffling generator): one epoch, no second loop.
+
+Not here: what a fit starts from (:mod:`glassnet.train.setup`), Dask collections (:mod:`glassnet.scale.dask_fit` and
+:mod:`glassnet.scale.distributed`), labels (the callers pass unit indices or a 0/1 matrix, see :mod:`glassnet.outputs`),
+splitting off validation data (:mod:`glassnet.train.holdout`).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from glassnet.train.optimize import (
     minimize_minibatch,
 )
 
-__all__ = ["fit"]
+__all__ = ["fit", "batch_lam"]
 
 
 def fit(
@@ -113,11 +117,22 @@ def fit(
         sizes=sizes_from_thetas(thetas), resume=resume, **common)
 
 
+def batch_lam(lam: float, rows: int, m: int) -> float:
+    """λ·|b|/m: the share of λ that a mini-batch of ``rows`` of the m examples carries.
+
+    With it a batch's J is its mean data term plus (λ/2m)ΣΘ² with the full m, and its D is Δ_b/|b| + (λ/m)Θ: the
+    batch gradients of an epoch average to the full-batch D. Every mini-batch loop (in memory, ``partial_fit``, the
+    Dask stream) passes this as the λ of its batch cost; one expression, so they all round alike.
+    """
+    return lam * rows / m
+
+
 def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: dict, assume_finite: bool = False):
     """``f(thetas, idx) -> (J, D)`` of the rows ``idx``: X, Y and λ validated once, one workspace, batch buffers.
 
-    Batch cost: the mean data term over the batch + (λ/2m)ΣΘ² with the full m, so that the average batch gradient is
-    the full-batch D (an unbiased piece of J). The same numbers as ``cost_and_gradient(Θ, X[idx], y[idx], λ|idx|/m)``,
+    Batch cost: the mean data term over the batch + (λ/2m)ΣΘ² with the full m (:func:`batch_lam`), so that the average
+    batch gradient is the full-batch D (an unbiased piece of J). The same numbers as
+    ``cost_and_gradient(Θ, X[idx], y[idx], batch_lam(λ, |idx|, m))``,
     without validating and encoding every batch again or allocating its buffers.
     """
     sizes = sizes_from_thetas(thetas)
@@ -140,6 +155,7 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
         rows = X[idx] if sparse else np.take(X, idx, axis=0, out=Xb[:n], mode="clip")
         np.take(Y, idx, axis=0, out=Yb[:n], mode="clip")
         plan = plans.get(n) or plans.setdefault(n, workspace.plan(n))
-        return workspace.cost_and_gradient(th, rows, Yb[:n], lam * n / m, check_input=False, out=out, plan=plan)
+        return workspace.cost_and_gradient(th, rows, Yb[:n], batch_lam(lam, n, m), check_input=False, out=out,
+                                           plan=plan)
 
     return f

@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from scipy.optimize import minimize
 
 from glassnet._support import fused as _fused
 from glassnet._support.threads import choose_blas_threads, current_blas_threads, limit_blas_threads
@@ -53,6 +52,8 @@ __all__ = [
     "check_solver",
     "is_mini_batch",
     "learning_rate_for",
+    "batch_size_for",
+    "DEFAULT_BATCH_SIZE",
     "make_rule",
     "History",
     "TrainState",
@@ -69,6 +70,7 @@ __all__ = [
     "run_epoch",
     "batches",
     "plain_reason",
+    "EndOfEpoch",
 ]
 
 Thetas = list[np.ndarray]
@@ -360,8 +362,9 @@ class _Monitor:
         return self.patience is not None and self.bad_epochs >= self.patience
 
 
-class _Run:
-    """Shared end-of-epoch logic for both optimizer families: history, validation, early stopping, callbacks, bar."""
+class EndOfEpoch:
+    """Shared end-of-epoch logic of every training loop (both optimizer families here, the Dask stream of
+    :func:`glassnet.scale.distributed.fit_sgd`): history, validation, early stopping, tol, callbacks, bar."""
 
     def __init__(self, history, validate, early_stopping, patience, min_delta, callbacks, progress, total, unit):
         if early_stopping and validate is None:
@@ -524,7 +527,7 @@ def minimize_full_batch(
     sizes = sizes_from_thetas(thetas)
     dtype = np.result_type(*thetas)
     history = History(solver=solver)
-    run = _Run(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_iter, "it")
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_iter, "it")
     stop: dict[str, str | None] = {"reason": None}
 
     threads = _threads_for(n_threads, rows, sizes)
@@ -551,6 +554,10 @@ def minimize_full_batch(
     if tol is not None:
         opts["gtol"] = float(tol)
     opts.update(options or {})
+    # Imported here, not at the top: scipy.optimize takes about 0.1 s to import, which every `import glassnet`, every
+    # command line call and every grading run would pay without ever training with L-BFGS or CG.
+    from scipy.optimize import minimize
+
     t0 = time.perf_counter()
     # scipy's own vector work between evaluations runs on 1 thread. Measured on 16 cores, MNIST-5k 784-25-10, 100
     # L-BFGS iterations: every BLAS at 16 threads 22.9 s (numpy's and scipy's thread pools fight for the cores);
@@ -671,6 +678,8 @@ SOLVERS = FULL_BATCH + MINI_BATCH
 #: Step sizes of ``learning_rate="auto"``: sigmoid units learn too slowly at Adam's usual 0.001 (92% vs 98% test
 #: accuracy on digits after 200 epochs).
 DEFAULT_LEARNING_RATE = {"sgd": 0.1, "adam": 0.01}
+#: Rows per mini-batch of ``batch_size="auto"`` (scikit-learn's default).
+DEFAULT_BATCH_SIZE = 200
 
 
 def check_solver(solver, name: str = "solver") -> str:
@@ -690,6 +699,12 @@ def learning_rate_for(solver: str, learning_rate="auto") -> float:
     if not is_mini_batch(solver):
         raise ValueError(f"learning_rate: only the mini-batch solvers {MINI_BATCH} take a step size, not {solver!r}")
     return DEFAULT_LEARNING_RATE[solver] if learning_rate == "auto" else float(learning_rate)
+
+
+def batch_size_for(batch_size, m: int) -> int:
+    """The rows per mini-batch of ``m`` examples: ``batch_size`` (or :data:`DEFAULT_BATCH_SIZE` for ``"auto"``),
+    never more than ``m``."""
+    return min(DEFAULT_BATCH_SIZE, m) if batch_size == "auto" else min(int(batch_size), m)
 
 
 def make_rule(solver: str, learning_rate="auto", *, momentum: float = 0.9, nesterov: bool = True,
@@ -939,7 +954,7 @@ def minimize_minibatch(
         are in ``idx`` (int array). It may take ``out=`` (arrays shaped like Θ): the run then passes its own buffer
         and D is written there instead of into new arrays. For the lecture's J, make the batch cost an unbiased
         estimate of the full one: use the data term averaged over the batch plus (λ/2m)ΣΘ² with the *full* m
-        (``lam * len(idx) / m`` passed to :func:`glassnet.cost_and_gradient`).
+        (λ = :func:`glassnet.train.fitting.batch_lam` of the batch passed to :func:`glassnet.cost_and_gradient`).
     thetas : list of arrays
         Starting Θ. Not modified.
     m : int
@@ -986,7 +1001,7 @@ def minimize_minibatch(
     max_epochs = _check_positive_int(max_epochs, "max_epochs")
     sizes = list(sizes) if sizes is not None else sizes_from_thetas(thetas)
     history = History(solver=opt.name)
-    run = _Run(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_epochs, "epoch")
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_epochs, "epoch")
     rng = np.random.default_rng(random_state) if shuffle else None
     threads = choose_blas_threads(batch_size, sizes, n_threads)
     current = [np.array(t, copy=True) for t in thetas]

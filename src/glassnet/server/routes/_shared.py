@@ -1,0 +1,117 @@
+"""What the explorer's routers share: the per-app :class:`Explorer`, the dependency that hands it to a route, the
+JSON response class, and the few helpers two routers need (an example by split and index, upload names and files).
+
+Not for: anything a single router needs (it lives in that router).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+
+from glassnet._support.jsonsafe import dumps as json_dumps
+from glassnet.server.session import Session
+
+STATIC_DIR = Path(__file__).parent.parent / "static"
+#: Threads for the heavy per-example views, apart from the shared pool that serves /api/state and the controls.
+VIEW_THREADS = 2
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that a browser's ``JSON.parse`` always accepts: NaN and ±inf (e.g. J of weights near 1e308) become null,
+    which the page shows as "–" (:mod:`glassnet._support.jsonsafe`)."""
+
+    def render(self, content) -> bytes:
+        return json_dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class StrictBody(BaseModel):
+    """A JSON request body that refuses unknown fields (a typo is a 422, not silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Explorer:
+    """One app's state besides the session: where uploads go, the request-body limit, and the shared caches.
+
+    Heavy views (a trace and a diagram of one example) run on ``view_pool``, so that any number of them queue there
+    instead of taking the shared threads /api/state needs; identical requests at one state share one computation
+    (``view_cache`` is keyed by the session's version, as is ``state_cache``).
+    """
+
+    session: Session
+    upload_dir: Path
+    max_body_bytes: int
+    view_pool: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(VIEW_THREADS, thread_name_prefix="glassnet-view"))
+    view_cache: dict[tuple, asyncio.Future] = field(default_factory=dict)
+    state_cache: dict[tuple, tuple[bytes, int, int, int]] = field(default_factory=dict)
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def state_payload(self, history_from: int = 0, gen: int | None = None) -> tuple[bytes, int, int, int]:
+        """(JSON, version, history generation, history length), shared by all clients at the same point."""
+        key = (self.session.version, gen, history_from)
+        hit = self.state_cache.get(key)
+        if hit is None:
+            st = self.session.state(history_from, gen)
+            hit = (json_dumps(st).encode(), st["version"], st["history"]["gen"], st["history"]["total"])
+            if len(self.state_cache) > 64:
+                self.state_cache.clear()
+            self.state_cache[key] = hit
+        return hit
+
+    def state_response(self) -> Response:
+        """The whole state as the answer of a control (reset, play, ...): what the page shows next."""
+        return Response(self.state_payload()[0], media_type="application/json", headers={"cache-control": "no-store"})
+
+    def file_path(self, prefix: str, suffix: str) -> Path:
+        """A new server-chosen file name in the upload folder (the client never names a server-side path)."""
+        return self.upload_dir / f"{prefix}-{next(self.counter)}{suffix}"
+
+
+async def explorer(request: Request) -> Explorer:
+    """The dependency every route takes: the app's :class:`Explorer` (``app.state.explorer``)."""
+    return request.app.state.explorer
+
+
+ExplorerDep = Annotated[Explorer, Depends(explorer)]
+
+
+def example(parts, split: str, index: int):
+    """``(x, label)``: row ``index`` of the ``split`` ("train" or "val") part of ``parts``.
+
+    parts: (X_train, y_train, X_val, y_val), the session's snapshot; x: (n,), label: the class index."""
+    X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
+    if not 0 <= index < X.shape[0]:
+        raise ValueError(f"index: expected an example 0..{X.shape[0] - 1} of the {split} set, got {index}")
+    return X[index], int(y[index])
+
+
+def safe_name(filename: str, suffixes: tuple[str, ...]) -> tuple[str, str]:
+    """``(name, suffix)``: the client's file name reduced to safe characters; a suffix not in ``suffixes`` is a
+    ``ValueError`` (422)."""
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", filename.replace("\\", "/").rsplit("/", 1)[-1]).lstrip(".")[:80]
+    suffix = Path(base).suffix.lower()
+    if suffix not in suffixes:
+        raise ValueError(f"filename: expected a file ending in {', '.join(suffixes)}, got {filename!r}")
+    return base or f"upload{suffix}", suffix
+
+
+async def save_body(request: Request, ex: Explorer, suffix: str) -> Path:
+    """The raw request body written to a new file in the upload folder (the caller removes it)."""
+    body = await request.body()
+    if not body:
+        raise ValueError("file: the upload is empty")
+    path = ex.file_path("upload", suffix)
+    path.write_bytes(body)
+    return path

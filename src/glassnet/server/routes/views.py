@@ -1,0 +1,134 @@
+"""Looking at the current network: ``/api/view`` (one example through it, with the diagram), ``/api/examples``
+(thumbnails, the misclassified first), ``/api/hidden`` (Θ^(1) rows as images), ``/api/plane`` (the 2-D maps) and
+``/api/steps`` (backpropagation of one example as steps).
+
+Each reads one consistent snapshot of the session; none changes it. The heavy ``/api/view`` runs on the app's own
+small pool and shares one computation among identical requests at one state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from glassnet._support.jsonsafe import dumps as json_dumps
+from glassnet.server import bridge
+from glassnet.server.routes._shared import ExplorerDep, SafeJSONResponse, example
+from glassnet.server.session import Session
+
+router = APIRouter(default_response_class=SafeJSONResponse)
+
+
+@router.get("/api/view")
+async def view(ex: ExplorerDep, split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0,
+               mode: Literal["forward", "backward"] = "forward",
+               unit: Annotated[str | None, Query(max_length=20, pattern=r"^\d{1,3}:\d{1,5}$")] = None,
+               edge: Annotated[str | None, Query(max_length=30, pattern=r"^\d{1,3}:\d{1,5}:\d{1,5}$")] = None
+               ) -> Response:
+    """One example through the current network: every unit's values, the edges to draw, and the selection."""
+    key = (ex.session.version, split, index, mode, unit, edge)
+    future = ex.view_cache.get(key)
+    if future is None:
+        if len(ex.view_cache) > 32:
+            ex.view_cache.clear()
+        future = asyncio.get_running_loop().run_in_executor(ex.view_pool, _view, ex.session, split, index, mode,
+                                                            unit, edge)
+        ex.view_cache[key] = future
+    try:
+        body = await asyncio.shield(future)
+    except Exception:
+        ex.view_cache.pop(key, None)
+        raise
+    return Response(body, media_type="application/json")
+
+
+def _view(session: Session, split: str, index: int, mode: Literal["forward", "backward"], unit: str | None,
+          edge: str | None) -> bytes:
+    """The JSON of ``/api/view``, computed on the view pool."""
+    version, thetas, cfg, data, parts = session.snapshot_view()
+    x, label = example(parts, split, index)
+    m = parts[0].shape[0]
+    kinds = bridge.kinds(cfg)
+    tr = bridge.trace(thetas, x, label, m, **kinds)
+    out = {
+        "version": version, "split": split, "index": index, "sizes": tr.sizes, "label": label,
+        "label_name": data.classes[label], "classes": data.classes, "prediction": tr.prediction,
+        "output": [float(v) for v in tr.output], "cost": float(tr.cost), "layers": bridge.trace_layers(tr),
+        "svg": bridge.diagram(tr, mode, data),
+        "pixels": bridge.pixels(x, data.image_shape, data.order) if data.image_shape else None,
+        "image_shape": list(data.image_shape) if data.image_shape else None, "unit": None, "edge": None,
+        "x": None if data.image_shape else [float(v) for v in x[:64]],
+        "unit_names": bridge.unit_names(data, tr.K),
+        "setup": tr.setup,
+    }
+    if unit:
+        l, j = (int(v) for v in unit.split(":"))
+        if not 1 <= l <= tr.L or not 1 <= j <= tr.sizes[l - 1]:
+            raise ValueError(f"unit: expected l:j with l in 1..{tr.L} and j in 1..s_l (layer sizes {tr.sizes}), "
+                             f"got {unit!r}")
+        out["unit"] = bridge.unit_details(tr, l, j)
+    if edge:
+        l, i, j = (int(v) for v in edge.split(":"))
+        if not 1 <= l < tr.L or not 1 <= i <= tr.sizes[l] or not 0 <= j <= tr.sizes[l - 1]:
+            raise ValueError(f"edge: expected l:i:j with l in 1..{tr.L - 1}, i in 1..s_(l+1), j in 0..s_l "
+                             f"(layer sizes {tr.sizes}), got {edge!r}")
+        grads = bridge.gradient(thetas, parts, cfg.lam, **kinds)
+        out["edge"] = bridge.edge_details(tr, l, i, j, grads[l - 1])
+    return json_dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@router.get("/api/examples")
+def examples(ex: ExplorerDep, split: Literal["train", "val"] = "val",
+             which: Literal["misclassified", "all"] = "misclassified",
+             limit: Annotated[int, Query(ge=1, le=200)] = 48, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    """Examples as thumbnails: the misclassified ones (most confident mistakes first) or all, in order."""
+    version, thetas, cfg, data, parts = ex.session.snapshot_view()
+    X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
+    if X.shape[0] == 0:
+        return {"version": version, "split": split, "total": 0, "items": []}
+    pred, conf = bridge.predictions(thetas, X, activation=cfg.activation, output=cfg.output)
+    if which == "misclassified":
+        idx = np.flatnonzero(pred != y)
+        idx = idx[np.argsort(-conf[idx], kind="stable")]
+    else:
+        idx = np.arange(X.shape[0])
+    page = idx[offset:offset + limit]
+    items = [{"index": int(t), "label": int(y[t]), "prediction": int(pred[t]), "confidence": float(conf[t]),
+              "pixels": bridge.pixels(X[t], data.image_shape, data.order) if data.image_shape else None,
+              "x": None if data.image_shape else [round(float(v), 4) for v in X[t][:8]]} for t in page]
+    return {"version": version, "split": split, "which": which, "total": int(idx.size), "items": items,
+            "image_shape": list(data.image_shape) if data.image_shape else None, "classes": data.classes}
+
+
+@router.get("/api/hidden")
+def hidden(ex: ExplorerDep, limit: Annotated[int, Query(ge=1, le=400)] = 100) -> dict:
+    """Θ^(1) rows as images (one per first-hidden-layer unit), when the inputs are images."""
+    version, thetas, _cfg, data, _parts = ex.session.snapshot_view()
+    if data.image_shape is None:
+        return {"version": version, "image_shape": None, "units": [], "total": int(thetas[0].shape[0])}
+    return {"version": version, "image_shape": list(data.image_shape), "total": int(thetas[0].shape[0]),
+            "units": bridge.hidden_images(thetas[0], data.image_shape, data.order, limit)}
+
+
+@router.get("/api/plane")
+def plane(ex: ExplorerDep, resolution: Annotated[int, Query(ge=8, le=100)] = 40) -> dict:
+    """The decision map and one map per hidden unit over the input plane (datasets of 2 features only)."""
+    version, thetas, cfg, data, parts = ex.session.snapshot_view()
+    if data.n != 2:
+        return {"version": version, "available": False, "n": data.n}
+    return {"version": version, "available": True,
+            **bridge.plane(thetas, data, parts, resolution, **bridge.kinds(cfg))}
+
+
+@router.get("/api/steps")
+def steps(ex: ExplorerDep, split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0) -> dict:
+    """Backpropagation of one example as steps (forward, δ^(L), each hidden δ_j, Δ, the batch's D)."""
+    version, thetas, cfg, _data, parts = ex.session.snapshot_view()
+    x, label = example(parts, split, index)
+    return {"version": version, "split": split, "index": index, "label": label,
+            "sizes": bridge.sizes_of(thetas),
+            "steps": bridge.backprop_steps(thetas, x, label, parts, cfg.lam, **bridge.kinds(cfg))}
