@@ -38,8 +38,9 @@ lint: $(STAMP)
 test: lint browser
 	$(PY) -m pytest src tests README.md
 
-# The unit tests in a minute or two: no browser, no documentation build or notebooks, no slow end-to-end runs
-# (markers in pyproject.toml). pytest's exit code 5, no tests collected, fails this target like any other failure.
+# The unit tests in a minute or two: no browser, no documentation build or notebooks, no slow end-to-end runs (the
+# markers are registered in pyproject.toml and given in tests/conftest.py's LANES). pytest's exit code 5, no tests
+# collected, fails this target like any other failure.
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not browser and not docs" src tests README.md
 
@@ -62,4 +63,4 @@ bench: $(STAMP)
 		--out benchmarks/results/bench_training.json
 
 clean:
-	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
