@@ -52,6 +52,7 @@ __all__ = [
     "gradient",
     "color_scales",
     "unit_names",
+    "DATA_SUFFIXES",
     "load_user_file",
     "split",
     "init_thetas",
@@ -210,6 +211,11 @@ def default_noise(name: str) -> float | None:
     """The registry's default noise of a generated built-in, None for any other dataset."""
     name = canonical(name)
     return lib_datasets.REGISTRY[name].noise if name in lib_datasets.REGISTRY else None
+
+
+#: The data files the explorer's upload takes: the library's table (glassnet.datasets.files.SUFFIXES), so that an
+#: upload and ``glassnet train --data`` read the same files the same way.
+DATA_SUFFIXES = lib_datasets.SUFFIXES
 
 
 def load_user_file(path: Path, display_name: str) -> Dataset:
