@@ -31,10 +31,9 @@ import numpy as np
 
 from glassnet._support.memory import CONVERTED_ITEMSIZE
 from glassnet._support.npzfile import read_npz
-from glassnet._validation import compute_dtype
+from glassnet._validation import check_thetas, compute_dtype
 from glassnet.datasets._base import Dataset
 from glassnet.errors import DataError
-from glassnet.params import sizes_from_thetas
 
 __all__ = ["load_csv", "csv_columns", "load_npz", "load_mat", "load_mat_thetas", "load_file", "format_of", "FORMATS",
            "SUFFIXES", "CHUNKED_FORMATS", "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT"]
@@ -596,20 +595,10 @@ def load_mat_thetas(path, *, timeout: float = MAT_TIMEOUT, max_bytes: int = MAX_
         missing = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
         raise DataError(f"{path}: weights must be Theta1, Theta2, ... without gaps; missing "
                         f"{', '.join(f'Theta{k}' for k in missing)}")
-    thetas = []
-    for k in expected:
-        t = arrays[f"Theta{k}"]
-        if t.ndim != 2:
-            raise DataError(f"{path}: Theta{k} must be a matrix, got shape {t.shape}")
-        t = t.astype(np.float64)
-        if not np.isfinite(t).all():
-            raise DataError(f"{path}: Theta{k} holds NaN or inf")
-        thetas.append(t)
-    try:
-        sizes_from_thetas(thetas)
+    try:  # thetas[k - 1] is Theta{k}: the messages' Θ^(k)
+        return check_thetas([arrays[f"Theta{k}"] for k in expected], np.float64)[0]
     except ValueError as exc:
         raise DataError(f"{path}: the weights do not form a network: {exc}") from None
-    return thetas
 
 
 def format_of(path) -> str | None:
