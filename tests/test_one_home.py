@@ -102,3 +102,23 @@ def test_sub_and_superscript_digits_are_written_once():
     assert spelled == ["notation.js"]
     assert 'import { sub, sup, superscript, thetaName } from "./notation.js";' in (static / "explorer.js").read_text()
     assert '<script type="module" src="/static/explorer.js">' in (static / "index.html").read_text()
+
+
+# --------------------------------------------------------------------------------------------------------- JSON
+
+
+def test_history_to_dict_follows_the_json_rule():
+    import json
+
+    from glassnet._support.jsonsafe import plain
+    from glassnet.train.optimize import History
+
+    h = History(cost=[1.5, np.float64(np.nan), float("inf")], val_cost=[np.float32(0.5)], val_accuracy=[-np.inf],
+                initial_cost=np.float64(np.inf))
+    d = h.to_dict()
+    assert d["cost"] == [1.5, None, None] == plain(h.cost) and d["val_cost"] == [0.5]
+    assert d["val_accuracy"] == [None] and d["initial_cost"] is None
+    assert all(type(v) is float for v in d["cost"] + d["val_cost"] if v is not None)
+    json.dumps(d, allow_nan=False)
+    # non-finite numbers become null in jsonsafe only: no second "x if isfinite(x) else None" rule
+    assert sources(r"isfinite\([^)]*\) else None") == []
