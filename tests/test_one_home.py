@@ -122,3 +122,25 @@ def test_history_to_dict_follows_the_json_rule():
     json.dumps(d, allow_nan=False)
     # non-finite numbers become null in jsonsafe only: no second "x if isfinite(x) else None" rule
     assert sources(r"isfinite\([^)]*\) else None") == []
+
+
+# ------------------------------------------------------------------------------------------------------ version
+
+
+def test_the_version_is_written_once():
+    import importlib.metadata
+    import tomllib
+
+    from glassnet._version import __version__
+
+    pyproject = tomllib.loads((SRC.parent.parent / "pyproject.toml").read_text("utf-8"))
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "glassnet._version.__version__"}
+    assert glassnet.__version__ == __version__ and re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+    setuptools = pytest.importorskip("setuptools.config.pyprojecttoml")
+    assert setuptools.read_configuration(SRC.parent.parent / "pyproject.toml")["project"]["version"] == __version__
+    try:  # an installed glassnet's metadata says the same (setuptools read it from _version.py)
+        assert importlib.metadata.version("glassnet") == __version__
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    assert sources(r"__version__ = ") == ["_version.py"]
