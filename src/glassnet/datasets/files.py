@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -607,7 +607,7 @@ def format_of(path) -> str | None:
     return FORMATS.get(Path(os.fspath(path)).suffix.lower())
 
 
-_LOADERS = {"csv": load_csv, "npz": load_npz, "mat": load_mat}
+_LOADERS: dict[str, Callable[..., Dataset]] = {"csv": load_csv, "npz": load_npz, "mat": load_mat}
 #: File suffixes :func:`load_file` reads in memory, in the order of :data:`FORMATS`: ``.csv .txt .npz .mat``.
 SUFFIXES = tuple(suffix for suffix, fmt in FORMATS.items() if fmt in _LOADERS)
 

@@ -14,51 +14,54 @@ floor below this package (it cannot import from here). The explorer page keeps o
 
 from __future__ import annotations
 
+from operator import index
+from typing import SupportsIndex
+
 __all__ = ["sub", "sup", "superscript", "theta_name", "delta_name", "a_name", "z_name"]
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
-def sub(*indices: int) -> str:
+def sub(*indices: SupportsIndex) -> str:
     """Subscript indices; several multi-digit ones are separated by a comma (Θ₁₂,₃ is Θ_{12,3}).
 
     >>> sub(4, 3), sub(12, 3), sub(0)
     ('₄₃', '₁₂,₃', '₀')
     """
-    parts = [str(i).translate(_SUB) for i in indices]
-    return ("," if any(i >= 10 for i in indices) else "").join(parts)
+    numbers = [index(i) for i in indices]  # Python or NumPy integers
+    return ("," if any(i >= 10 for i in numbers) else "").join(str(i).translate(_SUB) for i in numbers)
 
 
-def superscript(n: int) -> str:
+def superscript(n: SupportsIndex) -> str:
     """An integer in superscript digits, e.g. the exponent of ×10⁻⁶: ``superscript(-6) == "⁻⁶"``."""
-    return str(int(n)).translate(_SUPER)
+    return str(index(n)).translate(_SUPER)
 
 
-def sup(l: int) -> str:
+def sup(l: SupportsIndex) -> str:
     """The layer superscript ⁽ˡ⁾: ``sup(2) == "⁽²⁾"``."""
     return "⁽" + superscript(l) + "⁾"
 
 
-def theta_name(l: int, i: int | None = None, j: int | None = None) -> str:
+def theta_name(l: SupportsIndex, i: SupportsIndex | None = None, j: SupportsIndex | None = None) -> str:
     """Θ^(l), or the weight Θ_ij^(l) from unit j of layer l (j = 0: the bias) to unit i of layer l + 1."""
     return f"Θ{sub(i, j) if i is not None and j is not None else ''}{sup(l)}"
 
 
-def _unit(symbol: str, l: int, j: int | None) -> str:
+def _unit(symbol: str, l: SupportsIndex, j: SupportsIndex | None) -> str:
     return f"{symbol}{sub(j) if j is not None else ''}{sup(l)}"
 
 
-def delta_name(l: int, j: int | None = None) -> str:
+def delta_name(l: SupportsIndex, j: SupportsIndex | None = None) -> str:
     """δ^(l), or δ_j^(l): the error of unit j of layer l."""
     return _unit("δ", l, j)
 
 
-def a_name(l: int, j: int | None = None) -> str:
+def a_name(l: SupportsIndex, j: SupportsIndex | None = None) -> str:
     """a^(l), or the activation a_j^(l) of unit j of layer l (a₀ = 1 is the bias unit)."""
     return _unit("a", l, j)
 
 
-def z_name(l: int, j: int | None = None) -> str:
+def z_name(l: SupportsIndex, j: SupportsIndex | None = None) -> str:
     """z^(l), or the input z_j^(l) of unit j of layer l."""
     return _unit("z", l, j)

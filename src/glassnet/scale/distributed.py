@@ -600,7 +600,7 @@ def _format_of(files: list[str], format: str | None) -> str:
             raise ValueError(f"format: expected 'csv', 'parquet' or 'npz', got {format!r}")
         return fmt
     suffixes = {Path(f.rstrip("/")).suffix.lower() or ("dir" if os.path.isdir(f) else "") for f in files}
-    fmts = {"parquet" if s == "dir" else FORMATS.get(s) for s in suffixes}
+    fmts = {"parquet" if s == "dir" else FORMATS.get(s, "") for s in suffixes}
     if len(fmts) != 1 or not fmts <= set(CHUNKED_FORMATS):
         raise ValueError(
             f"path: cannot tell the file format from the suffixes {sorted(suffixes)}; expected .csv/.txt, "
