@@ -685,3 +685,49 @@ def _train_default(name: str, seed: int) -> float:
 def test_xor_defaults_learn_from_at_least_9_of_10_seeds():
     accuracies = [_train_default("xor", seed) for seed in range(10)]
     assert sum(acc >= 0.95 for acc in accuracies) >= 9, accuracies
+
+
+def test_one_suffix_table_for_reader_chunks_cli_and_explorer(tmp_path):
+    # glassnet.datasets.FORMATS is the one table of data-file suffixes: every user asks it, so all agree on .txt
+    from glassnet.cli import _common
+    from glassnet.cli import train as cli_train
+    from glassnet.scale import distributed
+
+    formats = datasets.FORMATS
+    assert formats[".txt"] == formats[".csv"] == "csv"
+    assert datasets.SUFFIXES == (".csv", ".txt", ".npz", ".mat")
+    assert all(formats[s] in ("csv", "npz", "mat") for s in datasets.SUFFIXES)
+    assert datasets.format_of("A.TxT") == "csv" and datasets.format_of("a.json") is None
+    rows = "1,2,0\n3,4,1\n5,6,1\n"
+    for suffix in (".csv", ".txt", ".TXT"):  # the in-memory reader: .txt is read exactly like .csv
+        ds = datasets.load(write(tmp_path, rows, f"d{suffix}"))
+        assert ds.X.tolist() == [[1, 2], [3, 4], [5, 6]] and ds.y.tolist() == [0, 1, 1]
+    for suffix, fmt in formats.items():
+        path = write(tmp_path, rows, f"f{suffix}")
+        # the chunked reader by suffix, and the CLI's --dask-scheduler choice (None: .mat is read whole)
+        if fmt in datasets.CHUNKED_FORMATS:
+            assert distributed._format_of([str(path)], None) == fmt
+            assert cli_train._chunked_format(str(path)) == fmt
+        else:
+            with pytest.raises(ValueError, match="cannot tell the file format"):
+                distributed._format_of([str(path)], None)
+            assert cli_train._chunked_format(str(path)) is None
+    # the CLI's --label-column takes CSV text, by the same table
+    assert _common.load_data(str(tmp_path / "f.txt"), 0).y.tolist() == [1, 3, 5]
+    np.savez(tmp_path / "n.npz", X=np.ones((2, 2)), y=np.array([0, 1]))
+    with pytest.raises(_common.UsageError, match="only for CSV files"):
+        _common.load_data(str(tmp_path / "n.npz"), 0)
+
+    app = pytest.importorskip("glassnet.server.app")
+    from glassnet.server.routes import data as upload
+
+    assert upload.UPLOAD_SUFFIXES == datasets.SUFFIXES
+    page = (app.STATIC_DIR / "index.html").read_text()
+    assert f'id="upload-data" accept="{",".join(datasets.SUFFIXES)}"' in page
+
+
+def test_the_suffix_table_is_written_once():
+    # a second table would spell a suffix as a string literal of its own
+    src = Path(datasets.__file__).parent.parent
+    spelled = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if '".txt"' in p.read_text(encoding="utf-8"))
+    assert spelled == ["datasets/files.py"]

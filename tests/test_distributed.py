@@ -344,9 +344,19 @@ def test_read_chunks_errors(tmp_path):
     np.savez(tmp_path / "o.npz", X=np.ones((3, 2)), y=np.array([0, 1, None], dtype=object))
     with pytest.raises(ValueError, match=r"holds Python objects, which would need pickle"):
         gd.read_chunks(tmp_path / "o.npz")
-    (tmp_path / "t.txt").write_text("1,2\n")
+    (tmp_path / "t.json").write_text("[1, 2]\n")
     with pytest.raises(ValueError, match=r"path: cannot tell the file format"):
-        gd.read_chunks(tmp_path / "t.txt")
+        gd.read_chunks(tmp_path / "t.json")
+
+
+def test_read_chunks_reads_txt_as_csv_like_load_csv(tmp_path):
+    # .txt is CSV text in the one suffix table (glassnet.datasets.FORMATS), for the chunked reader as for load_csv
+    path = tmp_path / "t.TXT"
+    path.write_text("1,2,0\n3,4,1\n5,6,1\n")
+    X, y = gd.read_chunks(path, "col_2")
+    expected = glassnet.datasets.load_csv(path)
+    np.testing.assert_array_equal(X.compute(), expected.X)
+    np.testing.assert_array_equal(y.compute(), expected.y)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import glassnet
 from conftest import random_problem
 from explain_helpers import hand_worked_2_2_1
 from glassnet.explain import LayerTrace, Trace, text
+from glassnet.explain.notation import sub
 
 HAND_WORKED_TEXT = """\
 Example: label 1 · network 2-2-1 · λ = 0
@@ -101,7 +102,7 @@ def test_format_number_and_multi_digit_indices(ex4_thetas):
     eq = text.unit_equation(tr, 2, 12)
     u = tr.unit(2, 12)
     first, second = u.edges
-    assert eq.startswith(f"δ₁₂⁽²⁾ = Θ{text._sub(first.i, 12)}⁽²⁾·δ{text._sub(first.i)}⁽³⁾ + Θ")
+    assert eq.startswith(f"δ₁₂⁽²⁾ = Θ{sub(first.i, 12)}⁽²⁾·δ{sub(first.i)}⁽³⁾ + Θ")
     assert "Θ₁₀,₁₂⁽²⁾" in text.unit_equation(tr, 2, 12, top_k=None)
     assert f"[8 smaller terms: {text.format_number(u.omitted_sum)}]" in eq
 
@@ -138,7 +139,7 @@ def test_summary_is_a_few_lines_naming_the_network_target_and_prediction():
     lines = text.summary(tr).splitlines()
     k = int(y[3]) + 1
     assert lines[0] == "Trace · Example 3: label " + str(int(y[3])) + " · network 4-6-3 · λ = 0.5"
-    assert lines[2] == (f"target: output unit {k} (y{text._sub(k)} = 1) · from a batch of m = 5: its Δ, D and this "
+    assert lines[2] == (f"target: output unit {k} (y{sub(k)} = 1) · from a batch of m = 5: its Δ, D and this "
                         "example's share are in trace.gradients")
     assert text.summary(glassnet.explain(thetas, X[0], y[0], m=5)).splitlines()[2].endswith(" · m = 5")
     multilabel = glassnet.explain(thetas, X[0], np.array([1.0, 0.0, 1.0]))

@@ -6,7 +6,7 @@ Also the one test of what kind of array an input is (:func:`is_dask_collection`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -123,17 +123,64 @@ def check_X(X, n_features: int | None = None, name: str = "X", *, assume_finite:
     return arr
 
 
-def check_thetas(thetas: Sequence[np.ndarray], dtype: np.dtype) -> tuple[list[np.ndarray], list[int]]:
-    """Θ list cast to ``dtype`` (no copy if already right), plus the layer sizes; NaN/inf weights are refused."""
+def check_thetas(
+    thetas: Sequence[Any],
+    dtype: Any = None,
+    *,
+    name: str = "thetas",
+    floats_only: bool = False,
+    copy: bool = False,
+    convert: Callable[[Any, str], Any] | None = None,
+    xp: Any = None,
+) -> tuple[list[Any], list[int]]:
+    """The one check of a list of Θ, ``theta[l - 1]: (s_{l+1}, s_l + 1)``, bias column first; and the layer sizes.
+
+    In this order: a list or tuple of arrays (not one array), shapes that chain
+    (:func:`glassnet.params.sizes_from_thetas`, whose messages name ``thetas[i]``), numbers (floats only with
+    ``floats_only``), finite weights; the other messages name ``name[i]`` and Θ^(i + 1). Every Θ list glassnet takes in
+    (the math, the estimators, model files, interop, the explorer, the array-API and Dask paths) passes here.
+
+    Parameters
+    ----------
+    thetas : sequence of array-likes
+    dtype : dtype, optional
+        Cast to this (no copy where already right). None keeps each array's own dtype.
+    name : str
+        The argument's name in messages (e.g. ``"model"``).
+    floats_only : bool
+        Refuse integer and bool weights (model files store floats).
+    copy : bool
+        New arrays even where the dtype is already right, for a caller that keeps them.
+    convert, xp : optional
+        For another array library (the array-API path): ``convert(theta, where)`` makes each Θ an array of that
+        library (on its device, in its dtype; ``dtype`` is then not used), and its namespace ``xp`` checks finiteness
+        there.
+
+    Returns
+    -------
+    thetas : list of arrays, one per Θ^(l)
+    sizes : list of int, ``[s_1, ..., s_L]``
+    """
+    if isinstance(thetas, np.ndarray) or not isinstance(thetas, Sequence):
+        raise ValueError(f"{name}: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
     sizes = sizes_from_thetas(thetas)
     out = []
     for i, t in enumerate(thetas):
-        arr = np.asarray(t)
-        if arr.dtype.kind not in "biuf":
-            raise ValueError(f"thetas[{i}]: expected numbers, got dtype {arr.dtype}")
-        arr = arr.astype(dtype, copy=False)
-        if not np.isfinite(arr).all():
-            raise ValueError(f"thetas[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
+        where = f"{name}[{i}] (Θ^({i + 1}))"
+        if convert is not None:
+            arr = convert(t, where)
+            finite = bool(xp.all(xp.isfinite(arr)))
+        else:
+            arr = np.asarray(t)
+            if arr.dtype.kind not in ("f" if floats_only else "biuf"):
+                raise ValueError(f"{where}: expected {'floats' if floats_only else 'numbers'}, got dtype {arr.dtype}")
+            if copy:
+                arr = np.array(arr, dtype=dtype, copy=True)
+            elif dtype is not None:
+                arr = arr.astype(dtype, copy=False)
+            finite = bool(np.isfinite(arr).all())
+        if not finite:
+            raise ValueError(f"{where}: expected finite weights, found NaN or inf")
         out.append(arr)
     return out, sizes
 

@@ -57,6 +57,22 @@ def cost_and_gradient(thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, a
     grads : list of arrays
         ``grads[l-1]`` = D^(l) = ∂J/∂Θ^(l), same shapes as ``thetas``, in the compute dtype; arrays of X's library
         on X's device when X is not NumPy.
+
+    Notes
+    -----
+    To read the lecture's algorithm, read :mod:`glassnet.backprop`, not this path: :func:`~glassnet.backprop.deltas`
+    (δ^(L), then δ^(l) from the output layer down), :func:`~glassnet.backprop.accumulate` (Δ^(l)) and
+    :func:`~glassnet.backprop.finish` (D^(l)) on a :func:`glassnet.forward` cache, and
+    :func:`~glassnet.backprop.backprop_per_example`, the note's loop over t = 1..m written out literally.
+    This function computes the same J and D faster; each fast path is tested equal to that code:
+
+    - :mod:`glassnet._fast.workspace` (row chunks through preallocated buffers, worker threads):
+      ``tests/test_workspace.py`` against ``backprop_per_example`` and ``accumulate(deltas(...))``,
+      ``tests/test_backprop.py`` (this function against the per-example loop and finite differences);
+    - the optional C kernels (:mod:`glassnet._support.fused`): ``tests/test_kernels.py``, bit for bit the NumPy code;
+    - the array-API backends (:mod:`glassnet.scale.backends`): ``tests/test_backends.py`` against the NumPy path,
+      and ``tests/test_oracles.py`` against torch autograd and scikit-learn's MLP loss;
+    - Dask (:mod:`glassnet.scale.distributed`): ``tests/test_distributed.py`` against the in-memory result.
     """
     pair = output_loss(output, loss)
     get_activation(activation)

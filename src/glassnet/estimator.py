@@ -291,16 +291,14 @@ class _Network(TransformerMixin, BaseEstimator):
         Θ are checked and copied (float32 stays float32, anything else becomes float64); ``hidden_layer_sizes``
         defaults to the weights' hidden layers and must match them if given.
         """
-        if isinstance(thetas, np.ndarray) or not isinstance(thetas, (list, tuple)):
-            raise ValueError(f"thetas: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
-        dtype = np.dtype(np.float32) if all(np.asarray(t).dtype == np.float32 for t in thetas) else np.dtype(np.float64)
-        thetas, sizes = check_thetas(thetas, dtype)
+        thetas, sizes = check_thetas(thetas)
+        dtype = np.dtype(np.float32) if all(t.dtype == np.float32 for t in thetas) else np.dtype(np.float64)
         if "hidden_layer_sizes" in params and tuple(np.atleast_1d(params["hidden_layer_sizes"])) != tuple(sizes[1:-1]):
             raise ValueError(f"hidden_layer_sizes: the weights have hidden layers {tuple(sizes[1:-1])}, "
                              f"got {params['hidden_layer_sizes']!r}")
         params.setdefault("hidden_layer_sizes", tuple(sizes[1:-1]))
         model = cls(**params)
-        model.thetas_ = [np.array(t, copy=True) for t in thetas]
+        model.thetas_ = [np.array(t, dtype=dtype, copy=True) for t in thetas]
         model.n_features_in_ = int(sizes[0])
         model.history_ = history if history is not None else History(message="imported weights")
         model.n_iter_ = int(n_iter) if n_iter is not None else model.history_.n_iter

@@ -251,7 +251,7 @@ def load_data(source: str, label_col: int | str | None, option: str = "--data", 
     if features_only:
         kwargs["label_column"] = None
     elif label_col is not None:
-        if builtin or Path(source).suffix.lower() not in (".csv", ".txt"):
+        if builtin or datasets.format_of(source) != "csv":
             raise UsageError(f"--label-column: only for CSV files, but {option} is {source!r}")
         kwargs["label_column"] = label_col
     try:
@@ -327,7 +327,7 @@ def check_fits_model(model, X: np.ndarray, source: str) -> None:
     n = int(model.n_features_in_)
     if X.shape[1] != n:
         hint = ""
-        if X.shape[1] == n - 1 and Path(source).suffix.lower() in (".csv", ".txt"):
+        if X.shape[1] == n - 1 and datasets.format_of(source) == "csv":
             hint = ("; glassnet reads one column of a CSV file as the labels (--label-column, default the last): "
                     "a file of features only needs a label column added (any placeholder value)")
         raise UsageError(f"--data {source}: {X.shape[1]} features per example, but the model's input layer has {n} "

@@ -52,7 +52,9 @@ def register(sub) -> None:
 def _examples_to_predict(args: argparse.Namespace, model):
     """The examples to predict. A CSV without --label-column may hold features only: when its width is exactly the
     model's input size, every column is a feature; otherwise the last column is taken as labels and ignored."""
-    if args.label_column is None and Path(args.data).suffix.lower() in (".csv", ".txt") and Path(args.data).is_file():
+    from glassnet import datasets
+
+    if args.label_column is None and datasets.format_of(args.data) == "csv" and Path(args.data).is_file():
         try:
             data = load_data(args.data, None, features_only=True)
         except Failure:  # e.g. a text label column: fall back to the labelled reading, which names any real problem

@@ -679,16 +679,13 @@ def _chunked_format(source: str) -> str | None:
                              f"an existing file")
         if path.is_dir():
             return "parquet"
-    suffix = path.suffix.lower()
-    if suffix == ".mat":
+    fmt = datasets.format_of(path)
+    if fmt == "mat":
         return None
-    if suffix not in _CHUNKED_FORMATS:
+    if fmt not in datasets.CHUNKED_FORMATS:
         raise UsageError(f"--data {source}: with --dask-scheduler, expected CSV (.csv/.txt), .npz or Parquet "
                          f"(.parquet/.pq or a folder of them) files, a glob of them, or a built-in dataset")
-    return _CHUNKED_FORMATS[suffix]
-
-
-_CHUNKED_FORMATS = {".csv": "csv", ".txt": "csv", ".npz": "npz", ".parquet": "parquet", ".pq": "parquet"}
+    return fmt
 
 
 def _label_name(args: argparse.Namespace, fmt: str, files: list[str]) -> str:

@@ -49,11 +49,15 @@ from glassnet.datasets.builtin import (
     names,
 )
 from glassnet.datasets.files import (
+    CHUNKED_FORMATS,
+    FORMATS,
     MAT_TIMEOUT,
     MAX_BYTES,
     MAX_CSV_BYTES,
     MAX_CSV_COLUMNS,
+    SUFFIXES,
     csv_columns,
+    format_of,
     load_csv,
     load_file,
     load_mat,
@@ -91,6 +95,10 @@ __all__ = [
     "MAX_CSV_BYTES",
     "MAX_CSV_COLUMNS",
     "MAT_TIMEOUT",
+    "FORMATS",
+    "SUFFIXES",
+    "CHUNKED_FORMATS",
+    "format_of",
 ]
 
 #: The registry under its older name: canonical name -> :class:`Builtin` (aliases accepted by ``in`` and ``[]``).

@@ -32,13 +32,21 @@ import numpy as np
 
 from glassnet._support.memory import CONVERTED_ITEMSIZE
 from glassnet._support.npzfile import read_npz
-from glassnet._validation import compute_dtype
+from glassnet._validation import check_thetas, compute_dtype
 from glassnet.datasets._base import Dataset
 from glassnet.errors import DataError
-from glassnet.params import sizes_from_thetas
 
-__all__ = ["load_csv", "csv_columns", "load_npz", "load_mat", "load_mat_thetas", "load_file", "SUFFIXES",
-           "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT"]
+__all__ = ["load_csv", "csv_columns", "load_npz", "load_mat", "load_mat_thetas", "load_file", "format_of", "FORMATS",
+           "SUFFIXES", "CHUNKED_FORMATS", "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT"]
+
+#: Every data-file suffix glassnet reads and the format it names: the one table that :func:`load_file`, the chunked
+#: reader (:func:`glassnet.scale.distributed.read_chunks`), the CLI's ``--data`` and the explorer's upload all follow.
+#: ``.txt`` is CSV text (comma-separated, as ``numpy.savetxt(path, a, delimiter=",")`` writes it), read like ``.csv``
+#: everywhere: in memory by :func:`load_csv` and chunk by chunk by Dask.
+FORMATS: dict[str, str] = {".csv": "csv", ".txt": "csv", ".npz": "npz", ".mat": "mat", ".parquet": "parquet",
+                           ".pq": "parquet"}
+#: The formats the chunked (Dask) reader knows; ``.mat`` has none, so those files are read whole.
+CHUNKED_FORMATS = ("csv", "npz", "parquet")
 
 #: Default size limit for ``.npz`` and ``.mat`` files and for any single array in them (1 GiB).
 MAX_BYTES = 1 << 30
@@ -590,25 +598,21 @@ def load_mat_thetas(path, *, timeout: float = MAT_TIMEOUT, max_bytes: int = MAX_
         missing = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
         raise DataError(f"{path}: weights must be Theta1, Theta2, ... without gaps; missing "
                         f"{', '.join(f'Theta{k}' for k in missing)}")
-    thetas = []
-    for k in expected:
-        t = arrays[f"Theta{k}"]
-        if t.ndim != 2:
-            raise DataError(f"{path}: Theta{k} must be a matrix, got shape {t.shape}")
-        t = t.astype(np.float64)
-        if not np.isfinite(t).all():
-            raise DataError(f"{path}: Theta{k} holds NaN or inf")
-        thetas.append(t)
-    try:
-        sizes_from_thetas(thetas)
+    try:  # thetas[k - 1] is Theta{k}: the messages' Θ^(k)
+        return check_thetas([arrays[f"Theta{k}"] for k in expected], np.float64)[0]
     except ValueError as exc:
         raise DataError(f"{path}: the weights do not form a network: {exc}") from None
-    return thetas
 
 
-_BY_SUFFIX: dict[str, Callable[..., Dataset]] = {".csv": load_csv, ".txt": load_csv, ".npz": load_npz, ".mat": load_mat}
-#: File suffixes :func:`load_file` knows.
-SUFFIXES = tuple(_BY_SUFFIX)
+def format_of(path) -> str | None:
+    """The format a data file's suffix names in :data:`FORMATS` (``"csv"``, ``"npz"``, ``"mat"``, ``"parquet"``), in
+    any letter case; None for a suffix glassnet does not read."""
+    return FORMATS.get(Path(os.fspath(path)).suffix.lower())
+
+
+_LOADERS: dict[str, Callable[..., Dataset]] = {"csv": load_csv, "npz": load_npz, "mat": load_mat}
+#: File suffixes :func:`load_file` reads in memory, in the order of :data:`FORMATS`: ``.csv .txt .npz .mat``.
+SUFFIXES = tuple(suffix for suffix, fmt in FORMATS.items() if fmt in _LOADERS)
 
 
 def load_file(path, **kwargs) -> Dataset:
@@ -617,8 +621,8 @@ def load_file(path, **kwargs) -> Dataset:
     Raises ``ValueError`` for an unknown suffix, :class:`FileNotFoundError` for a missing file.
     """
     path = Path(path)
-    loader = _BY_SUFFIX.get(path.suffix.lower())
+    loader = _LOADERS.get(format_of(path) or "")
     if loader is None:
         raise ValueError(f"source: cannot tell the format of {path} from its suffix; expected one of "
-                         f"{', '.join(_BY_SUFFIX)} (or call load_csv/load_npz/load_mat directly)")
+                         f"{', '.join(SUFFIXES)} (or call load_csv/load_npz/load_mat directly)")
     return loader(path, **kwargs)

@@ -38,7 +38,8 @@ from typing import Any, Literal
 import numpy as np
 
 from glassnet.activations import get_activation
-from glassnet.explain.text import _sub, _sup, format_number
+from glassnet.explain.notation import a_name, delta_name, sub, sup, theta_name, z_name
+from glassnet.explain.text import format_number
 from glassnet.explain.trace import Trace
 
 __all__ = ["diagram_svg", "layout", "Layout", "Shape", "infer_image_shape", "POSITIVE", "NEGATIVE", "NEUTRAL",
@@ -249,15 +250,15 @@ def _add_headers(lay: Layout, f: _Frame, title: str | None) -> None:
         l = k + 1
         head = f"layer {l} · {layer.kind}"
         if layer.kind == "input":
-            sub = f"x = a{_sup(1)}" + (f" as a {img_shape[0]}×{img_shape[1]} image" if img_shape else "")
+            caption = f"x = a{sup(1)}" + (f" as a {img_shape[0]}×{img_shape[1]} image" if img_shape else "")
             if f.backward:
-                sub += " (no δ)"
+                caption += " (no δ)"
         elif f.backward:
-            sub = f"δ{_sup(l)}, max |δ| = {n(np.abs(layer.delta).max())}"
+            caption = f"δ{sup(l)}, max |δ| = {n(np.abs(layer.delta).max())}"
         else:
-            sub = f"a{_sup(l)} = g(z{_sup(l)})"
+            caption = f"a{sup(l)} = g(z{sup(l)})"
         lay.add("text", x=f.xs[k], y=58, text=head, size=14, anchor="middle", weight="bold", cls="layer-title")
-        lay.add("text", x=f.xs[k], y=76, text=sub, size=12, anchor="middle", cls="layer-subtitle")
+        lay.add("text", x=f.xs[k], y=76, text=caption, size=12, anchor="middle", cls="layer-subtitle")
         if len(f.shown[k]) < layer.size:
             what = "|δ|" if f.backward and layer.kind != "input" else ("|x|" if layer.kind == "input" else "a")
             lay.add("text", x=f.xs[k], y=f.top + f.body + 18, text=f"{len(f.shown[k])} of {layer.size} units shown "
@@ -315,7 +316,7 @@ def _add_bias_edges(lay: Layout, f: _Frame, k: int, group: str, vmax: float) -> 
             v = theta[i, 0]
             bmax = float(np.abs(theta[:, 0]).max()) or 1.0
             color, w, op = POSITIVE if v >= 0 else NEGATIVE, 0.5 + 3.0 * abs(v) / max(bmax, vmax), 0.55
-        tip = (f"Θ{_sub(i + 1, 0)}{_sup(l)} = {f.n(theta[i, 0])} (bias weight"
+        tip = (f"{theta_name(l, i + 1, 0)} = {f.n(theta[i, 0])} (bias weight"
                + ("; bias units have no δ)" if f.backward else ")"))
         lay.add("line", group=group, title=tip, x1=bp[0] + 8, y1=bp[1], x2=x2 - f.r, y2=y2, color=color,
                 width=w, opacity=op, dash="4 3", cls="edge bias-edge", id=f"edge-{l}-{i + 1}-0",
@@ -337,9 +338,9 @@ def _add_weighted_edges(lay: Layout, f: _Frame, k: int, group: str, pairs, weigh
         x1, y1 = f.pos[k][j]
         x2, y2 = f.pos[k + 1][i]
         start = x1 + (0 if from_image else r)
-        sym = f"Θ{_sub(i + 1, j + 1)}{_sup(l)}"
+        sym = theta_name(l, i + 1, j + 1)
         if f.backward:
-            tip = (f"{sym}·δ{_sub(i + 1)}{_sup(l + 1)} = ({n(theta[i, j + 1])})({n(d_next[i])}) = {n(v)}")
+            tip = (f"{sym}·{delta_name(l + 1, i + 1)} = ({n(theta[i, j + 1])})({n(d_next[i])}) = {n(v)}")
         else:
             tip = f"{sym} = {n(v)}"
         lay.add("line", group=group, title=tip, x1=start, y1=y1, x2=x2 - r, y2=y2,
@@ -368,7 +369,7 @@ def _add_units(lay: Layout, f: _Frame, k: int, class_names, highlight) -> None:
                          "data-shown": str(len(f.shown[k]))}
     bp = f.bias_pos[k]
     if bp is not None:
-        lay.add("rect", group=group, title=f"bias unit a{_sub(0)}{_sup(l)} = 1", x=bp[0] - 11, y=bp[1] - 11,
+        lay.add("rect", group=group, title=f"bias unit {a_name(l, 0)} = 1", x=bp[0] - 11, y=bp[1] - 11,
                 w=22, h=22, fill="#ffffff", stroke="#555555", stroke_width=1.2, dash="3 2", rx=3,
                 cls="unit bias", id=f"bias-{l}", data={"l": l, "j": 0, "value": 1.0})
         lay.add("text", group=group, x=bp[0], y=bp[1], text="+1", size=10, anchor="middle", color="#333333")
@@ -392,7 +393,7 @@ def _add_inputs(lay: Layout, f: _Frame, group: str) -> None:
         x, y = f.pos[0][j]
         g = round(255 * (1 - (layer.a[j] - lo) / span))  # ink: large values dark, like pen on paper
         rgb = (g, g, g)
-        tip = f"x{_sub(j + 1)} = a{_sub(j + 1)}{_sup(1)} = {f.n(layer.a[j])}"
+        tip = f"x{sub(j + 1)} = {a_name(1, j + 1)} = {f.n(layer.a[j])}"
         data = {"l": 1, "j": j + 1, "value": float(layer.a[j])}
         if f.is_image(0):
             lay.add("rect", group=group, title=tip, x=x - cell / 2, y=y - cell / 2, w=cell, h=cell,
@@ -403,7 +404,7 @@ def _add_inputs(lay: Layout, f: _Frame, group: str) -> None:
             if r >= 12:
                 _circle_label(lay, group, x, y, r, format_number(layer.a[j], 2), rgb)
             if r >= 16:
-                _unit_name(lay, group, x, y, r, f"x{_sub(j + 1)}")
+                _unit_name(lay, group, x, y, r, f"x{sub(j + 1)}")
     if f.is_image(0):
         rows_, cols_ = f.img_shape
         x0, y0 = f.pos[0][int(_as_image(np.arange(layer.size), f.img_shape, f.image_order)[0, 0])]
@@ -435,8 +436,8 @@ def _add_unit(lay: Layout, f: _Frame, k: int, j: int, group: str, scale: float, 
     else:
         rgb = _interp(_SEQUENTIAL, float(layer.a[j]))
         shown_value = layer.a[j]
-    tip = (f"unit {l}:{j + 1} · z{_sub(j + 1)}{_sup(l)} = {n(layer.z[j])} · a = {n(layer.a[j])} · "
-           f"g′(z) = {n(layer.g_prime[j])} · δ{_sub(j + 1)}{_sup(l)} = {n(layer.delta[j])}")
+    tip = (f"unit {l}:{j + 1} · {z_name(l, j + 1)} = {n(layer.z[j])} · a = {n(layer.a[j])} · "
+           f"g′(z) = {n(layer.g_prime[j])} · {delta_name(l, j + 1)} = {n(layer.delta[j])}")
     if layer.kind == "output":
         tip += f" · y = {n(f.trace.y[j])}"
     hl = highlight == (l, j + 1)
@@ -448,7 +449,7 @@ def _add_unit(lay: Layout, f: _Frame, k: int, j: int, group: str, scale: float, 
     if r >= 12:
         _circle_label(lay, group, x, y, r, format_number(shown_value, 2), rgb)
     if r >= 16:
-        _unit_name(lay, group, x, y, r, f"{'δ' if f.backward else 'a'}{_sub(j + 1)}{_sup(l)}")
+        _unit_name(lay, group, x, y, r, f"{'δ' if f.backward else 'a'}{sub(j + 1)}{sup(l)}")
 
 
 def _add_output_label(lay: Layout, f: _Frame, j: int, group: str, class_names) -> None:

@@ -25,7 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from glassnet.explain.text import _sub, _sup, format_number, unit_equation
+from glassnet.explain.notation import a_name, delta_name, sub, sup, theta_name, z_name
+from glassnet.explain.text import format_number, unit_equation
 from glassnet.explain.trace import Trace
 
 __all__ = ["Step", "backprop_steps"]
@@ -72,16 +73,16 @@ def _forward_steps(trace: Trace, n, max_units: int) -> list[Step]:
         prev, layer, theta = trace.layers[l - 2], trace.layers[l - 1], trace.thetas[l - 2]
         a_prev = np.concatenate([[1.0], prev.a])
         g = _g_name(trace, layer.kind == "output")
-        lines = [f"z{_sup(l)} = Θ{_sup(l - 1)} a{_sup(l - 1)} (a₀ = 1 first), then a{_sup(l)} = {g}(z{_sup(l)}):"]
+        lines = [f"z{sup(l)} = Θ{sup(l - 1)} a{sup(l - 1)} (a₀ = 1 first), then a{sup(l)} = {g}(z{sup(l)}):"]
         for j in range(1, min(layer.size, max_units) + 1):
             if theta.shape[1] <= 5:
                 terms = " + ".join(f"({n(theta[j - 1, k])})({n(a_prev[k])})" for k in range(theta.shape[1]))
             else:
-                terms = f"Σₖ Θ{_sub(j)}ₖ{_sup(l - 1)}·aₖ{_sup(l - 1)} ({theta.shape[1]} terms)"
+                terms = f"Σₖ Θ{sub(j)}ₖ{sup(l - 1)}·aₖ{sup(l - 1)} ({theta.shape[1]} terms)"
             # softmax is not elementwise: a_j is entry j of softmax of the whole z^(L)
-            g_of = f"{g}(z{_sup(l)}){_sub(j)}" if g == "softmax" else f"{g}({n(layer.z[j - 1])})"
-            lines.append(f"z{_sub(j)}{_sup(l)} = {terms} = {n(layer.z[j - 1])};  "
-                         f"a{_sub(j)}{_sup(l)} = {g_of} = {n(layer.a[j - 1])}")
+            g_of = f"{g}(z{sup(l)}){sub(j)}" if g == "softmax" else f"{g}({n(layer.z[j - 1])})"
+            lines.append(f"{z_name(l, j)} = {terms} = {n(layer.z[j - 1])};  "
+                         f"{a_name(l, j)} = {g_of} = {n(layer.a[j - 1])}")
         if layer.size > max_units:
             lines.append(f"… and {layer.size - max_units} more units")
         what = "the output h_Θ(x)" if layer.kind == "output" else "hidden layer"
@@ -113,14 +114,14 @@ def backprop_steps(trace: Trace, D: Sequence[np.ndarray] | None = None, m: int |
     out_layer = trace.layers[-1]
     pair = trace.pair
     if pair.delta_text == "a − y":  # the log costs (and identity + squared): g′ cancels
-        lines = [f"δ{_sup(L)} = a{_sup(L)} − y ({pair.output} output with the "
+        lines = [f"δ{sup(L)} = a{sup(L)} − y ({pair.output} output with the "
                  f"{'logistic' if pair.is_lecture else pair.loss} cost: no g′ factor):"]
     else:  # sigmoid + squared: the chain rule through h = g(z), as unit_equation writes it
-        lines = [f"δ{_sup(L)} = (a{_sup(L)} − y)·g′(z{_sup(L)}) ({pair.output} output with the {pair.loss} cost: "
+        lines = [f"δ{sup(L)} = (a{sup(L)} − y)·g′(z{sup(L)}) ({pair.output} output with the {pair.loss} cost: "
                  f"g′(z) = a(1 − a) stays):"]
     lines.append(pair.cost_text)
     lines += [unit_equation(trace, L, j, digits) for j in range(1, out_layer.size + 1)]
-    steps.append(Step("output", f"Output error δ{_sup(L)}", tuple(lines),
+    steps.append(Step("output", f"Output error δ{sup(L)}", tuple(lines),
                       units=tuple((L, j) for j in range(1, out_layer.size + 1)),
                       unit=(L, 1) if out_layer.size == 1 else None,
                       value=float(out_layer.delta[0]) if out_layer.size == 1 else None))
@@ -128,32 +129,32 @@ def backprop_steps(trace: Trace, D: Sequence[np.ndarray] | None = None, m: int |
         layer, nxt = trace.layers[l - 1], trace.layers[l]
         for j in range(1, layer.size + 1):
             eq = unit_equation(trace, l, j, digits, top_k=None)
-            steps.append(Step("hidden", f"δ{_sub(j)}{_sup(l)}: back along the edges leaving unit {j} of layer {l}",
-                              (f"δ{_sub(j)}{_sup(l)} = (Σᵢ Θᵢ{_sub(j)}{_sup(l)}·δᵢ{_sup(l + 1)}) · "
-                               f"g′(z{_sub(j)}{_sup(l)}), the sum over the {nxt.size} "
+            steps.append(Step("hidden", f"{delta_name(l, j)}: back along the edges leaving unit {j} of layer {l}",
+                              (f"{delta_name(l, j)} = (Σᵢ Θᵢ{sub(j)}{sup(l)}·δᵢ{sup(l + 1)}) · "
+                               f"g′({z_name(l, j)}), the sum over the {nxt.size} "
                                f"edge{'s' if nxt.size > 1 else ''} to layer {l + 1}:", eq),
                               units=((l, j), *((l + 1, i) for i in range(1, nxt.size + 1))),
                               edges=tuple((l, i, j) for i in range(1, nxt.size + 1)),
                               unit=(l, j), value=float(layer.delta[j - 1])))
     for g in trace.gradients:
         c = g.contribution
-        lines = [f"Δ{_sup(g.l)} += δ{_sup(g.l + 1)}(a{_sup(g.l)})ᵀ: entry (i, j) is δᵢ{_sup(g.l + 1)}·aⱼ{_sup(g.l)} "
+        lines = [f"Δ{sup(g.l)} += δ{sup(g.l + 1)}(a{sup(g.l)})ᵀ: entry (i, j) is δᵢ{sup(g.l + 1)}·aⱼ{sup(g.l)} "
                  f"({c.shape[0]}×{c.shape[1]}, bias column j = 0 first)"]
         if c.size <= 12:
             lines += ["[" + "  ".join(n(v) for v in row) + "]" for row in c]
         else:
             i, jj = np.unravel_index(int(np.argmax(np.abs(c))), c.shape)
-            lines.append(f"largest entry ({i + 1}, {jj}) = δ{_sub(i + 1)}{_sup(g.l + 1)}·a{_sub(jj)}{_sup(g.l)} = "
+            lines.append(f"largest entry ({i + 1}, {jj}) = {delta_name(g.l + 1, i + 1)}·{a_name(g.l, jj)} = "
                          f"{n(c[i, jj])};  ‖δaᵀ‖ = {n(np.linalg.norm(c))}")
-        steps.append(Step("gradient", f"This example's part of Δ{_sup(g.l)}", tuple(lines), layers=(g.l,)))
+        steps.append(Step("gradient", f"This example's part of Δ{sup(g.l)}", tuple(lines), layers=(g.l,)))
     if D is not None:
         mm = "m" if m is None else str(int(m))
-        lines = [f"Over the whole batch (m = {mm}): D{_sup(1)}…D{_sup(L - 1)} = Δ/m + (λ/m)Θ, λ = {n(lam)}, "
+        lines = [f"Over the whole batch (m = {mm}): D{sup(1)}…D{sup(L - 1)} = Δ/m + (λ/m)Θ, λ = {n(lam)}, "
                  f"bias column j = 0 without λ; D is ∂J/∂Θ, what the optimizer follows downhill."]
         for l, d in enumerate(D, start=1):
             d = np.asarray(d)
             i, jj = np.unravel_index(int(np.argmax(np.abs(d))), d.shape)
-            lines.append(f"D{_sup(l)}: {d.shape[0]}×{d.shape[1]}, ‖D{_sup(l)}‖ = {n(np.linalg.norm(d))}, largest "
-                         f"∂J/∂Θ{_sub(i + 1, jj)}{_sup(l)} = {n(d[i, jj])}")
+            lines.append(f"D{sup(l)}: {d.shape[0]}×{d.shape[1]}, ‖D{sup(l)}‖ = {n(np.linalg.norm(d))}, largest "
+                         f"∂J/∂{theta_name(l, i + 1, jj)} = {n(d[i, jj])}")
         steps.append(Step("batch", "The batch's gradient D", tuple(lines), layers=tuple(range(1, L))))
     return steps

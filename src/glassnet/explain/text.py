@@ -12,22 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from glassnet.explain.notation import a_name, delta_name, sub, sup, superscript, theta_name, z_name
 from glassnet.explain.trace import Trace
 
 __all__ = ["format_number", "unit_equation", "layer_table", "render_text", "summary", "readable_top_k"]
-
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def _sub(*indices: int) -> str:
-    """Subscript indices; several multi-digit ones are separated by a comma (Θ₁₂,₃ is Θ_{12,3})."""
-    parts = [str(i).translate(_SUB) for i in indices]
-    return ("," if any(i >= 10 for i in indices) else "").join(parts)
-
-
-def _sup(l: int) -> str:
-    return "⁽" + str(l).translate(_SUP) + "⁾"
 
 
 def format_number(x: float, digits: int = 4) -> str:
@@ -42,7 +30,7 @@ def format_number(x: float, digits: int = 4) -> str:
     s = f"{x:.{digits}g}"
     if "e" in s:
         mantissa, exp = s.split("e")
-        s = f"{mantissa}×10{str(int(exp)).translate(_SUP)}"
+        s = f"{mantissa}×10{superscript(int(exp))}"
     return s.replace("-", "−")
 
 
@@ -61,16 +49,16 @@ def unit_equation(trace: Trace, l: int, j: int, digits: int = 4, top_k: int | No
         raise ValueError(f"unit {l}:{j}: input units have no δ; choose a layer l = 2..{trace.L}")
     if u.kind == "output":
         if trace.pair.delta_text != "a − y":  # sigmoid + squared: the chain rule through h = g(z)
-            return (f"δ{_sub(j)}{_sup(l)} = (a{_sub(j)}{_sup(l)} − y{_sub(j)})·g′(z{_sub(j)}{_sup(l)}) = "
+            return (f"{delta_name(l, j)} = ({a_name(l, j)} − y{sub(j)})·g′({z_name(l, j)}) = "
                     f"({n(u.a)} − {n(u.target)})({n(u.g_prime)}) = {n(u.delta)}")
-        return (f"δ{_sub(j)}{_sup(l)} = a{_sub(j)}{_sup(l)} − y{_sub(j)} = {n(u.a)} − {n(u.target)} = {n(u.delta)}")
-    symbolic = [f"Θ{_sub(e.i, j)}{_sup(l)}·δ{_sub(e.i)}{_sup(l + 1)}" for e in u.edges]
+        return (f"{delta_name(l, j)} = {a_name(l, j)} − y{sub(j)} = {n(u.a)} − {n(u.target)} = {n(u.delta)}")
+    symbolic = [f"{theta_name(l, e.i, j)}·{delta_name(l + 1, e.i)}" for e in u.edges]
     numeric = [f"({n(e.theta)})({n(e.delta)})" for e in u.edges]
     if u.n_omitted:
         symbolic.append("…")
         numeric.append(f"[{u.n_omitted} smaller terms: {n(u.omitted_sum)}]")
-    return (f"δ{_sub(j)}{_sup(l)} = {' + '.join(symbolic)} = {' + '.join(numeric)} = {n(u.edge_sum)};  "
-            f"× g′(z{_sub(j)}{_sup(l)}) = {n(u.g_prime)} → {n(u.delta)}")
+    return (f"{delta_name(l, j)} = {' + '.join(symbolic)} = {' + '.join(numeric)} = {n(u.edge_sum)};  "
+            f"× g′({z_name(l, j)}) = {n(u.g_prime)} → {n(u.delta)}")
 
 
 def readable_top_k(trace: Trace) -> int | None:
@@ -151,7 +139,7 @@ def _describe_example(trace: Trace, digits: int, class_names: Sequence[str] | No
         k = trace.prediction
         name = class_names[k] if class_names is not None else k
         shown = name if class_names is not None else f"class {k}"
-        pred = f"h_Θ(x): largest h{_sub(k + 1)} = {n(h[k])} → predicted {shown}"
+        pred = f"h_Θ(x): largest h{sub(k + 1)} = {n(h[k])} → predicted {shown}"
     verdict = {True: " (correct)", False: " (wrong)", None: ""}[trace.correct]
     return [head, f"{pred}{verdict} · cost(t) = {n(trace.cost)}"]
 
@@ -162,7 +150,7 @@ def _gradient_lines(trace: Trace, digits: int) -> list[str]:
     for g in trace.gradients:
         l = g.l
         c = g.contribution
-        lhs = f"  Δ{_sup(l)} += δ{_sup(l + 1)}(a{_sup(l)})ᵀ"
+        lhs = f"  Δ{sup(l)} += δ{sup(l + 1)}(a{sup(l)})ᵀ"
         if c.size <= 12:
             rows = ["[" + "  ".join(n(v) for v in row) + "]" for row in c]
             value = " = " + (rows[0] if len(rows) == 1 else "[" + ", ".join(rows) + "]")
@@ -172,9 +160,9 @@ def _gradient_lines(trace: Trace, digits: int) -> list[str]:
                      f"({i + 1}, {jj}) = {n(c[i, jj])}")
         extra = ""
         if g.share is not None:
-            extra = f"; share of the batch's Δ{_sup(l)}: {format_number(100 * g.share, 3)}% of m = {g.m}"
+            extra = f"; share of the batch's Δ{sup(l)}: {format_number(100 * g.share, 3)}% of m = {g.m}"
         elif g.m is not None:
-            extra = f"; D{_sup(l)} gets 1/m = 1/{g.m} of it"
+            extra = f"; D{sup(l)} gets 1/m = 1/{g.m} of it"
         lines.append(lhs + value + extra)
     return lines
 
@@ -200,7 +188,7 @@ def render_text(trace: Trace, unit: tuple[int, int] | None = None, digits: int =
             order = sorted(u.edges, key=lambda e: -abs(e.term))[:max_rows]
             rows = [[str(e.i), format_number(e.theta, digits), format_number(e.delta, digits),
                      format_number(e.term, digits)] for e in order]
-            lines += _table(["i", f"Θᵢ{_sub(j)}{_sup(l)}", f"δᵢ{_sup(l + 1)}", "term"], rows)
+            lines += _table(["i", f"Θᵢ{sub(j)}{sup(l)}", f"δᵢ{sup(l + 1)}", "term"], rows)
         return "\n".join(lines) + "\n"
     if not trace.is_lecture:  # the lecture's network needs no word; anything else says what it is
         lines += ["", f"Network: {trace.setup}"]
@@ -237,7 +225,7 @@ def summary(trace: Trace, digits: int = 4) -> str:
         target = f"y₁ = {format_number(trace.y[0], digits)}"
     else:
         ones = [int(k) + 1 for k in np.flatnonzero(trace.y == 1)]
-        target = ", ".join(f"output unit {k} (y{_sub(k)} = 1)" for k in ones) or "no output unit (y = 0)"
+        target = ", ".join(f"output unit {k} (y{sub(k)} = 1)" for k in ones) or "no output unit (y = 0)"
     g = trace.gradients[0] if trace.gradients else None
     if g is not None and g.Delta is not None:
         target += f" · from a batch of m = {g.m}: its Δ, D and this example's share are in trace.gradients"

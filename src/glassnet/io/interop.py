@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._validation import check_thetas
 from glassnet.errors import ModelFileError
 from glassnet.estimator import Classifier
 from glassnet.outputs import COURSE_DIGIT_CLASSES, course_classes
@@ -56,20 +57,8 @@ MAX_JSON_BYTES = 512 << 20
 
 
 def _checked_thetas(thetas: Sequence[np.ndarray], name: str = "thetas") -> list[np.ndarray]:
-    """Θ list as finite float64 arrays that chain (new arrays)."""
-    if isinstance(thetas, np.ndarray) or not isinstance(thetas, Sequence):
-        raise ValueError(f"{name}: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
-    out = []
-    for i, t in enumerate(thetas):
-        arr = np.asarray(t)
-        if arr.dtype.kind not in "biuf":
-            raise ValueError(f"{name}[{i}] (Θ^({i + 1})): expected numbers, got dtype {arr.dtype}")
-        arr = np.array(arr, dtype=np.float64)
-        if arr.ndim == 2 and not np.isfinite(arr).all():
-            raise ValueError(f"{name}[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
-        out.append(arr)
-    sizes_from_thetas(out)
-    return out
+    """Θ list as finite float64 arrays that chain (new arrays): the library's Θ check, in the formats' precision."""
+    return check_thetas(thetas, np.float64, name=name, copy=True)[0]
 
 
 _SKLEARN_ACTIVATION = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}

@@ -48,12 +48,12 @@ import numpy as np
 
 from glassnet._support.atomic import atomic_write
 from glassnet._support.npzfile import check_budget, iter_data, member_header, open_npz, read_data
+from glassnet._validation import check_thetas
 from glassnet._version import __version__
 from glassnet.errors import ModelFileError
 from glassnet.estimator import Classifier, Regressor
 from glassnet.io.interop import load_mat, load_nielsen
 from glassnet.outputs import OutputLayer, n_outputs
-from glassnet.params import sizes_from_thetas
 from glassnet.train.optimize import History, SolverState
 
 __all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "save_checkpoint",
@@ -168,15 +168,8 @@ class _Digest:
 
 
 def _check_thetas_for_saving(thetas) -> tuple[list[np.ndarray], list[int]]:
-    if isinstance(thetas, np.ndarray) or not isinstance(thetas, Sequence):
-        raise ValueError("thetas: expected a list of 2-D arrays [Θ^(1), Θ^(2), ...]")
-    sizes = sizes_from_thetas(thetas)
-    arrays = [np.asarray(t) for t in thetas]
-    for i, t in enumerate(arrays):
-        if t.dtype.kind != "f":
-            raise ValueError(f"thetas[{i}] (Θ^({i + 1})): expected floats, got dtype {t.dtype}")
-        if not np.isfinite(t).all():
-            raise ValueError(f"thetas[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
+    """Θ as a file stores them: floats (the library's Θ check), in one precision (mixed ones as the wider), C order."""
+    arrays, sizes = check_thetas(thetas, floats_only=True)
     dtype = np.result_type(*arrays)
     return [np.ascontiguousarray(t, dtype=dtype) for t in arrays], sizes
 
@@ -316,16 +309,13 @@ def _check_model(path: Path, thetas, meta, extras):
         return ModelFileError(f"{path}: {message}")
 
     try:
-        sizes = sizes_from_thetas(thetas)
+        thetas, sizes = check_thetas(thetas, floats_only=True)
     except ValueError as exc:
         raise fail(f"the weights do not form a network: {exc}") from None
     if meta.get("layer_sizes") != sizes:
         raise fail(f"metadata says layer sizes {meta.get('layer_sizes')}, the weights have {sizes}")
     if any(t.dtype.name != meta.get("dtype") for t in thetas):
         raise fail(f"metadata says dtype {meta.get('dtype')!r}, the weights are {thetas[0].dtype.name}")
-    for i, t in enumerate(thetas):
-        if not np.isfinite(t).all():
-            raise fail(f"theta_{i + 1} holds NaN or inf")
     try:
         meta = _from_json(meta)
     except (ValueError, TypeError) as exc:

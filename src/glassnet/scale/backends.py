@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._fast.workspace import default_chunk_rows
-from glassnet._validation import check_lam, float_kind, is_foreign_array
+from glassnet._validation import check_lam, check_thetas, float_kind, is_foreign_array
 from glassnet.backprop import finish
 from glassnet.outputs import encode_labels
 from glassnet.params import sizes_from_thetas
@@ -281,10 +281,7 @@ def cost_and_gradient_xp(thetas: Sequence[Any], X: Any, Y: Any, lam: float = 0.0
     lam = check_lam(lam)
     X, dtype = _check_X(xp, X, sizes[0])
     m = X.shape[0]
-    thetas = [_to(xp, t, dtype, device, f"thetas[{i}]") for i, t in enumerate(thetas)]
-    for i, t in enumerate(thetas):
-        if not bool(xp.all(xp.isfinite(t))):
-            raise ValueError(f"thetas[{i}] (Θ^({i + 1})): expected finite weights, found NaN or inf")
+    thetas, _ = check_thetas(thetas, convert=lambda t, where: _to(xp, t, dtype, device, where), xp=xp)
     Y = _targets(xp, Y, sizes[-1], m, dtype, device)
 
     # Row chunks on a CPU (z, a and δ of a chunk stay in cache, as on the NumPy path); one chunk on a GPU, whose

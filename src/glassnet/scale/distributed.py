@@ -48,7 +48,7 @@ from glassnet._fast.workspace import batch_sums
 from glassnet._validation import check_lam, check_thetas, check_X, compute_dtype, is_dask_collection
 from glassnet.backprop import finish
 from glassnet.cost import regularization
-from glassnet.datasets.files import csv_columns
+from glassnet.datasets.files import CHUNKED_FORMATS, FORMATS, csv_columns
 from glassnet.outputs import encode_labels
 from glassnet.train.fitting import batch_lam
 from glassnet.train.optimize import (
@@ -592,18 +592,19 @@ def _expand(path) -> list[str]:
 
 
 def _format_of(files: list[str], format: str | None) -> str:
+    """The one chunked format of ``files``: ``format`` if given, else what their suffixes name in
+    :data:`glassnet.datasets.files.FORMATS` (a folder without a suffix is Parquet)."""
     if format is not None:
         fmt = str(format).lower()
-        if fmt not in ("csv", "parquet", "npz"):
+        if fmt not in CHUNKED_FORMATS:
             raise ValueError(f"format: expected 'csv', 'parquet' or 'npz', got {format!r}")
         return fmt
     suffixes = {Path(f.rstrip("/")).suffix.lower() or ("dir" if os.path.isdir(f) else "") for f in files}
-    mapping = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", "dir": "parquet", ".npz": "npz"}
-    fmts = {mapping.get(s) for s in suffixes}
-    if len(fmts) != 1 or None in fmts:
+    fmts = {"parquet" if s == "dir" else FORMATS.get(s, "") for s in suffixes}
+    if len(fmts) != 1 or not fmts <= set(CHUNKED_FORMATS):
         raise ValueError(
-            f"path: cannot tell the file format from the suffixes {sorted(suffixes)}; expected .csv, .parquet/.pq "
-            "(or a Parquet folder) or .npz, or pass format="
+            f"path: cannot tell the file format from the suffixes {sorted(suffixes)}; expected .csv/.txt, "
+            ".parquet/.pq (or a Parquet folder) or .npz, or pass format="
         )
     return str(fmts.pop())  # not None: checked above
 

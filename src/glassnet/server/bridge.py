@@ -18,6 +18,7 @@ import numpy as np
 
 from glassnet import datasets as lib_datasets
 from glassnet import io as lib_io
+from glassnet._validation import check_thetas
 from glassnet.activations import ACTIVATIONS, get_activation
 from glassnet.api import cost_and_gradient
 from glassnet.cost import cost_from_z, regularization
@@ -26,11 +27,12 @@ from glassnet.estimator import Classifier, Regressor
 from glassnet.explain import explain
 from glassnet.explain.diagram import COLOR_SCALES, diagram_svg
 from glassnet.explain.maps import plane_maps
+from glassnet.explain.notation import theta_name  # Θ_ij^(l) as the explorer's labels write it
 from glassnet.explain.steps import backprop_steps as _backprop_steps
 from glassnet.explain.text import format_number, unit_equation
 from glassnet.forward import propagate
 from glassnet.outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
-from glassnet.params import random_init, sizes_from_thetas
+from glassnet.params import random_init
 from glassnet.train import fitting as training
 from glassnet.train import holdout
 from glassnet.train.optimize import SOLVERS, StopTraining, is_mini_batch
@@ -53,6 +55,7 @@ __all__ = [
     "gradient",
     "color_scales",
     "unit_names",
+    "DATA_SUFFIXES",
     "load_user_file",
     "split",
     "init_thetas",
@@ -213,6 +216,11 @@ def default_noise(name: str) -> float | None:
     return lib_datasets.REGISTRY[name].noise if name in lib_datasets.REGISTRY else None
 
 
+#: The data files the explorer's upload takes: the library's table (glassnet.datasets.files.SUFFIXES), so that an
+#: upload and ``glassnet train --data`` read the same files the same way.
+DATA_SUFFIXES = lib_datasets.SUFFIXES
+
+
 def load_user_file(path: Path, display_name: str) -> Dataset:
     """Read a user's CSV / .npz / .mat file with :func:`glassnet.datasets.load`.
 
@@ -248,8 +256,8 @@ def init_thetas(sizes: Sequence[int], seed: int) -> list[np.ndarray]:
 
 
 def sizes_of(thetas) -> list[int]:
-    """Layer sizes [s_1, ..., s_L] of a Θ list."""
-    return sizes_from_thetas(thetas)
+    """Layer sizes [s_1, ..., s_L] of a Θ list, checked by the library's one Θ rule (shapes chain, finite numbers)."""
+    return check_thetas(thetas)[1]
 
 
 def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float, *, activation="sigmoid", output="sigmoid",
@@ -280,14 +288,6 @@ def predictions(thetas, X: np.ndarray, *, activation="sigmoid", output="sigmoid"
 
 # ------------------------------------------------------------------------------------------------ one example
 
-
-
-def theta_name(l: int, i: int, j: int) -> str:
-    """Θ_ij^(l) with sub- and superscripts, e.g. Θ₄₃⁽²⁾ (a comma between two-digit indices: Θ₁₂,₃⁽¹⁾)."""
-    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-    sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-    sep = "," if i >= 10 or j >= 10 else ""
-    return f"Θ{str(i).translate(sub)}{sep}{str(j).translate(sub)}⁽{str(l).translate(sup)}⁾"
 
 
 def trace(thetas, x: np.ndarray, label: int, m: int, top_k: int = 12, *, activation="sigmoid", output="sigmoid",

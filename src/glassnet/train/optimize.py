@@ -41,6 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from glassnet._support import fused as _fused
+from glassnet._support.jsonsafe import plain
 from glassnet._support.threads import choose_blas_threads, current_blas_threads, limit_blas_threads
 from glassnet.params import roll, sizes_from_thetas, unroll
 
@@ -82,12 +83,6 @@ Validate = Callable[[Thetas], tuple[float, float]]
 # --------------------------------------------------------------------------------------------------------------------
 # History, state, callbacks
 # --------------------------------------------------------------------------------------------------------------------
-
-
-def _json_float(x: float) -> float | None:
-    """JSON has no NaN/inf: store them as null."""
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass
@@ -150,12 +145,13 @@ class History:
         return plain_reason(self.message)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict (lists of floats, NaN/inf stored as ``None``); :meth:`from_dict` inverts it."""
+        """A JSON-safe dict (lists of floats, NaN/inf stored as ``None`` by :mod:`glassnet._support.jsonsafe`, the one
+        rule for JSON); :meth:`from_dict` inverts it."""
         return {
-            "cost": [_json_float(v) for v in self.cost],
-            "val_cost": [_json_float(v) for v in self.val_cost],
-            "val_accuracy": [_json_float(v) for v in self.val_accuracy],
-            "initial_cost": None if self.initial_cost is None else _json_float(self.initial_cost),
+            "cost": plain([float(v) for v in self.cost]),
+            "val_cost": plain([float(v) for v in self.val_cost]),
+            "val_accuracy": plain([float(v) for v in self.val_accuracy]),
+            "initial_cost": None if self.initial_cost is None else plain(float(self.initial_cost)),
             "n_iter": int(self.n_iter),
             "n_evals": int(self.n_evals),
             "converged": bool(self.converged),

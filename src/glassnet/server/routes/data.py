@@ -20,7 +20,7 @@ from glassnet.server.session import LIMITS
 
 router = APIRouter(default_response_class=SafeJSONResponse)
 
-UPLOAD_SUFFIXES = (".csv", ".txt", ".npz", ".mat")
+UPLOAD_SUFFIXES = bridge.DATA_SUFFIXES
 
 
 @router.get("/api/datasets")

@@ -1,7 +1,7 @@
-// glassnet explorer: the page. Plain JavaScript; every number comes from the server's /api endpoints.
+// glassnet explorer: the page. Plain JavaScript (an ES module); every number comes from the server's /api endpoints.
 // State changes arrive as server-sent events (/api/events); the network view is re-fetched when the state's
 // version changes, at most one request in flight.
-"use strict";
+import { sub, sup, superscript, thetaName } from "./notation.js";
 
 (() => {
   const TOKEN = new URLSearchParams(location.search).get("token") || "";
@@ -40,12 +40,6 @@
     return r.json();
   }
 
-  const SUB = "₀₁₂₃₄₅₆₇₈₉", SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹";
-  const SUB_LETTER = { i: "ᵢ", j: "ⱼ", k: "ₖ" };
-  const sub = (n) => String(n).split("").map((c) => SUB_LETTER[c] || SUB[+c]).join("");
-  const sup = (n) => "⁽" + String(n).split("").map((c) => SUP[+c]).join("") + "⁾";
-  const thetaName = (l, i, j) => "Θ" + sub(i) + (i >= 10 || j >= 10 ? "," : "") + sub(j) + sup(l);
-
   function fmt(v, digits = 4) {
     if (v === null || v === undefined || Number.isNaN(v)) return "–";
     const a = Math.abs(v);
@@ -53,7 +47,7 @@
     if (v === 0) s = "0";
     else if (a >= 1e-3 && a < 1e5) s = String(Number(v.toPrecision(digits)));
     else s = v.toExponential(digits - 2).replace(/e([+-])(\d+)/, (_, sg, e) =>
-      "×10" + (sg === "-" ? "⁻" : "") + e.split("").map((c) => SUP[+c]).join(""));
+      "×10" + (sg === "-" ? "⁻" : "") + superscript(e));
     return s.replace(/-/g, "−");
   }
   const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + "%");
