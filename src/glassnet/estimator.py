@@ -46,7 +46,7 @@ from glassnet.activations import get_activation
 from glassnet.api import cost_and_gradient
 from glassnet.explain.trace import explain
 from glassnet.forward import forward
-from glassnet.outputs import OutputLayer, n_outputs, output_loss, predict_indicator
+from glassnet.outputs import OutputLayer, is_lecture_network, n_outputs, output_loss, predict_indicator
 from glassnet.params import sizes_from_thetas
 from glassnet.scale import dask_fit
 from glassnet.train import fitting as training
@@ -160,7 +160,8 @@ class _Network(TransformerMixin, BaseEstimator):
         return dict(activation=self.activation, output=pair.output, loss=pair.loss)
 
     def _is_lecture(self) -> bool:
-        return self.activation == "sigmoid" and self._pair().is_lecture
+        pair = self._pair()
+        return is_lecture_network(self.activation, pair.output, pair.loss)
 
     def _hidden(self) -> list[int]:
         return setup.hidden_sizes(self.hidden_layer_sizes)

@@ -34,6 +34,7 @@ from glassnet.activations import softplus
 
 __all__ = [
     "CLASSIFIER_PAIRS",
+    "is_lecture_network",
     "COURSE_DIGIT_CLASSES",
     "course_classes",
     "n_outputs",
@@ -506,3 +507,13 @@ def output_loss(output="sigmoid", loss="log") -> OutputLoss:
 #: The pairs that classify (every pair but the identity output's regression): what the classification commands and
 #: the explorer offer.
 CLASSIFIER_PAIRS = tuple(p for p in OUTPUT_LOSS_PAIRS if not output_loss(*p).is_regression)
+
+
+def is_lecture_network(activation: str = "sigmoid", output: str = "sigmoid", loss: str = "log") -> bool:
+    """True for the lecture's network: sigmoid hidden units, sigmoid output units and the logistic cost (what the
+    course's files, Nielsen's JSON and the Dask sums hold).
+
+    >>> is_lecture_network(), is_lecture_network("tanh"), is_lecture_network(output="softmax", loss="log")
+    (True, False, False)
+    """
+    return activation == "sigmoid" and output_loss(output, loss).is_lecture

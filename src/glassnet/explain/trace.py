@@ -42,7 +42,7 @@ from glassnet._validation import check_lam, check_thetas, check_X
 from glassnet.activations import get_activation
 from glassnet.backprop import accumulate, deltas, finish
 from glassnet.forward import ForwardCache, propagate
-from glassnet.outputs import OutputLoss, output_loss, predict_units
+from glassnet.outputs import OutputLoss, is_lecture_network, output_loss, predict_units
 
 __all__ = [
     "EdgeTerm",
@@ -331,7 +331,7 @@ class Trace:
     @property
     def is_lecture(self) -> bool:
         """True for the lecture's network: sigmoid hidden units, sigmoid outputs, the logistic cost."""
-        return self.activation == "sigmoid" and self.pair.is_lecture
+        return is_lecture_network(self.activation, self.pair.output, self.pair.loss)
 
     @property
     def setup(self) -> str:

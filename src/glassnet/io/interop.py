@@ -34,9 +34,10 @@ import numpy as np
 from glassnet._validation import check_thetas
 from glassnet.errors import ModelFileError
 from glassnet.estimator import Classifier
-from glassnet.outputs import COURSE_DIGIT_CLASSES, course_classes
+from glassnet.outputs import COURSE_DIGIT_CLASSES, course_classes, is_lecture_network
 from glassnet.params import sizes_from_thetas
-from glassnet.train.optimize import History, is_mini_batch
+from glassnet.train.optimize import History, is_mini_batch, learning_rate_for
+from glassnet.train.setup import classifier_thetas
 
 __all__ = [
     "COURSE_DIGIT_CLASSES",
@@ -66,14 +67,14 @@ _SKLEARN_ACTIVATION = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "i
 
 def _sigmoid_net(model, fmt: str) -> None:
     """Formats that hold sigmoid networks with the logistic cost only (the course's .mat, Nielsen's JSON)."""
-    if isinstance(model, Classifier) and not model._is_lecture():
+    if isinstance(model, Classifier) and not is_lecture_network(model.activation, model.output, model.loss):
         raise ValueError(f"model: {fmt} holds the lecture's sigmoid networks only, got activation="
                          f"{model.activation!r}, output={model.output!r}, loss={model.loss!r}; use glassnet.save")
 
 
 def _thetas_of(model) -> list[np.ndarray]:
     if isinstance(model, Classifier):
-        return [np.array(t, dtype=np.float64) for t in model._fitted_thetas()]
+        return [np.array(t, dtype=np.float64) for t in classifier_thetas(model)]
     return _checked_thetas(model, "model")
 
 
@@ -129,7 +130,7 @@ def to_sklearn(model: Classifier, *, output: str = "logistic"):
     thetas[-1] = model.output_layer_.sorted_units(thetas[-1])
     sizes = sizes_from_thetas(thetas)
     solver = model.solver if is_mini_batch(model.solver) else "lbfgs"  # scikit-learn has no CG
-    rate = model._optimizer().learning_rate if solver != "lbfgs" else 0.001
+    rate = learning_rate_for(solver, model.learning_rate) if solver != "lbfgs" else 0.001
     rs = model.random_state
     mlp = MLPClassifier(
         hidden_layer_sizes=tuple(sizes[1:-1]),

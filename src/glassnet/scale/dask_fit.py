@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from glassnet._validation import check_X, compute_dtype, is_dask_collection
 from glassnet.forward import forward
-from glassnet.outputs import OutputLayer, n_outputs, output_loss
+from glassnet.outputs import OutputLayer, is_lecture_network, n_outputs
 from glassnet.scale.distributed import (
     as_dask_array,
     check_aligned,
@@ -167,7 +167,7 @@ def refuse(X, what: str) -> None:
 
 def _lecture_only(model) -> None:
     """Dask input runs the lecture's single-label network only (what :mod:`glassnet.scale.distributed` sums)."""
-    lecture = model.activation == "sigmoid" and output_loss(model.output, model.loss).is_lecture
+    lecture = is_lecture_network(model.activation, model.output, model.loss)
     if not lecture or getattr(model, "multilabel_", False):
         raise NotImplementedError("Dask input: only the lecture's single-label network (activation='sigmoid', "
                                   "output='sigmoid', loss='log') runs on Dask; compute() the data first")
