@@ -7,7 +7,7 @@ import glassnet
 from conftest import random_problem
 from explain_helpers import hand_worked_2_2_1
 from glassnet.explain import LayerTrace, Trace, text
-from glassnet.explain.notation import sub
+from glassnet.notation import sub
 
 HAND_WORKED_TEXT = """\
 Example: label 1 · network 2-2-1 · λ = 0

@@ -81,7 +81,7 @@ def test_theta_rule_is_written_once():
 
 
 def test_notation_names_the_lectures_symbols():
-    from glassnet.explain import notation
+    from glassnet import notation
 
     assert notation.sub(4, 3) == "₄₃" and notation.sub(12, 3) == "₁₂,₃" and notation.sub(10) == "₁₀"
     assert notation.sup(2) == "⁽²⁾" and notation.superscript(-16) == "⁻¹⁶"
@@ -92,10 +92,10 @@ def test_notation_names_the_lectures_symbols():
 
 
 def test_sub_and_superscript_digits_are_written_once():
-    # Python: glassnet.explain.notation; glassnet.outputs writes h₈ on the floor below it (it cannot import upwards)
-    assert sources("₀₁₂₃₄₅₆₇₈₉") == ["explain/notation.py", "outputs.py"]
-    assert sources("⁰¹²³⁴⁵⁶⁷⁸⁹") == ["explain/notation.py"]
-    assert sources(r"def _?(sub|sup|superscript)\(") == ["explain/notation.py"]
+    # Python: glassnet.notation, on the lecture's floor, so the output units' names (h₈) use it too
+    assert sources("₀₁₂₃₄₅₆₇₈₉") == ["notation.py"]
+    assert sources("⁰¹²³⁴⁵⁶⁷⁸⁹") == ["notation.py"]
+    assert sources(r"def _?(sub|sup|superscript)\(") == ["notation.py"]
     # the page: one ES module for the indices it builds itself
     static = SRC / "server" / "static"
     spelled = sorted(p.name for p in static.glob("*.js") if "₀₁₂₃₄₅₆₇₈₉" in p.read_text("utf-8"))

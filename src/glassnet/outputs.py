@@ -31,6 +31,7 @@ import numpy as np
 
 from glassnet._support import special  # scipy.special, imported on first use
 from glassnet.activations import softplus
+from glassnet.notation import sub
 
 __all__ = [
     "CLASSIFIER_PAIRS",
@@ -219,12 +220,11 @@ def probabilities(zL: np.ndarray, log: bool = False, output: str = "sigmoid") ->
     return special.log_softmax(special.log_expit(zL), axis=1) if log else special.softmax(special.log_expit(zL), axis=1)
 
 
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def unit_symbol(j: int) -> str:
     """h with a subscript for output unit j (1-based): ``unit_symbol(8) == "h₈"``."""
-    return "h" + str(int(j)).translate(_SUBSCRIPTS)
+    return "h" + sub(int(j))
 
 
 def _plain(label):

@@ -38,9 +38,9 @@ from typing import Any, Literal
 import numpy as np
 
 from glassnet.activations import get_activation
-from glassnet.explain.notation import a_name, delta_name, sub, sup, theta_name, z_name
 from glassnet.explain.text import format_number
 from glassnet.explain.trace import Trace
+from glassnet.notation import a_name, delta_name, sub, sup, theta_name, z_name
 
 __all__ = ["diagram_svg", "layout", "Layout", "Shape", "infer_image_shape", "POSITIVE", "NEGATIVE", "NEUTRAL",
            "COLOR_SCALES"]

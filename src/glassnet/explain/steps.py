@@ -25,9 +25,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from glassnet.explain.notation import a_name, delta_name, sub, sup, theta_name, z_name
 from glassnet.explain.text import format_number, unit_equation
 from glassnet.explain.trace import Trace
+from glassnet.notation import a_name, delta_name, sub, sup, theta_name, z_name
 
 __all__ = ["Step", "backprop_steps"]
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from glassnet.explain.notation import a_name, delta_name, sub, sup, superscript, theta_name, z_name
 from glassnet.explain.trace import Trace
+from glassnet.notation import a_name, delta_name, sub, sup, superscript, theta_name, z_name
 
 __all__ = ["format_number", "unit_equation", "layer_table", "render_text", "summary", "readable_top_k"]
 

@@ -27,10 +27,10 @@ from glassnet.estimator import Classifier, Regressor
 from glassnet.explain import explain
 from glassnet.explain.diagram import COLOR_SCALES, diagram_svg
 from glassnet.explain.maps import plane_maps
-from glassnet.explain.notation import theta_name  # Θ_ij^(l) as the explorer's labels write it
 from glassnet.explain.steps import backprop_steps as _backprop_steps
 from glassnet.explain.text import format_number, unit_equation
 from glassnet.forward import propagate
+from glassnet.notation import theta_name  # Θ_ij^(l) as the explorer's labels write it
 from glassnet.outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
 from glassnet.params import random_init
 from glassnet.train import fitting as training

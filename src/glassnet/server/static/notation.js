@@ -1,5 +1,5 @@
 // The lecture's sub- and superscripts for the indices the page builds itself (the unit or edge clicked, a table's
-// rows, the output bars); the same rules as glassnet.explain.notation, which writes every label the server sends.
+// rows, the output bars); the same rules as glassnet.notation, which writes every label the server sends.
 export const SUB_DIGITS = "₀₁₂₃₄₅₆₇₈₉", SUP_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹";
 const SUB_LETTER = { i: "ᵢ", j: "ⱼ", k: "ₖ" };
 

@@ -1,12 +1,10 @@
 """The lecture's notation as text: sub- and superscripts and the names Θ_ij^(l), δ_j^(l), a_j^(l), z_j^(l).
 
-The one home of how glassnet writes an index: the explainer's text, steps, diagram and report, and the explorer's
-labels (through :mod:`glassnet.server.bridge`) all call these. Layers are 1-based, as in the lecture (Θ^(1) maps
-layer 1 to layer 2); units are 1-based, the bias unit is 0.
-
-Not for: the output units' names "h₈ · digit 7", which :func:`glassnet.outputs.unit_symbol` writes on the lecture
-floor below this package (it cannot import from here). The explorer page keeps one small copy of ``sub``/``sup`` in
-``server/static/notation.js`` for the indices it builds itself (a clicked unit, a table row).
+The one home of how glassnet writes an index: the output units' names (:func:`glassnet.outputs.unit_symbol`, "h₈"),
+the explainer's text, steps, diagram and report, and the explorer's labels (through :mod:`glassnet.server.bridge`) all
+call these; it imports nothing, so it sits on the lecture's floor below all of them. Layers are 1-based, as in the
+lecture (Θ^(1) maps layer 1 to layer 2); units are 1-based, the bias unit is 0. The explorer page keeps one small copy
+of ``sub``/``sup`` in ``server/static/notation.js`` for the indices it builds itself (a clicked unit, a table row).
 
 >>> theta_name(2, 1, 2), delta_name(2, 2), a_name(3), theta_name(1, 12, 3)
 ('Θ₁₂⁽²⁾', 'δ₂⁽²⁾', 'a⁽³⁾', 'Θ₁₂,₃⁽¹⁾')
