@@ -32,6 +32,7 @@ import numpy as np
 
 from glassnet._support.memory import CONVERTED_ITEMSIZE
 from glassnet._support.npzfile import read_npz
+from glassnet._support.paths import existing_file
 from glassnet._validation import check_thetas, compute_dtype
 from glassnet.datasets._base import Dataset
 from glassnet.errors import DataError
@@ -68,14 +69,7 @@ _MAT_MEMORY_BASE = 768 << 20
 
 
 def _file(path) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file path (str or os.PathLike), got {type(path).__name__}")
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if not path.is_file():
-        raise DataError(f"{path}: not a regular file")
-    return path
+    return existing_file(path, not_regular=DataError)
 
 
 def _check_max_bytes(max_bytes) -> int:

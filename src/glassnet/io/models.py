@@ -48,6 +48,7 @@ import numpy as np
 
 from glassnet._support.atomic import atomic_write
 from glassnet._support.npzfile import check_budget, iter_data, member_header, open_npz, read_data
+from glassnet._support.paths import existing_file
 from glassnet._validation import check_thetas
 from glassnet._version import __version__
 from glassnet.errors import ModelFileError
@@ -229,13 +230,7 @@ def _write_model(path, thetas, metadata, extras: Mapping[str, np.ndarray] | None
 
 
 def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict[str, Any], dict[str, np.ndarray]]:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file path (str or os.PathLike), got {type(path).__name__}")
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such model file")
-    if not path.is_file():
-        raise ModelFileError(f"{path}: not a regular file")
+    path = existing_file(path, what="model file", not_regular=ModelFileError)
 
     def fail(message: str) -> ModelFileError:
         return ModelFileError(f"{path}: {message}")
