@@ -26,7 +26,7 @@ def _commands_of(module_name: str) -> list[str]:
 def test_every_subcommand_has_its_module_in_help_order():
     sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert list(sub.choices) == ["demo", "train", "evaluate", "predict", "gradcheck", "serve", "explain", "plot",
-                                 "grade", "bench"]
+                                 "walk", "grade", "worksheet", "bench"]
     for name in ("train", "evaluate", "predict", "gradcheck"):
         assert _commands_of(name) == [name]
 

@@ -8,14 +8,22 @@ of ``sub``/``sup`` in ``server/static/notation.js`` for the indices it builds it
 
 >>> theta_name(2, 1, 2), delta_name(2, 2), a_name(3), theta_name(1, 12, 3)
 ('Θ₁₂⁽²⁾', 'δ₂⁽²⁾', 'a⁽³⁾', 'Θ₁₂,₃⁽¹⁾')
+
+Quantities also have a plain-ASCII key, the name answer files and ``answers.json`` use (:func:`quantity_key`);
+:func:`parse_quantity` reads either spelling:
+
+>>> quantity_key("delta", 2, 2), quantity_name("Delta_12^(1)"), parse_quantity("δ₂⁽²⁾"), parse_quantity("D_1,2^(1)")
+('delta_2^(2)', 'Δ₁₂⁽¹⁾', ('delta', 2, (2,)), ('D', 1, (1, 2)))
 """
 
 from __future__ import annotations
 
+import re
 from operator import index
 from typing import SupportsIndex
 
-__all__ = ["sub", "sup", "superscript", "theta_name", "delta_name", "a_name", "z_name"]
+__all__ = ["sub", "sup", "superscript", "theta_name", "delta_name", "a_name", "z_name", "quantity_key", "quantity_name",
+           "parse_quantity", "QUANTITY_SYMBOLS"]
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -63,3 +71,52 @@ def a_name(l: SupportsIndex, j: SupportsIndex | None = None) -> str:
 def z_name(l: SupportsIndex, j: SupportsIndex | None = None) -> str:
     """z^(l), or the input z_j^(l) of unit j of layer l."""
     return _unit("z", l, j)
+
+
+#: The quantities a hand calculation asks for: ASCII key symbol -> (lecture symbol, number of subscript indices).
+QUANTITY_SYMBOLS = {"z": ("z", 1), "a": ("a", 1), "delta": ("δ", 1), "Delta": ("Δ", 2), "D": ("D", 2),
+                    "Theta": ("Θ", 2)}
+_FROM_SYMBOL = {lecture: key for key, (lecture, _) in QUANTITY_SYMBOLS.items()}
+_UNSUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾", "01234567890123456789()")
+_KEY = re.compile(r"^(z|a|delta|Delta|D|Theta|δ|Δ|Θ)_?([0-9]+(?:,[0-9]+)?)\^?\(([0-9]+)\)$")
+
+
+def quantity_key(symbol: str, l: SupportsIndex, *indices: SupportsIndex) -> str:
+    """The ASCII key of a lecture quantity: ``z_1^(2)``, ``delta_2^(3)``, ``D_12^(1)`` (``D_12,3^(1)`` past 9).
+
+    ``symbol`` is a key of :data:`QUANTITY_SYMBOLS`; ``indices`` are the lecture's 1-based unit numbers (j, or i and
+    j for Δ, D and Θ, where j = 0 is the bias)."""
+    if symbol not in QUANTITY_SYMBOLS or len(indices) != QUANTITY_SYMBOLS[symbol][1]:
+        raise ValueError(f"symbol: expected one of {', '.join(QUANTITY_SYMBOLS)} with its indices, got {symbol!r} "
+                         f"with {len(indices)}")
+    numbers = [index(i) for i in indices]
+    joined = ("," if any(i >= 10 for i in numbers) else "").join(str(i) for i in numbers)
+    return f"{symbol}_{joined}^({index(l)})"
+
+
+def parse_quantity(text: str) -> tuple[str, int, tuple[int, ...]]:
+    """``(symbol, l, indices)`` of a quantity written as an ASCII key (``delta_2^(2)``) or in the lecture's notation
+    (``δ₂⁽²⁾``, ``Θ₁₂⁽²⁾``); raises ValueError naming the accepted forms."""
+    cleaned = text.strip().replace(" ", "").translate(_UNSUB)
+    match = _KEY.match(cleaned)
+    if match is not None:
+        symbol = _FROM_SYMBOL.get(match.group(1), match.group(1))
+        raw = match.group(2)
+        want = QUANTITY_SYMBOLS[symbol][1]
+        if "," in raw:
+            indices = tuple(int(v) for v in raw.split(","))
+        elif want == 2 and len(raw) == 2:
+            indices = (int(raw[0]), int(raw[1]))
+        else:
+            indices = (int(raw),)
+        if len(indices) == want:
+            return symbol, int(match.group(3)), indices
+    raise ValueError(f"expected a quantity such as z_1^(2), a_1^(2), delta_2^(2), Delta_12^(1), D_12^(1) (or the "
+                     f"lecture's z₁⁽²⁾, δ₂⁽²⁾, Δ₁₂⁽¹⁾), got {text!r}")
+
+
+def quantity_name(key: str) -> str:
+    """The lecture's spelling of a quantity key: ``quantity_name("delta_2^(2)") == "δ₂⁽²⁾"``."""
+    symbol, l, indices = parse_quantity(key)
+    return _unit(QUANTITY_SYMBOLS[symbol][0], l, None) if not indices else \
+        f"{QUANTITY_SYMBOLS[symbol][0]}{sub(*indices)}{sup(l)}"

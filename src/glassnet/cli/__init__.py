@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from glassnet import __version__
 
 # Subcommand modules, in the order their commands appear in --help.
-SUBCOMMAND_MODULES = ["demo", "train", "evaluate", "predict", "gradcheck", "serve", "explain", "grade", "bench"]
+SUBCOMMAND_MODULES = ["demo", "train", "evaluate", "predict", "gradcheck", "serve", "explain", "walk", "grade",
+                      "worksheet", "bench"]
 
 __all__ = ["main", "build_parser"]
 

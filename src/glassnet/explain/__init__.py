@@ -15,7 +15,9 @@ The rooms, one line each:
 - :mod:`.report` — the self-contained HTML report, and the block a trace shows in Jupyter;
 - :mod:`.curves` — learning and validation curves as data (they train networks);
 - :mod:`.maps` — a 2-input network evaluated over the input plane: decision map and hidden-unit maps (data);
-- :mod:`.steps` — backpropagation of one example as a walk of small steps, with its numbers (data and text).
+- :mod:`.steps` — backpropagation of one example as a walk of small steps, with its numbers (data and text);
+- :mod:`.walkthrough` — that walk over a few examples, Δ adding up, then D (data: ``glassnet.explain.walk(...)``);
+- :mod:`.animation` — the walk as GIF, MP4 (matplotlib) and SVG frames; :mod:`.slides` — as an HTML slide deck.
 
 This package only reads models; it never trains them except to compute the curves. Importing it does not import
 matplotlib.
@@ -29,8 +31,9 @@ import types
 
 from glassnet.explain import report, text
 from glassnet.explain.trace import EdgeTerm, GradientTrace, LayerTrace, Trace, UnitTrace, explain, set_display
+from glassnet.explain.walkthrough import Walk, walk
 
-__all__ = ["explain", "Trace", "LayerTrace", "UnitTrace", "EdgeTerm", "GradientTrace"]
+__all__ = ["explain", "Trace", "LayerTrace", "UnitTrace", "EdgeTerm", "GradientTrace", "walk", "Walk"]
 
 # trace.py is data and imports no renderer; this package sits above both, so it is where a Trace learns to show itself.
 set_display(text=text.summary, html=report.notebook_html)
