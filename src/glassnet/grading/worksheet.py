@@ -43,7 +43,7 @@ from glassnet.explain.trace import Trace, explain
 from glassnet.grading.mistakes import by_name
 from glassnet.notation import parse_quantity, quantity_key, quantity_name
 
-__all__ = ["ASK", "SLIPS", "Slip", "Sheet", "Worksheet", "make_worksheet", "check_answers", "CheckRow",
+__all__ = ["ASK", "SLIPS", "Slip", "Sheet", "Worksheet", "make_worksheet", "check_answers", "check_example", "CheckRow",
            "CheckReport", "read_answers_csv", "load_worksheet", "MIN_GAP", "TOL", "FORMAT"]
 
 #: What a sheet can ask for (``--ask``), in the lecture's order, and how the sheet names each.
@@ -440,7 +440,8 @@ class CheckReport:
 
     def text(self) -> str:
         right = sum(r.right for r in self.rows)
-        lines = [f"Student {self.student}: {right} of {len(self.rows)} right (within {self.tol:g})"]
+        who = f"Student {self.student}" if self.student else "Your values"  # student 0: a check of one example
+        lines = [f"{who}: {right} of {len(self.rows)} right (within {self.tol:g})"]
         lines += [r.text() for r in self.rows]
         lines += [f"(not asked on this sheet, ignored: {', '.join(self.extra)})"] if self.extra else []
         return "\n".join(lines)
@@ -533,6 +534,43 @@ def check_answers(sheet: Sheet, given: Mapping[str, float], tol: float = TOL) ->
         rows.append(CheckRow(key, got, want, False, slip=named[0] if named else None, also=tuple(named[1:])))
     extra = tuple(sorted(k for k in values if k not in sheet.answers))
     return CheckReport(sheet.student, tuple(rows), tol, extra)
+
+
+def check_example(thetas: Sequence[np.ndarray], x, label: int, lam: float, given: Mapping[str, float],
+                  tol: float = TOL) -> CheckReport:
+    """Check hand-computed values for one example of any network of the lecture (what the explorer's form does).
+
+    Parameters
+    ----------
+    thetas : list of arrays, ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first
+    x : array of shape (s_1,), the example
+    label : int, its class as an output-unit index (0-based, as the explorer's examples carry it)
+    lam : float, λ
+    given : {quantity name: value}, e.g. ``{"delta_2^(2)": 0.1534}`` or ``{"δ₂⁽²⁾": 0.1534}``
+
+    Only the given quantities are checked, each as on a worksheet of this network and example: D for this example
+    alone (m = 1, D = Δ + λΘ outside the bias column). A name the network has no such quantity for is a ValueError.
+    """
+    if not given:
+        raise ValueError("answers: expected at least one line quantity,value such as delta_2^(2),0.1534")
+    sheet_thetas = tuple(np.asarray(t, dtype=np.float64) for t in thetas)
+    x = np.asarray(x, dtype=np.float64).ravel()
+    trace = explain(sheet_thetas, x.reshape(1, -1), np.array([int(label)]), float(lam), rows=0)
+    every = answers_of(trace, ASK)
+    keys = []
+    for name in given:
+        try:
+            symbol, l, idx = parse_quantity(name)
+        except ValueError as exc:
+            raise ValueError(f"answers: {exc}") from None
+        key = quantity_key(symbol, l, *idx)
+        if key not in every:
+            raise ValueError(f"answers: this network (layer sizes {trace.sizes}) has no {quantity_name(key)}")
+        keys.append(key)
+    order = [k for k in every if k in keys]  # the lecture's order, whatever order they were written in
+    sheet = Sheet(student=0, thetas=sheet_thetas, x=x, label=int(label), lam=float(lam),
+                  answers={k: every[k] for k in order})
+    return check_answers(sheet, given, tol)
 
 
 def read_answers_csv(text: str, source: str = "answers") -> dict[str, float]:

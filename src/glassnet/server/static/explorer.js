@@ -684,6 +684,19 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     if (apply) { await refreshState(); requestView(); }
   }
 
+  async function checkAnswers() {
+    const answers = $("check-answers").value;
+    const r = await run(() => api("/api/check", { json: { split: S.split, index: S.index, answers } }));
+    if (!r) return;
+    const box = $("check-result");
+    box.innerHTML = "";
+    box.append(el("p", { class: r.passed ? "ok" : "hint", text: r.summary }));
+    const list = el("ul", { class: "check-rows" });
+    for (const line of r.lines) list.append(el("li", { text: line }));
+    box.append(list);
+    if (r.not_asked.length) box.append(el("p", { class: "hint", text: `not checked: ${r.not_asked.join(", ")}` }));
+  }
+
   // ------------------------------------------------------------------ controls
   function settings() {
     return {
@@ -745,6 +758,7 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     $("examples-which").addEventListener("change", refreshSide);
     $("whatif").addEventListener("click", () => whatIf(false));
     $("whatif-apply").addEventListener("click", () => whatIf(true));
+    $("check").addEventListener("click", checkAnswers);
     $("net").addEventListener("click", (ev) => {
       const map = ev.target.closest(".unit-map");
       if (map) { selectUnit(Number(map.dataset.l), Number(map.dataset.j)); return; }
