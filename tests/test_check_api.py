@@ -6,10 +6,9 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from server_helpers import api_client, detail, open_session  # noqa: E402
-
-from glassnet.explain import explain  # noqa: E402
-from glassnet.server import TrainConfig  # noqa: E402
+from glassnet.explain import explain
+from glassnet.server import TrainConfig
+from server_helpers import api_client, detail, open_session
 
 
 @pytest.fixture()
