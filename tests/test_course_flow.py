@@ -106,6 +106,29 @@ def test_explain_puts_the_digit_zero_target_on_unit_10(course, capsys):
     assert "δ₃⁽³⁾ = a₃⁽³⁾ − y₃ = " in out and " − 1 = " in out.split("δ₃⁽³⁾")[1].splitlines()[0]
 
 
+def test_explain_html_titles_the_misclassified_with_the_courses_digits(course, capsys, monkeypatch):
+    """The report's gallery of mistakes names classes (label 10 is the digit 0), not output-unit indices."""
+    from glassnet.explain import report
+
+    shown = {}
+
+    def capture(X, true, predicted, *args, indices=None, **kwargs):
+        shown.update(true=list(true), predicted=list(predicted), indices=list(indices))
+        return b"\x89PNG"
+
+    monkeypatch.setattr(report, "examples_png", capture)
+    out_file = course["dir"] / "report.html"
+    code, _, err = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", course["data"], "--format", "html",
+                       "-o", out_file, "--force")
+    assert (code, err) == (0, "")
+    pred = course_predict(course["Theta1"], course["Theta2"], course["X"])
+    wrong = np.flatnonzero(pred != course["y"])[:40]
+    assert shown["indices"] == wrong.tolist() and len(wrong) > 5
+    assert shown["true"] == (course["y"][wrong] % 10).tolist()  # the course's label 10 is the digit 0
+    assert shown["predicted"] == (pred[wrong] % 10).tolist()
+    assert 0 in shown["true"] and 10 not in shown["true"] + shown["predicted"]
+
+
 def test_serve_opens_the_course_network(course):
     """``glassnet serve --model ex4weights.mat --json``: one JSON line once it accepts connections; the page is
     400-25-10."""

@@ -189,8 +189,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         out = diagram_png(trace, args.view, class_names=class_names, highlight=unit, **image)
     else:
         history = model.history_ if model.history_.cost else None
-        out = html_report(trace, X=X, y=y, history=history, class_names=class_names, unit=unit,
-                                 digits=args.digits, **image).encode()
+        out = html_report(trace, X=X, y=y, history=history, class_names=class_names, classes=layer.classes.tolist(),
+                          unit=unit, digits=args.digits, **image).encode()
     if args.output is None:
         sys.stdout.write(out.decode())
         return 0
