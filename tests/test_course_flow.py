@@ -129,6 +129,28 @@ def test_explain_html_titles_the_misclassified_with_the_courses_digits(course, c
     assert 0 in shown["true"] and 10 not in shown["true"] + shown["predicted"]
 
 
+def test_plot_hidden_draws_the_course_weights_column_major_by_default(course, capsys):
+    """``plot hidden --model ex4weights.mat``: the loader recognises the course's file, so its 20×20 images are
+    unrolled as MATLAB does (column by column) unless --order says otherwise; a glassnet file stays row by row."""
+    from explain_helpers import read_png
+    from glassnet.explain.figures import hidden_units_png
+    from glassnet.io import save_thetas
+
+    picture = course["dir"] / "hidden.png"
+    code, out, err = run(capsys, "plot", "hidden", "--model", EX4_WEIGHTS, "-o", picture, "--force", "--json")
+    assert (code, err) == (0, "") and json.loads(out)["order"] == "F"
+    drawn = read_png(picture.read_bytes())
+    np.testing.assert_array_equal(drawn, read_png(hidden_units_png(course["Theta1"], order="F")))
+    assert not np.array_equal(drawn, read_png(hidden_units_png(course["Theta1"], order="C")))
+    code, out, _ = run(capsys, "plot", "hidden", "--model", EX4_WEIGHTS, "--order", "C", "-o", picture, "--force",
+                       "--json")
+    assert code == 0 and json.loads(out)["order"] == "C"
+    own = course["dir"] / "own.npz"
+    save_thetas(own, [course["Theta1"], course["Theta2"]])
+    code, out, _ = run(capsys, "plot", "hidden", "--model", own, "-o", picture, "--force", "--json")
+    assert code == 0 and json.loads(out)["order"] == "C"
+
+
 def test_serve_opens_the_course_network(course):
     """``glassnet serve --model ex4weights.mat --json``: one JSON line once it accepts connections; the page is
     400-25-10."""
