@@ -24,5 +24,5 @@ from glassnet.io.models import (
 )
 
 __all__ = ["save", "load", "load_any", "model_format", "input_image_order", "save_thetas", "load_thetas",
-           "save_checkpoint",
-           "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION", "MAX_MODEL_BYTES"]
+           "save_checkpoint", "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION",
+           "MAX_MODEL_BYTES"]

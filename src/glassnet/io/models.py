@@ -58,8 +58,7 @@ from glassnet.outputs import OutputLayer, n_outputs
 from glassnet.train.optimize import History, SolverState
 
 __all__ = ["save", "load", "load_any", "model_format", "input_image_order", "save_thetas", "load_thetas",
-           "save_checkpoint",
-           "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
+           "save_checkpoint", "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "glassnet-model"
 #: The version this glassnet writes; it reads every version up to this one.
