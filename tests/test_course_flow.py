@@ -151,6 +151,23 @@ def test_plot_hidden_draws_the_course_weights_column_major_by_default(course, ca
     assert code == 0 and json.loads(out)["order"] == "C"
 
 
+def test_the_course_ex4_page_prints_what_it_shows(tmp_path, monkeypatch):
+    """docs/course-ex4.md runs as a doctest from a folder holding ex4weights.mat: every number it shows is printed."""
+    import doctest
+    import shutil
+    from pathlib import Path
+
+    if not EX4_WEIGHTS.exists():
+        pytest.skip(f"reference weights not found at {EX4_WEIGHTS}")
+    page = Path(__file__).resolve().parents[1] / "docs" / "course-ex4.md"
+    shutil.copy(EX4_WEIGHTS, tmp_path / "ex4weights.mat")
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testfile(str(page), module_relative=False, encoding="utf-8",
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 25, result  # the failures are printed above
+    assert (tmp_path / "digits20.mat").is_file()
+
+
 def test_serve_opens_the_course_network(course):
     """``glassnet serve --model ex4weights.mat --json``: one JSON line once it accepts connections; the page is
     400-25-10."""
