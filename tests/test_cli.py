@@ -292,7 +292,8 @@ def test_minibatch_training_with_validation(capsys):
     lines = out.splitlines()
     assert code == 0
     assert lines[1] == "split (seed 0): 120 train / 30 validation"
-    assert lines[2] == "network 4-25-3, λ = 1, solver sgd (learning rate 0.05, batch size 16), up to 3 epochs"
+    # iris by name: the registry's hidden layer and λ (glassnet.datasets.training_defaults), as in the explorer
+    assert lines[2] == "network 4-5-3, λ = 0.1, solver sgd (learning rate 0.05, batch size 16), up to 3 epochs"
     assert "(3 epochs, " in lines[4] and lines[6].startswith("validation accuracy: ")
 
 

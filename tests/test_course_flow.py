@@ -106,6 +106,68 @@ def test_explain_puts_the_digit_zero_target_on_unit_10(course, capsys):
     assert "δ₃⁽³⁾ = a₃⁽³⁾ − y₃ = " in out and " − 1 = " in out.split("δ₃⁽³⁾")[1].splitlines()[0]
 
 
+def test_explain_html_titles_the_misclassified_with_the_courses_digits(course, capsys, monkeypatch):
+    """The report's gallery of mistakes names classes (label 10 is the digit 0), not output-unit indices."""
+    from glassnet.explain import report
+
+    shown = {}
+
+    def capture(X, true, predicted, *args, indices=None, **kwargs):
+        shown.update(true=list(true), predicted=list(predicted), indices=list(indices))
+        return b"\x89PNG"
+
+    monkeypatch.setattr(report, "examples_png", capture)
+    out_file = course["dir"] / "report.html"
+    code, _, err = run(capsys, "explain", "--model", EX4_WEIGHTS, "--data", course["data"], "--format", "html",
+                       "-o", out_file, "--force")
+    assert (code, err) == (0, "")
+    pred = course_predict(course["Theta1"], course["Theta2"], course["X"])
+    wrong = np.flatnonzero(pred != course["y"])[:40]
+    assert shown["indices"] == wrong.tolist() and len(wrong) > 5
+    assert shown["true"] == (course["y"][wrong] % 10).tolist()  # the course's label 10 is the digit 0
+    assert shown["predicted"] == (pred[wrong] % 10).tolist()
+    assert 0 in shown["true"] and 10 not in shown["true"] + shown["predicted"]
+
+
+def test_plot_hidden_draws_the_course_weights_column_major_by_default(course, capsys):
+    """``plot hidden --model ex4weights.mat``: the loader recognises the course's file, so its 20×20 images are
+    unrolled as MATLAB does (column by column) unless --order says otherwise; a glassnet file stays row by row."""
+    from explain_helpers import read_png
+    from glassnet.explain.figures import hidden_units_png
+    from glassnet.io import save_thetas
+
+    picture = course["dir"] / "hidden.png"
+    code, out, err = run(capsys, "plot", "hidden", "--model", EX4_WEIGHTS, "-o", picture, "--force", "--json")
+    assert (code, err) == (0, "") and json.loads(out)["order"] == "F"
+    drawn = read_png(picture.read_bytes())
+    np.testing.assert_array_equal(drawn, read_png(hidden_units_png(course["Theta1"], order="F")))
+    assert not np.array_equal(drawn, read_png(hidden_units_png(course["Theta1"], order="C")))
+    code, out, _ = run(capsys, "plot", "hidden", "--model", EX4_WEIGHTS, "--order", "C", "-o", picture, "--force",
+                       "--json")
+    assert code == 0 and json.loads(out)["order"] == "C"
+    own = course["dir"] / "own.npz"
+    save_thetas(own, [course["Theta1"], course["Theta2"]])
+    code, out, _ = run(capsys, "plot", "hidden", "--model", own, "-o", picture, "--force", "--json")
+    assert code == 0 and json.loads(out)["order"] == "C"
+
+
+def test_the_course_ex4_page_prints_what_it_shows(tmp_path, monkeypatch):
+    """docs/course-ex4.md runs as a doctest from a folder holding ex4weights.mat: every number it shows is printed."""
+    import doctest
+    import shutil
+    from pathlib import Path
+
+    if not EX4_WEIGHTS.exists():
+        pytest.skip(f"reference weights not found at {EX4_WEIGHTS}")
+    page = Path(__file__).resolve().parents[1] / "docs" / "course-ex4.md"
+    shutil.copy(EX4_WEIGHTS, tmp_path / "ex4weights.mat")
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testfile(str(page), module_relative=False, encoding="utf-8",
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 25, result  # the failures are printed above
+    assert (tmp_path / "digits20.mat").is_file()
+
+
 def test_serve_opens_the_course_network(course):
     """``glassnet serve --model ex4weights.mat --json``: one JSON line once it accepts connections; the page is
     400-25-10."""

@@ -687,6 +687,50 @@ def test_xor_defaults_learn_from_at_least_9_of_10_seeds():
     assert sum(acc >= 0.95 for acc in accuracies) >= 9, accuracies
 
 
+def test_train_on_xor_with_the_defaults_learns_it(capsys):
+    # `glassnet train --data xor` takes the registry's settings for xor (2-4-1, λ = 0.1), as the explorer does;
+    # with the old fixed defaults (25 units, λ = 1) it stayed near the flat J = log 2 and ended at 50-57%
+    import json
+
+    from glassnet.cli import main
+
+    assert main(["train", "--data", "xor", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["train_accuracy"] == 1.0 and out["test_accuracy"] >= 0.95
+    assert (out["layer_sizes"], out["lam"], out["epochs"]) == ([2, 4, 1], 0.1, 400)
+
+
+def test_cli_and_explorer_read_one_home_of_dataset_defaults():
+    # datasets.training_defaults (the registry's Builtin.training) is what train, serve and the explorer's menu use
+    from glassnet.cli import build_parser
+    from glassnet.cli import serve as cli_serve
+    from glassnet.cli import train as cli_train
+    from glassnet.server import bridge
+
+    menu = bridge.builtin_settings()
+    assert set(menu) == set(datasets.available_names())
+    for name in menu:
+        defaults = datasets.training_defaults(name)
+        assert defaults == dict(datasets.REGISTRY[name].training) and set(defaults) == {"hidden", "lam", "max_iter"}
+        page = menu[name]["training"]
+        assert (page["hidden"], page["lam"], page["max_iter"]) == (list(defaults["hidden"]), defaults["lam"],
+                                                                   defaults["max_iter"])
+        params = cli_train._settings(build_parser().parse_args(["train", "--data", name]), None, None, None).params
+        assert (params["hidden_layer_sizes"], params["alpha"], params["max_iter"]) == (
+            defaults["hidden"], defaults["lam"], defaults["max_iter"]), name
+        assert cli_serve._settings(build_parser().parse_args(["serve", "--data", name]), name) == defaults
+    assert datasets.training_defaults("mnist5k") == datasets.training_defaults("mnist_5k")  # aliases too
+    assert datasets.training_defaults("course.mat") == {}
+    # options still win, and a file keeps the general defaults
+    args = build_parser().parse_args(["train", "--data", "xor", "--hidden", "3", "--lam", "0", "--epochs", "9"])
+    params = cli_train._settings(args, None, None, None).params
+    assert (params["hidden_layer_sizes"], params["alpha"], params["max_iter"]) == ((3,), 0.0, 9)
+    params = cli_train._settings(build_parser().parse_args(["train", "--data", "x.csv"]), None, None, None).params
+    assert (params["hidden_layer_sizes"], params["alpha"], params["max_iter"]) == ((25,), 1.0, cli_train.DEFAULT_EPOCHS)
+    args = build_parser().parse_args(["serve", "--data", "xor", "--hidden", "3,2", "--lam", "0"])
+    assert cli_serve._settings(args, "xor") == {"hidden": (3, 2), "lam": 0.0, "max_iter": 400}
+
+
 def test_one_suffix_table_for_reader_chunks_cli_and_explorer(tmp_path):
     # glassnet.datasets.FORMATS is the one table of data-file suffixes: every user asks it, so all agree on .txt
     from glassnet.cli import _common

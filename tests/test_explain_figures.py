@@ -71,3 +71,26 @@ def test_learning_and_validation_curves_train_real_networks(small_digits):  # no
         learning_curve(X, y, Xv, yv, train_sizes=[0, 10])
     with pytest.raises(ValueError, match="metric: expected 'cost' or 'error'"):
         figures.learning_curve_png(lc, metric="auc")
+
+
+def test_learning_curve_measures_and_names_the_lectures_quantities(small_digits):  # noqa: F811 (the fixture)
+    from glassnet.cost import cost
+    from glassnet.params import random_init
+    from glassnet.train import fitting
+
+    X, y, Xv, yv = small_digits
+    lc = learning_curve(X, y, Xv, yv, hidden_layer_sizes=(8,), lam=3.0, train_sizes=[30, 120], max_iter=20)
+    # the same fit by hand: the first m rows of the seeded shuffle, the seeded initial Θ, L-BFGS at λ = 3
+    rows = np.random.default_rng(0).permutation(X.shape[0])[:30]
+    thetas, _ = fitting.fit(random_init([64, 8, 10], rng=0), X[rows], y[rows], 3.0, solver="lbfgs", max_iter=20)
+    assert lc.train_cost[0] == pytest.approx(cost(thetas, X[rows], y[rows], 0.0), rel=1e-9)  # J_train: no λ term
+    assert lc.val_cost[0] == pytest.approx(cost(thetas, Xv, yv, 0.0), rel=1e-9)
+    assert cost(thetas, X[rows], y[rows], 3.0) - lc.train_cost[0] > 1e-4  # the λ term (λ/2m)ΣΘ² is left out
+    words = figures._learning_curve_text(lc)
+    assert words["ylabel"] == "cost J(Θ) without the λ term" and "trained with λ = 3" in words["title"]
+    assert words["train"].startswith("J_train") and "no λ term" in words["train"] and "no λ term" in words["val"]
+    assert "without the λ term" in words["note"] and "can fall as m grows" in words["note"]
+    lc0 = learning_curve(X, y, Xv, yv, hidden_layer_sizes=(8,), lam=0.0, train_sizes=[30], max_iter=5)
+    assert "can fall" not in figures._learning_curve_text(lc0)["note"]
+    assert figures._learning_curve_text(lc0, "error")["ylabel"] == "misclassification error"
+    assert read_png(figures.learning_curve_png(lc)).shape[:2] == (420, 700)

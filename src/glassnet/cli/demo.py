@@ -122,7 +122,8 @@ def _write_report(clf, Xte: np.ndarray, yte: np.ndarray, path: Path) -> str:
     trace = replace(clf.explain(Xte[t], yte[t]), example=t)
     layer = clf.output_layer_
     page = html_report(trace, X=Xte, y=layer.unit_of(yte), history=clf.history_,
-                       class_names=[f"digit {c}" for c in layer.classes.tolist()], image_shape=(8, 8),
+                       class_names=[f"digit {c}" for c in layer.classes.tolist()], classes=layer.classes.tolist(),
+                       image_shape=(8, 8),
                        title=f"glassnet demo: backpropagation of test example {t} (a {yte[t]})")
     write_atomic(path, page.encode())
     guess = layer.predict(trace.layers[-1].z[None, :])[0]

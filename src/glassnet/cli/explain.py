@@ -85,8 +85,9 @@ def register(sub) -> None:
     h = kinds.add_parser("hidden", help="the hidden units of layer 2 as images (rows of Θ⁽¹⁾ without bias)")
     h.add_argument("--model", required=True, type=Path, metavar="FILE")
     h.add_argument("--image-shape", metavar="HxW", help="shape of one input image, e.g. 20x20 (default: square)")
-    h.add_argument("--order", choices=("C", "F"), default="C",
-                   help="pixel order of the inputs: C row by row (default), F column by column (course .mat data)")
+    h.add_argument("--order", choices=("C", "F"),
+                   help="pixel order of the inputs: C row by row, F column by column (MATLAB's); default F for the "
+                        "course's .mat weights, else C")
     for name, helptext in (("learning-curve", "training and validation error vs number of examples m"),
                            ("validation-curve", "training and validation error vs λ")):
         q = kinds.add_parser(name, help=helptext + " (trains a network per point)")
@@ -189,8 +190,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         out = diagram_png(trace, args.view, class_names=class_names, highlight=unit, **image)
     else:
         history = model.history_ if model.history_.cost else None
-        out = html_report(trace, X=X, y=y, history=history, class_names=class_names, unit=unit,
-                                 digits=args.digits, **image).encode()
+        out = html_report(trace, X=X, y=y, history=history, class_names=class_names, classes=layer.classes.tolist(),
+                          unit=unit, digits=args.digits, **image).encode()
     if args.output is None:
         sys.stdout.write(out.decode())
         return 0
@@ -240,6 +241,8 @@ def _plot(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise Failure(f"{where}: {exc}") from None
     elif args.kind == "hidden":
+        from glassnet import io as gio
+
         model = load_model(args.model)
         if len(model.thetas_) < 2:
             raise UsageError(f"--model {args.model}: the network has no hidden layer")
@@ -251,9 +254,11 @@ def _plot(args: argparse.Namespace) -> int:
                 raise UsageError(f"--image-shape: expected HxW such as 20x20, got {args.image_shape!r}") from None
             shape = (r, c)
         try:
-            png = hidden_units_png(model.thetas_[0], shape, args.order)
+            order = args.order or gio.input_image_order(args.model)
+            png = hidden_units_png(model.thetas_[0], shape, order)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        numbers = {"order": order}
     else:
         png, numbers = _curve(args)
     _write(args.output, png, args.force)

@@ -34,8 +34,12 @@ def register(sub) -> None:
                    help="start from this model file: glassnet .npz (train --save), the course's .mat weights (with "
                         "data of as many features, e.g. --data ex4data1.mat) or Nielsen JSON")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
-    p.add_argument("--hidden", default="25", metavar="SIZES", help="hidden layer sizes, e.g. 25 or 50,20 (default 25)")
-    p.add_argument("--lam", type=nonnegative_float, default=1.0, help="regularization λ (default 1)")
+    p.add_argument("--hidden", metavar="SIZES",
+                   help="hidden layer sizes, e.g. 25 or 50,20 (default: the built-in dataset's, as glassnet train "
+                        "and the explorer's menu, e.g. 25 for digits and 4 for xor; 25 for a file)")
+    p.add_argument("--lam", type=nonnegative_float,
+                   help="regularization λ (default: the built-in dataset's, e.g. 1 for digits and 0.1 for xor; 1 for "
+                        "a file)")
     p.add_argument("--seed", type=seed_number, default=0, help="seed of the initial weights and the validation split")
     add_kind_options(p, classify=True)
     p.add_argument("--max-upload-mb", type=float, default=64.0,
@@ -44,16 +48,29 @@ def register(sub) -> None:
     p.set_defaults(func=_cmd_serve)
 
 
+def _settings(args: argparse.Namespace, dataset: str) -> dict:
+    """Hidden layers, λ and iterations: the options given, else the built-in dataset's defaults (the registry's,
+    :func:`glassnet.datasets.training_defaults`, as ``glassnet train`` and the explorer's menu), else the explorer's."""
+    from glassnet.datasets import training_defaults
+
+    settings = training_defaults(dataset)
+    if args.hidden is not None:
+        try:
+            settings["hidden"] = tuple(int(s) for s in args.hidden.replace(" ", "").split(",") if s)
+        except ValueError:
+            raise UsageError(f"--hidden: expected sizes like 25 or 50,20, got {args.hidden!r}") from None
+    if args.lam is not None:
+        settings["lam"] = args.lam
+    return settings
+
+
 @command("serve")
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
     except ImportError as exc:
         raise Failure(str(exc)) from None
-    try:
-        hidden = tuple(int(s) for s in args.hidden.replace(" ", "").split(",") if s)
-    except ValueError:
-        raise UsageError(f"--hidden: expected sizes like 25 or 50,20, got {args.hidden!r}") from None
+    settings = _settings(args, bridge.canonical(args.data))
     if not 0 < args.max_upload_mb <= 4096:
         raise UsageError(f"--max-upload-mb: expected a size in (0, 4096], got {args.max_upload_mb:g}")
     extra = {}
@@ -69,7 +86,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         data = bridge.load_builtin(dataset)
     extra[dataset] = data  # loaded once, here
     kinds = kinds_of(args)
-    config = TrainConfig(dataset=dataset, hidden=hidden, lam=args.lam, seed=args.seed, **kinds)
+    config = TrainConfig(dataset=dataset, seed=args.seed, **settings, **kinds)
     thetas = None
     if args.model is not None:
         if not args.model.is_file():

@@ -10,10 +10,10 @@ Output lines (stable; ``--json`` gives the same numbers as one JSON object)::
 
     glassnet train: digits, 1797 examples, 64 features, 10 classes
     split (seed 0): 1347 train / 450 test                              (or: no held-out data: all 1797 examples train)
-    network 64-25-10, λ = 1, solver lbfgs, up to 200 iterations
+    network 64-25-10, λ = 1, solver lbfgs, up to 400 iterations
     resumed from m.npz after 5 iterations                             (only with --resume)
     J(Θ) before training: 7.012345
-    J(Θ) after training:  0.312345  (200 iterations, 0.6 s)          (--resume: "(5 iterations, 10 in total, 0.1 s)")
+    J(Θ) after training:  0.312345  (400 iterations, 1.2 s)          (--resume: "(5 iterations, 10 in total, 0.1 s)")
     early stopping: kept the weights of iteration 37 (lowest validation cost)    (only when it stopped early)
     train accuracy:      100.00%
     validation accuracy:  97.04%                                       (only with validation data)
@@ -98,13 +98,16 @@ def register(sub) -> None:
     add_data_options(p, default="digits", what="the training data")
     add_kind_options(p, classify=True)
     p.add_argument("--hidden", type=hidden_sizes, metavar="SIZES",
-                   help="hidden layer sizes, e.g. 25 or 100,50; none for no hidden layer (default 25)")
+                   help="hidden layer sizes, e.g. 25 or 100,50; none for no hidden layer (default: the built-in "
+                        "dataset's, as in the explorer, e.g. 25 for digits and 4 for xor; 25 for a file)")
     p.add_argument("--lam", "--alpha", dest="lam", type=nonnegative_float, metavar="λ",
-                   help="regularization λ ≥ 0 (default 1)")
+                   help="regularization λ ≥ 0 (default: the built-in dataset's, e.g. 1 for digits and 0.1 for xor; 1 "
+                        "for a file)")
     p.add_argument("--solver", choices=SOLVERS,
                    help="lbfgs (default) or cg: full batch; sgd (momentum, Nesterov) or adam: mini-batch")
     p.add_argument("--epochs", "--max-iter", dest="epochs", type=positive_int, metavar="N",
-                   help=f"iterations (lbfgs, cg) or epochs (sgd, adam) in total (default {DEFAULT_EPOCHS})")
+                   help=f"iterations (lbfgs, cg) or epochs (sgd, adam) in total (default: the built-in dataset's, "
+                        f"e.g. 400 for digits; {DEFAULT_EPOCHS} for a file)")
     p.add_argument("--batch-size", type=positive_int, metavar="N", help="sgd/adam: rows per mini-batch (default 200)")
     p.add_argument("--learning-rate", type=positive_float, metavar="η",
                    help="sgd/adam: step size (default 0.1 for sgd, 0.01 for adam)")
@@ -374,9 +377,11 @@ def _read_data(args: argparse.Namespace, resumed, client) -> _Data:
 
 def _settings(args: argparse.Namespace, resumed, data: _Data, client) -> _Settings:
     """The Classifier's parameters for this run, each option checked against the solver and the resumed model."""
+    from glassnet import datasets
     from glassnet.train.optimize import is_mini_batch
 
     saved = resumed.get_params() if resumed is not None else {}
+    preset = datasets.training_defaults(args.data)  # a built-in's own hidden layers, λ and iterations ({} for a file)
 
     def setting(value, name, default):
         """The option if given, else the resumed model's setting, else the default."""
@@ -385,7 +390,7 @@ def _settings(args: argparse.Namespace, resumed, data: _Data, client) -> _Settin
         return saved.get(name, default) if resumed is not None else default
 
     hidden = _hidden(args, resumed, data) if resumed is not None else (
-        args.hidden if args.hidden is not None else (25,))
+        args.hidden if args.hidden is not None else preset.get("hidden", (25,)))
     solver = setting(args.solver, "solver", "lbfgs")
     if not is_mini_batch(solver):
         for option, value in (("--batch-size", args.batch_size), ("--learning-rate", args.learning_rate)):
@@ -403,8 +408,8 @@ def _settings(args: argparse.Namespace, resumed, data: _Data, client) -> _Settin
             val_fraction = float(saved.get("validation_fraction", 0.1)) if resumed is not None else 0.1
     params = dict(
         hidden_layer_sizes=tuple(hidden),
-        alpha=float(setting(args.lam, "alpha", 1.0)),
-        max_iter=int(setting(args.epochs, "max_iter", DEFAULT_EPOCHS)),
+        alpha=float(setting(args.lam, "alpha", preset.get("lam", 1.0))),
+        max_iter=int(setting(args.epochs, "max_iter", preset.get("max_iter", DEFAULT_EPOCHS))),
         solver=solver,
         batch_size=setting(args.batch_size, "batch_size", "auto"),
         learning_rate=setting(args.learning_rate, "learning_rate", "auto"),

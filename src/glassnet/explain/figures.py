@@ -252,11 +252,12 @@ def cost_curves_png(history, title: str | None = None, log_scale: bool | None = 
     return _png_bytes(fig)
 
 
-def _curve_png(x, train, val, xlabel: str, ylabel: str, title: str, log_x: bool, best: float | None) -> bytes:
+def _curve_png(x, train, val, xlabel: str, ylabel: str, title: str, log_x: bool, best: float | None,
+               labels: tuple[str, str] = ("training", "validation"), note: str | None = None) -> bytes:
     fig = _figure(7.0, 4.2)
     ax = fig.add_subplot(1, 1, 1)
-    ax.plot(x, train, "o-", color=NEGATIVE, lw=2, label="training")
-    ax.plot(x, val, "s-", color=POSITIVE, lw=2, label="validation")
+    ax.plot(x, train, "o-", color=NEGATIVE, lw=2, label=labels[0])
+    ax.plot(x, val, "s-", color=POSITIVE, lw=2, label=labels[1])
     if log_x:
         positive = [v for v in x if v > 0]
         ax.set_xscale("symlog", linthresh=min(positive) if positive else 1.0)
@@ -267,16 +268,49 @@ def _curve_png(x, train, val, xlabel: str, ylabel: str, title: str, log_x: bool,
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
+    if note:
+        fig.text(0.012, 0.012, note, fontsize=8, color="#333333", ha="left", va="bottom", wrap=False)
+        fig.tight_layout(rect=(0.0, 0.02 + 0.035 * (note.count("\n") + 1), 1.0, 1.0))
+    else:
+        fig.tight_layout()
     return _png_bytes(fig)
 
 
+def _learning_curve_text(curve, metric: Literal["cost", "error"] = "cost") -> dict[str, str]:
+    """What the learning-curve figure says: title, y label, the two legend entries and the note below the plot.
+
+    The curves are the lecture's: J_train on the m examples trained on and J_val on the validation set, both
+    without the λ term (the course's learningCurve). A network trained with λ > 0 is held back more on a small
+    training set (the penalty λ/(2m)·ΣΘ² is larger there), so J_train may fall as m grows; the note says so.
+    """
+    lam = format_number(curve.lam)
+    title = f"Learning curve (network {'-'.join(map(str, curve.sizes))}, trained with λ = {lam})"
+    if metric == "cost":
+        ylabel = "cost J(Θ) without the λ term"
+        labels = ("J_train: the m training examples, no λ term", "J_val: the validation set, no λ term")
+        note = (f"As in the lecture, J_train and J_val are measured without the λ term; the networks were trained "
+                f"with λ = {lam}.")
+    else:
+        ylabel, labels = "misclassification error", ("training error (the m examples)", "validation error")
+        note = (f"Errors on the m examples trained on and on the whole validation set; the networks were trained "
+                f"with λ = {lam}.")
+    if curve.lam > 0:
+        note += ("\nWith λ > 0 the penalty λ/(2m)·ΣΘ² weighs more when m is small, so a small training set is "
+                 "fitted loosely and the\ntraining curve can fall as m grows (the lecture's rising J_train is that "
+                 "of a fit with little or no λ).")
+    return {"title": title, "ylabel": ylabel, "train": labels[0], "val": labels[1], "note": note}
+
+
 def learning_curve_png(curve, metric: Literal["cost", "error"] = "cost") -> bytes:
-    """Error vs number of training examples m (a :class:`glassnet.explain.curves.LearningCurve`)."""
-    train, val, label = _metric(curve, metric)
-    return _curve_png(curve.m, train, val, "training examples m", label,
-                      f"Learning curve (network {'-'.join(map(str, curve.sizes))}, λ = {format_number(curve.lam)})",
-                      log_x=False, best=None)
+    """Error vs number of training examples m (a :class:`glassnet.explain.curves.LearningCurve`).
+
+    The lecture's quantities: J_train (on the m examples trained on) and J_val, both without the λ term, or the
+    misclassification errors; the figure says so, and why a curve trained with λ > 0 may fall with m.
+    """
+    train, val, _ = _metric(curve, metric)
+    words = _learning_curve_text(curve, metric)
+    return _curve_png(curve.m, train, val, "training examples m", words["ylabel"], words["title"], log_x=False,
+                      best=None, labels=(words["train"], words["val"]), note=words["note"])
 
 
 def validation_curve_png(curve, metric: Literal["cost", "error"] = "cost") -> bytes:

@@ -88,8 +88,11 @@ def _equations(trace: Trace, digits: int, max_units: int, first_layer: int) -> l
     return parts
 
 
-def _misclassified(trace: Trace, X, y, img_shape, image_order: str) -> list[str]:
-    """How many of X's examples the network gets wrong, and which (as images when the input is one)."""
+def _misclassified(trace: Trace, X, y, img_shape, image_order: str, classes) -> list[str]:
+    """How many of X's examples the network gets wrong, and which (as images when the input is one).
+
+    ``y`` and the predictions are output units (0-based); every title names their classes, ``classes[unit]``.
+    """
     esc = html.escape
     parts: list[str] = []
     X = np.asarray(X)
@@ -99,17 +102,22 @@ def _misclassified(trace: Trace, X, y, img_shape, image_order: str) -> list[str]
                          f"y {y.shape}")
     pred = predict_units(forward(list(trace.thetas), X).z_out)  # the output layer's one prediction rule
     wrong = np.flatnonzero(pred != y)
+    names = list(range(max(trace.K, 2))) if classes is None else list(classes)
+    if len(names) != max(trace.K, 2):
+        raise ValueError(f"classes: expected the {max(trace.K, 2)} classes of the output units, in unit order, got "
+                         f"{len(names)}")
+    label, guess = [names[u] for u in y], [names[u] for u in pred]  # the classes the units stand for
     parts.append("<h2>Misclassified examples</h2>")
     parts.append(f"<p>{len(wrong)} of {len(y)} examples misclassified "
                  f"({format_number(100 * len(wrong) / len(y), 3)}% error; each titled #row: label → prediction)."
                  "</p>")
     if len(wrong) and img_shape:
         shown = wrong[:40]
-        png = examples_png(X[shown], y[shown].tolist(), pred[shown].tolist(), img_shape, image_order,
+        png = examples_png(X[shown], [label[t] for t in shown], [guess[t] for t in shown], img_shape, image_order,
                            max_examples=40, indices=shown.tolist())
         parts.append(f'<img alt="misclassified examples" src="{_data_uri(png)}">')
     elif len(wrong):
-        parts.append("<p>" + esc(", ".join(f"#{t}: {y[t]} → {pred[t]}" for t in wrong[:60])) + "</p>")
+        parts.append("<p>" + esc(", ".join(f"#{t}: {label[t]} → {guess[t]}" for t in wrong[:60])) + "</p>")
     return parts
 
 
@@ -136,8 +144,8 @@ def _pictures(trace: Trace, img_shape, image_order: str, history, learning_curve
 def html_report(trace: Trace, *, X: np.ndarray | None = None, y: np.ndarray | None = None,
                 history=None, learning_curve=None, validation_curve=None,
                 image_shape: tuple[int, int] | None = None, image_order: str = "C",
-                class_names: Sequence[str] | None = None, title: str | None = None, digits: int = 4,
-                max_units: int = 30, max_edges: int = 300, unit: tuple[int, int] | None = None) -> str:
+                class_names: Sequence[str] | None = None, classes: Sequence | None = None, title: str | None = None,
+                digits: int = 4, max_units: int = 30, max_edges: int = 300, unit: tuple[int, int] | None = None) -> str:
     """One self-contained HTML page (inline SVG and PNG data URIs; no script, no network) explaining ``trace``.
 
     Sections: the example and its prediction; the backward-view and forward-view diagrams; the δ equations and
@@ -179,7 +187,7 @@ def html_report(trace: Trace, *, X: np.ndarray | None = None, y: np.ndarray | No
     parts.append('<div class="figure">' + _strip_xml_decl(diagram_svg(trace, "forward", id_prefix="fw-", **kw))
                  + "</div>")
     if X is not None and y is not None:
-        parts += _misclassified(trace, X, y, img_shape, image_order)
+        parts += _misclassified(trace, X, y, img_shape, image_order, classes)
     parts += _pictures(trace, img_shape, image_order, history, learning_curve, validation_curve)
     parts.append(f'<p class="note">Made by glassnet for network {esc(net)}. Everything is in this file; it needs no '
                  "network access.</p></body></html>\n")

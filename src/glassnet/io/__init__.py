@@ -12,6 +12,7 @@ from glassnet.io.models import (
     MAX_MODEL_BYTES,
     atomic_write,
     checkpoint_path,
+    input_image_order,
     load,
     load_any,
     load_checkpoint,
@@ -22,5 +23,6 @@ from glassnet.io.models import (
     save_thetas,
 )
 
-__all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "save_checkpoint",
-           "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION", "MAX_MODEL_BYTES"]
+__all__ = ["save", "load", "load_any", "model_format", "input_image_order", "save_thetas", "load_thetas",
+           "save_checkpoint", "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION",
+           "MAX_MODEL_BYTES"]

@@ -51,14 +51,15 @@ from glassnet._support.npzfile import check_budget, iter_data, member_header, op
 from glassnet._support.paths import existing_file
 from glassnet._validation import check_thetas
 from glassnet._version import __version__
+from glassnet.datasets.files import MAT_IMAGE_ORDER
 from glassnet.errors import ModelFileError
 from glassnet.estimator import Classifier, Regressor
 from glassnet.io.interop import load_mat, load_nielsen
 from glassnet.outputs import OutputLayer, n_outputs
 from glassnet.train.optimize import History, SolverState
 
-__all__ = ["save", "load", "load_any", "model_format", "save_thetas", "load_thetas", "save_checkpoint",
-           "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_any", "model_format", "input_image_order", "save_thetas", "load_thetas",
+           "save_checkpoint", "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "glassnet-model"
 #: The version this glassnet writes; it reads every version up to this one.
@@ -671,6 +672,15 @@ def model_format(path: str | os.PathLike) -> str:
     shown = "empty" if not head else f"starts with {head[:12]!r}"
     raise ModelFileError(f"{path}: not a model file glassnet can read ({shown}); expected a glassnet .npz model "
                          "file, the course's .mat weights (Theta1, Theta2, ...) or Nielsen's network JSON")
+
+
+def input_image_order(path: str | os.PathLike) -> str:
+    """How the model file at ``path`` expects an input image unrolled: ``"F"`` (column by column) for the course's
+    ``.mat`` weights (:func:`model_format` ``"mat"``: trained on MATLAB's images), else ``"C"`` (row by row).
+
+    The default pixel order of the pictures of such a model's weights (``glassnet plot hidden``).
+    """
+    return MAT_IMAGE_ORDER if model_format(path) == "mat" else "C"
 
 
 def load_any(path: str | os.PathLike, *, classes=None, max_bytes: int = MAX_MODEL_BYTES):

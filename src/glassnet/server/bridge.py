@@ -200,13 +200,14 @@ def load_builtin(name: str, noise: float | None = None) -> Dataset:
 def builtin_settings() -> dict[str, dict]:
     """Per built-in dataset: its default ``noise`` (None: not generated) and the ``training`` settings that converge.
 
-    Both are the registry's (:class:`glassnet.datasets.Builtin`); the page starts a chosen dataset from them.
+    Both are the registry's (:class:`glassnet.datasets.Builtin`, :func:`glassnet.datasets.training_defaults`, which
+    ``glassnet train`` and ``glassnet serve`` read too); the page starts a chosen dataset from them.
     """
     out = {}
     for name in lib_datasets.available_names():
-        spec = lib_datasets.REGISTRY[name]
-        training = {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.training.items()}
-        out[name] = {"noise": spec.noise, "training": training}
+        training = {k: (list(v) if isinstance(v, tuple) else v)
+                    for k, v in lib_datasets.training_defaults(name).items()}
+        out[name] = {"noise": lib_datasets.REGISTRY[name].noise, "training": training}
     return out
 
 
