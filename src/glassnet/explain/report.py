@@ -25,11 +25,13 @@ from glassnet.explain.figures import (
     validation_curve_png,
 )
 from glassnet.explain.text import (
+    GALLERY_LIMIT,
     _describe_example,
     _layer_rows,
     format_number,
     readable_top_k,
     render_text,
+    shown_text,
     unit_equation,
 )
 from glassnet.explain.trace import Trace
@@ -100,16 +102,17 @@ def _misclassified(trace: Trace, X, y, img_shape, image_order: str) -> list[str]
     pred = predict_units(forward(list(trace.thetas), X).z_out)  # the output layer's one prediction rule
     wrong = np.flatnonzero(pred != y)
     parts.append("<h2>Misclassified examples</h2>")
+    shown = wrong[:GALLERY_LIMIT]
+    cut = shown_text(len(shown), len(wrong))
     parts.append(f"<p>{len(wrong)} of {len(y)} examples misclassified "
-                 f"({format_number(100 * len(wrong) / len(y), 3)}% error; each titled #row: label → prediction)."
-                 "</p>")
+                 f"({format_number(100 * len(wrong) / len(y), 3)}% error; each titled #row: label → prediction)"
+                 f"{'; ' + cut if cut else ''}.</p>")
     if len(wrong) and img_shape:
-        shown = wrong[:40]
         png = examples_png(X[shown], y[shown].tolist(), pred[shown].tolist(), img_shape, image_order,
-                           max_examples=40, indices=shown.tolist())
+                           max_examples=GALLERY_LIMIT, indices=shown.tolist())
         parts.append(f'<img alt="misclassified examples" src="{_data_uri(png)}">')
     elif len(wrong):
-        parts.append("<p>" + esc(", ".join(f"#{t}: {y[t]} → {pred[t]}" for t in wrong[:60])) + "</p>")
+        parts.append("<p>" + esc(", ".join(f"#{t}: {y[t]} → {pred[t]}" for t in shown)) + "</p>")
     return parts
 
 
