@@ -211,6 +211,11 @@ def notebook_html(trace: Trace, digits: int = 4) -> str:
     if L >= 3:
         j = int(np.argmax(np.abs(trace.layers[L - 2].delta))) + 1
         eqs.append(unit_equation(trace, L - 1, j, digits, top_k=readable_top_k(trace)))
+    # The diagram keeps its own size (its text is 11-17 px) and scrolls sideways in a narrow column rather than
+    # shrinking to unreadable text; the equations wrap only between words, never inside a number (notebook and
+    # docs style sheets break output text anywhere by default).
+    svg = svg.replace("<svg ", '<svg style="max-width: none" ', 1)
     return (f'<div class="glassnet-trace"><p style="font-family: monospace">{esc(head)}</p>'
             f'<div style="overflow-x: auto">{svg}</div>'
-            f'<pre style="white-space: pre-wrap">{esc(chr(10).join(eqs))}</pre></div>')
+            f'<pre style="white-space: pre-wrap; word-break: normal; overflow-wrap: normal; overflow-x: auto">'
+            f'{esc(chr(10).join(eqs))}</pre></div>')
