@@ -319,6 +319,68 @@ def test_code_on_the_pages_runs(page, tmp_path, monkeypatch):
         assert 0.96 <= float(printed.split()[-1]) <= 1.0  # "about 0.98"
 
 
+_COUNT_WORDS = {w: k for k, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve"
+                                             .split())}
+
+
+def test_no_page_miscounts_the_tutorial_notebooks():
+    """A number of notebooks or tutorials written in the README or on a page is the number in docs/tutorials (the
+    pages said "five" when there were six)."""
+    pattern = re.compile(r"\b(\w+) (?:tutorial notebooks|notebooks|tutorials)\b", re.IGNORECASE)
+    texts = {"README.md": (ROOT / "README.md").read_text(encoding="utf-8")}
+    texts.update({str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in sorted(DOCS.rglob("*.md"))})
+    counts = [(name, m.group(0), int(w) if w.isdigit() else _COUNT_WORDS[w.lower()])
+              for name, text in texts.items() for m in pattern.finditer(text)
+              if (w := m.group(1)).isdigit() or w.lower() in _COUNT_WORDS]
+    wrong = [(name, said) for name, said, k in counts if k != len(NOTEBOOKS)]
+    assert not wrong, f"{len(NOTEBOOKS)} notebooks in docs/tutorials, but: {wrong}"
+    index = (DOCS / "tutorials" / "index.md").read_text(encoding="utf-8")
+    assert all(f"({nb.name})" in index for nb in NOTEBOOKS)  # the tutorials page lists every notebook
+
+
+def test_signatures_are_formatted_by_ruff_from_the_docs_extra():
+    """mkdocstrings formats signatures with Black or Ruff and says "Formatting signatures requires either Black or
+    Ruff" when neither is installed: the docs extra installs ruff."""
+    import tomllib
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert any(re.match(r"ruff\b", dep) for dep in extra["docs"]), extra["docs"]
+    from ruff.__main__ import find_ruff_bin  # what mkdocstrings runs
+
+    assert Path(find_ruff_bin()).is_file()
+
+
+def test_notebook_kernels_run_over_ipc_without_the_encryption_warning(monkeypatch, capfd, tmp_path):
+    """The docs' kernels: the hook puts its Jupyter config on the path nbconvert reads (mkdocs-jupyter loads it), so
+    a kernel runs over IPC and prints no "[IPKernelApp] WARNING ... without encryption" (one per notebook over TCP)."""
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("nbclient")
+    from nbconvert.nbconvertapp import NbConvertApp
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", "")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    hook = _load_hook()
+    assert hook.on_config({}) == {}
+    try:
+        app = NbConvertApp()
+        app.load_config_file()  # what mkdocs-jupyter does before it executes a notebook
+        assert app.config.KernelManager.transport == "ipc"
+        nb = nbformat.v4.new_notebook()
+        nb.cells.append(nbformat.v4.new_code_cell("6 * 7"))
+        folder = tmp_path / "tutorials"  # the kernel runs in the notebook's folder, not where the build runs
+        folder.mkdir()
+        ExecutePreprocessor(config=app.config, kernel_name="python3", timeout=120, startup_timeout=60).preprocess(
+            nb, {"metadata": {"path": str(folder)}})
+        assert nb.cells[0].outputs[0]["data"]["text/plain"] == "42"
+    finally:
+        hook.on_shutdown()
+    out, err = capfd.readouterr()
+    assert "without encryption" not in out + err and "IPKernelApp" not in out + err
+    assert os.environ["JUPYTER_CONFIG_PATH"] == "" and not list(folder.iterdir())
+
+
 CHROMIUM = os.environ.get("GLASSNET_CHROMIUM", "/usr/bin/chromium")
 # Pages with equations, pictures or both: (page, least number of typeset equations).
 BROWSER_PAGES = [("index.html", 5), ("notation.html", 60), ("tutorials/02-what-delta-means.html", 20),
@@ -372,6 +434,46 @@ def test_pages_in_a_real_browser(site):
                     assert state["images"] >= len(EXAMPLES), state
         finally:
             browser.close()
+
+
+def test_trace_block_keeps_readable_text_and_whole_numbers_in_a_narrow_column():
+    """The block a trace shows in a notebook, in the docs' 718 px column (1366 px screen) under JupyterLab's output
+    style (break-all): the diagram's text stays 10 px and more on screen (most of it 11 and more; it scrolls
+    sideways instead of shrinking to 7 px) and no number of the equations is cut over two lines ("−0.10 / 52")."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"needs Chromium at {CHROMIUM}: run scripts/install-browser.sh or set GLASSNET_CHROMIUM")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    import numpy as np
+
+    import glassnet
+    from glassnet.explain.report import notebook_html
+
+    thetas = [np.array([[0.1, 0.3, -0.5], [-0.2, 0.4, 0.6]]), np.array([[0.2, -1.1, 0.7], [0.3, 0.5, -0.9]]),
+              np.array([[-0.1, 1.2, -0.8]])]
+    block = notebook_html(glassnet.explain(thetas, np.array([1.0, 2.0]), 1))
+    css = (DOCS / "stylesheets" / "extra.css").read_text(encoding="utf-8")
+    jupyter = (".jupyter-wrapper .jp-OutputArea-output pre { word-break: break-all; word-wrap: break-word; "
+               "white-space: pre-wrap; font-size: 16px } .md-typeset svg { max-width: 100% }")  # after the site's
+    page_html = (f"<style>{css} {jupyter}</style><div class='md-typeset' style='width: 718px'>"
+                 f"<div class='jupyter-wrapper'><div class='jp-OutputArea-output'>{block}</div></div></div>")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.set_content(page_html)
+            sizes = page.evaluate("""() => [...document.querySelectorAll('svg text')].map(t =>
+                parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)""")
+            split = page.evaluate("""() => { const pre = document.querySelector('pre'); const node = pre.firstChild;
+                const out = []; for (const m of node.textContent.matchAll(/[−-]?\\d+(\\.\\d+)?/g)) {
+                  const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+                  if (r.getClientRects().length > 1) out.push(m[0]); } return out; }""")
+            lines = page.evaluate("() => document.querySelector('pre').getClientRects()[0].height / 19")
+        finally:
+            browser.close()
+    assert len(sizes) > 30 and min(sizes) >= 9.9, sorted(sizes)[:5]
+    assert sorted(sizes)[len(sizes) // 4] >= 11, sorted(sizes)
+    assert not split, split
+    assert lines > 2  # the equations did wrap in the narrow column: between words
 
 
 def test_commands_on_the_pages_parse():

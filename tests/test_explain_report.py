@@ -34,6 +34,26 @@ def test_html_report_is_self_contained_and_complete(small_digits):  # noqa: F811
         report.html_report(tr, X=Xv[:, :10], y=yv)
 
 
+def test_a_cut_misclassified_gallery_says_how_much_it_shows(small_digits):  # noqa: F811 (the fixture above)
+    X, y, Xv, yv = small_digits
+    thetas = glassnet.random_init([64, 6, 10], rng=0)
+    tr = glassnet.explain(thetas, Xv, yv, rows=0)
+    wrong = int(np.sum(glassnet.forward(thetas, Xv).output.argmax(axis=1) != yv))
+    assert wrong > text.GALLERY_LIMIT == 48
+    page = report.html_report(tr, X=Xv, y=yv)
+    assert f"{wrong} of 100 examples misclassified" in page and f"; 48 of {wrong} shown." in page
+    # the same rule in a report without images (a 5-feature input is no picture): the list is cut at 48 too
+    flat = glassnet.random_init([5, 3], rng=0)
+    Xf = np.random.default_rng(0).normal(size=(200, 5))
+    yf = (glassnet.forward(flat, Xf).output.argmax(axis=1) + 1) % 3  # every example wrong
+    page = report.html_report(glassnet.explain(flat, Xf, yf, rows=0), X=Xf, y=yf)
+    assert "200 of 200 examples misclassified" in page and "; 48 of 200 shown." in page
+    listed = re.findall(r"#(\d+): \d → \d", page.split("Misclassified examples")[1])
+    assert len(listed) == 48
+    few = report.html_report(glassnet.explain(flat, Xf[:5], yf[:5], rows=0), X=Xf[:5], y=yf[:5])
+    assert "5 of 5 examples misclassified" in few and " shown." not in few
+
+
 def test_notebook_block_of_a_big_output_layer_and_of_a_net_without_hidden_layer():
     thetas = glassnet.random_init([5, 4, 12], rng=1)
     tr = glassnet.explain(thetas, np.linspace(-1, 1, 5), 7)

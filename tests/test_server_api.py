@@ -282,6 +282,22 @@ def test_examples_and_hidden_units(client, session):
     np.testing.assert_array_equal(h["units"][0], expected)
 
 
+def test_a_cut_gallery_says_how_much_it_shows(client, session):
+    """The untrained network gets most validation examples wrong: the gallery shows the library's 48 of them and
+    says so; a gallery that shows everything says nothing about a cut."""
+    from glassnet.explain.text import GALLERY_LIMIT
+
+    ex = client.get("/api/examples?split=val&which=misclassified").json()
+    _, thetas, _, _, parts = session.snapshot_view()
+    wrong = int(np.sum(propagate(thetas, parts[2]).output.argmax(axis=1) != parts[3]))
+    assert wrong > GALLERY_LIMIT == 48 and ex["total"] == wrong
+    assert len(ex["items"]) == 48 and ex["shown"] == f"48 of {wrong} shown"
+    page2 = client.get("/api/examples?split=val&which=misclassified&limit=10&offset=48").json()
+    assert page2["shown"] == f"49–58 of {wrong} shown"
+    everything = client.get("/api/examples?split=val&which=misclassified&limit=200&offset=0").json()
+    assert everything["shown"] == ("" if wrong <= 200 else f"200 of {wrong} shown")
+
+
 # ------------------------------------------------------------------------------------------------ training control
 
 
@@ -429,6 +445,55 @@ def test_model_export_is_the_cli_format_and_imports_back(client, session, tmp_pa
     client.post("/api/reset", json={"dataset": "iris", "hidden": [4]})
     r = client.post("/api/model?filename=m.npz", content=path.read_bytes())
     assert r.status_code == 422 and "classes" in detail(r)
+
+
+def _course_file(tmp_path, m: int = 40) -> Path:
+    """A small data file in the course's format: X (m × 400, 20×20 images), y (m × 1) labels 1..10, 10 = digit 0."""
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(0)
+    y = np.arange(m) % 10 + 1
+    path = tmp_path / "course.mat"
+    savemat(path, {"X": rng.uniform(-0.1, 1.0, (m, 400)), "y": y.reshape(-1, 1).astype(np.uint8)})
+    return path
+
+
+def test_course_weights_on_digits_say_to_upload_the_course_data_then_import(client, session, tmp_path):
+    from conftest import EX4_WEIGHTS
+
+    if not EX4_WEIGHTS.exists():
+        pytest.skip(f"reference weights not found at {EX4_WEIGHTS}")
+    weights = EX4_WEIGHTS.read_bytes()
+    r = client.post("/api/model?filename=ex4weights.mat", content=weights)
+    assert r.status_code == 422
+    message = detail(r)
+    assert message.startswith("ex4weights.mat: its layers 400-25-10 need data with 400 features and 10 classes, "
+                              "but dataset 'digits' has 64 features and 10 classes.")
+    assert "upload the course's data" in message and "ex4data1.mat" in message and "labels 1..10" in message
+    assert "import the weights again" in message and str(tmp_path) not in message
+    assert session.state()["sizes"] == [64, 25, 10] and session.state()["dataset"]["upload"] is None
+
+    st = client.post("/api/dataset?filename=course.mat", content=_course_file(tmp_path).read_bytes()).json()
+    assert st["dataset"]["name"] == "upload:course.mat" and st["dataset"]["upload"] == "course.mat"
+    st = client.post("/api/model?filename=ex4weights.mat", content=weights).json()
+    assert st["sizes"] == [400, 25, 10] and st["snapshots"]["label"] == "loaded ex4weights.mat"
+    # Another model that does not fit says what to upload, without the course's hint.
+    client.post("/api/reset", json={"dataset": "iris", "hidden": [4]})
+    r = client.post("/api/model?filename=ex4weights.mat", content=weights)
+    assert r.status_code == 422 and "but dataset 'iris' has 4 features and 3 classes" in detail(r)
+    bare = tmp_path / "bare.npz"
+    gio.save_thetas(bare, glassnet.random_init([5, 3, 4], rng=0))
+    r = client.post("/api/model?filename=bare.npz", content=bare.read_bytes())
+    assert r.status_code == 422 and detail(r).endswith("First upload a data file with 5 features and 4 classes with "
+                                                       "\"Upload a data file\", then import the model again.")
+
+
+def test_a_setup_naming_an_upload_this_explorer_lacks_says_to_upload_it(client, session):
+    r = client.post("/api/reset", json={"dataset": "upload:ex4data1.mat"})
+    assert r.status_code == 422
+    assert detail(r) == ("dataset: 'upload:ex4data1.mat' is an uploaded data file that this explorer does not hold "
+                         "(any more): upload ex4data1.mat with \"Upload a data file\" first")
+    assert session.state()["dataset"]["name"] == "digits"
 
 
 # ------------------------------------------------------------------------------------------------ real server

@@ -13,6 +13,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
@@ -25,6 +26,7 @@ if not os.path.exists(CHROMIUM):
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
 import glassnet
+from conftest import EX4_WEIGHTS
 from glassnet.explain.text import format_number, unit_equation
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
 from glassnet.server.session import wait_for
@@ -272,7 +274,8 @@ def test_bad_settings_show_the_servers_message(page, server):
     page.fill("#hidden", "0")
     page.click("#reset")
     page.wait_for_selector("#toast:not([hidden])")
-    assert "422: hidden.0: Input should be greater than or equal to 1" in page.inner_text("#toast")
+    toast = page.inner_text("#toast")  # the server's message, without the HTTP status (issue 30)
+    assert toast.startswith("hidden.0: Input should be greater than or equal to 1") and "422" not in toast
     assert server.session.state()["sizes"] == [64, 25, 10]
     page.fill("#hidden", "12, 8")
     page.click("#reset")
@@ -291,3 +294,45 @@ def test_mnist_view(page, server):
     assert page.locator("#net .unit.input.pixel").count() == 784
     page.wait_for_function("() => document.querySelectorAll('#hidden-units canvas').length === 25")
     shot(page, "09-mnist")
+
+
+def test_a_cut_gallery_says_how_many_it_shows(page, server):
+    _, thetas, _, _, parts = server.session.snapshot_view()
+    wrong = int(np.sum(glassnet.forward(thetas, parts[2]).output.argmax(axis=1) != parts[3]))
+    assert wrong > 48  # the untrained network
+    page.wait_for_function("() => document.querySelectorAll('#examples .thumb').length === 48")
+    assert page.text_content("#examples-title") == f"Misclassified validation examples: {wrong} · 48 of {wrong} shown"
+
+
+def test_course_weights_ask_for_the_course_data_and_the_link_follows_the_upload(page, server, tmp_path):
+    from scipy.io import savemat
+
+    if not EX4_WEIGHTS.exists():
+        pytest.skip(f"reference weights not found at {EX4_WEIGHTS}")
+    page.set_input_files("#import-model", str(EX4_WEIGHTS))
+    page.wait_for_selector("#toast:not([hidden])")
+    toast = page.inner_text("#toast")
+    assert toast.startswith("ex4weights.mat: its layers 400-25-10 need data with 400 features") and "422" not in toast
+    assert "upload the course's data" in toast and "ex4data1.mat" in toast
+    shot(page, "10-course-weights-on-digits")
+    assert server.session.state()["sizes"] == [64, 25, 10]
+
+    course = tmp_path / "course.mat"  # the course's format: 20×20 images, labels 1..10 (10 is the digit 0)
+    rng = np.random.default_rng(0)
+    savemat(course, {"X": rng.uniform(-0.1, 1.0, (60, 400)), "y": (np.arange(60) % 10 + 1).reshape(-1, 1)})
+    page.set_input_files("#upload-data", str(course))
+    page.wait_for_function("() => location.hash.includes('dataset=upload%3Acourse.mat')")
+    page.set_input_files("#import-model", str(EX4_WEIGHTS))
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'loaded ex4weights.mat'")
+    page.wait_for_selector("#net svg[data-sizes='400-25-10']")
+    assert server.session.state()["snapshots"]["label"] == "loaded ex4weights.mat"
+    # Opening the page again with this setup keeps the uploaded data and the imported weights (the fragment used to
+    # keep dataset=digits, so the page switched back to the digits).
+    fragment = page.evaluate("() => location.hash")
+    assert "dataset=upload%3Acourse.mat" in fragment
+    page.goto(server.url + fragment)
+    page.wait_for_selector("#net svg[data-sizes='400-25-10']")
+    page.wait_for_selector("#conn.live")
+    page.wait_for_timeout(500)  # time for a setup from the link, which must not come
+    state = server.session.state()
+    assert state["dataset"]["name"] == "upload:course.mat" and state["snapshots"]["label"] == "loaded ex4weights.mat"

@@ -9,6 +9,9 @@ What it does, each at build time so nothing generated is committed and nothing c
   each script's title, description, figures and source;
 - fills ``<!-- glassnet:benchmark-results -->`` in benchmarks.md from ``benchmarks/results/*.json`` when such results
   exist (otherwise the page's committed section stays);
+- runs the notebooks' kernels over local IPC sockets in a private temporary folder (an nbconvert config put first on
+  ``JUPYTER_CONFIG_PATH``, which mkdocs-jupyter reads): over TCP without CurveZMQ keys each kernel warned that it
+  runs "without encryption", once per notebook;
 - removes the CDN MathJax 2 ``<script>`` that nbconvert puts into every notebook page (the site's own MathJax
   typesets notebooks too) and its CDN Mermaid loader (the notebooks have no Mermaid diagrams), and points the
   notebooks' links to .md/.ipynb files (right inside Jupyter) at the built pages.
@@ -100,6 +103,36 @@ def _run_example(path: Path) -> dict:
     log.info("gallery: examples/%s ran in %.1f s (%d figure(s))", path.name, seconds, len(figures))
     return {"path": path, "title": title, "description": description, "figures": figures,
             "stdout": proc.stdout.strip(), "seconds": seconds}
+
+
+_jupyter: tempfile.TemporaryDirectory | None = None
+
+
+def on_config(config):
+    """Kernels over IPC: an nbconvert config first on the path mkdocs-jupyter reads its config from.
+
+    The sockets get an absolute path in a private folder: a kernel runs in its notebook's folder, the build in the
+    repository, and a relative socket name would point to two different places.
+    """
+    global _jupyter
+    if _jupyter is None:
+        _jupyter = tempfile.TemporaryDirectory(prefix="glassnet-docs-jupyter-")
+        folder = Path(_jupyter.name)
+        settings = {"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}}
+        (folder / "jupyter_nbconvert_config.json").write_text(json.dumps(settings), encoding="utf-8")
+        paths = [p for p in os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
+        os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(folder), *paths])
+    return config
+
+
+def on_shutdown() -> None:
+    """Remove the kernels' folder and its entry on the config path."""
+    global _jupyter
+    if _jupyter is not None:
+        paths = os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep)
+        os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in paths if p and p != _jupyter.name)
+        _jupyter.cleanup()
+        _jupyter = None
 
 
 def on_files(files: Files, config) -> Files:
@@ -207,7 +240,8 @@ def gallery_markdown() -> str:
         out += [f"`python examples/{entry['path'].name} --out figures/` (ran in {entry['seconds']:.1f} s while this "
                 "site was built)", ""]
         for name in entry["figures"]:
-            out += [f"![{entry['title']}: {name}]({GALLERY_DIR}/{stem}/{name})", ""]
+            alt = html.escape(f"{entry['title']}: {name}")
+            out += [f'<div class="glassnet-figure"><img alt="{alt}" src="{GALLERY_DIR}/{stem}/{name}"></div>', ""]
         if entry["stdout"]:
             out += ['??? note "Output"', "", "    ```text"]
             out += [f"    {line}" for line in entry["stdout"].splitlines()] + ["    ```", ""]

@@ -352,7 +352,7 @@ def _add_weighted_edges(lay: Layout, f: _Frame, k: int, group: str, pairs, weigh
                     else NEGATIVE, stroke="#ffffff", stroke_width=0.6)
         if label_edges:  # small nets: write the number on the edge, near its left end
             c = 0.3
-            labels.append(dict(x=start + c * (x2 - r - start), y=y1 + c * (y2 - y1), text=n(v), size=10.5,
+            labels.append(dict(x=start + c * (x2 - r - start), y=y1 + c * (y2 - y1), text=n(v), size=11,
                                anchor="middle", color=POSITIVE if v >= 0 else NEGATIVE))
     return labels
 
@@ -372,7 +372,7 @@ def _add_units(lay: Layout, f: _Frame, k: int, class_names, highlight) -> None:
         lay.add("rect", group=group, title=f"bias unit {a_name(l, 0)} = 1", x=bp[0] - 11, y=bp[1] - 11,
                 w=22, h=22, fill="#ffffff", stroke="#555555", stroke_width=1.2, dash="3 2", rx=3,
                 cls="unit bias", id=f"bias-{l}", data={"l": l, "j": 0, "value": 1.0})
-        lay.add("text", group=group, x=bp[0], y=bp[1], text="+1", size=10, anchor="middle", color="#333333")
+        lay.add("text", group=group, x=bp[0], y=bp[1], text="+1", size=11, anchor="middle", color="#333333")
     if layer.kind == "input":
         _add_inputs(lay, f, group)
         return
@@ -553,13 +553,13 @@ def _legend(lay: Layout, view: View, y0: float, signed: str | None = None) -> No
                 stroke=None)
     lay.add("rect", group=g, x=x + 56, y=y1 - 8, w=176, h=16, fill="none", stroke="#555555", stroke_width=0.8)
     if backward:
-        lay.add("text", group=g, x=x + 56, y=y1 + 20, text="−max|δ|", size=10, anchor="start")
-        lay.add("text", group=g, x=x + 144, y=y1 + 20, text="0", size=10, anchor="middle")
-        lay.add("text", group=g, x=x + 232, y=y1 + 20, text="+max|δ|", size=10, anchor="end")
+        lay.add("text", group=g, x=x + 56, y=y1 + 20, text="−max|δ|", size=11, anchor="start")
+        lay.add("text", group=g, x=x + 144, y=y1 + 20, text="0", size=11, anchor="middle")
+        lay.add("text", group=g, x=x + 232, y=y1 + 20, text="+max|δ|", size=11, anchor="end")
         note = "δ, each layer scaled to its own largest |δ|; inputs (grey) show x"
     else:
-        lay.add("text", group=g, x=x + 56, y=y1 + 20, text="a = 0", size=10, anchor="start")
-        lay.add("text", group=g, x=x + 232, y=y1 + 20, text="a = 1", size=10, anchor="end")
+        lay.add("text", group=g, x=x + 56, y=y1 + 20, text="a = 0", size=11, anchor="start")
+        lay.add("text", group=g, x=x + 232, y=y1 + 20, text="a = 1", size=11, anchor="end")
         note = "activation a = g(z); inputs (grey) show x"
     lay.add("text", group=g, x=x + 244, y=y1, text=note, size=12, anchor="start")
     if signed:  # the second scale, on the same row after the note (the canvas widens to fit)
@@ -568,14 +568,14 @@ def _legend(lay: Layout, view: View, y0: float, signed: str | None = None) -> No
             lay.add("rect", group=g, x=x2 + s * 16, y=y1 - 8, w=16, h=16,
                     fill=_hex(_interp(_DIVERGING, -1.0 + s / 5)), stroke=None)
         lay.add("rect", group=g, x=x2, y=y1 - 8, w=176, h=16, fill="none", stroke="#555555", stroke_width=0.8)
-        lay.add("text", group=g, x=x2, y=y1 + 20, text="−max|a|", size=10, anchor="start")
-        lay.add("text", group=g, x=x2 + 88, y=y1 + 20, text="0", size=10, anchor="middle")
-        lay.add("text", group=g, x=x2 + 176, y=y1 + 20, text="+max|a|", size=10, anchor="end")
+        lay.add("text", group=g, x=x2, y=y1 + 20, text="−max|a|", size=11, anchor="start")
+        lay.add("text", group=g, x=x2 + 88, y=y1 + 20, text="0", size=11, anchor="middle")
+        lay.add("text", group=g, x=x2 + 176, y=y1 + 20, text="+max|a|", size=11, anchor="end")
         lay.add("text", group=g, x=x2 + 188, y=y1, text=signed, size=12, anchor="start")
     y2 = y1 + 42
     lay.add("rect", group=g, x=x + 56, y=y2 - 10, w=20, h=20, fill="#ffffff", stroke="#555555", stroke_width=1.2,
             dash="3 2", rx=3)
-    lay.add("text", group=g, x=x + 66, y=y2, text="+1", size=10, anchor="middle", color="#333333")
+    lay.add("text", group=g, x=x + 66, y=y2, text="+1", size=11, anchor="middle", color="#333333")
     bias_note = ("bias unit a₀ = 1 (dashed edges: it has no δ, so nothing flows back to it)" if backward
                  else "bias unit a₀ = 1 (dashed edges: the bias weights Θᵢ₀)")
     lay.add("text", group=g, x=x + 84, y=y2, text=bias_note, size=12, anchor="start")

@@ -25,11 +25,13 @@ from glassnet.explain.figures import (
     validation_curve_png,
 )
 from glassnet.explain.text import (
+    GALLERY_LIMIT,
     _describe_example,
     _layer_rows,
     format_number,
     readable_top_k,
     render_text,
+    shown_text,
     unit_equation,
 )
 from glassnet.explain.trace import Trace
@@ -108,16 +110,17 @@ def _misclassified(trace: Trace, X, y, img_shape, image_order: str, classes) -> 
                          f"{len(names)}")
     label, guess = [names[u] for u in y], [names[u] for u in pred]  # the classes the units stand for
     parts.append("<h2>Misclassified examples</h2>")
+    shown = wrong[:GALLERY_LIMIT]
+    cut = shown_text(len(shown), len(wrong))
     parts.append(f"<p>{len(wrong)} of {len(y)} examples misclassified "
-                 f"({format_number(100 * len(wrong) / len(y), 3)}% error; each titled #row: label → prediction)."
-                 "</p>")
+                 f"({format_number(100 * len(wrong) / len(y), 3)}% error; each titled #row: label → prediction)"
+                 f"{'; ' + cut if cut else ''}.</p>")
     if len(wrong) and img_shape:
-        shown = wrong[:40]
         png = examples_png(X[shown], [label[t] for t in shown], [guess[t] for t in shown], img_shape, image_order,
-                           max_examples=40, indices=shown.tolist())
+                           max_examples=GALLERY_LIMIT, indices=shown.tolist())
         parts.append(f'<img alt="misclassified examples" src="{_data_uri(png)}">')
     elif len(wrong):
-        parts.append("<p>" + esc(", ".join(f"#{t}: {label[t]} → {guess[t]}" for t in wrong[:60])) + "</p>")
+        parts.append("<p>" + esc(", ".join(f"#{t}: {label[t]} → {guess[t]}" for t in shown)) + "</p>")
     return parts
 
 
@@ -216,6 +219,11 @@ def notebook_html(trace: Trace, digits: int = 4) -> str:
     if L >= 3:
         j = int(np.argmax(np.abs(trace.layers[L - 2].delta))) + 1
         eqs.append(unit_equation(trace, L - 1, j, digits, top_k=readable_top_k(trace)))
+    # The diagram keeps its own size (its text is 11-17 px) and scrolls sideways in a narrow column rather than
+    # shrinking to unreadable text; the equations wrap only between words, never inside a number (notebook and
+    # docs style sheets break output text anywhere by default).
+    svg = svg.replace("<svg ", '<svg style="max-width: none" ', 1)
     return (f'<div class="glassnet-trace"><p style="font-family: monospace">{esc(head)}</p>'
             f'<div style="overflow-x: auto">{svg}</div>'
-            f'<pre style="white-space: pre-wrap">{esc(chr(10).join(eqs))}</pre></div>')
+            f'<pre style="white-space: pre-wrap; word-break: normal; overflow-wrap: normal; overflow-x: auto">'
+            f'{esc(chr(10).join(eqs))}</pre></div>')

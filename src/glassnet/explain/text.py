@@ -15,7 +15,11 @@ import numpy as np
 from glassnet.explain.trace import Trace
 from glassnet.notation import a_name, delta_name, sub, sup, superscript, theta_name, z_name
 
-__all__ = ["format_number", "unit_equation", "layer_table", "render_text", "summary", "readable_top_k"]
+__all__ = ["format_number", "unit_equation", "layer_table", "render_text", "summary", "readable_top_k",
+           "GALLERY_LIMIT", "shown_text"]
+
+#: How many examples a gallery of thumbnails shows at most: the explorer's and the HTML report's.
+GALLERY_LIMIT = 48
 
 
 def format_number(x: float, digits: int = 4) -> str:
@@ -32,6 +36,19 @@ def format_number(x: float, digits: int = 4) -> str:
         mantissa, exp = s.split("e")
         s = f"{mantissa}×10{superscript(int(exp))}"
     return s.replace("-", "−")
+
+
+def shown_text(shown: int, total: int, offset: int = 0) -> str:
+    """What a gallery cut to ``shown`` of ``total`` items says about the cut; empty when it shows them all.
+
+    >>> shown_text(48, 1353), shown_text(12, 12), shown_text(48, 1353, offset=48)
+    ('48 of 1353 shown', '', '49–96 of 1353 shown')
+    """
+    if offset == 0 and shown >= total:
+        return ""
+    if offset == 0:
+        return f"{shown} of {total} shown"
+    return f"{offset + 1}–{offset + shown} of {total} shown"
 
 
 def unit_equation(trace: Trace, l: int, j: int, digits: int = 4, top_k: int | None = -1) -> str:

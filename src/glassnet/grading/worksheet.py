@@ -540,16 +540,23 @@ def check_example(thetas: Sequence[np.ndarray], x, label: int, lam: float, given
                   tol: float = TOL) -> CheckReport:
     """Check hand-computed values for one example of any network of the lecture (what the explorer's form does).
 
-    Parameters
-    ----------
-    thetas : list of arrays, ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first
-    x : array of shape (s_1,), the example
-    label : int, its class as an output-unit index (0-based, as the explorer's examples carry it)
-    lam : float, λ
-    given : {quantity name: value}, e.g. ``{"delta_2^(2)": 0.1534}`` or ``{"δ₂⁽²⁾": 0.1534}``
-
     Only the given quantities are checked, each as on a worksheet of this network and example: D for this example
     alone (m = 1, D = Δ + λΘ outside the bias column). A name the network has no such quantity for is a ValueError.
+
+    Parameters
+    ----------
+    thetas : list of arrays
+        ``thetas[l-1]`` is Θ^(l), shape (s_{l+1}, s_l + 1), bias column first.
+    x : array of shape (s_1,)
+        The example.
+    label : int
+        Its class as an output-unit index (0-based, as the explorer's examples carry it).
+    lam : float
+        λ.
+    given : mapping of quantity name to value
+        E.g. ``{"delta_2^(2)": 0.1534}`` or ``{"δ₂⁽²⁾": 0.1534}``.
+    tol : float
+        How far from the exact value a right answer may be.
     """
     if not given:
         raise ValueError("answers: expected at least one line quantity,value such as delta_2^(2),0.1534")

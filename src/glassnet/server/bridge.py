@@ -28,10 +28,18 @@ from glassnet.explain import explain
 from glassnet.explain.diagram import COLOR_SCALES, diagram_svg
 from glassnet.explain.maps import plane_maps
 from glassnet.explain.steps import backprop_steps as _backprop_steps
-from glassnet.explain.text import format_number, unit_equation
+from glassnet.explain.text import GALLERY_LIMIT, format_number, shown_text, unit_equation
 from glassnet.forward import propagate
 from glassnet.notation import theta_name  # Θ_ij^(l) as the explorer's labels write it
-from glassnet.outputs import CLASSIFIER_PAIRS, OUTPUT_LOSS_PAIRS, OutputLayer, n_outputs, output_loss, predict_units
+from glassnet.outputs import (
+    CLASSIFIER_PAIRS,
+    OUTPUT_LOSS_PAIRS,
+    OutputLayer,
+    n_classes_for,
+    n_outputs,
+    output_loss,
+    predict_units,
+)
 from glassnet.params import random_init
 from glassnet.train import fitting as training
 from glassnet.train import holdout
@@ -67,6 +75,8 @@ __all__ = [
     "diagram",
     "theta_name",
     "format_number",
+    "GALLERY_LIMIT",
+    "shown_text",
     "unit_details",
     "edge_details",
     "pixels",
@@ -486,6 +496,20 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
     return lib_io.save(clf, path)
 
 
+def _upload_first(display_name: str, sizes: Sequence[int], data: Dataset, course: bool) -> str:
+    """Why a model does not fit the current dataset, and what to upload before importing it again."""
+    net = "-".join(map(str, sizes))
+    classes = n_classes_for(sizes[-1])
+    why = (f"{display_name}: its layers {net} need data with {sizes[0]} features and {classes} classes, but dataset "
+           f"{data.name!r} has {data.n} features and {len(data.classes)} classes.")
+    if course:
+        return (f"{why} These are the course's weights: first upload the course's data with \"Upload a data file\" "
+                f"(ex4data1.mat, or any course-format .mat file: X, m×{sizes[0]}, one image per row; y, m×1, labels "
+                f"1..{sizes[-1]} where {sizes[-1]} is the digit 0), then import the weights again.")
+    return (f"{why} First upload a data file with {sizes[0]} features and {classes} classes with \"Upload a data "
+            f"file\", then import the model again.")
+
+
 def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.ndarray], dict]:
     """Θ and settings from any model file :func:`glassnet.io.load_any` reads (glassnet, course .mat, Nielsen JSON).
 
@@ -511,6 +535,9 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
         raise ModelFileError(f"{display_name}: a regression model (glassnet.Regressor, identity outputs); the explorer "
                              f"shows classifiers, with the output/loss pairs "
                              f"{', '.join(f'{o}+{c}' for o, c in PAIRS)}")
+    sizes = sizes_of(clf.thetas_)
+    if (sizes[0], sizes[-1]) != (data.n, data.K):
+        raise ModelFileError(_upload_first(display_name, sizes, data, lib_io.model_format(path) == "mat"))
     params = clf.get_params()
     settings.update({k: params[k] for k in ("activation", "output", "loss")})
     try:

@@ -32,6 +32,9 @@ __all__ = ["TrainConfig", "Session", "SessionClosed", "LIMITS", "wait_for"]
 log = logging.getLogger("glassnet.server")
 
 # Upper bounds that keep one request or one job from exhausting the machine (checked by the API and here).
+#: How an uploaded data file is named among the datasets (and in the page's setup link): "upload:" + its file name.
+UPLOAD_PREFIX = "upload:"
+
 LIMITS = {
     "hidden_layers": 4,
     "units": 1024,
@@ -175,6 +178,9 @@ class Session:
         with self._lock:
             if name in self._datasets:
                 return self._datasets[name]
+        if name.startswith(UPLOAD_PREFIX):  # e.g. a setup link made where the file was uploaded
+            raise ValueError(f"dataset: {name!r} is an uploaded data file that this explorer does not hold (any "
+                             f"more): upload {name[len(UPLOAD_PREFIX):]} with \"Upload a data file\" first")
         if name not in bridge.available_datasets():
             raise ValueError(f"dataset: expected one of {sorted(self.dataset_names())}, got {name!r}")
         if noise is not None and bridge.default_noise(name) is not None and noise != bridge.default_noise(name):
@@ -565,6 +571,8 @@ class Session:
                     "name": data.name, "description": data.description, "m": data.m, "n": data.n, "K": data.K,
                     "m_train": int(self.train_idx.size), "m_val": int(self.val_idx.size),
                     "image_shape": list(data.image_shape) if data.image_shape else None,
+                    # the file name of an uploaded dataset (the setup link names it), None for a built-in
+                    "upload": data.name[len(UPLOAD_PREFIX):] if data.name.startswith(UPLOAD_PREFIX) else None,
                     "noise": (None if bridge.default_noise(data.name) is None else self.config.noise
                               if self.config.noise is not None else bridge.default_noise(data.name)),
                     # sent once per history generation (a dataset is installed with a new one): an event stream's

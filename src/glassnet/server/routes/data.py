@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from glassnet.server import bridge
 from glassnet.server.routes._shared import ExplorerDep, SafeJSONResponse, safe_name, save_body
-from glassnet.server.session import LIMITS
+from glassnet.server.session import LIMITS, UPLOAD_PREFIX
 
 router = APIRouter(default_response_class=SafeJSONResponse)
 
@@ -45,7 +45,7 @@ async def upload_dataset(request: Request, ex: ExplorerDep,
         data = await run_in_threadpool(bridge.load_user_file, path, name)
     finally:
         path.unlink(missing_ok=True)
-    data = replace(data, name=f"upload:{name}")
+    data = replace(data, name=f"{UPLOAD_PREFIX}{name}")
     ex.session.add_upload(data)
     await run_in_threadpool(ex.session.reset, replace(ex.session.config, dataset=data.name))
     return ex.state_response()

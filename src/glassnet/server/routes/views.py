@@ -84,12 +84,16 @@ def _view(session: Session, split: str, index: int, mode: Literal["forward", "ba
 @router.get("/api/examples")
 def examples(ex: ExplorerDep, split: Literal["train", "val"] = "val",
              which: Literal["misclassified", "all"] = "misclassified",
-             limit: Annotated[int, Query(ge=1, le=200)] = 48, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    """Examples as thumbnails: the misclassified ones (most confident mistakes first) or all, in order."""
+             limit: Annotated[int, Query(ge=1, le=200)] = bridge.GALLERY_LIMIT,
+             offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    """Examples as thumbnails: the misclassified ones (most confident mistakes first) or all, in order.
+
+    ``shown`` says what the page shows of ``total`` when the gallery is cut ("48 of 1353 shown"; empty otherwise).
+    """
     version, thetas, cfg, data, parts = ex.session.snapshot_view()
     X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
     if X.shape[0] == 0:
-        return {"version": version, "split": split, "total": 0, "items": []}
+        return {"version": version, "split": split, "total": 0, "items": [], "shown": ""}
     pred, conf = bridge.predictions(thetas, X, activation=cfg.activation, output=cfg.output)
     if which == "misclassified":
         idx = np.flatnonzero(pred != y)
@@ -101,6 +105,7 @@ def examples(ex: ExplorerDep, split: Literal["train", "val"] = "val",
               "pixels": bridge.pixels(X[t], data.image_shape, data.order) if data.image_shape else None,
               "x": None if data.image_shape else [round(float(v), 4) for v in X[t][:8]]} for t in page]
     return {"version": version, "split": split, "which": which, "total": int(idx.size), "items": items,
+            "shown": bridge.shown_text(len(items), int(idx.size), offset),
             "image_shape": list(data.image_shape) if data.image_shape else None, "classes": data.classes}
 
 

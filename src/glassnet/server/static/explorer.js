@@ -23,6 +23,12 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     constructor(status, detail) { super(detail); this.status = status; }
   }
 
+  // What a failed request tells the user: the server's message, which names the setting or file and what it expects
+  // (the HTTP status is for the console, not for the reader).
+  function problem(e) {
+    return e instanceof ApiError ? e.message : String(e);
+  }
+
   async function api(path, opts = {}) {
     const headers = { "X-Glassnet-Token": TOKEN };
     let body = opts.body;
@@ -84,7 +90,7 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     try {
       return await action();
     } catch (e) {
-      toast(e instanceof ApiError ? `${e.status}: ${e.message}` : String(e));
+      toast(problem(e));
       return null;
     }
   }
@@ -361,7 +367,7 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
         S.unit = null; S.edge = null; S.viewWanted = true;   // the selection no longer exists (new network)
       } else if (e instanceof ApiError && e.status === 422 && S.index !== 0) {
         S.index = 0; $("index").value = 0; S.viewWanted = true;
-      } else toast(e instanceof ApiError ? `${e.status}: ${e.message}` : String(e));
+      } else toast(problem(e));
     } finally {
       S.viewBusy = false;
       if (S.viewWanted) setTimeout(loadView, 150);
@@ -592,14 +598,14 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     try {
       const [split, which] = $("examples-which").value.split(":");
       const [ex, hid] = await Promise.all([
-        api(`/api/examples?split=${split}&which=${which}&limit=48`),
+        api(`/api/examples?split=${split}&which=${which}`),
         S.state && S.state.dataset.image_shape ? api("/api/hidden?limit=100") : Promise.resolve(null),
       ]);
       S.sideVersion = ex.version;
       renderExamples(ex);
       if (hid) renderHidden(hid);
     } catch (e) {
-      toast(e instanceof ApiError ? `${e.status}: ${e.message}` : String(e));
+      toast(problem(e));
     } finally {
       S.sideBusy = false;
     }
@@ -610,8 +616,9 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     box.innerHTML = "";
     const title = ex.which === "misclassified"
       ? `Misclassified ${ex.split === "val" ? "validation" : "training"} examples: ${ex.total}`
-      : `Validation examples (${ex.total})`;
-    $("examples-title").textContent = title;
+      : `Validation examples: ${ex.total}`;
+    // the server says how much of the gallery is shown ("48 of 1353 shown"), empty when all of it is
+    $("examples-title").textContent = ex.shown ? `${title} · ${ex.shown}` : title;
     if (!ex.items.length) {
       box.append(el("p", { class: "hint", text: ex.total === 0 && ex.which === "misclassified"
         ? "None: every example of this set is classified correctly." : "No examples." }));
@@ -722,7 +729,14 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     const st = await run(() => api(`${path}?filename=${encodeURIComponent(file.name)}`, { body: buf }));
     if (st) {
       S.formFor = null; S.unit = null; S.edge = null; S.index = 0;
+      const waiting = S.pendingSetup;
+      S.pendingSetup = null;
       onState(st);
+      if (waiting && waiting.dataset === st.config.dataset) {  // the file a setup link named: apply its setup now
+        const applied = await command("/api/reset", waiting);
+        if (applied) { S.formFor = null; fillForm(applied); toast(`loaded ${file.name}; setup from the link applied`, false); }
+        return;
+      }
       toast(`loaded ${file.name}`, false);
     }
   }
@@ -734,7 +748,7 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     $("reset").addEventListener("click", async () => {
       const body = { dataset: $("dataset").value, hidden: parseHidden($("hidden").value),
         seed: Number($("seed").value), ...chosenKinds(), ...settings(), ...setupExtras() };
-      S.unit = null; S.edge = null;
+      S.unit = null; S.edge = null; S.pendingSetup = null;
       const st = await command("/api/reset", body);
       if (st) { S.formFor = null; fillForm(st); }
     });
@@ -794,7 +808,8 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
   const CLASS_COLORS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d",
     "#4d4d4d", "#01665e"];
   Object.assign(S, { builtins: {}, plane: null, planeBusy: false, planeVersion: -1, planeAt: 0, planeTimer: null,
-    steps: null, stepAt: 0, stepsOpen: false, stepsKey: null, stepTimer: null, fragmentApplied: false });
+    steps: null, stepAt: 0, stepsOpen: false, stepsKey: null, stepTimer: null, fragmentApplied: false,
+    pendingSetup: null });
 
   function colorAt(anchors, t) {
     if (t <= anchors[0][0]) return anchors[0][1];
@@ -845,7 +860,7 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
       S.planeVersion = p.version;
       if (p.available) { S.plane = p; drawPlane(p); decorateDiagram(); }
     } catch (e) {
-      toast(e instanceof ApiError ? `${e.status}: ${e.message}` : String(e));
+      toast(problem(e));
     } finally {
       S.planeBusy = false;
       if (S.state && S.state.version !== S.planeVersion) maybeRefreshPlane(S.state);
@@ -1145,7 +1160,8 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
   }
 
   function writeFragment(st) {
-    if (!S.fragmentApplied || String(st.config.dataset).startsWith("upload:")) return;
+    // an uploaded dataset is written too: the address then reloads to it, not to the built-in shown before the upload
+    if (!S.fragmentApplied || S.pendingSetup) return;
     const f = setupFragment(st);
     if (location.hash.slice(1) !== f) history.replaceState(null, "", "#" + f);
   }
@@ -1166,8 +1182,15 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
   async function applyFragmentOnce() {
     const body = fragmentSetup();
     if (body && S.state && setupFragment(S.state) !== location.hash.slice(1)) {
-      const st = await command("/api/reset", body);
-      if (st) { S.formFor = null; fillForm(st); toast("setup from the link applied", false); }
+      let st = null;
+      try {
+        st = await api("/api/reset", { json: body });
+      } catch (e) {
+        // e.g. the link names a data file uploaded elsewhere: the setup waits until that file is uploaded here
+        S.pendingSetup = body;
+        toast(problem(e));
+      }
+      if (st) { onState(st); S.formFor = null; fillForm(st); toast("setup from the link applied", false); }
     }
     S.fragmentApplied = true;
     if (S.state) writeFragment(S.state);
@@ -1179,8 +1202,9 @@ import { sub, sup, superscript, thetaName } from "./notation.js";
     const link = location.origin + location.pathname + "#" + setupFragment(S.state);
     try {
       await navigator.clipboard.writeText(link);
+      const upload = S.state.dataset.upload;
       toast("Link copied (no access token in it). On another machine, put the part from # onto the address " +
-        "its glassnet serve printed.", false);
+        "its glassnet serve printed" + (upload ? `, then upload ${upload} there with "Upload a data file".` : "."), false);
     } catch (e) {
       window.prompt("Copy this link (no access token in it):", link);
     }
