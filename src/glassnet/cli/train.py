@@ -14,6 +14,7 @@ Output lines (stable; ``--json`` gives the same numbers as one JSON object)::
     resumed from m.npz after 5 iterations                             (only with --resume)
     J(Θ) before training: 7.012345
     J(Θ) after training:  0.312345  (400 iterations, 1.2 s)          (--resume: "(5 iterations, 10 in total, 0.1 s)")
+    stopped at the limit: 400 iterations without converging (raise --epochs to train longer)   (only then)
     early stopping: kept the weights of iteration 37 (lowest validation cost)    (only when it stopped early)
     train accuracy:      100.00%
     validation accuracy:  97.04%                                       (only with validation data)
@@ -553,24 +554,30 @@ def _header(args: argparse.Namespace, data: _Data, settings: _Settings, parts: _
 def _fit(args: argparse.Namespace, model: _Model, parts: _Parts, data: _Data, settings: _Settings,
          checkpoint: _Checkpoint | None, resume_state, client) -> tuple[float, int]:
     """Train up to --epochs in total; ``(seconds, iterations/epochs run)``. Divergence and Ctrl-C propagate."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     clf, remaining = model.clf, settings.target - model.done
     seconds, n_run = 0.0, 0
     if remaining > 0:
         callbacks = [checkpoint] if checkpoint is not None else None
         clf.set_params(max_iter=remaining, warm_start=model.resumed, verbose=want_progress(args))
         t0 = time.perf_counter()
-        if client is not None:
-            # glassnet.Classifier trains on the current client (this one): J and D are summed over row chunks on
-            # the workers (lbfgs/cg), or Θ travels from chunk to chunk (sgd/adam)
-            import dask.array as da
+        with warnings.catch_warnings():  # stopping at the limit is reported in the summary, in words (_report)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if client is not None:
+                # glassnet.Classifier trains on the current client (this one): J and D are summed over row chunks on
+                # the workers (lbfgs/cg), or Θ travels from chunk to chunk (sgd/adam)
+                import dask.array as da
 
-            X_fit = parts.X_fit
-            chunked = X_fit if data.fmt is not None else da.from_array(
-                X_fit, chunks=(min(args.chunk_rows, len(X_fit)), X_fit.shape[1]))
-            clf.fit(chunked, parts.y_fit, callbacks=callbacks)
-        else:
-            clf.fit(parts.X_fit, parts.y_fit, X_val=parts.X_val, y_val=parts.y_val, callbacks=callbacks,
-                    resume=resume_state)
+                X_fit = parts.X_fit
+                chunked = X_fit if data.fmt is not None else da.from_array(
+                    X_fit, chunks=(min(args.chunk_rows, len(X_fit)), X_fit.shape[1]))
+                clf.fit(chunked, parts.y_fit, callbacks=callbacks)
+            else:
+                clf.fit(parts.X_fit, parts.y_fit, X_val=parts.X_val, y_val=parts.y_val, callbacks=callbacks,
+                        resume=resume_state)
         seconds = time.perf_counter() - t0
         n_run = int(clf.n_iter_) - model.done
     clf.set_params(max_iter=settings.target, warm_start=False, verbose=False)
@@ -616,6 +623,9 @@ def _report(args: argparse.Namespace, data: _Data, settings: _Settings, parts: _
     lines = [f"J(Θ) after training:  {scores['J_after']:.6f}  ({n_run} {unit}{total}, {seconds:.1f} s)"]
     if target - done <= 0:
         lines.append(f"nothing to train: the model has {done} {unit}, --epochs asks for {target}")
+    at_limit = bool(n_run) and h.stopped_at_limit
+    if at_limit:
+        lines.append(f"stopped at the limit: {clf.n_iter_} {unit} without converging (raise --epochs to train longer)")
     if n_run and h.stopped_early and h.best_epoch is not None and settings.params["early_stopping"]:
         lines.append(f"early stopping: kept the weights of {unit[:-1]} {h.best_epoch} (lowest validation cost)")
     lines.append(f"{'train accuracy:':<20} {scores['train']:7.2%}")
@@ -649,6 +659,7 @@ def _report(args: argparse.Namespace, data: _Data, settings: _Settings, parts: _
         "n_iter_run": n_run,
         "seconds": seconds,
         "converged": bool(h.converged),
+        "stopped_at_limit": at_limit,
         "message": h.message,
         "reason": h.reason,
         "stopped_early": bool(h.stopped_early),

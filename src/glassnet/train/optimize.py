@@ -71,6 +71,7 @@ __all__ = [
     "run_epoch",
     "batches",
     "plain_reason",
+    "AT_LIMIT",
     "EndOfEpoch",
 ]
 
@@ -107,7 +108,8 @@ class History:
     converged : bool
         True when the solver met its tolerance (not when it ran out of iterations or was stopped).
     message : str
-        Why the run ended, in words.
+        Why the run ended, in plain words (a full-batch run stores :func:`plain_reason` of scipy's message, e.g.
+        "stopped: iteration budget used up" for "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT").
     solver : str
         ``"lbfgs"``, ``"cg"``, ``"sgd"`` or ``"adam"``.
     best_epoch : int or None
@@ -143,6 +145,12 @@ class History:
     def reason(self) -> str:
         """Why the run ended in plain words (:func:`plain_reason` of :attr:`message`), for pages and the CLI."""
         return plain_reason(self.message)
+
+    @property
+    def stopped_at_limit(self) -> bool:
+        """True when the run ended because it used up ``max_iter`` iterations/epochs, not because it converged or
+        was stopped (what scikit-learn warns about with a ``ConvergenceWarning``)."""
+        return not self.converged and self.reason.startswith(AT_LIMIT)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (lists of floats, NaN/inf stored as ``None`` by :mod:`glassnet._support.jsonsafe`, the one
@@ -567,22 +575,26 @@ def minimize_full_batch(
     history.seconds = time.perf_counter() - t0
     history.blas_threads = threads
     history.converged = bool(res.success) and stop["reason"] is None
-    history.message = str(res.message)
+    history.message = plain_reason(str(res.message))  # scipy's words ("STOP: TOTAL NO. OF ...") become plain ones
     out = [t.astype(dtype, copy=True) for t in roll(res.x, sizes)]
     return [np.asarray(t, dtype=dtype) for t in run.finish(out, stop["reason"])], history
 
 
-# scipy's stop messages (L-BFGS-B and CG) -> words a student reads; the one table for the explorer and the CLI.
+#: The plain words of a run that used up its iterations/epochs (``max_iter``) without converging.
+AT_LIMIT = "stopped: iteration budget used up"
+
+# scipy's stop messages (L-BFGS-B and CG) -> words a student reads; the one table for History.message (full-batch
+# runs store the plain words), the explorer and the CLI.
 _PLAIN_REASONS = (
     ("NORM OF PROJECTED GRADIENT", "converged: the gradient is ~0"),
     ("Optimization terminated successfully", "converged: the gradient is ~0"),
     ("REL_REDUCTION_OF_F", "converged: J stopped decreasing"),
-    ("ITERATIONS REACHED LIMIT", "stopped: iteration budget used up"),
-    ("Maximum number of iterations has been exceeded", "stopped: iteration budget used up"),
+    ("ITERATIONS REACHED LIMIT", AT_LIMIT),
+    ("Maximum number of iterations has been exceeded", AT_LIMIT),
     ("EVALUATIONS EXCEEDS LIMIT", "stopped: budget of J evaluations used up"),
     ("ABNORMAL_TERMINATION_IN_LNSRCH", "stopped: the line search found no lower J (limit of numerical precision)"),
     ("precision loss", "stopped: the line search found no lower J (limit of numerical precision)"),
-    ("reached max_epochs", "stopped: iteration budget used up"),
+    ("reached max_epochs", AT_LIMIT),
     ("NaN result encountered", "stopped: J became NaN (try a smaller learning rate or inputs scaled to [0, 1])"),
 )
 

@@ -1,0 +1,164 @@
+"""What an engineer with a CSV and scikit-learn tripped over (issue 30): each cut with the test that shows it fixed.
+
+This file keeps pyproject's "error" filter for scikit-learn's ConvergenceWarning (tests/conftest.py
+``CONVERGENCE_WARNING_CHECKED``): a fit here that stops at max_iter without a ``pytest.warns`` fails.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+import glassnet
+from glassnet.cli import main
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16.0, y[:400]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 1. ConvergenceWarning at max_iter, plain words in history_.message, train says it stopped at the limit
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "cg", "sgd", "adam"])
+def test_classifier_warns_when_it_stops_at_max_iter(digits, solver):
+    X, y = digits
+    with pytest.warns(ConvergenceWarning, match=r"max_iter = 3 .*without converging") as record:
+        clf = glassnet.Classifier(max_iter=3, solver=solver, random_state=0).fit(X, y)
+    assert record[0].filename == __file__  # points at the caller's fit(), as scikit-learn's warnings do
+    assert not clf.history_.converged and clf.history_.stopped_at_limit
+    assert "STOP" not in clf.history_.message and "LIMIT" not in clf.history_.message
+    assert clf.history_.reason.startswith("stopped: iteration budget used up")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_regressor_warns_when_it_stops_at_max_iter(solver):
+    X = np.linspace(-1, 1, 60).reshape(-1, 1)
+    with pytest.warns(ConvergenceWarning, match="Regressor: stopped at max_iter = 2"):
+        glassnet.Regressor(hidden_layer_sizes=(4,), max_iter=2, solver=solver, random_state=0).fit(X, X[:, 0] ** 2)
+
+
+def test_no_warning_when_the_fit_converges_or_is_stopped(digits):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = glassnet.Classifier(hidden_layer_sizes=(10,), max_iter=1000, random_state=0).fit(X, y)
+        assert clf.history_.converged and not clf.history_.stopped_at_limit
+        stopped = glassnet.Classifier(max_iter=50, random_state=0).fit(X, y, callbacks=lambda state: state.epoch == 2)
+        assert stopped.history_.message == "stopped by callback"
+        part = glassnet.Classifier(solver="adam", random_state=0).partial_fit(X, y, classes=np.arange(10))
+        assert part.history_.message == "partial_fit: one epoch"
+
+
+def test_full_batch_history_message_is_plain_words():
+    from glassnet.train.optimize import AT_LIMIT, plain_reason
+
+    assert plain_reason("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT") == AT_LIMIT
+    h = glassnet.train.optimize.History(message="STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT")  # an older model file
+    assert h.stopped_at_limit and h.reason == AT_LIMIT
+
+
+def test_train_says_it_stopped_at_the_limit(capsys):
+    code, out, err = run(capsys, "train", "--data", "xor", "--hidden", "4", "--epochs", "3")
+    assert code == 0 and "stopped at the limit: 3 iterations without converging (raise --epochs" in out
+    assert "ConvergenceWarning" not in err  # said once, in words, not as a Python warning
+    code, out, _ = run(capsys, "train", "--data", "xor", "--hidden", "4", "--epochs", "3", "--json")
+    assert json.loads(out)["stopped_at_limit"] is True
+    code, out, _ = run(capsys, "train", "--data", "iris", "--hidden", "5", "--epochs", "2000")
+    assert code == 0 and "stopped at the limit" not in out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 3. partial_fit takes the multilabel (m, K) 0/1 targets that fit takes
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def multilabel_data(m=80, n=5, K=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n))
+    return X, (X[:, :K] > 0).astype(int)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_multilabel_epochs_are_the_epochs_of_fit(solver):
+    X, Y = multilabel_data()
+    kw = dict(hidden_layer_sizes=(6,), solver=solver, shuffle=False, batch_size=16, alpha=0.1, random_state=2)
+    with pytest.warns(ConvergenceWarning):  # three epochs only, on purpose
+        ref = glassnet.Classifier(max_iter=3, n_iter_no_change=50, **kw).fit(X, Y)
+    clf = glassnet.Classifier(**kw)
+    for _ in range(3):
+        clf.partial_fit(X, Y)
+    assert clf.multilabel_ and clf.classes_.tolist() == ref.classes_.tolist() == [0, 1, 2]
+    assert clf.history_.cost == ref.history_.cost
+    for t, r in zip(clf.thetas_, ref.thetas_, strict=True):
+        np.testing.assert_array_equal(t, r)
+    assert clf.predict(X).shape == (80, 3) and np.array_equal(clf.predict(X), ref.predict(X))
+
+
+def test_partial_fit_multilabel_refuses_mixed_targets():
+    X, Y = multilabel_data()
+    clf = glassnet.Classifier(hidden_layer_sizes=(4,), solver="adam", random_state=0).partial_fit(X, Y)
+    with pytest.raises(ValueError, match="multilabel indicator matrix; partial_fit needs one of 3 columns"):
+        clf.partial_fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="multilabel matrix of 2 labels"):
+        clf.partial_fit(X, Y[:, :2])
+    with pytest.raises(ValueError, match=r"classes: a multilabel matrix of 3 columns"):
+        glassnet.Classifier(solver="adam").partial_fit(X, Y, classes=[1, 2, 3])
+    labels = glassnet.Classifier(hidden_layer_sizes=(4,), solver="adam", random_state=0)
+    labels.partial_fit(X, Y[:, 0], classes=[0, 1])
+    with pytest.raises(ValueError, match="multilabel matrix of 3 labels"):
+        labels.partial_fit(X, Y)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 4. coefs_ / intercepts_ (scikit-learn's names, read-only views of Θ) and Classifier.to_sklearn()
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_coefs_and_intercepts_are_read_only_views_of_theta(digits):
+    X, y = digits
+    clf = glassnet.Classifier(hidden_layer_sizes=(7,), max_iter=2000, random_state=0).fit(X, y)
+    assert [c.shape for c in clf.coefs_] == [(64, 7), (7, 10)] and [b.shape for b in clf.intercepts_] == [(7,), (10,)]
+    for theta, W, b in zip(clf.thetas_, clf.coefs_, clf.intercepts_, strict=True):
+        np.testing.assert_array_equal(W, theta[:, 1:].T)
+        np.testing.assert_array_equal(b, theta[:, 0])
+        assert np.shares_memory(W, theta) and np.shares_memory(b, theta)  # views, not copies
+        with pytest.raises(ValueError, match="read-only"):
+            W[0, 0] = 1.0
+        with pytest.raises(ValueError, match="read-only"):
+            b[0] = 1.0
+    assert clf.thetas_[0].flags.writeable  # Θ itself stays writable
+    reg = glassnet.Regressor.from_weights(glassnet.random_init([3, 2, 1], rng=0))
+    assert reg.coefs_[1].shape == (2, 1) and reg.intercepts_[0].shape == (2,)
+    with pytest.raises(AttributeError):
+        glassnet.Classifier().coefs_  # noqa: B018 (not fitted)
+
+
+def test_classifier_to_sklearn_is_the_interop_export(digits):
+    from glassnet.io import interop
+
+    X, y = digits
+    clf = glassnet.Classifier(hidden_layer_sizes=(7,), max_iter=2000, random_state=0).fit(X, y)
+    mlp = clf.to_sklearn()
+    assert type(mlp).__name__ == "MLPClassifier"
+    np.testing.assert_array_equal(mlp.predict(X), clf.predict(X))
+    for ours, theirs in zip(clf.coefs_ + clf.intercepts_, mlp.coefs_ + mlp.intercepts_, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    again = interop.to_sklearn(clf, output="softmax")
+    np.testing.assert_array_equal(again.predict(X), clf.predict(X))
+    assert again.out_activation_ == "softmax" and clf.to_sklearn(output="softmax").out_activation_ == "softmax"
