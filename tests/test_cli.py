@@ -351,7 +351,9 @@ def test_evaluate_prints_accuracy_table_and_confusion_matrix(trained, capsys):
     assert (code, err) == (0, "")
     lines = out.splitlines()
     correct = int(np.sum(clf.predict(X) == y))
-    assert lines[0] == f"glassnet evaluate: model {trained['model']} (64-12-10, 10 classes) on digits (1797 examples)"
+    assert lines[0] == (f"glassnet evaluate: model {trained['model']} (64-12-10, 10 classes) on digits, all 1797 rows "
+                        "(its training rows included, if it was trained on them; --test-size F --seed S: only the "
+                        "rows 'glassnet train' held out)")
     assert lines[1] == f"accuracy: {correct / 1797:.2%} ({correct} of 1797)"
     assert lines[2] == f"J(Θ) = {clf.cost_and_gradient(X, y)[0]:.6f} (λ = 1, on these 1797 examples)"
     assert lines[4] == "       class  precision     recall   f1-score  support"

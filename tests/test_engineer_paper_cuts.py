@@ -162,3 +162,27 @@ def test_classifier_to_sklearn_is_the_interop_export(digits):
     again = interop.to_sklearn(clf, output="softmax")
     np.testing.assert_array_equal(again.predict(X), clf.predict(X))
     assert again.out_activation_ == "softmax" and clf.to_sklearn(output="softmax").out_activation_ == "softmax"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 5. evaluate says which rows it scores
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def iris_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("iris") / "iris.npz"
+    assert main(["train", "--data", "iris", "--hidden", "5", "--epochs", "2000", "--save", str(path), "--json"]) == 0
+    return path
+
+
+def test_evaluate_says_which_rows_it_scores(iris_model, capsys):
+    code, out, _ = run(capsys, "evaluate", "--model", iris_model, "--data", "iris")
+    first = out.splitlines()[0]
+    assert code == 0 and "all 150 rows (its training rows included" in first and "--test-size F --seed S" in first
+    code, out, _ = run(capsys, "evaluate", "--model", iris_model, "--data", "iris", "--json")
+    assert json.loads(out)["rows"] == "all"
+    code, out, _ = run(capsys, "evaluate", "--model", iris_model, "--data", "iris", "--test-size", "0.25")
+    assert code == 0 and "on the 38 held-out examples of iris (test size 0.25, seed 0)" in out.splitlines()[0]
+    code, out, _ = run(capsys, "evaluate", "--model", iris_model, "--data", "iris", "--test-size", "0.25", "--json")
+    assert json.loads(out)["rows"] == "held-out test part"
