@@ -73,8 +73,8 @@ def test_gradcheck_course_problem_prints_the_table_and_pass(capsys):
                         "debug-initialized weights (the course's check)")
     assert lines[1] == "    l    i    j         analytic          numeric  abs error   Θ_ij^(l)"  # lecture indices
     # the course's checkNNGradients prints -9.2783e-03 next to -9.2783e-03 on its first line
-    layer, i, j, analytic, numeric, abs_error = lines[2].split()
-    assert (layer, i, j, analytic) == ("1", "1", "0", "-9.278252358e-03")  # Θ₁₀⁽¹⁾: unit 1's bias weight
+    layer, i, j, analytic, numeric, abs_error, name = lines[2].split()
+    assert (layer, i, j, analytic, name) == ("1", "1", "0", "-9.278252358e-03", "Θ₁₀⁽¹⁾")  # unit 1's bias weight
     assert float(numeric) == pytest.approx(-9.278252358e-03, abs=1e-10)
     assert len(lines) == 2 + 38 + 1
     assert re.fullmatch(r"relative difference = \d\.\d{3}e-1[0-9] \(tol 1e-09\) PASS", lines[-1])

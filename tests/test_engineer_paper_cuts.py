@@ -186,3 +186,31 @@ def test_evaluate_says_which_rows_it_scores(iris_model, capsys):
     assert code == 0 and "on the 38 held-out examples of iris (test size 0.25, seed 0)" in out.splitlines()[0]
     code, out, _ = run(capsys, "evaluate", "--model", iris_model, "--data", "iris", "--test-size", "0.25", "--json")
     assert json.loads(out)["rows"] == "held-out test part"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 6. gradcheck of a big network: a summary by default, --show N for rows, the Θ column filled
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_gradcheck_of_a_big_network_prints_a_summary(capsys):
+    code, out, _ = run(capsys, "gradcheck", "--sizes", "40,12,10", "-m", "3")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 1 + 1 + 1 + 10 + 1  # title, what is shown, header, 10 rows, verdict
+    assert lines[1] == "the 10 of 622 rows with the largest abs error (--show N prints the first N rows):"
+    assert lines[-1].endswith("PASS")
+    code, out, _ = run(capsys, "gradcheck", "--sizes", "40,12,10", "-m", "3", "--show", "4")
+    lines = out.splitlines()
+    assert len(lines) == 1 + 1 + 4 + 2 and lines[-2] == "... 618 more rows (--show 622)"
+    assert lines[2].split()[-1] == "Θ₁₀⁽¹⁾" and lines[5].split()[-1] == "Θ₄₀⁽¹⁾"  # the Θ column is filled
+
+
+def test_gradcheck_table_names_every_weight():
+    from glassnet.gradcheck import course_problem
+
+    report = glassnet.gradient_check(*course_problem(0.0, [3, 5, 3], 5), 0.0)
+    rows = report.table().splitlines()[1:-1]
+    assert len(rows) == 38 and rows[0].endswith("Θ₁₀⁽¹⁾") and rows[-1].endswith("Θ₃₅⁽²⁾")
+    largest = report.table(largest=3).splitlines()[1:-1]
+    errors = sorted((r.abs_error for r in report.rows), reverse=True)[:3]
+    assert sorted(float(line.split()[5]) for line in largest) == pytest.approx(sorted(errors), rel=1e-2)

@@ -60,13 +60,24 @@ class GradCheckReport:
     def passed(self) -> bool:
         return bool(self.relative_difference < self.tol)
 
-    def table(self, limit: int | None = None) -> str:
-        """The per-parameter report as aligned text (``limit`` rows at most), ending with the verdict line."""
+    def table(self, limit: int | None = None, largest: int | None = None) -> str:
+        """The per-parameter report as aligned text, ending with the verdict line.
+
+        ``limit``: the first ``limit`` rows at most; ``largest``: only the ``largest`` rows with the largest absolute
+        error (in parameter order), a summary of a big network's check.
+        """
+        # imported here: the notation's one home is on the explainer's floor, above this module's start-up
+        from glassnet.explain.notation import theta_name
+
         # Lecture indices, as everywhere a person reads: Θ_ij^(l) joins unit j of layer l (0 = bias) to unit i ≥ 1
         head = f"{'l':>5} {'i':>4} {'j':>4} {'analytic':>16} {'numeric':>16} {'abs error':>10}   Θ_ij^(l)"
         rows = self.rows if limit is None else self.rows[:limit]
+        if largest is not None:
+            keep = sorted(sorted(range(len(rows)), key=lambda k: -rows[k].abs_error)[:largest])
+            rows = [rows[k] for k in keep]
         lines = [head] + [
-            f"{r.layer:>5} {r.i + 1:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}"
+            f"{r.layer:>5} {r.i + 1:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}   "
+            f"{theta_name(r.layer, r.i + 1, r.j)}"
             for r in rows
         ]
         verdict = "PASS" if self.passed else "FAIL"
