@@ -214,3 +214,81 @@ def test_gradcheck_table_names_every_weight():
     largest = report.table(largest=3).splitlines()[1:-1]
     errors = sorted((r.abs_error for r in report.rows), reverse=True)[:3]
     assert sorted(float(line.split()[5]) for line in largest) == pytest.approx(sorted(errors), rel=1e-2)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7. a resumed run's progress bar and interrupt message, "did you mean --hidden?", the --json help text
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_a_resumed_run_counts_on_and_names_the_checkpoint_it_started_from(tmp_path, capsys, monkeypatch):
+    from glassnet.cli import train as cli_train
+
+    model, ckpt = tmp_path / "m.npz", tmp_path / "m.npz.ckpt"
+    real_save = glassnet.io.save_checkpoint
+
+    def save_then_interrupt(clf, path, state):
+        real_save(clf, path, state)
+        raise KeyboardInterrupt  # Ctrl-C right after the checkpoint of epoch 10
+
+    monkeypatch.setattr(glassnet.io, "save_checkpoint", save_then_interrupt)
+    common = ["train", "--data", "iris", "--hidden", "3", "--solver", "sgd", "--epochs", "30", "--checkpoint-every",
+              "10", "--save", model]
+    code, _, err = run(capsys, *common)
+    assert code == 130 and f"the last good checkpoint, of epoch 10, is {ckpt}" in err
+    monkeypatch.setattr(glassnet.io, "save_checkpoint", real_save)
+
+    real_end = cli_train._Checkpoint.on_epoch_end
+
+    def end_then_interrupt(self, state):
+        real_end(self, state)
+        if state.epoch == 12:
+            raise KeyboardInterrupt  # Ctrl-C before this run writes a checkpoint of its own
+
+    monkeypatch.setattr(cli_train._Checkpoint, "on_epoch_end", end_then_interrupt)
+    code, _, err = run(capsys, *common, "--resume", ckpt, "--progress")
+    assert code == 130
+    assert "no checkpoint was written" not in err
+    assert f"the last good checkpoint, of epoch 10, is {ckpt}: continue with --resume {ckpt}" in err
+    assert "10/30" in err and "12/30" in err and "/20" not in err  # the bar counts on from epoch 10 of 30
+
+
+def test_a_warm_started_estimator_bar_counts_on(digits, capsys):
+    X, y = digits
+    clf = glassnet.Classifier(hidden_layer_sizes=(5,), solver="adam", max_iter=2, n_iter_no_change=50,
+                              random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    capsys.readouterr()
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(warm_start=True, verbose=True, max_iter=3).fit(X, y)
+    err = capsys.readouterr().err
+    assert "2/5" in err and "5/5" in err and "0/3" not in err
+
+
+def test_a_misspelt_option_is_named_with_the_one_meant(capsys):
+    code, _, err = run(capsys, "train", "--hiden", "25")
+    assert code == 2
+    assert err.startswith("usage: glassnet train ")  # the subcommand's usage, not the top-level one
+    assert err.rstrip().endswith("error: unrecognized arguments: --hiden 25 (--hiden: did you mean --hidden?)")
+    code, _, err = run(capsys, "evaluate", "--model", "m.npz", "--data", "iris", "--test-sise", "0.2")
+    assert code == 2 and "did you mean --test-size?" in err and err.startswith("usage: glassnet evaluate ")
+    code, _, err = run(capsys, "train", "--zzz")
+    assert code == 2 and err.rstrip().endswith("error: unrecognized arguments: --zzz")
+
+
+def test_json_help_says_one_json_object_once():
+    from glassnet.cli import build_parser
+
+    parser = build_parser()
+    texts = []
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        texts.append(" ".join(p.format_help().split()))
+        for action in p._actions:
+            if hasattr(action, "choices") and isinstance(action.choices, dict):
+                stack.extend(action.choices.values())
+    assert len(texts) > 10
+    for text in texts:
+        assert "JSON document as one JSON object" not in text and text.count("as one JSON object") <= 1

@@ -327,6 +327,7 @@ class _Network(TransformerMixin, BaseEstimator):
             rule=self._optimizer() if mini else None, batch_size=self._batch_size(Xtr.shape[0]),
             shuffle=bool(self.shuffle), random_state=shuffle_seed, n_threads=self.n_threads, resume=resume,
             assume_finite=True,  # X comes from validate_data: NaN/inf refused
+            done=self.history_.n_iter if warm and hasattr(self, "history_") else 0,  # where a progress bar counts on
             **setup.options(self, validate, callbacks), **self._kinds())
 
     @classmethod

@@ -756,7 +756,7 @@ def _checkpoint_note(checkpoint: _Checkpoint | None, unit: str) -> str:
     if checkpoint is None:
         return ""
     path = checkpoint.path
-    if checkpoint.last_epoch is None:
+    if checkpoint.last_epoch is None and not path.exists():  # a resumed run's earlier checkpoint may be there
         return f"; no checkpoint was written (the first would have been {unit[:-1]} {checkpoint.every})"
     try:
         n_iter = glassnet.load(path).n_iter_

@@ -370,7 +370,10 @@ class EndOfEpoch:
     """Shared end-of-epoch logic of every training loop (both optimizer families here, the Dask stream of
     :func:`glassnet.scale.distributed.fit_sgd`): history, validation, early stopping, tol, callbacks, bar."""
 
-    def __init__(self, history, validate, early_stopping, patience, min_delta, callbacks, progress, total, unit):
+    def __init__(self, history, validate, early_stopping, patience, min_delta, callbacks, progress, total, unit,
+                 done=0):
+        """``total``: iterations/epochs of this run at most; ``done``: those before it (a warm start or a resumed
+        run), where the progress bar starts counting (10/300, not 0/290)."""
         if early_stopping and validate is None:
             raise ValueError("early_stopping: needs validation data (a validate(thetas) function), got None")
         if patience is not None and (isinstance(patience, bool) or int(patience) != patience or patience < 1):
@@ -386,7 +389,7 @@ class EndOfEpoch:
         if progress:
             from tqdm.auto import tqdm  # imported only when a bar is wanted
 
-            self.bar = tqdm(total=total, unit=unit, desc=history.solver)
+            self.bar = tqdm(total=int(done) + total, initial=int(done), unit=unit, desc=history.solver)
 
     offset = 0  # epochs of a resumed run done before this call's history began
 
@@ -441,7 +444,7 @@ class EndOfEpoch:
         if reason is not None:
             h.message = reason
             h.stopped_early = not h.converged
-        if self.early_stopping and self.monitor.best_thetas is not None:
+        if self.early_stopping and self.monitor.best_thetas is not None and self.monitor.best_epoch is not None:
             # relative to this history (≤ 0 when a resumed run kept weights from before the resume; History.extend
             # then gives the right absolute epoch)
             h.best_epoch = self.monitor.best_epoch - self.offset
@@ -478,6 +481,7 @@ def minimize_full_batch(
     n_threads: int | None = None,
     rows: int | None = None,
     options: dict | None = None,
+    done: int = 0,
 ) -> tuple[Thetas, History]:
     """Minimize ``f`` from ``thetas`` with ``scipy.optimize.minimize(jac=True)``: L-BFGS-B (default) or CG.
 
@@ -514,6 +518,8 @@ def minimize_full_batch(
         Examples per evaluation of ``f``, for the automatic thread choice.
     options : dict or None
         Extra scipy options (e.g. ``{"maxfun": 15000}``).
+    done : int
+        Iterations run before this call (a warm start): the progress bar counts on from there.
 
     Returns
     -------
@@ -531,7 +537,8 @@ def minimize_full_batch(
     sizes = sizes_from_thetas(thetas)
     dtype = np.result_type(*thetas)
     history = History(solver=solver)
-    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_iter, "it")
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_iter, "it",
+                     done=done)
     stop: dict[str, str | None] = {"reason": None}
 
     threads = _threads_for(n_threads, rows, sizes)
@@ -952,6 +959,7 @@ def minimize_minibatch(
     n_threads: int | None = None,
     sizes: Sequence[int] | None = None,
     resume: SolverState | None = None,
+    done: int | None = None,
 ) -> tuple[Thetas, History]:
     """Mini-batch training: each epoch shuffles rows 0..m-1 and applies ``optimizer`` once per batch.
 
@@ -991,6 +999,8 @@ def minimize_minibatch(
         the ``state.solver_state`` a callback saw then. The run goes on with epoch ``resume.epoch + 1`` (the returned
         history holds the new epochs only; ``max_epochs`` counts them) and ends with exactly the weights the
         uninterrupted run would have reached.
+    done : int or None
+        Epochs run before this call, where the progress bar counts on from (None: ``resume.epoch``, else 0).
 
     Returns
     -------
@@ -1009,7 +1019,10 @@ def minimize_minibatch(
     max_epochs = _check_positive_int(max_epochs, "max_epochs")
     sizes = list(sizes) if sizes is not None else sizes_from_thetas(thetas)
     history = History(solver=opt.name)
-    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_epochs, "epoch")
+    if done is None:
+        done = resume.epoch if isinstance(resume, SolverState) else 0
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_epochs, "epoch",
+                     done=done)
     rng = np.random.default_rng(random_state) if shuffle else None
     threads = choose_blas_threads(batch_size, sizes, n_threads)
     current = [np.array(t, copy=True) for t in thetas]
