@@ -21,9 +21,32 @@ SUBCOMMAND_MODULES = ["demo", "train", "evaluate", "predict", "gradcheck", "serv
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose (sub)commands refuse unknown arguments themselves: the error shows the usage of
+    ``glassnet train``, not the top-level one, and names the option meant ("--hiden: did you mean --hidden?").
+
+    ``add_subparsers`` makes every subcommand's parser of this class too."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            import difflib
+            import re
+
+            options = sorted(set(re.findall(r"--[A-Za-z][\w-]*", self.format_help())))
+            hints = []
+            for arg in unknown:
+                name = arg.split("=", 1)[0]
+                close = difflib.get_close_matches(name, options, n=1, cutoff=0.7) if name.startswith("--") else []
+                if close:
+                    hints.append(f"{name}: did you mean {close[0]}?")
+            self.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({'; '.join(hints)})" if hints else ""))
+        return namespace, unknown
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand (also used to generate the CLI reference)."""
-    parser = argparse.ArgumentParser(prog="glassnet", description="Backpropagation, exact and visible.")
+    parser = _Parser(prog="glassnet", description="Backpropagation, exact and visible.")
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
@@ -35,9 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
     try:
-        args, unknown = parser.parse_known_args(argv)
-        if unknown:  # said by the subcommand's own parser, with its usage and the option meant
-            _refuse_unknown(parser, args, unknown)
+        args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
     if not getattr(args, "func", None):
@@ -45,23 +66,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     return args.func(args)
 
-
-def _refuse_unknown(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> None:
-    """Exit 2 naming the unrecognized arguments in the usage of the (sub)command they were given to, with the
-    closest option of that command ("--hiden": did you mean --hidden?)."""
-    import difflib
-
-    while True:  # the innermost command chosen: glassnet explain curves ... is the parser of "curves"
-        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        chosen = getattr(args, subs[0].dest, None) if subs else None
-        if chosen is None or chosen not in subs[0].choices:
-            break
-        parser = subs[0].choices[chosen]
-    options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
-    hints = []
-    for arg in unknown:
-        if arg.startswith("--"):
-            close = difflib.get_close_matches(arg.split("=", 1)[0], options, n=1, cutoff=0.7)
-            if close:
-                hints.append(f"{arg.split('=', 1)[0]}: did you mean {close[0]}?")
-    parser.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({'; '.join(hints)})" if hints else ""))
