@@ -82,6 +82,7 @@ from glassnet.cli._common import (
     want_progress,
 )
 from glassnet.cli._common import seed as seed_number
+from glassnet.datasets.builtin import FIT_SCALINGS
 from glassnet.train.optimize import SOLVERS
 
 DEFAULT_EPOCHS = 200
@@ -127,6 +128,10 @@ def register(sub) -> None:
                         f"train on everything). With --dask-scheduler and a data file: not stratified; row t is held "
                         f"out when a hash of (--seed, t) falls below F, the same rows however the file is chunked "
                         f"('glassnet evaluate --test-size' does not reproduce this split)")
+    p.add_argument("--scale", choices=FIT_SCALINGS,
+                   help="scale the features, fitted on the training rows only and stored in the model file, so that "
+                        "predict, evaluate and explain scale their data the same way: standard (mean 0, sd 1) or "
+                        "minmax ([0, 1]); default none, or the --resume model's")
     p.add_argument("--seed", type=seed_number, metavar="S",
                    help="seed of the initial weights, the splits and the shuffling (default 0; with --resume the "
                         "checkpoint's)")
@@ -179,7 +184,7 @@ class _Checkpoint:
             self.written += 1
 
 
-def _snapshot_maker(clf, prior, units, target: int, scaling=None):
+def _snapshot_maker(clf, prior, units, target: int, scaling=None, feature_scaling=None):
     """A function building a savable Classifier from the weights and run history a callback sees.
 
     ``units``: the classes in the network's output-unit order.
@@ -193,6 +198,8 @@ def _snapshot_maker(clf, prior, units, target: int, scaling=None):
         model = type(clf).from_weights(thetas, units, history=history, **params)
         if scaling is not None:
             model.input_scaling_ = scaling
+        if feature_scaling is not None:
+            model.feature_scaling_ = feature_scaling
         return model
 
     return snapshot
@@ -313,15 +320,18 @@ def _train(args: argparse.Namespace, resumed, resume_state, client) -> int:
     data = _read_data(args, resumed, client)
     settings = _settings(args, resumed, data, client)
     parts = _split(args, data, settings)
+    feature_scaling, notes = _scale(args, resumed, parts, client)
     model = _build_model(args, resumed, data, settings, parts)
     checkpoint = None
     if args.checkpoint_every is not None:
         from glassnet.io import checkpoint_path
 
-        snapshot = _snapshot_maker(model.clf, model.prior, _units(resumed, data), settings.target, data.scaling)
+        snapshot = _snapshot_maker(model.clf, model.prior, _units(resumed, data), settings.target, data.scaling,
+                                   feature_scaling)
         checkpoint = _Checkpoint(args.checkpoint_every, checkpoint_path(args.save), snapshot)
-    resume_state, notes = _exact_resume(args, resumed, resume_state, settings.solver, client)
-    header = _header(args, data, settings, parts, model, notes)
+    resume_state, resume_notes = _exact_resume(args, resumed, resume_state, settings.solver, client)
+    header = _header(args, data, settings, parts, model, resume_notes)
+    header[-1:-1] = notes  # before "J(Θ) before training", which is computed on the scaled features
     if not args.json:  # what is about to happen, before the long part starts
         print("\n".join(header), flush=True)
     try:
@@ -332,6 +342,8 @@ def _train(args: argparse.Namespace, resumed, resume_state, client) -> int:
     except FloatingPointError as exc:  # glassnet.train.optimize.TrainingDiverged and the Dask loop's divergence
         return fail(args, "train", f"{exc}{_untouched(args.save)}{_checkpoint_note(checkpoint, settings.unit)}",
                     EXIT_FAILURE)
+    if feature_scaling is not None:
+        model.clf.feature_scaling_ = feature_scaling
     scores = _scores(model.clf, parts)
     _save(args, model, data, settings)
     lines, payload = _report(args, data, settings, parts, model, scores, seconds, n_run, checkpoint)
@@ -476,6 +488,48 @@ def _split(args: argparse.Namespace, data: _Data, settings: _Settings) -> _Parts
         raise UsageError(f"--data {args.data}: the training part holds a single class; use more data or a "
                          f"smaller --test-size/--validation-fraction")
     return _Parts(X_fit, y_fit, X_val, y_val, X_test, y_test, len(y_fit), 0 if y_test is None else len(y_test))
+
+
+# step 3b: --scale, fitted on the rows that fit, applied to every part; or a warning when it is missing
+
+
+def _scale(args: argparse.Namespace, resumed, parts: _Parts, client) -> tuple[dict | None, list[str]]:
+    """``(record, notes)``: the feature scaling of this run (--scale, else the resumed model's; None: none), already
+    applied to ``parts``, and the header lines about it."""
+    from glassnet import datasets
+
+    kept = getattr(resumed, "feature_scaling_", None) if resumed is not None else None
+    if kept is not None and args.scale not in (None, _SCALE_NAME.get(kept["kind"])):
+        raise UsageError(f"--scale {args.scale}: the model in --resume {args.resume} scales its features "
+                         f"({_SCALE_NAME.get(kept['kind'], kept['kind'])}); leave --scale out to continue it")
+    if kept is None and resumed is not None and args.scale not in (None, "none"):
+        raise UsageError(f"--scale {args.scale}: the model in --resume {args.resume} was trained on unscaled "
+                         "features; leave --scale out to continue it")
+    if args.scale not in (None, "none") and client is not None:
+        raise UsageError("--scale: not with --dask-scheduler (scale the data file beforehand)")
+    record = kept if kept is not None else (
+        datasets.fit_scaling(parts.X_fit, args.scale) if args.scale not in (None, "none") else None)
+    if record is None:
+        spread = datasets.feature_ranges_differ(parts.X_fit) if client is None and args.scale is None else None
+        if spread is not None:
+            import sys
+
+            print(f"warning: the features' ranges differ by orders of magnitude (from {spread[0]:.3g} to "
+                  f"{spread[1]:.3g}); sigmoid units train poorly on such data: add --scale standard (or minmax)",
+                  file=sys.stderr, flush=True)
+        return None, []
+    dtype = parts.X_fit.dtype
+    for name in ("X_fit", "X_val", "X_test"):
+        X = getattr(parts, name)
+        if X is not None:
+            setattr(parts, name, datasets.apply_scaling(X, record).astype(dtype, copy=False))
+    what = {"standardize": "mean 0, sd 1", "minmax": "[0, 1]"}.get(record["kind"], record["kind"])
+    return record, [f"features scaled ({_SCALE_NAME.get(record['kind'], record['kind'])}: {what} on the "
+                    f"{parts.n_fit} training rows), stored in the model"]
+
+
+#: A scaling record's kind -> the --scale choice that fits it.
+_SCALE_NAME = {"standardize": "standard", "minmax": "minmax"}
 
 
 # step 4: the model, new or resumed, and J(Θ) before training
