@@ -19,6 +19,7 @@ from glassnet.api import cost_and_gradient
 from glassnet.backprop import _prepare
 from glassnet.cost import cost_from_z, regularization
 from glassnet.forward import propagate
+from glassnet.notation import theta_name
 from glassnet.params import debug_init, debug_initialize_weights
 
 __all__ = ["GradCheckRow", "GradCheckReport", "gradient_check", "course_gradient_check", "relative_difference"]
@@ -66,9 +67,6 @@ class GradCheckReport:
         ``limit``: the first ``limit`` rows at most; ``largest``: only the ``largest`` rows with the largest absolute
         error (in parameter order), a summary of a big network's check.
         """
-        # imported here: the notation's one home is on the explainer's floor, above this module's start-up
-        from glassnet.explain.notation import theta_name
-
         # Lecture indices, as everywhere a person reads: Θ_ij^(l) joins unit j of layer l (0 = bias) to unit i ≥ 1
         head = f"{'l':>5} {'i':>4} {'j':>4} {'analytic':>16} {'numeric':>16} {'abs error':>10}   Θ_ij^(l)"
         rows = self.rows if limit is None else self.rows[:limit]
