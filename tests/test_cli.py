@@ -73,8 +73,8 @@ def test_gradcheck_course_problem_prints_the_table_and_pass(capsys):
                         "debug-initialized weights (the course's check)")
     assert lines[1] == "    l    i    j         analytic          numeric  abs error   Θ_ij^(l)"  # lecture indices
     # the course's checkNNGradients prints -9.2783e-03 next to -9.2783e-03 on its first line
-    layer, i, j, analytic, numeric, abs_error = lines[2].split()
-    assert (layer, i, j, analytic) == ("1", "1", "0", "-9.278252358e-03")  # Θ₁₀⁽¹⁾: unit 1's bias weight
+    layer, i, j, analytic, numeric, abs_error, name = lines[2].split()
+    assert (layer, i, j, analytic, name) == ("1", "1", "0", "-9.278252358e-03", "Θ₁₀⁽¹⁾")  # unit 1's bias weight
     assert float(numeric) == pytest.approx(-9.278252358e-03, abs=1e-10)
     assert len(lines) == 2 + 38 + 1
     assert re.fullmatch(r"relative difference = \d\.\d{3}e-1[0-9] \(tol 1e-09\) PASS", lines[-1])
@@ -138,6 +138,9 @@ def test_train_summary_lines_and_saved_model(tmp_path, capsys):
                          "network 64-10-10, λ = 1, solver lbfgs, up to 6 iterations"]
     assert re.fullmatch(r"J\(Θ\) before training: \d+\.\d{6}", lines[3])
     assert re.fullmatch(r"J\(Θ\) after training:  \d+\.\d{6}  \(6 iterations, \d+\.\d s\)", lines[4])
+    # 6 iterations are not enough: the summary says so (issue 30), the lines after it move down by one
+    assert lines[5] == "stopped at the limit: 6 iterations without converging (raise --epochs to train longer)"
+    del lines[5]
     assert re.fullmatch(r"train accuracy: {7}\d\d\.\d\d%", lines[5])
     assert re.fullmatch(r"test accuracy: {8}\d\d\.\d\d%", lines[6])
     assert lines[7:] == [f"saved model: {model}"]
@@ -294,7 +297,8 @@ def test_minibatch_training_with_validation(capsys):
     assert lines[1] == "split (seed 0): 120 train / 30 validation"
     # iris by name: the registry's hidden layer and λ (glassnet.datasets.training_defaults), as in the explorer
     assert lines[2] == "network 4-5-3, λ = 0.1, solver sgd (learning rate 0.05, batch size 16), up to 3 epochs"
-    assert "(3 epochs, " in lines[4] and lines[6].startswith("validation accuracy: ")
+    assert lines[5].startswith("stopped at the limit: 3 epochs")  # said since issue 30: the lines below move down
+    assert "(3 epochs, " in lines[4] and lines[7].startswith("validation accuracy: ")
 
 
 def test_early_stopping_keeps_the_best_weights(capsys):
@@ -351,7 +355,9 @@ def test_evaluate_prints_accuracy_table_and_confusion_matrix(trained, capsys):
     assert (code, err) == (0, "")
     lines = out.splitlines()
     correct = int(np.sum(clf.predict(X) == y))
-    assert lines[0] == f"glassnet evaluate: model {trained['model']} (64-12-10, 10 classes) on digits (1797 examples)"
+    assert lines[0] == (f"glassnet evaluate: model {trained['model']} (64-12-10, 10 classes) on digits, all 1797 rows "
+                        "(its training rows included, if it was trained on them; --test-size F --seed S: only the "
+                        "rows 'glassnet train' held out)")
     assert lines[1] == f"accuracy: {correct / 1797:.2%} ({correct} of 1797)"
     assert lines[2] == f"J(Θ) = {clf.cost_and_gradient(X, y)[0]:.6f} (λ = 1, on these 1797 examples)"
     assert lines[4] == "       class  precision     recall   f1-score  support"
@@ -703,7 +709,7 @@ def test_every_subcommand_has_the_one_json_convention():
 def test_train_json_says_why_it_stopped_in_plain_words(capsys):
     code, data, _ = run_json(capsys, "train", "--data", "xor", "--hidden", "4", "--epochs", "3")
     assert code == 0 and data["reason"] == "stopped: iteration budget used up"
-    assert "LIMIT" in data["message"]  # scipy's own words stay in the record
+    assert data["message"] == data["reason"]  # the record holds the plain words, not scipy's "STOP: ... LIMIT"
 
 
 def test_train_in_float32_stores_float32_weights(tmp_path, capsys):

@@ -26,6 +26,8 @@ chunked by rows (or a Dask DataFrame), with labels chunked alike; each method ha
 from __future__ import annotations
 
 import numbers
+import sys
+import types
 
 import numpy as np
 from scipy.special import expit, log_expit
@@ -56,6 +58,9 @@ from glassnet.train.optimize import SOLVERS, History, SolverState, batch_size_fo
 
 __all__ = ["Classifier", "Regressor"]
 
+#: glassnet's hidden activations -> scikit-learn's MLP names (the export here, the import in glassnet.io.interop).
+SKLEARN_ACTIVATION = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}
+
 _DTYPES, _SPARSE = setup.X_DTYPES, setup.SPARSE  # float32 X stays float32, else float64; dense or CSR/CSC
 
 
@@ -75,6 +80,29 @@ def _is_multilabel(y) -> bool:
         return type_of_target(y) == "multilabel-indicator"
     except ValueError:  # not a target type at all: the usual checks say what is wrong
         return False
+
+
+def _warn_not_converged(estimator: str, solver: str, max_iter: int) -> None:
+    """scikit-learn's ``ConvergenceWarning`` for a fit that stopped at ``max_iter`` (as ``MLPClassifier`` warns)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    unit = "epochs" if is_mini_batch(solver) else "iterations"
+    frame: types.FrameType | None = sys._getframe(1)  # point at the caller of fit(): the first frame outside
+    level = 2  # this module
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"{estimator}: stopped at max_iter = {max_iter} {unit} ({solver}) without converging; increase max_iter, "
+        "or scale the features (e.g. with sklearn.preprocessing.StandardScaler) if their ranges differ a lot",
+        ConvergenceWarning, stacklevel=level)
+
+
+def _read_only(view: np.ndarray) -> np.ndarray:
+    """``view`` (of a fitted Θ) marked read-only; Θ itself stays writable."""
+    view.flags.writeable = False
+    return view
 
 
 def _is_real(v) -> bool:
@@ -234,6 +262,23 @@ class _Network(TransformerMixin, BaseEstimator):
         """[s_1, ..., s_L] of the fitted network."""
         return sizes_from_thetas(self.thetas_)
 
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """scikit-learn's name for the weights: ``coefs_[l-1] = Θ^(l)[:, 1:].T``, shape (s_l, s_{l+1}), no bias.
+
+        Read-only views of ``thetas_`` (they follow it; copy them to change them); the output layer's columns are
+        the output units, in ``unit_classes_`` order.
+        """
+        return [_read_only(t[:, 1:].T) for t in self.thetas_]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """scikit-learn's name for the bias weights: ``intercepts_[l-1] = Θ^(l)[:, 0]``, shape (s_{l+1},).
+
+        Read-only views of ``thetas_``'s bias columns.
+        """
+        return [_read_only(t[:, 0]) for t in self.thetas_]
+
     # ---------------------------------------------------------------------------------------------------------------
     # fitting: one loop for both estimators
     # ---------------------------------------------------------------------------------------------------------------
@@ -282,6 +327,7 @@ class _Network(TransformerMixin, BaseEstimator):
             rule=self._optimizer() if mini else None, batch_size=self._batch_size(Xtr.shape[0]),
             shuffle=bool(self.shuffle), random_state=shuffle_seed, n_threads=self.n_threads, resume=resume,
             assume_finite=True,  # X comes from validate_data: NaN/inf refused
+            done=self.history_.n_iter if warm and hasattr(self, "history_") else 0,  # where a progress bar counts on
             **setup.options(self, validate, callbacks), **self._kinds())
 
     @classmethod
@@ -312,7 +358,11 @@ class _Network(TransformerMixin, BaseEstimator):
         return model
 
     def _store_fit(self, thetas, history, warm: bool):
-        """Set the fitted weights and history, only now, so that a fit that fails leaves the previous model intact."""
+        """Set the fitted weights and history, only now, so that a fit that fails leaves the previous model intact.
+
+        A run that used up ``max_iter`` without converging warns the scikit-learn way (``ConvergenceWarning``)."""
+        if history.stopped_at_limit:
+            _warn_not_converged(type(self).__name__, self.solver, int(self.max_iter))
         self.thetas_ = thetas
         if warm and hasattr(self, "history_"):
             self.history_.extend(history)
@@ -472,8 +522,10 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         λ, the regularization strength of J(Θ) (``lambda`` is reserved in Python): J adds (λ/2m)ΣΘ² over the
         non-bias weights. Same meaning and scale as scikit-learn's ``MLPClassifier(alpha=...)``.
     max_iter : int, default=200
-        Iterations (``lbfgs``, ``cg``) or epochs (``sgd``, ``adam``). Reaching it is not warned about (the course
-        trains for a fixed number of iterations); see ``history_.converged`` and ``history_.message``.
+        Iterations (``lbfgs``, ``cg``) or epochs (``sgd``, ``adam``). A fit that reaches it without converging warns
+        with scikit-learn's ``ConvergenceWarning`` (as ``MLPClassifier`` does; the course trains for a fixed number of
+        iterations: silence it with ``warnings.filterwarnings("ignore", category=ConvergenceWarning)``); see
+        ``history_.converged`` and ``history_.message``.
     solver : {"lbfgs", "cg", "sgd", "adam"}, default="lbfgs"
         Full batch through scipy (L-BFGS-B, conjugate gradients as the course's fmincg) or mini-batch.
     batch_size : int or "auto", default="auto"
@@ -555,7 +607,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
     --------
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = Classifier(hidden_layer_sizes=(5,), alpha=0.1, max_iter=300, random_state=0).fit(X, y)
+    >>> clf = Classifier(hidden_layer_sizes=(5,), alpha=0.1, max_iter=1000, random_state=0).fit(X, y)
     >>> clf.layer_sizes_, clf.predict(X[:3]).tolist(), clf.score(X, y) > 0.95
     ([4, 5, 3], [0, 0, 0], True)
     >>> clf.predict_proba(X[:1]).round(1)  # normalized sigmoid outputs, columns in classes_ order
@@ -772,9 +824,11 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (m, n_features)
-        y : array-like of shape (m,)
+        y : array-like of shape (m,) or (m, K)
+            Class labels, or a multilabel 0/1 indicator matrix of K ≥ 2 columns as :meth:`fit` takes it.
         classes : array-like or None
-            Every class that will ever appear; required on the first call.
+            Every class that will ever appear; required on the first call with labels. Multilabel: optional, the
+            label columns 0..K-1.
 
         Returns
         -------
@@ -783,6 +837,11 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         self._check_params()
         dask_fit.refuse(X, "partial_fit")  # fit() streams the chunks of Dask data with solver sgd/adam
         first = not hasattr(self, "thetas_")
+        if _is_multilabel(y):
+            return self._partial_fit_multilabel(X, y, classes, first)
+        if not first and self._multilabel:
+            raise ValueError("y: this model was trained on a multilabel indicator matrix; partial_fit needs one "
+                             f"of {self.n_outputs_} columns, got labels")
         X, y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=first)
         check_classification_targets(y)
         if first:
@@ -797,6 +856,24 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
             raise ValueError(f"classes: expected the classes of the first call {self.classes_.tolist()}, got {classes}")
         return self._partial_epoch(X, self._encode(y), n_outputs(len(self.classes_)), first)
+
+    def _partial_fit_multilabel(self, X, y, classes, first: bool):
+        """One epoch on a multilabel indicator matrix: K sigmoid units, one per label column (as :meth:`fit`)."""
+        X, Y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=first,
+                             multi_output=True)
+        if self._pair().output != "sigmoid":
+            raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
+                             f"got output={self.output!r}")
+        K = Y.shape[1]
+        if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), np.arange(K)):
+            raise ValueError(f"classes: a multilabel matrix of {K} columns has the labels 0..{K - 1}, got {classes}")
+        if first:
+            self.classes_ = self.unit_classes_ = np.arange(K)
+            self.multilabel_ = True
+        elif not (self._multilabel and self.n_outputs_ == K):
+            raise ValueError(f"y: partial_fit needs targets like the previous calls', got a multilabel matrix of {K} "
+                             "labels")
+        return self._partial_epoch(X, Y.astype(X.dtype), K, first)
 
     # ---------------------------------------------------------------------------------------------------------------
     # a fitted model from weights (model files, other formats, the explorer, checkpoints)
@@ -854,6 +931,93 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _fitted_thetas(self) -> list[np.ndarray]:
         return setup.classifier_thetas(self)
+
+    def to_sklearn(self, output: str = "logistic"):
+        """A fitted ``sklearn.neural_network.MLPClassifier`` computing the same network.
+
+        The one home of the export (``glassnet.io.interop.to_sklearn`` calls it): scikit-learn's ``coefs_`` and
+        ``intercepts_`` are this model's (:attr:`coefs_`, :attr:`intercepts_`, copied), its output columns in
+        sorted ``classes_`` order.
+
+        Parameters
+        ----------
+        output : {"logistic", "softmax"}
+            Output units of the exported model when there are more than two classes.
+
+            - ``"logistic"`` (default, faithful): K sigmoid outputs, as in glassnet. ``predict`` is identical,
+              ``predict_proba`` returns the raw outputs h_k (glassnet's ``predict_proba`` is these divided by their row
+              sum), and scikit-learn then trains on exactly the lecture's J(Θ) (its multilabel "binary_log_loss" with
+              the same ``alpha``), e.g. with ``warm_start=True``.
+            - ``"softmax"``: scikit-learn's usual multiclass output. ``predict`` is still identical (argmax of the same
+              z), ``predict_proba`` is softmax(z), and further training uses the softmax cross-entropy instead.
+
+            With two classes both give the single logistic unit; ``predict`` and ``predict_proba`` are identical.
+
+        Returns
+        -------
+        sklearn.neural_network.MLPClassifier
+        """
+        from sklearn.neural_network import MLPClassifier
+        from sklearn.preprocessing import LabelBinarizer
+
+        if output not in ("logistic", "softmax"):
+            raise ValueError(f"output: expected 'logistic' or 'softmax', got {output!r}")
+        if self._multilabel:
+            raise ValueError("to_sklearn: a multilabel Classifier cannot be exported to MLPClassifier")
+        if self.output == "softmax":
+            output = "softmax"  # trained with softmax outputs: scikit-learn's softmax computes the same probabilities
+        thetas = [np.array(t, dtype=np.float64) for t in self._fitted_thetas()]
+        # scikit-learn's output columns follow its sorted classes_; glassnet keeps the network's own unit order
+        thetas[-1] = self.output_layer_.sorted_units(thetas[-1])
+        sizes = sizes_from_thetas(thetas)
+        solver = self.solver if is_mini_batch(self.solver) else "lbfgs"  # scikit-learn has no CG
+        rate = self._optimizer().learning_rate if solver != "lbfgs" else 0.001
+        rs = self.random_state
+        mlp = MLPClassifier(
+            hidden_layer_sizes=tuple(sizes[1:-1]),
+            activation=SKLEARN_ACTIVATION[self.activation],
+            solver=solver,
+            alpha=float(self.alpha),
+            batch_size=self.batch_size,
+            learning_rate_init=rate,
+            max_iter=int(self.max_iter),
+            shuffle=bool(self.shuffle),
+            random_state=rs if rs is None or isinstance(rs, (int, np.integer)) else None,
+            tol=float(self.tol),
+            momentum=float(self.momentum),
+            nesterovs_momentum=bool(self.nesterov),
+            early_stopping=bool(self.early_stopping),
+            validation_fraction=float(self.validation_fraction),
+            beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2),
+            epsilon=float(self.epsilon),
+            n_iter_no_change=int(self.n_iter_no_change),
+        )
+        # The fitted state MLPClassifier.predict/predict_proba (and a warm-started fit) read.
+        mlp.coefs_ = [np.ascontiguousarray(t[:, 1:].T) for t in thetas]
+        mlp.intercepts_ = [t[:, 0].copy() for t in thetas]
+        mlp.n_layers_ = len(sizes)
+        mlp.n_outputs_ = sizes[-1]
+        mlp.out_activation_ = "softmax" if (output == "softmax" and sizes[-1] > 1) else "logistic"
+        mlp._label_binarizer = LabelBinarizer().fit(self.classes_)
+        mlp.classes_ = mlp._label_binarizer.classes_
+        mlp.n_features_in_ = sizes[0]
+        if hasattr(self, "feature_names_in_"):
+            mlp.feature_names_in_ = self.feature_names_in_
+        history = getattr(self, "history_", None)
+        mlp.n_iter_ = int(getattr(self, "n_iter_", 0))
+        mlp.t_ = 0
+        mlp.loss_curve_ = list(history.cost) if history is not None else []
+        if mlp.loss_curve_:
+            mlp.loss_ = float(self.loss_)
+        mlp.best_loss_ = min(mlp.loss_curve_) if mlp.loss_curve_ else np.inf
+        mlp._no_improvement_count = 0
+        mlp.validation_scores_ = None
+        mlp.best_validation_score_ = None
+        mlp._best_coefs = [c.copy() for c in mlp.coefs_]
+        mlp._best_intercepts = [b.copy() for b in mlp.intercepts_]
+        return mlp
+
 
     def predict(self, X) -> np.ndarray:
         """Class labels, shape (m,): the largest output unit (K > 1) or h_Θ(x) ≥ 0.5 (K = 1).

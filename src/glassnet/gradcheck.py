@@ -19,6 +19,7 @@ from glassnet.api import cost_and_gradient
 from glassnet.backprop import _prepare
 from glassnet.cost import cost_from_z, regularization
 from glassnet.forward import propagate
+from glassnet.notation import theta_name
 from glassnet.params import debug_init, debug_initialize_weights
 
 __all__ = ["GradCheckRow", "GradCheckReport", "gradient_check", "course_gradient_check", "relative_difference"]
@@ -60,13 +61,21 @@ class GradCheckReport:
     def passed(self) -> bool:
         return bool(self.relative_difference < self.tol)
 
-    def table(self, limit: int | None = None) -> str:
-        """The per-parameter report as aligned text (``limit`` rows at most), ending with the verdict line."""
+    def table(self, limit: int | None = None, largest: int | None = None) -> str:
+        """The per-parameter report as aligned text, ending with the verdict line.
+
+        ``limit``: the first ``limit`` rows at most; ``largest``: only the ``largest`` rows with the largest absolute
+        error (in parameter order), a summary of a big network's check.
+        """
         # Lecture indices, as everywhere a person reads: Θ_ij^(l) joins unit j of layer l (0 = bias) to unit i ≥ 1
         head = f"{'l':>5} {'i':>4} {'j':>4} {'analytic':>16} {'numeric':>16} {'abs error':>10}   Θ_ij^(l)"
         rows = self.rows if limit is None else self.rows[:limit]
+        if largest is not None:
+            keep = sorted(sorted(range(len(rows)), key=lambda k: -rows[k].abs_error)[:largest])
+            rows = [rows[k] for k in keep]
         lines = [head] + [
-            f"{r.layer:>5} {r.i + 1:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}"
+            f"{r.layer:>5} {r.i + 1:>4} {r.j:>4} {r.analytic:>16.9e} {r.numeric:>16.9e} {r.abs_error:>10.2e}   "
+            f"{theta_name(r.layer, r.i + 1, r.j)}"
             for r in rows
         ]
         verdict = "PASS" if self.passed else "FAIL"

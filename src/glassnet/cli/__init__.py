@@ -21,9 +21,32 @@ SUBCOMMAND_MODULES = ["demo", "train", "evaluate", "predict", "gradcheck", "serv
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose (sub)commands refuse unknown arguments themselves: the error shows the usage of
+    ``glassnet train``, not the top-level one, and names the option meant ("--hiden: did you mean --hidden?").
+
+    ``add_subparsers`` makes every subcommand's parser of this class too."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            import difflib
+            import re
+
+            options = sorted(set(re.findall(r"--[A-Za-z][\w-]*", self.format_help())))
+            hints = []
+            for arg in unknown:
+                name = arg.split("=", 1)[0]
+                close = difflib.get_close_matches(name, options, n=1, cutoff=0.7) if name.startswith("--") else []
+                if close:
+                    hints.append(f"{name}: did you mean {close[0]}?")
+            self.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({'; '.join(hints)})" if hints else ""))
+        return namespace, unknown
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand (also used to generate the CLI reference)."""
-    parser = argparse.ArgumentParser(prog="glassnet", description="Backpropagation, exact and visible.")
+    parser = _Parser(prog="glassnet", description="Backpropagation, exact and visible.")
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
@@ -42,3 +65,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     return args.func(args)
+

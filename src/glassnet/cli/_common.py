@@ -308,19 +308,27 @@ def model_features(model, data, source: str, raw: bool = False) -> tuple[np.ndar
 
     A model trained on a built-in dataset by name records how that dataset scaled its features
     (``input_scaling_``); ``raw`` features of a data file are scaled the same way, so that predictions equal the
-    training run's. A built-in name is already scaled by its loader. ``note`` says what was done (or None).
+    training run's. A built-in name is already scaled by its loader. A model trained with ``--scale`` scales every X
+    by its own record (``feature_scaling_``, fitted on its training rows), after that. ``note`` says what was done
+    (or None).
     """
     from glassnet import datasets
 
     X = np.asarray(data.X, dtype=np.float64)
     scaling = getattr(model, "input_scaling_", None)
-    if not raw or datasets.is_builtin(source):
-        return X, None
-    if scaling is None or scaling.get("kind") == "none":
-        raise UsageError("--raw-features: the model records no scaling of its training data (only models trained on "
-                         "a built-in dataset by name do); leave it out")
-    check_fits_model(model, X, source)
-    return datasets.apply_scaling(X, scaling), f"features scaled as in training ({scaling['kind']})"
+    note = None
+    if raw and not datasets.is_builtin(source):
+        if scaling is None or scaling.get("kind") == "none":
+            raise UsageError("--raw-features: the model records no scaling of its training data (only models trained "
+                             "on a built-in dataset by name do); leave it out")
+        check_fits_model(model, X, source)
+        X, note = datasets.apply_scaling(X, scaling), f"features scaled as in training ({scaling['kind']})"
+    own = getattr(model, "feature_scaling_", None)  # glassnet train --scale: the model's own first step, always
+    if own is not None and own.get("kind") != "none":
+        check_fits_model(model, X, source)
+        X = datasets.apply_scaling(X, own)
+        note = (f"{note}; then " if note else "") + f"features scaled by the model's --scale ({own['kind']})"
+    return X, note
 
 
 def check_fits_model(model, X: np.ndarray, source: str) -> None:

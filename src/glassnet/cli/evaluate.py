@@ -88,7 +88,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     (X, scaled), y = model_features(model, data, args.data, args.raw_features), np.asarray(data.y)
     check_fits_model(model, X, args.data)
     check_labels_known(model, y, args.data)
-    where = f"{data.name} ({len(y)} examples)"
+    # say which rows are scored: all of them include any the model trained on, which flatters it
+    where = (f"{data.name}, all {len(y)} rows (its training rows included, if it was trained on them; "
+             f"--test-size F --seed S: only the rows 'glassnet train' held out)")
     if args.test_size:
         _, X, _, y = split(X, y, args.test_size, args.seed, "--test-size")
         where = f"the {len(y)} held-out examples of {data.name} (test size {args.test_size:g}, seed {args.seed})"
@@ -119,6 +121,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         "data": data.name,
         "n_examples": len(y),
         "test_size": args.test_size or 0.0,
+        "rows": "held-out test part" if args.test_size else "all",
         "input_scaling": scaled,
         "seed": args.seed if args.test_size else None,
         "layer_sizes": model.layer_sizes_,

@@ -72,7 +72,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (needed for png)")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
     add_raw_features_option(p)
-    add_json_option(p, what="the trace (every z, a, g′(z), δ and edge term) as one JSON document")
+    add_json_option(p, what="the trace (every z, a, g′(z), δ and edge term)")
     p.set_defaults(func=_cmd_explain)
 
     plot = sub.add_parser("plot", help="draw training curves, hidden units, learning or validation curves (PNG)",
@@ -99,7 +99,7 @@ def register(sub) -> None:
         q.add_argument("--metric", choices=("cost", "error"), default="cost",
                        help="cost J(Θ) without regularization (the course's) or misclassification error")
         q.add_argument("--seed", type=seed_number, default=0, help="seed of the split, the shuffle and the initial Θ")
-        add_json_option(q, what='the numbers of the curve (and the PNG written) as one JSON document')
+        add_json_option(q, what='the numbers of the curve (and the PNG written)')
         if name == "learning-curve":
             q.add_argument("--lam", type=nonnegative_float, default=1.0, help="λ for training (default 1)")
             q.add_argument("--sizes", metavar="M1,M2,...", help="training-set sizes (default: 8 from 10%% to 100%%)")

@@ -36,6 +36,11 @@ from glassnet.cli._common import (
 )
 from glassnet.cli._common import seed as seed_number
 
+#: Checks of up to this many parameters print every row (the course's 3-5-3 check: 38); larger ones a summary.
+SHOW_ALL_UP_TO = 100
+#: The rows of the summary: those with the largest absolute error.
+SUMMARY_ROWS = 10
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -65,7 +70,9 @@ def register(sub) -> None:
     add_kind_options(p, classify=False)
     p.add_argument("--tol", type=positive_float, default=1e-9, metavar="TOL",
                    help="pass when the relative difference is below this (default 1e-9)")
-    p.add_argument("--show", type=int, metavar="N", help="print only the first N rows of the table (default all)")
+    p.add_argument("--show", type=int, metavar="N",
+                   help=f"print the first N rows of the table (default: all rows up to {SHOW_ALL_UP_TO} parameters, "
+                        f"else a summary: the {SUMMARY_ROWS} rows with the largest error)")
     add_json_option(p)
     p.set_defaults(func=_cmd_gradcheck)
 
@@ -129,11 +136,16 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     lines = [f"gradient check: network {net}, m = {X.shape[0]}, λ = {lam:g}, ε = {args.epsilon:g}, {what}; {problem}"]
     if kinds != {"activation": "sigmoid", "output": "sigmoid", "loss": "log"}:
         lines.append(f"units and cost: {kinds['activation']} hidden, {kinds['output']} output, {kinds['loss']} cost")
-    table = report.table(limit=args.show).splitlines()
+    summary = args.show is None and len(report.rows) > SHOW_ALL_UP_TO
+    table = report.table(limit=args.show, largest=SUMMARY_ROWS if summary else None).splitlines()
     if not report.rows:
         table = table[-1:]  # directions: no per-parameter rows, only the verdict
+    elif summary:
+        table.insert(0, f"the {SUMMARY_ROWS} of {len(report.rows)} rows with the largest abs error (--show N prints "
+                        f"the first N rows):")
     elif args.show is not None and args.show < len(report.rows):
-        table.insert(-1, f"... {len(report.rows) - args.show} more rows (all of them without --show)")
+        more = "all of them without --show" if len(report.rows) <= SHOW_ALL_UP_TO else f"--show {len(report.rows)}"
+        table.insert(-1, f"... {len(report.rows) - args.show} more rows ({more})")
     lines += table
     payload = {
         "command": "gradcheck",

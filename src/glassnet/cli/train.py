@@ -14,6 +14,7 @@ Output lines (stable; ``--json`` gives the same numbers as one JSON object)::
     resumed from m.npz after 5 iterations                             (only with --resume)
     J(Θ) before training: 7.012345
     J(Θ) after training:  0.312345  (400 iterations, 1.2 s)          (--resume: "(5 iterations, 10 in total, 0.1 s)")
+    stopped at the limit: 400 iterations without converging (raise --epochs to train longer)   (only then)
     early stopping: kept the weights of iteration 37 (lowest validation cost)    (only when it stopped early)
     train accuracy:      100.00%
     validation accuracy:  97.04%                                       (only with validation data)
@@ -81,6 +82,7 @@ from glassnet.cli._common import (
     want_progress,
 )
 from glassnet.cli._common import seed as seed_number
+from glassnet.datasets.builtin import FIT_SCALINGS
 from glassnet.train.optimize import SOLVERS
 
 DEFAULT_EPOCHS = 200
@@ -126,6 +128,10 @@ def register(sub) -> None:
                         f"train on everything). With --dask-scheduler and a data file: not stratified; row t is held "
                         f"out when a hash of (--seed, t) falls below F, the same rows however the file is chunked "
                         f"('glassnet evaluate --test-size' does not reproduce this split)")
+    p.add_argument("--scale", choices=FIT_SCALINGS,
+                   help="scale the features, fitted on the training rows only and stored in the model file, so that "
+                        "predict, evaluate and explain scale their data the same way: standard (mean 0, sd 1) or "
+                        "minmax ([0, 1]); default none, or the --resume model's")
     p.add_argument("--seed", type=seed_number, metavar="S",
                    help="seed of the initial weights, the splits and the shuffling (default 0; with --resume the "
                         "checkpoint's)")
@@ -178,7 +184,7 @@ class _Checkpoint:
             self.written += 1
 
 
-def _snapshot_maker(clf, prior, units, target: int, scaling=None):
+def _snapshot_maker(clf, prior, units, target: int, scaling=None, feature_scaling=None):
     """A function building a savable Classifier from the weights and run history a callback sees.
 
     ``units``: the classes in the network's output-unit order.
@@ -192,6 +198,8 @@ def _snapshot_maker(clf, prior, units, target: int, scaling=None):
         model = type(clf).from_weights(thetas, units, history=history, **params)
         if scaling is not None:
             model.input_scaling_ = scaling
+        if feature_scaling is not None:
+            model.feature_scaling_ = feature_scaling
         return model
 
     return snapshot
@@ -312,15 +320,18 @@ def _train(args: argparse.Namespace, resumed, resume_state, client) -> int:
     data = _read_data(args, resumed, client)
     settings = _settings(args, resumed, data, client)
     parts = _split(args, data, settings)
+    feature_scaling, notes = _scale(args, resumed, parts, client)
     model = _build_model(args, resumed, data, settings, parts)
     checkpoint = None
     if args.checkpoint_every is not None:
         from glassnet.io import checkpoint_path
 
-        snapshot = _snapshot_maker(model.clf, model.prior, _units(resumed, data), settings.target, data.scaling)
+        snapshot = _snapshot_maker(model.clf, model.prior, _units(resumed, data), settings.target, data.scaling,
+                                   feature_scaling)
         checkpoint = _Checkpoint(args.checkpoint_every, checkpoint_path(args.save), snapshot)
-    resume_state, notes = _exact_resume(args, resumed, resume_state, settings.solver, client)
-    header = _header(args, data, settings, parts, model, notes)
+    resume_state, resume_notes = _exact_resume(args, resumed, resume_state, settings.solver, client)
+    header = _header(args, data, settings, parts, model, resume_notes)
+    header[-1:-1] = notes  # before "J(Θ) before training", which is computed on the scaled features
     if not args.json:  # what is about to happen, before the long part starts
         print("\n".join(header), flush=True)
     try:
@@ -331,6 +342,8 @@ def _train(args: argparse.Namespace, resumed, resume_state, client) -> int:
     except FloatingPointError as exc:  # glassnet.train.optimize.TrainingDiverged and the Dask loop's divergence
         return fail(args, "train", f"{exc}{_untouched(args.save)}{_checkpoint_note(checkpoint, settings.unit)}",
                     EXIT_FAILURE)
+    if feature_scaling is not None:
+        model.clf.feature_scaling_ = feature_scaling
     scores = _scores(model.clf, parts)
     _save(args, model, data, settings)
     lines, payload = _report(args, data, settings, parts, model, scores, seconds, n_run, checkpoint)
@@ -477,6 +490,48 @@ def _split(args: argparse.Namespace, data: _Data, settings: _Settings) -> _Parts
     return _Parts(X_fit, y_fit, X_val, y_val, X_test, y_test, len(y_fit), 0 if y_test is None else len(y_test))
 
 
+# step 3b: --scale, fitted on the rows that fit, applied to every part; or a warning when it is missing
+
+
+def _scale(args: argparse.Namespace, resumed, parts: _Parts, client) -> tuple[dict | None, list[str]]:
+    """``(record, notes)``: the feature scaling of this run (--scale, else the resumed model's; None: none), already
+    applied to ``parts``, and the header lines about it."""
+    from glassnet import datasets
+
+    kept = getattr(resumed, "feature_scaling_", None) if resumed is not None else None
+    if kept is not None and args.scale not in (None, _SCALE_NAME.get(kept["kind"])):
+        raise UsageError(f"--scale {args.scale}: the model in --resume {args.resume} scales its features "
+                         f"({_SCALE_NAME.get(kept['kind'], kept['kind'])}); leave --scale out to continue it")
+    if kept is None and resumed is not None and args.scale not in (None, "none"):
+        raise UsageError(f"--scale {args.scale}: the model in --resume {args.resume} was trained on unscaled "
+                         "features; leave --scale out to continue it")
+    if args.scale not in (None, "none") and client is not None:
+        raise UsageError("--scale: not with --dask-scheduler (scale the data file beforehand)")
+    record = kept if kept is not None else (
+        datasets.fit_scaling(parts.X_fit, args.scale) if args.scale not in (None, "none") else None)
+    if record is None:
+        spread = datasets.feature_ranges_differ(parts.X_fit) if client is None and args.scale is None else None
+        if spread is not None:
+            import sys
+
+            print(f"warning: the features' ranges differ by orders of magnitude (from {spread[0]:.3g} to "
+                  f"{spread[1]:.3g}); sigmoid units train poorly on such data: add --scale standard (or minmax)",
+                  file=sys.stderr, flush=True)
+        return None, []
+    dtype = parts.X_fit.dtype
+    for name in ("X_fit", "X_val", "X_test"):
+        X = getattr(parts, name)
+        if X is not None:
+            setattr(parts, name, datasets.apply_scaling(X, record).astype(dtype, copy=False))
+    what = {"standardize": "mean 0, sd 1", "minmax": "[0, 1]"}.get(record["kind"], record["kind"])
+    return record, [f"features scaled ({_SCALE_NAME.get(record['kind'], record['kind'])}: {what} on the "
+                    f"{parts.n_fit} training rows), stored in the model"]
+
+
+#: A scaling record's kind -> the --scale choice that fits it.
+_SCALE_NAME = {"standardize": "standard", "minmax": "minmax"}
+
+
 # step 4: the model, new or resumed, and J(Θ) before training
 
 
@@ -553,24 +608,30 @@ def _header(args: argparse.Namespace, data: _Data, settings: _Settings, parts: _
 def _fit(args: argparse.Namespace, model: _Model, parts: _Parts, data: _Data, settings: _Settings,
          checkpoint: _Checkpoint | None, resume_state, client) -> tuple[float, int]:
     """Train up to --epochs in total; ``(seconds, iterations/epochs run)``. Divergence and Ctrl-C propagate."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     clf, remaining = model.clf, settings.target - model.done
     seconds, n_run = 0.0, 0
     if remaining > 0:
         callbacks = [checkpoint] if checkpoint is not None else None
         clf.set_params(max_iter=remaining, warm_start=model.resumed, verbose=want_progress(args))
         t0 = time.perf_counter()
-        if client is not None:
-            # glassnet.Classifier trains on the current client (this one): J and D are summed over row chunks on
-            # the workers (lbfgs/cg), or Θ travels from chunk to chunk (sgd/adam)
-            import dask.array as da
+        with warnings.catch_warnings():  # stopping at the limit is reported in the summary, in words (_report)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if client is not None:
+                # glassnet.Classifier trains on the current client (this one): J and D are summed over row chunks on
+                # the workers (lbfgs/cg), or Θ travels from chunk to chunk (sgd/adam)
+                import dask.array as da
 
-            X_fit = parts.X_fit
-            chunked = X_fit if data.fmt is not None else da.from_array(
-                X_fit, chunks=(min(args.chunk_rows, len(X_fit)), X_fit.shape[1]))
-            clf.fit(chunked, parts.y_fit, callbacks=callbacks)
-        else:
-            clf.fit(parts.X_fit, parts.y_fit, X_val=parts.X_val, y_val=parts.y_val, callbacks=callbacks,
-                    resume=resume_state)
+                X_fit = parts.X_fit
+                chunked = X_fit if data.fmt is not None else da.from_array(
+                    X_fit, chunks=(min(args.chunk_rows, len(X_fit)), X_fit.shape[1]))
+                clf.fit(chunked, parts.y_fit, callbacks=callbacks)
+            else:
+                clf.fit(parts.X_fit, parts.y_fit, X_val=parts.X_val, y_val=parts.y_val, callbacks=callbacks,
+                        resume=resume_state)
         seconds = time.perf_counter() - t0
         n_run = int(clf.n_iter_) - model.done
     clf.set_params(max_iter=settings.target, warm_start=False, verbose=False)
@@ -616,6 +677,9 @@ def _report(args: argparse.Namespace, data: _Data, settings: _Settings, parts: _
     lines = [f"J(Θ) after training:  {scores['J_after']:.6f}  ({n_run} {unit}{total}, {seconds:.1f} s)"]
     if target - done <= 0:
         lines.append(f"nothing to train: the model has {done} {unit}, --epochs asks for {target}")
+    at_limit = bool(n_run) and h.stopped_at_limit
+    if at_limit:
+        lines.append(f"stopped at the limit: {clf.n_iter_} {unit} without converging (raise --epochs to train longer)")
     if n_run and h.stopped_early and h.best_epoch is not None and settings.params["early_stopping"]:
         lines.append(f"early stopping: kept the weights of {unit[:-1]} {h.best_epoch} (lowest validation cost)")
     lines.append(f"{'train accuracy:':<20} {scores['train']:7.2%}")
@@ -649,6 +713,7 @@ def _report(args: argparse.Namespace, data: _Data, settings: _Settings, parts: _
         "n_iter_run": n_run,
         "seconds": seconds,
         "converged": bool(h.converged),
+        "stopped_at_limit": at_limit,
         "message": h.message,
         "reason": h.reason,
         "stopped_early": bool(h.stopped_early),
@@ -745,7 +810,7 @@ def _checkpoint_note(checkpoint: _Checkpoint | None, unit: str) -> str:
     if checkpoint is None:
         return ""
     path = checkpoint.path
-    if checkpoint.last_epoch is None:
+    if checkpoint.last_epoch is None and not path.exists():  # a resumed run's earlier checkpoint may be there
         return f"; no checkpoint was written (the first would have been {unit[:-1]} {checkpoint.every})"
     try:
         n_iter = glassnet.load(path).n_iter_

@@ -36,11 +36,14 @@ from pathlib import Path
 
 from glassnet.datasets._base import Dataset
 from glassnet.datasets.builtin import (
+    FIT_SCALINGS,
     REGISTRY,
     Builtin,
     apply_scaling,
     available_names,
     canonical,
+    feature_ranges_differ,
+    fit_scaling,
     is_builtin,
     load_breast_cancer,
     load_digits,
@@ -93,6 +96,9 @@ __all__ = [
     "is_builtin",
     "training_defaults",
     "apply_scaling",
+    "fit_scaling",
+    "FIT_SCALINGS",
+    "feature_ranges_differ",
     "MAX_BYTES",
     "MAX_CSV_BYTES",
     "MAX_CSV_COLUMNS",

@@ -39,6 +39,9 @@ __all__ = [
     "is_builtin",
     "training_defaults",
     "apply_scaling",
+    "fit_scaling",
+    "FIT_SCALINGS",
+    "feature_ranges_differ",
     "load_digits",
     "load_breast_cancer",
     "load_iris",
@@ -331,4 +334,52 @@ def apply_scaling(X, scaling: Mapping) -> np.ndarray:
         if X.ndim != 2 or X.shape[1] != mean.shape[0]:
             raise ValueError(f"X: expected shape (m, {mean.shape[0]}) for this scaling, got {X.shape}")
         return (X - mean) / scale
-    raise ValueError(f"scaling: expected kind 'none', 'divide' or 'standardize', got {kind!r}")
+    if kind == "minmax":
+        low, scale = np.asarray(scaling["min"], dtype=np.float64), np.asarray(scaling["scale"], dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != low.shape[0]:
+            raise ValueError(f"X: expected shape (m, {low.shape[0]}) for this scaling, got {X.shape}")
+        return (X - low) / scale
+    raise ValueError(f"scaling: expected kind 'none', 'divide', 'standardize' or 'minmax', got {kind!r}")
+
+
+#: The scalings :func:`fit_scaling` fits (``glassnet train --scale``): none, mean 0 and sd 1, or [0, 1] per feature.
+FIT_SCALINGS = ("none", "standard", "minmax")
+
+
+def fit_scaling(X, kind: str) -> dict:
+    """The scaling record of ``kind`` fitted on the rows of ``X`` (m, n), for :func:`apply_scaling`.
+
+    ``"standard"``: each feature to mean 0, standard deviation 1 (``{"kind": "standardize", "mean", "scale"}``, as
+    the built-ins record it); ``"minmax"``: each feature to [0, 1] (``{"kind": "minmax", "min", "scale"}``, scale =
+    max − min); ``"none"``: ``{"kind": "none"}``. A constant feature is only shifted (its scale is 1). Fit it on the
+    training rows only, so that nothing of the test rows leaks into training.
+
+    >>> fit_scaling(np.array([[0.0, 10.0], [2.0, 30.0]]), "minmax")
+    {'kind': 'minmax', 'min': [0.0, 10.0], 'scale': [2.0, 20.0]}
+    """
+    if kind not in FIT_SCALINGS:
+        raise ValueError(f"scale: expected one of {', '.join(FIT_SCALINGS)}, got {kind!r}")
+    if kind == "none":
+        return dict(NO_SCALING)
+    X = np.asarray(X, dtype=np.float64)
+    if kind == "standard":
+        return _standardized(X)[1]
+    low, high = X.min(axis=0), X.max(axis=0)
+    return {"kind": "minmax", "min": low.tolist(), "scale": np.where(high > low, high - low, 1.0).tolist()}
+
+
+def feature_ranges_differ(X, factor: float = 1e3) -> tuple[float, float] | None:
+    """``(smallest, largest)`` range (max − min) of the non-constant features of ``X`` when they differ by more than
+    ``factor`` (orders of magnitude: sigmoid units then train poorly, the large features saturate them), else None.
+
+    >>> feature_ranges_differ(np.array([[0.0, 0.0], [1.0, 5000.0]]))
+    (1.0, 5000.0)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 2:
+        return None
+    spans = X.max(axis=0) - X.min(axis=0)
+    spans = spans[spans > 0]
+    if spans.size < 2 or spans.max() <= factor * spans.min():
+        return None
+    return float(spans.min()), float(spans.max())

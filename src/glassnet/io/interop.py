@@ -33,10 +33,10 @@ import numpy as np
 
 from glassnet._validation import check_thetas
 from glassnet.errors import ModelFileError
-from glassnet.estimator import Classifier
+from glassnet.estimator import SKLEARN_ACTIVATION, Classifier
 from glassnet.outputs import COURSE_DIGIT_CLASSES, course_classes, is_lecture_network
 from glassnet.params import sizes_from_thetas
-from glassnet.train.optimize import History, is_mini_batch, learning_rate_for
+from glassnet.train.optimize import History
 from glassnet.train.setup import classifier_thetas
 
 __all__ = [
@@ -62,7 +62,6 @@ def _checked_thetas(thetas: Sequence[np.ndarray], name: str = "thetas") -> list[
     return check_thetas(thetas, np.float64, name=name, copy=True)[0]
 
 
-_SKLEARN_ACTIVATION = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}
 
 
 def _sigmoid_net(model, fmt: str) -> None:
@@ -92,90 +91,15 @@ def classifier_from_thetas(thetas: Sequence[np.ndarray], classes=None, **params)
 
 
 def to_sklearn(model: Classifier, *, output: str = "logistic"):
-    """A fitted ``sklearn.neural_network.MLPClassifier`` computing the same network.
+    """A fitted ``sklearn.neural_network.MLPClassifier`` computing the same network: :meth:`Classifier.to_sklearn`,
+    the one home of the conversion (kept here as the interop name).
 
-    Parameters
-    ----------
-    model : Classifier
-        A fitted glassnet classifier.
-    output : {"logistic", "softmax"}
-        Output units of the exported model when there are more than two classes.
-
-        - ``"logistic"`` (default, faithful): K sigmoid outputs, as in glassnet. ``predict`` is identical,
-          ``predict_proba`` returns the raw outputs h_k (glassnet's ``predict_proba`` is these divided by their row
-          sum), and scikit-learn then trains on exactly the lecture's J(Θ) (its multilabel "binary_log_loss" with
-          the same ``alpha``), e.g. with ``warm_start=True``.
-        - ``"softmax"``: scikit-learn's usual multiclass output. ``predict`` is still identical (argmax of the same
-          z), ``predict_proba`` is softmax(z), and further training uses the softmax cross-entropy instead.
-
-        With two classes both give the single logistic unit; ``predict`` and ``predict_proba`` are identical.
-
-    Returns
-    -------
-    sklearn.neural_network.MLPClassifier
+    ``output``: ``"logistic"`` (default, faithful: K sigmoid outputs) or ``"softmax"``; see
+    :meth:`glassnet.Classifier.to_sklearn`.
     """
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.preprocessing import LabelBinarizer
-
     if not isinstance(model, Classifier):
         raise ValueError(f"model: expected a fitted glassnet.Classifier, got {type(model).__name__}")
-    if output not in ("logistic", "softmax"):
-        raise ValueError(f"output: expected 'logistic' or 'softmax', got {output!r}")
-    if getattr(model, "multilabel_", False):
-        raise ValueError("model: a multilabel Classifier cannot be exported to MLPClassifier by this function")
-    if model.output == "softmax":
-        output = "softmax"  # trained with softmax outputs: scikit-learn's softmax computes the same probabilities
-    thetas = _thetas_of(model)
-    # scikit-learn's output columns follow its sorted classes_; glassnet keeps the network's own unit order
-    thetas[-1] = model.output_layer_.sorted_units(thetas[-1])
-    sizes = sizes_from_thetas(thetas)
-    solver = model.solver if is_mini_batch(model.solver) else "lbfgs"  # scikit-learn has no CG
-    rate = learning_rate_for(solver, model.learning_rate) if solver != "lbfgs" else 0.001
-    rs = model.random_state
-    mlp = MLPClassifier(
-        hidden_layer_sizes=tuple(sizes[1:-1]),
-        activation=_SKLEARN_ACTIVATION[model.activation],
-        solver=solver,
-        alpha=float(model.alpha),
-        batch_size=model.batch_size,
-        learning_rate_init=rate,
-        max_iter=int(model.max_iter),
-        shuffle=bool(model.shuffle),
-        random_state=rs if rs is None or isinstance(rs, (int, np.integer)) else None,
-        tol=float(model.tol),
-        momentum=float(model.momentum),
-        nesterovs_momentum=bool(model.nesterov),
-        early_stopping=bool(model.early_stopping),
-        validation_fraction=float(model.validation_fraction),
-        beta_1=float(model.beta_1),
-        beta_2=float(model.beta_2),
-        epsilon=float(model.epsilon),
-        n_iter_no_change=int(model.n_iter_no_change),
-    )
-    # The fitted state MLPClassifier.predict/predict_proba (and a warm-started fit) read.
-    mlp.coefs_ = [np.ascontiguousarray(t[:, 1:].T) for t in thetas]
-    mlp.intercepts_ = [t[:, 0].copy() for t in thetas]
-    mlp.n_layers_ = len(sizes)
-    mlp.n_outputs_ = sizes[-1]
-    mlp.out_activation_ = "softmax" if (output == "softmax" and sizes[-1] > 1) else "logistic"
-    mlp._label_binarizer = LabelBinarizer().fit(model.classes_)
-    mlp.classes_ = mlp._label_binarizer.classes_
-    mlp.n_features_in_ = sizes[0]
-    if hasattr(model, "feature_names_in_"):
-        mlp.feature_names_in_ = model.feature_names_in_
-    history = getattr(model, "history_", None)
-    mlp.n_iter_ = int(getattr(model, "n_iter_", 0))
-    mlp.t_ = 0
-    mlp.loss_curve_ = list(history.cost) if history is not None else []
-    if mlp.loss_curve_:
-        mlp.loss_ = float(model.loss_)
-    mlp.best_loss_ = min(mlp.loss_curve_) if mlp.loss_curve_ else np.inf
-    mlp._no_improvement_count = 0
-    mlp.validation_scores_ = None
-    mlp.best_validation_score_ = None
-    mlp._best_coefs = [c.copy() for c in mlp.coefs_]
-    mlp._best_intercepts = [b.copy() for b in mlp.intercepts_]
-    return mlp
+    return model.to_sklearn(output=output)
 
 
 _SKLEARN_PARAMS = {  # MLPClassifier name -> Classifier name
@@ -210,7 +134,7 @@ def from_sklearn(mlp) -> Classifier:
     if not isinstance(mlp, MLPClassifier):
         raise ValueError(f"mlp: expected a sklearn.neural_network.MLPClassifier, got {type(mlp).__name__}")
     check_is_fitted(mlp, "coefs_")
-    ours = {theirs: name for name, theirs in _SKLEARN_ACTIVATION.items()}
+    ours = {theirs: name for name, theirs in SKLEARN_ACTIVATION.items()}
     if mlp.activation not in ours:
         raise ValueError(f"mlp.activation: expected one of {sorted(ours)}, got {mlp.activation!r}")
     y_type = getattr(getattr(mlp, "_label_binarizer", None), "y_type_", None)

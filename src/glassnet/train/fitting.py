@@ -67,6 +67,7 @@ def fit(
     output: str = "sigmoid",
     loss: str = "log",
     assume_finite: bool = False,
+    done: int | None = None,
 ) -> tuple[list[np.ndarray], History]:
     """Train Θ on (X, y) with ``solver``; returns ``(thetas, history)``.
 
@@ -100,6 +101,9 @@ def fit(
     assume_finite : bool
         X was already checked for NaN and inf (the estimators' ``validate_data`` does): X is validated once per fit,
         not twice. Shapes and dtypes are still checked.
+    done : int or None
+        Iterations/epochs these weights were trained for before (a warm start or resumed run): the progress bar
+        counts on from there (None: a resumed run's ``resume.epoch``, else 0).
     """
     kinds: dict[str, Any] = dict(activation=activation, output=output, loss=loss)
     m = X.shape[0]
@@ -107,14 +111,15 @@ def fit(
                                   min_delta=min_delta, callbacks=callbacks, progress=progress, n_threads=n_threads)
     if not is_mini_batch(solver):
         f = Workspace(sizes_from_thetas(thetas), m, X.dtype, **kinds).objective(X, y, lam, assume_finite=assume_finite)
-        return minimize_full_batch(f, thetas, method=solver, max_iter=max_iter, tol=tol, rows=m, **common)
+        return minimize_full_batch(f, thetas, method=solver, max_iter=max_iter, tol=tol, rows=m, done=done or 0,
+                                   **common)
 
     batch = min(int(batch_size), m)
     batch_objective = _batch_objective(thetas, X, y, lam, batch, should_stop, kinds, assume_finite)
     return minimize_minibatch(
         batch_objective, thetas, m, optimizer=rule if rule is not None else make_rule(solver, learning_rate),
         batch_size=batch, max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
-        sizes=sizes_from_thetas(thetas), resume=resume, **common)
+        sizes=sizes_from_thetas(thetas), resume=resume, done=done, **common)
 
 
 def batch_lam(lam: float, rows: int, m: int) -> float:

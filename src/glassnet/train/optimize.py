@@ -71,6 +71,7 @@ __all__ = [
     "run_epoch",
     "batches",
     "plain_reason",
+    "AT_LIMIT",
     "EndOfEpoch",
 ]
 
@@ -107,7 +108,8 @@ class History:
     converged : bool
         True when the solver met its tolerance (not when it ran out of iterations or was stopped).
     message : str
-        Why the run ended, in words.
+        Why the run ended, in plain words (a full-batch run stores :func:`plain_reason` of scipy's message, e.g.
+        "stopped: iteration budget used up" for "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT").
     solver : str
         ``"lbfgs"``, ``"cg"``, ``"sgd"`` or ``"adam"``.
     best_epoch : int or None
@@ -143,6 +145,12 @@ class History:
     def reason(self) -> str:
         """Why the run ended in plain words (:func:`plain_reason` of :attr:`message`), for pages and the CLI."""
         return plain_reason(self.message)
+
+    @property
+    def stopped_at_limit(self) -> bool:
+        """True when the run ended because it used up ``max_iter`` iterations/epochs, not because it converged or
+        was stopped (what scikit-learn warns about with a ``ConvergenceWarning``)."""
+        return not self.converged and self.reason.startswith(AT_LIMIT)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (lists of floats, NaN/inf stored as ``None`` by :mod:`glassnet._support.jsonsafe`, the one
@@ -362,7 +370,10 @@ class EndOfEpoch:
     """Shared end-of-epoch logic of every training loop (both optimizer families here, the Dask stream of
     :func:`glassnet.scale.distributed.fit_sgd`): history, validation, early stopping, tol, callbacks, bar."""
 
-    def __init__(self, history, validate, early_stopping, patience, min_delta, callbacks, progress, total, unit):
+    def __init__(self, history, validate, early_stopping, patience, min_delta, callbacks, progress, total, unit,
+                 done=0):
+        """``total``: iterations/epochs of this run at most; ``done``: those before it (a warm start or a resumed
+        run), where the progress bar starts counting (10/300, not 0/290)."""
         if early_stopping and validate is None:
             raise ValueError("early_stopping: needs validation data (a validate(thetas) function), got None")
         if patience is not None and (isinstance(patience, bool) or int(patience) != patience or patience < 1):
@@ -378,7 +389,7 @@ class EndOfEpoch:
         if progress:
             from tqdm.auto import tqdm  # imported only when a bar is wanted
 
-            self.bar = tqdm(total=total, unit=unit, desc=history.solver)
+            self.bar = tqdm(total=int(done) + total, initial=int(done), unit=unit, desc=history.solver)
 
     offset = 0  # epochs of a resumed run done before this call's history began
 
@@ -433,7 +444,7 @@ class EndOfEpoch:
         if reason is not None:
             h.message = reason
             h.stopped_early = not h.converged
-        if self.early_stopping and self.monitor.best_thetas is not None:
+        if self.early_stopping and self.monitor.best_thetas is not None and self.monitor.best_epoch is not None:
             # relative to this history (≤ 0 when a resumed run kept weights from before the resume; History.extend
             # then gives the right absolute epoch)
             h.best_epoch = self.monitor.best_epoch - self.offset
@@ -470,6 +481,7 @@ def minimize_full_batch(
     n_threads: int | None = None,
     rows: int | None = None,
     options: dict | None = None,
+    done: int = 0,
 ) -> tuple[Thetas, History]:
     """Minimize ``f`` from ``thetas`` with ``scipy.optimize.minimize(jac=True)``: L-BFGS-B (default) or CG.
 
@@ -506,6 +518,8 @@ def minimize_full_batch(
         Examples per evaluation of ``f``, for the automatic thread choice.
     options : dict or None
         Extra scipy options (e.g. ``{"maxfun": 15000}``).
+    done : int
+        Iterations run before this call (a warm start): the progress bar counts on from there.
 
     Returns
     -------
@@ -523,7 +537,8 @@ def minimize_full_batch(
     sizes = sizes_from_thetas(thetas)
     dtype = np.result_type(*thetas)
     history = History(solver=solver)
-    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_iter, "it")
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_iter, "it",
+                     done=done)
     stop: dict[str, str | None] = {"reason": None}
 
     threads = _threads_for(n_threads, rows, sizes)
@@ -567,22 +582,26 @@ def minimize_full_batch(
     history.seconds = time.perf_counter() - t0
     history.blas_threads = threads
     history.converged = bool(res.success) and stop["reason"] is None
-    history.message = str(res.message)
+    history.message = plain_reason(str(res.message))  # scipy's words ("STOP: TOTAL NO. OF ...") become plain ones
     out = [t.astype(dtype, copy=True) for t in roll(res.x, sizes)]
     return [np.asarray(t, dtype=dtype) for t in run.finish(out, stop["reason"])], history
 
 
-# scipy's stop messages (L-BFGS-B and CG) -> words a student reads; the one table for the explorer and the CLI.
+#: The plain words of a run that used up its iterations/epochs (``max_iter``) without converging.
+AT_LIMIT = "stopped: iteration budget used up"
+
+# scipy's stop messages (L-BFGS-B and CG) -> words a student reads; the one table for History.message (full-batch
+# runs store the plain words), the explorer and the CLI.
 _PLAIN_REASONS = (
     ("NORM OF PROJECTED GRADIENT", "converged: the gradient is ~0"),
     ("Optimization terminated successfully", "converged: the gradient is ~0"),
     ("REL_REDUCTION_OF_F", "converged: J stopped decreasing"),
-    ("ITERATIONS REACHED LIMIT", "stopped: iteration budget used up"),
-    ("Maximum number of iterations has been exceeded", "stopped: iteration budget used up"),
+    ("ITERATIONS REACHED LIMIT", AT_LIMIT),
+    ("Maximum number of iterations has been exceeded", AT_LIMIT),
     ("EVALUATIONS EXCEEDS LIMIT", "stopped: budget of J evaluations used up"),
     ("ABNORMAL_TERMINATION_IN_LNSRCH", "stopped: the line search found no lower J (limit of numerical precision)"),
     ("precision loss", "stopped: the line search found no lower J (limit of numerical precision)"),
-    ("reached max_epochs", "stopped: iteration budget used up"),
+    ("reached max_epochs", AT_LIMIT),
     ("NaN result encountered", "stopped: J became NaN (try a smaller learning rate or inputs scaled to [0, 1])"),
 )
 
@@ -940,6 +959,7 @@ def minimize_minibatch(
     n_threads: int | None = None,
     sizes: Sequence[int] | None = None,
     resume: SolverState | None = None,
+    done: int | None = None,
 ) -> tuple[Thetas, History]:
     """Mini-batch training: each epoch shuffles rows 0..m-1 and applies ``optimizer`` once per batch.
 
@@ -979,6 +999,8 @@ def minimize_minibatch(
         the ``state.solver_state`` a callback saw then. The run goes on with epoch ``resume.epoch + 1`` (the returned
         history holds the new epochs only; ``max_epochs`` counts them) and ends with exactly the weights the
         uninterrupted run would have reached.
+    done : int or None
+        Epochs run before this call, where the progress bar counts on from (None: ``resume.epoch``, else 0).
 
     Returns
     -------
@@ -997,7 +1019,10 @@ def minimize_minibatch(
     max_epochs = _check_positive_int(max_epochs, "max_epochs")
     sizes = list(sizes) if sizes is not None else sizes_from_thetas(thetas)
     history = History(solver=opt.name)
-    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_epochs, "epoch")
+    if done is None:
+        done = resume.epoch if isinstance(resume, SolverState) else 0
+    run = EndOfEpoch(history, validate, early_stopping, patience, min_delta, callbacks, progress, max_epochs, "epoch",
+                     done=done)
     rng = np.random.default_rng(random_state) if shuffle else None
     threads = choose_blas_threads(batch_size, sizes, n_threads)
     current = [np.array(t, copy=True) for t in thetas]
