@@ -373,3 +373,34 @@ def test_resume_keeps_the_scaling_and_refuses_another(raw_csv, tmp_path, capsys)
     assert code == 0 and "features scaled (minmax: [0, 1] on the 450 training rows)" in out and "warning" not in err
     code, _, err = run(capsys, "train", "--data", raw_csv["path"], "--resume", model, "--scale", "standard")
     assert code == 2 and "--scale standard: the model in --resume" in err and "(minmax)" in err
+
+
+def test_serve_scales_the_data_the_models_way_and_the_page_import_refuses(raw_csv, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("fastapi")
+    from glassnet.datasets import apply_scaling
+    from glassnet.server import ExplorerServer
+
+    model = tmp_path / "scaled.npz"
+    code, _, _ = run(capsys, "train", "--data", raw_csv["path"], "--epochs", "50", "--scale", "standard", "--save",
+                     model)
+    assert code == 0
+    record = glassnet.load(model).feature_scaling_
+    seen = {}
+
+    def serve_forever(self, on_ready=None):  # start nothing: keep what the command built
+        seen["X"] = self.session.snapshot_view()[3].X
+        self.session.close()
+        self.sock.close()
+
+    monkeypatch.setattr(ExplorerServer, "serve_forever", serve_forever)
+    code, _, err = run(capsys, "serve", "--data", raw_csv["path"], "--model", model)
+    assert code == 0 and "features scaled as the model's training data (standardize" in err
+    np.testing.assert_allclose(seen["X"], apply_scaling(raw_csv["X"], record))
+
+    from glassnet.server import TrainConfig
+    from server_helpers import api_client, detail, open_session
+
+    with open_session(TrainConfig(dataset="digits", hidden=(25,))) as session, api_client(session, tmp_path) as c:
+        r = c.post("/api/model?filename=scaled.npz", content=model.read_bytes())
+        assert r.status_code == 422 and "scales its inputs first (standardize" in detail(r)
+        assert "glassnet serve --model scaled.npz" in detail(r)

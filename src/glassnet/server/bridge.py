@@ -514,7 +514,8 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
     """Θ and settings from any model file :func:`glassnet.io.load_any` reads (glassnet, course .mat, Nielsen JSON).
 
     Returns ``(thetas, settings)`` where settings hold the model's ``activation``, ``output`` and ``loss`` (the
-    lecture's for files that carry none: the course's .mat, Nielsen JSON) and may hold ``lam`` (the model's α). The
+    lecture's for files that carry none: the course's .mat, Nielsen JSON) and may hold ``lam`` (the model's α) and
+    ``feature_scaling`` (the record of ``glassnet train --scale``, which the data must go through first). The
     explorer numbers classes 0..C-1 in sorted order, so the output layer's rows are arranged that way (the course's
     networks keep their predictions; their digit 0 is then drawn as the first unit). Raises
     :class:`glassnet.ModelFileError` (messages name ``display_name``) for a bad file or a network the explorer does
@@ -550,6 +551,9 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
     if classes != ours:
         raise ValueError(f"model: {display_name} was trained for the classes {classes[:12]}, but dataset "
                          f"{data.name!r} has the classes {ours[:12]}")
+    own = getattr(clf, "feature_scaling_", None)  # glassnet train --scale: the model's first step on every X
+    if own is not None and own.get("kind") != "none":
+        settings["feature_scaling"] = own
     alpha = getattr(clf, "alpha", None)
     if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and math.isfinite(alpha) and alpha >= 0:
         settings["lam"] = float(alpha)

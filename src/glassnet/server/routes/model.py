@@ -89,5 +89,10 @@ async def import_model(request: Request, ex: ExplorerDep,
         thetas, settings = await run_in_threadpool(bridge.load_model, path, name, data)
     finally:
         path.unlink(missing_ok=True)
+    scaling = settings.pop("feature_scaling", None)
+    if scaling is not None:  # the page's data is not scaled the model's way: its numbers would be silently wrong
+        raise ValueError(f"model: {name} scales its inputs first ({scaling['kind']}, glassnet train --scale), "
+                         f"which the page's data is not; open it with: glassnet serve --model {name} --data <its "
+                         "data>, which scales the data as the model does")
     await run_in_threadpool(ex.session.reset, replace(cfg, **settings), thetas, f"loaded {name}")
     return ex.state_response()
