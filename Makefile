@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed-dev
 DOCS_STAMP := $(VENV)/.installed-docs
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo lint test test-fast bench install clean browser docs
+NODE_STAMP := node_modules/.installed-lint
+
+.PHONY: demo lint lint-js test test-fast bench install clean browser docs
 
 $(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +32,22 @@ demo: $(DEMO_STAMP)
 browser:
 	@sh scripts/install-browser.sh
 
-# The gates: ruff (style, imports, likely bugs) and mypy (types), both configured in pyproject.toml.
-lint: $(STAMP)
+# The gates: ruff (style, imports, likely bugs) and mypy (types), both configured in pyproject.toml; ESLint for the
+# explorer's ES modules (eslint.config.js).
+lint: $(STAMP) lint-js
 	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m mypy
+
+# ESLint from package-lock.json into node_modules/ (git-ignored), once; without npm this fails and says so.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make lint: npm (Node.js 18.18 or newer) is needed to run ESLint on" \
+		"src/glassnet/server/static; install Node.js (e.g. apt-get install nodejs npm) and run make lint again" >&2; \
+		exit 1; }
+	npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+lint-js: $(NODE_STAMP)
+	npx --no-install eslint src/glassnet/server/static
 
 test: lint browser
 	$(PY) -m pytest src tests README.md
@@ -63,4 +77,4 @@ bench: $(STAMP)
 		--out benchmarks/results/bench_training.json
 
 clean:
-	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

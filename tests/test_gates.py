@@ -60,3 +60,32 @@ def test_the_package_ships_its_typing_marker_and_stub():
     data = PYPROJECT["tool"]["setuptools"]["package-data"]
     assert (src / "py.typed").is_file() and "py.typed" in data["glassnet"]
     assert (src / "_support" / "_kernels.pyi").is_file() and "_kernels.pyi" in data["glassnet._support"]
+
+
+def _glob_regex(glob: str) -> str:
+    """ESLint's (minimatch's) reading of a files glob: ``**/`` is any number of folders, ``*`` stays in one."""
+    parts = re.split(r"(\*\*/|\*)", glob)
+    return "".join("(?:.*/)?" if p == "**/" else "[^/]*" if p == "*" else re.escape(p) for p in parts)
+
+
+def test_eslint_covers_every_module_of_the_page_and_make_lint_runs_it():
+    """Every .js file of the explorer's page is under ESLint's config, and ``make lint`` (so ``make test``) runs it."""
+    config = (ROOT / "eslint.config.js").read_text(encoding="utf-8")
+    files = re.findall(r'files:\s*\[([^\]]*)\]', config)
+    globs = [g for block in files for g in re.findall(r'"([^"]+)"', block)]
+    assert globs, "eslint.config.js names no files"
+    static = ROOT / "src" / "glassnet" / "server" / "static"
+    scripts = sorted(static.rglob("*.js"))
+    assert len(scripts) > 1, "the page is split into ES modules"
+    for path in scripts:
+        relative = path.relative_to(ROOT).as_posix()
+        assert any(re.fullmatch(_glob_regex(g), relative) for g in globs), f"{relative} is outside ESLint's files"
+    assert '"sourceType": "module"' in config.replace("sourceType:", '"sourceType":') and "globals.browser" in config
+    assert re.search(r'"no-unused-vars":\s*\[?"error"', config)
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lint = re.search(r"^lint:(.*)\n", makefile, re.M)
+    assert lint and "lint-js" in lint.group(1).split()
+    lint_js = re.search(r"^lint-js:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert lint_js and "eslint src/glassnet/server/static" in lint_js.group(1)
+    assert re.search(r"^test:.*\blint\b", makefile, re.M)
+    assert (ROOT / "package-lock.json").is_file() and "node_modules/" in (ROOT / ".gitignore").read_text("utf-8")

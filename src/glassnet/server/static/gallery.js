@@ -1,0 +1,80 @@
+// The galleries: misclassified (or all) examples and the hidden units drawn as images; refreshed at most once a
+// second while training.
+import { api, problem } from "./api.js";
+import { S } from "./state.js";
+import { $, el, fmt, pct, toast } from "./dom.js";
+import { drawImage, weightColor } from "./colors.js";
+import { selectExample, selectUnit } from "./network.js";
+
+export function maybeRefreshSide(st) {
+  const now = Date.now();
+  if (st.version === S.sideVersion || S.sideBusy) return;
+  if (now - S.sideAt < 1000) { setTimeout(() => maybeRefreshSide(S.state), 1000 - (now - S.sideAt)); return; }
+  refreshSide();
+}
+
+export async function refreshSide() {
+  S.sideBusy = true;
+  S.sideAt = Date.now();
+  try {
+    const [split, which] = $("examples-which").value.split(":");
+    const [ex, hid] = await Promise.all([
+      api(`/api/examples?split=${split}&which=${which}`),
+      S.state && S.state.dataset.image_shape ? api("/api/hidden?limit=100") : Promise.resolve(null),
+    ]);
+    S.sideVersion = ex.version;
+    renderExamples(ex);
+    if (hid) renderHidden(hid);
+  } catch (e) {
+    toast(problem(e));
+  } finally {
+    S.sideBusy = false;
+  }
+}
+
+export function renderExamples(ex) {
+  const box = $("examples");
+  box.innerHTML = "";
+  const title = ex.which === "misclassified"
+    ? `Misclassified ${ex.split === "val" ? "validation" : "training"} examples: ${ex.total}`
+    : `Validation examples: ${ex.total}`;
+  // the server says how much of the gallery is shown ("48 of 1353 shown"), empty when all of it is
+  $("examples-title").textContent = ex.shown ? `${title} · ${ex.shown}` : title;
+  if (!ex.items.length) {
+    box.append(el("p", { class: "hint", text: ex.total === 0 && ex.which === "misclassified"
+      ? "None: every example of this set is classified correctly." : "No examples." }));
+    return;
+  }
+  for (const it of ex.items) {
+    const b = el("button", { type: "button", class: "thumb", title: `example ${it.index}: label ${ex.classes[it.label]}, ` +
+      `predicted ${ex.classes[it.prediction]} (${pct(it.confidence)})` });
+    b.dataset.split = ex.split;
+    b.dataset.index = it.index;
+    if (it.pixels) {
+      const c = el("canvas");
+      drawImage(c, it.pixels, ex.image_shape, 48);
+      b.append(c);
+    } else b.append(el("span", { class: "vec", text: it.x.map((v) => fmt(v, 2)).join(" ") }));
+    b.append(el("span", { class: it.label === it.prediction ? "ok" : "wrong",
+      text: `${ex.classes[it.label]}→${ex.classes[it.prediction]}` }));
+    b.addEventListener("click", () => selectExample(ex.split, it.index));
+    if (S.split === ex.split && S.index === it.index) b.classList.add("on");
+    box.append(b);
+  }
+}
+
+export function renderHidden(hid) {
+  const box = $("hidden-units");
+  box.innerHTML = "";
+  hid.units.forEach((pixels, n) => {
+    const b = el("button", { type: "button", class: "thumb", title: `hidden unit ${n + 1} of layer 2` });
+    const c = el("canvas");
+    drawImage(c, pixels, hid.image_shape, 44, weightColor);
+    b.append(c, el("span", { text: String(n + 1) }));
+    b.addEventListener("click", () => selectUnit(2, n + 1));
+    box.append(b);
+  });
+  if (hid.total > hid.units.length) {
+    box.append(el("p", { class: "hint", text: `first ${hid.units.length} of ${hid.total} units` }));
+  }
+}

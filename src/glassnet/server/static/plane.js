@@ -1,0 +1,151 @@
+// Maps over the input plane for 2-D data (/api/plane, the library's maps): the decision map with its boundary and
+// points, and each hidden unit's map beside it in the diagram. This code only draws them.
+import { api, problem } from "./api.js";
+import { S } from "./state.js";
+import { $, fmt, svg, toast } from "./dom.js";
+import { CLASS_COLORS, COLORS, colorAt, gridCanvas, hexRgb, rgb } from "./colors.js";
+import { sub, sup } from "./notation.js";
+import { decorateDiagram } from "./network.js";
+
+export const classColor = (p, c) => (p.K === 1 ? colorAt(COLORS.sequential, c) : hexRgb(CLASS_COLORS[c % CLASS_COLORS.length]));
+
+// ------------------------------------------------------------------ maps over the input plane
+export function maybeRefreshPlane(st) {
+  const is2d = st.dataset.n === 2;
+  $("plane-panel").hidden = !is2d;
+  document.body.classList.toggle("two-d", is2d);
+  if (!is2d) { S.plane = null; return; }
+  if (st.version === S.planeVersion || S.planeBusy) return;
+  const wait = 300 - (Date.now() - S.planeAt);
+  if (wait > 0) {
+    clearTimeout(S.planeTimer);
+    S.planeTimer = setTimeout(() => S.state && maybeRefreshPlane(S.state), wait);
+    return;
+  }
+  refreshPlane();
+}
+
+export async function refreshPlane() {
+  S.planeBusy = true;
+  S.planeAt = Date.now();
+  try {
+    const p = await api("/api/plane?resolution=50");
+    S.planeVersion = p.version;
+    if (p.available) { S.plane = p; drawPlane(p); decorateDiagram(); }
+  } catch (e) {
+    toast(problem(e));
+  } finally {
+    S.planeBusy = false;
+    if (S.state && S.state.version !== S.planeVersion) maybeRefreshPlane(S.state);
+  }
+}
+
+export function drawPlane(p) {
+  const canvas = $("plane");
+  const size = Math.max(260, Math.min(560, Math.floor(canvas.parentNode.clientWidth || 400)));
+  canvas.width = size; canvas.height = size;
+  const ctx = canvas.getContext("2d");
+  const res = p.resolution;
+  let color;
+  if (p.K === 1) color = (v) => colorAt(COLORS.sequential, v);
+  else {
+    color = (_v, r, q) => {  // the predicted class's colour, paler where its h is lower
+      const k = p.prediction[r][q], h = p.output[k][r][q];
+      return hexRgb(CLASS_COLORS[k % CLASS_COLORS.length]).map((v) => Math.round(255 - (255 - v) * (0.25 + 0.5 * h)));
+    };
+  }
+  // Grid point q sits at q·cw (the first and last on the edges of the square), the centre of its image pixel.
+  const cw = size / (res - 1);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(gridCanvas(p.output[0], res, color), -cw / 2, -cw / 2, size + cw, size + cw);
+  ctx.strokeStyle = "#111"; ctx.lineWidth = 2;
+  ctx.beginPath();
+  if (p.K === 1) boundaryLine(ctx, p.output[0], res, cw, size);
+  else {  // several classes: where the predicted class changes between neighbouring grid points
+    for (let r = 0; r < res; r++) {
+      for (let q = 0; q < res; q++) {
+        const x = (q + 0.5) * cw, y = size - (r + 0.5) * cw;
+        if (q + 1 < res && p.prediction[r][q] !== p.prediction[r][q + 1]) { ctx.moveTo(x, y); ctx.lineTo(x, y - cw); }
+        if (r + 1 < res && p.prediction[r][q] !== p.prediction[r + 1][q]) { ctx.moveTo(x, y); ctx.lineTo(x - cw, y); }
+      }
+    }
+  }
+  ctx.stroke();
+  const [x0, x1, y0, y1] = p.extent;
+  const px = (a) => ((a - x0) / (x1 - x0)) * size, py = (b) => size - ((b - y0) / (y1 - y0)) * size;
+  for (const [split, pts] of [["train", p.train], ["val", p.val]]) {
+    for (const [a, b, c] of pts) {
+      const fill = classColor(p, c);
+      ctx.fillStyle = rgb(fill);
+      ctx.strokeStyle = p.K === 1 && c === 0 ? "#08306b" : "#ffffff";
+      ctx.lineWidth = split === "val" ? 2 : 1.2;
+      ctx.beginPath();
+      if (split === "train") ctx.arc(px(a), py(b), 4.2, 0, 2 * Math.PI);
+      else ctx.rect(px(a) - 4.5, py(b) - 4.5, 9, 9);
+      ctx.fill(); ctx.stroke();
+    }
+  }
+  canvas.dataset.version = String(p.version);
+  const st = S.state;
+  const cls = p.classes;
+  $("plane-legend").textContent = p.K === 1
+    ? `background: h = P(${cls[1]}) from white (0) to dark blue (1)`
+    : "background: the predicted class, darker where its h is larger";
+  $("plane-note").textContent = `x₁ from ${fmt(x0, 3)} to ${fmt(x1, 3)} (left to right), x₂ from ${fmt(y0, 3)} to ` +
+    `${fmt(y1, 3)} (bottom to top). ● training (${p.train.length}), ■ validation (${p.val.length}); ` +
+    (p.K === 1 ? `dark points are class ${cls[1]}, white ones class ${cls[0]}. ` : "") +
+    `The black line is the decision boundary (h = 0.5)` + (st ? ` · iteration ${st.iteration}` : "") + ".";
+}
+
+// The line h = 0.5 (the lecture's decision rule) through the grid, by marching squares with linear interpolation.
+export function boundaryLine(ctx, h, res, cw, size) {
+  const f = (r, q) => h[r][q] - 0.5;
+  const at = (r, q) => [q * cw, size - r * cw];
+  const cross = (p0, p1, v0, v1) => {
+    const t = v0 / (v0 - v1);
+    return [p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1])];
+  };
+  for (let r = 0; r + 1 < res; r++) {
+    for (let q = 0; q + 1 < res; q++) {
+      const corners = [[r, q], [r, q + 1], [r + 1, q + 1], [r + 1, q]];
+      const pts = [];
+      for (let k = 0; k < 4; k++) {
+        const [ra, qa] = corners[k], [rb, qb] = corners[(k + 1) % 4];
+        const va = f(ra, qa), vb = f(rb, qb);
+        if ((va >= 0) !== (vb >= 0)) pts.push(cross(at(ra, qa), at(rb, qb), va, vb));
+      }
+      for (let k = 0; k + 1 < pts.length; k += 2) { ctx.moveTo(...pts[k]); ctx.lineTo(...pts[k + 1]); }
+    }
+  }
+}
+
+// Hidden activations in [0, 1] (sigmoid: the server says so, from the library's rule, as the diagram does) are
+// drawn white 0 → dark blue 1; others (tanh, ReLU, identity) on the diverging scale, one for all maps: blue −m,
+// white 0, red m with m the largest |a| of any map.
+export function unitMapScale(units, inUnitInterval) {
+  if (inUnitInterval) return { color: (v) => colorAt(COLORS.sequential, v), text: "white 0, dark blue 1" };
+  let m = 0;
+  for (const u of units) for (const row of u.values) for (const v of row) m = Math.max(m, Math.abs(v));
+  m = m || 1;
+  return { color: (v) => colorAt(COLORS.diverging, v / m), text: `blue −${fmt(m, 3)}, white 0, red ${fmt(m, 3)}` };
+}
+
+export function addUnitMaps(root, p) {
+  for (const old of root.querySelectorAll(".unit-map")) old.remove();
+  const scale = unitMapScale(p.units, p.units_in_unit_interval);
+  for (const u of p.units) {
+    const c = root.querySelector(`#unit-${u.l}-${u.j}`);
+    if (!c) continue;
+    const cx = Number(c.getAttribute("cx")), cy = Number(c.getAttribute("cy")), r = Number(c.getAttribute("r"));
+    const size = Math.max(26, Math.min(56, 2.3 * r));  // r ≤ 0.4·(row height): maps never touch
+    const url = gridCanvas(u.values, p.resolution, scale.color).toDataURL();
+    const g = svg("g", { class: "unit-map", role: "img", "aria-label": `unit ${u.j} of layer ${u.l}` });
+    g.dataset.l = u.l; g.dataset.j = u.j;
+    const x = cx - r - 24 - size, y = cy - size / 2;  // left of the unit's name (a₂⁽²⁾ sits above-left)
+    const t = svg("title");
+    t.textContent = `unit ${u.j} of layer ${u.l}: a${sub(u.j)}${sup(u.l)} over the input plane (${scale.text})`;
+    g.append(t, svg("rect", { x: x - 1.5, y: y - 1.5, width: size + 3, height: size + 3, fill: "#fff", stroke: "#555",
+      "stroke-width": 1 }), svg("image", { href: url, x, y, width: size, height: size, preserveAspectRatio: "none" }));
+    c.parentNode.insertBefore(g, c);
+  }
+}
