@@ -432,15 +432,16 @@ def test_model_export_is_the_cli_format_and_imports_back(client, session, tmp_pa
     from glassnet.io import interop
 
     # A .mat file carries no labels: it is read as the course's (units 1..9 are digits 1..9, unit 10 is digit 0), so
-    # this export's unit 1 (digit 0) is read as digit 1, and the explorer, numbering classes in sorted order, draws the
-    # course's unit 10 first.
-    course_order = [9, 0, 1, 2, 3, 4, 5, 6, 7, 8]
-    for name, writer, rows in (("weights.mat", interop.save_mat, course_order), ("net.json", interop.save_nielsen,
-                                                                                   list(range(10)))):
+    # this export's unit 1 (digit 0) is read as digit 1. The explorer keeps every model's own unit order (Θ's rows as
+    # in the file) and numbers the dataset's classes that way.
+    course_order = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]
+    for name, writer, classes in (("weights.mat", interop.save_mat, course_order),
+                                  ("net.json", interop.save_nielsen, [str(c) for c in range(10)])):
         exported = writer(model, tmp_path / name)
         st = client.post(f"/api/model?filename={name}", content=exported.read_bytes()).json()
         assert st["snapshots"]["label"] == f"loaded {name}"
-        np.testing.assert_allclose(session.snapshot_view()[1][1], thetas[1][rows], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(session.snapshot_view()[1][1], thetas[1], rtol=0, atol=1e-12)
+        assert session.snapshot_view()[3].classes == classes
     # A model for another dataset is refused with the reason.
     client.post("/api/reset", json={"dataset": "iris", "hidden": [4]})
     r = client.post("/api/model?filename=m.npz", content=path.read_bytes())

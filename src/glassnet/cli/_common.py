@@ -279,10 +279,6 @@ def load_model(path: Path, option: str = "--model"):
     return gio.load_any(path)  # ModelFileError / DataError name the file and the problem
 
 
-#: Datasets whose classes are digits, so that output units read "h₈ · digit 7".
-_DIGIT_DATASETS = ("digits", "mnist_5k")
-
-
 def output_layer(model, data=None):
     """The model's :class:`glassnet.outputs.OutputLayer`, its classes named as a person reads them.
 
@@ -292,8 +288,7 @@ def output_layer(model, data=None):
     from glassnet.outputs import COURSE_DIGIT_CLASSES, OutputLayer
 
     layer = model.output_layer_
-    digits = (data is not None and (data.name in _DIGIT_DATASETS or bool(data.extra.get("labels_mapped")))) or (
-        layer.classes.tolist() == list(COURSE_DIGIT_CLASSES))
+    digits = (data is not None and data.class_noun == "digit") or layer.classes.tolist() == list(COURSE_DIGIT_CLASSES)
     return OutputLayer(layer.classes, class_noun="digit" if digits else None)
 
 

@@ -93,6 +93,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if not args.model.is_file():
             raise UsageError(f"--model: no such file {args.model}")
         thetas, settings = bridge.load_model(args.model, str(args.model), data)
+        data = bridge.in_unit_order(data, settings.pop("classes"))  # the model's unit order in every view
+        extra[dataset] = data
         scaling = settings.pop("feature_scaling", None)
         if scaling is not None:  # glassnet train --scale: the model's first step, applied to what the page shows
             data = replace(data, X=apply_scaling(data.X, scaling))

@@ -14,6 +14,10 @@ __all__ = ["Dataset", "NO_SCALING"]
 NO_SCALING = {"kind": "none"}
 
 
+#: Built-in datasets whose classes are digits.
+DIGIT_DATASETS = ("digits", "mnist_5k")
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Examples ``X`` (m, n) and labels ``y`` (m,) with names and a description; unpacks as ``X, y = dataset``.
@@ -57,6 +61,12 @@ class Dataset:
     def __repr__(self) -> str:
         y = "none" if self.y is None else f"{self.y.shape} {self.y.dtype}"
         return f"Dataset({self.name!r}, X: {self.X.shape} {self.X.dtype}, y: {y}, {len(self.target_names)} classes)"
+
+    @property
+    def class_noun(self) -> str | None:
+        """How a person names one class: ``"digit"`` for digit data (the built-in digits and MNIST, a course-format
+        file whose label 10 was read as the digit 0), so that output units read "h₁₀ · digit 0"; else ``None``."""
+        return "digit" if self.name in DIGIT_DATASETS or bool(self.extra.get("labels_mapped")) else None
 
     @property
     def n_classes(self) -> int:

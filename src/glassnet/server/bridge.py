@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -84,6 +84,7 @@ __all__ = [
     "whatif_step",
     "save_model",
     "load_model",
+    "in_unit_order",
     "train",
 ]
 
@@ -155,6 +156,7 @@ class Dataset:
     image_shape: tuple[int, int] | None = None
     order: str = "C"
     labels: np.ndarray | None = None  # the original label values, labels[c] for class number c
+    class_noun: str | None = None  # "digit": output units read "h₁₀ · digit 0" (glassnet.datasets.Dataset.class_noun)
 
     @property
     def m(self) -> int:
@@ -192,7 +194,7 @@ def _wrap(name: str, ds, description: str) -> Dataset:
         names = [str(t) for t in target_names]
     return Dataset(name=name, X=X, y=y.astype(np.intp), classes=names, description=description,
                    image_shape=tuple(ds.image_shape) if ds.image_shape else None, order=ds.image_order or "C",
-                   labels=classes)
+                   labels=classes, class_noun=ds.class_noun)
 
 
 def load_builtin(name: str, noise: float | None = None) -> Dataset:
@@ -422,7 +424,8 @@ def color_scales() -> dict[str, list]:
 def unit_names(data: Dataset, K: int) -> list[str]:
     """Output unit names with their class ("h₃ · 2", "h · P(benign)"):
     :meth:`glassnet.outputs.OutputLayer.unit_name`."""
-    layer = OutputLayer.for_units(K, list(data.classes)) if K == len(data.classes) or K == 1 else None
+    named = K == len(data.classes) or K == 1
+    layer = OutputLayer.for_units(K, list(data.classes), class_noun=data.class_noun) if named else None
     return [layer.unit_name(j) if layer else f"h{j}" for j in range(1, K + 1)]
 
 
@@ -515,9 +518,9 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
 
     Returns ``(thetas, settings)`` where settings hold the model's ``activation``, ``output`` and ``loss`` (the
     lecture's for files that carry none: the course's .mat, Nielsen JSON) and may hold ``lam`` (the model's α) and
-    ``feature_scaling`` (the record of ``glassnet train --scale``, which the data must go through first). The
-    explorer numbers classes 0..C-1 in sorted order, so the output layer's rows are arranged that way (the course's
-    networks keep their predictions; their digit 0 is then drawn as the first unit). Raises
+    ``feature_scaling`` (the record of ``glassnet train --scale``, which the data must go through first). Θ keeps
+    the model's own unit order (the course's networks: unit 10 is digit 0); :func:`in_unit_order` numbers the
+    dataset's classes that way. Raises
     :class:`glassnet.ModelFileError` (messages name ``display_name``) for a bad file or a network the explorer does
     not offer (a regression model: identity outputs) and ``ValueError`` when the model's classes are not the
     dataset's.
@@ -545,12 +548,12 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
         check_kinds(**settings, K=clf.thetas_[-1].shape[0])
     except ValueError as exc:
         raise ModelFileError(f"{display_name}: {exc}") from None
-    layer = clf.output_layer_
-    classes = [str(c) for c in layer.sorted_classes.tolist()]
-    ours = [str(c) for c in (data.labels.tolist() if data.labels is not None else range(len(data.classes)))]
-    if classes != ours:
+    classes = [str(c) for c in clf.output_layer_.sorted_classes.tolist()]
+    ours = sorted(str(c) for c in _labels(data))
+    if sorted(classes) != ours:
         raise ValueError(f"model: {display_name} was trained for the classes {classes[:12]}, but dataset "
                          f"{data.name!r} has the classes {ours[:12]}")
+    settings["classes"] = clf.output_layer_.classes.tolist()
     own = getattr(clf, "feature_scaling_", None)  # glassnet train --scale: the model's first step on every X
     if own is not None and own.get("kind") != "none":
         settings["feature_scaling"] = own
@@ -558,8 +561,30 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
     if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and math.isfinite(alpha) and alpha >= 0:
         settings["lam"] = float(alpha)
     thetas = [np.asarray(t, dtype=np.float64) for t in clf.thetas_]
-    thetas[-1] = layer.sorted_units(thetas[-1])
     return thetas, settings
+
+
+def _labels(data: Dataset) -> list:
+    """The dataset's label values in class-number order (class number c is ``labels[c]``)."""
+    return data.labels.tolist() if data.labels is not None else list(range(len(data.classes)))
+
+
+def in_unit_order(data: Dataset, classes: Sequence) -> Dataset:
+    """``data`` with its class numbers following a model's output units: class number c is unit c + 1's class.
+
+    ``classes`` are the model's, in unit order (:attr:`glassnet.outputs.OutputLayer.classes`; K = 1: [negative,
+    positive]), the same labels as the dataset's (compared as text). Each example's class number is the output
+    layer's :meth:`~glassnet.outputs.OutputLayer.unit_of` its label, so the course's digit networks keep unit 10 =
+    digit 0 in every view. ``data`` itself when its classes already follow that order.
+    """
+    labels = _labels(data)
+    where = {str(c): n for n, c in enumerate(labels)}
+    order = [where[str(c)] for c in classes]  # class number in data for each unit, in unit order
+    if order == list(range(len(labels))):
+        return data
+    values = np.asarray(labels) if data.labels is None else data.labels
+    y = OutputLayer(values[order]).unit_of(values[data.y]).astype(np.intp)
+    return replace(data, y=y, classes=[data.classes[n] for n in order], labels=values[order])
 
 
 # ------------------------------------------------------------------------------------------------ training

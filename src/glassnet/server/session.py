@@ -216,9 +216,12 @@ class Session:
         return name
 
     # ---------------------------------------------------------------- state changes (commands)
-    def _install(self, cfg: TrainConfig, thetas, label: str) -> None:
+    def _install(self, cfg: TrainConfig, thetas, label: str, data: Dataset | None = None) -> None:
         """Load cfg's dataset, split it and install Θ (given or fresh from cfg.seed); clears history. No job runs."""
         check_config(cfg)
+        if data is not None:  # the dataset cfg names, its classes numbered anew (bridge.in_unit_order)
+            with self._lock:
+                self._datasets[data.name] = data
         data = self._dataset(cfg.dataset, cfg.noise)
         cfg = replace(cfg, dataset=data.name)
         if thetas is not None:
@@ -251,12 +254,17 @@ class Session:
             self.status, self.error, self.message = "idle", None, ""
             self._bump()
 
-    def reset(self, cfg: TrainConfig, thetas=None, label: str = "initial weights") -> None:
-        """Stop training and start over with ``cfg`` (new dataset / architecture / seed), or with given Θ."""
+    def reset(self, cfg: TrainConfig, thetas=None, label: str = "initial weights",
+              data: Dataset | None = None) -> None:
+        """Stop training and start over with ``cfg`` (new dataset / architecture / seed), or with given Θ.
+
+        ``data``: the examples of cfg's dataset with their classes numbered as Θ's output units
+        (:func:`bridge.in_unit_order`), held in its place from now on.
+        """
         with self._control:
             self._check_open()
             self._cancel_job()
-            self._install(cfg, thetas, label)
+            self._install(cfg, thetas, label, data)
 
     def update_training(self, **changes) -> None:
         """Change training settings (λ, optimizer, α, batch size, iterations, pace) without resetting Θ."""

@@ -94,5 +94,6 @@ async def import_model(request: Request, ex: ExplorerDep,
         raise ValueError(f"model: {name} scales its inputs first ({scaling['kind']}, glassnet train --scale), "
                          f"which the page's data is not; open it with: glassnet serve --model {name} --data <its "
                          "data>, which scales the data as the model does")
-    await run_in_threadpool(ex.session.reset, replace(cfg, **settings), thetas, f"loaded {name}")
+    data = bridge.in_unit_order(data, settings.pop("classes"))  # the model's unit order in every view
+    await run_in_threadpool(ex.session.reset, replace(cfg, **settings), thetas, f"loaded {name}", data)
     return ex.state_response()
