@@ -23,7 +23,8 @@ collect_ignore = ["grade_gallery"]
 LANES = {
     "browser": ["test_server_browser.py", "test_server_browser_2d.py", "test_docs.py::test_pages_in_a_real_browser",
                 "test_walk.py::test_slide_deck_in_a_real_browser", "test_check_browser.py",
-                "test_docs.py::test_trace_block_keeps_readable_text_and_whole_numbers_in_a_narrow_column"],
+                "test_docs.py::test_trace_block_keeps_readable_text_and_whole_numbers_in_a_narrow_column",
+                "test_course_explorer.py::test_the_course_network_in_a_real_browser"],
     "docs": ["test_docs.py", "test_notebooks.py"],
     "slow": [
         "test_examples.py",  # every gallery script in its own Python process

@@ -281,6 +281,28 @@ class Session:
                 self.current = {"iteration": self.iteration, **self._metrics(self.thetas, self._parts, cfg)}
             self._bump()
 
+    def apply_settings(self, validation_fraction: float | None = None, **changes) -> None:
+        """Apply λ (and the other training settings) and the validation share now, to the current Θ, without training.
+
+        J, D and every view are recomputed for the new λ (a run in progress goes on with the new settings); a new
+        validation share splits the examples anew, keeping Θ (history and snapshots start over from it).
+        """
+        with self._lock:
+            running = self.status == "running"
+        if changes and running:
+            self.play(**changes)
+        elif changes:
+            with self._control:
+                self._check_open()
+                self.update_training(**changes)
+        if validation_fraction is not None and validation_fraction != self.config.validation_fraction:
+            with self._control:
+                self._check_open()
+                self._cancel_job()
+                with self._lock:
+                    cfg, thetas = replace(self.config, validation_fraction=validation_fraction), self.thetas
+                self._install(cfg, thetas, f"validation share {validation_fraction:g}, the same weights")
+
     def play(self, **changes) -> None:
         """Train continuously (continuing the current run, or starting one with the current settings)."""
         self._go("run", changes)

@@ -1,5 +1,5 @@
 """The session's state and the controls that change it: ``/api/state``, ``/api/events`` (server-sent events),
-``/api/reset``, ``/api/play``, ``/api/step``, ``/api/pause``, ``/api/rewind``.
+``/api/reset``, ``/api/settings``, ``/api/play``, ``/api/step``, ``/api/pause``, ``/api/rewind``.
 
 Every control answers with the whole new state, as ``/api/state`` does. Parameters are validated by the pydantic
 bodies here plus the session's own checks (a ``ValueError`` becomes a 422 naming the field).
@@ -34,6 +34,12 @@ class Settings(StrictBody):
 
     def changes(self) -> dict:
         return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class AppliedSettings(Settings):
+    """Settings that apply at once to the current weights (``/api/settings``), the validation share among them."""
+
+    validation_fraction: Annotated[float, Field(ge=0, le=0.5, allow_inf_nan=False)] | None = None
 
 
 class ResetBody(StrictBody):
@@ -100,6 +106,14 @@ def reset(body: ResetBody, ex: ExplorerDep) -> Response:
     if "hidden" in changes:
         changes["hidden"] = tuple(changes["hidden"])
     ex.session.reset(replace(ex.session.config, **changes))
+    return ex.state_response()
+
+
+@router.post("/api/settings")
+def apply_settings(body: AppliedSettings, ex: ExplorerDep) -> Response:
+    """λ, the other training settings and the validation share, applied now to the current Θ without training: J,
+    δ, D and every view are recomputed; a new validation share splits the examples anew (Θ kept, history anew)."""
+    ex.session.apply_settings(**body.changes())
     return ex.state_response()
 
 

@@ -14,12 +14,15 @@ import { closeSteps, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPl
 import { applyDatasetDefaults, applyFragmentOnce, chosenKinds, copySetupLink, fillForm, formKey, loadBuiltins,
   markMinibatch, parseHidden, renderKinds, settings, setupExtras, writeFragment } from "./setup.js";
 
+// J with six decimals, as glassnet evaluate prints it (the course's "0.287629" can be read off the page).
+const costText = (J) => (J === null || J === undefined ? "–" : Math.abs(J) < 1e4 ? J.toFixed(6) : fmt(J, 7));
+
 function renderHeader(st) {
   const pill = $("status");
   pill.textContent = st.status;
   pill.className = "pill " + st.status;
   const c = st.current;
-  const parts = [`iteration <b>${st.iteration}</b>`, `J = <b id="J">${fmt(c.J, 5)}</b>`, `train acc ${pct(c.acc)}`];
+  const parts = [`iteration <b>${st.iteration}</b>`, `J = <b id="J">${costText(c.J)}</b>`, `train acc ${pct(c.acc)}`];
   if (c.J_val !== null) parts.push(`validation cost ${fmt(c.J_val)}`, `validation acc ${pct(c.acc_val)}`);
   $("metrics").innerHTML = parts.join(" · ");
   const banner = $("error-banner");
@@ -46,6 +49,17 @@ function renderTimeline(st) {
   $("snapinfo").textContent = `snapshot ${sn.cursor + 1} of ${sn.count} · iteration ${sn.iteration} · ${sn.label}`;
   $("back").disabled = sn.cursor <= 0;
   $("forward").disabled = sn.cursor >= sn.count - 1;
+}
+
+// λ and the validation share apply at once to the current weights: J, δ, D and every view are recomputed, nothing
+// is trained (a new validation share splits the examples anew and keeps Θ).
+async function applyNow(id, key, what) {
+  const text = $(id).value.trim(), value = Number(text);
+  const st = text !== "" && Number.isFinite(value) ? await command("/api/settings", { [key]: value }) : null;
+  if (!st) {
+    if (text === "" || !Number.isFinite(value)) toast(`${what}: enter a number`);
+    if (S.state) $(id).value = S.state.config[key];
+  }
 }
 
 async function upload(path, file) {
@@ -78,6 +92,8 @@ function wire() {
   });
   $("dataset").addEventListener("change", () => { applyDatasetDefaults($("dataset").value); $("reset").click(); });
   $("optimizer").addEventListener("change", markMinibatch);
+  $("lam").addEventListener("change", () => applyNow("lam", "lam", "λ"));
+  $("val-share").addEventListener("change", () => applyNow("val-share", "validation_fraction", "validation share"));
   for (const id of ["activation", "pair"]) $(id).addEventListener("change", () => S.state && renderKinds(S.state));
   $("back").addEventListener("click", () => command("/api/rewind", { offset: -1 }));
   $("forward").addEventListener("click", () => command("/api/rewind", { offset: 1 }));
