@@ -128,6 +128,17 @@ def test_decision_map_has_many_colours_and_changes_while_training(moons, server)
     shot(moons, "2d-01-moons-trained")
 
 
+def test_each_view_carries_an_aria_label_naming_it(moons):
+    """Screen readers and tests find the three views by name: the network, the decision map, the cost curves."""
+    views = {"network": moons.get_by_role("figure", name="network", exact=True),
+             "decision map": moons.get_by_role("img", name="decision map", exact=True),
+             "cost curves": moons.get_by_role("img", name="cost curves", exact=True)}
+    for name, view in views.items():
+        assert view.count() == 1, name
+        assert view.is_visible(), name
+    assert views["network"].locator("svg #unit-2-1").count() == 1  # the diagram is inside the view so named
+
+
 def test_one_unit_map_per_hidden_unit_beside_it(moons):
     maps = moons.locator('#net svg g.unit-map[aria-label$=" of layer 2"]')
     assert maps.count() == 8
