@@ -64,6 +64,8 @@ def test_the_course_network_keeps_the_course_unit_order(course, tmp_path):
         v = client.get(f"/api/view?split=train&index={t}&edge=2:1:{j}").json()
         assert v["label"] == 9 and v["label_name"] == "0" and v["classes"][9] == "0"
         assert v["unit_names"][9] == "h₁₀ · digit 0" and v["unit_names"][0] == "h₁ · digit 1"
+        # the diagram's title names the classes too, not the units' indices
+        assert f"label 0, predicted {v['classes'][v['prediction']]} ·" in v["svg"]
         h = course_h(course["Theta1"], course["Theta2"], course["X"][row:row + 1])[0]
         np.testing.assert_allclose(v["output"], h, rtol=1e-12, atol=0)
         # a clicked Θ₁ⱼ⁽²⁾ is Theta2(1, j); Θ₁₀,ⱼ⁽²⁾ is Theta2(10, j), digit 0's row

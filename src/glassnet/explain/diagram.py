@@ -234,17 +234,21 @@ def _frame(trace: Trace, backward: bool, digits: int, img_shape, image_order: st
     return f, lay
 
 
-def _add_headers(lay: Layout, f: _Frame, title: str | None) -> None:
+def _add_headers(lay: Layout, f: _Frame, title: str | None, class_names=None) -> None:
     """The title line, a header per column, and a note under each collapsed layer."""
     trace, n, img_shape = f.trace, f.n, f.img_shape
     if title is None:
+        def named(k) -> str:  # a class number as its class's name, when the output units have names
+            whole = isinstance(k, (int, np.integer)) or float(k).is_integer()
+            return str(class_names[int(k)]) if class_names is not None and whole else format_number(k)
+
         who = "" if trace.example is None else f" · example {trace.example}"
-        lab = f"label {format_number(trace.label)}" if trace.label is not None else "multilabel target"
+        lab = f"label {named(trace.label)}" if trace.label is not None else "multilabel target"
         kind = "Backward view: δ = ∂cost/∂z" if f.backward else "Forward view: a = g(z)"
         setup = "" if trace.is_lecture else (
             f" · {trace.activation} hidden, {trace.pair.output} + {trace.pair.loss} cost")
-        title = (f"{kind} · network {'-'.join(map(str, trace.sizes))}{who} · {lab}, predicted {trace.prediction} · "
-                 f"cost {format_number(trace.cost, 4)}{setup}")
+        title = (f"{kind} · network {'-'.join(map(str, trace.sizes))}{who} · {lab}, "
+                 f"predicted {named(trace.prediction)} · cost {format_number(trace.cost, 4)}{setup}")
     lay.add("text", x=18, y=30, text=title, size=17, anchor="start", weight="bold", cls="title")
     for k, layer in enumerate(trace.layers):
         l = k + 1
@@ -501,7 +505,7 @@ def layout(trace: Trace, view: View = "backward", *, max_units: int = 30, max_ed
     img_shape = infer_image_shape(trace.sizes[0], image_shape)
     shown = _shown_units(trace, backward, max_units, img_shape, highlight)
     f, lay = _frame(trace, backward, digits, img_shape, image_order, shown)
-    _add_headers(lay, f, title)
+    _add_headers(lay, f, title, class_names)
     for k in range(trace.L - 1):
         _add_edges(lay, f, k, max_edges, image_edges)
     for k in range(trace.L):
