@@ -111,6 +111,8 @@ def test_lambda_and_validation_share_apply_to_the_current_weights(course, tmp_pa
         assert st["config"]["validation_fraction"] == 0 and st["config"]["lam"] == 0
         assert st["snapshots"]["label"] == "validation share 0, the same weights"
         np.testing.assert_array_equal(session.snapshot_view()[1][1], course["Theta2"])  # nothing trained
+        ex = client.get("/api/examples?split=val&which=misclassified").json()  # the gallery of an empty split
+        assert (ex["which"], ex["total"], ex["items"]) == ("misclassified", 0, [])
         assert st["current"]["J"] == pytest.approx(_cli_cost(course, 0.0), rel=1e-12)
         # λ = 1: J and the gradient D of every view follow at once
         before = client.get("/api/view?edge=2:1:3").json()["edge"]["D"]
@@ -156,6 +158,9 @@ def test_the_course_network_in_a_real_browser(course, tmp_path):
             page.dispatch_event("#val-share", "change")
             page.wait_for_function("() => document.querySelector('#sizes').textContent.includes('60 training / 0 "
                                    "validation')")
+            page.wait_for_function("() => document.querySelector('#examples').textContent.includes("
+                                   "'the validation share is 0')")
+            assert page.text_content("#examples-title") == "Misclassified validation examples: 0"
             J = float(page.inner_text("#J"))
             assert J == pytest.approx(_cli_cost(course, 0.0), abs=1e-6)
             assert page.input_value("#lam") == "0" and page.input_value("#val-share") == "0"

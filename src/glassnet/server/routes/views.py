@@ -93,7 +93,8 @@ def examples(ex: ExplorerDep, split: Literal["train", "val"] = "val",
     version, thetas, cfg, data, parts = ex.session.snapshot_view()
     X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
     if X.shape[0] == 0:
-        return {"version": version, "split": split, "total": 0, "items": [], "shown": ""}
+        return {"version": version, "split": split, "which": which, "total": 0, "items": [], "shown": "",
+                "classes": data.classes}
     pred, conf = bridge.predictions(thetas, X, activation=cfg.activation, output=cfg.output)
     if which == "misclassified":
         idx = np.flatnonzero(pred != y)

@@ -41,8 +41,11 @@ export function renderExamples(ex) {
   // the server says how much of the gallery is shown ("48 of 1353 shown"), empty when all of it is
   $("examples-title").textContent = ex.shown ? `${title} · ${ex.shown}` : title;
   if (!ex.items.length) {
-    box.append(el("p", { class: "hint", text: ex.total === 0 && ex.which === "misclassified"
-      ? "None: every example of this set is classified correctly." : "No examples." }));
+    const none = S.state && (ex.split === "val" ? S.state.dataset.m_val : S.state.dataset.m_train) === 0;
+    box.append(el("p", { class: "hint", text: none && ex.split === "val"
+      ? "No validation examples: the validation share is 0 (every example is a training example)."
+      : ex.total === 0 && ex.which === "misclassified" && !none
+        ? "None: every example of this set is classified correctly." : "No examples." }));
     return;
   }
   for (const it of ex.items) {
