@@ -133,6 +133,55 @@ def test_kept_uploads_are_bounded_in_bytes(session, monkeypatch):
         session.add_upload(bridge.Dataset("upload:big.csv", np.zeros((1000, 2)), np.arange(1000) % 2, ["a", "b"], ""))
 
 
+def _small_npz(m: int = 300) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, X=np.random.default_rng(0).normal(size=(m, 2)), y=np.arange(m) % 2)
+    return buf.getvalue()
+
+
+def test_the_same_upload_ten_times_is_held_once(tmp_path):
+    import gc
+    import weakref
+
+    body = _small_npz()
+    with open_session(TrainConfig(dataset="xor")) as s, api_client(s, tmp_path) as c:
+        first = None
+        for k in range(10):
+            r = c.post("/api/dataset", params={"filename": "d.npz"}, content=body)
+            assert r.status_code == 200, f"upload {k + 1}: {r.text[:300]}"
+            if first is None:
+                first = weakref.ref(s.data.X)
+            uploads = [n for n in s.dataset_names() if n.startswith("upload:")]
+            assert uploads == ["upload:d.npz"], f"upload {k + 1}: {uploads}"
+        assert r.json()["config"]["dataset"] == "upload:d.npz"
+        gc.collect()
+        assert first() is None  # the replaced upload's arrays were released
+
+
+def test_replaced_and_evicted_uploads_are_freed_and_not_counted(tmp_path, monkeypatch):
+    """Uploads of other files, each larger than half the byte budget: the upload it replaces as the current dataset
+    is forgotten once replaced (it was taken off the count while current, and then kept for as long as the server
+    ran: six uploads of a small file that inflates to 1 GB held 6 GB)."""
+    import gc
+    import weakref
+
+    body = _small_npz()  # 7.2 KB as loaded (X and y): with a budget of 10 KB, one is kept once the next is current
+    monkeypatch.setitem(session_module.LIMITS, "upload_bytes", 10_000)
+    with open_session(TrainConfig(dataset="xor")) as s, api_client(s, tmp_path) as c:
+        refs = []
+        for k in range(10):
+            r = c.post("/api/dataset", params={"filename": f"d{k}.npz"}, content=body)
+            assert r.status_code == 200, f"upload {k + 1}: {r.text[:300]}"
+            refs.append(weakref.ref(s.data.X))
+            held = [n for n in s._datasets if n.startswith("upload:")]
+            assert held == [f"upload:d{k}.npz"] and held == [n for n in s.dataset_names() if n.startswith("upload:")]
+        assert s.config.dataset == "upload:d9.npz"
+        gc.collect()
+        assert [ref() is not None for ref in refs] == [False] * 9 + [True]
+
+
 def test_identical_heavy_views_share_one_computation_off_the_shared_pool(session, client, monkeypatch):
     threads, real = [], bridge.trace
 
