@@ -195,3 +195,29 @@ def test_identical_heavy_views_share_one_computation_off_the_shared_pool(session
     assert first.status_code == again.status_code == 200 and first.json() == again.json()
     assert len(threads) == 1 and threads[0].startswith("glassnet-view")
     assert client.get("/api/view?split=train&index=99999").status_code == 422
+
+
+def test_heavy_views_of_a_big_network_keep_to_their_cost_budget(tmp_path):
+    """The largest network the limits allow on xor: the maps come on a coarser grid with a note saying so, and the
+    step-by-step walk (a million terms) is refused before any work, naming the budget."""
+    with open_session(TrainConfig(dataset="xor", hidden=(1024, 1, 1024, 1024))) as s, api_client(s, tmp_path) as c:
+        r = c.get("/api/plane?resolution=50")
+        assert r.status_code == 200
+        p = r.json()
+        res, units = p["resolution"], len(p["units"]) + p["K"]
+        assert units == 3074 and 8 <= res < 50 and p["requested_resolution"] == 50
+        assert res**2 * units <= bridge.PLANE_VALUES < (res + 1) ** 2 * units  # the finest grid within the budget
+        assert len(p["output"][0]) == res and all(len(u["values"]) == res for u in p["units"])
+        assert f"maps on a {res} × {res} grid instead of 50 × 50" in p["note"] and "3,074" in p["note"]
+        assert len(r.content) < 4 << 20  # was 44 MiB at resolution 50, 177 MiB at 100
+        r = c.get("/api/steps?split=train&index=0")
+        assert r.status_code == 422
+        assert "1,051,648 terms" in r.json()["detail"] and f"more than the {bridge.STEPS_TERMS:,}" in r.json()["detail"]
+        assert c.get("/api/state").status_code == 200
+
+
+def test_heavy_views_of_a_small_network_are_as_requested(tmp_path):
+    with open_session(TrainConfig(dataset="xor", hidden=(4,))) as s, api_client(s, tmp_path) as c:
+        p = c.get("/api/plane?resolution=50").json()
+        assert p["resolution"] == p["requested_resolution"] == 50 and p["note"] == ""
+        assert c.get("/api/steps?split=train&index=0").status_code == 200
