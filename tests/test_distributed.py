@@ -349,6 +349,30 @@ def test_read_chunks_errors(tmp_path):
         gd.read_chunks(tmp_path / "t.json")
 
 
+def test_globbed_csv_files_with_and_without_header_keep_every_row(client, tmp_path):
+    """Each file's first row is judged by itself (the one header rule, csv_columns): a file without a header between
+    two with one keeps its first row, in file order, through read_chunks and read_labelled."""
+    thetas, X, y = random_problem([5, 4, 3], 30, seed=23)
+    _frame(X[:10], y[:10]).to_csv(tmp_path / "part-0.csv", index=False)
+    np.savetxt(tmp_path / "part-1.csv", np.column_stack([X[10:20], y[10:20]]), delimiter=",", fmt="%.17g")
+    _frame(X[20:], y[20:]).to_csv(tmp_path / "part-2.csv", index=False, float_format="%.17g")
+    Xd, yd = gd.read_chunks(tmp_path / "part-*.csv", label_column="label")
+    np.testing.assert_array_equal(Xd.compute()[10:20], X[10:20])  # the headerless file's first row is kept
+    np.testing.assert_allclose(Xd.compute(), X, rtol=1e-13)  # all 30 rows, in the files' order
+    np.testing.assert_array_equal(yd.compute(), y)
+    Xl, yl, classes, sizes = gd.read_labelled(str(tmp_path / "part-*.csv"), "label", client)
+    assert sum(sizes) == 30 and classes.tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(client.compute(yl).result(), y)
+    # A later header that names other columns is refused, naming the files (not read as one table by position)
+    pd.DataFrame(X[:3], columns=list("abcde")).assign(label=y[:3]).to_csv(tmp_path / "part-3.csv", index=False)
+    with pytest.raises(ValueError, match=r"part-3.csv has the columns \['a', .*but .*part-0.csv has \['x0'"):
+        gd.read_chunks(tmp_path / "part-*.csv", label_column="label")
+    # As many columns are needed in every file
+    np.savetxt(tmp_path / "part-3.csv", np.column_stack([X[:3, :2], y[:3]]), delimiter=",")
+    with pytest.raises(ValueError, match=r"part-3.csv has the columns \['col_0', 'col_1', 'col_2'\]"):
+        gd.read_chunks(tmp_path / "part-*.csv", label_column="label")
+
+
 def test_read_chunks_reads_txt_as_csv_like_load_csv(tmp_path):
     # .txt is CSV text in the one suffix table (glassnet.datasets.FORMATS), for the chunked reader as for load_csv
     path = tmp_path / "t.TXT"

@@ -133,6 +133,55 @@ def test_kept_uploads_are_bounded_in_bytes(session, monkeypatch):
         session.add_upload(bridge.Dataset("upload:big.csv", np.zeros((1000, 2)), np.arange(1000) % 2, ["a", "b"], ""))
 
 
+def _small_npz(m: int = 300) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, X=np.random.default_rng(0).normal(size=(m, 2)), y=np.arange(m) % 2)
+    return buf.getvalue()
+
+
+def test_the_same_upload_ten_times_is_held_once(tmp_path):
+    import gc
+    import weakref
+
+    body = _small_npz()
+    with open_session(TrainConfig(dataset="xor")) as s, api_client(s, tmp_path) as c:
+        first = None
+        for k in range(10):
+            r = c.post("/api/dataset", params={"filename": "d.npz"}, content=body)
+            assert r.status_code == 200, f"upload {k + 1}: {r.text[:300]}"
+            if first is None:
+                first = weakref.ref(s.data.X)
+            uploads = [n for n in s.dataset_names() if n.startswith("upload:")]
+            assert uploads == ["upload:d.npz"], f"upload {k + 1}: {uploads}"
+        assert r.json()["config"]["dataset"] == "upload:d.npz"
+        gc.collect()
+        assert first() is None  # the replaced upload's arrays were released
+
+
+def test_replaced_and_evicted_uploads_are_freed_and_not_counted(tmp_path, monkeypatch):
+    """Uploads of other files, each larger than half the byte budget: the upload it replaces as the current dataset
+    is forgotten once replaced (it was taken off the count while current, and then kept for as long as the server
+    ran: six uploads of a small file that inflates to 1 GB held 6 GB)."""
+    import gc
+    import weakref
+
+    body = _small_npz()  # 7.2 KB as loaded (X and y): with a budget of 10 KB, one is kept once the next is current
+    monkeypatch.setitem(session_module.LIMITS, "upload_bytes", 10_000)
+    with open_session(TrainConfig(dataset="xor")) as s, api_client(s, tmp_path) as c:
+        refs = []
+        for k in range(10):
+            r = c.post("/api/dataset", params={"filename": f"d{k}.npz"}, content=body)
+            assert r.status_code == 200, f"upload {k + 1}: {r.text[:300]}"
+            refs.append(weakref.ref(s.data.X))
+            held = [n for n in s._datasets if n.startswith("upload:")]
+            assert held == [f"upload:d{k}.npz"] and held == [n for n in s.dataset_names() if n.startswith("upload:")]
+        assert s.config.dataset == "upload:d9.npz"
+        gc.collect()
+        assert [ref() is not None for ref in refs] == [False] * 9 + [True]
+
+
 def test_identical_heavy_views_share_one_computation_off_the_shared_pool(session, client, monkeypatch):
     threads, real = [], bridge.trace
 
@@ -146,3 +195,29 @@ def test_identical_heavy_views_share_one_computation_off_the_shared_pool(session
     assert first.status_code == again.status_code == 200 and first.json() == again.json()
     assert len(threads) == 1 and threads[0].startswith("glassnet-view")
     assert client.get("/api/view?split=train&index=99999").status_code == 422
+
+
+def test_heavy_views_of_a_big_network_keep_to_their_cost_budget(tmp_path):
+    """The largest network the limits allow on xor: the maps come on a coarser grid with a note saying so, and the
+    step-by-step walk (a million terms) is refused before any work, naming the budget."""
+    with open_session(TrainConfig(dataset="xor", hidden=(1024, 1, 1024, 1024))) as s, api_client(s, tmp_path) as c:
+        r = c.get("/api/plane?resolution=50")
+        assert r.status_code == 200
+        p = r.json()
+        res, units = p["resolution"], len(p["units"]) + p["K"]
+        assert units == 3074 and 8 <= res < 50 and p["requested_resolution"] == 50
+        assert res**2 * units <= bridge.PLANE_VALUES < (res + 1) ** 2 * units  # the finest grid within the budget
+        assert len(p["output"][0]) == res and all(len(u["values"]) == res for u in p["units"])
+        assert f"maps on a {res} × {res} grid instead of 50 × 50" in p["note"] and "3,074" in p["note"]
+        assert len(r.content) < 4 << 20  # was 44 MiB at resolution 50, 177 MiB at 100
+        r = c.get("/api/steps?split=train&index=0")
+        assert r.status_code == 422
+        assert "1,051,648 terms" in r.json()["detail"] and f"more than the {bridge.STEPS_TERMS:,}" in r.json()["detail"]
+        assert c.get("/api/state").status_code == 200
+
+
+def test_heavy_views_of_a_small_network_are_as_requested(tmp_path):
+    with open_session(TrainConfig(dataset="xor", hidden=(4,))) as s, api_client(s, tmp_path) as c:
+        p = c.get("/api/plane?resolution=50").json()
+        assert p["resolution"] == p["requested_resolution"] == 50 and p["note"] == ""
+        assert c.get("/api/steps?split=train&index=0").status_code == 200

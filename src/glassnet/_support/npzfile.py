@@ -12,6 +12,7 @@ and not public.
 from __future__ import annotations
 
 import math
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -56,6 +57,11 @@ class Member:
         self.converted = converted_nbytes(self.count, dtype)
 
 
+# What NumPy's header parser raises on a header of bad bytes: a flipped bit in its length leaves an unbalanced
+# dict that Python's tokenizer rejects (TokenError, not a SyntaxError), bad text gives ValueError/SyntaxError, and
+# literal_eval's other failures the rest. All of them mean one thing here: the header is not a .npy header.
+_HEADER_ERRORS = (ValueError, TypeError, SyntaxError, tokenize.TokenError, EOFError, OverflowError, MemoryError,
+                  RecursionError, KeyError, IndexError, AttributeError)
 _OPEN_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
 
 
@@ -67,8 +73,8 @@ def _read_header(fp, key: str, path: Path, error: type[ValueError]):
         if version == (2, 0):
             return npy_format.read_array_header_2_0(fp, max_header_size=MAX_HEADER_SIZE)
         raise ValueError(f"unsupported .npy format version {version}")
-    except (ValueError, TypeError, SyntaxError, EOFError, OverflowError, MemoryError, RecursionError) as exc:
-        raise _fail(error, path, f"array {key!r} has a bad .npy header: {exc}") from None
+    except _HEADER_ERRORS as exc:
+        raise _fail(error, path, f"array {key!r} has a bad .npy header: {type(exc).__name__}: {exc}") from None
     except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError) as exc:
         raise _fail(error, path, f"array {key!r} is corrupt or truncated: {exc}") from None
 

@@ -11,13 +11,13 @@ existing file unless ``--force`` is given. ``--json`` prints one JSON document o
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from glassnet._support.jsonsafe import read_json
 from glassnet.cli._common import (
     EXIT_OK,
     Failure,
@@ -39,6 +39,8 @@ from glassnet.cli._common import (
 from glassnet.cli._common import seed as seed_number
 
 FORMATS = ("text", "svg", "png", "html", "json")
+#: A history JSON larger than this is refused before reading (a million epochs of every curve fit in it).
+MAX_HISTORY_BYTES = 64 << 20
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -228,11 +230,11 @@ def _plot(args: argparse.Namespace) -> int:
             where = str(args.model)
         else:
             try:
-                history = json.loads(args.history.read_text())
+                history = read_json(args.history, MAX_HISTORY_BYTES)
             except FileNotFoundError:
                 raise Failure(f"--history: no file {args.history}") from None
             except (OSError, ValueError) as exc:
-                raise Failure(f"--history {args.history}: not a JSON file ({exc})") from None
+                raise Failure(f"--history {args.history}: not a training history file: {exc}") from None
             where = str(args.history)
         if history is None or (args.model is not None and not history.cost):
             raise Failure(f"{where}: no training history with costs to plot")

@@ -111,6 +111,23 @@ def _labels(y: np.ndarray, path: Path, what: str) -> np.ndarray:
     return y
 
 
+def feature_limit(dtype) -> float:
+    """The largest \\|x\\| a data file's feature may hold in ``dtype``: its square summed over 10⁸ terms stays finite
+    (float64: about 1.3e150, float32: about 1.8e15). Larger values are finite but overflow in the first sum of
+    squares, mean or plot extent, so a file holding one is refused when it is read, not later and unclearly."""
+    return math.sqrt(float(np.finfo(dtype).max) / 1e8)
+
+
+def _check_range(X: np.ndarray, describe: Callable[[int, int], str]) -> None:
+    """Refuse (DataError) a finite feature beyond :func:`feature_limit`; ``describe(row, column)`` names where."""
+    limit = feature_limit(X.dtype)
+    if X.size == 0 or max(float(X.max()), -float(X.min())) <= limit:  # two passes, no (m, n) temporary
+        return
+    r, c = np.argwhere(np.abs(X) > limit)[0]
+    raise DataError(f"{describe(int(r), int(c))}: {float(X[r, c]):.6g} is too large; glassnet reads features up to "
+                    f"±{limit:.2g} (larger ones overflow when squared or summed): rescale the data")
+
+
 def _features(X: np.ndarray, path: Path, what: str) -> np.ndarray:
     if X.ndim != 2:
         raise DataError(f"{path}: {what} must be a 2-D array of shape (m, n_features), got shape {X.shape}")
@@ -121,6 +138,7 @@ def _features(X: np.ndarray, path: Path, what: str) -> np.ndarray:
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise DataError(f"{path}: {what} must be finite, found {X[r, c]} at row {r}, column {c}")
+    _check_range(X, lambda r, c: f"{path}: {what}, row {r}, column {c}")
     return X
 
 
@@ -307,6 +325,7 @@ def load_csv(
         i, k = np.argwhere(bad)[0]
         raise DataError(f"{path}: line {lines[i]}, column {names[feature_cols[k]]!r}: expected a finite number, "
                         f"found {float(X[i, k])}")
+    _check_range(X, lambda i, k: f"{path}: line {lines[i]}, column {names[feature_cols[k]]!r}")
     if j_label == n_cols:
         return Dataset(X, None, [names[j] for j in feature_cols], [],
                        f"CSV file {path.name}: {X.shape[0]} rows, {X.shape[1]} features, no labels.", path.name)

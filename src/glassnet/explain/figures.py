@@ -199,22 +199,39 @@ def examples_png(X: np.ndarray, true: Sequence, predicted: Sequence, image_shape
 # Curves.
 
 
+def _cost_list(values, key: str) -> list[float]:
+    """``values`` as a list of floats; anything else (a string, a dict, a nested list, a huge int) is a ValueError
+    naming ``key`` (a history read from a JSON file may hold anything)."""
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise ValueError(f"history[{key!r}]: expected a list of numbers, got {type(values).__name__}")
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+            raise ValueError(f"history[{key!r}]: expected a list of numbers, found {v!r}"[:200])
+        try:
+            out.append(float(v))
+        except OverflowError:
+            raise ValueError(f"history[{key!r}]: {str(v)[:40]}... is too large for a cost") from None
+    return out
+
+
 def _history_series(history) -> tuple[list[float], list[float] | None]:
     """(train, validation) cost lists from a History, a dict or a plain list."""
     if hasattr(history, "cost") and not isinstance(history, Mapping):
         val = getattr(history, "val_cost", None) or getattr(history, "validation_cost", None)
-        return [float(v) for v in history.cost], ([float(v) for v in val] if val else None)
+        return _cost_list(history.cost, "cost"), (_cost_list(val, "val_cost") if val else None)
     if isinstance(history, Mapping):
         train_keys = ("train", "training", "cost", "train_cost", "loss")
         val_keys = ("validation", "val", "val_cost", "validation_cost", "val_loss")
-        train = next((history[k] for k in train_keys if k in history), None)
-        val = next((history[k] for k in val_keys if k in history), None)
-        if train is None:
+        train_key = next((k for k in train_keys if k in history), None)
+        val_key = next((k for k in val_keys if k in history), None)
+        if train_key is None:
             raise ValueError(f"history: expected a training cost list under one of {train_keys}, "
-                             f"got keys {sorted(history)}")
-        return [float(v) for v in train], ([float(v) for v in val] if val is not None else None)
+                             f"got keys {sorted(map(str, history))[:20]}")
+        val = history[val_key] if val_key is not None else None
+        return _cost_list(history[train_key], train_key), (_cost_list(val, val_key) if val is not None else None)
     if isinstance(history, Sequence) and not isinstance(history, str):
-        return [float(v) for v in history], None
+        return _cost_list(history, "costs"), None
     raise ValueError(f"history: expected a History, a dict of cost lists or a list of costs, got "
                      f"{type(history).__name__}")
 

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._support.atomic import atomic_write
+from glassnet._support.jsonsafe import MAX_DEPTH, loads_bounded
 from glassnet._support.npzfile import check_budget, iter_data, member_header, open_npz, read_data
 from glassnet._support.paths import existing_file
 from glassnet._validation import check_thetas
@@ -56,7 +57,7 @@ from glassnet.errors import ModelFileError
 from glassnet.estimator import Classifier, Regressor
 from glassnet.io.interop import load_mat, load_nielsen
 from glassnet.outputs import OutputLayer, n_outputs
-from glassnet.train.optimize import History, SolverState
+from glassnet.train.optimize import History, SolverState, make_rule
 
 __all__ = ["save", "load", "load_any", "model_format", "input_image_order", "save_thetas", "load_thetas",
            "save_checkpoint", "load_checkpoint", "checkpoint_path", "atomic_write", "FORMAT_NAME", "FORMAT_VERSION"]
@@ -71,8 +72,9 @@ _RESERVED = ("format", "format_version", "glassnet_version", "saved_at", "layer_
 _THETA_KEY = re.compile(r"theta_([1-9][0-9]*)")
 #: Checkpoint arrays: optimizer state ``opt_<name>_<l>`` (e.g. Adam's ``opt_m_1``) and kept weights ``best_theta_<l>``.
 _STATE_KEY = re.compile(r"(opt_[a-z][a-z0-9]*|best_theta)_([1-9][0-9]*)")
-#: glassnet's own metadata nests a few levels (history, params, the checkpoint's generator state); deeper is refused.
-MAX_METADATA_DEPTH = 32
+#: glassnet's own metadata nests a few levels (history, params, the checkpoint's generator state); deeper is refused
+#: before parsing (the one JSON depth rule, :data:`glassnet._support.jsonsafe.MAX_DEPTH`).
+MAX_METADATA_DEPTH = MAX_DEPTH
 _ESTIMATOR = "glassnet.Classifier"
 #: The other estimators a model file may hold: a Regressor (no classes) and a multilabel Classifier (one sigmoid unit
 #: per label column, no class labels either).
@@ -271,12 +273,9 @@ def _check_metadata(path: Path, text: str, headers) -> tuple[dict[str, Any], lis
         return ModelFileError(f"{path}: {message}")
 
     try:
-        meta = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise fail(f"metadata is not valid JSON ({exc})") from None
-    depth = _json_depth(meta)
-    if depth > MAX_METADATA_DEPTH:
-        raise fail(f"metadata is nested {depth} levels deep; glassnet writes at most {MAX_METADATA_DEPTH}")
+        meta = loads_bounded(text, MAX_METADATA_DEPTH)
+    except ValueError as exc:
+        raise fail(f"metadata is {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         what = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise fail(f"not a glassnet model file (format {what!r}, expected {FORMAT_NAME!r})")
@@ -317,17 +316,6 @@ def _check_model(path: Path, thetas, meta, extras):
     except (ValueError, TypeError) as exc:
         raise fail(f"metadata holds a malformed value ({exc})") from None
     return path, thetas, meta, extras
-
-
-def _json_depth(value: Any) -> int:
-    """How deeply ``value`` (parsed JSON) nests lists and dicts; iterative, so any depth is measured safely."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        v, d = stack.pop()
-        if isinstance(v, (list, dict)):
-            deepest = max(deepest, d)
-            stack.extend((c, d + 1) for c in (v.values() if isinstance(v, dict) else v))
-    return deepest
 
 
 def load_thetas(
@@ -563,26 +551,66 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES
             raise fail(f"arrays {prefix}_1 ... {prefix}_{len(thetas)} missing or not shaped like the weights")
         return found
 
+    if record.get("solver") != model.solver:
+        raise fail(f"is of solver {record.get('solver')!r}, the model's is {model.solver!r}")
     try:
         optimizer = dict(record["optimizer_scalars"])
-        for key in record["optimizer_arrays"]:
-            optimizer[str(key)] = layers(f"opt_{key}")
+        arrays = record["optimizer_arrays"]
+        if not isinstance(arrays, list) or not all(isinstance(k, str) for k in arrays):
+            raise TypeError(f"optimizer_arrays must be a list of names, got {arrays!r}"[:200])
+        for key in arrays:
+            optimizer[key] = layers(f"opt_{key}")
         best_thetas = layers("best_theta") if record["best_thetas"] else None
         state = SolverState(solver=str(record["solver"]), epoch=record["epoch"], optimizer=optimizer,
-                            rng=record["rng"], best=float(record["best"]), bad_epochs=int(record["bad_epochs"]),
+                            rng=record["rng"], best=float(record["best"]), bad_epochs=record["bad_epochs"],
                             best_epoch=record["best_epoch"], best_thetas=best_thetas,
                             lowest_cost=float(record["lowest_cost"]))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         if isinstance(exc, ModelFileError):
             raise
         raise fail(f"record is incomplete or malformed ({type(exc).__name__}: {exc})") from None
     if extras:
         raise fail(f"holds arrays no record mentions: {sorted(extras)[:5]}")
-    if isinstance(state.epoch, bool) or not isinstance(state.epoch, int) or state.epoch < 0:
-        raise fail(f"epoch must be an int ≥ 0, got {state.epoch!r}")
-    if state.solver != model.solver:
-        raise fail(f"is of solver {state.solver!r}, the model's is {model.solver!r}")
+    _check_solver_state(state, model.thetas_, fail)
     return model, state
+
+
+def _is_count(value) -> bool:
+    """An int ≥ 0 that is also exact as a float (Adam raises β to its step count: a larger one overflows)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53
+
+
+def _check_solver_state(state: SolverState, thetas, fail) -> None:
+    """Every field of a checkpoint's solver state checked against what its update rule makes (a forged record with
+    the checksum recomputed is refused here, naming the field, instead of failing inside the resumed run)."""
+    if not _is_count(state.epoch):
+        raise fail(f"epoch must be an int from 0 to 2**53, got {state.epoch!r}")
+    template = make_rule(state.solver).init(thetas)
+    if set(state.optimizer) != set(template):
+        raise fail(f"optimizer state holds {sorted(state.optimizer)}, solver {state.solver!r} keeps {sorted(template)}")
+    dtype = thetas[0].dtype
+    for key, value in template.items():
+        saved = state.optimizer[key]
+        if isinstance(value, list):
+            if not isinstance(saved, list) or any(a.dtype != dtype or not np.isfinite(a).all() for a in saved):
+                raise fail(f"arrays opt_{key}_* must be finite {dtype} arrays like the weights")
+            if key == "v" and any((a < 0).any() for a in saved):  # Adam's second moments are squares
+                raise fail("arrays opt_v_* (Adam's second moments) must be ≥ 0")
+        elif not _is_count(saved):
+            raise fail(f"optimizer value {key!r} must be an int from 0 to 2**53, got {saved!r}"[:200])
+    if state.best_thetas is not None and any(a.dtype != dtype or not np.isfinite(a).all() for a in state.best_thetas):
+        raise fail(f"arrays best_theta_* must be finite {dtype} arrays like the weights")
+    if not _is_count(state.bad_epochs):
+        raise fail(f"bad_epochs must be an int from 0 to 2**53, got {state.bad_epochs!r}"[:200])
+    if state.best_epoch is not None and not _is_count(state.best_epoch):
+        raise fail(f"best_epoch must be an int from 0 to 2**53 or null, got {state.best_epoch!r}"[:200])
+    if math.isnan(state.best) or math.isnan(state.lowest_cost):
+        raise fail("best and lowest_cost must be numbers (inf before the first epoch), not NaN")
+    if state.rng is not None:
+        try:
+            np.random.default_rng().bit_generator.state = state.rng
+        except Exception as exc:  # whatever a forged dict makes NumPy raise: it is not a generator's state
+            raise fail(f"rng is not a state of NumPy's default generator ({type(exc).__name__}: {exc})"[:300]) from None
 
 
 def _checked_scaling(record, n_features: int, error, where: str) -> dict:

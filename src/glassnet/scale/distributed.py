@@ -719,10 +719,7 @@ def read_chunks(
 
     where = files[0] if len(files) == 1 else f"{files[0]} (+{len(files) - 1} more)"
     if fmt == "csv":
-        # A first row of numbers is an example, not a header (the rule of glassnet.datasets.load_csv): the columns
-        # are then named col_0, col_1, ... and the row is kept. The first file decides for all of them.
-        names, header = csv_columns(files[0])
-        df = dd.read_csv(files, blocksize=blocksize, **({} if header else {"header": None, "names": names}))
+        df, header = _read_csv(files, blocksize)
     else:
         df = dd.read_parquet(files if len(files) > 1 else files[0])
     columns = list(df.columns)
@@ -742,6 +739,37 @@ def read_chunks(
     # merge small partitions of a narrow selection), which would misalign X and y.
     both = df[features + [label_column]].to_dask_array()
     return both[:, :-1], both[:, -1]
+
+
+def _read_csv(files: list[str], blocksize):
+    """``(dataframe, first_file_has_header)`` of CSV ``files``, every file's first row judged by itself.
+
+    A first row of numbers is an example, not a header (:func:`glassnet.datasets.files.csv_columns`, the rule of
+    ``load_csv``), in each file: a later file without a header keeps its first row even when the first file has one
+    (Dask's ``read_csv`` applies the first file's choice to all of them, and dropped that row). The columns are named
+    by the first file (``col_0, col_1, ...`` without a header); a later file must have as many, and a later header
+    must name the same columns. Runs of files alike are read by one ``read_csv``, in the files' order.
+    """
+    import dask.dataframe as dd
+
+    names, header = csv_columns(files[0])
+    runs: list[tuple[bool, list[str]]] = []
+    for f in files:
+        own, has_header = csv_columns(f) if f != files[0] else (names, header)
+        if not own:  # an empty file holds no rows to keep or lose
+            continue
+        if len(own) != len(names) or (has_header and header and own != names):
+            raise ValueError(f"path: {f} has the columns {own[:20]}, but {files[0]} has {names[:20]}; the files "
+                             "read together must have the same columns (a header row in each, or in none)")
+        if runs and runs[-1][0] == has_header:
+            runs[-1][1].append(f)
+        else:
+            runs.append((has_header, [f]))
+    if len(runs) <= 1:  # files all alike: Dask reads them as one (the header's names as pandas reads them)
+        return dd.read_csv(files, blocksize=blocksize, **({} if header else {"header": None, "names": names})), header
+    parts = [dd.read_csv(run, blocksize=blocksize, header=0 if has_header else None, names=names)
+             for has_header, run in runs]
+    return dd.concat(parts), header
 
 
 def read_labelled(files, label_column: str, client, *, format: str | None = None, rows_per_chunk: int = 1000):

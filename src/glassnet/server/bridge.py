@@ -433,6 +433,35 @@ def _rounded(arr, digits: int = 4) -> list:
     return np.round(np.asarray(arr, dtype=np.float64), digits).tolist()
 
 
+#: The most map values ``/api/plane`` computes and sends: resolution² × (hidden + output units). A larger network's
+#: maps come on a coarser grid (at most a few MB of JSON, whatever the network the limits allow).
+PLANE_VALUES = 300_000
+#: The most terms Θᵢⱼ·δᵢ the hidden δ steps of ``/api/steps`` write out: Σ s_l·s_{l+1} over the hidden layers l
+#: (each hidden unit's step sums over every edge leaving it). A larger network's walk is refused before any work.
+STEPS_TERMS = 150_000
+
+
+def plane_resolution(sizes: Sequence[int], requested: int) -> tuple[int, str]:
+    """``(resolution, note)``: ``requested`` when the network of layer ``sizes`` fits :data:`PLANE_VALUES` at it,
+    else the finest grid that does (down to 8 × 8, with a note saying why); ``ValueError`` beyond that."""
+    maps = int(sum(sizes[1:]))  # one map per hidden unit, and the output units
+    fit = math.isqrt(PLANE_VALUES // maps)
+    if fit >= requested:
+        return requested, ""
+    if fit < 8:
+        raise ValueError(f"plane: the network's {maps:,} hidden and output units need {maps * 64:,} map values even "
+                         f"on an 8 × 8 grid, more than the {PLANE_VALUES:,} the explorer computes; use fewer hidden "
+                         "units")
+    return fit, (f"maps on a {fit} × {fit} grid instead of {requested} × {requested}: the network's {maps:,} "
+                 f"hidden and output units would need {maps * requested**2:,} values, more than the {PLANE_VALUES:,} "
+                 "the explorer computes for one view")
+
+
+def steps_terms(sizes: Sequence[int]) -> int:
+    """How many terms Θᵢⱼ·δᵢ the hidden δ steps of a network of layer ``sizes`` write out (see :data:`STEPS_TERMS`)."""
+    return int(sum(sizes[l] * sizes[l + 1] for l in range(1, len(sizes) - 1)))
+
+
 def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sigmoid", output="sigmoid",
           loss="log") -> dict:
     """The decision map and every hidden unit's map over the input plane (:func:`glassnet.explain.maps.plane_maps`),
@@ -442,10 +471,14 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
     ``units_in_unit_interval``: the hidden activation's a lies in [0, 1] (the pictures' 0..1 scale, else the
     diverging one: :attr:`glassnet.activations.Activation.in_unit_interval`).
     ``loss`` is taken for the same keywords as the other functions here; a map does not depend on it.
+    A network too large for ``resolution`` within :data:`PLANE_VALUES` gets a coarser grid (:func:`plane_resolution`:
+    ``resolution`` is the one used, ``note`` says why).
     """
     if data.n != 2:
         raise ValueError(f"plane: the maps over the input plane need a dataset with 2 features; {data.name!r} has "
                          f"{data.n}")
+    requested = resolution
+    resolution, note = plane_resolution(sizes_of(thetas), requested)
     maps = plane_maps(thetas, data.X, resolution=resolution, activation=activation, output=output)
     units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
              for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
@@ -453,7 +486,8 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
     def points(X, y):
         return [[round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in zip(X, y)]
 
-    return {"extent": list(maps.extent), "resolution": int(resolution), "x1": _rounded(maps.x1),
+    return {"extent": list(maps.extent), "resolution": int(resolution), "requested_resolution": int(requested),
+            "note": note, "x1": _rounded(maps.x1),
             "x2": _rounded(maps.x2), "output": _rounded(maps.output, 4), "prediction": maps.prediction.tolist(),
             "units": units, "units_in_unit_interval": get_activation(activation).in_unit_interval,
             "train": points(parts[0], parts[1]), "val": points(parts[2], parts[3]),
@@ -464,6 +498,12 @@ def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float, *, acti
                    loss="log") -> list[dict]:
     """:func:`glassnet.explain.steps.backprop_steps` of one example as JSON-ready dicts, ending with the training
     set's D = ``cost_and_gradient(thetas, X_train, y_train, lam)``'s gradient."""
+    sizes = sizes_of(thetas)
+    terms = steps_terms(sizes)
+    if terms > STEPS_TERMS:
+        raise ValueError(f"steps: the network {'-'.join(map(str, sizes))} would write {terms:,} terms Θᵢⱼ·δᵢ in "
+                         f"its hidden δ steps (Σ s_l·s_(l+1) over the hidden layers), more than the {STEPS_TERMS:,} "
+                         "the explorer shows; use fewer hidden units, or `glassnet explain` for one example")
     kw = {"activation": activation, "output": output, "loss": loss}
     m = parts[0].shape[0]
     D = gradient(thetas, parts, lam, **kw)

@@ -199,21 +199,32 @@ class Session:
                              f"uploads ({LIMITS['upload_bytes']} bytes)")
         with self._lock:
             name = data.name
-            self._datasets[name] = data
+            self._datasets[name] = data  # a file of the same name replaces its earlier upload
             if name in self._uploads:
                 self._uploads.remove(name)
             self._uploads.append(name)
-
-            def kept() -> int:
-                return sum(int(d.X.nbytes + d.y.nbytes) for n, d in self._datasets.items() if n in self._uploads)
-
-            while len(self._uploads) > LIMITS["uploads"] or (len(self._uploads) > 1
-                                                             and kept() > LIMITS["upload_bytes"]):
-                old = self._uploads.pop(0)
-                if old != self.config.dataset:
-                    self._datasets.pop(old, None)
+            self._evict_uploads(keep={name})
             self._bump()
         return name
+
+    def _evict_uploads(self, keep: set[str]) -> None:
+        """Forget the oldest uploads beyond ``LIMITS`` (count, then bytes), except the current dataset and ``keep``.
+
+        A current dataset stays counted while it is current, and is forgotten by the next call once it is no longer
+        (:meth:`_install` calls this after every change of dataset), so an upload that is replaced or evicted is never
+        held without being counted. The caller holds the lock.
+        """
+
+        def kept() -> int:
+            return sum(int(self._datasets[n].X.nbytes + self._datasets[n].y.nbytes) for n in self._uploads)
+
+        while len(self._uploads) > LIMITS["uploads"] or (len(self._uploads) > 1 and kept() > LIMITS["upload_bytes"]):
+            current = getattr(self, "config", None)
+            old = next((n for n in self._uploads if n not in keep and (current is None or n != current.dataset)), None)
+            if old is None:  # only the current dataset and the new upload are left: the next change frees one
+                return
+            self._uploads.remove(old)
+            self._datasets.pop(old, None)
 
     # ---------------------------------------------------------------- state changes (commands)
     def _install(self, cfg: TrainConfig, thetas, label: str, data: Dataset | None = None) -> None:
@@ -241,6 +252,7 @@ class Session:
         with self._lock:
             self.config = cfg
             self.data = data
+            self._evict_uploads(keep=set())  # the upload this dataset replaces may be forgotten now
             self.train_idx, self.val_idx = tr, va
             self._parts = parts
             self.thetas = thetas

@@ -94,7 +94,8 @@ export function drawPlane(p) {
   $("plane-note").textContent = `x₁ from ${fmt(x0, 3)} to ${fmt(x1, 3)} (left to right), x₂ from ${fmt(y0, 3)} to ` +
     `${fmt(y1, 3)} (bottom to top). ● training (${p.train.length}), ■ validation (${p.val.length}); ` +
     (p.K === 1 ? `dark points are class ${cls[1]}, white ones class ${cls[0]}. ` : "") +
-    `The black line is the decision boundary (h = 0.5)` + (st ? ` · iteration ${st.iteration}` : "") + ".";
+    `The black line is the decision boundary (h = 0.5)` + (st ? ` · iteration ${st.iteration}` : "") + "." +
+    (p.note ? ` Coarser ${p.note}.` : "");  // a large network's maps: the server's cost budget chose the grid
 }
 
 // The line h = 0.5 (the lecture's decision rule) through the grid, by marching squares with linear interpolation.
