@@ -92,8 +92,14 @@ def test_security_headers_and_no_docs(client):
     assert r.headers["x-content-type-options"] == "nosniff"
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert client.get(path).status_code == 404
-    # Nothing from a CDN or any other host: the page works offline (the SVG namespace is a name, not a fetch).
-    for text in (r.text, client.get("/static/explorer.js").text, client.get("/static/explorer.css").text):
+    # Nothing from a CDN or any other host: the page works offline (the SVG namespace is a name, not a fetch). Every
+    # ES module of the page is served and checked, not only the entry.
+    static = Path(bridge.__file__).parent / "static"
+    modules = sorted(p.name for p in static.glob("*.js"))
+    assert "explorer.js" in modules and "api.js" in modules
+    pages = [client.get(f"/static/{name}") for name in [*modules, "explorer.css"]]
+    assert all(page.status_code == 200 for page in pages)
+    for text in (r.text, *(page.text for page in pages)):
         text = text.replace("http://www.w3.org/2000/svg", "")
         assert "http://" not in text and "https://" not in text and "//cdn" not in text
 
