@@ -166,3 +166,16 @@ def test_the_lecture_reads_top_to_bottom_on_its_own():
     for name in LECTURE:
         up = sorted(t for t in graph[f"glassnet.{name}"] if t not in allowed and not t.startswith("glassnet._support"))
         assert up == [], f"glassnet.{name} imports {up}: the lecture must not reach into the floors above it"
+
+
+def test_the_pages_es_modules_import_one_way():
+    """The explorer's modules (server/static/*.js) form no import loop either: views register with the wiring."""
+    import re
+
+    static = SRC / PACKAGE / "server" / "static"
+    graph = {path.name: set(re.findall(r'^\s*(?:import|export)\b[^;]*?\bfrom\s+"\./([\w.-]+\.js)"',
+                                        path.read_text(encoding="utf-8"), re.M | re.S))
+             for path in static.glob("*.js")}
+    assert "network.js" in graph and "notation.js" in graph["dom.js"]
+    cycle = find_cycle(graph)
+    assert cycle is None, "import loop among the page's modules: " + " -> ".join(cycle or [])

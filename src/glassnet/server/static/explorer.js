@@ -6,13 +6,21 @@ import { api, hasToken, subscribe } from "./api.js";
 import { S, command, onState, receiveState, refreshState } from "./state.js";
 import { $, fmt, pct, run, toast } from "./dom.js";
 import { renderCurves } from "./curves.js";
-import { decorateDiagram, requestView, selectEdge, selectExample, selectUnit, setMode } from "./network.js";
-import { checkAnswers, whatIf } from "./inspector.js";
+import { decorateDiagram, onDiagram, onView, requestView, selectEdge, selectExample, selectUnit, setMode }
+  from "./network.js";
+import { checkAnswers, renderDetail, renderExample, whatIf } from "./inspector.js";
 import { maybeRefreshSide, refreshSide } from "./gallery.js";
-import { drawPlane, maybeRefreshPlane } from "./plane.js";
-import { closeSteps, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPlay } from "./walk.js";
+import { addUnitMaps, drawPlane, maybeRefreshPlane } from "./plane.js";
+import { closeSteps, lightStep, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPlay } from "./walk.js";
 import { applyDatasetDefaults, applyFragmentOnce, chosenKinds, copySetupLink, fillForm, formKey, loadBuiltins,
   markMinibatch, parseHidden, renderKinds, settings, setupExtras, writeFragment } from "./setup.js";
+
+// After each diagram: the example panel and the selection's details, unit maps beside hidden units (2-D data) and
+// the walk's lit units and edges. Registered here so that network.js imports none of these views.
+onView(renderExample);
+onView(renderDetail);
+onDiagram((root) => { if (S.plane && S.state && S.state.sizes[0] === 2) addUnitMaps(root, S.plane); });
+onDiagram(() => lightStep());
 
 // J with six decimals, as glassnet evaluate prints it (the course's "0.287629" can be read off the page).
 const costText = (J) => (J === null || J === undefined ? "–" : Math.abs(J) < 1e4 ? J.toFixed(6) : fmt(J, 7));

@@ -3,9 +3,16 @@
 import { api, ApiError, problem } from "./api.js";
 import { S } from "./state.js";
 import { $, svg, toast } from "./dom.js";
-import { renderDetail, renderExample } from "./inspector.js";
-import { addUnitMaps } from "./plane.js";
-import { lightStep } from "./walk.js";
+
+// What the other views do after each diagram: explorer.js (the wiring) registers them, so that imports point one
+// way (inspector, plane and walk use this module; this module never imports them).
+const after = {
+  view: [],      // (view) => void: the example panel and the selection's details
+  diagram: [],   // (svgRoot) => void: unit maps beside hidden units, the walk's lit units and edges
+};
+
+export function onView(handler) { after.view.push(handler); }
+export function onDiagram(handler) { after.diagram.push(handler); }
 
 export function requestView() {
   S.viewWanted = true;
@@ -59,8 +66,7 @@ export function renderView(v) {
       if (e) e.classList.add("selected");
     }
   }
-  renderExample(v);
-  renderDetail(v);
+  for (const handler of after.view) handler(v);
   decorateDiagram();
 }
 
@@ -99,9 +105,8 @@ export function decorateDiagram() {
   const vb = root.viewBox && root.viewBox.baseVal;
   const zoom = document.body.classList.contains("present") ? 1.8 : 1.35;
   if (vb && vb.width) root.style.maxWidth = `${Math.round(vb.width * zoom)}px`;
-  if (S.plane && S.state && S.state.sizes[0] === 2) addUnitMaps(root, S.plane);
   markRelated(root);
-  lightStep();
+  for (const handler of after.diagram) handler(root);
 }
 
 // A selected unit: its incoming and outgoing edges stand out, the others fade.
