@@ -1,7 +1,9 @@
 """``glassnet grade FILE.py[:FUNCTION]``: grade a student's ``nnCostFunction`` and say exactly what is wrong.
 
-The file runs in a child process with a time and a memory limit (``--timeout``, ``--memory``); the report lists the
-course's parts with PASS/FAIL and, for a failing part, the typical mistake that fits and where the error is.
+The convention (row- or column-major unroll, labels from 0 or 1, y of shape (m,) or (m, 1)) is detected from the
+file's answers unless ``--octave`` or ``--python`` names it. The file runs in a child process with a time and a
+memory limit (``--timeout``, ``--memory``); the report lists the course's parts with PASS/FAIL and, for a failing
+part, the typical mistake that fits and where the error is.
 Exit code 0 when every part passes, 1 when a part fails or the code crashes or hangs, 2 for a usage error (such as a
 file that does not exist). The work is :func:`glassnet.grade`'s; this module parses and prints.
 """
@@ -33,9 +35,14 @@ def register(sub) -> None:
                                    "largest wrong entries Θ^(l)_ij.")
     p.add_argument("target", metavar="FILE.py[:FUNCTION]",
                    help="the Python file and its cost function (default function: nnCostFunction)")
-    p.add_argument("--octave", action="store_true",
-                   help="the original exercise's convention: nn_params = [Theta1(:); Theta2(:)] (column-major), "
-                        "labels 1..K (default: the Python port's row-major unroll and labels 0..K-1)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--octave", action="store_true", default=None,
+                       help="grade in the original exercise's convention: nn_params = [Theta1(:); Theta2(:)] "
+                            "(column-major), labels 1..K (default: detected from the file's answers: row- or "
+                            "column-major, labels from 0 or 1, y of shape (m,) or (m, 1))")
+    which.add_argument("--python", dest="octave", action="store_false",
+                       help="grade in the Python port's convention: Theta1.ravel(), Theta2.ravel() (row-major), "
+                            "labels 0..K-1")
     p.add_argument("--timeout", type=positive_float, default=30.0, metavar="SECONDS",
                    help="wall-clock limit for running the file (default 30)")
     p.add_argument("--memory", type=positive_int, default=1024, metavar="MB",

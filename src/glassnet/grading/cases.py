@@ -5,7 +5,8 @@ grader's 2-4-4 net (m = 16), and a seeded random 4-6-3 net with larger weights; 
 
 Conventions: the course's Python port unrolls ``Theta1.ravel()`` then ``Theta2.ravel()`` (row-major) and labels
 0..K-1; the original Octave exercise unrolls ``[Theta1(:); Theta2(:)]`` (column-major, :func:`glassnet.unroll`) and
-labels 1..K. ``y`` is passed as a vector of shape (m,) of integers in both.
+labels 1..K; many ports keep the row-major unroll with the course's labels 1..K. Each is tried with ``y`` of shape
+(m,) and (m, 1): :data:`CANDIDATES`, in the order a tie is decided.
 
 :class:`Pieces` holds the correct values of one case, all from glassnet's own public math — ``forward``,
 :func:`glassnet.backprop.deltas` / ``accumulate`` / ``finish``, ``cost_and_gradient`` — which the typical mistakes
@@ -28,16 +29,19 @@ from glassnet.gradcheck import course_problem
 from glassnet.outputs import encode_labels
 from glassnet.params import random_init, roll, unroll
 
-__all__ = ["Convention", "PYTHON", "OCTAVE", "Case", "Pieces", "net_cases", "sigmoid_case", "grader_problem"]
+__all__ = ["Convention", "PYTHON", "OCTAVE", "ROW_MAJOR_1", "CANDIDATES", "Case", "Pieces", "net_cases",
+           "sigmoid_case", "grader_problem"]
 
 
 @dataclass(frozen=True)
 class Convention:
-    """How Θ is unrolled into ``nn_params`` (``order`` "C" = row-major, "F" = column-major) and where labels start."""
+    """How Θ is unrolled into ``nn_params`` (``order`` "C" = row-major, "F" = column-major), where labels start, and
+    whether ``y`` is passed as a column of shape (m, 1) rather than a vector of shape (m,)."""
 
     name: str
     order: str
     first_label: int
+    y_column: bool = False
 
     def pack(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
         """Θ^(1), Θ^(2), ... (or D^(l)) as one vector, in this convention's order (any shapes)."""
@@ -58,12 +62,33 @@ class Convention:
 
     def labels(self, y: np.ndarray) -> np.ndarray:
         """0-based labels as this convention passes them."""
-        return np.asarray(y, dtype=np.int64) + self.first_label
+        labels = np.asarray(y, dtype=np.int64) + self.first_label
+        return labels.reshape(-1, 1) if self.y_column else labels
 
     @property
     def other(self) -> Convention:
-        """The convention with the other unroll order and label start (the classic confusion)."""
-        return OCTAVE if self is PYTHON else PYTHON
+        """The same convention with the other unroll order (the classic confusion)."""
+        return Convention(f"{self.name} (other order)", "F" if self.order == "C" else "C", self.first_label,
+                          self.y_column)
+
+    def with_y_column(self) -> Convention:
+        """This convention with ``y`` passed as a column of shape (m, 1)."""
+        return Convention(f"{self.name}, y (m, 1)", self.order, self.first_label, True)
+
+    def describe(self) -> str:
+        """In words, as a person reads it: "unrolls row by row and counts labels from 1"."""
+        order = "row by row (Theta1.ravel())" if self.order == "C" else "column by column (Theta1(:))"
+        shape = "a column (m, 1)" if self.y_column else "a vector (m,)"
+        return f"unrolls {order}, counts labels from {self.first_label} and takes y as {shape}"
+
+    @property
+    def flags(self) -> str:
+        """The explicit option that grades in this convention, where there is one."""
+        if (self.order, self.first_label, self.y_column) == ("F", 1, False):
+            return "--octave"
+        if (self.order, self.first_label, self.y_column) == ("C", 0, False):
+            return "--python"
+        return ""
 
     @property
     def unroll_text(self) -> str:
@@ -73,6 +98,9 @@ class Convention:
 
 PYTHON = Convention("python", "C", 0)
 OCTAVE = Convention("octave", "F", 1)
+ROW_MAJOR_1 = Convention("row-major, labels 1..K", "C", 1)
+CANDIDATES: tuple[Convention, ...] = (PYTHON, OCTAVE, ROW_MAJOR_1, PYTHON.with_y_column(), OCTAVE.with_y_column(),
+                                      ROW_MAJOR_1.with_y_column())
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 
 from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
 from glassnet.activations import sigmoid_gradient
-from glassnet.grading.cases import OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
+from glassnet.grading.cases import CANDIDATES, OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
 from glassnet.grading.diagnose import close, diagnosis_for, fitting_mistake, localise_gprime, localise_gradient
 from glassnet.grading.mistakes import MISTAKES
 from glassnet.grading.report import CaseResult, Diagnosis, GradeReport, PartResult
@@ -45,7 +45,7 @@ def split_target(target: str) -> tuple[str, str]:
     return str(target), DEFAULT_FUNCTION
 
 
-def grade(fn, *, octave: bool = False, sigmoid_gradient_fn: Callable | None = None,
+def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | None = None,
           rand_initialize_weights: Callable | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
           memory_mb: int = DEFAULT_MEMORY_MB) -> GradeReport:
     """Grade an ``nnCostFunction`` part by part and say exactly what is wrong.
@@ -57,9 +57,12 @@ def grade(fn, *, octave: bool = False, sigmoid_gradient_fn: Callable | None = No
         A file is run in a child process with a time and a memory limit (default function ``nnCostFunction``; its
         ``sigmoidGradient`` and ``randInitializeWeights`` are graded too when it defines them). A callable is called
         in this process.
-    octave : bool
-        The original exercise's convention: ``nn_params = [Theta1(:); Theta2(:)]`` (column-major) and labels 1..K.
-        Default: the Python port's, ``Theta1.ravel()`` then ``Theta2.ravel()`` (row-major) and labels 0..K-1.
+    octave : bool or None
+        None (default): the convention is detected — the unroll order (row- or column-major), the first label (0 or 1)
+        and the shape of ``y`` ((m,) or (m, 1)) that the answers fit (:data:`~glassnet.grading.cases.CANDIDATES`),
+        and the report says which it found. True: the original exercise's, ``nn_params = [Theta1(:); Theta2(:)]``
+        (column-major) and labels 1..K. False: the Python port's, ``Theta1.ravel()`` then ``Theta2.ravel()``
+        (row-major) and labels 0..K-1.
     sigmoid_gradient_fn, rand_initialize_weights : callable, optional
         With a callable ``fn``: the ``sigmoidGradient(z)`` and ``randInitializeWeights(L_in, L_out)`` to grade.
     timeout_s, memory_mb : float, int
@@ -88,10 +91,10 @@ def grade(fn, *, octave: bool = False, sigmoid_gradient_fn: Callable | None = No
     >>> report.part("gradient").status                            # λ = 0: the mistake does not show
     'PASS'
     """
-    convention = OCTAVE if octave else PYTHON
+    explicit = None if octave is None else (OCTAVE if octave else PYTHON)
+    candidates = CANDIDATES if explicit is None else (explicit,)
     cases = net_cases()
-    pieces = {reg: [Pieces(c, convention) for c in cases[reg]] for reg in (False, True)}
-    net_pieces = pieces[False] + pieces[True]
+    per_convention = [{reg: [Pieces(c, conv) for c in cases[reg]] for reg in (False, True)} for conv in candidates]
     z = sigmoid_case()
     if isinstance(fn, (str, Path)):
         path, function = split_target(str(fn))
@@ -101,12 +104,11 @@ def grade(fn, *, octave: bool = False, sigmoid_gradient_fn: Callable | None = No
         source = f"function {function}"
     else:
         raise TypeError(f"fn: expected a function or a 'FILE.py[:FUNCTION]' path, got {type(fn).__name__}")
-    calls = [Call(function, p.call_args()) for p in net_pieces]
+    calls = [Call(function, p.call_args()) for pieces in per_convention for p in pieces[False] + pieces[True]]
     calls.append(Call(SIGMOID_GRADIENT, (z.copy(),), optional=True))
     calls.extend(Call(RAND_INIT, size, optional=True) for size in _RAND_INIT_SIZES)
-    report: dict[str, Any] = dict(source=source, function=function, convention=convention.name,
-                  conventions_text=f"nn_params = {convention.unroll_text}, labels {convention.first_label}..K"
-                                   f"{'' if convention.first_label else '-1'}")
+    report: dict[str, Any] = dict(source=source, function=function, convention=candidates[0].name,
+                                  conventions_text=candidates[0].describe(), convention_detected=explicit is None)
     if path is not None:
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such file")
@@ -121,14 +123,18 @@ def grade(fn, *, octave: bool = False, sigmoid_gradient_fn: Callable | None = No
         if rand_initialize_weights is not None:
             functions[RAND_INIT] = rand_initialize_weights
         results, error, output = call_here(functions, calls), None, ""
-    n = len(net_pieces)
-    net_results, sig_result, init_results = results[:n], results[n], results[n + 1:]
-    if net_results and all(r.status == "missing" for r in net_results):
+    n = len(per_convention[0][False]) * 2
+    blocks = [results[k * n:(k + 1) * n] for k in range(len(candidates))]
+    sig_result, init_results = results[len(candidates) * n], results[len(candidates) * n + 1:]
+    if blocks[0] and all(r.status == "missing" for r in blocks[0]):
         return GradeReport(**report, error=f"{source}: defines no function {function}", output=output)
+    variants: dict = {}
+    chosen = _detect(blocks, per_convention, variants)
+    convention, net_results, pieces = candidates[chosen], blocks[chosen], per_convention[chosen]
+    report.update(convention=convention.name, conventions_text=convention.describe())
     failed_run = error or ""
     answers = [_net_answer(r, failed_run) for r in net_results]
     by_reg = {False: answers[: n // 2], True: answers[n // 2:]}
-    variants: dict = {}
     parts = [
         _net_part("cost", "Feed-forward cost (λ = 0)", "J", by_reg[False], pieces[False], variants),
         _net_part("regularized-cost", "Regularized cost (λ > 0)", "J", by_reg[True], pieces[True], variants),
@@ -139,6 +145,47 @@ def grade(fn, *, octave: bool = False, sigmoid_gradient_fn: Callable | None = No
         _init_part(init_results, failed_run),
     ]
     return GradeReport(**report, parts=tuple(parts), error=error, output=output)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# which convention the file works in
+
+
+def _detect(blocks, per_convention, variants) -> int:
+    """The index of the candidate convention the student's answers fit best (the first one on a tie).
+
+    Scored by the number of exact answers (J and grad over all cases), then — where no convention is right
+    everywhere — by the number of answers that equal a typical mistake's exact variant, then by the calls that ran.
+    """
+    scores = []
+    for block, pieces in zip(blocks, per_convention):
+        flat = pieces[False] + pieces[True]
+        answers = [_net_answer(r, "") for r in block]
+        right = sum(J is not None and close(J, p.J) for (J, _, _, _), p in zip(answers, flat))
+        right += sum(g is not None and close(g, p.answer()[1]) for (_, g, _, _), p in zip(answers, flat))
+        scores.append([right, 0, sum(r.ok for r in block), answers, flat])
+    if max(s[0] for s in scores) < 2 * len(blocks[0]):
+        for s in scores:
+            s[1] = sum(_fits_a_mistake(J, g, p, variants) for (J, g, _, _), p in zip(s[3], s[4]))
+    keys = [tuple(s[:3]) for s in scores]
+    return keys.index(max(keys))
+
+
+def _fits_a_mistake(J, grad, p: Pieces, variants: dict) -> int:
+    """1 when J or grad on the case of ``p`` is wrong exactly as some typical mistake makes it wrong, else 0."""
+    correct_grad = p.answer()[1]
+    for mistake in MISTAKES:
+        if mistake.net is None:
+            continue
+        key = (mistake.name, id(p))
+        if key not in variants:
+            variants[key] = mistake.net(p)
+        wrong_J, wrong_grad = variants[key]
+        if J is not None and close(J, wrong_J) and not close(wrong_J, p.J):
+            return 1
+        if grad is not None and close(grad, wrong_grad) and not close(wrong_grad, correct_grad):
+            return 1
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ class GradeReport:
     traceback: str = ""
     output: str = ""
     conventions_text: str = field(default="", repr=False)
+    convention_detected: bool = False
 
     @property
     def passed(self) -> bool:
@@ -148,11 +149,15 @@ class GradeReport:
 
     def to_dict(self) -> dict:
         return {"source": self.source, "function": self.function, "convention": self.convention,
+                "convention_text": self.conventions_text, "convention_detected": self.convention_detected,
                 "passed": self.passed, "error": self.error, "traceback": self.traceback,
                 "mistakes": list(self.mistakes), "parts": [p.to_dict() for p in self.parts], "output": self.output}
 
     def text(self) -> str:
-        lines = [f"grading {self.source} ({self.convention} convention: {self.conventions_text})"]
+        lines = [f"grading {self.source}"]
+        if self.conventions_text:
+            lines.append(f"your file {self.conventions_text}" + (" (detected)" if self.convention_detected else
+                                                                   f" ({self.convention} convention, as asked)"))
         if self.error:
             lines.append(f"error: {self.error}")
             if self.traceback:
