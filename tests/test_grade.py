@@ -14,7 +14,7 @@ import glassnet
 from glassnet._support import sandbox as _sandbox
 from glassnet.cli import main
 from glassnet.grading import MISTAKES
-from glassnet.grading.cases import OCTAVE, PYTHON, Pieces, grader_problem, net_cases
+from glassnet.grading.cases import OCTAVE, PYTHON, Pieces, forum_problem, grader_problem, net_cases
 from glassnet.grading.diagnose import close
 
 GALLERY = Path(__file__).resolve().parent / "grade_gallery"
@@ -84,7 +84,8 @@ def test_an_unknown_mistake_is_still_localised():
     def nnCostFunction(nn_params, n_in, n_hidden, K, X, y, lam):
         thetas = PYTHON.unpack(nn_params, [n_in, n_hidden, K])
         J, D = glassnet.cost_and_gradient(thetas, X, y, lam)
-        D[1][2, 3] += 0.5  # one entry of D^(2) wrong: Θ^(2)_{3,3}
+        if D[1].shape[1] > 3:  # the nets with s_2 ≥ 3 (not the forum's 2-2-4)
+            D[1][2, 3] += 0.5  # one entry of D^(2) wrong: Θ^(2)_{3,3}
         return J, PYTHON.pack(D)
 
     report = glassnet.grade(nnCostFunction)
@@ -208,3 +209,65 @@ def test_cli_function_name_and_usage_errors(capsys, tmp_path):
     assert code == 2
     code, out, err = run(capsys, "grade", "--help")
     assert code == 0 and "--octave" in out and "--json" in out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the catalogue: the forum's case, pairs of mistakes, the initialization
+
+
+def test_the_forum_case_gives_the_forums_numbers():
+    thetas, X, y = forum_problem()
+    assert [t.shape for t in thetas] == [(2, 3), (4, 3)]
+    assert round(glassnet.cost_and_gradient(thetas, X, y, 0.0)[0], 4) == 7.4070
+    assert round(glassnet.cost_and_gradient(thetas, X, y, 3.0)[0], 3) == 16.457
+    cases = net_cases()
+    assert [c.title() for c in cases[False] + cases[True] if c.name == "forum"] == \
+        ["forum 2-2-4, m = 3, λ = 0", "forum 2-2-4, m = 3, λ = 3"]
+
+
+@pytest.mark.parametrize("name", sorted(set(FILE_OF) - {"labels-off-by-one", "one-hot-other-start"}))
+def test_each_wrong_file_is_diagnosed_without_flags(name):
+    report = glassnet.grade(FILE_OF[name], timeout_s=30)
+    assert report.convention == "python" and report.mistakes == (name,), str(report)
+
+
+PAIRS = {
+    "gradient": ("(gradient-missing-1/m, bias-regularized-gradient)",
+                 [("    Theta1_grad = Delta1 / m\n    Theta2_grad = Delta2 / m\n",
+                   "    Theta1_grad = Delta1\n    Theta2_grad = Delta2\n"),
+                  ("Theta1_grad[:, 1:] = Theta1_grad[:, 1:] + (lambda_ / m) * Theta1[:, 1:]",
+                   "Theta1_grad = Theta1_grad + (lambda_ / m) * Theta1"),
+                  ("Theta2_grad[:, 1:] = Theta2_grad[:, 1:] + (lambda_ / m) * Theta2[:, 1:]",
+                   "Theta2_grad = Theta2_grad + (lambda_ / m) * Theta2")],
+                 {"gradient-missing-1/m", "bias-regularized-gradient"}),
+    "cost": ("(cost-missing-1/m, bias-regularized-cost)",
+             [("J = (-1 / m) * np.sum(", "J = -np.sum("),
+              ("np.sum(Theta1[:, 1:] ** 2) + np.sum(Theta2[:, 1:] ** 2)", "np.sum(Theta1 ** 2) + np.sum(Theta2 ** 2)")],
+             {"cost-missing-1/m", "bias-regularized-cost"}),
+}
+
+
+@pytest.mark.parametrize("which", sorted(PAIRS))
+def test_two_mistakes_in_one_part_are_both_named(tmp_path, which):
+    _, edits, names = PAIRS[which]
+    src = (GALLERY / "correct.py").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in src
+        src = src.replace(old, new)
+    path = tmp_path / "two_mistakes.py"
+    path.write_text(src, encoding="utf-8")
+    report = glassnet.grade(path)
+    assert set(report.mistakes) == names, str(report)
+    d = report.part(f"regularized-{which}").diagnosis
+    assert d.title.startswith("two mistakes:") and set(d.names) == names and d.to_dict()["second_mistake"] in names
+    assert " + ".join(d.names) in str(report)
+
+
+def test_initialization_needs_both_signs_and_the_right_axes():
+    report = glassnet.grade(FILE_OF["init-one-sign"])
+    part = report.part("random-init")
+    assert part.status == "FAIL" and all("expected both signs, within [−ε, ε]" in c.message for c in part.cases)
+    assert part.diagnosis.mistake == "init-one-sign" and "2ε − ε" in part.diagnosis.formula
+    part = glassnet.grade(FILE_OF["init-shape-swapped"]).part("random-init")
+    assert part.status == "FAIL" and all("the axes are swapped" in c.message for c in part.cases)
+    assert [p.status for p in glassnet.grade(FILE_OF["init-shape-swapped"]).parts[:-1]] == ["PASS"] * 5

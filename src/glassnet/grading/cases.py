@@ -1,7 +1,8 @@
 """The problems a student's ``nnCostFunction`` is graded on, the two calling conventions, and the exact answers.
 
 Cases: the course's gradient-check net (3-5-3, m = 5, :func:`glassnet.gradcheck.course_problem`), the course
-grader's 2-4-4 net (m = 16), and a seeded random 4-6-3 net with larger weights; each with λ = 0 and with λ > 0.
+grader's 2-4-4 net (m = 16), a seeded random 4-6-3 net with larger weights and the course forum's 2-2-4 check
+(m = 3); each with λ = 0 and with λ > 0.
 
 Conventions: the course's Python port unrolls ``Theta1.ravel()`` then ``Theta2.ravel()`` (row-major) and labels
 0..K-1; the original Octave exercise unrolls ``[Theta1(:); Theta2(:)]`` (column-major, :func:`glassnet.unroll`) and
@@ -30,7 +31,7 @@ from glassnet.outputs import encode_labels
 from glassnet.params import random_init, roll, unroll
 
 __all__ = ["Convention", "PYTHON", "OCTAVE", "ROW_MAJOR_1", "CANDIDATES", "Case", "Pieces", "net_cases",
-           "sigmoid_case", "grader_problem"]
+           "sigmoid_case", "grader_problem", "forum_problem"]
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,28 @@ def _random_problem(seed: int = 14):
     return thetas, X, y
 
 
+def forum_problem():
+    """The course forum's 2-2-4, m = 3 check, as ``(thetas, X, y)`` with 0-based labels (J = 7.4070 at λ = 0, 16.457
+    at λ = 3).
+
+    Octave: ``nn_params = (1:18)' / 10`` (rolled column-major), ``X = cos([1 2; 3 4; 5 6])``, ``y = [4; 2; 3]``.
+
+    Examples
+    --------
+    >>> import glassnet
+    >>> thetas, X, y = forum_problem()
+    >>> [round(glassnet.cost_and_gradient(thetas, X, y, lam)[0], 4) for lam in (0, 3)]
+    [7.407, 16.457]
+    """
+    thetas = roll(np.arange(1, 19) / 10, [2, 2, 4])
+    X = np.cos(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    return thetas, X, np.array([4, 2, 3]) - 1
+
+
 def net_cases() -> dict[bool, list[Case]]:
     """The cases without (``False``) and with (``True``) regularization."""
     problems = [("course", course_problem(), 3.0), ("grader", grader_problem(), 1.5),
-                ("random", _random_problem(), 1.0)]
+                ("random", _random_problem(), 1.0), ("forum", forum_problem(), 3.0)]
     out: dict[bool, list[Case]] = {False: [], True: []}
     for name, (thetas, X, y), lam in problems:
         for regularized in (False, True):

@@ -8,6 +8,7 @@ gradient is localised: the layers whose D^(l) is wrong and the largest wrong ent
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import combinations
 
 import numpy as np
 
@@ -15,7 +16,8 @@ from glassnet.grading.cases import Pieces
 from glassnet.grading.mistakes import MISTAKES, Mistake
 from glassnet.grading.report import Diagnosis, WrongEntry
 
-__all__ = ["RTOL", "ATOL", "close", "fitting_mistake", "localise_gradient", "localise_gprime", "N_WORST"]
+__all__ = ["RTOL", "ATOL", "close", "fitting_mistake", "fitting_pair", "localise_gradient", "localise_gprime",
+           "N_WORST"]
 
 RTOL, ATOL = 1e-6, 1e-9  # far below any real mistake, far above rounding (a naive log(sigmoid) J agrees to 1e-14)
 N_WORST = 5
@@ -58,6 +60,36 @@ def fitting_mistake(quantity: str, answers: Sequence, pieces: Sequence[Pieces], 
     return None
 
 
+def fitting_pair(quantity: str, answers: Sequence, pieces: Sequence[Pieces],
+                 cache: dict) -> tuple[Mistake, Mistake] | None:
+    """The first pair of mistakes whose changes, added up, give every student answer exactly; or None.
+
+    For two mistakes A and B with exact variants a and b of the correct c, the file that makes both is taken to
+    return a + b − c: exact for mistakes in different terms (the data term and the regularization term, the bias
+    column and the rest). Each of the two must change the answer on at least one case of the part.
+    """
+    index = 0 if quantity == "J" else 1
+    known = [m for m in MISTAKES if m.net is not None]
+    for p in pieces:
+        for m in known:
+            if (m.name, id(p)) not in cache and m.net is not None:
+                cache[(m.name, id(p))] = m.net(p)
+    for a, b in combinations(known, 2):
+        shows_a = shows_b = False
+        for answer, p in zip(answers, pieces):
+            correct = np.asarray(p.J if index == 0 else p.answer()[1], dtype=np.float64)
+            wa = np.asarray(cache[(a.name, id(p))][index], dtype=np.float64)
+            wb = np.asarray(cache[(b.name, id(p))][index], dtype=np.float64)
+            if wa.shape != correct.shape or wb.shape != correct.shape or not close(answer, wa + wb - correct):
+                break
+            shows_a = shows_a or not close(wa, correct)
+            shows_b = shows_b or not close(wb, correct)
+        else:
+            if shows_a and shows_b:
+                return a, b
+    return None
+
+
 def localise_gradient(grad: np.ndarray, p: Pieces) -> tuple[tuple, int | None, tuple]:
     """(wrong layers, first wrong layer in backprop order, largest wrong entries) of a grad of the right length."""
     D_student = p.convention.unpack(np.asarray(grad, dtype=np.float64).ravel(), p.case.sizes)
@@ -87,8 +119,13 @@ def localise_gprime(got: np.ndarray, z: np.ndarray, expected: np.ndarray) -> tup
                             float(got[r, c])) for r, c in bad)
 
 
-def diagnosis_for(mistake: Mistake | None, unknown_title: str, **where) -> Diagnosis:
-    """A :class:`Diagnosis` naming ``mistake`` (or an unknown mistake, ``unknown_title``) with the localisation."""
+def diagnosis_for(mistake: Mistake | tuple[Mistake, Mistake] | None, unknown_title: str, **where) -> Diagnosis:
+    """A :class:`Diagnosis` naming ``mistake`` — or a pair of mistakes, or an unknown mistake (``unknown_title``) —
+    with the localisation."""
     if mistake is None:
         return Diagnosis(None, unknown_title, **where)
+    if isinstance(mistake, tuple):
+        a, b = mistake
+        return Diagnosis(a.name, f"two mistakes: {a.title}; and {b.title}", f"{a.formula}; and {b.formula}",
+                         f"{a.look_at}; and {b.look_at}", second=b.name, **where)
     return Diagnosis(mistake.name, mistake.title, mistake.formula, mistake.look_at, **where)

@@ -18,8 +18,15 @@ import numpy as np
 from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
 from glassnet.activations import sigmoid_gradient
 from glassnet.grading.cases import CANDIDATES, OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
-from glassnet.grading.diagnose import close, diagnosis_for, fitting_mistake, localise_gprime, localise_gradient
-from glassnet.grading.mistakes import MISTAKES
+from glassnet.grading.diagnose import (
+    close,
+    diagnosis_for,
+    fitting_mistake,
+    fitting_pair,
+    localise_gprime,
+    localise_gradient,
+)
+from glassnet.grading.mistakes import MISTAKES, by_name
 from glassnet.grading.report import CaseResult, Diagnosis, GradeReport, PartResult
 from glassnet.params import init_epsilon
 
@@ -239,7 +246,7 @@ def _net_part(name, title, quantity, answers, pieces, variants) -> PartResult:
         return PartResult(name, title, "PASS", tuple(cases))
     if any(v is None for v in values):  # the code raised (or never ran): nothing to diagnose
         return PartResult(name, title, "FAIL", tuple(cases))
-    mistake = fitting_mistake(quantity, values, pieces, variants)
+    mistake = fitting_mistake(quantity, values, pieces, variants) or fitting_pair(quantity, values, pieces, variants)
     where: dict = {}
     if quantity == "grad":
         for grad, p, c in zip(values, pieces, cases):
@@ -293,6 +300,7 @@ def _init_part(results, failed_run: str) -> PartResult:
     if results and all(r.status == "missing" for r in results):
         return PartResult(name, title, "SKIPPED", note=f"no function {RAND_INIT} to grade")
     cases = []
+    found: list[str] = []
     for (L_in, L_out), r in zip(_RAND_INIT_SIZES, results):
         case = f"{RAND_INIT}({L_in}, {L_out})"
         if not r.ok:
@@ -301,12 +309,20 @@ def _init_part(results, failed_run: str) -> PartResult:
             continue
         W = r.values[0]
         eps = max(_COURSE_EPSILON, init_epsilon(L_in, L_out))
-        if W.shape != (L_out, L_in + 1):
-            msg = f"shape {W.shape}, expected ({L_out}, {L_in + 1}) = (L_out, 1 + L_in): bias column included"
+        expected = (L_out, L_in + 1)
+        if W.shape == expected[::-1] != expected:
+            msg = f"shape {W.shape}, expected {expected} = (L_out, 1 + L_in): the axes are swapped"
+            found.append("init-shape-swapped")
+        elif W.shape != expected:
+            msg = f"shape {W.shape}, expected {expected} = (L_out, 1 + L_in): bias column included"
         elif not np.all(np.isfinite(W)):
             msg = "contains NaN or inf"
         elif np.abs(W).max() > eps + 1e-12:
             msg = f"max |W| = {np.abs(W).max():.3g}, expected within ±ε_init (0.12, or √6/√(L_in + L_out))"
+        elif W.min() >= 0 or W.max() <= 0:
+            sign = "≥ 0" if W.min() >= 0 else "≤ 0"
+            msg = f"every weight is {sign} (in [{W.min():.3g}, {W.max():.3g}]): expected both signs, within [−ε, ε]"
+            found.append("init-one-sign")
         elif len(np.unique(W)) < W.size // 2:
             msg = "too many equal weights: the symmetry is not broken (use rand(L_out, 1 + L_in) * 2ε − ε)"
         else:
@@ -314,7 +330,9 @@ def _init_part(results, failed_run: str) -> PartResult:
         cases.append(CaseResult(case, not msg, msg))
     status = "PASS" if all(c.passed for c in cases) else "FAIL"
     diagnosis = None
-    if status == "FAIL" and any(c.message.startswith("too many equal") for c in cases):
+    if status == "FAIL" and found:
+        diagnosis = diagnosis_for(by_name(found[0]), "")
+    elif status == "FAIL" and any(c.message.startswith("too many equal") for c in cases):
         diagnosis = Diagnosis(None, "the weights do not break the symmetry",
                               "Θ^(l)_ij drawn uniformly from [−ε_init, ε_init]", "randInitializeWeights")
     return PartResult(name, title, status, tuple(cases), diagnosis)

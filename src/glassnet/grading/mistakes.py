@@ -20,6 +20,9 @@ import numpy as np
 
 from glassnet.activations import sigmoid
 from glassnet.api import cost_and_gradient
+from glassnet.backprop import accumulate, deltas, finish
+from glassnet.cost import cost_from_z
+from glassnet.forward import ForwardCache
 from glassnet.grading.cases import Pieces
 
 __all__ = ["Mistake", "MISTAKES", "by_name"]
@@ -35,6 +38,7 @@ class Mistake:
     look_at: str
     net: Callable[[Pieces], tuple[float, np.ndarray]] | None = None
     gprime: Callable[[np.ndarray], np.ndarray] | None = None
+    # neither: a mistake of randInitializeWeights, named by the grader's checks of the initial weights
 
 
 def _bias_regularized_cost(p: Pieces):
@@ -132,6 +136,52 @@ def _a_without_bias(p: Pieces):
     return p.answer(D=[d[:, 1:] for d in p.D])
 
 
+def _cost_no_regularization(p: Pieces):
+    return p.answer(J=p.J_data)
+
+
+def _gradient_no_regularization(p: Pieces):
+    return p.answer(D=p.D_data)
+
+
+def _gradient_lambda_not_over_m(p: Pieces):
+    return p.answer(D=[d + p.m * r for d, r in zip(p.D_data, p.D_reg)])
+
+
+def _untouched_template(p: Pieces):
+    return 0.0, np.zeros_like(p.answer()[1])
+
+
+def _gradient_lambda_times_D(p: Pieces):
+    # Theta_grad[:, 1:] += (λ/m) * Theta_grad[:, 1:]: the data term scaled, column 0 as it is
+    D = []
+    for d in p.D_data:
+        d = d.copy()
+        d[:, 1:] *= 1 + p.lam / p.m
+        D.append(d)
+    return p.answer(D=D)
+
+
+def _gradient_bias_column_zero(p: Pieces):
+    D = [d.copy() for d in p.D]
+    for d in D:
+        d[:, 0] = 0.0
+    return p.answer(D=D)
+
+
+def _hidden_bias_sigmoid_one(p: Pieces):
+    # a2 = sigmoid([1, z2]): the bias unit of the hidden layer is g(1), so z3, the output, J and every D change
+    bias = float(sigmoid(np.array(1.0)))
+    theta2 = p.thetas[1]
+    a2 = p.cache.activations[1]
+    z3 = bias * theta2[:, 0] + a2 @ theta2[:, 1:].T
+    cache = ForwardCache(z=[None, p.cache.z[1], z3], activations=[p.cache.activations[0], a2, sigmoid(z3)])
+    delta = deltas(p.thetas, cache, p.Y)
+    Delta = accumulate(cache, delta)
+    Delta[1][:, 0] *= bias  # Δ^(2)_i0 = Σ_t δ^(3)_i a^(2)_0 with a^(2)_0 = g(1)
+    return p.answer(J=cost_from_z(z3, p.Y) + p.reg, D=finish(p.thetas, Delta, p.m, p.lam))
+
+
 MISTAKES: tuple[Mistake, ...] = (
     Mistake("bias-regularized-cost", "the bias column is regularized in J",
             "J = … + (λ/2m) Σ_l Σ_i Σ_{j≥1} (Θ^(l)_ij)²: the sum starts at j = 1, not at the bias column j = 0",
@@ -179,6 +229,35 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("a-without-bias", "a^(l) is used without its bias unit in Δ",
             "Δ^(l) = Δ^(l) + δ^(l+1)(a^(l))ᵀ with a^(l) = [1; g(z^(l))]: Δ^(l) is s_{l+1} × (s_l + 1)",
             "Δ^(l) and D^(l): column 0 (the bias) is missing", net=_a_without_bias),
+    Mistake("cost-no-regularization", "the regularization term is left out of J",
+            "J = −(1/m) Σ_t Σ_k [y_k log h_k + (1 − y_k) log(1 − h_k)] + (λ/2m) Σ_l Σ_i Σ_{j≥1} (Θ^(l)_ij)²",
+            "J: add (λ/2m)(ΣΘ1[:, 1:]² + ΣΘ2[:, 1:]²)", net=_cost_no_regularization),
+    Mistake("gradient-no-regularization", "the regularization term is left out of D",
+            "D^(l)_ij = Δ^(l)_ij/m + (λ/m)Θ^(l)_ij for j ≥ 1", "D^(l)[:, 1:]: add (λ/m)Θ^(l)[:, 1:]",
+            net=_gradient_no_regularization),
+    Mistake("gradient-lambda-not-over-m", "λΘ in D is not divided by m",
+            "D^(l)_ij = Δ^(l)_ij/m + (λ/m)Θ^(l)_ij for j ≥ 1", "the factor of the regularization term of D^(l): λ/m",
+            net=_gradient_lambda_not_over_m),
+    Mistake("untouched-template", "the template is untouched: J = 0 and grad = 0",
+            "J = −(1/m) Σ_t Σ_k [y_k log h_k + (1 − y_k) log(1 − h_k)] + …; D^(l) = Δ^(l)/m + (λ/m)Θ^(l)",
+            "nnCostFunction: the feed-forward, J and backpropagation are still to be written",
+            net=_untouched_template),
+    Mistake("gradient-lambda-times-D", "D is regularized with (λ/m)·D instead of (λ/m)·Θ",
+            "D^(l)_ij = Δ^(l)_ij/m + (λ/m)Θ^(l)_ij for j ≥ 1: Θ, not D",
+            "the regularization term of D^(l): (λ/m) * Theta[:, 1:], not (λ/m) * Theta_grad[:, 1:]",
+            net=_gradient_lambda_times_D),
+    Mistake("gradient-bias-column-zero", "column 0 of D is left at 0",
+            "D^(l)_i0 = Δ^(l)_i0/m: the bias column is not regularized but it has a gradient",
+            "column 0 of D^(l) (Theta_grad[:, 0] = Delta[:, 0] / m)", net=_gradient_bias_column_zero),
+    Mistake("hidden-bias-sigmoid-one", "the hidden bias unit is sigmoid(1) instead of 1",
+            "a^(2) = [1; g(z^(2))]: the bias unit a^(2)_0 = 1 is added after g",
+            "a2: sigmoid(z2) first, then the column of ones (not sigmoid([1, z2]))", net=_hidden_bias_sigmoid_one),
+    Mistake("init-one-sign", "the initial weights have only one sign (rand * ε)",
+            "Θ^(l)_ij drawn uniformly from [−ε_init, ε_init]: rand(L_out, 1 + L_in) * 2ε − ε",
+            "randInitializeWeights: multiply by 2ε and subtract ε"),
+    Mistake("init-shape-swapped", "the initial weights have their axes swapped",
+            "Θ^(l) has shape s_{l+1} × (s_l + 1): W = rand(L_out, 1 + L_in)",
+            "randInitializeWeights: rows L_out, columns 1 + L_in"),
 )
 
 

@@ -52,14 +52,21 @@ class Diagnosis:
     first_wrong_layer: int | None = None
     worst: tuple = ()
     note: str = ""
+    second: str | None = None  # the other mistake, when two fit together
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names of the mistakes this diagnosis gives: none, one, or two."""
+        return tuple(n for n in (self.mistake, self.second) if n)
 
     def to_dict(self) -> dict:
-        return {"mistake": self.mistake, "title": self.title, "formula": self.formula, "look_at": self.look_at,
+        return {"mistake": self.mistake, "second_mistake": self.second,
+                "title": self.title, "formula": self.formula, "look_at": self.look_at,
                 "wrong_layers": list(self.wrong_layers), "first_wrong_layer": self.first_wrong_layer,
                 "worst": [w.to_dict() for w in self.worst], "note": self.note}
 
     def lines(self) -> list[str]:
-        out = [f"diagnosis: {self.title}" + (f" [{self.mistake}]" if self.mistake else "")]
+        out = [f"diagnosis: {self.title}" + (f" [{' + '.join(self.names)}]" if self.mistake else "")]
         if self.formula:
             out.append(f"  lecture: {self.formula}")
         if self.look_at:
@@ -136,8 +143,9 @@ class GradeReport:
     def mistakes(self) -> tuple[str, ...]:
         seen: list[str] = []
         for p in self.parts:
-            if p.diagnosis is not None and p.diagnosis.mistake and p.diagnosis.mistake not in seen:
-                seen.append(p.diagnosis.mistake)
+            for name in () if p.diagnosis is None else p.diagnosis.names:
+                if name not in seen:
+                    seen.append(name)
         return tuple(seen)
 
     def part(self, name: str) -> PartResult:
