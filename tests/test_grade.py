@@ -165,8 +165,8 @@ def test_file_that_does_not_load(tmp_path, capsys):
     assert code == 1 and "SyntaxError" in out
     none = tmp_path / "empty.py"
     none.write_text("x = 1\n", encoding="utf-8")
-    code, out, err = run(capsys, "grade", f"{none}:myCost")
-    assert code == 1 and "defines no function myCost" in out
+    code, out, err = run(capsys, "grade", f"{none}:myCost")  # a usage error since the reports of issue 26
+    assert code == 2 and "defines no function myCost" in err
 
 
 def test_sandbox_values_come_back_as_plain_arrays(tmp_path):
@@ -271,3 +271,60 @@ def test_initialization_needs_both_signs_and_the_right_axes():
     part = glassnet.grade(FILE_OF["init-shape-swapped"]).part("random-init")
     assert part.status == "FAIL" and all("the axes are swapped" in c.message for c in part.cases)
     assert [p.status for p in glassnet.grade(FILE_OF["init-shape-swapped"]).parts[:-1]] == ["PASS"] * 5
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# reports people read
+
+
+@pytest.mark.parametrize("name", sorted(FILE_OF))
+def test_the_default_report_fits_on_a_screen_and_says_each_diagnosis_once(name):
+    report = glassnet.grade(FILE_OF[name], octave=False)
+    text = report.text()
+    lines = text.splitlines()
+    students = {t.strip() for p in report.parts for c in p.cases for t in c.traceback.splitlines()}
+    assert len(lines) <= 24 and max(len(t) for t in lines if t.strip() not in students) <= 120, text
+    for mistake in report.mistakes:
+        assert text.count(f"[{mistake}]") == 1, text
+    failing = [p for p in report.parts if p.status == "FAIL"]
+    assert all(f"FAIL    {p.title}" in text for p in failing)
+    assert "lecture: " in text and "look at: " in text
+
+
+def test_verbose_shows_every_case_and_number(capsys):
+    path = FILE_OF["output-delta-gprime"]
+    report = glassnet.grade(path)
+    short, verbose = report.text(), report.text(verbose=True)
+    assert short.count("diagnosis: ") == 1 and verbose.count("diagnosis: ") == 2
+    worst = report.part("gradient").diagnosis.worst
+    assert len(worst) == 5 and all(w.label in verbose for w in worst)
+    assert sum(w.label in short for w in worst) == 1
+    for case in report.part("gradient").cases:
+        assert f"{case.case}: {case.message}" in verbose
+    code, out, err = run(capsys, "grade", path, "--verbose")
+    assert code == 1 and out.strip() == verbose
+    code, out, err = run(capsys, "grade", path)
+    assert code == 1 and out.strip() == short and "--verbose" in short
+
+
+def test_a_crash_is_said_once_with_its_traceback(capsys):
+    code, out, err = run(capsys, "grade", GALLERY / "crashing.py")
+    assert out.count("raised IndexError") == 1 and out.count("Traceback") == 1
+    assert "(and 3 more cases)" in out
+
+
+def test_a_wrong_unroll_names_the_convention_to_use():
+    report = glassnet.grade(FILE_OF["grad-other-order"])
+    d = report.part("gradient").diagnosis
+    assert "nn_params is Theta1.ravel(), Theta2.ravel() (row-major)" in d.convention and "--octave" in d.convention
+    assert "convention: with labels from 0" in str(report)
+    assert glassnet.grade(FILE_OF["wrong-sign"]).part("gradient").diagnosis.convention == ""
+
+
+def test_a_missing_function_is_one_usage_error(capsys):
+    code, out, err = run(capsys, "grade", f"{GALLERY / 'correct.py'}:nope")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "defines no function nope" in err and "nnCostFunction" in err  # it names the functions that are there
+    report = glassnet.grade(f"{GALLERY / 'correct.py'}:nope")
+    assert report.missing_function and not report.passed and report.parts == ()

@@ -47,6 +47,8 @@ def register(sub) -> None:
                    help="wall-clock limit for running the file (default 30)")
     p.add_argument("--memory", type=positive_int, default=1024, metavar="MB",
                    help="address-space limit of the process that runs the file (default 1024)")
+    p.add_argument("--verbose", action="store_true",
+                   help="every failing case and every number, part by part (default: one screen, each mistake once)")
     add_json_option(p)
     p.set_defaults(func=_cmd_grade)
 
@@ -62,5 +64,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if Path(path).suffix != ".py":
         raise UsageError(f"{path}: expected a Python file ending in .py")
     report = grade(f"{path}:{function}", octave=args.octave, timeout_s=args.timeout, memory_mb=args.memory)
-    emit(args, {"command": "grade", **report.to_dict()}, report.text().splitlines())
+    if report.missing_function:
+        raise UsageError(f"{report.error} (expected FILE.py or FILE.py:FUNCTION)")
+    emit(args, {"command": "grade", **report.to_dict()}, report.text(verbose=args.verbose).splitlines())
     return EXIT_OK if report.passed else EXIT_FAILURE

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,8 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     calls.append(Call(SIGMOID_GRADIENT, (z.copy(),), optional=True))
     calls.extend(Call(RAND_INIT, size, optional=True) for size in _RAND_INIT_SIZES)
     report: dict[str, Any] = dict(source=source, function=function, convention=candidates[0].name,
-                                  conventions_text=candidates[0].describe(), convention_detected=explicit is None)
+                                  conventions_text=candidates[0].describe(), convention_detected=explicit is None,
+                                  convention_asked=explicit is not None)
     if path is not None:
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such file")
@@ -133,12 +135,16 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     n = len(per_convention[0][False]) * 2
     blocks = [results[k * n:(k + 1) * n] for k in range(len(candidates))]
     sig_result, init_results = results[len(candidates) * n], results[len(candidates) * n + 1:]
-    if blocks[0] and all(r.status == "missing" for r in blocks[0]):
-        return GradeReport(**report, error=f"{source}: defines no function {function}", output=output)
+    if blocks[0] and all(r.status == "missing" or r.message == f"defines no function {function}" for r in blocks[0]):
+        defined = _defined_functions(path) if path is not None else ()
+        also = f" (it defines {', '.join(defined)})" if defined else ""
+        return GradeReport(**report, error=f"{source}: defines no function {function}{also}", output=output,
+                           missing_function=True)
     variants: dict = {}
-    chosen = _detect(blocks, per_convention, variants)
+    chosen, fits = _detect(blocks, per_convention, variants)
     convention, net_results, pieces = candidates[chosen], blocks[chosen], per_convention[chosen]
-    report.update(convention=convention.name, conventions_text=convention.describe())
+    report.update(convention=convention.name, conventions_text=convention.describe(),
+                  convention_detected=explicit is None and fits)
     failed_run = error or ""
     answers = [_net_answer(r, failed_run) for r in net_results]
     by_reg = {False: answers[: n // 2], True: answers[n // 2:]}
@@ -154,12 +160,34 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     return GradeReport(**report, parts=tuple(parts), error=error, output=output)
 
 
+def _defined_functions(path) -> tuple[str, ...]:
+    """The names of the functions a Python file defines at its top level, read without running it."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8", errors="replace"))
+    except (SyntaxError, ValueError, OSError):
+        return ()
+    return tuple(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+
+def _unroll_note(mistake, convention) -> str:
+    """For an unroll mistake: the convention the file is graded in, the one to use (and how to name the other)."""
+    if mistake is None or isinstance(mistake, tuple) or mistake.name not in ("params-other-order", "grad-other-order"):
+        return ""
+    labels = f"labels from {convention.first_label}"
+    other = "--python" if convention.flags == "--octave" else "--octave"
+    return (f"with {labels}, nn_params is {convention.unroll_text}: reshape and unroll grad in that order "
+            f"(or grade with {other})")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # which convention the file works in
 
 
-def _detect(blocks, per_convention, variants) -> int:
-    """The index of the candidate convention the student's answers fit best (the first one on a tie).
+def _detect(blocks, per_convention, variants) -> tuple[int, bool]:
+    """The index of the candidate convention the student's answers fit best (the first one on a tie), and whether
+    any answer is exactly right in it (else the convention is only the likeliest).
 
     Scored by the number of exact answers (J and grad over all cases), then — where no convention is right
     everywhere — by the number of answers that equal a typical mistake's exact variant, then by the calls that ran.
@@ -175,7 +203,8 @@ def _detect(blocks, per_convention, variants) -> int:
         for s in scores:
             s[1] = sum(_fits_a_mistake(J, g, p, variants) for (J, g, _, _), p in zip(s[3], s[4]))
     keys = [tuple(s[:3]) for s in scores]
-    return keys.index(max(keys))
+    best = keys.index(max(keys))
+    return best, keys[best][0] > 0
 
 
 def _fits_a_mistake(J, grad, p: Pieces, variants: dict) -> int:
@@ -258,7 +287,11 @@ def _net_part(name, title, quantity, answers, pieces, variants) -> PartResult:
     else:
         where = dict(note=_cost_note(values, pieces))
     unknown = "no typical mistake fits exactly" + (": see where D is wrong" if quantity == "grad" else "")
-    return PartResult(name, title, "FAIL", tuple(cases), diagnosis_for(mistake, unknown, **where))
+    diagnosis = diagnosis_for(mistake, unknown, **where)
+    unroll = _unroll_note(mistake, pieces[0].convention)
+    if unroll:
+        diagnosis = replace(diagnosis, convention=unroll)
+    return PartResult(name, title, "FAIL", tuple(cases), diagnosis)
 
 
 def _cost_note(values, pieces) -> str:

@@ -7,7 +7,10 @@ Lecture indices everywhere a person reads: Θ^(l)_ij with l the layer (1-based),
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
+
+_WIDTH = 118  # the short report fits a terminal of 120 columns
 
 __all__ = ["WrongEntry", "Diagnosis", "CaseResult", "PartResult", "GradeReport"]
 
@@ -16,6 +19,14 @@ def _num(x: float):
     """A float for JSON: finite numbers as they are, NaN and ±inf as the strings "nan", "inf", "-inf"."""
     x = float(x)
     return x if math.isfinite(x) else str(x)
+
+
+def _wrap(line: str, width: int = _WIDTH) -> list[str]:
+    """A long line of the short report folded at ``width``, the rest indented under its label."""
+    if len(line) <= width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    return textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class Diagnosis:
     worst: tuple = ()
     note: str = ""
     second: str | None = None  # the other mistake, when two fit together
+    convention: str = ""  # for an unroll mistake: the order to use in the convention the file is graded in
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -63,7 +75,34 @@ class Diagnosis:
         return {"mistake": self.mistake, "second_mistake": self.second,
                 "title": self.title, "formula": self.formula, "look_at": self.look_at,
                 "wrong_layers": list(self.wrong_layers), "first_wrong_layer": self.first_wrong_layer,
-                "worst": [w.to_dict() for w in self.worst], "note": self.note}
+                "worst": [w.to_dict() for w in self.worst], "note": self.note, "convention": self.convention}
+
+    def short_lines(self, parts: list[str], example: str = "") -> list[str]:
+        """The diagnosis once, for the parts it explains: the mistake, the formula, where to look, the first wrong
+        layer and the largest wrong entry (or ``example``, one failing case in a line)."""
+        out = [f"diagnosis: {self.title}" + (f" [{' + '.join(self.names)}]" if self.mistake else "")]
+        out.append(f"  parts: {', '.join(parts)}")
+        if self.formula:
+            out.append(f"  lecture: {self.formula}")
+        if self.look_at:
+            out.append(f"  look at: {self.look_at}")
+        if self.convention:
+            out.append(f"  convention: {self.convention}")
+        if self.wrong_layers:
+            where = (f"  where: D^({self.first_wrong_layer}) first (backprop order), of "
+                     + ", ".join(f"D^({l})" for l in self.wrong_layers))
+            if self.worst:
+                w = self.worst[0]
+                where += f"; largest: {w.label} yours {w.got:.4g}, expected {w.expected:.4g}"
+            out.append(where)
+        elif self.worst:
+            w = self.worst[0]
+            out.append(f"  largest wrong: {w.label} yours {w.got:.4g}, expected {w.expected:.4g}")
+        if example:
+            out.append(f"  e.g. {example}")
+        if self.note and self.mistake is None and not self.worst:  # an unknown mistake: how J compares
+            out.append(f"  {self.note}")
+        return [wrapped for line in out for wrapped in _wrap(line)]
 
     def lines(self) -> list[str]:
         out = [f"diagnosis: {self.title}" + (f" [{' + '.join(self.names)}]" if self.mistake else "")]
@@ -71,6 +110,8 @@ class Diagnosis:
             out.append(f"  lecture: {self.formula}")
         if self.look_at:
             out.append(f"  look at: {self.look_at}")
+        if self.convention:
+            out.append(f"  convention: {self.convention}")
         if self.wrong_layers:
             names = ", ".join(f"D^({l})" for l in self.wrong_layers)
             out.append(f"  wrong: {names}; in backprop order the error first shows in D^({self.first_wrong_layer})")
@@ -134,6 +175,8 @@ class GradeReport:
     output: str = ""
     conventions_text: str = field(default="", repr=False)
     convention_detected: bool = False
+    missing_function: bool = False  # the file ran but defines no function of that name (a usage error on the CLI)
+    convention_asked: bool = False  # named by the caller (octave=True/False), not detected
 
     @property
     def passed(self) -> bool:
@@ -161,15 +204,32 @@ class GradeReport:
                 "passed": self.passed, "error": self.error, "traceback": self.traceback,
                 "mistakes": list(self.mistakes), "parts": [p.to_dict() for p in self.parts], "output": self.output}
 
-    def text(self) -> str:
+    def text(self, verbose: bool = False) -> str:
+        """The report a person reads: one screen by default (each part PASS/FAIL, each diagnosis once: the mistake,
+        the formula, where); ``verbose`` shows every failing case and every number, part by part."""
         lines = [f"grading {self.source}"]
-        if self.conventions_text:
-            lines.append(f"your file {self.conventions_text}" + (" (detected)" if self.convention_detected else
-                                                                   f" ({self.convention} convention, as asked)"))
+        if self.conventions_text and self.convention_detected:
+            lines.append(f"your file {self.conventions_text} (detected)")
+        elif self.conventions_text and self.convention_asked:
+            lines.extend(_wrap(f"graded in the {self.convention} convention, as asked: a file that "
+                               f"{self.conventions_text}"))
+        elif self.conventions_text and self.parts:
+            lines.extend(_wrap(f"no convention gives any answer exactly; graded as a file that "
+                               f"{self.conventions_text}"))
         if self.error:
             lines.append(f"error: {self.error}")
             if self.traceback:
                 lines.extend("  " + line for line in self.traceback.splitlines())
+        lines.extend(self._verbose_parts() if verbose else self._short_parts())
+        graded = [p for p in self.parts if p.status != "SKIPPED"]
+        if self.parts:
+            lines.append(f"{sum(p.status == 'PASS' for p in graded)} of {len(graded)} parts pass"
+                         + (f"; mistakes found: {', '.join(self.mistakes)}" if self.mistakes else "")
+                         + ("" if verbose or self.passed else " (--verbose: every case and number)"))
+        return "\n".join(lines)
+
+    def _verbose_parts(self) -> list[str]:
+        lines: list[str] = []
         shown_tb = bool(self.traceback)
         for p in self.parts:
             n_ok = sum(c.passed for c in p.cases)
@@ -186,11 +246,44 @@ class GradeReport:
                             shown_tb = True
                 if p.diagnosis is not None:
                     lines.extend("        " + line for line in p.diagnosis.lines())
-        graded = [p for p in self.parts if p.status != "SKIPPED"]
-        if self.parts:
-            lines.append(f"{sum(p.status == 'PASS' for p in graded)} of {len(graded)} parts pass"
-                         + (f"; mistakes found: {', '.join(self.mistakes)}" if self.mistakes else ""))
-        return "\n".join(lines)
+        return lines
+
+    def _short_parts(self) -> list[str]:
+        """The parts one line each, then each diagnosis once with the parts it explains, then the first failure of a
+        part without a diagnosis (a crash shows its traceback once)."""
+        lines: list[str] = []
+        groups: dict = {}  # diagnosis key -> (diagnosis, titles of its parts)
+        failures: list[str] = []
+        seen_messages: set = set()
+        shown_tb = bool(self.traceback)
+        for p in self.parts:
+            n_ok = sum(c.passed for c in p.cases)
+            count = f"{n_ok}/{len(p.cases)} cases" if p.cases else ""
+            d = p.diagnosis
+            tag = f"  → {' + '.join(d.names)}" if d is not None and d.names else ""
+            lines.append(f"{p.status:<7} {p.title:<34} {count:<11}{tag}".rstrip())
+            if p.note:
+                lines.append(f"        {p.note}")
+            if p.status != "FAIL":
+                continue
+            if d is not None:
+                key = d.names or (d.title, p.name)
+                bad = [c for c in p.cases if not c.passed]
+                example = f"{bad[0].case}: {bad[0].message}" if bad and not (d.worst or d.wrong_layers) else ""
+                groups.setdefault(key, (d, [], example))[1].append(p.title)
+                continue
+            bad = [c for c in p.cases if not c.passed]
+            if bad and bad[0].message not in seen_messages:  # the same code fails the same way: say it once
+                seen_messages.add(bad[0].message)
+                more = f" (and {len(bad) - 1} more case{'s' if len(bad) > 2 else ''})" if len(bad) > 1 else ""
+                failures.extend(_wrap(f"{p.title}: {bad[0].case}: {bad[0].message}{more}"))
+                if bad[0].traceback and not shown_tb:
+                    failures.extend("  " + line for line in bad[0].traceback.splitlines())
+                    shown_tb = True
+        lines.extend(failures)
+        for d, titles, example in groups.values():
+            lines.extend(d.short_lines(titles, example))
+        return lines
 
     def __str__(self) -> str:
         return self.text()
