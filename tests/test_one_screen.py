@@ -86,13 +86,19 @@ def test_example_network_curves_and_play_on_one_screen_while_training_digits(pag
     _train_and_measure(page, server, DIGITS, views, size, "digits")
 
 
-def test_the_walk_text_sits_beside_the_diagram(page, server):  # noqa: F811
-    page.set_viewport_size({"width": 1920, "height": 1080})
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_walk_text_sits_beside_the_diagram(page, server, size):  # noqa: F811
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     page.click("#step-open")
     page.wait_for_selector("#step-text[data-phase]")
-    net, text = page.locator("#net").bounding_box(), page.locator("#step-text").bounding_box()
+    page.wait_for_timeout(300)
+    net, text = page.locator("#net svg").bounding_box(), page.locator("#step-text").bounding_box()
     assert text["x"] >= net["x"] + net["width"] - 1  # to the right of the diagram, not below it
     assert text["y"] < net["y"] + net["height"]
+    assert net["width"] >= 0.3 * size[0]  # the walk does not squeeze the diagram it talks about
+    # the chart is redrawn for the narrower side column, not squashed: its drawing is as wide as its box
+    page.wait_for_function("() => { const c = document.querySelector('#curves'); "
+                           "return Math.abs(c.viewBox.baseVal.width - Math.max(300, c.clientWidth)) < 1; }")
 
 
 @pytest.mark.parametrize("config", [MOONS, DIGITS], ids=["moons", "digits"])
