@@ -22,7 +22,7 @@ collect_ignore = ["grade_gallery"]
 # A file name marks the whole file; "file::test" one test (all its parameter cases).
 LANES = {
     "browser": ["test_server_browser.py", "test_server_browser_2d.py", "test_docs.py::test_pages_in_a_real_browser",
-                "test_walk.py::test_slide_deck_in_a_real_browser", "test_check_browser.py",
+                "test_walk.py::test_slide_deck_in_a_real_browser", "test_check_browser.py", "test_one_screen.py",
                 "test_docs.py::test_trace_block_keeps_readable_text_and_whole_numbers_in_a_narrow_column",
                 "test_course_explorer.py::test_the_course_network_in_a_real_browser"],
     "docs": ["test_docs.py", "test_notebooks.py"],

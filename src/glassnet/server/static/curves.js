@@ -4,13 +4,15 @@ import { $, el, fmt, svg } from "./dom.js";
 
 export function renderCurves() {
   const box = $("curves");
-  const W = Math.max(300, box.clientWidth || 600), H = 230;
+  // The chart's size is the page's (CSS: shorter on a short window); presenting, the axis text is larger.
+  const W = Math.max(300, box.clientWidth || 600), H = Math.max(150, box.clientHeight || 230);
+  const big = document.body.classList.contains("present");
   box.setAttribute("viewBox", `0 0 ${W} ${H}`);
   box.innerHTML = "";
   // The curves start at the weights the run started from (iteration 0), then one point per iteration.
   const initial = S.state && S.state.history.initial;
   const rows = initial && (!S.history.length || S.history[0].iteration === 1) ? [initial, ...S.history] : S.history;
-  const L = 52, R = 44, T = 10, B = 28;
+  const L = big ? 78 : 52, R = big ? 64 : 44, T = big ? 14 : 10, B = big ? 40 : 28;
   const cursorIt = S.state ? S.state.iteration : 0;
   const maxIt = Math.max(1, rows.length ? rows[rows.length - 1].iteration : 1, cursorIt);
   let maxJ = 0;
@@ -37,7 +39,7 @@ export function renderCurves() {
   const raw = maxIt / 8, mag = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1))));
   const tick = [1, 2, 5, 10].map((f) => f * mag).find((t) => t >= raw) || 10 * mag;
   for (let it = 0; it <= maxIt; it += Math.max(1, tick)) {
-    const t = svg("text", { x: x(it), y: H - B + 16, "text-anchor": "middle" });
+    const t = svg("text", { x: x(it), y: H - B + (big ? 22 : 16), "text-anchor": "middle" });
     t.textContent = String(it);
     box.append(t);
   }

@@ -161,6 +161,16 @@ function wireExtras() {
   $("present").addEventListener("click", togglePresentation);
   $("stepper").hidden = true;
   window.addEventListener("resize", () => { if (S.plane) drawPlane(S.plane); });
+  // The layout changes the widths of the chart and the map without a window resize (the walk opens beside the
+  // diagram and the side column narrows): redraw them at their new width.
+  const widths = new Map();
+  const onWidth = (node, redraw) => new ResizeObserver(() => {
+    if (widths.get(node) === node.clientWidth) return;
+    widths.set(node, node.clientWidth);
+    redraw();
+  }).observe(node);
+  onWidth($("curves"), renderCurves);
+  onWidth($("plane").parentNode, () => { if (S.plane) drawPlane(S.plane); });
 }
 
 wire();

@@ -105,6 +105,8 @@ export function decorateDiagram() {
   const vb = root.viewBox && root.viewBox.baseVal;
   const zoom = document.body.classList.contains("present") ? 1.8 : 1.35;
   if (vb && vb.width) root.style.maxWidth = `${Math.round(vb.width * zoom)}px`;
+  // The page sizes the diagram from the window's height on one-screen layouts: it needs the diagram's aspect.
+  if (vb && vb.width && vb.height) $("layout").style.setProperty("--net-ratio", (vb.width / vb.height).toFixed(3));
   markRelated(root);
   for (const handler of after.diagram) handler(root);
 }
