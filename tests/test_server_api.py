@@ -135,7 +135,7 @@ def test_request_body_limit_gives_413(client, tmp_path):
     ({"learning_rate": 0}, "learning_rate: Input should be greater than 0"),
     ({"max_iter": 10**9}, "max_iter: Input should be less than or equal to 100000"),
     ({"dataset": "../../etc/passwd"}, "dataset: expected one of"),
-    ({"dataset": "/work/shared/data/ex4weights.mat"}, "dataset: expected one of"),
+    ({"dataset": "/srv/course/data/ex4weights.mat"}, "dataset: expected one of"),
     ({"colour": "red"}, "colour: Extra inputs are not permitted"),
 ])
 def test_bad_settings_are_422_with_a_message(client, session, body, message):
