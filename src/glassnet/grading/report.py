@@ -80,14 +80,8 @@ class Diagnosis:
     def short_lines(self, parts: list[str], example: str = "") -> list[str]:
         """The diagnosis once, for the parts it explains: the mistake, the formula, where to look, the first wrong
         layer and the largest wrong entry (or ``example``, one failing case in a line)."""
-        out = [f"diagnosis: {self.title}" + (f" [{' + '.join(self.names)}]" if self.mistake else "")]
-        out.append(f"  parts: {', '.join(parts)}")
-        if self.formula:
-            out.append(f"  lecture: {self.formula}")
-        if self.look_at:
-            out.append(f"  look at: {self.look_at}")
-        if self.convention:
-            out.append(f"  convention: {self.convention}")
+        head, *rest = self._head()
+        out = [head, f"  parts: {', '.join(parts)}", *rest]
         if self.wrong_layers:
             where = (f"  where: D^({self.first_wrong_layer}) first (backprop order), of "
                      + ", ".join(f"D^({l})" for l in self.wrong_layers))
@@ -104,7 +98,8 @@ class Diagnosis:
             out.append(f"  {self.note}")
         return [wrapped for line in out for wrapped in _wrap(line)]
 
-    def lines(self) -> list[str]:
+    def _head(self) -> list[str]:
+        """What both reports open with: the diagnosis, its lecture formula, where to look, the convention to use."""
         out = [f"diagnosis: {self.title}" + (f" [{' + '.join(self.names)}]" if self.mistake else "")]
         if self.formula:
             out.append(f"  lecture: {self.formula}")
@@ -112,6 +107,10 @@ class Diagnosis:
             out.append(f"  look at: {self.look_at}")
         if self.convention:
             out.append(f"  convention: {self.convention}")
+        return out
+
+    def lines(self) -> list[str]:
+        out = self._head()
         if self.wrong_layers:
             names = ", ".join(f"D^({l})" for l in self.wrong_layers)
             out.append(f"  wrong: {names}; in backprop order the error first shows in D^({self.first_wrong_layer})")
