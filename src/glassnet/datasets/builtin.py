@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
     "is_builtin",
     "training_defaults",
     "apply_scaling",
+    "check_scaling",
     "fit_scaling",
     "FIT_SCALINGS",
     "feature_ranges_differ",
@@ -316,6 +318,43 @@ def training_defaults(name: object) -> dict[str, Any]:
     return dict(REGISTRY[name].training) if is_builtin(name) else {}  # type: ignore[index]
 
 
+#: The kinds of scaling record (the format model files store; :func:`apply_scaling` applies each).
+SCALING_KINDS = ("none", "divide", "standardize", "minmax")
+
+
+def check_scaling(record, n_features: int, error: Callable[[str], Exception] = ValueError,
+                  where: str = "scaling") -> dict:
+    """The record of how raw features were scaled before training, as plain JSON values, every field checked.
+
+    ``{"kind": "none"}``, ``{"kind": "divide", "by": c}``, ``{"kind": "standardize", "mean": [...], "scale": [...]}``
+    or ``{"kind": "minmax", "min": [...], "scale": [...]}`` (one number per input feature), as the built-in datasets
+    write it in ``Dataset.extra["scaling"]`` and :func:`fit_scaling` fits it; model files store it (``error``: the
+    exception to raise, ``where``: what the message names).
+    """
+    if not isinstance(record, Mapping) or record.get("kind") not in SCALING_KINDS:
+        raise error(f"{where}: expected a scaling record with kind 'none', 'divide', 'standardize' or 'minmax', got "
+                    f"{record!r}"[:300])
+    kind = record["kind"]
+    if kind == "none":
+        return {"kind": "none"}
+    if kind == "divide":
+        by = record.get("by")
+        if isinstance(by, bool) or not isinstance(by, (int, float, np.number)) or not math.isfinite(by) or by == 0:
+            raise error(f"{where}: 'divide' needs a finite non-zero number 'by', got {by!r}")
+        return {"kind": "divide", "by": float(by)}
+    out = {"kind": kind}
+    for key in ("mean" if kind == "standardize" else "min", "scale"):
+        try:
+            values = np.asarray(record.get(key), dtype=np.float64)
+        except (TypeError, ValueError):
+            values = np.empty(0)
+        if values.shape != (n_features,) or not np.isfinite(values).all() or (key == "scale" and (values == 0).any()):
+            raise error(f"{where}: '{kind}' needs {n_features} finite numbers '{key}'"
+                        f"{' (non-zero)' if key == 'scale' else ''}")
+        out[key] = values.tolist()
+    return out
+
+
 def apply_scaling(X, scaling: Mapping) -> np.ndarray:
     """Raw features ``X`` (m, n) scaled as recorded in ``Dataset.extra["scaling"]`` by a built-in loader.
 
@@ -339,7 +378,7 @@ def apply_scaling(X, scaling: Mapping) -> np.ndarray:
         if X.ndim != 2 or X.shape[1] != low.shape[0]:
             raise ValueError(f"X: expected shape (m, {low.shape[0]}) for this scaling, got {X.shape}")
         return (X - low) / scale
-    raise ValueError(f"scaling: expected kind 'none', 'divide', 'standardize' or 'minmax', got {kind!r}")
+    raise ValueError(f"scaling: expected kind {', '.join(map(repr, SCALING_KINDS))}, got {kind!r}")
 
 
 #: The scalings :func:`fit_scaling` fits (``glassnet train --scale``): none, mean 0 and sd 1, or [0, 1] per feature.

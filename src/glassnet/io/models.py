@@ -52,6 +52,7 @@ from glassnet._support.npzfile import check_budget, iter_data, member_header, op
 from glassnet._support.paths import existing_file
 from glassnet._validation import check_thetas
 from glassnet._version import __version__
+from glassnet.datasets.builtin import check_scaling
 from glassnet.datasets.files import MAT_IMAGE_ORDER
 from glassnet.errors import ModelFileError
 from glassnet.estimator import Classifier, Regressor
@@ -461,7 +462,7 @@ def _model_metadata(model) -> tuple[list, dict[str, Any]]:
     for attribute in ("input_scaling_", "feature_scaling_"):
         scaling = getattr(model, attribute, None)
         if scaling is not None:
-            meta[attribute[:-1]] = _checked_scaling(scaling, int(model.n_features_in_), ValueError, attribute)
+            meta[attribute[:-1]] = check_scaling(scaling, int(model.n_features_in_), ValueError, attribute)
     return thetas, meta
 
 
@@ -611,37 +612,6 @@ def _check_solver_state(state: SolverState, thetas, fail) -> None:
             np.random.default_rng().bit_generator.state = state.rng
         except Exception as exc:  # whatever a forged dict makes NumPy raise: it is not a generator's state
             raise fail(f"rng is not a state of NumPy's default generator ({type(exc).__name__}: {exc})"[:300]) from None
-
-
-def _checked_scaling(record, n_features: int, error, where: str) -> dict:
-    """The record of how raw features were scaled before training, as plain JSON values, every field checked.
-
-    ``{"kind": "none"}``, ``{"kind": "divide", "by": c}``, ``{"kind": "standardize", "mean": [...], "scale": [...]}``
-    or ``{"kind": "minmax", "min": [...], "scale": [...]}`` (one number per input feature), as the built-in datasets
-    write it in ``Dataset.extra["scaling"]`` and :func:`glassnet.datasets.fit_scaling` fits it.
-    """
-    if not isinstance(record, Mapping) or record.get("kind") not in ("none", "divide", "standardize", "minmax"):
-        raise error(f"{where}: expected a scaling record with kind 'none', 'divide', 'standardize' or 'minmax', got "
-                    f"{record!r}"[:300])
-    kind = record["kind"]
-    if kind == "none":
-        return {"kind": "none"}
-    if kind == "divide":
-        by = record.get("by")
-        if isinstance(by, bool) or not isinstance(by, (int, float, np.number)) or not math.isfinite(by) or by == 0:
-            raise error(f"{where}: 'divide' needs a finite non-zero number 'by', got {by!r}")
-        return {"kind": "divide", "by": float(by)}
-    out = {"kind": kind}
-    for key in ("mean" if kind == "standardize" else "min", "scale"):
-        try:
-            values = np.asarray(record.get(key), dtype=np.float64)
-        except (TypeError, ValueError):
-            values = np.empty(0)
-        if values.shape != (n_features,) or not np.isfinite(values).all() or (key == "scale" and (values == 0).any()):
-            raise error(f"{where}: '{kind}' needs {n_features} finite numbers '{key}'"
-                        f"{' (non-zero)' if key == 'scale' else ''}")
-        out[key] = values.tolist()
-    return out
 
 
 def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
@@ -816,9 +786,9 @@ def _classifier_from(path: str | os.PathLike, thetas: list[np.ndarray], meta: di
     if meta.get("input_scaling") is not None:
         # how the raw features were scaled before training (a built-in dataset loaded by name): for tools that are
         # given raw features, so that they predict as the training did (see glassnet.datasets.apply_scaling)
-        model.input_scaling_ = _checked_scaling(meta["input_scaling"], int(sizes[0]), fail, "input_scaling")
+        model.input_scaling_ = check_scaling(meta["input_scaling"], int(sizes[0]), fail, "input_scaling")
     if meta.get("feature_scaling") is not None:
         # the model's own first step (glassnet train --scale, fitted on its training rows): the tools apply it to every
         # X they are given (glassnet.cli's predict, evaluate, explain); a file without it loads as before
-        model.feature_scaling_ = _checked_scaling(meta["feature_scaling"], int(sizes[0]), fail, "feature_scaling")
+        model.feature_scaling_ = check_scaling(meta["feature_scaling"], int(sizes[0]), fail, "feature_scaling")
     return model
