@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Call", "CallResult", "SandboxRun", "run_file", "call_here", "DEFAULT_TIMEOUT_S", "DEFAULT_MEMORY_MB"]
+__all__ = ["Call", "CallResult", "SandboxRun", "Limited", "run_limited", "run_file", "call_here", "DEFAULT_TIMEOUT_S",
+           "DEFAULT_MEMORY_MB"]
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MEMORY_MB = 1024
@@ -174,6 +175,57 @@ def _missing(call: Call) -> CallResult:
 # the parent side
 
 
+@dataclass(frozen=True)
+class Limited:
+    """How a limited child ended: ``status`` "ok" (exit code 0), "timeout", "memory" (ran out of its address space)
+    or "crashed" (another exit code, or killed by a signal: ``returncode`` < 0); the tail of its stdout and stderr;
+    ``isolation`` says in words what kept the child apart."""
+
+    status: str
+    returncode: int | None
+    output: str
+    isolation: str
+
+
+def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] = (), timeout_s: float,
+                memory_mb: int, output_limit: int = _OUTPUT_TAIL) -> Limited:
+    """Run ``argv`` in ``folder`` (its working directory, the one place it is meant to write) in a new session, with
+    an address-space limit of ``memory_mb`` MB, no core dumps, files of at most 256 MB, one BLAS/OpenMP thread and
+    at most ``timeout_s`` seconds of wall-clock time (then its whole session is killed).
+
+    ``read_only``: the other paths the child needs to read (the student's folder). ``output_limit``: characters of its
+    merged stdout/stderr kept (the tail). This is the one place a child is launched.
+    """
+    folder = Path(folder)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8", HOME=str(folder))
+    log = folder / "output.txt"
+
+    def limit() -> None:  # in the child, before exec: the limits hold for whatever it runs
+        _limit_child(memory_mb, _MAX_FILE_MB)
+
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(list(argv), cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=limit)
+        try:
+            code = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            proc.wait()
+            return Limited("timeout", None, _tail(log, output_limit), _ISOLATION)
+    output = _tail(log, output_limit)
+    if code == 0:
+        status = "ok"
+    elif any(sign in output for sign in ("MemoryError", "std::bad_alloc", "out of memory")):
+        status = "memory"
+    else:
+        status = "crashed"
+    return Limited(status, code, output, _ISOLATION)
+
+
+_ISOLATION = "a child process in its own session with time, memory and file-size limits (no namespaces)"
+
+
 def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_S,
              memory_mb: int = DEFAULT_MEMORY_MB) -> SandboxRun:
     """Load the Python file ``path`` in a child process and run ``calls`` on its functions, within the limits.
@@ -214,20 +266,9 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
                     args.append({"value": arg})
             request["calls"].append({"function": call.function, "args": args, "optional": call.optional})
         (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
-        log = folder / "output.txt"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-P", os.path.abspath(__file__), str(folder)],
-                                    cwd=path.parent, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                code = proc.wait(timeout=timeout_s)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                code, timed_out = proc.wait(), True
-        output = _tail(log)
+        limited = run_limited([sys.executable, "-P", os.path.abspath(__file__), str(folder)], folder=folder,
+                              read_only=(path.parent,), timeout_s=timeout_s, memory_mb=memory_mb)
+        code, timed_out, output = limited.returncode, limited.status == "timeout", limited.output
         loaded, results = _read_results(folder, calls)
     if timed_out:
         where = _where(calls, results, loaded)
@@ -236,7 +277,7 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
     if isinstance(loaded, dict):  # the file itself did not load
         status = "memory" if loaded.get("memory") else "load error"
         return SandboxRun(status, loaded["message"], loaded.get("traceback", ""), results, output, **limits)
-    if code != 0:
+    if code:
         if code < 0:
             try:
                 name = signal.Signals(-code).name
@@ -263,13 +304,13 @@ def _kill_group(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def _tail(log: Path) -> str:
+def _tail(log: Path, limit: int = _OUTPUT_TAIL) -> str:
     try:
         with open(log, "rb") as f:
             f.seek(0, os.SEEK_END)
             size = f.tell()
-            f.seek(max(0, size - 4 * _OUTPUT_TAIL))
-            return f.read().decode("utf-8", "replace")[-_OUTPUT_TAIL:]
+            f.seek(max(0, size - 4 * limit))
+            return f.read().decode("utf-8", "replace")[-limit:]
     except OSError:
         return ""
 

@@ -1,4 +1,8 @@
-"""``glassnet grade FILE.py[:FUNCTION]``: grade a student's ``nnCostFunction`` and say exactly what is wrong.
+"""``glassnet grade FILE[:FUNCTION]``: grade a student's ``nnCostFunction`` and say exactly what is wrong.
+
+FILE is a Python file (``.py``), an Octave/MATLAB file (``.m``, run with GNU Octave), a Jupyter notebook (``.ipynb``:
+the functions its code cells define, without the cells that load data or train) or a folder holding them (the
+course's ``ex4/``: ``nnCostFunction.m`` with the student's ``sigmoidGradient.m``, ``randInitializeWeights.m``, ...).
 
 The convention (row- or column-major unroll, labels from 0 or 1, y of shape (m,) or (m, 1)) is detected from the
 file's answers unless ``--octave`` or ``--python`` names it. The file runs in a child process with a time and a
@@ -27,14 +31,19 @@ from glassnet.cli._common import (
 
 def register(sub) -> None:
     p = sub.add_parser("grade", help="grade your own nnCostFunction: PASS/FAIL per part and what exactly is wrong",
-                       description="Run FILE.py's nnCostFunction(nn_params, input_layer_size, hidden_layer_size, "
+                       description="Run FILE's nnCostFunction(nn_params, input_layer_size, hidden_layer_size, "
                                    "num_labels, X, y, lambda_) -> (J, grad) on the course's cases in a child process "
                                    "with limits, grade each part (cost, regularized cost, sigmoid gradient, "
                                    "backprop gradient, regularized gradient, random initialization) and name the "
                                    "typical mistake behind each failing part, with the first wrong layer and the "
-                                   "largest wrong entries Θ^(l)_ij.")
-    p.add_argument("target", metavar="FILE.py[:FUNCTION]",
-                   help="the Python file and its cost function (default function: nnCostFunction)")
+                                   "largest wrong entries Θ^(l)_ij. FILE is a Python file (.py), an Octave/MATLAB "
+                                   "file (.m, run with GNU Octave's octave-cli: Debian package octave), a Jupyter "
+                                   "notebook (.ipynb: the functions of its code cells, without the cells that load "
+                                   "data or train) or a folder holding them (the course's ex4/: nnCostFunction.m "
+                                   "with sigmoidGradient.m, randInitializeWeights.m, sigmoid.m).")
+    p.add_argument("target", metavar="FILE[:FUNCTION]",
+                   help="nnCostFunction.m, my_ex4.py, exercise4.ipynb or a folder such as ex4/, and the cost "
+                        "function to grade (default: nnCostFunction)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--octave", action="store_true", default=None,
                        help="grade in the original exercise's convention: nn_params = [Theta1(:); Theta2(:)] "
@@ -57,14 +66,18 @@ def register(sub) -> None:
 def _cmd_grade(args: argparse.Namespace) -> int:
     from glassnet import grade
     from glassnet.grading.grader import split_target
+    from glassnet.grading.submission import ACCEPTED, SUFFIXES, NoSubmission
 
     path, function = split_target(args.target)
-    if not Path(path).is_file():
-        raise UsageError(f"{path}: no such file (expected FILE.py or FILE.py:FUNCTION)")
-    if Path(path).suffix != ".py":
-        raise UsageError(f"{path}: expected a Python file ending in .py")
-    report = grade(f"{path}:{function}", octave=args.octave, timeout_s=args.timeout, memory_mb=args.memory)
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such file or folder (expected {ACCEPTED}, optionally followed by :FUNCTION)")
+    if Path(path).is_file() and Path(path).suffix.lower() not in SUFFIXES:
+        raise UsageError(f"{path}: expected {ACCEPTED}")
+    try:
+        report = grade(f"{path}:{function}", octave=args.octave, timeout_s=args.timeout, memory_mb=args.memory)
+    except NoSubmission as exc:
+        raise UsageError(str(exc)) from None
     if report.missing_function:
-        raise UsageError(f"{report.error} (expected FILE.py or FILE.py:FUNCTION)")
+        raise UsageError(f"{report.error} (expected FILE or FILE:FUNCTION)")
     emit(args, {"command": "grade", **report.to_dict()}, report.text(verbose=args.verbose).splitlines())
     return EXIT_OK if report.passed else EXIT_FAILURE

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
+from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here
 from glassnet.activations import sigmoid_gradient
 from glassnet.grading.cases import CANDIDATES, OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
 from glassnet.grading.diagnose import (
@@ -26,9 +26,11 @@ from glassnet.grading.diagnose import (
     fitting_pair,
     localise_gprime,
     localise_gradient,
+    with_hints,
 )
 from glassnet.grading.mistakes import MISTAKES, by_name
 from glassnet.grading.report import CaseResult, Diagnosis, GradeReport, PartResult
+from glassnet.grading.submission import defined_names, find_submission, run_submission
 from glassnet.params import init_epsilon
 
 __all__ = ["grade", "split_target", "DEFAULT_FUNCTION"]
@@ -99,30 +101,36 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     >>> report.part("gradient").status                            # λ = 0: the mistake does not show
     'PASS'
     """
+    submission = None
+    if isinstance(fn, (str, Path)):
+        path, function = split_target(str(fn))
+        submission = find_submission(path, function)
+        source = f"{submission.main}:{function}"
+    elif callable(fn):
+        function = getattr(fn, "__name__", DEFAULT_FUNCTION)
+        source = f"function {function}"
+    else:
+        raise TypeError(f"fn: expected a function or a 'FILE[:FUNCTION]' path (.py, .m, .ipynb or a folder), got "
+                        f"{type(fn).__name__}")
     explicit = None if octave is None else (OCTAVE if octave else PYTHON)
     candidates = CANDIDATES if explicit is None else (explicit,)
+    if submission is not None and submission.kind == "octave":  # Octave has no 1-D arrays: y is always m × 1
+        candidates = tuple(c if c.y_column else c.with_y_column() for c in candidates if c.y_column or explicit)
     cases = net_cases()
     per_convention = [{reg: [Pieces(c, conv) for c in cases[reg]] for reg in (False, True)} for conv in candidates]
     z = sigmoid_case()
-    if isinstance(fn, (str, Path)):
-        path, function = split_target(str(fn))
-        source = f"{path}:{function}"
-    elif callable(fn):
-        path, function = None, getattr(fn, "__name__", DEFAULT_FUNCTION)
-        source = f"function {function}"
-    else:
-        raise TypeError(f"fn: expected a function or a 'FILE.py[:FUNCTION]' path, got {type(fn).__name__}")
     calls = [Call(function, p.call_args()) for pieces in per_convention for p in pieces[False] + pieces[True]]
     calls.append(Call(SIGMOID_GRADIENT, (z.copy(),), optional=True))
     calls.extend(Call(RAND_INIT, size, optional=True) for size in _RAND_INIT_SIZES)
     report: dict[str, Any] = dict(source=source, function=function, convention=candidates[0].name,
                                   conventions_text=candidates[0].describe(), convention_detected=explicit is None,
                                   convention_asked=explicit is not None)
-    if path is not None:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"{path}: no such file")
-        run = run_file(path, calls, timeout_s=timeout_s, memory_mb=memory_mb)
+    if submission is not None:
+        run, note = run_submission(submission, calls, timeout_s=timeout_s, memory_mb=memory_mb)
+        report["note"] = note
+        run = with_hints(run)
         if run.status == "load error" or (run.status == "memory" and not any(r.ok for r in run.results)):
+            report["convention_detected"] = False  # nothing ran: nothing was detected
             return GradeReport(**report, error=run.message, traceback=run.traceback, output=run.output)
         results, error, output = run.results, (None if run.ok else run.message), run.output
     else:
@@ -136,7 +144,7 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     blocks = [results[k * n:(k + 1) * n] for k in range(len(candidates))]
     sig_result, init_results = results[len(candidates) * n], results[len(candidates) * n + 1:]
     if blocks[0] and all(r.status == "missing" or r.message == f"defines no function {function}" for r in blocks[0]):
-        defined = _defined_functions(path) if path is not None else ()
+        defined = defined_names(submission) if submission is not None else ()
         also = f" (it defines {', '.join(defined)})" if defined else ""
         return GradeReport(**report, error=f"{source}: defines no function {function}{also}", output=output,
                            missing_function=True)
@@ -158,17 +166,6 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
         _init_part(init_results, failed_run),
     ]
     return GradeReport(**report, parts=tuple(parts), error=error, output=output)
-
-
-def _defined_functions(path) -> tuple[str, ...]:
-    """The names of the functions a Python file defines at its top level, read without running it."""
-    import ast
-
-    try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, OSError):
-        return ()
-    return tuple(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 def _unroll_note(mistake, convention) -> str:
