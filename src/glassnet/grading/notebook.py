@@ -118,7 +118,7 @@ def skipped_note(path: Path, cells: Sequence[Cell]) -> str:
         return f"{path.name}: every statement of its code cells defines something; all of them ran"
     numbers = sorted({n for n, _ in skipped})
     first = next((s for _, s in skipped if not s.startswith(("%", "!"))), skipped[0][1])  # a statement, not a magic
-    first = first if len(first) <= 40 else first[:37] + "..."
+    first = first if len(first) <= 60 else first[:57] + "..."
     s = "s" if len(numbers) > 1 else ""
     return (f"{path.name}: graded the imports, functions and constants of its code cells; left out {len(skipped)} "
             f"statement{'s' if len(skipped) > 1 else ''} that load data, train, plot or print (cell{s} "
