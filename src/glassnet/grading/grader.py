@@ -62,11 +62,14 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
 
     Parameters
     ----------
-    fn : callable, or str / Path ``"FILE.py[:FUNCTION]"``
+    fn : callable, or str / Path ``"FILE[:FUNCTION]"``
         ``nnCostFunction(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_) -> (J, grad)``.
         A file is run in a child process with a time and a memory limit (default function ``nnCostFunction``; its
-        ``sigmoidGradient`` and ``randInitializeWeights`` are graded too when it defines them). A callable is called
-        in this process.
+        ``sigmoidGradient`` and ``randInitializeWeights`` are graded too when it defines them): a Python file
+        (``.py``), an Octave/MATLAB file (``.m``, run with GNU Octave, the other ``.m`` files of its folder on its
+        path), a notebook (``.ipynb``: the definitions of its code cells) or a folder holding them
+        (:func:`glassnet.grading.submission.find_submission` says which file is graded). A callable is called in
+        this process.
     octave : bool or None
         None (default): the convention is detected — the unroll order (row- or column-major), the first label (0 or 1)
         and the shape of ``y`` ((m,) or (m, 1)) that the answers fit (:data:`~glassnet.grading.cases.CANDIDATES`),

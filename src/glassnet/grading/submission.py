@@ -52,12 +52,6 @@ class Submission:
     files: tuple = ()
     folder: Path | None = None
 
-    @property
-    def source(self) -> str:
-        """The name a report gives it: the folder and the graded file in it, or the file."""
-        return f"{self.folder}{'/' if not str(self.folder).endswith('/') else ''} ({self.main.name})" \
-            if self.folder is not None else str(self.main)
-
 
 def find_submission(path: str | Path, function: str) -> Submission:
     """The submission at ``path`` (a file or a folder) whose ``function`` is graded.
@@ -68,10 +62,11 @@ def find_submission(path: str | Path, function: str) -> Submission:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "nnCostFunction.m").write_text("function [J grad] = nnCostFunction(p, a, b, c, X, y, l)\\nend\\n")
-    >>> _ = (d / "sigmoid.m").write_text("function g = sigmoid(z)\\ng = 1 ./ (1 + exp(-z));\\nend\\n")
-    >>> s = find_submission(d, "nnCostFunction")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     d = pathlib.Path(tmp)
+    ...     _ = (d / "nnCostFunction.m").write_text("function [J grad] = nnCostFunction(p, a, b, c, X, y, l)\\nend\\n")
+    ...     _ = (d / "sigmoid.m").write_text("function g = sigmoid(z)\\ng = 1 ./ (1 + exp(-z));\\nend\\n")
+    ...     s = find_submission(d, "nnCostFunction")
     >>> s.kind, s.main.name, [f.name for f in s.files]
     ('octave', 'nnCostFunction.m', ['nnCostFunction.m', 'sigmoid.m'])
     """
