@@ -9,11 +9,13 @@ diagnosis as a Python file. These tests need octave-cli (``make test`` installs 
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import glassnet
+from glassnet._support.sandbox import Call
 from glassnet.cli import main
-from glassnet.grading.octave import OctaveNotFound, primary_function
+from glassnet.grading.octave import OctaveNotFound, primary_function, run_octave
 
 GALLERY = Path(__file__).resolve().parent / "grade_gallery"
 OCTAVE_DIR = GALLERY / "octave"
@@ -114,14 +116,9 @@ def test_results_travel_exactly_and_python_and_octave_agree():
     # the same correct answers to the last bit: J and every entry of grad, from two languages
     octave = glassnet.grade(OCTAVE_DIR / "correct_vectorized.m").to_dict()
     assert all(p["passed"] for p in octave["parts"])
-    import numpy as np
-
-    from glassnet._support.sandbox import Call
-    from glassnet.grading.octave import run_octave
-
     a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0 + 1e-15]])
-    tmp = OCTAVE_DIR / "sigmoid.m"
-    run_ = run_octave(tmp, [], [Call("sigmoid", (a,)), Call("nope", (), optional=True), Call("nope")])
+    calls = [Call("sigmoid", (a,)), Call("nope", (), optional=True), Call("nope")]
+    run_ = run_octave(OCTAVE_DIR / "sigmoid.m", [], calls)
     assert run_.ok, run_.message
     got, missing, error = run_.results
     assert got.values[0].shape == (2, 3) and np.array_equal(got.values[0], 1.0 / (1.0 + np.exp(-a)))

@@ -162,7 +162,7 @@ def run_octave(main: Path, companions: Sequence[Path], calls: Sequence[Call], *,
 
 _DRIVER_FUNCTIONS = r"""
 function x = glassnet_read(name)
-  fid = fopen(name, 'r');
+  fid = fopen(fullfile('@DIR@', name), 'r');
   d = fscanf(fid, '%d', 2);
   v = fscanf(fid, '%f');
   fclose(fid);
@@ -171,11 +171,11 @@ end
 
 function glassnet_finish(c, fid)
   fclose(fid);
-  rename(sprintf('out_%d.tmp', c), sprintf('out_%d.txt', c));
+  rename(sprintf('@DIR@/out_%d.tmp', c), sprintf('@DIR@/out_%d.txt', c));
 end
 
 function glassnet_error(c, err)
-  fid = fopen(sprintf('out_%d.tmp', c), 'w');
+  fid = fopen(sprintf('@DIR@/out_%d.tmp', c), 'w');
   fprintf(fid, 'error\n');
   for k = 1:numel(err.stack)
     s = err.stack(k);
@@ -187,7 +187,7 @@ end
 
 function glassnet_call(c, fname, args, optional)
   if ~any(exist(fname) == [2 3 5 103])
-    fid = fopen(sprintf('out_%d.tmp', c), 'w');
+    fid = fopen(sprintf('@DIR@/out_%d.tmp', c), 'w');
     fprintf(fid, 'missing\n');
     glassnet_finish(c, fid);
     return;
@@ -208,7 +208,7 @@ function glassnet_call(c, fname, args, optional)
     glassnet_error(c, err);
     return;
   end
-  fid = fopen(sprintf('out_%d.tmp', c), 'w');
+  fid = fopen(sprintf('@DIR@/out_%d.tmp', c), 'w');
   fprintf(fid, 'ok %d\n', n);
   for k = 1:n
     v = out{k};
@@ -228,9 +228,11 @@ end
 
 
 def _driver(folder: Path, calls: Sequence[Call]) -> str:
-    """The driver script: array arguments written to ``in_<c>_<k>.txt``, each call guarded by try/catch."""
-    lines = ["1;  % a script: the functions below are the driver's own", _DRIVER_FUNCTIONS,
-             "addpath(fullfile(pwd, 'src'));"]
+    """The driver script: array arguments written to ``in_<c>_<k>.txt``, each call guarded by try/catch, every file
+    named by its absolute path in ``folder``."""
+    here = str(folder).replace("'", "''")  # absolute: the student's code may change directory
+    lines = ["1;  % a script: the functions below are the driver's own", _DRIVER_FUNCTIONS.replace("@DIR@", here),
+             f"addpath('{here}/src');"]
     for c, call in enumerate(calls):
         args = []
         for k, arg in enumerate(call.args):
