@@ -61,6 +61,9 @@ def test_a_notebook_runs_its_definitions_only(capsys):
     # the cells that load ex4data1.mat (not there) and train are left out, and the report says so
     assert "left out 16 statements that load data, train, plot or print (cells 2-4, 7, 9-10;" in flat
     assert "data = loadmat(os.path.join('Data', 'ex4data1.mat'))" in flat
+    # the course's `import utils` (no utils.py beside this notebook) is skipped, and said
+    assert "import that failed, skipped: cell 2, line 12 (No module named 'utils')" in flat
+    assert "import that failed" not in str(glassnet.grade(GALLERY / "ex4_notebook"))  # its utils.py is beside it
     cells = notebook_cells(GALLERY / "exercise4_correct.ipynb")
     skipped = [s for c in cells for s in c.skipped]
     assert "%matplotlib inline" in skipped and "!ls Data" in skipped and "%%time" in skipped

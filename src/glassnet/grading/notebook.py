@@ -108,7 +108,12 @@ def run_notebook(path: str | Path, calls: Sequence[Call], *, timeout_s: float = 
         loader.write_text(_LOADER.format(notebook=json.dumps(str(path)), folder=json.dumps(str(path.parent))),
                           encoding="utf-8")
         run = run_file(loader, calls, timeout_s=timeout_s, memory_mb=memory_mb)
-    return _without_loader(run, str(loader)), skipped_note(path, cells)
+    failed = re.findall(r", cell (\d+), line (\d+): import skipped \((.*)\)$", run.output, re.M)
+    note = skipped_note(path, cells)
+    if failed:  # a function that needs the module then fails with a NameError: say why up front
+        note += f"; import{'s' if len(failed) > 1 else ''} that failed, skipped: " + ", ".join(
+            f"cell {c}, line {line} ({why})" for c, line, why in failed)
+    return _without_loader(run, str(loader)), note
 
 
 def skipped_note(path: Path, cells: Sequence[Cell]) -> str:
