@@ -166,3 +166,11 @@ def test_cli_accepts_and_refuses_kinds_of_files(tmp_path, capsys):
     assert code == 0 and ".m" in out and ".ipynb" in out and "folder" in out
     code, out, err = run(capsys, "grade", GALLERY / "ex4_python", "--json")
     assert code == 0 and json.loads(out)["source"].endswith("ex4_python/nnCostFunction.py:nnCostFunction")
+
+
+def test_a_folder_file_that_does_not_parse_is_graded_and_says_why(tmp_path):
+    (tmp_path / "nnCostFunction.py").write_text("def nnCostFunction(:\n", encoding="utf-8")
+    (tmp_path / "sigmoid.py").write_text("def sigmoid(z):\n    return z\n", encoding="utf-8")
+    report = glassnet.grade(tmp_path)
+    assert not report.passed and "SyntaxError" in report.error and report.source.endswith("nnCostFunction.py:"
+                                                                                           "nnCostFunction")

@@ -89,10 +89,11 @@ def find_submission(path: str | Path, function: str) -> Submission:
         if primary_function(_read(f)) == function:
             return Submission("octave", f, m_files, path)
     py_files = _files(path, ".py")
-    named = [f for f in py_files if f.stem == function] + [f for f in py_files if f.stem != function]
-    for f in named:
-        if function in _python_defines(f):
-            return Submission("python", f, py_files, path)
+    # the file named for the function (even one that does not parse: running it says why), else one that defines it
+    chosen = next((f for f in py_files if f.stem == function), None) or \
+        next((f for f in py_files if function in _python_defines(f)), None)
+    if chosen is not None:
+        return Submission("python", chosen, py_files, path)
     notebooks = _files(path, ".ipynb")
     for f in notebooks:
         if function in defines_in_notebook(f):
