@@ -71,7 +71,7 @@ def primary_function(text: str) -> str | None:
     ('sigmoid', None)
     """
     in_block = False
-    for raw in text.splitlines():
+    for raw in text.removeprefix("\ufeff").splitlines():
         line = raw.strip()
         if in_block:
             in_block = line not in ("%}", "#}")
@@ -328,7 +328,8 @@ def _read_source(path: Path) -> str:
     size = path.stat().st_size
     if size > _MAX_SOURCE_BYTES:
         raise ValueError(f"{path}: {size} bytes; expected an .m file of at most {_MAX_SOURCE_BYTES} bytes")
-    return path.read_text(encoding="utf-8", errors="replace")
+    # MATLAB on Windows may save a byte-order mark, which Octave would read as code
+    return path.read_text(encoding="utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def _source_line(path: Path, line: int) -> str:
