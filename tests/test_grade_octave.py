@@ -152,3 +152,14 @@ def test_primary_function_reads_the_course_files():
     assert primary_function((GALLERY / "ex4_student" / "randInitializeWeights.m").read_text(encoding="utf-8")) == \
         "randInitializeWeights"
     assert primary_function("% only a script\nx = 1;\n") is None
+
+
+@needs_octave
+def test_a_windows_saved_file_is_graded(tmp_path):
+    # MATLAB on Windows: a byte-order mark and CRLF line ends
+    text = (OCTAVE_DIR / "correct_vectorized.m").read_text(encoding="utf-8")
+    f = tmp_path / "nnCostFunction.m"
+    f.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    (tmp_path / "sigmoid.m").write_text((OCTAVE_DIR / "sigmoid.m").read_text(encoding="utf-8"), encoding="utf-8")
+    report = glassnet.grade(tmp_path)
+    assert report.passed, str(report)
