@@ -29,7 +29,9 @@ from glassnet.explain.diagram import COLOR_SCALES, diagram_svg
 from glassnet.explain.maps import plane_maps
 from glassnet.explain.steps import backprop_steps as _backprop_steps
 from glassnet.explain.text import GALLERY_LIMIT, format_number, shown_text, unit_equation
+from glassnet.explain.timeline import unit_timeline
 from glassnet.forward import propagate
+from glassnet.gradcheck import gradient_check, relative_difference
 from glassnet.notation import theta_name  # Θ_ij^(l) as the explorer's labels write it
 from glassnet.outputs import (
     CLASSIFIER_PAIRS,
@@ -82,6 +84,8 @@ __all__ = [
     "pixels",
     "hidden_images",
     "whatif_step",
+    "timeline",
+    "edge_gradcheck",
     "save_model",
     "load_model",
     "in_unit_order",
@@ -468,6 +472,7 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
     with the training and validation points, for a dataset of 2 features.
 
     ``output[k][r][c]`` is h_k at (x1[c], x2[r]) (row 0 = smallest x2); ``units`` lists ``{"l", "j", "values"}``;
+    ``train`` and ``val`` list the points as ``[x1, x2, class, predicted class]``;
     ``units_in_unit_interval``: the hidden activation's a lies in [0, 1] (the pictures' 0..1 scale, else the
     diverging one: :attr:`glassnet.activations.Activation.in_unit_interval`).
     ``loss`` is taken for the same keywords as the other functions here; a map does not depend on it.
@@ -483,8 +488,9 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
     units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
              for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
 
-    def points(X, y):
-        return [[round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in zip(X, y)]
+    def points(X, y):  # [x1, x2, class, predicted class]: the map marks the misclassified ones
+        pred = predictions(thetas, X, activation=activation, output=output)[0] if X.shape[0] else []
+        return [[round(float(a), 4), round(float(b), 4), int(c), int(p)] for (a, b), c, p in zip(X, y, pred)]
 
     return {"extent": list(maps.extent), "resolution": int(resolution), "requested_resolution": int(requested),
             "note": note, "x1": _rounded(maps.x1),
@@ -513,6 +519,53 @@ def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float, *, acti
 def gradient(thetas, parts, lam: float, *, activation="sigmoid", output="sigmoid", loss="log") -> list[np.ndarray]:
     """D = ∂J/∂Θ on the training part ``parts[0], parts[1]`` (:func:`glassnet.cost_and_gradient`)."""
     return cost_and_gradient(thetas, parts[0], parts[1], lam, activation=activation, output=output, loss=loss)[1]
+
+
+#: The gradient check on the diagram: at most this many weights (a seeded subset beyond) ...
+GRADCHECK_PARAMS = 1500
+#: ... over at most this many training examples (two cost evaluations per weight).
+GRADCHECK_ROWS = 100
+
+
+def edge_gradcheck(thetas, parts, lam: float, *, activation="sigmoid", output="sigmoid", loss="log") -> dict:
+    """:func:`glassnet.gradcheck.gradient_check` of the current Θ on the first training examples, per weight.
+
+    Each row is one Θ_ij^(l) (lecture indices, j = 0 the bias) with its ``analytic`` D (backprop), its ``numeric``
+    central difference and their ``relative_error`` (:func:`glassnet.gradcheck.relative_difference` of the one
+    weight). At most :data:`GRADCHECK_PARAMS` weights (a seeded subset beyond) over :data:`GRADCHECK_ROWS` examples.
+    """
+    X, y = parts[0][:GRADCHECK_ROWS], parts[1][:GRADCHECK_ROWS]
+    if X.shape[0] == 0:
+        raise ValueError("gradcheck: there are no training examples to check the gradient on")
+    total = sum(int(t.size) for t in thetas)
+    report = gradient_check(thetas, X, y, lam, n_params=GRADCHECK_PARAMS if total > GRADCHECK_PARAMS else None,
+                            activation=activation, output=output, loss=loss)
+    rows = [{"l": r.layer, "i": r.i + 1, "j": r.j, "analytic": r.analytic, "numeric": r.numeric,
+             "relative_error": relative_difference(np.array([r.numeric]), np.array([r.analytic]))}
+            for r in report.rows]
+    return {"m": int(X.shape[0]), "lam": float(lam), "epsilon": report.epsilon, "tol": report.tol,
+            "relative_difference": report.relative_difference, "passed": report.passed, "checked": len(rows),
+            "total": total, "rows": rows}
+
+
+#: The unit timeline uses at most this many snapshots (evenly spaced, the first and the current one included) ...
+TIMELINE_SNAPSHOTS = 60
+#: ... over at most this many training examples.
+TIMELINE_ROWS = 2000
+
+
+def timeline(snapshots: Sequence[tuple[int, list[np.ndarray]]], parts, *, activation="sigmoid", output="sigmoid",
+             loss="log") -> dict:
+    """:func:`glassnet.explain.timeline.unit_timeline` of ``(iteration, Θ)`` snapshots on the training examples.
+
+    At most :data:`TIMELINE_SNAPSHOTS` snapshots, evenly spaced and always with the first and the last one, and the
+    first :data:`TIMELINE_ROWS` training examples (``m`` says how many).
+    """
+    pick = np.unique(np.linspace(0, len(snapshots) - 1, min(len(snapshots), TIMELINE_SNAPSHOTS)).round().astype(int))
+    chosen = [snapshots[k] for k in pick]
+    tl = unit_timeline([th for _, th in chosen], [it for it, _ in chosen], parts[0][:TIMELINE_ROWS],
+                       parts[1][:TIMELINE_ROWS], activation=activation, output=output, loss=loss)
+    return {**tl.to_dict(), "snapshots": [int(k) for k in pick]}
 
 
 # ------------------------------------------------------------------------------------------------ model files

@@ -575,6 +575,12 @@ class Session:
         with self._lock:
             return self.version, self.thetas, self.config, self.data, self._parts
 
+    def timeline_view(self):
+        """(version, [(iteration, Θ) of every snapshot], cursor, config, train/val parts), read together."""
+        with self._lock:
+            return (self.version, [(s.iteration, s.thetas) for s in self.snapshots], self.cursor, self.config,
+                    self._parts)
+
     def export_view(self):
         """(Θ, config, data, history rows up to the current point) for saving a model file."""
         with self._lock:

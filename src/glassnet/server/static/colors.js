@@ -59,3 +59,21 @@ export function drawImage(canvas, pixels, shape, size, palette = inkColor) {
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(small, 0, 0, w * scale, h * scale);
 }
+
+// A class colour mixed with white: share 0 is white, 1 the class colour itself.
+export const tint = (c, share) => c.map((v) => Math.round(255 - (255 - v) * share));
+export const shade = (c, share) => c.map((v) => Math.round(v * share));
+// The decision map of one output unit: two hues diverging at h = 0.5, the decision threshold: class 0's colour where
+// h → 0, white at h = 0.5, class 1's colour where h → 1 (at most 60 % strong, so that points in their full class
+// colour stand out on it).
+export function decisionColor(h) {
+  const k = h >= 0.5 ? 1 : 0;
+  return tint(hexRgb(CLASS_COLORS[k]), 0.6 * Math.min(1, Math.abs(2 * h - 1)));
+}
+// A gradient check's relative error per weight: green below 1e-9 (backprop and the central difference agree), yellow
+// around 1e-7, red from 1e-5 (a bug, or a kink of ReLU); grey when the weight was not checked.
+export function errorColor(rel) {
+  if (rel === null || rel === undefined || !Number.isFinite(rel)) return [150, 150, 150];
+  const t = Math.max(0, Math.min(1, (Math.log10(Math.max(rel, 1e-300)) + 9) / 4));
+  return colorAt([[0, [26, 152, 80]], [0.5, [230, 180, 20]], [1, [215, 48, 39]]], t);
+}

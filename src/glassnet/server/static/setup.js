@@ -77,6 +77,7 @@ export async function loadDatasets(current) {
   const d = await run(() => api("/api/datasets"));
   if (!d) return;
   S.datasets = d.datasets;
+  S.limits = d.limits;
   kindChoices(d);
   const sel = $("dataset");
   sel.innerHTML = "";
