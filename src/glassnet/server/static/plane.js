@@ -155,7 +155,10 @@ export function addUnitMaps(root, p) {
     const url = gridCanvas(u.values, p.resolution, scale.color).toDataURL();
     const g = svg("g", { class: "unit-map", role: "img", "aria-label": `unit ${u.j} of layer ${u.l}` });
     g.dataset.l = u.l; g.dataset.j = u.j;
-    const x = cx - r - 24 - size, y = cy - size / 2;  // left of the unit's name (a₂⁽²⁾ sits above-left)
+    // left of the unit's name (a₂⁽²⁾ sits above-left, as large as the page made it)
+    const name = [...root.querySelectorAll("text.unit-name")].find((t) => t.textContent === `a${sub(u.j)}${sup(u.l)}`);
+    const nameLeft = name && name.getBBox().width ? name.getBBox().x : cx - r - 20;
+    const x = Math.min(cx - r - 24, nameLeft - 4) - size, y = cy - size / 2;
     const t = svg("title");
     t.textContent = `unit ${u.j} of layer ${u.l}: a${sub(u.j)}${sup(u.l)} over the input plane (${scale.text})`;
     g.append(t, svg("rect", { x: x - 1.5, y: y - 1.5, width: size + 3, height: size + 3, fill: "#fff", stroke: "#555",

@@ -49,18 +49,19 @@ async function refreshUnits() {
 // rows: (T, s) values [snapshot][unit] -> a canvas with a row per unit and a column per snapshot; the scrubbed column
 // is outlined.
 function heat(canvas, rows, color, at) {
-  const T = rows.length, s = rows[0].length, cell = Math.max(2, Math.min(10, Math.floor(240 / Math.max(T, s))));
-  canvas.width = T * cell; canvas.height = s * cell;
+  const T = rows.length, s = rows[0].length;
+  const cw = Math.max(2, Math.min(16, Math.floor(300 / T))), ch = Math.max(2, Math.min(16, Math.floor(160 / s)));
+  canvas.width = T * cw; canvas.height = s * ch;
   const ctx = canvas.getContext("2d");
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < s; j++) {
       const [r, g, b] = color(rows[t][j]);
       ctx.fillStyle = `rgb(${r},${g},${b})`;
-      ctx.fillRect(t * cell, j * cell, cell, cell);
+      ctx.fillRect(t * cw, j * ch, cw, ch);
     }
   }
   ctx.strokeStyle = "#f59e0b"; ctx.lineWidth = 2;
-  ctx.strokeRect(at * cell + 1, 1, cell - 2, s * cell - 2);
+  ctx.strokeRect(at * cw + 1, 1, Math.max(1, cw - 2), s * ch - 2);
 }
 
 export function drawUnits() {
