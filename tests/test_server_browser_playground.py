@@ -8,11 +8,14 @@ timeline of g′(z) and |δ|; every number compared with the library's. Fixtures
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
 
+from glassnet.explain import walk
 from glassnet.explain.timeline import unit_timeline
 from glassnet.server import TrainConfig, bridge
 from glassnet.server.session import wait_for
@@ -51,7 +54,7 @@ def _wrong(srv, val: bool) -> int:
     return int(np.sum(bridge.predictions(thetas, X, activation=cfg.activation, output=cfg.output)[0] != y))
 
 
-def test_decision_map_diverges_at_one_half_and_marks_the_misclassified(moons, server):
+def test_decision_map_diverges_at_one_half_and_marks_the_misclassified(moons, server):  # noqa: F811
     colours = moons.evaluate("() => import('/static/colors.js').then((m) => [0.02, 0.5, 0.98].map(m.decisionColor))")
     low, mid, high = colours
     assert mid == [255, 255, 255]  # white at the threshold h = 0.5
@@ -85,7 +88,7 @@ def test_decision_map_diverges_at_one_half_and_marks_the_misclassified(moons, se
     moons.wait_for_function(f"() => document.querySelector('{CANVAS}').dataset.showing === 'h'")
 
 
-def test_hovering_a_hidden_unit_shows_its_map_in_the_big_map(moons):
+def test_hovering_a_hidden_unit_shows_its_map_in_the_big_map(moons):  # noqa: F811
     moons.hover("#net #unit-2-3")
     moons.wait_for_function(f"() => document.querySelector('{CANVAS}').dataset.showing === 'unit-2-3'")
     assert "hidden unit 3 of layer 2" in moons.inner_text("#plane-legend")
@@ -95,7 +98,7 @@ def test_hovering_a_hidden_unit_shows_its_map_in_the_big_map(moons):
     moons.wait_for_function(f"() => document.querySelector('{CANVAS}').dataset.showing === 'h'")
 
 
-def test_the_2d_misclassified_gallery_is_drawn_as_marks_where_the_points_lie(moons, server):
+def test_the_2d_misclassified_gallery_is_drawn_as_marks_where_the_points_lie(moons, server):  # noqa: F811
     moons.select_option("#examples-which", "train:misclassified")
     moons.wait_for_selector('#examples svg.marks[aria-label*="training"]')
     _, thetas, cfg, _, parts = server.session.snapshot_view()
@@ -113,7 +116,7 @@ def test_the_2d_misclassified_gallery_is_drawn_as_marks_where_the_points_lie(moo
     moons.wait_for_function(f"() => document.querySelector('#index').value === '{t}'")
 
 
-def test_plus_and_minus_change_layers_and_units_and_build_the_network(moons, server):
+def test_plus_and_minus_change_layers_and_units_and_build_the_network(moons, server):  # noqa: F811
     moons.click('#layer-buttons button[title="add a hidden layer"]')
     assert wait_for(lambda: server.session.config.hidden == (8, 8), timeout=20)
     moons.wait_for_selector("#net svg #unit-3-8")  # 2-8-8-1
@@ -131,7 +134,7 @@ def test_plus_and_minus_change_layers_and_units_and_build_the_network(moons, ser
     assert server.session.thetas[0].shape == (7, 3)
 
 
-def test_the_gradient_check_colours_each_edge_by_the_librarys_relative_error(moons, server):
+def test_the_gradient_check_colours_each_edge_by_the_librarys_relative_error(moons, server):  # noqa: F811
     moons.click("#gc-run")
     moons.wait_for_selector("#net svg.gradcheck[data-gradcheck]")
     _, thetas, cfg, _, parts = server.session.snapshot_view()
@@ -157,7 +160,7 @@ def test_the_gradient_check_colours_each_edge_by_the_librarys_relative_error(moo
     assert moons.locator("#net svg.gradcheck").count() == 0
 
 
-def test_the_units_timeline_equals_the_librarys_and_scrubs_the_iterations(moons, server):
+def test_the_units_timeline_equals_the_librarys_and_scrubs_the_iterations(moons, server):  # noqa: F811
     _trained(moons, server)
     moons.click("#units-open")
     moons.wait_for_selector("#units-table tr[data-unit]")
@@ -188,7 +191,7 @@ def test_the_units_timeline_equals_the_librarys_and_scrubs_the_iterations(moons,
     shot(moons, "playground-03-units-timeline")
 
 
-def test_timeline_and_gradcheck_of_a_two_layer_net_cover_every_hidden_layer(browser, server):
+def test_timeline_and_gradcheck_of_a_two_layer_net_cover_every_hidden_layer(browser, server):  # noqa: F811
     errors: list[str] = []
     context, pg = open_page(browser, server, TrainConfig(dataset="moons", hidden=(4, 3), lam=0.1, delay_ms=0),
                             errors)
@@ -203,3 +206,31 @@ def test_timeline_and_gradcheck_of_a_two_layer_net_cover_every_hidden_layer(brow
         context.close()
     assert not errors, errors
     server.session.reset(MOONS)
+
+
+def test_the_walk_adds_delta_up_over_several_examples_before_d(moons, server):  # noqa: F811
+    moons.click("#step-open")
+    moons.wait_for_selector("#step-text[data-phase='forward']")
+    moons.select_option("#step-examples", "3")
+    per_example = 2 + 1 + 8 + 2  # two forward layers, δ⁽³⁾, 8 hidden δ, Δ⁽²⁾ and Δ⁽¹⁾
+    moons.wait_for_function(f"() => document.querySelector('#step-count').textContent.startsWith('step 1 of "
+                            f"{3 * per_example + 1} ')")
+    assert "training examples 0–2" in moons.inner_text("#step-count")
+    _, thetas, cfg, _, parts = server.session.snapshot_view()
+    lib = walk(thetas, parts[0][:3], parts[1][:3], cfg.lam, **bridge.kinds(cfg))
+    for at in (3 * per_example - 1, 3 * per_example):  # example 3's Δ⁽¹⁾ (the sum over t = 1..3), then D
+        moons.evaluate(f"() => {{ for (let k = 0; k < {at}; k++) document.querySelector('#step-next').click(); }}")
+        moons.wait_for_function(f"() => document.querySelector('#step-count').textContent.startsWith('step {at + 1} ')")
+        values = json.loads(moons.get_attribute("#step-text", "data-values"))
+        assert values and values.keys() == lib.frames[at].values.keys()
+        for key, v in lib.frames[at].values.items():
+            assert values[key] == pytest.approx(v, rel=1e-12, abs=1e-15), key
+        moons.click("#step-first")
+        moons.wait_for_function("() => document.querySelector('#step-count').textContent.startsWith('step 1 ')")
+    assert np.allclose(lib.frames[3 * per_example - 1].Delta[0],
+                       sum(tr.gradients[0].contribution for tr in lib.traces))  # Σ over t of δ⁽²⁾a⁽¹⁾ᵀ
+    moons.evaluate(f"() => {{ for (let k = 0; k < {3 * per_example}; k++) "
+                   "document.querySelector('#step-next').click(); }")
+    moons.wait_for_function("() => document.querySelector('#step-text').dataset.phase === 'batch'")
+    assert "m = 3" in moons.inner_text("#step-text")
+    shot(moons, "playground-04-walk-delta-over-3-examples")

@@ -24,7 +24,7 @@ from glassnet.api import cost_and_gradient
 from glassnet.cost import cost_from_z, regularization
 from glassnet.errors import DataError, ModelFileError
 from glassnet.estimator import Classifier, Regressor
-from glassnet.explain import explain
+from glassnet.explain import explain, walk
 from glassnet.explain.diagram import COLOR_SCALES, diagram_svg
 from glassnet.explain.maps import plane_maps
 from glassnet.explain.steps import backprop_steps as _backprop_steps
@@ -85,6 +85,7 @@ __all__ = [
     "hidden_images",
     "whatif_step",
     "timeline",
+    "walk_steps",
     "edge_gradcheck",
     "save_model",
     "load_model",
@@ -514,6 +515,25 @@ def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float, *, acti
     m = parts[0].shape[0]
     D = gradient(thetas, parts, lam, **kw)
     return [s.to_dict() for s in _backprop_steps(trace(thetas, x, label, m, **kw), D=D, m=m, lam=lam)]
+
+
+#: The walk over several examples (Δ adding up) takes at most this many.
+WALK_EXAMPLES = 5
+
+
+def walk_steps(thetas, X: np.ndarray, y: np.ndarray, lam: float, *, activation="sigmoid", output="sigmoid",
+               loss="log") -> list[dict]:
+    """:func:`glassnet.explain.walk` of the examples X (m, s_1), y (m,): each example's steps with Δ adding up over
+    the examples so far (the lecture's Σ over t), then D = Δ/m + (λ/m)Θ of these m examples, as JSON-ready dicts
+    (each with the ``example`` t and the ``values`` it computes, by quantity key)."""
+    sizes = sizes_of(thetas)
+    terms = steps_terms(sizes) * X.shape[0]
+    if terms > STEPS_TERMS:
+        raise ValueError(f"examples: walking {X.shape[0]} examples of the network {'-'.join(map(str, sizes))} would "
+                         f"write {terms:,} terms Θᵢⱼ·δᵢ, more than the {STEPS_TERMS:,} the explorer shows; walk fewer "
+                         "examples")
+    w = walk(thetas, X, y, lam, activation=activation, output=output, loss=loss)
+    return [f.to_dict() for f in w.frames]
 
 
 def gradient(thetas, parts, lam: float, *, activation="sigmoid", output="sigmoid", loss="log") -> list[np.ndarray]:

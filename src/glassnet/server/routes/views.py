@@ -131,10 +131,17 @@ def plane(ex: ExplorerDep, resolution: Annotated[int, Query(ge=8, le=100)] = 40)
 
 
 @router.get("/api/steps")
-def steps(ex: ExplorerDep, split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0) -> dict:
-    """Backpropagation of one example as steps (forward, δ^(L), each hidden δ_j, Δ, the batch's D)."""
+def steps(ex: ExplorerDep, split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0,
+          examples: Annotated[int, Query(ge=1, le=bridge.WALK_EXAMPLES)] = 1) -> dict:
+    """Backpropagation of one example as steps (forward, δ^(L), each hidden δ_j, Δ, the batch's D); with
+    ``examples`` > 1, of the examples index, index + 1, ... with Δ adding up over them, then their D."""
     version, thetas, cfg, _data, parts = ex.session.snapshot_view()
     x, label = example(parts, split, index)
-    return {"version": version, "split": split, "index": index, "label": label,
-            "sizes": bridge.sizes_of(thetas),
-            "steps": bridge.backprop_steps(thetas, x, label, parts, cfg.lam, **bridge.kinds(cfg))}
+    out = {"version": version, "split": split, "index": index, "label": label, "examples": examples,
+           "sizes": bridge.sizes_of(thetas)}
+    if examples == 1:
+        return {**out, "steps": bridge.backprop_steps(thetas, x, label, parts, cfg.lam, **bridge.kinds(cfg))}
+    example(parts, split, index + examples - 1)  # the last one walked exists (else: a 422 naming the index)
+    X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
+    return {**out, "steps": bridge.walk_steps(thetas, X[index:index + examples], y[index:index + examples], cfg.lam,
+                                              **bridge.kinds(cfg))}

@@ -14,7 +14,7 @@ import { addUnitMaps, drawPlane, hoverUnit, maybeRefreshPlane } from "./plane.js
 import { paintGradcheck, runGradcheck, showGradcheckEdge } from "./gradcheck.js";
 import { drawUnits, maybeRefreshUnits, toggleUnits } from "./units.js";
 import { renderLayerButtons } from "./layers.js";
-import { closeSteps, lightStep, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPlay } from "./walk.js";
+import { closeSteps, lightStep, loadSteps, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPlay } from "./walk.js";
 import { applyDatasetDefaults, applyFragmentOnce, chosenKinds, copySetupLink, fillForm, formKey, loadBuiltins,
   markMinibatch, parseHidden, renderKinds, settings, setupExtras, writeFragment } from "./setup.js";
 
@@ -179,6 +179,9 @@ function wireExtras() {
   $("step-prev").addEventListener("click", () => { stopStepPlay(); moveStep(-1); });
   $("step-first").addEventListener("click", () => { stopStepPlay(); S.stepAt = 0; renderStep(); });
   $("step-play").addEventListener("click", toggleStepPlay);
+  $("step-examples").addEventListener("change", () => {
+    S.stepExamples = Number($("step-examples").value); stopStepPlay(); loadSteps(false);
+  });
   $("share").addEventListener("click", copySetupLink);
   $("present").addEventListener("click", togglePresentation);
   $("stepper").hidden = true;
