@@ -15,7 +15,9 @@ import pytest
 
 pytest.importorskip("fastapi")
 
+from glassnet.datasets.features import expand
 from glassnet.explain import walk
+from glassnet.explain.maps import plane_maps
 from glassnet.explain.timeline import unit_timeline
 from glassnet.server import TrainConfig, bridge
 from glassnet.server.session import wait_for
@@ -234,3 +236,43 @@ def test_the_walk_adds_delta_up_over_several_examples_before_d(moons, server):  
     moons.wait_for_function("() => document.querySelector('#step-text').dataset.phase === 'batch'")
     assert "m = 3" in moons.inner_text("#step-text")
     shot(moons, "playground-04-walk-delta-over-3-examples")
+
+
+def test_feature_toggles_make_the_networks_inputs_and_the_map_stays_over_x1_x2(moons, server):  # noqa: F811
+    assert moons.locator("#features").is_visible()
+    assert moons.is_checked('#features input[value="x1"]') and not moons.is_checked('#features input[value="x1^2"]')
+    moons.check('#features input[value="x1^2"]')
+    assert wait_for(lambda: server.session.config.features == ("x1", "x2", "x1^2"), timeout=20)
+    moons.check('#features input[value="sin(x2)"]')
+    assert wait_for(lambda: server.session.config.features == ("x1", "x2", "x1^2", "sin(x2)"), timeout=20)
+    moons.uncheck('#features input[value="x1"]')
+    moons.uncheck('#features input[value="x2"]')
+    features = ("x1^2", "sin(x2)")
+    assert wait_for(lambda: server.session.config.features == features, timeout=20)
+    assert server.session.thetas[0].shape == (8, 3)  # two inputs again, now x₁² and sin x₂
+    moons.wait_for_function("() => document.querySelector('#plane-note').textContent.includes('x₁², sin x₂')")
+    moons.wait_for_function(f"() => Number(document.querySelector('{CANVAS}').dataset.version) >= "
+                            f"{server.session.version}")
+    assert moons.get_attribute("#net #unit-1-1", "data-feature") == "x1^2"
+    _trained(moons, server)
+    _, thetas, cfg, data, parts = server.session.snapshot_view()
+    Xtr, ytr, Xva, yva = server.session.points_view()
+    assert np.array_equal(parts[0], expand(Xtr, features))  # the network's inputs are the features of the points
+    wrong = sum(int(np.sum(bridge.predictions(thetas, expand(X, features))[0] != y))
+                for X, y in ((Xtr, ytr), (Xva, yva)))
+    assert moons.get_attribute(CANVAS, "data-misclassified") == str(wrong)
+    maps = plane_maps(thetas, data.X, resolution=50, features=features)  # drawn over (x₁, x₂)
+    assert moons.get_attribute(CANVAS, "data-points") == str(len(ytr) + len(yva))
+    assert maps.output.shape == (1, 50, 50)
+    shot(moons, "playground-05-features-x1sq-sinx2")
+    moons.uncheck('#features input[value="x1^2"]')
+    assert wait_for(lambda: server.session.config.features == ("sin(x2)",), timeout=20)
+    moons.wait_for_function("() => !document.querySelector('#features input[value=\"x1^2\"]').checked")
+    moons.click('#features input[value="sin(x2)"]')  # the last one stays: a network needs an input
+    moons.wait_for_selector("#toast:not([hidden])")
+    assert moons.is_checked('#features input[value="sin(x2)"]')
+    assert wait_for(lambda: server.session.config.features == ("sin(x2)",), timeout=20)
+    moons.select_option("#dataset", "digits")  # another dataset starts from its own columns
+    assert wait_for(lambda: server.session.config.dataset == "digits", timeout=30)
+    assert server.session.config.features is None
+    moons.wait_for_selector("#features", state="hidden")

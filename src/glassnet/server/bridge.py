@@ -22,6 +22,7 @@ from glassnet._validation import check_thetas
 from glassnet.activations import ACTIVATIONS, get_activation
 from glassnet.api import cost_and_gradient
 from glassnet.cost import cost_from_z, regularization
+from glassnet.datasets.features import FEATURE_NAMES, RAW, check_features, expand
 from glassnet.errors import DataError, ModelFileError
 from glassnet.estimator import Classifier, Regressor
 from glassnet.explain import explain, walk
@@ -85,6 +86,10 @@ __all__ = [
     "hidden_images",
     "whatif_step",
     "timeline",
+    "check_features",
+    "model_features",
+    "model_inputs",
+    "feature_choices",
     "walk_steps",
     "edge_gradcheck",
     "save_model",
@@ -257,6 +262,28 @@ def load_user_file(path: Path, display_name: str) -> Dataset:
     if ds.X.shape[0] < 2:
         raise DataError(f"{display_name}: expected at least 2 examples, got {ds.X.shape[0]}")
     return _wrap(display_name, ds, named(ds.description))
+
+
+def model_features(features, data: Dataset) -> tuple[str, ...] | None:
+    """The features a network on ``data`` takes (:mod:`glassnet.datasets.features`): None for the data's own
+    columns (also when the choice is x1, x2 themselves); a choice for data that are not 2-D points is a ValueError."""
+    if features is None:
+        return None
+    features = check_features(features)
+    if data.n != 2:
+        raise ValueError(f"features: the feature toggles (x1^2, sin(x1), ...) are for datasets of 2 features; "
+                         f"{data.name!r} has {data.n}")
+    return None if features == RAW else features
+
+
+def model_inputs(data: Dataset, features) -> np.ndarray:
+    """The network's inputs for every example: ``data.X``, or the chosen features of its points (m, len(features))."""
+    return data.X if features is None else expand(data.X, features)
+
+
+def feature_choices() -> dict[str, str]:
+    """The feature keys the page offers for 2-D data, with how each is written (x1^2 → x₁²)."""
+    return dict(FEATURE_NAMES)
 
 
 def split(data: Dataset, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -468,7 +495,7 @@ def steps_terms(sizes: Sequence[int]) -> int:
 
 
 def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sigmoid", output="sigmoid",
-          loss="log") -> dict:
+          loss="log", features=None, points=None) -> dict:
     """The decision map and every hidden unit's map over the input plane (:func:`glassnet.explain.maps.plane_maps`),
     with the training and validation points, for a dataset of 2 features.
 
@@ -477,6 +504,8 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
     ``units_in_unit_interval``: the hidden activation's a lies in [0, 1] (the pictures' 0..1 scale, else the
     diverging one: :attr:`glassnet.activations.Activation.in_unit_interval`).
     ``loss`` is taken for the same keywords as the other functions here; a map does not depend on it.
+    ``features``: the network's inputs are these features of (x1, x2) (the maps stay over (x1, x2)); ``points``:
+    the (x1, x2) examples split as ``parts`` (which then hold the network's inputs), for the points drawn.
     A network too large for ``resolution`` within :data:`PLANE_VALUES` gets a coarser grid (:func:`plane_resolution`:
     ``resolution`` is the one used, ``note`` says why).
     """
@@ -485,19 +514,22 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
                          f"{data.n}")
     requested = resolution
     resolution, note = plane_resolution(sizes_of(thetas), requested)
-    maps = plane_maps(thetas, data.X, resolution=resolution, activation=activation, output=output)
+    maps = plane_maps(thetas, data.X, resolution=resolution, activation=activation, output=output,
+                      features=features)
+    where = parts if points is None else points
     units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
              for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
 
-    def points(X, y):  # [x1, x2, class, predicted class]: the map marks the misclassified ones
-        pred = predictions(thetas, X, activation=activation, output=output)[0] if X.shape[0] else []
+    def points(X, y, inputs):  # [x1, x2, class, predicted class]: the map marks the misclassified ones
+        pred = predictions(thetas, inputs, activation=activation, output=output)[0] if X.shape[0] else []
         return [[round(float(a), 4), round(float(b), 4), int(c), int(p)] for (a, b), c, p in zip(X, y, pred)]
 
     return {"extent": list(maps.extent), "resolution": int(resolution), "requested_resolution": int(requested),
             "note": note, "x1": _rounded(maps.x1),
             "x2": _rounded(maps.x2), "output": _rounded(maps.output, 4), "prediction": maps.prediction.tolist(),
             "units": units, "units_in_unit_interval": get_activation(activation).in_unit_interval,
-            "train": points(parts[0], parts[1]), "val": points(parts[2], parts[3]),
+            "train": points(where[0], where[1], parts[0]), "val": points(where[2], where[3], parts[2]),
+            "features": None if features is None else [FEATURE_NAMES[f] for f in features],
             "classes": data.classes, "K": int(thetas[-1].shape[0])}
 
 
@@ -598,6 +630,11 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
     the network's ``activation``, ``output`` and ``loss`` (the Classifier's hyper-parameters).
     """
     from glassnet.train.optimize import History
+
+    if getattr(cfg, "features", None) is not None:  # its inputs are not the data's columns: no file could say so
+        raise ValueError(f"export: this network takes the features {', '.join(cfg.features)} of the points, not the "
+                         "data's x1, x2; a model file holds a network on the data's own features (turn the feature "
+                         "toggles back to x1, x2 to export)")
 
     run = History(cost=[r["J"] for r in history],
                   val_cost=[r["J_val"] for r in history if r["J_val"] is not None],

@@ -102,6 +102,9 @@ def examples(ex: ExplorerDep, split: Literal["train", "val"] = "val",
     else:
         idx = np.arange(X.shape[0])
     page = idx[offset:offset + limit]
+    if cfg.features is not None:  # the network's inputs are features of the points: the points are what is shown
+        points = ex.session.points_view()
+        X = points[0] if split == "train" else points[2]
     items = [{"index": int(t), "label": int(y[t]), "prediction": int(pred[t]), "confidence": float(conf[t]),
               "pixels": bridge.pixels(X[t], data.image_shape, data.order) if data.image_shape else None,
               "x": None if data.image_shape else [round(float(v), 4) for v in X[t][:8]]} for t in page]
@@ -127,7 +130,8 @@ def plane(ex: ExplorerDep, resolution: Annotated[int, Query(ge=8, le=100)] = 40)
     if data.n != 2:
         return {"version": version, "available": False, "n": data.n}
     return {"version": version, "available": True,
-            **bridge.plane(thetas, data, parts, resolution, **bridge.kinds(cfg))}
+            **bridge.plane(thetas, data, parts, resolution, **bridge.kinds(cfg), features=cfg.features,
+                           points=ex.session.points_view() if cfg.features is not None else None)}
 
 
 @router.get("/api/steps")

@@ -14,6 +14,7 @@ import { addUnitMaps, drawPlane, hoverUnit, maybeRefreshPlane } from "./plane.js
 import { paintGradcheck, runGradcheck, showGradcheckEdge } from "./gradcheck.js";
 import { drawUnits, maybeRefreshUnits, toggleUnits } from "./units.js";
 import { renderLayerButtons } from "./layers.js";
+import { featureChoice, nameInputs, renderFeatures } from "./features.js";
 import { closeSteps, lightStep, loadSteps, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPlay } from "./walk.js";
 import { applyDatasetDefaults, applyFragmentOnce, chosenKinds, copySetupLink, fillForm, formKey, loadBuiltins,
   markMinibatch, parseHidden, renderKinds, settings, setupExtras, writeFragment } from "./setup.js";
@@ -25,6 +26,7 @@ onView(renderDetail);
 onDiagram((root) => { if (S.plane && S.state && S.state.sizes[0] === 2) addUnitMaps(root, S.plane); });
 onDiagram(() => lightStep());
 onDiagram(paintGradcheck);
+onDiagram(nameInputs);
 
 // J with six decimals, as glassnet evaluate prints it (the course's "0.287629" can be read off the page).
 const costText = (J) => (J === null || J === undefined ? "–" : Math.abs(J) < 1e4 ? J.toFixed(6) : fmt(J, 7));
@@ -97,7 +99,7 @@ function wire() {
   $("step").addEventListener("click", () => command("/api/step", settings()));
   $("reset").addEventListener("click", async () => {
     const body = { dataset: $("dataset").value, hidden: parseHidden($("hidden").value),
-      seed: Number($("seed").value), ...chosenKinds(), ...settings(), ...setupExtras() };
+      seed: Number($("seed").value), ...chosenKinds(), ...settings(), ...setupExtras(), ...featureChoice() };
     S.unit = null; S.edge = null; S.pendingSetup = null;
     const st = await command("/api/reset", body);
     if (st) { S.formFor = null; fillForm(st); }
@@ -206,6 +208,7 @@ onState((st) => {
   renderTimeline(st);
   renderCurves();
   if (S.formFor !== formKey(st)) { fillForm(st); layerButtons(); }
+  renderFeatures(st, () => $("reset").click());
   if (st.version !== S.viewVersion) requestView();
   maybeRefreshSide(st);
   maybeRefreshPlane(st);

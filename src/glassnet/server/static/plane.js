@@ -97,6 +97,7 @@ export function drawPlane(p) {
   $("plane-note").textContent = `x₁ from ${fmt(x0, 3)} to ${fmt(x1, 3)} (left to right), x₂ from ${fmt(y0, 3)} to ` +
     `${fmt(y1, 3)} (bottom to top). ${shown}, each in its class colour; ${wrong} misclassified ` +
     `(ringed and crossed). The black line is the decision boundary (h = 0.5)` +
+    (p.features ? ` · the network's inputs: ${p.features.join(", ")} of each point` : "") +
     (st ? ` · iteration ${st.iteration}` : "") + "." +
     (p.note ? ` Coarser ${p.note}.` : "");  // a large network's maps: the server's cost budget chose the grid
 }

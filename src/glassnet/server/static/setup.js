@@ -78,6 +78,7 @@ export async function loadDatasets(current) {
   if (!d) return;
   S.datasets = d.datasets;
   S.limits = d.limits;
+  S.featureNames = d.features;
   kindChoices(d);
   const sel = $("dataset");
   sel.innerHTML = "";

@@ -14,7 +14,7 @@ export const S = {
   steps: null, stepAt: 0, stepsOpen: false, stepsKey: null, stepTimer: null, fragmentApplied: false,
   pendingSetup: null,
   showTest: true, discretize: false, planeUnit: null,  // the decision map's toggles, the hovered hidden unit
-  limits: null, gradcheck: null, stepExamples: 1, unitsOpen: false, unitsBusy: false, unitsVersion: -1, units: null, unitsAt: 0,
+  limits: null, featureNames: null, gradcheck: null, stepExamples: 1, unitsOpen: false, unitsBusy: false, unitsVersion: -1, units: null, unitsAt: 0,
 };
 
 const listeners = [];
