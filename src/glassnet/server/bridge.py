@@ -520,7 +520,7 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
     units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
              for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
 
-    def points(X, y, inputs):  # [x1, x2, class, predicted class]: the map marks the misclassified ones
+    def marks(X, y, inputs):  # [x1, x2, class, predicted class]: the map marks the misclassified ones
         pred = predictions(thetas, inputs, activation=activation, output=output)[0] if X.shape[0] else []
         return [[round(float(a), 4), round(float(b), 4), int(c), int(p)] for (a, b), c, p in zip(X, y, pred)]
 
@@ -528,7 +528,7 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
             "note": note, "x1": _rounded(maps.x1),
             "x2": _rounded(maps.x2), "output": _rounded(maps.output, 4), "prediction": maps.prediction.tolist(),
             "units": units, "units_in_unit_interval": get_activation(activation).in_unit_interval,
-            "train": points(where[0], where[1], parts[0]), "val": points(where[2], where[3], parts[2]),
+            "train": marks(where[0], where[1], parts[0]), "val": marks(where[2], where[3], parts[2]),
             "features": None if features is None else [FEATURE_NAMES[f] for f in features],
             "classes": data.classes, "K": int(thetas[-1].shape[0])}
 
