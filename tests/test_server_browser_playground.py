@@ -21,7 +21,7 @@ from glassnet.explain.maps import plane_maps
 from glassnet.explain.timeline import unit_timeline
 from glassnet.server import TrainConfig, bridge
 from glassnet.server.session import wait_for
-from test_server_browser_2d import MOONS, browser, moons, open_page, server, shot  # noqa: F401 (shared fixtures)
+from test_server_browser_2d import MOONS, SHOTS, browser, moons, open_page, server, shot  # noqa: F401 (shared fixtures)
 
 CANVAS = 'canvas[aria-label="decision map"]'
 # Pixels of the decision map whose colour is bluish (b > r + 40) and reddish (r > b + 40), and the share of the
@@ -276,3 +276,26 @@ def test_feature_toggles_make_the_networks_inputs_and_the_map_stays_over_x1_x2(m
     assert wait_for(lambda: server.session.config.dataset == "digits", timeout=30)
     assert server.session.config.features is None
     moons.wait_for_selector("#features", state="hidden")
+
+
+def test_the_header_numbers_are_not_cut_at_1366_px(browser, server):  # noqa: F811
+    errors: list[str] = []
+    context, pg = open_page(browser, server, TrainConfig(dataset="digits", hidden=(25,), lam=1.0, delay_ms=0), errors)
+    try:
+        pg.set_viewport_size({"width": 1366, "height": 768})
+        pg.click("#play")
+        assert wait_for(lambda: server.session.status == "done", timeout=120)
+        pg.wait_for_function(f"() => document.querySelector('#metrics').textContent.startsWith("
+                             f"'iteration {server.session.iteration} ')")
+        cut = "() => { const m = document.querySelector('#metrics'); return m.scrollWidth - m.clientWidth; }"
+        assert pg.evaluate(cut) <= 0, pg.inner_text("#metrics")
+        # the widest the numbers get: a five-digit iteration, a cost in the thousands, 100.0 % everywhere
+        pg.evaluate("() => { document.querySelector('#metrics').innerHTML = 'iteration <b>99999</b> · J = "
+                    "<b>1234.567890</b> · train acc 100.0% · validation cost 1234.6 · validation acc 100.0%'; }")
+        assert pg.evaluate(cut) <= 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "playground-06-header-1366x768.png"))
+    finally:
+        context.close()
+    assert not errors, errors
+    server.session.reset(MOONS)
