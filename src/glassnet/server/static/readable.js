@@ -42,6 +42,17 @@ export function fitText(root) {
       bg.setAttribute("width", bw * s); bg.setAttribute("height", bh * s);
     }
   }
+  for (const t of root.querySelectorAll("text.layer-title")) {  // a grown header keeps clear of its subtitle
+    if (!t.dataset.y0) t.dataset.y0 = t.getAttribute("y");
+    const y0 = Number(t.dataset.y0), x = num(t, "x");
+    const below = [...root.querySelectorAll("text.layer-subtitle:not(.too-small)")]
+      .find((u) => Math.abs(num(u, "x") - x) < 0.5);
+    const title = root.querySelector("text.title:not(.too-small)");
+    const gap = (u) => 1.3 * (num(t, "font-size") + num(u, "font-size")) / 2;
+    let y = below ? Math.min(y0, num(below, "y") - gap(below)) : y0;
+    if (title) y = Math.max(y, num(title, "y") + gap(title));  // and of the title above it
+    t.setAttribute("y", y);
+  }
   if (legend && !present) {  // its rows are laid out for 12-px text: scaled as one piece from its top-left corner
     const s = Math.max(1, need / 11), b = legend.getBBox();
     legend.setAttribute("transform", s > 1 ? `translate(${b.x} ${b.y}) scale(${s}) translate(${-b.x} ${-b.y})` : "");
