@@ -85,7 +85,7 @@ def plane_maps(thetas: Sequence[np.ndarray], X=None, *, extent: tuple[float, flo
     activation, output : str
         The hidden units and the output activation, as for :func:`glassnet.forward` (default the lecture's sigmoid).
     features : list of str, optional
-        The network's inputs are these features of (x₁, x₂) (:func:`glassnet.datasets.features.expand`), one per
+        The network's inputs are these features of (x₁, x₂) (``glassnet.datasets.features.expand``), one per
         input unit; the maps stay over (x₁, x₂). Default: x₁, x₂ themselves.
     """
     inputs = 2 if features is None else len(check_features(features))
