@@ -51,8 +51,10 @@ class UnitTimeline:
     m: int
 
     def to_dict(self) -> dict:
-        """JSON-ready lists (``layers[k]`` with ``gprime``, ``delta``, ``saturated`` as [snapshot][unit])."""
-        return {"iterations": list(self.iterations), "threshold": self.threshold, "m": self.m,
+        """JSON-ready lists (``layers[k]`` with ``gprime``, ``delta``, ``saturated`` as [snapshot][unit]); ``peak`` is
+        g′'s largest value, the top of a g′ scale."""
+        return {"iterations": list(self.iterations), "threshold": self.threshold,
+                "peak": self.threshold / SATURATION_SHARE, "m": self.m,
                 "layers": [{"l": l, "gprime": g.tolist(), "delta": d.tolist(), "saturated": s.tolist()}
                            for l, g, d, s in zip(self.layers, self.gprime, self.delta, self.saturated)]}
 

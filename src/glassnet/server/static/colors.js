@@ -6,6 +6,9 @@ export const COLORS = { sequential: [[0, [247, 251, 255]], [1, [8, 48, 107]]], d
 export const CLASS_COLORS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d",
   "#4d4d4d", "#01665e"];
 
+// What a reader calls each of them (the legends say "class 0 blue, class 1 red").
+export const CLASS_COLOR_NAMES = ["blue", "red", "green", "purple", "orange", "teal", "brown", "pink", "grey", "dark teal"];
+
 export function colorAt(anchors, t) {
   if (t <= anchors[0][0]) return anchors[0][1];
   for (let k = 1; k < anchors.length; k++) {

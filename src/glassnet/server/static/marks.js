@@ -2,7 +2,7 @@
 // on every misclassified one) and as the "misclassified" gallery of a 2-D dataset (the same marks on a small copy of
 // the plane instead of a list of number pairs). The classes and predictions are the server's (the library's rule).
 import { $, el, fmt, pct, svg } from "./dom.js";
-import { CLASS_COLORS, hexRgb, rgb, shade } from "./colors.js";
+import { CLASS_COLOR_NAMES, CLASS_COLORS, hexRgb, rgb, shade } from "./colors.js";
 
 export const pointColor = (c) => hexRgb(CLASS_COLORS[c % CLASS_COLORS.length]);
 
@@ -80,7 +80,7 @@ export function renderMarks(box, ex, extent, onPick) {
   }
   const legend = el("p", { class: "hint", text: "Each mark is a misclassified example where it lies in the (x₁, x₂) " +
     "plane, filled with its true class's colour and crossed: " +
-    ex.classes.map((c, k) => `${c} ${["blue", "red", "green", "purple", "orange"][k] || ""}`.trim()).join(", ") +
+    ex.classes.map((c, k) => `${c} ${CLASS_COLOR_NAMES[k % CLASS_COLOR_NAMES.length]}`).join(", ") +
     ". Click one to look at it." });
   box.append(el("div", { class: "marks-wrap" }, root, legend));
   $("examples").dataset.marks = String(ex.items.length);

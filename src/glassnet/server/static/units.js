@@ -69,7 +69,7 @@ export function drawUnits() {
   if (!t) return;
   const at = Math.min(Number($("units-scrub").value), t.iterations.length - 1);
   const layer = t.layers[0];  // the first hidden layer is drawn; the table lists every hidden layer's units
-  const peak = t.threshold / 0.1;
+  const peak = t.peak;
   let dmax = 0;
   for (const L of t.layers) for (const row of L.delta) for (const v of row) dmax = Math.max(dmax, v);
   dmax = dmax || 1;
@@ -80,7 +80,7 @@ export function drawUnits() {
   $("units-delta-cap").textContent = `mean |δ${sup(layer.l)}|: white 0, red ${fmt(dmax, 3)}`;
   $("units-note").textContent = `${t.iterations.length} snapshots from iteration ${t.iterations[0]} to ` +
     `${t.iterations[t.iterations.length - 1]}, over ${t.m} training examples. A unit saturates on an example when ` +
-    `g′(z) < ${fmt(t.threshold, 3)} (a tenth of g′'s peak): it then passes almost no error back.`;
+    `g′(z) < ${fmt(t.threshold, 3)} (${fmt(t.threshold / t.peak, 2)} of g′'s peak ${fmt(t.peak, 3)}): it then passes almost no error back.`;
   const table = $("units-table");
   table.innerHTML = "";
   table.dataset.snapshot = String(at);
