@@ -18,8 +18,9 @@ file always raises :class:`glassnet.DataError` naming the file and the problem (
 checked before anything is allocated, nothing is unpickled, and ``.mat`` files are parsed by scipy in a child
 process with a memory limit and a timeout, so a crafted file can neither crash nor hang the caller.
 
-Rooms: ``builtin.py`` (the registry and the built-in loaders), ``generators.py`` (the 2-D sets), ``files.py``
-(CSV / .npz / .mat, with the .mat child process ``_matreader.py`` beside it).
+Rooms: ``builtin.py`` (the registry and the built-in loaders), ``generators.py`` (the 2-D sets), ``features.py``
+(a 2-D set's Playground inputs x₁², x₁x₂, sin x₁, ...), ``files.py`` (CSV / .npz / .mat, with the .mat child process
+``_matreader.py`` beside it).
 
 Not for: preprocessing pipelines (use scikit-learn's), train/test splits, or model files (see :mod:`glassnet.io`).
 

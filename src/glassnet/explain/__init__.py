@@ -15,6 +15,7 @@ The rooms, one line each:
 - :mod:`.report` — the self-contained HTML report, and the block a trace shows in Jupyter;
 - :mod:`.curves` — learning and validation curves as data (they train networks);
 - :mod:`.maps` — a 2-input network evaluated over the input plane: decision map and hidden-unit maps (data);
+- :mod:`.timeline` — every hidden unit's mean g′(z), mean |δ| and saturation at each snapshot of training (data);
 - :mod:`.steps` — backpropagation of one example as a walk of small steps, with its numbers (data and text);
 - :mod:`.walkthrough` — that walk over a few examples, Δ adding up, then D (data: ``glassnet.explain.walk(...)``);
 - :mod:`.animation` — the walk as GIF, MP4 (matplotlib) and SVG frames; :mod:`.slides` — as an HTML slide deck.

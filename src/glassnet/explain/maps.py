@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from glassnet.datasets.features import check_features, expand
 from glassnet.forward import propagate
 from glassnet.outputs import predict_units
 
@@ -68,7 +69,8 @@ def plane_extent(X, margin: float = 0.15) -> tuple[float, float, float, float]:
 
 
 def plane_maps(thetas: Sequence[np.ndarray], X=None, *, extent: tuple[float, float, float, float] | None = None,
-               resolution: int = 40, activation="sigmoid", output="sigmoid") -> PlaneMaps:
+               resolution: int = 40, activation="sigmoid", output="sigmoid",
+               features: Sequence[str] | None = None) -> PlaneMaps:
     """The network ``thetas`` (2 inputs) evaluated on a ``resolution`` × ``resolution`` grid.
 
     Parameters
@@ -82,9 +84,14 @@ def plane_maps(thetas: Sequence[np.ndarray], X=None, *, extent: tuple[float, flo
         Grid points per axis, 2 .. 200.
     activation, output : str
         The hidden units and the output activation, as for :func:`glassnet.forward` (default the lecture's sigmoid).
+    features : list of str, optional
+        The network's inputs are these features of (x₁, x₂) (``glassnet.datasets.features.expand``), one per
+        input unit; the maps stay over (x₁, x₂). Default: x₁, x₂ themselves.
     """
-    if thetas[0].shape[1] != 3:
-        raise ValueError(f"thetas: a map over the plane needs a network with 2 inputs, this one has "
+    inputs = 2 if features is None else len(check_features(features))
+    if thetas[0].shape[1] != inputs + 1:
+        raise ValueError(f"thetas: a map over the plane needs a network with {inputs} inputs "
+                         f"({'x1, x2' if features is None else ', '.join(features)}), this one has "
                          f"{thetas[0].shape[1] - 1}")
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 2 <= resolution <= 200:
         raise ValueError(f"resolution: expected an int in 2..200, got {resolution!r}")
@@ -97,7 +104,8 @@ def plane_maps(thetas: Sequence[np.ndarray], X=None, *, extent: tuple[float, flo
         raise ValueError(f"extent: expected finite (x1 min < x1 max, x2 min < x2 max), got {extent!r}")
     x1, x2 = np.linspace(a, b, resolution), np.linspace(c, d, resolution)
     g1, g2 = np.meshgrid(x1, x2)  # g1[r, c] = x1[c], g2[r, c] = x2[r]
-    cache = propagate(thetas, np.column_stack([g1.ravel(), g2.ravel()]), activation, output)
+    grid = np.column_stack([g1.ravel(), g2.ravel()])
+    cache = propagate(thetas, grid if features is None else expand(grid, features), activation, output)
     shape = (resolution, resolution)
     output = cache.output.T.reshape(-1, *shape)
     prediction = predict_units(cache.z_out).reshape(shape)

@@ -22,14 +22,17 @@ from glassnet._validation import check_thetas
 from glassnet.activations import ACTIVATIONS, get_activation
 from glassnet.api import cost_and_gradient
 from glassnet.cost import cost_from_z, regularization
+from glassnet.datasets.features import FEATURE_NAMES, RAW, check_features, expand
 from glassnet.errors import DataError, ModelFileError
 from glassnet.estimator import Classifier, Regressor
-from glassnet.explain import explain
+from glassnet.explain import explain, walk
 from glassnet.explain.diagram import COLOR_SCALES, diagram_svg
 from glassnet.explain.maps import plane_maps
 from glassnet.explain.steps import backprop_steps as _backprop_steps
 from glassnet.explain.text import GALLERY_LIMIT, format_number, shown_text, unit_equation
+from glassnet.explain.timeline import unit_timeline
 from glassnet.forward import propagate
+from glassnet.gradcheck import gradient_check, relative_difference
 from glassnet.notation import theta_name  # Θ_ij^(l) as the explorer's labels write it
 from glassnet.outputs import (
     CLASSIFIER_PAIRS,
@@ -82,6 +85,13 @@ __all__ = [
     "pixels",
     "hidden_images",
     "whatif_step",
+    "timeline",
+    "check_features",
+    "model_features",
+    "model_inputs",
+    "feature_choices",
+    "walk_steps",
+    "edge_gradcheck",
     "save_model",
     "load_model",
     "in_unit_order",
@@ -252,6 +262,28 @@ def load_user_file(path: Path, display_name: str) -> Dataset:
     if ds.X.shape[0] < 2:
         raise DataError(f"{display_name}: expected at least 2 examples, got {ds.X.shape[0]}")
     return _wrap(display_name, ds, named(ds.description))
+
+
+def model_features(features, data: Dataset) -> tuple[str, ...] | None:
+    """The features a network on ``data`` takes (:mod:`glassnet.datasets.features`): None for the data's own
+    columns (also when the choice is x1, x2 themselves); a choice for data that are not 2-D points is a ValueError."""
+    if features is None:
+        return None
+    features = check_features(features)
+    if data.n != 2:
+        raise ValueError(f"features: the feature toggles (x1^2, sin(x1), ...) are for datasets of 2 features; "
+                         f"{data.name!r} has {data.n}")
+    return None if features == RAW else features
+
+
+def model_inputs(data: Dataset, features) -> np.ndarray:
+    """The network's inputs for every example: ``data.X``, or the chosen features of its points (m, len(features))."""
+    return data.X if features is None else expand(data.X, features)
+
+
+def feature_choices() -> dict[str, str]:
+    """The feature keys the page offers for 2-D data, with how each is written (x1^2 → x₁²)."""
+    return dict(FEATURE_NAMES)
 
 
 def split(data: Dataset, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -463,14 +495,17 @@ def steps_terms(sizes: Sequence[int]) -> int:
 
 
 def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sigmoid", output="sigmoid",
-          loss="log") -> dict:
+          loss="log", features=None, points=None) -> dict:
     """The decision map and every hidden unit's map over the input plane (:func:`glassnet.explain.maps.plane_maps`),
     with the training and validation points, for a dataset of 2 features.
 
     ``output[k][r][c]`` is h_k at (x1[c], x2[r]) (row 0 = smallest x2); ``units`` lists ``{"l", "j", "values"}``;
+    ``train`` and ``val`` list the points as ``[x1, x2, class, predicted class]``;
     ``units_in_unit_interval``: the hidden activation's a lies in [0, 1] (the pictures' 0..1 scale, else the
     diverging one: :attr:`glassnet.activations.Activation.in_unit_interval`).
     ``loss`` is taken for the same keywords as the other functions here; a map does not depend on it.
+    ``features``: the network's inputs are these features of (x1, x2) (the maps stay over (x1, x2)); ``points``:
+    the (x1, x2) examples split as ``parts`` (which then hold the network's inputs), for the points drawn.
     A network too large for ``resolution`` within :data:`PLANE_VALUES` gets a coarser grid (:func:`plane_resolution`:
     ``resolution`` is the one used, ``note`` says why).
     """
@@ -479,18 +514,22 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
                          f"{data.n}")
     requested = resolution
     resolution, note = plane_resolution(sizes_of(thetas), requested)
-    maps = plane_maps(thetas, data.X, resolution=resolution, activation=activation, output=output)
+    maps = plane_maps(thetas, data.X, resolution=resolution, activation=activation, output=output,
+                      features=features)
+    where = parts if points is None else points
     units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
              for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
 
-    def points(X, y):
-        return [[round(float(a), 4), round(float(b), 4), int(c)] for (a, b), c in zip(X, y)]
+    def marks(X, y, inputs):  # [x1, x2, class, predicted class]: the map marks the misclassified ones
+        pred = predictions(thetas, inputs, activation=activation, output=output)[0] if X.shape[0] else []
+        return [[round(float(a), 4), round(float(b), 4), int(c), int(p)] for (a, b), c, p in zip(X, y, pred)]
 
     return {"extent": list(maps.extent), "resolution": int(resolution), "requested_resolution": int(requested),
             "note": note, "x1": _rounded(maps.x1),
             "x2": _rounded(maps.x2), "output": _rounded(maps.output, 4), "prediction": maps.prediction.tolist(),
             "units": units, "units_in_unit_interval": get_activation(activation).in_unit_interval,
-            "train": points(parts[0], parts[1]), "val": points(parts[2], parts[3]),
+            "train": marks(where[0], where[1], parts[0]), "val": marks(where[2], where[3], parts[2]),
+            "features": None if features is None else [FEATURE_NAMES[f] for f in features],
             "classes": data.classes, "K": int(thetas[-1].shape[0])}
 
 
@@ -510,9 +549,75 @@ def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float, *, acti
     return [s.to_dict() for s in _backprop_steps(trace(thetas, x, label, m, **kw), D=D, m=m, lam=lam)]
 
 
+#: The walk over several examples (Δ adding up) takes at most this many.
+WALK_EXAMPLES = 5
+
+
+def walk_steps(thetas, X: np.ndarray, y: np.ndarray, lam: float, *, activation="sigmoid", output="sigmoid",
+               loss="log") -> list[dict]:
+    """:func:`glassnet.explain.walk` of the examples X (m, s_1), y (m,): each example's steps with Δ adding up over
+    the examples so far (the lecture's Σ over t), then D = Δ/m + (λ/m)Θ of these m examples, as JSON-ready dicts
+    (each with the ``example`` t and the ``values`` it computes, by quantity key)."""
+    sizes = sizes_of(thetas)
+    terms = steps_terms(sizes) * X.shape[0]
+    if terms > STEPS_TERMS:
+        raise ValueError(f"examples: walking {X.shape[0]} examples of the network {'-'.join(map(str, sizes))} would "
+                         f"write {terms:,} terms Θᵢⱼ·δᵢ, more than the {STEPS_TERMS:,} the explorer shows; walk fewer "
+                         "examples")
+    w = walk(thetas, X, y, lam, activation=activation, output=output, loss=loss)
+    return [f.to_dict() for f in w.frames]
+
+
 def gradient(thetas, parts, lam: float, *, activation="sigmoid", output="sigmoid", loss="log") -> list[np.ndarray]:
     """D = ∂J/∂Θ on the training part ``parts[0], parts[1]`` (:func:`glassnet.cost_and_gradient`)."""
     return cost_and_gradient(thetas, parts[0], parts[1], lam, activation=activation, output=output, loss=loss)[1]
+
+
+#: The gradient check on the diagram: at most this many weights (a seeded subset beyond) ...
+GRADCHECK_PARAMS = 1500
+#: ... over at most this many training examples (two cost evaluations per weight).
+GRADCHECK_ROWS = 100
+
+
+def edge_gradcheck(thetas, parts, lam: float, *, activation="sigmoid", output="sigmoid", loss="log") -> dict:
+    """:func:`glassnet.gradcheck.gradient_check` of the current Θ on the first training examples, per weight.
+
+    Each row is one Θ_ij^(l) (lecture indices, j = 0 the bias) with its ``analytic`` D (backprop), its ``numeric``
+    central difference and their ``relative_error`` (:func:`glassnet.gradcheck.relative_difference` of the one
+    weight). At most :data:`GRADCHECK_PARAMS` weights (a seeded subset beyond) over :data:`GRADCHECK_ROWS` examples.
+    """
+    X, y = parts[0][:GRADCHECK_ROWS], parts[1][:GRADCHECK_ROWS]
+    if X.shape[0] == 0:
+        raise ValueError("gradcheck: there are no training examples to check the gradient on")
+    total = sum(int(t.size) for t in thetas)
+    report = gradient_check(thetas, X, y, lam, n_params=GRADCHECK_PARAMS if total > GRADCHECK_PARAMS else None,
+                            activation=activation, output=output, loss=loss)
+    rows = [{"l": r.layer, "i": r.i + 1, "j": r.j, "analytic": r.analytic, "numeric": r.numeric,
+             "relative_error": relative_difference(np.array([r.numeric]), np.array([r.analytic]))}
+            for r in report.rows]
+    return {"m": int(X.shape[0]), "lam": float(lam), "epsilon": report.epsilon, "tol": report.tol,
+            "relative_difference": report.relative_difference, "passed": report.passed, "checked": len(rows),
+            "total": total, "rows": rows}
+
+
+#: The unit timeline uses at most this many snapshots (evenly spaced, the first and the current one included) ...
+TIMELINE_SNAPSHOTS = 60
+#: ... over at most this many training examples.
+TIMELINE_ROWS = 2000
+
+
+def timeline(snapshots: Sequence[tuple[int, list[np.ndarray]]], parts, *, activation="sigmoid", output="sigmoid",
+             loss="log") -> dict:
+    """:func:`glassnet.explain.timeline.unit_timeline` of ``(iteration, Θ)`` snapshots on the training examples.
+
+    At most :data:`TIMELINE_SNAPSHOTS` snapshots, evenly spaced and always with the first and the last one, and the
+    first :data:`TIMELINE_ROWS` training examples (``m`` says how many).
+    """
+    pick = np.unique(np.linspace(0, len(snapshots) - 1, min(len(snapshots), TIMELINE_SNAPSHOTS)).round().astype(int))
+    chosen = [snapshots[k] for k in pick]
+    tl = unit_timeline([th for _, th in chosen], [it for it, _ in chosen], parts[0][:TIMELINE_ROWS],
+                       parts[1][:TIMELINE_ROWS], activation=activation, output=output, loss=loss)
+    return {**tl.to_dict(), "snapshots": [int(k) for k in pick]}
 
 
 # ------------------------------------------------------------------------------------------------ model files
@@ -525,6 +630,11 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
     the network's ``activation``, ``output`` and ``loss`` (the Classifier's hyper-parameters).
     """
     from glassnet.train.optimize import History
+
+    if getattr(cfg, "features", None) is not None:  # its inputs are not the data's columns: no file could say so
+        raise ValueError(f"export: this network takes the features {', '.join(cfg.features)} of the points, not the "
+                         "data's x1, x2; a model file holds a network on the data's own features (turn the feature "
+                         "toggles back to x1, x2 to export)")
 
     run = History(cost=[r["J"] for r in history],
                   val_cost=[r["J_val"] for r in history if r["J_val"] is not None],

@@ -77,6 +77,8 @@ class TrainConfig:
     activation: str = "sigmoid"
     output: str = "sigmoid"
     loss: str = "log"
+    # a 2-D dataset's network inputs (glassnet.datasets.features keys, e.g. ("x1", "x2", "x1x2")); None: x1, x2
+    features: tuple[str, ...] | None = None
 
     def training_key(self) -> tuple:
         """The settings an optimizer run is built from: changing one restarts the run."""
@@ -126,6 +128,8 @@ def check_config(cfg: TrainConfig, n: int | None = None, K: int | None = None) -
     if cfg.noise is not None and not (np.isfinite(cfg.noise) and 0 <= cfg.noise <= LIMITS["noise"]):
         raise ValueError(f"noise: expected 0..{LIMITS['noise']:g}, got {cfg.noise!r}")
     bridge.check_kinds(cfg.activation, cfg.output, cfg.loss, K)
+    if cfg.features is not None:
+        bridge.check_features(cfg.features)
     if n is not None and K is not None:
         sizes = [n, *cfg.hidden, K]
         params = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
@@ -234,20 +238,22 @@ class Session:
             with self._lock:
                 self._datasets[data.name] = data
         data = self._dataset(cfg.dataset, cfg.noise)
-        cfg = replace(cfg, dataset=data.name)
+        cfg = replace(cfg, dataset=data.name, features=bridge.model_features(cfg.features, data))
+        X = bridge.model_inputs(data, cfg.features)  # the network's inputs: the chosen features of a 2-D set
+        n = X.shape[1]
         if thetas is not None:
             sizes = bridge.sizes_of(thetas)
-            if sizes[0] != data.n or sizes[-1] != data.K:
+            if sizes[0] != n or sizes[-1] != data.K:
                 raise ValueError(
                     f"model: its layers {'-'.join(map(str, sizes))} need {sizes[0]} inputs and {sizes[-1]} classes, "
-                    f"but dataset {data.name!r} has {data.n} features and {data.K} classes")
+                    f"but dataset {data.name!r} has {n} features and {data.K} classes")
             cfg = replace(cfg, hidden=tuple(sizes[1:-1]))
-        check_config(cfg, data.n, data.K)
+        check_config(cfg, n, data.K)
         tr, va = bridge.split(data, cfg.validation_fraction, cfg.seed)
         if thetas is None:
-            thetas = bridge.init_thetas([data.n, *cfg.hidden, data.K], cfg.seed)
+            thetas = bridge.init_thetas([n, *cfg.hidden, data.K], cfg.seed)
         thetas = [np.array(t, dtype=np.float64, order="C", copy=True) for t in thetas]
-        parts = (data.X[tr], data.y[tr], data.X[va], data.y[va])
+        parts = (X[tr], data.y[tr], X[va], data.y[va])
         current = self._metrics(thetas, parts, cfg)
         with self._lock:
             self.config = cfg
@@ -255,6 +261,7 @@ class Session:
             self._evict_uploads(keep=set())  # the upload this dataset replaces may be forgotten now
             self.train_idx, self.val_idx = tr, va
             self._parts = parts
+            self._points = (data.X[tr], data.y[tr], data.X[va], data.y[va])  # (x1, x2) for pictures of the plane
             self.thetas = thetas
             self.iteration = 0
             self.history: list[dict] = []
@@ -575,6 +582,18 @@ class Session:
         with self._lock:
             return self.version, self.thetas, self.config, self.data, self._parts
 
+    def points_view(self):
+        """The examples as the data holds them, split like ``snapshot_view``'s parts (with chosen features, the parts
+        hold the network's inputs and these the (x1, x2) points the pictures of the plane are drawn over)."""
+        with self._lock:
+            return self._points
+
+    def timeline_view(self):
+        """(version, [(iteration, Θ) of every snapshot], cursor, config, train/val parts), read together."""
+        with self._lock:
+            return (self.version, [(s.iteration, s.thetas) for s in self.snapshots], self.cursor, self.config,
+                    self._parts)
+
     def export_view(self):
         """(Θ, config, data, history rows up to the current point) for saving a model file."""
         with self._lock:
@@ -597,6 +616,7 @@ class Session:
             start = min(start, len(self.history))
             cfg = asdict(self.config)
             cfg["hidden"] = list(self.config.hidden)
+            cfg["features"] = None if self.config.features is None else list(self.config.features)
             data = self.data
             return {
                 "version": self.version,

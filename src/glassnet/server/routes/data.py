@@ -26,7 +26,7 @@ UPLOAD_SUFFIXES = bridge.DATA_SUFFIXES
 @router.get("/api/datasets")
 def datasets(ex: ExplorerDep) -> dict:
     return {"datasets": ex.session.dataset_names(), "optimizers": list(bridge.OPTIMIZERS), "limits": LIMITS,
-            "max_body_bytes": ex.max_body_bytes, **bridge.kind_choices()}
+            "max_body_bytes": ex.max_body_bytes, "features": bridge.feature_choices(), **bridge.kind_choices()}
 
 
 @router.get("/api/builtins")
@@ -47,5 +47,5 @@ async def upload_dataset(request: Request, ex: ExplorerDep,
         path.unlink(missing_ok=True)
     data = replace(data, name=f"{UPLOAD_PREFIX}{name}")
     ex.session.add_upload(data)
-    await run_in_threadpool(ex.session.reset, replace(ex.session.config, dataset=data.name))
+    await run_in_threadpool(ex.session.reset, replace(ex.session.config, dataset=data.name, features=None))
     return ex.state_response()

@@ -95,5 +95,6 @@ async def import_model(request: Request, ex: ExplorerDep,
                          f"which the page's data is not; open it with: glassnet serve --model {name} --data <its "
                          "data>, which scales the data as the model does")
     data = bridge.in_unit_order(data, settings.pop("classes"))  # the model's unit order in every view
-    await run_in_threadpool(ex.session.reset, replace(cfg, **settings), thetas, f"loaded {name}", data)
+    # a model file's network takes the data's own columns (features=None)
+    await run_in_threadpool(ex.session.reset, replace(cfg, **settings, features=None), thetas, f"loaded {name}", data)
     return ex.state_response()

@@ -57,6 +57,8 @@ class ResetBody(StrictBody):
     delay_ms: Annotated[int, Field(ge=0, le=LIMITS["delay_ms"])] | None = None
     noise: Annotated[float, Field(ge=0, le=LIMITS["noise"], allow_inf_nan=False)] | None = None
     validation_fraction: Annotated[float, Field(ge=0, le=0.5, allow_inf_nan=False)] | None = None
+    # a 2-D dataset's network inputs (glassnet.datasets.features keys); another dataset starts from its own columns
+    features: Annotated[list[Annotated[str, Field(max_length=20)]], Field(min_length=1, max_length=7)] | None = None
     # the hidden units and the output/loss pair: names checked by the session (bridge.check_kinds lists the choices)
     activation: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     output: Annotated[str, Field(min_length=1, max_length=40)] | None = None
@@ -105,6 +107,10 @@ def reset(body: ResetBody, ex: ExplorerDep) -> Response:
     changes = {k: v for k, v in body.model_dump().items() if v is not None}
     if "hidden" in changes:
         changes["hidden"] = tuple(changes["hidden"])
+    if "features" in changes:
+        changes["features"] = tuple(changes["features"])
+    elif changes.get("dataset", ex.session.config.dataset) != ex.session.config.dataset:
+        changes["features"] = None  # chosen features belong to the dataset they were chosen for
     ex.session.reset(replace(ex.session.config, **changes))
     return ex.state_response()
 

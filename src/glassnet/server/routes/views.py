@@ -102,6 +102,9 @@ def examples(ex: ExplorerDep, split: Literal["train", "val"] = "val",
     else:
         idx = np.arange(X.shape[0])
     page = idx[offset:offset + limit]
+    if cfg.features is not None:  # the network's inputs are features of the points: the points are what is shown
+        points = ex.session.points_view()
+        X = points[0] if split == "train" else points[2]
     items = [{"index": int(t), "label": int(y[t]), "prediction": int(pred[t]), "confidence": float(conf[t]),
               "pixels": bridge.pixels(X[t], data.image_shape, data.order) if data.image_shape else None,
               "x": None if data.image_shape else [round(float(v), 4) for v in X[t][:8]]} for t in page]
@@ -127,14 +130,22 @@ def plane(ex: ExplorerDep, resolution: Annotated[int, Query(ge=8, le=100)] = 40)
     if data.n != 2:
         return {"version": version, "available": False, "n": data.n}
     return {"version": version, "available": True,
-            **bridge.plane(thetas, data, parts, resolution, **bridge.kinds(cfg))}
+            **bridge.plane(thetas, data, parts, resolution, **bridge.kinds(cfg), features=cfg.features,
+                           points=ex.session.points_view() if cfg.features is not None else None)}
 
 
 @router.get("/api/steps")
-def steps(ex: ExplorerDep, split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0) -> dict:
-    """Backpropagation of one example as steps (forward, δ^(L), each hidden δ_j, Δ, the batch's D)."""
+def steps(ex: ExplorerDep, split: Literal["train", "val"] = "train", index: Annotated[int, Query(ge=0)] = 0,
+          examples: Annotated[int, Query(ge=1, le=bridge.WALK_EXAMPLES)] = 1) -> dict:
+    """Backpropagation of one example as steps (forward, δ^(L), each hidden δ_j, Δ, the batch's D); with
+    ``examples`` > 1, of the examples index, index + 1, ... with Δ adding up over them, then their D."""
     version, thetas, cfg, _data, parts = ex.session.snapshot_view()
     x, label = example(parts, split, index)
-    return {"version": version, "split": split, "index": index, "label": label,
-            "sizes": bridge.sizes_of(thetas),
-            "steps": bridge.backprop_steps(thetas, x, label, parts, cfg.lam, **bridge.kinds(cfg))}
+    out = {"version": version, "split": split, "index": index, "label": label, "examples": examples,
+           "sizes": bridge.sizes_of(thetas)}
+    if examples == 1:
+        return {**out, "steps": bridge.backprop_steps(thetas, x, label, parts, cfg.lam, **bridge.kinds(cfg))}
+    example(parts, split, index + examples - 1)  # the last one walked exists (else: a 422 naming the index)
+    X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
+    return {**out, "steps": bridge.walk_steps(thetas, X[index:index + examples], y[index:index + examples], cfg.lam,
+                                              **bridge.kinds(cfg))}

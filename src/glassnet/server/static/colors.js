@@ -6,6 +6,9 @@ export const COLORS = { sequential: [[0, [247, 251, 255]], [1, [8, 48, 107]]], d
 export const CLASS_COLORS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d",
   "#4d4d4d", "#01665e"];
 
+// What a reader calls each of them (the legends say "class 0 blue, class 1 red").
+export const CLASS_COLOR_NAMES = ["blue", "red", "green", "purple", "orange", "teal", "brown", "pink", "grey", "dark teal"];
+
 export function colorAt(anchors, t) {
   if (t <= anchors[0][0]) return anchors[0][1];
   for (let k = 1; k < anchors.length; k++) {
@@ -58,4 +61,22 @@ export function drawImage(canvas, pixels, shape, size, palette = inkColor) {
   const ctx = canvas.getContext("2d");
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(small, 0, 0, w * scale, h * scale);
+}
+
+// A class colour mixed with white: share 0 is white, 1 the class colour itself.
+export const tint = (c, share) => c.map((v) => Math.round(255 - (255 - v) * share));
+export const shade = (c, share) => c.map((v) => Math.round(v * share));
+// The decision map of one output unit: two hues diverging at h = 0.5, the decision threshold: class 0's colour where
+// h → 0, white at h = 0.5, class 1's colour where h → 1 (at most 60 % strong, so that points in their full class
+// colour stand out on it).
+export function decisionColor(h) {
+  const k = h >= 0.5 ? 1 : 0;
+  return tint(hexRgb(CLASS_COLORS[k]), 0.6 * Math.min(1, Math.abs(2 * h - 1)));
+}
+// A gradient check's relative error per weight: green below 1e-9 (backprop and the central difference agree), yellow
+// around 1e-7, red from 1e-5 (a bug, or a kink of ReLU); grey when the weight was not checked.
+export function errorColor(rel) {
+  if (rel === null || rel === undefined || !Number.isFinite(rel)) return [150, 150, 150];
+  const t = Math.max(0, Math.min(1, (Math.log10(Math.max(rel, 1e-300)) + 9) / 4));
+  return colorAt([[0, [26, 152, 80]], [0.5, [230, 180, 20]], [1, [215, 48, 39]]], t);
 }

@@ -10,8 +10,12 @@ import { decorateDiagram, onDiagram, onView, requestView, selectEdge, selectExam
   from "./network.js";
 import { checkAnswers, renderDetail, renderExample, whatIf } from "./inspector.js";
 import { maybeRefreshSide, refreshSide } from "./gallery.js";
-import { addUnitMaps, drawPlane, maybeRefreshPlane } from "./plane.js";
-import { closeSteps, lightStep, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPlay } from "./walk.js";
+import { addUnitMaps, drawPlane, hoverUnit, maybeRefreshPlane } from "./plane.js";
+import { paintGradcheck, runGradcheck, showGradcheckEdge } from "./gradcheck.js";
+import { drawUnits, maybeRefreshUnits, toggleUnits } from "./units.js";
+import { renderLayerButtons } from "./layers.js";
+import { featureChoice, nameInputs, renderFeatures } from "./features.js";
+import { closeSteps, lightStep, loadSteps, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPlay } from "./walk.js";
 import { applyDatasetDefaults, applyFragmentOnce, chosenKinds, copySetupLink, fillForm, formKey, loadBuiltins,
   markMinibatch, parseHidden, renderKinds, settings, setupExtras, writeFragment } from "./setup.js";
 
@@ -21,6 +25,8 @@ onView(renderExample);
 onView(renderDetail);
 onDiagram((root) => { if (S.plane && S.state && S.state.sizes[0] === 2) addUnitMaps(root, S.plane); });
 onDiagram(() => lightStep());
+onDiagram(paintGradcheck);
+onDiagram(nameInputs);
 
 // J with six decimals, as glassnet evaluate prints it (the course's "0.287629" can be read off the page).
 const costText = (J) => (J === null || J === undefined ? "–" : Math.abs(J) < 1e4 ? J.toFixed(6) : fmt(J, 7));
@@ -93,7 +99,7 @@ function wire() {
   $("step").addEventListener("click", () => command("/api/step", settings()));
   $("reset").addEventListener("click", async () => {
     const body = { dataset: $("dataset").value, hidden: parseHidden($("hidden").value),
-      seed: Number($("seed").value), ...chosenKinds(), ...settings(), ...setupExtras() };
+      seed: Number($("seed").value), ...chosenKinds(), ...settings(), ...setupExtras(), ...featureChoice() };
     S.unit = null; S.edge = null; S.pendingSetup = null;
     const st = await command("/api/reset", body);
     if (st) { S.formFor = null; fillForm(st); }
@@ -130,7 +136,10 @@ function wire() {
     if (t.classList.contains("unit")) {
       if (j === 0) { toast("the bias unit a₀ = 1 has no z and no δ; click one of its edges to see a bias weight", false); return; }
       selectUnit(l, j);
-    } else selectEdge(l, Number(t.dataset.i), j);
+    } else {
+      selectEdge(l, Number(t.dataset.i), j);
+      showGradcheckEdge(l, Number(t.dataset.i), j);
+    }
   });
   document.addEventListener("keydown", (ev) => {
     if (ev.target.closest("input, select, textarea")) return;
@@ -139,7 +148,22 @@ function wire() {
     else if (ev.key === "ArrowLeft" && S.state && S.state.snapshots.cursor > 0) command("/api/rewind", { offset: -1 });
   });
   window.addEventListener("resize", renderCurves);
+  // The decision map's toggles, and a hovered hidden unit's map in its place.
+  $("show-test").addEventListener("change", () => { S.showTest = $("show-test").checked; if (S.plane) drawPlane(S.plane); });
+  $("discretize").addEventListener("change", () => { S.discretize = $("discretize").checked; if (S.plane) drawPlane(S.plane); });
+  $("net").addEventListener("mouseover", (ev) => {
+    const t = ev.target.closest(".unit-map, .unit");
+    hoverUnit(t && t.dataset.l ? Number(t.dataset.l) : null, t ? Number(t.dataset.j) : null);
+  });
+  $("net").addEventListener("mouseleave", () => hoverUnit(null, null));
+  $("gc-run").addEventListener("click", runGradcheck);
+  $("units-open").addEventListener("click", toggleUnits);
+  $("units-scrub").addEventListener("input", drawUnits);
+  $("hidden").addEventListener("input", layerButtons);
 }
+
+// + and − for layers and units: a change builds the new network at once (Reset network with the new sizes).
+function layerButtons() { renderLayerButtons(() => $("reset").click()); }
 
 function togglePresentation() {
   const on = document.body.classList.toggle("present");
@@ -157,6 +181,9 @@ function wireExtras() {
   $("step-prev").addEventListener("click", () => { stopStepPlay(); moveStep(-1); });
   $("step-first").addEventListener("click", () => { stopStepPlay(); S.stepAt = 0; renderStep(); });
   $("step-play").addEventListener("click", toggleStepPlay);
+  $("step-examples").addEventListener("change", () => {
+    S.stepExamples = Number($("step-examples").value); stopStepPlay(); loadSteps(false);
+  });
   $("share").addEventListener("click", copySetupLink);
   $("present").addEventListener("click", togglePresentation);
   $("stepper").hidden = true;
@@ -180,10 +207,12 @@ onState((st) => {
   renderHeader(st);
   renderTimeline(st);
   renderCurves();
-  if (S.formFor !== formKey(st)) fillForm(st);
+  if (S.formFor !== formKey(st)) { fillForm(st); layerButtons(); }
+  renderFeatures(st, () => $("reset").click());
   if (st.version !== S.viewVersion) requestView();
   maybeRefreshSide(st);
   maybeRefreshPlane(st);
+  maybeRefreshUnits(st);
   writeFragment(st);
 });
 

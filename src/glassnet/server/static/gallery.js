@@ -5,6 +5,7 @@ import { S } from "./state.js";
 import { $, el, fmt, pct, toast } from "./dom.js";
 import { drawImage, weightColor } from "./colors.js";
 import { selectExample, selectUnit } from "./network.js";
+import { renderMarks } from "./marks.js";
 
 export function maybeRefreshSide(st) {
   const now = Date.now();
@@ -46,6 +47,10 @@ export function renderExamples(ex) {
       ? "No validation examples: the validation share is 0 (every example is a training example)."
       : ex.total === 0 && ex.which === "misclassified" && !none
         ? "None: every example of this set is classified correctly." : "No examples." }));
+    return;
+  }
+  if (!ex.image_shape && S.state && S.state.dataset.n === 2 && ex.which === "misclassified") {
+    renderMarks(box, ex, S.plane && S.plane.extent, selectExample);  // 2-D: marks where they lie, not numbers
     return;
   }
   for (const it of ex.items) {

@@ -3,6 +3,7 @@
 import { api, ApiError, problem } from "./api.js";
 import { S } from "./state.js";
 import { $, svg, toast } from "./dom.js";
+import { fitText } from "./readable.js";
 
 // What the other views do after each diagram: explorer.js (the wiring) registers them, so that imports point one
 // way (inspector, plane and walk use this module; this module never imports them).
@@ -102,13 +103,19 @@ export function decorateDiagram() {
   const root = $("net").querySelector("svg");
   if (!root) return;
   // Drawn up to 1.35× its own size (1.8× when presenting): big enough to read, not so big that it needs scrolling.
-  const vb = root.viewBox && root.viewBox.baseVal;
   const zoom = document.body.classList.contains("present") ? 1.8 : 1.35;
-  if (vb && vb.width) root.style.maxWidth = `${Math.round(vb.width * zoom)}px`;
-  // The page sizes the diagram from the window's height on one-screen layouts: it needs the diagram's aspect.
-  if (vb && vb.width && vb.height) $("layout").style.setProperty("--net-ratio", (vb.width / vb.height).toFixed(3));
+  const size = () => {
+    const vb = root.viewBox && root.viewBox.baseVal;
+    if (vb && vb.width) root.style.maxWidth = `${Math.round(vb.width * zoom)}px`;
+    // The page sizes the diagram from the window's height on one-screen layouts: it needs the diagram's aspect.
+    if (vb && vb.width && vb.height) $("layout").style.setProperty("--net-ratio", (vb.width / vb.height).toFixed(3));
+  };
+  size();
+  for (let pass = 0; pass < 3; pass++) { fitText(root); size(); }  // labels grown to their on-screen floor
   markRelated(root);
   for (const handler of after.diagram) handler(root);
+  fitText(root);  // the box again, with what the handlers added (unit maps)
+  size();
 }
 
 // A selected unit: its incoming and outgoing edges stand out, the others fade.

@@ -3,11 +3,11 @@
 import { api, problem } from "./api.js";
 import { S } from "./state.js";
 import { $, fmt, svg, toast } from "./dom.js";
-import { CLASS_COLORS, COLORS, colorAt, gridCanvas, hexRgb, rgb } from "./colors.js";
+import { CLASS_COLORS, COLORS, colorAt, decisionColor, gridCanvas, hexRgb, tint } from "./colors.js";
+import { drawPoints } from "./marks.js";
 import { sub, sup } from "./notation.js";
 import { decorateDiagram } from "./network.js";
 
-export const classColor = (p, c) => (p.K === 1 ? colorAt(COLORS.sequential, c) : hexRgb(CLASS_COLORS[c % CLASS_COLORS.length]));
 
 // ------------------------------------------------------------------ maps over the input plane
 export function maybeRefreshPlane(st) {
@@ -46,18 +46,24 @@ export function drawPlane(p) {
   canvas.width = size; canvas.height = size;
   const ctx = canvas.getContext("2d");
   const res = p.resolution;
-  let color;
-  if (p.K === 1) color = (v) => colorAt(COLORS.sequential, v);
+  // Hovering a hidden unit in the diagram shows that unit's map here; otherwise the output: one unit's h on two
+  // hues diverging at 0.5, or the predicted class; "discretize" paints only the class (h ≥ 0.5 or the largest h).
+  const unit = S.planeUnit && p.units.find((u) => u.l === S.planeUnit.l && u.j === S.planeUnit.j);
+  let color, values = p.output[0];
+  if (unit) {
+    values = unit.values;
+    color = unitMapScale(p.units, p.units_in_unit_interval).color;
+  } else if (p.K === 1) color = S.discretize ? (v) => decisionColor(v >= 0.5 ? 0.9 : 0.1) : decisionColor;
   else {
     color = (_v, r, q) => {  // the predicted class's colour, paler where its h is lower
-      const k = p.prediction[r][q], h = p.output[k][r][q];
-      return hexRgb(CLASS_COLORS[k % CLASS_COLORS.length]).map((v) => Math.round(255 - (255 - v) * (0.25 + 0.5 * h)));
+      const k = p.prediction[r][q], h = S.discretize ? 0.7 : p.output[k][r][q];
+      return tint(hexRgb(CLASS_COLORS[k % CLASS_COLORS.length]), 0.15 + 0.5 * h);
     };
   }
   // Grid point q sits at q·cw (the first and last on the edges of the square), the centre of its image pixel.
   const cw = size / (res - 1);
-  ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(gridCanvas(p.output[0], res, color), -cw / 2, -cw / 2, size + cw, size + cw);
+  ctx.imageSmoothingEnabled = !S.discretize || !!unit;
+  ctx.drawImage(gridCanvas(values, res, color), -cw / 2, -cw / 2, size + cw, size + cw);
   ctx.strokeStyle = "#111"; ctx.lineWidth = 2;
   ctx.beginPath();
   if (p.K === 1) boundaryLine(ctx, p.output[0], res, cw, size);
@@ -73,28 +79,26 @@ export function drawPlane(p) {
   ctx.stroke();
   const [x0, x1, y0, y1] = p.extent;
   const px = (a) => ((a - x0) / (x1 - x0)) * size, py = (b) => size - ((b - y0) / (y1 - y0)) * size;
-  for (const [split, pts] of [["train", p.train], ["val", p.val]]) {
-    for (const [a, b, c] of pts) {
-      const fill = classColor(p, c);
-      ctx.fillStyle = rgb(fill);
-      ctx.strokeStyle = p.K === 1 && c === 0 ? "#08306b" : "#ffffff";
-      ctx.lineWidth = split === "val" ? 2 : 1.2;
-      ctx.beginPath();
-      if (split === "train") ctx.arc(px(a), py(b), 4.2, 0, 2 * Math.PI);
-      else ctx.rect(px(a) - 4.5, py(b) - 4.5, 9, 9);
-      ctx.fill(); ctx.stroke();
-    }
-  }
+  const wrong = drawPoints(ctx, p, px, py, S.showTest);
   canvas.dataset.version = String(p.version);
+  canvas.dataset.showing = unit ? `unit-${unit.l}-${unit.j}` : S.discretize ? "class" : "h";
+  canvas.dataset.misclassified = String(wrong);
+  canvas.dataset.points = String(p.train.length + (S.showTest ? p.val.length : 0));
   const st = S.state;
   const cls = p.classes;
-  $("plane-legend").textContent = p.K === 1
-    ? `background: h = P(${cls[1]}) from white (0) to dark blue (1)`
-    : "background: the predicted class, darker where its h is larger";
+  $("plane-legend").textContent = unit
+    ? `a${sub(unit.j)}${sup(unit.l)}, hidden unit ${unit.j} of layer ${unit.l}: ` +
+      unitMapScale(p.units, p.units_in_unit_interval).text
+    : p.K === 1 ? (S.discretize ? `background: the predicted class (h ≥ 0.5: ${cls[1]})`
+      : `background: h = P(${cls[1]}): ${cls[0]} blue (h → 0), white at 0.5, ${cls[1]} red (h → 1)`)
+      : S.discretize ? "background: the predicted class" : "background: the predicted class, darker where its h is larger";
+  const shown = S.showTest ? `● training (${p.train.length}), ■ validation (${p.val.length})`
+    : `● training (${p.train.length}); validation (${p.val.length}) hidden`;
   $("plane-note").textContent = `x₁ from ${fmt(x0, 3)} to ${fmt(x1, 3)} (left to right), x₂ from ${fmt(y0, 3)} to ` +
-    `${fmt(y1, 3)} (bottom to top). ● training (${p.train.length}), ■ validation (${p.val.length}); ` +
-    (p.K === 1 ? `dark points are class ${cls[1]}, white ones class ${cls[0]}. ` : "") +
-    `The black line is the decision boundary (h = 0.5)` + (st ? ` · iteration ${st.iteration}` : "") + "." +
+    `${fmt(y1, 3)} (bottom to top). ${shown}, each in its class colour; ${wrong} misclassified ` +
+    `(ringed and crossed). The black line is the decision boundary (h = 0.5)` +
+    (p.features ? ` · the network's inputs: ${p.features.join(", ")} of each point` : "") +
+    (st ? ` · iteration ${st.iteration}` : "") + "." +
     (p.note ? ` Coarser ${p.note}.` : "");  // a large network's maps: the server's cost budget chose the grid
 }
 
@@ -131,6 +135,16 @@ export function unitMapScale(units, inUnitInterval) {
   return { color: (v) => colorAt(COLORS.diverging, v / m), text: `blue −${fmt(m, 3)}, white 0, red ${fmt(m, 3)}` };
 }
 
+// Hovering a hidden unit (or its small map) in the diagram: its map fills the decision map until the pointer leaves.
+export function hoverUnit(l, j) {
+  const p = S.plane;
+  const next = p && l !== null && p.units.some((u) => u.l === l && u.j === j) ? { l, j } : null;
+  const same = (a, b) => (a === null ? b === null : b !== null && a.l === b.l && a.j === b.j);
+  if (same(next, S.planeUnit)) return;
+  S.planeUnit = next;
+  if (p) drawPlane(p);
+}
+
 export function addUnitMaps(root, p) {
   for (const old of root.querySelectorAll(".unit-map")) old.remove();
   const scale = unitMapScale(p.units, p.units_in_unit_interval);
@@ -142,7 +156,10 @@ export function addUnitMaps(root, p) {
     const url = gridCanvas(u.values, p.resolution, scale.color).toDataURL();
     const g = svg("g", { class: "unit-map", role: "img", "aria-label": `unit ${u.j} of layer ${u.l}` });
     g.dataset.l = u.l; g.dataset.j = u.j;
-    const x = cx - r - 24 - size, y = cy - size / 2;  // left of the unit's name (a₂⁽²⁾ sits above-left)
+    // left of the unit's name (a₂⁽²⁾ sits above-left, as large as the page made it)
+    const name = [...root.querySelectorAll("text.unit-name")].find((t) => t.textContent === `a${sub(u.j)}${sup(u.l)}`);
+    const nameLeft = name && name.getBBox().width ? name.getBBox().x : cx - r - 20;
+    const x = Math.min(cx - r - 24, nameLeft - 4) - size, y = cy - size / 2;
     const t = svg("title");
     t.textContent = `unit ${u.j} of layer ${u.l}: a${sub(u.j)}${sup(u.l)} over the input plane (${scale.text})`;
     g.append(t, svg("rect", { x: x - 1.5, y: y - 1.5, width: size + 3, height: size + 3, fill: "#fff", stroke: "#555",

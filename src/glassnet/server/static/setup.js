@@ -77,6 +77,8 @@ export async function loadDatasets(current) {
   const d = await run(() => api("/api/datasets"));
   if (!d) return;
   S.datasets = d.datasets;
+  S.limits = d.limits;
+  S.featureNames = d.features;
   kindChoices(d);
   const sel = $("dataset");
   sel.innerHTML = "";

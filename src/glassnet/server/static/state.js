@@ -13,6 +13,8 @@ export const S = {
   builtins: {}, plane: null, planeBusy: false, planeVersion: -1, planeAt: 0, planeTimer: null,
   steps: null, stepAt: 0, stepsOpen: false, stepsKey: null, stepTimer: null, fragmentApplied: false,
   pendingSetup: null,
+  showTest: true, discretize: false, planeUnit: null,  // the decision map's toggles, the hovered hidden unit
+  limits: null, featureNames: null, gradcheck: null, stepExamples: 1, unitsOpen: false, unitsBusy: false, unitsVersion: -1, units: null, unitsAt: 0,
 };
 
 const listeners = [];

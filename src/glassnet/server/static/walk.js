@@ -24,8 +24,9 @@ export function closeSteps() {
 }
 
 export async function loadSteps(keepPlace) {
-  const key = `${S.split}:${S.index}:${S.state ? S.state.version : -1}`;
-  const r = await run(() => api(`/api/steps?split=${S.split}&index=${S.index}`));
+  const key = `${S.split}:${S.index}:${S.stepExamples || 1}:${S.state ? S.state.version : -1}`;
+  const k = S.stepExamples || 1;  // several: Δ adds up over examples index, index + 1, … (the lecture's Σ over t)
+  const r = await run(() => api(`/api/steps?split=${S.split}&index=${S.index}&examples=${k}`));
   if (!r) return;
   S.steps = r;
   S.stepsKey = key;
@@ -36,14 +37,18 @@ export async function loadSteps(keepPlace) {
 export function renderStep() {
   if (!S.steps) return;
   const steps = S.steps.steps, st = steps[S.stepAt];
+  const k = S.steps.examples || 1, which = S.steps.split === "train" ? "training" : "validation";
   $("step-count").textContent = `step ${S.stepAt + 1} of ${steps.length} · ${PHASE_WORDS[st.phase]} · ` +
-    `${S.steps.split === "train" ? "training" : "validation"} example ${S.steps.index}`;
+    (k === 1 ? `${which} example ${S.steps.index}`
+      : `${which} examples ${S.steps.index}–${S.steps.index + k - 1}` +
+        (st.example ? ` (t = ${st.example}: example ${S.steps.index + st.example - 1})` : ""));
   $("step-title").textContent = st.title;
   const text = $("step-text");
   text.textContent = st.lines.join("\n");
   text.dataset.phase = st.phase;
   text.dataset.value = st.value === null ? "" : String(st.value);
   text.dataset.unit = st.unit ? st.unit.join(":") : "";
+  text.dataset.values = st.values ? JSON.stringify(st.values) : "";
   $("step-prev").disabled = $("step-first").disabled = S.stepAt === 0;
   $("step-next").disabled = S.stepAt >= steps.length - 1;
   const want = st.phase === "forward" ? "forward" : "backward";
@@ -68,7 +73,7 @@ export function lightStep() {
     const u = root.querySelector(`#unit-${l}-${j}`);
     if (u) u.classList.add("lit");
   }
-  const key = `${S.split}:${S.index}:${S.state ? S.state.version : -1}`;
+  const key = `${S.split}:${S.index}:${S.stepExamples || 1}:${S.state ? S.state.version : -1}`;
   if (key !== S.stepsKey && !S.stepsLoading) {  // another example or new weights: the same step, new numbers
     S.stepsLoading = true;
     loadSteps(true).finally(() => { S.stepsLoading = false; });
