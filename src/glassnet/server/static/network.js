@@ -2,7 +2,7 @@
 // adds hit areas, marks the selection and decorates it (unit maps, the walk's lit units and edges).
 import { api, ApiError, problem } from "./api.js";
 import { S } from "./state.js";
-import { $, svg, toast } from "./dom.js";
+import { $, page, svg, toast } from "./dom.js";
 
 // What the other views do after each diagram: explorer.js (the wiring) registers them, so that imports point one
 // way (inspector, plane and walk use this module; this module never imports them).
@@ -85,7 +85,7 @@ export function selectExample(split, index) {
   $("split").value = split; $("index").value = index;
   $("whatif-result").innerHTML = "";
   requestView();
-  for (const t of document.querySelectorAll(".thumb")) {
+  for (const t of page().querySelectorAll(".thumb")) {
     t.classList.toggle("on", t.dataset.split === split && Number(t.dataset.index) === index);
   }
 }
@@ -103,7 +103,7 @@ export function decorateDiagram() {
   if (!root) return;
   // Drawn up to 1.35× its own size (1.8× when presenting): big enough to read, not so big that it needs scrolling.
   const vb = root.viewBox && root.viewBox.baseVal;
-  const zoom = document.body.classList.contains("present") ? 1.8 : 1.35;
+  const zoom = page().classList.contains("present") ? 1.8 : 1.35;
   if (vb && vb.width) root.style.maxWidth = `${Math.round(vb.width * zoom)}px`;
   // The page sizes the diagram from the window's height on one-screen layouts: it needs the diagram's aspect.
   if (vb && vb.width && vb.height) $("layout").style.setProperty("--net-ratio", (vb.width / vb.height).toFixed(3));
