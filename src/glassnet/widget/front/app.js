@@ -12,15 +12,19 @@ import css from "../../server/static/explorer.css";
 import html from "../../server/static/index.html";
 
 // The page's style sheet written for a document; inside a shadow root the document's roots are the host and the
-// explorer's own element (.gn-body), which takes the classes the page puts on <body> ("two-d", "present").
+// explorer's own element (.gn-body), which takes the classes the page puts on <body> ("two-d", "present"). Its
+// layouts follow the width of the output area, not the window's (a notebook has a file browser, margins): media
+// queries become container queries on .gn-body, which know widths only (an aspect-ratio condition is dropped).
 const scopedCss = css.replace(/:root\b/g, ":host")
-  .replace(/(^|[\s,}>(])(?:html|body)(?![-\w])/g, "$1.gn-body");
+  .replace(/(^|[\s,}>(])(?:html|body)(?![-\w])/g, "$1.gn-body")
+  .replace(/@media\b/g, "@container")
+  .replace(/\((?:min|max)-aspect-ratio:[^)]*\)\s*and\s*/g, "");
 
 // What differs in a notebook's output area: no full-window page, no fixed toast over the notebook's own controls.
 const WIDGET_CSS = `
 :host { display: block; }
 .gn-body { position: relative; min-height: 640px; border: 1px solid var(--line, #ddd); border-radius: 6px;
-  overflow: hidden; }
+  overflow: hidden; container-type: inline-size; }
 .gn-body #share { display: none; }
 .gn-body header#top { position: static; }
 .gn-body .toast { position: absolute; }
