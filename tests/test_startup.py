@@ -53,7 +53,8 @@ def test_import_glassnet_imports_nothing_heavy():
     assert "glassnet" in modules and "glassnet.api" in modules
     assert _heavy(modules) == []
     # the explainer, the estimators, model files and the grader wait until first use
-    assert not {"glassnet.estimator", "glassnet.explain", "glassnet.io", "glassnet.grading", "glassnet.widget"} & modules
+    lazy = {"glassnet.estimator", "glassnet.explain", "glassnet.io", "glassnet.grading", "glassnet.widget"}
+    assert not lazy & modules
     # scipy.special too: it loads SciPy's array-API layer, and only computing J or g(z) needs it
     assert "scipy.special" not in modules
 

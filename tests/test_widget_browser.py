@@ -164,7 +164,7 @@ _s = w.selected
 _X, _y = (_parts[0], _parts[1]) if _s["split"] == "train" else (_parts[2], _parts[3])
 print(_json.dumps({"thetas": [t.tolist() for t in _th], "clf": [t.tolist() for t in clf.thetas_],
                    "x": _X[_s["index"]].tolist(), "label": int(_y[_s["index"]]), "m": int(_parts[0].shape[0]),
-                   "selected": _s, "iteration": w.session.iteration, "label_snap": w.session.state()["snapshots"]["label"]}))
+                   "selected": _s, "iteration": w.session.iteration}))
 """
         return json.loads(self.run(code).strip().splitlines()[-1])
 

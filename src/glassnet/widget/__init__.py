@@ -21,6 +21,20 @@ Needs the ``notebook`` extra: ``pip install 'glassnet[notebook]'`` (anywidget, a
 
 from __future__ import annotations
 
+import sys
+import types
+
 from glassnet.widget.explorer import ExplorerWidget, widget
 
 __all__ = ["ExplorerWidget", "widget"]
+
+
+class _CallableModule(types.ModuleType):
+    """``glassnet.widget(...)`` is the function, also once Python has bound this package to the attribute of the
+    same name on ``glassnet`` (importing a submodule does that): calling the package calls :func:`widget`."""
+
+    def __call__(self, *args, **kwargs) -> ExplorerWidget:
+        return widget(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

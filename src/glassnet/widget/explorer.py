@@ -82,7 +82,7 @@ def _model(model, data: bridge.Dataset) -> tuple[list[np.ndarray] | None, dict, 
         thetas, settings = bridge.model_settings(model, "the model", data)
         return thetas, settings, model, "your model"
     if isinstance(model, (list, tuple)):
-        thetas = [np.asarray(t, dtype=np.float64) for t in check_thetas(list(model), name="thetas")]
+        thetas = [np.asarray(t, dtype=np.float64) for t in check_thetas(list(model), name="thetas")[0]]
         sizes = bridge.sizes_of(thetas)
         if (sizes[0], sizes[-1]) != (data.n, data.K):
             raise ValueError(f"thetas: the layers {'-'.join(map(str, sizes))} need {sizes[0]} features and "
