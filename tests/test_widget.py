@@ -91,6 +91,25 @@ def test_a_request_over_the_channel_gets_its_reply(fitted):
     assert reply["binary"] and reply["filename"].endswith(".npz") and bytes(buffers[0][:2]) == b"PK"
 
 
+def test_an_upload_travels_as_the_messages_buffer(fitted):
+    """The page's "Upload a data file": the file's bytes as the request's buffer, read by the server's own route."""
+    _clf, w, X, y = fitted
+    ch = Channel(w)
+    csv = "x1,x2,label\n" + "".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in zip(X, y, strict=True))
+    w._on_msg(w, {"type": "request", "id": "u", "path": "/api/dataset?filename=mine.csv", "method": "POST"},
+              [memoryview(csv.encode())])
+    theirs = [t.copy() for t in _clf.thetas_]
+    reply, _ = ch.reply("u")
+    assert reply["ok"], reply
+    assert json.loads(reply["text"])["dataset"]["name"] == "upload:mine.csv"
+    # another dataset in the widget: the student's Classifier keeps its weights, w.model is a new one
+    assert w.model is not _clf and all(np.array_equal(a, b) for a, b in zip(_clf.thetas_, theirs, strict=True))
+    w._on_msg(w, {"type": "request", "id": "v", "path": "/api/dataset?filename=mine.exe", "method": "POST"},
+              [memoryview(b"MZ")])
+    reply, _ = ch.reply("v")
+    assert reply["status"] == 422 and reply["detail"].startswith("filename: expected a file ending in")
+
+
 def test_a_new_view_gets_the_whole_state_and_then_each_change(fitted):
     _clf, w, _X, _y = fitted
     ch = Channel(w)

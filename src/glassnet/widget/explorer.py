@@ -159,7 +159,9 @@ class ExplorerWidget(anywidget.AnyWidget):
     The Classifier and the widget follow each other: a ``fit`` / ``partial_fit`` that gives the Classifier new
     ``thetas_`` shows in the widget within a moment (a new point on its timeline, "fit in Python"), and every change
     of Θ in the widget (a weight edited, Play, a what-if step, going back in time) becomes the Classifier's
-    ``thetas_``. Changing ``clf.thetas_`` in place is not seen: call :meth:`refresh` after it.
+    ``thetas_``. Changing ``clf.thetas_`` in place is not seen: call :meth:`refresh` after it. Choosing another
+    dataset or network shape in the widget lets the Classifier go (it keeps its weights; :attr:`model` is then a new
+    Classifier of the widget's network).
     """
 
     _esm = ESM
@@ -173,6 +175,7 @@ class ExplorerWidget(anywidget.AnyWidget):
         self.session = session
         self._client = LocalClient(session)
         self._clf = model
+        self._clf_data = session.data.name  # the dataset the Classifier is kept in step on
         self._callbacks: list[Callable[[dict], Any]] = []
         self._lock = threading.RLock()
         self._written = session.thetas  # the Θ list the Classifier was last given (or given us)
@@ -206,6 +209,7 @@ class ExplorerWidget(anywidget.AnyWidget):
                     thetas, classes, hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam),
                     solver=cfg.optimizer, max_iter=int(cfg.max_iter), random_state=int(cfg.seed), **bridge.kinds(cfg))
                 self._written = self._seen = None
+                self._clf_data = data.name
             self._sync_model()
             return self._clf
 
@@ -329,8 +333,15 @@ class ExplorerWidget(anywidget.AnyWidget):
         change the Classifier's)."""
         if self._clf is None:
             return
-        thetas = self.session.snapshot_view()[1]
+        _v, thetas, _cfg, data, _p = self.session.snapshot_view()
         if thetas is self._written:
+            return
+        if data.name != self._clf_data or [t.shape for t in thetas] != [t.shape for t in self._clf.thetas_]:
+            # another dataset or network chosen in the widget: the Classifier keeps its own; w.model makes a new one
+            log.warning("glassnet.widget: the widget now shows %s, network %s; the Classifier given to it is no "
+                        "longer kept in step (w.model is a new Classifier)", data.name,
+                        "-".join(map(str, bridge.sizes_of(thetas))))
+            self._clf = None
             return
         dtype = self._clf.thetas_[0].dtype if getattr(self._clf, "thetas_", None) else np.float64
         self._clf.thetas_ = [np.array(t, dtype=dtype, copy=True) for t in thetas]
