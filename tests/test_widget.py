@@ -192,9 +192,10 @@ def test_thetas_and_model_files_and_the_course_weights(tmp_path):
 
 def test_glassnet_widget_is_the_function_also_after_the_package_is_imported():
     import glassnet.widget.explorer  # binds the package to the attribute glassnet.widget
+    from glassnet.widget import ExplorerWidget
 
     w = glassnet.widget(None, "xor", hidden=[2])
-    assert isinstance(w, glassnet.widget.ExplorerWidget)
+    assert isinstance(w, ExplorerWidget)
     w.close()
 
 

@@ -118,5 +118,8 @@ class LocalClient:
         self.explorer.view_pool.shutdown(wait=False, cancel_futures=True)
         if self._loop.is_running():
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5.0)
+            if threading.current_thread() is not self._thread:  # (a widget collected by the loop's own thread)
+                self._thread.join(5.0)
+        if not self._loop.is_running():
+            self._loop.close()  # its selector's sockets too (closing twice is a no-op)
         shutil.rmtree(self._upload_dir, ignore_errors=True)
