@@ -8,7 +8,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 
 NODE_STAMP := node_modules/.installed-lint
 
-.PHONY: demo lint lint-js test test-fast bench install clean browser octave docs
+.PHONY: demo lint lint-js widget test test-fast bench install clean browser octave docs
 
 $(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,13 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 lint-js: $(NODE_STAMP)
-	npx --no-install eslint src/glassnet/server/static
+	npx --no-install eslint src/glassnet/server/static src/glassnet/widget/front
+	node scripts/build-widget.mjs --check
+
+# The notebook widget's one ES module (src/glassnet/widget/static/widget.js, committed): rebuild it with esbuild after
+# changing the page's modules (server/static) or the widget's (widget/front); make lint checks that it is current.
+widget: $(NODE_STAMP)
+	node scripts/build-widget.mjs
 
 test: lint browser octave
 	$(PY) -m pytest src tests README.md

@@ -5,7 +5,7 @@ import globals from "globals";
 export default [
   js.configs.recommended,
   {
-    files: ["src/glassnet/server/static/**/*.js"],
+    files: ["src/glassnet/server/static/**/*.js", "src/glassnet/widget/front/**/*.js"],
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: "module",
@@ -14,5 +14,9 @@ export default [
     rules: {
       "no-unused-vars": ["error", { args: "after-used", caughtErrors: "none" }],
     },
+  },
+  {
+    files: ["scripts/**/*.mjs"],
+    languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: globals.node },
   },
 ];

@@ -24,8 +24,9 @@ LANES = {
     "browser": ["test_server_browser.py", "test_server_browser_2d.py", "test_docs.py::test_pages_in_a_real_browser",
                 "test_walk.py::test_slide_deck_in_a_real_browser", "test_check_browser.py", "test_one_screen.py",
                 "test_docs.py::test_trace_block_keeps_readable_text_and_whole_numbers_in_a_narrow_column",
-                "test_course_explorer.py::test_the_course_network_in_a_real_browser"],
-    "docs": ["test_docs.py", "test_notebooks.py"],
+                "test_course_explorer.py::test_the_course_network_in_a_real_browser", "test_widget_browser.py"],
+    "docs": ["test_docs.py", "test_notebooks.py",
+             "test_widget.py::test_nbconvert_html_export_shows_the_static_picture"],
     "slow": [
         "test_examples.py",  # every gallery script in its own Python process
         "test_resume.py",  # training processes killed at random moments and resumed

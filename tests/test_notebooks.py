@@ -29,6 +29,8 @@ EXPECTED = {
     "04-digit-classifier": (["misclassified", "best λ ="], 6),
     "05-scikit-learn": (["identical predictions on 450 test digits: True", "(scikit-learn's loss_)"], 0),
     "06-grade-your-own-backprop": (["diagnosis: δ^(L) has a g′(z^(L)) factor", "6 of 6 parts pass"], 0),
+    "07-explorer-in-your-notebook": (["layers [400, 25, 10]", "δ₃⁽²⁾ = ", "the widget shows clf's weights",
+                                      "changes heard by the callback: True"], 0),
 }
 
 

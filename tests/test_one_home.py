@@ -107,7 +107,7 @@ def test_sub_and_superscript_digits_are_written_once():
         if path.name != "notation.js" and used:
             imported = re.search(r'import \{ ([^}]*) \} from "\./notation\.js";', text)
             assert imported and set(used) <= set(imported.group(1).split(", ")), path.name
-    assert '<script type="module" src="/static/explorer.js">' in (static / "index.html").read_text()
+    assert '<script type="module" src="/static/page.js">' in (static / "index.html").read_text()
 
 
 # --------------------------------------------------------------------------------------------------------- JSON

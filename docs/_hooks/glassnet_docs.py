@@ -414,9 +414,26 @@ def _notebook_links(html_text: str, page, files) -> str:
     return _NB_LINK.sub(fix, html_text)
 
 
+# A notebook that shows a live widget (glassnet.widget) is stored with its widget state when the site runs it, and
+# nbconvert then loads Jupyter's widget manager from a CDN to draw it: no network on the site (it reads offline), and
+# no kernel behind the page to answer the widget anyway. The loader and the state go; each widget's place says so
+# (the tutorial shows a recorded picture of the widget beside it).
+_NB_WIDGET_LOADER = re.compile(r"<script>\s*\(function\(\) \{\s*function addWidgetsRenderer\(\).*?</script>", re.S)
+_NB_WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">.*?</script>', re.S)
+_NB_WIDGET_VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">.*?</script>', re.S)
+_WIDGET_NOTE = ('<p class="widget-note"><em>A live widget is drawn here when the notebook runs in Jupyter, VS Code, '
+                'Colab or marimo.</em></p>')
+
+
+def _without_widgets(html_text: str) -> str:
+    html_text = _NB_WIDGET_LOADER.sub("", html_text)
+    html_text = _NB_WIDGET_STATE.sub("", html_text)
+    return _NB_WIDGET_VIEW.sub(_WIDGET_NOTE, html_text)
+
+
 def on_page_content(html_text: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
-        html_text = _notebook_links(html_text, page, files)
+        html_text = _without_widgets(_notebook_links(html_text, page, files))
         for pattern, what in ((_NB_MATHJAX, "MathJax block"), (_NB_MERMAID, "Mermaid loader")):
             html_text, n = pattern.subn("", html_text)
             if n != 1:

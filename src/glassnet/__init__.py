@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import typing
 
+from glassnet._support import frontends as _frontends
 from glassnet._version import __version__
 from glassnet.activations import sigmoid, sigmoid_gradient
 from glassnet.api import cost_and_gradient
@@ -35,6 +36,7 @@ if typing.TYPE_CHECKING:  # what __getattr__ below loads on first use, spelled o
     from glassnet.estimator import Classifier, Regressor
     from glassnet.grading import grade
     from glassnet.io import interop, load, save  # noqa: F401 (interop: an attribute outside __all__)
+    from glassnet.widget import widget
 
 __all__ = [
     "__version__",
@@ -63,13 +65,14 @@ __all__ = [
     "ModelFileError",
     "save",
     "load",
+    "widget",
 ]
 
 # Public names whose modules import scikit-learn (the estimators, and model files through them) or much code that a
 # computation of J and D never runs (the explainer, the grader, the data readers) are loaded on first use (PEP 562):
 # ``import glassnet``, every command line call and the grader start without them. ``datasets``, ``io`` and
 # ``interop`` are submodules, public as before though not in ``__all__``.
-_LAZY = ("Classifier", "Regressor", "explain", "grade", "save", "load", "interop", "io", "datasets")
+_LAZY = ("Classifier", "Regressor", "explain", "grade", "save", "load", "interop", "io", "datasets", "widget")
 
 
 def __getattr__(name: str) -> object:
@@ -98,10 +101,24 @@ def __getattr__(name: str) -> object:
         import glassnet.datasets
 
         found = {"datasets": glassnet.datasets}
+    elif name == "widget":
+        from glassnet.widget import widget
+
+        found = {"widget": widget}
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals().update(found)
     return found[name]
+
+
+def _explore(*args, **kwargs):
+    """``Classifier.explore``'s widget (see :mod:`glassnet._support.frontends`): :func:`glassnet.widget`."""
+    from glassnet.widget import widget
+
+    return widget(*args, **kwargs)
+
+
+_frontends.explorer = _explore
 
 
 def __dir__() -> list[str]:

@@ -1074,6 +1074,20 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
                         top_k=top_k, **self._kinds())
         return replace(trace, label=y[0].item())
 
+    def explore(self, X=None, y=None, **options):
+        """This network in the explorer, live in a notebook: :func:`glassnet.widget` of ``self`` on (X, y).
+
+        X : array (m, n), a data file's path, a built-in dataset's name or a :class:`glassnet.datasets.Dataset`;
+        y : (m,) labels when X is an array. The widget holds this very Classifier: ``fit`` and ``partial_fit`` here
+        redraw it, and a weight edited or a run trained in the widget is this model's ``thetas_`` (its
+        ``w.model``). Needs the ``notebook`` extra (``pip install 'glassnet[notebook]'``).
+        """
+        from glassnet._support import frontends
+
+        if frontends.explorer is None:  # set by glassnet/__init__.py, which every import of glassnet runs first
+            raise ImportError("Classifier.explore: the notebook widget is not available; import glassnet")
+        return frontends.explorer(self, X, y, **options)
+
 
 class Regressor(RegressorMixin, ClassNamePrefixFeaturesOutMixin, _Network):
     """A network with identity output units trained on the squared error J = 1/(2m) ΣΣ(h − y)² + (λ/2m) ΣΘ².

@@ -30,7 +30,7 @@ from glassnet.server.routes import ROUTERS
 from glassnet.server.routes._shared import STATIC_DIR, Explorer, SafeJSONResponse
 from glassnet.server.session import Session, SessionClosed
 
-__all__ = ["create_app", "Guard", "STATIC_DIR", "DEFAULT_MAX_BODY"]
+__all__ = ["create_app", "create_api", "Guard", "STATIC_DIR", "DEFAULT_MAX_BODY"]
 
 #: Default request-body limit: enough for MNIST-sized CSV uploads and model files.
 DEFAULT_MAX_BODY = 64 * 2**20
@@ -57,26 +57,39 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
     if not token or len(token) < 16:
         raise ValueError("token: expected a secret of at least 16 characters")
     own_upload_dir = upload_dir is None
-    upload_dir = Path(tempfile.mkdtemp(prefix="glassnet-uploads-")) if upload_dir is None else Path(upload_dir)
-    explorer = Explorer(session, upload_dir, max_body_bytes)
+    app = create_api(session, max_body_bytes=max_body_bytes, upload_dir=upload_dir)
+    explorer = app.state.explorer
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
         explorer.view_pool.shutdown(wait=False, cancel_futures=True)
         if own_upload_dir:
-            shutil.rmtree(upload_dir, ignore_errors=True)
+            shutil.rmtree(explorer.upload_dir, ignore_errors=True)
 
-    app = FastAPI(title="glassnet explorer", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+    app.router.lifespan_context = lifespan
+    app.add_middleware(Guard, hosts=allowed_hosts, token=token, max_body=max_body_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def create_api(session: Session, *, max_body_bytes: int = DEFAULT_MAX_BODY, upload_dir: Path | None = None
+               ) -> FastAPI:
+    """The explorer's routes and error handling for ``session``, without the served page's face (no guard, no static
+    files, no lifespan): what :func:`create_app` serves over HTTP and :class:`glassnet.server.local.LocalClient` calls
+    in the same process (the notebook widget). ``upload_dir``: default a new private temporary folder, which the
+    caller removes (``app.state.upload_dir``).
+    """
+    upload_dir = Path(tempfile.mkdtemp(prefix="glassnet-uploads-")) if upload_dir is None else Path(upload_dir)
+    explorer = Explorer(session, upload_dir, max_body_bytes)
+    app = FastAPI(title="glassnet explorer", docs_url=None, redoc_url=None, openapi_url=None,
                   default_response_class=SafeJSONResponse)
     app.state.explorer = explorer
     app.state.session = session
     app.state.upload_dir = upload_dir
-    app.add_middleware(Guard, hosts=allowed_hosts, token=token, max_body=max_body_bytes)
     app.exception_handler(RequestValidationError)(_on_validation)
     app.exception_handler(ValueError)(_on_value_error)
     app.exception_handler(SessionClosed)(_on_closed)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -18,7 +18,7 @@ import numpy as np
 
 from glassnet import datasets as lib_datasets
 from glassnet import io as lib_io
-from glassnet._validation import check_thetas
+from glassnet._validation import check_thetas, check_X
 from glassnet.activations import ACTIVATIONS, get_activation
 from glassnet.api import cost_and_gradient
 from glassnet.cost import cost_from_z, regularization
@@ -242,6 +242,25 @@ def default_noise(name: str) -> float | None:
 #: The data files the explorer's upload takes: the library's table (glassnet.datasets.files.SUFFIXES), so that an
 #: upload and ``glassnet train --data`` read the same files the same way.
 DATA_SUFFIXES = lib_datasets.SUFFIXES
+
+
+def from_arrays(name: str, X, y, description: str, *, image_shape=None, order: str = "C",
+                class_noun: str | None = None) -> Dataset:
+    """A user's arrays as a :class:`Dataset`: X (m, n) finite numbers (the estimators' check, ``check_X``), y (m,)
+    labels of any kind (classes in sorted order, as :class:`glassnet.Classifier` numbers them)."""
+    X = check_X(X, name="X")
+    if not isinstance(X, np.ndarray):
+        raise ValueError("X: expected a dense array; call .toarray() first")
+    y = np.asarray(y).reshape(-1) if np.ndim(y) == 2 and 1 in np.shape(y) else np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"y: expected one label per row of X, shape ({X.shape[0]},), got shape {y.shape}")
+    if X.shape[0] < 2:
+        raise DataError(f"{name}: expected at least 2 examples, got {X.shape[0]}")
+    ds = lib_datasets.Dataset(X=X, y=y, feature_names=[f"x{j + 1}" for j in range(X.shape[1])],
+                              target_names=[], description=description, name=name,
+                              image_shape=tuple(image_shape) if image_shape else None, image_order=order)
+    data = _wrap(name, ds, description)
+    return replace(data, class_noun=class_noun) if class_noun else data
 
 
 def load_user_file(path: Path, display_name: str) -> Dataset:
@@ -680,18 +699,25 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
         return text.replace(str(path), display_name) if str(path) in text else text.replace(Path(path).name,
                                                                                                display_name)
 
-    settings: dict = {}
     try:
         clf = lib_io.load_any(path)
     except (ValueError, OSError) as exc:  # ModelFileError / DataError are ValueErrors naming the file
         raise ModelFileError(named(exc)) from None
+    return model_settings(clf, display_name, data, course=lib_io.model_format(path) == "mat")
+
+
+def model_settings(clf, display_name: str, data: Dataset, course: bool = False) -> tuple[list[np.ndarray], dict]:
+    """Θ and settings of a fitted model in memory, checked against ``data``: :func:`load_model`'s answer for a model
+    that is already loaded (the notebook widget's ``Classifier``). ``course``: the model came from the course's .mat
+    weights (a mismatch then says which data file to upload)."""
+    settings: dict = {}
     if isinstance(clf, Regressor):
         raise ModelFileError(f"{display_name}: a regression model (glassnet.Regressor, identity outputs); the explorer "
                              f"shows classifiers, with the output/loss pairs "
                              f"{', '.join(f'{o}+{c}' for o, c in PAIRS)}")
     sizes = sizes_of(clf.thetas_)
     if (sizes[0], sizes[-1]) != (data.n, data.K):
-        raise ModelFileError(_upload_first(display_name, sizes, data, lib_io.model_format(path) == "mat"))
+        raise ModelFileError(_upload_first(display_name, sizes, data, course))
     params = clf.get_params()
     settings.update({k: params[k] for k in ("activation", "output", "loss")})
     try:

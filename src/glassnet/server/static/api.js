@@ -2,9 +2,6 @@
 // /api/events, with the access token in a header; another front end (a notebook widget) replaces it with
 // setTransport and every other module keeps calling api, subscribe and modelUrl.
 
-const TOKEN = new URLSearchParams(location.search).get("token") || "";
-// The token stays in memory for the page's requests; the address bar (history, bookmarks, screen shares) loses it.
-if (TOKEN) history.replaceState(null, "", location.pathname + location.hash);
 
 export class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
@@ -20,6 +17,9 @@ export function problem(e) {
 // subscribe(onState, onStatus) for the state stream ("live" / "down"), modelUrl() for the model file's download,
 // hasToken() whether the address carried an access token.
 export function httpTransport() {
+  const TOKEN = new URLSearchParams(location.search).get("token") || "";
+  // The token stays in memory for the page's requests; the address bar (history, bookmarks, screen shares) loses it.
+  if (TOKEN) history.replaceState(null, "", location.pathname + location.hash);
   return {
     async request(path, opts = {}) {
       const headers = { "X-Glassnet-Token": TOKEN };
@@ -48,10 +48,12 @@ export function httpTransport() {
   };
 }
 
-let transport = httpTransport();
+// Made on first use: a front end that sets its own transport first (the notebook widget) never touches the address.
+let transport = null;
+const current = () => transport || (transport = httpTransport());
 
 export function setTransport(t) { transport = t; }
-export const api = (path, opts) => transport.request(path, opts);
-export const subscribe = (onState, onStatus) => transport.subscribe(onState, onStatus);
-export const modelUrl = () => transport.modelUrl();
-export const hasToken = () => transport.hasToken();
+export const api = (path, opts) => current().request(path, opts);
+export const subscribe = (onState, onStatus) => current().subscribe(onState, onStatus);
+export const modelUrl = () => current().modelUrl();
+export const hasToken = () => current().hasToken();

@@ -1,12 +1,12 @@
 // The cost and accuracy curves (J and accuracy per iteration, training and validation) as an SVG chart.
 import { S } from "./state.js";
-import { $, el, fmt, svg } from "./dom.js";
+import { $, el, fmt, page, svg } from "./dom.js";
 
 export function renderCurves() {
   const box = $("curves");
   // The chart's size is the page's (CSS: shorter on a short window); presenting, the axis text is larger.
   const W = Math.max(300, box.clientWidth || 600), H = Math.max(150, box.clientHeight || 230);
-  const big = document.body.classList.contains("present");
+  const big = page().classList.contains("present");
   box.setAttribute("viewBox", `0 0 ${W} ${H}`);
   box.innerHTML = "";
   // The curves start at the weights the run started from (iteration 0), then one point per iteration.

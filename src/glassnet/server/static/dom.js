@@ -1,10 +1,18 @@
 // Small DOM helpers every view uses: $ by id, el and svg builders, number formats, the toast and run (an action
-// whose failure becomes a toast naming what went wrong).
+// whose failure becomes a toast naming what went wrong), and the explorer's root (setRoot): the page's body, or a
+// notebook widget's own element inside its shadow root, so that two explorers in one notebook never share an id.
 import { problem } from "./api.js";
 import { superscript } from "./notation.js";
 
 export const SVGNS = "http://www.w3.org/2000/svg";
-export const $ = (id) => document.getElementById(id);
+let root = null;
+// The element the explorer lives in (classes such as "two-d" and "present" go on it) and where ids are looked up:
+// a document or a shadow root, both of which have getElementById and activeElement.
+export function setRoot(node) { root = node; }
+export const page = () => root || document.body;
+const scope = () => (root ? root.getRootNode() : document);
+export const $ = (id) => scope().getElementById(id);
+export const focused = () => scope().activeElement;
 
 export function fmt(v, digits = 4) {
   if (v === null || v === undefined || Number.isNaN(v)) return "–";

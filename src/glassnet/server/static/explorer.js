@@ -1,10 +1,11 @@
-// glassnet explorer: the page's entry module, which wires the controls to the views. Plain JavaScript (native ES
-// modules, no build step); every number comes from the server's /api endpoints through the transport (api.js).
+// glassnet explorer: the wiring of the controls to the views, begun by start() (the page's page.js, the notebook
+// widget's entry). Plain JavaScript (native ES modules, no build step); every number comes from the server's /api
+// endpoints through the transport (api.js).
 // State changes arrive as a stream of states (state.js); the network view is re-fetched when the state's version
 // changes, at most one request in flight.
 import { api, hasToken, subscribe } from "./api.js";
 import { S, command, onState, receiveState, refreshState } from "./state.js";
-import { $, fmt, pct, run, toast } from "./dom.js";
+import { $, focused, fmt, page, pct, run, setRoot, toast } from "./dom.js";
 import { renderCurves } from "./curves.js";
 import { decorateDiagram, onDiagram, onView, requestView, selectEdge, selectExample, selectUnit, setMode }
   from "./network.js";
@@ -59,7 +60,7 @@ function renderTimeline(st) {
   const sn = st.snapshots;
   const tl = $("timeline");
   tl.max = String(Math.max(0, sn.count - 1));
-  if (document.activeElement !== tl) tl.value = String(sn.cursor);
+  if (focused() !== tl) tl.value = String(sn.cursor);
   $("snapinfo").textContent = `snapshot ${sn.cursor + 1} of ${sn.count} · iteration ${sn.iteration} · ${sn.label}`;
   $("back").disabled = sn.cursor <= 0;
   $("forward").disabled = sn.cursor >= sn.count - 1;
@@ -141,7 +142,7 @@ function wire() {
       showGradcheckEdge(l, Number(t.dataset.i), j);
     }
   });
-  document.addEventListener("keydown", (ev) => {
+  page().addEventListener("keydown", (ev) => {
     if (ev.target.closest("input, select, textarea")) return;
     if (ev.key === " ") { ev.preventDefault(); command(S.state && S.state.status === "running" ? "/api/pause" : "/api/play", S.state && S.state.status === "running" ? undefined : settings()); }
     else if (ev.key === "ArrowRight") command("/api/step", settings());
@@ -166,7 +167,7 @@ function wire() {
 function layerButtons() { renderLayerButtons(() => $("reset").click()); }
 
 function togglePresentation() {
-  const on = document.body.classList.toggle("present");
+  const on = page().classList.toggle("present");
   $("present").setAttribute("aria-pressed", String(on));
   $("present").classList.toggle("on", on);
   renderCurves();
@@ -200,22 +201,6 @@ function wireExtras() {
   onWidth($("plane").parentNode, () => { if (S.plane) drawPlane(S.plane); });
 }
 
-wire();
-wireExtras();
-// Each new state from the server: the views that show it.
-onState((st) => {
-  renderHeader(st);
-  renderTimeline(st);
-  renderCurves();
-  if (S.formFor !== formKey(st)) { fillForm(st); layerButtons(); }
-  renderFeatures(st, () => $("reset").click());
-  if (st.version !== S.viewVersion) requestView();
-  maybeRefreshSide(st);
-  maybeRefreshPlane(st);
-  maybeRefreshUnits(st);
-  writeFragment(st);
-});
-
 function connect() {
   subscribe(receiveState, (how) => {
     $("conn").textContent = how === "live" ? "live" : "reconnecting…";
@@ -223,9 +208,29 @@ function connect() {
   });
 }
 
-if (!hasToken()) {
-  const b = $("error-banner");
-  b.textContent = "No access token in the address: open the full URL that `glassnet serve` printed (…/?token=…).";
-  b.hidden = false;
+// Start the explorer in root (the page: its body; a notebook widget: its own element). address: whether the
+// explorer owns the address bar (the page's setup link in the fragment); a widget's transport is set before.
+export function start(root = document.body, { address = true } = {}) {
+  setRoot(root);
+  wire();
+  wireExtras();
+  // Each new state from the server: the views that show it.
+  onState((st) => {
+    renderHeader(st);
+    renderTimeline(st);
+    renderCurves();
+    if (S.formFor !== formKey(st)) { fillForm(st); layerButtons(); }
+    renderFeatures(st, () => $("reset").click());
+    if (st.version !== S.viewVersion) requestView();
+    maybeRefreshSide(st);
+    maybeRefreshPlane(st);
+    maybeRefreshUnits(st);
+    if (address) writeFragment(st);
+  });
+  if (!hasToken()) {
+    const b = $("error-banner");
+    b.textContent = "No access token in the address: open the full URL that `glassnet serve` printed (…/?token=…).";
+    b.hidden = false;
+  }
+  return loadBuiltins().then(refreshState).then(address ? applyFragmentOnce : null).then(connect);
 }
-loadBuiltins().then(refreshState).then(applyFragmentOnce).then(connect);

@@ -2,7 +2,7 @@
 // editor), the what-if gradient step and the check of a hand calculation.
 import { api } from "./api.js";
 import { S, refreshState } from "./state.js";
-import { $, el, fmt, kv, pct, run, toast } from "./dom.js";
+import { $, el, fmt, focused, kv, pct, run, toast } from "./dom.js";
 import { drawImage } from "./colors.js";
 import { sub, sup, thetaName } from "./notation.js";
 import { requestView, selectEdge } from "./network.js";
@@ -122,7 +122,7 @@ export function renderEdge(e) {
   S.edgeTheta = e.theta;
   if (box.dataset.edge === key && $("theta-value")) {
     const input = $("theta-value");
-    if (document.activeElement !== input && !input.dataset.dirty) input.value = String(e.theta);
+    if (focused() !== input && !input.dataset.dirty) input.value = String(e.theta);
     $("edge-numbers").replaceChildren(edgeNumbers(e));
     $("weight-change").textContent = S.pendingChange || "";
     return;

@@ -2,7 +2,7 @@
 // adds hit areas, marks the selection and decorates it (unit maps, the walk's lit units and edges).
 import { api, ApiError, problem } from "./api.js";
 import { S } from "./state.js";
-import { $, svg, toast } from "./dom.js";
+import { $, page, svg, toast } from "./dom.js";
 import { fitText } from "./readable.js";
 
 // What the other views do after each diagram: explorer.js (the wiring) registers them, so that imports point one
@@ -86,7 +86,7 @@ export function selectExample(split, index) {
   $("split").value = split; $("index").value = index;
   $("whatif-result").innerHTML = "";
   requestView();
-  for (const t of document.querySelectorAll(".thumb")) {
+  for (const t of page().querySelectorAll(".thumb")) {
     t.classList.toggle("on", t.dataset.split === split && Number(t.dataset.index) === index);
   }
 }
@@ -103,7 +103,7 @@ export function decorateDiagram() {
   const root = $("net").querySelector("svg");
   if (!root) return;
   // Drawn up to 1.35× its own size (1.8× when presenting): big enough to read, not so big that it needs scrolling.
-  const zoom = document.body.classList.contains("present") ? 1.8 : 1.35;
+  const zoom = page().classList.contains("present") ? 1.8 : 1.35;
   const size = () => {
     const vb = root.viewBox && root.viewBox.baseVal;
     if (vb && vb.width) root.style.maxWidth = `${Math.round(vb.width * zoom)}px`;

@@ -2,7 +2,7 @@
 // points, and each hidden unit's map beside it in the diagram. This code only draws them.
 import { api, problem } from "./api.js";
 import { S } from "./state.js";
-import { $, fmt, svg, toast } from "./dom.js";
+import { $, fmt, page, svg, toast } from "./dom.js";
 import { CLASS_COLORS, COLORS, colorAt, decisionColor, gridCanvas, hexRgb, tint } from "./colors.js";
 import { drawPoints } from "./marks.js";
 import { sub, sup } from "./notation.js";
@@ -13,7 +13,7 @@ import { decorateDiagram } from "./network.js";
 export function maybeRefreshPlane(st) {
   const is2d = st.dataset.n === 2;
   $("plane-panel").hidden = !is2d;
-  document.body.classList.toggle("two-d", is2d);
+  page().classList.toggle("two-d", is2d);
   if (!is2d) { S.plane = null; return; }
   if (st.version === S.planeVersion || S.planeBusy) return;
   const wait = 300 - (Date.now() - S.planeAt);

@@ -3,6 +3,8 @@
 // size is under the floor (11 px; 18 px presenting) grows to it: the legend as a whole, a value inside a unit only as
 // far as the unit holds it (else it is left out; the number stays in the unit's tooltip), the rest freely; then the
 // drawing's box grows to hold what grew.
+import { page } from "./dom.js";
+
 const FLOOR = 11, FLOOR_PRESENT = 18;
 
 const num = (e, a) => Number(e.getAttribute(a));
@@ -17,9 +19,9 @@ export function fitText(root) {
   // screen px per drawing unit at the current box (the drawing keeps its aspect inside the element's box), with a
   // little to spare: the box grows after this and the drawing shrinks with it
   const k = Math.min(shown.width / vb.width, shown.height / vb.height);
-  const need = (1.04 * (document.body.classList.contains("present") ? FLOOR_PRESENT : FLOOR)) / k;
+  const need = (1.04 * (page().classList.contains("present") ? FLOOR_PRESENT : FLOOR)) / k;
   const legend = root.querySelector("g.legend");
-  const present = document.body.classList.contains("present");
+  const present = page().classList.contains("present");
   // Presenting, the legend gives its height to the network (the presenter says what the colours mean).
   if (legend) legend.classList.toggle("too-small", present);
   const heads = [...root.querySelectorAll("text.layer-title, text.layer-subtitle")];

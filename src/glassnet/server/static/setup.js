@@ -2,7 +2,7 @@
 // setup in the URL fragment (a shareable link without the access token).
 import { api, modelUrl, problem } from "./api.js";
 import { S, receiveState } from "./state.js";
-import { $, el, run, toast } from "./dom.js";
+import { $, el, page, run, toast } from "./dom.js";
 import { COLORS } from "./colors.js";
 
 export const formKey = (st) => `${st.dataset.name}|${st.history.gen}|${st.sizes.join("-")}`;
@@ -90,7 +90,7 @@ export async function loadDatasets(current) {
 
 export function markMinibatch() {
   const mb = ["sgd", "adam"].includes($("optimizer").value);
-  for (const n of document.querySelectorAll(".minibatch")) n.classList.toggle("off", !mb);
+  for (const n of page().querySelectorAll(".minibatch")) n.classList.toggle("off", !mb);
 }
 
 export function settings() {
@@ -134,7 +134,7 @@ export function setupExtras() {
 
 export function fillSetupForm(st) {
   const noisy = st.dataset.noise !== null && st.dataset.noise !== undefined;
-  for (const n of document.querySelectorAll(".only-2d")) n.hidden = !noisy;
+  for (const n of page().querySelectorAll(".only-2d")) n.hidden = !noisy;
   if (noisy) $("noise").value = st.dataset.noise;
   $("val-share").value = st.config.validation_fraction;
 }
