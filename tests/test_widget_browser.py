@@ -239,8 +239,10 @@ def test_play_trains_and_the_curve_grows(notebook):
     _w(pg, "#play").click()
     pg.wait_for_function("() => { const h = document.querySelector('.glassnet-explorer').shadowRoot; "
                          "return Number(h.querySelector('#metrics b').textContent) >= 12; }", timeout=60_000)
-    if _w(pg, "#pause").is_enabled():  # (a run that converged already is "done")
-        _w(pg, "#pause").click()
+    # Pause, unless the run has ended on its own meanwhile ("done"): checked and clicked in one step of the page, so
+    # the run cannot end between the check and the click.
+    pg.evaluate("() => { const b = document.querySelector('.glassnet-explorer').shadowRoot.querySelector('#pause'); "
+                "if (!b.disabled) b.click(); }")
     pg.wait_for_function("() => ['paused', 'done'].includes(document.querySelector('.glassnet-explorer').shadowRoot"
                          ".querySelector('#status').textContent)", timeout=30_000)
     points = _w(pg, "#curves polyline.series-J").get_attribute("points").split()
