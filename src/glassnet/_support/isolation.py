@@ -41,7 +41,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 __all__ = ["Limited", "run_limited", "isolation_available", "stop_all", "IN_PROCESS", "DEFAULT_OUTPUT_LIMIT"]
@@ -82,7 +82,7 @@ class Limited:
 
     ``status``: ``"ok"`` (exit code 0), ``"timeout"`` (killed at the wall-clock limit), ``"memory"`` (it failed
     and its output says it ran out of memory), ``"crashed"`` (another exit code, or killed by a signal:
-    ``returncode`` is then negative). ``output``: the tail of its stdout and stderr together. ``isolation``: one
+    ``returncode`` is then minus the signal's number, as :mod:`subprocess` gives it). ``output``: the tail of its stdout and stderr together. ``isolation``: one
     line saying what isolated it.
     """
 
@@ -112,7 +112,7 @@ def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mode(asked: str) -> tuple[str, str]:
     """(mode, why the better modes are not used): ``bwrap``, ``unshare`` or ``none``."""
     why = []
@@ -200,7 +200,7 @@ def _stage(path: Path, stage: Path) -> Path:
             raise OSError(f"{path}: too large to show to the sandbox (more than {max_files} files or "
                           f"{max_bytes >> 20} MB)")
     shutil.copytree(path, target, symlinks=True)
-    for root, dirs, files in os.walk(target):
+    for root, _dirs, files in os.walk(target):
         os.chmod(root, 0o755)
         for f in files:
             if not os.path.islink(os.path.join(root, f)):
@@ -217,11 +217,9 @@ def _bwrap_argv(tool: str, folder: Path, read_only: Sequence[Path], uid: int | N
             argv += ["--ro-bind", p, p]
     binds = [(p, p) for p in _ETC if os.path.exists(p)]
     binds += [(str(p), str(p)) for p in _python_paths()]
-    for p in read_only:
-        source = p
-        if uid is not None and not _readable_by_all(p):
-            source = _stage(p, stage)
-        binds.append((str(source), str(p)))
+    for path in read_only:
+        source = _stage(path, stage) if uid is not None and not _readable_by_all(path) else path
+        binds.append((str(source), str(path)))
     # The folders above each view, made by bwrap, would copy the host's modes (e.g. /root's 0700): open them.
     above = sorted({str(a) for _, dest in binds + [(str(folder), str(folder))] for a in Path(dest).parents
                     if str(a) != "/" and not str(a).startswith(_SYSTEM)}, key=len)
@@ -409,6 +407,8 @@ def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] 
                 _live.discard(proc)
         output = _tail(log, output_limit)
     isolation = _describe(mode, why, uid, memory_mb, cpu_s)
+    if prefix and 128 < code <= 128 + 64:  # bwrap and unshare exit with 128 + N when the program died of signal N
+        code = -(code - 128)
     if timed_out:
         return Limited("timeout", None, output, isolation)
     if code == 0:

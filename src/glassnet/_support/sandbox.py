@@ -1,18 +1,21 @@
-"""Call functions of an untrusted Python file in a child process with a time and a memory limit; get plain arrays back.
+"""Call functions of an untrusted Python file in an isolated child process with limits; get plain arrays back.
 
-The parent writes the arguments into a private temporary folder (arrays as ``.npy``, everything else as JSON), starts
-``python -P <this file> FOLDER`` in a new session with the folder's ``request.json``, and waits at most
-``timeout_s`` seconds of wall-clock time. The child limits its own address space (``RLIMIT_AS``), file sizes and core
-dumps, loads the file as a module, calls the requested functions one by one and writes every returned value back as
-a float64 ``.npy`` file (``allow_pickle=False`` both ways: nothing is ever unpickled). Whatever the code does —
-raise, loop forever, allocate without end, crash the interpreter — the parent gets a :class:`SandboxRun` that says so
-in one line, with the traceback of the file's own frames for an exception.
+The parent writes the arguments into a private temporary folder (the arrays in one ``.npz``, everything else as JSON)
+and runs ``python -I -B <this file> FOLDER`` through :func:`glassnet._support.isolation.run_limited`: under
+bubblewrap where it runs (a read-only view of the system, Python and the file's own folder, the temporary folder the
+only writable place, no network, a private PID namespace), always with hard limits on memory, CPU time, processes,
+open files and file sizes, and a wall-clock ``timeout_s``. The child loads the file as a module, calls the requested
+functions one by one and writes every returned value back as a float64 ``.npy`` file (``allow_pickle=False`` both
+ways: nothing is ever unpickled). The parent reads those results within a size budget and checks every field before
+use, so a forged results file is one clear error. Whatever the code does — raise, loop forever, allocate without
+end, crash the interpreter — the parent gets a :class:`SandboxRun` that says so in one line, with the traceback of
+the file's own frames for an exception, and what isolated it (``SandboxRun.isolation``).
 
 :func:`call_here` calls functions of this process (code that already runs here, e.g. defined in a notebook) through
-the same conversion of results, so callers handle both the same way.
+the same conversion of results, so callers handle both the same way; that code is trusted, not isolated.
 
-This file is also the child's program: it imports only the standard library and numpy, and never glassnet. Not here:
-what the calls mean (that is the caller's, e.g. :mod:`glassnet.grading`).
+This file is also the child's program: run as a program it imports only the standard library and numpy, never
+glassnet. Not here: what the calls mean (that is the caller's, e.g. :mod:`glassnet.grading`).
 """
 
 from __future__ import annotations
@@ -20,23 +23,32 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING or __name__ != "__main__":  # the child (this file run as a program) has numpy and the stdlib only
+    from glassnet._support.isolation import IN_PROCESS, run_limited
+else:
+    IN_PROCESS = ""
 
 __all__ = ["Call", "CallResult", "SandboxRun", "run_file", "call_here", "DEFAULT_TIMEOUT_S", "DEFAULT_MEMORY_MB"]
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MEMORY_MB = 1024
-_MAX_FILE_MB = 256  # any file the child writes (results, its stdout/stderr), so a runaway print cannot fill the disk
 _OUTPUT_TAIL = 2000  # characters of the child's stdout/stderr kept in the result
+_INPUTS = "inputs.npz"
+# What the parent reads back at most: whatever the child wrote, the parent never allocates more than this.
+_RESULTS_LIMIT = 4 << 20  # bytes of results.json
+_TEXT_LIMIT = 20_000  # characters of one message or traceback
+_VALUES_LIMIT = 4_000_000  # float64 values over all returned arrays (32 MB)
+_MAX_VALUES_PER_CALL = 64
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,7 @@ class SandboxRun:
     seconds_limit: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     calls: tuple = field(default=(), repr=False)
+    isolation: str = IN_PROCESS
 
     @property
     def ok(self) -> bool:
@@ -175,18 +188,22 @@ def _missing(call: Call) -> CallResult:
 
 
 def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_S,
-             memory_mb: int = DEFAULT_MEMORY_MB) -> SandboxRun:
-    """Load the Python file ``path`` in a child process and run ``calls`` on its functions, within the limits.
+             memory_mb: int = DEFAULT_MEMORY_MB, read_only: Sequence = ()) -> SandboxRun:
+    """Load the Python file ``path`` in an isolated child process and run ``calls`` on its functions, within the
+    limits (:func:`glassnet._support.isolation.run_limited`: bubblewrap where it runs; ``SandboxRun.isolation``
+    says what applied).
 
     Parameters
     ----------
     path : str or Path
-        A Python source file. Its folder is the child's working directory and is first on its ``sys.path``.
+        A Python source file. Its folder is first on the child's ``sys.path`` and visible to it, read-only.
     calls : sequence of Call
     timeout_s : float
         Wall-clock seconds for the whole child (start, import and every call).
     memory_mb : int
-        Address-space limit of the child in MB (``RLIMIT_AS``, where the platform has it).
+        Address-space limit of the child in MB (a hard ``RLIMIT_AS``).
+    read_only : sequence of str or Path
+        Further files or folders the child may read (its working folder is a fresh private temporary folder).
 
     Returns
     -------
@@ -199,45 +216,46 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         raise ValueError(f"timeout_s: expected a positive number of seconds, got {timeout_s!r}")
     if not (isinstance(memory_mb, int) and memory_mb > 0):
         raise ValueError(f"memory_mb: expected a positive whole number of MB, got {memory_mb!r}")
-    limits: dict[str, Any] = {"seconds_limit": timeout_s, "memory_mb": memory_mb, "calls": tuple(calls)}
+    calls = tuple(calls)
+    limits: dict[str, Any] = {"seconds_limit": timeout_s, "memory_mb": memory_mb, "calls": calls}
     with tempfile.TemporaryDirectory(prefix="glassnet-sandbox-") as tmp:
         folder = Path(tmp)
-        request: dict[str, Any] = {"file": str(path), "memory_mb": memory_mb, "max_file_mb": _MAX_FILE_MB, "calls": []}
+        request: dict[str, Any] = {"file": str(path), "memory_mb": memory_mb, "calls": []}
+        arrays: dict[str, np.ndarray] = {}
         for c, call in enumerate(calls):
             args = []
             for k, arg in enumerate(call.args):
                 if isinstance(arg, np.ndarray):
-                    name = f"in_{c}_{k}.npy"
-                    np.save(folder / name, arg, allow_pickle=False)
-                    args.append({"array": name})
+                    arrays[f"in_{c}_{k}"] = arg
+                    args.append({"array": f"in_{c}_{k}"})
                 else:
                     args.append({"value": arg})
             request["calls"].append({"function": call.function, "args": args, "optional": call.optional})
+        # One file for every argument: the child opens it once (a file per array cost more than the calls).
+        np.savez(folder / _INPUTS, **arrays)  # type: ignore[arg-type]
         (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
-        log = folder / "output.txt"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-P", os.path.abspath(__file__), str(folder)],
-                                    cwd=path.parent, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                code = proc.wait(timeout=timeout_s)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                code, timed_out = proc.wait(), True
-        output = _tail(log)
-        loaded, results = _read_results(folder, calls)
-    if timed_out:
+        program = os.path.abspath(__file__)
+        done = run_limited([sys.executable, "-I", "-B", program, str(folder)], folder=folder,
+                           read_only=[path.parent, Path(program), *(Path(p) for p in read_only)],
+                           timeout_s=timeout_s, memory_mb=memory_mb, output_limit=4 * _OUTPUT_TAIL)
+        output = done.output[-_OUTPUT_TAIL:]
+        limits["isolation"] = done.isolation
+        try:
+            loaded, results = _read_results(folder, calls)
+        except _BadResults as exc:
+            return SandboxRun("bad results", f"the results the child wrote are not valid ({exc}); the graded code "
+                                             f"may have written over them", output=output,
+                              results=tuple(CallResult("not run") for _ in calls), **limits)
+    if done.status == "timeout":
         where = _where(calls, results, loaded)
         return SandboxRun("timeout", f"timed out after {timeout_s:g} s{where}", results=results, output=output,
                           **limits)
     if isinstance(loaded, dict):  # the file itself did not load
         status = "memory" if loaded.get("memory") else "load error"
         return SandboxRun(status, loaded["message"], loaded.get("traceback", ""), results, output, **limits)
+    code = done.returncode
     if code != 0:
-        if code < 0:
+        if code is not None and code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
@@ -245,6 +263,8 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
             what = f"was killed by {name}"
             if -code == signal.SIGKILL:
                 what += " (the system may have run out of memory)"
+            elif -code == signal.SIGXCPU:
+                what += " (its CPU time limit)"
         else:
             what = f"exited with code {code}"
         status = "crashed"
@@ -253,25 +273,6 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         return SandboxRun(status, f"the Python process {what}{_where(calls, results, loaded)}", results=results,
                           output=output, **limits)
     return SandboxRun("ok", results=results, output=output, **limits)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the child's whole session (it may have started processes of its own)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-
-
-def _tail(log: Path) -> str:
-    try:
-        with open(log, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 4 * _OUTPUT_TAIL))
-            return f.read().decode("utf-8", "replace")[-_OUTPUT_TAIL:]
-    except OSError:
-        return ""
 
 
 def _where(calls: Sequence[Call], results: tuple, loaded) -> str:
@@ -284,30 +285,90 @@ def _where(calls: Sequence[Call], results: tuple, loaded) -> str:
     return ""
 
 
-def _read_results(folder: Path, calls: Sequence[Call]):
-    """(load status, results) from what the child wrote; calls it never finished are ``"not run"``."""
+class _BadResults(Exception):
+    """What the child wrote is not what this file's child writes (forged, or cut short in a way it never is)."""
+
+
+def _read_bounded(file: Path, limit: int) -> bytes:
+    """The bytes of ``file``, refused (not read) when it is larger than ``limit``."""
+    with open(file, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > limit:
+            raise _BadResults(f"{file.name} has {size} bytes, more than the {limit} expected at most")
+        return f.read(limit)
+
+
+def _text(entry: dict, key: str) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str):
+        raise _BadResults(f"{key} is not text")
+    return value[:_TEXT_LIMIT]
+
+
+def _read_array(file: Path, budget: list[int]) -> np.ndarray:
+    """A float64 array the child saved, its header checked before any data is read (dtype, size, file length)."""
+    from numpy.lib import format as npy_format
+
     try:
-        done = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with open(file, "rb") as f:
+            version = npy_format.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                raise _BadResults(f"{file.name}: unexpected .npy version {version}")
+            reader = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+            shape, fortran, dtype = reader(f, max_header_size=1000)
+            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            if dtype != np.dtype("<f8") or fortran or not all(isinstance(d, int) and d >= 0 for d in shape):
+                raise _BadResults(f"{file.name}: expected float64 values in C order, got {dtype} {shape}")
+            if count > budget[0]:
+                raise _BadResults(f"{file.name}: {count} values, more than the {budget[0]} left of the budget")
+            if os.fstat(f.fileno()).st_size != f.tell() + 8 * count:
+                raise _BadResults(f"{file.name}: its length does not match its header")
+            budget[0] -= count
+            return np.fromfile(f, dtype="<f8", count=count).reshape(shape)
+    except (OSError, ValueError, SyntaxError, TypeError) as exc:
+        raise _BadResults(f"{file.name}: {exc}") from None
+
+
+def _read_results(folder: Path, calls: Sequence[Call]):
+    """(load status, results) from what the child wrote, each field checked; calls it never finished are
+    ``"not run"``. Raises _BadResults for anything this file's child would not have written."""
+    try:
+        raw = _read_bounded(folder / "results.json", _RESULTS_LIMIT)
+    except FileNotFoundError:
         return None, tuple(CallResult("not run") for _ in calls)
-    loaded = done.get("loaded")
+    except OSError as exc:
+        raise _BadResults(f"results.json: {exc}") from None
+    try:
+        done = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        if not raw.strip():  # killed while writing the first time: nothing ran to the end
+            return None, tuple(CallResult("not run") for _ in calls)
+        raise _BadResults("results.json is not JSON") from None
+    if not isinstance(done, dict) or not isinstance(done.get("calls", []), list):
+        raise _BadResults("results.json: expected an object with a list of calls")
+    loaded, entries = done.get("loaded"), done.get("calls", [])
+    if isinstance(loaded, dict):
+        loaded = {"memory": bool(loaded.get("memory")), "message": _text(loaded, "message"),
+                  "traceback": _text(loaded, "traceback")}
+    elif loaded not in (None, True):
+        raise _BadResults("results.json: 'loaded' is neither true nor a message")
+    if len(entries) > len(calls):
+        raise _BadResults(f"results.json: {len(entries)} results for {len(calls)} calls")
+    budget = [_VALUES_LIMIT]
     out = []
-    for c in range(len(calls)):
-        entries = done.get("calls", [])
-        if c >= len(entries):
-            out.append(CallResult("not run"))
-            continue
-        e = entries[c]
+    for c, e in enumerate(entries):
+        if not isinstance(e, dict) or e.get("status") not in ("ok", "error", "missing"):
+            raise _BadResults(f"results.json: result {c + 1} has no valid status")
         if e["status"] != "ok":
-            out.append(CallResult(str(e["status"]), message=str(e.get("message", "")),
-                                  traceback=str(e.get("traceback", ""))))
+            out.append(CallResult(e["status"], message=_text(e, "message"), traceback=_text(e, "traceback")))
             continue
-        try:
-            values = tuple(np.load(folder / name, allow_pickle=False) for name in e["outputs"])
-        except (OSError, ValueError) as exc:
-            out.append(CallResult("error", message=f"its result could not be read back ({exc})"))
-            continue
-        out.append(CallResult("ok", values=values, returned_tuple=bool(e["tuple"])))
+        n = e.get("outputs")
+        if not (isinstance(n, int) and 0 < n <= _MAX_VALUES_PER_CALL) or not isinstance(e.get("tuple"), bool):
+            raise _BadResults(f"results.json: result {c + 1} has no valid count of values")
+        # The names are this file's, never the child's: a forged name cannot point the parent at another file.
+        values = tuple(_read_array(folder / f"out_{c}_{k}.npy", budget) for k in range(n))
+        out.append(CallResult("ok", values=values, returned_tuple=e["tuple"]))
+    out.extend(CallResult("not run") for _ in range(len(calls) - len(entries)))
     return loaded, tuple(out)
 
 
@@ -321,26 +382,12 @@ def _write_json(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
-def _limit_child(memory_mb: int, max_file_mb: int) -> None:
-    try:
-        import resource
-    except ImportError:  # not a Unix: only the time limit applies
-        return
-    for which, value in ((resource.RLIMIT_AS, memory_mb << 20), (resource.RLIMIT_FSIZE, max_file_mb << 20),
-                         (resource.RLIMIT_CORE, 0)):
-        _soft, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, hard))
-    if hasattr(signal, "SIGXFSZ"):
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with an error instead of a kill
-
-
 def _child(folder: Path) -> int:
     import importlib.util
 
     request = json.loads((folder / "request.json").read_text(encoding="utf-8"))
-    memory_mb = int(request["memory_mb"])
-    _limit_child(memory_mb, int(request["max_file_mb"]))
+    memory_mb = int(request["memory_mb"])  # the limit itself is set (hard) by the parent's launcher
+    inputs = np.load(folder / _INPUTS, allow_pickle=False)
     results_path = folder / "results.json"
     here = os.path.abspath(__file__)
     path = request["file"]
@@ -370,18 +417,14 @@ def _child(folder: Path) -> int:
         if not callable(fn):
             result = _missing(Call(call["function"], optional=call["optional"]))
         else:
-            args = [np.load(folder / a["array"], allow_pickle=False) if "array" in a else a["value"]
-                    for a in call["args"]]
+            args = [inputs[a["array"]] if "array" in a else a["value"] for a in call["args"]]
             result = _call_one(fn, args, here, memory_mb)
         entry: dict[str, Any] = {"status": result.status, "message": result.message, "traceback": result.traceback}
         if result.ok:
             try:
-                names = []
                 for k, value in enumerate(result.values):
-                    name = f"out_{c}_{k}.npy"
-                    np.save(folder / name, value, allow_pickle=False)
-                    names.append(name)
-                entry.update(outputs=names, tuple=result.returned_tuple)
+                    np.save(folder / f"out_{c}_{k}.npy", np.array(value, order="C"), allow_pickle=False)
+                entry.update(outputs=len(result.values), tuple=result.returned_tuple)
             except (OSError, MemoryError) as exc:
                 entry = {"status": "error", "message": f"its result could not be written ({type(exc).__name__})",
                          "traceback": ""}
