@@ -82,8 +82,8 @@ class Limited:
 
     ``status``: ``"ok"`` (exit code 0), ``"timeout"`` (killed at the wall-clock limit), ``"memory"`` (it failed
     and its output says it ran out of memory), ``"crashed"`` (another exit code, or killed by a signal:
-    ``returncode`` is then minus the signal's number, as :mod:`subprocess` gives it). ``output``: the tail of its stdout and stderr together. ``isolation``: one
-    line saying what isolated it.
+    ``returncode`` is then minus the signal's number, as :mod:`subprocess` gives it). ``output``: the tail of its
+    stdout and stderr together. ``isolation``: one line saying what isolated it.
     """
 
     status: str

@@ -2,8 +2,8 @@
 
 The parts, as the course grades them: feed-forward cost (λ = 0), regularized cost, sigmoid gradient, backpropagation
 gradient (λ = 0), regularized gradient; plus random initialization when the file defines ``randInitializeWeights``.
-A file runs in a child process with limits (:mod:`glassnet._support.sandbox`); a function of this process (e.g. defined
-in a notebook) is called here.
+A file runs in an isolated child process with hard limits (:mod:`glassnet._support.sandbox`; the report's
+``isolation`` says what applied); a function of this process (e.g. defined in a notebook) is called here, trusted.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._support.isolation import IN_PROCESS
 from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
 from glassnet.activations import sigmoid_gradient
 from glassnet.grading.cases import CANDIDATES, OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
@@ -122,6 +123,7 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such file")
         run = run_file(path, calls, timeout_s=timeout_s, memory_mb=memory_mb)
+        report["isolation"] = run.isolation
         if run.status == "load error" or (run.status == "memory" and not any(r.ok for r in run.results)):
             return GradeReport(**report, error=run.message, traceback=run.traceback, output=run.output)
         results, error, output = run.results, (None if run.ok else run.message), run.output
@@ -132,6 +134,7 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
         if rand_initialize_weights is not None:
             functions[RAND_INIT] = rand_initialize_weights
         results, error, output = call_here(functions, calls), None, ""
+        report["isolation"] = IN_PROCESS
     n = len(per_convention[0][False]) * 2
     blocks = [results[k * n:(k + 1) * n] for k in range(len(candidates))]
     sig_result, init_results = results[len(candidates) * n], results[len(candidates) * n + 1:]
