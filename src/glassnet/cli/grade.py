@@ -1,11 +1,14 @@
-"""``glassnet grade FILE.py[:FUNCTION]``: grade a student's ``nnCostFunction`` and say exactly what is wrong.
+"""``glassnet grade FILE.py[:FUNCTION]``: grade a student's ``nnCostFunction`` and say exactly what is wrong;
+``glassnet grade SUBMISSIONS/ -o RESULTS/``: grade a whole class (:mod:`glassnet.grading.classroom`).
 
 The convention (row- or column-major unroll, labels from 0 or 1, y of shape (m,) or (m, 1)) is detected from the
 file's answers unless ``--octave`` or ``--python`` names it. The file runs in a child process with a time and a
 memory limit (``--timeout``, ``--memory``); the report lists the course's parts with PASS/FAIL and, for a failing
 part, the typical mistake that fits and where the error is.
 Exit code 0 when every part passes, 1 when a part fails or the code crashes or hangs, 2 for a usage error (such as a
-file that does not exist). The work is :func:`glassnet.grade`'s; this module parses and prints.
+file that does not exist). Class mode exits 0 when every student was graded (whatever their grades), 1 when the
+results cannot be written, 2 for a missing or empty submissions folder. The work is :func:`glassnet.grade`'s and
+:func:`glassnet.grading.classroom.grade_class`'s; this module parses and prints.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from glassnet.cli._common import (
     EXIT_OK,
     UsageError,
     add_json_option,
+    add_progress_option,
     command,
     emit,
     positive_float,
     positive_int,
+    want_progress,
 )
 
 
@@ -34,7 +39,13 @@ def register(sub) -> None:
                                    "typical mistake behind each failing part, with the first wrong layer and the "
                                    "largest wrong entries Θ^(l)_ij.")
     p.add_argument("target", metavar="FILE.py[:FUNCTION]",
-                   help="the Python file and its cost function (default function: nnCostFunction)")
+                   help="the Python file and its cost function (default function: nnCostFunction); or a student's "
+                        "folder; or, with -o, a folder with one submission (file or folder) per student")
+    p.add_argument("-o", "--output", metavar="RESULTS", default=None,
+                   help="class mode: grade every submission in the folder TARGET and write RESULTS/summary.csv and "
+                        "RESULTS/<student>/results.json (Gradescope's format)")
+    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="class mode: submissions graded at once (default: the number of CPUs)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--octave", action="store_true", default=None,
                        help="grade in the original exercise's convention: nn_params = [Theta1(:); Theta2(:)] "
@@ -49,6 +60,7 @@ def register(sub) -> None:
                    help="address-space limit of the process that runs the file (default 1024)")
     p.add_argument("--verbose", action="store_true",
                    help="every failing case and every number, part by part (default: one screen, each mistake once)")
+    add_progress_option(p)
     add_json_option(p)
     p.set_defaults(func=_cmd_grade)
 
@@ -58,7 +70,16 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from glassnet import grade
     from glassnet.grading.grader import split_target
 
+    if args.output is not None:
+        return _grade_class(args)
     path, function = split_target(args.target)
+    if Path(path).is_dir() and path == args.target:  # one student's folder: its file that defines nnCostFunction
+        from glassnet.grading.classroom import submission_file
+
+        try:
+            path = str(submission_file(Path(path)))
+        except FileNotFoundError as exc:
+            raise UsageError(f"{exc} (expected FILE.py, FILE.py:FUNCTION or a student's folder)") from None
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file (expected FILE.py or FILE.py:FUNCTION)")
     if Path(path).suffix != ".py":
@@ -68,3 +89,18 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         raise UsageError(f"{report.error} (expected FILE.py or FILE.py:FUNCTION)")
     emit(args, {"command": "grade", **report.to_dict()}, report.text(verbose=args.verbose).splitlines())
     return EXIT_OK if report.passed else EXIT_FAILURE
+
+
+def _grade_class(args: argparse.Namespace) -> int:
+    from glassnet.grading.classroom import grade_class
+
+    folder = Path(args.target)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder (with -o, expected a folder with one submission per student)")
+    try:
+        result = grade_class(folder, args.output, jobs=args.jobs, timeout_s=args.timeout, memory_mb=args.memory,
+                             progress=want_progress(args) and not args.json)
+    except ValueError as exc:  # no submissions in the folder
+        raise UsageError(str(exc)) from None
+    emit(args, {"command": "grade", "mode": "class", **result.to_dict()}, result.lines())
+    return EXIT_OK
