@@ -44,7 +44,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["Limited", "run_limited", "isolation_available", "stop_all", "IN_PROCESS", "DEFAULT_OUTPUT_LIMIT"]
+__all__ = ["Limited", "run_limited", "isolation_available", "stop_all", "stop_on_signals", "IN_PROCESS",
+           "DEFAULT_OUTPUT_LIMIT"]
 
 DEFAULT_OUTPUT_LIMIT = 64_000  # bytes of the program's stdout + stderr kept (its tail)
 IN_PROCESS = ("none: the function runs inside this Python process, with no limits and no isolation; it is trusted "
@@ -302,7 +303,9 @@ def _on_signal(signum, frame) -> None:
 _previous_handlers: dict = {}
 
 
-def _install_handlers() -> None:
+def stop_on_signals() -> None:
+    """From the main thread: on SIGTERM or SIGHUP, kill every running program first (then the signal acts as it did
+    before). :func:`run_limited` calls it itself; a caller that runs programs from worker threads calls it once."""
     if threading.current_thread() is not threading.main_thread():
         return
     for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -385,7 +388,7 @@ def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] 
                     os.lchown(name, uid, uid)
         command = [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(limits), str(os.getpid()), *prefix,
                    *argv]
-        _install_handlers()
+        stop_on_signals()
         proc = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         with _live_lock:

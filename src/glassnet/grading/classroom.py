@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from glassnet._support.atomic import atomic_write
-from glassnet._support.isolation import stop_all
+from glassnet._support.isolation import stop_all, stop_on_signals
 from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
 from glassnet.grading.grader import DEFAULT_FUNCTION, grade
 from glassnet.grading.report import GradeReport
@@ -318,6 +318,7 @@ def grade_class(submissions, output, *, jobs: int | None = None, timeout_s: floa
     if jobs is not None and not (isinstance(jobs, int) and jobs > 0):
         raise ValueError(f"jobs: expected a positive whole number, got {jobs!r}")
     _check_output(output)
+    stop_on_signals()  # the workers are threads: the main thread kills their programs on SIGTERM
     start = time.perf_counter()
     done: dict[str, StudentResult] = {}
     lock = threading.Lock()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +103,7 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     """
     explicit = None if octave is None else (OCTAVE if octave else PYTHON)
     candidates = CANDIDATES if explicit is None else (explicit,)
-    cases = net_cases()
-    per_convention = [{reg: [Pieces(c, conv) for c in cases[reg]] for reg in (False, True)} for conv in candidates]
+    per_convention, variants = _prepared(candidates)
     z = sigmoid_case()
     if isinstance(fn, (str, Path)):
         path, function = split_target(str(fn))
@@ -143,7 +143,6 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
         also = f" (it defines {', '.join(defined)})" if defined else ""
         return GradeReport(**report, error=f"{source}: defines no function {function}{also}", output=output,
                            missing_function=True)
-    variants: dict = {}
     chosen, fits = _detect(blocks, per_convention, variants)
     convention, net_results, pieces = candidates[chosen], blocks[chosen], per_convention[chosen]
     report.update(convention=convention.name, conventions_text=convention.describe(),
@@ -161,6 +160,15 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
         _init_part(init_results, failed_run),
     ]
     return GradeReport(**report, parts=tuple(parts), error=error, output=output)
+
+
+@cache
+def _prepared(candidates: tuple) -> tuple[list, dict]:
+    """The correct pieces of every case in each candidate convention, and a store for the typical mistakes' variants
+    of them: the same for every file graded, so computed once per process (a class is graded in one)."""
+    cases = net_cases()
+    per_convention = [{reg: [Pieces(c, conv) for c in cases[reg]] for reg in (False, True)} for conv in candidates]
+    return per_convention, {}
 
 
 def _defined_functions(path) -> tuple[str, ...]:
