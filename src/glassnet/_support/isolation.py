@@ -315,17 +315,21 @@ def stop_on_signals() -> None:
             signal.signal(signum, _on_signal)
 
 
-def _describe(mode: str, why: str, uid: int | None, memory_mb: int, cpu_s: int) -> str:
-    limits = (f"hard limits: {memory_mb} MB address space, {cpu_s} s CPU, processes, {_OPEN_FILES} open files, "
-              f"{_MAX_FILE_MB} MB per file written")
+def _describe(mode: str, why: str, uid: int | None, memory_mb: int, cpu_s: int, nproc: int | None) -> str:
+    if nproc is None:
+        processes = "processes not limited (root), "
+    else:
+        processes = f"{_EXTRA_PROCESSES} processes{'' if uid is not None else ' more than this user has'}, "
+    limits = (f"hard limits: {memory_mb} MB, {cpu_s} s CPU, {processes}{_OPEN_FILES} open files, "
+              f"{_MAX_FILE_MB} MB files")
     if mode == "bwrap":
-        who = "as a user id of its own (not root), " if uid is not None else ""
-        return (f"bubblewrap: read-only system, Python and the student's folder; writes only to its temp folder; "
-                f"no network; private PID namespace; runs {who}in its own session; {limits}")
+        who = ", own user id" if uid is not None else ""
+        return (f"bubblewrap: sees only the system, Python and its own folder, read-only; writes only its temp "
+                f"folder; no network; own PID namespace{who}; {limits}")
     because = f" ({why})" if why else ""
     if mode == "unshare":
-        return (f"unshare: no network; private PID namespace; NOT isolated: the file system (it can read and write "
-                f"what this user can){because}; {limits}")
+        return (f"unshare: no network; own PID namespace; NOT isolated: the file system (it reads and writes what "
+                f"this user can){because}; {limits}")
     return (f"rlimits only: NOT isolated: the file system, the network and other processes{because}; {limits}; "
             f"its process group is killed at the end")
 
@@ -409,7 +413,7 @@ def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] 
             with _live_lock:
                 _live.discard(proc)
         output = _tail(log, output_limit)
-    isolation = _describe(mode, why, uid, memory_mb, cpu_s)
+    isolation = _describe(mode, why, uid, memory_mb, cpu_s, limits.get("RLIMIT_NPROC"))
     if prefix and 128 < code <= 128 + 64:  # bwrap and unshare exit with 128 + N when the program died of signal N
         code = -(code - 128)
     if timed_out:
