@@ -33,8 +33,8 @@ from glassnet.cli._common import (
 def register(sub) -> None:
     p = sub.add_parser("grade", help="grade your own nnCostFunction: PASS/FAIL per part and what exactly is wrong",
                        description="Run FILE.py's nnCostFunction(nn_params, input_layer_size, hidden_layer_size, "
-                                   "num_labels, X, y, lambda_) -> (J, grad) on the course's cases in a child process "
-                                   "with limits, grade each part (cost, regularized cost, sigmoid gradient, "
+                                   "num_labels, X, y, lambda_) -> (J, grad) on the course's cases in a sandboxed child "
+                                   "process with limits, grade each part (cost, regularized cost, sigmoid gradient, "
                                    "backprop gradient, regularized gradient, random initialization) and name the "
                                    "typical mistake behind each failing part, with the first wrong layer and the "
                                    "largest wrong entries Θ^(l)_ij.")
