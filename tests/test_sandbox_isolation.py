@@ -300,34 +300,42 @@ def test_cannot_change_a_later_grade(tmp_path):
 
 FORGERIES = {
     "a huge array": """
-        import numpy as np, numpy.lib.format as fmt, json, os
+        import json, os
         def probe():
-            with open("out_0_0.npy", "wb") as f:
-                fmt.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (1 << 40,)})
-            json.dump({"loaded": True, "calls": [{"status": "ok", "outputs": 1, "tuple": False}]},
-                      open("results.json", "w"))
+            with open("results.jsonl", "w") as f:
+                f.write(json.dumps({"loaded": True}) + "\\n")
+                f.write(json.dumps({"status": "ok", "tuple": False,
+                                    "values": [{"shape": [1 << 20, 1 << 20], "offset": 0}]}) + "\\n")
             os._exit(0)
     """,
     "a huge results file": """
         import os
         def probe():
-            with open("results.json", "w") as f:
+            with open("results.jsonl", "w") as f:
                 f.write("[" * (8 << 20))
             os._exit(0)
     """,
-    "a path out of its folder": """
+    "a negative offset": """
         import json, os
         def probe():
-            json.dump({"loaded": True, "calls": [{"status": "ok", "outputs": "../../../etc/shadow",
-                                                  "tuple": False}]}, open("results.json", "w"))
+            with open("results.jsonl", "w") as f:
+                f.write(json.dumps({"loaded": True}) + "\\n")
+                f.write(json.dumps({"status": "ok", "tuple": False, "values": [{"shape": [2], "offset": -8}]}) + "\\n")
             os._exit(0)
     """,
-    "an object array": """
-        import json, os, numpy as np
+    "more results than calls": """
+        import json, os
         def probe():
-            np.save("out_0_0.npy", np.array([{}], dtype=object), allow_pickle=True)
-            json.dump({"loaded": True, "calls": [{"status": "ok", "outputs": 1, "tuple": False}]},
-                      open("results.json", "w"))
+            with open("results.jsonl", "w") as f:
+                f.write(json.dumps({"loaded": True}) + "\\n")
+                f.write((json.dumps({"status": "missing", "message": "x", "traceback": ""}) + "\\n") * 5)
+            os._exit(0)
+    """,
+    "not JSON": """
+        import os
+        def probe():
+            with open("results.jsonl", "wb") as f:
+                f.write(b"\\x00\\xff{]\\n")
             os._exit(0)
     """,
 }

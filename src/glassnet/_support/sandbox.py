@@ -5,11 +5,12 @@ and runs ``python -I -B <this file> FOLDER`` through :func:`glassnet._support.is
 bubblewrap where it runs (a read-only view of the system, Python and the file's own folder, the temporary folder the
 only writable place, no network, a private PID namespace), always with hard limits on memory, CPU time, processes,
 open files and file sizes, and a wall-clock ``timeout_s``. The child loads the file as a module, calls the requested
-functions one by one and writes every returned value back as a float64 ``.npy`` file (``allow_pickle=False`` both
-ways: nothing is ever unpickled). The parent reads those results within a size budget and checks every field before
-use, so a forged results file is one clear error. Whatever the code does — raise, loop forever, allocate without
-end, crash the interpreter — the parent gets a :class:`SandboxRun` that says so in one line, with the traceback of
-the file's own frames for an exception, and what isolated it (``SandboxRun.isolation``).
+functions one by one and writes every returned value back as float64 bytes beside a JSON line giving its shape
+(``allow_pickle=False`` for the arguments: nothing is ever unpickled). The parent reads those results within a size
+budget and checks every field before use, so a forged results file is one clear error. Whatever the code does —
+raise, loop forever, allocate without end, crash the interpreter — the parent gets a :class:`SandboxRun` that says
+so in one line, with the traceback of the file's own frames for an exception, and what isolated it
+(``SandboxRun.isolation``).
 
 :func:`call_here` calls functions of this process (code that already runs here, e.g. defined in a notebook) through
 the same conversion of results, so callers handle both the same way; that code is trusted, not isolated.
@@ -45,9 +46,10 @@ DEFAULT_MEMORY_MB = 1024
 _OUTPUT_TAIL = 2000  # characters of the child's stdout/stderr kept in the result
 _INPUTS = "inputs.npz"
 # What the parent reads back at most: whatever the child wrote, the parent never allocates more than this.
-_RESULTS_LIMIT = 4 << 20  # bytes of results.json
+_RESULTS, _VALUES = "results.jsonl", "values.bin"
+_RESULTS_LIMIT = 4 << 20  # bytes of results.jsonl
 _TEXT_LIMIT = 20_000  # characters of one message or traceback
-_VALUES_LIMIT = 4_000_000  # float64 values over all returned arrays (32 MB)
+_VALUES_LIMIT = 4_000_000  # float64 values over all returned arrays (32 MB of values.bin)
 _MAX_VALUES_PER_CALL = 64
 
 
@@ -305,69 +307,69 @@ def _text(entry: dict, key: str) -> str:
     return value[:_TEXT_LIMIT]
 
 
-def _read_array(file: Path, budget: list[int]) -> np.ndarray:
-    """A float64 array the child saved, its header checked before any data is read (dtype, size, file length)."""
-    from numpy.lib import format as npy_format
-
-    try:
-        with open(file, "rb") as f:
-            version = npy_format.read_magic(f)
-            if version not in ((1, 0), (2, 0)):
-                raise _BadResults(f"{file.name}: unexpected .npy version {version}")
-            reader = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
-            shape, fortran, dtype = reader(f, max_header_size=1000)
-            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-            if dtype != np.dtype("<f8") or fortran or not all(isinstance(d, int) and d >= 0 for d in shape):
-                raise _BadResults(f"{file.name}: expected float64 values in C order, got {dtype} {shape}")
-            if count > budget[0]:
-                raise _BadResults(f"{file.name}: {count} values, more than the {budget[0]} left of the budget")
-            if os.fstat(f.fileno()).st_size != f.tell() + 8 * count:
-                raise _BadResults(f"{file.name}: its length does not match its header")
-            budget[0] -= count
-            return np.fromfile(f, dtype="<f8", count=count).reshape(shape)
-    except (OSError, ValueError, SyntaxError, TypeError) as exc:
-        raise _BadResults(f"{file.name}: {exc}") from None
+def _read_values(entry: dict, c: int, data: bytes) -> tuple:
+    """The arrays one result points at in the values file: each a shape and an offset, checked against the file."""
+    specs = entry.get("values")
+    if not (isinstance(specs, list) and 0 < len(specs) <= _MAX_VALUES_PER_CALL):
+        raise _BadResults(f"result {c + 1} has no valid list of values")
+    out = []
+    for spec in specs:
+        shape, offset = spec.get("shape") if isinstance(spec, dict) else None, spec.get("offset", -1) \
+            if isinstance(spec, dict) else -1
+        if not (isinstance(shape, list) and len(shape) <= 32 and all(type(d) is int and d >= 0 for d in shape)
+                and type(offset) is int and offset >= 0 and offset % 8 == 0):
+            raise _BadResults(f"result {c + 1}: a value with no valid shape and offset")
+        count = 1
+        for d in shape:
+            count *= d
+        if offset + 8 * count > len(data):
+            raise _BadResults(f"result {c + 1}: a value of shape {tuple(shape)} runs past the end of the values")
+        out.append(np.frombuffer(data, dtype="<f8", count=count, offset=offset).reshape(shape).copy())
+    return tuple(out)
 
 
 def _read_results(folder: Path, calls: Sequence[Call]):
     """(load status, results) from what the child wrote, each field checked; calls it never finished are
-    ``"not run"``. Raises _BadResults for anything this file's child would not have written."""
+    ``"not run"``. Raises _BadResults for anything this file's child would not have written.
+
+    The child appends one JSON line when the file has loaded and one per call to ``results.jsonl``, and each
+    returned array's float64 bytes to ``values.bin``; a last line cut short (the child killed while writing it) is
+    left out, as a call never finished."""
     try:
-        raw = _read_bounded(folder / "results.json", _RESULTS_LIMIT)
+        raw = _read_bounded(folder / _RESULTS, _RESULTS_LIMIT)
+        data = _read_bounded(folder / _VALUES, 8 * _VALUES_LIMIT) if (folder / _VALUES).exists() else b""
     except FileNotFoundError:
         return None, tuple(CallResult("not run") for _ in calls)
     except OSError as exc:
-        raise _BadResults(f"results.json: {exc}") from None
+        raise _BadResults(f"{exc}") from None
+    lines = raw.split(b"\n")
+    lines = lines[:-1]  # after the last newline: nothing, or a line the child never finished
     try:
-        done = json.loads(raw.decode("utf-8"))
+        records = [json.loads(line.decode("utf-8")) for line in lines]
     except (UnicodeDecodeError, ValueError, RecursionError):
-        if not raw.strip():  # killed while writing the first time: nothing ran to the end
-            return None, tuple(CallResult("not run") for _ in calls)
-        raise _BadResults("results.json is not JSON") from None
-    if not isinstance(done, dict) or not isinstance(done.get("calls", []), list):
-        raise _BadResults("results.json: expected an object with a list of calls")
-    loaded, entries = done.get("loaded"), done.get("calls", [])
+        raise _BadResults(f"{_RESULTS} is not one JSON object a line") from None
+    if not records:
+        return None, tuple(CallResult("not run") for _ in calls)
+    if not all(isinstance(r, dict) for r in records) or "loaded" not in records[0]:
+        raise _BadResults(f"{_RESULTS}: expected the load status, then one object per call")
+    loaded, entries = records[0]["loaded"], records[1:]
     if isinstance(loaded, dict):
         loaded = {"memory": bool(loaded.get("memory")), "message": _text(loaded, "message"),
                   "traceback": _text(loaded, "traceback")}
-    elif loaded not in (None, True):
-        raise _BadResults("results.json: 'loaded' is neither true nor a message")
+    elif loaded is not True:
+        raise _BadResults(f"{_RESULTS}: 'loaded' is neither true nor a message")
     if len(entries) > len(calls):
-        raise _BadResults(f"results.json: {len(entries)} results for {len(calls)} calls")
-    budget = [_VALUES_LIMIT]
+        raise _BadResults(f"{_RESULTS}: {len(entries)} results for {len(calls)} calls")
     out = []
     for c, e in enumerate(entries):
-        if not isinstance(e, dict) or e.get("status") not in ("ok", "error", "missing"):
-            raise _BadResults(f"results.json: result {c + 1} has no valid status")
+        if e.get("status") not in ("ok", "error", "missing"):
+            raise _BadResults(f"{_RESULTS}: result {c + 1} has no valid status")
         if e["status"] != "ok":
             out.append(CallResult(e["status"], message=_text(e, "message"), traceback=_text(e, "traceback")))
             continue
-        n = e.get("outputs")
-        if not (isinstance(n, int) and 0 < n <= _MAX_VALUES_PER_CALL) or not isinstance(e.get("tuple"), bool):
-            raise _BadResults(f"results.json: result {c + 1} has no valid count of values")
-        # The names are this file's, never the child's: a forged name cannot point the parent at another file.
-        values = tuple(_read_array(folder / f"out_{c}_{k}.npy", budget) for k in range(n))
-        out.append(CallResult("ok", values=values, returned_tuple=e["tuple"]))
+        if not isinstance(e.get("tuple"), bool):
+            raise _BadResults(f"{_RESULTS}: result {c + 1} does not say whether it was a tuple")
+        out.append(CallResult("ok", values=_read_values(e, c, data), returned_tuple=e["tuple"]))
     out.extend(CallResult("not run") for _ in range(len(calls) - len(entries)))
     return loaded, tuple(out)
 
@@ -376,60 +378,59 @@ def _read_results(folder: Path, calls: Sequence[Call]):
 # the child side (this file run as a program)
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _child(folder: Path) -> int:
     import importlib.util
 
     request = json.loads((folder / "request.json").read_text(encoding="utf-8"))
     memory_mb = int(request["memory_mb"])  # the limit itself is set (hard) by the parent's launcher
     inputs = np.load(folder / _INPUTS, allow_pickle=False)
-    results_path = folder / "results.json"
     here = os.path.abspath(__file__)
     path = request["file"]
     sys.path.insert(0, os.path.dirname(path))
     sys.argv = [path]
-    state: dict = {"loaded": None, "calls": []}
-    try:
-        spec = importlib.util.spec_from_file_location("__graded__", path)
-        if spec is None or spec.loader is None:  # a path without a .py suffix
-            raise ImportError(f"cannot load {path} as Python source")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    except MemoryError as exc:
-        state["loaded"] = {"memory": True, "message": f"ran out of memory (limit {memory_mb} MB) while loading the "
-                                                      f"file", "traceback": _own_frames(exc, here)}
-        _write_json(results_path, state)
-        return 0
-    except BaseException as exc:  # SyntaxError, SystemExit, anything at import time: reported
-        state["loaded"] = {"message": f"loading the file raised {type(exc).__name__}: {exc}",
-                           "traceback": _own_frames(exc, here)}
-        _write_json(results_path, state)
-        return 0
-    state["loaded"] = True
-    _write_json(results_path, state)
-    for c, call in enumerate(request["calls"]):
-        fn = getattr(module, call["function"], None)
-        if not callable(fn):
-            result = _missing(Call(call["function"], optional=call["optional"]))
-        else:
-            args = [inputs[a["array"]] if "array" in a else a["value"] for a in call["args"]]
-            result = _call_one(fn, args, here, memory_mb)
-        entry: dict[str, Any] = {"status": result.status, "message": result.message, "traceback": result.traceback}
-        if result.ok:
-            try:
-                for k, value in enumerate(result.values):
-                    np.save(folder / f"out_{c}_{k}.npy", np.array(value, order="C"), allow_pickle=False)
-                entry.update(outputs=len(result.values), tuple=result.returned_tuple)
-            except (OSError, MemoryError) as exc:
-                entry = {"status": "error", "message": f"its result could not be written ({type(exc).__name__})",
-                         "traceback": ""}
-        state["calls"].append(entry)
-        _write_json(results_path, state)
+    # Appended, one line per event, flushed each time: a timeout keeps every call finished before it (one file
+    # each for the records and the values: two opens in all, not two per call).
+    with open(folder / _RESULTS, "a", encoding="utf-8") as log, open(folder / _VALUES, "ab") as values:
+        def record(payload: dict) -> None:
+            log.write(json.dumps(payload) + "\n")
+            log.flush()
+
+        try:
+            spec = importlib.util.spec_from_file_location("__graded__", path)
+            if spec is None or spec.loader is None:  # a path without a .py suffix
+                raise ImportError(f"cannot load {path} as Python source")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        except MemoryError as exc:
+            record({"loaded": {"memory": True, "message": f"ran out of memory (limit {memory_mb} MB) while loading "
+                                                          f"the file", "traceback": _own_frames(exc, here)}})
+            return 0
+        except BaseException as exc:  # SyntaxError, SystemExit, anything at import time: reported
+            record({"loaded": {"message": f"loading the file raised {type(exc).__name__}: {exc}",
+                               "traceback": _own_frames(exc, here)}})
+            return 0
+        record({"loaded": True})
+        for call in request["calls"]:
+            fn = getattr(module, call["function"], None)
+            if not callable(fn):
+                result = _missing(Call(call["function"], optional=call["optional"]))
+            else:
+                args = [inputs[a["array"]] if "array" in a else a["value"] for a in call["args"]]
+                result = _call_one(fn, args, here, memory_mb)
+            entry: dict[str, Any] = {"status": result.status, "message": result.message,
+                                     "traceback": result.traceback}
+            if result.ok:
+                try:
+                    specs = []
+                    for value in result.values:
+                        specs.append({"shape": list(value.shape), "offset": values.tell()})
+                        values.write(np.array(value, dtype="<f8", order="C").tobytes())
+                    values.flush()
+                    entry.update(values=specs, tuple=result.returned_tuple)
+                except (OSError, MemoryError) as exc:
+                    entry = {"status": "error", "message": f"its result could not be written ({type(exc).__name__})",
+                             "traceback": ""}
+            record(entry)
     return 0
 
 
