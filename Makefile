@@ -8,7 +8,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 
 NODE_STAMP := node_modules/.installed-lint
 
-.PHONY: demo lint lint-js test test-fast bench install clean browser bwrap docs
+.PHONY: demo lint lint-js test test-fast bench install clean browser octave bwrap docs
 
 $(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: $(DEMO_STAMP)
 browser:
 	@sh scripts/install-browser.sh
 
+# Debian's GNU Octave for grading students' .m files (tests/test_grade_octave.py); never fails (the tests then skip).
+octave:
+	@sh scripts/install-octave.sh
+
 # Debian's bubblewrap, the sandbox of graded files; never fails (without it the grader says what isolation is left).
 bwrap:
 	@sh scripts/install-bwrap.sh
@@ -53,7 +57,7 @@ $(NODE_STAMP): package.json package-lock.json
 lint-js: $(NODE_STAMP)
 	npx --no-install eslint src/glassnet/server/static
 
-test: lint browser bwrap
+test: lint browser octave bwrap
 	$(PY) -m pytest src tests README.md
 
 # The unit tests in a minute or two: no browser, no documentation build or notebooks, no slow end-to-end runs (the

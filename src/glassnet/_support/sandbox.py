@@ -35,11 +35,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING or __name__ != "__main__":  # the child (this file run as a program) has numpy and the stdlib only
-    from glassnet._support.isolation import IN_PROCESS, run_limited
-else:
-    IN_PROCESS = ""
+    from glassnet._support.isolation import Limited, run_limited
 
-__all__ = ["Call", "CallResult", "SandboxRun", "run_file", "call_here", "DEFAULT_TIMEOUT_S", "DEFAULT_MEMORY_MB"]
+# Limited and run_limited live in glassnet._support.isolation (the one place a child is launched); named here too
+# for the callers that run other programs the same way (Octave).
+__all__ = ["Call", "CallResult", "SandboxRun", "Limited", "run_limited", "run_file", "call_here", "DEFAULT_TIMEOUT_S",
+           "DEFAULT_MEMORY_MB"]
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MEMORY_MB = 1024
@@ -101,7 +102,7 @@ class SandboxRun:
     seconds_limit: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     calls: tuple = field(default=(), repr=False)
-    isolation: str = IN_PROCESS
+    isolation: str = ""  # what isolated the child (run_limited's words); empty when nothing ran
 
     @property
     def ok(self) -> bool:

@@ -1,5 +1,9 @@
-"""``glassnet grade FILE.py[:FUNCTION]``: grade a student's ``nnCostFunction`` and say exactly what is wrong;
+"""``glassnet grade FILE[:FUNCTION]``: grade a student's ``nnCostFunction`` and say exactly what is wrong;
 ``glassnet grade SUBMISSIONS/ -o RESULTS/``: grade a whole class (:mod:`glassnet.grading.classroom`).
+
+FILE is a Python file (``.py``), an Octave/MATLAB file (``.m``, run with GNU Octave), a Jupyter notebook (``.ipynb``:
+the functions its code cells define, without the cells that load data or train) or a folder holding them (the
+course's ``ex4/``: ``nnCostFunction.m`` with the student's ``sigmoidGradient.m``, ``randInitializeWeights.m``, ...).
 
 The convention (row- or column-major unroll, labels from 0 or 1, y of shape (m,) or (m, 1)) is detected from the
 file's answers unless ``--octave`` or ``--python`` names it. The file runs in a child process with a time and a
@@ -32,15 +36,20 @@ from glassnet.cli._common import (
 
 def register(sub) -> None:
     p = sub.add_parser("grade", help="grade your own nnCostFunction: PASS/FAIL per part and what exactly is wrong",
-                       description="Run FILE.py's nnCostFunction(nn_params, input_layer_size, hidden_layer_size, "
-                                   "num_labels, X, y, lambda_) -> (J, grad) on the course's cases in a sandboxed child "
-                                   "process with limits, grade each part (cost, regularized cost, sigmoid gradient, "
+                       description="Run FILE's nnCostFunction(nn_params, input_layer_size, hidden_layer_size, "
+                                   "num_labels, X, y, lambda_) -> (J, grad) on the course's cases in a sandboxed child"
+                                   " process with limits, grade each part (cost, regularized cost, sigmoid gradient, "
                                    "backprop gradient, regularized gradient, random initialization) and name the "
                                    "typical mistake behind each failing part, with the first wrong layer and the "
-                                   "largest wrong entries Θ^(l)_ij.")
-    p.add_argument("target", metavar="FILE.py[:FUNCTION]",
-                   help="the Python file and its cost function (default function: nnCostFunction); or a student's "
-                        "folder; or, with -o, a folder with one submission (file or folder) per student")
+                                   "largest wrong entries Θ^(l)_ij. FILE is a Python file (.py), an Octave/MATLAB file"
+                                   " (.m, run with GNU Octave's octave-cli: Debian package octave), a Jupyter notebook"
+                                   " (.ipynb: the functions of its code cells, without the cells that load data or "
+                                   "train) or a folder holding them (the course's ex4/: nnCostFunction.m with "
+                                   "sigmoidGradient.m, randInitializeWeights.m, sigmoid.m).")
+    p.add_argument("target", metavar="FILE[:FUNCTION]",
+                   help="nnCostFunction.m, my_ex4.py, exercise4.ipynb or a folder such as ex4/, and the cost "
+                        "function to grade (default: nnCostFunction); with -o, a folder with one submission (file "
+                        "or folder) per student")
     p.add_argument("-o", "--output", metavar="RESULTS", default=None,
                    help="class mode: grade every submission in the folder TARGET and write RESULTS/summary.csv and "
                         "RESULTS/<student>/results.json (Gradescope's format)")
@@ -69,24 +78,21 @@ def register(sub) -> None:
 def _cmd_grade(args: argparse.Namespace) -> int:
     from glassnet import grade
     from glassnet.grading.grader import split_target
+    from glassnet.grading.submission import ACCEPTED, SUFFIXES, NoSubmission
 
     if args.output is not None:
         return _grade_class(args)
     path, function = split_target(args.target)
-    if Path(path).is_dir() and path == args.target:  # one student's folder: its file that defines nnCostFunction
-        from glassnet.grading.classroom import submission_file
-
-        try:
-            path = str(submission_file(Path(path)))
-        except FileNotFoundError as exc:
-            raise UsageError(f"{exc} (expected FILE.py, FILE.py:FUNCTION or a student's folder)") from None
-    if not Path(path).is_file():
-        raise UsageError(f"{path}: no such file (expected FILE.py or FILE.py:FUNCTION)")
-    if Path(path).suffix != ".py":
-        raise UsageError(f"{path}: expected a Python file ending in .py")
-    report = grade(f"{path}:{function}", octave=args.octave, timeout_s=args.timeout, memory_mb=args.memory)
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such file or folder (expected {ACCEPTED}, optionally followed by :FUNCTION)")
+    if Path(path).is_file() and Path(path).suffix.lower() not in SUFFIXES:
+        raise UsageError(f"{path}: expected {ACCEPTED}")
+    try:
+        report = grade(f"{path}:{function}", octave=args.octave, timeout_s=args.timeout, memory_mb=args.memory)
+    except NoSubmission as exc:
+        raise UsageError(str(exc)) from None
     if report.missing_function:
-        raise UsageError(f"{report.error} (expected FILE.py or FILE.py:FUNCTION)")
+        raise UsageError(f"{report.error} (expected FILE or FILE:FUNCTION)")
     emit(args, {"command": "grade", **report.to_dict()}, report.text(verbose=args.verbose).splitlines())
     return EXIT_OK if report.passed else EXIT_FAILURE
 

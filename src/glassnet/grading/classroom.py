@@ -1,7 +1,8 @@
 """Class mode: grade every student's submission in a folder, in parallel, and write the teacher's results files.
 
-Each entry of the submissions folder is one student: a file (``.py``, ``.m``, ``.ipynb``) or a folder. Every
-submission is graded by :func:`glassnet.grade` in its own isolated child process (the sandbox of
+Each entry of the submissions folder is one student: a file (``.py``, ``.m``, ``.ipynb``) or a folder (graded by
+the file :func:`glassnet.grading.submission.find_submission` picks). Every submission is graded by
+:func:`glassnet.grade` in its own isolated child process (the sandbox of
 :mod:`glassnet._support.isolation`): a file entry is first copied alone into a private folder, so that no student's
 code sees another's submission or the results. A crash, a hang (``timeout_s``) or a hostile file fails that student
 only. The results:
@@ -18,7 +19,6 @@ course's out of 100 (``init_points`` changes it). Not here: grading one file (:m
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import json
@@ -35,15 +35,15 @@ from pathlib import Path
 from glassnet._support.atomic import atomic_write
 from glassnet._support.isolation import stop_all, stop_on_signals
 from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
-from glassnet.grading.grader import DEFAULT_FUNCTION, grade
+from glassnet.grading.grader import grade
 from glassnet.grading.report import GradeReport
+from glassnet.grading.submission import SUFFIXES
 
-__all__ = ["PART_POINTS", "INIT_POINTS", "SUFFIXES", "StudentResult", "ClassResult", "grade_class",
-           "submission_file", "students_in", "default_jobs"]
+__all__ = ["PART_POINTS", "INIT_POINTS", "StudentResult", "ClassResult", "grade_class", "students_in",
+           "default_jobs", "gradescope_results"]
 
 PART_POINTS = {"cost": 30, "regularized-cost": 15, "sigmoid-gradient": 5, "gradient": 40, "regularized-gradient": 10}
 INIT_POINTS = 0
-SUFFIXES = (".py", ".m", ".ipynb")
 _SKIPPED_NAMES = ("__pycache__", "__MACOSX")
 
 
@@ -134,45 +134,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def submission_file(entry: Path) -> Path:
-    """The file to grade for one student's entry: the entry itself for a file; for a folder, its ``.py`` file that
-    defines ``nnCostFunction`` at the top level (``nnCostFunction.py`` first, else the first by name, searched in
-    the folder, then below it). Raises ``FileNotFoundError`` naming the folder when none does.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> d = Path(tempfile.mkdtemp())
-    >>> _ = (d / "helpers.py").write_text("def sigmoid(z): ...\\n")
-    >>> _ = (d / "ex4.py").write_text("def nnCostFunction(*a): ...\\n")
-    >>> submission_file(d).name
-    'ex4.py'
-    """
-    entry = Path(entry)
-    if not entry.is_dir():
-        return entry
-    candidates = sorted(entry.glob("*.py"), key=lambda p: (p.name != f"{DEFAULT_FUNCTION}.py", p.name))
-    candidates += sorted((p for p in entry.rglob("*.py") if p.parent != entry and not _hidden(p, entry)),
-                         key=lambda p: (len(p.parts), str(p)))
-    for path in candidates:
-        if _defines(path, DEFAULT_FUNCTION):
-            return path
-    raise FileNotFoundError(f"{entry}: no .py file in this folder defines {DEFAULT_FUNCTION}")
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") or part in _SKIPPED_NAMES for part in path.relative_to(root).parts)
-
-
-def _defines(path: Path, name: str) -> bool:
-    """Whether the Python file defines function ``name`` at its top level (read, never run)."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, OSError):
-        return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in tree.body)
-
-
 def students_in(folder: Path, *, exclude: Sequence[Path] = ()) -> list[tuple[str, Path]]:
     """(student, entry) for each submission in ``folder``: its folders and its ``.py``/``.m``/``.ipynb`` files,
     hidden entries and ``exclude`` (e.g. the results folder) left out. The student is the entry's name without its
@@ -180,7 +141,7 @@ def students_in(folder: Path, *, exclude: Sequence[Path] = ()) -> list[tuple[str
     skip = {Path(p).resolve() for p in exclude}
     entries = [p for p in sorted(Path(folder).iterdir())
                if not p.name.startswith(".") and p.name not in _SKIPPED_NAMES and p.resolve() not in skip
-               and (p.is_dir() or p.suffix.lower() in SUFFIXES)]
+               and (p.is_dir() or p.suffix.lower() in SUFFIXES)]  # the kinds grade() takes
     stems = [p.name if p.is_dir() else p.stem for p in entries]
     return [(stem if stems.count(stem) == 1 else p.name, p) for stem, p in zip(stems, entries)]
 
@@ -197,10 +158,10 @@ def _grade_one(student: str, entry: Path, timeout_s: float, memory_mb: int, init
                workdir: Path) -> StudentResult:
     start = time.perf_counter()
     try:
-        path = submission_file(entry)
+        path = entry  # a folder: grade() finds its file (glassnet.grading.submission.find_submission)
         if not entry.is_dir():
-            # Alone in a private folder: the sandbox shows the code its own folder, and a file entry's folder is
-            # the whole class.
+            # Alone in a private folder: the sandbox shows the code its own folder (an .m file: its folder's .m
+            # files), and a file entry's folder is the whole class.
             own = workdir / student
             own.mkdir()
             path = Path(shutil.copy2(entry, own / entry.name))

@@ -7,17 +7,20 @@ gradient is localised: the layers whose D^(l) is wrong and the largest wrong ent
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
 
+from glassnet._support.sandbox import SandboxRun
 from glassnet.grading.cases import Pieces
 from glassnet.grading.mistakes import MISTAKES, Mistake
 from glassnet.grading.report import Diagnosis, WrongEntry
 
 __all__ = ["RTOL", "ATOL", "close", "fitting_mistake", "fitting_pair", "localise_gradient", "localise_gprime",
-           "N_WORST"]
+           "N_WORST", "DRIFT_HINTS", "drift_hint", "with_hints"]
 
 RTOL, ATOL = 1e-6, 1e-9  # far below any real mistake, far above rounding (a naive log(sigmoid) J agrees to 1e-14)
 N_WORST = 5
@@ -129,3 +132,52 @@ def diagnosis_for(mistake: Mistake | tuple[Mistake, Mistake] | None, unknown_tit
         return Diagnosis(a.name, f"two mistakes: {a.title}; and {b.title}", f"{a.formula}; and {b.formula}",
                          f"{a.look_at}; and {b.look_at}", second=b.name, **where)
     return Diagnosis(mistake.name, mistake.title, mistake.formula, mistake.look_at, **where)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# library drift: code written for an older pandas, NumPy or Python fails in a way that has a one-line fix
+
+DRIFT_HINTS: tuple[tuple[str, str], ...] = (
+    (r"has no attribute 'as_matrix'",
+     "pandas 1.0 removed DataFrame.as_matrix(): use .to_numpy() (or .values)"),
+    (r"name 'xrange' is not defined", "xrange is Python 2's: use range"),
+    (r"only (?:length-1|size-1|0-dimensional) arrays can be converted to Python scalars",
+     "NumPy 2 refuses float()/int() of an array that is not 0-dimensional: for a one-number array such as a "
+     "(1, 1) J use J.item() (or J[0, 0])"),
+    (r"module 'numpy' has no attribute 'asscalar'", "NumPy 1.23 removed np.asscalar(a): use a.item()"),
+    (r"module 'numpy' has no attribute '(float|int|bool|object|complex|str)'",
+     r"NumPy 1.24 removed the alias np.\1 of the built-in \1: use \1 (or np.float64, np.int64)"),
+    (r"Missing parentheses in call to 'print'", "print x is Python 2's statement: use print(x)"),
+)
+
+
+def drift_hint(text: str) -> str:
+    """The one-line hint for an error that known library drift explains (the first entry of :data:`DRIFT_HINTS`
+    whose pattern is in ``text``), or "".
+
+    Examples
+    --------
+    >>> drift_hint("AttributeError: 'DataFrame' object has no attribute 'as_matrix'")
+    'pandas 1.0 removed DataFrame.as_matrix(): use .to_numpy() (or .values)'
+    >>> drift_hint("AttributeError: module 'numpy' has no attribute 'float'.")
+    'NumPy 1.24 removed the alias np.float of the built-in float: use float (or np.float64, np.int64)'
+    """
+    for pattern, hint in DRIFT_HINTS:
+        match = re.search(pattern, text)
+        if match:
+            return match.expand(hint)
+    return ""
+
+
+def with_hints(run: SandboxRun) -> SandboxRun:
+    """``run`` with a line ``hint: ...`` after each traceback (of the run, of each call) that library drift explains.
+    """
+
+    def hinted(message: str, traceback: str) -> str:
+        hint = drift_hint(f"{message}\n{traceback}")
+        return f"{traceback}\nhint: {hint}".lstrip("\n") if hint else traceback
+
+    results = tuple(replace(r, traceback=hinted(r.message, r.traceback)) if r.status == "error" else r
+                    for r in run.results)
+    return replace(run, traceback=hinted(run.message, run.traceback) if run.message else run.traceback,
+                   results=results)

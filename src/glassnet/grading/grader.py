@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._support.isolation import IN_PROCESS
-from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here, run_file
+from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here
 from glassnet.activations import sigmoid_gradient
 from glassnet.grading.cases import CANDIDATES, OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
 from glassnet.grading.diagnose import (
@@ -28,9 +28,11 @@ from glassnet.grading.diagnose import (
     fitting_pair,
     localise_gprime,
     localise_gradient,
+    with_hints,
 )
 from glassnet.grading.mistakes import MISTAKES, by_name
 from glassnet.grading.report import CaseResult, Diagnosis, GradeReport, PartResult
+from glassnet.grading.submission import defined_names, find_submission, run_submission
 from glassnet.params import init_epsilon
 
 __all__ = ["grade", "split_target", "DEFAULT_FUNCTION"]
@@ -62,11 +64,14 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
 
     Parameters
     ----------
-    fn : callable, or str / Path ``"FILE.py[:FUNCTION]"``
+    fn : callable, or str / Path ``"FILE[:FUNCTION]"``
         ``nnCostFunction(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_) -> (J, grad)``.
         A file is run in a child process with a time and a memory limit (default function ``nnCostFunction``; its
-        ``sigmoidGradient`` and ``randInitializeWeights`` are graded too when it defines them). A callable is called
-        in this process.
+        ``sigmoidGradient`` and ``randInitializeWeights`` are graded too when it defines them): a Python file
+        (``.py``), an Octave/MATLAB file (``.m``, run with GNU Octave, the other ``.m`` files of its folder on its
+        path), a notebook (``.ipynb``: the definitions of its code cells) or a folder holding them
+        (:func:`glassnet.grading.submission.find_submission` says which file is graded). A callable is called in
+        this process.
     octave : bool or None
         None (default): the convention is detected — the unroll order (row- or column-major), the first label (0 or 1)
         and the shape of ``y`` ((m,) or (m, 1)) that the answers fit (:data:`~glassnet.grading.cases.CANDIDATES`),
@@ -101,30 +106,36 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     >>> report.part("gradient").status                            # λ = 0: the mistake does not show
     'PASS'
     """
-    explicit = None if octave is None else (OCTAVE if octave else PYTHON)
-    candidates = CANDIDATES if explicit is None else (explicit,)
-    per_convention, variants = _prepared(candidates)
-    z = sigmoid_case()
+    submission = None
     if isinstance(fn, (str, Path)):
         path, function = split_target(str(fn))
-        source = f"{path}:{function}"
+        submission = find_submission(path, function)
+        source = f"{submission.main}:{function}"
     elif callable(fn):
-        path, function = None, getattr(fn, "__name__", DEFAULT_FUNCTION)
+        function = getattr(fn, "__name__", DEFAULT_FUNCTION)
         source = f"function {function}"
     else:
-        raise TypeError(f"fn: expected a function or a 'FILE.py[:FUNCTION]' path, got {type(fn).__name__}")
+        raise TypeError(f"fn: expected a function or a 'FILE[:FUNCTION]' path (.py, .m, .ipynb or a folder), got "
+                        f"{type(fn).__name__}")
+    explicit = None if octave is None else (OCTAVE if octave else PYTHON)
+    candidates = CANDIDATES if explicit is None else (explicit,)
+    if submission is not None and submission.kind == "octave":  # Octave has no 1-D arrays: y is always m × 1
+        candidates = tuple(c if c.y_column else c.with_y_column() for c in candidates if c.y_column or explicit)
+    per_convention, variants = _prepared(candidates)
+    z = sigmoid_case()
     calls = [Call(function, p.call_args()) for pieces in per_convention for p in pieces[False] + pieces[True]]
     calls.append(Call(SIGMOID_GRADIENT, (z.copy(),), optional=True))
     calls.extend(Call(RAND_INIT, size, optional=True) for size in _RAND_INIT_SIZES)
     report: dict[str, Any] = dict(source=source, function=function, convention=candidates[0].name,
                                   conventions_text=candidates[0].describe(), convention_detected=explicit is None,
                                   convention_asked=explicit is not None)
-    if path is not None:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"{path}: no such file")
-        run = run_file(path, calls, timeout_s=timeout_s, memory_mb=memory_mb)
+    if submission is not None:
+        run, note = run_submission(submission, calls, timeout_s=timeout_s, memory_mb=memory_mb)
+        report["note"] = note
         report["isolation"] = run.isolation
+        run = with_hints(run)
         if run.status == "load error" or (run.status == "memory" and not any(r.ok for r in run.results)):
+            report["convention_detected"] = False  # nothing ran: nothing was detected
             return GradeReport(**report, error=run.message, traceback=run.traceback, output=run.output)
         results, error, output = run.results, (None if run.ok else run.message), run.output
     else:
@@ -139,7 +150,7 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     blocks = [results[k * n:(k + 1) * n] for k in range(len(candidates))]
     sig_result, init_results = results[len(candidates) * n], results[len(candidates) * n + 1:]
     if blocks[0] and all(r.status == "missing" or r.message == f"defines no function {function}" for r in blocks[0]):
-        defined = _defined_functions(path) if path is not None else ()
+        defined = defined_names(submission) if submission is not None else ()
         also = f" (it defines {', '.join(defined)})" if defined else ""
         return GradeReport(**report, error=f"{source}: defines no function {function}{also}", output=output,
                            missing_function=True)
@@ -169,17 +180,6 @@ def _prepared(candidates: tuple) -> tuple[list, dict]:
     cases = net_cases()
     per_convention = [{reg: [Pieces(c, conv) for c in cases[reg]] for reg in (False, True)} for conv in candidates]
     return per_convention, {}
-
-
-def _defined_functions(path) -> tuple[str, ...]:
-    """The names of the functions a Python file defines at its top level, read without running it."""
-    import ast
-
-    try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, OSError):
-        return ()
-    return tuple(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 def _unroll_note(mistake, convention) -> str:

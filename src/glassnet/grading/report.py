@@ -176,6 +176,7 @@ class GradeReport:
     convention_detected: bool = False
     missing_function: bool = False  # the file ran but defines no function of that name (a usage error on the CLI)
     convention_asked: bool = False  # named by the caller (octave=True/False), not detected
+    note: str = ""  # what of the submission was left out (a notebook's cells that load data or train)
     isolation: str = ""  # what isolated the code while it ran (the sandbox's own words), or that it was trusted
 
     @property
@@ -203,12 +204,14 @@ class GradeReport:
                 "convention_text": self.conventions_text, "convention_detected": self.convention_detected,
                 "passed": self.passed, "error": self.error, "traceback": self.traceback,
                 "mistakes": list(self.mistakes), "parts": [p.to_dict() for p in self.parts], "output": self.output,
-                "isolation": self.isolation}
+                "note": self.note, "isolation": self.isolation}
 
     def text(self, verbose: bool = False) -> str:
         """The report a person reads: one screen by default (each part PASS/FAIL, each diagnosis once: the mistake,
         the formula, where); ``verbose`` shows every failing case and every number, part by part."""
         lines = [f"grading {self.source}"]
+        if self.note:
+            lines.extend(_wrap(self.note))
         if self.conventions_text and self.convention_detected:
             lines.append(f"your file {self.conventions_text} (detected)")
         elif self.conventions_text and self.convention_asked:
