@@ -39,16 +39,16 @@ FILES = ("correct.py", "wrong_sign.py", "correct_octave.py", "wrong_cost_no_regu
 def per_file(repeats: int) -> dict:
     glassnet.grade(GALLERY / FILES[0])  # the cases, built once per process
     child = [0.0]
-    run_file = grader.run_file
+    run_submission = grader.run_submission
 
     def timed(*args, **kwargs):
         start = time.perf_counter()
         try:
-            return run_file(*args, **kwargs)
+            return run_submission(*args, **kwargs)
         finally:
             child[0] += time.perf_counter() - start
 
-    grader.run_file = timed
+    grader.run_submission = timed
     rows = []
     try:
         for _ in range(repeats):
@@ -58,7 +58,7 @@ def per_file(repeats: int) -> dict:
                 glassnet.grade(GALLERY / name)
                 rows.append((time.perf_counter() - start, child[0]))
     finally:
-        grader.run_file = run_file
+        grader.run_submission = run_submission
     total = statistics.median(t for t, _ in rows)
     in_child = statistics.median(c for _, c in rows)
     return {"files": len(rows), "median_s": round(total, 3), "child_s": round(in_child, 3),
