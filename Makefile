@@ -8,7 +8,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 
 NODE_STAMP := node_modules/.installed-lint
 
-.PHONY: demo lint lint-js widget test test-fast bench install clean browser octave docs
+.PHONY: demo lint lint-js widget test test-fast bench install clean browser octave bwrap docs
 
 $(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ browser:
 octave:
 	@sh scripts/install-octave.sh
 
+# Debian's bubblewrap, the sandbox of graded files; never fails (without it the grader says what isolation is left).
+bwrap:
+	@sh scripts/install-bwrap.sh
+
 # The gates: ruff (style, imports, likely bugs) and mypy (types), both configured in pyproject.toml; ESLint for the
 # explorer's ES modules (eslint.config.js).
 lint: $(STAMP) lint-js
@@ -59,7 +63,7 @@ lint-js: $(NODE_STAMP)
 widget: $(NODE_STAMP)
 	node scripts/build-widget.mjs
 
-test: lint browser octave
+test: lint browser octave bwrap
 	$(PY) -m pytest src tests README.md
 
 # The unit tests in a minute or two: no browser, no documentation build or notebooks, no slow end-to-end runs (the

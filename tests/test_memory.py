@@ -52,7 +52,8 @@ def _load_in_child(tmp_path: Path, loader: str, target: Path):
         "def load(path):\n"
         f"    {loader}(path)\n"
         "    return 0.0\n", encoding="utf-8")
-    run = _sandbox.run_file(script, [_sandbox.Call("load", (str(target),))], timeout_s=120, memory_mb=LIMIT_MB)
+    run = _sandbox.run_file(script, [_sandbox.Call("load", (str(target),))], timeout_s=120, memory_mb=LIMIT_MB,
+                            read_only=[SRC])  # the sandbox shows the child only what it is given
     assert run.status == "ok", run.message + run.output
     return run.results[0]
 

@@ -1,18 +1,22 @@
-"""Call functions of an untrusted Python file in a child process with a time and a memory limit; get plain arrays back.
+"""Call functions of an untrusted Python file in an isolated child process with limits; get plain arrays back.
 
-The parent writes the arguments into a private temporary folder (arrays as ``.npy``, everything else as JSON), starts
-``python -P <this file> FOLDER`` in a new session with the folder's ``request.json``, and waits at most
-``timeout_s`` seconds of wall-clock time. The child limits its own address space (``RLIMIT_AS``), file sizes and core
-dumps, loads the file as a module, calls the requested functions one by one and writes every returned value back as
-a float64 ``.npy`` file (``allow_pickle=False`` both ways: nothing is ever unpickled). Whatever the code does —
-raise, loop forever, allocate without end, crash the interpreter — the parent gets a :class:`SandboxRun` that says so
-in one line, with the traceback of the file's own frames for an exception.
+The parent writes the arguments into a private temporary folder (the arrays in one ``.npz``, everything else as JSON)
+and runs ``python -I -B <this file> FOLDER`` through :func:`glassnet._support.isolation.run_limited`: under
+bubblewrap where it runs (a read-only view of the system, Python and the file's own folder, the temporary folder the
+only writable place, no network, a private PID namespace), always with hard limits on memory, CPU time, processes,
+open files and file sizes, and a wall-clock ``timeout_s``. The child loads the file as a module, calls the requested
+functions one by one and writes every returned value back as float64 bytes beside a JSON line giving its shape
+(``allow_pickle=False`` for the arguments: nothing is ever unpickled). The parent reads those results within a size
+budget and checks every field before use, so a forged results file is one clear error. Whatever the code does —
+raise, loop forever, allocate without end, crash the interpreter — the parent gets a :class:`SandboxRun` that says
+so in one line, with the traceback of the file's own frames for an exception, and what isolated it
+(``SandboxRun.isolation``).
 
 :func:`call_here` calls functions of this process (code that already runs here, e.g. defined in a notebook) through
-the same conversion of results, so callers handle both the same way.
+the same conversion of results, so callers handle both the same way; that code is trusted, not isolated.
 
-This file is also the child's program: it imports only the standard library and numpy, and never glassnet. Not here:
-what the calls mean (that is the caller's, e.g. :mod:`glassnet.grading`).
+This file is also the child's program: run as a program it imports only the standard library and numpy, never
+glassnet. Not here: what the calls mean (that is the caller's, e.g. :mod:`glassnet.grading`).
 """
 
 from __future__ import annotations
@@ -20,24 +24,34 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING or __name__ != "__main__":  # the child (this file run as a program) has numpy and the stdlib only
+    from glassnet._support.isolation import Limited, run_limited
+
+# Limited and run_limited live in glassnet._support.isolation (the one place a child is launched); named here too
+# for the callers that run other programs the same way (Octave).
 __all__ = ["Call", "CallResult", "SandboxRun", "Limited", "run_limited", "run_file", "call_here", "DEFAULT_TIMEOUT_S",
            "DEFAULT_MEMORY_MB"]
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MEMORY_MB = 1024
-_MAX_FILE_MB = 256  # any file the child writes (results, its stdout/stderr), so a runaway print cannot fill the disk
 _OUTPUT_TAIL = 2000  # characters of the child's stdout/stderr kept in the result
+_INPUTS = "inputs.npz"
+# What the parent reads back at most: whatever the child wrote, the parent never allocates more than this.
+_RESULTS, _VALUES = "results.jsonl", "values.bin"
+_RESULTS_LIMIT = 4 << 20  # bytes of results.jsonl
+_TEXT_LIMIT = 20_000  # characters of one message or traceback
+_VALUES_LIMIT = 4_000_000  # float64 values over all returned arrays (32 MB of values.bin)
+_MAX_VALUES_PER_CALL = 64
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,7 @@ class SandboxRun:
     seconds_limit: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     calls: tuple = field(default=(), repr=False)
+    isolation: str = ""  # what isolated the child (run_limited's words); empty when nothing ran
 
     @property
     def ok(self) -> bool:
@@ -175,70 +190,23 @@ def _missing(call: Call) -> CallResult:
 # the parent side
 
 
-@dataclass(frozen=True)
-class Limited:
-    """How a limited child ended: ``status`` "ok" (exit code 0), "timeout", "memory" (ran out of its address space)
-    or "crashed" (another exit code, or killed by a signal: ``returncode`` < 0); the tail of its stdout and stderr;
-    ``isolation`` says in words what kept the child apart."""
-
-    status: str
-    returncode: int | None
-    output: str
-    isolation: str
-
-
-def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] = (), timeout_s: float,
-                memory_mb: int, output_limit: int = _OUTPUT_TAIL) -> Limited:
-    """Run ``argv`` in ``folder`` (its working directory, the one place it is meant to write) in a new session, with
-    an address-space limit of ``memory_mb`` MB, no core dumps, files of at most 256 MB, one BLAS/OpenMP thread and
-    at most ``timeout_s`` seconds of wall-clock time (then its whole session is killed).
-
-    ``read_only``: the other paths the child needs to read (the student's folder). ``output_limit``: characters of its
-    merged stdout/stderr kept (the tail). This is the one place a child is launched.
-    """
-    folder = Path(folder)
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8", HOME=str(folder))
-    log = folder / "output.txt"
-
-    def limit() -> None:  # in the child, before exec: the limits hold for whatever it runs
-        _limit_child(memory_mb, _MAX_FILE_MB)
-
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(list(argv), cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=limit)
-        try:
-            code = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            proc.wait()
-            return Limited("timeout", None, _tail(log, output_limit), _ISOLATION)
-    output = _tail(log, output_limit)
-    if code == 0:
-        status = "ok"
-    elif any(sign in output for sign in ("MemoryError", "std::bad_alloc", "out of memory")):
-        status = "memory"
-    else:
-        status = "crashed"
-    return Limited(status, code, output, _ISOLATION)
-
-
-_ISOLATION = "a child process in its own session with time, memory and file-size limits (no namespaces)"
-
-
 def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_S,
-             memory_mb: int = DEFAULT_MEMORY_MB) -> SandboxRun:
-    """Load the Python file ``path`` in a child process and run ``calls`` on its functions, within the limits.
+             memory_mb: int = DEFAULT_MEMORY_MB, read_only: Sequence = ()) -> SandboxRun:
+    """Load the Python file ``path`` in an isolated child process and run ``calls`` on its functions, within the
+    limits (:func:`glassnet._support.isolation.run_limited`: bubblewrap where it runs; ``SandboxRun.isolation``
+    says what applied).
 
     Parameters
     ----------
     path : str or Path
-        A Python source file. Its folder is the child's working directory and is first on its ``sys.path``.
+        A Python source file. Its folder is first on the child's ``sys.path`` and visible to it, read-only.
     calls : sequence of Call
     timeout_s : float
         Wall-clock seconds for the whole child (start, import and every call).
     memory_mb : int
-        Address-space limit of the child in MB (``RLIMIT_AS``, where the platform has it).
+        Address-space limit of the child in MB (a hard ``RLIMIT_AS``).
+    read_only : sequence of str or Path
+        Further files or folders the child may read (its working folder is a fresh private temporary folder).
 
     Returns
     -------
@@ -251,34 +219,46 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         raise ValueError(f"timeout_s: expected a positive number of seconds, got {timeout_s!r}")
     if not (isinstance(memory_mb, int) and memory_mb > 0):
         raise ValueError(f"memory_mb: expected a positive whole number of MB, got {memory_mb!r}")
-    limits: dict[str, Any] = {"seconds_limit": timeout_s, "memory_mb": memory_mb, "calls": tuple(calls)}
+    calls = tuple(calls)
+    limits: dict[str, Any] = {"seconds_limit": timeout_s, "memory_mb": memory_mb, "calls": calls}
     with tempfile.TemporaryDirectory(prefix="glassnet-sandbox-") as tmp:
         folder = Path(tmp)
-        request: dict[str, Any] = {"file": str(path), "memory_mb": memory_mb, "max_file_mb": _MAX_FILE_MB, "calls": []}
+        request: dict[str, Any] = {"file": str(path), "memory_mb": memory_mb, "calls": []}
+        arrays: dict[str, np.ndarray] = {}
         for c, call in enumerate(calls):
             args = []
             for k, arg in enumerate(call.args):
                 if isinstance(arg, np.ndarray):
-                    name = f"in_{c}_{k}.npy"
-                    np.save(folder / name, arg, allow_pickle=False)
-                    args.append({"array": name})
+                    arrays[f"in_{c}_{k}"] = arg
+                    args.append({"array": f"in_{c}_{k}"})
                 else:
                     args.append({"value": arg})
             request["calls"].append({"function": call.function, "args": args, "optional": call.optional})
+        # One file for every argument: the child opens it once (a file per array cost more than the calls).
+        np.savez(folder / _INPUTS, **arrays)  # type: ignore[arg-type]
         (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
-        limited = run_limited([sys.executable, "-P", os.path.abspath(__file__), str(folder)], folder=folder,
-                              read_only=(path.parent,), timeout_s=timeout_s, memory_mb=memory_mb)
-        code, timed_out, output = limited.returncode, limited.status == "timeout", limited.output
-        loaded, results = _read_results(folder, calls)
-    if timed_out:
+        program = os.path.abspath(__file__)
+        done = run_limited([sys.executable, "-I", "-B", program, str(folder)], folder=folder,
+                           read_only=[path.parent, Path(program), *(Path(p) for p in read_only)],
+                           timeout_s=timeout_s, memory_mb=memory_mb, output_limit=4 * _OUTPUT_TAIL)
+        output = done.output[-_OUTPUT_TAIL:]
+        limits["isolation"] = done.isolation
+        try:
+            loaded, results = _read_results(folder, calls)
+        except _BadResults as exc:
+            return SandboxRun("bad results", f"the results the child wrote are not valid ({exc}); the graded code "
+                                             f"may have written over them", output=output,
+                              results=tuple(CallResult("not run") for _ in calls), **limits)
+    if done.status == "timeout":
         where = _where(calls, results, loaded)
         return SandboxRun("timeout", f"timed out after {timeout_s:g} s{where}", results=results, output=output,
                           **limits)
     if isinstance(loaded, dict):  # the file itself did not load
         status = "memory" if loaded.get("memory") else "load error"
         return SandboxRun(status, loaded["message"], loaded.get("traceback", ""), results, output, **limits)
-    if code:
-        if code < 0:
+    code = done.returncode
+    if code != 0:
+        if code is not None and code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
@@ -286,6 +266,8 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
             what = f"was killed by {name}"
             if -code == signal.SIGKILL:
                 what += " (the system may have run out of memory)"
+            elif -code == signal.SIGXCPU:
+                what += " (its CPU time limit)"
         else:
             what = f"exited with code {code}"
         status = "crashed"
@@ -294,25 +276,6 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         return SandboxRun(status, f"the Python process {what}{_where(calls, results, loaded)}", results=results,
                           output=output, **limits)
     return SandboxRun("ok", results=results, output=output, **limits)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the child's whole session (it may have started processes of its own)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-
-
-def _tail(log: Path, limit: int = _OUTPUT_TAIL) -> str:
-    try:
-        with open(log, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 4 * limit))
-            return f.read().decode("utf-8", "replace")[-limit:]
-    except OSError:
-        return ""
 
 
 def _where(calls: Sequence[Call], results: tuple, loaded) -> str:
@@ -325,30 +288,90 @@ def _where(calls: Sequence[Call], results: tuple, loaded) -> str:
     return ""
 
 
-def _read_results(folder: Path, calls: Sequence[Call]):
-    """(load status, results) from what the child wrote; calls it never finished are ``"not run"``."""
-    try:
-        done = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None, tuple(CallResult("not run") for _ in calls)
-    loaded = done.get("loaded")
+class _BadResults(Exception):
+    """What the child wrote is not what this file's child writes (forged, or cut short in a way it never is)."""
+
+
+def _read_bounded(file: Path, limit: int) -> bytes:
+    """The bytes of ``file``, refused (not read) when it is larger than ``limit``."""
+    with open(file, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > limit:
+            raise _BadResults(f"{file.name} has {size} bytes, more than the {limit} expected at most")
+        return f.read(limit)
+
+
+def _text(entry: dict, key: str) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str):
+        raise _BadResults(f"{key} is not text")
+    return value[:_TEXT_LIMIT]
+
+
+def _read_values(entry: dict, c: int, data: bytes) -> tuple:
+    """The arrays one result points at in the values file: each a shape and an offset, checked against the file."""
+    specs = entry.get("values")
+    if not (isinstance(specs, list) and 0 < len(specs) <= _MAX_VALUES_PER_CALL):
+        raise _BadResults(f"result {c + 1} has no valid list of values")
     out = []
-    for c in range(len(calls)):
-        entries = done.get("calls", [])
-        if c >= len(entries):
-            out.append(CallResult("not run"))
-            continue
-        e = entries[c]
+    for spec in specs:
+        shape, offset = spec.get("shape") if isinstance(spec, dict) else None, spec.get("offset", -1) \
+            if isinstance(spec, dict) else -1
+        if not (isinstance(shape, list) and len(shape) <= 32 and all(type(d) is int and d >= 0 for d in shape)
+                and type(offset) is int and offset >= 0 and offset % 8 == 0):
+            raise _BadResults(f"result {c + 1}: a value with no valid shape and offset")
+        count = 1
+        for d in shape:
+            count *= d
+        if offset + 8 * count > len(data):
+            raise _BadResults(f"result {c + 1}: a value of shape {tuple(shape)} runs past the end of the values")
+        out.append(np.frombuffer(data, dtype="<f8", count=count, offset=offset).reshape(shape).copy())
+    return tuple(out)
+
+
+def _read_results(folder: Path, calls: Sequence[Call]):
+    """(load status, results) from what the child wrote, each field checked; calls it never finished are
+    ``"not run"``. Raises _BadResults for anything this file's child would not have written.
+
+    The child appends one JSON line when the file has loaded and one per call to ``results.jsonl``, and each
+    returned array's float64 bytes to ``values.bin``; a last line cut short (the child killed while writing it) is
+    left out, as a call never finished."""
+    try:
+        raw = _read_bounded(folder / _RESULTS, _RESULTS_LIMIT)
+        data = _read_bounded(folder / _VALUES, 8 * _VALUES_LIMIT) if (folder / _VALUES).exists() else b""
+    except FileNotFoundError:
+        return None, tuple(CallResult("not run") for _ in calls)
+    except OSError as exc:
+        raise _BadResults(f"{exc}") from None
+    lines = raw.split(b"\n")
+    lines = lines[:-1]  # after the last newline: nothing, or a line the child never finished
+    try:
+        records = [json.loads(line.decode("utf-8")) for line in lines]
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _BadResults(f"{_RESULTS} is not one JSON object a line") from None
+    if not records:
+        return None, tuple(CallResult("not run") for _ in calls)
+    if not all(isinstance(r, dict) for r in records) or "loaded" not in records[0]:
+        raise _BadResults(f"{_RESULTS}: expected the load status, then one object per call")
+    loaded, entries = records[0]["loaded"], records[1:]
+    if isinstance(loaded, dict):
+        loaded = {"memory": bool(loaded.get("memory")), "message": _text(loaded, "message"),
+                  "traceback": _text(loaded, "traceback")}
+    elif loaded is not True:
+        raise _BadResults(f"{_RESULTS}: 'loaded' is neither true nor a message")
+    if len(entries) > len(calls):
+        raise _BadResults(f"{_RESULTS}: {len(entries)} results for {len(calls)} calls")
+    out = []
+    for c, e in enumerate(entries):
+        if e.get("status") not in ("ok", "error", "missing"):
+            raise _BadResults(f"{_RESULTS}: result {c + 1} has no valid status")
         if e["status"] != "ok":
-            out.append(CallResult(str(e["status"]), message=str(e.get("message", "")),
-                                  traceback=str(e.get("traceback", ""))))
+            out.append(CallResult(e["status"], message=_text(e, "message"), traceback=_text(e, "traceback")))
             continue
-        try:
-            values = tuple(np.load(folder / name, allow_pickle=False) for name in e["outputs"])
-        except (OSError, ValueError) as exc:
-            out.append(CallResult("error", message=f"its result could not be read back ({exc})"))
-            continue
-        out.append(CallResult("ok", values=values, returned_tuple=bool(e["tuple"])))
+        if not isinstance(e.get("tuple"), bool):
+            raise _BadResults(f"{_RESULTS}: result {c + 1} does not say whether it was a tuple")
+        out.append(CallResult("ok", values=_read_values(e, c, data), returned_tuple=e["tuple"]))
+    out.extend(CallResult("not run") for _ in range(len(calls) - len(entries)))
     return loaded, tuple(out)
 
 
@@ -356,78 +379,59 @@ def _read_results(folder: Path, calls: Sequence[Call]):
 # the child side (this file run as a program)
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _limit_child(memory_mb: int, max_file_mb: int) -> None:
-    try:
-        import resource
-    except ImportError:  # not a Unix: only the time limit applies
-        return
-    for which, value in ((resource.RLIMIT_AS, memory_mb << 20), (resource.RLIMIT_FSIZE, max_file_mb << 20),
-                         (resource.RLIMIT_CORE, 0)):
-        _soft, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, hard))
-    if hasattr(signal, "SIGXFSZ"):
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with an error instead of a kill
-
-
 def _child(folder: Path) -> int:
     import importlib.util
 
     request = json.loads((folder / "request.json").read_text(encoding="utf-8"))
-    memory_mb = int(request["memory_mb"])
-    _limit_child(memory_mb, int(request["max_file_mb"]))
-    results_path = folder / "results.json"
+    memory_mb = int(request["memory_mb"])  # the limit itself is set (hard) by the parent's launcher
+    inputs = np.load(folder / _INPUTS, allow_pickle=False)
     here = os.path.abspath(__file__)
     path = request["file"]
     sys.path.insert(0, os.path.dirname(path))
     sys.argv = [path]
-    state: dict = {"loaded": None, "calls": []}
-    try:
-        spec = importlib.util.spec_from_file_location("__graded__", path)
-        if spec is None or spec.loader is None:  # a path without a .py suffix
-            raise ImportError(f"cannot load {path} as Python source")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    except MemoryError as exc:
-        state["loaded"] = {"memory": True, "message": f"ran out of memory (limit {memory_mb} MB) while loading the "
-                                                      f"file", "traceback": _own_frames(exc, here)}
-        _write_json(results_path, state)
-        return 0
-    except BaseException as exc:  # SyntaxError, SystemExit, anything at import time: reported
-        state["loaded"] = {"message": f"loading the file raised {type(exc).__name__}: {exc}",
-                           "traceback": _own_frames(exc, here)}
-        _write_json(results_path, state)
-        return 0
-    state["loaded"] = True
-    _write_json(results_path, state)
-    for c, call in enumerate(request["calls"]):
-        fn = getattr(module, call["function"], None)
-        if not callable(fn):
-            result = _missing(Call(call["function"], optional=call["optional"]))
-        else:
-            args = [np.load(folder / a["array"], allow_pickle=False) if "array" in a else a["value"]
-                    for a in call["args"]]
-            result = _call_one(fn, args, here, memory_mb)
-        entry: dict[str, Any] = {"status": result.status, "message": result.message, "traceback": result.traceback}
-        if result.ok:
-            try:
-                names = []
-                for k, value in enumerate(result.values):
-                    name = f"out_{c}_{k}.npy"
-                    np.save(folder / name, value, allow_pickle=False)
-                    names.append(name)
-                entry.update(outputs=names, tuple=result.returned_tuple)
-            except (OSError, MemoryError) as exc:
-                entry = {"status": "error", "message": f"its result could not be written ({type(exc).__name__})",
-                         "traceback": ""}
-        state["calls"].append(entry)
-        _write_json(results_path, state)
+    # Appended, one line per event, flushed each time: a timeout keeps every call finished before it (one file
+    # each for the records and the values: two opens in all, not two per call).
+    with open(folder / _RESULTS, "a", encoding="utf-8") as log, open(folder / _VALUES, "ab") as values:
+        def record(payload: dict) -> None:
+            log.write(json.dumps(payload) + "\n")
+            log.flush()
+
+        try:
+            spec = importlib.util.spec_from_file_location("__graded__", path)
+            if spec is None or spec.loader is None:  # a path without a .py suffix
+                raise ImportError(f"cannot load {path} as Python source")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        except MemoryError as exc:
+            record({"loaded": {"memory": True, "message": f"ran out of memory (limit {memory_mb} MB) while loading "
+                                                          f"the file", "traceback": _own_frames(exc, here)}})
+            return 0
+        except BaseException as exc:  # SyntaxError, SystemExit, anything at import time: reported
+            record({"loaded": {"message": f"loading the file raised {type(exc).__name__}: {exc}",
+                               "traceback": _own_frames(exc, here)}})
+            return 0
+        record({"loaded": True})
+        for call in request["calls"]:
+            fn = getattr(module, call["function"], None)
+            if not callable(fn):
+                result = _missing(Call(call["function"], optional=call["optional"]))
+            else:
+                args = [inputs[a["array"]] if "array" in a else a["value"] for a in call["args"]]
+                result = _call_one(fn, args, here, memory_mb)
+            entry: dict[str, Any] = {"status": result.status, "message": result.message,
+                                     "traceback": result.traceback}
+            if result.ok:
+                try:
+                    specs = []
+                    for value in result.values:
+                        specs.append({"shape": list(value.shape), "offset": values.tell()})
+                        values.write(np.array(value, dtype="<f8", order="C").tobytes())
+                    values.flush()
+                    entry.update(values=specs, tuple=result.returned_tuple)
+                except (OSError, MemoryError) as exc:
+                    entry = {"status": "error", "message": f"its result could not be written ({type(exc).__name__})",
+                             "traceback": ""}
+            record(entry)
     return 0
 
 

@@ -2,8 +2,8 @@
 
 The parts, as the course grades them: feed-forward cost (λ = 0), regularized cost, sigmoid gradient, backpropagation
 gradient (λ = 0), regularized gradient; plus random initialization when the file defines ``randInitializeWeights``.
-A file runs in a child process with limits (:mod:`glassnet._support.sandbox`); a function of this process (e.g. defined
-in a notebook) is called here.
+A file runs in an isolated child process with hard limits (:mod:`glassnet._support.sandbox`; the report's
+``isolation`` says what applied); a function of this process (e.g. defined in a notebook) is called here, trusted.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from glassnet._support.isolation import IN_PROCESS
 from glassnet._support.sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Call, CallResult, call_here
 from glassnet.activations import sigmoid_gradient
 from glassnet.grading.cases import CANDIDATES, OCTAVE, PYTHON, Pieces, net_cases, sigmoid_case
@@ -119,8 +121,7 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     candidates = CANDIDATES if explicit is None else (explicit,)
     if submission is not None and submission.kind == "octave":  # Octave has no 1-D arrays: y is always m × 1
         candidates = tuple(c if c.y_column else c.with_y_column() for c in candidates if c.y_column or explicit)
-    cases = net_cases()
-    per_convention = [{reg: [Pieces(c, conv) for c in cases[reg]] for reg in (False, True)} for conv in candidates]
+    per_convention, variants = _prepared(candidates)
     z = sigmoid_case()
     calls = [Call(function, p.call_args()) for pieces in per_convention for p in pieces[False] + pieces[True]]
     calls.append(Call(SIGMOID_GRADIENT, (z.copy(),), optional=True))
@@ -131,6 +132,7 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
     if submission is not None:
         run, note = run_submission(submission, calls, timeout_s=timeout_s, memory_mb=memory_mb)
         report["note"] = note
+        report["isolation"] = run.isolation
         run = with_hints(run)
         if run.status == "load error" or (run.status == "memory" and not any(r.ok for r in run.results)):
             report["convention_detected"] = False  # nothing ran: nothing was detected
@@ -143,6 +145,7 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
         if rand_initialize_weights is not None:
             functions[RAND_INIT] = rand_initialize_weights
         results, error, output = call_here(functions, calls), None, ""
+        report["isolation"] = IN_PROCESS
     n = len(per_convention[0][False]) * 2
     blocks = [results[k * n:(k + 1) * n] for k in range(len(candidates))]
     sig_result, init_results = results[len(candidates) * n], results[len(candidates) * n + 1:]
@@ -151,7 +154,6 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
         also = f" (it defines {', '.join(defined)})" if defined else ""
         return GradeReport(**report, error=f"{source}: defines no function {function}{also}", output=output,
                            missing_function=True)
-    variants: dict = {}
     chosen, fits = _detect(blocks, per_convention, variants)
     convention, net_results, pieces = candidates[chosen], blocks[chosen], per_convention[chosen]
     report.update(convention=convention.name, conventions_text=convention.describe(),
@@ -169,6 +171,15 @@ def grade(fn, *, octave: bool | None = None, sigmoid_gradient_fn: Callable | Non
         _init_part(init_results, failed_run),
     ]
     return GradeReport(**report, parts=tuple(parts), error=error, output=output)
+
+
+@cache
+def _prepared(candidates: tuple) -> tuple[list, dict]:
+    """The correct pieces of every case in each candidate convention, and a store for the typical mistakes' variants
+    of them: the same for every file graded, so computed once per process (a class is graded in one)."""
+    cases = net_cases()
+    per_convention = [{reg: [Pieces(c, conv) for c in cases[reg]] for reg in (False, True)} for conv in candidates]
+    return per_convention, {}
 
 
 def _unroll_note(mistake, convention) -> str:

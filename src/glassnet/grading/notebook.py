@@ -107,7 +107,8 @@ def run_notebook(path: str | Path, calls: Sequence[Call], *, timeout_s: float = 
             encoding="utf-8")
         loader.write_text(_LOADER.format(notebook=json.dumps(str(path)), folder=json.dumps(str(path.parent))),
                           encoding="utf-8")
-        run = run_file(loader, calls, timeout_s=timeout_s, memory_mb=memory_mb)
+        run = run_file(loader, calls, timeout_s=timeout_s, memory_mb=memory_mb,
+                       read_only=[path.parent])  # the sandbox shows it the notebook's folder, read-only
     failed = re.findall(r", cell (\d+), line (\d+): import skipped \((.*)\)$", run.output, re.M)
     note = skipped_note(path, cells)
     if failed:  # a function that needs the module then fails with a NameError: say why up front

@@ -132,6 +132,7 @@ def run_octave(main: Path, companions: Sequence[Path], calls: Sequence[Call], *,
         (folder / "glassnet_driver.m").write_text(_driver(folder, calls), encoding="utf-8")
         limited = run_limited([program, *OCTAVE_FLAGS, "glassnet_driver.m"], folder=folder, timeout_s=timeout_s,
                               memory_mb=memory_mb)
+        limits["isolation"] = limited.isolation
         results = tuple(_read_result(folder, c, call, originals, memory_mb) for c, call in enumerate(calls))
     output = _map_paths(limited.output, originals)
     first = results[0] if results else None

@@ -177,6 +177,7 @@ class GradeReport:
     missing_function: bool = False  # the file ran but defines no function of that name (a usage error on the CLI)
     convention_asked: bool = False  # named by the caller (octave=True/False), not detected
     note: str = ""  # what of the submission was left out (a notebook's cells that load data or train)
+    isolation: str = ""  # what isolated the code while it ran (the sandbox's own words), or that it was trusted
 
     @property
     def passed(self) -> bool:
@@ -203,7 +204,7 @@ class GradeReport:
                 "convention_text": self.conventions_text, "convention_detected": self.convention_detected,
                 "passed": self.passed, "error": self.error, "traceback": self.traceback,
                 "mistakes": list(self.mistakes), "parts": [p.to_dict() for p in self.parts], "output": self.output,
-                "note": self.note}
+                "note": self.note, "isolation": self.isolation}
 
     def text(self, verbose: bool = False) -> str:
         """The report a person reads: one screen by default (each part PASS/FAIL, each diagnosis once: the mistake,
@@ -229,6 +230,8 @@ class GradeReport:
             lines.append(f"{sum(p.status == 'PASS' for p in graded)} of {len(graded)} parts pass"
                          + (f"; mistakes found: {', '.join(self.mistakes)}" if self.mistakes else "")
                          + ("" if verbose or self.passed else " (--verbose: every case and number)"))
+        if self.isolation:
+            lines.extend(_wrap(f"isolation: {self.isolation}"))
         return "\n".join(lines)
 
     def _verbose_parts(self) -> list[str]:

@@ -121,7 +121,7 @@ def run_submission(submission: Submission, calls: Sequence[Call], *, timeout_s: 
     with tempfile.TemporaryDirectory(prefix="glassnet-entry-") as tmp:
         entry = Path(tmp) / "submission.py"
         entry.write_text(_entry(submission, elsewhere), encoding="utf-8")
-        run = run_file(entry, calls, **limits)
+        run = run_file(entry, calls, read_only=[submission.folder or submission.main.parent], **limits)
     return run, ""
 
 
