@@ -60,7 +60,8 @@ class MemberReader:
 
     def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, error: type[ValueError]):
         self.info, self.path, self.error = info, path, error
-        self.key = info.filename
+        name = info.filename
+        self.what = f"array {name[:-4]!r}" if name.endswith(".npy") else f"zip member {name!r}"
         if info.flag_bits & 0x1:
             raise self._fail("is encrypted (glassnet reads plain .npz files)")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
@@ -71,7 +72,7 @@ class MemberReader:
             self.fp.seek(info.header_offset)
             head = self.fp.read(_LOCAL_HEADER.size)
             if len(head) != _LOCAL_HEADER.size or head[:4] != _LOCAL_MAGIC:
-                raise self._fail("is corrupt: its local zip header is missing")
+                raise self._fail("is corrupt or truncated: its local zip header is missing")
             fields = _LOCAL_HEADER.unpack(head)
             self.fp.seek(fields[-2] + fields[-1], 1)  # the member's name and extra field
             self.compress_left = info.compress_size
@@ -85,14 +86,14 @@ class MemberReader:
             raise
 
     def _fail(self, message: str) -> ValueError:
-        return _fail(self.error, self.path, f"zip member {self.key!r} {message}")
+        return _fail(self.error, self.path, f"{self.what} {message}")
 
     def _raw(self, n: int) -> bytes:
         n = min(n, self.compress_left)
         data = self.fp.read(n) if n > 0 else b""
         self.compress_left -= len(data)
         if n > 0 and not data:
-            raise self._fail("is truncated (the file ends inside it)")
+            raise self._fail("is corrupt or truncated: the file ends inside it")
         return data
 
     def _decompressor(self):
@@ -107,7 +108,7 @@ class MemberReader:
             size = struct.unpack("<H", head[2:4])[0] if len(head) == 4 else 0
             props = self._raw(size)
             if len(head) != 4 or size != 5 or len(props) != 5 or props[0] >= 9 * 5 * 5:
-                raise self._fail("is corrupt: bad LZMA properties")
+                raise self._fail("is corrupt or truncated: bad LZMA properties")
             pb, rest = divmod(props[0], 45)
             lp, lc = divmod(rest, 9)
             # the dictionary never needs to be larger than the data (a forged size would allocate it)
@@ -154,10 +155,10 @@ class MemberReader:
             if not out and self._ended():
                 self.done = True
                 if self.left:
-                    raise self._fail(f"is truncated: {self.info.file_size - self.left} of the {self.info.file_size} "
-                                     "bytes its zip header declares")
+                    raise self._fail(f"is corrupt or truncated: {self.info.file_size - self.left} of the "
+                                     f"{self.info.file_size} bytes its zip header declares")
                 if self.crc != self.info.CRC:
-                    raise self._fail("is corrupt: bad CRC-32 (the data was damaged)")
+                    raise self._fail("is corrupt or truncated: bad CRC-32 (the data was damaged)")
         return out
 
     @property
@@ -165,12 +166,22 @@ class MemberReader:
         """Uncompressed bytes read so far."""
         return self.info.file_size - self.left
 
+    def read_exact(self, n: int, chunk: int = 1 << 20) -> bytearray:
+        """Exactly ``n`` bytes (fewer left in the member is an error)."""
+        out = bytearray()
+        while len(out) < n:
+            piece = self.read(min(n - len(out), chunk))
+            if not piece:
+                raise self._fail(f"is corrupt or truncated: {n} more bytes were needed, found {len(out)}")
+            out += piece
+        return out
+
     def skip(self, n: int, chunk: int = 1 << 20) -> None:
         """Read and drop ``n`` bytes (a stored member seeks over them)."""
         while n > 0:
             piece = self.read(min(n, chunk))
             if not piece:
-                raise self._fail("is truncated")
+                raise self._fail("is corrupt or truncated")
             n -= len(piece)
 
     def close(self) -> None:
