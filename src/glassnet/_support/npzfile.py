@@ -37,6 +37,11 @@ from glassnet._support.memory import available_bytes, converted_nbytes, format_b
 MAX_HEADER_SIZE = 10_000
 
 
+#: How many times its compressed size a compressed member may declare once decompressed, beyond
+#: :data:`INFLATION_FLOOR` bytes. numpy's ``savez_compressed`` of real data stays far below (random floats barely
+#: shrink; images of mostly zeros reach tens); only a zip bomb of zeros goes past, refused before it is decompressed.
+MAX_INFLATION = 1000
+INFLATION_FLOOR = 16 << 20
 #: Bytes a member may hold after its array data (numpy writes none); more is refused rather than decompressed.
 MAX_TRAILING = 1 << 16
 # A zip member's local header (the central directory's sizes and offsets are the ones used, as zipfile does).
@@ -251,6 +256,11 @@ def member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, error:
     """The checked header of one member (dtype kind in ``kinds``, no objects, a shape of sizes ≥ 0, a zip header
     whose declared size fits the array's); reads no data."""
     key = info.filename[: -len(".npy")]
+    if (info.compress_type != zipfile.ZIP_STORED and info.file_size > INFLATION_FLOOR
+            and info.file_size > MAX_INFLATION * max(info.compress_size, 1)):
+        raise _fail(error, path, f"array {key!r} would inflate from {info.compress_size} compressed bytes to "
+                                 f"{format_bytes(info.file_size)}, more than {MAX_INFLATION} times: refused as a zip "
+                                 "bomb (save real data with numpy.savez or savez_compressed)")
     try:
         with MemberReader(zf, info, path, error) as fp:
             shape, fortran_order, dtype = _read_header(fp, key, path, error)
