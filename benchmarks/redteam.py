@@ -25,6 +25,7 @@ Writes one JSON document (``--out``, default ``benchmarks/results/redteam-<date>
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import hashlib
 import io
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -216,7 +218,9 @@ def run_corrupt(n: int, seed: int) -> dict:
         seen = {}
         adam = glassnet.Classifier(hidden_layer_sizes=(3,), solver="adam", batch_size=16, max_iter=3, random_state=0,
                                    early_stopping=True, validation_fraction=0.2, n_iter_no_change=50)
-        adam.fit(data.X, data.y, callbacks=lambda state: seen.__setitem__(state.epoch, state.solver_state))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # three epochs do not converge, on purpose
+            adam.fit(data.X, data.y, callbacks=lambda state: seen.__setitem__(state.epoch, state.solver_state))
         ckpt = gio.save_checkpoint(adam, folder / "c.npz", seen[max(seen)]).read_bytes()
         np.savez(folder / "d.npz", X=data.X[:50], y=data.y[:50])
         npz = (folder / "d.npz").read_bytes()
@@ -226,12 +230,8 @@ def run_corrupt(n: int, seed: int) -> dict:
 
         def plot(path):
             err = io.StringIO()
-            real = sys.stderr
-            sys.stderr = err
-            try:
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
                 code = cli_main(["plot", "curves", "--history", str(path), "-o", str(folder / "c.png")])
-            finally:
-                sys.stderr = real
             if "Traceback" in err.getvalue():
                 raise RuntimeError(err.getvalue()[-300:])
             if code != 0 and str(path) not in err.getvalue():
