@@ -121,6 +121,10 @@ class Explorer:
     state_cache: dict[tuple, tuple[bytes, int, int, int]] = field(default_factory=dict)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
+    def cached_state(self, history_from: int = 0, gen: int | None = None) -> tuple[bytes, int, int, int] | None:
+        """:meth:`state_payload` when it is already made for the session's version, else None (nothing computed)."""
+        return self.state_cache.get((self.session.version, gen, history_from))
+
     def state_payload(self, history_from: int = 0, gen: int | None = None) -> tuple[bytes, int, int, int]:
         """(JSON, version, history generation, history length), shared by all clients at the same point."""
         key = (self.session.version, gen, history_from)
