@@ -24,7 +24,7 @@ LANES = {
     "browser": ["test_server_browser.py", "test_server_browser_2d.py", "test_docs.py::test_pages_in_a_real_browser",
                 "test_walk.py::test_slide_deck_in_a_real_browser", "test_check_browser.py", "test_one_screen.py",
                 "test_docs.py::test_trace_block_keeps_readable_text_and_whole_numbers_in_a_narrow_column",
-                "test_course_explorer.py::test_the_course_network_in_a_real_browser"],
+                "test_course_explorer.py::test_the_course_network_in_a_real_browser", "test_setup_link_browser.py"],
     "docs": ["test_docs.py", "test_notebooks.py"],
     "slow": [
         "test_examples.py",  # every gallery script in its own Python process
@@ -35,6 +35,7 @@ LANES = {
         "test_bench.py::test_quick_training_benchmark_reports_every_row",
         "test_memory.py::test_model_file_bombs_cost_nothing_when_refused",
         "test_course_flow.py::test_serve_opens_the_course_network",
+        "test_explorer_bounded.py::test_a_storm_of_heavy_views_leaves_state_answering",  # a real server under load
     ],
 }
 
