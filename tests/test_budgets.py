@@ -205,3 +205,21 @@ def test_csv_lines_are_named_after_blank_lines_and_quoted_breaks(tmp_path):
     path.write_text('a,b,label\n1,2,0\n\n3,"4",1\n"5\n",6,0\n7,1e308,1\n')
     with pytest.raises(DataError, match=r"d.csv: line 7, column 'b': 1e\+308 is too large"):
         datasets.load_csv(path)
+
+
+def test_the_red_team_script_runs_and_finds_no_traceback(tmp_path):
+    """benchmarks/redteam.py at tiny sizes: every bomb is refused or read within its budget, and no damaged file
+    escapes as a traceback (the figures themselves come from a full run)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("redteam", Path(__file__).parents[1] / "benchmarks" / "redteam.py")
+    redteam = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(redteam)
+    out = tmp_path / "rt.json"
+    assert redteam.main(["--only", "bombs,corrupt", "--bomb-mib", "20", "--csv-mib", "1", "--corrupt", "100",
+                         "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    for bomb in result["bombs"]:
+        assert bomb["rss_peak_rise"] is not None and bomb["rss_peak_rise"] < 64 << 20, bomb
+        assert bomb["outcome"] == "loaded" or bomb["outcome"].startswith(("DataError", "ModelFileError")), bomb
+    assert all(counts["traceback"] == 0 and counts["unclear error"] == 0 for counts in result["corrupt"].values())
