@@ -24,7 +24,8 @@ LANES = {
     "browser": ["test_server_browser.py", "test_server_browser_2d.py", "test_docs.py::test_pages_in_a_real_browser",
                 "test_walk.py::test_slide_deck_in_a_real_browser", "test_check_browser.py", "test_one_screen.py",
                 "test_docs.py::test_trace_block_keeps_readable_text_and_whole_numbers_in_a_narrow_column",
-                "test_course_explorer.py::test_the_course_network_in_a_real_browser", "test_widget_browser.py"],
+                "test_course_explorer.py::test_the_course_network_in_a_real_browser", "test_widget_browser.py",
+                "test_setup_link_browser.py"],
     "docs": ["test_docs.py", "test_notebooks.py",
              "test_widget.py::test_nbconvert_html_export_shows_the_static_picture"],
     "slow": [
@@ -36,6 +37,8 @@ LANES = {
         "test_bench.py::test_quick_training_benchmark_reports_every_row",
         "test_memory.py::test_model_file_bombs_cost_nothing_when_refused",
         "test_course_flow.py::test_serve_opens_the_course_network",
+        "test_explorer_bounded.py::test_a_storm_of_heavy_views_leaves_state_answering",  # a real server under load
+        "test_budgets.py::test_the_red_team_script_runs_and_finds_no_traceback",  # a Python process per bomb
     ],
 }
 

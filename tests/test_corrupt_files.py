@@ -199,6 +199,53 @@ def test_a_forged_checkpoint_is_one_clear_error(checkpoint, tmp_path, forgery):
         gio.load_checkpoint(bad)
 
 
+def _fuzzed(raw: bytes, seed: int = 0, head: int = 512, sampled: int = 400) -> list[tuple[str, bytes]]:
+    """Every byte of the first ``head`` inverted, ``sampled`` single-bit flips anywhere (fixed seed), and cuts."""
+    rng = np.random.default_rng(seed)
+    cases = [(f"byte {i} inverted", raw[:i] + bytes([raw[i] ^ 0xFF]) + raw[i + 1:]) for i in range(min(head, len(raw)))]
+    for i, b in zip(rng.integers(0, len(raw), sampled), rng.integers(0, 8, sampled)):
+        cases.append((f"bit {b} of byte {i}", raw[:i] + bytes([raw[i] ^ (1 << int(b))]) + raw[i + 1:]))
+    cases += [(f"cut at {n}", raw[:n]) for n in rng.integers(0, len(raw), 50)]
+    return cases
+
+
+def test_every_fuzzed_copy_of_a_model_file_loads_or_names_the_file(small_model, tmp_path):
+    raw, _ = small_model
+    bad = tmp_path / "fuzzed.npz"
+    refused = 0
+    for what, content in _fuzzed(raw, seed=1):
+        bad.write_bytes(content)
+        try:
+            gio.load_any(bad)
+        except (ModelFileError, DataError) as exc:
+            assert str(exc).startswith(f"{bad}: "), f"{what}: {exc}"
+            refused += 1
+        except Exception as exc:
+            pytest.fail(f"{what}: load_any raised {type(exc).__name__}: {exc}")
+    assert refused > 0
+
+
+def test_every_damaged_copy_of_a_checkpoint_resumes_or_names_the_file(checkpoint, tmp_path):
+    """The checkpoint's fuzz: each outcome is a checkpoint that loads (damage in fields nobody reads) or one
+    ModelFileError naming the file; no other exception escapes."""
+    path, X, y = checkpoint
+    bad = tmp_path / "damaged.npz"
+    outcomes = {"loaded": 0, "refused": 0}
+    for what, content in _fuzzed(path.read_bytes()):
+        bad.write_bytes(content)
+        try:
+            model, state = gio.load_checkpoint(bad)
+        except (ModelFileError, DataError) as exc:
+            assert str(exc).startswith(f"{bad}: "), f"{what}: {exc}"
+            outcomes["refused"] += 1
+        except Exception as exc:
+            pytest.fail(f"{what}: load_checkpoint raised {type(exc).__name__}: {exc}")
+        else:
+            assert state is not None and state.epoch == 2, what
+            outcomes["loaded"] += 1
+    assert outcomes["refused"] > outcomes["loaded"] > 0, outcomes
+
+
 def test_an_unforged_checkpoint_still_resumes(checkpoint, tmp_path):
     path, X, y = checkpoint
     same = _forge(path, tmp_path / "same.npz")  # rewritten by the forger's code, nothing changed

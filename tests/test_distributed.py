@@ -444,3 +444,31 @@ def test_a_worker_that_keeps_dying_fails_the_call(client):
     with pytest.raises(distributed.KilledWorker, match="workers died") as info:
         gd.cost_and_gradient_dask(thetas, Xd, da.from_array(y, chunks=10), client=client)
     assert any("no result was returned" in note for note in getattr(info.value, "__notes__", []))
+
+
+def test_read_labelled_refuses_features_past_the_float_limit_naming_the_files(client, tmp_path):
+    """The rule of the in-memory loaders (glassnet.datasets.files.feature_limit): a value near 1e308 is refused when
+    the files are read, not later and unclearly inside a fit."""
+    _frame(np.array([[1.0, 2.0], [1e308, 3.0], [4.0, 5.0]]), [0, 1, 0]).to_csv(tmp_path / "big.csv", index=False)
+    with pytest.raises(ValueError, match=r"big.csv: a feature holds 1e\+308, too large; .* rescale the data"):
+        gd.read_labelled(str(tmp_path / "big.csv"), "label", client)
+    _frame(np.array([[1.0, 2.0], [1e150, 3.0], [4.0, 5.0]]), [0, 1, 0]).to_csv(tmp_path / "big.csv", index=False)
+    X, _, _, sizes = gd.read_labelled(str(tmp_path / "big.csv"), "label", client)  # below the limit: read as is
+    assert sum(sizes) == 3 and client.compute(X).result()[1, 0] == 1e150
+
+
+def test_read_chunks_reads_npz_members_with_a_bound(client, tmp_path):
+    """A bzip2 member whose zip header is forged to a small size is refused as soon as more comes out of it."""
+    import zipfile
+
+    from numpy.lib import format as npy_format
+
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_BZIP2) as zf:
+        with zf.open("X.npy", "w") as f:
+            npy_format.write_array(f, np.zeros((10, 2)))
+            f.write(bytes(8 << 20))
+        with zf.open("y.npy", "w") as f:
+            npy_format.write_array(f, np.zeros(10, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"bomb.npz: array 'X': its zip header declares"):
+        gd.read_chunks(path)

@@ -69,6 +69,9 @@ FORMAT_VERSION = 1
 #: Model files larger than this are refused before reading (2 GiB).
 MAX_MODEL_BYTES = 2 << 30
 
+#: The largest metadata and checksum strings read (4 bytes per character as numpy stores them): a long training
+#: history is a few MB of JSON; the checksum is "sha256:" and 64 hex digits.
+_MAX_STRING_BYTES = {"metadata": 256 << 20, "checksum": 4 * 128}
 _RESERVED = ("format", "format_version", "glassnet_version", "saved_at", "layer_sizes", "dtype")
 _THETA_KEY = re.compile(r"theta_([1-9][0-9]*)")
 #: Checkpoint arrays: optimizer state ``opt_<name>_<l>`` (e.g. Adam's ``opt_m_1``) and kept weights ``best_theta_<l>``.
@@ -248,6 +251,9 @@ def _read_model_file(path, max_bytes: int) -> tuple[Path, list[np.ndarray], dict
             mem = headers.get(key)
             if mem is None or mem.dtype.kind != "U" or mem.shape != ():
                 raise fail(f"not a glassnet model file (no {key!r} string; it holds {sorted(headers)[:10]})")
+            if mem.nbytes > _MAX_STRING_BYTES[key]:  # a forged header could declare a string of gigabytes
+                raise fail(f"its {key} string is {mem.nbytes} bytes, more than the {_MAX_STRING_BYTES[key]} "
+                           f"glassnet writes at most")
         check_budget(list(headers.values()), path, ModelFileError, max_bytes)
         text = str(read_data(zf, headers.pop("metadata"), path, ModelFileError)[()])
         checksum = str(read_data(zf, headers.pop("checksum"), path, ModelFileError)[()])

@@ -45,10 +45,11 @@ from typing import Any
 import numpy as np
 
 from glassnet._fast.workspace import batch_sums
+from glassnet._support.npzfile import Member, MemberReader, member_header, open_npz, read_data
 from glassnet._validation import check_lam, check_thetas, check_X, compute_dtype, is_dask_collection
 from glassnet.backprop import finish
 from glassnet.cost import regularization
-from glassnet.datasets.files import CHUNKED_FORMATS, FORMATS, csv_columns
+from glassnet.datasets.files import CHUNKED_FORMATS, FORMATS, MAX_BYTES, csv_columns, feature_limit
 from glassnet.outputs import encode_labels
 from glassnet.train.fitting import batch_lam
 from glassnet.train.optimize import (
@@ -609,44 +610,35 @@ def _format_of(files: list[str], format: str | None) -> str:
     return str(fmts.pop())  # not None: checked above
 
 
-def _npy_member(zf: zipfile.ZipFile, key: str, path: str):
-    """Open the ``key`` array of an npz archive at its first data byte; returns (file, shape, fortran, dtype)."""
-    name = key + ".npy"
-    if name not in zf.namelist():
-        have = sorted(n[:-4] for n in zf.namelist() if n.endswith(".npy"))
+def _npy_member(zf: zipfile.ZipFile, key: str, path: str) -> Member:
+    """The checked ``.npy`` header of the ``key`` array of an npz archive (the one defensive reader's rules: no
+    objects, a zip header that fits the array, decompression bounded)."""
+    infos = {i.filename: i for i in zf.infolist()}
+    if key + ".npy" not in infos:
+        have = sorted(n[:-4] for n in infos if n.endswith(".npy"))
         raise ValueError(f"{path}: expected an array named {key!r} in the npz file, found {have}")
-    f = zf.open(name)
-    version = np.lib.format.read_magic(f)
-    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-    read_header = readers.get(version)
-    if read_header is None:
-        raise ValueError(f"{path}: array {key!r} uses .npy format version {version}, expected 1.0 or 2.0")
-    shape, fortran, dtype = read_header(f)
-    if dtype.hasobject:
-        raise ValueError(
-            f"{path}: array {key!r} holds Python objects, which would need pickle; glassnet never unpickles")
-    return f, shape, fortran, dtype
+    return member_header(zf, infos[key + ".npy"], Path(path), ValueError, "biufUS")
 
 
 def _npz_shape(path: str, key: str) -> tuple[tuple[int, ...], np.dtype]:
-    with zipfile.ZipFile(path) as zf:
-        f, shape, _, dtype = _npy_member(zf, key, path)
-        f.close()
-    return shape, dtype
+    zf, _ = open_npz(Path(path), ValueError, MAX_BYTES)
+    with zf:
+        mem = _npy_member(zf, key, path)
+    return mem.shape, mem.dtype
 
 
 def _read_npz_rows(path: str, key: str, start: int, stop: int) -> np.ndarray:
     """Rows start..stop-1 of one array in an npz file, reading only those bytes when it is stored in C order."""
-    with zipfile.ZipFile(path) as zf:
-        f, shape, fortran, dtype = _npy_member(zf, key, path)
-        with f:
-            if fortran:  # rows are not contiguous: read the array, keep the rows
-                data = np.frombuffer(f.read(), dtype=dtype).reshape(shape, order="F")
-                return np.ascontiguousarray(data[start:stop])
-            row_bytes = dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64))
-            f.seek(f.tell() + start * row_bytes)
-            buf = f.read((stop - start) * row_bytes)
-    return np.frombuffer(buf, dtype=dtype).reshape((stop - start,) + tuple(shape[1:])).copy()
+    zf, _ = open_npz(Path(path), ValueError, MAX_BYTES)
+    with zf:
+        mem = _npy_member(zf, key, path)
+        if mem.fortran_order:  # rows are not contiguous: read the array, keep the rows
+            return np.ascontiguousarray(read_data(zf, mem, Path(path), ValueError)[start:stop])
+        row_bytes = mem.dtype.itemsize * math.prod(mem.shape[1:])
+        with MemberReader(zf, mem.info, Path(path), ValueError) as f:
+            f.skip(mem.header_bytes + start * row_bytes)
+            buf = f.read_exact((stop - start) * row_bytes)
+    return np.frombuffer(buf, dtype=mem.dtype).reshape((stop - start,) + tuple(mem.shape[1:])).copy()
 
 
 def _read_npz(files: list[str], x_key: str, y_key: str, rows_per_chunk: int | None):
@@ -792,7 +784,18 @@ def read_labelled(files, label_column: str, client, *, format: str | None = None
     if X.ndim != 2 or y.ndim != 1:
         raise ValueError(f"expected X of shape (m, n_features) and labels of shape (m,), got {X.shape} and {y.shape}")
     X, y = client.persist([X, y])  # read once; every later pass (fit, J, accuracies) reuses the workers' chunks
-    found = client.gather(client.compute([dask.delayed(_label_summary)(b) for b in y.to_delayed().ravel()]))
+    labels = [dask.delayed(_label_summary)(b) for b in y.to_delayed().ravel()]
+    features = [dask.delayed(_feature_summary)(b) for b in X.to_delayed().ravel()]
+    found = client.gather(client.compute(labels + features))
+    found, ranges = found[:len(labels)], found[len(labels):]
+    where = files[0] if len(files) == 1 else f"{files[0]} (+{len(files) - 1} more)"
+    if not all(finite for finite, _ in ranges):
+        raise ValueError(f"{where}: the features hold NaN or inf (an empty cell?); expected a number in every cell")
+    largest = max((r for _, r in ranges), default=0.0)
+    limit = feature_limit(X.dtype if X.dtype.kind == "f" else np.float64)
+    if largest > limit:  # the rule of glassnet.datasets' loaders (feature_limit), so both paths refuse the same data
+        raise ValueError(f"{where}: a feature holds {largest:.6g}, too large; glassnet reads features up to "
+                         f"±{limit:.2g} (larger ones overflow when squared or summed): rescale the data")
     classes = np.unique(np.concatenate([u for u, _ in found]))
     if classes.dtype.kind == "f":
         if not np.isfinite(classes).all():
@@ -811,6 +814,16 @@ def _label_summary(y) -> tuple[np.ndarray, int]:
     """The distinct labels of one chunk and its row count (runs on a worker)."""
     y = np.asarray(y)
     return np.unique(y), int(y.shape[0])
+
+
+def _feature_summary(X) -> tuple[bool, float]:
+    """Whether one chunk's features are all finite, and their largest magnitude (runs on a worker)."""
+    X = np.asarray(X)
+    if X.size == 0:
+        return True, 0.0
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        return False, 0.0
+    return True, max(float(X.max()), -float(X.min()))  # two passes, no (m, n) temporary
 
 
 def _csv_blocksize(path: str, rows: int) -> int:

@@ -27,7 +27,7 @@ from fastapi.staticfiles import StaticFiles
 
 from glassnet.server.guard import Guard
 from glassnet.server.routes import ROUTERS
-from glassnet.server.routes._shared import STATIC_DIR, Explorer, SafeJSONResponse
+from glassnet.server.routes._shared import RETRY_AFTER_S, STATIC_DIR, Busy, Explorer, SafeJSONResponse
 from glassnet.server.session import Session, SessionClosed
 
 __all__ = ["create_app", "create_api", "Guard", "STATIC_DIR", "DEFAULT_MAX_BODY"]
@@ -63,7 +63,7 @@ def create_app(session: Session, *, token: str, allowed_hosts: Iterable[str],
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
-        explorer.view_pool.shutdown(wait=False, cancel_futures=True)
+        explorer.heavy.shutdown()
         if own_upload_dir:
             shutil.rmtree(explorer.upload_dir, ignore_errors=True)
 
@@ -90,6 +90,7 @@ def create_api(session: Session, *, max_body_bytes: int = DEFAULT_MAX_BODY, uplo
     app.exception_handler(RequestValidationError)(_on_validation)
     app.exception_handler(ValueError)(_on_value_error)
     app.exception_handler(SessionClosed)(_on_closed)
+    app.exception_handler(Busy)(_on_busy)
     for router in ROUTERS:
         app.include_router(router)
     return app
@@ -106,6 +107,11 @@ async def _on_value_error(request: Request, exc: ValueError) -> SafeJSONResponse
 
 async def _on_closed(request: Request, exc: SessionClosed) -> SafeJSONResponse:
     return SafeJSONResponse({"detail": str(exc)}, status_code=503)
+
+
+async def _on_busy(request: Request, exc: Busy) -> SafeJSONResponse:
+    # heavy views beyond their threads and queue (routes._shared.HeavyViews): refused at once, never queued unbounded
+    return SafeJSONResponse({"detail": str(exc)}, status_code=503, headers={"retry-after": str(RETRY_AFTER_S)})
 
 
 def _validation_message(exc: RequestValidationError) -> str:

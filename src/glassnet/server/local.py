@@ -114,8 +114,9 @@ class LocalClient:
         return Reply(status, media, b"".join(chunks), got)
 
     def close(self) -> None:
-        """Stop the loop and the view pool and remove the upload folder (the session is the caller's to close)."""
-        self.explorer.view_pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the loop and the heavy-view threads and remove the upload folder (the session is the caller's to
+        close)."""
+        self.explorer.heavy.shutdown()
         if self._loop.is_running():
             self._loop.call_soon_threadsafe(self._loop.stop)
             if threading.current_thread() is not self._thread:  # (a widget collected by the loop's own thread)

@@ -15,8 +15,17 @@ from fastapi.responses import Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from glassnet._support.jsonsafe import dumps as json_dumps
 from glassnet.server import bridge
-from glassnet.server.routes._shared import ExplorerDep, SafeJSONResponse, StrictBody, example, safe_name, save_body
+from glassnet.server.routes._shared import (
+    Explorer,
+    ExplorerDep,
+    SafeJSONResponse,
+    StrictBody,
+    example,
+    safe_name,
+    save_body,
+)
 from glassnet.server.session import LIMITS
 
 router = APIRouter(default_response_class=SafeJSONResponse)
@@ -46,8 +55,12 @@ def weight(body: WeightBody, ex: ExplorerDep) -> dict:
 
 
 @router.post("/api/whatif")
-def whatif(body: WhatIfBody, ex: ExplorerDep) -> dict:
-    """Preview (or apply) one gradient step on the chosen example alone."""
+async def whatif(body: WhatIfBody, ex: ExplorerDep) -> Response:
+    """Preview (or apply) one gradient step on the chosen example alone (a heavy view: on the view threads)."""
+    return Response(await ex.heavy.run(_whatif, body, ex), media_type="application/json")
+
+
+def _whatif(body: WhatIfBody, ex: Explorer) -> bytes:
     _version, thetas, cfg, _data, parts = ex.session.snapshot_view()
     x, label = example(parts, body.split, body.index)
     out = bridge.whatif_step(thetas, x, label, cfg.lam, parts[0].shape[0], body.alpha, parts[0], parts[1],
@@ -56,7 +69,7 @@ def whatif(body: WhatIfBody, ex: ExplorerDep) -> dict:
     if body.apply:
         out["current"] = ex.session.apply_thetas(new, f"what-if step on {body.split} example {body.index}")
     out["label"] = label
-    return out
+    return json_dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @router.get("/api/model")

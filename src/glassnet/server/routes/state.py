@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from glassnet.server.routes._shared import ExplorerDep, SafeJSONResponse, StrictBody
 from glassnet.server.session import LIMITS
@@ -73,8 +74,14 @@ class RewindBody(StrictBody):
 
 
 @router.get("/api/state")
-def get_state(ex: ExplorerDep) -> Response:
-    return ex.state_response()
+async def get_state(ex: ExplorerDep) -> Response:
+    """The whole state. Answered on the event loop when it is already made for the current version (the common case
+    under load: every client shares one JSON per version), without the hop to a worker thread that most of a
+    request's cost was; made on a worker thread otherwise (the history may be long)."""
+    hit = ex.cached_state()
+    if hit is None:
+        return await run_in_threadpool(ex.state_response)
+    return Response(hit[0], media_type="application/json", headers={"cache-control": "no-store"})
 
 
 @router.get("/api/events")

@@ -180,9 +180,37 @@ export function fragmentSetup() {
   return body;
 }
 
+// A link whose network has this many weights or more asks before building it: training it and its views take much
+// memory and time, and a shared link would otherwise build it on page load.
+const LARGE_WEIGHTS = 100_000;
+
+// The weights Σ s_(l+1)(s_l + 1) of the link's network: inputs and outputs as the current dataset's when the link names
+// it, else 1 (a lower bound: other datasets' sizes are not known here). null when the link keeps the current layers.
+function linkNetwork(body, st) {
+  if (!body.hidden) return null;
+  const same = body.dataset === st.config.dataset;
+  const sizes = [same ? st.sizes[0] : 1, ...body.hidden, same ? st.sizes[st.sizes.length - 1] : 1];
+  let weights = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) weights += sizes[l + 1] * (sizes[l] + 1);
+  return { sizes, weights, exact: same };
+}
+
+// Whether to build the link's network: yes for a small one; a large one is built only if the person says so.
+function confirmLarge(body, st) {
+  const net = linkNetwork(body, st);
+  if (!net || net.weights < LARGE_WEIGHTS) return true;
+  const mb = (net.weights * 8 / 2 ** 20).toFixed(net.weights * 8 < 10 * 2 ** 20 ? 1 : 0);
+  return window.confirm(`This link sets up a large network: ${net.sizes.join("-")}, ` +
+    `${net.exact ? "" : "at least "}${net.weights.toLocaleString("en")} weights (${mb} MB as 64-bit floats; ` +
+    "training and its maps and steps need several times that in memory, and take long).\n\n" +
+    "Build it? Cancel keeps the current network.");
+}
+
 export async function applyFragmentOnce() {
   const body = fragmentSetup();
-  if (body && S.state && setupFragment(S.state) !== location.hash.slice(1)) {
+  if (body && S.state && setupFragment(S.state) !== location.hash.slice(1) && !confirmLarge(body, S.state)) {
+    toast("the link's large network was not built: the current one is kept", false);
+  } else if (body && S.state && setupFragment(S.state) !== location.hash.slice(1)) {
     let st = null;
     try {
       st = await api("/api/reset", { json: body });
