@@ -64,7 +64,7 @@ def optional_jax():
     """The jax module with float64 switched on (``jax_enable_x64``), or None when JAX is not installed."""
     try:
         import jax
-        import jax.numpy  # noqa: F401
+        import jax.numpy
     except ImportError:
         return None
     jax.config.update("jax_enable_x64", True)

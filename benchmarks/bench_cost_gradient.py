@@ -334,8 +334,8 @@ def format_report(result: dict) -> str:
         for name, v in c["contenders"].items():
             lines.append(
                 f"{c['case']:<6} {c['dtype']:<7} {name:<14} {v['median_ms']:>10.1f} {_x(v['vs_sklearn']):>10} "
-                f"{_x(v['vs_torch']):>9} {_x(v.get('vs_jax')):>7} {v['gflops']:>8.1f} {v['pct_peak']:>6.1f}% {_mb(v['peak_extra_bytes']):>9} "
-                f"{_mb(v['rss_extra_bytes']):>8} {'yes' if v['J_agrees'] else 'NO':>5}")
+                f"{_x(v['vs_torch']):>9} {_x(v.get('vs_jax')):>7} {v['gflops']:>8.1f} {v['pct_peak']:>6.1f}% "
+                f"{_mb(v['peak_extra_bytes']):>9} {_mb(v['rss_extra_bytes']):>8} {'yes' if v['J_agrees'] else 'NO':>5}")
         if c["contenders"].get("jax", {}).get("compile_s") is not None:
             lines.append(f"{c['case']:<6} {c['dtype']:<7} {'jax compile':<14} "
                          f"{c['contenders']['jax']['compile_s'] * 1e3:>10.1f}   (once, before timing; not counted)")
