@@ -634,8 +634,8 @@ def report(result: dict) -> str:
     kinds = {k: [r for r in result["rows"] if r["row"] == k] for k in ("epoch", "dtype", "fit")}
     if kinds["epoch"]:
         peers = [k for k in kinds["epoch"][0]["ms"] if k != "glassnet"]
-        lines += ["", f"one Adam epoch, 784-100-10, {kinds['epoch'][0]['m']} rows (ms; ratio = their time / glassnet's; "
-                  "cpu1 = process CPU time, 1 thread; wall2 = elapsed, 2 threads):",
+        lines += ["", f"one Adam epoch, 784-100-10, {kinds['epoch'][0]['m']} rows (ms; ratio = their time / "
+                  "glassnet's; cpu1 = process CPU time, 1 thread; wall2 = elapsed, 2 threads):",
                   f"  {'mode':<5} {'dtype':<7} {'batch':>5} {'glassnet':>9}" + "".join(f"{p:>22}" for p in peers)
                   + f" {'floor':>7} {'jax compile':>11}"]
     for r in kinds["epoch"]:
