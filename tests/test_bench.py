@@ -141,7 +141,7 @@ def test_quick_benchmark_writes_complete_json(benchmark, tmp_path, capsys):
             assert v["median_ms"] == pytest.approx(sorted(v["times_ms"])[2])
             assert v["J_agrees"], (c["case"], c["dtype"], name, v["J"])  # every contender computed the same J
             assert v["vs_torch"] > 0 and v["gflops"] > 0
-            assert (v["compile_s"] > 0) == (name == "jax")  # JAX's compile time, apart from its timings
+            assert (v["compile_s"] is not None) == (name == "jax")  # JAX's compile time, apart from its timings
             if name not in ("torch", "jax"):  # tracemalloc sees NumPy's allocations, not torch's or XLA's
                 assert v["peak_extra_bytes"] > 0
         assert c["contenders"]["sklearn"]["vs_sklearn"] == pytest.approx(1.0)
