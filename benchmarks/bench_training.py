@@ -83,7 +83,8 @@ def glassnet_fit(X, y, solver: str, epochs: int, batch: int = 200, threads: int 
                               learning_rate=RATE, dtype=X.dtype.name)
 
     def run():
-        with contextlib.nullcontext() if kernels else fused.disabled():
+        with contextlib.nullcontext() if kernels else fused.disabled(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is the budget here
             return clf.fit(X, y)
 
     return run
