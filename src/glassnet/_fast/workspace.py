@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._support import fused as _fused
 from glassnet._support.threads import available_cores, blas_threads, single_threaded_blas, thread_pool
 from glassnet._validation import check_lam, check_X, compute_dtype, is_sparse
 from glassnet.activations import Activation, get_activation
@@ -382,6 +383,27 @@ class Workspace:
             return self.cost_and_gradient(thetas, X, Y, lam, check_input=False)
 
         return f
+
+    def compiled_epoch(self, X, Y: np.ndarray, lam: float, should_stop: Callable[[], bool] | None = None):
+        """The mini-batch epoch of this network in compiled code (:func:`glassnet._support.fused.epoch`), or None.
+
+        ``run(theta, G, rule, params, arrays, t, order, batch)`` runs one epoch over the rows ``order`` of X and Y
+        (validated, this workspace's dtype) with the full λ ``lam`` and returns what ``fused.epoch`` returns (None
+        where it declines). The same numbers as the batch objective of :func:`glassnet.train.fitting.fit` driven by
+        :func:`glassnet.train.optimize.run_epoch`, to rounding. None here (the NumPy loop runs) where the kernels are
+        not built or are switched off (``GLASSNET_KERNELS=0``), SciPy's BLAS cannot be reached, or X is sparse
+        (sparse rows stay on the NumPy path, which slices them) or not a C-ordered array of this dtype.
+        """
+        if (is_sparse(X) or not isinstance(X, np.ndarray) or X.dtype != self.dtype or not X.flags.c_contiguous
+                or Y.dtype != self.dtype or not Y.flags.c_contiguous or not _fused.blas_ready()):
+            return None
+        act, pair, sizes = self.activation.name, self.pair, list(self.sizes)
+
+        def run(theta, G, rule, params, arrays, t, order, batch):
+            return _fused.epoch(X, Y, order, theta, G, arrays, sizes, batch, act, pair.output, pair.loss, lam, rule,
+                                params, t, should_stop)
+
+        return run
 
 
 def _is_count(v) -> bool:

@@ -12,6 +12,8 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
+#include <limits.h>
 
 /* AVX2 clones where the compiler and the loader support picking one at run time; the plain build elsewhere. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -210,11 +212,230 @@ static PyObject *all_finite(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(ok);
 }
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * The compiled mini-batch epoch (see _epoch.h). Its matrix products call the Fortran BLAS whose GEMM pointers
+ * set_blas received once (SciPy's scipy.linalg.cython_blas capsules: how plain C reaches the BLAS SciPy ships, with
+ * nothing linked at build time); without them, epoch() refuses and the NumPy loop runs.
+ * ------------------------------------------------------------------------------------------------------------- */
+
+#define MAX_LAYERS 64
+enum { ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_IDENTITY };
+enum { PAIR_SIGMOID_LOG, PAIR_SOFTMAX_LOG, PAIR_SIGMOID_SQUARED, PAIR_IDENTITY_SQUARED };
+enum { RULE_SGD, RULE_ADAM };
+enum { EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED, EPOCH_ERROR };
+
+typedef void (*dgemm_fn)(const char *, const char *, const int *, const int *, const int *, const double *,
+                         const double *, const int *, const double *, const int *, const double *, double *,
+                         const int *);
+typedef void (*sgemm_fn)(const char *, const char *, const int *, const int *, const int *, const float *,
+                         const float *, const int *, const float *, const int *, const float *, float *, const int *);
+static void *blas_dgemm = NULL, *blas_sgemm = NULL;
+
+typedef struct {
+    void *gemm;
+    Py_ssize_t layers, M, batch, sizes[MAX_LAYERS + 1];
+    int act, pair, rule, nesterov;
+    double lam, eta, mu, beta_1, beta_2, epsilon;
+    long long t;                    /* Adam's step count, carried on */
+    PyObject *should_stop;          /* polled before every batch (None: never) */
+    PyThreadState *tstate;          /* the GIL is released between polls */
+    double total, bad_J;            /* Sigma_batches J_b |b|; the cost of the batch that diverged */
+    long long batches, bad_batch;
+} epoch_args;
+
+#define T double
+#define SFX _f64
+#define GEMM_T dgemm_fn
+#define EXP exp
+#define LOG log
+#define LOG1P log1p
+#define TANH tanh
+#define SQRT sqrt
+#include "_epoch.h"
+#undef T
+#undef SFX
+#undef GEMM_T
+#undef EXP
+#undef LOG
+#undef LOG1P
+#undef TANH
+#undef SQRT
+
+#define T float
+#define SFX _f32
+#define GEMM_T sgemm_fn
+#define EXP expf
+#define LOG logf
+#define LOG1P log1pf
+#define TANH tanhf
+#define SQRT sqrtf
+#include "_epoch.h"
+
+static void *capsule_pointer(PyObject *cap) {
+    if (!PyCapsule_CheckExact(cap)) {
+        PyErr_SetString(PyExc_TypeError, "set_blas: expected PyCapsule objects (scipy.linalg.cython_blas.__pyx_capi__)");
+        return NULL;
+    }
+    return PyCapsule_GetPointer(cap, PyCapsule_GetName(cap));
+}
+
+static PyObject *set_blas(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *d, *s;
+    if (!PyArg_ParseTuple(args, "OO:set_blas", &d, &s)) return NULL;
+    void *pd = capsule_pointer(d), *ps = pd ? capsule_pointer(s) : NULL;
+    if (pd == NULL || ps == NULL) return NULL;
+    blas_dgemm = pd;
+    blas_sgemm = ps;
+    Py_RETURN_NONE;
+}
+
+static int int_buffer(PyObject *obj, Py_buffer *b, Py_ssize_t count) {
+    if (PyObject_GetBuffer(obj, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    const char *f = b->format ? b->format : "";
+    if (*f == '@' || *f == '=' || *f == '<') f++;
+    if (b->itemsize != 8 || !((f[0] == 'q' || f[0] == 'l') && f[1] == '\0') || b->len != count * 8) {
+        PyBuffer_Release(b);
+        PyErr_SetString(PyExc_ValueError, "order: expected a C-contiguous int64 array of M row numbers");
+        return -1;
+    }
+    return 0;
+}
+
+/* epoch(X, Y, order, theta, G, s1, s2, sizes, batch, act, pair, lam, rule, params, t, should_stop)
+ * -> (status, total, batches, t, bad_batch, bad_J). params: (eta, beta_1, beta_2, epsilon) for Adam,
+ * (eta, mu, nesterov) for SGD; s2 is None for SGD. ValueError (nothing touched) for arrays it cannot take. */
+static PyObject *epoch(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[7], *sizes, *params, *should_stop;
+    Py_ssize_t batch;
+    int act, pair, rule;
+    double lam;
+    long long t;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOniidiOLO:epoch", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &sizes,
+                          &batch, &act, &pair, &lam, &rule, &params, &t, &should_stop)) return NULL;
+    epoch_args e;
+    memset(&e, 0, sizeof e);
+    e.act = act; e.pair = pair; e.rule = rule; e.lam = lam; e.t = t; e.batch = batch;
+    e.should_stop = should_stop == Py_None ? NULL : should_stop;
+    if (act < 0 || act > ACT_IDENTITY || pair < 0 || pair > PAIR_IDENTITY_SQUARED || (rule != RULE_SGD && rule !=
+        RULE_ADAM) || batch < 1) {
+        PyErr_SetString(PyExc_ValueError, "epoch: unknown activation, output/loss pair or rule, or batch < 1");
+        return NULL;
+    }
+    if (rule == RULE_ADAM) {
+        if (!PyArg_ParseTuple(params, "dddd:adam params", &e.eta, &e.beta_1, &e.beta_2, &e.epsilon)) return NULL;
+    } else if (!PyArg_ParseTuple(params, "ddp:sgd params", &e.eta, &e.mu, &e.nesterov)) return NULL;
+    PyObject *seq = PySequence_Fast(sizes, "sizes: expected a sequence of ints");
+    if (seq == NULL) return NULL;
+    Py_ssize_t ns = PySequence_Fast_GET_SIZE(seq);
+    if (ns < 2 || ns > MAX_LAYERS + 1) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "sizes: expected 2 to 65 layer sizes");
+        return NULL;
+    }
+    e.layers = ns - 1;
+    Py_ssize_t weights = 0;
+    for (Py_ssize_t i = 0; i < ns; i++) {
+        e.sizes[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, i));
+        if (e.sizes[i] == -1 && PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
+        if (e.sizes[i] < 1 || e.sizes[i] >= INT_MAX / 2) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "sizes: expected layer sizes in 1 .. 2^30");
+            return NULL;
+        }
+        if (i > 0) weights += e.sizes[i] * (e.sizes[i - 1] + 1);
+    }
+    Py_DECREF(seq);
+    if (batch >= INT_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "batch: too many rows for a 32-bit BLAS");
+        return NULL;
+    }
+    /* the float buffers: X, Y, theta, G, s1 and (Adam) s2 */
+    Py_buffer b[7];
+    int got[7] = {0}, size = 0, ok = 0;
+    Py_buffer order;
+    int have_order = 0;
+    int count = rule == RULE_ADAM ? 7 : 6;
+    for (int i = 0; i < count; i++) {
+        if (i == 2) continue;
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (i >= 3 ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(o[i], &b[i], flags) < 0) goto done;
+        got[i] = 1;
+        int s = float_size(&b[i]);
+        if (s == 0 || (size && s != size)) {
+            PyErr_SetString(PyExc_ValueError, "expected C-contiguous float32 or float64 arrays of one dtype");
+            goto done;
+        }
+        size = s;
+    }
+    Py_ssize_t M = b[0].len / size / e.sizes[0];
+    e.M = M;
+    if (M < 1 || b[0].len != M * e.sizes[0] * size || b[1].len != M * e.sizes[e.layers] * size) {
+        PyErr_SetString(PyExc_ValueError, "X, Y: expected (M, s_1) and (M, K) arrays");
+        goto done;
+    }
+    for (int i = 3; i < count; i++) {
+        if (b[i].len != weights * size) {
+            PyErr_SetString(PyExc_ValueError, "theta, G, state: expected flat arrays of every weight");
+            goto done;
+        }
+        for (int j = 0; j < count; j++) {
+            if (j != 2 && j != i && overlap(&b[i], &b[j])) {
+                PyErr_SetString(PyExc_ValueError, "an array that is written overlaps another one");
+                goto done;
+            }
+        }
+    }
+    if (int_buffer(o[2], &order, M) < 0) goto done;
+    have_order = 1;
+    const int64_t *ord = order.buf;
+    for (Py_ssize_t i = 0; i < M; i++) {
+        if (ord[i] < 0 || ord[i] >= M) {
+            PyErr_SetString(PyExc_ValueError, "order: row numbers must be in 0 .. M-1");
+            goto done;
+        }
+    }
+    e.gemm = size == 8 ? blas_dgemm : blas_sgemm;
+    if (e.gemm == NULL) {
+        PyErr_SetString(PyExc_ValueError, "epoch: no BLAS set (set_blas was not called)");
+        goto done;
+    }
+    Py_ssize_t B = batch < M ? batch : M, units = 0;
+    for (Py_ssize_t l = 1; l < ns; l++) units += 2 * e.sizes[l];
+    e.batch = B;
+    void *work = PyMem_RawMalloc((size_t)(B * (e.sizes[0] + e.sizes[e.layers] + units)) * (size_t)size);
+    if (work == NULL) { PyErr_NoMemory(); goto done; }
+    int status;
+    e.tstate = PyEval_SaveThread();
+    if (size == 8)
+        status = epoch_f64(&e, b[0].buf, b[1].buf, ord, b[3].buf, b[4].buf, b[5].buf,
+                           rule == RULE_ADAM ? b[6].buf : NULL, work);
+    else
+        status = epoch_f32(&e, b[0].buf, b[1].buf, ord, b[3].buf, b[4].buf, b[5].buf,
+                           rule == RULE_ADAM ? b[6].buf : NULL, work);
+    PyEval_RestoreThread(e.tstate);
+    PyMem_RawFree(work);
+    if (status == EPOCH_ERROR) goto done;
+    ok = 1;
+    PyObject *result = Py_BuildValue("(idLLLd)", status, e.total, e.batches, e.t, e.bad_batch, e.bad_J);
+    for (int i = 0; i < count; i++) if (got[i]) PyBuffer_Release(&b[i]);
+    PyBuffer_Release(&order);
+    return result;
+done:
+    (void)ok;
+    for (int i = 0; i < count; i++) if (got[i]) PyBuffer_Release(&b[i]);
+    if (have_order) PyBuffer_Release(&order);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS, "One Adam step in place on flat arrays (theta, m, v; g is read)."},
     {"sgd", sgd, METH_VARARGS, "One SGD/momentum step in place on flat arrays (theta, velocity; g is read)."},
     {"all_finite", all_finite, METH_O, "Whether a float array holds no inf and no NaN."},
     {"finish", finish, METH_VARARGS, "D = Delta/m + (lam/m) theta, bias column 0 not regularized, into G."},
+    {"set_blas", set_blas, METH_VARARGS, "The dgemm and sgemm capsules of scipy.linalg.cython_blas, for epoch()."},
+    {"epoch", epoch, METH_VARARGS, "One mini-batch epoch in compiled code (see glassnet._support.fused.epoch)."},
     {NULL, NULL, 0, NULL},
 };
 

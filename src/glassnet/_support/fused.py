@@ -8,6 +8,11 @@ definition, next to its callers (:mod:`glassnet.train.optimize`, :func:`glassnet
 the extension was not built (no compiler at install time) or the arrays do not fit (other dtypes, layouts, overlap).
 
 Each step function here returns True when it did the step and False when the caller has to run its NumPy code.
+
+:func:`epoch` goes further: a whole mini-batch epoch (rows gathered, forward, cost, δ, Δ, D and the Adam/SGD step) in
+compiled code, its matrix products in the BLAS that SciPy ships (``scipy.linalg.cython_blas``, reached through its
+capsules: nothing is linked at build time). Its products and its sums over examples round differently from NumPy's,
+so it agrees with the NumPy loop to rounding (tests/test_epoch.py), not bit for bit.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from glassnet._support.threads import rescan_blas
+
 try:  # an optional build: pip installs glassnet without it where no C compiler is found
     from glassnet._support import _kernels
 except ImportError:  # pragma: no cover - depends on the install
     _kernels = None  # type: ignore[assignment]  # the module is optional: None where it was not built
 
-__all__ = ["available", "adam", "sgd", "finish", "all_finite", "disabled"]
+__all__ = ["available", "adam", "sgd", "finish", "all_finite", "disabled", "blas_ready", "epoch", "EPOCH_OK",
+           "EPOCH_DIVERGED", "EPOCH_STOPPED"]
 
 #: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
 _enabled = _kernels is not None and os.environ.get("GLASSNET_KERNELS", "1") != "0"
@@ -92,3 +100,59 @@ def all_finite(a: np.ndarray) -> bool | None:
     """Whether ``a`` holds no inf and no NaN (one pass, nothing allocated); None where the kernels cannot tell."""
     result = _call("all_finite", a)
     return None if result is _DECLINED else result
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The compiled epoch
+# --------------------------------------------------------------------------------------------------------------------
+
+#: What :func:`epoch` reports: the epoch ran to its end; the cost or the weights stopped being finite; should_stop
+#: said stop (the caller raises its own errors for the last two).
+EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED = 0, 1, 2
+_ACTIVATIONS = {"sigmoid": 0, "tanh": 1, "relu": 2, "identity": 3}
+_PAIRS = {("sigmoid", "log"): 0, ("softmax", "log"): 1, ("sigmoid", "squared"): 2, ("identity", "squared"): 3}
+_RULES = {"sgd": 0, "adam": 1}
+_blas: bool | None = None  # None: not asked yet; then whether SciPy's GEMMs were handed to the kernels
+
+
+def blas_ready() -> bool:
+    """Whether :func:`epoch` has its GEMMs: SciPy's ``dgemm``/``sgemm`` capsules handed over once (imports SciPy's
+    BLAS wrappers on first call: call it before limiting BLAS threads, so that the limit reaches that library too)."""
+    global _blas
+    if _blas is None:
+        _blas = False
+        if _kernels is not None and hasattr(_kernels, "epoch"):
+            try:
+                from scipy.linalg import cython_blas
+                capi = cython_blas.__pyx_capi__
+                _kernels.set_blas(capi["dgemm"], capi["sgemm"])
+                _blas = True
+                rescan_blas()  # SciPy's BLAS may have just been loaded: thread limits must reach it
+            except (ImportError, KeyError, TypeError, ValueError, AttributeError):
+                _blas = False  # an unusual SciPy: the NumPy loop runs
+    return _enabled and _blas
+
+
+def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G: np.ndarray,
+          arrays: list[np.ndarray], sizes: list[int], batch: int, activation: str, output: str, loss: str,
+          lam: float, rule: str, params: tuple, t: int, should_stop) -> tuple[int, float, int, int, int, float] | None:
+    """One mini-batch epoch in compiled code, or None where it cannot run (the caller runs the NumPy loop).
+
+    X (M, s_1) and Y (M, K): the training rows and their targets, C-ordered, one float dtype; ``order`` (M,) int64:
+    the epoch's row order, cut into batches of ``batch`` rows; ``theta``: every Θ^(l) C-ordered in one flat buffer
+    (updated in place), ``G`` a scratch buffer like it; ``arrays``: the rule's flat state (Adam: m, v; SGD: the
+    velocity), updated in place. ``lam`` is the full λ (each batch carries λ·|b|/M). ``params``: Adam's
+    (η, β₁, β₂, ε), SGD's (η, μ, nesterov); ``t`` Adam's step count before the epoch. ``should_stop``: None or a
+    callable polled before every batch.
+
+    Returns ``(status, Σ_b J_b·|b|, batches, t, bad_batch, bad_J)``; status is one of :data:`EPOCH_OK`,
+    :data:`EPOCH_DIVERGED` (batch ``bad_batch`` gave J = ``bad_J`` or non-finite weights) or :data:`EPOCH_STOPPED`.
+    """
+    if not blas_ready() or rule not in _RULES or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS:
+        return None
+    s1, s2 = (arrays[0], arrays[1]) if rule == "adam" else (arrays[0], None)
+    try:
+        return _kernels.epoch(X, Y, order, theta, G, s1, s2, sizes, batch, _ACTIVATIONS[activation],
+                              _PAIRS[output, loss], float(lam), _RULES[rule], params, int(t), should_stop)
+    except _REFUSED:
+        return None

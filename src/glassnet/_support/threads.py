@@ -62,6 +62,13 @@ def _controller():
     return _blas["controller"]
 
 
+def rescan_blas() -> None:
+    """Look for BLAS libraries again at the next limit: one was loaded after the first look (SciPy's, say, when
+    :func:`glassnet._support.fused.blas_ready` imports its BLAS wrappers), and a limit must reach it too."""
+    with _lock:
+        _blas["controller"] = None
+
+
 def _blas_libs() -> list:
     """threadpoolctl controllers of every loaded BLAS (numpy's and scipy's are separate libraries in the wheels)."""
     return [lib for lib in _controller().lib_controllers if lib.user_api == "blas"]

@@ -163,4 +163,6 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
         return workspace.cost_and_gradient(th, rows, Yb[:n], batch_lam(lam, n, m), check_input=False, out=out,
                                            plan=plan)
 
+    # The whole epoch in compiled code where it can run (same numbers to rounding; run_epoch falls back to f)
+    f.compiled_epoch = workspace.compiled_epoch(X, Y, lam, should_stop)  # type: ignore[attr-defined]
     return f

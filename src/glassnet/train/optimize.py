@@ -652,6 +652,8 @@ class Optimizer:
     update: Callable[[Thetas, Thetas, Any], tuple[Thetas, Any]]
     learning_rate: float
     update_: Callable[[Thetas, Thetas, Any], None] | None = None
+    #: The rule as the compiled epoch knows it (``("adam", (η, β₁, β₂, ε))``, ``("sgd", (η, μ, nesterov))``), or None.
+    kernel: tuple[str, tuple] | None = None
 
 
 def _copy_state(state: dict) -> dict:
@@ -758,7 +760,7 @@ def sgd(learning_rate: float = 0.1, momentum: float = 0.9, nesterov: bool = True
             else:
                 t += v
 
-    return Optimizer("sgd", init, _pure(update_), eta, update_)
+    return Optimizer("sgd", init, _pure(update_), eta, update_, ("sgd", (eta, mu, nesterov)))
 
 
 def adam(learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8) -> Optimizer:
@@ -791,7 +793,7 @@ def adam(learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.99
             g *= step
             th -= g  # Θ ← Θ − η·m̂/(√v̂ + ε), the bias corrections folded into the step
 
-    return Optimizer("adam", init, _pure(update_), eta, update_)
+    return Optimizer("adam", init, _pure(update_), eta, update_, ("adam", (eta, b1, b2, eps)))
 
 
 def _as_optimizer(optimizer: Optimizer | str) -> Optimizer:
@@ -809,8 +811,13 @@ def batches(m: int, batch_size: int, rng: np.random.Generator | None) -> list[np
 
     With a generator the rows are shuffled first; with ``rng=None`` they stay in order.
     """
-    order = rng.permutation(m) if rng is not None else np.arange(m)
+    order = epoch_order(m, rng)
     return [order[i : i + batch_size] for i in range(0, m, batch_size)]
+
+
+def epoch_order(m: int, rng: np.random.Generator | None) -> np.ndarray:
+    """The rows 0..m-1 in the order of one epoch: shuffled by ``rng``, or in order for ``rng=None``."""
+    return rng.permutation(m) if rng is not None else np.arange(m)
 
 
 def run_epoch(
@@ -835,22 +842,52 @@ def run_epoch(
     """
     steps = _InPlaceSteps(thetas, optimizer, state) if optimizer.update_ is not None else _PureSteps(
         thetas, optimizer, state)
+    order = epoch_order(m, rng)
+    compiled = getattr(f, "compiled_epoch", None)
+    if compiled is not None and optimizer.kernel is not None and isinstance(steps, _InPlaceSteps):
+        done = _compiled_epoch(compiled, steps, optimizer, order, batch_size)
+        if done is not None:
+            return steps.thetas, steps.final_state(), done[0] / m, done[1]
     out = {"out": steps.scratch} if steps.scratch is not None and _takes_out(f) else {}
     total, n = 0.0, 0
     # A too-large step overflows long before anything else fails: silence numpy's warnings and report it once, clearly.
     with np.errstate(over="ignore", invalid="ignore"):
-        for idx in batches(m, batch_size, rng):
+        for idx in (order[i : i + batch_size] for i in range(0, m, batch_size)):
             J, grads = f(steps.thetas, idx, **out)
             if np.isfinite(J):
                 steps.step(grads)
             if not (np.isfinite(J) and steps.finite()):
-                raise TrainingDiverged(
-                    f"training diverged: the cost or the weights are no longer finite (batch {n + 1}, J = {J}); "
-                    f"lower learning_rate (now {optimizer.learning_rate:g})"
-                )
+                raise _diverged(n + 1, J, optimizer)
             total += float(J) * len(idx)
             n += 1
     return steps.thetas, steps.final_state(), total / m, n
+
+
+def _diverged(batch: int, J, optimizer: Optimizer) -> TrainingDiverged:
+    return TrainingDiverged(f"training diverged: the cost or the weights are no longer finite (batch {batch}, "
+                            f"J = {J}); lower learning_rate (now {optimizer.learning_rate:g})")
+
+
+def _compiled_epoch(compiled, steps: _InPlaceSteps, optimizer: Optimizer, order: np.ndarray,
+                    batch_size: int) -> tuple[float, int] | None:
+    """The epoch of :func:`run_epoch` by the objective's ``compiled_epoch`` (its batches, D and this rule's steps in
+    compiled code, on ``steps``' flat buffers): ``(Σ J_b·|b|, batches)``, or None where it declined (nothing was
+    changed; the NumPy loop runs)."""
+    assert optimizer.kernel is not None
+    kind, params = optimizer.kernel
+    state = steps.state
+    arrays = [state["m"][0], state["v"][0]] if kind == "adam" else [state["velocity"][0]]
+    result = compiled(steps.flat, steps.gflat, kind, params, arrays, state.get("t", 0), order, batch_size)
+    if result is None:
+        return None
+    status, total, n, t, bad_batch, bad_J = result
+    if kind == "adam":
+        state["t"] = t
+    if status == _fused.EPOCH_DIVERGED:
+        raise _diverged(bad_batch, float(bad_J), optimizer)
+    if status == _fused.EPOCH_STOPPED:
+        raise StopTraining("stopped")
+    return total, n
 
 
 class _PureSteps:

@@ -1,0 +1,197 @@
+"""The compiled mini-batch epoch (glassnet._support.fused.epoch) against the NumPy loop it replaces.
+
+The NumPy loop (train.fitting's batch objective driven by train.optimize.run_epoch) is the definition. The compiled
+epoch does the same operations per element, but its matrix products run in SciPy's BLAS and its sums over examples
+(the bias column of Δ, J) in another order, so the two agree to rounding: float64 to 1e-12 relative after whole
+epochs, float32 to 1e-4 (Adam's first steps divide by √v of a few rounded gradients).
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+import glassnet
+from glassnet._support import fused as _fused
+from glassnet.outputs import OUTPUT_LOSS_PAIRS
+from glassnet.train import optimize
+from glassnet.train.fitting import fit
+from glassnet.train.optimize import StopTraining, TrainingDiverged
+
+pytestmark = pytest.mark.skipif(not _fused.blas_ready(), reason="the C kernels were not built at install (no compiler "
+                                "found) or GLASSNET_KERNELS=0: only the NumPy loop exists, nothing to compare")
+
+TOL = {np.float64: 1e-12, np.float32: 1e-4}
+
+
+def problem(dtype, sizes=(20, 7, 5, 3), m=103, output="sigmoid", seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, sizes[0])).astype(dtype)
+    thetas = [(0.5 * rng.standard_normal((sizes[i + 1], sizes[i] + 1))).astype(dtype) for i in range(len(sizes) - 1)]
+    K = sizes[-1]
+    y = rng.standard_normal((m, K)).astype(dtype) if output == "identity" else rng.integers(0, K, m)
+    return thetas, X, y
+
+
+def both(thetas, X, y, lam, **kw):
+    """(compiled, NumPy) results of the same fit; asserts the compiled epoch really ran."""
+    calls = []
+    real = _fused._kernels.epoch
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_fused._kernels, "epoch", counted)
+        fast = fit(thetas, X, y, lam, **kw)
+    assert calls, "the compiled epoch did not run"
+    with _fused.disabled():
+        ref = fit(thetas, X, y, lam, **kw)
+    return fast, ref
+
+
+def assert_close(fast, ref, dtype):
+    (a, ha), (b, hb) = fast, ref
+    for p, q in zip(a, b):
+        assert p.dtype == q.dtype == dtype
+        assert np.max(np.abs(p - q)) <= TOL[dtype] * np.max(np.abs(q))
+    np.testing.assert_allclose(ha.cost, hb.cost, rtol=TOL[dtype])
+    assert ha.n_evals == hb.n_evals and ha.n_iter == hb.n_iter
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS)
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_every_activation_and_cost_matches_the_numpy_loop(dtype, activation, pair, solver):
+    output, loss = pair
+    thetas, X, y = problem(dtype, output=output)
+    rate = 0.01 if (activation, output) == ("identity", "identity") else "auto"  # a linear net diverges at 0.1
+    kw = dict(solver=solver, max_iter=2, batch_size=16, random_state=1, activation=activation, output=output,
+              loss=loss, patience=None, learning_rate=rate)
+    assert_close(*both(thetas, X, y, 1.0, **kw), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("lam, batch, shuffle", [(0.0, 10, True), (3.0, 103, False), (0.5, 500, True),
+                                                 (1.0, 1, False)])
+def test_lambda_batch_sizes_and_order(dtype, lam, batch, shuffle):
+    thetas, X, y = problem(dtype, sizes=(6, 4, 2), m=37)
+    kw = dict(solver="adam", max_iter=3, batch_size=batch, random_state=2, shuffle=shuffle, patience=None)
+    assert_close(*both(thetas, X, y, lam, **kw), dtype)
+
+
+@pytest.mark.parametrize("nesterov, momentum", [(True, 0.9), (False, 0.5), (True, 0.0)])
+def test_sgd_variants(nesterov, momentum):
+    thetas, X, y = problem(np.float64)
+    rule = optimize.sgd(0.05, momentum=momentum, nesterov=nesterov)
+    kw = dict(solver="sgd", rule=rule, max_iter=2, batch_size=20, random_state=0, patience=None)
+    assert_close(*both(thetas, X, y, 0.7, **kw), np.float64)
+
+
+def test_the_estimator_and_a_resumed_run_go_through_it():
+    data = glassnet.datasets.load("digits")
+    X, y = data.X[:400], data.y[:400]
+
+    def run():
+        clf = glassnet.Classifier(hidden_layer_sizes=(15,), solver="adam", max_iter=2, batch_size=32,
+                                  random_state=0, n_iter_no_change=10**6).fit(X, y)
+        clf.partial_fit(X, y)  # one more epoch, with the moments and the generator kept
+        return clf
+
+    fast = run()
+    with _fused.disabled():
+        ref = run()
+    for p, q in zip(fast.thetas_, ref.thetas_):
+        assert np.max(np.abs(p - q)) <= 1e-12 * np.max(np.abs(q))
+    np.testing.assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=1e-12)
+
+
+def test_divergence_is_reported_like_the_numpy_loop():
+    thetas, X, y = problem(np.float64, sizes=(20, 7, 3), output="identity")
+    X = X * 1e3
+    kw = dict(solver="sgd", max_iter=3, batch_size=8, random_state=0, activation="identity", output="identity",
+              loss="squared", learning_rate=1.0, patience=None)
+    with pytest.raises(TrainingDiverged) as fast:
+        fit(thetas, X, y, 0.0, **kw)
+    with _fused.disabled(), pytest.raises(TrainingDiverged) as ref:
+        fit(thetas, X, y, 0.0, **kw)
+    assert str(fast.value).split("J =")[0] == str(ref.value).split("J =")[0]  # the same batch number
+
+
+def test_should_stop_is_polled_before_every_batch():
+    thetas, X, y = problem(np.float64)
+    polls = []
+
+    def should_stop():
+        polls.append(1)
+        return len(polls) == 4
+
+    with pytest.raises(StopTraining):
+        fit(thetas, X, y, 1.0, solver="adam", max_iter=5, batch_size=10, should_stop=should_stop)
+    assert len(polls) == 4
+
+    def broken():
+        raise RuntimeError("from the callback")
+
+    with pytest.raises(RuntimeError, match="from the callback"):
+        fit(thetas, X, y, 1.0, solver="adam", max_iter=1, batch_size=10, should_stop=broken)
+
+
+@pytest.mark.parametrize("make", [lambda X: scipy.sparse.csr_matrix(X), np.asfortranarray],
+                         ids=["sparse", "F-ordered"])
+def test_other_layouts_take_the_numpy_loop(make, monkeypatch):
+    thetas, X, y = problem(np.float64)
+    monkeypatch.setattr(_fused._kernels, "epoch", lambda *a: pytest.fail("the compiled epoch ran"))
+    got, _ = fit(thetas, make(X), y, 1.0, solver="adam", max_iter=1, batch_size=16, random_state=0)
+    with _fused.disabled():
+        ref, _ = fit(thetas, X, y, 1.0, solver="adam", max_iter=1, batch_size=16, random_state=0)
+    for p, q in zip(got, ref):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+
+
+def test_a_custom_rule_takes_the_numpy_loop(monkeypatch):
+    thetas, X, y = problem(np.float64)
+    plain = optimize.adam(0.01)
+    custom = optimize.Optimizer("adam", plain.init, plain.update, plain.learning_rate, plain.update_)  # no kernel
+    monkeypatch.setattr(_fused._kernels, "epoch", lambda *a: pytest.fail("the compiled epoch ran"))
+    fit(thetas, X, y, 1.0, solver="adam", rule=custom, max_iter=1, batch_size=16)
+
+
+def test_arrays_it_cannot_take_are_refused_before_anything_is_touched():
+    thetas, X, y = problem(np.float64, sizes=(4, 3, 2), m=10)
+    Y = np.eye(2)[y]
+    flat = np.concatenate([t.ravel() for t in thetas])
+    G, m1, v1 = np.zeros_like(flat), np.zeros_like(flat), np.zeros_like(flat)
+    before = flat.copy()
+    order = np.arange(10)
+    args = dict(sizes=[4, 3, 2], batch=4, activation="sigmoid", output="sigmoid", loss="log", lam=1.0, rule="adam",
+                params=(0.01, 0.9, 0.999, 1e-8), t=0, should_stop=None)
+    bad = [
+        (X, Y, order + 1, flat, G, [m1, v1]),  # a row number out of range
+        (X, Y, order.astype(np.int32), flat, G, [m1, v1]),  # not int64
+        (X.astype(np.float32), Y, order, flat, G, [m1, v1]),  # mixed dtypes
+        (X, Y[:5], order, flat, G, [m1, v1]),  # Y too short
+        (X, Y, order, flat, flat, [m1, v1]),  # G is Θ
+        (X, Y, order, flat[:-1], G[:-1], [m1[:-1], v1[:-1]]),  # not every weight
+        (np.asfortranarray(X), Y, order, flat, G, [m1, v1]),  # not C-ordered
+    ]
+    for X_, Y_, order_, th, G_, arrays in bad:
+        assert _fused.epoch(X_, Y_, order_, th, G_, arrays, **args) is None
+        assert np.array_equal(flat, before)
+    status, total, batches, t, _, _ = _fused.epoch(X, Y, order, flat, G, [m1, v1], **args)
+    assert (status, batches, t) == (_fused.EPOCH_OK, 3, 3) and total > 0 and not np.array_equal(flat, before)
+
+def test_glassnet_kernels_0_runs_the_numpy_loop():
+    code = ("from glassnet._support import fused; import numpy as np; from glassnet.train.fitting import fit;"
+            "rng = np.random.default_rng(0); X = rng.random((30, 4)); y = rng.integers(0, 2, 30);"
+            "th = [rng.standard_normal((3, 5)), rng.standard_normal((2, 4))];"
+            "fused._kernels = None;"  # any call into the kernels would fail now
+            "print(fused.available(), fused.blas_ready(), fit(th, X, y, 1.0, solver='adam', max_iter=2)[1].n_iter)")
+    env = {**os.environ, "GLASSNET_KERNELS": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False", "2"]
