@@ -128,7 +128,7 @@ def test_dataset_unpacks_like_a_pair_and_load_dispatches(tmp_path):
 
 def test_registry_names_aliases_and_scaling_by_name():
     assert datasets.names() == ["digits", "breast_cancer", "iris", "mnist_5k", "xor", "moons", "circles", "spiral",
-                                "gaussians"]
+                                "gaussians", "plane", "multi_gaussian"]
     assert list(datasets.BUILTIN) == datasets.names() and datasets.BUILTIN is datasets.REGISTRY
     for alias, name in {"mnist5k": "mnist_5k", "mnist-5k": "mnist_5k", "breast-cancer": "breast_cancer"}.items():
         assert datasets.is_builtin(alias) and datasets.canonical(alias) == name
