@@ -89,7 +89,8 @@ def test_J_and_R2_are_the_librarys_before_and_after_training(client, session):
     st = client.get("/api/state").json()
     check(st["current"])
     J0 = st["current"]["J"]
-    client.post("/api/play")
+    # the page's Play sends its settings: they apply to the regression network as to any other
+    assert client.post("/api/play", json={"lam": 0.01, "optimizer": "lbfgs", "max_iter": 30}).status_code == 200
     assert wait_for(lambda: session.status == "done", timeout=60)
     st = client.get("/api/state").json()
     rows = st["history"]["rows"]

@@ -104,10 +104,14 @@ class _Job:
     thread: threading.Thread | None = field(default=None, repr=False)
 
 
-def check_config(cfg: TrainConfig, n: int | None = None, K: int | None = None, regression: bool = False) -> None:
+def check_config(cfg: TrainConfig, n: int | None = None, K: int | None = None,
+                 regression: bool | None = None) -> None:
     """Raise ``ValueError`` naming the field when a setting is out of range (the API also checks types).
 
-    ``regression``: the dataset holds real targets (its one pair is :data:`bridge.REGRESSION_PAIR`)."""
+    ``regression``: whether the dataset holds real targets (its one pair is :data:`bridge.REGRESSION_PAIR`);
+    None: as cfg's pair says (a config installed once was matched to its data)."""
+    if regression is None:
+        regression = (cfg.output, cfg.loss) == bridge.REGRESSION_PAIR
     if cfg.optimizer not in bridge.OPTIMIZERS:
         raise ValueError(f"optimizer: expected one of {list(bridge.OPTIMIZERS)}, got {cfg.optimizer!r}")
     if len(cfg.hidden) > LIMITS["hidden_layers"]:
@@ -235,7 +239,7 @@ class Session:
     # ---------------------------------------------------------------- state changes (commands)
     def _install(self, cfg: TrainConfig, thetas, label: str, data: Dataset | None = None) -> None:
         """Load cfg's dataset, split it and install Θ (given or fresh from cfg.seed); clears history. No job runs."""
-        check_config(cfg, regression=bridge.REGRESSION_PAIR == (cfg.output, cfg.loss))
+        check_config(cfg)
         if data is not None:  # the dataset cfg names, its classes numbered anew (bridge.in_unit_order)
             with self._lock:
                 self._datasets[data.name] = data
