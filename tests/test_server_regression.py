@@ -53,6 +53,20 @@ def test_the_generators_follow_playground():
     assert datasets.REGISTRY["plane"].is_regression and not datasets.REGISTRY["xor"].is_regression
 
 
+def test_the_explainer_names_a_real_target_and_the_predicted_value():
+    from glassnet.explain.diagram import diagram_svg
+    from glassnet.explain.text import render_text
+
+    thetas = glassnet.random_init([2, 3, 1], rng=0)
+    tr = glassnet.explain(thetas, np.array([0.5, -1.0]), 0.3, **KW)
+    h = glassnet.forward(thetas, np.array([[0.5, -1.0]]), output="identity").output[0, 0]
+    text = render_text(tr)
+    assert "target y = 0.3" in text and f"h_Θ(x) = {glassnet.explain.text.format_number(h)} (the prediction of y)" in text
+    assert "predicted" not in text.split("Gradient")[0]
+    svg = diagram_svg(tr, "forward")
+    assert "target y = 0.3" in svg and f"h = {glassnet.explain.text.format_number(h, 4)}" in svg and "predicted" not in svg
+
+
 def test_the_cli_says_a_regression_set_is_for_the_explorer(capsys):
     from glassnet.cli import main
 
@@ -103,7 +117,10 @@ def test_the_map_walk_delta_timeline_and_gradient_check_are_the_librarys(client,
     assert wait_for(lambda: session.iteration == 1 and session.status == "paused")
     _, thetas, cfg, _, parts = session.snapshot_view()
     p = client.get("/api/plane?resolution=12").json()
-    assert p["regression"] and p["extent"][0] <= -5.5
+    X = session.data.X  # the map covers the data's square (Playground's [−6, 6]²), not a padded box
+    assert p["regression"] and p["extent"] == pytest.approx([X[:, 0].min(), X[:, 0].max(), X[:, 1].min(),
+                                                              X[:, 1].max()], abs=1e-9)
+    assert -6 < p["extent"][0] < -5.9 and 5.9 < p["extent"][3] < 6
     cache = glassnet.forward(thetas, np.array([[p["x1"][3], p["x2"][7]]]), output="identity")
     assert p["output"][0][7][3] == pytest.approx(cache.output[0, 0], abs=1e-4)
     x1, x2, target, h = p["train"][5]

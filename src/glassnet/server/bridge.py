@@ -549,7 +549,11 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
                          f"{data.n}")
     requested = resolution
     resolution, note = plane_resolution(sizes_of(thetas), requested)
-    maps = plane_maps(thetas, data.X, resolution=resolution, activation=activation, output=output,
+    # a regression set's map covers its square and no more (as Playground's): beyond the data an identity output
+    # extrapolates freely, and its colours there would outshout the fit
+    lo, hi = data.X.min(axis=0), data.X.max(axis=0)
+    extent = (lo[0], hi[0], lo[1], hi[1]) if data.regression and (hi > lo).all() else None
+    maps = plane_maps(thetas, data.X, extent=extent, resolution=resolution, activation=activation, output=output,
                       features=features)
     where = parts if points is None else points
     units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}

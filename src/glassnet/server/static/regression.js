@@ -54,7 +54,7 @@ export function drawValueMap(ctx, p, size, { discretize, showTest, boundaryLine 
   ctx.imageSmoothingEnabled = !discretize;
   ctx.drawImage(gridCanvas(p.output[0], res, color), -cw / 2, -cw / 2, size + cw, size + cw);
   // the line h = 0, where the prediction changes sign (boundaryLine draws a grid's 0.5 level)
-  ctx.strokeStyle = "#111"; ctx.lineWidth = 1.5;
+  ctx.strokeStyle = "rgba(17, 17, 17, 0.45)"; ctx.lineWidth = 1.2;  // quieter than a decision boundary
   ctx.beginPath();
   boundaryLine(ctx, p.output[0].map((row) => row.map((v) => v + 0.5)), res, cw, size);
   ctx.stroke();
@@ -91,7 +91,7 @@ export function valueNote(p, m, worst, iteration) {
   return `Regression: one identity output unit, h = z⁽ᴸ⁾, with the squared cost. x₁ from ${fmt(x0, 3)} to ` +
     `${fmt(x1, 3)} (left to right), x₂ from ${fmt(y0, 3)} to ${fmt(y1, 3)} (bottom to top). ${shown}, each filled ` +
     `with its target y on the background's scale (blue −${fmt(m, 3)}, white 0, red +${fmt(m, 3)}): a point that ` +
-    `matches its background is predicted well; the largest |h − y| drawn is ${fmt(worst, 3)}. The black line is ` +
+    `matches its background is predicted well; the largest |h − y| drawn is ${fmt(worst, 3)}. The grey line is ` +
     `h = 0` + (p.features ? ` · the network's inputs: ${p.features.join(", ")} of each point` : "") +
     (iteration !== undefined ? ` · iteration ${iteration}` : "") + "." + (p.note ? ` Coarser ${p.note}.` : "");
 }
