@@ -72,7 +72,7 @@ def test_a_regression_set_trains_and_draws_its_values(moons, server, name):  # n
     assert zero == [247, 247, 247] and top[0] > top[2] + 60  # white at 0, red at +m: the diagram's diverging scale
     # the misclassified gallery has nothing to show for real targets and says so
     moons.wait_for_function("() => document.getElementById('examples-title').textContent.includes('regression')")
-    assert "no example is misclassified" in moons.inner_text("#examples")
+    assert "no example is misclassified" in moons.inner_text("#examples") and moons.is_hidden("#examples-which")
     # the example panel names the target and the predicted value
     moons.wait_for_function("() => document.getElementById('example-info').textContent.includes('target y =')")
     shot(moons, f"regress-{name}-1400")
@@ -93,3 +93,4 @@ def test_back_to_a_classifier_gives_the_pairs_back(moons, server):  # noqa: F811
     assert moons.eval_on_selector("#pair", "s => [s.value, s.disabled]") == ["sigmoid+log", False]
     assert "train acc" in moons.inner_text("#metrics") and moons.text_content("#plane-title") == "Decision map"
     moons.wait_for_function("() => document.getElementById('curves-title').textContent === 'Cost and accuracy'")
+    moons.wait_for_function("() => !document.getElementById('examples-which').hidden")  # classes again
