@@ -47,7 +47,8 @@ def test_a_regression_set_trains_and_draws_its_values(moons, server, name):  # n
     J0 = server.session.initial["J"]
     assert "train R²" in moons.inner_text("#metrics")
     moons.click("#play")
-    assert wait_for(lambda: server.session.status == "done", timeout=90), (server.session.status, server.session.iteration, server.session.config, server.session.error)
+    assert wait_for(lambda: server.session.status == "done", timeout=90), (server.session.status,
+                                                                          server.session.error)
     final = server.session.current
     moons.wait_for_function(f"() => document.getElementById('J').textContent === '{final['J']:.6f}'")
     moons.wait_for_function(f"() => Number(document.querySelector('{CANVAS}').dataset.version) >= "

@@ -60,11 +60,12 @@ def test_the_explainer_names_a_real_target_and_the_predicted_value():
     thetas = glassnet.random_init([2, 3, 1], rng=0)
     tr = glassnet.explain(thetas, np.array([0.5, -1.0]), 0.3, **KW)
     h = glassnet.forward(thetas, np.array([[0.5, -1.0]]), output="identity").output[0, 0]
+    number = glassnet.explain.text.format_number
     text = render_text(tr)
-    assert "target y = 0.3" in text and f"h_Θ(x) = {glassnet.explain.text.format_number(h)} (the prediction of y)" in text
+    assert "target y = 0.3" in text and f"h_Θ(x) = {number(h)} (the prediction of y)" in text
     assert "predicted" not in text.split("Gradient")[0]
     svg = diagram_svg(tr, "forward")
-    assert "target y = 0.3" in svg and f"h = {glassnet.explain.text.format_number(h, 4)}" in svg and "predicted" not in svg
+    assert "target y = 0.3" in svg and f"h = {number(h, 4)}" in svg and "predicted" not in svg
 
 
 def test_the_cli_says_a_regression_set_is_for_the_explorer(capsys):
