@@ -158,3 +158,31 @@ def test_back_to_a_classifier_and_bad_pairs(client, session):
                                                                                         "accuracy")
     r = client.post("/api/reset", json={"dataset": "xor", "output": "identity", "loss": "squared"})
     assert r.status_code == 422 and detail(r).startswith("output, loss: expected one of sigmoid+log")
+
+
+def test_export_then_import_a_regression_network(client, session, tmp_path):
+    import glassnet.io as gio
+
+    client.post("/api/step")
+    assert wait_for(lambda: session.iteration == 1 and session.status == "paused")
+    _, thetas, cfg, _, parts = session.snapshot_view()
+    J = session.state()["current"]["J"]
+    r = client.get("/api/model")
+    assert r.status_code == 200
+    path = tmp_path / "plane.npz"
+    path.write_bytes(r.content)
+    model = gio.load(path)  # a Regressor: `glassnet.io.load` and scikit-learn's contract read the same network
+    assert isinstance(model, glassnet.Regressor) and model.get_params()["alpha"] == cfg.lam
+    np.testing.assert_allclose(model.predict(parts[2]),
+                               glassnet.forward(thetas, parts[2], output="identity").output[:, 0], rtol=1e-12)
+    assert client.post("/api/reset", json={}).json()["current"]["J"] != J  # fresh weights, the same split
+    st = client.post("/api/model?filename=plane.npz", content=r.content).json()
+    assert st["current"]["J"] == J and (st["config"]["output"], st["config"]["loss"]) == ("identity", "squared")
+    # a classifier's file does not fit real targets, and a regression file does not fit classes
+    clf = glassnet.Classifier.from_weights(glassnet.random_init([2, 4, 1], rng=0))
+    bad = gio.save(clf, tmp_path / "clf.npz")
+    r2 = client.post("/api/model?filename=clf.npz", content=bad.read_bytes())
+    assert r2.status_code == 422 and detail(r2).startswith("clf.npz: a classifier, but dataset 'plane' has real")
+    client.post("/api/reset", json={"dataset": "xor", "hidden": [4], "output": "sigmoid", "loss": "log"})
+    r3 = client.post("/api/model?filename=plane.npz", content=r.content)
+    assert r3.status_code == 422 and detail(r3).startswith("plane.npz: a regression model")

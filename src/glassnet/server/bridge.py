@@ -683,6 +683,12 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
                   val_cost=[r["J_val"] for r in history if r["J_val"] is not None],
                   val_accuracy=[r["acc_val"] for r in history if r["acc_val"] is not None],
                   n_iter=len(history), solver=cfg.optimizer, message="trained in the glassnet explorer")
+    params = dict(hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam), max_iter=int(cfg.max_iter),
+                  solver=cfg.optimizer, batch_size=int(cfg.batch_size),
+                  learning_rate=float(cfg.learning_rate) if is_mini_batch(cfg.optimizer) else "auto",
+                  random_state=int(cfg.seed))
+    if data.regression:  # real targets: the file holds a Regressor (identity outputs, squared cost)
+        return lib_io.save(Regressor.from_weights(thetas, history=run, activation=cfg.activation, **params), path)
     classes = np.asarray(data.labels) if data.labels is not None else np.arange(len(data.classes))
     clf = Classifier.from_weights(
         thetas, classes, history=run, hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam),
@@ -713,7 +719,7 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
     lecture's for files that carry none: the course's .mat, Nielsen JSON) and may hold ``lam`` (the model's α) and
     ``feature_scaling`` (the record of ``glassnet train --scale``, which the data must go through first). Θ keeps
     the model's own unit order (the course's networks: unit 10 is digit 0); :func:`in_unit_order` numbers the
-    dataset's classes that way. Raises
+    dataset's classes that way (``classes`` None: a regression model, for a regression set). Raises
     :class:`glassnet.ModelFileError` (messages name ``display_name``) for a bad file or a network the explorer does
     not offer (a regression model: identity outputs) and ``ValueError`` when the model's classes are not the
     dataset's.
@@ -728,6 +734,18 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
         clf = lib_io.load_any(path)
     except (ValueError, OSError) as exc:  # ModelFileError / DataError are ValueErrors naming the file
         raise ModelFileError(named(exc)) from None
+    if isinstance(clf, Regressor) and data.regression:  # a regression network for a regression set
+        sizes = sizes_of(clf.thetas_)
+        if (sizes[0], sizes[-1]) != (data.n, 1):
+            raise ModelFileError(f"{display_name}: its layers {'-'.join(map(str, sizes))} need {sizes[0]} inputs and "
+                                 f"{sizes[-1]} outputs, but dataset {data.name!r} has {data.n} features and one "
+                                 "target")
+        settings.update(activation=clf.get_params()["activation"], output=REGRESSION_PAIR[0], loss=REGRESSION_PAIR[1],
+                        classes=None)
+        return _with_model_settings(clf, settings)
+    if data.regression:
+        raise ModelFileError(f"{display_name}: a classifier, but dataset {data.name!r} has real targets (a regression "
+                             "set: identity output, squared cost); import a glassnet.Regressor's model file")
     if isinstance(clf, Regressor):
         raise ModelFileError(f"{display_name}: a regression model (glassnet.Regressor, identity outputs); the explorer "
                              f"shows classifiers, with the output/loss pairs "
@@ -747,6 +765,11 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
         raise ValueError(f"model: {display_name} was trained for the classes {classes[:12]}, but dataset "
                          f"{data.name!r} has the classes {ours[:12]}")
     settings["classes"] = clf.output_layer_.classes.tolist()
+    return _with_model_settings(clf, settings)
+
+
+def _with_model_settings(clf, settings: dict) -> tuple[list[np.ndarray], dict]:
+    """Θ of a loaded model, and ``settings`` with its feature scaling (if any) and its α as λ."""
     own = getattr(clf, "feature_scaling_", None)  # glassnet train --scale: the model's first step on every X
     if own is not None and own.get("kind") != "none":
         settings["feature_scaling"] = own
@@ -762,7 +785,7 @@ def _labels(data: Dataset) -> list:
     return data.labels.tolist() if data.labels is not None else list(range(len(data.classes)))
 
 
-def in_unit_order(data: Dataset, classes: Sequence) -> Dataset:
+def in_unit_order(data: Dataset, classes: Sequence | None) -> Dataset:
     """``data`` with its class numbers following a model's output units: class number c is unit c + 1's class.
 
     ``classes`` are the model's, in unit order (:attr:`glassnet.outputs.OutputLayer.classes`; K = 1: [negative,
@@ -770,6 +793,8 @@ def in_unit_order(data: Dataset, classes: Sequence) -> Dataset:
     layer's :meth:`~glassnet.outputs.OutputLayer.unit_of` its label, so the course's digit networks keep unit 10 =
     digit 0 in every view. ``data`` itself when its classes already follow that order.
     """
+    if classes is None or data.regression:  # real targets: no classes to order
+        return data
     labels = _labels(data)
     where = {str(c): n for n, c in enumerate(labels)}
     order = [where[str(c)] for c in classes]  # class number in data for each unit, in unit order
