@@ -76,6 +76,16 @@ def test_a_regression_set_trains_and_draws_its_values(moons, server, name):  # n
     assert "no example is misclassified" in moons.inner_text("#examples") and moons.is_hidden("#examples-which")
     # the example panel names the target and the predicted value
     moons.wait_for_function("() => document.getElementById('example-info').textContent.includes('target y =')")
+    assert moons.text_content("#noise-label") == "Noise (target read up to noise·6 away)"
+    # hovering a hidden unit puts its map behind the points; leaving the diagram brings h back
+    moons.hover("#net #unit-2-2")
+    moons.wait_for_function(f"() => document.querySelector('{CANVAS}').dataset.showing === 'unit-2-2'")
+    assert "hidden unit 2 of layer 2" in moons.inner_text("#plane-legend")
+    moons.hover("#plane")
+    moons.wait_for_function(f"() => document.querySelector('{CANVAS}').dataset.showing === 'value'")
+    moons.check("#discretize")  # the sign of h only
+    moons.wait_for_function(f"() => document.querySelector('{CANVAS}').dataset.showing === 'sign'")
+    moons.uncheck("#discretize")
     shot(moons, f"regress-{name}-1400")
     for w, h in ((1366, 768), (1920, 1080)):
         moons.set_viewport_size({"width": w, "height": h})

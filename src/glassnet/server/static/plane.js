@@ -48,7 +48,7 @@ export function drawPlane(p) {
   const ctx = canvas.getContext("2d");
   const res = p.resolution;
   $("plane-title").textContent = p.regression ? "Output map" : "Decision map";
-  if (p.regression && !S.planeUnit) { drawRegression(canvas, ctx, p, size); return; }
+  if (p.regression) { drawRegression(canvas, ctx, p, size); return; }
   // Hovering a hidden unit in the diagram shows that unit's map here; otherwise the output: one unit's h on two
   // hues diverging at 0.5, or the predicted class; "discretize" paints only the class (h ≥ 0.5 or the largest h).
   const unit = S.planeUnit && p.units.find((u) => u.l === S.planeUnit.l && u.j === S.planeUnit.j);
@@ -108,14 +108,21 @@ export function drawPlane(p) {
 
 // A regression set's map: the predicted value h and the points' targets on one diverging scale (regression.js).
 function drawRegression(canvas, ctx, p, size) {
-  const { m, worst } = drawValueMap(ctx, p, size, { discretize: S.discretize, showTest: S.showTest, boundaryLine });
+  // a hovered hidden unit's map replaces h behind the points, on the unit maps' own scale
+  const u = S.planeUnit && p.units.find((q) => q.l === S.planeUnit.l && q.j === S.planeUnit.j);
+  const scale = u && unitMapScale(p.units, p.units_in_unit_interval);
+  const { m, worst } = drawValueMap(ctx, p, size, { discretize: S.discretize, showTest: S.showTest, boundaryLine,
+    unit: u ? { values: u.values, color: scale.color } : null });
   canvas.dataset.version = String(p.version);
-  canvas.dataset.showing = S.discretize ? "sign" : "value";
+  canvas.dataset.showing = u ? `unit-${u.l}-${u.j}` : S.discretize ? "sign" : "value";
   canvas.dataset.scale = "diverging";
   canvas.dataset.range = String(m);
   canvas.dataset.misclassified = "";
   canvas.dataset.points = String(p.train.length + (S.showTest ? p.val.length : 0));
-  valueLegend($("plane-legend"), m, S.discretize);
+  if (u) {
+    $("plane-legend").textContent = `a${sub(u.j)}${sup(u.l)}, hidden unit ${u.j} of layer ${u.l}: ${scale.text}; ` +
+      "points: their target y";
+  } else valueLegend($("plane-legend"), m, S.discretize);
   $("plane-note").textContent = valueNote(p, m, worst, S.state ? S.state.iteration : undefined);
 }
 

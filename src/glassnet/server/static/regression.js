@@ -48,16 +48,19 @@ function point(ctx, x, y, fill, square) {
 }
 
 // The value map on the decision map's canvas (already sized). Returns the scale's m and the largest |h − y| drawn.
-export function drawValueMap(ctx, p, size, { discretize, showTest, boundaryLine }) {
+// ``unit``: a hovered hidden unit's map ({values, color}) drawn behind the points instead of h.
+export function drawValueMap(ctx, p, size, { discretize, showTest, boundaryLine, unit = null }) {
   const res = p.resolution, m = valueRange(p), color = valueColor(m, discretize);
   const cw = size / (res - 1);
-  ctx.imageSmoothingEnabled = !discretize;
-  ctx.drawImage(gridCanvas(p.output[0], res, color), -cw / 2, -cw / 2, size + cw, size + cw);
-  // the line h = 0, where the prediction changes sign (boundaryLine draws a grid's 0.5 level)
-  ctx.strokeStyle = "rgba(17, 17, 17, 0.45)"; ctx.lineWidth = 1.2;  // quieter than a decision boundary
-  ctx.beginPath();
-  boundaryLine(ctx, p.output[0].map((row) => row.map((v) => v + 0.5)), res, cw, size);
-  ctx.stroke();
+  ctx.imageSmoothingEnabled = !discretize || !!unit;
+  ctx.drawImage(gridCanvas(unit ? unit.values : p.output[0], res, unit ? unit.color : color), -cw / 2, -cw / 2,
+    size + cw, size + cw);
+  if (!unit) {  // the line h = 0, where the prediction changes sign (boundaryLine draws a grid's 0.5 level)
+    ctx.strokeStyle = "rgba(17, 17, 17, 0.45)"; ctx.lineWidth = 1.2;  // quieter than a decision boundary
+    ctx.beginPath();
+    boundaryLine(ctx, p.output[0].map((row) => row.map((v) => v + 0.5)), res, cw, size);
+    ctx.stroke();
+  }
   const [x0, x1, y0, y1] = p.extent;
   const px = (a) => ((a - x0) / (x1 - x0)) * size, py = (b) => size - ((b - y0) / (y1 - y0)) * size;
   const pointColor = valueColor(m, false);

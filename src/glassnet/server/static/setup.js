@@ -155,6 +155,9 @@ export function fillSetupForm(st) {
   const noisy = st.dataset.noise !== null && st.dataset.noise !== undefined;
   for (const n of document.querySelectorAll(".only-2d")) n.hidden = !noisy;
   if (noisy) $("noise").value = st.dataset.noise;
+  // Playground's regression noise moves where a target is read, by up to noise·6 per coordinate (not a σ)
+  $("noise-label").textContent = st.dataset.task === "regression" ? "Noise (target read up to noise·6 away)"
+    : "Noise (σ of the points)";
   $("val-share").value = st.config.validation_fraction;
 }
 
