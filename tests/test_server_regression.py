@@ -133,8 +133,10 @@ def test_the_map_walk_delta_timeline_and_gradient_check_are_the_librarys(client,
     assert v["layers"][-1]["delta"] == [float(tr.a[3][1] - parts[1][5])]
     assert v["label_name"] == glassnet.explain.text.format_number(parts[1][5]) and v["unit_names"] == ["h · ŷ"]
     assert v["cost"] == tr.cost
-    steps = client.get("/api/steps?split=train&index=5").json()["steps"]
-    assert next(s for s in steps if s["phase"] == "output")["lines"][0].startswith("δ⁽³⁾ = a⁽³⁾ − y")
+    neg = int(np.flatnonzero(parts[1] < 0)[0])  # a negative target: written "a − (−y)"
+    steps = client.get(f"/api/steps?split=train&index={neg}").json()["steps"]
+    out = next(s for s in steps if s["phase"] == "output")["lines"]
+    assert out[0].startswith("δ⁽³⁾ = a⁽³⁾ − y") and "− −" not in " ".join(out) and "− (−" in " ".join(out)
     walk = client.get("/api/steps?split=train&index=0&examples=3").json()["steps"]
     assert walk and {s["example"] for s in walk if s.get("example")} >= {1, 2, 3}
     tl = client.get("/api/timeline").json()
