@@ -188,3 +188,29 @@ def test_export_then_import_a_regression_network(client, session, tmp_path):
     client.post("/api/reset", json={"dataset": "xor", "hidden": [4], "output": "sigmoid", "loss": "log"})
     r3 = client.post("/api/model?filename=plane.npz", content=r.content)
     assert r3.status_code == 422 and detail(r3).startswith("plane.npz: a regression model")
+
+
+def test_cli_serve_opens_a_regression_set_with_its_pair(monkeypatch, capsys):
+    import json
+
+    from glassnet.cli import main
+    from glassnet.server import ExplorerServer
+
+    seen = {}
+
+    def serve_forever(self, on_ready=None):  # start nothing: record what the command built, print its ready line
+        seen["config"] = self.session.config
+        try:
+            on_ready()
+        finally:
+            self.session.close()
+            self.sock.close()
+
+    monkeypatch.setattr(ExplorerServer, "serve_forever", serve_forever)
+    assert main(["serve", "--data", "multi-gaussian", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["data"], out["output"], out["loss"], out["layer_sizes"]) == ("multi_gaussian", "identity", "squared",
+                                                                              [2, 12, 1])
+    assert (seen["config"].output, seen["config"].loss) == ("identity", "squared")
+    assert main(["serve", "--data", "plane", "--output", "softmax"]) == 2
+    assert "'plane' is a regression set" in capsys.readouterr().err
