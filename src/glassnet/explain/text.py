@@ -69,7 +69,7 @@ def unit_equation(trace: Trace, l: int, j: int, digits: int = 4, top_k: int | No
             return (f"{delta_name(l, j)} = ({a_name(l, j)} − y{sub(j)})·g′({z_name(l, j)}) = "
                     f"({n(u.a)} − {n(u.target)})({n(u.g_prime)}) = {n(u.delta)}")
         # a regression target may be negative: "h − (−0.11)", never "h − −0.11"
-        y = n(u.target) if u.target >= 0 else f"({n(u.target)})"
+        y = f"({n(u.target)})" if u.target is not None and u.target < 0 else n(u.target)
         return (f"{delta_name(l, j)} = {a_name(l, j)} − y{sub(j)} = {n(u.a)} − {y} = {n(u.delta)}")
     symbolic = [f"{theta_name(l, e.i, j)}·{delta_name(l + 1, e.i)}" for e in u.edges]
     numeric = [f"({n(e.theta)})({n(e.delta)})" for e in u.edges]
