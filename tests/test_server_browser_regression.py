@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 import glassnet
+from glassnet.server import bridge
 from glassnet.server.session import wait_for
 from test_server_browser_2d import browser, moons, open_page, server, shot  # noqa: F401 (shared fixtures)
 
@@ -86,6 +87,26 @@ def test_a_regression_set_trains_and_draws_its_values(moons, server, name):  # n
     moons.check("#discretize")  # the sign of h only
     moons.wait_for_function(f"() => document.querySelector('{CANVAS}').dataset.showing === 'sign'")
     moons.uncheck("#discretize")
+    # the gradient check on the diagram: each edge's relative error is the library's
+    moons.click("#gc-run")
+    moons.wait_for_selector("#net svg.gradcheck[data-gradcheck]")
+    ours = bridge.edge_gradcheck(thetas, parts, cfg.lam, **bridge.kinds(cfg))
+    rows = {f"edge-{r['l']}-{r['i']}-{r['j']}": r for r in ours["rows"]}
+    edges = moons.eval_on_selector_all("#net svg line.edge[data-rel-error]",
+                                       "els => els.map((e) => [e.id, Number(e.dataset.relError)])")
+    assert len(edges) == ours["checked"] == sum(t.size for t in thetas)
+    for edge_id, rel in edges:
+        assert rel == pytest.approx(rows[edge_id]["relative_error"], rel=1e-3, abs=1e-14), edge_id
+    # the walk: δ⁽ᴸ⁾ = a − y of the identity output with the squared cost, its number the library's
+    moons.click("#step-open")
+    moons.wait_for_selector("#step-text[data-phase='forward']")
+    while moons.get_attribute("#step-text", "data-phase") != "output":
+        k = moons.inner_text("#step-count").split()[1]
+        moons.click("#step-next")
+        moons.wait_for_function(f"() => !document.querySelector('#step-count').textContent.startsWith('step {k} ')")
+    tr = glassnet.explain(thetas, parts[0][0], parts[1][0], m=parts[0].shape[0], output="identity", loss="squared")
+    assert "δ⁽³⁾ = a⁽³⁾ − y (identity output with the squared cost" in moons.inner_text("#step-text")
+    assert float(moons.get_attribute("#step-text", "data-value")) == pytest.approx(tr.delta[3][1], rel=1e-12)
     shot(moons, f"regress-{name}-1400")
     for w, h in ((1366, 768), (1920, 1080)):
         moons.set_viewport_size({"width": w, "height": h})
