@@ -455,8 +455,8 @@ def test_missing_and_corrupt_files(trained, tmp_path, capsys):
     missing = tmp_path / "missing.csv"
     code, _, err = run(capsys, "train", "--data", missing)
     assert code == 2 and err == (f"error: --data: {str(missing)!r} is neither a built-in dataset (digits, "
-                                 "breast_cancer, iris, mnist_5k, xor, moons, circles, spiral, gaussians) "
-                                 "nor an existing file\n")
+                                 "breast_cancer, iris, mnist_5k, xor, moons, circles, spiral, gaussians, plane, "
+                                 "multi_gaussian) nor an existing file\n")
     code, _, err = run(capsys, "evaluate", "--model", tmp_path / "none.npz", "--data", "digits")
     assert code == 1 and err == f"error: --model: no such file {tmp_path / 'none.npz'}\n"
 

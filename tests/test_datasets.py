@@ -128,7 +128,7 @@ def test_dataset_unpacks_like_a_pair_and_load_dispatches(tmp_path):
 
 def test_registry_names_aliases_and_scaling_by_name():
     assert datasets.names() == ["digits", "breast_cancer", "iris", "mnist_5k", "xor", "moons", "circles", "spiral",
-                                "gaussians"]
+                                "gaussians", "plane", "multi_gaussian"]
     assert list(datasets.BUILTIN) == datasets.names() and datasets.BUILTIN is datasets.REGISTRY
     for alias, name in {"mnist5k": "mnist_5k", "mnist-5k": "mnist_5k", "breast-cancer": "breast_cancer"}.items():
         assert datasets.is_builtin(alias) and datasets.canonical(alias) == name
@@ -775,3 +775,30 @@ def test_the_suffix_table_is_written_once():
     src = Path(datasets.__file__).parent.parent
     spelled = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if '".txt"' in p.read_text(encoding="utf-8"))
     assert spelled == ["datasets/files.py"]
+
+
+@pytest.mark.parametrize("name, least", [("plane", 0.99), ("multi_gaussian", 0.85)])
+def test_regression_defaults_fit_from_several_seeds(name, least):
+    # the registry's training settings for Playground's regression sets: one identity output, the squared cost
+    from sklearn.metrics import r2_score
+
+    from glassnet.forward import propagate
+    from glassnet.params import random_init
+    from glassnet.train.fitting import fit
+
+    spec = datasets.REGISTRY[name]
+    assert spec.is_regression and spec.task == "regression"
+    X, y = spec.load()
+    cfg = spec.training
+    scores = []
+    for seed in range(3):
+        thetas = random_init([2, *cfg["hidden"], 1], rng=np.random.default_rng(seed))
+        thetas, _ = fit(thetas, X, y, cfg["lam"], max_iter=cfg["max_iter"], patience=None, output="identity",
+                        loss="squared")
+        scores.append(r2_score(y, propagate(thetas, X, "sigmoid", "identity").output[:, 0]))
+    assert min(scores) > least, scores
+
+
+def test_a_builtin_task_is_checked():
+    with pytest.raises(ValueError, match="task: expected one of"):
+        datasets.Builtin("x", (), "x", datasets.make_xor, task="ranking")

@@ -247,6 +247,11 @@ def load_data(source: str, label_col: int | str | None, option: str = "--data", 
     builtin = datasets.is_builtin(source)
     if not builtin and not Path(source).exists():
         raise UsageError(f"{option}: {source!r} is neither {builtin_names_help()} nor an existing file")
+    if builtin and datasets.REGISTRY[source].is_regression:  # real targets: no classifier can be trained on them
+        name = datasets.canonical(source)
+        raise UsageError(f"{option}: {name!r} is a regression set (real-valued targets, identity output, squared "
+                         f"cost); the command-line tools classify: open it in the explorer (glassnet serve --data "
+                         f"{name}) or fit glassnet.Regressor on glassnet.datasets.load({name!r})")
     kwargs: dict[str, Any] = {}
     if features_only:
         kwargs["label_column"] = None

@@ -106,11 +106,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 raise UsageError(f"--{name}: {args.model} was trained with {name} {settings.get(name)!r}; leave "
                                  f"--{name} out to use the model's")
         config = replace(config, **settings)
+    if data.regression and (args.output is not None or args.loss is not None):
+        raise UsageError(f"--output/--loss: {dataset!r} is a regression set, whose network has one identity output "
+                         "unit with the squared cost; leave --output and --loss out")
     try:
         bridge.check_kinds(config.activation, config.output, config.loss, data.K)
     except ValueError as exc:
         raise UsageError(f"--activation/--output/--loss: {exc}") from None
     session = Session(config, thetas=thetas, extra_datasets=extra, model_name=args.model.name if args.model else None)
+    config = session.config  # as the session matched it to the data (a regression set: identity + squared)
     try:
         server = ExplorerServer(session, port=args.port, max_body_bytes=int(args.max_upload_mb * 2**20))
     except (OSError, ValueError):

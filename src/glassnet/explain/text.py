@@ -68,7 +68,9 @@ def unit_equation(trace: Trace, l: int, j: int, digits: int = 4, top_k: int | No
         if trace.pair.delta_text != "a − y":  # sigmoid + squared: the chain rule through h = g(z)
             return (f"{delta_name(l, j)} = ({a_name(l, j)} − y{sub(j)})·g′({z_name(l, j)}) = "
                     f"({n(u.a)} − {n(u.target)})({n(u.g_prime)}) = {n(u.delta)}")
-        return (f"{delta_name(l, j)} = {a_name(l, j)} − y{sub(j)} = {n(u.a)} − {n(u.target)} = {n(u.delta)}")
+        # a regression target may be negative: "h − (−0.11)", never "h − −0.11"
+        y = f"({n(u.target)})" if u.target is not None and u.target < 0 else n(u.target)
+        return (f"{delta_name(l, j)} = {a_name(l, j)} − y{sub(j)} = {n(u.a)} − {y} = {n(u.delta)}")
     symbolic = [f"{theta_name(l, e.i, j)}·{delta_name(l + 1, e.i)}" for e in u.edges]
     numeric = [f"({n(e.theta)})({n(e.delta)})" for e in u.edges]
     if u.n_omitted:
@@ -142,14 +144,18 @@ def layer_table(trace: Trace, l: int, digits: int = 4, max_rows: int | None = No
 def _describe_example(trace: Trace, digits: int, class_names: Sequence[str] | None = None) -> list[str]:
     n = lambda v: format_number(v, digits)  # noqa: E731
     who = "example" if trace.example is None else f"example {trace.example}"
-    if trace.label is not None:
+    if trace.pair.is_regression:
+        target = "target y = " + ", ".join(n(v) for v in trace.y)
+    elif trace.label is not None:
         target = f"label {format_number(trace.label)}"
     else:
         target = "y = [" + ", ".join(n(v) for v in trace.y) + "]"
     net = "-".join(map(str, trace.sizes))
     head = f"{who[0].upper()}{who[1:]}: {target} · network {net} · λ = {n(trace.lam)}"
     h = trace.output
-    if trace.K == 1:
+    if trace.pair.is_regression:  # identity outputs: the predicted values themselves, no class
+        pred = "h_Θ(x) = " + ", ".join(n(v) for v in h) + " (the prediction of y)"
+    elif trace.K == 1:
         name = class_names[trace.prediction] if class_names is not None else trace.prediction
         pred = f"h_Θ(x) = {n(h[0])} → predicted {name}"
     else:

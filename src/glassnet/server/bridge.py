@@ -51,6 +51,7 @@ from glassnet.train.optimize import SOLVERS, StopTraining, is_mini_batch
 __all__ = [
     "OPTIMIZERS",
     "PAIRS",
+    "REGRESSION_PAIR",
     "kinds",
     "check_kinds",
     "kind_choices",
@@ -72,7 +73,9 @@ __all__ = [
     "init_thetas",
     "sizes_of",
     "metrics",
+    "SCORE_NAMES",
     "predictions",
+    "label_name",
     "trace",
     "trace_layers",
     "diagram",
@@ -100,9 +103,11 @@ __all__ = [
 
 OPTIMIZERS = SOLVERS  # the library's solver switch: the explorer offers exactly those
 
-#: The (output, loss) pairs the explorer offers: the library's classifying ones (the explorer trains and shows
-#: classifiers). The hidden activations offered are all of glassnet's (ACTIVATIONS).
+#: The (output, loss) pairs the explorer offers for class labels: the library's classifying ones. The hidden
+#: activations offered are all of glassnet's (ACTIVATIONS).
 PAIRS = CLASSIFIER_PAIRS
+#: The one pair of the regression sets (plane, multi-gaussian): one identity output unit, the squared cost.
+REGRESSION_PAIR = next(p for p in OUTPUT_LOSS_PAIRS if output_loss(*p).is_regression)
 
 
 def kinds(cfg) -> dict:
@@ -110,13 +115,19 @@ def kinds(cfg) -> dict:
     return {"activation": cfg.activation, "output": cfg.output, "loss": cfg.loss}
 
 
-def check_kinds(activation, output, loss, K: int | None = None) -> None:
+def check_kinds(activation, output, loss, K: int | None = None, regression: bool = False) -> None:
     """A ``ValueError`` naming the field and listing the choices when the explorer cannot build this network.
 
-    The activation by :func:`glassnet.activations.get_activation`; the pair must be one of :data:`PAIRS`; with K,
+    The activation by :func:`glassnet.activations.get_activation`; the pair must be one of :data:`PAIRS` (class
+    labels) or :data:`REGRESSION_PAIR` (``regression``: real targets); with K,
     :meth:`glassnet.outputs.OutputLoss.check_units` (a softmax needs K ≥ 2 output units).
     """
     get_activation(activation)
+    if regression:
+        if (output, loss) != REGRESSION_PAIR:
+            raise ValueError(f"output, loss: a regression set (real targets) takes {'+'.join(REGRESSION_PAIR)}, got "
+                             f"{output}+{loss}")
+        return
     if (output, loss) not in PAIRS:
         offered = ", ".join(f"{o}+{c}" for o, c in PAIRS)
         left_out = ", ".join(f"{o}+{c}" for o, c in OUTPUT_LOSS_PAIRS if (o, c) not in PAIRS)
@@ -140,7 +151,7 @@ def _pair_text(output, loss) -> dict:
 def kind_choices() -> dict:
     """The hidden activations and output/loss pairs the page offers, with the library's text for each."""
     return {"activations": [_activation_text(name) for name in ACTIVATIONS],
-            "pairs": [_pair_text(o, c) for o, c in PAIRS]}
+            "pairs": [_pair_text(o, c) for o, c in PAIRS], "regression_pair": _pair_text(*REGRESSION_PAIR)}
 
 
 def kinds_text(activation, output, loss) -> dict:
@@ -167,6 +178,7 @@ class Dataset:
     order: str = "C"
     labels: np.ndarray | None = None  # the original label values, labels[c] for class number c
     class_noun: str | None = None  # "digit": output units read "h₁₀ · digit 0" (glassnet.datasets.Dataset.class_noun)
+    regression: bool = False  # y: (m,) float64 real targets, no classes, one identity output unit (REGRESSION_PAIR)
 
     @property
     def m(self) -> int:
@@ -178,8 +190,8 @@ class Dataset:
 
     @property
     def K(self) -> int:
-        """Output units: one per class, or a single unit for two classes."""
-        return n_outputs(len(self.classes))
+        """Output units: one per class, or a single unit for two classes (and for a regression set's one target)."""
+        return 1 if self.regression else n_outputs(len(self.classes))
 
 
 # Built-in datasets: names, aliases, descriptions and how they load are glassnet.datasets.REGISTRY's (one list for
@@ -195,6 +207,9 @@ def available_datasets() -> dict[str, str]:
 def _wrap(name: str, ds, description: str) -> Dataset:
     """A :class:`glassnet.datasets.Dataset` as the explorer's :class:`Dataset` (labels renumbered 0..C-1)."""
     X = np.ascontiguousarray(ds.X, dtype=np.float64)
+    if ds.extra.get("regression"):  # real targets (glassnet.datasets.regression): nothing to number
+        return Dataset(name=name, X=X, y=np.asarray(ds.y, dtype=np.float64), classes=[], description=description,
+                       regression=True)
     classes, y = np.unique(np.asarray(ds.y), return_inverse=True)
     if len(classes) < 2:
         raise DataError(f"{name}: expected at least 2 classes in the labels, found {len(classes)}")
@@ -229,7 +244,8 @@ def builtin_settings() -> dict[str, dict]:
     for name in lib_datasets.available_names():
         training = {k: (list(v) if isinstance(v, tuple) else v)
                     for k, v in lib_datasets.training_defaults(name).items()}
-        out[name] = {"noise": lib_datasets.REGISTRY[name].noise, "training": training}
+        out[name] = {"noise": lib_datasets.REGISTRY[name].noise, "training": training,
+                     "task": lib_datasets.REGISTRY[name].task}
     return out
 
 
@@ -310,7 +326,8 @@ def split(data: Dataset, validation_fraction: float, seed: int) -> tuple[np.ndar
     idx = np.arange(data.m)
     if validation_fraction <= 0 or data.m < 2:
         return idx, idx[:0]
-    tr, va = holdout.split_indices(data.y, validation_fraction, seed, what="validation_fraction")
+    tr, va = holdout.split_indices(data.y, validation_fraction, seed, what="validation_fraction",
+                                   stratify=not data.regression)
     return np.sort(tr), np.sort(va)
 
 
@@ -324,18 +341,34 @@ def sizes_of(thetas) -> list[int]:
     return check_thetas(thetas)[1]
 
 
+#: What the second number of :func:`metrics` is, by task: the share classified right, or R² (regression).
+SCORE_NAMES = {"classification": "accuracy", "regression": "R²"}
+
+
 def metrics(thetas, X: np.ndarray, y: np.ndarray, lam: float, *, activation="sigmoid", output="sigmoid",
             loss="log") -> tuple[float | None, float | None]:
-    """(J, accuracy) on X, y with this set's m in the regularization term; ``(None, None)`` for an empty set.
+    """(J, score) on X, y with this set's m in the regularization term; ``(None, None)`` for an empty set.
 
+    The score is the accuracy, or for identity outputs (regression) R² = 1 − Σ(h − y)²/Σ(y − ȳ)², scikit-learn's
+    ``r2_score`` as :meth:`glassnet.Regressor.score` reports it (None for fewer than 2 examples, where it has none).
     ``activation``, ``output``, ``loss``: the network's units and cost (:func:`kinds`), the lecture's by default.
     """
     if X.shape[0] == 0:
         return None, None
     cache = propagate(thetas, X, activation, output)
-    Y = output_loss(output, loss).targets(y, thetas[-1].shape[0], X.shape[0])
+    pair = output_loss(output, loss)
+    Y = pair.targets(y, thetas[-1].shape[0], X.shape[0])
     J = cost_from_z(cache.z_out, Y, output, loss) + regularization(thetas, lam, X.shape[0])
+    if pair.is_regression:
+        from sklearn.metrics import r2_score  # lazily, as the estimator does
+
+        return float(J), (float(r2_score(Y, cache.output)) if X.shape[0] > 1 else None)
     return float(J), float(np.mean(predict_units(cache.z_out) == y))
+
+
+def label_name(data: Dataset, label) -> str:
+    """How the page names an example's target: its class name, or a regression set's real target as a number."""
+    return format_number(float(label)) if data.regression else data.classes[int(label)]
 
 
 def predictions(thetas, X: np.ndarray, *, activation="sigmoid", output="sigmoid") -> tuple[np.ndarray, np.ndarray]:
@@ -360,7 +393,7 @@ def trace(thetas, x: np.ndarray, label: int, m: int, top_k: int = 12, *, activat
 
     ``top_k`` limits the terms written out in a hidden unit's δ equation (the rest are summed).
     """
-    return explain(thetas, x, int(label), top_k=top_k, m=int(m), activation=activation, output=output, loss=loss)
+    return explain(thetas, x, label, top_k=top_k, m=int(m), activation=activation, output=output, loss=loss)
 
 
 def _floats(arr) -> list[float]:
@@ -474,7 +507,9 @@ def color_scales() -> dict[str, list]:
 
 def unit_names(data: Dataset, K: int) -> list[str]:
     """Output unit names with their class ("h₃ · 2", "h · P(benign)"):
-    :meth:`glassnet.outputs.OutputLayer.unit_name`."""
+    :meth:`glassnet.outputs.OutputLayer.unit_name`; a regression set's one unit is the predicted value "h · ŷ"."""
+    if data.regression:
+        return ["h · ŷ"]
     named = K == len(data.classes) or K == 1
     layer = OutputLayer.for_units(K, list(data.classes), class_noun=data.class_noun) if named else None
     return [layer.unit_name(j) if layer else f"h{j}" for j in range(1, K + 1)]
@@ -533,13 +568,21 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
                          f"{data.n}")
     requested = resolution
     resolution, note = plane_resolution(sizes_of(thetas), requested)
-    maps = plane_maps(thetas, data.X, resolution=resolution, activation=activation, output=output,
+    # a regression set's map covers its square and no more (as Playground's): beyond the data an identity output
+    # extrapolates freely, and its colours there would outshout the fit
+    lo, hi = data.X.min(axis=0), data.X.max(axis=0)
+    extent = (lo[0], hi[0], lo[1], hi[1]) if data.regression and (hi > lo).all() else None
+    maps = plane_maps(thetas, data.X, extent=extent, resolution=resolution, activation=activation, output=output,
                       features=features)
     where = parts if points is None else points
     units = [{"l": l, "j": j + 1, "values": _rounded(layer[j], 3)}
              for l, layer in enumerate(maps.units, start=2) for j in range(layer.shape[0])]
 
     def marks(X, y, inputs):  # [x1, x2, class, predicted class]: the map marks the misclassified ones
+        if data.regression:  # [x1, x2, target, predicted value h]: both on the map's scale
+            h = propagate(thetas, inputs, activation, output).output[:, 0] if X.shape[0] else []
+            return [[round(float(a), 4), round(float(b), 4), round(float(t), 4), round(float(p), 4)]
+                    for (a, b), t, p in zip(X, y, h)]
         pred = predictions(thetas, inputs, activation=activation, output=output)[0] if X.shape[0] else []
         return [[round(float(a), 4), round(float(b), 4), int(c), int(p)] for (a, b), c, p in zip(X, y, pred)]
 
@@ -549,7 +592,7 @@ def plane(thetas, data: Dataset, parts, resolution: int = 40, *, activation="sig
             "units": units, "units_in_unit_interval": get_activation(activation).in_unit_interval,
             "train": marks(where[0], where[1], parts[0]), "val": marks(where[2], where[3], parts[2]),
             "features": None if features is None else [FEATURE_NAMES[f] for f in features],
-            "classes": data.classes, "K": int(thetas[-1].shape[0])}
+            "classes": data.classes, "K": int(thetas[-1].shape[0]), "regression": data.regression}
 
 
 def backprop_steps(thetas, x: np.ndarray, label: int, parts, lam: float, *, activation="sigmoid", output="sigmoid",
@@ -659,6 +702,12 @@ def save_model(path: Path, thetas, data: Dataset, cfg, history: Sequence[dict]) 
                   val_cost=[r["J_val"] for r in history if r["J_val"] is not None],
                   val_accuracy=[r["acc_val"] for r in history if r["acc_val"] is not None],
                   n_iter=len(history), solver=cfg.optimizer, message="trained in the glassnet explorer")
+    params = dict(hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam), max_iter=int(cfg.max_iter),
+                  solver=cfg.optimizer, batch_size=int(cfg.batch_size),
+                  learning_rate=float(cfg.learning_rate) if is_mini_batch(cfg.optimizer) else "auto",
+                  random_state=int(cfg.seed))
+    if data.regression:  # real targets: the file holds a Regressor (identity outputs, squared cost)
+        return lib_io.save(Regressor.from_weights(thetas, history=run, activation=cfg.activation, **params), path)
     classes = np.asarray(data.labels) if data.labels is not None else np.arange(len(data.classes))
     clf = Classifier.from_weights(
         thetas, classes, history=run, hidden_layer_sizes=tuple(cfg.hidden), alpha=float(cfg.lam),
@@ -689,7 +738,7 @@ def load_model(path: Path, display_name: str, data: Dataset) -> tuple[list[np.nd
     lecture's for files that carry none: the course's .mat, Nielsen JSON) and may hold ``lam`` (the model's α) and
     ``feature_scaling`` (the record of ``glassnet train --scale``, which the data must go through first). Θ keeps
     the model's own unit order (the course's networks: unit 10 is digit 0); :func:`in_unit_order` numbers the
-    dataset's classes that way. Raises
+    dataset's classes that way (``classes`` None: a regression model, for a regression set). Raises
     :class:`glassnet.ModelFileError` (messages name ``display_name``) for a bad file or a network the explorer does
     not offer (a regression model: identity outputs) and ``ValueError`` when the model's classes are not the
     dataset's.
@@ -711,6 +760,18 @@ def model_settings(clf, display_name: str, data: Dataset, course: bool = False) 
     that is already loaded (the notebook widget's ``Classifier``). ``course``: the model came from the course's .mat
     weights (a mismatch then says which data file to upload)."""
     settings: dict = {}
+    if isinstance(clf, Regressor) and data.regression:  # a regression network for a regression set
+        sizes = sizes_of(clf.thetas_)
+        if (sizes[0], sizes[-1]) != (data.n, 1):
+            raise ModelFileError(f"{display_name}: its layers {'-'.join(map(str, sizes))} need {sizes[0]} inputs and "
+                                 f"{sizes[-1]} outputs, but dataset {data.name!r} has {data.n} features and one "
+                                 "target")
+        settings.update(activation=clf.get_params()["activation"], output=REGRESSION_PAIR[0], loss=REGRESSION_PAIR[1],
+                        classes=None)
+        return _with_model_settings(clf, settings)
+    if data.regression:
+        raise ModelFileError(f"{display_name}: a classifier, but dataset {data.name!r} has real targets (a regression "
+                             "set: identity output, squared cost); import a glassnet.Regressor's model file")
     if isinstance(clf, Regressor):
         raise ModelFileError(f"{display_name}: a regression model (glassnet.Regressor, identity outputs); the explorer "
                              f"shows classifiers, with the output/loss pairs "
@@ -730,6 +791,11 @@ def model_settings(clf, display_name: str, data: Dataset, course: bool = False) 
         raise ValueError(f"model: {display_name} was trained for the classes {classes[:12]}, but dataset "
                          f"{data.name!r} has the classes {ours[:12]}")
     settings["classes"] = clf.output_layer_.classes.tolist()
+    return _with_model_settings(clf, settings)
+
+
+def _with_model_settings(clf, settings: dict) -> tuple[list[np.ndarray], dict]:
+    """Θ of a loaded model, and ``settings`` with its feature scaling (if any) and its α as λ."""
     own = getattr(clf, "feature_scaling_", None)  # glassnet train --scale: the model's first step on every X
     if own is not None and own.get("kind") != "none":
         settings["feature_scaling"] = own
@@ -745,7 +811,7 @@ def _labels(data: Dataset) -> list:
     return data.labels.tolist() if data.labels is not None else list(range(len(data.classes)))
 
 
-def in_unit_order(data: Dataset, classes: Sequence) -> Dataset:
+def in_unit_order(data: Dataset, classes: Sequence | None) -> Dataset:
     """``data`` with its class numbers following a model's output units: class number c is unit c + 1's class.
 
     ``classes`` are the model's, in unit order (:attr:`glassnet.outputs.OutputLayer.classes`; K = 1: [negative,
@@ -753,6 +819,8 @@ def in_unit_order(data: Dataset, classes: Sequence) -> Dataset:
     layer's :meth:`~glassnet.outputs.OutputLayer.unit_of` its label, so the course's digit networks keep unit 10 =
     digit 0 in every view. ``data`` itself when its classes already follow that order.
     """
+    if classes is None or data.regression:  # real targets: no classes to order
+        return data
     labels = _labels(data)
     where = {str(c): n for n, c in enumerate(labels)}
     order = [where[str(c)] for c in classes]  # class number in data for each unit, in unit order

@@ -104,8 +104,14 @@ class _Job:
     thread: threading.Thread | None = field(default=None, repr=False)
 
 
-def check_config(cfg: TrainConfig, n: int | None = None, K: int | None = None) -> None:
-    """Raise ``ValueError`` naming the field when a setting is out of range (the API also checks types)."""
+def check_config(cfg: TrainConfig, n: int | None = None, K: int | None = None,
+                 regression: bool | None = None) -> None:
+    """Raise ``ValueError`` naming the field when a setting is out of range (the API also checks types).
+
+    ``regression``: whether the dataset holds real targets (its one pair is :data:`bridge.REGRESSION_PAIR`);
+    None: as cfg's pair says (a config installed once was matched to its data)."""
+    if regression is None:
+        regression = (cfg.output, cfg.loss) == bridge.REGRESSION_PAIR
     if cfg.optimizer not in bridge.OPTIMIZERS:
         raise ValueError(f"optimizer: expected one of {list(bridge.OPTIMIZERS)}, got {cfg.optimizer!r}")
     if len(cfg.hidden) > LIMITS["hidden_layers"]:
@@ -127,7 +133,7 @@ def check_config(cfg: TrainConfig, n: int | None = None, K: int | None = None) -
         raise ValueError(f"validation_fraction: expected 0..0.5, got {cfg.validation_fraction!r}")
     if cfg.noise is not None and not (np.isfinite(cfg.noise) and 0 <= cfg.noise <= LIMITS["noise"]):
         raise ValueError(f"noise: expected 0..{LIMITS['noise']:g}, got {cfg.noise!r}")
-    bridge.check_kinds(cfg.activation, cfg.output, cfg.loss, K)
+    bridge.check_kinds(cfg.activation, cfg.output, cfg.loss, K, regression)
     if cfg.features is not None:
         bridge.check_features(cfg.features)
     if n is not None and K is not None:
@@ -239,6 +245,8 @@ class Session:
                 self._datasets[data.name] = data
         data = self._dataset(cfg.dataset, cfg.noise)
         cfg = replace(cfg, dataset=data.name, features=bridge.model_features(cfg.features, data))
+        if data.regression:  # real targets: the one pair that fits them, whatever the classifier's menu says
+            cfg = replace(cfg, output=bridge.REGRESSION_PAIR[0], loss=bridge.REGRESSION_PAIR[1])
         X = bridge.model_inputs(data, cfg.features)  # the network's inputs: the chosen features of a 2-D set
         n = X.shape[1]
         if thetas is not None:
@@ -248,7 +256,7 @@ class Session:
                     f"model: its layers {'-'.join(map(str, sizes))} need {sizes[0]} inputs and {sizes[-1]} classes, "
                     f"but dataset {data.name!r} has {n} features and {data.K} classes")
             cfg = replace(cfg, hidden=tuple(sizes[1:-1]))
-        check_config(cfg, n, data.K)
+        check_config(cfg, n, data.K, data.regression)
         tr, va = bridge.split(data, cfg.validation_fraction, cfg.seed)
         if thetas is None:
             thetas = bridge.init_thetas([n, *cfg.hidden, data.K], cfg.seed)
@@ -633,6 +641,9 @@ class Session:
                     "name": data.name, "description": data.description, "m": data.m, "n": data.n, "K": data.K,
                     "m_train": int(self.train_idx.size), "m_val": int(self.val_idx.size),
                     "image_shape": list(data.image_shape) if data.image_shape else None,
+                    # real targets (identity output, squared cost) or classes; "score" names the rows' "acc" values
+                    "task": "regression" if data.regression else "classification",
+                    "score": bridge.SCORE_NAMES["regression" if data.regression else "classification"],
                     # the file name of an uploaded dataset (the setup link names it), None for a built-in
                     "upload": data.name[len(UPLOAD_PREFIX):] if data.name.startswith(UPLOAD_PREFIX) else None,
                     "noise": (None if bridge.default_noise(data.name) is None else self.config.noise

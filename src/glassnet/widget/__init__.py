@@ -1,9 +1,11 @@
 """The explorer inside a notebook: a live widget (anywidget) for JupyterLab, Jupyter Notebook, VS Code, Colab and
 marimo, drawn by the web page's own ES modules and answered by the web explorer's own routes, in this process.
 
->>> w = glassnet.widget(clf, X, y)      # or clf.explore(X, y); the last line of a cell shows it
->>> clf.fit(X, y)                       # the widget follows (it watches clf.thetas_)
->>> w.selected, w.thetas, w.model       # what the student picked, Θ now, the Classifier itself
+In a notebook cell (a live widget needs a notebook front end, so this is shown, not run here)::
+
+    w = glassnet.widget(clf, X, y)      # or clf.explore(X, y); the last line of a cell shows it
+    clf.fit(X, y)                       # the widget follows (it watches clf.thetas_)
+    w.selected, w.thetas, w.model       # what the student picked, Θ now, the Classifier itself
 
 How it is built (the one home of each part):
 

@@ -173,11 +173,12 @@ ExplorerDep = Annotated[Explorer, Depends(explorer)]
 def example(parts, split: str, index: int):
     """``(x, label)``: row ``index`` of the ``split`` ("train" or "val") part of ``parts``.
 
-    parts: (X_train, y_train, X_val, y_val), the session's snapshot; x: (n,), label: the class index."""
+    parts: (X_train, y_train, X_val, y_val), the session's snapshot; x: (n,), label: the class index (a float: the
+    target of a regression set)."""
     X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
     if not 0 <= index < X.shape[0]:
         raise ValueError(f"index: expected an example 0..{X.shape[0] - 1} of the {split} set, got {index}")
-    return X[index], int(y[index])
+    return X[index], (float(y[index]) if y.dtype.kind == "f" else int(y[index]))
 
 
 def safe_name(filename: str, suffixes: tuple[str, ...]) -> tuple[str, str]:

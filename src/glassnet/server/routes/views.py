@@ -46,7 +46,7 @@ def _view(session: Session, split: str, index: int, mode: Literal["forward", "ba
     tr = bridge.trace(thetas, x, label, m, **kinds)
     out = {
         "version": version, "split": split, "index": index, "sizes": tr.sizes, "label": label,
-        "label_name": data.classes[label], "classes": data.classes, "prediction": tr.prediction,
+        "label_name": bridge.label_name(data, label), "classes": data.classes, "prediction": tr.prediction,
         "output": [float(v) for v in tr.output], "cost": float(tr.cost), "layers": bridge.trace_layers(tr),
         "svg": bridge.diagram(tr, mode, data),
         "pixels": bridge.pixels(x, data.image_shape, data.order) if data.image_shape else None,
@@ -91,9 +91,9 @@ async def examples(ex: ExplorerDep, split: Literal["train", "val"] = "val",
 def _examples(session: Session, split: str, which: str, limit: int, offset: int) -> bytes:
     version, thetas, cfg, data, parts = session.snapshot_view()
     X, y = (parts[0], parts[1]) if split == "train" else (parts[2], parts[3])
-    if X.shape[0] == 0:
+    if X.shape[0] == 0 or data.regression:  # a regression set has no classes to get wrong: its map shows the errors
         return _json({"version": version, "split": split, "which": which, "total": 0, "items": [], "shown": "",
-                      "classes": data.classes})
+                      "classes": data.classes, "regression": data.regression})
     pred, conf = bridge.predictions(thetas, X, activation=cfg.activation, output=cfg.output)
     if which == "misclassified":
         idx = np.flatnonzero(pred != y)

@@ -1,6 +1,7 @@
 // The cost and accuracy curves (J and accuracy per iteration, training and validation) as an SVG chart.
 import { S } from "./state.js";
 import { $, el, fmt, page, svg } from "./dom.js";
+import { scoreName, scoreShare, scoreTick } from "./regression.js";
 
 export function renderCurves() {
   const box = $("curves");
@@ -21,7 +22,7 @@ export function renderCurves() {
   maxJ = maxJ > 0 ? maxJ * 1.05 : 1;
   const x = (it) => L + (W - L - R) * (it / maxIt);
   const yJ = (v) => T + (H - T - B) * (1 - v / maxJ);
-  const yA = (v) => T + (H - T - B) * (1 - v);
+  const yA = (v) => T + (H - T - B) * (1 - scoreShare(S.state, v));  // accuracy, or R² (regression.js)
   // grid and axes
   for (let k = 0; k <= 4; k++) {
     const y = T + (H - T - B) * k / 4;
@@ -30,7 +31,7 @@ export function renderCurves() {
     tl.textContent = fmt(maxJ * (1 - k / 4), 3);
     box.append(tl);
     const tr = svg("text", { x: W - R + 6, y: y + 4 });
-    tr.textContent = `${100 - 25 * k}%`;
+    tr.textContent = scoreTick(S.state, 1 - k / 4);
     box.append(tr);
   }
   box.append(svg("line", { x1: L, x2: L, y1: T, y2: H - B, stroke: "#9aa3ad" }));
@@ -72,9 +73,14 @@ export function renderCurves() {
   box.append(svg("line", { x1: x(cursorIt), x2: x(cursorIt), y1: T, y2: H - B, stroke: "#f59e0b",
     "stroke-width": 1.5, "stroke-dasharray": "3 3" }));
   const legend = $("curve-legend");
-  if (!legend.childElementCount) {
+  const score = scoreName(S.state);
+  if (legend.dataset.score !== score) {
+    legend.innerHTML = "";
+    legend.dataset.score = score;
+    $("curves-title").textContent = `Cost and ${score}`;
+    const below = score === "R²" ? " (below 0: on the axis)" : "";
     for (const [text, color, dashed] of [["J training (with λ)", "#1f5fae", false], ["validation cost", "#d9730d", false],
-      ["training accuracy", "#1f5fae", true], ["validation accuracy", "#d9730d", true]]) {
+      [`training ${score}${below}`, "#1f5fae", true], [`validation ${score}`, "#d9730d", true]]) {
       const swatch = el("i", { class: dashed ? "dash" : "" });
       swatch.style.borderTopColor = color;
       legend.append(el("span", {}, swatch, text));

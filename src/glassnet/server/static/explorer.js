@@ -5,7 +5,7 @@
 // changes, at most one request in flight.
 import { api, hasToken, subscribe } from "./api.js";
 import { S, command, onState, receiveState, refreshState } from "./state.js";
-import { $, focused, fmt, page, pct, run, setRoot, toast } from "./dom.js";
+import { $, focused, fmt, page, run, setRoot, toast } from "./dom.js";
 import { renderCurves } from "./curves.js";
 import { decorateDiagram, onDiagram, onView, requestView, selectEdge, selectExample, selectUnit, setMode }
   from "./network.js";
@@ -15,6 +15,7 @@ import { addUnitMaps, drawPlane, hoverUnit, maybeRefreshPlane } from "./plane.js
 import { paintGradcheck, runGradcheck, showGradcheckEdge } from "./gradcheck.js";
 import { drawUnits, maybeRefreshUnits, toggleUnits } from "./units.js";
 import { renderLayerButtons } from "./layers.js";
+import { isRegression, scoreName, scoreText } from "./regression.js";
 import { featureChoice, nameInputs, renderFeatures } from "./features.js";
 import { closeSteps, lightStep, loadSteps, moveStep, openSteps, renderStep, stopStepPlay, toggleStepPlay } from "./walk.js";
 import { applyDatasetDefaults, applyFragmentOnce, chosenKinds, copySetupLink, fillForm, formKey, loadBuiltins,
@@ -37,8 +38,11 @@ function renderHeader(st) {
   pill.textContent = st.status;
   pill.className = "pill " + st.status;
   const c = st.current;
-  const parts = [`iteration <b>${st.iteration}</b>`, `J = <b id="J">${costText(c.J)}</b>`, `train acc ${pct(c.acc)}`];
-  if (c.J_val !== null) parts.push(`validation cost ${fmt(c.J_val)}`, `validation acc ${pct(c.acc_val)}`);
+  // the score: accuracy, or R² for a regression set (the server names it: dataset.score)
+  const score = isRegression(st) ? scoreName(st) : "acc";
+  const parts = [`iteration <b>${st.iteration}</b>`, `J = <b id="J">${costText(c.J)}</b>`,
+    `train ${score} <span id="score">${scoreText(st, c.acc)}</span>`];
+  if (c.J_val !== null) parts.push(`validation cost ${fmt(c.J_val)}`, `validation ${score} ${scoreText(st, c.acc_val)}`);
   $("metrics").innerHTML = parts.join(" · ");
   const banner = $("error-banner");
   if (st.status === "error" && st.error) {

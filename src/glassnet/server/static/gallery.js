@@ -41,6 +41,15 @@ export function renderExamples(ex) {
     : `Validation examples: ${ex.total}`;
   // the server says how much of the gallery is shown ("48 of 1353 shown"), empty when all of it is
   $("examples-title").textContent = ex.shown ? `${title} · ${ex.shown}` : title;
+  $("examples-which").hidden = !!ex.regression;  // its choices are about classes
+  if (ex.regression) {  // real targets: nothing is misclassified; the map shows each point's error
+    $("examples-title").textContent = "Examples: a regression set";
+    box.append(el("p", { class: "hint", text: "Regression: the targets are real numbers, so no example is " +
+      "misclassified. The output map shows each point's target y in the colour of the predicted h behind it: a point " +
+      "that stands out from its background is one the network gets wrong. Pick an example by its index in the " +
+      "Example panel to follow it through the network." }));
+    return;
+  }
   if (!ex.items.length) {
     const none = S.state && (ex.split === "val" ? S.state.dataset.m_val : S.state.dataset.m_train) === 0;
     box.append(el("p", { class: "hint", text: none && ex.split === "val"

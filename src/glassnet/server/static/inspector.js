@@ -2,10 +2,11 @@
 // editor), the what-if gradient step and the check of a hand calculation.
 import { api } from "./api.js";
 import { S, refreshState } from "./state.js";
-import { $, el, fmt, focused, kv, pct, run, toast } from "./dom.js";
+import { $, el, fmt, focused, kv, run, toast } from "./dom.js";
 import { drawImage } from "./colors.js";
 import { sub, sup, thetaName } from "./notation.js";
 import { requestView, selectEdge } from "./network.js";
+import { isRegression, scoreName, scoreText } from "./regression.js";
 
 export function renderExample(v) {
   const canvas = $("example-image");
@@ -13,12 +14,14 @@ export function renderExample(v) {
     canvas.hidden = false;
     drawImage(canvas, v.pixels, v.image_shape, 112);
   } else canvas.hidden = true;
+  const regression = isRegression(S.state);  // a real target y and the predicted value h, no classes
   const ok = v.prediction === v.label;
   const info = $("example-info");
   info.innerHTML = "";
   info.append(
-    el("div", { class: "big " + (ok ? "ok" : "wrong"),
-      text: `label ${v.classes[v.label]} · predicted ${v.classes[v.prediction]}` }),
+    regression ? el("div", { class: "big", text: `target y = ${v.label_name} · predicted h = ${fmt(v.output[0], 4)}` })
+      : el("div", { class: "big " + (ok ? "ok" : "wrong"),
+        text: `label ${v.classes[v.label]} · predicted ${v.classes[v.prediction]}` }),
     el("div", { text: `${S.split === "train" ? "training" : "validation"} example ${v.index}` }),
     el("div", { text: `cost of this example: ${fmt(v.cost)}` }),
   );
@@ -35,7 +38,7 @@ export function renderExample(v) {
     const isTarget = K === 1 ? false : k === v.label;
     const isPred = K === 1 ? false : k === v.prediction;
     const fill = el("i", { class: isTarget ? "target" : isPred ? "pred" : "" });
-    fill.style.width = `${(100 * h).toFixed(1)}%`;
+    fill.style.width = `${(100 * Math.min(1, Math.abs(h))).toFixed(1)}%`;  // identity outputs: |h|, at most 1
     bars.append(el("span", { text: name }), el("div", { class: "bar" }, fill),
       el("span", { text: fmt(h, 3) }));
   }
@@ -173,9 +176,10 @@ export async function whatIf(apply) {
   const name = (k) => cls[k] !== undefined ? cls[k] : String(k);
   box.append(kv([
     ["cost of this example", `${fmt(r.cost_before)} → ${fmt(r.cost_after)}`],
-    ["prediction", `${name(r.prediction_before)} → ${name(r.prediction_after)}`],
+    isRegression(S.state) ? ["prediction h", `${fmt(r.h_before[0])} → ${fmt(r.h_after[0])}`]
+      : ["prediction", `${name(r.prediction_before)} → ${name(r.prediction_after)}`],
     ["J (training set)", `${fmt(r.J_before, 6)} → ${fmt(r.J_after, 6)}`],
-    ["training accuracy", `${pct(r.acc_before)} → ${pct(r.acc_after)}`],
+    [`training ${scoreName(S.state)}`, `${scoreText(S.state, r.acc_before)} → ${scoreText(S.state, r.acc_after)}`],
     ["step length α‖D‖", fmt(r.step_norm)],
   ]));
   const bars = el("div", { class: "bars" });

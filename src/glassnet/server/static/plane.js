@@ -7,6 +7,7 @@ import { CLASS_COLORS, COLORS, colorAt, decisionColor, gridCanvas, hexRgb, tint 
 import { drawPoints } from "./marks.js";
 import { sub, sup } from "./notation.js";
 import { decorateDiagram } from "./network.js";
+import { drawValueMap, valueLegend, valueNote } from "./regression.js";
 
 
 // ------------------------------------------------------------------ maps over the input plane
@@ -46,6 +47,8 @@ export function drawPlane(p) {
   canvas.width = size; canvas.height = size;
   const ctx = canvas.getContext("2d");
   const res = p.resolution;
+  $("plane-title").textContent = p.regression ? "Output map" : "Decision map";
+  if (p.regression) { drawRegression(canvas, ctx, p, size); return; }
   // Hovering a hidden unit in the diagram shows that unit's map here; otherwise the output: one unit's h on two
   // hues diverging at 0.5, or the predicted class; "discretize" paints only the class (h ≥ 0.5 or the largest h).
   const unit = S.planeUnit && p.units.find((u) => u.l === S.planeUnit.l && u.j === S.planeUnit.j);
@@ -84,6 +87,7 @@ export function drawPlane(p) {
   canvas.dataset.showing = unit ? `unit-${unit.l}-${unit.j}` : S.discretize ? "class" : "h";
   canvas.dataset.misclassified = String(wrong);
   canvas.dataset.points = String(p.train.length + (S.showTest ? p.val.length : 0));
+  canvas.dataset.scale = unit ? "unit" : "decision";
   const st = S.state;
   const cls = p.classes;
   $("plane-legend").textContent = unit
@@ -100,6 +104,26 @@ export function drawPlane(p) {
     (p.features ? ` · the network's inputs: ${p.features.join(", ")} of each point` : "") +
     (st ? ` · iteration ${st.iteration}` : "") + "." +
     (p.note ? ` Coarser ${p.note}.` : "");  // a large network's maps: the server's cost budget chose the grid
+}
+
+// A regression set's map: the predicted value h and the points' targets on one diverging scale (regression.js).
+function drawRegression(canvas, ctx, p, size) {
+  // a hovered hidden unit's map replaces h behind the points, on the unit maps' own scale
+  const u = S.planeUnit && p.units.find((q) => q.l === S.planeUnit.l && q.j === S.planeUnit.j);
+  const scale = u && unitMapScale(p.units, p.units_in_unit_interval);
+  const { m, worst } = drawValueMap(ctx, p, size, { discretize: S.discretize, showTest: S.showTest, boundaryLine,
+    unit: u ? { values: u.values, color: scale.color } : null });
+  canvas.dataset.version = String(p.version);
+  canvas.dataset.showing = u ? `unit-${u.l}-${u.j}` : S.discretize ? "sign" : "value";
+  canvas.dataset.scale = "diverging";
+  canvas.dataset.range = String(m);
+  canvas.dataset.misclassified = "";
+  canvas.dataset.points = String(p.train.length + (S.showTest ? p.val.length : 0));
+  if (u) {
+    $("plane-legend").textContent = `a${sub(u.j)}${sup(u.l)}, hidden unit ${u.j} of layer ${u.l}: ${scale.text}; ` +
+      "points: their target y";
+  } else valueLegend($("plane-legend"), m, S.discretize);
+  $("plane-note").textContent = valueNote(p, m, worst, S.state ? S.state.iteration : undefined);
 }
 
 // The line h = 0.5 (the lecture's decision rule) through the grid, by marching squares with linear interpolation.

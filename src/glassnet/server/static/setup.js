@@ -24,7 +24,7 @@ export function renderKinds(st) {
 
 export function fillKinds(c) {
   if ($("activation").options.length) $("activation").value = c.activation;
-  if ($("pair").options.length) $("pair").value = pairValue(c.output, c.loss);
+  if ($("pair").options.length) { $("pair").value = pairValue(c.output, c.loss); matchPairToTask(c.dataset); }
 }
 
 export function kindChoices(d) {
@@ -38,12 +38,30 @@ export function kindChoices(d) {
     pair.append(el("option", { value: pairValue(p.output, p.loss),
       text: `${p.output} · ${p.loss} cost${p.lecture ? " (lecture)" : ""}`, title: `${p.cost} · δ⁽ᴸ⁾ = ${p.delta}` }));
   }
+  const r = d.regression_pair;  // the regression sets' one pair: chosen with such a set, never by hand
+  if (r) {
+    pair.append(el("option", { value: pairValue(r.output, r.loss), text: `${r.output} · ${r.loss} cost (regression)`,
+      title: `${r.cost} · δ⁽ᴸ⁾ = ${r.delta}`, class: "regression-pair" }));
+  }
   if (S.state) { fillKinds(S.state.config); renderKinds(S.state); }
 }
 
 export function chosenKinds() {
   const [output, loss] = $("pair").value.split("+");
   return { activation: $("activation").value, output, loss };
+}
+
+// A regression set (plane, multi-gaussian) takes the identity output with the squared cost, and only that: the pair
+// select shows it and is locked; a classification set gets the classifier pairs back (the lecture's first).
+export function matchPairToTask(name) {
+  const b = S.builtins[name], pair = $("pair"), r = pair.querySelector("option.regression-pair");
+  if (!r || !Object.keys(S.builtins).length) return;  // the built-ins' tasks are not known yet
+  const regression = !!b && b.task === "regression";
+  r.disabled = !regression;
+  if (regression) pair.value = r.value;
+  else if (pair.value === r.value || !pair.value) pair.value = pair.options[0].value;
+  pair.disabled = regression;
+  pair.title = regression ? "a regression set: one identity output unit with the squared cost" : "";
 }
 
 export function fillForm(st) {
@@ -123,6 +141,7 @@ export function applyDatasetDefaults(name) {
   if (t.lam !== undefined) $("lam").value = t.lam;
   if (t.max_iter !== undefined) $("max-iter").value = t.max_iter;
   if (b.noise !== null) $("noise").value = b.noise;
+  matchPairToTask(name);
 }
 
 export function setupExtras() {
@@ -136,6 +155,9 @@ export function fillSetupForm(st) {
   const noisy = st.dataset.noise !== null && st.dataset.noise !== undefined;
   for (const n of page().querySelectorAll(".only-2d")) n.hidden = !noisy;
   if (noisy) $("noise").value = st.dataset.noise;
+  // Playground's regression noise moves where a target is read, by up to noise·6 per coordinate (not a σ)
+  $("noise-label").textContent = st.dataset.task === "regression" ? "Noise (target read up to noise·6 away)"
+    : "Noise (σ of the points)";
   $("val-share").value = st.config.validation_fraction;
 }
 
