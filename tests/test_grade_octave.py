@@ -137,6 +137,23 @@ def test_python_api_takes_an_m_file_with_a_function_name(tmp_path):
     assert report.missing_function and "defines no function nnCostFunction (it defines myCost)" in report.error
 
 
+@needs_octave
+def test_a_lone_nncostfunction_m_gets_the_course_sigmoid(tmp_path):
+    # ex4 hands sigmoid.m out: a student who submits only nnCostFunction.m still calls it
+    lone = tmp_path / "nnCostFunction.m"
+    shutil.copy(OCTAVE_DIR / "correct_vectorized.m", lone)
+    report = glassnet.grade(lone)
+    assert report.passed, str(report)
+    wrong = tmp_path / "wrong" / "nnCostFunction.m"
+    wrong.parent.mkdir()
+    shutil.copy(OCTAVE_DIR / "wrong_cost_no_regularization.m", wrong)
+    report = glassnet.grade(wrong)
+    assert [p.status for p in report.parts][:2] == ["PASS", "FAIL"] and report.error is None, str(report)
+    # a student's own sigmoid.m is the one used, not the course's
+    (tmp_path / "sigmoid.m").write_text("function g = sigmoid(z)\ng = 0 * z;\nend\n", encoding="utf-8")
+    assert not glassnet.grade(lone).passed
+
+
 def test_octave_missing_is_one_clear_error(monkeypatch, capsys):
     monkeypatch.setenv("GLASSNET_OCTAVE", "/nonexistent/octave-cli")
     with pytest.raises(OctaveNotFound) as err:

@@ -5,9 +5,10 @@
 grader treats an ``.m`` file like a Python file. The student's ``.m`` files are copied into a private temporary folder
 (the graded file under the name of its function, the way Octave finds functions; its companions ``sigmoid.m``,
 ``sigmoidGradient.m``, ``randInitializeWeights.m`` ... under their own names, as the course's submit script uses
-them), every array argument travels as text (``%.17g``, exact for a double both ways), and a generated driver script
-calls each function inside ``try``/``catch`` and writes each returned value — or the error message and the stack —
-to a file of its own. ``octave-cli`` runs with ``--no-gui --norc --no-history --no-window-system --quiet``
+them; the course's own ``sigmoid.m`` where the student brings none), every array argument travels as text
+(``%.17g``, exact for a double both ways), and a generated driver script calls each function inside
+``try``/``catch`` and writes each returned value — or the error message and the stack — to a file of its own.
+``octave-cli`` runs with ``--no-gui --norc --no-history --no-window-system --quiet``
 (``--norc``: neither the site's nor the user's start-up files) through :func:`glassnet._support.sandbox.run_limited`:
 a wall-clock limit, an address-space limit, one BLAS thread, the temporary folder as its home and working directory.
 
@@ -86,6 +87,15 @@ def primary_function(text: str) -> str | None:
     return None
 
 
+#: ex4's own ``sigmoid.m``, which the course hands out with the exercise: on the path whenever the student's files do
+#: not bring one (a lone ``nnCostFunction.m``, or a class's submission of that one file), as in an ex4 folder.
+COURSE_SIGMOID = """function g = sigmoid(z)
+%SIGMOID Compute sigmoid function
+g = 1.0 ./ (1.0 + exp(-z));
+end
+"""
+
+
 def run_octave(main: Path, companions: Sequence[Path], calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_S,
                memory_mb: int = DEFAULT_MEMORY_MB) -> SandboxRun:
     """Run ``calls`` on the functions of the student's ``.m`` files with GNU Octave, within the limits.
@@ -129,6 +139,8 @@ def run_octave(main: Path, companions: Sequence[Path], calls: Sequence[Call], *,
                 originals[str(src / path.name)] = path
         (src / f"{name}.m").write_text(text, encoding="utf-8")
         originals[str(src / f"{name}.m")] = main
+        if not (src / "sigmoid.m").exists():  # the course hands sigmoid.m out with ex4: students call it, not write it
+            (src / "sigmoid.m").write_text(COURSE_SIGMOID, encoding="utf-8")
         (folder / "glassnet_driver.m").write_text(_driver(folder, calls), encoding="utf-8")
         limited = run_limited([program, *OCTAVE_FLAGS, "glassnet_driver.m"], folder=folder, timeout_s=timeout_s,
                               memory_mb=memory_mb)
