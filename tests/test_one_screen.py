@@ -89,9 +89,15 @@ def test_example_network_curves_and_play_on_one_screen_while_training_digits(pag
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_walk_text_sits_beside_the_diagram(page, server, size):  # noqa: F811
     page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.wait_for_timeout(300)
+    closed = page.locator("#net svg #unit-2-1").bounding_box()
     page.click("#step-open")
     page.wait_for_selector("#step-text[data-phase]")
     page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / f"walk-open-{size[0]}x{size[1]}.png"))
+    # the diagram's labels, grown to their floor in the narrower column, do not shrink the network to dots
+    opened = page.locator("#net svg #unit-2-1").bounding_box()
+    assert opened["width"] >= 0.5 * closed["width"], (size, closed, opened)
     net, text = page.locator("#net svg").bounding_box(), page.locator("#step-text").bounding_box()
     assert text["x"] >= net["x"] + net["width"] - 1  # to the right of the diagram, not below it
     assert text["y"] < net["y"] + net["height"]
@@ -99,6 +105,25 @@ def test_the_walk_text_sits_beside_the_diagram(page, server, size):  # noqa: F81
     # the chart is redrawn for the narrower side column, not squashed: its drawing is as wide as its box
     page.wait_for_function("() => { const c = document.querySelector('#curves'); "
                            "return Math.abs(c.viewBox.baseVal.width - Math.max(300, c.clientWidth)) < 1; }")
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_walk_into_the_backward_pass_keeps_the_network_readable_2d(page, server, size):  # noqa: F811
+    server.session.reset(MOONS)
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto(server.url)
+    page.wait_for_selector("#net svg #unit-2-1")
+    page.wait_for_timeout(300)
+    closed = page.locator("#net svg #unit-2-1").bounding_box()
+    page.click("#step-open")
+    page.wait_for_selector("#step-text[data-phase]")
+    while page.get_attribute("#step-text", "data-phase") == "forward":  # on to the output error δ^(L)
+        page.click("#step-next")
+        page.wait_for_timeout(150)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / f"walk-backward-moons-{size[0]}x{size[1]}.png"))
+    opened = page.locator("#net svg #unit-2-1").bounding_box()
+    assert opened["width"] >= 0.5 * closed["width"], (size, closed, opened)
 
 
 @pytest.mark.parametrize("config", [MOONS, DIGITS], ids=["moons", "digits"])

@@ -130,8 +130,9 @@ def test_plus_and_minus_change_layers_and_units_and_build_the_network(moons, ser
     moons.click('#layer-buttons button[title="remove the last hidden layer"]')
     assert wait_for(lambda: server.session.config.hidden == (7,), timeout=20)
     moons.wait_for_selector("#net svg #unit-2-7")
-    moons.wait_for_selector("#net svg #unit-3-1")  # 2-7-1: layer 3 is the output again
-    assert moons.locator("#net svg #unit-4-1").count() == 0
+    # 2-7-1: layer 3 is the output again (waited for: 2-7-9-1, drawn before, has a unit 3-1 too)
+    moons.wait_for_function("() => document.querySelector('#net svg #unit-3-1') && "
+                            "!document.querySelector('#net svg #unit-4-1')")
     assert "1 hidden layer" in moons.inner_text("#layer-buttons")
     assert server.session.thetas[0].shape == (7, 3)
 

@@ -16,9 +16,11 @@ export function fitText(root) {
   const [x0, y0, w0, h0] = root.dataset.box.split(" ").map(Number);
   const shown = root.getBoundingClientRect();
   if (!shown.width || !shown.height) return;
-  // screen px per drawing unit at the current box (the drawing keeps its aspect inside the element's box), with a
-  // little to spare: the box grows after this and the drawing shrinks with it
-  const k = Math.min(shown.width / vb.width, shown.height / vb.height);
+  // screen px per drawing unit at the box as laid out (the drawing keeps its aspect inside the element's box), with a
+  // little to spare: the box grows after this and the drawing shrinks with it. Measured against the laid-out box,
+  // not the grown one: else each pass would grow the text for the room the last pass took, and a long legend or
+  // title in a narrow column (the walk open at 1366×768) would win its floor by shrinking the network to dots.
+  const k = Math.min(shown.width / vb.width, shown.height / vb.height) * Math.max(vb.width / w0, vb.height / h0);
   const need = (1.04 * (page().classList.contains("present") ? FLOOR_PRESENT : FLOOR)) / k;
   const legend = root.querySelector("g.legend");
   const present = page().classList.contains("present");
@@ -56,7 +58,8 @@ export function fitText(root) {
     t.setAttribute("y", y);
   }
   if (legend && !present) {  // its rows are laid out for 12-px text: scaled as one piece from its top-left corner
-    const s = Math.max(1, need / 11), b = legend.getBBox();
+    // (its own box, without its transform: never scaled wider than the drawing was laid out)
+    const b = legend.getBBox(), s = Math.max(1, Math.min(need / 11, (0.98 * w0) / Math.max(1, b.width)));
     legend.setAttribute("transform", s > 1 ? `translate(${b.x} ${b.y}) scale(${s}) translate(${-b.x} ${-b.y})` : "");
   }
   // The box: what is drawn (the white paper under it left out), so that a hidden legend gives its room back.
