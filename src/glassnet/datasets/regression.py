@@ -82,7 +82,7 @@ def make_plane(n_samples: int = 200, *, noise: float = 0.0, random_state=None) -
 def make_multi_gaussian(n_samples: int = 200, *, noise: float = 0.0, random_state=None) -> Dataset:
     """Playground's regression "multi-gaussian": six signed bumps (three up, three down) over [−6, 6]².
 
-    Parameters and returns as in :func:`make_plane`; the target is :func:`multi_gaussian_target`, in [−1, 1].
+    Parameters and returns as in :func:`make_plane`; the target is ``multi_gaussian_target`` (this module), in [−1, 1].
     """
     return _regression_set(multi_gaussian_target, n_samples, noise, random_state, "multi_gaussian",
                            "Multi-gaussian: six signed bumps")
