@@ -107,9 +107,14 @@ def test_the_walk_text_sits_beside_the_diagram(page, server, size):  # noqa: F81
                            "return Math.abs(c.viewBox.baseVal.width - Math.max(300, c.clientWidth)) < 1; }")
 
 
+# A regression set: the longest diagram title (target, h, the output/loss pair) in the walk's narrow column.
+BUMPS = TrainConfig(dataset="multi_gaussian", hidden=(12,), lam=0.001, max_iter=600, output="identity", loss="squared")
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_walk_into_the_backward_pass_keeps_the_network_readable_2d(page, server, size):  # noqa: F811
-    server.session.reset(MOONS)
+@pytest.mark.parametrize("config", [MOONS, BUMPS], ids=["moons", "multi_gaussian"])
+def test_the_walk_into_the_backward_pass_keeps_the_network_readable_2d(page, server, size, config):  # noqa: F811
+    server.session.reset(config)
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(server.url)
     page.wait_for_selector("#net svg #unit-2-1")
@@ -121,7 +126,7 @@ def test_the_walk_into_the_backward_pass_keeps_the_network_readable_2d(page, ser
         page.click("#step-next")
         page.wait_for_timeout(150)
     page.wait_for_timeout(300)
-    page.screenshot(path=str(SHOTS / f"walk-backward-moons-{size[0]}x{size[1]}.png"))
+    page.screenshot(path=str(SHOTS / f"walk-backward-{config.dataset}-{size[0]}x{size[1]}.png"))
     opened = page.locator("#net svg #unit-2-1").bounding_box()
     assert opened["width"] >= 0.5 * closed["width"], (size, closed, opened)
 

@@ -36,6 +36,12 @@ export function fitText(root) {
     if (unit) f = Math.min(f, (0.95 * unit) / (0.62 * Math.max(1, t.textContent.length)));
     if (heads.includes(t)) f = Math.min(f, headRoom(t, heads) / (0.66 * Math.max(1, t.textContent.length)));
     t.classList.toggle("too-small", f < need - 1e-6);
+    // A free label (the title, an output's value) is never grown wider than the drawing was laid out: a long title
+    // in a narrow column is shown a little under the floor rather than shrinking the network under it.
+    if (!unit && !heads.includes(t)) {
+      const now = Number(t.getAttribute("font-size")) || f0, wide = (t.getComputedTextLength() * f) / now;
+      if (wide > 0.98 * w0) f = Math.max(f0, (f * 0.98 * w0) / wide);
+    }
     t.setAttribute("font-size", f.toFixed(2));
     const bg = t.previousElementSibling;  // an edge label's white box grows with it
     if (bg && bg.tagName === "rect" && bg.closest("g.edges")) {
