@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["Limited", "run_limited", "isolation_available", "stop_all", "stop_on_signals", "IN_PROCESS",
+__all__ = ["Limited", "run_limited", "check_limits", "isolation_available", "stop_all", "stop_on_signals", "IN_PROCESS",
            "DEFAULT_OUTPUT_LIMIT"]
 
 DEFAULT_OUTPUT_LIMIT = 64_000  # bytes of the program's stdout + stderr kept (its tail)
@@ -334,6 +334,14 @@ def _describe(mode: str, why: str, uid: int | None, memory_mb: int, cpu_s: int, 
             f"its process group is killed at the end")
 
 
+def check_limits(timeout_s: float, memory_mb: int) -> None:
+    """The limits a child runs under, checked before anything is started (``ValueError`` naming the argument)."""
+    if not timeout_s > 0:
+        raise ValueError(f"timeout_s: expected a positive number of seconds, got {timeout_s!r}")
+    if not (isinstance(memory_mb, int) and memory_mb > 0):
+        raise ValueError(f"memory_mb: expected a positive whole number of MB, got {memory_mb!r}")
+
+
 def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] = (), timeout_s: float,
                 memory_mb: int, output_limit: int = DEFAULT_OUTPUT_LIMIT) -> Limited:
     """Run ``argv`` isolated (see the module's text) with hard limits, in ``folder``; wait at most ``timeout_s``.
@@ -361,10 +369,7 @@ def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] 
     folder = Path(folder).resolve()
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder (the sandbox's working folder)")
-    if not timeout_s > 0:
-        raise ValueError(f"timeout_s: expected a positive number of seconds, got {timeout_s!r}")
-    if not (isinstance(memory_mb, int) and memory_mb > 0):
-        raise ValueError(f"memory_mb: expected a positive whole number of MB, got {memory_mb!r}")
+    check_limits(timeout_s, memory_mb)
     mode, why = isolation_available()
     uid = _own_uid() if mode == "bwrap" and _is_root() else None
     cpu_s = int(timeout_s) + 1

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING or __name__ != "__main__":  # the child (this file run as a program) has numpy and the stdlib only
-    from glassnet._support.isolation import Limited, run_limited
+    from glassnet._support.isolation import Limited, check_limits, run_limited
 
 # Limited and run_limited live in glassnet._support.isolation (the one place a child is launched); named here too
 # for the callers that run other programs the same way (Octave).
@@ -215,10 +215,7 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
     path = Path(path).resolve()
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    if not timeout_s > 0:
-        raise ValueError(f"timeout_s: expected a positive number of seconds, got {timeout_s!r}")
-    if not (isinstance(memory_mb, int) and memory_mb > 0):
-        raise ValueError(f"memory_mb: expected a positive whole number of MB, got {memory_mb!r}")
+    check_limits(timeout_s, memory_mb)  # before the temporary folder is made
     calls = tuple(calls)
     limits: dict[str, Any] = {"seconds_limit": timeout_s, "memory_mb": memory_mb, "calls": calls}
     with tempfile.TemporaryDirectory(prefix="glassnet-sandbox-") as tmp:
