@@ -9,4 +9,5 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[Extension("glassnet._support._kernels", ["src/glassnet/_support/_kernels.c"], optional=True,
                              depends=["src/glassnet/_support/_epoch.h"],
-                             extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off"])])
+                             extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-pthread"],
+                             extra_link_args=["-pthread"])])

@@ -36,19 +36,21 @@ def problem(dtype, sizes=(20, 7, 5, 3), m=103, output="sigmoid", seed=0):
     return thetas, X, y
 
 
-def both(thetas, X, y, lam, **kw):
-    """(compiled, NumPy) results of the same fit; asserts the compiled epoch really ran."""
+def both(thetas, X, y, lam, workers=1, **kw):
+    """(compiled, NumPy) results of the same fit; asserts the compiled epoch really ran, on ``workers`` threads at
+    most."""
     calls = []
     real = _fused._kernels.epoch
 
     def counted(*args):
-        calls.append(1)
+        calls.append(args[-1])
         return real(*args)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_fused._kernels, "epoch", counted)
         fast = fit(thetas, X, y, lam, **kw)
     assert calls, "the compiled epoch did not run"
+    assert set(calls) == {workers}, f"the compiled epoch ran on {calls} threads, not {workers}"
     with _fused.disabled():
         ref = fit(thetas, X, y, lam, **kw)
     return fast, ref
@@ -85,6 +87,46 @@ def test_lambda_batch_sizes_and_order(dtype, lam, batch, shuffle):
     assert_close(*both(thetas, X, y, lam, **kw), dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("workers", [2, 3, 4])
+@pytest.mark.parametrize("sizes, m, batch", [
+    ((20, 9, 3), 103, 16),  # narrow batches: thread 0 takes every example past the first hidden layer
+    ((20, 40, 7, 5), 700, 256),  # wide ones (≥ 64 examples a thread): split by examples too; a narrower last batch
+    ((12, 2, 4), 50, 8),  # fewer hidden units than threads
+    ((12, 5), 40, 8),  # no hidden layer: the caller's thread alone
+], ids=["narrow", "wide", "few-units", "no-hidden"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_the_epoch_on_threads_of_its_own_matches_the_numpy_loop(dtype, workers, sizes, m, batch, solver):
+    thetas, X, y = problem(dtype, sizes=sizes, m=m)
+    kw = dict(solver=solver, max_iter=2, batch_size=batch, random_state=3, n_threads=workers, patience=None)
+    assert_close(*both(thetas, X, y, 0.7, workers=workers, **kw), dtype)
+
+
+@pytest.mark.parametrize("activation, pair", [("tanh", ("softmax", "log")), ("relu", ("identity", "squared")),
+                                              ("sigmoid", ("sigmoid", "squared"))])
+def test_every_output_on_threads_of_its_own(activation, pair):
+    output, loss = pair
+    thetas, X, y = problem(np.float64, sizes=(20, 16, 6, 3), m=400, output=output)
+    kw = dict(solver="adam", max_iter=2, batch_size=150, random_state=1, activation=activation, output=output,
+              loss=loss, patience=None, learning_rate=0.01, n_threads=2)
+    assert_close(*both(thetas, X, y, 1.0, workers=2, **kw), np.float64)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counting threads needs Linux's /proc")
+def test_the_threads_exist_while_it_runs_and_are_gone_after():
+    thetas, X, y = problem(np.float64, sizes=(20, 12, 3), m=200)
+    seen = []
+
+    def should_stop():
+        seen.append(len(os.listdir("/proc/self/task")))
+        return False
+
+    before = len(os.listdir("/proc/self/task"))
+    fit(thetas, X, y, 1.0, solver="adam", max_iter=1, batch_size=50, should_stop=should_stop, n_threads=3)
+    assert min(seen) >= before + 2  # the caller's thread and two more
+    assert len(os.listdir("/proc/self/task")) == before
+
+
 @pytest.mark.parametrize("nesterov, momentum", [(True, 0.9), (False, 0.5), (True, 0.0)])
 def test_sgd_variants(nesterov, momentum):
     thetas, X, y = problem(np.float64)
@@ -111,11 +153,12 @@ def test_the_estimator_and_a_resumed_run_go_through_it():
     np.testing.assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=1e-12)
 
 
-def test_divergence_is_reported_like_the_numpy_loop():
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_divergence_is_reported_like_the_numpy_loop(threads):
     thetas, X, y = problem(np.float64, sizes=(20, 7, 3), output="identity")
     X = X * 1e3
     kw = dict(solver="sgd", max_iter=3, batch_size=8, random_state=0, activation="identity", output="identity",
-              loss="squared", learning_rate=1.0, patience=None)
+              loss="squared", learning_rate=1.0, patience=None, n_threads=threads)
     with pytest.raises(TrainingDiverged) as fast:
         fit(thetas, X, y, 0.0, **kw)
     with _fused.disabled(), pytest.raises(TrainingDiverged) as ref:
@@ -123,7 +166,8 @@ def test_divergence_is_reported_like_the_numpy_loop():
     assert str(fast.value).split("J =")[0] == str(ref.value).split("J =")[0]  # the same batch number
 
 
-def test_should_stop_is_polled_before_every_batch():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_should_stop_is_polled_before_every_batch(threads):
     thetas, X, y = problem(np.float64)
     polls = []
 
@@ -132,14 +176,14 @@ def test_should_stop_is_polled_before_every_batch():
         return len(polls) == 4
 
     with pytest.raises(StopTraining):
-        fit(thetas, X, y, 1.0, solver="adam", max_iter=5, batch_size=10, should_stop=should_stop)
+        fit(thetas, X, y, 1.0, solver="adam", max_iter=5, batch_size=10, should_stop=should_stop, n_threads=threads)
     assert len(polls) == 4
 
     def broken():
         raise RuntimeError("from the callback")
 
     with pytest.raises(RuntimeError, match="from the callback"):
-        fit(thetas, X, y, 1.0, solver="adam", max_iter=1, batch_size=10, should_stop=broken)
+        fit(thetas, X, y, 1.0, solver="adam", max_iter=1, batch_size=10, should_stop=broken, n_threads=threads)
 
 
 @pytest.mark.parametrize("make", [lambda X: scipy.sparse.csr_matrix(X), np.asfortranarray],

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_info
 
 import glassnet
 from glassnet._support import threads as _threads
-from glassnet._support.threads import choose_blas_threads
+from glassnet._support.threads import choose_blas_threads, choose_epoch_threads
 from glassnet.train.optimize import (
     History,
     StopTraining,
@@ -530,6 +530,26 @@ def test_thread_heuristic(monkeypatch):
     for bad in (0, -2, 1.5, True, "2"):
         with pytest.raises(ValueError, match="n_threads"):
             choose_blas_threads(10, [2, 1], n_threads=bad)
+
+
+def test_epoch_thread_heuristic(monkeypatch):
+    monkeypatch.setattr(_threads, "available_cores", lambda: 16)
+    monkeypatch.setattr(_threads, "current_blas_threads", lambda: 16)
+    assert choose_epoch_threads(1347, 64, [64, 25, 10]) == 1  # digits: 2.5e6 multiply-adds an epoch, too few
+    assert choose_epoch_threads(5000, 16, [784, 100, 10]) == 9  # 1.25e6 a batch: 9 threads' worth
+    assert choose_epoch_threads(5000, 200, [784, 100, 10]) == 16  # every core
+    assert choose_epoch_threads(3750, 16, [784, 25, 10]) == 2  # 3.2e5 a batch
+    assert choose_epoch_threads(2000, 32, [100, 50, 10]) == 1  # 1.8e5 a batch: one thread's worth
+    assert choose_epoch_threads(100, 10**6, [784, 100, 10]) == 16  # the batch is at most the rows
+    monkeypatch.setattr(_threads, "available_cores", lambda: 2)
+    assert choose_epoch_threads(5000, 200, [784, 100, 10]) == 2  # never above the cores
+    monkeypatch.setattr(_threads, "available_cores", lambda: 16)
+    monkeypatch.setattr(_threads, "current_blas_threads", lambda: 3)
+    assert choose_epoch_threads(5000, 200, [784, 100, 10]) == 3  # nor above an outer limit
+    assert choose_epoch_threads(10, 5, [2, 1], n_threads=3) == 3  # asked for: as given
+    assert choose_epoch_threads(10, 5, [2, 1], n_threads=-1) == 16
+    with pytest.raises(ValueError, match="n_threads"):
+        choose_epoch_threads(10, 5, [2, 1], n_threads=0)
 
 
 def test_progress_bar_only_when_asked(moons, capsys):

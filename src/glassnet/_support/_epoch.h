@@ -4,24 +4,28 @@
  * The same formulas, in the same order per element, as the NumPy code it replaces: the batch objective of
  * glassnet.train.fitting (rows gathered, glassnet._fast.workspace._Lane.sums on one chunk of examples as columns,
  * glassnet.backprop.finish) and the update rules of glassnet.train.optimize (adam / sgd). Only the matrix products
- * (BLAS, here SciPy's through scipy.linalg.cython_blas) and the order of the sums over examples and weights (the bias
- * column of Delta, J, the regularization) may round differently, so the two agree to rounding, not bit for bit;
- * tests/test_epoch.py holds them together.
+ * (BLAS, here SciPy's through scipy.linalg.cython_blas), the order of the sums over examples and weights (the bias
+ * column of Delta, J, the regularization) and D = Delta * (1/n) (one division fewer per weight than Delta / n, a
+ * quarter of Adam's time at batch 16) may round differently, so the two agree to rounding, not bit for bit;
+ * tests/test_epoch.py holds them together, on one thread and on several.
  *
  * Layout (as in the NumPy code): inside a batch the n examples are columns. a^(l) is (s_l, n) C-ordered, i.e. each
  * unit's n values are contiguous; Theta^(l) is (s_{l+1}, s_l + 1) C-ordered inside one flat buffer; the batch's rows
  * of X are gathered into an (n, s_1) C-ordered buffer, which is a^(1) = x^T seen from the other side.
- * For the column-major BLAS a C-ordered (p, q) matrix is a (q, p) matrix with leading dimension q.
+ * For the column-major BLAS a C-ordered (p, q) matrix is a (q, p) matrix with leading dimension q, so a block of
+ * columns (examples) t0 .. t0 + w - 1 of a^(l) is the (w, s_l) matrix at a + t0 with leading dimension n.
  */
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SFX)
 
-/* z += b per unit (z - (-b) in the NumPy code: the same number), then g(z) in place. */
-static void FN(hidden_forward)(int act, T *Z, const T *theta, Py_ssize_t r, Py_ssize_t c, Py_ssize_t n) {
+/* z += b per unit (z - (-b) in the NumPy code: the same number), then g(z) in place: r units (rows, ld apart) of n
+ * examples. */
+static void FN(hidden_forward)(int act, T *Z, const T *theta, Py_ssize_t r, Py_ssize_t c, Py_ssize_t n,
+                               Py_ssize_t ld) {
     for (Py_ssize_t j = 0; j < r; j++) {
-        T mb = -theta[j * c], *z = Z + j * n;
+        T mb = -theta[j * c], *z = Z + j * ld;
         switch (act) {
         case ACT_SIGMOID:  /* 1 / (1 + e^{-(z + b)}): -(z + b) as (-b) - z, as workspace._sigmoid_ */
             for (Py_ssize_t t = 0; t < n; t++) { T x = mb - z[t]; x = EXP(x); x = x + (T)1; z[t] = (T)1 / x; }
@@ -38,39 +42,44 @@ static void FN(hidden_forward)(int act, T *Z, const T *theta, Py_ssize_t r, Py_s
     }
 }
 
-/* delta *= g'(z) from a (a is overwritten where the NumPy code overwrites it): activations.*_gradient_mul_. */
-static void FN(hidden_backward)(int act, T *d, T *a, Py_ssize_t count) {
-    switch (act) {
-    case ACT_SIGMOID:
-        for (Py_ssize_t i = 0; i < count; i++) { T x = d[i] * a[i]; T o = (T)1 - a[i]; d[i] = x * o; }
-        break;
-    case ACT_TANH:
-        for (Py_ssize_t i = 0; i < count; i++) { T o = a[i] * a[i]; o = (T)1 - o; d[i] = d[i] * o; }
-        break;
-    case ACT_RELU:  /* np.sign(a) with a = max(z, 0) >= 0: 1, 0 or NaN */
-        for (Py_ssize_t i = 0; i < count; i++) {
-            T s = a[i] > 0 ? (T)1 : (a[i] < 0 ? (T)-1 : (a[i] == 0 ? (T)0 : a[i]));
-            d[i] = d[i] * s;
+/* delta *= g'(z) from a: activations.*_gradient_mul_, on r units (rows, ld apart) of n examples. */
+static void FN(hidden_backward)(int act, T *D, const T *A, Py_ssize_t r, Py_ssize_t n, Py_ssize_t ld) {
+    for (Py_ssize_t j = 0; j < r; j++) {
+        T *d = D + j * ld;
+        const T *a = A + j * ld;
+        switch (act) {
+        case ACT_SIGMOID:
+            for (Py_ssize_t i = 0; i < n; i++) { T x = d[i] * a[i]; T o = (T)1 - a[i]; d[i] = x * o; }
+            break;
+        case ACT_TANH:
+            for (Py_ssize_t i = 0; i < n; i++) { T o = a[i] * a[i]; o = (T)1 - o; d[i] = d[i] * o; }
+            break;
+        case ACT_RELU:  /* np.sign(a) with a = max(z, 0) >= 0: 1, 0 or NaN */
+            for (Py_ssize_t i = 0; i < n; i++) {
+                T s = a[i] > 0 ? (T)1 : (a[i] < 0 ? (T)-1 : (a[i] == 0 ? (T)0 : a[i]));
+                d[i] = d[i] * s;
+            }
+            break;
+        default:
+            return;
         }
-        break;
-    default:
-        break;
     }
 }
 
-/* z^(L) += b, then Sigma cost (returned, in double) and delta^(L) into d; Y (n, K) C-ordered, z and d (K, n). */
+/* z^(L) += b, then Sigma cost (returned, in double) and delta^(L) into d; Y (n, K) C-ordered, z and d K units
+ * (rows, ld apart) of n examples. */
 static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta, Py_ssize_t K, Py_ssize_t c,
-                               Py_ssize_t n) {
+                               Py_ssize_t n, Py_ssize_t ld) {
     double J = 0.0;
     for (Py_ssize_t k = 0; k < K; k++) {
-        T mb = -theta[k * c], *z = Z + k * n;
+        T mb = -theta[k * c], *z = Z + k * ld;
         for (Py_ssize_t t = 0; t < n; t++) z[t] = z[t] - mb;
     }
     if (pair == PAIR_SIGMOID_LOG) {
         /* Sigma softplus((1 - 2y) z) = Sigma log1p(e^{-|s|}) + Sigma max(s, 0), then delta = g(z) - y */
         double soft = 0.0, pos = 0.0;
         for (Py_ssize_t k = 0; k < K; k++) {
-            T *z = Z + k * n, *dk = d + k * n;
+            T *z = Z + k * ld, *dk = d + k * ld;
             for (Py_ssize_t t = 0; t < n; t++) {
                 T y = Y[t * K + k], s = y * (T)-2;
                 s = s + (T)1;
@@ -89,15 +98,15 @@ static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta,
         /* per example: lse = max + log Sigma e^{z - max}; cost = Sigma y (lse - z); delta = softmax(z) - y */
         for (Py_ssize_t t = 0; t < n; t++) {
             T mx = Z[t];
-            for (Py_ssize_t k = 1; k < K; k++) mx = Z[k * n + t] > mx ? Z[k * n + t] : mx;
+            for (Py_ssize_t k = 1; k < K; k++) mx = Z[k * ld + t] > mx ? Z[k * ld + t] : mx;
             if (!(mx == mx) || mx == (T)INFINITY || mx == -(T)INFINITY) mx = (T)0;  /* scipy: non-finite max -> 0 */
             T sum = 0;
-            for (Py_ssize_t k = 0; k < K; k++) { T e = EXP(Z[k * n + t] - mx); d[k * n + t] = e; sum += e; }
+            for (Py_ssize_t k = 0; k < K; k++) { T e = EXP(Z[k * ld + t] - mx); d[k * ld + t] = e; sum += e; }
             T lse = LOG(sum) + mx;
             for (Py_ssize_t k = 0; k < K; k++) {
                 T y = Y[t * K + k];
-                J += (double)(y * (lse - Z[k * n + t]));
-                d[k * n + t] = d[k * n + t] / sum - y;
+                J += (double)(y * (lse - Z[k * ld + t]));
+                d[k * ld + t] = d[k * ld + t] / sum - y;
             }
         }
         return J;
@@ -105,7 +114,7 @@ static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta,
     /* squared error: r = h - y, cost = 1/2 Sigma r^2; delta = r (identity) or r * h(1 - h) (sigmoid) */
     double sq = 0.0;
     for (Py_ssize_t k = 0; k < K; k++) {
-        T *z = Z + k * n, *dk = d + k * n;
+        T *z = Z + k * ld, *dk = d + k * ld;
         for (Py_ssize_t t = 0; t < n; t++) {
             T y = Y[t * K + k], h = z[t];
             if (pair == PAIR_SIGMOID_SQUARED) { T x = EXP(-h); x = x + (T)1; h = (T)1 / x; }
@@ -127,11 +136,11 @@ VECTOR_CLONES static double FN(sum_squares)(const T *x, Py_ssize_t count) {
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
-/* D = Delta/n (+ c Theta off the bias column), then the rule's step with it: backprop.finish and optimize.adam / sgd
- * on one element, the operations in their order. */
-#define D_BIAS(j) (g[j] / nn)
-#define D_REG(j) (g[j] / nn + c * th[j])
-#define D_PLAIN(j) (g[j] / nn)
+/* D = Delta * (1/n) (+ c Theta off the bias column), then the rule's step with it: backprop.finish and optimize.adam /
+ * sgd on one element, the operations in their order. */
+#define D_BIAS(j) (g[j] * rn)
+#define D_REG(j) (g[j] * rn + c * th[j])
+#define D_PLAIN(j) (g[j] * rn)
 #define ADAM_AT(j, GI)                                                                                                \
     { T gi = GI, mi = m[j], vi = v[j], g2 = gi * gi, dd;                                                            \
       mi = mi - gi; mi = mi * b1; mi = mi + gi; m[j] = mi;                                                          \
@@ -144,7 +153,7 @@ VECTOR_CLONES static double FN(sum_squares)(const T *x, Py_ssize_t count) {
       if (nesterov) { T u = ti - gg; ti = u + vi * mu; } else { ti = ti + vi; }                                    \
       th[j] = ti; bad |= !((ti - ti) == 0); }
 
-VECTOR_CLONES static int FN(adam_rows)(T *theta, const T *G, T *s1, T *s2, Py_ssize_t rows, Py_ssize_t cols, T nn,
+VECTOR_CLONES static int FN(adam_rows)(T *theta, const T *G, T *s1, T *s2, Py_ssize_t rows, Py_ssize_t cols, T rn,
                                       T c, int regularize, T b1, T b2, T eps, T st) {
     int bad = 0;
     for (Py_ssize_t r = 0; r < rows; r++) {
@@ -157,7 +166,7 @@ VECTOR_CLONES static int FN(adam_rows)(T *theta, const T *G, T *s1, T *s2, Py_ss
     return !bad;
 }
 
-VECTOR_CLONES static int FN(sgd_rows)(T *theta, const T *G, T *s1, Py_ssize_t rows, Py_ssize_t cols, T nn, T c,
+VECTOR_CLONES static int FN(sgd_rows)(T *theta, const T *G, T *s1, Py_ssize_t rows, Py_ssize_t cols, T rn, T c,
                                      int regularize, T eta, T mu, int nesterov) {
     int bad = 0;
     for (Py_ssize_t r = 0; r < rows; r++) {
@@ -176,90 +185,234 @@ VECTOR_CLONES static int FN(sgd_rows)(T *theta, const T *G, T *s1, Py_ssize_t ro
 #undef ADAM_AT
 #undef SGD_AT
 
-/* The epoch. Buffers: X (M, s_1), Y (M, K), order (M) row numbers, theta and G (the flat weights and scratch),
- * s1/s2 the rule's flat arrays (Adam's m and v; SGD's velocity and NULL). Returns an EPOCH_* status. */
-static int FN(epoch)(epoch_args *e, const T *X, const T *Y, const int64_t *order, T *theta, T *G, T *s1, T *s2,
-                     T *work) {
+/* What the epoch's threads share. A batch runs in four phases, the threads meeting (barrier) between them:
+ *   1. each thread gathers a share of the batch's rows of X and Y, into one of two buffers by the batch's parity (so
+ *      a thread may gather batch b+1 while another still reads batch b's);
+ *   2. thread k computes its units u[k] .. u[k+1]-1 of the first hidden layer (rows of Theta^(1) and of a^(2)) for
+ *      every example: the largest product, split by the rows of Theta^(1);
+ *   3. thread k takes its share of the examples (columns) through every later layer, the cost, and back to
+ *      delta^(2): those steps mix all units of a layer but never two examples (thread 0 takes them all where the
+ *      batch is narrow);
+ *   4. thread k forms Delta^(1) rows of its units and steps them; thread 0 also every later Theta (few weights).
+ * Only thread 0 (the caller) touches Python and e. */
+typedef struct {
+    epoch_args *e;
+    const T *X, *Y;
+    const int64_t *order;
+    T *theta, *G, *s1, *s2;
+    T *Xb[2], *Yb[2], *A[MAX_LAYERS + 1], *Dl[MAX_LAYERS + 1];  /* A[l]: a^(l+1) (hidden) or z^(L); Dl[l]: delta^(l+1) */
+    Py_ssize_t off[MAX_LAYERS + 1], u[MAX_WORKERS + 1];
+    int P;
+    spin_barrier bar;
+    /* written before a barrier by one thread, read after it by all: */
+    int stop;                       /* should_stop said stop (EPOCH_STOPPED) or failed (EPOCH_ERROR); 0: go on */
+    struct {                        /* per thread, a cache line each (no two threads write one line) */
+        _Alignas(64) double J_part; /* Sigma cost of its examples of this batch */
+        double reg;                 /* Sigma Theta[:, 1:]^2 of its rows before the step */
+        int finite;                 /* its rows stayed finite after the step */
+    } slot[MAX_WORKERS];
+} FN(shared);
+
+/* Thread k's part of the epoch (every thread runs it; k = 0 in the caller, which alone touches Python and e). */
+static void FN(work)(FN(shared) *S, int k) {
+    epoch_args *e = S->e;
     GEMM_T gemm = (GEMM_T)e->gemm;
     const Py_ssize_t L = e->layers, M = e->M, B = e->batch, s0 = e->sizes[0], K = e->sizes[L];
-    T *Xb = work, *Yb = Xb + B * s0, *bufs = Yb + B * K;
-    T *A[MAX_LAYERS + 1], *Dl[MAX_LAYERS + 1];  /* A[l]: a^(l+1) (hidden) or z^(L); Dl[l]: delta^(l+1) */
-    Py_ssize_t off[MAX_LAYERS + 1];
-    off[0] = 0;
-    for (Py_ssize_t l = 0; l < L; l++) {
-        A[l + 1] = bufs; bufs += e->sizes[l + 1] * B;
-        Dl[l + 1] = bufs; bufs += e->sizes[l + 1] * B;
-        off[l + 1] = off[l] + e->sizes[l + 1] * (e->sizes[l] + 1);
-    }
+    const int P = S->P, c0 = (int)s0 + 1, mine = (int)(S->u[k + 1] - S->u[k]);
+    const Py_ssize_t u0 = S->u[k];
+    T *theta = S->theta, *G = S->G;
     T one = 1, zero = 0;
-    for (Py_ssize_t start = 0; start < M; start += B) {
-        if (e->should_stop != NULL) {
+    int sense = 0, parity = 0;
+    long long t = e->t;
+    Py_ssize_t prev_n = 0;
+    double prev_lam_b = 0.0;
+    for (Py_ssize_t start = 0;; start += B) {
+        const Py_ssize_t n = start < M ? (start + B <= M ? B : M - start) : 0;
+        int in = (int)n, s0i = (int)s0;
+        T *Xb = S->Xb[parity], *Yb = S->Yb[parity];
+        if (k == 0 && n && e->should_stop != NULL) {
             PyEval_RestoreThread(e->tstate);
             PyObject *res = PyObject_CallNoArgs(e->should_stop);
             int stop = res == NULL ? -1 : PyObject_IsTrue(res);
             Py_XDECREF(res);
             e->tstate = PyEval_SaveThread();
-            if (stop < 0) return EPOCH_ERROR;
-            if (stop) return EPOCH_STOPPED;
+            S->stop = stop < 0 ? EPOCH_ERROR : (stop ? EPOCH_STOPPED : 0);
         }
-        const Py_ssize_t n = start + B <= M ? B : M - start;
-        int in = (int)n;
-        for (Py_ssize_t t = 0; t < n; t++) {  /* the batch's rows, as np.take(X, idx, axis=0) */
-            const int64_t row = order[start + t];
-            memcpy(Xb + t * s0, X + row * s0, (size_t)s0 * sizeof(T));
-            memcpy(Yb + t * K, Y + row * K, (size_t)K * sizeof(T));
+        for (Py_ssize_t q = n * k / P; q < n * (k + 1) / P; q++) {  /* 1. this thread's share of the rows */
+            const int64_t row = S->order[start + q];
+            memcpy(Xb + q * s0, S->X + row * s0, (size_t)s0 * sizeof(T));
+            memcpy(Yb + q * K, S->Y + row * K, (size_t)K * sizeof(T));
         }
-        /* forward: z^(l+1) = Theta^(l)[:, 1:] a^(l) (one GEMM), then + bias and g in one pass */
-        for (Py_ssize_t l = 0; l < L; l++) {
-            int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
-            T *th = theta + off[l];
-            if (l == 0) gemm("T", "N", &in, &r, &s, &one, Xb, &s, th + 1, &c, &zero, A[1], &in);
-            else gemm("N", "N", &in, &r, &s, &one, A[l], &in, th + 1, &c, &zero, A[l + 1], &in);
-            if (l < L - 1) FN(hidden_forward)(e->act, A[l + 1], th, r, c, n);
+        barrier_wait(&S->bar, &sense);
+        if (prev_n) {  /* the previous batch, now that every thread's part of it is done: each thread decides alike */
+            double J_sum = 0.0, reg = 0.0;
+            int finite = 1;
+            for (int q = 0; q < P; q++) { J_sum += S->slot[q].J_part; reg += S->slot[q].reg; finite &= S->slot[q].finite; }
+            double J = J_sum / (double)prev_n + (prev_lam_b == 0.0 ? 0.0 : prev_lam_b / (2.0 * (double)prev_n) * reg);
+            if (k == 0) e->batches += 1;
+            if (!isfinite(J) || !finite) {
+                if (k == 0) { e->bad_batch = e->batches; e->bad_J = J; e->status = EPOCH_DIVERGED; }
+                break;
+            }
+            if (k == 0) e->total += J * (double)prev_n;
         }
-        double J_sum = FN(output_layer)(e->pair, A[L], Dl[L], Yb, theta + off[L - 1], K, e->sizes[L - 1] + 1, n);
-        if (!isfinite(J_sum)) { e->bad_batch = e->batches + 1; e->bad_J = J_sum; return EPOCH_DIVERGED; }
-        /* backward: Delta^(l) = delta^(l+1) [1, a^(l)]^T into G; delta^(l) = Theta^(l)[:, 1:]^T delta^(l+1) .* g' */
-        for (Py_ssize_t l = L - 1; l >= 0; l--) {
-            int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
-            T *th = theta + off[l], *Gl = G + off[l], *d = Dl[l + 1];
+        if (n == 0) break;
+        if (S->stop) { if (k == 0) e->status = S->stop; break; }
+        /* 2. this thread's units of the first layer: z = Theta^(1)[u, 1:] x (one GEMM), + bias and g in one pass */
+        if (mine > 0) {
+            T *z = S->A[1] + u0 * n, *th = theta + u0 * c0;
+            gemm("T", "N", &in, &mine, &s0i, &one, Xb, &s0i, th + 1, &c0, &zero, z, &in);
+            if (L > 1) FN(hidden_forward)(e->act, z, th, mine, c0, n, n);
+        }
+        barrier_wait(&S->bar, &sense);
+        /* 3. this thread's examples through the later layers, the cost, and every delta down to delta^(2); a batch
+         * of fewer than WIDE examples per thread stays with thread 0 (products that thin cost more than they save) */
+        const int wide = n >= WIDE * P;
+        const Py_ssize_t t0 = wide ? n * k / P : 0, w = wide ? n * (k + 1) / P - t0 : (k == 0 ? n : 0);
+        int iw = (int)w;
+        S->slot[k].J_part = 0.0;
+        if (w > 0) {
+            for (Py_ssize_t l = 1; l < L; l++) {
+                int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
+                T *th = theta + S->off[l];
+                gemm("N", "N", &iw, &r, &s, &one, S->A[l] + t0, &in, th + 1, &c, &zero, S->A[l + 1] + t0, &in);
+                if (l < L - 1) FN(hidden_forward)(e->act, S->A[l + 1] + t0, th, r, c, w, n);
+            }
+            S->slot[k].J_part = FN(output_layer)(e->pair, S->A[L] + t0, S->Dl[L] + t0, Yb + t0 * K,
+                                            theta + S->off[L - 1], K, e->sizes[L - 1] + 1, w, n);
+            for (Py_ssize_t l = L - 1; l >= 1 && isfinite(S->slot[k].J_part); l--) {
+                int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
+                gemm("N", "T", &iw, &s, &r, &one, S->Dl[l + 1] + t0, &in, theta + S->off[l] + 1, &c, &zero,
+                     S->Dl[l] + t0, &in);
+                FN(hidden_backward)(e->act, S->Dl[l] + t0, S->A[l] + t0, s, w, n);
+            }
+        }
+        barrier_wait(&S->bar, &sense);
+        {
+            double J_sum = 0.0;
+            for (int q = 0; q < P; q++) J_sum += S->slot[q].J_part;
+            if (!isfinite(J_sum)) {
+                if (k == 0) { e->bad_batch = e->batches + 1; e->bad_J = J_sum; e->status = EPOCH_DIVERGED; }
+                break;
+            }
+        }
+        /* 4. lambda's batch share (fitting.batch_lam) and D's (lambda_b / n), as the Python code computes them */
+        const double lam_b = e->lam * (double)n / (double)M;
+        double step = 0.0, reg = 0.0;
+        if (e->rule == RULE_ADAM) {
+            t += 1;
+            step = e->eta * sqrt(1 - pow(e->beta_2, (double)t)) / (1 - pow(e->beta_1, (double)t));
+        }
+        const T rn = (T)(1.0 / (double)n), cr = (T)(lam_b / (double)n);
+        int finite = 1;
+        /* Delta^(l) = delta^(l+1) [1, a^(l)]^T into G, then the step on those rows: this thread's rows of Theta^(1);
+         * thread 0 also every later Theta */
+        for (Py_ssize_t l = k == 0 ? L - 1 : 0; l >= 0; l--) {
+            const Py_ssize_t first = l == 0 ? u0 : 0;
+            int r = l == 0 ? mine : (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
+            if (r == 0) continue;
+            T *th = theta + S->off[l] + first * c, *Gl = G + S->off[l] + first * c, *d = S->Dl[l + 1] + first * n;
             for (Py_ssize_t j = 0; j < r; j++) {  /* the bias column: Sigma_t delta_t (a_0 = 1) */
                 T acc = 0;
-                for (Py_ssize_t t = 0; t < n; t++) acc += d[j * n + t];
+                for (Py_ssize_t q = 0; q < n; q++) acc += d[j * n + q];
                 Gl[j * c] = acc;
             }
             if (l == 0) gemm("N", "N", &s, &r, &in, &one, Xb, &s, d, &in, &zero, Gl + 1, &c);
-            else gemm("T", "N", &s, &r, &in, &one, A[l], &in, d, &in, &zero, Gl + 1, &c);
-            if (l > 0) {
-                gemm("N", "T", &in, &s, &r, &one, d, &in, th + 1, &c, &zero, Dl[l], &in);
-                FN(hidden_backward)(e->act, Dl[l], A[l], (Py_ssize_t)s * n);
-            }
-        }
-        /* lambda's batch share (fitting.batch_lam) and D's (lambda_b / n), as the Python code computes them */
-        double lam_b = e->lam * (double)n / (double)M, step = 0.0, reg = 0.0;
-        if (e->rule == RULE_ADAM) {
-            e->t += 1;
-            step = e->eta * sqrt(1 - pow(e->beta_2, (double)e->t)) / (1 - pow(e->beta_1, (double)e->t));
-        }
-        int finite = 1;
-        for (Py_ssize_t l = 0; l < L; l++) {
-            Py_ssize_t rows = e->sizes[l + 1], cols = e->sizes[l] + 1;
-            T *th = theta + off[l], nn = (T)n, c = (T)(lam_b / (double)n);
+            else gemm("T", "N", &s, &r, &in, &one, S->A[l], &in, d, &in, &zero, Gl + 1, &c);
             if (lam_b != 0.0)  /* Sigma Theta[:, 1:]^2 before the step: the batch's regularization term */
-                for (Py_ssize_t r = 0; r < rows; r++) reg += FN(sum_squares)(th + r * cols + 1, cols - 1);
+                for (Py_ssize_t j = 0; j < r; j++) reg += FN(sum_squares)(th + j * c + 1, c - 1);
+            Py_ssize_t at = S->off[l] + first * c;
             if (e->rule == RULE_ADAM)
-                finite &= FN(adam_rows)(th, G + off[l], s1 + off[l], s2 + off[l], rows, cols, nn, c, lam_b != 0.0,
+                finite &= FN(adam_rows)(th, Gl, S->s1 + at, S->s2 + at, r, c, rn, cr, lam_b != 0.0,
                                         (T)e->beta_1, (T)e->beta_2, (T)e->epsilon, (T)step);
             else
-                finite &= FN(sgd_rows)(th, G + off[l], s1 + off[l], rows, cols, nn, c, lam_b != 0.0, (T)e->eta,
-                                       (T)e->mu, e->nesterov);
+                finite &= FN(sgd_rows)(th, Gl, S->s1 + at, r, c, rn, cr, lam_b != 0.0, (T)e->eta, (T)e->mu,
+                                       e->nesterov);
         }
-        double J = J_sum / (double)n + (lam_b == 0.0 ? 0.0 : lam_b / (2.0 * (double)n) * reg);
-        e->batches += 1;
-        if (!isfinite(J) || !finite) { e->bad_batch = e->batches; e->bad_J = J; return EPOCH_DIVERGED; }
-        e->total += J * (double)n;
+        S->slot[k].reg = reg;
+        S->slot[k].finite = finite;
+        if (k == 0) e->t = t;
+        prev_n = n;
+        prev_lam_b = lam_b;
+        parity ^= 1;
     }
-    return EPOCH_OK;
+}
+
+#if EPOCH_THREADS
+static void *FN(worker)(void *arg) {
+    worker_arg *w = arg;
+    FN(shared) *S = w->shared;
+    while (!atomic_load(&w->go)) spin_pause();  /* until the caller has counted the threads and split the units */
+    if (w->k < S->P) FN(work)(S, w->k);
+    return NULL;
+}
+#endif
+
+/* The epoch. Buffers: X (M, s_1), Y (M, K), order (M) row numbers, theta and G (the flat weights and scratch),
+ * s1/s2 the rule's flat arrays (Adam's m and v; SGD's velocity and NULL), work (see work_size). Runs on up to
+ * `workers` threads (the caller and workers - 1 more; fewer where the first hidden layer has fewer units or a thread
+ * cannot start). Returns an EPOCH_* status. */
+static int FN(epoch)(epoch_args *e, const T *X, const T *Y, const int64_t *order, T *theta, T *G, T *s1, T *s2,
+                     T *work, int workers) {
+    const size_t bytes = (sizeof(FN(shared)) + 63) / 64 * 64;  /* the slots are cache-line aligned */
+    FN(shared) *S = aligned_alloc(64, bytes);
+    if (S == NULL) return EPOCH_NOMEM;
+    memset(S, 0, bytes);
+    const Py_ssize_t L = e->layers, B = e->batch, s0 = e->sizes[0], K = e->sizes[L];
+    S->e = e; S->X = X; S->Y = Y; S->order = order; S->theta = theta; S->G = G; S->s1 = s1; S->s2 = s2;
+    T *bufs = work;
+    for (int p = 0; p < 2; p++) { S->Xb[p] = bufs; bufs += B * s0; S->Yb[p] = bufs; bufs += B * K; }
+    S->off[0] = 0;
+    for (Py_ssize_t l = 0; l < L; l++) {
+        S->A[l + 1] = bufs; bufs += e->sizes[l + 1] * B;
+        S->Dl[l + 1] = bufs; bufs += e->sizes[l + 1] * B;
+        S->off[l + 1] = S->off[l] + e->sizes[l + 1] * (e->sizes[l] + 1);
+    }
+    /* one hidden layer at least, and a unit of it for every thread */
+    int P = L < 2 ? 1 : workers;
+    if (P > e->sizes[1]) P = (int)e->sizes[1];
+    if (P > MAX_WORKERS) P = MAX_WORKERS;
+    if (P < 1) P = 1;
+    e->status = EPOCH_OK;
+#if EPOCH_THREADS
+    worker_arg args[MAX_WORKERS];
+    pthread_t tid[MAX_WORKERS];
+    int started = 0;
+    for (int k = 1; k < P; k++) {
+        args[k].shared = S; args[k].k = k; atomic_store(&args[k].go, 0);
+        if (pthread_create(&tid[k], NULL, FN(worker), &args[k]) != 0) break;
+        started = k;
+    }
+    P = started + 1;
+#else
+    P = 1;
+#endif
+    S->P = P;
+    barrier_init(&S->bar, P);
+    /* Split the first hidden layer's units so that every thread has about the same work: thread 0 also carries
+     * every layer past the first, counted as the units of Theta^(1) that have as many weights. */
+    const Py_ssize_t h = e->sizes[1];
+    double extra = 0.0;
+    for (Py_ssize_t l = 1; l < L; l++) extra += (double)(e->sizes[l + 1] * (e->sizes[l] + 1)) / (double)(s0 + 1);
+    S->u[0] = 0;
+    for (int k = 1; k < P; k++) {
+        double at = (double)k * ((double)h + extra) / (double)P - extra;
+        /* BLAS kernels work in blocks of 4 or 8 columns: a block's width costs less than a ragged one */
+        Py_ssize_t cut = h >= 8 * (Py_ssize_t)P ? 4 * (Py_ssize_t)(at / 4.0 + 0.5) : (Py_ssize_t)(at + 0.5);
+        if (cut < S->u[k - 1]) cut = S->u[k - 1];
+        if (cut > h) cut = h;
+        S->u[k] = cut;
+    }
+    S->u[P] = h;
+#if EPOCH_THREADS
+    for (int k = 1; k < P; k++) atomic_store(&args[k].go, 1);
+#endif
+    FN(work)(S, 0);
+#if EPOCH_THREADS
+    for (int k = 1; k < P; k++) pthread_join(tid[k], NULL);
+#endif
+    free(S);
+    return e->status;
 }
 
 #undef FN

@@ -219,10 +219,55 @@ static PyObject *all_finite(PyObject *self, PyObject *arg) {
  * ------------------------------------------------------------------------------------------------------------- */
 
 #define MAX_LAYERS 64
+#define MAX_WORKERS 64
+#define WIDE 64  /* examples per thread from which the epoch's later layers are split by examples */
 enum { ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_IDENTITY };
 enum { PAIR_SIGMOID_LOG, PAIR_SOFTMAX_LOG, PAIR_SIGMOID_SQUARED, PAIR_IDENTITY_SQUARED };
 enum { RULE_SGD, RULE_ADAM };
-enum { EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED, EPOCH_ERROR };
+enum { EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED, EPOCH_ERROR, EPOCH_NOMEM };
+
+/* The epoch's own threads (POSIX): a sense-reversing barrier they meet at three times per batch. Every thread runs
+ * single-threaded BLAS on its own rows, so the caller limits the BLAS to one thread around the call. */
+#if defined(__unix__) || defined(__APPLE__)
+#define EPOCH_THREADS 1
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+static inline void spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+typedef struct { atomic_int count, sense; int P; } spin_barrier;
+
+static void barrier_init(spin_barrier *b, int P) { atomic_store(&b->count, 0); atomic_store(&b->sense, 0); b->P = P; }
+
+/* The last thread to arrive flips the sense; the others spin on it: a few thousand pauses (a batch's step is tens of
+ * microseconds, and a futex wake-up would cost about as much), then they yield the core so that a busy machine does
+ * not starve the thread they wait for. */
+static void barrier_wait(spin_barrier *b, int *local) {
+    if (b->P == 1) return;
+    int s = *local = !*local;
+    if (atomic_fetch_add(&b->count, 1) == b->P - 1) {
+        atomic_store(&b->count, 0);
+        atomic_store(&b->sense, s);
+        return;
+    }
+    for (int spins = 0; atomic_load(&b->sense) != s; spins++) {
+        if (spins < 4000) spin_pause();
+        else sched_yield();
+    }
+}
+
+typedef struct { void *shared; int k; atomic_int go; } worker_arg;
+#else
+#define EPOCH_THREADS 0
+typedef struct { int P; } spin_barrier;
+static void barrier_init(spin_barrier *b, int P) { b->P = P; }
+static void barrier_wait(spin_barrier *b, int *local) { (void)b; (void)local; }
+#endif
 
 typedef void (*dgemm_fn)(const char *, const char *, const int *, const int *, const int *, const double *,
                          const double *, const int *, const double *, const int *, const double *, double *,
@@ -241,6 +286,7 @@ typedef struct {
     PyThreadState *tstate;          /* the GIL is released between polls */
     double total, bad_J;            /* Sigma_batches J_b |b|; the cost of the batch that diverged */
     long long batches, bad_batch;
+    int status;                     /* EPOCH_* */
 } epoch_args;
 
 #define T double
@@ -302,25 +348,27 @@ static int int_buffer(PyObject *obj, Py_buffer *b, Py_ssize_t count) {
     return 0;
 }
 
-/* epoch(X, Y, order, theta, G, s1, s2, sizes, batch, act, pair, lam, rule, params, t, should_stop)
+/* epoch(X, Y, order, theta, G, s1, s2, sizes, batch, act, pair, lam, rule, params, t, should_stop, workers)
  * -> (status, total, batches, t, bad_batch, bad_J). params: (eta, beta_1, beta_2, epsilon) for Adam,
- * (eta, mu, nesterov) for SGD; s2 is None for SGD. ValueError (nothing touched) for arrays it cannot take. */
+ * (eta, mu, nesterov) for SGD; s2 is None for SGD; workers: threads at most (>= 1). ValueError (nothing touched) for
+ * arrays it cannot take. */
 static PyObject *epoch(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *o[7], *sizes, *params, *should_stop;
     Py_ssize_t batch;
-    int act, pair, rule;
+    int act, pair, rule, workers;
     double lam;
     long long t;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOniidiOLO:epoch", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &sizes,
-                          &batch, &act, &pair, &lam, &rule, &params, &t, &should_stop)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOniidiOLOi:epoch", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &sizes,
+                          &batch, &act, &pair, &lam, &rule, &params, &t, &should_stop, &workers)) return NULL;
     epoch_args e;
     memset(&e, 0, sizeof e);
     e.act = act; e.pair = pair; e.rule = rule; e.lam = lam; e.t = t; e.batch = batch;
     e.should_stop = should_stop == Py_None ? NULL : should_stop;
     if (act < 0 || act > ACT_IDENTITY || pair < 0 || pair > PAIR_IDENTITY_SQUARED || (rule != RULE_SGD && rule !=
-        RULE_ADAM) || batch < 1) {
-        PyErr_SetString(PyExc_ValueError, "epoch: unknown activation, output/loss pair or rule, or batch < 1");
+        RULE_ADAM) || batch < 1 || workers < 1) {
+        PyErr_SetString(PyExc_ValueError,
+                        "epoch: unknown activation, output/loss pair or rule, or batch < 1, or workers < 1");
         return NULL;
     }
     if (rule == RULE_ADAM) {
@@ -404,18 +452,21 @@ static PyObject *epoch(PyObject *self, PyObject *args) {
     Py_ssize_t B = batch < M ? batch : M, units = 0;
     for (Py_ssize_t l = 1; l < ns; l++) units += 2 * e.sizes[l];
     e.batch = B;
-    void *work = PyMem_RawMalloc((size_t)(B * (e.sizes[0] + e.sizes[e.layers] + units)) * (size_t)size);
+    /* two buffers of the batch's rows and targets (threads gather the next while others read this one), then a and
+     * delta of every layer */
+    void *work = PyMem_RawMalloc((size_t)(B * (2 * (e.sizes[0] + e.sizes[e.layers]) + units)) * (size_t)size);
     if (work == NULL) { PyErr_NoMemory(); goto done; }
     int status;
     e.tstate = PyEval_SaveThread();
     if (size == 8)
         status = epoch_f64(&e, b[0].buf, b[1].buf, ord, b[3].buf, b[4].buf, b[5].buf,
-                           rule == RULE_ADAM ? b[6].buf : NULL, work);
+                           rule == RULE_ADAM ? b[6].buf : NULL, work, workers);
     else
         status = epoch_f32(&e, b[0].buf, b[1].buf, ord, b[3].buf, b[4].buf, b[5].buf,
-                           rule == RULE_ADAM ? b[6].buf : NULL, work);
+                           rule == RULE_ADAM ? b[6].buf : NULL, work, workers);
     PyEval_RestoreThread(e.tstate);
     PyMem_RawFree(work);
+    if (status == EPOCH_NOMEM) { PyErr_NoMemory(); goto done; }
     if (status == EPOCH_ERROR) goto done;
     ok = 1;
     PyObject *result = Py_BuildValue("(idLLLd)", status, e.total, e.batches, e.t, e.bad_batch, e.bad_J);

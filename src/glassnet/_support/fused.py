@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from glassnet._support.threads import rescan_blas
+from glassnet._support.threads import limit_blas_threads, rescan_blas
 
 try:  # an optional build: pip installs glassnet without it where no C compiler is found
     from glassnet._support import _kernels
@@ -135,7 +135,8 @@ def blas_ready() -> bool:
 
 def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G: np.ndarray,
           arrays: list[np.ndarray], sizes: list[int], batch: int, activation: str, output: str, loss: str,
-          lam: float, rule: str, params: tuple, t: int, should_stop) -> tuple[int, float, int, int, int, float] | None:
+          lam: float, rule: str, params: tuple, t: int, should_stop,
+          workers: int = 1) -> tuple[int, float, int, int, int, float] | None:
     """One mini-batch epoch in compiled code, or None where it cannot run (the caller runs the NumPy loop).
 
     X (M, s_1) and Y (M, K): the training rows and their targets, C-ordered, one float dtype; ``order`` (M,) int64:
@@ -143,7 +144,13 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
     (updated in place), ``G`` a scratch buffer like it; ``arrays``: the rule's flat state (Adam: m, v; SGD: the
     velocity), updated in place. ``lam`` is the full λ (each batch carries λ·|b|/M). ``params``: Adam's
     (η, β₁, β₂, ε), SGD's (η, μ, nesterov); ``t`` Adam's step count before the epoch. ``should_stop``: None or a
-    callable polled before every batch.
+    callable polled before every batch. ``workers``: threads at most (the caller's choice, by
+    :func:`~glassnet._support.threads.choose_epoch_threads`).
+
+    With more than one worker the epoch runs on threads of its own: each owns a share of the first hidden layer's
+    units (their rows of Θ^(1), a^(2) and δ^(2): forward, Δ rows and step), the caller's thread also every later
+    layer, and they meet three times per batch. Their products are one-thread BLAS calls (the BLAS is held at one
+    thread meanwhile): BLAS threads on these small products spend more time waking up than multiplying.
 
     Returns ``(status, Σ_b J_b·|b|, batches, t, bad_batch, bad_J)``; status is one of :data:`EPOCH_OK`,
     :data:`EPOCH_DIVERGED` (batch ``bad_batch`` gave J = ``bad_J`` or non-finite weights) or :data:`EPOCH_STOPPED`.
@@ -151,8 +158,10 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
     if not blas_ready() or rule not in _RULES or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS:
         return None
     s1, s2 = (arrays[0], arrays[1]) if rule == "adam" else (arrays[0], None)
+    workers = max(1, int(workers))
     try:
-        return _kernels.epoch(X, Y, order, theta, G, s1, s2, sizes, batch, _ACTIVATIONS[activation],
-                              _PAIRS[output, loss], float(lam), _RULES[rule], params, int(t), should_stop)
+        with limit_blas_threads(1) if workers > 1 else contextlib.nullcontext():
+            return _kernels.epoch(X, Y, order, theta, G, s1, s2, sizes, batch, _ACTIVATIONS[activation],
+                                  _PAIRS[output, loss], float(lam), _RULES[rule], params, int(t), should_stop, workers)
     except _REFUSED:
         return None

@@ -42,7 +42,12 @@ import numpy as np
 
 from glassnet._support import fused as _fused
 from glassnet._support.jsonsafe import plain
-from glassnet._support.threads import choose_blas_threads, current_blas_threads, limit_blas_threads
+from glassnet._support.threads import (
+    choose_blas_threads,
+    choose_epoch_threads,
+    current_blas_threads,
+    limit_blas_threads,
+)
 from glassnet.params import roll, sizes_from_thetas, unroll
 
 __all__ = [
@@ -828,6 +833,7 @@ def run_epoch(
     state: Any,
     batch_size: int,
     rng: np.random.Generator | None,
+    workers: int = 1,
 ) -> tuple[Thetas, Any, float, int]:
     """One pass over rows 0..m-1 in mini-batches.
 
@@ -838,14 +844,15 @@ def run_epoch(
     With an in-place rule (``optimizer.update_``) the epoch copies Θ once into one flat buffer (Θ^(l) are
     C-contiguous views of it) and the rule's arrays once into flat buffers of their own; every batch then updates
     them in place, with D in one scratch buffer: no step allocates anything. An objective that takes ``out=``
-    (arrays shaped like Θ) writes D straight into that buffer.
+    (arrays shaped like Θ) writes D straight into that buffer. ``workers``: threads the objective's compiled epoch may
+    run on, if it has one (see :func:`~glassnet._support.threads.choose_epoch_threads`).
     """
     steps = _InPlaceSteps(thetas, optimizer, state) if optimizer.update_ is not None else _PureSteps(
         thetas, optimizer, state)
     order = epoch_order(m, rng)
     compiled = getattr(f, "compiled_epoch", None)
     if compiled is not None and optimizer.kernel is not None and isinstance(steps, _InPlaceSteps):
-        done = _compiled_epoch(compiled, steps, optimizer, order, batch_size)
+        done = _compiled_epoch(compiled, steps, optimizer, order, batch_size, workers)
         if done is not None:
             return steps.thetas, steps.final_state(), done[0] / m, done[1]
     out = {"out": steps.scratch} if steps.scratch is not None and _takes_out(f) else {}
@@ -869,7 +876,7 @@ def _diverged(batch: int, J, optimizer: Optimizer) -> TrainingDiverged:
 
 
 def _compiled_epoch(compiled, steps: _InPlaceSteps, optimizer: Optimizer, order: np.ndarray,
-                    batch_size: int) -> tuple[float, int] | None:
+                    batch_size: int, workers: int) -> tuple[float, int] | None:
     """The epoch of :func:`run_epoch` by the objective's ``compiled_epoch`` (its batches, D and this rule's steps in
     compiled code, on ``steps``' flat buffers): ``(Σ J_b·|b|, batches)``, or None where it declined (nothing was
     changed; the NumPy loop runs)."""
@@ -877,7 +884,7 @@ def _compiled_epoch(compiled, steps: _InPlaceSteps, optimizer: Optimizer, order:
     kind, params = optimizer.kernel
     state = steps.state
     arrays = [state["m"][0], state["v"][0]] if kind == "adam" else [state["velocity"][0]]
-    result = compiled(steps.flat, steps.gflat, kind, params, arrays, state.get("t", 0), order, batch_size)
+    result = compiled(steps.flat, steps.gflat, kind, params, arrays, state.get("t", 0), order, batch_size, workers)
     if result is None:
         return None
     status, total, n, t, bad_batch, bad_J = result
@@ -1028,7 +1035,8 @@ def minimize_minibatch(
         ``patience=None`` always runs ``max_epochs``. With early stopping the same rule applies to J_val.
     n_threads : int or None
         BLAS threads (see :func:`~glassnet._support.threads.choose_blas_threads`, with ``rows = batch_size``; needs
-        ``sizes`` for the automatic choice, otherwise BLAS settings are left alone).
+        ``sizes`` for the automatic choice, otherwise BLAS settings are left alone), and the threads of a compiled
+        epoch (:func:`~glassnet._support.threads.choose_epoch_threads`).
     sizes : sequence of int or None
         Layer sizes; taken from ``thetas`` when None.
     resume : SolverState or None
@@ -1062,6 +1070,7 @@ def minimize_minibatch(
                      done=done)
     rng = np.random.default_rng(random_state) if shuffle else None
     threads = choose_blas_threads(batch_size, sizes, n_threads)
+    workers = choose_epoch_threads(m, batch_size, sizes, n_threads)
     current = [np.array(t, copy=True) for t in thetas]
     state = opt.init(current)
     first, lowest = 1, math.inf
@@ -1080,7 +1089,7 @@ def minimize_minibatch(
     try:
         with limit_blas_threads(threads):
             for epoch in range(first, first + max_epochs):
-                current, state, J, n = run_epoch(f, current, m, opt, state, batch_size, rng)
+                current, state, J, n = run_epoch(f, current, m, opt, state, batch_size, rng, workers)
                 history.n_evals += n
                 if J > DIVERGENCE_FACTOR * max(lowest, 1.0):
                     raise TrainingDiverged(
