@@ -87,6 +87,17 @@ def _profile(X, y, thetas, repeats: int) -> dict:
     return {"threads": 1, "glassnet_ms": g, "gemm_ms": gemm, "other_ms": g - gemm, "gemm_share": gemm / g}
 
 
+#: Calls with fewer GEMM FLOPs than this are timed in bursts (see :func:`short_call_burst`).
+SHORT_CALL_FLOPS = 1e9
+
+
+def short_call_burst(flops: float, pause: float) -> int:
+    """Back-to-back timed calls per round for one evaluation of ``flops`` (``glassnet._timing.interleaved``'s
+    ``burst``): 5 for a short call (ex4's 0.2 GFLOP take a few ms, and the first call after the pause runs on a core
+    that has just idled, up to twice as slow for every contender alike), 1 for long ones and where there is no pause."""
+    return 5 if pause and flops < SHORT_CALL_FLOPS else 1
+
+
 def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, profile: bool = False,
                jax=None) -> dict:
     """One case and dtype: every contender's times, GFLOP/s, share of the GEMM peak, ratios, memory, and J."""
@@ -108,11 +119,12 @@ def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, p
     runs["gemm.chunked"] = chunked
     if torch is not None:
         runs["torch.gemm"] = h.torch_gemm_run(torch, X, thetas)
-    times = h.interleaved(runs, repeats, pause=pause)
+    flops = h.gemm_flops(m, sizes)
+    burst = short_call_burst(flops, pause)
+    times = h.interleaved(runs, repeats, pause=pause, burst=burst)
     del runs, whole, chunked
     gc.collect()
 
-    flops = h.gemm_flops(m, sizes)
     med = {name: h.median_ms(ts) for name, ts in times.items()}
     peak_ms = min(med["gemm.whole"], med["gemm.chunked"])
     memory = {}
@@ -154,6 +166,7 @@ def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, p
         "sizes": sizes,
         "dtype": np.dtype(dtype).name,
         "flops": flops,
+        "burst": burst,
         "chunk_rows": chunk_rows,
         "workers": workers,
         "profile": _profile(X, y, thetas, min(repeats, 3)) if profile else None,
@@ -187,7 +200,7 @@ def bench_activations(case: Case, repeats: int, pause: float) -> list[dict]:
         runs[f"glassnet.{act}"] = h._timing.glassnet_workspace(thetas, X, y, Y, LAM, activation=act)
         runs[f"sklearn.{act}"] = h._timing.sklearn_mlp(thetas, X, y, Y, LAM, activation=act)
     J = {name: float(run()) for name, run in runs.items()}
-    times = h.interleaved(runs, repeats, pause=pause)
+    times = h.interleaved(runs, repeats, pause=pause, burst=short_call_burst(h.gemm_flops(m, sizes), pause))
     med = {name: h.median_ms(ts) for name, ts in times.items()}
     rows = []
     for act in ACTIVATIONS:

@@ -5,7 +5,8 @@ Rows, each measured in this one process on the same data, medians of interleaved
 - ``epoch``: one epoch of Adam on 5000 × 784 pixels-like data, 784-100-10, at batch 16, 64 and 200, float64 and
   float32: ``glassnet.Classifier(solver="adam", max_iter=1)`` (the compiled epoch; ``glassnet.numpy`` is the same call
   with the C kernels switched off, the NumPy loop) vs ``MLPClassifier(solver="adam", max_iter=1)`` vs a plain torch
-  CPU loop (``torch.optim.Adam``, sigmoid units, BCE-with-logits + λ/2m ΣW²) vs JAX (the whole epoch as one
+  CPU loop (``torch.optim.Adam``, sigmoid units, BCE-with-logits + λ/2m ΣW²) vs the same loop with its batch cost
+  by ``torch.compile`` (compiled by one untimed epoch, its time reported apart) vs JAX (the whole epoch as one
   ``jax.jit``-compiled ``lax.scan`` over the batches with optax's Adam, the same J; compiled before timing, the
   compile time reported apart). Measured twice: process CPU time with one BLAS/torch thread (``cpu1``: the work, not
   disturbed by other processes' load) and wall time with two threads (``wall2``). Ratios > 1: glassnet is faster.
@@ -104,15 +105,28 @@ def sklearn_fit(X, y, solver: str, epochs: int, batch: int = 200, hidden: int = 
     return run
 
 
-def torch_fit(torch, X, y, epochs: int, batch: int, hidden: int = 100, on_epoch_end=None):
+def _torch_cost(torch, l1, l2, xb, yb, share):
+    """The batch J in torch: Σ BCE-with-logits / |b| + share · ΣW² (share = λ·|b|/m / (2|b|))."""
+    zL = l2(torch.sigmoid(l1(xb)))
+    return (torch.nn.functional.binary_cross_entropy_with_logits(zL, yb, reduction="sum") / xb.shape[0]
+            + share * (l1.weight.pow(2).sum() + l2.weight.pow(2).sum()))
+
+
+def torch_fit(torch, X, y, epochs: int, batch: int, hidden: int = 100, on_epoch_end=None, compiled: bool = False):
     """A plain torch CPU loop: the same network, cost and Adam (learning rate 0.01), mini-batches reshuffled.
 
     ``on_epoch_end((l1, l2))`` after every epoch, if given. The initial weights are seeded (torch's own init); the
-    dtype is X's.
+    dtype is X's. ``compiled=True``: the batch cost (forward and, through AOTAutograd, its backward) by
+    ``torch.compile`` (inductor, static shapes: one graph for the full batches, one for the last), compiled here by
+    one untimed epoch; ``run.compile_s`` is that epoch's time. Adam's step stays eager (its fused ``foreach`` kernels).
     """
     Xt = torch.tensor(X)
     Yt = torch.nn.functional.one_hot(torch.tensor(y), 10).to(Xt.dtype)
     m = Xt.shape[0]
+    cost = _torch_cost
+    if compiled:
+        torch._dynamo.reset()  # a fresh cache per row: every row's shapes compile (the per-function limit is 8)
+        cost = torch.compile(_torch_cost, dynamic=False)
 
     def run():
         gen = torch.Generator().manual_seed(0)
@@ -125,10 +139,8 @@ def torch_fit(torch, X, y, epochs: int, batch: int, hidden: int = 100, on_epoch_
             order = torch.randperm(m, generator=gen)
             for start in range(0, m, batch):
                 idx = order[start:start + batch]
-                zL = l2(torch.sigmoid(l1(Xt[idx])))
                 n = len(idx)
-                J = (torch.nn.functional.binary_cross_entropy_with_logits(zL, Yt[idx], reduction="sum") / n
-                     + LAM * n / m / (2 * n) * (l1.weight.pow(2).sum() + l2.weight.pow(2).sum()))
+                J = cost(torch, l1, l2, Xt[idx], Yt[idx], LAM * n / m / (2 * n))
                 opt.zero_grad()
                 J.backward()
                 opt.step()
@@ -136,6 +148,11 @@ def torch_fit(torch, X, y, epochs: int, batch: int, hidden: int = 100, on_epoch_
                 on_epoch_end((l1, l2))
         return l1, l2
 
+    run.compile_s = None  # type: ignore[attr-defined]
+    if compiled:
+        t0 = time.perf_counter()
+        run()
+        run.compile_s = time.perf_counter() - t0  # type: ignore[attr-defined]
     return run
 
 
@@ -257,6 +274,11 @@ def gemm_epoch(X, batch: int):
     return run
 
 
+#: Epoch rows: seconds of pause before each contender's calls (the previous contender's BLAS, OpenMP or XLA worker
+#: threads spin-wait for up to ~0.1 s after their last product, on the cores the next contender needs), then untimed
+#: calls for ``_timing.BURST_WARMUP`` seconds and this many timed ones (see ``_timing.interleaved``).
+EPOCH_PAUSE, EPOCH_BURST = 0.2, 2
+
 #: How the epoch rows are timed: (name, BLAS/torch threads, clock). cpu1: CPU seconds of the whole process (every
 #: thread counted) with one thread each; wall2: elapsed seconds with two threads.
 EPOCH_MODES = (("cpu1", 1, time.process_time), ("wall2", 2, time.perf_counter))
@@ -276,27 +298,78 @@ def epoch_rows(args, torch, peak, jax=None) -> list[dict]:
                 runs = {"glassnet": glassnet_fit(X, y, "adam", 1, batch, mine),
                         "glassnet.numpy": glassnet_fit(X, y, "adam", 1, batch, mine, kernels=False),
                         "sklearn": sklearn_fit(X, y, "adam", 1, batch, threads=threads)}
+                torch_compile_s = None
                 if torch is not None:
                     runs["torch"] = torch_fit(torch, X, y, 1, batch)
+                    if not args.quick:  # inductor takes seconds to tens of seconds a shape: not in a smoke run
+                        runs["torch.compile"] = torch_fit(torch, X, y, 1, batch, compiled=True)
+                        torch_compile_s = runs["torch.compile"].compile_s
                 compile_s = None
                 if jax is not None:
                     runs["jax"] = jax_fit(jax, X, y, 1, batch)
                     compile_s = runs["jax"].compile_s
                 runs["gemm"] = gemm_epoch(X, batch)
                 with limit_blas_threads(threads):
-                    ms = {name: h.median_ms(t) for name, t in
-                          h.interleaved(runs, args.repeats, clock=clock).items()}
+                    ms = {name: h.median_ms(t) for name, t in h.interleaved(
+                        runs, args.repeats, clock=clock, pause=0.0 if args.quick else EPOCH_PAUSE,
+                        burst=1 if args.quick else EPOCH_BURST).items()}
                 gemm_ms = ms.pop("gemm")
                 g, batches = ms["glassnet"], -(-len(y) // batch)
                 rows.append({"row": "epoch", "mode": mode, "threads": threads, "dtype": dtype, "batch": batch,
                              "m": len(y), "ms": ms, "vs": {k: v / g for k, v in ms.items() if k != "glassnet"},
                              "gemm_ms": gemm_ms,
                              "overhead_us_per_batch": {k: (v - gemm_ms) / batches * 1e3 for k, v in ms.items()},
-                             "jax_compile_s": compile_s, "floor_ms": floor_ms(len(y), SIZES, 1, peak)})
+                             "jax_compile_s": compile_s, "torch_compile_s": torch_compile_s,
+                             "floor_ms": floor_ms(len(y), SIZES, 1, peak)})
                 print(f"epoch {mode} {dtype} batch {batch}: " + "  ".join(f"{k} {v:.1f} ms" for k, v in ms.items()),
                       flush=True)
     if torch is not None:
         torch.set_num_threads(args.threads or h.blas_threads() or 1)
+    return rows
+
+
+#: The fixed-cost rows: a network whose products and elementwise steps cost next to nothing, many batches.
+TINY_SIZES, TINY_ROWS = [4, 3, 2], 20000
+
+
+def overhead_rows(args, jax=None) -> list[dict]:
+    """What one batch costs beyond its arithmetic: one Adam epoch of a 4-3-2 network on 20,000 rows, batches of 1 and
+    16, one thread, µs per batch. glassnet: through the public ``Classifier.fit``, (3 epochs − 1 epoch) / 2 / batches,
+    so the fit's set-up cancels; JAX: its jitted ``lax.scan`` epoch / batches (the same J and Adam, 2 one-hot units).
+    """
+    rng = np.random.default_rng(0)
+    m = 2000 if args.quick else TINY_ROWS
+    rows = []
+    for dtype in ("float64", "float32"):
+        X = rng.random((m, TINY_SIZES[0])).astype(dtype)
+        y = rng.integers(0, 2, m)
+        for batch in (1, 16):
+            def fit(epochs, batch=batch, X=X, y=y, dtype=dtype):
+                clf = glassnet.Classifier(hidden_layer_sizes=(TINY_SIZES[1],), solver="adam", max_iter=epochs,
+                                          batch_size=batch, random_state=0, n_iter_no_change=10**9, tol=0.0,
+                                          dtype=dtype, learning_rate=0.001, n_threads=1)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is the budget here
+                    clf.fit(X, y)
+
+            runs = {"one": lambda: fit(1), "three": lambda: fit(3)}
+            if jax is not None:
+                init, epoch, _ = jax_adam(jax, X, y, batch, hidden=TINY_SIZES[1], n_classes=2)
+                state = list(init())
+                order = rng.permutation(m)
+
+                def jax_epoch(epoch=epoch, state=state, order=order):
+                    state[0], state[1], _ = epoch(state[0], state[1], order)
+
+                runs["jax"] = jax_epoch
+            with limit_blas_threads(1):
+                ms = timed(runs, args.repeats)
+            batches = -(-m // batch)
+            us = {"glassnet": (ms["three"] - ms["one"]) / 2 / batches * 1e3}
+            if "jax" in ms:
+                us["jax"] = ms["jax"] / batches * 1e3
+            rows.append({"row": "overhead", "dtype": dtype, "batch": batch, "m": m, "sizes": TINY_SIZES,
+                         "us_per_batch": us})
     return rows
 
 
@@ -420,7 +493,9 @@ def glassnet_trainer(Xtr, ytr, Xte, yte, solver: str, threads: int | None, dtype
             probe.check(lambda: glassnet.Classifier.from_weights(state.thetas, classes).score(Xte, yte))
 
         probe.start()
-        clf.fit(Xtr, ytr, callbacks=on_epoch_end)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is the budget here
+            clf.fit(Xtr, ytr, callbacks=on_epoch_end)
 
     return train
 
@@ -632,19 +707,20 @@ def report(result: dict) -> str:
     """The printed tables: one section per kind of row that ran."""
     lines = [f"glassnet training benchmark · {result['meta']['cpu']} · {h.blas_line(result['meta'])}",
              f"GEMM peak {result['peak_gflops']:.1f} GFLOP/s (float64)"]
-    kinds = {k: [r for r in result["rows"] if r["row"] == k] for k in ("epoch", "dtype", "fit")}
+    kinds = {k: [r for r in result["rows"] if r["row"] == k] for k in ("epoch", "overhead", "dtype", "fit")}
     if kinds["epoch"]:
         peers = [k for k in kinds["epoch"][0]["ms"] if k != "glassnet"]
         lines += ["", f"one Adam epoch, 784-100-10, {kinds['epoch'][0]['m']} rows (ms; ratio = their time / "
                   "glassnet's; cpu1 = process CPU time, 1 thread; wall2 = elapsed, 2 threads):",
                   f"  {'mode':<5} {'dtype':<7} {'batch':>5} {'glassnet':>9}" + "".join(f"{p:>22}" for p in peers)
-                  + f" {'floor':>7} {'jax compile':>11}"]
+                  + f" {'floor':>7} {'jax compile':>11} {'torch.compile':>13}"]
     for r in kinds["epoch"]:
         t = r["ms"]
         cells = "".join(f"{t[p]:>12.1f} ({r['vs'][p]:.2f}×)" for p in peers)
         comp = f"{r['jax_compile_s']:.2f} s" if r.get("jax_compile_s") is not None else "-"
+        tcomp = f"{r['torch_compile_s']:.2f} s" if r.get("torch_compile_s") is not None else "-"
         lines.append(f"  {r['mode']:<5} {r['dtype']:<7} {r['batch']:>5} {t['glassnet']:>9.1f}{cells} "
-                     f"{r['floor_ms']:>7.1f} {comp:>11}")
+                     f"{r['floor_ms']:>7.1f} {comp:>11} {tcomp:>13}")
     if kinds["epoch"]:
         lines += ["", "time per batch beyond the epoch's matrix products alone (µs; (epoch − GEMMs) / batches, cpu1):"]
         for r in kinds["epoch"]:
@@ -652,6 +728,13 @@ def report(result: dict) -> str:
                 o = r["overhead_us_per_batch"]
                 lines.append(f"  {r['dtype']:<7} batch {r['batch']:>3}  GEMMs {r['gemm_ms']:6.1f} ms   "
                              + "  ".join(f"{k} {v:7.0f}" for k, v in o.items()))
+    if kinds["overhead"]:
+        r0 = kinds["overhead"][0]
+        lines += ["", f"fixed cost per batch (µs): one Adam epoch of a {'-'.join(map(str, r0['sizes']))} network on "
+                  f"{r0['m']} rows, 1 thread (glassnet: public fit, (3 epochs − 1) / 2 / batches):"]
+        for r in kinds["overhead"]:
+            lines.append(f"  {r['dtype']:<7} batch {r['batch']:>3}  " + "  ".join(
+                f"{k} {v:6.2f}" for k, v in r["us_per_batch"].items()))
     if kinds["dtype"]:
         lines += ["", f"float32 vs float64, glassnet alone: time to a common test accuracy ({FIT_HIDDEN} hidden units; "
                   "the rule and budgets of the fit table below; (n) = iterations/epochs to the target):"]
@@ -721,8 +804,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="small sizes, one repeat (a smoke run, not a measurement)")
     p.add_argument("--repeats", type=int, default=5, help="interleaved repeats per timing (default 5)")
     p.add_argument("--threads", type=int, default=None, help="BLAS threads (default: as the machine allows)")
-    p.add_argument("--rows", default="epoch,dtype,fit",
-                   help="which rows to run, comma-separated from epoch, dtype, fit (default: all)")
+    p.add_argument("--rows", default="epoch,overhead,dtype,fit",
+                   help="which rows to run, comma-separated from epoch, overhead, dtype, fit (default: all)")
     p.add_argument("--no-jax", action="store_true", help="leave JAX out even if it is installed")
     p.add_argument("--out", help="write the result as JSON to this file")
     args = p.parse_args(argv)
@@ -734,8 +817,8 @@ def main(argv=None) -> int:
     if torch is not None:
         torch.set_num_threads(threads)
     peak = h.gemm_rate(5000, SIZES[0], SIZES[1], 1 if args.quick else 5)
-    kinds = {"epoch": lambda: epoch_rows(args, torch, peak, jax), "dtype": lambda: dtype_rows(args, peak),
-             "fit": lambda: fit_rows(args, torch, peak, jax)}
+    kinds = {"epoch": lambda: epoch_rows(args, torch, peak, jax), "overhead": lambda: overhead_rows(args, jax),
+             "dtype": lambda: dtype_rows(args, peak), "fit": lambda: fit_rows(args, torch, peak, jax)}
     wanted = [k.strip() for k in args.rows.split(",") if k.strip()]
     unknown = [k for k in wanted if k not in kinds]
     if unknown or not wanted:

@@ -34,6 +34,15 @@ def test_interleaved_rotates_the_order_and_skips_the_warmup():
     assert [len(t) for t in times.values()] == [3, 3] and all(t >= 0 for ts in times.values() for t in ts)
 
 
+def test_interleaved_bursts_warm_up_untimed_then_time_each_call(monkeypatch):
+    monkeypatch.setattr(_timing, "BURST_WARMUP", 0.0)  # one untimed call before each burst
+    calls = []
+    times = _timing.interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 2, warmup=1,
+                                burst=3)
+    assert calls == ["a"] * 4 + ["b"] * 4 + ["b"] * 4 + ["a"] * 4 + ["a"] * 4 + ["b"] * 4
+    assert [len(t) for t in times.values()] == [6, 6]
+
+
 def _run(capsys, *argv):
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
@@ -183,16 +192,22 @@ CONTENDER_FIT_FIELDS = {"best_accuracy", "final_accuracy", "budget_seconds", "st
 
 
 def test_quick_training_benchmark_reports_every_row(training_bench, tmp_path, capsys):
-    """bench_training.py --quick: the epoch, dtype and fit rows run and the JSON holds them (no timing asserted)."""
+    """bench_training.py --quick: the epoch, overhead, dtype and fit rows run and the JSON holds them (no timing
+    asserted)."""
     out_file = tmp_path / "training.json"
     assert training_bench.main(["--quick", "--out", str(out_file)]) == 0
     out = capsys.readouterr().out
     assert "one Adam epoch" in out and "float32 vs float64" in out and "whole fits to a common test accuracy" in out
+    assert "fixed cost per batch" in out
     result = json.loads(out_file.read_text())
     kinds = [r["row"] for r in result["rows"]]
     assert kinds.count("epoch") == 12 and "dtype" in kinds  # (cpu1, wall2) × (float64, float32) × 3 batch sizes
+    assert kinds.count("overhead") == 4  # (float64, float32) × batches of 1 and 16
     for r in result["rows"]:
-        assert r["floor_ms"] > 0
+        if r["row"] == "overhead":
+            assert "glassnet" in r["us_per_batch"]
+        else:
+            assert r["floor_ms"] > 0
     fits = {(r["data"], r["solver"]): r for r in result["rows"] if r["row"] == "fit"}
     assert set(fits) == {("digits", "lbfgs"), ("digits", "adam")}  # --quick: digits only
     torch_installed = importlib.util.find_spec("torch") is not None

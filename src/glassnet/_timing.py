@@ -52,12 +52,19 @@ def gemm_flops(m: int, sizes: Sequence[int]) -> int:
     return flops
 
 
+#: :func:`interleaved` with ``burst`` > 1: seconds of untimed calls after each pause, before the timed ones.
+BURST_WARMUP = 0.15
+
+
 def interleaved(runs: dict[str, Callable[[], object]], repeats: int, *, warmup: int = 1, pause: float = 0.0,
-                clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
+                clock: Callable[[], float] = time.perf_counter, burst: int = 1) -> dict[str, list[float]]:
     """Seconds per call of each run: ``warmup`` untimed rounds, then ``repeats`` rounds of one call each.
 
     The order rotates from round to round; ``pause`` seconds before each call let another library's spinning worker
-    threads go to sleep first.
+    threads go to sleep first. ``burst`` > 1: in every round each run is first called untimed for ``BURST_WARMUP``
+    seconds after the pause (once at least), then ``burst`` times back to back, each timed (``repeats × burst`` times
+    per run): the steady state of an optimizer's loop, not calls on a core that has just idled (its clock not yet
+    up, its caches another library's), which on a 2-core VM made calls up to 1.5× slower for ~0.1 s.
     """
     names = list(runs)
     times: dict[str, list[float]] = {n: [] for n in names}
@@ -66,11 +73,17 @@ def interleaved(runs: dict[str, Callable[[], object]], repeats: int, *, warmup: 
         for name in names[k:] + names[:k]:
             if pause:
                 time.sleep(pause)
-            t0 = clock()
-            runs[name]()
-            dt = clock() - t0
-            if r >= warmup:
-                times[name].append(dt)
+            if burst > 1:
+                start = time.perf_counter()
+                runs[name]()
+                while time.perf_counter() - start < BURST_WARMUP:
+                    runs[name]()
+            for _ in range(burst):
+                t0 = clock()
+                runs[name]()
+                dt = clock() - t0
+                if r >= warmup:
+                    times[name].append(dt)
     return times
 
 
