@@ -2,6 +2,7 @@
 features beyond MLPClassifier (hidden activations, cost_and_gradient, validation curves, early stopping)."""
 
 import json
+import warnings
 from functools import partial
 
 import numpy as np
@@ -397,3 +398,32 @@ def test_check_X_assume_finite_skips_only_the_nan_scan():
         check_X(X)
     with pytest.raises(ValueError, match="columns"):
         check_X(X, n_features=3, assume_finite=True)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_predict_finds_nan_and_inf_in_x_through_z2_and_says_so_like_scikit_learn(bad):
+    # predict reads NaN/inf from z^(2) (a non-finite x makes its row of z^(2) non-finite) and only then scans X;
+    # an inf that meets a column of zero weights still does (inf·0 is NaN), and no NumPy warning comes first
+    thetas = glassnet.random_init([6, 4, 3], rng=0)
+    thetas[0][:, 3] = 0.0  # x_3 reaches no hidden unit
+    clf = glassnet.Classifier.from_weights(thetas, np.array([0, 1, 2]))
+    X = np.random.default_rng(0).random((5, 6))
+    for column in (3, 4):
+        Xb = X.copy()
+        Xb[2, column] = bad
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+                clf.predict(Xb)
+            with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+                clf.predict_proba(Xb)
+
+
+def test_predict_is_the_largest_unit_of_the_forward_pass_in_either_dtype():
+    thetas = glassnet.random_init([8, 5, 4], rng=1)
+    clf = glassnet.Classifier.from_weights(thetas, np.array(["a", "b", "c", "d"]))
+    X = np.random.default_rng(1).standard_normal((40, 8))
+    for Xd in (X, X.astype(np.float32)):
+        a_out = glassnet.forward(thetas, Xd).activations[-1]
+        assert a_out.dtype == Xd.dtype
+        np.testing.assert_array_equal(clf.predict(Xd), clf.classes_[np.argmax(a_out, axis=1)])

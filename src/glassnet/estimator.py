@@ -40,14 +40,15 @@ from sklearn.base import (
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from glassnet._support import fused as _fused
 from glassnet._support.memory import check_network_fits
-from glassnet._validation import check_dtype, check_thetas
+from glassnet._validation import check_dtype, check_thetas, compute_dtype
 from glassnet.activations import get_activation
 from glassnet.api import cost_and_gradient
 from glassnet.explain.trace import explain
-from glassnet.forward import forward
+from glassnet.forward import forward, propagate
 from glassnet.outputs import OutputLayer, is_lecture_network, n_outputs, output_loss, predict_indicator
 from glassnet.params import sizes_from_thetas
 from glassnet.scale import dask_fit
@@ -421,9 +422,23 @@ class _Network(TransformerMixin, BaseEstimator):
         return self.thetas_
 
     def _z_out(self, X) -> np.ndarray:
+        """z^(L) of every row of X (m, K): what labels, scores and regressions are read from (no output activation).
+
+        NaN and inf are looked for in z^(2), not in X: any non-finite x_tj makes row t of z^(2) non-finite (inf·0 is
+        NaN), and z^(2) has s_2 numbers a row where X has s_1 (25 against 400 on the course's network). Only then is
+        X scanned, for scikit-learn's own error.
+        """
         thetas = self._fitted_thetas()
-        X = self._validate_X(X)
-        return forward(thetas, X, activation=self.activation, output=self._pair().output).z_out
+        X = validate_data(self, X, dtype=_DTYPES, accept_sparse=_SPARSE, reset=False, ensure_all_finite=False)
+        thetas, _ = check_thetas(thetas, compute_dtype(X))
+        with np.errstate(invalid="ignore", over="ignore"):  # a NaN/inf in X gets its error below, not a warning
+            cache = propagate(thetas, X, self.activation, None)
+        z2 = cache.z[1]
+        assert z2 is not None  # z[0] alone (the input layer) has none
+        finite = _fused.all_finite(z2)
+        if not (bool(np.isfinite(z2).all()) if finite is None else finite):
+            check_array(X, accept_sparse=_SPARSE, dtype=None, estimator=self, input_name="X")  # NaN/inf: its error
+        return cache.z_out
 
     def _targets(self, y, m: int, name: str = "y"):
         """Targets as the cost takes them (labels → unit indices or a 0/1 matrix; real values for a regressor)."""

@@ -77,20 +77,23 @@ class ForwardCache:
         return self.z[l - 1], self.a[l - 1]
 
 
-def propagate(thetas: Sequence[np.ndarray], X: np.ndarray, activation="sigmoid", output="sigmoid") -> ForwardCache:
+def propagate(thetas: Sequence[np.ndarray], X: np.ndarray, activation="sigmoid",
+              output: str | None = "sigmoid") -> ForwardCache:
     """Forward pass on already-validated inputs (same dtype throughout); see :func:`forward`.
 
     X may be a SciPy sparse matrix: z^(2) = X Θ^(1)[:, 1:]ᵀ is then a sparse-times-dense product (X stays sparse).
+    ``output=None``: the output layer's activation is not applied (the last entry of ``activations`` is z^(L) itself),
+    for callers that need z^(L) only (labels are its largest unit; scores and regressions are z^(L)).
     """
     g = get_activation(activation).g
-    out = output_loss(output, "squared" if output == "identity" else "log")
+    out = None if output is None else output_loss(output, "squared" if output == "identity" else "log")
     z: list[np.ndarray | None] = [None]
     acts = [X]
     for i, theta in enumerate(thetas):
         zl = np.asarray(acts[-1] @ theta[:, 1:].T)
         zl += theta[:, 0]
         z.append(zl)
-        acts.append(g(zl) if i < len(thetas) - 1 else out.activate(zl))
+        acts.append(g(zl) if i < len(thetas) - 1 else (zl if out is None else out.activate(zl)))
     return ForwardCache(z=z, activations=acts)
 
 
