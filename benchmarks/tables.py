@@ -75,7 +75,7 @@ def full_batch_table(cases: list[dict]) -> list[str]:
     for c in cases:
         g, api = c["contenders"]["glassnet"], c["contenders"]["glassnet.api"]
         sk = c["contenders"]["sklearn"]["peak_extra_bytes"]
-        mem = f"{api['peak_extra_bytes'] / sk:.2f}× ({g['memory_vs_sklearn']:.2f}×)" if sk else "—"
+        mem = f"{api['peak_extra_bytes'] / sk:.2g}× ({g['memory_vs_sklearn']:.2g}×)" if sk else "—"
         out.append(f"| {c['case']} {c['m']}×{c['sizes'][0]}, {'-'.join(map(str, c['sizes']))} | {c['dtype']} | "
                    f"{g['median_ms']:.1f} ms | {api['median_ms']:.1f} ms | {ratio(g['vs_jax'])} | "
                    f"{ratio(g['vs_torch'])} | {ratio(g['vs_sklearn'])} | {g['pct_peak']:.0f}% | {mem} |")

@@ -234,6 +234,9 @@ def test_worker_threads_work_in_a_forked_child():
     queue = ctx.Queue()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # Python ≥ 3.12 warns about fork() with threads alive
+        # JAX, where an earlier test imported it (the benchmarks' smoke run, with the bench extra installed), warns
+        # at every fork; this child never touches JAX
+        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
         child = ctx.Process(target=_fork_child, args=(queue,))
         child.start()
     child.join(timeout=60)
