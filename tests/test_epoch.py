@@ -9,6 +9,7 @@ epochs, float32 to 1e-4 (Adam's first steps divide by √v of a few rounded grad
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -121,10 +122,37 @@ def test_the_threads_exist_while_it_runs_and_are_gone_after():
         seen.append(len(os.listdir("/proc/self/task")))
         return False
 
+    kw = dict(solver="adam", max_iter=1, batch_size=50, n_threads=3)
+    fit(thetas, X, y, 1.0, **kw)  # once first: thread pools that stay (OpenBLAS's) exist before the count
+    seen.clear()
     before = len(os.listdir("/proc/self/task"))
-    fit(thetas, X, y, 1.0, solver="adam", max_iter=1, batch_size=50, should_stop=should_stop, n_threads=3)
+    fit(thetas, X, y, 1.0, should_stop=should_stop, **kw)
     assert min(seen) >= before + 2  # the caller's thread and two more
     assert len(os.listdir("/proc/self/task")) == before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counting threads needs Linux's /proc")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_threads_that_wait_more_than_they_work_leave_the_epoch_to_the_callers_thread(dtype):
+    # A slow poll makes the caller's thread slow: its partner waits at the barrier far longer than it works (as with
+    # more threads than cores), so after 16 batches the caller finishes the epoch alone, with the same numbers.
+    thetas, X, y = problem(dtype, sizes=(20, 12, 3), m=400)
+    seen = []
+
+    def slow_poll():
+        seen.append(len(os.listdir("/proc/self/task")) - base)
+        time.sleep(0.003)
+        return False
+
+    kw = dict(solver="adam", max_iter=1, batch_size=10, random_state=0, n_threads=2, patience=None)
+    fit(thetas, X, y, 1.0, **kw)  # once first: thread pools that stay (OpenBLAS's) exist before the count
+    base = len(os.listdir("/proc/self/task"))
+    fast = fit(thetas, X, y, 1.0, should_stop=slow_poll, **kw)
+    assert seen[:16] == [1] * 16  # the partner thread worked the first 16 batches
+    assert seen[-1] == 0  # and had left by the last one: the caller's thread ran the rest alone
+    with _fused.disabled():
+        ref = fit(thetas, X, y, 1.0, **kw)
+    assert_close(fast, ref, dtype)
 
 
 @pytest.mark.parametrize("nesterov, momentum", [(True, 0.9), (False, 0.5), (True, 0.0)])

@@ -194,7 +194,8 @@ VECTOR_CLONES static int FN(sgd_rows)(T *theta, const T *G, T *s1, Py_ssize_t ro
  *      delta^(2): those steps mix all units of a layer but never two examples (thread 0 takes them all where the
  *      batch is narrow);
  *   4. thread k forms Delta^(1) rows of its units and steps them; thread 0 also every later Theta (few weights).
- * Only thread 0 (the caller) touches Python and e. */
+ * Only thread 0 (the caller) touches Python and e. Threads that wait at the barriers more than they work (no core of
+ * their own) stop sharing: thread 0 takes every unit and example over (see SOLO_CHECK_AFTER). */
 typedef struct {
     epoch_args *e;
     const T *X, *Y;
@@ -210,6 +211,7 @@ typedef struct {
         _Alignas(64) double J_part; /* Sigma cost of its examples of this batch */
         double reg;                 /* Sigma Theta[:, 1:]^2 of its rows before the step */
         int finite;                 /* its rows stayed finite after the step */
+        long long waited, span;     /* ns it has waited at barriers, and ns since it started (before each batch) */
     } slot[MAX_WORKERS];
 } FN(shared);
 
@@ -218,14 +220,16 @@ static void FN(work)(FN(shared) *S, int k) {
     epoch_args *e = S->e;
     GEMM_T gemm = (GEMM_T)e->gemm;
     const Py_ssize_t L = e->layers, M = e->M, B = e->batch, s0 = e->sizes[0], K = e->sizes[L];
-    const int P = S->P, c0 = (int)s0 + 1, mine = (int)(S->u[k + 1] - S->u[k]);
-    const Py_ssize_t u0 = S->u[k];
+    const int c0 = (int)s0 + 1;
+    int P = S->P, mine = (int)(S->u[k + 1] - S->u[k]);  /* thread 0 takes everything over if the threads go solo */
+    Py_ssize_t u0 = S->u[k];
     T *theta = S->theta, *G = S->G;
     T one = 1, zero = 0;
     int sense = 0, parity = 0;
-    long long t = e->t;
+    long long t = e->t, started = now_ns(), waited = 0, t_wait;
     Py_ssize_t prev_n = 0;
     double prev_lam_b = 0.0;
+#define WAIT_AT_BARRIER() (t_wait = now_ns(), barrier_wait(&S->bar, &sense), waited += now_ns() - t_wait)
     for (Py_ssize_t start = 0;; start += B) {
         const Py_ssize_t n = start < M ? (start + B <= M ? B : M - start) : 0;
         int in = (int)n, s0i = (int)s0;
@@ -243,7 +247,9 @@ static void FN(work)(FN(shared) *S, int k) {
             memcpy(Xb + q * s0, S->X + row * s0, (size_t)s0 * sizeof(T));
             memcpy(Yb + q * K, S->Y + row * K, (size_t)K * sizeof(T));
         }
-        barrier_wait(&S->bar, &sense);
+        S->slot[k].waited = waited;
+        S->slot[k].span = now_ns() - started;
+        WAIT_AT_BARRIER();
         if (prev_n) {  /* the previous batch, now that every thread's part of it is done: each thread decides alike */
             double J_sum = 0.0, reg = 0.0;
             int finite = 1;
@@ -258,13 +264,26 @@ static void FN(work)(FN(shared) *S, int k) {
         }
         if (n == 0) break;
         if (S->stop) { if (k == 0) e->status = S->stop; break; }
+        if (P > 1 && start >= SOLO_CHECK_AFTER * B) {
+            /* A thread that waits at the barriers more than it works has no core of its own (more threads than
+             * cores: other fits, other programs): then thread 0 finishes the epoch alone, as one thread runs it. Every
+             * thread reads the same numbers (published before the barrier), so all decide alike. */
+            int solo = 0;
+            for (int q = 0; q < P; q++) solo |= 2 * S->slot[q].waited > S->slot[q].span;
+            if (solo) {
+                if (k > 0) break;
+                P = 1; mine = (int)e->sizes[1]; u0 = 0;
+                S->bar.P = 1;
+                e->solo_after = e->batches + 1;
+            }
+        }
         /* 2. this thread's units of the first layer: z = Theta^(1)[u, 1:] x (one GEMM), + bias and g in one pass */
         if (mine > 0) {
             T *z = S->A[1] + u0 * n, *th = theta + u0 * c0;
             gemm("T", "N", &in, &mine, &s0i, &one, Xb, &s0i, th + 1, &c0, &zero, z, &in);
             if (L > 1) FN(hidden_forward)(e->act, z, th, mine, c0, n, n);
         }
-        barrier_wait(&S->bar, &sense);
+        WAIT_AT_BARRIER();
         /* 3. this thread's examples through the later layers, the cost, and every delta down to delta^(2); a batch
          * of fewer than WIDE examples per thread stays with thread 0 (products that thin cost more than they save) */
         const int wide = n >= WIDE * P;
@@ -287,7 +306,7 @@ static void FN(work)(FN(shared) *S, int k) {
                 FN(hidden_backward)(e->act, S->Dl[l] + t0, S->A[l] + t0, s, w, n);
             }
         }
-        barrier_wait(&S->bar, &sense);
+        WAIT_AT_BARRIER();
         {
             double J_sum = 0.0;
             for (int q = 0; q < P; q++) J_sum += S->slot[q].J_part;
@@ -336,6 +355,7 @@ static void FN(work)(FN(shared) *S, int k) {
         prev_lam_b = lam_b;
         parity ^= 1;
     }
+#undef WAIT_AT_BARRIER
 }
 
 #if EPOCH_THREADS
@@ -411,6 +431,7 @@ static int FN(epoch)(epoch_args *e, const T *X, const T *Y, const int64_t *order
 #if EPOCH_THREADS
     for (int k = 1; k < P; k++) pthread_join(tid[k], NULL);
 #endif
+    barrier_destroy(&S->bar);
     free(S);
     return e->status;
 }

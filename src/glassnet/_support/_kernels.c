@@ -221,6 +221,7 @@ static PyObject *all_finite(PyObject *self, PyObject *arg) {
 #define MAX_LAYERS 64
 #define MAX_WORKERS 64
 #define WIDE 64  /* examples per thread from which the epoch's later layers are split by examples */
+#define SOLO_CHECK_AFTER 16  /* batches an epoch's threads run before they may give up on sharing it (see _epoch.h) */
 enum { ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_IDENTITY };
 enum { PAIR_SIGMOID_LOG, PAIR_SOFTMAX_LOG, PAIR_SIGMOID_SQUARED, PAIR_IDENTITY_SQUARED };
 enum { RULE_SGD, RULE_ADAM };
@@ -231,8 +232,8 @@ enum { EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED, EPOCH_ERROR, EPOCH_NOMEM };
 #if defined(__unix__) || defined(__APPLE__)
 #define EPOCH_THREADS 1
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 static inline void spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -240,25 +241,72 @@ static inline void spin_pause(void) {
 #endif
 }
 
-typedef struct { atomic_int count, sense; int P; } spin_barrier;
+/* A barrier waiter spins this long before it sleeps: long enough for a partner that is running to arrive (a batch's
+ * step takes tens to hundreds of microseconds), short enough that a partner waiting for a core (more threads than
+ * cores: several fits at once) gets it soon: spinning and yielding there made a fit 12x slower. */
+#define SPIN_NS 200000
 
-static void barrier_init(spin_barrier *b, int P) { atomic_store(&b->count, 0); atomic_store(&b->sense, 0); b->P = P; }
+typedef struct {
+    atomic_int count, sense, sleepers;
+    int P;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} spin_barrier;
 
-/* The last thread to arrive flips the sense; the others spin on it: a few thousand pauses (a batch's step is tens of
- * microseconds, and a futex wake-up would cost about as much), then they yield the core so that a busy machine does
- * not starve the thread they wait for. */
+static void barrier_init(spin_barrier *b, int P) {
+    atomic_store(&b->count, 0);
+    atomic_store(&b->sense, 0);
+    atomic_store(&b->sleepers, 0);
+    b->P = P;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+}
+
+static void barrier_destroy(spin_barrier *b) {
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+}
+
+static long long now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static long long elapsed_ns(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)(t.tv_sec - t0->tv_sec) * 1000000000LL + (t.tv_nsec - t0->tv_nsec);
+}
+
+/* Sense-reversing: the last thread to arrive flips the sense and wakes the sleepers, if any. The others spin on the
+ * sense for up to SPIN_NS, then sleep on the condition variable. No lost wake-up: a sleeper counts itself before it
+ * looks at the sense (under the mutex), and the last thread flips the sense before it looks at the count. */
 static void barrier_wait(spin_barrier *b, int *local) {
     if (b->P == 1) return;
     int s = *local = !*local;
     if (atomic_fetch_add(&b->count, 1) == b->P - 1) {
         atomic_store(&b->count, 0);
         atomic_store(&b->sense, s);
+        if (atomic_load(&b->sleepers) > 0) {
+            pthread_mutex_lock(&b->mu);
+            pthread_cond_broadcast(&b->cv);
+            pthread_mutex_unlock(&b->mu);
+        }
         return;
     }
-    for (int spins = 0; atomic_load(&b->sense) != s; spins++) {
-        if (spins < 4000) spin_pause();
-        else sched_yield();
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int spins = 1; atomic_load(&b->sense) != s; spins++) {
+        spin_pause();
+        if ((spins & 63) == 0 && elapsed_ns(&t0) > SPIN_NS) break;
     }
+    if (atomic_load(&b->sense) == s) return;
+    pthread_mutex_lock(&b->mu);
+    atomic_fetch_add(&b->sleepers, 1);
+    while (atomic_load(&b->sense) != s) pthread_cond_wait(&b->cv, &b->mu);
+    atomic_fetch_sub(&b->sleepers, 1);
+    pthread_mutex_unlock(&b->mu);
 }
 
 typedef struct { void *shared; int k; atomic_int go; } worker_arg;
@@ -266,6 +314,8 @@ typedef struct { void *shared; int k; atomic_int go; } worker_arg;
 #define EPOCH_THREADS 0
 typedef struct { int P; } spin_barrier;
 static void barrier_init(spin_barrier *b, int P) { b->P = P; }
+static void barrier_destroy(spin_barrier *b) { (void)b; }
+static long long now_ns(void) { return 0; }  /* one thread only: nothing to time */
 static void barrier_wait(spin_barrier *b, int *local) { (void)b; (void)local; }
 #endif
 
@@ -287,6 +337,7 @@ typedef struct {
     double total, bad_J;            /* Sigma_batches J_b |b|; the cost of the batch that diverged */
     long long batches, bad_batch;
     int status;                     /* EPOCH_* */
+    long long solo_after;           /* 0, or the batch from which thread 0 ran the epoch alone (its threads waited) */
 } epoch_args;
 
 #define T double

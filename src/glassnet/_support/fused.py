@@ -149,8 +149,10 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
 
     With more than one worker the epoch runs on threads of its own: each owns a share of the first hidden layer's
     units (their rows of Θ^(1), a^(2) and δ^(2): forward, Δ rows and step), the caller's thread also every later
-    layer, and they meet three times per batch. Their products are one-thread BLAS calls (the BLAS is held at one
-    thread meanwhile): BLAS threads on these small products spend more time waking up than multiplying.
+    layer, and they meet three times per batch (a waiting thread spins up to 0.2 ms, then sleeps). Their products are
+    one-thread BLAS calls (the BLAS is held at one thread meanwhile): BLAS threads on these small products spend more
+    time waking up than multiplying. Where the threads wait at those meetings more than they work (they have no core
+    each: several fits at once, other programs), the caller's thread finishes the epoch alone after 16 batches.
 
     Returns ``(status, Σ_b J_b·|b|, batches, t, bad_batch, bad_J)``; status is one of :data:`EPOCH_OK`,
     :data:`EPOCH_DIVERGED` (batch ``bad_batch`` gave J = ``bad_J`` or non-finite weights) or :data:`EPOCH_STOPPED`.
