@@ -240,7 +240,8 @@ def test_the_walk_adds_delta_up_over_several_examples_before_d(moons, server):  
 
 
 def test_feature_toggles_make_the_networks_inputs_and_the_map_stays_over_x1_x2(moons, server):  # noqa: F811
-    assert moons.locator("#features").is_visible()
+    # the toggles show once the session's state says the data are 2-D, which may come after the map is drawn
+    moons.wait_for_selector("#features", state="visible", timeout=20_000)
     assert moons.is_checked('#features input[value="x1"]') and not moons.is_checked('#features input[value="x1^2"]')
     moons.check('#features input[value="x1^2"]')
     assert wait_for(lambda: server.session.config.features == ("x1", "x2", "x1^2"), timeout=20)
