@@ -12,23 +12,8 @@ skip() {
     echo "install-browser: $1; the browser tests will be skipped (install Debian's chromium, or set GLASSNET_CHROMIUM)" >&2
     exit 0
 }
-command -v apt-get >/dev/null 2>&1 || skip "apt-get not found"
-SUDO=""
-if [ "$(id -u)" != "0" ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        SUDO="sudo -n"
-    else
-        skip "not root and no password-less sudo"
-    fi
-fi
-LOG="${TMPDIR:-/tmp}/glassnet-install-chromium.log"
-echo "install-browser: installing chromium with apt-get (once; log in $LOG)" >&2
-if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >"$LOG" 2>&1; then
-    # The package lists may be missing or stale on a fresh machine.
-    { $SUDO apt-get update && \
-      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } >>"$LOG" 2>&1 \
-        || skip "apt-get could not install chromium (see $LOG)"
-fi
+# How to install (apt-get, root or sudo, a log) lives in apt-install.sh; what it means when it cannot, here.
+reason=$(sh "$(dirname "$0")/apt-install.sh" install-browser chromium chromium) || skip "$reason"
 [ -x "$BROWSER" ] || skip "chromium was installed but $BROWSER is not there"
 echo "install-browser: $("$BROWSER" --version 2>/dev/null || echo "$BROWSER")" >&2
 exit 0

@@ -22,23 +22,8 @@ skip() {
          "isolation tests will be skipped" >&2
     exit 0
 }
-command -v apt-get >/dev/null 2>&1 || skip "apt-get not found"
-SUDO=""
-if [ "$(id -u)" != "0" ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        SUDO="sudo -n"
-    else
-        skip "not root and no password-less sudo"
-    fi
-fi
-LOG="${TMPDIR:-/tmp}/glassnet-install-bwrap.log"
-echo "install-bwrap: installing bubblewrap with apt-get (once; log in $LOG)" >&2
-if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap >"$LOG" 2>&1; then
-    # The package lists may be missing or stale on a fresh machine.
-    { $SUDO apt-get update && \
-      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap; } >>"$LOG" 2>&1 \
-        || skip "apt-get could not install bubblewrap (see $LOG)"
-fi
+# How to install (apt-get, root or sudo, a log) lives in apt-install.sh; what it means when it cannot, here.
+reason=$(sh "$(dirname "$0")/apt-install.sh" install-bwrap bubblewrap bwrap) || skip "$reason"
 command -v bwrap >/dev/null 2>&1 || skip "bubblewrap was installed but bwrap is not on PATH"
 echo "install-bwrap: $(bwrap --version 2>/dev/null || echo bwrap)" >&2
 check
