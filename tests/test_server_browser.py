@@ -8,9 +8,7 @@ Skipped, with a message, only when no Chromium is installed (``scripts/install-b
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +17,9 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-CHROMIUM = os.environ.get("GLASSNET_CHROMIUM", "/usr/bin/chromium")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run scripts/install-browser.sh (apt-get install "
-                f"chromium) or set GLASSNET_CHROMIUM", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+from browser_helpers import ARGS, CHROMIUM, SHOTS, require_browser
+
+sync_api = require_browser()
 
 import glassnet
 from conftest import EX4_WEIGHTS
@@ -31,9 +27,6 @@ from glassnet.explain.text import format_number, unit_equation
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
 from glassnet.server.session import wait_for
 
-SHOTS = Path(os.environ.get("GLASSNET_SCREENSHOTS") or Path(tempfile.gettempdir()) / "glassnet-explorer-screenshots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 CONFIG = TrainConfig(dataset="digits", hidden=(25,), lam=1.0, max_iter=400, delay_ms=40)
 
 

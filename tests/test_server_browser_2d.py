@@ -7,8 +7,6 @@ Screenshots go to ``$GLASSNET_SCREENSHOTS`` (default: ``<tmp>/glassnet-explorer-
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -17,18 +15,13 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-CHROMIUM = os.environ.get("GLASSNET_CHROMIUM", "/usr/bin/chromium")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run scripts/install-browser.sh (apt-get install "
-                f"chromium) or set GLASSNET_CHROMIUM", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+from browser_helpers import ARGS, CHROMIUM, SHOTS, require_browser
+
+sync_api = require_browser()
 
 from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
 from glassnet.server.session import wait_for
 
-SHOTS = Path(os.environ.get("GLASSNET_SCREENSHOTS") or Path(tempfile.gettempdir()) / "glassnet-explorer-screenshots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 MOONS = TrainConfig(dataset="moons", hidden=(8,), lam=0.1, max_iter=400, delay_ms=0)
 DIGITS = TrainConfig(dataset="digits", hidden=(25,), lam=1.0, max_iter=400, delay_ms=0)
 

@@ -5,26 +5,17 @@ network and says so; a small network's link applies without asking.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-CHROMIUM = os.environ.get("GLASSNET_CHROMIUM", "/usr/bin/chromium")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run scripts/install-browser.sh (apt-get install "
-                f"chromium) or set GLASSNET_CHROMIUM", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+from browser_helpers import ARGS, CHROMIUM, SHOTS, require_browser
+
+sync_api = require_browser()
 
 from glassnet.server import ExplorerServer, Session, TrainConfig  # noqa: E402
 
-SHOTS = Path(os.environ.get("GLASSNET_SCREENSHOTS") or Path(tempfile.gettempdir()) / "glassnet-explorer-screenshots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 CONFIG = TrainConfig(dataset="xor", hidden=(4,))
 LARGE = (1024, 1, 1024, 1024)
 

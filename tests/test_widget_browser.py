@@ -14,7 +14,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,19 +21,14 @@ import pytest
 
 pytest.importorskip("anywidget", reason="the widget tests need the notebook extra (anywidget)")
 pytest.importorskip("fastapi")
-CHROMIUM = os.environ.get("GLASSNET_CHROMIUM", "/usr/bin/chromium")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run scripts/install-browser.sh (apt-get install "
-                f"chromium) or set GLASSNET_CHROMIUM", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+from browser_helpers import ARGS, CHROMIUM, SHOTS, require_browser
+
+sync_api = require_browser()
 jupyter_client = pytest.importorskip("jupyter_client", reason="the JupyterLab test needs jupyter_client")
 
 from glassnet.explain.text import unit_equation  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-SHOTS = Path(os.environ.get("GLASSNET_SCREENSHOTS") or Path(tempfile.gettempdir()) / "glassnet-explorer-screenshots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 # The student's notebook: their own arrays, a fitted Classifier, and the widget on it (the last line shows it).
 SETUP = """\
