@@ -274,7 +274,6 @@ static void FN(work)(FN(shared) *S, int k) {
                 if (k > 0) break;
                 P = 1; mine = (int)e->sizes[1]; u0 = 0;
                 S->bar.P = 1;
-                e->solo_after = e->batches + 1;
             }
         }
         /* 2. this thread's units of the first layer: z = Theta^(1)[u, 1:] x (one GEMM), + bias and g in one pass */

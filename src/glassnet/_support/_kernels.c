@@ -337,7 +337,6 @@ typedef struct {
     double total, bad_J;            /* Sigma_batches J_b |b|; the cost of the batch that diverged */
     long long batches, bad_batch;
     int status;                     /* EPOCH_* */
-    long long solo_after;           /* 0, or the batch from which thread 0 ran the epoch alone (its threads waited) */
 } epoch_args;
 
 #define T double
