@@ -153,3 +153,56 @@ def test_all_finite_sees_every_inf_and_nan(dtype):
 def test_finish_into_theta_itself_is_refused():
     theta = np.ones((3, 4))
     assert not _fused.finish(theta, np.ones((3, 4)), theta, 5, 1.0)
+
+
+# The epoch's vectorized exponential (_vexp.h), checked against exp in extended precision: (bound in ulp, the
+# argument range where results are finite and non-zero, the range down to the smallest subnormal).
+EXP_CASES = {np.float32: (1.0, (-103.97, 88.72)), np.float64: (2.0, (-745.13, 709.78))}
+
+
+def ulp_error(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """|y − e^x| in units in the last place of the correctly rounded e^x (e^x in long double)."""
+    exact = np.exp(x.astype(np.longdouble))
+    rounded = exact.astype(x.dtype)
+    return np.abs(y.astype(np.longdouble) - exact) / np.spacing(rounded).astype(np.longdouble)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_vectorized_exp_is_within_its_ulp_bound(dtype):
+    if np.finfo(np.longdouble).nmant < 60:
+        pytest.skip("long double is no wider than double here: no reference for the double exponential")
+    from glassnet._support import _kernels
+
+    bound, (lo, hi) = EXP_CASES[dtype]
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.uniform(-30, 30, 200_000), rng.uniform(lo, hi, 200_000), np.linspace(lo, hi, 50_001),
+                        [0.0, -0.0, 1e-30, -1e-30, np.log(2), -np.log(2)]]).astype(dtype)
+    y = x.copy()
+    _kernels.exp(y)
+    err = ulp_error(x, y)
+    assert err.max() <= bound, (x[err.argmax()], y[err.argmax()])
+    assert np.mean(err <= 0.5) > 0.85  # mostly correctly rounded, not merely within the bound
+    assert y[x == 0].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_vectorized_exp_keeps_the_edges_of_numpy_exp(dtype):
+    """Overflow to inf, underflow through the subnormals to 0, inf and NaN: as np.exp (which rounds them exactly)."""
+    from glassnet._support import _kernels
+
+    info = np.finfo(dtype)
+    tiny = float(np.log(np.longdouble(info.smallest_subnormal)))
+    big = float(np.log(np.longdouble(info.max)))
+    x = np.array([np.inf, -np.inf, np.nan, -np.nan, big * 1.01, 1e30, -1e30, tiny * 1.01, tiny * 0.99, tiny + 1.0,
+                  float(np.log(np.longdouble(info.smallest_normal))), big * 0.9999], dtype=dtype)
+    y = x.copy()
+    _kernels.exp(y)
+    with np.errstate(over="ignore", under="ignore"):
+        ref = np.exp(x)
+    special = ~np.isfinite(ref) | (ref == 0)
+    assert np.array_equal(y[special], ref[special], equal_nan=True)
+    finite = ~special
+    assert np.all(y[finite] > 0) and np.all(np.isfinite(y[finite]))
+    # the subnormals keep their few bits: within one step of the smallest subnormal's grid
+    assert np.all(np.abs(y[finite].astype(np.longdouble) - np.exp(x[finite].astype(np.longdouble)))
+                  <= np.maximum(np.spacing(ref[finite]), info.smallest_subnormal) * 2)

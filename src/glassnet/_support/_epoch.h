@@ -1,5 +1,6 @@
 /* One mini-batch epoch, written once for both float dtypes: _kernels.c includes this file twice, with
- *   T (double / float), SFX (the name suffix), GEMM_T (the Fortran GEMM's type), EXP, LOG1P, TANH, SQRT.
+ *   T (double / float), SFX (the name suffix), GEMM_T (the Fortran GEMM's type), VEXP (_vexp.h), LOG, LOG1P, TANH,
+ *   SQRT.
  *
  * The same formulas, in the same order per element, as the NumPy code it replaces: the batch objective of
  * glassnet.train.fitting (rows gathered, glassnet._fast.workspace._Lane.sums on one chunk of examples as columns,
@@ -20,6 +21,29 @@
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SFX)
 
+/* g(z + b) = 1 / (1 + e^{-(z + b)}) in place on n examples, -(z + b) as (-b) - z (mb = -b), as
+ * workspace._sigmoid_; vectorized (VEXP: _vexp.h). */
+VECTOR_CLONES static void FN(sigmoid_rows)(T *z, T mb, Py_ssize_t n) {
+    for (Py_ssize_t t = 0; t < n; t++) { T x = mb - z[t]; x = VEXP(x); x = x + (T)1; z[t] = (T)1 / x; }
+}
+
+/* sigmoid-log output, unit k's n examples: e^{-|s|} with s = (1 - 2y) z into E, and delta = g(z) - y into d (the
+ * two vectorizable passes of output_layer; Y is read with stride K). */
+VECTOR_CLONES static void FN(sigmoid_log_rows)(const T *z, T *E, T *d, const T *Y, Py_ssize_t K, Py_ssize_t n) {
+    for (Py_ssize_t t = 0; t < n; t++) {
+        T y = Y[t * K], s = y * (T)-2;
+        s = s + (T)1;
+        s = s * z[t];
+        T e = -(s < 0 ? -s : s);
+        E[t] = VEXP(e);
+    }
+    for (Py_ssize_t t = 0; t < n; t++) {
+        T x = -z[t];
+        x = VEXP(x); x = x + (T)1; x = (T)1 / x;
+        d[t] = x - Y[t * K];
+    }
+}
+
 /* z += b per unit (z - (-b) in the NumPy code: the same number), then g(z) in place: r units (rows, ld apart) of n
  * examples. */
 static void FN(hidden_forward)(int act, T *Z, const T *theta, Py_ssize_t r, Py_ssize_t c, Py_ssize_t n,
@@ -27,8 +51,8 @@ static void FN(hidden_forward)(int act, T *Z, const T *theta, Py_ssize_t r, Py_s
     for (Py_ssize_t j = 0; j < r; j++) {
         T mb = -theta[j * c], *z = Z + j * ld;
         switch (act) {
-        case ACT_SIGMOID:  /* 1 / (1 + e^{-(z + b)}): -(z + b) as (-b) - z, as workspace._sigmoid_ */
-            for (Py_ssize_t t = 0; t < n; t++) { T x = mb - z[t]; x = EXP(x); x = x + (T)1; z[t] = (T)1 / x; }
+        case ACT_SIGMOID:
+            FN(sigmoid_rows)(z, mb, n);
             break;
         case ACT_TANH:
             for (Py_ssize_t t = 0; t < n; t++) z[t] = TANH(z[t] - mb);
@@ -79,17 +103,17 @@ static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta,
         /* Sigma softplus((1 - 2y) z) = Sigma log1p(e^{-|s|}) + Sigma max(s, 0), then delta = g(z) - y */
         double soft = 0.0, pos = 0.0;
         for (Py_ssize_t k = 0; k < K; k++) {
-            T *z = Z + k * ld, *dk = d + k * ld;
-            for (Py_ssize_t t = 0; t < n; t++) {
-                T y = Y[t * K + k], s = y * (T)-2;
-                s = s + (T)1;
-                s = s * z[t];
-                T e = -(s < 0 ? -s : s);
-                soft += (double)LOG1P(EXP(e));
-                pos += (double)((s > 0 || s != s) ? s : (T)0);
-                T x = -z[t];
-                x = EXP(x); x = x + (T)1; x = (T)1 / x;
-                dk[t] = x - y;
+            T *z = Z + k * ld, *dk = d + k * ld, E[EXP_CHUNK];
+            for (Py_ssize_t t0 = 0; t0 < n; t0 += EXP_CHUNK) {
+                const Py_ssize_t w = n - t0 < EXP_CHUNK ? n - t0 : EXP_CHUNK;
+                FN(sigmoid_log_rows)(z + t0, E, dk + t0, Y + t0 * K + k, K, w);
+                for (Py_ssize_t t = 0; t < w; t++) {
+                    T y = Y[(t0 + t) * K + k], s = y * (T)-2;
+                    s = s + (T)1;
+                    s = s * z[t0 + t];
+                    soft += (double)LOG1P(E[t]);
+                    pos += (double)((s > 0 || s != s) ? s : (T)0);
+                }
             }
         }
         return soft + pos;
@@ -101,7 +125,7 @@ static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta,
             for (Py_ssize_t k = 1; k < K; k++) mx = Z[k * ld + t] > mx ? Z[k * ld + t] : mx;
             if (!(mx == mx) || mx == (T)INFINITY || mx == -(T)INFINITY) mx = (T)0;  /* scipy: non-finite max -> 0 */
             T sum = 0;
-            for (Py_ssize_t k = 0; k < K; k++) { T e = EXP(Z[k * ld + t] - mx); d[k * ld + t] = e; sum += e; }
+            for (Py_ssize_t k = 0; k < K; k++) { T e = VEXP(Z[k * ld + t] - mx); d[k * ld + t] = e; sum += e; }
             T lse = LOG(sum) + mx;
             for (Py_ssize_t k = 0; k < K; k++) {
                 T y = Y[t * K + k];
@@ -117,7 +141,7 @@ static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta,
         T *z = Z + k * ld, *dk = d + k * ld;
         for (Py_ssize_t t = 0; t < n; t++) {
             T y = Y[t * K + k], h = z[t];
-            if (pair == PAIR_SIGMOID_SQUARED) { T x = EXP(-h); x = x + (T)1; h = (T)1 / x; }
+            if (pair == PAIR_SIGMOID_SQUARED) { T x = VEXP(-h); x = x + (T)1; h = (T)1 / x; }
             T r = h - y;
             sq += (double)(r * r);
             dk[t] = pair == PAIR_SIGMOID_SQUARED ? r * (h * ((T)1 - h)) : r;

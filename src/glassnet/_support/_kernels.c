@@ -22,6 +22,8 @@
 #define VECTOR_CLONES
 #endif
 
+#include "_vexp.h"
+
 /* m ← β₁(m − g) + g; v ← β₂(v − g²) + g²; Θ ← Θ − step·m/(√v + ε): optimize.adam's update_, element by element. */
 #define ADAM_LOOP(T, SQRT)                                                                                            \
     for (Py_ssize_t i = 0; i < n; i++) {                                                                            \
@@ -199,6 +201,25 @@ VECTOR_CLONES static int finite_f64(Py_ssize_t n, const void *buf) { FINITE_LOOP
 
 VECTOR_CLONES static int finite_f32(Py_ssize_t n, const void *buf) { FINITE_LOOP(uint32_t, 0x7f800000U) }
 
+/* e^x in place, by the epoch's vectorized exponential (_vexp.h): what tests/test_kernels.py checks it with. */
+VECTOR_CLONES static void exp_rows_f64(Py_ssize_t n, double *x) { for (Py_ssize_t i = 0; i < n; i++) x[i] = exp_f64(x[i]); }
+
+VECTOR_CLONES static void exp_rows_f32(Py_ssize_t n, float *x) { for (Py_ssize_t i = 0; i < n; i++) x[i] = exp_f32(x[i]); }
+
+static PyObject *exp_(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer b;
+    Py_ssize_t n;
+    int size = 0;
+    if (get_buffers(&arg, &b, 1, 1, &n, &size, 0) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (size == 8) exp_rows_f64(n, b.buf);
+    else exp_rows_f32(n, b.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b);
+    Py_RETURN_NONE;
+}
+
 static PyObject *all_finite(PyObject *self, PyObject *arg) {
     (void)self;
     Py_buffer b;
@@ -221,6 +242,9 @@ static PyObject *all_finite(PyObject *self, PyObject *arg) {
 #define MAX_LAYERS 64
 #define MAX_WORKERS 64
 #define WIDE 64  /* examples per thread from which the epoch's later layers are split by examples */
+
+
+#define EXP_CHUNK 256  /* examples per pass of the output layer's vectorized exponentials (a stack buffer) */
 #define SOLO_CHECK_AFTER 16  /* batches an epoch's threads run before they may give up on sharing it (see _epoch.h) */
 enum { ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_IDENTITY };
 enum { PAIR_SIGMOID_LOG, PAIR_SOFTMAX_LOG, PAIR_SIGMOID_SQUARED, PAIR_IDENTITY_SQUARED };
@@ -342,7 +366,7 @@ typedef struct {
 #define T double
 #define SFX _f64
 #define GEMM_T dgemm_fn
-#define EXP exp
+#define VEXP exp_f64
 #define LOG log
 #define LOG1P log1p
 #define TANH tanh
@@ -351,7 +375,7 @@ typedef struct {
 #undef T
 #undef SFX
 #undef GEMM_T
-#undef EXP
+#undef VEXP
 #undef LOG
 #undef LOG1P
 #undef TANH
@@ -360,7 +384,7 @@ typedef struct {
 #define T float
 #define SFX _f32
 #define GEMM_T sgemm_fn
-#define EXP expf
+#define VEXP exp_f32
 #define LOG logf
 #define LOG1P log1pf
 #define TANH tanhf
@@ -534,6 +558,7 @@ static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS, "One Adam step in place on flat arrays (theta, m, v; g is read)."},
     {"sgd", sgd, METH_VARARGS, "One SGD/momentum step in place on flat arrays (theta, velocity; g is read)."},
     {"all_finite", all_finite, METH_O, "Whether a float array holds no inf and no NaN."},
+    {"exp", exp_, METH_O, "e^x in place on a float array, by the epoch's vectorized exponential."},
     {"finish", finish, METH_VARARGS, "D = Delta/m + (lam/m) theta, bias column 0 not regularized, into G."},
     {"set_blas", set_blas, METH_VARARGS, "The dgemm and sgemm capsules of scipy.linalg.cython_blas, for epoch()."},
     {"epoch", epoch, METH_VARARGS, "One mini-batch epoch in compiled code (see glassnet._support.fused.epoch)."},
