@@ -389,6 +389,62 @@ def test_fit_scans_X_for_nan_once(monkeypatch):
         glassnet.Classifier(hidden_layer_sizes=(3,), solver="adam", max_iter=2).fit(X, y)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_fit_refuses_nan_and_inf_in_x_with_scikit_learns_words(bad, sparse, dtype):
+    # the fits scan X with the kernels' one pass (train.setup.refuse_non_finite); the error stays scikit-learn's
+    import scipy.sparse as sp
+    from sklearn.utils.validation import check_array
+
+    rng = np.random.default_rng(1)
+    X, y = rng.random((30, 4)).astype(dtype), np.arange(30) % 3
+    X[7, 2] = bad
+    Xin = sp.csr_matrix(X) if sparse else X
+    with pytest.raises(ValueError) as want:
+        check_array(Xin, accept_sparse=["csr", "csc"], estimator=glassnet.Classifier(), input_name="X")
+    fits = [lambda c: c.fit(Xin, y), lambda c: c.partial_fit(Xin, y, classes=[0, 1, 2]),
+            lambda c: c.fit(Xin, (y == 1)[:, None] * [1, 1]),  # multilabel
+            lambda c: c.fit(Xin[8:20] if sparse else X[8:20].copy(), y[8:20])]
+    for fit in fits[:3]:
+        with pytest.raises(ValueError) as got:
+            fit(glassnet.Classifier(hidden_layer_sizes=(3,), max_iter=2, solver="adam"))
+        assert str(got.value) == str(want.value)
+    with pytest.raises(ValueError) as got:
+        glassnet.Regressor(hidden_layer_sizes=(3,), max_iter=2).fit(Xin, y.astype(float))
+    with pytest.raises(ValueError) as want:
+        check_array(Xin, accept_sparse=["csr", "csc"], estimator=glassnet.Regressor(), input_name="X")
+    assert str(got.value) == str(want.value)
+    clean = X[:7].copy()  # rows without the bad value: validation X gets the same check
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        glassnet.Classifier(hidden_layer_sizes=(3,), max_iter=2).fit(clean, y[:7], X_val=Xin, y_val=y)
+    fits[3](glassnet.Classifier(hidden_layer_sizes=(3,), max_iter=2))  # rows 8.. are finite
+
+
+def test_the_nan_scan_is_skipped_where_scikit_learn_is_told_to():
+    import sklearn
+
+    from glassnet.train import setup
+
+    X = np.array([[1.0, np.inf]])
+    with sklearn.config_context(assume_finite=True):
+        setup.refuse_non_finite(glassnet.Classifier(), X)  # the caller vouches for X, as check_array allows
+    with pytest.raises(ValueError, match="infinity"):
+        setup.refuse_non_finite(glassnet.Classifier(), X)
+
+
+def test_integer_labels_skip_scikit_learns_target_scan_and_others_keep_it():
+    from glassnet.train import setup
+
+    setup.class_labels(np.array([0, 1, 1]))
+    setup.class_labels(np.array([True, False]))
+    setup.class_labels(np.array(["a", "b"]))
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        setup.class_labels(np.array([0.5, 1.0]))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        setup.class_labels(np.array([[0.5], [1.5]]))
+
+
 def test_check_X_assume_finite_skips_only_the_nan_scan():
     from glassnet._validation import check_X
 

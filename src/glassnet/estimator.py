@@ -39,8 +39,8 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from glassnet._support import fused as _fused
 from glassnet._support.memory import check_network_fits
@@ -287,7 +287,7 @@ class _Network(TransformerMixin, BaseEstimator):
     def _validate_X(self, X, reset: bool = False, name: str = "X", dtype=_DTYPES):
         """X checked by scikit-learn's rules: dense or CSR/CSC, float32 kept, anything else float64 (or ``dtype``:
         validation data take :meth:`_fit_dtype`, the training data's)."""
-        return validate_data(self, X, dtype=dtype, accept_sparse=_SPARSE, reset=reset)
+        return setup.validated(self, X, dtype=dtype, reset=reset)
 
     def _fit_dtype(self):
         """What ``validate_data`` converts training (and validation) X to (:func:`glassnet.train.setup.fit_dtype`)."""
@@ -437,7 +437,7 @@ class _Network(TransformerMixin, BaseEstimator):
         assert z2 is not None  # z[0] alone (the input layer) has none
         finite = _fused.all_finite(z2)
         if not (bool(np.isfinite(z2).all()) if finite is None else finite):
-            check_array(X, accept_sparse=_SPARSE, dtype=None, estimator=self, input_name="X")  # NaN/inf: its error
+            setup.refuse_non_finite(self, X)  # NaN/inf in X: scikit-learn's error
         return cache.z_out
 
     def _targets(self, y, m: int, name: str = "y"):
@@ -776,8 +776,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         warm = (bool(self.warm_start) or resume is not None) and hasattr(self, "thetas_")
         if _is_multilabel(y):
             return self._fit_multilabel(X, y, X_val, y_val, callbacks, warm)
-        X, y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=not warm)
-        check_classification_targets(y)
+        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=not warm)
+        setup.class_labels(y)
         if warm and self._multilabel:
             raise ValueError("y: warm_start of a multilabel model needs a multilabel indicator matrix")
         classes = np.unique(y)
@@ -791,7 +791,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _fit_multilabel(self, X, y, X_val, y_val, callbacks, warm: bool):
         """K sigmoid units, one per label: the lecture's cost is multilabel by nature."""
-        X, Y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=not warm,
+        X, Y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=not warm,
                              multi_output=True)
         if self._pair().output != "sigmoid":
             raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
@@ -857,8 +857,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         if not first and self._multilabel:
             raise ValueError("y: this model was trained on a multilabel indicator matrix; partial_fit needs one "
                              f"of {self.n_outputs_} columns, got labels")
-        X, y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=first)
-        check_classification_targets(y)
+        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=first)
+        setup.class_labels(y)
         if first:
             if classes is None:
                 raise ValueError("classes: required on the first call to partial_fit (every label that can appear)")
@@ -874,7 +874,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _partial_fit_multilabel(self, X, y, classes, first: bool):
         """One epoch on a multilabel indicator matrix: K sigmoid units, one per label column (as :meth:`fit`)."""
-        X, Y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=first,
+        X, Y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=first,
                              multi_output=True)
         if self._pair().output != "sigmoid":
             raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
@@ -1163,7 +1163,7 @@ random_state, n_threads, verbose, activation, dtype
             return float(r2_score(np.asarray(T).reshape(zL.shape), zL))  # what score() reports
 
     def _check_y(self, X, y, reset: bool):
-        X, y = validate_data(self, X, y, dtype=self._fit_dtype(), accept_sparse=_SPARSE, reset=reset, multi_output=True,
+        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=reset, multi_output=True,
                              y_numeric=True)
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(X.dtype, copy=False)
         return X, Y

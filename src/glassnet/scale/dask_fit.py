@@ -24,7 +24,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet._validation import check_X, compute_dtype, is_dask_collection
@@ -234,7 +233,7 @@ def fit(model, X, y, X_val, y_val, callbacks):
         classes = np.unique(np.concatenate([u for u, _ in found]))
         if classes.dtype == object and all(isinstance(c, str) for c in classes):
             classes = classes.astype(str)  # text labels (object chunks from a DataFrame) as NumPy's str dtype
-        check_classification_targets(classes)
+        setup.class_labels(classes)
         units = setup.fit_units(model, classes, m, warm)  # warm: the fitted network's own unit order
         y_idx = yd.map_blocks(_encode_block, units, "y", dtype=np.intp, meta=np.empty(0, dtype=np.intp))
         thetas, _, _, shuffle_seed = setup.start(model, Xd.shape[1], n_outputs(len(classes)), Xd.dtype,

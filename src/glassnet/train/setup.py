@@ -8,6 +8,9 @@ data, update rule and options as one in memory, and gets the same numbers.
 
 - :func:`hidden_sizes`, :func:`generator`, :func:`start`: s_2..s_{L-1}, the ``random_state`` rule (the scikit-learn
   way), the initial Θ (random, warm or resumed) and the validation-split and shuffling seeds, in that order of draws;
+- :func:`validated`, :func:`refuse_non_finite`: scikit-learn's ``validate_data`` with the NaN/inf scan of X done by
+  one compiled pass (scikit-learn's own error where it finds one);
+- :func:`class_labels`: labels a classifier can learn from (scikit-learn's rule);
 - :func:`fit_units`: at least two classes; a warm start keeps the fitted network's classes and unit order;
 - :func:`fit_dtype`, :func:`validation_X`, :func:`labelled_validation`, :func:`validator`, :func:`accuracy`:
   validation data checked like the training X (in memory only) and turned into ``validate(thetas)``;
@@ -27,17 +30,21 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn import get_config
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from glassnet._validation import check_dtype, is_dask_collection
+from glassnet._support import fused
+from glassnet._validation import check_dtype, is_dask_collection, is_sparse
 from glassnet.cost import cost
 from glassnet.forward import forward
 from glassnet.outputs import OutputLayer, n_outputs, predict_units
 from glassnet.params import random_init, sizes_from_thetas
 from glassnet.train.optimize import Optimizer, Validate, make_rule
 
-__all__ = ["X_DTYPES", "SPARSE", "hidden_sizes", "generator", "start", "fit_units", "fit_dtype", "validation_X",
-           "labelled_validation", "validator", "accuracy", "update_rule", "options", "classifier_thetas"]
+__all__ = ["X_DTYPES", "SPARSE", "validated", "refuse_non_finite", "class_labels", "hidden_sizes", "generator", "start",
+           "fit_units", "fit_dtype", "validation_X", "labelled_validation",
+           "validator", "accuracy", "update_rule", "options", "classifier_thetas"]
 
 X_DTYPES = (np.float64, np.float32)  # float32 X stays float32 (scikit-learn's MLP does the same); else float64
 SPARSE = ("csr", "csc")
@@ -105,6 +112,35 @@ def start(hp, n_features: int, K: int, dtype=np.float64, fitted=None, resume: bo
     return thetas, sizes, split_seed, shuffle_seed
 
 
+def validated(hp, X, *y, **kwargs):
+    """``validate_data(hp, X[, y], accept_sparse=SPARSE, **kwargs)``, X's NaN/inf looked for by
+    :func:`refuse_non_finite`: what every fit checks its X (and validation X) with."""
+    out = validate_data(hp, X, *y, accept_sparse=SPARSE, ensure_all_finite=False, **kwargs)
+    refuse_non_finite(hp, out[0] if y else out)
+    return out
+
+
+def refuse_non_finite(hp, X, input_name: str = "X") -> None:
+    """Raise scikit-learn's own error (its message, its ValueError) when X (dense or sparse, as ``validate_data``
+    returns it) holds NaN or inf; nothing where ``sklearn.set_config(assume_finite=True)`` says so.
+
+    The scan is the kernels' one pass over the bits (``fused.all_finite``: 0.55 against 0.75 ms on 5000×784 float32),
+    where they run; scikit-learn's scan otherwise, and to word the error.
+    """
+    if get_config()["assume_finite"]:
+        return
+    if fused.all_finite(X.data if is_sparse(X) else X) is not True:
+        check_array(X, accept_sparse=SPARSE, dtype=None, estimator=hp, input_name=input_name)
+
+
+def class_labels(y) -> None:
+    """Raise scikit-learn's error for labels that are not classes (continuous values, ...): its
+    ``check_classification_targets``, which a 1-D array of integers or booleans always passes (binary or
+    multiclass), so those skip its scans of y (half a millisecond on 5000 labels)."""
+    if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "biu"):
+        check_classification_targets(y)
+
+
 def fit_units(hp, classes: np.ndarray, m: int, warm: bool) -> np.ndarray:
     """The classes in output-unit order for a fit on labels with the sorted distinct ``classes`` (of ``m`` labels).
 
@@ -135,7 +171,7 @@ def validation_X(hp, X_val, y_val):
     if is_dask_collection(X_val) or is_dask_collection(y_val):
         raise ValueError("X_val, y_val: expected in-memory arrays (they are evaluated in this process every "
                          "iteration/epoch), got a Dask collection; call .compute() on it first")
-    return validate_data(hp, X_val, dtype=fit_dtype(hp.dtype), accept_sparse=SPARSE, reset=False)
+    return validated(hp, X_val, dtype=fit_dtype(hp.dtype), reset=False)
 
 
 def validator(Xv, Tv, score: Callable[[np.ndarray, Any], float], *, activation: str = "sigmoid",
