@@ -381,6 +381,51 @@ static void FN(work)(FN(shared) *S, int k) {
 #undef WAIT_AT_BARRIER
 }
 
+/* Sigma cost over the M rows of X, and Delta^(l) = Sigma_t delta^(l+1) [1, a^(l)]^T (overwritten): the full-batch sums
+ * of glassnet._fast.workspace._Lane.sums in compiled code, on one thread (the workspace's lanes are the threads), in
+ * chunks of e->batch rows read straight from X (C-ordered rows: a chunk is a^(1) seen from the other side, no
+ * gather). theta[l]: Theta^(l+1), (s_{l+1}, s_l + 1) C-ordered; A[l], Dl[l] (l = 1..L): a^(l+1) (z^(L) for l = L)
+ * and delta^(l+1), s_l * e->batch each; Delta[l] shaped like theta[l]. The same steps as an epoch's batch (forward,
+ * output_layer, backward), with Delta summed over the chunks by the GEMM (beta = 1 after the first). */
+static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *const *theta, T *const *A, T *const *Dl,
+                       T *const *Delta) {
+    GEMM_T gemm = (GEMM_T)e->gemm;
+    const Py_ssize_t L = e->layers, M = e->M, s0 = e->sizes[0], K = e->sizes[L];
+    T one = 1, zero = 0;
+    double J = 0.0;
+    for (Py_ssize_t start = 0; start < M; start += e->batch) {
+        const Py_ssize_t n = M - start < e->batch ? M - start : e->batch;
+        const T *x = X + start * s0;
+        int in = (int)n;
+        T beta = start == 0 ? zero : one;
+        for (Py_ssize_t l = 0; l < L; l++) {
+            int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
+            if (l == 0) gemm("T", "N", &in, &r, &s, &one, x, &s, theta[0] + 1, &c, &zero, A[1], &in);
+            else gemm("N", "N", &in, &r, &s, &one, A[l], &in, theta[l] + 1, &c, &zero, A[l + 1], &in);
+            if (l < L - 1) FN(hidden_forward)(e->act, A[l + 1], theta[l], r, c, n, n);
+        }
+        J += FN(output_layer)(e->pair, A[L], Dl[L], Y + start * K, theta[L - 1], K, e->sizes[L - 1] + 1, n, n);
+        for (Py_ssize_t l = L - 1; l >= 1; l--) {
+            int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
+            gemm("N", "T", &in, &s, &r, &one, Dl[l + 1], &in, theta[l] + 1, &c, &zero, Dl[l], &in);
+            FN(hidden_backward)(e->act, Dl[l], A[l], s, n, n);
+        }
+        for (Py_ssize_t l = 0; l < L; l++) {
+            int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
+            const T *d = Dl[l + 1];
+            T *D = Delta[l];
+            for (Py_ssize_t j = 0; j < r; j++) {  /* the bias column: Sigma_t delta_t (a_0 = 1) */
+                T acc = 0;
+                for (Py_ssize_t q = 0; q < n; q++) acc += d[j * n + q];
+                D[j * c] = start == 0 ? acc : D[j * c] + acc;
+            }
+            if (l == 0) gemm("N", "N", &s, &r, &in, &one, x, &s, d, &in, &beta, D + 1, &c);
+            else gemm("T", "N", &s, &r, &in, &one, A[l], &in, d, &in, &beta, D + 1, &c);
+        }
+    }
+    return J;
+}
+
 #if EPOCH_THREADS
 static void *FN(worker)(void *arg) {
     worker_arg *w = arg;

@@ -554,6 +554,113 @@ done:
     return NULL;
 }
 
+/* sums(X, Y, thetas, A, Dl, Delta, sizes, rows, act, pair) -> Sigma cost; Delta (a list of arrays like thetas) is
+ * overwritten with Sigma_t delta [1, a]^T. A and Dl: L buffers each (a^(l+1) / z^(L) and delta^(l+1), s_{l+1} * rows
+ * items at least). Every array C-contiguous, one float dtype; ValueError (nothing touched) otherwise. The GIL is
+ * released while it runs (the workspace runs one call per thread). */
+static PyObject *sums(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *X, *Y, *lists[4], *sizes;
+    Py_ssize_t rows;
+    int act, pair;
+    if (!PyArg_ParseTuple(args, "OOOOOOOnii:sums", &X, &Y, &lists[0], &lists[1], &lists[2], &lists[3], &sizes,
+                          &rows, &act, &pair)) return NULL;
+    epoch_args e;
+    memset(&e, 0, sizeof e);
+    e.act = act; e.pair = pair; e.batch = rows;
+    if (act < 0 || act > ACT_IDENTITY || pair < 0 || pair > PAIR_IDENTITY_SQUARED || rows < 1 || rows >= INT_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "sums: unknown activation or output/loss pair, or rows out of range");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(sizes, "sizes: expected a sequence of ints");
+    if (seq == NULL) return NULL;
+    Py_ssize_t ns = PySequence_Fast_GET_SIZE(seq);
+    if (ns < 2 || ns > MAX_LAYERS + 1) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "sizes: expected 2 to 65 layer sizes");
+        return NULL;
+    }
+    e.layers = ns - 1;
+    for (Py_ssize_t i = 0; i < ns; i++) {
+        e.sizes[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, i));
+        if (e.sizes[i] == -1 && PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
+        if (e.sizes[i] < 1 || e.sizes[i] >= INT_MAX / 2) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "sizes: expected layer sizes in 1 .. 2^30");
+            return NULL;
+        }
+    }
+    Py_DECREF(seq);
+    const Py_ssize_t L = e.layers;
+    /* buffers: X, Y, then per list (thetas, A, Dl, Delta) L arrays */
+    Py_buffer b[2 + 4 * MAX_LAYERS];
+    int got = 0, size = 0;
+    double J = 0.0;
+    void *ptr[4][MAX_LAYERS + 1];
+    PyObject *objs[2 + 4 * MAX_LAYERS];
+    Py_ssize_t count = 2;
+    objs[0] = X; objs[1] = Y;
+    for (int k = 0; k < 4; k++) {
+        if (!PyList_Check(lists[k]) || PyList_GET_SIZE(lists[k]) != L) {
+            PyErr_SetString(PyExc_ValueError, "sums: thetas, A, Dl and Delta must be lists of one array per layer");
+            return NULL;
+        }
+        for (Py_ssize_t l = 0; l < L; l++) objs[count++] = PyList_GET_ITEM(lists[k], l);
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int writable = i >= 2 + L;  /* A, Dl and Delta are written */
+        if (PyObject_GetBuffer(objs[i], &b[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
+            goto done;
+        got++;
+        int s = float_size(&b[i]);
+        if (s == 0 || (size && s != size)) {
+            PyErr_SetString(PyExc_ValueError, "expected C-contiguous float32 or float64 arrays of one dtype");
+            goto done;
+        }
+        size = s;
+    }
+    e.M = b[0].len / size / e.sizes[0];
+    if (e.M < 1 || e.M >= INT_MAX / 2 || b[0].len != e.M * e.sizes[0] * size
+        || b[1].len != e.M * e.sizes[L] * size) {
+        PyErr_SetString(PyExc_ValueError, "X, Y: expected (M, s_1) and (M, K) arrays with M >= 1");
+        goto done;
+    }
+    for (Py_ssize_t l = 0; l < L; l++) {
+        Py_ssize_t weights = e.sizes[l + 1] * (e.sizes[l] + 1) * size, unit_rows = e.sizes[l + 1] * rows * size;
+        if (b[2 + l].len != weights || b[2 + 3 * L + l].len != weights || b[2 + L + l].len < unit_rows
+            || b[2 + 2 * L + l].len < unit_rows) {
+            PyErr_SetString(PyExc_ValueError, "sums: an array of the wrong size for its layer");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 2 + L; i < count; i++)  /* written arrays apart from every other */
+        for (Py_ssize_t j = 0; j < count; j++)
+            if (j != i && overlap(&b[i], &b[j])) {
+                PyErr_SetString(PyExc_ValueError, "an array that is written overlaps another one");
+                goto done;
+            }
+    e.gemm = size == 8 ? blas_dgemm : blas_sgemm;
+    if (e.gemm == NULL) {
+        PyErr_SetString(PyExc_ValueError, "sums: no BLAS set (set_blas was not called)");
+        goto done;
+    }
+    for (int k = 0; k < 4; k++)
+        for (Py_ssize_t l = 0; l < L; l++) ptr[k][k == 0 || k == 3 ? l : l + 1] = b[2 + k * L + l].buf;
+    Py_BEGIN_ALLOW_THREADS
+    if (size == 8)
+        J = sums_f64(&e, b[0].buf, b[1].buf, (double *const *)ptr[0], (double *const *)ptr[1],
+                     (double *const *)ptr[2], (double *const *)ptr[3]);
+    else
+        J = sums_f32(&e, b[0].buf, b[1].buf, (float *const *)ptr[0], (float *const *)ptr[1],
+                     (float *const *)ptr[2], (float *const *)ptr[3]);
+    Py_END_ALLOW_THREADS
+    release(b, got);
+    return PyFloat_FromDouble(J);
+done:
+    release(b, got);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS, "One Adam step in place on flat arrays (theta, m, v; g is read)."},
     {"sgd", sgd, METH_VARARGS, "One SGD/momentum step in place on flat arrays (theta, velocity; g is read)."},
@@ -562,6 +669,7 @@ static PyMethodDef methods[] = {
     {"finish", finish, METH_VARARGS, "D = Delta/m + (lam/m) theta, bias column 0 not regularized, into G."},
     {"set_blas", set_blas, METH_VARARGS, "The dgemm and sgemm capsules of scipy.linalg.cython_blas, for epoch()."},
     {"epoch", epoch, METH_VARARGS, "One mini-batch epoch in compiled code (see glassnet._support.fused.epoch)."},
+    {"sums", sums, METH_VARARGS, "Full-batch cost and Delta sums in compiled code (see glassnet._support.fused.sums)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -30,7 +30,7 @@ try:  # an optional build: pip installs glassnet without it where no C compiler 
 except ImportError:  # pragma: no cover - depends on the install
     _kernels = None  # type: ignore[assignment]  # the module is optional: None where it was not built
 
-__all__ = ["available", "adam", "sgd", "finish", "all_finite", "disabled", "blas_ready", "epoch", "EPOCH_OK",
+__all__ = ["available", "adam", "sgd", "finish", "all_finite", "disabled", "blas_ready", "epoch", "sums", "EPOCH_OK",
            "EPOCH_DIVERGED", "EPOCH_STOPPED"]
 
 #: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
@@ -167,3 +167,21 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
                                   _PAIRS[output, loss], float(lam), _RULES[rule], params, int(t), should_stop, workers)
     except _REFUSED:
         return None
+
+
+def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray], A: list[np.ndarray], Dl: list[np.ndarray],
+         Delta: list[np.ndarray], sizes: list[int], rows: int, activation: str, output: str,
+         loss: str) -> float | None:
+    """Σ_t cost(t) over the rows of X, and Δ^(l) = Σ_t δ^(l+1) [1, a^(l)]ᵀ into ``Delta`` (overwritten), in compiled
+    code on the calling thread (the GIL released): a workspace lane's full-batch sums. None where it cannot run (the
+    caller runs its NumPy code; nothing was written).
+
+    X (M ≥ 1, s_1) and Y (M, K), C-ordered, one float dtype; ``thetas[l]`` Θ^(l+1) C-ordered; ``A[l]`` and ``Dl[l]``
+    flat buffers of at least s_{l+2}·rows items (a^(l+2) or z^(L), δ^(l+2)); ``Delta[l]`` C-ordered like Θ^(l+1).
+    Chunks of ``rows`` rows are read straight from X. The steps are the epoch's (:func:`epoch`: forward, output
+    layer, backward), so the results equal the NumPy lane's to rounding (tests/test_kernels.py).
+    """
+    if not blas_ready() or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS:
+        return None
+    result = _call("sums", X, Y, thetas, A, Dl, Delta, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss])
+    return None if result is _DECLINED else float(result)

@@ -1,0 +1,139 @@
+"""The compiled full-batch sums (glassnet._support.fused.sums, a workspace lane in C) against the NumPy lane.
+
+The NumPy lane (glassnet._fast.workspace._Lane.sums) is the definition; the compiled one runs the same operations per
+element, its products in SciPy's BLAS and its chunks smaller, so the two agree to rounding: float64 to 1e-12
+relative, float32 to 1e-5.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+import glassnet
+from glassnet._fast import workspace as ws
+from glassnet._support import fused as _fused
+from glassnet.outputs import OUTPUT_LOSS_PAIRS
+
+pytestmark = pytest.mark.skipif(not _fused.blas_ready(), reason="the C kernels were not built at install (no compiler "
+                                "found) or GLASSNET_KERNELS=0: only the NumPy lane exists, nothing to compare")
+
+TOL = {np.float64: 1e-12, np.float32: 1e-5}
+
+
+def problem(dtype, sizes, m, output="sigmoid", seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, sizes[0])).astype(dtype)
+    thetas = [(0.5 * rng.standard_normal((sizes[i + 1], sizes[i] + 1))).astype(dtype) for i in range(len(sizes) - 1)]
+    K = sizes[-1]
+    y = rng.standard_normal((m, K)).astype(dtype) if output == "identity" else rng.integers(0, K, m)
+    return thetas, X, y
+
+
+def both(sizes, m, dtype, workers=1, activation="sigmoid", pair=("sigmoid", "log"), lam=0.7, X=None, chunk_rows=None):
+    """(compiled, NumPy) J and D of one workspace call; asserts the compiled sums really ran (on every worker)."""
+    output, loss = pair
+    thetas, X0, y = problem(dtype, sizes, m, output)
+    X = X0 if X is None else X
+    calls = []
+    real = _fused._kernels.sums
+
+    def counted(*args):
+        calls.append(args[0].shape[0])
+        return real(*args)
+
+    def run():
+        w = ws.Workspace(sizes, m, dtype, n_workers=workers, activation=activation, output=output, loss=loss,
+                         chunk_rows=chunk_rows)
+        return w.cost_and_gradient(thetas, X, y, lam)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_fused._kernels, "sums", counted)
+        fast = run()
+    with _fused.disabled():
+        ref = run()
+    return fast, ref, calls
+
+
+def assert_close(fast, ref, dtype):
+    (J, D), (J0, D0) = fast, ref
+    assert abs(J - J0) <= TOL[dtype] * abs(J0)
+    for d, d0 in zip(D, D0):
+        assert d.dtype == d0.dtype == dtype and d.shape == d0.shape
+        assert np.max(np.abs(d - d0)) <= TOL[dtype] * np.max(np.abs(d0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("pair", OUTPUT_LOSS_PAIRS)
+def test_every_activation_and_cost_matches_the_numpy_lane(dtype, activation, pair):
+    fast, ref, calls = both([20, 7, 5, 3], 103, dtype, activation=activation, pair=pair)
+    assert calls == [103]
+    assert_close(fast, ref, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("sizes", "m", "workers", "lane_rows"), [
+    ([400, 25, 10], 5000, 2, None),  # the course's network: chunks of 32 rows, two lanes
+    ([400, 25, 10], 31, 1, None),  # fewer rows than one chunk
+    ([30, 40, 10], 257, 3, 90),  # lanes of 85-86 rows: a 64-row chunk and a ragged one each
+    ([12, 3], 50, 1, None),  # no hidden layer
+    ([9, 300, 4, 2], 600, 2, 300),  # 256-row chunks, two hidden layers
+])
+def test_chunks_lanes_and_depths_match_the_numpy_lane(dtype, sizes, m, workers, lane_rows):
+    fast, ref, calls = both(sizes, m, dtype, workers=workers, chunk_rows=lane_rows)
+    assert sorted(calls) == sorted(m * (w + 1) // workers - m * w // workers for w in range(workers))
+    assert_close(fast, ref, dtype)
+
+
+def test_the_chunk_follows_the_first_hidden_layer():
+    assert [ws.compiled_chunk_rows(s) for s in ([400, 25, 10], [784, 100, 10], [784, 300, 10], [784, 512, 10],
+                                                   [5, 2])] == [32, 128, 256, 256, 32]
+
+
+def test_sparse_and_strided_x_take_the_numpy_lane():
+    thetas, X, y = problem(np.float64, [10, 4, 3], 40)
+    for X_other in (scipy.sparse.csr_matrix(X), np.asfortranarray(X)):
+        fast, ref, calls = both([10, 4, 3], 40, np.float64, X=X_other)
+        assert calls == []
+        assert_close(fast, ref, np.float64)
+
+
+def test_the_public_call_and_a_training_run_go_through_it(monkeypatch):
+    calls = []
+    real = _fused._kernels.sums
+    monkeypatch.setattr(_fused._kernels, "sums", lambda *a: (calls.append(1), real(*a))[1])
+    thetas, X, y = problem(np.float64, [400, 25, 10], 300)
+    J, grads = glassnet.cost_and_gradient(thetas, X, y, 1.0)
+    assert calls
+    with _fused.disabled():
+        J0, grads0 = glassnet.cost_and_gradient(thetas, X, y, 1.0)
+    assert abs(J - J0) <= 1e-12 * J0
+    calls.clear()
+    glassnet.Classifier(hidden_layer_sizes=(25,), max_iter=3, solver="lbfgs").fit(X, y)
+    assert calls
+
+
+def test_arrays_it_cannot_take_are_refused_before_anything_is_touched():
+    k = _fused._kernels
+    thetas, X, y = problem(np.float64, [6, 4, 3], 10)
+    Y = np.eye(3)[y]
+    A, Dl = [np.zeros(4 * 8), np.zeros(3 * 8)], [np.zeros(4 * 8), np.zeros(3 * 8)]
+    Delta = [np.full(t.shape, 7.0) for t in thetas]
+    good = (X, Y, thetas, A, Dl, Delta, [6, 4, 3], 8, 0, 0)
+    bad = [
+        (X.astype(np.float32),) + good[1:],  # two dtypes
+        (X[:, :5].copy(),) + good[1:],  # X does not have s_1 columns
+        good[:3] + ([np.zeros(4 * 7), A[1]],) + good[4:],  # A too small for 8 rows
+        good[:5] + ([Delta[0], np.zeros((3, 4))],) + good[6:],  # Delta of the wrong shape
+        good[:5] + ([Delta[0], Delta[0]],) + good[6:],  # written arrays that overlap
+        good[:4] + ([X.ravel()[:32], Dl[1]],) + good[5:],  # a written buffer that is X's memory
+        good[:9] + (9,),  # unknown output/loss pair
+        good[:7] + (0,) + good[8:],  # no rows per chunk
+        (X[:0], Y[:0]) + good[2:],  # no rows
+    ]
+    for args in bad:
+        with pytest.raises(ValueError):
+            k.sums(*args)
+        assert all((D == 7.0).all() for D in Delta)
+    assert np.isfinite(k.sums(*good))
+    assert not all((D == 7.0).all() for D in Delta)
