@@ -137,3 +137,17 @@ def test_arrays_it_cannot_take_are_refused_before_anything_is_touched():
         assert all((D == 7.0).all() for D in Delta)
     assert np.isfinite(k.sums(*good))
     assert not all((D == 7.0).all() for D in Delta)
+
+
+def test_compiled_lanes_hold_one_chunk_and_their_delta_only():
+    # the compiled lanes need a few chunk-sized buffers and Δ: the first call's memory (0.08× scikit-learn's on ex4)
+    sizes, m = [400, 25, 10], 5000
+    thetas, X, y = problem(np.float64, sizes, m)
+    w = ws.Workspace(sizes, m, np.float64, n_workers=2)
+    w.cost_and_gradient(thetas, X, y, 1.0)
+    weights = sum(t.size for t in thetas)
+    per_lane = weights + 32 * (2 * sum(sizes[1:]) + sizes[-1] + 1) + max(sizes[1:])
+    assert len(w._lanes) == 2 and w.nbytes == 2 * per_lane * 8
+    with _fused.disabled():  # the NumPy lanes: 1250-row chunks and the product buffer
+        w.cost_and_gradient(thetas, X, y, 1.0)
+    assert w.nbytes > 5 * 2 * per_lane * 8

@@ -119,14 +119,21 @@ class _Lane:
         self.scratch = np.empty(sizes[-1] * rows, dtype)
         self.delta = [np.empty(s * rows, dtype) for s in sizes[1:]]  # δ^(2..L)
         self.Delta = [np.empty(shape, dtype) for shape in shapes]  # Σ over this lane's chunks, shaped like Θ
-        self.prod = np.empty(max(r * (k - 1) for r, k in shapes), dtype)  # one chunk's δ aᵀ before it joins Δ
+        self._prod_size = max(r * (k - 1) for r, k in shapes)
+        self._prod: np.ndarray | None = None  # one chunk's δ aᵀ before it joins Δ (the NumPy code's, made on first use)
         self.bias = np.empty(max(sizes[1:]), dtype)  # one chunk's Σ_t δ (the bias column of Δ)
         self.ones = np.ones(rows, dtype)
         self.x: np.ndarray | None = None  # sparse X: one dense chunk of rows (made on first use)
 
+    @property
+    def prod(self) -> np.ndarray:
+        if self._prod is None:
+            self._prod = np.empty(self._prod_size, self.zL.dtype)
+        return self._prod
+
     def buffers(self) -> list[np.ndarray]:
-        extra: list[np.ndarray] = [] if self.x is None else [self.x]
-        return [*self.a, self.zL, self.scratch, *self.delta, *self.Delta, self.prod, self.bias, self.ones, *extra]
+        extra: list[np.ndarray] = [b for b in (self.x, self._prod) if b is not None]
+        return [*self.a, self.zL, self.scratch, *self.delta, *self.Delta, self.bias, self.ones, *extra]
 
     def _dense_chunk(self, X, start: int, stop: int) -> np.ndarray:
         """Rows start:stop of a sparse (CSR) X, densified into this lane's buffer, transposed (s_1, n)."""
@@ -334,9 +341,12 @@ class Workspace:
         minus_b = [-t[:, :1] for t in thetas]  # -Θ[:, 0] as a column, to broadcast over a chunk's examples
         m = X.shape[0]
         k, rows = self.plan(m) if plan is None else plan
+        sums = self._compiled_sums(thetas, X, Y)
+        if sums is not None:  # the compiled lanes hold chunks of compiled_chunk_rows only
+            rows = min(rows, compiled_chunk_rows(self.sizes))
+        else:
+            sums = lambda lane, Xp, Yp: lane.sums(W, minus_b, Xp, Yp, rows, self.activation, self.pair)  # noqa: E731
         lanes = [self._lane(i, rows) for i in range(k)]
-        sums = self._compiled_sums(thetas, X, Y, rows) or (
-            lambda lane, Xp, Yp: lane.sums(W, minus_b, Xp, Yp, rows, self.activation, self.pair))
         if k == 1:
             return sums(lanes[0], X, Y), lanes[0].Delta
         bounds = [m * w // k for w in range(k + 1)]
@@ -352,10 +362,11 @@ class Workspace:
                 D += Dw
         return float(sum(J_parts)), Delta
 
-    def _compiled_sums(self, thetas: list[np.ndarray], X, Y: np.ndarray, rows: int):
+    def _compiled_sums(self, thetas: list[np.ndarray], X, Y: np.ndarray):
         """A lane's sums in compiled code (:func:`glassnet._support.fused.sums`): ``run(lane, X, Y) -> Σ cost`` with Δ
         in ``lane.Delta``, or None where they cannot run (sparse X, arrays not C-ordered, kernels off): the lanes'
-        NumPy code then runs. A lane with no rows, or arrays the kernels refuse, takes the NumPy code by itself.
+        NumPy code then runs. A lane with no rows, or arrays the kernels refuse, takes the NumPy code by itself (in
+        chunks of the lane's rows).
 
         The compiled lane makes one pass per chunk where the NumPy lane makes one per elementwise step (the
         sigmoid's exponentials vectorized: _vexp.h), and reads X's rows in place, in chunks of
@@ -365,15 +376,15 @@ class Workspace:
                 or Y.dtype != X.dtype):
             return None
         thetas_c = [np.ascontiguousarray(t) for t in thetas]
-        chunk = min(rows, compiled_chunk_rows(self.sizes))
         act, out, loss, sizes = self.activation.name, self.pair.output, self.pair.loss, list(self.sizes)
+        chunk = compiled_chunk_rows(sizes)
 
         def run(lane: _Lane, Xp: np.ndarray, Yp: np.ndarray) -> float:
             J = None if Xp.shape[0] == 0 else _fused.sums(Xp, Yp, thetas_c, [*lane.a, lane.zL], lane.delta,
-                                                          lane.Delta, sizes, chunk, act, out, loss)
+                                                          lane.Delta, sizes, min(chunk, lane.rows), act, out, loss)
             if J is None:
                 W, minus_b = [t[:, 1:] for t in thetas_c], [-t[:, :1] for t in thetas_c]
-                return lane.sums(W, minus_b, Xp, Yp, rows, self.activation, self.pair)
+                return lane.sums(W, minus_b, Xp, Yp, lane.rows, self.activation, self.pair)
             return J
 
         return run
