@@ -206,3 +206,27 @@ def test_the_vectorized_exp_keeps_the_edges_of_numpy_exp(dtype):
     # the subnormals keep their few bits: within one step of the smallest subnormal's grid
     assert np.all(np.abs(y[finite].astype(np.longdouble) - np.exp(x[finite].astype(np.longdouble)))
                   <= np.maximum(np.spacing(ref[finite]), info.smallest_subnormal) * 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_vectorized_log1p_is_within_3_ulp_on_0_to_1(dtype):
+    """The output layer's log1p(e^{-|s|}): arguments in [0, 1], from the subnormals up, against long double."""
+    if np.finfo(np.longdouble).nmant < 60:
+        pytest.skip("long double is no wider than double here: no reference for the double log1p")
+    from glassnet._support import _kernels
+
+    info = np.finfo(dtype)
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.random(200_000), 10.0 ** rng.uniform(np.log10(info.smallest_normal), 0, 200_000),
+                        np.linspace(0, 1, 50_001), [0.0, 1.0, np.sqrt(2) - 1, info.smallest_subnormal, info.eps]])
+    x = x.astype(dtype)
+    y = x.copy()
+    _kernels.log1p_unit(y)
+    exact = np.log1p(x.astype(np.longdouble))
+    step = np.spacing(exact.astype(dtype)).astype(np.longdouble)
+    err = np.abs(y.astype(np.longdouble) - exact) / np.maximum(step, np.longdouble(info.smallest_subnormal))
+    assert err.max() <= 3.0, (x[err.argmax()], y[err.argmax()])
+    assert np.mean(err <= 0.5) > 0.75
+    nan = np.array([np.nan], dtype)
+    _kernels.log1p_unit(nan)
+    assert np.isnan(nan[0])

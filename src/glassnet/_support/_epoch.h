@@ -1,6 +1,6 @@
 /* One mini-batch epoch, written once for both float dtypes: _kernels.c includes this file twice, with
- *   T (double / float), SFX (the name suffix), GEMM_T (the Fortran GEMM's type), VEXP (_vexp.h), LOG, LOG1P, TANH,
- *   SQRT.
+ *   T (double / float), SFX (the name suffix), GEMM_T (the Fortran GEMM's type), VEXP and VLOG1P (_vexp.h), LOG,
+ *   TANH, SQRT.
  *
  * The same formulas, in the same order per element, as the NumPy code it replaces: the batch objective of
  * glassnet.train.fitting (rows gathered, glassnet._fast.workspace._Lane.sums on one chunk of examples as columns,
@@ -21,21 +21,34 @@
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SFX)
 
+/* Sigma x_i in double, in 8 independent lanes (a strict-IEEE build vectorizes lanes, never one running sum). */
+VECTOR_CLONES static double FN(sum_lanes)(const T *x, Py_ssize_t count) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    Py_ssize_t i = 0;
+    for (; i + 8 <= count; i += 8)
+        for (int q = 0; q < 8; q++) lane[q] += (double)x[i + q];
+    for (; i < count; i++) lane[0] += (double)x[i];
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
 /* g(z + b) = 1 / (1 + e^{-(z + b)}) in place on n examples, -(z + b) as (-b) - z (mb = -b), as
  * workspace._sigmoid_; vectorized (VEXP: _vexp.h). */
 VECTOR_CLONES static void FN(sigmoid_rows)(T *z, T mb, Py_ssize_t n) {
     for (Py_ssize_t t = 0; t < n; t++) { T x = mb - z[t]; x = VEXP(x); x = x + (T)1; z[t] = (T)1 / x; }
 }
 
-/* sigmoid-log output, unit k's n examples: e^{-|s|} with s = (1 - 2y) z into E, and delta = g(z) - y into d (the
- * two vectorizable passes of output_layer; Y is read with stride K). */
-VECTOR_CLONES static void FN(sigmoid_log_rows)(const T *z, T *E, T *d, const T *Y, Py_ssize_t K, Py_ssize_t n) {
+/* sigmoid-log output, unit k's n examples (Y read with stride K), vectorized: the cost's two terms per example,
+ * softplus(s) = log1p(e^{-|s|}) + max(s, 0) with s = (1 - 2y) z, into E and Pos (output_layer sums them in double),
+ * and delta = g(z) - y into d. */
+VECTOR_CLONES static void FN(sigmoid_log_rows)(const T *z, T *E, T *Pos, T *d, const T *Y, Py_ssize_t K,
+                                               Py_ssize_t n) {
     for (Py_ssize_t t = 0; t < n; t++) {
         T y = Y[t * K], s = y * (T)-2;
         s = s + (T)1;
         s = s * z[t];
         T e = -(s < 0 ? -s : s);
-        E[t] = VEXP(e);
+        E[t] = VLOG1P(VEXP(e));
+        Pos[t] = (s > 0 || s != s) ? s : (T)0;
     }
     for (Py_ssize_t t = 0; t < n; t++) {
         T x = -z[t];
@@ -103,17 +116,12 @@ static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta,
         /* Sigma softplus((1 - 2y) z) = Sigma log1p(e^{-|s|}) + Sigma max(s, 0), then delta = g(z) - y */
         double soft = 0.0, pos = 0.0;
         for (Py_ssize_t k = 0; k < K; k++) {
-            T *z = Z + k * ld, *dk = d + k * ld, E[EXP_CHUNK];
+            T *z = Z + k * ld, *dk = d + k * ld, E[EXP_CHUNK], Pos[EXP_CHUNK];
             for (Py_ssize_t t0 = 0; t0 < n; t0 += EXP_CHUNK) {
                 const Py_ssize_t w = n - t0 < EXP_CHUNK ? n - t0 : EXP_CHUNK;
-                FN(sigmoid_log_rows)(z + t0, E, dk + t0, Y + t0 * K + k, K, w);
-                for (Py_ssize_t t = 0; t < w; t++) {
-                    T y = Y[(t0 + t) * K + k], s = y * (T)-2;
-                    s = s + (T)1;
-                    s = s * z[t0 + t];
-                    soft += (double)LOG1P(E[t]);
-                    pos += (double)((s > 0 || s != s) ? s : (T)0);
-                }
+                FN(sigmoid_log_rows)(z + t0, E, Pos, dk + t0, Y + t0 * K + k, K, w);
+                soft += FN(sum_lanes)(E, w);
+                pos += FN(sum_lanes)(Pos, w);
             }
         }
         return soft + pos;

@@ -206,6 +206,29 @@ VECTOR_CLONES static void exp_rows_f64(Py_ssize_t n, double *x) { for (Py_ssize_
 
 VECTOR_CLONES static void exp_rows_f32(Py_ssize_t n, float *x) { for (Py_ssize_t i = 0; i < n; i++) x[i] = exp_f32(x[i]); }
 
+VECTOR_CLONES static void log1p_rows_f64(Py_ssize_t n, double *x) {
+    for (Py_ssize_t i = 0; i < n; i++) x[i] = log1p_unit_f64(x[i]);
+}
+
+VECTOR_CLONES static void log1p_rows_f32(Py_ssize_t n, float *x) {
+    for (Py_ssize_t i = 0; i < n; i++) x[i] = log1p_unit_f32(x[i]);
+}
+
+/* log(1 + x) in place for x in [0, 1], by the output layer's vectorized log1p (_vexp.h): for the tests. */
+static PyObject *log1p_unit(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer b;
+    Py_ssize_t n;
+    int size = 0;
+    if (get_buffers(&arg, &b, 1, 1, &n, &size, 0) < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (size == 8) log1p_rows_f64(n, b.buf);
+    else log1p_rows_f32(n, b.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b);
+    Py_RETURN_NONE;
+}
+
 static PyObject *exp_(PyObject *self, PyObject *arg) {
     (void)self;
     Py_buffer b;
@@ -368,7 +391,7 @@ typedef struct {
 #define GEMM_T dgemm_fn
 #define VEXP exp_f64
 #define LOG log
-#define LOG1P log1p
+#define VLOG1P log1p_unit_f64
 #define TANH tanh
 #define SQRT sqrt
 #include "_epoch.h"
@@ -377,7 +400,7 @@ typedef struct {
 #undef GEMM_T
 #undef VEXP
 #undef LOG
-#undef LOG1P
+#undef VLOG1P
 #undef TANH
 #undef SQRT
 
@@ -386,7 +409,7 @@ typedef struct {
 #define GEMM_T sgemm_fn
 #define VEXP exp_f32
 #define LOG logf
-#define LOG1P log1pf
+#define VLOG1P log1p_unit_f32
 #define TANH tanhf
 #define SQRT sqrtf
 #include "_epoch.h"
@@ -666,6 +689,7 @@ static PyMethodDef methods[] = {
     {"sgd", sgd, METH_VARARGS, "One SGD/momentum step in place on flat arrays (theta, velocity; g is read)."},
     {"all_finite", all_finite, METH_O, "Whether a float array holds no inf and no NaN."},
     {"exp", exp_, METH_O, "e^x in place on a float array, by the epoch's vectorized exponential."},
+    {"log1p_unit", log1p_unit, METH_O, "log(1 + x) in place for x in [0, 1], by the output layer's vectorized log1p."},
     {"finish", finish, METH_VARARGS, "D = Delta/m + (lam/m) theta, bias column 0 not regularized, into G."},
     {"set_blas", set_blas, METH_VARARGS, "The dgemm and sgemm capsules of scipy.linalg.cython_blas, for epoch()."},
     {"epoch", epoch, METH_VARARGS, "One mini-batch epoch in compiled code (see glassnet._support.fused.epoch)."},

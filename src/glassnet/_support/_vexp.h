@@ -98,3 +98,64 @@ static inline double exp_f64(double x) {
     y = x < lo ? 0.0 : y;
     return x == x ? y : x;
 }
+
+/* log(1 + x) for x in [0, 1] (what the log cost's softplus needs: log1p(e^{-|s|})), vectorizable, NaN kept.
+ * u = 1 + x rounded; log1p(x) = log(u) * x / (u - 1), which cancels u's rounding (Goldberg, "What every computer
+ * scientist should know about floating-point arithmetic", theorem 4), and x itself where u = 1. log(u) for u in
+ * [1, 2]: u = 2^e m with m in [sqrt(1/2), sqrt(2)], then Cephes' logf polynomial / log rational form on m - 1 and
+ * e ln 2 in the two parts of expf's reduction. Within 2 ulp (tests/test_kernels.py). */
+static inline float log1p_unit_f32(float x) {
+    float u = 1.0f + x;
+    float e = u > 1.41421356237309504880f ? 1.0f : 0.0f;
+    float m = u > 1.41421356237309504880f ? u * 0.5f : u;
+    float f = m - 1.0f;
+    float z = f * f, p = 7.0376836292e-2f;
+    p = p * f - 1.1514610310e-1f;
+    p = p * f + 1.1676998740e-1f;
+    p = p * f - 1.2420140846e-1f;
+    p = p * f + 1.4249322787e-1f;
+    p = p * f - 1.6668057665e-1f;
+    p = p * f + 2.0000714765e-1f;
+    p = p * f - 2.4999993993e-1f;
+    p = p * f + 3.3333331174e-1f;
+    float y = p * f;
+    y = y * z;
+    y = y - e * 2.12194440e-4f;
+    y = y - 0.5f * z;
+    float lg = f + y;
+    lg = lg + e * 0.693359375f;
+    float d = u - 1.0f;
+    float r = lg * x;
+    r = r / (d == 0.0f ? 1.0f : d);
+    return d == 0.0f ? x : r;
+}
+
+static inline double log1p_unit_f64(double x) {
+    double u = 1.0 + x;
+    double e = u > 1.41421356237309504880 ? 1.0 : 0.0;
+    double m = u > 1.41421356237309504880 ? u * 0.5 : u;
+    double f = m - 1.0;
+    double z = f * f;
+    double p = 1.01875663804580931796e-4;
+    p = p * f + 4.97494994976747001425e-1;
+    p = p * f + 4.70579119878881725854e0;
+    p = p * f + 1.44989225341610930846e1;
+    p = p * f + 1.79368678507819816313e1;
+    p = p * f + 7.70838733755885391666e0;
+    double q = f + 1.12873587189167450590e1;
+    q = q * f + 4.52279145837532221105e1;
+    q = q * f + 8.29875266912776603211e1;
+    q = q * f + 7.11544750618563894466e1;
+    q = q * f + 2.31251620126765340583e1;
+    double y = z * p;
+    y = y / q;
+    y = f * y;
+    y = y - e * 2.121944400546905827679e-4;
+    y = y - 0.5 * z;
+    double lg = f + y;
+    lg = lg + e * 0.693359375;
+    double d = u - 1.0;
+    double r = lg * x;
+    r = r / (d == 0.0 ? 1.0 : d);
+    return d == 0.0 ? x : r;
+}
