@@ -93,9 +93,10 @@ def test_lambda_batch_sizes_and_order(dtype, lam, batch, shuffle):
 @pytest.mark.parametrize("sizes, m, batch", [
     ((20, 9, 3), 103, 16),  # narrow batches: thread 0 takes every example past the first hidden layer
     ((20, 40, 7, 5), 700, 256),  # wide ones (≥ 64 examples a thread): split by examples too; a narrower last batch
+    ((16, 24, 6), 3000, 300),  # ten wide batches: a thread runs ahead into the next batch while others finish this one
     ((12, 2, 4), 50, 8),  # fewer hidden units than threads
     ((12, 5), 40, 8),  # no hidden layer: the caller's thread alone
-], ids=["narrow", "wide", "few-units", "no-hidden"])
+], ids=["narrow", "wide", "wide-many", "few-units", "no-hidden"])
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_the_epoch_on_threads_of_its_own_matches_the_numpy_loop(dtype, workers, sizes, m, batch, solver):
     thetas, X, y = problem(dtype, sizes=sizes, m=m)
