@@ -201,7 +201,8 @@ VECTOR_CLONES static int finite_f64(Py_ssize_t n, const void *buf) { FINITE_LOOP
 
 VECTOR_CLONES static int finite_f32(Py_ssize_t n, const void *buf) { FINITE_LOOP(uint32_t, 0x7f800000U) }
 
-/* e^x in place, by the epoch's vectorized exponential (_vexp.h): what tests/test_kernels.py checks it with. */
+/* _vexp.h's functions on whole arrays, in place (for tests/test_kernels.py, which bounds them in ulp): e^x, and
+ * log(1 + x) for x in [0, 1]. */
 VECTOR_CLONES static void exp_rows_f64(Py_ssize_t n, double *x) { for (Py_ssize_t i = 0; i < n; i++) x[i] = exp_f64(x[i]); }
 
 VECTOR_CLONES static void exp_rows_f32(Py_ssize_t n, float *x) { for (Py_ssize_t i = 0; i < n; i++) x[i] = exp_f32(x[i]); }
@@ -214,33 +215,24 @@ VECTOR_CLONES static void log1p_rows_f32(Py_ssize_t n, float *x) {
     for (Py_ssize_t i = 0; i < n; i++) x[i] = log1p_unit_f32(x[i]);
 }
 
-/* log(1 + x) in place for x in [0, 1], by the output layer's vectorized log1p (_vexp.h): for the tests. */
-static PyObject *log1p_unit(PyObject *self, PyObject *arg) {
-    (void)self;
+static PyObject *in_place(PyObject *arg, void (*f64)(Py_ssize_t, double *), void (*f32)(Py_ssize_t, float *)) {
     Py_buffer b;
     Py_ssize_t n;
     int size = 0;
     if (get_buffers(&arg, &b, 1, 1, &n, &size, 0) < 0) return NULL;
     Py_BEGIN_ALLOW_THREADS
-    if (size == 8) log1p_rows_f64(n, b.buf);
-    else log1p_rows_f32(n, b.buf);
+    if (size == 8) f64(n, b.buf);
+    else f32(n, b.buf);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&b);
     Py_RETURN_NONE;
 }
 
-static PyObject *exp_(PyObject *self, PyObject *arg) {
+static PyObject *exp_(PyObject *self, PyObject *arg) { (void)self; return in_place(arg, exp_rows_f64, exp_rows_f32); }
+
+static PyObject *log1p_unit(PyObject *self, PyObject *arg) {
     (void)self;
-    Py_buffer b;
-    Py_ssize_t n;
-    int size = 0;
-    if (get_buffers(&arg, &b, 1, 1, &n, &size, 0) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    if (size == 8) exp_rows_f64(n, b.buf);
-    else exp_rows_f32(n, b.buf);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&b);
-    Py_RETURN_NONE;
+    return in_place(arg, log1p_rows_f64, log1p_rows_f32);
 }
 
 static PyObject *all_finite(PyObject *self, PyObject *arg) {
@@ -445,6 +437,31 @@ static int int_buffer(PyObject *obj, Py_buffer *b, Py_ssize_t count) {
     return 0;
 }
 
+/* The layer sizes [s_1, ..., s_L] into e->sizes and e->layers (L - 1): 2 to 65 sizes in 1 .. 2^30 (a 32-bit BLAS's
+ * dimensions), ValueError otherwise. */
+static int parse_sizes(PyObject *sizes, epoch_args *e) {
+    PyObject *seq = PySequence_Fast(sizes, "sizes: expected a sequence of ints");
+    if (seq == NULL) return -1;
+    Py_ssize_t ns = PySequence_Fast_GET_SIZE(seq);
+    if (ns < 2 || ns > MAX_LAYERS + 1) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "sizes: expected 2 to 65 layer sizes");
+        return -1;
+    }
+    e->layers = ns - 1;
+    for (Py_ssize_t i = 0; i < ns; i++) {
+        e->sizes[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, i));
+        if (e->sizes[i] == -1 && PyErr_Occurred()) { Py_DECREF(seq); return -1; }
+        if (e->sizes[i] < 1 || e->sizes[i] >= INT_MAX / 2) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "sizes: expected layer sizes in 1 .. 2^30");
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
 /* epoch(X, Y, order, theta, G, s1, s2, sizes, batch, act, pair, lam, rule, params, t, should_stop, workers)
  * -> (status, total, batches, t, bad_batch, bad_J). params: (eta, beta_1, beta_2, epsilon) for Adam,
  * (eta, mu, nesterov) for SGD; s2 is None for SGD; workers: threads at most (>= 1). ValueError (nothing touched) for
@@ -471,27 +488,10 @@ static PyObject *epoch(PyObject *self, PyObject *args) {
     if (rule == RULE_ADAM) {
         if (!PyArg_ParseTuple(params, "dddd:adam params", &e.eta, &e.beta_1, &e.beta_2, &e.epsilon)) return NULL;
     } else if (!PyArg_ParseTuple(params, "ddp:sgd params", &e.eta, &e.mu, &e.nesterov)) return NULL;
-    PyObject *seq = PySequence_Fast(sizes, "sizes: expected a sequence of ints");
-    if (seq == NULL) return NULL;
-    Py_ssize_t ns = PySequence_Fast_GET_SIZE(seq);
-    if (ns < 2 || ns > MAX_LAYERS + 1) {
-        Py_DECREF(seq);
-        PyErr_SetString(PyExc_ValueError, "sizes: expected 2 to 65 layer sizes");
-        return NULL;
-    }
-    e.layers = ns - 1;
+    if (parse_sizes(sizes, &e) < 0) return NULL;
+    const Py_ssize_t ns = e.layers + 1;
     Py_ssize_t weights = 0;
-    for (Py_ssize_t i = 0; i < ns; i++) {
-        e.sizes[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, i));
-        if (e.sizes[i] == -1 && PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
-        if (e.sizes[i] < 1 || e.sizes[i] >= INT_MAX / 2) {
-            Py_DECREF(seq);
-            PyErr_SetString(PyExc_ValueError, "sizes: expected layer sizes in 1 .. 2^30");
-            return NULL;
-        }
-        if (i > 0) weights += e.sizes[i] * (e.sizes[i - 1] + 1);
-    }
-    Py_DECREF(seq);
+    for (Py_ssize_t i = 1; i < ns; i++) weights += e.sizes[i] * (e.sizes[i - 1] + 1);
     if (batch >= INT_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "batch: too many rows for a 32-bit BLAS");
         return NULL;
@@ -595,25 +595,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "sums: unknown activation or output/loss pair, or rows out of range");
         return NULL;
     }
-    PyObject *seq = PySequence_Fast(sizes, "sizes: expected a sequence of ints");
-    if (seq == NULL) return NULL;
-    Py_ssize_t ns = PySequence_Fast_GET_SIZE(seq);
-    if (ns < 2 || ns > MAX_LAYERS + 1) {
-        Py_DECREF(seq);
-        PyErr_SetString(PyExc_ValueError, "sizes: expected 2 to 65 layer sizes");
-        return NULL;
-    }
-    e.layers = ns - 1;
-    for (Py_ssize_t i = 0; i < ns; i++) {
-        e.sizes[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, i));
-        if (e.sizes[i] == -1 && PyErr_Occurred()) { Py_DECREF(seq); return NULL; }
-        if (e.sizes[i] < 1 || e.sizes[i] >= INT_MAX / 2) {
-            Py_DECREF(seq);
-            PyErr_SetString(PyExc_ValueError, "sizes: expected layer sizes in 1 .. 2^30");
-            return NULL;
-        }
-    }
-    Py_DECREF(seq);
+    if (parse_sizes(sizes, &e) < 0) return NULL;
     const Py_ssize_t L = e.layers;
     /* buffers: X, Y, then per list (thetas, A, Dl, Delta) L arrays */
     Py_buffer b[2 + 4 * MAX_LAYERS];
