@@ -9,6 +9,7 @@ import pytest
 import glassnet
 from conftest import random_problem
 from glassnet._fast.workspace import Workspace, batch_sums, default_chunk_rows
+from glassnet._support import fused as _fused
 from glassnet._support.threads import blas_threads
 from glassnet.backprop import accumulate, backprop_per_example, deltas
 from glassnet.forward import propagate
@@ -193,7 +194,14 @@ def test_empty_batch_sums_are_zero():
     assert all(D.shape == t.shape and not D.any() for D, t in zip(Delta, thetas))
 
 
-def test_rows_are_shared_evenly_between_workers_and_chunks():
+@pytest.fixture
+def numpy_lanes():
+    """The NumPy lanes (the compiled ones hold chunks of 32-256 rows: tests/test_compiled_sums.py)."""
+    with _fused.disabled():
+        yield
+
+
+def test_rows_are_shared_evenly_between_workers_and_chunks(numpy_lanes):
     # 5000 rows, chunk_rows 2048: two workers take 2500 rows each, as 2 chunks of 1250 (not 2048 + 452 and a third
     # chunk for one of them); one worker takes 3 chunks of 1667. Buffers are sized for the chunks actually used.
     thetas, X, y = random_problem([4, 25, 10], m=5000, seed=12)
