@@ -2,8 +2,10 @@
 
 :class:`Workspace` computes the lecture's forward pass, δ and Δ^(l) = Σ_t δ^(l+1) (a^(l))ᵀ chunk by chunk (bounded
 memory, no copy of X, worker threads as the BLAS policy of :mod:`glassnet._support.threads` allows) and turns Δ into D
-with :func:`glassnet.backprop.finish`. :func:`batch_sums` is its map step for callers that bring their own parallelism
-(Dask workers, the explainer). What an optimizer run should own is ``Workspace(...).objective(X, y, lam)``.
+with :func:`glassnet.backprop.finish`; where the optional C kernels run, each lane's chunks go through the same steps in
+compiled code (:func:`glassnet._support.fused.sums`). :func:`batch_sums` is its map step for callers that bring their
+own parallelism (Dask workers, the explainer). What an optimizer run should own is ``Workspace(...).objective(X, y,
+lam)``.
 Not here: the whole-batch and per-example versions written like the lecture (:mod:`glassnet.backprop`), routing of
 other array libraries (:mod:`glassnet.api`).
 """
@@ -52,8 +54,6 @@ def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, *, ac
 # shared by as many worker threads, each running single-threaded BLAS on its own rows (see Workspace and
 # glassnet._support.threads).
 
-
-
 def compiled_chunk_rows(sizes: Sequence[int]) -> int:
     """Rows per chunk of the compiled lane (Workspace._compiled_sums): about as many as the first hidden layer has
     units, in multiples of 32, from 32 to 256 rows. Measured (two threads, J + D): 400-25-10 on 5000 rows runs best at
@@ -61,6 +61,7 @@ def compiled_chunk_rows(sizes: Sequence[int]) -> int:
     there: 20% slower): GEMMs with fewer rows than outputs run below speed, and every chunk packs Θ^(1) again."""
     first = sizes[1] if len(sizes) > 2 else sizes[-1]
     return int(min(256, max(32, -(-first // 32) * 32)))
+
 
 _CHUNK_ELEMENTS = 600_000  # elements of the widest layer per chunk: ~5 MB of float64, cache-sized, still a big GEMM
 _MAX_CHUNK_ROWS = 2048
@@ -341,11 +342,14 @@ class Workspace:
         minus_b = [-t[:, :1] for t in thetas]  # -Θ[:, 0] as a column, to broadcast over a chunk's examples
         m = X.shape[0]
         k, rows = self.plan(m) if plan is None else plan
-        sums = self._compiled_sums(thetas, X, Y)
-        if sums is not None:  # the compiled lanes hold chunks of compiled_chunk_rows only
+
+        def numpy_sums(lane: _Lane, Xp, Yp: np.ndarray) -> float:
+            return lane.sums(W, minus_b, Xp, Yp, rows, self.activation, self.pair)
+
+        compiled = self._compiled_sums(thetas, X, Y)
+        if compiled is not None:  # the compiled lanes hold chunks of compiled_chunk_rows only
             rows = min(rows, compiled_chunk_rows(self.sizes))
-        else:
-            sums = lambda lane, Xp, Yp: lane.sums(W, minus_b, Xp, Yp, rows, self.activation, self.pair)  # noqa: E731
+        sums = compiled or numpy_sums
         lanes = [self._lane(i, rows) for i in range(k)]
         if k == 1:
             return sums(lanes[0], X, Y), lanes[0].Delta
