@@ -151,3 +151,15 @@ def test_compiled_lanes_hold_one_chunk_and_their_delta_only():
     with _fused.disabled():  # the NumPy lanes: 1250-row chunks and the product buffer
         w.cost_and_gradient(thetas, X, y, 1.0)
     assert w.nbytes > 5 * 2 * per_lane * 8
+
+
+def test_a_build_without_the_sums_runs_the_numpy_lanes(monkeypatch):
+    # an extension built from older sources (no sums()): every call still works, on the NumPy lanes
+    monkeypatch.delattr(_fused._kernels, "sums")
+    thetas, X, y = problem(np.float64, [8, 5, 3], 60)
+    J, grads = glassnet.cost_and_gradient(thetas, X, y, 0.5)
+    with _fused.disabled():
+        J0, grads0 = glassnet.cost_and_gradient(thetas, X, y, 0.5)
+    assert J == J0  # the NumPy lanes' J; D through the kernels' finish or NumPy's, to rounding
+    for g, g0 in zip(grads, grads0):
+        np.testing.assert_allclose(g, g0, rtol=1e-13, atol=1e-15)

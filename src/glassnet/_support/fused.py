@@ -181,7 +181,8 @@ def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray], A: list[np.ndar
     Chunks of ``rows`` rows are read straight from X. The steps are the epoch's (:func:`epoch`: forward, output
     layer, backward), so the results equal the NumPy lane's to rounding (tests/test_kernels.py).
     """
-    if not blas_ready() or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS:
+    if (not blas_ready() or not hasattr(_kernels, "sums")  # a build older than this module: the NumPy lanes
+            or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
         return None
     result = _call("sums", X, Y, thetas, A, Dl, Delta, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss])
     return None if result is _DECLINED else float(result)
