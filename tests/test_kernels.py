@@ -148,6 +148,10 @@ def test_all_finite_sees_every_inf_and_nan(dtype):
             assert _fused.all_finite(b) is False
     assert _fused.all_finite(np.zeros(0, dtype)) is True
     assert _fused.all_finite(np.zeros(8, dtype)[::2]) is None  # strided: the caller asks NumPy
+    strided = np.zeros(8, dtype)[::2]
+    assert _fused.is_finite(strided) is True  # is_finite asks NumPy itself
+    strided[1] = np.nan
+    assert _fused.is_finite(strided) is False and _fused.is_finite(a) is True
 
 
 def test_finish_into_theta_itself_is_refused():

@@ -113,17 +113,12 @@ def _numpy_path(thetas, X, y, lam, activation, output, loss) -> tuple[float, lis
     Y = _targets(pair, y, sizes[-1], X.shape[0], X.dtype)
     with _workspace(sizes, X.shape[0], X.dtype, activation, pair) as workspace, np.errstate(all="ignore"):
         J, grads = workspace.cost_and_gradient(thetas, X, Y, lam, check_input=False)
-    if np.isfinite(J) and all(_all_finite(g) for g in grads):
+    if np.isfinite(J) and all(_fused.is_finite(g) for g in grads):
         return J, grads
     check_X(X, n_features=sizes[0])  # a non-finite X: its clear error, here
     # A finite X that gives a non-finite result (huge weights): computed again as before, with NumPy's warnings
     workspace = Workspace(sizes, X.shape[0], X.dtype, activation=activation, output=output, loss=loss)
     return workspace.cost_and_gradient(thetas, X, Y, lam, check_input=False)
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    fast = _fused.all_finite(a)
-    return bool(np.isfinite(a).all()) if fast is None else fast
 
 
 # Reuse between public calls on small data, where set-up is a visible share of a call. Keyed by what the reused

@@ -435,8 +435,7 @@ class _Network(TransformerMixin, BaseEstimator):
             cache = propagate(thetas, X, self.activation, None)
         z2 = cache.z[1]
         assert z2 is not None  # z[0] alone (the input layer) has none
-        finite = _fused.all_finite(z2)
-        if not (bool(np.isfinite(z2).all()) if finite is None else finite):
+        if not _fused.is_finite(z2):
             setup.refuse_non_finite(self, X)  # NaN/inf in X: scikit-learn's error
         return cache.z_out
 
@@ -791,8 +790,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _fit_multilabel(self, X, y, X_val, y_val, callbacks, warm: bool):
         """K sigmoid units, one per label: the lecture's cost is multilabel by nature."""
-        X, Y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=not warm,
-                             multi_output=True)
+        X, Y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=not warm, multi_output=True)
         if self._pair().output != "sigmoid":
             raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
                              f"got output={self.output!r}")
@@ -874,8 +872,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _partial_fit_multilabel(self, X, y, classes, first: bool):
         """One epoch on a multilabel indicator matrix: K sigmoid units, one per label column (as :meth:`fit`)."""
-        X, Y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=first,
-                             multi_output=True)
+        X, Y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=first, multi_output=True)
         if self._pair().output != "sigmoid":
             raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
                              f"got output={self.output!r}")
@@ -1163,8 +1160,7 @@ random_state, n_threads, verbose, activation, dtype
             return float(r2_score(np.asarray(T).reshape(zL.shape), zL))  # what score() reports
 
     def _check_y(self, X, y, reset: bool):
-        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=reset, multi_output=True,
-                             y_numeric=True)
+        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=reset, multi_output=True, y_numeric=True)
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(X.dtype, copy=False)
         return X, Y
 

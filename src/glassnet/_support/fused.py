@@ -30,8 +30,8 @@ try:  # an optional build: pip installs glassnet without it where no C compiler 
 except ImportError:  # pragma: no cover - depends on the install
     _kernels = None  # type: ignore[assignment]  # the module is optional: None where it was not built
 
-__all__ = ["available", "adam", "sgd", "finish", "all_finite", "disabled", "blas_ready", "epoch", "sums", "EPOCH_OK",
-           "EPOCH_DIVERGED", "EPOCH_STOPPED"]
+__all__ = ["available", "adam", "sgd", "finish", "all_finite", "is_finite", "disabled", "blas_ready", "epoch", "sums",
+           "EPOCH_OK", "EPOCH_DIVERGED", "EPOCH_STOPPED"]
 
 #: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
 _enabled = _kernels is not None and os.environ.get("GLASSNET_KERNELS", "1") != "0"
@@ -100,6 +100,12 @@ def all_finite(a: np.ndarray) -> bool | None:
     """Whether ``a`` holds no inf and no NaN (one pass, nothing allocated); None where the kernels cannot tell."""
     result = _call("all_finite", a)
     return None if result is _DECLINED else result
+
+
+def is_finite(a: np.ndarray) -> bool:
+    """Whether ``a`` holds no inf and no NaN: :func:`all_finite` where the kernels can tell, NumPy's scan otherwise."""
+    fast = all_finite(a)
+    return bool(np.isfinite(a).all()) if fast is None else fast
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -939,8 +939,7 @@ class _InPlaceSteps:
         self.update_([self.flat], [self.gflat], self.state)
 
     def finite(self) -> bool:
-        fast = _fused.all_finite(self.flat)
-        return bool(np.isfinite(self.flat).all()) if fast is None else fast
+        return _fused.is_finite(self.flat)
 
     def final_state(self) -> dict:
         """The state as the rule's ``init`` makes it: per-layer arrays (views of this epoch's buffers)."""
