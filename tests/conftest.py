@@ -90,6 +90,17 @@ def random_problem(sizes, m, seed=0, scale=1.0, features="normal", epsilon=None)
     return thetas, X, y
 
 
+def kernel_problem(dtype, sizes=(20, 7, 5, 3), m=103, output="sigmoid", seed=0):
+    """Θ ~ 0.5·N(0, 1), X uniform in [0, 1) and labels (real targets for an identity output), all in ``dtype``: what
+    the compiled code (epoch, full-batch sums) is compared with the NumPy code on."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, sizes[0])).astype(dtype)
+    thetas = [(0.5 * rng.standard_normal((sizes[i + 1], sizes[i] + 1))).astype(dtype) for i in range(len(sizes) - 1)]
+    K = sizes[-1]
+    y = rng.standard_normal((m, K)).astype(dtype) if output == "identity" else rng.integers(0, K, m)
+    return thetas, X, y
+
+
 @contextlib.contextmanager
 def dask_client(allowed_failures=None):
     """A fresh 2-process LocalCluster (1 thread each) and its client, closed afterwards.

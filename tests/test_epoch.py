@@ -16,6 +16,7 @@ import pytest
 import scipy.sparse
 
 import glassnet
+from conftest import kernel_problem as problem
 from glassnet._support import fused as _fused
 from glassnet.outputs import OUTPUT_LOSS_PAIRS
 from glassnet.train import optimize
@@ -26,15 +27,6 @@ pytestmark = pytest.mark.skipif(not _fused.blas_ready(), reason="the C kernels w
                                 "found) or GLASSNET_KERNELS=0: only the NumPy loop exists, nothing to compare")
 
 TOL = {np.float64: 1e-12, np.float32: 1e-4}
-
-
-def problem(dtype, sizes=(20, 7, 5, 3), m=103, output="sigmoid", seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.random((m, sizes[0])).astype(dtype)
-    thetas = [(0.5 * rng.standard_normal((sizes[i + 1], sizes[i] + 1))).astype(dtype) for i in range(len(sizes) - 1)]
-    K = sizes[-1]
-    y = rng.standard_normal((m, K)).astype(dtype) if output == "identity" else rng.integers(0, K, m)
-    return thetas, X, y
 
 
 def both(thetas, X, y, lam, workers=1, **kw):
