@@ -158,6 +158,16 @@ static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta,
     return 0.5 * sq;
 }
 
+/* Delta's bias column (a_0 = 1): D[j, 0] = Sigma_t delta_jt for r units of n examples (rows of d), into a matrix of
+ * c columns; added to what is there with `add` (a later chunk), else written. */
+static void FN(bias_column)(T *D, Py_ssize_t c, const T *d, Py_ssize_t r, Py_ssize_t n, int add) {
+    for (Py_ssize_t j = 0; j < r; j++) {
+        T acc = 0;
+        for (Py_ssize_t q = 0; q < n; q++) acc += d[j * n + q];
+        D[j * c] = add ? D[j * c] + acc : acc;
+    }
+}
+
 /* Sigma x_i^2 in double, in 8 independent lanes (a strict-IEEE build vectorizes lanes, never one running sum). */
 VECTOR_CLONES static double FN(sum_squares)(const T *x, Py_ssize_t count) {
     double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -362,11 +372,7 @@ static void FN(work)(FN(shared) *S, int k) {
             int r = l == 0 ? mine : (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
             if (r == 0) continue;
             T *th = theta + S->off[l] + first * c, *Gl = G + S->off[l] + first * c, *d = S->Dl[l + 1] + first * n;
-            for (Py_ssize_t j = 0; j < r; j++) {  /* the bias column: Sigma_t delta_t (a_0 = 1) */
-                T acc = 0;
-                for (Py_ssize_t q = 0; q < n; q++) acc += d[j * n + q];
-                Gl[j * c] = acc;
-            }
+            FN(bias_column)(Gl, c, d, r, n, 0);
             if (l == 0) gemm("N", "N", &s, &r, &in, &one, Xb, &s, d, &in, &zero, Gl + 1, &c);
             else gemm("T", "N", &s, &r, &in, &one, S->A[l], &in, d, &in, &zero, Gl + 1, &c);
             if (lam_b != 0.0)  /* Sigma Theta[:, 1:]^2 before the step: the batch's regularization term */
@@ -422,11 +428,7 @@ static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *const *th
             int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
             const T *d = Dl[l + 1];
             T *D = Delta[l];
-            for (Py_ssize_t j = 0; j < r; j++) {  /* the bias column: Sigma_t delta_t (a_0 = 1) */
-                T acc = 0;
-                for (Py_ssize_t q = 0; q < n; q++) acc += d[j * n + q];
-                D[j * c] = start == 0 ? acc : D[j * c] + acc;
-            }
+            FN(bias_column)(D, c, d, r, n, start > 0);
             if (l == 0) gemm("N", "N", &s, &r, &in, &one, x, &s, d, &in, &beta, D + 1, &c);
             else gemm("T", "N", &s, &r, &in, &one, A[l], &in, d, &in, &beta, D + 1, &c);
         }
