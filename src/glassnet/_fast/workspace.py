@@ -366,6 +366,12 @@ class Workspace:
                 D += Dw
         return float(sum(J_parts)), Delta
 
+    def _kernels_take(self, X, Y) -> bool:
+        """Whether the compiled code (epoch, sums) may run on X and Y: dense C-ordered arrays of this workspace's dtype,
+        with the kernels built, switched on and given SciPy's BLAS."""
+        return all(isinstance(a, np.ndarray) and a.dtype == self.dtype and a.flags.c_contiguous for a in (X, Y)) and (
+            _fused.blas_ready())
+
     def _compiled_sums(self, thetas: list[np.ndarray], X, Y: np.ndarray):
         """A lane's sums in compiled code (:func:`glassnet._support.fused.sums`): ``run(lane, X, Y) -> Σ cost`` with Δ
         in ``lane.Delta``, or None where they cannot run (sparse X, arrays not C-ordered, kernels off): the lanes'
@@ -376,8 +382,7 @@ class Workspace:
         sigmoid's exponentials vectorized: _vexp.h), and reads X's rows in place, in chunks of
         :func:`compiled_chunk_rows` (smaller than the NumPy lane's: a chunk of X is still in cache for Δ^(1)).
         """
-        if (not _fused.available() or is_sparse(X) or not X.flags.c_contiguous or not Y.flags.c_contiguous
-                or Y.dtype != X.dtype):
+        if not self._kernels_take(X, Y):
             return None
         thetas_c = [np.ascontiguousarray(t) for t in thetas]
         act, out, loss, sizes = self.activation.name, self.pair.output, self.pair.loss, list(self.sizes)
@@ -446,8 +451,7 @@ class Workspace:
         SciPy's BLAS cannot be reached, or X is sparse (sparse rows stay on the NumPy path, which slices them) or
         not a C-ordered array of this dtype.
         """
-        if (is_sparse(X) or not isinstance(X, np.ndarray) or X.dtype != self.dtype or not X.flags.c_contiguous
-                or Y.dtype != self.dtype or not Y.flags.c_contiguous or not _fused.blas_ready()):
+        if not self._kernels_take(X, Y):
             return None
         act, pair, sizes = self.activation.name, self.pair, list(self.sizes)
 
