@@ -36,7 +36,7 @@ def both(thetas, X, y, lam, workers=1, **kw):
     real = _fused._kernels.epoch
 
     def counted(*args):
-        calls.append(args[-1])
+        calls.append(args[16])  # workers (then check)
         return real(*args)
 
     with pytest.MonkeyPatch.context() as mp:
@@ -260,3 +260,37 @@ def test_glassnet_kernels_0_runs_the_numpy_loop():
     env = {**os.environ, "GLASSNET_KERNELS": "0"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False", "2"]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_asked_to_check_the_epoch_stops_before_the_batch_holding_a_row_that_is_not_finite(dtype, workers, bad):
+    # the fit's one look at X for NaN/inf: each row as it is gathered; the batches before that one were stepped
+    from glassnet._fast.workspace import Workspace
+    from glassnet.params import random_init, unroll
+
+    sizes, m, batch = [40, 8, 3], 200, 32
+    thetas, X, y = problem(dtype, sizes=tuple(sizes), m=m)
+    rng = np.random.default_rng(5)
+    order = rng.permutation(m).astype(np.int64)
+    row = int(order[3 * batch + 27])  # in the fourth batch (gathered by the second thread where there are two)
+    X = X.copy()
+    X[row, 17] = bad
+    ws = Workspace(sizes, batch, X.dtype)
+    Y = ws.pair.targets(y, sizes[-1], m, dtype=X.dtype)
+    run = ws.compiled_epoch(X, Y, 0.5)
+    assert run is not None
+
+    def epoch(check):
+        flat = unroll(random_init(sizes, rng=0, dtype=dtype), order="C")
+        state = [np.zeros_like(flat), np.zeros_like(flat)]
+        return run(flat, np.empty_like(flat), "adam", (0.01, 0.9, 0.999, 1e-8), state, 0, order, batch, workers,
+                   check=check)
+
+    status, total, batches, t, bad_batch, _ = epoch(True)
+    assert (status, batches, t, bad_batch) == (_fused.EPOCH_NOT_FINITE, 3, 3, 4)
+    assert np.isfinite(total)
+    assert epoch(False)[0] != _fused.EPOCH_NOT_FINITE  # not asked: the row is used (and the cost is not finite)
+    X[row, 17] = 0.5
+    assert epoch(True)[:3] == epoch(False)[:3]  # a clean X: looking changes nothing

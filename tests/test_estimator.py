@@ -483,3 +483,44 @@ def test_predict_is_the_largest_unit_of_the_forward_pass_in_either_dtype():
         a_out = glassnet.forward(thetas, Xd).activations[-1]
         assert a_out.dtype == Xd.dtype
         np.testing.assert_array_equal(clf.predict(Xd), clf.classes_[np.argmax(a_out, axis=1)])
+
+
+@pytest.mark.skipif(not __import__("glassnet._support.fused", fromlist=["x"]).blas_ready(),
+                    reason="the compiled epoch is not built here (no compiler) or switched off")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_a_mini_batch_fit_looks_at_x_for_nan_in_its_first_epoch_not_in_a_pass_of_its_own(monkeypatch, dtype,
+                                                                                        n_threads):
+    # validate_data leaves the scan out; the compiled epoch looks at each row as it gathers it, first epoch only
+    from sklearn.utils.validation import check_array
+
+    from glassnet._support import _kernels, fused
+
+    scans, checks = [], []
+    real_scan, real_epoch = fused.all_finite, _kernels.epoch
+    monkeypatch.setattr(fused, "all_finite", lambda a: (scans.append(a.shape), real_scan(a))[1])
+    monkeypatch.setattr(_kernels, "epoch", lambda *a: (checks.append(a[17] if len(a) > 17 else False),
+                                                       real_epoch(*a))[1])
+    rng = np.random.default_rng(3)
+    X, y = rng.random((300, 20)).astype(dtype), np.arange(300) % 3
+    clf = glassnet.Classifier(hidden_layer_sizes=(8,), solver="adam", max_iter=3, batch_size=50, n_threads=n_threads,
+                              random_state=0, tol=0.0, n_iter_no_change=100)
+    clf.fit(X, y)
+    assert X.shape not in scans and checks == [True, False, False]
+    before = [t.copy() for t in clf.thetas_]
+    for bad in (np.nan, np.inf):
+        X2 = X.copy()
+        X2[-1, 4] = bad
+        with pytest.raises(ValueError) as want:
+            check_array(X2, estimator=clf, input_name="X")
+        with pytest.raises(ValueError) as got:
+            clf.set_params(warm_start=True).fit(X2, y)
+        assert str(got.value) == str(want.value)
+        assert all(np.array_equal(a, b) for a, b in zip(clf.thetas_, before))  # the failed fit changed nothing
+        with fused.disabled(), pytest.raises(ValueError) as got:  # the NumPy loop: checked before its first batch
+            clf.fit(X2, y)
+        assert str(got.value) == str(want.value)
+        with pytest.raises(ValueError, match="NaN|infinity"):  # a validation split reads rows of X: checked first
+            glassnet.Classifier(hidden_layer_sizes=(4,), solver="adam", early_stopping=True).fit(X2, y)
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        glassnet.Regressor(hidden_layer_sizes=(4,), solver="sgd", max_iter=2).fit(X2, y.astype(float))

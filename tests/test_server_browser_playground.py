@@ -250,8 +250,9 @@ def test_feature_toggles_make_the_networks_inputs_and_the_map_stays_over_x1_x2(m
     moons.uncheck('#features input[value="x1"]')
     moons.uncheck('#features input[value="x2"]')
     features = ("x1^2", "sin(x2)")
-    assert wait_for(lambda: server.session.config.features == features, timeout=20)
-    assert server.session.thetas[0].shape == (8, 3)  # two inputs again, now x₁² and sin x₂
+    # the session installs the config, then Θ (one lock, read here without it): wait for both
+    assert wait_for(lambda: server.session.config.features == features and server.session.thetas[0].shape == (8, 3),
+                    timeout=20)  # two inputs again, now x₁² and sin x₂
     moons.wait_for_function("() => document.querySelector('#plane-note').textContent.includes('x₁², sin x₂')")
     moons.wait_for_function(f"() => Number(document.querySelector('{CANVAS}').dataset.version) >= "
                             f"{server.session.version}")

@@ -307,7 +307,10 @@ class _Network(TransformerMixin, BaseEstimator):
     def _train(self, X, T, K: int, warm: bool, validate, callbacks, resume=None):
         """Train from scratch or warm on (X, T), T = targets as the cost takes them; returns (thetas, history).
 
-        ``resume``: the :class:`glassnet.train.optimize.SolverState` of these weights' run, continued exactly.
+        ``resume``: the :class:`glassnet.train.optimize.SolverState` of these weights' run, continued exactly. X comes
+        from ``setup.validated(..., finite=False)``: its NaN/inf are refused here before a validation split reads
+        rows of it, else by the training's first pass over it (``check_finite``: no scan of its own where the compiled
+        epoch runs); either way before anything of this model changes.
         """
         # refuse a network that cannot fit before allocating it (random_init, buffers), naming its size
         check_network_fits([X.shape[1], *self._hidden(), K], min(X.shape[0], 2048), self.solver)
@@ -315,7 +318,11 @@ class _Network(TransformerMixin, BaseEstimator):
                                                               fitted=self.thetas_ if warm else None,
                                                               resume=resume is not None)
         Xtr, Ttr = X, T
+        check = setup.finite_check(self)
         if validate is None and self.early_stopping:
+            if check is not None:
+                check(X)
+                check = None
             if X.shape[0] < 2:
                 raise ValueError(f"early_stopping: cannot hold out validation data from {X.shape[0]} example "
                                  f"(n_samples = {X.shape[0]}); pass X_val, y_val")
@@ -327,7 +334,7 @@ class _Network(TransformerMixin, BaseEstimator):
             thetas, Xtr, Ttr, float(self.alpha), solver=self.solver, max_iter=int(self.max_iter), tol=float(self.tol),
             rule=self._optimizer() if mini else None, batch_size=self._batch_size(Xtr.shape[0]),
             shuffle=bool(self.shuffle), random_state=shuffle_seed, n_threads=self.n_threads, resume=resume,
-            assume_finite=True,  # X comes from validate_data: NaN/inf refused
+            assume_finite=check is None, check_finite=check,
             done=self.history_.n_iter if warm and hasattr(self, "history_") else 0,  # where a progress bar counts on
             **setup.options(self, validate, callbacks), **self._kinds())
 
@@ -775,7 +782,7 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         warm = (bool(self.warm_start) or resume is not None) and hasattr(self, "thetas_")
         if _is_multilabel(y):
             return self._fit_multilabel(X, y, X_val, y_val, callbacks, warm)
-        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=not warm)
+        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=not warm, finite=False)  # see _train
         setup.class_labels(y)
         if warm and self._multilabel:
             raise ValueError("y: warm_start of a multilabel model needs a multilabel indicator matrix")
@@ -790,7 +797,8 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
 
     def _fit_multilabel(self, X, y, X_val, y_val, callbacks, warm: bool):
         """K sigmoid units, one per label: the lecture's cost is multilabel by nature."""
-        X, Y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=not warm, multi_output=True)
+        X, Y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=not warm, multi_output=True,
+                               finite=False)  # see _train
         if self._pair().output != "sigmoid":
             raise ValueError("output: multilabel targets need K independent sigmoid units (output='sigmoid'), "
                              f"got output={self.output!r}")
@@ -1159,8 +1167,9 @@ random_state, n_threads, verbose, activation, dtype
             warnings.simplefilter("ignore", UndefinedMetricWarning)
             return float(r2_score(np.asarray(T).reshape(zL.shape), zL))  # what score() reports
 
-    def _check_y(self, X, y, reset: bool):
-        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=reset, multi_output=True, y_numeric=True)
+    def _check_y(self, X, y, reset: bool, finite: bool = True):
+        X, y = setup.validated(self, X, y, dtype=self._fit_dtype(), reset=reset, multi_output=True, y_numeric=True,
+                               finite=finite)
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(X.dtype, copy=False)
         return X, Y
 
@@ -1173,7 +1182,7 @@ random_state, n_threads, verbose, activation, dtype
         self._check_params()
         dask_fit.refuse(X, "Regressor.fit")
         warm = bool(self.warm_start) and hasattr(self, "thetas_")
-        X, Y = self._check_y(X, y, reset=not warm)
+        X, Y = self._check_y(X, y, reset=not warm, finite=False)  # see _train
         validate = None
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:

@@ -443,9 +443,10 @@ class Workspace:
     def compiled_epoch(self, X, Y: np.ndarray, lam: float, should_stop: Callable[[], bool] | None = None):
         """The mini-batch epoch of this network in compiled code (:func:`glassnet._support.fused.epoch`), or None.
 
-        ``run(theta, G, rule, params, arrays, t, order, batch, workers=1)`` runs one epoch over the rows ``order`` of
-        X and Y (validated, this workspace's dtype) with the full λ ``lam``, on up to ``workers`` threads, and
-        returns what ``fused.epoch`` returns (None where it declines). The same numbers as the batch objective of
+        ``run(theta, G, rule, params, arrays, t, order, batch, workers=1, check=False)`` runs one epoch over the rows
+        ``order`` of X and Y (validated, this workspace's dtype; ``check``: X not yet looked at for NaN and inf, see
+        ``fused.epoch``) with the full λ ``lam``, on up to ``workers`` threads, and returns what ``fused.epoch``
+        returns (None where it declines). The same numbers as the batch objective of
         :func:`glassnet.train.fitting.fit` driven by :func:`glassnet.train.optimize.run_epoch`, to rounding. None
         here (the NumPy loop runs) where the kernels are not built or are switched off (``GLASSNET_KERNELS=0``),
         SciPy's BLAS cannot be reached, or X is sparse (sparse rows stay on the NumPy path, which slices them) or
@@ -455,9 +456,9 @@ class Workspace:
             return None
         act, pair, sizes = self.activation.name, self.pair, list(self.sizes)
 
-        def run(theta, G, rule, params, arrays, t, order, batch, workers=1):
+        def run(theta, G, rule, params, arrays, t, order, batch, workers=1, check=False):
             return _fused.epoch(X, Y, order, theta, G, arrays, sizes, batch, act, pair.output, pair.loss, lam, rule,
-                                params, t, should_stop, workers)
+                                params, t, should_stop, workers, check)
 
         return run
 

@@ -253,6 +253,7 @@ typedef struct {
         _Alignas(64) double J_part; /* Sigma cost of its examples of this batch */
         double reg;                 /* Sigma Theta[:, 1:]^2 of its rows before the step */
         int finite;                 /* its rows stayed finite after the step */
+        int bad_x;                  /* e->check: a row of X it gathered for this batch holds NaN or inf */
         long long waited, span;     /* ns it has waited at barriers, and ns since it started (before each batch) */
     } slot[MAX_WORKERS];
 } FN(shared);
@@ -284,11 +285,15 @@ static void FN(work)(FN(shared) *S, int k) {
             e->tstate = PyEval_SaveThread();
             S->stop = stop < 0 ? EPOCH_ERROR : (stop ? EPOCH_STOPPED : 0);
         }
+        int bad_x = 0;
         for (Py_ssize_t q = n * k / P; q < n * (k + 1) / P; q++) {  /* 1. this thread's share of the rows */
             const int64_t row = S->order[start + q];
             memcpy(Xb + q * s0, S->X + row * s0, (size_t)s0 * sizeof(T));
             memcpy(Yb + q * K, S->Y + row * K, (size_t)K * sizeof(T));
+            /* the fit's one look at X for NaN and inf, on the row just copied (in cache): no pass of its own */
+            if (e->check) bad_x |= !(sizeof(T) == 8 ? finite_f64(s0, Xb + q * s0) : finite_f32(s0, Xb + q * s0));
         }
+        S->slot[k].bad_x = bad_x;
         S->slot[k].waited = waited;
         S->slot[k].span = now_ns() - started;
         WAIT_AT_BARRIER();
@@ -306,6 +311,11 @@ static void FN(work)(FN(shared) *S, int k) {
         }
         if (n == 0) break;
         if (S->stop) { if (k == 0) e->status = S->stop; break; }
+        {  /* a row of this batch not finite: stop before it is used (every thread reads the same slots) */
+            int bad_x = 0;
+            for (int q = 0; q < P; q++) bad_x |= S->slot[q].bad_x;
+            if (bad_x) { if (k == 0) { e->status = EPOCH_NOT_FINITE; e->bad_batch = e->batches + 1; } break; }
+        }
         if (P > 1 && start >= SOLO_CHECK_AFTER * B) {
             /* A thread that waits at the barriers more than it works has no core of its own (more threads than
              * cores: other fits, other programs): then thread 0 finishes the epoch alone, as one thread runs it. Every

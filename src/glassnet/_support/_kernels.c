@@ -264,7 +264,7 @@ static PyObject *all_finite(PyObject *self, PyObject *arg) {
 enum { ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_IDENTITY };
 enum { PAIR_SIGMOID_LOG, PAIR_SOFTMAX_LOG, PAIR_SIGMOID_SQUARED, PAIR_IDENTITY_SQUARED };
 enum { RULE_SGD, RULE_ADAM };
-enum { EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED, EPOCH_ERROR, EPOCH_NOMEM };
+enum { EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED, EPOCH_ERROR, EPOCH_NOMEM, EPOCH_NOT_FINITE };
 
 /* The epoch's own threads (POSIX): a sense-reversing barrier they meet at three times per batch. Every thread runs
  * single-threaded BLAS on its own rows, so the caller limits the BLAS to one thread around the call. */
@@ -369,6 +369,7 @@ typedef struct {
     void *gemm;
     Py_ssize_t layers, M, batch, sizes[MAX_LAYERS + 1];
     int act, pair, rule, nesterov;
+    int check;                      /* look at every gathered row of X for NaN and inf (EPOCH_NOT_FINITE) */
     double lam, eta, mu, beta_1, beta_2, epsilon;
     long long t;                    /* Adam's step count, carried on */
     PyObject *should_stop;          /* polled before every batch (None: never) */
@@ -462,21 +463,23 @@ static int parse_sizes(PyObject *sizes, epoch_args *e) {
     return 0;
 }
 
-/* epoch(X, Y, order, theta, G, s1, s2, sizes, batch, act, pair, lam, rule, params, t, should_stop, workers)
+/* epoch(X, Y, order, theta, G, s1, s2, sizes, batch, act, pair, lam, rule, params, t, should_stop, workers[, check])
  * -> (status, total, batches, t, bad_batch, bad_J). params: (eta, beta_1, beta_2, epsilon) for Adam,
- * (eta, mu, nesterov) for SGD; s2 is None for SGD; workers: threads at most (>= 1). ValueError (nothing touched) for
- * arrays it cannot take. */
+ * (eta, mu, nesterov) for SGD; s2 is None for SGD; workers: threads at most (>= 1); check: stop with
+ * EPOCH_NOT_FINITE before the first batch that gathered a row of X holding NaN or inf. ValueError (nothing touched)
+ * for arrays it cannot take. */
 static PyObject *epoch(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *o[7], *sizes, *params, *should_stop;
     Py_ssize_t batch;
-    int act, pair, rule, workers;
+    int act, pair, rule, workers, check = 0;
     double lam;
     long long t;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOniidiOLOi:epoch", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &sizes,
-                          &batch, &act, &pair, &lam, &rule, &params, &t, &should_stop, &workers)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOniidiOLOi|p:epoch", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &sizes,
+                          &batch, &act, &pair, &lam, &rule, &params, &t, &should_stop, &workers, &check)) return NULL;
     epoch_args e;
     memset(&e, 0, sizeof e);
+    e.check = check;
     e.act = act; e.pair = pair; e.rule = rule; e.lam = lam; e.t = t; e.batch = batch;
     e.should_stop = should_stop == Py_None ? NULL : should_stop;
     if (act < 0 || act > ACT_IDENTITY || pair < 0 || pair > PAIR_IDENTITY_SQUARED || (rule != RULE_SGD && rule !=
@@ -687,4 +690,9 @@ static struct PyModuleDef module = {
     .m_methods = methods,
 };
 
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__kernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    /* the status of an epoch that found a row of X not finite (its check argument): builds without it lack both */
+    if (m != NULL && PyModule_AddIntConstant(m, "EPOCH_NOT_FINITE", EPOCH_NOT_FINITE) < 0) { Py_DECREF(m); return NULL; }
+    return m;
+}

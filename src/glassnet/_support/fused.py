@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - depends on the install
     _kernels = None  # type: ignore[assignment]  # the module is optional: None where it was not built
 
 __all__ = ["available", "adam", "sgd", "finish", "all_finite", "is_finite", "disabled", "blas_ready", "epoch", "sums",
-           "EPOCH_OK", "EPOCH_DIVERGED", "EPOCH_STOPPED"]
+           "EPOCH_OK", "EPOCH_DIVERGED", "EPOCH_STOPPED", "EPOCH_NOT_FINITE"]
 
 #: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
 _enabled = _kernels is not None and os.environ.get("GLASSNET_KERNELS", "1") != "0"
@@ -113,8 +113,9 @@ def is_finite(a: np.ndarray) -> bool:
 # --------------------------------------------------------------------------------------------------------------------
 
 #: What :func:`epoch` reports: the epoch ran to its end; the cost or the weights stopped being finite; should_stop
-#: said stop (the caller raises its own errors for the last two).
-EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED = 0, 1, 2
+#: said stop; a row of X held NaN or inf (asked to look: ``check=True``). The caller raises its own errors for all
+#: but the first.
+EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED, EPOCH_NOT_FINITE = 0, 1, 2, 5
 _ACTIVATIONS = {"sigmoid": 0, "tanh": 1, "relu": 2, "identity": 3}
 _PAIRS = {("sigmoid", "log"): 0, ("softmax", "log"): 1, ("sigmoid", "squared"): 2, ("identity", "squared"): 3}
 _RULES = {"sgd": 0, "adam": 1}
@@ -142,7 +143,7 @@ def blas_ready() -> bool:
 def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G: np.ndarray,
           arrays: list[np.ndarray], sizes: list[int], batch: int, activation: str, output: str, loss: str,
           lam: float, rule: str, params: tuple, t: int, should_stop,
-          workers: int = 1) -> tuple[int, float, int, int, int, float] | None:
+          workers: int = 1, check: bool = False) -> tuple[int, float, int, int, int, float] | None:
     """One mini-batch epoch in compiled code, or None where it cannot run (the caller runs the NumPy loop).
 
     X (M, s_1) and Y (M, K): the training rows and their targets, C-ordered, one float dtype; ``order`` (M,) int64:
@@ -151,7 +152,9 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
     velocity), updated in place. ``lam`` is the full λ (each batch carries λ·|b|/M). ``params``: Adam's
     (η, β₁, β₂, ε), SGD's (η, μ, nesterov); ``t`` Adam's step count before the epoch. ``should_stop``: None or a
     callable polled before every batch. ``workers``: threads at most (the caller's choice, by
-    :func:`~glassnet._support.threads.choose_epoch_threads`).
+    :func:`~glassnet._support.threads.choose_epoch_threads`). ``check``: look at every row of X as it is gathered
+    for NaN and inf (while it is in cache: no pass over X of its own), and stop before the first batch that holds
+    one, with :data:`EPOCH_NOT_FINITE` (``bad_batch`` is that batch; the batches before it were stepped).
 
     With more than one worker the epoch runs on threads of its own: each owns a share of the first hidden layer's
     units (their rows of Θ^(1), a^(2) and δ^(2): forward, Δ rows and step), the caller's thread also every later
@@ -161,16 +164,20 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
     each: several fits at once, other programs), the caller's thread finishes the epoch alone after 16 batches.
 
     Returns ``(status, Σ_b J_b·|b|, batches, t, bad_batch, bad_J)``; status is one of :data:`EPOCH_OK`,
-    :data:`EPOCH_DIVERGED` (batch ``bad_batch`` gave J = ``bad_J`` or non-finite weights) or :data:`EPOCH_STOPPED`.
+    :data:`EPOCH_DIVERGED` (batch ``bad_batch`` gave J = ``bad_J`` or non-finite weights), :data:`EPOCH_STOPPED` or
+    :data:`EPOCH_NOT_FINITE`.
     """
     if not blas_ready() or rule not in _RULES or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS:
         return None
+    if check and getattr(_kernels, "EPOCH_NOT_FINITE", None) != EPOCH_NOT_FINITE:
+        return None  # a build older than this module cannot look: the NumPy loop runs (its caller scans X)
     s1, s2 = (arrays[0], arrays[1]) if rule == "adam" else (arrays[0], None)
     workers = max(1, int(workers))
     try:
         with limit_blas_threads(1) if workers > 1 else contextlib.nullcontext():
             return _kernels.epoch(X, Y, order, theta, G, s1, s2, sizes, batch, _ACTIVATIONS[activation],
-                                  _PAIRS[output, loss], float(lam), _RULES[rule], params, int(t), should_stop, workers)
+                                  _PAIRS[output, loss], float(lam), _RULES[rule], params, int(t), should_stop, workers,
+                                  bool(check))
     except _REFUSED:
         return None
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._fast.workspace import Workspace
+from glassnet._support.fused import EPOCH_NOT_FINITE, EPOCH_OK
 from glassnet._validation import check_lam, check_X, is_sparse
 from glassnet.params import sizes_from_thetas
 from glassnet.train.optimize import (
@@ -67,6 +68,7 @@ def fit(
     output: str = "sigmoid",
     loss: str = "log",
     assume_finite: bool = False,
+    check_finite: Callable[[Any], None] | None = None,
     done: int | None = None,
 ) -> tuple[list[np.ndarray], History]:
     """Train Θ on (X, y) with ``solver``; returns ``(thetas, history)``.
@@ -99,14 +101,29 @@ def fit(
     activation, output, loss
         The hidden units and the output/cost pair (default: the lecture's), see :func:`glassnet.cost_and_gradient`.
     assume_finite : bool
-        X was already checked for NaN and inf (the estimators' ``validate_data`` does): X is validated once per fit,
-        not twice. Shapes and dtypes are still checked.
+        X was already checked for NaN and inf: X is validated once per fit, not twice. Shapes and dtypes are still
+        checked.
+    check_finite : callable or None
+        How X is refused for NaN or inf (raising its error), where it has not been looked at yet (the estimators pass
+        scikit-learn's, after a ``validate_data`` that left that scan out); None: :func:`glassnet._validation.check_X`'s
+        unless ``assume_finite``. The mini-batch solvers defer it to their first pass over X: the compiled epoch
+        looks at every row as it gathers it (no pass of its own; a row that is not finite stops it before its batch
+        and the check raises), the NumPy loop runs the check before its first batch. The full-batch solvers run it
+        first.
     done : int or None
         Iterations/epochs these weights were trained for before (a warm start or resumed run): the progress bar
         counts on from there (None: a resumed run's ``resume.epoch``, else 0).
     """
     kinds: dict[str, Any] = dict(activation=activation, output=output, loss=loss)
     m = X.shape[0]
+    if check_finite is None and not assume_finite:
+        def check_finite(X) -> None:
+            check_X(X, n_features=sizes_from_thetas(thetas)[0])
+    if assume_finite:
+        check_finite = None
+    elif not is_mini_batch(solver):
+        check_finite(X)  # type: ignore[misc]  # set just above
+    assume_finite = True  # checked, about to be, or to be looked at by the first epoch
     common: dict[str, Any] = dict(validate=validate, early_stopping=early_stopping, patience=patience,
                                   min_delta=min_delta, callbacks=callbacks, progress=progress, n_threads=n_threads)
     if not is_mini_batch(solver):
@@ -115,7 +132,7 @@ def fit(
                                    **common)
 
     batch = min(int(batch_size), m)
-    batch_objective = _batch_objective(thetas, X, y, lam, batch, should_stop, kinds, assume_finite)
+    batch_objective = _batch_objective(thetas, X, y, lam, batch, should_stop, kinds, check_finite)
     return minimize_minibatch(
         batch_objective, thetas, m, optimizer=rule if rule is not None else make_rule(solver, learning_rate),
         batch_size=batch, max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
@@ -132,16 +149,21 @@ def batch_lam(lam: float, rows: int, m: int) -> float:
     return lam * rows / m
 
 
-def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: dict, assume_finite: bool = False):
+def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: dict,
+                     check_finite: Callable[[Any], None] | None = None):
     """``f(thetas, idx) -> (J, D)`` of the rows ``idx``: X, Y and λ validated once, one workspace, batch buffers.
 
     Batch cost: the mean data term over the batch + (λ/2m)ΣΘ² with the full m (:func:`batch_lam`), so that the average
     batch gradient is the full-batch D (an unbiased piece of J). The same numbers as
     ``cost_and_gradient(Θ, X[idx], y[idx], batch_lam(λ, |idx|, m))``,
     without validating and encoding every batch again or allocating its buffers.
+
+    ``check_finite`` (None: X was checked for NaN and inf): run before the NumPy code first reads X, or by the
+    compiled epoch's first run (see :func:`fit`).
     """
     sizes = sizes_from_thetas(thetas)
-    X = check_X(X, n_features=sizes[0], assume_finite=assume_finite)
+    X = check_X(X, n_features=sizes[0], assume_finite=True)
+    unchecked = [check_finite] if check_finite is not None else []  # emptied once X has been looked at
     workspace = Workspace(sizes, batch, X.dtype, **kinds)
     Y = workspace.pair.targets(y, sizes[-1], X.shape[0], dtype=X.dtype)
     lam = check_lam(lam)
@@ -153,6 +175,8 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
 
     def f(th, idx, out=None):
         """J and D of the rows ``idx``, D written into ``out`` (arrays shaped like Θ, see run_epoch; None: new ones)."""
+        if unchecked:
+            unchecked.pop()(X)
         if should_stop is not None and should_stop():
             raise StopTraining("stopped")
         n = len(idx)
@@ -164,5 +188,19 @@ def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: d
                                            plan=plan)
 
     # The whole epoch in compiled code where it can run (same numbers to rounding; run_epoch falls back to f)
-    f.compiled_epoch = workspace.compiled_epoch(X, Y, lam, should_stop)  # type: ignore[attr-defined]
+    compiled = workspace.compiled_epoch(X, Y, lam, should_stop)
+
+    def compiled_epoch(*args, **kw):
+        """The compiled epoch; while X is unchecked, it looks at X's rows: an epoch that did not end (a row not
+        finite, divergence, a stop) runs the check, whose error comes first."""
+        result = compiled(*args, check=bool(unchecked), **kw)  # only set where compiled is not None (below)
+        if result is not None and unchecked:
+            if result[0] != EPOCH_OK:
+                unchecked.pop()(X)
+                if result[0] == EPOCH_NOT_FINITE:  # the check found nothing: X changed under the fit
+                    raise ValueError("X: contains NaN or infinity (it changed while the fit was reading it)")
+            unchecked.clear()
+        return result
+
+    f.compiled_epoch = compiled_epoch if compiled is not None else None  # type: ignore[attr-defined]
     return f

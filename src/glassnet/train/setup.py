@@ -25,6 +25,7 @@ estimator).
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -112,12 +113,24 @@ def start(hp, n_features: int, K: int, dtype=np.float64, fitted=None, resume: bo
     return thetas, sizes, split_seed, shuffle_seed
 
 
-def validated(hp, X, *y, **kwargs):
+def validated(hp, X, *y, finite: bool = True, **kwargs):
     """``validate_data(hp, X[, y], accept_sparse=SPARSE, **kwargs)``, X's NaN/inf looked for by
-    :func:`refuse_non_finite`: what every fit checks its X (and validation X) with."""
+    :func:`refuse_non_finite`: what every fit checks its X (and validation X) with. ``finite=False`` leaves that scan
+    to the training (:func:`finite_check`)."""
     out = validate_data(hp, X, *y, accept_sparse=SPARSE, ensure_all_finite=False, **kwargs)
-    refuse_non_finite(hp, out[0] if y else out)
+    if finite:
+        refuse_non_finite(hp, out[0] if y else out)
     return out
+
+
+def finite_check(hp):
+    """What a fit whose X was ``validated(..., finite=False)`` hands :func:`glassnet.train.fitting.fit` as
+    ``check_finite``: :func:`refuse_non_finite` for ``hp`` (scikit-learn's error), which the mini-batch training
+    runs on its first pass over X (the compiled epoch looks at each row as it gathers it: no pass of its own). None
+    where ``sklearn.set_config(assume_finite=True)`` says there is nothing to look for."""
+    if get_config()["assume_finite"]:
+        return None
+    return functools.partial(refuse_non_finite, hp)
 
 
 def refuse_non_finite(hp, X, input_name: str = "X") -> None:
