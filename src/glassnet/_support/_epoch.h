@@ -159,12 +159,20 @@ static double FN(output_layer)(int pair, T *Z, T *d, const T *Y, const T *theta,
 }
 
 /* Delta's bias column (a_0 = 1): D[j, 0] = Sigma_t delta_jt for r units of n examples (rows of d), into a matrix of
- * c columns; added to what is there with `add` (a later chunk), else written. */
-static void FN(bias_column)(T *D, Py_ssize_t c, const T *d, Py_ssize_t r, Py_ssize_t n, int add) {
+ * c columns; added to what is there with `add` (a later chunk), else written. In 16 independent lanes, as NumPy's
+ * sum keeps 8: one running sum waits out the adder's latency on every example (a quarter of the elementwise time of
+ * a full-batch evaluation at 300 hidden units). */
+VECTOR_CLONES static void FN(bias_column)(T *D, Py_ssize_t c, const T *d, Py_ssize_t r, Py_ssize_t n, int add) {
     for (Py_ssize_t j = 0; j < r; j++) {
-        T acc = 0;
-        for (Py_ssize_t q = 0; q < n; q++) acc += d[j * n + q];
-        D[j * c] = add ? D[j * c] + acc : acc;
+        const T *x = d + j * n;
+        T lane[16] = {0};
+        Py_ssize_t q = 0;
+        for (; q + 16 <= n; q += 16)
+            for (int i = 0; i < 16; i++) lane[i] += x[q + i];
+        for (; q < n; q++) lane[q & 15] += x[q];
+        for (int w = 8; w >= 1; w /= 2)  /* pairwise: 16 -> 8 -> 4 -> 2 -> 1 */
+            for (int i = 0; i < w; i++) lane[i] += lane[i + w];
+        D[j * c] = add ? D[j * c] + lane[0] : lane[0];
     }
 }
 
