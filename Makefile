@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed-lint
 
 .PHONY: demo lint lint-js widget test test-fast bench install clean browser octave bwrap docs
 
-$(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
+$(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c src/glassnet/_support/_epoch.h src/glassnet/_support/_vexp.h
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
 install: $(STAMP)
 
 # The demo needs the core and matplotlib only (not the test tools, torch, Dask or MkDocs of the dev extra).
-$(DEMO_STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c
+$(DEMO_STAMP): pyproject.toml setup.py src/glassnet/_support/_kernels.c src/glassnet/_support/_epoch.h src/glassnet/_support/_vexp.h
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[plot]'

@@ -352,6 +352,8 @@ def test_train_warns_about_raw_features_and_scale_fixes_them(raw_csv, tmp_path, 
     features = tmp_path / "features.csv"
     np.savetxt(features, raw_csv["X"][:20], delimiter=",", fmt="%g", comments="",
                header=",".join(f"f{j}" for j in range(64)))
+    code, out, _ = run(capsys, "predict", "--model", model, "--data", features, "--json")
+    assert json.loads(out)["input_scaling"] == "features scaled by the model's --scale standard"
     code, out, _ = run(capsys, "predict", "--model", model, "--data", features)
     from glassnet.datasets import apply_scaling
 
@@ -394,7 +396,7 @@ def test_serve_scales_the_data_the_models_way_and_the_page_import_refuses(raw_cs
 
     monkeypatch.setattr(ExplorerServer, "serve_forever", serve_forever)
     code, _, err = run(capsys, "serve", "--data", raw_csv["path"], "--model", model)
-    assert code == 0 and "features scaled as the model's training data (standardize" in err
+    assert code == 0 and "features scaled as the model's training data (train --scale standard: mean 0, sd 1)" in err
     np.testing.assert_allclose(seen["X"], apply_scaling(raw_csv["X"], record))
 
     from glassnet.server import TrainConfig

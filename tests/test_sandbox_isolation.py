@@ -434,3 +434,43 @@ def test_run_limited_runs_a_program_and_reports_its_end(tmp_path):
     assert done.status == "timeout" and done.returncode is None
     with pytest.raises(FileNotFoundError, match="no such folder"):
         _isolation.run_limited(["/bin/true"], folder=tmp_path / "nope", timeout_s=1, memory_mb=512)
+
+
+@pytest.mark.parametrize("how", ["bytes", "entries"])
+def test_a_program_that_fills_its_folder_is_stopped_and_says_why(tmp_path, monkeypatch, how):
+    # RLIMIT_FSIZE bounds each file; many files (or millions of empty ones) would still fill the grader's disk: the
+    # folder is measured while the program runs and the whole tree is killed past its bounds (small ones here)
+    monkeypatch.setattr(_isolation, "_MAX_FOLDER_MB", 8)
+    monkeypatch.setattr(_isolation, "_MAX_FOLDER_ENTRIES", 300)
+    monkeypatch.setattr(_isolation, "_WATCH_S", 0.05)
+    if how == "bytes":
+        writer = "import os, time\nfor i in range(10**6):\n    open(f'f{i}', 'wb').write(os.urandom(1 << 20))\n"
+    else:
+        writer = ("import os, time\nfor i in range(10**7):\n"
+                  "    os.makedirs(f'd{i % 7}', exist_ok=True); open(f'd{i % 7}/e{i}', 'w').close()\n")
+    program = tmp_path / "w.py"
+    program.write_text(writer + "time.sleep(60)\n")
+    folder = tmp_path / "work"
+    folder.mkdir()
+    done = _isolation.run_limited([sys.executable, str(program)], folder=folder, read_only=[program], timeout_s=30,
+                                  memory_mb=512)
+    bound = "more than 8 MB" if how == "bytes" else "more than 300 files and folders"
+    assert done.status == "disk" and bound in done.message and "stopped" in done.message
+    assert done.returncode is not None and done.returncode < 0  # killed, well before the 30 s
+    assert _isolation.folder_over_bounds(folder, max_bytes=1 << 40, max_entries=10**9) is None
+
+
+def test_a_graded_file_that_fills_its_folder_fails_with_that_reason(tmp_path, monkeypatch):
+    monkeypatch.setattr(_isolation, "_MAX_FOLDER_ENTRIES", 200)
+    monkeypatch.setattr(_isolation, "_WATCH_S", 0.05)
+    path = _student(tmp_path, """
+        import time
+        def probe():
+            for i in range(100000):
+                open(f"junk{i}", "w").close()
+            time.sleep(60)
+    """)
+    run, r = _probe(path)
+    assert run.status == "crashed" and not r.ok
+    assert run.message.startswith("the Python process: its folder held more than 200 files and folders")
+    assert "while running probe" in run.message

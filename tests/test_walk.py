@@ -6,6 +6,7 @@ import html
 import json
 import os
 import re
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -97,8 +98,46 @@ def test_mp4_without_ffmpeg_names_what_to_install(monkeypatch):
     from matplotlib import animation as mpl_animation
 
     monkeypatch.setattr(mpl_animation.FFMpegWriter, "isAvailable", classmethod(lambda cls: False))
-    with pytest.raises(RuntimeError, match="MP4 output needs matplotlib and the ffmpeg program"):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # and no imageio-ffmpeg: its import fails
+    with pytest.raises(RuntimeError, match=r"MP4 output needs matplotlib and an ffmpeg program: pip install "
+                                           r"'glassnet\[video\]'"):
         animation.animation_bytes(glassnet.explain.walk(examples=1), "mp4")
+
+
+def test_mp4_plays_every_step_for_its_seconds_and_shows_the_gifs_pictures(tmp_path, monkeypatch):
+    # an H.264 MP4 (what browsers and slide software play) with the ffmpeg of imageio-ffmpeg (the video extra) where
+    # the system has none: decoded back by that ffmpeg, it holds each step's picture for seconds_per_frame at 2 frames
+    # a second
+    pytest.importorskip("matplotlib")
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="the video extra (make test installs it)")
+    Image = pytest.importorskip("PIL.Image")
+    import io
+    import subprocess
+
+    from matplotlib import animation as mpl_animation
+
+    monkeypatch.setattr(mpl_animation.FFMpegWriter, "isAvailable", classmethod(lambda cls: False))  # as on a bare box
+    w = glassnet.explain.walk(examples=1)
+    mp4 = animation.animation_bytes(w, "mp4", seconds_per_frame=1.5)
+    assert mp4[4:8] == b"ftyp"
+    path = tmp_path / "walk.mp4"
+    path.write_bytes(mp4)
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    info = subprocess.run([ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    stream = re.search(r"Video: (\w+).*?, (\d+)x(\d+).*?, (\d+(?:\.\d+)?) fps", info)
+    assert stream is not None, info
+    codec, width, height, fps = stream[1], int(stream[2]), int(stream[3]), float(stream[4])
+    assert codec == "h264" and fps == 2 and width % 2 == height % 2 == 0 and "yuv420p" in info
+    raw = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=True).stdout
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
+    assert len(frames) == 3 * len(w.frames)  # round(2 × 1.5) movie frames per step
+    gif = Image.open(io.BytesIO(animation.animation_bytes(w, "gif")))
+    for step in (0, len(w.frames) - 1):  # the first and the last step: the GIF's picture, to video compression
+        gif.seek(step)
+        want = np.asarray(gif.convert("RGB"), dtype=float)
+        got = frames[3 * step + 1][: want.shape[0], : want.shape[1]].astype(float)
+        assert got.shape == want.shape and np.mean(np.abs(got - want)) < 6
 
 
 def test_slides_hold_one_slide_per_step_with_the_trace_values():
@@ -128,6 +167,14 @@ def test_cli_walk_writes_slides_and_svg_frames(tmp_path, capsys):
     code, out, _ = run(capsys, "walk", "--examples", 1, "--format", "svg", "-o", tmp_path / "frames", "--json")
     assert code == 0 and json.loads(out)["steps"] == 8
     assert sorted(p.name for p in (tmp_path / "frames").iterdir())[:2] == ["step-01.svg", "step-02.svg"]
+
+
+def test_cli_walk_writes_an_mp4_by_its_suffix(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("imageio_ffmpeg", reason="the video extra (make test installs it)")
+    code, out, err = run(capsys, "walk", "--examples", 1, "--seconds", 1, "-o", tmp_path / "walk.mp4")
+    assert (code, err) == (0, "") and out.splitlines()[0] == f"wrote {tmp_path / 'walk.mp4'}"
+    assert (tmp_path / "walk.mp4").read_bytes()[4:8] == b"ftyp"
 
 
 def test_cli_walk_from_a_model_file(tmp_path, capsys):

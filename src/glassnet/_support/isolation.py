@@ -17,7 +17,9 @@ The isolation is the best this machine allows, tried in this order, and :attr:`L
     Neither tool works here: only the limits below, a session of its own, and killing its process group.
 
 Always: hard limits (the soft limit equals the hard one, so the program cannot raise them) on address space
-(``memory_mb``), CPU seconds, processes, open files, the size of any file it writes, and no core files; a
+(``memory_mb``), CPU seconds, processes, open files, the size of any file it writes, and no core files; its folder
+watched while it runs (bytes on disk and entries: many files of the largest allowed size, or millions of empty ones,
+would fill the grader's disk; past either bound the whole tree is killed, status ``"disk"``); a
 minimal environment (none of the grader's variables); the wall-clock ``timeout_s``, after which the whole process
 tree is killed, as it is when the grader gets Ctrl-C or SIGTERM (the handler kills the children, then the signal
 goes on as before). ``GLASSNET_SANDBOX`` (``bwrap``, ``unshare`` or ``none``) asks for one of the modes; a mode
@@ -39,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -51,6 +54,9 @@ DEFAULT_OUTPUT_LIMIT = 64_000  # bytes of the program's stdout + stderr kept (it
 IN_PROCESS = ("none: the function runs inside this Python process, with no limits and no isolation; it is trusted "
               "like any code you call")
 _MAX_FILE_MB = 64  # any one file the program writes, its output included
+_MAX_FOLDER_MB = 512  # everything in its folder together (its own files included), on disk
+_MAX_FOLDER_ENTRIES = 20_000  # files and folders in its folder
+_WATCH_S = 0.2  # how often the folder is measured while the program runs
 _OPEN_FILES = 256
 _EXTRA_PROCESSES = 32  # processes (and threads) the program may start beyond those of its user id
 _STAGE_LIMIT = (4000, 256 << 20)  # files, bytes: a read-only path copied for a program that runs as another user
@@ -81,20 +87,84 @@ os.execv(sys.argv[3], sys.argv[3:])
 class Limited:
     """What :func:`run_limited` gave.
 
-    ``status``: ``"ok"`` (exit code 0), ``"timeout"`` (killed at the wall-clock limit), ``"memory"`` (it failed
-    and its output says it ran out of memory), ``"crashed"`` (another exit code, or killed by a signal:
-    ``returncode`` is then minus the signal's number, as :mod:`subprocess` gives it). ``output``: the tail of its
-    stdout and stderr together. ``isolation``: one line saying what isolated it.
+    ``status``: ``"ok"`` (exit code 0), ``"timeout"`` (killed at the wall-clock limit), ``"disk"`` (killed when
+    its folder grew past the sandbox's bounds: :attr:`message` says which), ``"memory"`` (it failed and its output
+    says it ran out of memory), ``"crashed"`` (another exit code, or killed by a signal: ``returncode`` is then minus
+    the signal's number, as :mod:`subprocess` gives it). ``output``: the tail of its stdout and stderr together.
+    ``isolation``: one line saying what isolated it.
     """
 
     status: str
     returncode: int | None
     output: str
     isolation: str
+    message: str = ""  # why it was stopped ("disk": what its folder held)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+def _folder_size(folder: Path, limit: int) -> tuple[int, int]:
+    """``(entries, bytes on disk)`` of ``folder`` and everything below it, links not followed; counting stops past
+    ``limit`` entries."""
+    used, entries, pending = 0, 0, [str(folder)]
+    while pending and entries <= limit:
+        try:
+            with os.scandir(pending.pop()) as it:
+                for entry in it:
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:  # gone meanwhile
+                        continue
+                    entries += 1
+                    used += info.st_blocks * 512 if hasattr(info, "st_blocks") else info.st_size
+                    if stat.S_ISDIR(info.st_mode):
+                        pending.append(entry.path)
+        except OSError:  # a folder removed or made unreadable meanwhile
+            continue
+    return entries, used
+
+
+def _settle(folder: Path, seconds: float = 2.0) -> None:
+    """Wait (at most ``seconds``) until ``folder`` stops changing: a killed program's processes die a few milliseconds
+    after its first one (the kernel ends a PID namespace's processes after its init), and one still writing would
+    make its caller's clean-up of the folder fail."""
+    end = time.monotonic() + seconds
+    last, same = None, 0
+    while same < 3 and time.monotonic() < end:
+        now = _folder_size(folder, 10 * _MAX_FOLDER_ENTRIES)
+        same = same + 1 if now == last else 0
+        last = now
+        time.sleep(0.02)
+
+
+def folder_over_bounds(folder: Path, max_bytes: int | None = None, max_entries: int | None = None) -> str | None:
+    """None while ``folder`` holds at most ``max_bytes`` on disk and ``max_entries`` files and folders (default: the
+    sandbox's bounds), else what it holds, in words. Counts without following links and stops at the first bound
+    passed, so a folder of millions of files costs no more than the bound's worth of ``stat`` calls."""
+    max_bytes = _MAX_FOLDER_MB << 20 if max_bytes is None else max_bytes
+    max_entries = _MAX_FOLDER_ENTRIES if max_entries is None else max_entries
+    used, entries, pending = 0, 0, [str(folder)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as it:
+                for entry in it:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:  # gone meanwhile
+                        continue
+                    used += info.st_blocks * 512 if hasattr(info, "st_blocks") else info.st_size
+                    if stat.S_ISDIR(info.st_mode):
+                        pending.append(entry.path)
+                    if entries > max_entries:
+                        return f"more than {max_entries} files and folders"
+                    if used > max_bytes:
+                        return f"more than {max_bytes >> 20} MB"
+        except OSError:  # a folder it removed or made unreadable meanwhile
+            continue
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -321,7 +391,7 @@ def _describe(mode: str, why: str, uid: int | None, memory_mb: int, cpu_s: int, 
     else:
         processes = f"{_EXTRA_PROCESSES} processes{'' if uid is not None else ' more than this user has'}, "
     limits = (f"hard limits: {memory_mb} MB, {cpu_s} s CPU, {processes}{_OPEN_FILES} open files, "
-              f"{_MAX_FILE_MB} MB files")
+              f"{_MAX_FILE_MB} MB files")  # the folder's bounds: in the message of a program stopped by them
     if mode == "bwrap":
         who = ", own user id" if uid is not None else ""
         return (f"bubblewrap: sees only the system, Python and its own folder, read-only; writes only its temp "
@@ -402,12 +472,20 @@ def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] 
                                 stderr=subprocess.STDOUT, start_new_session=True)
         with _live_lock:
             _live.add(proc)
-        timed_out = False
+        timed_out, over = False, None
+        deadline = time.monotonic() + timeout_s
         try:
-            try:
-                code = proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+            while True:  # wait, measuring its folder every _WATCH_S
+                try:
+                    code = proc.wait(timeout=max(0.0, min(_WATCH_S, deadline - time.monotonic())))
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() >= deadline:
+                        timed_out = True
+                        break
+                    over = folder_over_bounds(folder)
+                    if over is not None:
+                        break
         except BaseException:  # Ctrl-C (KeyboardInterrupt) or anything else: the program must not outlive us
             _kill_tree(proc)
             proc.wait()
@@ -417,12 +495,17 @@ def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] 
             code = proc.wait()
             with _live_lock:
                 _live.discard(proc)
+            if timed_out or over is not None:  # stopped by us: let what it started die before the folder is read
+                _settle(folder)
         output = _tail(log, output_limit)
     isolation = _describe(mode, why, uid, memory_mb, cpu_s, limits.get("RLIMIT_NPROC"))
     if prefix and 128 < code <= 128 + 64:  # bwrap and unshare exit with 128 + N when the program died of signal N
         code = -(code - 128)
     if timed_out:
         return Limited("timeout", None, output, isolation)
+    if over is not None:
+        return Limited("disk", code, output, isolation, f"its folder held {over} (the sandbox's bound) and it was "
+                                                         "stopped")
     if code == 0:
         return Limited("ok", 0, output, isolation)
     if any(w in output for w in _MEMORY_WORDS):

@@ -90,8 +90,9 @@ class SandboxRun:
     """The outcome of :func:`run_file`.
 
     ``status``: ``"ok"`` (the file loaded; see each call's own result), ``"load error"`` (importing the file raised),
-    ``"timeout"``, ``"memory"``, ``"crashed"`` (killed by a signal or exited on its own). ``message`` says it in one
-    line; ``results`` has one :class:`CallResult` per call (``"not run"`` for calls the child never reached).
+    ``"timeout"``, ``"memory"``, ``"crashed"`` (killed by a signal, exited on its own, or stopped for filling its
+    folder past the sandbox's bounds). ``message`` says it in one line; ``results`` has one :class:`CallResult` per
+    call (``"not run"`` for calls the child never reached).
     """
 
     status: str
@@ -250,6 +251,9 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         where = _where(calls, results, loaded)
         return SandboxRun("timeout", f"timed out after {timeout_s:g} s{where}", results=results, output=output,
                           **limits)
+    if done.status == "disk":
+        return SandboxRun("crashed", f"the Python process: {done.message}{_where(calls, results, loaded)}",
+                          results=results, output=output, **limits)
     if isinstance(loaded, dict):  # the file itself did not load
         status = "memory" if loaded.get("memory") else "load error"
         return SandboxRun(status, loaded["message"], loaded.get("traceback", ""), results, output, **limits)

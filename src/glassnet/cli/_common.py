@@ -327,7 +327,8 @@ def model_features(model, data, source: str, raw: bool = False) -> tuple[np.ndar
     if own is not None and own.get("kind") != "none":
         check_fits_model(model, X, source)
         X = datasets.apply_scaling(X, own)
-        note = (f"{note}; then " if note else "") + f"features scaled by the model's --scale ({own['kind']})"
+        note = ((f"{note}; then " if note else "")
+                + f"features scaled by the model's --scale {datasets.scaling_name(own)}")
     return X, note
 
 

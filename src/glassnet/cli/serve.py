@@ -67,7 +67,7 @@ def _settings(args: argparse.Namespace, dataset: str) -> dict:
 @command("serve")
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
-        from glassnet.datasets import apply_scaling
+        from glassnet.datasets import apply_scaling, scaling_name, scaling_words
         from glassnet.server import ExplorerServer, Session, TrainConfig, bridge
     except ImportError as exc:
         raise Failure(str(exc)) from None
@@ -99,8 +99,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if scaling is not None:  # glassnet train --scale: the model's first step, applied to what the page shows
             data = replace(data, X=apply_scaling(data.X, scaling))
             extra[dataset] = data
-            print(f"glassnet serve: features scaled as the model's training data ({scaling['kind']}, train --scale)",
-                  file=sys.stderr)
+            print(f"glassnet serve: features scaled as the model's training data (train --scale "
+                  f"{scaling_name(scaling)}: {scaling_words(scaling)})", file=sys.stderr)
         for name in kinds:  # the weights were trained for their own units and cost: an option cannot change them
             if getattr(args, name) is not None and getattr(args, name) != settings.get(name, kinds[name]):
                 raise UsageError(f"--{name}: {args.model} was trained with {name} {settings.get(name)!r}; leave "

@@ -499,9 +499,9 @@ def _scale(args: argparse.Namespace, resumed, parts: _Parts, client) -> tuple[di
     from glassnet import datasets
 
     kept = getattr(resumed, "feature_scaling_", None) if resumed is not None else None
-    if kept is not None and args.scale not in (None, _SCALE_NAME.get(kept["kind"])):
+    if kept is not None and args.scale not in (None, datasets.scaling_name(kept)):
         raise UsageError(f"--scale {args.scale}: the model in --resume {args.resume} scales its features "
-                         f"({_SCALE_NAME.get(kept['kind'], kept['kind'])}); leave --scale out to continue it")
+                         f"({datasets.scaling_name(kept)}); leave --scale out to continue it")
     if kept is None and resumed is not None and args.scale not in (None, "none"):
         raise UsageError(f"--scale {args.scale}: the model in --resume {args.resume} was trained on unscaled "
                          "features; leave --scale out to continue it")
@@ -523,13 +523,8 @@ def _scale(args: argparse.Namespace, resumed, parts: _Parts, client) -> tuple[di
         X = getattr(parts, name)
         if X is not None:
             setattr(parts, name, datasets.apply_scaling(X, record).astype(dtype, copy=False))
-    what = {"standardize": "mean 0, sd 1", "minmax": "[0, 1]"}.get(record["kind"], record["kind"])
-    return record, [f"features scaled ({_SCALE_NAME.get(record['kind'], record['kind'])}: {what} on the "
+    return record, [f"features scaled ({datasets.scaling_name(record)}: {datasets.scaling_words(record)} on the "
                     f"{parts.n_fit} training rows), stored in the model"]
-
-
-#: A scaling record's kind -> the --scale choice that fits it.
-_SCALE_NAME = {"standardize": "standard", "minmax": "minmax"}
 
 
 # step 4: the model, new or resumed, and J(Θ) before training

@@ -55,7 +55,8 @@ def register(sub) -> None:
     p.add_argument("--lam", type=nonnegative_float, metavar="λ",
                    help="λ of D (default: the model's own; 0 for the built-in network)")
     p.add_argument("--format", choices=FORMATS,
-                   help="gif or mp4 (an animation, matplotlib; mp4 also needs ffmpeg), svg (a folder of frames) or "
+                   help="gif or mp4 (an animation, matplotlib; mp4 also ffmpeg: pip install 'glassnet[video]'), svg "
+                        "(a folder of frames) or "
                         "slides (one HTML file, offline, arrow keys); default: from the suffix of -o")
     p.add_argument("--seconds", type=positive_float, default=3.0, metavar="S",
                    help="gif, mp4: seconds each step is shown (default 3)")

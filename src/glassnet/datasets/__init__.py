@@ -52,6 +52,8 @@ from glassnet.datasets.builtin import (
     load_iris,
     load_mnist_5k,
     names,
+    scaling_name,
+    scaling_words,
     training_defaults,
 )
 from glassnet.datasets.files import (
@@ -103,6 +105,8 @@ __all__ = [
     "apply_scaling",
     "fit_scaling",
     "FIT_SCALINGS",
+    "scaling_name",
+    "scaling_words",
     "feature_ranges_differ",
     "MAX_BYTES",
     "MAX_CSV_BYTES",

@@ -46,6 +46,8 @@ __all__ = [
     "check_scaling",
     "fit_scaling",
     "FIT_SCALINGS",
+    "scaling_name",
+    "scaling_words",
     "feature_ranges_differ",
     "load_digits",
     "load_breast_cancer",
@@ -410,8 +412,29 @@ def apply_scaling(X, scaling: Mapping) -> np.ndarray:
     raise ValueError(f"scaling: expected kind {', '.join(map(repr, SCALING_KINDS))}, got {kind!r}")
 
 
-#: The scalings :func:`fit_scaling` fits (``glassnet train --scale``): none, mean 0 and sd 1, or [0, 1] per feature.
-FIT_SCALINGS = ("none", "standard", "minmax")
+#: The scalings :func:`fit_scaling` fits (``glassnet train --scale``), each with the kind its record carries and what
+#: it does in words: none, mean 0 and sd 1, or [0, 1] per feature.
+_FITTED = {"none": ("none", "unscaled"), "standard": ("standardize", "mean 0, sd 1"), "minmax": ("minmax", "[0, 1]")}
+FIT_SCALINGS = tuple(_FITTED)
+
+
+def scaling_name(record: dict) -> str:
+    """The :data:`FIT_SCALINGS` name that fits a record of this kind (``"standard"`` for ``"standardize"``), else the
+    kind itself.
+
+    >>> scaling_name({"kind": "standardize", "mean": [0.0], "scale": [1.0]})
+    'standard'
+    """
+    return next((name for name, (kind, _) in _FITTED.items() if kind == record["kind"]), record["kind"])
+
+
+def scaling_words(record: dict) -> str:
+    """What a scaling record does, in words (its kind where :data:`FIT_SCALINGS` has no words for it).
+
+    >>> scaling_words({"kind": "minmax", "min": [0.0], "scale": [2.0]})
+    '[0, 1]'
+    """
+    return next((words for kind, words in _FITTED.values() if kind == record["kind"]), record["kind"])
 
 
 def fit_scaling(X, kind: str) -> dict:

@@ -4,9 +4,9 @@ For: lectures. Each picture is the network diagram of :func:`glassnet.explain.di
 forward step, backward view for the rest) with the step's edges and units lit and the others dimmed, and below it the
 step's title and the lecture's equation with the example's numbers. :func:`frame_svgs` gives SVG documents (slides
 made elsewhere), :func:`animation_bytes` an animated GIF (matplotlib's ``PillowWriter``) or MP4 (``FFMpegWriter``,
-where ffmpeg is installed) with one movie frame per walk frame. Not for: computing anything (every number comes from
-the walk) or writing files; only :func:`animation_bytes` imports matplotlib, on first call, with an install hint
-when it is missing.
+with the ffmpeg on PATH, else the one the ``imageio-ffmpeg`` package ships) with one movie frame per walk frame. Not
+for: computing anything (every number comes from the walk) or writing files; only :func:`animation_bytes` imports
+matplotlib, on first call, with an install hint when it is missing.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ __all__ = ["diagram_title", "frame_layout", "frame_svgs", "frame_layouts", "anim
 
 #: What :func:`animation_bytes` makes, and what each needs.
 FORMATS = {"gif": "matplotlib and Pillow (pip install 'glassnet[plot]')",
-           "mp4": "matplotlib and the ffmpeg program (e.g. apt-get install ffmpeg, brew install ffmpeg, "
-                  "conda install ffmpeg)"}
+           "mp4": "matplotlib and an ffmpeg program: pip install 'glassnet[video]' (imageio-ffmpeg's), or one on "
+                  "PATH (apt-get install ffmpeg, brew install ffmpeg, conda install ffmpeg)"}
 
 LIT, UNIT_RING, DIM_OPACITY, DIM_INK = "#111111", 3.5, 0.12, "#c8c8c8"
 _EDGE_ID = re.compile(r"^edge-(\d+)-(\d+)-(\d+)$")
@@ -138,6 +138,23 @@ def frame_svgs(walk: Walk, *, text: bool = True, id_prefix: str = "") -> list[st
     return out
 
 
+def _ffmpeg() -> str | None:
+    """The ffmpeg program matplotlib's FFMpegWriter runs: its configured one where it exists (``animation.ffmpeg_path``,
+    default ``ffmpeg`` on PATH), else the binary of the ``imageio-ffmpeg`` package; None where neither is there."""
+    from matplotlib import animation, rcParams
+
+    if animation.FFMpegWriter.isAvailable():
+        return str(rcParams["animation.ffmpeg_path"])
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return None
+    try:
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except RuntimeError:  # the package without a binary for this platform
+        return None
+
+
 def animation_bytes(walk: Walk, format: Literal["gif", "mp4"] = "gif", *, seconds_per_frame: float = 3.0,
                     scale: float = 1.0) -> bytes:
     """``walk`` as an animated GIF or an MP4 (the file's bytes): one movie frame per walk frame, each shown for
@@ -149,20 +166,24 @@ def animation_bytes(walk: Walk, format: Literal["gif", "mp4"] = "gif", *, second
         raise ValueError(f"seconds_per_frame: expected a number > 0, got {seconds_per_frame!r}")
     try:
         import matplotlib.image as mpimg
-        from matplotlib import animation
+        from matplotlib import animation, rc_context
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(f"{format.upper()} output needs {FORMATS[format]}") from None
+    ffmpeg = None
     if format == "gif":
         writer: animation.AbstractMovieWriter = animation.PillowWriter(fps=1.0 / seconds_per_frame)
         repeat = 1
     else:
-        if not animation.FFMpegWriter.isAvailable():
-            raise RuntimeError(f"MP4 output needs {FORMATS['mp4']}; ffmpeg was not found on PATH (use --format gif "
-                               f"for an animation without it)")
+        ffmpeg = _ffmpeg()
+        if ffmpeg is None:
+            raise RuntimeError(f"MP4 output needs {FORMATS['mp4']}; no ffmpeg was found (use --format gif for an "
+                               f"animation without it)")
         repeat = max(1, round(2 * seconds_per_frame))  # 2 frames per second: players cope better than with 1/3
-        writer = animation.FFMpegWriter(fps=2)
+        # H.264 in yuv420p (what browsers and slide software play), on frames padded to even sizes, which it needs
+        writer = animation.FFMpegWriter(fps=2, codec="h264", extra_args=[
+            "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"])
     lays = frame_layouts(walk)
     images = [mpimg.imread(io.BytesIO(_layout_to_png(lay, scale)), format="png") for lay in lays]
     h, w = images[0].shape[:2]
@@ -174,7 +195,7 @@ def animation_bytes(walk: Walk, format: Literal["gif", "mp4"] = "gif", *, second
     shown = ax.imshow(images[0], interpolation="nearest")
     with tempfile.TemporaryDirectory(prefix="glassnet-walk-") as folder:  # the writers want a file name
         path = Path(folder) / f"walk.{format}"
-        with writer.saving(fig, str(path), dpi=dpi):
+        with rc_context({"animation.ffmpeg_path": ffmpeg} if ffmpeg else {}), writer.saving(fig, str(path), dpi=dpi):
             for image in images:
                 shown.set_data(image)
                 for _ in range(repeat):
