@@ -627,6 +627,12 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_MODEL_BYTES):
     ``unsaved_params`` take their defaults), then ``thetas_``, ``classes_``, ``n_features_in_``, ``n_iter_`` and
     ``history_`` are set.
 
+    A model trained with ``glassnet train --scale`` also gets ``feature_scaling_``: its network's inputs are the
+    scaled features. ``glassnet predict``, ``evaluate``, ``explain`` and ``serve`` scale every X they are given; in
+    Python, scale raw features the same way first: ``model.predict(glassnet.datasets.apply_scaling(X,
+    model.feature_scaling_))``. Likewise ``input_scaling_`` (a built-in dataset loaded by name) for raw features of
+    that dataset.
+
     Raises
     ------
     ModelFileError
