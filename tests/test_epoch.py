@@ -6,6 +6,7 @@ epoch does the same operations per element, but its matrix products run in SciPy
 epochs, float32 to 1e-4 (Adam's first steps divide by √v of a few rounded gradients).
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -294,3 +295,18 @@ def test_asked_to_check_the_epoch_stops_before_the_batch_holding_a_row_that_is_n
     assert epoch(False)[0] != _fused.EPOCH_NOT_FINITE  # not asked: the row is used (and the cost is not finite)
     X[row, 17] = 0.5
     assert epoch(True)[:3] == epoch(False)[:3]  # a clean X: looking changes nothing
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("kernels", [True, False])
+def test_training_fit_refuses_x_that_is_not_finite_with_check_xs_words_whoever_looks(solver, kernels):
+    # fit's default check_finite (check_X): the compiled epoch's first gather, the NumPy loop's first batch, or up
+    # front for the full-batch solvers; every way the same error, naming the first bad entry
+    thetas, X, y = problem(np.float64, sizes=(30, 6, 3), m=120)
+    X = X.copy()
+    X[97, 11] = np.inf
+    with contextlib.nullcontext() if kernels else _fused.disabled(), \
+            pytest.raises(ValueError, match=r"X: expected finite values, found inf at row 97, column 11"):
+        fit(thetas, X, y, 1.0, solver=solver, max_iter=2, batch_size=16, random_state=0, patience=None)
+    X[97, 11] = 0.25
+    fit(thetas, X, y, 1.0, solver=solver, max_iter=2, batch_size=16, random_state=0, patience=None)

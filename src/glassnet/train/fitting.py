@@ -17,6 +17,7 @@ splitting off validation data (:mod:`glassnet.train.holdout`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -116,18 +117,19 @@ def fit(
     """
     kinds: dict[str, Any] = dict(activation=activation, output=output, loss=loss)
     m = X.shape[0]
-    if check_finite is None and not assume_finite:
-        def check_finite(X) -> None:
-            check_X(X, n_features=sizes_from_thetas(thetas)[0])
+    # X's NaN/inf: vouched for, or refused by check_finite (default: check_X's scan), now for the full-batch solvers
+    # and on the first pass over X for the mini-batch ones (_batch_objective)
     if assume_finite:
         check_finite = None
-    elif not is_mini_batch(solver):
-        check_finite(X)  # type: ignore[misc]  # set just above
-    assume_finite = True  # checked, about to be, or to be looked at by the first epoch
+    elif check_finite is None:
+        check_finite = functools.partial(_check_X_finite, n_features=sizes_from_thetas(thetas)[0])
+    if check_finite is not None and not is_mini_batch(solver):
+        check_finite(X)
+        check_finite = None
     common: dict[str, Any] = dict(validate=validate, early_stopping=early_stopping, patience=patience,
                                   min_delta=min_delta, callbacks=callbacks, progress=progress, n_threads=n_threads)
     if not is_mini_batch(solver):
-        f = Workspace(sizes_from_thetas(thetas), m, X.dtype, **kinds).objective(X, y, lam, assume_finite=assume_finite)
+        f = Workspace(sizes_from_thetas(thetas), m, X.dtype, **kinds).objective(X, y, lam, assume_finite=True)
         return minimize_full_batch(f, thetas, method=solver, max_iter=max_iter, tol=tol, rows=m, done=done or 0,
                                    **common)
 
@@ -137,6 +139,11 @@ def fit(
         batch_objective, thetas, m, optimizer=rule if rule is not None else make_rule(solver, learning_rate),
         batch_size=batch, max_epochs=max_iter, shuffle=shuffle, random_state=random_state,
         sizes=sizes_from_thetas(thetas), resume=resume, done=done, **common)
+
+
+def _check_X_finite(X, n_features: int) -> None:
+    """check_X's refusal of NaN/inf (and of the wrong columns), the default ``check_finite`` of :func:`fit`."""
+    check_X(X, n_features=n_features)
 
 
 def batch_lam(lam: float, rows: int, m: int) -> float:
