@@ -15,9 +15,12 @@
 #include <string.h>
 #include <limits.h>
 
-/* AVX2 clones where the compiler and the loader support picking one at run time; the plain build elsewhere. */
+/* AVX-512 and AVX2 clones where the compiler and the loader support picking one at run time; the plain build
+ * elsewhere. Every clone computes the same numbers (no contraction, no reassociation: the lanes are written out). The
+ * AVX-512 one, measured on a Xeon (two threads, interleaved against the AVX2-only build): the exponentials 30% faster
+ * in cache, ex4's J + D 5-6% and MNIST's 2% faster, the Adam epochs 0-2%. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define VECTOR_CLONES
 #endif
