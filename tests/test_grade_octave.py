@@ -180,3 +180,19 @@ def test_a_windows_saved_file_is_graded(tmp_path):
     (tmp_path / "sigmoid.m").write_text((OCTAVE_DIR / "sigmoid.m").read_text(encoding="utf-8"), encoding="utf-8")
     report = glassnet.grade(tmp_path)
     assert report.passed, str(report)
+
+
+@needs_octave
+def test_an_octave_file_that_fills_its_folder_is_stopped_with_that_reason(tmp_path, monkeypatch):
+    from glassnet._support import isolation
+
+    monkeypatch.setattr(isolation, "_MAX_FOLDER_ENTRIES", 300)
+    monkeypatch.setattr(isolation, "_WATCH_S", 0.05)
+    f = tmp_path / "nnCostFunction.m"
+    f.write_text("function [J grad] = nnCostFunction(nn_params, a, b, c, X, y, lambda)\n"
+                 "  for i = 1:100000\n    fclose(fopen(sprintf('junk%d', i), 'w'));\n  end\n"
+                 "  J = 0; grad = zeros(size(nn_params));\nend\n", encoding="utf-8")
+    report = glassnet.grade(f)
+    assert not report.passed
+    assert ("the Octave process was stopped: its folder held more than 300 files and folders (the sandbox's bound) "
+            "while running nnCostFunction") in str(report)

@@ -455,7 +455,7 @@ def test_a_program_that_fills_its_folder_is_stopped_and_says_why(tmp_path, monke
     done = _isolation.run_limited([sys.executable, str(program)], folder=folder, read_only=[program], timeout_s=30,
                                   memory_mb=512)
     bound = "more than 8 MB" if how == "bytes" else "more than 300 files and folders"
-    assert done.status == "disk" and bound in done.message and "stopped" in done.message
+    assert done.status == "disk" and done.message == f"its folder held {bound} (the sandbox's bound)"
     assert done.returncode is not None and done.returncode < 0  # killed, well before the 30 s
     assert _isolation.folder_over_bounds(folder, max_bytes=1 << 40, max_entries=10**9) is None
 
@@ -472,5 +472,6 @@ def test_a_graded_file_that_fills_its_folder_fails_with_that_reason(tmp_path, mo
     """)
     run, r = _probe(path)
     assert run.status == "crashed" and not r.ok
-    assert run.message.startswith("the Python process: its folder held more than 200 files and folders")
+    assert run.message.startswith("the Python process was stopped: its folder held more than 200 files and folders "
+                                  "(the sandbox's bound)")
     assert "while running probe" in run.message

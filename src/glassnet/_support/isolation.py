@@ -504,8 +504,7 @@ def run_limited(argv: Sequence[str], *, folder: Path, read_only: Sequence[Path] 
     if timed_out:
         return Limited("timeout", None, output, isolation)
     if over is not None:
-        return Limited("disk", code, output, isolation, f"its folder held {over} (the sandbox's bound) and it was "
-                                                         "stopped")
+        return Limited("disk", code, output, isolation, f"its folder held {over} (the sandbox's bound)")
     if code == 0:
         return Limited("ok", 0, output, isolation)
     if any(w in output for w in _MEMORY_WORDS):

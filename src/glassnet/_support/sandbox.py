@@ -252,7 +252,7 @@ def run_file(path, calls: Sequence[Call], *, timeout_s: float = DEFAULT_TIMEOUT_
         return SandboxRun("timeout", f"timed out after {timeout_s:g} s{where}", results=results, output=output,
                           **limits)
     if done.status == "disk":
-        return SandboxRun("crashed", f"the Python process: {done.message}{_where(calls, results, loaded)}",
+        return SandboxRun("crashed", f"the Python process was stopped: {done.message}{_where(calls, results, loaded)}",
                           results=results, output=output, **limits)
     if isinstance(loaded, dict):  # the file itself did not load
         status = "memory" if loaded.get("memory") else "load error"

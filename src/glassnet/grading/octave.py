@@ -156,8 +156,8 @@ def run_octave(main: Path, companions: Sequence[Path], calls: Sequence[Call], *,
         return SandboxRun("timeout", f"timed out after {timeout_s:g} s{where}", results=results, output=output,
                           **limits)
     if limited.status == "disk":
-        return SandboxRun("crashed", f"the Octave process: {limited.message}{where}", results=results, output=output,
-                          **limits)
+        return SandboxRun("crashed", f"the Octave process was stopped: {limited.message}{where}", results=results,
+                          output=output, **limits)
     if limited.status == "ok" and not where:
         return SandboxRun("ok", results=results, output=output, **limits)
     code = limited.returncode or 0
