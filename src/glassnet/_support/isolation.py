@@ -105,11 +105,12 @@ class Limited:
         return self.status == "ok"
 
 
-def _folder_size(folder: Path, limit: int) -> tuple[int, int]:
-    """``(entries, bytes on disk)`` of ``folder`` and everything below it, links not followed; counting stops past
-    ``limit`` entries."""
+def _folder_size(folder: Path, max_entries: int, max_bytes: int | None = None) -> tuple[int, int]:
+    """``(entries, bytes on disk)`` of ``folder`` and everything below it, links not followed; counting stops as soon
+    as more than ``max_entries`` entries or ``max_bytes`` bytes are seen, so a folder of millions of files costs no
+    more than the bound's worth of ``stat`` calls."""
     used, entries, pending = 0, 0, [str(folder)]
-    while pending and entries <= limit:
+    while pending:
         try:
             with os.scandir(pending.pop()) as it:
                 for entry in it:
@@ -121,6 +122,8 @@ def _folder_size(folder: Path, limit: int) -> tuple[int, int]:
                     used += info.st_blocks * 512 if hasattr(info, "st_blocks") else info.st_size
                     if stat.S_ISDIR(info.st_mode):
                         pending.append(entry.path)
+                    if entries > max_entries or (max_bytes is not None and used > max_bytes):
+                        return entries, used
         except OSError:  # a folder removed or made unreadable meanwhile
             continue
     return entries, used
@@ -141,29 +144,14 @@ def _settle(folder: Path, seconds: float = 2.0) -> None:
 
 def folder_over_bounds(folder: Path, max_bytes: int | None = None, max_entries: int | None = None) -> str | None:
     """None while ``folder`` holds at most ``max_bytes`` on disk and ``max_entries`` files and folders (default: the
-    sandbox's bounds), else what it holds, in words. Counts without following links and stops at the first bound
-    passed, so a folder of millions of files costs no more than the bound's worth of ``stat`` calls."""
+    sandbox's bounds), else what it holds, in words (:func:`_folder_size`, stopped at the first bound passed)."""
     max_bytes = _MAX_FOLDER_MB << 20 if max_bytes is None else max_bytes
     max_entries = _MAX_FOLDER_ENTRIES if max_entries is None else max_entries
-    used, entries, pending = 0, 0, [str(folder)]
-    while pending:
-        try:
-            with os.scandir(pending.pop()) as it:
-                for entry in it:
-                    entries += 1
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:  # gone meanwhile
-                        continue
-                    used += info.st_blocks * 512 if hasattr(info, "st_blocks") else info.st_size
-                    if stat.S_ISDIR(info.st_mode):
-                        pending.append(entry.path)
-                    if entries > max_entries:
-                        return f"more than {max_entries} files and folders"
-                    if used > max_bytes:
-                        return f"more than {max_bytes >> 20} MB"
-        except OSError:  # a folder it removed or made unreadable meanwhile
-            continue
+    entries, used = _folder_size(folder, max_entries, max_bytes)
+    if entries > max_entries:
+        return f"more than {max_entries} files and folders"
+    if used > max_bytes:
+        return f"more than {max_bytes >> 20} MB"
     return None
 
 

@@ -69,7 +69,7 @@ def fit(
     output: str = "sigmoid",
     loss: str = "log",
     assume_finite: bool = False,
-    check_finite: Callable[[Any], None] | None = None,
+    check_finite: Callable[[Any], object] | None = None,
     done: int | None = None,
 ) -> tuple[list[np.ndarray], History]:
     """Train Θ on (X, y) with ``solver``; returns ``(thetas, history)``.
@@ -122,7 +122,7 @@ def fit(
     if assume_finite:
         check_finite = None
     elif check_finite is None:
-        check_finite = functools.partial(_check_X_finite, n_features=sizes_from_thetas(thetas)[0])
+        check_finite = functools.partial(check_X, n_features=sizes_from_thetas(thetas)[0])
     if check_finite is not None and not is_mini_batch(solver):
         check_finite(X)
         check_finite = None
@@ -141,11 +141,6 @@ def fit(
         sizes=sizes_from_thetas(thetas), resume=resume, done=done, **common)
 
 
-def _check_X_finite(X, n_features: int) -> None:
-    """check_X's refusal of NaN/inf (and of the wrong columns), the default ``check_finite`` of :func:`fit`."""
-    check_X(X, n_features=n_features)
-
-
 def batch_lam(lam: float, rows: int, m: int) -> float:
     """λ·|b|/m: the share of λ that a mini-batch of ``rows`` of the m examples carries.
 
@@ -157,7 +152,7 @@ def batch_lam(lam: float, rows: int, m: int) -> float:
 
 
 def _batch_objective(thetas, X, y, lam: float, batch: int, should_stop, kinds: dict,
-                     check_finite: Callable[[Any], None] | None = None):
+                     check_finite: Callable[[Any], object] | None = None):
     """``f(thetas, idx) -> (J, D)`` of the rows ``idx``: X, Y and λ validated once, one workspace, batch buffers.
 
     Batch cost: the mean data term over the batch + (λ/2m)ΣΘ² with the full m (:func:`batch_lam`), so that the average
