@@ -329,3 +329,35 @@ def test_course_weights_ask_for_the_course_data_and_the_link_follows_the_upload(
     page.wait_for_timeout(500)  # time for a setup from the link, which must not come
     state = server.session.state()
     assert state["dataset"]["name"] == "upload:course.mat" and state["snapshots"]["label"] == "loaded ex4weights.mat"
+
+
+def test_a_state_that_arrives_while_the_gallery_is_loading_is_shown(page, server):
+    """The gallery's request is answered for an older state after a newer one came: the page asks again (follow.js),
+    even though the server then stays quiet. Here the answer for the stepped network is held until the validation
+    share is 0; the gallery must end up saying so, not keep the old validation thumbnails."""
+    page.wait_for_function("() => document.querySelectorAll('#examples .thumb').length > 0")
+    held: list = []
+
+    def hold(route):
+        if held:  # only the first request is held
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))  # answered now by the server, handed to the page later
+
+    page.route("**/api/examples*", hold)
+    page.click("#step")
+    page.wait_for_function("() => document.querySelector('#metrics b').textContent === '1'")
+    deadline = 100
+    while not held and deadline:
+        page.wait_for_timeout(100)
+        deadline -= 1
+    assert held, "the gallery did not ask for the stepped network's examples"
+    page.fill("#val-share", "0")
+    page.dispatch_event("#val-share", "change")
+    page.wait_for_function("() => document.querySelector('#sizes').textContent.includes('0 validation')")
+    page.wait_for_timeout(1500)  # every state the change sends has come (while the request is still out)
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    page.wait_for_function("() => document.querySelector('#examples').textContent.includes("
+                           "'the validation share is 0')", timeout=10000)
+    assert page.text_content("#examples-title") == "Misclassified validation examples: 0"

@@ -1,37 +1,26 @@
 // The galleries: misclassified (or all) examples and the hidden units drawn as images; refreshed at most once a
 // second while training.
-import { api, problem } from "./api.js";
+import { api } from "./api.js";
 import { S } from "./state.js";
-import { $, el, fmt, pct, toast } from "./dom.js";
+import { $, el, fmt, pct } from "./dom.js";
+import { follower } from "./follow.js";
 import { drawImage, weightColor } from "./colors.js";
 import { selectExample, selectUnit } from "./network.js";
 import { renderMarks } from "./marks.js";
 
-export function maybeRefreshSide(st) {
-  const now = Date.now();
-  if (st.version === S.sideVersion || S.sideBusy) return;
-  if (now - S.sideAt < 1000) { setTimeout(() => maybeRefreshSide(S.state), 1000 - (now - S.sideAt)); return; }
-  refreshSide();
-}
-
-export async function refreshSide() {
-  S.sideBusy = true;
-  S.sideAt = Date.now();
-  try {
-    const [split, which] = $("examples-which").value.split(":");
-    const [ex, hid] = await Promise.all([
-      api(`/api/examples?split=${split}&which=${which}`),
-      S.state && S.state.dataset.image_shape ? api("/api/hidden?limit=100") : Promise.resolve(null),
-    ]);
-    S.sideVersion = ex.version;
-    renderExamples(ex);
-    if (hid) renderHidden(hid);
-  } catch (e) {
-    toast(problem(e));
-  } finally {
-    S.sideBusy = false;
-  }
-}
+// Fetched again when the state changes, at most once a second (follow.js).
+const side = follower(1000, async () => {
+  const [split, which] = $("examples-which").value.split(":");
+  const [ex, hid] = await Promise.all([
+    api(`/api/examples?split=${split}&which=${which}`),
+    S.state && S.state.dataset.image_shape ? api("/api/hidden?limit=100") : Promise.resolve(null),
+  ]);
+  renderExamples(ex);
+  if (hid) renderHidden(hid);
+  return ex.version;
+});
+export const maybeRefreshSide = side.follow;
+export const refreshSide = side.now;
 
 export function renderExamples(ex) {
   const box = $("examples");

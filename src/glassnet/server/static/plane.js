@@ -1,8 +1,9 @@
 // Maps over the input plane for 2-D data (/api/plane, the library's maps): the decision map with its boundary and
 // points, and each hidden unit's map beside it in the diagram. This code only draws them.
-import { api, problem } from "./api.js";
+import { api } from "./api.js";
 import { S } from "./state.js";
-import { $, fmt, page, svg, toast } from "./dom.js";
+import { $, fmt, page, svg } from "./dom.js";
+import { follower } from "./follow.js";
 import { CLASS_COLORS, COLORS, colorAt, decisionColor, gridCanvas, hexRgb, tint } from "./colors.js";
 import { drawPoints } from "./marks.js";
 import { sub, sup } from "./notation.js";
@@ -11,34 +12,19 @@ import { drawValueMap, valueLegend, valueNote } from "./regression.js";
 
 
 // ------------------------------------------------------------------ maps over the input plane
+// Fetched again when the state changes, at most every 0.3 s, while the data has two features (follow.js).
+const plane = follower(300, async () => {
+  const p = await api("/api/plane?resolution=50");
+  if (p.available) { S.plane = p; drawPlane(p); decorateDiagram(); }
+  return p.version;
+}, () => S.state.dataset.n === 2);
+
 export function maybeRefreshPlane(st) {
   const is2d = st.dataset.n === 2;
   $("plane-panel").hidden = !is2d;
   page().classList.toggle("two-d", is2d);
   if (!is2d) { S.plane = null; return; }
-  if (st.version === S.planeVersion || S.planeBusy) return;
-  const wait = 300 - (Date.now() - S.planeAt);
-  if (wait > 0) {
-    clearTimeout(S.planeTimer);
-    S.planeTimer = setTimeout(() => S.state && maybeRefreshPlane(S.state), wait);
-    return;
-  }
-  refreshPlane();
-}
-
-export async function refreshPlane() {
-  S.planeBusy = true;
-  S.planeAt = Date.now();
-  try {
-    const p = await api("/api/plane?resolution=50");
-    S.planeVersion = p.version;
-    if (p.available) { S.plane = p; drawPlane(p); decorateDiagram(); }
-  } catch (e) {
-    toast(problem(e));
-  } finally {
-    S.planeBusy = false;
-    if (S.state && S.state.version !== S.planeVersion) maybeRefreshPlane(S.state);
-  }
+  plane.follow();
 }
 
 export function drawPlane(p) {

@@ -8,13 +8,12 @@ export const S = {
   state: null, history: [], gen: null,
   split: "train", index: 0, mode: "forward", unit: null, edge: null,
   view: null, viewBusy: false, viewWanted: false, viewVersion: -1,
-  sideVersion: -1, sideBusy: false, sideAt: 0,
   formFor: null, datasets: {},
-  builtins: {}, plane: null, planeBusy: false, planeVersion: -1, planeAt: 0, planeTimer: null,
+  builtins: {}, plane: null,
   steps: null, stepAt: 0, stepsOpen: false, stepsKey: null, stepTimer: null, fragmentApplied: false,
   pendingSetup: null,
   showTest: true, discretize: false, planeUnit: null,  // the decision map's toggles, the hovered hidden unit
-  limits: null, featureNames: null, gradcheck: null, stepExamples: 1, unitsOpen: false, unitsBusy: false, unitsVersion: -1, units: null, unitsAt: 0,
+  limits: null, featureNames: null, gradcheck: null, stepExamples: 1, unitsOpen: false, units: null,
 };
 
 const listeners = [];

@@ -3,7 +3,8 @@
 // slider that scrubs the iterations: the table below reads each unit's numbers there and marks the saturated ones.
 import { api } from "./api.js";
 import { S } from "./state.js";
-import { $, el, fmt, pct, run } from "./dom.js";
+import { $, el, fmt, pct } from "./dom.js";
+import { follower } from "./follow.js";
 import { colorAt, COLORS } from "./colors.js";
 import { sub, sup } from "./notation.js";
 
@@ -17,25 +18,13 @@ export function toggleUnits() {
   if (S.unitsOpen && S.state) maybeRefreshUnits(S.state);
 }
 
-// While open: fetched again when the state changes, at most every 1.5 s and one request at a time.
-export function maybeRefreshUnits(st) {
-  if (!S.unitsOpen || S.unitsBusy || st.version === S.unitsVersion) return;
-  const wait = 1500 - (Date.now() - S.unitsAt);
-  if (wait > 0) { setTimeout(() => S.state && maybeRefreshUnits(S.state), wait); return; }
-  refreshUnits();
-}
-
-async function refreshUnits() {
-  S.unitsBusy = true;
-  S.unitsAt = Date.now();
-  const t = await run(() => api("/api/timeline"));
-  S.unitsBusy = false;
-  if (!t) return;
-  S.unitsVersion = t.version;
+// While open: fetched again when the state changes, at most every 1.5 s (follow.js).
+const timeline = follower(1500, async () => {
+  const t = await api("/api/timeline");
   if (!t.available) {
     S.units = null;
     $("units-note").textContent = "This network has no hidden layer: nothing saturates between input and output.";
-    return;
+    return t.version;
   }
   const scrub = $("units-scrub");
   const atEnd = !S.units || Number(scrub.value) >= S.units.iterations.length - 1;
@@ -43,8 +32,9 @@ async function refreshUnits() {
   scrub.max = String(t.iterations.length - 1);
   if (atEnd) scrub.value = scrub.max;  // following the training unless the student scrubbed back
   drawUnits();
-  if (S.state && S.state.version !== t.version) maybeRefreshUnits(S.state);
-}
+  return t.version;
+}, () => S.unitsOpen);
+export const maybeRefreshUnits = timeline.follow;
 
 // rows: (T, s) values [snapshot][unit] -> a canvas with a row per unit and a column per snapshot; the scrubbed column
 // is outlined.
