@@ -89,7 +89,10 @@ def test_lambda_batch_sizes_and_order(dtype, lam, batch, shuffle):
     ((16, 24, 6), 3000, 300),  # ten wide batches: a thread runs ahead into the next batch while others finish this one
     ((12, 2, 4), 50, 8),  # fewer hidden units than threads
     ((12, 5), 40, 8),  # no hidden layer: the caller's thread alone
-], ids=["narrow", "wide", "wide-many", "few-units", "no-hidden"])
+    # a batch of X larger than a core's L2 cache: the threads share the rows they gather (the cases above: each
+    # thread gathers every row for itself)
+    ((4096, 6, 3), 600, 256),
+], ids=["narrow", "wide", "wide-many", "few-units", "no-hidden", "rows-past-l2"])
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_the_epoch_on_threads_of_its_own_matches_the_numpy_loop(dtype, workers, sizes, m, batch, solver):
     thetas, X, y = problem(dtype, sizes=sizes, m=m)

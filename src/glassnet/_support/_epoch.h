@@ -237,7 +237,11 @@ VECTOR_CLONES static int FN(sgd_rows)(T *theta, const T *G, T *s1, Py_ssize_t ro
 
 /* What the epoch's threads share. A batch runs in four phases, the threads meeting (barrier) between them:
  *   1. each thread gathers a share of the batch's rows of X and Y, into one of two buffers by the batch's parity (so
- *      a thread may gather batch b+1 while another still reads batch b's);
+ *      a thread may gather batch b+1 while another still reads batch b's). Where it fits in a core's L2 cache
+ *      beside the weights the thread steps (OWN_X), each thread gathers every row of X into a buffer of its own
+ *      instead: 2. and 4. read all of them, and copying a row again costs less than reading it from the cache of
+ *      the core that copied it (float32, 784 inputs, batches of 200 on two threads: 6% faster an epoch; where it
+ *      does not fit, as float64 there, 4% slower);
  *   2. thread k computes its units u[k] .. u[k+1]-1 of the first hidden layer (rows of Theta^(1) and of a^(2)) for
  *      every example: the largest product, split by the rows of Theta^(1);
  *   3. thread k takes its share of the examples (columns) through every later layer, the cost, and back to
@@ -251,9 +255,9 @@ typedef struct {
     const T *X, *Y;
     const int64_t *order;
     T *theta, *G, *s1, *s2;
-    T *Xb[2], *Yb[2], *A[MAX_LAYERS + 1], *Dl[MAX_LAYERS + 1];  /* A[l]: a^(l+1) (hidden) or z^(L); Dl[l]: delta^(l+1) */
+    T *Xb[MAX_WORKERS], *Yb[2], *A[MAX_LAYERS + 1], *Dl[MAX_LAYERS + 1];  /* A[l]: a^(l+1) (hidden) or z^(L); Dl[l]: delta^(l+1) */
     Py_ssize_t off[MAX_LAYERS + 1], u[MAX_WORKERS + 1];
-    int P;
+    int P, own_x;                   /* own_x: each thread gathers all of X into Xb[k] (see 1. above) */
     spin_barrier bar;
     /* written before a barrier by one thread, read after it by all: */
     int stop;                       /* should_stop said stop (EPOCH_STOPPED) or failed (EPOCH_ERROR); 0: go on */
@@ -284,7 +288,7 @@ static void FN(work)(FN(shared) *S, int k) {
     for (Py_ssize_t start = 0;; start += B) {
         const Py_ssize_t n = start < M ? (start + B <= M ? B : M - start) : 0;
         int in = (int)n, s0i = (int)s0;
-        T *Xb = S->Xb[parity], *Yb = S->Yb[parity];
+        T *Xb = S->own_x ? S->Xb[k] : S->Xb[parity], *Yb = S->Yb[parity];
         if (k == 0 && n && e->should_stop != NULL) {
             PyEval_RestoreThread(e->tstate);
             PyObject *res = PyObject_CallNoArgs(e->should_stop);
@@ -294,9 +298,12 @@ static void FN(work)(FN(shared) *S, int k) {
             S->stop = stop < 0 ? EPOCH_ERROR : (stop ? EPOCH_STOPPED : 0);
         }
         int bad_x = 0;
+        if (S->own_x)  /* 1. every row of X, into this thread's buffer */
+            for (Py_ssize_t q = 0; q < n; q++)
+                memcpy(Xb + q * s0, S->X + S->order[start + q] * s0, (size_t)s0 * sizeof(T));
         for (Py_ssize_t q = n * k / P; q < n * (k + 1) / P; q++) {  /* 1. this thread's share of the rows */
             const int64_t row = S->order[start + q];
-            memcpy(Xb + q * s0, S->X + row * s0, (size_t)s0 * sizeof(T));
+            if (!S->own_x) memcpy(Xb + q * s0, S->X + row * s0, (size_t)s0 * sizeof(T));
             memcpy(Yb + q * K, S->Y + row * K, (size_t)K * sizeof(T));
             /* the fit's one look at X for NaN and inf, on the row just copied (in cache): no pass of its own */
             if (e->check) bad_x |= !(sizeof(T) == 8 ? finite_f64(s0, Xb + q * s0) : finite_f32(s0, Xb + q * s0));
@@ -520,6 +527,17 @@ static int FN(epoch)(epoch_args *e, const T *X, const T *Y, const int64_t *order
         S->u[k] = cut;
     }
     S->u[P] = h;
+    /* OWN_X (see 1.): a thread's copy of X and the rows it steps (Theta^(1), G and the rule's one or two arrays)
+     * within three quarters of its L2 cache; threads past the second need a buffer more */
+    Py_ssize_t widest = 0;
+    for (int k = 0; k < P; k++) if (S->u[k + 1] - S->u[k] > widest) widest = S->u[k + 1] - S->u[k];
+    const double kept = ((double)B * (double)s0 + (e->rule == RULE_ADAM ? 4.0 : 3.0) * (double)widest * (double)(s0 + 1))
+                        * (double)sizeof(T);
+    S->own_x = P > 1 && kept <= 0.75 * (double)l2_bytes();
+    for (int k = 2; k < P && S->own_x; k++) {
+        S->Xb[k] = aligned_alloc(64, ((size_t)B * (size_t)s0 * sizeof(T) + 63) / 64 * 64);
+        if (S->Xb[k] == NULL) { for (int q = 2; q < k; q++) free(S->Xb[q]); S->own_x = 0; }
+    }
 #if EPOCH_THREADS
     for (int k = 1; k < P; k++) atomic_store(&args[k].go, 1);
 #endif
@@ -528,6 +546,7 @@ static int FN(epoch)(epoch_args *e, const T *X, const T *Y, const int64_t *order
     for (int k = 1; k < P; k++) pthread_join(tid[k], NULL);
 #endif
     barrier_destroy(&S->bar);
+    for (int k = 2; k < P && S->own_x; k++) free(S->Xb[k]);
     free(S);
     return e->status;
 }

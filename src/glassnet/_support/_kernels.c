@@ -276,6 +276,7 @@ enum { EPOCH_OK, EPOCH_DIVERGED, EPOCH_STOPPED, EPOCH_ERROR, EPOCH_NOMEM, EPOCH_
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline void spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -307,6 +308,16 @@ static void barrier_init(spin_barrier *b, int P) {
 static void barrier_destroy(spin_barrier *b) {
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
+}
+
+/* Bytes of one core's L2 cache, 0 where the system does not say (then the epoch shares its gathered rows). */
+static long l2_bytes(void) {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    long b = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return b > 0 ? b : 0;
+#else
+    return 0;
+#endif
 }
 
 static long long now_ns(void) {
@@ -358,6 +369,7 @@ typedef struct { int P; } spin_barrier;
 static void barrier_init(spin_barrier *b, int P) { b->P = P; }
 static void barrier_destroy(spin_barrier *b) { (void)b; }
 static long long now_ns(void) { return 0; }  /* one thread only: nothing to time */
+static long l2_bytes(void) { return 0; }
 static void barrier_wait(spin_barrier *b, int *local) { (void)b; (void)local; }
 #endif
 
