@@ -524,3 +524,34 @@ def test_a_mini_batch_fit_looks_at_x_for_nan_in_its_first_epoch_not_in_a_pass_of
             glassnet.Classifier(hidden_layer_sizes=(4,), solver="adam", early_stopping=True).fit(X2, y)
     with pytest.raises(ValueError, match="NaN|infinity"):
         glassnet.Regressor(hidden_layer_sizes=(4,), solver="sgd", max_iter=2).fit(X2, y.astype(float))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_plain_new_fit_is_validated_as_scikit_learn_validates_it(dtype):
+    """setup.validated checks a new fit on a float ndarray and integer labels itself (no validate_data): the same
+    arrays back, n_features_in_ recorded, and the feature names of an earlier fit on a DataFrame dropped, exactly as
+    scikit-learn's validate_data leaves an estimator; other input still goes through scikit-learn."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.utils.validation import validate_data
+
+    from glassnet.train import setup
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((30, 4)).astype(dtype), rng.integers(0, 3, 30)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    ours, theirs = Classifier(), Classifier()
+    for clf in (ours, theirs):
+        validate_data(clf, frame, y, reset=True)
+        assert list(clf.feature_names_in_) == list("abcd")
+    Xo, yo = setup.validated(ours, X, y, dtype=setup.X_DTYPES, reset=True, finite=False)
+    Xt, yt = validate_data(theirs, X, y, dtype=setup.X_DTYPES, reset=True, accept_sparse=setup.SPARSE,
+                           ensure_all_finite=False)
+    assert Xo is X and yo is y  # not even a view: nothing to convert
+    assert np.shares_memory(Xt, X) and np.shares_memory(yt, y) and Xt.dtype == X.dtype and yt.dtype == y.dtype
+    assert vars(ours) == vars(theirs) and ours.n_features_in_ == 4 and not hasattr(ours, "feature_names_in_")
+    # what it leaves to scikit-learn: labels as a list, a column vector (its warning), an empty X (its error)
+    assert np.array_equal(setup.validated(ours, X, list(y), dtype=setup.X_DTYPES, reset=True)[1], y)
+    with pytest.warns(Warning, match="column-vector y"):
+        setup.validated(ours, X, y.reshape(-1, 1), dtype=setup.X_DTYPES, reset=True)
+    with pytest.raises(ValueError, match="0 sample"):
+        setup.validated(ours, X[:0], y[:0], dtype=setup.X_DTYPES, reset=True)
