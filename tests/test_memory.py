@@ -155,6 +155,17 @@ def test_a_network_too_large_for_memory_names_its_size():
     _memory.check_network_fits([64, 25, 10], 1797)  # the course's size fits anywhere
 
 
+def test_only_networks_past_the_unchecked_size_are_held_against_the_memory_available(monkeypatch):
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 1 << 20)  # 1 MiB left
+    small = [784, 100, 10]
+    assert _memory.network_bytes(small, 2048, "adam")[1] < _memory.UNCHECKED_BYTES
+    _memory.check_network_fits(small, 2048, "adam")  # too small to refuse: /proc is not read
+    large = [784, 3000, 10]
+    assert _memory.network_bytes(large, 2048, "adam")[1] >= _memory.UNCHECKED_BYTES
+    with pytest.raises(_memory.MemoryBudgetError, match="network 784-3000-10"):
+        _memory.check_network_fits(large, 2048, "adam")
+
+
 def test_cli_refuses_networks_too_large_for_memory(capsys):
     from glassnet.cli import main
 

@@ -25,6 +25,7 @@ chunked by rows (or a Dask DataFrame), with labels chunked alike; each method ha
 
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 import types
@@ -107,6 +108,8 @@ def _read_only(view: np.ndarray) -> np.ndarray:
 
 
 def _is_real(v) -> bool:
+    if type(v) is float or type(v) is int:  # the usual hyper-parameter: no ABC check (every fit checks a dozen)
+        return math.isfinite(v)
     # Any Real: NumPy's stubs for isfinite list its own and Python's float types only.
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)  # type: ignore[call-overload]
 

@@ -175,7 +175,7 @@ def encode_labels(y, K: int, m: int, dtype=np.float64, name: str = "y") -> np.nd
             bad = arr[~np.isin(arr, (0, 1))][0]
             raise ValueError(f"{name}: a single output unit (K = 1) needs labels 0 or 1, found {bad}")
         return arr.astype(dtype).reshape(m, 1)
-    if not (np.mod(arr, 1) == 0).all():
+    if arr.dtype.kind == "f" and not (np.mod(arr, 1) == 0).all():  # integers are whole by their type
         raise ValueError(f"{name}: expected integer class labels 0..{K - 1}, found non-integer values")
     if arr.min() < 0 or arr.max() > K - 1:
         bad = arr[(arr < 0) | (arr > K - 1)][0]
