@@ -553,8 +553,8 @@ static int FN(epoch)(epoch_args *e, const T *X, const T *Y, const int64_t *order
      * within three quarters of its L2 cache; threads past the second need a buffer more */
     Py_ssize_t widest = 0;
     for (int k = 0; k < P; k++) if (S->u[k + 1] - S->u[k] > widest) widest = S->u[k + 1] - S->u[k];
-    const double kept = ((double)B * (double)s0 + (e->rule == RULE_ADAM ? 4.0 : 3.0) * (double)widest * (double)(s0 + 1))
-                        * (double)sizeof(T);
+    const double arrays = e->rule == RULE_ADAM ? 4.0 : 3.0;
+    const double kept = ((double)B * (double)s0 + arrays * (double)widest * (double)(s0 + 1)) * (double)sizeof(T);
     S->own_x = P > 1 && kept <= 0.75 * (double)l2_bytes();
     for (int k = 2; k < P && S->own_x; k++) {
         S->Xb[k] = aligned_alloc(64, ((size_t)B * (size_t)s0 * sizeof(T) + 63) / 64 * 64);
