@@ -789,12 +789,10 @@ class Classifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, _Network):
         setup.class_labels(y)
         if warm and self._multilabel:
             raise ValueError("y: warm_start of a multilabel model needs a multilabel indicator matrix")
-        classes, sorted_units = np.unique(y, return_inverse=True)
+        classes, sorted_idx = OutputLayer.sorted_encoding(y)
         units = setup.fit_units(self, classes, len(y), warm)  # warm: the fitted network's own unit order
         self._pair().check_units(n_outputs(len(classes)))  # e.g. two classes are one unit: no softmax
-        # units in sorted order (a cold start): each label's unit is its place among the sorted classes, as np.unique
-        # found it; another order (warm) maps the labels through it
-        y_idx = sorted_units if units is classes else self._encode(y, classes=units)
+        y_idx = sorted_idx if units is classes else self._encode(y, classes=units)  # sorted order unless warm
         validate = setup.labelled_validation(self, X_val, y_val, units, **self._kinds())
         thetas, history = self._train(X, y_idx, n_outputs(len(classes)), warm, validate, callbacks, resume)
         self.multilabel_ = False

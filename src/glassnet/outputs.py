@@ -280,6 +280,18 @@ class OutputLayer:
             raise ValueError(f"classes: {unit}, got {layer.classes.tolist()}")
         return layer
 
+    @staticmethod
+    def sorted_encoding(y) -> tuple[np.ndarray, np.ndarray]:
+        """``(classes, units)`` of labels y (m,): the distinct classes in sorted order, and each label's output unit in
+        the layer of those classes (``OutputLayer(classes).unit_of(y)``, the order of every model glassnet trains
+        itself), both from one ``np.unique`` pass.
+
+        >>> [a.tolist() for a in OutputLayer.sorted_encoding(np.array([7, 3, 7, 5]))]
+        [[3, 5, 7], [2, 0, 2, 1]]
+        """
+        classes, units = np.unique(y, return_inverse=True)
+        return classes, units.reshape(-1)
+
     @property
     def K(self) -> int:
         """Output units."""

@@ -6,8 +6,8 @@ import { problem } from "./api.js";
 import { S } from "./state.js";
 import { toast } from "./dom.js";
 
-// load(): fetches and draws the panel, returns the state version it drew (the server's `version`), or null when
-// nothing was drawn. active(): whether the panel follows the state at all now (e.g. it is open).
+// load(): fetches and draws the panel, returns the state version it drew (the server's `version`). active(): whether
+// the panel follows the state at all now (e.g. it is open).
 export function follower(everyMs, load, active = () => true) {
   let busy = false, again = false, at = 0, shown = -1, timer = null;
 
@@ -29,8 +29,7 @@ export function follower(everyMs, load, active = () => true) {
     at = Date.now();
     const asked = S.state ? S.state.version : -1;
     try {
-      const v = await load();
-      shown = v === null || v === undefined ? asked : v;
+      shown = await load();
     } catch (e) {
       shown = asked;  // not asked again until the state changes: one message per failure, not one a second
       toast(problem(e));
