@@ -5,6 +5,10 @@ element, its products in SciPy's BLAS and its chunks smaller, so the two agree t
 relative, float32 to 1e-5.
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -30,7 +34,8 @@ def both(sizes, m, dtype, workers=1, activation="sigmoid", pair=("sigmoid", "log
     real = _fused._kernels.sums
 
     def counted(*args):
-        calls.append(args[0].shape[0])
+        M, k = args[0].shape[0], len(args[3])
+        calls.extend(M * (w + 1) // k - M * w // k for w in range(k))  # the rows of each lane
         return real(*args)
 
     def run():
@@ -79,7 +84,7 @@ def test_chunks_lanes_and_depths_match_the_numpy_lane(dtype, sizes, m, workers, 
 
 def test_the_chunk_follows_the_first_hidden_layer():
     assert [ws.compiled_chunk_rows(s) for s in ([400, 25, 10], [784, 100, 10], [784, 300, 10], [784, 512, 10],
-                                                   [5, 2])] == [32, 128, 256, 256, 32]
+                                                   [5, 2])] == [64, 128, 256, 256, 64]
 
 
 def test_sparse_and_strided_x_take_the_numpy_lane():
@@ -109,26 +114,61 @@ def test_arrays_it_cannot_take_are_refused_before_anything_is_touched():
     k = _fused._kernels
     thetas, X, y = problem(np.float64, [6, 4, 3], 10)
     Y = np.eye(3)[y]
-    A, Dl = [np.zeros(4 * 8), np.zeros(3 * 8)], [np.zeros(4 * 8), np.zeros(3 * 8)]
-    Delta = [np.full(t.shape, 7.0) for t in thetas]
-    good = (X, Y, thetas, A, Dl, Delta, [6, 4, 3], 8, 0, 0)
+
+    def lane():
+        return [np.zeros(4 * 8), np.zeros(3 * 8)], [np.zeros(4 * 8), np.zeros(3 * 8)], [np.full(t.shape, 7.0)
+                                                                                       for t in thetas]
+
+    (A, Dl, Delta), other = lane(), lane()
+    good = (X, Y, thetas, [(A, Dl, Delta), other], [6, 4, 3], 8, 0, 0)
+
+    def with_lane(A=A, Dl=Dl, Delta=Delta):
+        return good[:3] + ([(A, Dl, Delta), other],) + good[4:]
+
     bad = [
         (X.astype(np.float32),) + good[1:],  # two dtypes
         (X[:, :5].copy(),) + good[1:],  # X does not have s_1 columns
-        good[:3] + ([np.zeros(4 * 7), A[1]],) + good[4:],  # A too small for 8 rows
-        good[:5] + ([Delta[0], np.zeros((3, 4))],) + good[6:],  # Delta of the wrong shape
-        good[:5] + ([Delta[0], Delta[0]],) + good[6:],  # written arrays that overlap
-        good[:4] + ([X.ravel()[:32], Dl[1]],) + good[5:],  # a written buffer that is X's memory
-        good[:9] + (9,),  # unknown output/loss pair
-        good[:7] + (0,) + good[8:],  # no rows per chunk
+        with_lane(A=[np.zeros(4 * 7), A[1]]),  # A too small for 8 rows
+        with_lane(Delta=[Delta[0], np.zeros((3, 4))]),  # Delta of the wrong shape
+        with_lane(Delta=[Delta[0], Delta[0]]),  # written arrays that overlap
+        with_lane(Delta=[Delta[0], other[2][1]]),  # two lanes writing one Delta
+        with_lane(A=[X.ravel()[:32], A[1]]),  # a written buffer that is X's memory
+        good[:3] + ([(A, Dl)],) + good[4:],  # a lane that is not a triple
+        good[:3] + ([],) + good[4:],  # no lane
+        good[:3] + ([(A, Dl, Delta)] * 11,) + good[4:],  # more lanes than rows (and lanes sharing buffers)
+        good[:7] + (9,),  # unknown output/loss pair
+        good[:5] + (0,) + good[6:],  # no rows per chunk
         (X[:0], Y[:0]) + good[2:],  # no rows
     ]
     for args in bad:
         with pytest.raises(ValueError):
             k.sums(*args)
-        assert all((D == 7.0).all() for D in Delta)
+        assert all((D == 7.0).all() for D in Delta + other[2])
     assert np.isfinite(k.sums(*good))
     assert not all((D == 7.0).all() for D in Delta)
+
+
+def test_lanes_on_the_pool_add_up_to_one_lane_bit_for_bit_in_lane_order():
+    # lane w takes rows M*w//k ..; lane 0's Delta ends as Δ_0 + Δ_1 + ... added in that order, J likewise: what the
+    # NumPy reduction of the workspace does, so the result does not depend on which thread ran which lane
+    thetas, X, y = problem(np.float64, [30, 9, 4], 301)
+    Y = np.eye(4)[y]
+    k = _fused._kernels
+
+    def lane():
+        return [np.empty(9 * 32), np.empty(4 * 32)], [np.empty(9 * 32), np.empty(4 * 32)], [np.empty(t.shape)
+                                                                                         for t in thetas]
+
+    lanes = [lane() for _ in range(3)]
+    J = k.sums(X, Y, thetas, lanes, [30, 9, 4], 32, 0, 0)
+    parts = []
+    for w in range(3):
+        lo, hi = 301 * w // 3, 301 * (w + 1) // 3
+        one = lane()
+        parts.append((k.sums(X[lo:hi], Y[lo:hi], thetas, [one], [30, 9, 4], 32, 0, 0), one[2]))
+    assert J == parts[0][0] + parts[1][0] + parts[2][0]
+    for l in range(2):
+        assert np.array_equal(lanes[0][2][l], parts[0][1][l] + parts[1][1][l] + parts[2][1][l])
 
 
 def test_compiled_lanes_hold_one_chunk_and_their_delta_only():
@@ -138,7 +178,8 @@ def test_compiled_lanes_hold_one_chunk_and_their_delta_only():
     w = ws.Workspace(sizes, m, np.float64, n_workers=2)
     w.cost_and_gradient(thetas, X, y, 1.0)
     weights = sum(t.size for t in thetas)
-    per_lane = weights + 32 * (2 * sum(sizes[1:]) + sizes[-1] + 1) + max(sizes[1:])
+    rows = ws.compiled_chunk_rows(sizes)
+    per_lane = weights + rows * (2 * sum(sizes[1:]) + sizes[-1] + 1) + max(sizes[1:])
     assert len(w._lanes) == 2 and w.nbytes == 2 * per_lane * 8
     with _fused.disabled():  # the NumPy lanes: 1250-row chunks and the product buffer
         w.cost_and_gradient(thetas, X, y, 1.0)
@@ -155,3 +196,41 @@ def test_a_build_without_the_sums_runs_the_numpy_lanes(monkeypatch):
     assert J == J0  # the NumPy lanes' J; D through the kernels' finish or NumPy's, to rounding
     for g, g0 in zip(grads, grads0):
         np.testing.assert_allclose(g, g0, rtol=1e-13, atol=1e-15)
+
+
+_FORKED_CHILD = """
+import os, sys
+import numpy as np
+from glassnet._support import fused
+
+k = fused._kernels
+assert fused.blas_ready()
+rng = np.random.default_rng(0)
+thetas = [rng.standard_normal((9, 31)), rng.standard_normal((4, 10))]
+X, Y = rng.random((301, 30)), np.eye(4)[rng.integers(0, 4, 301)]
+
+
+def run():
+    lanes = [([np.empty(9 * 32), np.empty(4 * 32)], [np.empty(9 * 32), np.empty(4 * 32)],
+              [np.empty(t.shape) for t in thetas]) for _ in range(2)]
+    return k.sums(X, Y, thetas, lanes, [30, 9, 4], 32, 0, 0), lanes[0][2]
+
+
+J, Delta = run()
+assert k.pool_status()[0] >= 1
+pid = os.fork()
+if pid == 0:
+    J_child, Delta_child = run()  # hangs if the child waits for the parent's threads
+    same = J_child == J and all(np.array_equal(a, b) for a, b in zip(Delta, Delta_child))
+    os._exit(0 if same and k.pool_status()[0] >= 1 else 1)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_forked_child_starts_its_own_pool():
+    # a child forked after the pool started has none of its threads: it must start its own, not wait for them (in
+    # a fresh interpreter: this one may hold libraries that warn about fork, JAX among them)
+    done = subprocess.run([sys.executable, "-c", _FORKED_CHILD], timeout=120, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

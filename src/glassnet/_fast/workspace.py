@@ -12,6 +12,7 @@ other array libraries (:mod:`glassnet.api`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import wait
 from typing import Any
@@ -55,12 +56,14 @@ def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, *, ac
 # glassnet._support.threads).
 
 def compiled_chunk_rows(sizes: Sequence[int]) -> int:
-    """Rows per chunk of the compiled lane (Workspace._compiled_sums): about as many as the first hidden layer has
-    units, in multiples of 32, from 32 to 256 rows. Measured (two threads, J + D): 400-25-10 on 5000 rows runs best at
-    32-48 rows (float32 1.52 ms, 1.94 at 2500), 784-100-10 at 128, 784-300-10 and 784-512-256-128-10 at 256 (32 rows
-    there: 20% slower): GEMMs with fewer rows than outputs run below speed, and every chunk packs Θ^(1) again."""
+    """Rows per chunk of the compiled lanes (Workspace._compiled_sums): about as many as the first hidden layer has
+    units, in multiples of 32, from 64 to 256 rows. Measured (two threads, J + D, the first layer's product asked as
+    a plain product of rows: see first_layer in _epoch.h): 400-25-10 on 5000 rows float64 2.59 / 2.50 / 3.01 ms at
+    32 / 64 / 128 rows, float32 1.50 / 1.41 / 1.78; 784-100-10 best at 96-128; 784-300-10 and 784-512-256-128-10 at
+    256 (32 rows there: 20% slower): GEMMs with fewer rows than outputs run below speed, and every chunk packs Θ^(1)
+    again."""
     first = sizes[1] if len(sizes) > 2 else sizes[-1]
-    return int(min(256, max(32, -(-first // 32) * 32)))
+    return int(min(256, max(64, -(-first // 32) * 32)))
 
 
 _CHUNK_ELEMENTS = 600_000  # elements of the widest layer per chunk: ~5 MB of float64, cache-sized, still a big GEMM
@@ -346,17 +349,20 @@ class Workspace:
         def numpy_sums(lane: _Lane, Xp, Yp: np.ndarray) -> float:
             return lane.sums(W, minus_b, Xp, Yp, rows, self.activation, self.pair)
 
-        compiled = self._compiled_sums(thetas, X, Y)
-        if compiled is not None:  # the compiled lanes hold chunks of compiled_chunk_rows only
+        if self._kernels_take(X, Y):  # the compiled lanes hold chunks of compiled_chunk_rows only
             rows = min(rows, compiled_chunk_rows(self.sizes))
-        sums = compiled or numpy_sums
+            lanes = [self._lane(i, rows) for i in range(k)]
+            with single_threaded_blas() if k > 1 else contextlib.nullcontext():
+                J = self._compiled_sums(thetas, X, Y, lanes)
+            if J is not None:
+                return J, lanes[0].Delta
         lanes = [self._lane(i, rows) for i in range(k)]
         if k == 1:
-            return sums(lanes[0], X, Y), lanes[0].Delta
+            return numpy_sums(lanes[0], X, Y), lanes[0].Delta
         bounds = [m * w // k for w in range(k + 1)]
         pool = thread_pool(k)
         with single_threaded_blas():
-            futures = [pool.submit(sums, lane, X[lo:hi], Y[lo:hi])
+            futures = [pool.submit(numpy_sums, lane, X[lo:hi], Y[lo:hi])
                        for lane, lo, hi in zip(lanes, bounds[:-1], bounds[1:])]
             wait(futures)  # every worker is done with the buffers before any error propagates
             J_parts = [f.result() for f in futures]
@@ -372,31 +378,20 @@ class Workspace:
         return all(isinstance(a, np.ndarray) and a.dtype == self.dtype and a.flags.c_contiguous for a in (X, Y)) and (
             _fused.blas_ready())
 
-    def _compiled_sums(self, thetas: list[np.ndarray], X, Y: np.ndarray):
-        """A lane's sums in compiled code (:func:`glassnet._support.fused.sums`): ``run(lane, X, Y) -> Σ cost`` with Δ
-        in ``lane.Delta``, or None where they cannot run (sparse X, arrays not C-ordered, kernels off): the lanes'
-        NumPy code then runs. A lane with no rows, or arrays the kernels refuse, takes the NumPy code by itself (in
-        chunks of the lane's rows).
+    def _compiled_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray,
+                       lanes: list[_Lane]) -> float | None:
+        """Σ cost over the rows of X, with Δ in ``lanes[0].Delta``, in compiled code
+        (:func:`glassnet._support.fused.sums`), one lane per thread of the kernels' pool; None where the kernels refuse
+        these arrays (no rows, say): the NumPy lanes then run.
 
-        The compiled lane makes one pass per chunk where the NumPy lane makes one per elementwise step (the
-        sigmoid's exponentials vectorized: _vexp.h), and reads X's rows in place, in chunks of
-        :func:`compiled_chunk_rows` (smaller than the NumPy lane's: a chunk of X is still in cache for Δ^(1)).
+        A compiled lane makes one pass per chunk where the NumPy lane makes one per elementwise step (the sigmoid's
+        exponentials vectorized: _vexp.h), and reads X's rows in place, in chunks of :func:`compiled_chunk_rows`
+        (smaller than the NumPy lane's: a chunk of X is still in cache for Δ^(1)).
         """
-        if not self._kernels_take(X, Y):
-            return None
         thetas_c = [np.ascontiguousarray(t) for t in thetas]
-        act, out, loss, sizes = self.activation.name, self.pair.output, self.pair.loss, list(self.sizes)
-        chunk = compiled_chunk_rows(sizes)
-
-        def run(lane: _Lane, Xp: np.ndarray, Yp: np.ndarray) -> float:
-            J = None if Xp.shape[0] == 0 else _fused.sums(Xp, Yp, thetas_c, [*lane.a, lane.zL], lane.delta,
-                                                          lane.Delta, sizes, min(chunk, lane.rows), act, out, loss)
-            if J is None:
-                W, minus_b = [t[:, 1:] for t in thetas_c], [-t[:, :1] for t in thetas_c]
-                return lane.sums(W, minus_b, Xp, Yp, lane.rows, self.activation, self.pair)
-            return J
-
-        return run
+        buffers = [([*lane.a, lane.zL], lane.delta, lane.Delta) for lane in lanes]
+        return _fused.sums(X, Y, thetas_c, buffers, list(self.sizes), lanes[0].rows, self.activation.name,
+                           self.pair.output, self.pair.loss)
 
     def cost_and_gradient(
         self, thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, check_input: bool = True,

@@ -177,19 +177,25 @@ VECTOR_CLONES static void FN(bias_column)(T *D, Py_ssize_t c, const T *d, Py_ssi
 }
 
 /* z = Theta[:, 1:] x for r units (rows of theta, c apart) and the n rows of x (s features each, C-ordered), into
- * z (r rows of n, units by examples: the layout of A). `turn`: ask the BLAS for the transpose (examples by units,
- * into `scratch`, r * n) and turn it round here. An epoch shared by threads does that for wide float32 batches:
- * OpenBLAS's sgemm (SkylakeX kernels) runs that product faster that way round for a few tens of units (48 units of
- * 784 inputs, 200 examples: 86 -> 102 GFLOPS on one core; the epoch 2-4% faster on two threads); its dgemm runs it
- * slower, and narrow batches or the full-batch sums' chunks gained nothing measurable. */
-static void FN(first_layer)(GEMM_T gemm, const T *x, const T *theta, T *z, T *scratch, int n, int r, int s, int c,
-                            int turn) {
+ * z (r rows of n, units by examples: the layout of A). Three ways to ask the BLAS, the same sums of products:
+ *  - plain: z as X Theta^T in one product (both operands read along the features: the dot-product form);
+ *  - `turn`: the transpose (examples by units) into `scratch` (r * n), turned round here. An epoch shared by threads
+ *    does that for wide float32 batches: OpenBLAS's sgemm (SkylakeX kernels) runs that product faster that way round
+ *    for a few tens of units (48 units of 784 inputs, 200 examples: 86 -> 102 GFLOPS on one core; the epoch 2-4%
+ *    faster on two threads);
+ *  - `wt` given (Theta[:, 1:] transposed, s rows of r): the same transpose as a plain product of two matrices read
+ *    along their rows, which OpenBLAS serves with its faster kernels for thin layers (one core, J + D's products on
+ *    5000 rows: 400-25 float64 3.73 -> 3.38 ms, 64-25 0.58 -> 0.51 ms, 784-300 float32 34.3 -> 33.0 ms; never
+ *    slower at the sums' chunk sizes). The full-batch sums, which keep Theta for the whole call, make that copy once. */
+static void FN(first_layer)(GEMM_T gemm, const T *x, const T *theta, const T *wt, T *z, T *scratch, int n, int r,
+                            int s, int c, int turn) {
     T one = 1, zero = 0;
-    if (!turn) {
+    if (wt != NULL) gemm("N", "N", &r, &n, &s, &one, wt, &r, x, &s, &zero, scratch, &r);
+    else if (turn) gemm("T", "N", &r, &n, &s, &one, theta + 1, &c, x, &s, &zero, scratch, &r);
+    else {
         gemm("T", "N", &n, &r, &s, &one, x, &s, theta + 1, &c, &zero, z, &n);
         return;
     }
-    gemm("T", "N", &r, &n, &s, &one, theta + 1, &c, x, &s, &zero, scratch, &r);
     for (Py_ssize_t t = 0; t < n; t++)  /* read in order; the r rows of z each fill a cache line in turn */
         for (Py_ssize_t j = 0; j < r; j++) z[j * (Py_ssize_t)n + t] = scratch[t * (Py_ssize_t)r + j];
 }
@@ -367,7 +373,7 @@ static void FN(work)(FN(shared) *S, int k) {
             T *z = S->A[1] + u0 * n, *th = theta + u0 * c0;
             /* turned round for a wide float32 batch; scratch: this thread's rows of delta^(2), written in 3. after
              * the threads meet */
-            FN(first_layer)(gemm, Xb, th, z, S->Dl[1] + u0 * n, in, mine, s0i, c0,
+            FN(first_layer)(gemm, Xb, th, NULL, z, S->Dl[1] + u0 * n, in, mine, s0i, c0,
                             sizeof(T) == 4 && P > 1 && n >= WIDE * P);
             if (L > 1) FN(hidden_forward)(e->act, z, th, mine, c0, n, n);
         }
@@ -445,11 +451,12 @@ static void FN(work)(FN(shared) *S, int k) {
 /* Sigma cost over the M rows of X, and Delta^(l) = Sigma_t delta^(l+1) [1, a^(l)]^T (overwritten): the full-batch sums
  * of glassnet._fast.workspace._Lane.sums in compiled code, on one thread (the workspace's lanes are the threads), in
  * chunks of e->batch rows read straight from X (C-ordered rows: a chunk is a^(1) seen from the other side, no
- * gather). theta[l]: Theta^(l+1), (s_{l+1}, s_l + 1) C-ordered; A[l], Dl[l] (l = 1..L): a^(l+1) (z^(L) for l = L)
- * and delta^(l+1), s_l * e->batch each; Delta[l] shaped like theta[l]. The same steps as an epoch's batch (forward,
+ * gather). theta[l]: Theta^(l+1), (s_{l+1}, s_l + 1) C-ordered; wt: Theta^(1)[:, 1:] transposed (s_1, s_2), or NULL
+ * (see first_layer); A[l], Dl[l] (l = 1..L): a^(l+1) (z^(L) for l = L) and delta^(l+1), s_l * e->batch each (Dl[1]
+ * is the first layer's scratch before it holds delta^(2)); Delta[l] shaped like theta[l]. The same steps as an epoch's batch (forward,
  * output_layer, backward), with Delta summed over the chunks by the GEMM (beta = 1 after the first). */
-static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *const *theta, T *const *A, T *const *Dl,
-                       T *const *Delta) {
+static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *const *theta, const T *wt, T *const *A,
+                       T *const *Dl, T *const *Delta) {
     GEMM_T gemm = (GEMM_T)e->gemm;
     const Py_ssize_t L = e->layers, M = e->M, s0 = e->sizes[0], K = e->sizes[L];
     T one = 1, zero = 0;
@@ -461,7 +468,7 @@ static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *const *th
         T beta = start == 0 ? zero : one;
         for (Py_ssize_t l = 0; l < L; l++) {
             int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
-            if (l == 0) FN(first_layer)(gemm, x, theta[0], A[1], NULL, in, r, s, c, 0);
+            if (l == 0) FN(first_layer)(gemm, x, theta[0], wt, A[1], Dl[1], in, r, s, c, 0);
             else gemm("N", "N", &in, &r, &s, &one, A[l], &in, theta[l] + 1, &c, &zero, A[l + 1], &in);
             if (l < L - 1) FN(hidden_forward)(e->act, A[l + 1], theta[l], r, c, n, n);
         }
@@ -483,15 +490,7 @@ static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *const *th
     return J;
 }
 
-#if EPOCH_THREADS
-static void *FN(worker)(void *arg) {
-    worker_arg *w = arg;
-    FN(shared) *S = w->shared;
-    while (!atomic_load(&w->go)) spin_pause();  /* until the caller has counted the threads and split the units */
-    if (w->k < S->P) FN(work)(S, w->k);
-    return NULL;
-}
-#endif
+static void FN(task)(void *S, int k) { FN(work)((FN(shared) *)S, k); }
 
 /* The epoch. Buffers: X (M, s_1), Y (M, K), order (M) row numbers, theta and G (the flat weights and scratch),
  * s1/s2 the rule's flat arrays (Adam's m and v; SGD's velocity and NULL), work (see work_size). Runs on up to
@@ -519,19 +518,7 @@ static int FN(epoch)(epoch_args *e, const T *X, const T *Y, const int64_t *order
     if (P > MAX_WORKERS) P = MAX_WORKERS;
     if (P < 1) P = 1;
     e->status = EPOCH_OK;
-#if EPOCH_THREADS
-    worker_arg args[MAX_WORKERS];
-    pthread_t tid[MAX_WORKERS];
-    int started = 0;
-    for (int k = 1; k < P; k++) {
-        args[k].shared = S; args[k].k = k; atomic_store(&args[k].go, 0);
-        if (pthread_create(&tid[k], NULL, FN(worker), &args[k]) != 0) break;
-        started = k;
-    }
-    P = started + 1;
-#else
-    P = 1;
-#endif
+    P = pool_take(P);  /* the threads it gets: the units are split among those */
     S->P = P;
     barrier_init(&S->bar, P);
     /* Split the first hidden layer's units so that every thread has about the same work: thread 0 also carries
@@ -560,13 +547,7 @@ static int FN(epoch)(epoch_args *e, const T *X, const T *Y, const int64_t *order
         S->Xb[k] = aligned_alloc(64, ((size_t)B * (size_t)s0 * sizeof(T) + 63) / 64 * 64);
         if (S->Xb[k] == NULL) { for (int q = 2; q < k; q++) free(S->Xb[q]); S->own_x = 0; }
     }
-#if EPOCH_THREADS
-    for (int k = 1; k < P; k++) atomic_store(&args[k].go, 1);
-#endif
-    FN(work)(S, 0);
-#if EPOCH_THREADS
-    for (int k = 1; k < P; k++) pthread_join(tid[k], NULL);
-#endif
+    pool_run(FN(task), S, P);
     barrier_destroy(&S->bar);
     for (int k = 2; k < P && S->own_x; k++) free(S->Xb[k]);
     free(S);

@@ -362,7 +362,135 @@ static void barrier_wait(spin_barrier *b, int *local) {
     pthread_mutex_unlock(&b->mu);
 }
 
-typedef struct { void *shared; int k; atomic_int go; } worker_arg;
+/* The kernels' worker threads: started once, on the first call that wants them, and kept. A call hands tasks
+ * 1 .. P-1 to as many of them and runs task 0 itself. Between calls an idle worker spins for POOL_IDLE_NS before it
+ * sleeps, so that the calls of an optimizer's loop, which come back to back, find it awake: waking a sleeping thread
+ * (a futex; on a virtual machine the host has to wake the vCPU too) took 0.1-0.15 ms here, 4-8% of a 400-25-10
+ * J + D on 5000 rows, when the workers were Python's own pool. One call at a time: a second caller that finds the
+ * pool taken (two Python threads, each in a fit) runs its tasks on its own thread. */
+#define POOL_IDLE_NS 1000000
+
+typedef void (*pool_task)(void *arg, int k);
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    atomic_uint generation;      /* bumped by every call that hands out tasks */
+    atomic_int pending;          /* tasks handed out and not yet finished */
+    atomic_int sleepers, waiting;
+    atomic_int taken;            /* a call holds the pool */
+    atomic_int working;          /* workers inside a task now (pool_status) */
+    pool_task fn;                /* this call's tasks: fn(arg, k) for k = 1 .. P-1, written before generation */
+    void *arg;
+    int P, started;              /* started: workers running (task numbers 1 .. started) */
+    unsigned born;               /* the generation when the newest worker was started: its first call is the next */
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+/* Spin (pausing) until *flag differs from `from`, for up to ns nanoseconds; whether it did. */
+static int spin_until_changed(atomic_uint *flag, unsigned from, long long ns) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int spins = 1; atomic_load(flag) == from; spins++) {
+        spin_pause();
+        if ((spins & 63) == 0 && elapsed_ns(&t0) > ns) return atomic_load(flag) != from;
+    }
+    return 1;
+}
+
+static void *pool_worker(void *arg) {
+    const int k = (int)(intptr_t)arg;
+    unsigned seen = pool.born;  /* not the generation now: the call that started it may have bumped it already */
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), "glassnet-pool");  /* as top -H and /proc/<pid>/task/<tid>/comm show it */
+#endif
+    for (;;) {
+        if (!spin_until_changed(&pool.generation, seen, POOL_IDLE_NS)) {
+            pthread_mutex_lock(&pool.mu);  /* no lost wake-up: counted as a sleeper before it looks again */
+            atomic_fetch_add(&pool.sleepers, 1);
+            while (atomic_load(&pool.generation) == seen) pthread_cond_wait(&pool.wake, &pool.mu);
+            atomic_fetch_sub(&pool.sleepers, 1);
+            pthread_mutex_unlock(&pool.mu);
+        }
+        seen = atomic_load(&pool.generation);
+        if (k >= pool.P) continue;  /* this call wants fewer workers */
+        atomic_fetch_add(&pool.working, 1);
+        pool.fn(pool.arg, k);
+        atomic_fetch_sub(&pool.working, 1);
+        if (atomic_fetch_sub(&pool.pending, 1) == 1 && atomic_load(&pool.waiting) > 0) {
+            pthread_mutex_lock(&pool.mu);
+            pthread_cond_broadcast(&pool.done);
+            pthread_mutex_unlock(&pool.mu);
+        }
+    }
+    return NULL;
+}
+
+/* A forked child has only the thread that forked: it starts with no workers and the pool free. */
+static void pool_after_fork(void) {
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.done, NULL);
+    atomic_store(&pool.pending, 0);
+    atomic_store(&pool.sleepers, 0);
+    atomic_store(&pool.waiting, 0);
+    atomic_store(&pool.taken, 0);
+    atomic_store(&pool.working, 0);
+    pool.started = 0;
+}
+
+static void pool_register_fork(void) { pthread_atfork(NULL, NULL, pool_after_fork); }
+
+/* Take the pool for up to `want` threads in all (the caller's included): how many this call may use (1: run alone,
+ * the pool is taken or no worker could start). Every call that got more than 1 must end with pool_run. */
+static int pool_take(int want) {
+    if (want <= 1 || atomic_exchange(&pool.taken, 1)) return 1;
+    if (want > MAX_WORKERS) want = MAX_WORKERS;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, pool_register_fork);
+    pool.born = atomic_load(&pool.generation);
+    while (pool.started < want - 1) {
+        pthread_t tid;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&tid, &attr, pool_worker, (void *)(intptr_t)(pool.started + 1));
+        pthread_attr_destroy(&attr);
+        if (failed) break;
+        pool.started++;
+    }
+    int P = pool.started + 1 < want ? pool.started + 1 : want;
+    if (P == 1) atomic_store(&pool.taken, 0);
+    return P;
+}
+
+/* Run fn(arg, k) for k = 0 .. P-1, task 0 on the calling thread, and return when all have finished; P from
+ * pool_take (P == 1: just fn(arg, 0)). Frees the pool. */
+static void pool_run(pool_task fn, void *arg, int P) {
+    if (P <= 1) { fn(arg, 0); return; }
+    pool.fn = fn; pool.arg = arg; pool.P = P;
+    atomic_store(&pool.pending, P - 1);
+    atomic_fetch_add(&pool.generation, 1);
+    if (atomic_load(&pool.sleepers) > 0) {
+        pthread_mutex_lock(&pool.mu);
+        pthread_cond_broadcast(&pool.wake);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    fn(arg, 0);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int spins = 1; atomic_load(&pool.pending) > 0; spins++) {
+        spin_pause();
+        if ((spins & 63) == 0 && elapsed_ns(&t0) > SPIN_NS) break;
+    }
+    if (atomic_load(&pool.pending) > 0) {
+        pthread_mutex_lock(&pool.mu);
+        atomic_fetch_add(&pool.waiting, 1);
+        while (atomic_load(&pool.pending) > 0) pthread_cond_wait(&pool.done, &pool.mu);
+        atomic_fetch_sub(&pool.waiting, 1);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    atomic_store(&pool.taken, 0);
+}
 #else
 #define EPOCH_THREADS 0
 typedef struct { int P; } spin_barrier;
@@ -371,6 +499,9 @@ static void barrier_destroy(spin_barrier *b) { (void)b; }
 static long long now_ns(void) { return 0; }  /* one thread only: nothing to time */
 static long l2_bytes(void) { return 0; }
 static void barrier_wait(spin_barrier *b, int *local) { (void)b; (void)local; }
+typedef void (*pool_task)(void *arg, int k);
+static int pool_take(int want) { (void)want; return 1; }
+static void pool_run(pool_task fn, void *arg, int P) { (void)P; fn(arg, 0); }
 #endif
 
 typedef void (*dgemm_fn)(const char *, const char *, const int *, const int *, const int *, const double *,
@@ -595,40 +726,111 @@ done:
     return NULL;
 }
 
-/* sums(X, Y, thetas, A, Dl, Delta, sizes, rows, act, pair) -> Sigma cost; Delta (a list of arrays like thetas) is
- * overwritten with Sigma_t delta [1, a]^T. A and Dl: L buffers each (a^(l+1) / z^(L) and delta^(l+1), s_{l+1} * rows
- * items at least). Every array C-contiguous, one float dtype; ValueError (nothing touched) otherwise. The GIL is
- * released while it runs (the workspace runs one call per thread). */
+/* A full-batch call's lanes: lane w sums rows lo[w] .. lo[w+1]-1 of X with its own buffers (pointer lists indexed
+ * as FN(sums) takes them: thetas and Delta by l, A and Dl by l + 1). */
+typedef struct {
+    epoch_args e;                   /* e.M: this lane's rows */
+    Py_ssize_t lo;                  /* its first row */
+    void *ptr[3][MAX_LAYERS + 1];   /* its A, Dl, Delta */
+    double J;
+} sums_lane;
+
+typedef struct {
+    const char *X, *Y;
+    size_t x_row, y_row;            /* bytes of a row of X and of Y */
+    void *theta[MAX_LAYERS + 1];
+    void *wt;                       /* Theta^(1)[:, 1:] transposed, shared by the lanes (see first_layer) */
+    sums_lane *lane;
+    int lanes, threads, size;
+} sums_job;
+
+/* Thread t's lanes: t, t + threads, ... (one each where the pool gave a thread per lane). */
+static void sums_task(void *arg, int t) {
+    sums_job *j = arg;
+    for (int w = t; w < j->lanes; w += j->threads) {
+        sums_lane *n = &j->lane[w];
+        const char *x = j->X + (size_t)n->lo * j->x_row, *y = j->Y + (size_t)n->lo * j->y_row;
+        if (j->size == 8)
+            n->J = sums_f64(&n->e, (const double *)x, (const double *)y, (double *const *)j->theta, j->wt,
+                            (double *const *)n->ptr[0], (double *const *)n->ptr[1], (double *const *)n->ptr[2]);
+        else
+            n->J = sums_f32(&n->e, (const float *)x, (const float *)y, (float *const *)j->theta, j->wt,
+                            (float *const *)n->ptr[0], (float *const *)n->ptr[1], (float *const *)n->ptr[2]);
+    }
+}
+
+/* Delta of lanes 1.. added into lane 0's, lane by lane in order (the order of the workspace's NumPy reduction). */
+static void sums_reduce(sums_job *j) {
+    const epoch_args *e = &j->lane[0].e;
+    for (int w = 1; w < j->lanes; w++)
+        for (Py_ssize_t l = 0; l < e->layers; l++) {
+            Py_ssize_t n = e->sizes[l + 1] * (e->sizes[l] + 1);
+            if (j->size == 8) {
+                double *D = j->lane[0].ptr[2][l]; const double *Dw = j->lane[w].ptr[2][l];
+                for (Py_ssize_t i = 0; i < n; i++) D[i] += Dw[i];
+            } else {
+                float *D = j->lane[0].ptr[2][l]; const float *Dw = j->lane[w].ptr[2][l];
+                for (Py_ssize_t i = 0; i < n; i++) D[i] += Dw[i];
+            }
+        }
+}
+
+/* sums(X, Y, thetas, lanes, sizes, rows, act, pair) -> Sigma cost over the rows of X. lanes: a list of k >= 1
+ * (A, Dl, Delta) triples of lists of L arrays; lane w takes rows M*w//k .. M*(w+1)//k - 1 (each at least one) in
+ * chunks of `rows`, on a thread of its own where the kernels' pool has one (else lanes share threads), and writes
+ * Sigma_t delta [1, a]^T over them into its Delta; lane 0's Delta then holds the sum over every lane. A and Dl: a^(l+1)
+ * (z^(L)) and delta^(l+1) buffers of s_{l+1} * rows items at least. Every array C-contiguous, one float dtype;
+ * ValueError (nothing touched) otherwise. The GIL is released while it runs; the caller limits the BLAS to one
+ * thread where k > 1. */
 static PyObject *sums(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *X, *Y, *lists[4], *sizes;
+    PyObject *X, *Y, *thetas, *lanes, *sizes;
     Py_ssize_t rows;
     int act, pair;
-    if (!PyArg_ParseTuple(args, "OOOOOOOnii:sums", &X, &Y, &lists[0], &lists[1], &lists[2], &lists[3], &sizes,
-                          &rows, &act, &pair)) return NULL;
-    epoch_args e;
-    memset(&e, 0, sizeof e);
-    e.act = act; e.pair = pair; e.batch = rows;
+    if (!PyArg_ParseTuple(args, "OOOOOnii:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair)) return NULL;
     if (act < 0 || act > ACT_IDENTITY || pair < 0 || pair > PAIR_IDENTITY_SQUARED || rows < 1 || rows >= INT_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "sums: unknown activation or output/loss pair, or rows out of range");
         return NULL;
     }
-    if (parse_sizes(sizes, &e) < 0) return NULL;
-    const Py_ssize_t L = e.layers;
-    /* buffers: X, Y, then per list (thetas, A, Dl, Delta) L arrays */
-    Py_buffer b[2 + 4 * MAX_LAYERS];
+    if (!PyList_Check(lanes) || PyList_GET_SIZE(lanes) < 1 || PyList_GET_SIZE(lanes) > MAX_WORKERS) {
+        PyErr_SetString(PyExc_ValueError, "sums: lanes must be a list of 1 to 64 (A, Dl, Delta) triples");
+        return NULL;
+    }
+    const int k = (int)PyList_GET_SIZE(lanes);
+    sums_job job = {0}, *j = &job;
+    j->lanes = k;
+    j->lane = PyMem_Calloc((size_t)k, sizeof *j->lane);
+    if (j->lane == NULL) return PyErr_NoMemory();
+    epoch_args *e = &j->lane[0].e;
+    e->act = act; e->pair = pair; e->batch = rows;
+    Py_ssize_t L = 0, count = 0;
     int got = 0, size = 0;
     double J = 0.0;
-    void *ptr[4][MAX_LAYERS + 1];
-    PyObject *objs[2 + 4 * MAX_LAYERS];
-    Py_ssize_t count = 2;
-    objs[0] = X; objs[1] = Y;
-    for (int k = 0; k < 4; k++) {
-        if (!PyList_Check(lists[k]) || PyList_GET_SIZE(lists[k]) != L) {
-            PyErr_SetString(PyExc_ValueError, "sums: thetas, A, Dl and Delta must be lists of one array per layer");
-            return NULL;
+    PyObject **objs = NULL;
+    Py_buffer *b = NULL;
+    if (parse_sizes(sizes, e) < 0) goto done;
+    L = e->layers;
+    /* buffers: X, Y, the L thetas, then per lane A, Dl and Delta (L arrays each) */
+    objs = PyMem_Malloc(sizeof *objs * (size_t)(2 + L + 3 * L * k));
+    b = PyMem_Malloc(sizeof *b * (size_t)(2 + L + 3 * L * k));
+    if (objs == NULL || b == NULL) { PyErr_NoMemory(); goto done; }
+    objs[count++] = X; objs[count++] = Y;
+    PyObject *lists[1 + 3 * MAX_WORKERS];
+    lists[0] = thetas;
+    for (int w = 0; w < k; w++) {
+        PyObject *lane = PyList_GET_ITEM(lanes, w);
+        if (!PyTuple_Check(lane) || PyTuple_GET_SIZE(lane) != 3) {
+            PyErr_SetString(PyExc_ValueError, "sums: every lane must be an (A, Dl, Delta) tuple");
+            goto done;
         }
-        for (Py_ssize_t l = 0; l < L; l++) objs[count++] = PyList_GET_ITEM(lists[k], l);
+        for (int q = 0; q < 3; q++) lists[1 + 3 * w + q] = PyTuple_GET_ITEM(lane, q);
+    }
+    for (int q = 0; q < 1 + 3 * k; q++) {
+        if (!PyList_Check(lists[q]) || PyList_GET_SIZE(lists[q]) != L) {
+            PyErr_SetString(PyExc_ValueError, "sums: thetas, A, Dl and Delta must be lists of one array per layer");
+            goto done;
+        }
+        for (Py_ssize_t l = 0; l < L; l++) objs[count++] = PyList_GET_ITEM(lists[q], l);
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         int writable = i >= 2 + L;  /* A, Dl and Delta are written */
@@ -642,46 +844,78 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         }
         size = s;
     }
-    e.M = b[0].len / size / e.sizes[0];
-    if (e.M < 1 || e.M >= INT_MAX / 2 || b[0].len != e.M * e.sizes[0] * size
-        || b[1].len != e.M * e.sizes[L] * size) {
-        PyErr_SetString(PyExc_ValueError, "X, Y: expected (M, s_1) and (M, K) arrays with M >= 1");
+    const Py_ssize_t M = b[0].len / size / e->sizes[0];
+    if (M < k || M >= INT_MAX / 2 || b[0].len != M * e->sizes[0] * size || b[1].len != M * e->sizes[L] * size) {
+        PyErr_SetString(PyExc_ValueError, "X, Y: expected (M, s_1) and (M, K) arrays with a row at least per lane");
         goto done;
     }
     for (Py_ssize_t l = 0; l < L; l++) {
-        Py_ssize_t weights = e.sizes[l + 1] * (e.sizes[l] + 1) * size, unit_rows = e.sizes[l + 1] * rows * size;
-        if (b[2 + l].len != weights || b[2 + 3 * L + l].len != weights || b[2 + L + l].len < unit_rows
-            || b[2 + 2 * L + l].len < unit_rows) {
-            PyErr_SetString(PyExc_ValueError, "sums: an array of the wrong size for its layer");
-            goto done;
+        Py_ssize_t weights = e->sizes[l + 1] * (e->sizes[l] + 1) * size, unit_rows = e->sizes[l + 1] * rows * size;
+        if (b[2 + l].len != weights) goto wrong_size;
+        for (int w = 0; w < k; w++) {
+            const Py_buffer *lane = b + 2 + L + 3 * L * w;
+            if (lane[l].len < unit_rows || lane[L + l].len < unit_rows || lane[2 * L + l].len != weights)
+                goto wrong_size;
         }
     }
     for (Py_ssize_t i = 2 + L; i < count; i++)  /* written arrays apart from every other */
-        for (Py_ssize_t j = 0; j < count; j++)
-            if (j != i && overlap(&b[i], &b[j])) {
+        for (Py_ssize_t q = 0; q < count; q++)
+            if (q != i && overlap(&b[i], &b[q])) {
                 PyErr_SetString(PyExc_ValueError, "an array that is written overlaps another one");
                 goto done;
             }
-    e.gemm = size == 8 ? blas_dgemm : blas_sgemm;
-    if (e.gemm == NULL) {
+    e->gemm = size == 8 ? blas_dgemm : blas_sgemm;
+    if (e->gemm == NULL) {
         PyErr_SetString(PyExc_ValueError, "sums: no BLAS set (set_blas was not called)");
         goto done;
     }
-    for (int k = 0; k < 4; k++)
-        for (Py_ssize_t l = 0; l < L; l++) ptr[k][k == 0 || k == 3 ? l : l + 1] = b[2 + k * L + l].buf;
+    j->X = b[0].buf; j->Y = b[1].buf; j->size = size;
+    j->x_row = (size_t)(e->sizes[0] * size); j->y_row = (size_t)(e->sizes[L] * size);
+    for (Py_ssize_t l = 0; l < L; l++) j->theta[l] = b[2 + l].buf;
+    for (int w = 0; w < k; w++) {
+        const Py_buffer *lane = b + 2 + L + 3 * L * w;
+        for (Py_ssize_t l = 0; l < L; l++) {
+            j->lane[w].ptr[0][l + 1] = lane[l].buf;
+            j->lane[w].ptr[1][l + 1] = lane[L + l].buf;
+            j->lane[w].ptr[2][l] = lane[2 * L + l].buf;
+        }
+        if (w > 0) j->lane[w].e = *e;
+        j->lane[w].lo = M * w / k;
+        j->lane[w].e.M = M * (w + 1) / k - M * w / k;
+    }
+    const Py_ssize_t r1 = e->sizes[1], s0 = e->sizes[0];
+    j->wt = PyMem_RawMalloc((size_t)(r1 * s0 * size));
+    if (j->wt == NULL) { PyErr_NoMemory(); goto done; }
     Py_BEGIN_ALLOW_THREADS
-    if (size == 8)
-        J = sums_f64(&e, b[0].buf, b[1].buf, (double *const *)ptr[0], (double *const *)ptr[1],
-                     (double *const *)ptr[2], (double *const *)ptr[3]);
-    else
-        J = sums_f32(&e, b[0].buf, b[1].buf, (float *const *)ptr[0], (float *const *)ptr[1],
-                     (float *const *)ptr[2], (float *const *)ptr[3]);
+    for (Py_ssize_t i = 0; i < s0; i++)  /* wt[i, q] = Theta^(1)[q, 1 + i] */
+        for (Py_ssize_t q = 0; q < r1; q++) {
+            if (size == 8) ((double *)j->wt)[i * r1 + q] = ((const double *)j->theta[0])[q * (s0 + 1) + 1 + i];
+            else ((float *)j->wt)[i * r1 + q] = ((const float *)j->theta[0])[q * (s0 + 1) + 1 + i];
+        }
+    j->threads = pool_take(k);
+    pool_run(sums_task, j, j->threads);
+    sums_reduce(j);
     Py_END_ALLOW_THREADS
-    release(b, got);
+    for (int w = 0; w < k; w++) J += j->lane[w].J;
+    for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
+    PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(j->wt);
     return PyFloat_FromDouble(J);
+wrong_size:
+    PyErr_SetString(PyExc_ValueError, "sums: an array of the wrong size for its layer");
 done:
-    release(b, got);
+    for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
+    PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(j->wt);
     return NULL;
+}
+
+/* pool_status() -> (threads the pool has started, how many of them are running a task now). */
+static PyObject *pool_status(PyObject *self, PyObject *unused) {
+    (void)self; (void)unused;
+#if EPOCH_THREADS
+    return Py_BuildValue("(ii)", pool.started, atomic_load(&pool.working));
+#else
+    return Py_BuildValue("(ii)", 0, 0);
+#endif
 }
 
 static PyMethodDef methods[] = {
@@ -693,6 +927,7 @@ static PyMethodDef methods[] = {
     {"finish", finish, METH_VARARGS, "D = Delta/m + (lam/m) theta, bias column 0 not regularized, into G."},
     {"set_blas", set_blas, METH_VARARGS, "The dgemm and sgemm capsules of scipy.linalg.cython_blas, for epoch()."},
     {"epoch", epoch, METH_VARARGS, "One mini-batch epoch in compiled code (see glassnet._support.fused.epoch)."},
+    {"pool_status", pool_status, METH_NOARGS, "(threads of the kernels' pool, how many are running a task now)."},
     {"sums", sums, METH_VARARGS, "Full-batch cost and Delta sums in compiled code (see glassnet._support.fused.sums)."},
     {NULL, NULL, 0, NULL},
 };

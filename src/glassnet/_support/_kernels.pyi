@@ -16,5 +16,9 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
           s2: np.ndarray | None, sizes: list[int], batch: int, activation: int, pair: int, lam: float, rule: int,
           params: tuple, t: int, should_stop: object, workers: int, check: bool = ...,
           /) -> tuple[int, float, int, int, int, float]: ...
+def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
+         lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int], rows: int,
+         activation: int, pair: int, /) -> float: ...
+def pool_status() -> tuple[int, int]: ...
 
 EPOCH_NOT_FINITE: int

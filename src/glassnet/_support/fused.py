@@ -12,7 +12,10 @@ Each step function here returns True when it did the step and False when the cal
 :func:`epoch` goes further: a whole mini-batch epoch (rows gathered, forward, cost, δ, Δ, D and the Adam/SGD step) in
 compiled code, its matrix products in the BLAS that SciPy ships (``scipy.linalg.cython_blas``, reached through its
 capsules: nothing is linked at build time). Its products and its sums over examples round differently from NumPy's,
-so it agrees with the NumPy loop to rounding (tests/test_epoch.py), not bit for bit.
+so it agrees with the NumPy loop to rounding (tests/test_epoch.py), not bit for bit. :func:`sums` does the same for
+a full-batch J and D. Both run on the extension's own worker threads, started once and kept: between back-to-back
+calls (an optimizer's loop) they spin for a millisecond before they sleep, so a call does not wait for a thread to wake
+(``_kernels.pool_status()`` tells how many there are and how many are working).
 """
 
 from __future__ import annotations
@@ -182,20 +185,23 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
         return None
 
 
-def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray], A: list[np.ndarray], Dl: list[np.ndarray],
-         Delta: list[np.ndarray], sizes: list[int], rows: int, activation: str, output: str,
-         loss: str) -> float | None:
-    """Σ_t cost(t) over the rows of X, and Δ^(l) = Σ_t δ^(l+1) [1, a^(l)]ᵀ into ``Delta`` (overwritten), in compiled
-    code on the calling thread (the GIL released): a workspace lane's full-batch sums. None where it cannot run (the
-    caller runs its NumPy code; nothing was written).
+def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
+         lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int], rows: int,
+         activation: str, output: str, loss: str) -> float | None:
+    """Σ_t cost(t) over the rows of X, and Δ^(l) = Σ_t δ^(l+1) [1, a^(l)]ᵀ, in compiled code (the GIL released): a
+    workspace's full-batch sums. None where it cannot run (the caller runs its NumPy code; nothing was written).
 
-    X (M ≥ 1, s_1) and Y (M, K), C-ordered, one float dtype; ``thetas[l]`` Θ^(l+1) C-ordered; ``A[l]`` and ``Dl[l]``
-    flat buffers of at least s_{l+2}·rows items (a^(l+2) or z^(L), δ^(l+2)); ``Delta[l]`` C-ordered like Θ^(l+1).
-    Chunks of ``rows`` rows are read straight from X. The steps are the epoch's (:func:`epoch`: forward, output
-    layer, backward), so the results equal the NumPy lane's to rounding (tests/test_kernels.py).
+    X (M, s_1) and Y (M, K), C-ordered, one float dtype; ``thetas[l]`` Θ^(l+1) C-ordered. ``lanes``: k ≥ 1 triples
+    ``(A, Dl, Delta)``, one per thread; lane w takes rows ``M*w//k`` .. ``M*(w+1)//k - 1`` (M ≥ k) on a thread of the
+    kernels' own pool (threads that stay awake between back-to-back calls) and writes its sums into its ``Delta``
+    (C-ordered like Θ); lane 0's ``Delta`` then holds the sum over all lanes, added lane by lane in order. ``A[l]`` and
+    ``Dl[l]``: flat buffers of at least s_{l+2}·rows items (a^(l+2) or z^(L), δ^(l+2)). Chunks of ``rows`` rows are
+    read straight from X. The steps are the epoch's (:func:`epoch`: forward, output layer, backward), so the results
+    equal the NumPy lanes' to rounding (tests/test_compiled_sums.py). Call it with the BLAS limited to one thread
+    where k > 1 (every lane runs its own products).
     """
     if (not blas_ready() or not hasattr(_kernels, "sums")  # a build older than this module: the NumPy lanes
             or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
         return None
-    result = _call("sums", X, Y, thetas, A, Dl, Delta, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss])
+    result = _call("sums", X, Y, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss])
     return None if result is _DECLINED else float(result)
