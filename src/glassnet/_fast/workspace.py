@@ -251,7 +251,9 @@ class Workspace:
         Hidden activation and output/loss pair, as for :func:`glassnet.cost_and_gradient` (default the lecture's).
     n_workers : int, optional
         Worker threads that share the chunks, each with its own buffers and single-threaded BLAS (no thread
-        synchronisation inside the matrix products, and the elementwise work runs in parallel too). Default: as many
+        synchronisation inside the matrix products, and the elementwise work runs in parallel too): the compiled
+        lanes' threads are the C extension's own (:func:`glassnet._support.fused.sums`), the NumPy lanes' a Python
+        pool (:func:`glassnet._support.threads.thread_pool`). Default: as many
         as BLAS threads are allowed at call time (so ``threadpoolctl.threadpool_limits`` or ``OPENBLAS_NUM_THREADS``
         steer it), never more than the chunks. While workers run, the BLAS libraries are limited to one thread
         process-wide; the previous limit comes back when the call ends. ``n_workers=1`` changes no global state.
