@@ -82,9 +82,30 @@ def test_chunks_lanes_and_depths_match_the_numpy_lane(dtype, sizes, m, workers, 
     assert_close(fast, ref, dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_both_forms_of_the_first_layers_product_agree(dtype):
+    thetas, X, y = problem(dtype, [30, 9, 4], 301)
+    Y = np.eye(4, dtype=dtype)[y]
+    results = []
+    for rows_form in (False, True):
+        lane = ([np.empty(9 * 64, dtype), np.empty(4 * 64, dtype)], [np.empty(9 * 64, dtype), np.empty(4 * 64, dtype)],
+                [np.empty(t.shape, dtype) for t in thetas])
+        results.append((_fused._kernels.sums(X, Y, thetas, [lane], [30, 9, 4], 64, 0, 0, rows_form), lane[2]))
+    (J0, D0), (J1, D1) = results
+    assert abs(J1 - J0) <= TOL[dtype] * abs(J0)
+    for d0, d1 in zip(D0, D1):
+        assert np.max(np.abs(d1 - d0)) <= TOL[dtype] * np.max(np.abs(d0))
+
+
+def test_thin_first_layers_are_asked_as_rows():
+    assert [ws.first_layer_as_rows(s) for s in ([400, 25, 10], [64, 25, 10], [784, 16, 10], [400, 32, 10],
+                                                [784, 25, 10], [400, 50, 10], [100, 100, 10], [784, 300, 10])] == [
+        True, True, True, True, False, False, False, False]
+
+
 def test_the_chunk_follows_the_first_hidden_layer():
     assert [ws.compiled_chunk_rows(s) for s in ([400, 25, 10], [784, 100, 10], [784, 300, 10], [784, 512, 10],
-                                                   [5, 2])] == [64, 128, 256, 256, 64]
+                                                   [5, 2], [784, 25, 10])] == [64, 128, 256, 256, 64, 32]
 
 
 def test_sparse_and_strided_x_take_the_numpy_lane():

@@ -55,15 +55,33 @@ def batch_sums(thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, *, ac
 # shared by as many worker threads, each running single-threaded BLAS on its own rows (see Workspace and
 # glassnet._support.threads).
 
+#: first_layer_as_rows: a first hidden layer of at most this many units and weights (s_2 and s_1·s_2).
+ROWS_FORM_UNITS, ROWS_FORM_WEIGHTS = 64, 16_384
+
+
+def first_layer_as_rows(sizes: Sequence[int]) -> bool:
+    """Whether the compiled lanes ask OpenBLAS for the first layer's product z = X Θᵀ as a product of rows (Θ^(1)
+    transposed once per call; ``first_layer`` in _epoch.h) rather than in its dot-product form: for a thin first
+    layer, at most 64 units and 16,384 weights.
+
+    Measured (two threads, J + D on 5000 rows, the two forms interleaved in one process; rows form / dot form):
+    inside the line 400-25 0.95 / 0.91 (float32 / float64), 64-25 0.97 / 0.91, 200-25 0.96 / 0.86, 400-16
+    0.97 / 0.91, 400-32 0.86 / 0.83, 784-16 0.96 / 0.84, 600-25 1.00 / 0.88, 200-50 0.97 / 0.93, 64-64 1.01 / 0.94;
+    outside it 784-25 1.05 / 1.17, 400-50 1.08 / 1.10, 100-100 1.26 / 1.18, 784-300 on 60000 rows 1.08 / 1.10.
+    """
+    first = sizes[1] if len(sizes) > 2 else sizes[-1]
+    return first <= ROWS_FORM_UNITS and first * sizes[0] <= ROWS_FORM_WEIGHTS
+
+
 def compiled_chunk_rows(sizes: Sequence[int]) -> int:
     """Rows per chunk of the compiled lanes (Workspace._compiled_sums): about as many as the first hidden layer has
-    units, in multiples of 32, from 64 to 256 rows. Measured (two threads, J + D, the first layer's product asked as
-    a plain product of rows: see first_layer in _epoch.h): 400-25-10 on 5000 rows float64 2.59 / 2.50 / 3.01 ms at
-    32 / 64 / 128 rows, float32 1.50 / 1.41 / 1.78; 784-100-10 best at 96-128; 784-300-10 and 784-512-256-128-10 at
-    256 (32 rows there: 20% slower): GEMMs with fewer rows than outputs run below speed, and every chunk packs Θ^(1)
-    again."""
+    units, in multiples of 32, from 32 (64 where :func:`first_layer_as_rows`) to 256 rows. Measured (two threads,
+    J + D): 400-25-10 on 5000 rows asked in dot form runs best at 32-48 rows (float32 1.52 ms, 1.94 at 2500), as
+    rows at 64 (float64 2.59 / 2.50 / 3.01 ms at 32 / 64 / 128 rows, float32 1.50 / 1.41 / 1.78); 784-100-10 at 128,
+    784-300-10 and 784-512-256-128-10 at 256 (32 rows there: 20% slower): GEMMs with fewer rows than outputs run
+    below speed, and every chunk packs Θ^(1) again."""
     first = sizes[1] if len(sizes) > 2 else sizes[-1]
-    return int(min(256, max(64, -(-first // 32) * 32)))
+    return int(min(256, max(64 if first_layer_as_rows(sizes) else 32, -(-first // 32) * 32)))
 
 
 _CHUNK_ELEMENTS = 600_000  # elements of the widest layer per chunk: ~5 MB of float64, cache-sized, still a big GEMM
@@ -393,7 +411,7 @@ class Workspace:
         thetas_c = [np.ascontiguousarray(t) for t in thetas]
         buffers = [([*lane.a, lane.zL], lane.delta, lane.Delta) for lane in lanes]
         return _fused.sums(X, Y, thetas_c, buffers, list(self.sizes), lanes[0].rows, self.activation.name,
-                           self.pair.output, self.pair.loss)
+                           self.pair.output, self.pair.loss, rows_form=first_layer_as_rows(self.sizes))
 
     def cost_and_gradient(
         self, thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, check_input: bool = True,

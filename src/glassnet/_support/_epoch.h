@@ -184,9 +184,9 @@ VECTOR_CLONES static void FN(bias_column)(T *D, Py_ssize_t c, const T *d, Py_ssi
  *    for a few tens of units (48 units of 784 inputs, 200 examples: 86 -> 102 GFLOPS on one core; the epoch 2-4%
  *    faster on two threads);
  *  - `wt` given (Theta[:, 1:] transposed, s rows of r): the same transpose as a plain product of two matrices read
- *    along their rows, which OpenBLAS serves with its faster kernels for thin layers (one core, J + D's products on
- *    5000 rows: 400-25 float64 3.73 -> 3.38 ms, 64-25 0.58 -> 0.51 ms, 784-300 float32 34.3 -> 33.0 ms; never
- *    slower at the sums' chunk sizes). The full-batch sums, which keep Theta for the whole call, make that copy once. */
+ *    along their rows, which OpenBLAS serves faster for a thin first layer and slower for a wider one (see
+ *    glassnet._fast.workspace.first_layer_as_rows, which decides, with the measurements). The full-batch sums, which
+ *    keep Theta for the whole call, make that copy once. */
 static void FN(first_layer)(GEMM_T gemm, const T *x, const T *theta, const T *wt, T *z, T *scratch, int n, int r,
                             int s, int c, int turn) {
     T one = 1, zero = 0;

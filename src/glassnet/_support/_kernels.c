@@ -775,19 +775,21 @@ static void sums_reduce(sums_job *j) {
         }
 }
 
-/* sums(X, Y, thetas, lanes, sizes, rows, act, pair) -> Sigma cost over the rows of X. lanes: a list of k >= 1
- * (A, Dl, Delta) triples of lists of L arrays; lane w takes rows M*w//k .. M*(w+1)//k - 1 (each at least one) in
- * chunks of `rows`, on a thread of its own where the kernels' pool has one (else lanes share threads), and writes
- * Sigma_t delta [1, a]^T over them into its Delta; lane 0's Delta then holds the sum over every lane. A and Dl: a^(l+1)
- * (z^(L)) and delta^(l+1) buffers of s_{l+1} * rows items at least. Every array C-contiguous, one float dtype;
- * ValueError (nothing touched) otherwise. The GIL is released while it runs; the caller limits the BLAS to one
- * thread where k > 1. */
+/* sums(X, Y, thetas, lanes, sizes, rows, act, pair[, rows_form]) -> Sigma cost over the rows of X. lanes: a list
+ * of k >= 1 (A, Dl, Delta) triples of lists of L arrays; lane w takes rows M*w//k .. M*(w+1)//k - 1 (each at least
+ * one) in chunks of `rows`, on a thread of its own where the kernels' pool has one (else lanes share threads), and
+ * writes Sigma_t delta [1, a]^T over them into its Delta; lane 0's Delta then holds the sum over every lane. A and
+ * Dl: a^(l+1) (z^(L)) and delta^(l+1) buffers of s_{l+1} * rows items at least. Every array C-contiguous, one float
+ * dtype; ValueError (nothing touched) otherwise. rows_form: ask the first layer's product as a product of rows (see
+ * first_layer; glassnet._fast.workspace.first_layer_as_rows decides). The GIL is released while it runs; the caller
+ * limits the BLAS to one thread where k > 1. */
 static PyObject *sums(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *X, *Y, *thetas, *lanes, *sizes;
     Py_ssize_t rows;
-    int act, pair;
-    if (!PyArg_ParseTuple(args, "OOOOOnii:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair)) return NULL;
+    int act, pair, rows_form = 0;
+    if (!PyArg_ParseTuple(args, "OOOOOnii|p:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair, &rows_form))
+        return NULL;
     if (act < 0 || act > ACT_IDENTITY || pair < 0 || pair > PAIR_IDENTITY_SQUARED || rows < 1 || rows >= INT_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "sums: unknown activation or output/loss pair, or rows out of range");
         return NULL;
@@ -884,10 +886,12 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         j->lane[w].e.M = M * (w + 1) / k - M * w / k;
     }
     const Py_ssize_t r1 = e->sizes[1], s0 = e->sizes[0];
-    j->wt = PyMem_RawMalloc((size_t)(r1 * s0 * size));
-    if (j->wt == NULL) { PyErr_NoMemory(); goto done; }
+    if (rows_form) {
+        j->wt = PyMem_RawMalloc((size_t)(r1 * s0 * size));
+        if (j->wt == NULL) { PyErr_NoMemory(); goto done; }
+    }
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < s0; i++)  /* wt[i, q] = Theta^(1)[q, 1 + i] */
+    for (Py_ssize_t i = 0; j->wt != NULL && i < s0; i++)  /* wt[i, q] = Theta^(1)[q, 1 + i] */
         for (Py_ssize_t q = 0; q < r1; q++) {
             if (size == 8) ((double *)j->wt)[i * r1 + q] = ((const double *)j->theta[0])[q * (s0 + 1) + 1 + i];
             else ((float *)j->wt)[i * r1 + q] = ((const float *)j->theta[0])[q * (s0 + 1) + 1 + i];

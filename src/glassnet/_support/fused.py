@@ -187,7 +187,7 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
 
 def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
          lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int], rows: int,
-         activation: str, output: str, loss: str) -> float | None:
+         activation: str, output: str, loss: str, rows_form: bool = False) -> float | None:
     """Σ_t cost(t) over the rows of X, and Δ^(l) = Σ_t δ^(l+1) [1, a^(l)]ᵀ, in compiled code (the GIL released): a
     workspace's full-batch sums. None where it cannot run (the caller runs its NumPy code; nothing was written).
 
@@ -196,12 +196,14 @@ def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
     kernels' own pool (threads that stay awake between back-to-back calls) and writes its sums into its ``Delta``
     (C-ordered like Θ); lane 0's ``Delta`` then holds the sum over all lanes, added lane by lane in order. ``A[l]`` and
     ``Dl[l]``: flat buffers of at least s_{l+2}·rows items (a^(l+2) or z^(L), δ^(l+2)). Chunks of ``rows`` rows are
-    read straight from X. The steps are the epoch's (:func:`epoch`: forward, output layer, backward), so the results
-    equal the NumPy lanes' to rounding (tests/test_compiled_sums.py). Call it with the BLAS limited to one thread
-    where k > 1 (every lane runs its own products).
+    read straight from X; ``rows_form``: the first layer's product asked as a product of rows (see
+    :func:`glassnet._fast.workspace.first_layer_as_rows`). The steps are the epoch's (:func:`epoch`: forward, output
+    layer, backward), so the results equal the NumPy lanes' to rounding (tests/test_compiled_sums.py). Call it with
+    the BLAS limited to one thread where k > 1 (every lane runs its own products).
     """
     if (not blas_ready() or not hasattr(_kernels, "sums")  # a build older than this module: the NumPy lanes
             or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
         return None
-    result = _call("sums", X, Y, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss])
+    result = _call("sums", X, Y, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss],
+                   rows_form)
     return None if result is _DECLINED else float(result)
