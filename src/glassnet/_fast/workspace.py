@@ -66,7 +66,8 @@ def first_layer_as_rows(sizes: Sequence[int]) -> bool:
 
     Measured (two threads, J + D on 5000 rows, the two forms interleaved in one process; rows form / dot form):
     inside the line 400-25 0.95 / 0.91 (float32 / float64), 64-25 0.97 / 0.91, 200-25 0.96 / 0.86, 400-16
-    0.97 / 0.91, 400-32 0.86 / 0.83, 784-16 0.96 / 0.84, 600-25 1.00 / 0.88, 200-50 0.97 / 0.93, 64-64 1.01 / 0.94;
+    0.97 / 0.91, 400-32 0.86 / 0.83, 784-16 0.96 / 0.84, 300-25 0.93 / 0.89, 500-25 1.03 / 0.88, 600-25
+    1.00 / 0.88, 200-50 0.97 / 0.93, 64-64 1.01 / 0.94;
     outside it 784-25 1.05 / 1.17, 400-50 1.08 / 1.10, 100-100 1.26 / 1.18, 784-300 on 60000 rows 1.08 / 1.10.
     """
     first = sizes[1] if len(sizes) > 2 else sizes[-1]
