@@ -255,3 +255,22 @@ def test_a_forked_child_starts_its_own_pool():
     # a fresh interpreter: this one may hold libraries that warn about fork, JAX among them)
     done = subprocess.run([sys.executable, "-c", _FORKED_CHILD], timeout=120, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_calls_from_several_python_threads_at_once_give_each_its_own_answer():
+    # one call holds the kernels' pool at a time; a call that finds it taken runs its lanes on its own thread
+    from concurrent.futures import ThreadPoolExecutor
+
+    problems = [problem(np.float64, [40, 9, 4], 400 + 37 * i) for i in range(4)]
+
+    def call(i):
+        thetas, X, y = problems[i]
+        return ws.Workspace([40, 9, 4], X.shape[0], np.float64, n_workers=2).cost_and_gradient(thetas, X, y, 0.5)
+
+    alone = [call(i) for i in range(4)]
+    with ThreadPoolExecutor(4) as ex:
+        for _ in range(3):
+            together = list(ex.map(call, [0, 1, 2, 3] * 5))
+            for i, (J, D) in enumerate(together):
+                J0, D0 = alone[i % 4]
+                assert J == J0 and all(np.array_equal(d, d0) for d, d0 in zip(D, D0))
