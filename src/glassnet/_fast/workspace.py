@@ -70,7 +70,7 @@ def first_layer_as_rows(sizes: Sequence[int]) -> bool:
     1.00 / 0.88, 200-50 0.97 / 0.93, 64-64 1.01 / 0.94;
     outside it 784-25 1.05 / 1.17, 400-50 1.08 / 1.10, 100-100 1.26 / 1.18, 784-300 on 60000 rows 1.08 / 1.10.
     """
-    first = sizes[1] if len(sizes) > 2 else sizes[-1]
+    first = sizes[1]  # the first hidden layer, or the outputs where there is none
     return first <= ROWS_FORM_UNITS and first * sizes[0] <= ROWS_FORM_WEIGHTS
 
 
@@ -81,7 +81,7 @@ def compiled_chunk_rows(sizes: Sequence[int]) -> int:
     rows at 64 (float64 2.59 / 2.50 / 3.01 ms at 32 / 64 / 128 rows, float32 1.50 / 1.41 / 1.78); 784-100-10 at 128,
     784-300-10 and 784-512-256-128-10 at 256 (32 rows there: 20% slower): GEMMs with fewer rows than outputs run
     below speed, and every chunk packs Θ^(1) again."""
-    first = sizes[1] if len(sizes) > 2 else sizes[-1]
+    first = sizes[1]
     return int(min(256, max(64 if first_layer_as_rows(sizes) else 32, -(-first // 32) * 32)))
 
 

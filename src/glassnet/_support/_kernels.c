@@ -332,6 +332,17 @@ static long long elapsed_ns(const struct timespec *t0) {
     return (long long)(t.tv_sec - t0->tv_sec) * 1000000000LL + (t.tv_nsec - t0->tv_nsec);
 }
 
+/* Spin (pausing) until *flag differs from `from`, for up to ns nanoseconds; whether it did. */
+static int spin_until_changed(atomic_int *flag, int from, long long ns) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int spins = 1; atomic_load(flag) == from; spins++) {
+        spin_pause();
+        if ((spins & 63) == 0 && elapsed_ns(&t0) > ns) return atomic_load(flag) != from;
+    }
+    return 1;
+}
+
 /* Sense-reversing: the last thread to arrive flips the sense and wakes the sleepers, if any. The others spin on the
  * sense for up to SPIN_NS, then sleep on the condition variable. No lost wake-up: a sleeper counts itself before it
  * looks at the sense (under the mutex), and the last thread flips the sense before it looks at the count. */
@@ -348,13 +359,7 @@ static void barrier_wait(spin_barrier *b, int *local) {
         }
         return;
     }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int spins = 1; atomic_load(&b->sense) != s; spins++) {
-        spin_pause();
-        if ((spins & 63) == 0 && elapsed_ns(&t0) > SPIN_NS) break;
-    }
-    if (atomic_load(&b->sense) == s) return;
+    if (spin_until_changed(&b->sense, !s, SPIN_NS)) return;  /* the sense is 0 or 1: changed from !s is s */
     pthread_mutex_lock(&b->mu);
     atomic_fetch_add(&b->sleepers, 1);
     while (atomic_load(&b->sense) != s) pthread_cond_wait(&b->cv, &b->mu);
@@ -375,7 +380,7 @@ typedef void (*pool_task)(void *arg, int k);
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
-    atomic_uint generation;      /* bumped by every call that hands out tasks */
+    atomic_int generation;       /* bumped by every call that hands out tasks (wraps around: C11 atomics) */
     atomic_int pending;          /* tasks handed out and not yet finished */
     atomic_int sleepers, waiting;
     atomic_int taken;            /* a call holds the pool */
@@ -383,23 +388,12 @@ static struct {
     pool_task fn;                /* this call's tasks: fn(arg, k) for k = 1 .. P-1, written before generation */
     void *arg;
     int P, started;              /* started: workers running (task numbers 1 .. started) */
-    unsigned born;               /* the generation when the newest worker was started: its first call is the next */
+    int born;                    /* the generation when the newest worker was started: its first call is the next */
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
-
-/* Spin (pausing) until *flag differs from `from`, for up to ns nanoseconds; whether it did. */
-static int spin_until_changed(atomic_uint *flag, unsigned from, long long ns) {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int spins = 1; atomic_load(flag) == from; spins++) {
-        spin_pause();
-        if ((spins & 63) == 0 && elapsed_ns(&t0) > ns) return atomic_load(flag) != from;
-    }
-    return 1;
-}
 
 static void *pool_worker(void *arg) {
     const int k = (int)(intptr_t)arg;
-    unsigned seen = pool.born;  /* not the generation now: the call that started it may have bumped it already */
+    int seen = pool.born;  /* not the generation now: the call that started it may have bumped it already */
 #if defined(__linux__)
     pthread_setname_np(pthread_self(), "glassnet-pool");  /* as top -H and /proc/<pid>/task/<tid>/comm show it */
 #endif

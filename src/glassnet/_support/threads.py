@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -195,32 +196,37 @@ def choose_epoch_threads(rows: int, batch: int, sizes: Sequence[int], n_threads:
     return int(max(1, min(k, current))) if current else int(k)
 
 
+def _set_blas_threads(n: int) -> list[tuple[Any, int]]:
+    """Every loaded BLAS at ``n`` threads, by each library's own setter on the libraries found once (threadpoolctl's
+    ``limit`` looks them all up again each time: on the course's ex4 size, a 1.4 ms J + D took 60 µs longer with it,
+    15 µs this way); returns (library, its thread count before) for those it changed, for :func:`_restore_blas`."""
+    changed = [(lib, k) for lib in _blas_libs() if (k := lib.num_threads) != n]
+    for lib, _ in changed:
+        lib.set_num_threads(int(n))
+    return changed
+
+
+def _restore_blas(changed: list[tuple[Any, int]]) -> None:
+    for lib, k in changed:
+        lib.set_num_threads(k)
+
+
 @contextlib.contextmanager
 def limit_blas_threads(n: int) -> Iterator[int]:
     """Within the block every loaded BLAS (numpy's and scipy's alike) uses ``n`` threads; restored afterwards."""
-    libs = _blas_libs()
-    before = [lib.num_threads for lib in libs]
-    for lib in libs:
-        lib.set_num_threads(int(n))
+    changed = _set_blas_threads(n)
     try:
         yield int(n)
     finally:
-        for lib, k in zip(libs, before):
-            lib.set_num_threads(k)
+        _restore_blas(changed)
 
 
 @contextlib.contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """BLAS at one thread while our worker threads run (counted, so overlapping calls restore the limit once).
-
-    Each library's own setter, on the libraries found once (threadpoolctl's ``limit`` looks them all up again each
-    time: with it, a 1.4 ms J + D on the course's ex4 size took 60 µs longer, this way 15 µs)."""
+    """BLAS at one thread while our worker threads run (counted, so overlapping calls restore the limit once)."""
     with _lock:
         if _blas["users"] == 0:
-            changed = [(lib, n) for lib in _blas_libs() if (n := lib.num_threads) != 1]
-            for lib, _ in changed:
-                lib.set_num_threads(1)
-            _blas["restore"] = changed  # (library, its thread count) to set back
+            _blas["restore"] = _set_blas_threads(1)
         _blas["users"] += 1
     try:
         yield
@@ -228,8 +234,7 @@ def single_threaded_blas() -> Iterator[None]:
         with _lock:
             _blas["users"] -= 1
             if _blas["users"] == 0:
-                for lib, n in _blas["restore"]:
-                    lib.set_num_threads(n)
+                _restore_blas(_blas["restore"])
                 _blas["restore"] = None
 
 
