@@ -112,3 +112,17 @@ def test_other_inputs_take_the_validating_path():
     assert_same(glassnet.cost_and_gradient(thetas, X.tolist(), y.tolist(), 1.0), want)  # lists
     got = glassnet.cost_and_gradient(thetas, np.asfortranarray(X), y, 1.0)  # F-ordered: the same sums
     np.testing.assert_allclose(got[0], want[0], rtol=1e-13)
+
+
+def test_a_strided_label_view_changed_through_its_base_is_encoded_again():
+    thetas, X, _ = problem()
+    base = np.random.default_rng(3).integers(0, 4, 2 * len(X))
+    y = base[::2]  # not contiguous: compared item by item all the same
+    first = glassnet.cost_and_gradient(thetas, X, y, 1.0)
+    assert_same(first, fresh(thetas, X, y, 1.0))
+    base[10] = (base[10] + 1) % 4  # row 5 of the view
+    got = glassnet.cost_and_gradient(thetas, X, y, 1.0)
+    assert got[0] != first[0]
+    assert_same(got, fresh(thetas, X, y, 1.0))
+    targets = np.eye(4)[y]  # a 0/1 matrix is kept as given: nothing cached to go stale
+    assert_same(glassnet.cost_and_gradient(thetas, X, targets, 1.0), fresh(thetas, X, y, 1.0))

@@ -274,3 +274,21 @@ def test_calls_from_several_python_threads_at_once_give_each_its_own_answer():
             for i, (J, D) in enumerate(together):
                 J0, D0 = alone[i % 4]
                 assert J == J0 and all(np.array_equal(d, d0) for d, d0 in zip(D, D0))
+
+
+def test_the_chunks_are_the_rules_whatever_buffers_the_lanes_already_hold(monkeypatch):
+    # A workspace whose lanes were made by the NumPy code (chunks of hundreds of rows) still runs the compiled lanes in
+    # chunks of compiled_chunk_rows, and after those bigger lanes are replaced it hands the kernels the new buffers
+    thetas, X, y = problem(np.float64, [30, 9, 4], 700)
+    w = ws.Workspace([30, 9, 4], 700, np.float64, n_workers=1)
+    with _fused.disabled():
+        ref = w.cost_and_gradient(thetas, X, y, 0.5)
+    assert w._lanes[0].rows > ws.compiled_chunk_rows([30, 9, 4])
+    rows = []
+    real = _fused._kernels.sums
+    monkeypatch.setattr(_fused._kernels, "sums", lambda *a: (rows.append(a[5]), real(*a))[1])
+    fast = w.cost_and_gradient(thetas, X, y, 0.5)
+    assert rows == [ws.compiled_chunk_rows([30, 9, 4])]
+    assert_close(fast, ref, np.float64)
+    w._lane(0, 900)  # a bigger lane replaces the old one: the buffers handed to the kernels follow
+    assert_close(w.cost_and_gradient(thetas, X, y, 0.5), ref, np.float64)

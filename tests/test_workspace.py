@@ -10,7 +10,7 @@ import glassnet
 from conftest import random_problem
 from glassnet._fast.workspace import Workspace, batch_sums, default_chunk_rows
 from glassnet._support import fused as _fused
-from glassnet._support.threads import blas_threads
+from glassnet._support.threads import available_cores, blas_threads
 from glassnet.backprop import accumulate, backprop_per_example, deltas
 from glassnet.forward import propagate
 from glassnet.outputs import encode_labels
@@ -164,6 +164,35 @@ def test_workers_restore_the_blas_thread_limit_even_when_calls_overlap():
         for g, r in zip(grads, ref):
             assert rel(g, r) < 1e-13
     assert blas_threads() == before
+
+
+def test_the_one_thread_limit_says_what_it_replaced_and_the_lanes_follow_it():
+    from threadpoolctl import threadpool_limits
+
+    from glassnet._support.threads import single_threaded_blas
+
+    before = blas_threads()
+    with single_threaded_blas() as allowed:
+        assert allowed == before and blas_threads() == 1
+        with single_threaded_blas() as inner:  # another call inside: the libraries are at one thread already
+            assert inner == 1
+        assert blas_threads() == 1
+    assert blas_threads() == before
+    thetas, X, y = random_problem([12, 9, 4], m=400, seed=6)
+    ws = Workspace([12, 9, 4], m=400, chunk_rows=50)
+    lanes = []
+    real = ws._run_sums if _fused.blas_ready() else None
+    for limit in (1, 2):
+        with threadpool_limits(limits=limit, user_api="blas"):
+            if real is not None:  # the compiled lanes: as many as the limit read in the same look allows
+                with pytest.MonkeyPatch.context() as mp:
+                    mp.setattr(ws, "_run_sums", lambda *a: (lanes.append(a[3]), real(*a))[1])
+                    ws.cost_and_gradient(thetas, X, y, 1.0)
+            assert ws.plan(400)[0] == min(limit, available_cores())
+            assert blas_threads() == limit
+        assert blas_threads() == before
+    if real is not None:
+        assert lanes == [1, min(2, available_cores())]
 
 
 def test_workspace_argument_errors():

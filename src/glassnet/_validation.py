@@ -6,11 +6,13 @@ Also the one test of what kind of array an input is (:func:`is_dask_collection`,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from glassnet._support import fused as _fused
 from glassnet.params import sizes_from_thetas
 
 
@@ -84,6 +86,9 @@ def _check_sparse(X, n_features: int | None, name: str, assume_finite: bool = Fa
     return X
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def check_X(X, n_features: int | None = None, name: str = "X", *, assume_finite: bool = False) -> np.ndarray:
     """X as a finite 2-D float array (m, n) without copying when it already is one (C- or F-ordered).
 
@@ -91,6 +96,9 @@ def check_X(X, n_features: int | None = None, name: str = "X", *, assume_finite:
     for NaN and inf (a pass over all of X) where the caller has just made it, as the estimators' ``validate_data``
     does; everything else is still checked.
     """
+    if (assume_finite and type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOATS and X.shape[0] > 0
+            and (n_features is None or X.shape[1] == n_features)):
+        return X  # already what the checks below would return (every public call on NumPy floats comes this way)
     if is_sparse(X):
         return _check_sparse(X, n_features, name, assume_finite)
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
@@ -164,25 +172,30 @@ def check_thetas(
     if isinstance(thetas, np.ndarray) or not isinstance(thetas, Sequence):
         raise ValueError(f"{name}: expected a list of 2-D arrays Θ^(1), Θ^(2), ..., got {type(thetas).__name__}")
     sizes = sizes_from_thetas(thetas)
+    kinds = "f" if floats_only else "biuf"
     out = []
     for i, t in enumerate(thetas):
-        where = f"{name}[{i}] (Θ^({i + 1}))"
         if convert is not None:
-            arr = convert(t, where)
+            arr = convert(t, _theta_name(name, i))
             finite = bool(xp.all(xp.isfinite(arr)))
         else:
             arr = np.asarray(t)
-            if arr.dtype.kind not in ("f" if floats_only else "biuf"):
-                raise ValueError(f"{where}: expected {'floats' if floats_only else 'numbers'}, got dtype {arr.dtype}")
+            if arr.dtype.kind not in kinds:
+                raise ValueError(f"{_theta_name(name, i)}: expected {'floats' if floats_only else 'numbers'}, "
+                                 f"got dtype {arr.dtype}")
             if copy:
                 arr = np.array(arr, dtype=dtype, copy=True)
             elif dtype is not None:
                 arr = arr.astype(dtype, copy=False)
-            finite = bool(np.isfinite(arr).all())
+            finite = _fused.is_finite(arr)  # one pass, no (s, n) temporary of booleans
         if not finite:
-            raise ValueError(f"{where}: expected finite weights, found NaN or inf")
+            raise ValueError(f"{_theta_name(name, i)}: expected finite weights, found NaN or inf")
         out.append(arr)
     return out, sizes
+
+
+def _theta_name(name: str, i: int) -> str:
+    return f"{name}[{i}] (Θ^({i + 1}))"
 
 
 def check_lam(lam) -> float:
@@ -191,6 +204,6 @@ def check_lam(lam) -> float:
         val = float(lam)
     except (TypeError, ValueError):
         raise ValueError(f"lam: expected a number λ ≥ 0, got {lam!r}") from None
-    if not np.isfinite(val) or val < 0:
+    if not math.isfinite(val) or val < 0:
         raise ValueError(f"lam: expected a finite number λ ≥ 0, got {lam!r}")
     return val

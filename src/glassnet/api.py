@@ -13,10 +13,10 @@ module imports it; the optional extras (array-api-compat, Dask) are imported onl
 
 from __future__ import annotations
 
-import contextlib
+import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -105,19 +105,31 @@ def _numpy_path(thetas, X, y, lam, activation, output, loss) -> tuple[float, lis
     # A float array: the same checks, but the scan of X for NaN and inf (a pass over all of X, ~10% of the call on
     # the course's ex4 size) runs only when the result is not finite (a non-finite x_tj makes z^(2)_t, and with it J
     # or column j of D^(1), non-finite). Nothing about X's values is remembered between calls: a changed X is
-    # always computed afresh. y's targets and the workspace's buffers are reused (see _targets, _workspace).
+    # always computed afresh. y's targets and the workspace's buffers are reused (see _targets, _take_workspace).
+    # Each step here is written for few Python operations: this call follows the compiled one, whose 1.5 ms on ex4
+    # have just filled the caches, and each operation then costs microseconds.
     pair = output_loss(output, loss)
     thetas, sizes = check_thetas(thetas, X.dtype)
     X = check_X(X, n_features=sizes[0], assume_finite=True)
     lam = check_lam(lam)
-    Y = _targets(pair, y, sizes[-1], X.shape[0], X.dtype)
-    with _workspace(sizes, X.shape[0], X.dtype, activation, pair) as workspace, np.errstate(all="ignore"):
-        J, grads = workspace.cost_and_gradient(thetas, X, Y, lam, check_input=False)
-    if np.isfinite(J) and all(_fused.is_finite(g) for g in grads):
-        return J, grads
+    m, dtype = X.shape[0], X.dtype
+    Y = _targets(pair, y, sizes[-1], m, dtype)
+    key = (*sizes, m, dtype, activation, pair)
+    workspace = _take_workspace(key, sizes, m, dtype, activation, pair)
+    try:
+        with np.errstate(all="ignore"):
+            J, grads = workspace.cost_and_gradient(thetas, X, Y, lam, check_input=False)
+    finally:
+        _return_workspace(key, workspace)
+    if math.isfinite(J):
+        for g in grads:
+            if not _fused.is_finite(g):
+                break
+        else:
+            return J, grads
     check_X(X, n_features=sizes[0])  # a non-finite X: its clear error, here
     # A finite X that gives a non-finite result (huge weights): computed again as before, with NumPy's warnings
-    workspace = Workspace(sizes, X.shape[0], X.dtype, activation=activation, output=output, loss=loss)
+    workspace = Workspace(sizes, m, dtype, activation=activation, output=output, loss=loss)
     return workspace.cost_and_gradient(thetas, X, Y, lam, check_input=False)
 
 
@@ -130,18 +142,20 @@ _CACHE_SIZE = 4
 _MAX_CACHED_BYTES = 64 * 2**20  # a workspace that grew beyond this (huge layers) is not kept
 _cache_lock = threading.Lock()
 _workspaces: OrderedDict[tuple, Workspace] = OrderedDict()
-_target_cache: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_target_cache: OrderedDict[tuple, tuple[memoryview, np.ndarray]] = OrderedDict()
 
 
-@contextlib.contextmanager
-def _workspace(sizes, m: int, dtype, activation: str, pair: OutputLoss) -> Iterator[Workspace]:
-    """A workspace for this network, lent to this call alone (a cached one where there is one, else a new one)."""
-    key = (tuple(sizes), int(m), np.dtype(dtype).str, str(activation), pair.output, pair.loss)
+def _take_workspace(key: tuple, sizes, m: int, dtype, activation: str, pair: OutputLoss) -> Workspace:
+    """A workspace for this network, lent to this call alone (a cached one where there is one, else a new one); the
+    call hands it back with :func:`_return_workspace`."""
     with _cache_lock:
         workspace = _workspaces.pop(key, None)  # taken out: a concurrent call makes its own
     if workspace is None:
         workspace = Workspace(sizes, m, dtype, activation=activation, output=pair.output, loss=pair.loss)
-    yield workspace
+    return workspace
+
+
+def _return_workspace(key: tuple, workspace: Workspace) -> None:
     if workspace.nbytes <= _MAX_CACHED_BYTES:
         with _cache_lock:
             _workspaces[key] = workspace
@@ -153,17 +167,19 @@ def _targets(pair: OutputLoss, y, K: int, m: int, dtype) -> np.ndarray:
     """``pair.targets(y, K, m, dtype)``, reused while y is the same array with the same contents."""
     if not isinstance(y, np.ndarray) or y.dtype.kind not in "biuf":
         return pair.targets(y, K, m, dtype=dtype)
-    key = (id(y), y.shape, y.dtype.str, y.strides, pair.output, pair.loss, int(K), int(m), np.dtype(dtype).str)
+    key = (id(y), y.shape, y.strides, y.dtype, pair, K, m, dtype)
     with _cache_lock:
         hit = _target_cache.get(key)
-    if hit is not None and np.array_equal(hit[0], y):
+    # The contents compared item by item in C (a memoryview comparison allocates nothing; a NaN never equals itself,
+    # so such a y is encoded again, and refused there)
+    if hit is not None and y.data == hit[0]:
         return hit[1]
     Y = pair.targets(y, K, m, dtype=dtype)
     if Y is y:  # already the target matrix: nothing to keep
         return Y
     Y.flags.writeable = False  # shared by later calls: read only
     with _cache_lock:
-        _target_cache[key] = (np.array(y, copy=True), Y)
+        _target_cache[key] = (np.array(y, copy=True).data, Y)
         while len(_target_cache) > _CACHE_SIZE:
             _target_cache.popitem(last=False)
     return Y

@@ -510,10 +510,14 @@ def output_loss(output="sigmoid", loss="log") -> OutputLoss:
     """
     if isinstance(output, OutputLoss):
         return output
-    if (output, loss) not in OUTPUT_LOSS_PAIRS:
+    try:
+        return _PAIRS[output, loss]  # made once: every public call asks
+    except (KeyError, TypeError):  # TypeError: an unhashable argument
         pairs = ", ".join(f"{o}+{c}" for o, c in OUTPUT_LOSS_PAIRS)
-        raise ValueError(f"output, loss: expected one of {pairs}, got {output}+{loss}")
-    return OutputLoss(output, loss)
+        raise ValueError(f"output, loss: expected one of {pairs}, got {output}+{loss}") from None
+
+
+_PAIRS = {pair: OutputLoss(*pair) for pair in OUTPUT_LOSS_PAIRS}
 
 
 #: The pairs that classify (every pair but the identity output's regression): what the classification commands and

@@ -91,7 +91,7 @@ def sizes_from_thetas(thetas: Sequence[np.ndarray]) -> list[int]:
         raise ValueError("thetas: expected a non-empty list of 2-D arrays of shape (s_{l+1}, s_l + 1)")
     sizes: list[int] = []
     for i, t in enumerate(thetas):
-        shape = np.shape(t)
+        shape = t.shape if isinstance(t, np.ndarray) else np.shape(t)
         if len(shape) != 2 or shape[0] < 1 or shape[1] < 2:
             raise ValueError(
                 f"thetas[{i}] (Θ^({i + 1})): expected a 2-D array of shape (s_{i + 2}, s_{i + 1} + 1) "

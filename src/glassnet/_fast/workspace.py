@@ -12,7 +12,6 @@ other array libraries (:mod:`glassnet.api`).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import wait
 from typing import Any
@@ -147,11 +146,13 @@ class _Lane:
         self.bias = np.empty(max(sizes[1:]), dtype)  # one chunk's Σ_t δ (the bias column of Δ)
         self.ones = np.ones(rows, dtype)
         self.x: np.ndarray | None = None  # sparse X: one dense chunk of rows (made on first use)
+        self.nbytes = sum(b.nbytes for b in self.buffers())  # kept up to date as buffers are added
 
     @property
     def prod(self) -> np.ndarray:
         if self._prod is None:
             self._prod = np.empty(self._prod_size, self.zL.dtype)
+            self.nbytes += self._prod.nbytes
         return self._prod
 
     def buffers(self) -> list[np.ndarray]:
@@ -163,6 +164,7 @@ class _Lane:
         n = stop - start
         if self.x is None:
             self.x = np.empty(X.shape[1] * self.rows, self.zL.dtype)
+            self.nbytes += self.x.nbytes
         chunk = self.x[: n * X.shape[1]].reshape(n, X.shape[1])
         chunk.fill(0)  # toarray(out=) adds the entries into the buffer
         X[start:stop].toarray(out=chunk)
@@ -319,11 +321,16 @@ class Workspace:
         self.chunk_rows = int(min(chunk_rows, m))
         self.n_workers = n_workers
         self._lanes: list[_Lane] = []  # one per worker, allocated by the first call that needs it, then reused
+        # What the compiled lanes ask of every call, worked out once: on the course's ex4 size a call is 1.5 ms and
+        # each Python step after it costs microseconds (the compiled call has just filled the caches)
+        self._rows_form = first_layer_as_rows(self.sizes)
+        self._compiled_rows = compiled_chunk_rows(self.sizes)
+        self._buffers: tuple[int, int, list] | None = None  # (lanes, rows, their buffers for fused.sums)
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the buffers (all workers)."""
-        return int(sum(b.nbytes for lane in self._lanes for b in lane.buffers()))
+        return sum(lane.nbytes for lane in self._lanes)
 
     def _lane(self, i: int, rows: int) -> _Lane:
         """Worker i's buffers for chunks of ``rows`` examples: made once, kept while they are big enough."""
@@ -331,17 +338,22 @@ class Workspace:
             self._lanes.append(_Lane(self.sizes, rows, self.dtype))
         elif self._lanes[i].rows < rows:
             self._lanes[i] = _Lane(self.sizes, rows, self.dtype)
+            self._buffers = None  # they named the lane replaced
         return self._lanes[i]
 
-    def plan(self, m: int) -> tuple[int, int]:
-        """``(workers, rows per chunk)`` that a call on m examples would use now.
+    def plan(self, m: int, blas: int | None = None) -> tuple[int, int]:
+        """``(workers, rows per chunk)`` that a call on m examples would use now (``blas``: the BLAS thread limit,
+        where the caller has just read it).
 
         Each worker takes an equal share of the rows and cuts it into equal chunks of at most ``chunk_rows``: the
         work is balanced and no buffer is bigger than the chunks need (5000 rows and 2 workers: 2 × 2 chunks of
         1250 rows, not 2048 + 452 and a third chunk for one of them).
         """
         chunks = -(-m // self.chunk_rows)
-        wanted = self.n_workers if self.n_workers is not None else min(blas_threads(), available_cores())
+        if self.n_workers is not None:
+            wanted = self.n_workers
+        else:
+            wanted = min(blas_threads() if blas is None else blas, available_cores())
         k = max(1, min(wanted, chunks))
         share = -(-m // k)
         return k, max(1, -(-share // max(1, -(-share // self.chunk_rows))))
@@ -360,6 +372,10 @@ class Workspace:
         if [t.shape for t in thetas] != self.shapes:
             raise ValueError(f"thetas: expected shapes {self.shapes} for this workspace's sizes {self.sizes}, "
                              f"got {[t.shape for t in thetas]}")
+        if self._kernels_take(X, Y):
+            J = self._compiled_sums(thetas, X, Y, plan)
+            if J is not None:
+                return J, self._lanes[0].Delta
         X = X.astype(dt, copy=False).tocsr() if is_sparse(X) else np.asarray(X, dtype=dt)
         Y = np.asarray(Y, dtype=dt)
         W = [t[:, 1:] for t in thetas]  # views: the bias column is applied separately, never concatenated
@@ -370,13 +386,6 @@ class Workspace:
         def numpy_sums(lane: _Lane, Xp, Yp: np.ndarray) -> float:
             return lane.sums(W, minus_b, Xp, Yp, rows, self.activation, self.pair)
 
-        if self._kernels_take(X, Y):  # the compiled lanes hold chunks of compiled_chunk_rows only
-            rows = min(rows, compiled_chunk_rows(self.sizes))
-            lanes = [self._lane(i, rows) for i in range(k)]
-            with single_threaded_blas() if k > 1 else contextlib.nullcontext():
-                J = self._compiled_sums(thetas, X, Y, lanes)
-            if J is not None:
-                return J, lanes[0].Delta
         lanes = [self._lane(i, rows) for i in range(k)]
         if k == 1:
             return numpy_sums(lanes[0], X, Y), lanes[0].Delta
@@ -400,19 +409,35 @@ class Workspace:
             _fused.blas_ready())
 
     def _compiled_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray,
-                       lanes: list[_Lane]) -> float | None:
-        """Σ cost over the rows of X, with Δ in ``lanes[0].Delta``, in compiled code
+                       plan: tuple[int, int] | None) -> float | None:
+        """Σ cost over the rows of X, with Δ in ``self._lanes[0].Delta``, in compiled code
         (:func:`glassnet._support.fused.sums`), one lane per thread of the kernels' pool; None where the kernels refuse
         these arrays (no rows, say): the NumPy lanes then run.
 
         A compiled lane makes one pass per chunk where the NumPy lane makes one per elementwise step (the sigmoid's
-        exponentials vectorized: _vexp.h), and reads X's rows in place, in chunks of :func:`compiled_chunk_rows`
-        (smaller than the NumPy lane's: a chunk of X is still in cache for Δ^(1)).
+        exponentials vectorized: _vexp.h), and reads X's rows in place, in chunks of at most
+        :func:`compiled_chunk_rows` (smaller than the NumPy lane's: a chunk of X is still in cache for Δ^(1)).
         """
-        thetas_c = [np.ascontiguousarray(t) for t in thetas]
-        buffers = [([*lane.a, lane.zL], lane.delta, lane.Delta) for lane in lanes]
-        return _fused.sums(X, Y, thetas_c, buffers, list(self.sizes), lanes[0].rows, self.activation.name,
-                           self.pair.output, self.pair.loss, rows_form=first_layer_as_rows(self.sizes))
+        if plan is None and self.n_workers is None:
+            with single_threaded_blas() as allowed:  # the limit read as it is set: one look at the libraries
+                k, rows = self.plan(X.shape[0], allowed)
+                if k > 1:  # every lane runs its own products
+                    return self._run_sums(thetas, X, Y, k, rows)
+        else:
+            k, rows = self.plan(X.shape[0]) if plan is None else plan
+            if k > 1:
+                with single_threaded_blas():
+                    return self._run_sums(thetas, X, Y, k, rows)
+        return self._run_sums(thetas, X, Y, 1, rows)  # one lane: its products may use the BLAS threads
+
+    def _run_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, k: int, rows: int) -> float | None:
+        rows = min(rows, self._compiled_rows)
+        found = self._buffers
+        if found is None or found[0] != k or found[1] != rows:
+            lanes = [self._lane(i, rows) for i in range(k)]
+            found = self._buffers = (k, rows, [([*lane.a, lane.zL], lane.delta, lane.Delta) for lane in lanes])
+        return _fused.sums(X, Y, [np.ascontiguousarray(t) for t in thetas], found[2], self.sizes, rows,
+                           self.activation.name, self.pair.output, self.pair.loss, self._rows_form)
 
     def cost_and_gradient(
         self, thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, check_input: bool = True,

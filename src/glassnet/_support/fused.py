@@ -93,8 +93,11 @@ def finish(G: np.ndarray, Delta: np.ndarray, theta: np.ndarray, m: int, lam: flo
     """
     if Delta.dtype == np.float32 and not (type(m) is int and type(lam) in (int, float)):
         return False
-    shape = np.shape(G)
-    if len(shape) != 2 or shape != np.shape(Delta) or shape != np.shape(theta) or 0 in shape:
+    try:  # arrays (anything else: the NumPy code)
+        shape = G.shape
+        if len(shape) != 2 or shape != Delta.shape or shape != theta.shape or 0 in shape:
+            return False
+    except AttributeError:
         return False
     return _call("finish", G, Delta, theta, shape[0], m, lam / m, bool(lam)) is not _DECLINED
 
@@ -107,8 +110,12 @@ def all_finite(a: np.ndarray) -> bool | None:
 
 def is_finite(a: np.ndarray) -> bool:
     """Whether ``a`` holds no inf and no NaN: :func:`all_finite` where the kernels can tell, NumPy's scan otherwise."""
-    fast = all_finite(a)
-    return bool(np.isfinite(a).all()) if fast is None else fast
+    if _enabled:  # the kernel called directly: this runs on every public call, for each Θ and each D
+        try:
+            return bool(_kernels.all_finite(a))
+        except _REFUSED:
+            pass
+    return bool(np.isfinite(a).all())
 
 
 # --------------------------------------------------------------------------------------------------------------------

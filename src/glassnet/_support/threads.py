@@ -96,7 +96,16 @@ def available_cores() -> int:
 def blas_threads() -> int:
     """Threads the BLAS libraries may use now (the smallest limit among them; 1 if none can be controlled)."""
     with _lock:
-        return max(1, min((lib.num_threads for lib in _blas_libs()), default=1))
+        return _allowed(_blas_counts())
+
+
+def _blas_counts() -> list[tuple[Any, int]]:
+    """(library, its thread count now) for every loaded BLAS."""
+    return [(lib, lib.num_threads) for lib in _blas_libs()]
+
+
+def _allowed(counts: list[tuple[Any, int]]) -> int:
+    return max(1, min((k for _, k in counts), default=1))
 
 
 def current_blas_threads() -> int | None:
@@ -196,11 +205,11 @@ def choose_epoch_threads(rows: int, batch: int, sizes: Sequence[int], n_threads:
     return int(max(1, min(k, current))) if current else int(k)
 
 
-def _set_blas_threads(n: int) -> list[tuple[Any, int]]:
+def _set_blas_threads(n: int, counts: list[tuple[Any, int]] | None = None) -> list[tuple[Any, int]]:
     """Every loaded BLAS at ``n`` threads, by each library's own setter on the libraries found once (threadpoolctl's
     ``limit`` looks them all up again each time: on the course's ex4 size, a 1.4 ms J + D took 60 µs longer with it,
     15 µs this way); returns (library, its thread count before) for those it changed, for :func:`_restore_blas`."""
-    changed = [(lib, k) for lib in _blas_libs() if (k := lib.num_threads) != n]
+    changed = [(lib, k) for lib, k in (_blas_counts() if counts is None else counts) if k != n]
     for lib, _ in changed:
         lib.set_num_threads(int(n))
     return changed
@@ -222,14 +231,22 @@ def limit_blas_threads(n: int) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """BLAS at one thread while our worker threads run (counted, so overlapping calls restore the limit once)."""
+def single_threaded_blas() -> Iterator[int]:
+    """BLAS at one thread while our worker threads run (counted, so overlapping calls restore the limit once).
+
+    Yields what :func:`blas_threads` said just before: a caller that sizes its work by the BLAS limit reads it here,
+    in the same look at the libraries (each look is a few foreign calls, and a 1.5 ms call makes them twice otherwise).
+    """
     with _lock:
         if _blas["users"] == 0:
-            _blas["restore"] = _set_blas_threads(1)
+            counts = _blas_counts()
+            allowed = _allowed(counts)
+            _blas["restore"] = _set_blas_threads(1, counts)
+        else:
+            allowed = 1  # another call holds the limit: one thread is what the libraries allow now
         _blas["users"] += 1
     try:
-        yield
+        yield allowed
     finally:
         with _lock:
             _blas["users"] -= 1
