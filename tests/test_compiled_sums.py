@@ -8,6 +8,7 @@ relative, float32 to 1e-5.
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -160,6 +161,13 @@ def test_arrays_it_cannot_take_are_refused_before_anything_is_touched():
         good[:7] + (9,),  # unknown output/loss pair
         good[:5] + (0,) + good[6:],  # no rows per chunk
         (X[:0], Y[:0]) + good[2:],  # no rows
+        good + (False, False, [np.zeros((4, 7))], 1.0),  # out: one array for two layers
+        good + (False, False, [np.zeros((4, 7)), np.zeros((3, 4))], 1.0),  # out of the wrong size
+        good + (False, False, [np.zeros((4, 7)), Delta[1]], 1.0),  # out that is a lane's Delta
+        good + (False, False, [np.zeros((4, 7)), thetas[1]], 1.0),  # out that is Θ
+        good + (False, False, [np.zeros((4, 7)), np.zeros((3, 5)).T.copy().T], 1.0),  # out not C-ordered
+        good + (False, False, [np.zeros((4, 7)), np.zeros((3, 5))], -1.0),  # λ < 0
+        good + (False, False, [np.zeros((4, 7)), np.zeros((3, 5))], np.inf),  # λ not finite
     ]
     for args in bad:
         with pytest.raises(ValueError):
@@ -292,3 +300,88 @@ def test_the_chunks_are_the_rules_whatever_buffers_the_lanes_already_hold(monkey
     assert_close(fast, ref, np.float64)
     w._lane(0, 900)  # a bigger lane replaces the old one: the buffers handed to the kernels follow
     assert_close(w.cost_and_gradient(thetas, X, y, 0.5), ref, np.float64)
+
+
+def test_lanes_side_by_side_run_on_one_thread_blas_which_comes_back_after():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from glassnet._support import threads
+
+    if not threads.kernels_limit_blas():
+        pytest.skip("this BLAS has no thread functions the kernels can call: threadpoolctl sets the limit, around "
+                    "the call (tests/test_workspace.py)")
+    if threads.available_cores() < 2:
+        pytest.skip("one core: the lanes never run side by side")
+    thetas, X, y = problem(np.float64, [200, 64, 10], 60_000)
+    Y = np.eye(10)[y]
+    lanes = [([np.empty(64 * 64), np.empty(10 * 64)], [np.empty(64 * 64), np.empty(10 * 64)],
+              [np.empty(t.shape) for t in thetas]) for _ in range(2)]
+    with threadpool_limits(limits=2, user_api="blas"):
+        seen, done = set(), threading.Event()
+
+        def watch():  # the BLAS thread counts, read over and over while the lanes run
+            while not done.is_set():
+                seen.update(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            for _ in range(3):
+                _fused._kernels.sums(X, Y, thetas, lanes, [200, 64, 10], 64, 0, 0, False, True)
+        finally:
+            done.set()
+            watcher.join()
+        assert 1 in seen
+        assert threads.blas_threads() == 2  # put back by the last lane's caller
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("lam", [0.0, 0.7])
+def test_lanes_that_finish_give_finishs_d_bit_for_bit_and_the_penalty_to_rounding(dtype, lam):
+    from glassnet.backprop import finish
+    from glassnet.cost import penalty, regularization
+
+    thetas, X, y = problem(dtype, [30, 9, 4], 301)
+    Y = np.eye(4, dtype=dtype)[y]
+
+    def lanes():
+        return [([np.empty(9 * 64, dtype), np.empty(4 * 64, dtype)], [np.empty(9 * 64, dtype), np.empty(4 * 64, dtype)],
+                 [np.empty(t.shape, dtype) for t in thetas]) for _ in range(2)]
+
+    plain = lanes()
+    J_sum = _fused.sums(X, Y, thetas, plain, [30, 9, 4], 64, "sigmoid", "sigmoid", "log")
+    want = finish(thetas, plain[0][2], 301, lam, out=[np.empty(t.shape, dtype) for t in thetas])
+    out = [np.empty(t.shape, dtype) for t in thetas]
+    J_sum2, squares = _fused.sums_finished(X, Y, thetas, lanes(), [30, 9, 4], 64, "sigmoid", "sigmoid", "log", False,
+                                           False, out, lam)
+    assert J_sum2 == J_sum
+    for d, w in zip(out, want):
+        np.testing.assert_array_equal(d, w)
+    reg = regularization(thetas, lam, 301)  # NumPy sums float32 squares in float32, the kernels in float64
+    assert penalty(squares, lam, 301) == pytest.approx(reg, rel=1e-12 if dtype == np.float64 else 1e-6, abs=0.0)
+    assert (squares == 0.0) == (lam == 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_workspace_finishes_in_the_kernels_where_it_may_and_in_python_elsewhere(dtype, monkeypatch):
+    from glassnet.params import roll, unroll
+
+    thetas, X, y = problem(dtype, [30, 9, 4], 301)
+    finished = []
+    real = _fused.sums_finished
+    monkeypatch.setattr(_fused, "sums_finished", lambda *a: (finished.append(1), real(*a))[1])
+    w = ws.Workspace([30, 9, 4], 301, dtype)
+    J, D = w.cost_and_gradient(thetas, X, y, 0.7)
+    flat = np.zeros(sum(t.size for t in thetas), dtype)  # views of a flat vector: the optimizer's gradient buffer
+    J_views, D_views = w.cost_and_gradient(thetas, X, y, 0.7, out=roll(flat, [30, 9, 4], order="C"))
+    assert finished == [1, 1] and J_views == J
+    np.testing.assert_array_equal(flat, unroll(D, order="C"))
+    strided = [np.zeros((t.shape[1], t.shape[0]), dtype).T for t in thetas]  # not C-ordered: finished in Python
+    J_strided, _ = w.cost_and_gradient(thetas, X, y, 0.7, out=strided)
+    assert finished == [1, 1] and J_strided == pytest.approx(J, rel=1e-12 if dtype == np.float64 else 1e-6)
+    for a, b in zip(strided, D):
+        np.testing.assert_array_equal(a, b)
+    Y = np.eye(4, dtype=dtype)[y]  # a NumPy λ, unchecked (as a training loop passes it): float32 rounds otherwise
+    J_numpy_lam, _ = w.cost_and_gradient(thetas, X, Y, np.float64(0.7), check_input=False)
+    assert len(finished) == (3 if dtype == np.float64 else 2)
+    assert J_numpy_lam == pytest.approx(J, rel=1e-12 if dtype == np.float64 else 1e-6)

@@ -166,27 +166,35 @@ def test_workers_restore_the_blas_thread_limit_even_when_calls_overlap():
     assert blas_threads() == before
 
 
-def test_the_one_thread_limit_says_what_it_replaced_and_the_lanes_follow_it():
+@pytest.mark.parametrize("in_kernels", [True, False])
+def test_the_one_thread_limit_nests_restores_and_the_lanes_follow_the_limit(in_kernels, monkeypatch):
     from threadpoolctl import threadpool_limits
 
-    from glassnet._support.threads import single_threaded_blas
+    from glassnet._support import threads
 
+    _fused.blas_ready()  # SciPy's BLAS loaded and, where the kernels are built, the limit handed to them
+    if in_kernels and not threads.kernels_limit_blas():
+        pytest.skip("the C kernels were not built or this BLAS has no thread functions they can call: "
+                    "threadpoolctl sets the limit (the other case)")
+    if not in_kernels:
+        monkeypatch.setitem(threads._blas, "handed", False)  # threadpoolctl's setters, as without the kernels
     before = blas_threads()
-    with single_threaded_blas() as allowed:
-        assert allowed == before and blas_threads() == 1
-        with single_threaded_blas() as inner:  # another call inside: the libraries are at one thread already
-            assert inner == 1
+    with threads.single_threaded_blas():
+        assert blas_threads() == 1
+        with threads.single_threaded_blas():  # another call inside: the limit is put back once, by the last one
+            assert blas_threads() == 1
         assert blas_threads() == 1
     assert blas_threads() == before
     thetas, X, y = random_problem([12, 9, 4], m=400, seed=6)
     ws = Workspace([12, 9, 4], m=400, chunk_rows=50)
     lanes = []
-    real = ws._run_sums if _fused.blas_ready() else None
+    real = _fused._kernels.sums if _fused.blas_ready() else None
     for limit in (1, 2):
         with threadpool_limits(limits=limit, user_api="blas"):
-            if real is not None:  # the compiled lanes: as many as the limit read in the same look allows
+            assert blas_threads() == limit
+            if real is not None:  # the compiled lanes: as many as the limit allows
                 with pytest.MonkeyPatch.context() as mp:
-                    mp.setattr(ws, "_run_sums", lambda *a: (lanes.append(a[3]), real(*a))[1])
+                    mp.setattr(_fused._kernels, "sums", lambda *a: (lanes.append(len(a[3])), real(*a))[1])
                     ws.cost_and_gradient(thetas, X, y, 1.0)
             assert ws.plan(400)[0] == min(limit, available_cores())
             assert blas_threads() == limit

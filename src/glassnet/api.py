@@ -114,7 +114,7 @@ def _numpy_path(thetas, X, y, lam, activation, output, loss) -> tuple[float, lis
     lam = check_lam(lam)
     m, dtype = X.shape[0], X.dtype
     Y = _targets(pair, y, sizes[-1], m, dtype)
-    key = (*sizes, m, dtype, activation, pair)
+    key = (*sizes, m, dtype.char, activation, pair.output, pair.loss)  # strings and ints: cheap to hash
     workspace = _take_workspace(key, sizes, m, dtype, activation, pair)
     try:
         with np.errstate(all="ignore"):
@@ -167,7 +167,7 @@ def _targets(pair: OutputLoss, y, K: int, m: int, dtype) -> np.ndarray:
     """``pair.targets(y, K, m, dtype)``, reused while y is the same array with the same contents."""
     if not isinstance(y, np.ndarray) or y.dtype.kind not in "biuf":
         return pair.targets(y, K, m, dtype=dtype)
-    key = (id(y), y.shape, y.strides, y.dtype, pair, K, m, dtype)
+    key = (id(y), y.shape, y.strides, y.dtype.str, pair.output, pair.loss, K, m, dtype.char)
     with _cache_lock:
         hit = _target_cache.get(key)
     # The contents compared item by item in C (a memoryview comparison allocates nothing; a NaN never equals itself,

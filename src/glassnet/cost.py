@@ -19,7 +19,7 @@ from glassnet._validation import check_lam, check_thetas, check_X, compute_dtype
 from glassnet.forward import ForwardCache, propagate
 from glassnet.outputs import output_loss
 
-__all__ = ["regularization", "cost_from_z", "cost"]
+__all__ = ["regularization", "penalty", "cost_from_z", "cost"]
 
 
 def regularization(thetas: Sequence[np.ndarray], lam: float, m: int) -> float:
@@ -47,8 +47,16 @@ def regularization(thetas: Sequence[np.ndarray], lam: float, m: int) -> float:
     if lam == 0:
         return 0.0
     # einsum reads the strided view Θ[:, 1:] in place; vdot would first copy it (most of a mini-batch step's time)
-    total = sum(float(np.einsum("ij,ij->", t[:, 1:], t[:, 1:])) for t in thetas)
-    return lam / (2.0 * m) * total
+    return penalty(sum(float(np.einsum("ij,ij->", t[:, 1:], t[:, 1:])) for t in thetas), lam, m)
+
+
+def penalty(squares: float, lam: float, m: int) -> float:
+    """(λ/2m) · ``squares``, the regularization term from Σ Θ² over the non-bias weights (0 where λ is 0).
+
+    >>> penalty(5.0, lam=2.0, m=5)
+    1.0
+    """
+    return 0.0 if lam == 0 else lam / (2.0 * m) * squares
 
 
 def cost_from_z(zL: np.ndarray, Y: np.ndarray, output="sigmoid", loss="log") -> float:

@@ -19,11 +19,17 @@ from typing import Any
 import numpy as np
 
 from glassnet._support import fused as _fused
-from glassnet._support.threads import available_cores, blas_threads, single_threaded_blas, thread_pool
+from glassnet._support.threads import (
+    available_cores,
+    blas_threads,
+    kernels_limit_blas,
+    single_threaded_blas,
+    thread_pool,
+)
 from glassnet._validation import check_lam, check_X, compute_dtype, is_sparse
 from glassnet.activations import Activation, get_activation
 from glassnet.backprop import _prepare, finish
-from glassnet.cost import regularization
+from glassnet.cost import penalty, regularization
 from glassnet.outputs import OutputLoss, output_loss
 from glassnet.params import layer_shapes, sizes_from_thetas
 
@@ -341,19 +347,15 @@ class Workspace:
             self._buffers = None  # they named the lane replaced
         return self._lanes[i]
 
-    def plan(self, m: int, blas: int | None = None) -> tuple[int, int]:
-        """``(workers, rows per chunk)`` that a call on m examples would use now (``blas``: the BLAS thread limit,
-        where the caller has just read it).
+    def plan(self, m: int) -> tuple[int, int]:
+        """``(workers, rows per chunk)`` that a call on m examples would use now.
 
         Each worker takes an equal share of the rows and cuts it into equal chunks of at most ``chunk_rows``: the
         work is balanced and no buffer is bigger than the chunks need (5000 rows and 2 workers: 2 × 2 chunks of
         1250 rows, not 2048 + 452 and a third chunk for one of them).
         """
         chunks = -(-m // self.chunk_rows)
-        if self.n_workers is not None:
-            wanted = self.n_workers
-        else:
-            wanted = min(blas_threads() if blas is None else blas, available_cores())
+        wanted = self.n_workers if self.n_workers is not None else min(blas_threads(), available_cores())
         k = max(1, min(wanted, chunks))
         share = -(-m // k)
         return k, max(1, -(-share // max(1, -(-share // self.chunk_rows))))
@@ -367,15 +369,25 @@ class Workspace:
         ``plan``: ``self.plan(m)`` when the caller already has it (a training run asks once per batch size, not once
         per batch: the question reads the BLAS settings).
         """
+        J_sum, Delta, _ = self._sums(thetas, X, Y, plan)
+        return J_sum, Delta
+
+    def _sums(self, thetas: Sequence[np.ndarray], X: Any, Y: np.ndarray, plan: tuple[int, int] | None,
+              finish_into: tuple[list[np.ndarray], float] | None = None,
+              ) -> tuple[float, list[np.ndarray], float | None]:
+        """:meth:`batch_sums`, as ``(Σ_t cost(t), Δ, None)``; or, with ``finish_into=(out, λ)`` where the compiled
+        lanes can finish (``out``: C-ordered arrays of this dtype like Θ, λ as :func:`~glassnet._support.fused.
+        finish_matches` allows), ``(Σ_t cost(t), out holding D, Σ Θ[:, 1:]²)`` (see
+        :func:`glassnet._support.fused.sums_finished`)."""
         dt = self.dtype
         thetas = [np.asarray(t, dtype=dt) for t in thetas]
         if [t.shape for t in thetas] != self.shapes:
             raise ValueError(f"thetas: expected shapes {self.shapes} for this workspace's sizes {self.sizes}, "
                              f"got {[t.shape for t in thetas]}")
         if self._kernels_take(X, Y):
-            J = self._compiled_sums(thetas, X, Y, plan)
-            if J is not None:
-                return J, self._lanes[0].Delta
+            found = self._compiled_sums(thetas, X, Y, plan, finish_into)
+            if found is not None:
+                return found
         X = X.astype(dt, copy=False).tocsr() if is_sparse(X) else np.asarray(X, dtype=dt)
         Y = np.asarray(Y, dtype=dt)
         W = [t[:, 1:] for t in thetas]  # views: the bias column is applied separately, never concatenated
@@ -388,7 +400,7 @@ class Workspace:
 
         lanes = [self._lane(i, rows) for i in range(k)]
         if k == 1:
-            return numpy_sums(lanes[0], X, Y), lanes[0].Delta
+            return numpy_sums(lanes[0], X, Y), lanes[0].Delta, None
         bounds = [m * w // k for w in range(k + 1)]
         pool = thread_pool(k)
         with single_threaded_blas():
@@ -400,7 +412,7 @@ class Workspace:
         for lane in lanes[1:]:
             for D, Dw in zip(Delta, lane.Delta):
                 D += Dw
-        return float(sum(J_parts)), Delta
+        return float(sum(J_parts)), Delta, None
 
     def _kernels_take(self, X, Y) -> bool:
         """Whether the compiled code (epoch, sums) may run on X and Y: dense C-ordered arrays of this workspace's dtype,
@@ -408,36 +420,39 @@ class Workspace:
         return all(isinstance(a, np.ndarray) and a.dtype == self.dtype and a.flags.c_contiguous for a in (X, Y)) and (
             _fused.blas_ready())
 
-    def _compiled_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray,
-                       plan: tuple[int, int] | None) -> float | None:
-        """Σ cost over the rows of X, with Δ in ``self._lanes[0].Delta``, in compiled code
-        (:func:`glassnet._support.fused.sums`), one lane per thread of the kernels' pool; None where the kernels refuse
-        these arrays (no rows, say): the NumPy lanes then run.
+    def _compiled_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, plan: tuple[int, int] | None,
+                       finish_into: tuple[list[np.ndarray], float] | None,
+                       ) -> tuple[float, list[np.ndarray], float | None] | None:
+        """What :meth:`_sums` returns, from compiled code (:func:`glassnet._support.fused.sums`, or
+        :func:`~glassnet._support.fused.sums_finished` with ``finish_into``), one lane per thread of the kernels' pool;
+        None where the kernels refuse these arrays (no rows, say): the NumPy lanes then run.
 
         A compiled lane makes one pass per chunk where the NumPy lane makes one per elementwise step (the sigmoid's
         exponentials vectorized: _vexp.h), and reads X's rows in place, in chunks of at most
         :func:`compiled_chunk_rows` (smaller than the NumPy lane's: a chunk of X is still in cache for Δ^(1)).
         """
-        if plan is None and self.n_workers is None:
-            with single_threaded_blas() as allowed:  # the limit read as it is set: one look at the libraries
-                k, rows = self.plan(X.shape[0], allowed)
-                if k > 1:  # every lane runs its own products
-                    return self._run_sums(thetas, X, Y, k, rows)
-        else:
-            k, rows = self.plan(X.shape[0]) if plan is None else plan
-            if k > 1:
-                with single_threaded_blas():
-                    return self._run_sums(thetas, X, Y, k, rows)
-        return self._run_sums(thetas, X, Y, 1, rows)  # one lane: its products may use the BLAS threads
+        k, rows = self.plan(X.shape[0]) if plan is None else plan
+        if k == 1 or kernels_limit_blas():  # several lanes: the kernels hold the BLAS at one thread while they run
+            return self._run_sums(thetas, X, Y, k, rows, finish_into)
+        with single_threaded_blas():  # every lane runs its own products
+            return self._run_sums(thetas, X, Y, k, rows, finish_into)
 
-    def _run_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, k: int, rows: int) -> float | None:
+    def _run_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, k: int, rows: int,
+                  finish_into: tuple[list[np.ndarray], float] | None,
+                  ) -> tuple[float, list[np.ndarray], float | None] | None:
         rows = min(rows, self._compiled_rows)
         found = self._buffers
         if found is None or found[0] != k or found[1] != rows:
             lanes = [self._lane(i, rows) for i in range(k)]
             found = self._buffers = (k, rows, [([*lane.a, lane.zL], lane.delta, lane.Delta) for lane in lanes])
-        return _fused.sums(X, Y, [np.ascontiguousarray(t) for t in thetas], found[2], self.sizes, rows,
-                           self.activation.name, self.pair.output, self.pair.loss, self._rows_form)
+        args = (X, Y, [np.ascontiguousarray(t) for t in thetas], found[2], self.sizes, rows, self.activation.name,
+                self.pair.output, self.pair.loss, self._rows_form, k > 1 and kernels_limit_blas())
+        if finish_into is not None:
+            finished = _fused.sums_finished(*args, *finish_into)
+            if finished is not None:
+                return finished[0], finish_into[0], finished[1]
+        J_sum = _fused.sums(*args)
+        return None if J_sum is None else (J_sum, self._lanes[0].Delta, None)
 
     def cost_and_gradient(
         self, thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, check_input: bool = True,
@@ -457,11 +472,18 @@ class Workspace:
                                  f"Workspace(..., dtype={X.dtype.name}) or convert X once")
         else:
             thetas, Y = [np.asarray(t, dtype=self.dtype) for t in thetas], y
-        m = X.shape[0]
-        J_sum, Delta = self.batch_sums(thetas, X, Y, plan)
+        m, dt = X.shape[0], self.dtype
+        finish_into = None
         if out is None:  # Δ is this workspace's buffer, overwritten by the next call: D goes to arrays of its own
-            out = [np.empty(D.shape, D.dtype) for D in Delta]
-        return J_sum / m + regularization(thetas, lam, m), finish(thetas, Delta, m, lam, out=out)
+            out = [np.empty(shape, dt) for shape in self.shapes]
+            finish_into = (out, lam) if _fused.finish_matches(dt, m, lam) else None
+        elif _fused.finish_matches(dt, m, lam) and all(
+                type(G) is np.ndarray and G.dtype == dt and G.flags.c_contiguous for G in out):
+            finish_into = (list(out), lam)
+        J_sum, D, squares = self._sums(thetas, X, Y, plan, finish_into)
+        if squares is not None:  # the compiled lanes finished: D is in out
+            return J_sum / m + penalty(squares, lam, m), list(out)
+        return J_sum / m + regularization(thetas, lam, m), finish(thetas, D, m, lam, out=out)
 
     def objective(self, X, y, lam: float = 0.0, *,
                   assume_finite: bool = False) -> Callable[[Sequence[np.ndarray]], tuple[float, list[np.ndarray]]]:

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <limits.h>
+#include <float.h>
 
 /* AVX-512 and AVX2 clones where the compiler and the loader support picking one at run time; the plain build
  * elsewhere. Every clone computes the same numbers (no contraction, no reassociation: the lanes are written out). The
@@ -419,6 +420,18 @@ static void *pool_worker(void *arg) {
     return NULL;
 }
 
+/* The BLAS libraries handed over for their thread limit (see blas_limit_enter below). */
+#define MAX_BLAS_LIBS 8
+typedef int (*blas_get_fn)(void);
+typedef void (*blas_set_fn)(int);
+static struct {
+    pthread_mutex_t mu;
+    int libs, users;
+    blas_get_fn get[MAX_BLAS_LIBS];
+    blas_set_fn set[MAX_BLAS_LIBS];
+    int saved[MAX_BLAS_LIBS];
+} blas_limit = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
 /* A forked child has only the thread that forked: it starts with no workers and the pool free. */
 static void pool_after_fork(void) {
     pthread_mutex_init(&pool.mu, NULL);
@@ -430,6 +443,8 @@ static void pool_after_fork(void) {
     atomic_store(&pool.taken, 0);
     atomic_store(&pool.working, 0);
     pool.started = 0;
+    pthread_mutex_init(&blas_limit.mu, NULL);  /* the child's only thread holds no limit */
+    blas_limit.users = 0;
 }
 
 static void pool_register_fork(void) { pthread_atfork(NULL, NULL, pool_after_fork); }
@@ -485,8 +500,78 @@ static void pool_run(pool_task fn, void *arg, int P) {
     }
     atomic_store(&pool.taken, 0);
 }
+
+/* The BLAS libraries' thread limit, set from here: while lanes run side by side, each calling the BLAS, every
+ * library must run one thread. The libraries' own functions (OpenBLAS's openblas_get_num_threads and
+ * openblas_set_num_threads, found by glassnet._support.threads and handed over as addresses by set_blas_threads),
+ * and one count of callers: the first saves each library's count and sets it to 1, the last puts them back. The
+ * Python version of the same (threadpoolctl's setters under a lock, in a context manager) cost 50 us per call on the
+ * course's ex4 size, run just after the compiled call had filled the caches: 3% of the call. */
+
+/* One more caller that wants the BLAS at one thread: returns what the libraries allowed before it (their smallest
+ * count; 1 while another caller holds the limit), or 0 where no library was handed over (nothing done: the caller
+ * must not call blas_limit_exit). */
+static int blas_limit_enter(void) {
+    int allowed = 0;
+    pthread_mutex_lock(&blas_limit.mu);
+    if (blas_limit.libs > 0) {
+        allowed = 1;
+        if (blas_limit.users++ == 0) {
+            allowed = INT_MAX;
+            for (int i = 0; i < blas_limit.libs; i++) {
+                int n = blas_limit.saved[i] = blas_limit.get[i]();
+                if (n < allowed) allowed = n;
+                if (n != 1) blas_limit.set[i](1);
+            }
+            if (allowed < 1) allowed = 1;
+        }
+    }
+    pthread_mutex_unlock(&blas_limit.mu);
+    return allowed;
+}
+
+static void blas_limit_exit(void) {
+    pthread_mutex_lock(&blas_limit.mu);
+    if (--blas_limit.users == 0)
+        for (int i = 0; i < blas_limit.libs; i++)
+            if (blas_limit.saved[i] != 1) blas_limit.set[i](blas_limit.saved[i]);
+    pthread_mutex_unlock(&blas_limit.mu);
+}
+
+/* The libraries' smallest thread count now (what a call may share out), 0 where none was handed over. */
+static int blas_limit_threads(void) {
+    int allowed = 0;
+    pthread_mutex_lock(&blas_limit.mu);
+    for (int i = 0; i < blas_limit.libs; i++) {
+        int n = blas_limit.get[i]();
+        if (i == 0 || n < allowed) allowed = n;
+    }
+    pthread_mutex_unlock(&blas_limit.mu);
+    return blas_limit.libs > 0 && allowed < 1 ? 1 : allowed;
+}
+
+/* Hand over the libraries: (get, set) address pairs; refused (0) while a caller holds the limit. */
+static int blas_limit_register(int libs, blas_get_fn *get, blas_set_fn *set) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, pool_register_fork);
+    pthread_mutex_lock(&blas_limit.mu);
+    int ok = blas_limit.users == 0;
+    if (ok) {
+        for (int i = 0; i < libs; i++) { blas_limit.get[i] = get[i]; blas_limit.set[i] = set[i]; }
+        blas_limit.libs = libs;
+    }
+    pthread_mutex_unlock(&blas_limit.mu);
+    return ok;
+}
 #else
 #define EPOCH_THREADS 0
+#define MAX_BLAS_LIBS 8
+typedef int (*blas_get_fn)(void);
+typedef void (*blas_set_fn)(int);
+static int blas_limit_enter(void) { return 0; }  /* no threads: nothing to limit */
+static void blas_limit_exit(void) {}
+static int blas_limit_threads(void) { return 0; }
+static int blas_limit_register(int libs, blas_get_fn *get, blas_set_fn *set) { (void)libs; (void)get; (void)set; return 0; }
 typedef struct { int P; } spin_barrier;
 static void barrier_init(spin_barrier *b, int P) { b->P = P; }
 static void barrier_destroy(spin_barrier *b) { (void)b; }
@@ -769,21 +854,30 @@ static void sums_reduce(sums_job *j) {
         }
 }
 
-/* sums(X, Y, thetas, lanes, sizes, rows, act, pair[, rows_form]) -> Sigma cost over the rows of X. lanes: a list
+/* sums(X, Y, thetas, lanes, sizes, rows, act, pair[, rows_form, limit, out, lam]) -> Sigma cost over the rows of X
+ * (out: (that, Sigma Theta[:, 1:]^2 over every layer, 0 where lam is 0), with D in out). lanes: a list
  * of k >= 1 (A, Dl, Delta) triples of lists of L arrays; lane w takes rows M*w//k .. M*(w+1)//k - 1 (each at least
  * one) in chunks of `rows`, on a thread of its own where the kernels' pool has one (else lanes share threads), and
  * writes Sigma_t delta [1, a]^T over them into its Delta; lane 0's Delta then holds the sum over every lane. A and
  * Dl: a^(l+1) (z^(L)) and delta^(l+1) buffers of s_{l+1} * rows items at least. Every array C-contiguous, one float
  * dtype; ValueError (nothing touched) otherwise. rows_form: ask the first layer's product as a product of rows (see
- * first_layer; glassnet._fast.workspace.first_layer_as_rows decides). The GIL is released while it runs; the caller
- * limits the BLAS to one thread where k > 1. */
+ * first_layer; glassnet._fast.workspace.first_layer_as_rows decides). The GIL is released while it runs. Where k > 1
+ * the BLAS must run one thread: limit asks this call to see to it (blas_limit_enter, with the libraries handed over
+ * by set_blas_threads); otherwise the caller limits it. */
 static PyObject *sums(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *X, *Y, *thetas, *lanes, *sizes;
+    PyObject *X, *Y, *thetas, *lanes, *sizes, *out = Py_None;
     Py_ssize_t rows;
-    int act, pair, rows_form = 0;
-    if (!PyArg_ParseTuple(args, "OOOOOnii|p:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair, &rows_form))
+    int act, pair, rows_form = 0, limit = 0, limited = 0;
+    double lam = 0.0, squares = 0.0;
+    if (!PyArg_ParseTuple(args, "OOOOOnii|ppOd:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair, &rows_form,
+                          &limit, &out, &lam))
         return NULL;
+    const int finishing = out != Py_None;
+    if (finishing && !(lam >= 0.0 && lam <= DBL_MAX)) {
+        PyErr_SetString(PyExc_ValueError, "sums: lam must be a finite number >= 0");
+        return NULL;
+    }
     if (act < 0 || act > ACT_IDENTITY || pair < 0 || pair > PAIR_IDENTITY_SQUARED || rows < 1 || rows >= INT_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "sums: unknown activation or output/loss pair, or rows out of range");
         return NULL;
@@ -806,12 +900,12 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     Py_buffer *b = NULL;
     if (parse_sizes(sizes, e) < 0) goto done;
     L = e->layers;
-    /* buffers: X, Y, the L thetas, then per lane A, Dl and Delta (L arrays each) */
-    objs = PyMem_Malloc(sizeof *objs * (size_t)(2 + L + 3 * L * k));
-    b = PyMem_Malloc(sizeof *b * (size_t)(2 + L + 3 * L * k));
+    /* buffers: X, Y, the L thetas, then per lane A, Dl and Delta (L arrays each), then out's L arrays */
+    objs = PyMem_Malloc(sizeof *objs * (size_t)(2 + L + 3 * L * k + L));
+    b = PyMem_Malloc(sizeof *b * (size_t)(2 + L + 3 * L * k + L));
     if (objs == NULL || b == NULL) { PyErr_NoMemory(); goto done; }
     objs[count++] = X; objs[count++] = Y;
-    PyObject *lists[1 + 3 * MAX_WORKERS];
+    PyObject *lists[2 + 3 * MAX_WORKERS];
     lists[0] = thetas;
     for (int w = 0; w < k; w++) {
         PyObject *lane = PyList_GET_ITEM(lanes, w);
@@ -821,15 +915,16 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         }
         for (int q = 0; q < 3; q++) lists[1 + 3 * w + q] = PyTuple_GET_ITEM(lane, q);
     }
-    for (int q = 0; q < 1 + 3 * k; q++) {
+    if (finishing) lists[1 + 3 * k] = out;
+    for (int q = 0; q < 1 + 3 * k + finishing; q++) {
         if (!PyList_Check(lists[q]) || PyList_GET_SIZE(lists[q]) != L) {
-            PyErr_SetString(PyExc_ValueError, "sums: thetas, A, Dl and Delta must be lists of one array per layer");
+            PyErr_SetString(PyExc_ValueError, "sums: thetas, A, Dl, Delta and out must be lists of one array per layer");
             goto done;
         }
         for (Py_ssize_t l = 0; l < L; l++) objs[count++] = PyList_GET_ITEM(lists[q], l);
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        int writable = i >= 2 + L;  /* A, Dl and Delta are written */
+        int writable = i >= 2 + L;  /* A, Dl, Delta and out are written */
         if (PyObject_GetBuffer(objs[i], &b[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
             goto done;
         got++;
@@ -853,6 +948,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
             if (lane[l].len < unit_rows || lane[L + l].len < unit_rows || lane[2 * L + l].len != weights)
                 goto wrong_size;
         }
+        if (finishing && b[2 + L + 3 * L * k + l].len != weights) goto wrong_size;
     }
     for (Py_ssize_t i = 2 + L; i < count; i++)  /* written arrays apart from every other */
         for (Py_ssize_t q = 0; q < count; q++)
@@ -890,13 +986,37 @@ static PyObject *sums(PyObject *self, PyObject *args) {
             if (size == 8) ((double *)j->wt)[i * r1 + q] = ((const double *)j->theta[0])[q * (s0 + 1) + 1 + i];
             else ((float *)j->wt)[i * r1 + q] = ((const float *)j->theta[0])[q * (s0 + 1) + 1 + i];
         }
-    j->threads = pool_take(k);
+    int P = k;
+    if (limit && k > 1) {  /* the lanes side by side: the BLAS at one thread while they run */
+        int allowed = blas_limit_enter();
+        limited = allowed > 0;
+        if (limited && allowed < P) P = allowed;  /* the limit fell since the caller looked: fewer threads */
+    }
+    j->threads = pool_take(P);
     pool_run(sums_task, j, j->threads);
+    if (limited) blas_limit_exit();
     sums_reduce(j);
+    /* out: D = Delta/M + (lam/M) Theta (glassnet.backprop.finish, by finish's kernel: bit for bit the NumPy code), and
+     * the sum of the squared non-bias weights for the cost's regularization term (the epoch's sum_squares) */
+    for (Py_ssize_t l = 0; finishing && l < L; l++) {
+        const Py_ssize_t r = e->sizes[l + 1], c = e->sizes[l] + 1;
+        void *G = b[2 + L + 3 * L * k + l].buf;
+        const double m = (double)M, cm = lam / m;
+        if (size == 8) {
+            const double *th = j->theta[l];
+            finish_f64(r, c, G, j->lane[0].ptr[2][l], th, m, cm, lam != 0.0);
+            for (Py_ssize_t q = 0; lam != 0.0 && q < r; q++) squares += sum_squares_f64(th + q * c + 1, c - 1);
+        } else {
+            const float *th = j->theta[l];
+            finish_f32(r, c, G, j->lane[0].ptr[2][l], th, (float)m, (float)cm, lam != 0.0);
+            for (Py_ssize_t q = 0; lam != 0.0 && q < r; q++) squares += sum_squares_f32(th + q * c + 1, c - 1);
+        }
+    }
     Py_END_ALLOW_THREADS
     for (int w = 0; w < k; w++) J += j->lane[w].J;
     for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
     PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(j->wt);
+    if (finishing) return Py_BuildValue("(dd)", J, squares);
     return PyFloat_FromDouble(J);
 wrong_size:
     PyErr_SetString(PyExc_ValueError, "sums: an array of the wrong size for its layer");
@@ -904,6 +1024,64 @@ done:
     for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
     PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(j->wt);
     return NULL;
+}
+
+/* set_blas_threads([(get, set), ...]) -> whether they were taken: the BLAS libraries' thread-count functions, as
+ * addresses (int (*)(void) and void (*)(int)); an empty list hands none over. Refused while a caller holds the limit. */
+static PyObject *set_blas_threads(PyObject *self, PyObject *pairs) {
+    (void)self;
+    blas_get_fn get[MAX_BLAS_LIBS];
+    blas_set_fn set[MAX_BLAS_LIBS];
+    if (!PyList_Check(pairs) || PyList_GET_SIZE(pairs) > MAX_BLAS_LIBS) {
+        PyErr_SetString(PyExc_ValueError, "set_blas_threads: expected a list of at most 8 (get, set) address pairs");
+        return NULL;
+    }
+    const int libs = (int)PyList_GET_SIZE(pairs);
+    for (int i = 0; i < libs; i++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, i);
+        void *g, *t;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_ValueError, "set_blas_threads: expected (get, set) address pairs");
+            return NULL;
+        }
+        g = PyLong_AsVoidPtr(PyTuple_GET_ITEM(pair, 0));
+        t = g ? PyLong_AsVoidPtr(PyTuple_GET_ITEM(pair, 1)) : NULL;
+        if (g == NULL || t == NULL) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "set_blas_threads: a null address");
+            return NULL;
+        }
+        get[i] = (blas_get_fn)g;
+        set[i] = (blas_set_fn)t;
+    }
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = blas_limit_register(libs, get, set);
+    Py_END_ALLOW_THREADS
+    return PyBool_FromLong(ok);
+}
+
+/* blas_limit(enter) -> enter: the libraries at one thread for one more caller, and what they allowed before it (0:
+ * none handed over, nothing done); not enter: that caller is done (the last one puts the counts back), None. */
+static PyObject *blas_limit_(PyObject *self, PyObject *arg) {
+    (void)self;
+    int enter = PyObject_IsTrue(arg), allowed = 0;
+    if (enter < 0) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (enter) allowed = blas_limit_enter();
+    else blas_limit_exit();
+    Py_END_ALLOW_THREADS
+    if (!enter) Py_RETURN_NONE;
+    return PyLong_FromLong(allowed);
+}
+
+/* blas_threads() -> the smallest thread count among the libraries handed over, 0 where none was. */
+static PyObject *blas_threads_(PyObject *self, PyObject *unused) {
+    (void)self; (void)unused;
+    int n;
+    Py_BEGIN_ALLOW_THREADS
+    n = blas_limit_threads();
+    Py_END_ALLOW_THREADS
+    return PyLong_FromLong(n);
 }
 
 /* pool_status() -> (threads the pool has started, how many of them are running a task now). */
@@ -927,6 +1105,9 @@ static PyMethodDef methods[] = {
     {"epoch", epoch, METH_VARARGS, "One mini-batch epoch in compiled code (see glassnet._support.fused.epoch)."},
     {"pool_status", pool_status, METH_NOARGS, "(threads of the kernels' pool, how many are running a task now)."},
     {"sums", sums, METH_VARARGS, "Full-batch cost and Delta sums in compiled code (see glassnet._support.fused.sums)."},
+    {"set_blas_threads", set_blas_threads, METH_O, "The BLAS libraries' (get, set) thread-count functions, as addresses."},
+    {"blas_limit", blas_limit_, METH_O, "blas_limit(True): BLAS at one thread for one more caller; False: done."},
+    {"blas_threads", blas_threads_, METH_NOARGS, "The smallest thread count of the BLAS libraries handed over (0: none)."},
     {NULL, NULL, 0, NULL},
 };
 

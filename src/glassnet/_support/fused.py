@@ -26,15 +26,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from glassnet._support.threads import limit_blas_threads, rescan_blas
+from glassnet._support.threads import limit_blas_threads, limit_in_kernels, rescan_blas
 
 try:  # an optional build: pip installs glassnet without it where no C compiler is found
     from glassnet._support import _kernels
 except ImportError:  # pragma: no cover - depends on the install
     _kernels = None  # type: ignore[assignment]  # the module is optional: None where it was not built
 
-__all__ = ["available", "adam", "sgd", "finish", "all_finite", "is_finite", "disabled", "blas_ready", "epoch", "sums",
-           "EPOCH_OK", "EPOCH_DIVERGED", "EPOCH_STOPPED", "EPOCH_NOT_FINITE"]
+__all__ = ["available", "adam", "sgd", "finish", "finish_matches", "all_finite", "is_finite", "disabled", "blas_ready",
+           "epoch", "sums", "sums_finished", "EPOCH_OK", "EPOCH_DIVERGED", "EPOCH_STOPPED", "EPOCH_NOT_FINITE"]
 
 #: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
 _enabled = _kernels is not None and os.environ.get("GLASSNET_KERNELS", "1") != "0"
@@ -91,7 +91,7 @@ def finish(G: np.ndarray, Delta: np.ndarray, theta: np.ndarray, m: int, lam: flo
     be Python numbers: NumPy computes a float32 array with a NumPy int64 or float64 scalar in float64 and rounds once at
     the end, which the float32 kernel would not match.
     """
-    if Delta.dtype == np.float32 and not (type(m) is int and type(lam) in (int, float)):
+    if not finish_matches(Delta.dtype, m, lam):
         return False
     try:  # arrays (anything else: the NumPy code)
         shape = G.shape
@@ -100,6 +100,13 @@ def finish(G: np.ndarray, Delta: np.ndarray, theta: np.ndarray, m: int, lam: flo
     except AttributeError:
         return False
     return _call("finish", G, Delta, theta, shape[0], m, lam / m, bool(lam)) is not _DECLINED
+
+
+def finish_matches(dtype, m, lam) -> bool:
+    """Whether the finish kernel computes what NumPy computes for D = Δ/m + (λ/m)Θ with these m and λ: always in
+    float64; in float32 only for Python numbers (NumPy computes a float32 array with a NumPy int64 or float64 scalar in
+    float64 and rounds once at the end, which the float32 kernel would not match)."""
+    return dtype != np.float32 or (type(m) is int and type(lam) in (int, float))
 
 
 def all_finite(a: np.ndarray) -> bool | None:
@@ -144,7 +151,10 @@ def blas_ready() -> bool:
                 capi = cython_blas.__pyx_capi__
                 _kernels.set_blas(capi["dgemm"], capi["sgemm"])
                 _blas = True
-                rescan_blas()  # SciPy's BLAS may have just been loaded: thread limits must reach it
+                if _enabled and hasattr(_kernels, "set_blas_threads"):
+                    limit_in_kernels(_kernels)  # the one-thread limit set from C (and SciPy's BLAS found, as below)
+                else:
+                    rescan_blas()  # SciPy's BLAS may have just been loaded: thread limits must reach it
             except (ImportError, KeyError, TypeError, ValueError, AttributeError):
                 _blas = False  # an unusual SciPy: the NumPy loop runs
     return _enabled and _blas
@@ -194,7 +204,7 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
 
 def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
          lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int], rows: int,
-         activation: str, output: str, loss: str, rows_form: bool = False) -> float | None:
+         activation: str, output: str, loss: str, rows_form: bool = False, limit: bool = False) -> float | None:
     """Σ_t cost(t) over the rows of X, and Δ^(l) = Σ_t δ^(l+1) [1, a^(l)]ᵀ, in compiled code (the GIL released): a
     workspace's full-batch sums. None where it cannot run (the caller runs its NumPy code; nothing was written).
 
@@ -205,12 +215,32 @@ def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
     ``Dl[l]``: flat buffers of at least s_{l+2}·rows items (a^(l+2) or z^(L), δ^(l+2)). Chunks of ``rows`` rows are
     read straight from X; ``rows_form``: the first layer's product asked as a product of rows (see
     :func:`glassnet._fast.workspace.first_layer_as_rows`). The steps are the epoch's (:func:`epoch`: forward, output
-    layer, backward), so the results equal the NumPy lanes' to rounding (tests/test_compiled_sums.py). Call it with
-    the BLAS limited to one thread where k > 1 (every lane runs its own products).
+    layer, backward), so the results equal the NumPy lanes' to rounding (tests/test_compiled_sums.py). Where k > 1
+    every lane runs its own products, so the BLAS must run one thread: ``limit`` asks the kernels to see to it (only
+    where :func:`glassnet._support.threads.kernels_limit_blas`); otherwise call it inside
+    :func:`~glassnet._support.threads.single_threaded_blas`.
     """
     if (not blas_ready() or not hasattr(_kernels, "sums")  # a build older than this module: the NumPy lanes
             or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
         return None
     result = _call("sums", X, Y, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss],
-                   rows_form)
+                   rows_form, limit)
     return None if result is _DECLINED else float(result)
+
+
+def sums_finished(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
+                  lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int],
+                  rows: int, activation: str, output: str, loss: str, rows_form: bool, limit: bool,
+                  out: list[np.ndarray], lam: float) -> tuple[float, float] | None:
+    """:func:`sums`, then D^(l) into ``out`` (C-ordered arrays like Θ): :func:`glassnet.backprop.finish` with m the
+    rows of X, by :func:`finish`'s kernel (bit for bit the NumPy code where :func:`finish_matches`); and beside
+    Σ_t cost(t) it returns Σ Θ[:, 1:]² over every layer for the cost's regularization term
+    (:func:`glassnet.cost.penalty`; 0 where λ is 0), summed as the compiled epoch sums it. One call where a
+    workspace's J and D would take three: after 1.5 ms of products (the course's ex4 size) each Python step costs
+    microseconds, the caches being full of X. None where it cannot run (nothing was written)."""
+    if (not blas_ready() or not hasattr(_kernels, "sums") or not hasattr(_kernels, "blas_limit")  # an older build
+            or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
+        return None
+    result = _call("sums", X, Y, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss],
+                   rows_form, limit, out, lam)
+    return None if result is _DECLINED else result

@@ -16,6 +16,7 @@ Worker threads and the BLAS limit are process-wide, so one lock guards both. Not
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -51,7 +52,7 @@ EPOCH_WORK_PER_THREAD = 128_000
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
-_blas: dict = {"controller": None, "restore": None, "users": 0}
+_blas: dict = {"controller": None, "restore": None, "users": 0, "kernels": None, "handed": False}
 
 
 def _forget_threads_after_fork() -> None:
@@ -70,6 +71,7 @@ def _controller():
         from threadpoolctl import ThreadpoolController
 
         _blas["controller"] = ThreadpoolController()  # scanning the loaded libraries takes ms: once
+        _hand_over(_blas["controller"])
     return _blas["controller"]
 
 
@@ -78,6 +80,55 @@ def rescan_blas() -> None:
     :func:`glassnet._support.fused.blas_ready` imports its BLAS wrappers), and a limit must reach it too."""
     with _lock:
         _blas["controller"] = None
+        _blas["handed"] = False
+
+
+def limit_in_kernels(kernels) -> None:
+    """Let the C kernels (the ``_kernels`` module, from :mod:`glassnet._support.fused` once they have a BLAS) set the
+    one-thread limit from the next look at the libraries on: :func:`single_threaded_blas`, :func:`blas_threads` and
+    the compiled lanes (``sums(..., limit=True)``) then call the libraries' own functions from C, with one count of
+    callers there. Only where every loaded BLAS is an OpenBLAS on its own threads (the wheels' numpy and SciPy), whose
+    get/set functions are known; elsewhere threadpoolctl sets the limit, as before."""
+    with _lock:
+        _blas["kernels"], _blas["controller"], _blas["handed"] = kernels, None, False
+
+
+def kernels_limit_blas() -> bool:
+    """Whether the kernels set the one-thread limit themselves (see :func:`limit_in_kernels`)."""
+    if not _blas["handed"] and _blas["kernels"] is not None and _blas["controller"] is None:
+        with _lock:
+            _controller()  # the look at the libraries that hands them over
+    return _blas["handed"]
+
+
+def _hand_over(controller) -> None:
+    """The (get, set) thread-count functions of every loaded BLAS to the kernels, where each one has them."""
+    kernels = _blas["kernels"]
+    if kernels is None:
+        return
+    found = [_thread_functions(lib) for lib in controller.lib_controllers if lib.user_api == "blas"]
+    pairs = [pair for pair in found if pair is not None]
+    # every BLAS or none: one the kernels cannot set leaves them all to threadpoolctl
+    _blas["handed"] = bool(pairs) and len(pairs) == len(found) and bool(kernels.set_blas_threads(pairs))
+    if not _blas["handed"]:
+        kernels.set_blas_threads([])
+
+
+def _thread_functions(lib) -> tuple[int, int] | None:
+    """The addresses of an OpenBLAS's openblas_get_num_threads and openblas_set_num_threads (under the names
+    threadpoolctl looks for), where it runs its own threads; None for anything else."""
+    if lib.internal_api != "openblas" or getattr(lib, "threading_layer", None) not in ("pthreads", "disabled"):
+        return None  # OpenMP's threads are limited per calling thread, by other functions
+    dll = ctypes.CDLL(lib.filepath)  # already loaded: the same library, found again
+    for prefix in ("", "scipy_"):
+        for suffix in ("", "64_", "_64"):
+            get = getattr(dll, f"{prefix}openblas_get_num_threads{suffix}", None)
+            put = getattr(dll, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                get_at, put_at = ctypes.cast(get, ctypes.c_void_p).value, ctypes.cast(put, ctypes.c_void_p).value
+                if get_at and put_at:
+                    return get_at, put_at
+    return None
 
 
 def _blas_libs() -> list:
@@ -95,6 +146,8 @@ def available_cores() -> int:
 
 def blas_threads() -> int:
     """Threads the BLAS libraries may use now (the smallest limit among them; 1 if none can be controlled)."""
+    if _blas["handed"]:
+        return max(1, _blas["kernels"].blas_threads())
     with _lock:
         return _allowed(_blas_counts())
 
@@ -205,11 +258,11 @@ def choose_epoch_threads(rows: int, batch: int, sizes: Sequence[int], n_threads:
     return int(max(1, min(k, current))) if current else int(k)
 
 
-def _set_blas_threads(n: int, counts: list[tuple[Any, int]] | None = None) -> list[tuple[Any, int]]:
+def _set_blas_threads(n: int) -> list[tuple[Any, int]]:
     """Every loaded BLAS at ``n`` threads, by each library's own setter on the libraries found once (threadpoolctl's
     ``limit`` looks them all up again each time: on the course's ex4 size, a 1.4 ms J + D took 60 µs longer with it,
     15 µs this way); returns (library, its thread count before) for those it changed, for :func:`_restore_blas`."""
-    changed = [(lib, k) for lib, k in (_blas_counts() if counts is None else counts) if k != n]
+    changed = [(lib, k) for lib, k in _blas_counts() if k != n]
     for lib, _ in changed:
         lib.set_num_threads(int(n))
     return changed
@@ -231,22 +284,22 @@ def limit_blas_threads(n: int) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def single_threaded_blas() -> Iterator[int]:
-    """BLAS at one thread while our worker threads run (counted, so overlapping calls restore the limit once).
-
-    Yields what :func:`blas_threads` said just before: a caller that sizes its work by the BLAS limit reads it here,
-    in the same look at the libraries (each look is a few foreign calls, and a 1.5 ms call makes them twice otherwise).
-    """
+def single_threaded_blas() -> Iterator[None]:
+    """BLAS at one thread while our worker threads run (counted, so overlapping calls restore the limit once; by the
+    kernels where they set it, see :func:`limit_in_kernels`)."""
+    kernels = _blas["kernels"] if _blas["handed"] else None
+    if kernels is not None and kernels.blas_limit(True):
+        try:
+            yield
+        finally:
+            kernels.blas_limit(False)
+        return
     with _lock:
         if _blas["users"] == 0:
-            counts = _blas_counts()
-            allowed = _allowed(counts)
-            _blas["restore"] = _set_blas_threads(1, counts)
-        else:
-            allowed = 1  # another call holds the limit: one thread is what the libraries allow now
+            _blas["restore"] = _set_blas_threads(1)
         _blas["users"] += 1
     try:
-        yield allowed
+        yield
     finally:
         with _lock:
             _blas["users"] -= 1
