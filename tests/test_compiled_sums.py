@@ -230,10 +230,11 @@ def test_a_build_without_the_sums_runs_the_numpy_lanes(monkeypatch):
 _FORKED_CHILD = """
 import os, sys
 import numpy as np
-from glassnet._support import fused
+from glassnet._support import fused, threads
 
 k = fused._kernels
 assert fused.blas_ready()
+limit = threads.kernels_limit_blas()  # the lanes on one-thread BLAS, set by the kernels (where this BLAS allows)
 rng = np.random.default_rng(0)
 thetas = [rng.standard_normal((9, 31)), rng.standard_normal((4, 10))]
 X, Y = rng.random((301, 30)), np.eye(4)[rng.integers(0, 4, 301)]
@@ -242,16 +243,19 @@ X, Y = rng.random((301, 30)), np.eye(4)[rng.integers(0, 4, 301)]
 def run():
     lanes = [([np.empty(9 * 32), np.empty(4 * 32)], [np.empty(9 * 32), np.empty(4 * 32)],
               [np.empty(t.shape) for t in thetas]) for _ in range(2)]
-    return k.sums(X, Y, thetas, lanes, [30, 9, 4], 32, 0, 0), lanes[0][2]
+    return k.sums(X, Y, thetas, lanes, [30, 9, 4], 32, 0, 0, False, limit), lanes[0][2]
 
 
 J, Delta = run()
 assert k.pool_status()[0] >= 1
+before = threads.blas_threads()
 pid = os.fork()
 if pid == 0:
     J_child, Delta_child = run()  # hangs if the child waits for the parent's threads
     same = J_child == J and all(np.array_equal(a, b) for a, b in zip(Delta, Delta_child))
-    os._exit(0 if same and k.pool_status()[0] >= 1 else 1)
+    with threads.single_threaded_blas():  # the child's own count of callers: it starts at none
+        one = threads.blas_threads() == 1
+    os._exit(0 if same and one and k.pool_status()[0] >= 1 and threads.blas_threads() == before else 1)
 _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))
 """

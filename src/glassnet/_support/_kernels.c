@@ -449,13 +449,14 @@ static void pool_after_fork(void) {
 
 static void pool_register_fork(void) { pthread_atfork(NULL, NULL, pool_after_fork); }
 
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;  /* the child's reset, registered once by whichever comes first */
+
 /* Take the pool for up to `want` threads in all (the caller's included): how many this call may use (1: run alone,
  * the pool is taken or no worker could start). Every call that got more than 1 must end with pool_run. */
 static int pool_take(int want) {
     if (want <= 1 || atomic_exchange(&pool.taken, 1)) return 1;
     if (want > MAX_WORKERS) want = MAX_WORKERS;
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, pool_register_fork);
+    pthread_once(&fork_once, pool_register_fork);
     pool.born = atomic_load(&pool.generation);
     while (pool.started < want - 1) {
         pthread_t tid;
@@ -552,8 +553,7 @@ static int blas_limit_threads(void) {
 
 /* Hand over the libraries: (get, set) address pairs; refused (0) while a caller holds the limit. */
 static int blas_limit_register(int libs, blas_get_fn *get, blas_set_fn *set) {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, pool_register_fork);
+    pthread_once(&fork_once, pool_register_fork);
     pthread_mutex_lock(&blas_limit.mu);
     int ok = blas_limit.users == 0;
     if (ok) {
