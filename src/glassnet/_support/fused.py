@@ -26,7 +26,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from glassnet._support.threads import limit_blas_threads, limit_in_kernels, rescan_blas
+from glassnet._support.threads import limit_in_kernels, rescan_blas, single_threaded_blas
 
 try:  # an optional build: pip installs glassnet without it where no C compiler is found
     from glassnet._support import _kernels
@@ -194,7 +194,7 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
     s1, s2 = (arrays[0], arrays[1]) if rule == "adam" else (arrays[0], None)
     workers = max(1, int(workers))
     try:
-        with limit_blas_threads(1) if workers > 1 else contextlib.nullcontext():
+        with single_threaded_blas() if workers > 1 else contextlib.nullcontext():  # counted: calls may overlap
             return _kernels.epoch(X, Y, order, theta, G, s1, s2, sizes, batch, _ACTIVATIONS[activation],
                                   _PAIRS[output, loss], float(lam), _RULES[rule], params, int(t), should_stop, workers,
                                   bool(check))
