@@ -92,6 +92,13 @@ def test_both_forms_of_the_first_layers_product_agree(dtype):
         lane = ([np.empty(9 * 64, dtype), np.empty(4 * 64, dtype)], [np.empty(9 * 64, dtype), np.empty(4 * 64, dtype)],
                 [np.empty(t.shape, dtype) for t in thetas])
         results.append((_fused._kernels.sums(X, Y, thetas, [lane], [30, 9, 4], 64, 0, 0, rows_form), lane[2]))
+    wt = np.empty(30 * 9, dtype)  # the rows form into memory given (a workspace's): the same numbers
+    lane = ([np.empty(9 * 64, dtype), np.empty(4 * 64, dtype)], [np.empty(9 * 64, dtype), np.empty(4 * 64, dtype)],
+            [np.empty(t.shape, dtype) for t in thetas])
+    assert _fused._kernels.sums(X, Y, thetas, [lane], [30, 9, 4], 64, 0, 0, wt) == results[1][0]
+    for d, d1 in zip(lane[2], results[1][1]):
+        np.testing.assert_array_equal(d, d1)
+    np.testing.assert_array_equal(wt.reshape(30, 9), thetas[0][:, 1:].T)
     (J0, D0), (J1, D1) = results
     assert abs(J1 - J0) <= TOL[dtype] * abs(J0)
     for d0, d1 in zip(D0, D1):
@@ -161,6 +168,8 @@ def test_arrays_it_cannot_take_are_refused_before_anything_is_touched():
         good[:7] + (9,),  # unknown output/loss pair
         good[:5] + (0,) + good[6:],  # no rows per chunk
         (X[:0], Y[:0]) + good[2:],  # no rows
+        good + (np.zeros(6 * 4 - 1),),  # rows form: too little room for Θ^(1) transposed
+        good + (X.ravel()[:24],),  # rows form: Θ^(1) transposed into X's memory
         good + (False, False, [np.zeros((4, 7))], 1.0),  # out: one array for two layers
         good + (False, False, [np.zeros((4, 7)), np.zeros((3, 4))], 1.0),  # out of the wrong size
         good + (False, False, [np.zeros((4, 7)), Delta[1]], 1.0),  # out that is a lane's Delta
@@ -209,7 +218,8 @@ def test_compiled_lanes_hold_one_chunk_and_their_delta_only():
     weights = sum(t.size for t in thetas)
     rows = ws.compiled_chunk_rows(sizes)
     per_lane = weights + rows * (2 * sum(sizes[1:]) + sizes[-1] + 1) + max(sizes[1:])
-    assert len(w._lanes) == 2 and w.nbytes == 2 * per_lane * 8
+    transposed = sizes[0] * sizes[1]  # Θ^(1) transposed for the rows form, made once
+    assert len(w._lanes) == 2 and w.nbytes == (2 * per_lane + transposed) * 8
     with _fused.disabled():  # the NumPy lanes: 1250-row chunks and the product buffer
         w.cost_and_gradient(thetas, X, y, 1.0)
     assert w.nbytes > 5 * 2 * per_lane * 8

@@ -234,3 +234,19 @@ def test_the_vectorized_log1p_is_within_3_ulp_on_0_to_1(dtype):
     nan = np.array([np.nan], dtype)
     _kernels.log1p_unit(nan)
     assert np.isnan(nan[0])
+
+
+def test_same_contents_is_byte_for_byte_and_counts_anything_else_as_changed():
+    y = np.arange(40) % 7
+    copy = y.copy()
+    assert _fused.same_contents(copy, y)
+    y[17] += 1
+    assert not _fused.same_contents(copy, y)
+    assert not _fused.same_contents(copy[:-1], copy)  # another shape
+    assert not _fused.same_contents(copy.astype(np.int32), copy)  # another dtype, the same numbers
+    strided = np.repeat(copy, 2)[::2]  # not C-ordered: NumPy's comparison
+    assert _fused.same_contents(strided, copy) and not _fused.same_contents(strided, y)
+    z = np.array([0.0, np.nan])
+    assert not _fused.same_contents(np.array([-0.0, np.nan]), z)  # other bytes: changed (encoded again, safe)
+    with _fused.disabled():  # NumPy's comparison: NaN never equals itself, so changed as well
+        assert not _fused.same_contents(z.copy(), z) and _fused.same_contents(y.copy(), y)

@@ -115,12 +115,15 @@ def _numpy_path(thetas, X, y, lam, activation, output, loss) -> tuple[float, lis
     m, dtype = X.shape[0], X.dtype
     Y = _targets(pair, y, sizes[-1], m, dtype)
     key = (*sizes, m, dtype.char, activation, pair.output, pair.loss)  # strings and ints: cheap to hash
-    workspace = _take_workspace(key, sizes, m, dtype, activation, pair)
+    workspace, lent = _take_workspace(key, sizes, m, dtype, activation, pair)
     try:
         with np.errstate(all="ignore"):
             J, grads = workspace.cost_and_gradient(thetas, X, Y, lam, check_input=False)
     finally:
-        _return_workspace(key, workspace)
+        if lent is not None:
+            lent.release()  # the cached one: free for the next call
+        else:
+            _keep_workspace(key, workspace)
     if math.isfinite(J):
         for g in grads:
             if not _fused.is_finite(g):
@@ -135,32 +138,40 @@ def _numpy_path(thetas, X, y, lam, activation, output, loss) -> tuple[float, lis
 
 # Reuse between public calls on small data, where set-up is a visible share of a call. Keyed by what the reused
 # thing depends on; a few entries each; one lock. Nothing here may ever give a stale answer:
-# - workspaces hold no results, only buffers (each call overwrites them); one is lent to one call at a time;
+# - workspaces hold no results, only buffers (each call overwrites them); one is lent to one call at a time (its
+#   lock held while the call runs; a call that finds it held makes its own);
 # - targets: y's array is compared with a copy of itself on every hit (y is small: m labels or an (m, K) matrix),
 #   so a y changed in place (same object, same id) is encoded again.
 _CACHE_SIZE = 4
 _MAX_CACHED_BYTES = 64 * 2**20  # a workspace that grew beyond this (huge layers) is not kept
 _cache_lock = threading.Lock()
-_workspaces: OrderedDict[tuple, Workspace] = OrderedDict()
-_target_cache: OrderedDict[tuple, tuple[memoryview, np.ndarray]] = OrderedDict()
+_workspaces: OrderedDict[tuple, tuple[Workspace, threading.Lock]] = OrderedDict()
+_target_cache: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
 
-def _take_workspace(key: tuple, sizes, m: int, dtype, activation: str, pair: OutputLoss) -> Workspace:
-    """A workspace for this network, lent to this call alone (a cached one where there is one, else a new one); the
-    call hands it back with :func:`_return_workspace`."""
+def _take_workspace(key: tuple, sizes, m: int, dtype, activation: str,
+                    pair: OutputLoss) -> tuple[Workspace, threading.Lock | None]:
+    """A workspace for this network lent to this call alone: the cached one with its lock, now held (release it when
+    done), where there is one and no other call holds it; else a new one and None (offer it to
+    :func:`_keep_workspace` when done: its buffers are made by its first call)."""
     with _cache_lock:
-        workspace = _workspaces.pop(key, None)  # taken out: a concurrent call makes its own
-    if workspace is None:
-        workspace = Workspace(sizes, m, dtype, activation=activation, output=pair.output, loss=pair.loss)
-    return workspace
+        found = _workspaces.get(key)
+        if found is not None:
+            _workspaces.move_to_end(key)
+    if found is not None and found[1].acquire(blocking=False):
+        return found
+    return Workspace(sizes, m, dtype, activation=activation, output=pair.output, loss=pair.loss), None
 
 
-def _return_workspace(key: tuple, workspace: Workspace) -> None:
-    if workspace.nbytes <= _MAX_CACHED_BYTES:
-        with _cache_lock:
-            _workspaces[key] = workspace
+def _keep_workspace(key: tuple, workspace: Workspace) -> None:
+    """Keep a new workspace for the next calls, unless one is kept for this key already or it is large."""
+    if workspace.nbytes > _MAX_CACHED_BYTES:
+        return
+    with _cache_lock:
+        if key not in _workspaces:
+            _workspaces[key] = (workspace, threading.Lock())
             while len(_workspaces) > _CACHE_SIZE:
-                _workspaces.popitem(last=False)
+                _workspaces.popitem(last=False)  # a call that holds it keeps using it; then it is gone
 
 
 def _targets(pair: OutputLoss, y, K: int, m: int, dtype) -> np.ndarray:
@@ -170,16 +181,14 @@ def _targets(pair: OutputLoss, y, K: int, m: int, dtype) -> np.ndarray:
     key = (id(y), y.shape, y.strides, y.dtype.str, pair.output, pair.loss, K, m, dtype.char)
     with _cache_lock:
         hit = _target_cache.get(key)
-    # The contents compared item by item in C (a memoryview comparison allocates nothing; a NaN never equals itself,
-    # so such a y is encoded again, and refused there)
-    if hit is not None and y.data == hit[0]:
+    if hit is not None and _fused.same_contents(hit[0], y):  # byte for byte (a changed y is encoded again)
         return hit[1]
     Y = pair.targets(y, K, m, dtype=dtype)
     if Y is y:  # already the target matrix: nothing to keep
         return Y
     Y.flags.writeable = False  # shared by later calls: read only
     with _cache_lock:
-        _target_cache[key] = (np.array(y, copy=True).data, Y)
+        _target_cache[key] = (np.array(y, copy=True), Y)
         while len(_target_cache) > _CACHE_SIZE:
             _target_cache.popitem(last=False)
     return Y

@@ -330,13 +330,14 @@ class Workspace:
         # What the compiled lanes ask of every call, worked out once: on the course's ex4 size a call is 1.5 ms and
         # each Python step after it costs microseconds (the compiled call has just filled the caches)
         self._rows_form = first_layer_as_rows(self.sizes)
+        self._wt: np.ndarray | None = None  # Θ^(1) transposed for the rows form (made by the first compiled call)
         self._compiled_rows = compiled_chunk_rows(self.sizes)
         self._buffers: tuple[int, int, list] | None = None  # (lanes, rows, their buffers for fused.sums)
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the buffers (all workers)."""
-        return sum(lane.nbytes for lane in self._lanes)
+        return (0 if self._wt is None else self._wt.nbytes) + sum(lane.nbytes for lane in self._lanes)
 
     def _lane(self, i: int, rows: int) -> _Lane:
         """Worker i's buffers for chunks of ``rows`` examples: made once, kept while they are big enough."""
@@ -445,8 +446,13 @@ class Workspace:
         if found is None or found[0] != k or found[1] != rows:
             lanes = [self._lane(i, rows) for i in range(k)]
             found = self._buffers = (k, rows, [([*lane.a, lane.zL], lane.delta, lane.Delta) for lane in lanes])
+        rows_form: np.ndarray | bool = False
+        if self._rows_form:  # the workspace's memory: a call allocates nothing for Θ^(1) transposed
+            if self._wt is None:
+                self._wt = np.empty(self.sizes[0] * self.sizes[1], self.dtype)
+            rows_form = self._wt
         args = (X, Y, [np.ascontiguousarray(t) for t in thetas], found[2], self.sizes, rows, self.activation.name,
-                self.pair.output, self.pair.loss, self._rows_form, k > 1 and kernels_limit_blas())
+                self.pair.output, self.pair.loss, rows_form, k > 1 and kernels_limit_blas())
         if finish_into is not None:
             finished = _fused.sums_finished(*args, *finish_into)
             if finished is not None:

@@ -205,6 +205,21 @@ VECTOR_CLONES static int finite_f64(Py_ssize_t n, const void *buf) { FINITE_LOOP
 
 VECTOR_CLONES static int finite_f32(Py_ssize_t n, const void *buf) { FINITE_LOOP(uint32_t, 0x7f800000U) }
 
+/* equal_bytes(a, b) -> whether two C-contiguous buffers of one length hold the same bytes (a memcmp: a cached copy
+ * of y against y, on every public call that reuses y's targets). */
+static PyObject *equal_bytes(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *a, *b;
+    Py_buffer x, y;
+    if (!PyArg_ParseTuple(args, "OO:equal_bytes", &a, &b)) return NULL;
+    if (PyObject_GetBuffer(a, &x, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (PyObject_GetBuffer(b, &y, PyBUF_C_CONTIGUOUS) < 0) { PyBuffer_Release(&x); return NULL; }
+    int same = x.len == y.len && (x.len == 0 || memcmp(x.buf, y.buf, (size_t)x.len) == 0);
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&y);
+    return PyBool_FromLong(same);
+}
+
 /* _vexp.h's functions on whole arrays, in place (for tests/test_kernels.py, which bounds them in ulp): e^x, and
  * log(1 + x) for x in [0, 1]. */
 VECTOR_CLONES static void exp_rows_f64(Py_ssize_t n, double *x) { for (Py_ssize_t i = 0; i < n; i++) x[i] = exp_f64(x[i]); }
@@ -861,19 +876,24 @@ static void sums_reduce(sums_job *j) {
  * writes Sigma_t delta [1, a]^T over them into its Delta; lane 0's Delta then holds the sum over every lane. A and
  * Dl: a^(l+1) (z^(L)) and delta^(l+1) buffers of s_{l+1} * rows items at least. Every array C-contiguous, one float
  * dtype; ValueError (nothing touched) otherwise. rows_form: ask the first layer's product as a product of rows (see
- * first_layer; glassnet._fast.workspace.first_layer_as_rows decides). The GIL is released while it runs. Where k > 1
+ * first_layer; glassnet._fast.workspace.first_layer_as_rows decides), Theta^(1) transposed into the array given there
+ * (True: into memory of its own). The GIL is released while it runs. Where k > 1
  * the BLAS must run one thread: limit asks this call to see to it (blas_limit_enter, with the libraries handed over
  * by set_blas_threads); otherwise the caller limits it. */
 static PyObject *sums(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *X, *Y, *thetas, *lanes, *sizes, *out = Py_None;
+    PyObject *X, *Y, *thetas, *lanes, *sizes, *out = Py_None, *form = Py_False;
     Py_ssize_t rows;
-    int act, pair, rows_form = 0, limit = 0, limited = 0;
+    int act, pair, limit = 0, limited = 0;
     double lam = 0.0, squares = 0.0;
-    if (!PyArg_ParseTuple(args, "OOOOOnii|ppOd:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair, &rows_form,
+    void *own_wt = NULL;
+    if (!PyArg_ParseTuple(args, "OOOOOnii|OpOd:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair, &form,
                           &limit, &out, &lam))
         return NULL;
     const int finishing = out != Py_None;
+    /* rows_form: False or None (the dot form), True (Theta^(1) transposed into memory of its own), or an array of at
+     * least s_1 * s_2 items to transpose it into (a workspace's: nothing allocated per call) */
+    const int wt_given = form != Py_None && !PyBool_Check(form), rows_form = wt_given || form == Py_True;
     if (finishing && !(lam >= 0.0 && lam <= DBL_MAX)) {
         PyErr_SetString(PyExc_ValueError, "sums: lam must be a finite number >= 0");
         return NULL;
@@ -901,8 +921,8 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     if (parse_sizes(sizes, e) < 0) goto done;
     L = e->layers;
     /* buffers: X, Y, the L thetas, then per lane A, Dl and Delta (L arrays each), then out's L arrays */
-    objs = PyMem_Malloc(sizeof *objs * (size_t)(2 + L + 3 * L * k + L));
-    b = PyMem_Malloc(sizeof *b * (size_t)(2 + L + 3 * L * k + L));
+    objs = PyMem_Malloc(sizeof *objs * (size_t)(2 + L + 3 * L * k + L + 1));
+    b = PyMem_Malloc(sizeof *b * (size_t)(2 + L + 3 * L * k + L + 1));
     if (objs == NULL || b == NULL) { PyErr_NoMemory(); goto done; }
     objs[count++] = X; objs[count++] = Y;
     PyObject *lists[2 + 3 * MAX_WORKERS];
@@ -923,6 +943,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         }
         for (Py_ssize_t l = 0; l < L; l++) objs[count++] = PyList_GET_ITEM(lists[q], l);
     }
+    if (wt_given) objs[count++] = form;  /* last: written */
     for (Py_ssize_t i = 0; i < count; i++) {
         int writable = i >= 2 + L;  /* A, Dl, Delta and out are written */
         if (PyObject_GetBuffer(objs[i], &b[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
@@ -950,6 +971,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         }
         if (finishing && b[2 + L + 3 * L * k + l].len != weights) goto wrong_size;
     }
+    if (wt_given && b[count - 1].len < e->sizes[0] * e->sizes[1] * size) goto wrong_size;
     for (Py_ssize_t i = 2 + L; i < count; i++)  /* written arrays apart from every other */
         for (Py_ssize_t q = 0; q < count; q++)
             if (q != i && overlap(&b[i], &b[q])) {
@@ -976,8 +998,9 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         j->lane[w].e.M = M * (w + 1) / k - M * w / k;
     }
     const Py_ssize_t r1 = e->sizes[1], s0 = e->sizes[0];
-    if (rows_form) {
-        j->wt = PyMem_RawMalloc((size_t)(r1 * s0 * size));
+    if (wt_given) j->wt = b[count - 1].buf;
+    else if (rows_form) {
+        j->wt = own_wt = PyMem_RawMalloc((size_t)(r1 * s0 * size));
         if (j->wt == NULL) { PyErr_NoMemory(); goto done; }
     }
     Py_BEGIN_ALLOW_THREADS
@@ -1015,14 +1038,14 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     for (int w = 0; w < k; w++) J += j->lane[w].J;
     for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
-    PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(j->wt);
+    PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(own_wt);
     if (finishing) return Py_BuildValue("(dd)", J, squares);
     return PyFloat_FromDouble(J);
 wrong_size:
     PyErr_SetString(PyExc_ValueError, "sums: an array of the wrong size for its layer");
 done:
     for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
-    PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(j->wt);
+    PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(own_wt);
     return NULL;
 }
 
@@ -1098,6 +1121,7 @@ static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS, "One Adam step in place on flat arrays (theta, m, v; g is read)."},
     {"sgd", sgd, METH_VARARGS, "One SGD/momentum step in place on flat arrays (theta, velocity; g is read)."},
     {"all_finite", all_finite, METH_O, "Whether a float array holds no inf and no NaN."},
+    {"equal_bytes", equal_bytes, METH_VARARGS, "Whether two C-contiguous buffers hold the same bytes."},
     {"exp", exp_, METH_O, "e^x in place on a float array, by the epoch's vectorized exponential."},
     {"log1p_unit", log1p_unit, METH_O, "log(1 + x) in place for x in [0, 1], by the output layer's vectorized log1p."},
     {"finish", finish, METH_VARARGS, "D = Delta/m + (lam/m) theta, bias column 0 not regularized, into G."},

@@ -33,8 +33,9 @@ try:  # an optional build: pip installs glassnet without it where no C compiler 
 except ImportError:  # pragma: no cover - depends on the install
     _kernels = None  # type: ignore[assignment]  # the module is optional: None where it was not built
 
-__all__ = ["available", "adam", "sgd", "finish", "finish_matches", "all_finite", "is_finite", "disabled", "blas_ready",
-           "epoch", "sums", "sums_finished", "EPOCH_OK", "EPOCH_DIVERGED", "EPOCH_STOPPED", "EPOCH_NOT_FINITE"]
+__all__ = ["available", "adam", "sgd", "finish", "finish_matches", "all_finite", "same_contents", "is_finite",
+           "disabled", "blas_ready", "epoch", "sums", "sums_finished",
+           "EPOCH_OK", "EPOCH_DIVERGED", "EPOCH_STOPPED", "EPOCH_NOT_FINITE"]
 
 #: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
 _enabled = _kernels is not None and os.environ.get("GLASSNET_KERNELS", "1") != "0"
@@ -113,6 +114,20 @@ def all_finite(a: np.ndarray) -> bool | None:
     """Whether ``a`` holds no inf and no NaN (one pass, nothing allocated); None where the kernels cannot tell."""
     result = _call("all_finite", a)
     return None if result is _DECLINED else result
+
+
+def same_contents(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays have one dtype, one shape and the same contents: the same bytes (one memcmp where both are
+    C-ordered and the kernels are built), else NumPy's comparison, where NaN never equals itself (such arrays count as
+    changed, which for a cache is the safe side)."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if _enabled:
+        try:
+            return bool(_kernels.equal_bytes(a, b))
+        except (*_REFUSED, AttributeError):  # not C-ordered; a build without it
+            pass
+    return bool(np.array_equal(a, b))
 
 
 def is_finite(a: np.ndarray) -> bool:
@@ -204,7 +219,8 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
 
 def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
          lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int], rows: int,
-         activation: str, output: str, loss: str, rows_form: bool = False, limit: bool = False) -> float | None:
+         activation: str, output: str, loss: str, rows_form: bool | np.ndarray = False,
+         limit: bool = False) -> float | None:
     """Σ_t cost(t) over the rows of X, and Δ^(l) = Σ_t δ^(l+1) [1, a^(l)]ᵀ, in compiled code (the GIL released): a
     workspace's full-batch sums. None where it cannot run (the caller runs its NumPy code; nothing was written).
 
@@ -214,7 +230,8 @@ def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
     (C-ordered like Θ); lane 0's ``Delta`` then holds the sum over all lanes, added lane by lane in order. ``A[l]`` and
     ``Dl[l]``: flat buffers of at least s_{l+2}·rows items (a^(l+2) or z^(L), δ^(l+2)). Chunks of ``rows`` rows are
     read straight from X; ``rows_form``: the first layer's product asked as a product of rows (see
-    :func:`glassnet._fast.workspace.first_layer_as_rows`). The steps are the epoch's (:func:`epoch`: forward, output
+    :func:`glassnet._fast.workspace.first_layer_as_rows`), with Θ^(1) transposed into this array of at least
+    s_1·s_2 items (True: into memory the call allocates). The steps are the epoch's (:func:`epoch`: forward, output
     layer, backward), so the results equal the NumPy lanes' to rounding (tests/test_compiled_sums.py). Where k > 1
     every lane runs its own products, so the BLAS must run one thread: ``limit`` asks the kernels to see to it (only
     where :func:`glassnet._support.threads.kernels_limit_blas`); otherwise call it inside
@@ -230,7 +247,7 @@ def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
 
 def sums_finished(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
                   lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int],
-                  rows: int, activation: str, output: str, loss: str, rows_form: bool, limit: bool,
+                  rows: int, activation: str, output: str, loss: str, rows_form: bool | np.ndarray, limit: bool,
                   out: list[np.ndarray], lam: float) -> tuple[float, float] | None:
     """:func:`sums`, then D^(l) into ``out`` (C-ordered arrays like Θ): :func:`glassnet.backprop.finish` with m the
     rows of X, by :func:`finish`'s kernel (bit for bit the NumPy code where :func:`finish_matches`); and beside
