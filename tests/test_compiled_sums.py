@@ -399,3 +399,47 @@ def test_a_workspace_finishes_in_the_kernels_where_it_may_and_in_python_elsewher
     J_numpy_lam, _ = w.cost_and_gradient(thetas, X, Y, np.float64(0.7), check_input=False)
     assert len(finished) == (3 if dtype == np.float64 else 2)
     assert J_numpy_lam == pytest.approx(J, rel=1e-12 if dtype == np.float64 else 1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("sizes", [[30, 9, 4], [30, 9, 1], [400, 25, 10], [20, 12, 7, 3]])
+def test_the_forward_pass_alone_gives_propagates_outputs(dtype, activation, sizes):
+    from glassnet.forward import propagate
+
+    thetas, X, _ = problem(dtype, sizes, 301)
+    w = ws.Workspace(sizes, 301, dtype, activation=activation)
+    zL, finite = w.outputs(thetas, X)
+    want = propagate(thetas, X, activation, None).z_out
+    assert finite and zL.dtype == dtype and zL.shape == (301, sizes[-1]) and zL.flags.c_contiguous
+    np.testing.assert_allclose(zL, want, rtol=0, atol=TOL[dtype] * 10 * np.max(np.abs(want)))
+    X[123, 4] = np.nan
+    assert w.outputs(thetas, X)[1] is False  # the row's z^(2): the caller looks at X for its error
+
+
+def test_the_forward_pass_alone_declines_what_the_kernels_do_not_take():
+    thetas, X, _ = problem(np.float64, [30, 9, 4], 50)
+    w = ws.Workspace([30, 9, 4], 50)
+    assert w.outputs(thetas, scipy.sparse.csr_matrix(X)) is None
+    assert w.outputs(thetas, np.asfortranarray(X)) is None
+    assert w.outputs(thetas, X.astype(np.float32)) is None
+    with _fused.disabled():
+        assert w.outputs(thetas, X) is None
+    with pytest.raises(ValueError, match=r"thetas: expected shapes"):
+        w.outputs(thetas[:1], X)
+
+
+def test_predictions_come_from_the_forward_pass_alone(monkeypatch):
+    thetas, X, y = problem(np.float64, [30, 9, 4], 301)
+    clf = glassnet.Classifier(hidden_layer_sizes=(9,), max_iter=5).fit(X, y)
+    calls = []
+    real = _fused.predict
+    monkeypatch.setattr(_fused, "predict", lambda *a: (calls.append(1), real(*a))[1])
+    labels, proba = clf.predict(X), clf.predict_proba(X)
+    assert len(calls) == 2
+    with _fused.disabled():
+        np.testing.assert_array_equal(clf.predict(X), labels)
+        np.testing.assert_allclose(clf.predict_proba(X), proba, rtol=1e-12)
+    X[5, 2] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        clf.predict(X)

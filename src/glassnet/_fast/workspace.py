@@ -90,6 +90,11 @@ def compiled_chunk_rows(sizes: Sequence[int]) -> int:
     return int(min(256, max(64 if first_layer_as_rows(sizes) else 32, -(-first // 32) * 32)))
 
 
+#: What every call of the compiled lanes takes (:func:`glassnet._support.fused.sums`): X, Y, Θ, the lanes' buffers,
+#: sizes, rows per chunk, activation, output, loss, rows form, limit.
+_LaneArgs = tuple[np.ndarray, np.ndarray, list[np.ndarray], list, list[int], int, str, str, str, "np.ndarray | bool",
+                  bool]
+
 _CHUNK_ELEMENTS = 600_000  # elements of the widest layer per chunk: ~5 MB of float64, cache-sized, still a big GEMM
 _MAX_CHUNK_ROWS = 2048
 _MIN_CHUNK_ROWS = 256
@@ -415,10 +420,10 @@ class Workspace:
                 D += Dw
         return float(sum(J_parts)), Delta, None
 
-    def _kernels_take(self, X, Y) -> bool:
-        """Whether the compiled code (epoch, sums) may run on X and Y: dense C-ordered arrays of this workspace's dtype,
-        with the kernels built, switched on and given SciPy's BLAS."""
-        return all(isinstance(a, np.ndarray) and a.dtype == self.dtype and a.flags.c_contiguous for a in (X, Y)) and (
+    def _kernels_take(self, *arrays) -> bool:
+        """Whether the compiled code (epoch, sums) may run on these arrays (X and Y): dense C-ordered arrays of this
+        workspace's dtype, with the kernels built, switched on and given SciPy's BLAS."""
+        return all(isinstance(a, np.ndarray) and a.dtype == self.dtype and a.flags.c_contiguous for a in arrays) and (
             _fused.blas_ready())
 
     def _compiled_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, plan: tuple[int, int] | None,
@@ -432,15 +437,30 @@ class Workspace:
         exponentials vectorized: _vexp.h), and reads X's rows in place, in chunks of at most
         :func:`compiled_chunk_rows` (smaller than the NumPy lane's: a chunk of X is still in cache for Δ^(1)).
         """
-        k, rows = self.plan(X.shape[0]) if plan is None else plan
-        if k == 1 or kernels_limit_blas():  # several lanes: the kernels hold the BLAS at one thread while they run
-            return self._run_sums(thetas, X, Y, k, rows, finish_into)
-        with single_threaded_blas():  # every lane runs its own products
-            return self._run_sums(thetas, X, Y, k, rows, finish_into)
+        def run(args: _LaneArgs) -> tuple[float, list[np.ndarray], float | None] | None:
+            if finish_into is not None:
+                finished = _fused.sums_finished(*args, *finish_into)
+                if finished is not None:
+                    return finished[0], finish_into[0], finished[1]
+            J_sum = _fused.sums(*args)
+            return None if J_sum is None else (J_sum, self._lanes[0].Delta, None)
 
-    def _run_sums(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, k: int, rows: int,
-                  finish_into: tuple[list[np.ndarray], float] | None,
-                  ) -> tuple[float, list[np.ndarray], float | None] | None:
+        return self._on_lanes(thetas, X, Y, plan, run)
+
+    def _on_lanes(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, plan: tuple[int, int] | None,
+                  run: Callable[[_LaneArgs], Any]) -> Any:
+        """``run(args)`` with the arguments every call of the compiled lanes takes (see
+        :func:`glassnet._support.fused.sums`): as many lanes as :meth:`plan` says, each on one-thread BLAS where there
+        are several (held by the kernels themselves where they can, see
+        :func:`~glassnet._support.threads.kernels_limit_blas`)."""
+        k, rows = self.plan(X.shape[0]) if plan is None else plan
+        if k == 1 or kernels_limit_blas():
+            return run(self._lane_args(thetas, X, Y, k, rows, k > 1))
+        with single_threaded_blas():  # every lane runs its own products
+            return run(self._lane_args(thetas, X, Y, k, rows, False))
+
+    def _lane_args(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, k: int, rows: int,
+                   limit: bool) -> _LaneArgs:
         rows = min(rows, self._compiled_rows)
         found = self._buffers
         if found is None or found[0] != k or found[1] != rows:
@@ -451,14 +471,25 @@ class Workspace:
             if self._wt is None:
                 self._wt = np.empty(self.sizes[0] * self.sizes[1], self.dtype)
             rows_form = self._wt
-        args = (X, Y, [np.ascontiguousarray(t) for t in thetas], found[2], self.sizes, rows, self.activation.name,
-                self.pair.output, self.pair.loss, rows_form, k > 1 and kernels_limit_blas())
-        if finish_into is not None:
-            finished = _fused.sums_finished(*args, *finish_into)
-            if finished is not None:
-                return finished[0], finish_into[0], finished[1]
-        J_sum = _fused.sums(*args)
-        return None if J_sum is None else (J_sum, self._lanes[0].Delta, None)
+        return (X, Y, [np.ascontiguousarray(t) for t in thetas], found[2], self.sizes, rows, self.activation.name,
+                self.pair.output, self.pair.loss, rows_form, limit)
+
+    def outputs(self, thetas: Sequence[np.ndarray], X) -> tuple[np.ndarray, bool] | None:
+        """z^(L) (m, K) of every row of X, the output layer's bias added and no output activation (what labels,
+        scores and regressions are read from), by the compiled lanes running the forward pass alone; and whether every
+        row's z^(2) was finite (a NaN or inf in a row of X makes it not). Θ and X as for :meth:`batch_sums`; None
+        where the kernels cannot run (not built, X sparse or not a C-ordered array of this dtype): the caller runs
+        :func:`glassnet.forward.propagate`, whose numbers these equal to rounding (tests/test_compiled_sums.py)."""
+        dt = self.dtype
+        thetas = [np.asarray(t, dtype=dt) for t in thetas]
+        if [t.shape for t in thetas] != self.shapes:
+            raise ValueError(f"thetas: expected shapes {self.shapes} for this workspace's sizes {self.sizes}, "
+                             f"got {[t.shape for t in thetas]}")
+        if not self._kernels_take(X):
+            return None
+        Z = np.empty((X.shape[0], self.sizes[-1]), dt)
+        finite = self._on_lanes(thetas, X, Z, None, lambda args: _fused.predict(*args))
+        return None if finite is None else (Z, finite)
 
     def cost_and_gradient(
         self, thetas: Sequence[np.ndarray], X, y, lam: float = 0.0, *, check_input: bool = True,

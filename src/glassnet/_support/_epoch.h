@@ -448,14 +448,16 @@ static void FN(work)(FN(shared) *S, int k) {
 #undef WAIT_AT_BARRIER
 }
 
-/* Sigma cost over the M rows of X, and Delta^(l) = Sigma_t delta^(l+1) [1, a^(l)]^T (overwritten): the full-batch sums
+/* Z (predictions) NULL: Sigma cost over the M rows of X, and Delta^(l) = Sigma_t delta^(l+1) [1, a^(l)]^T (overwritten): the full-batch sums
  * of glassnet._fast.workspace._Lane.sums in compiled code, on one thread (the workspace's lanes are the threads), in
  * chunks of e->batch rows read straight from X (C-ordered rows: a chunk is a^(1) seen from the other side, no
  * gather). theta[l]: Theta^(l+1), (s_{l+1}, s_l + 1) C-ordered; wt: Theta^(1)[:, 1:] transposed (s_1, s_2), or NULL
  * (see first_layer); A[l], Dl[l] (l = 1..L): a^(l+1) (z^(L) for l = L) and delta^(l+1), s_l * e->batch each (Dl[1]
  * is the first layer's scratch before it holds delta^(2)); Delta[l] shaped like theta[l]. The same steps as an epoch's batch (forward,
- * output_layer, backward), with Delta summed over the chunks by the GEMM (beta = 1 after the first). */
-static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *const *theta, const T *wt, T *const *A,
+ * output_layer, backward), with Delta summed over the chunks by the GEMM (beta = 1 after the first). Z given: the
+ * forward pass alone, z^(L) (the output's bias added, no output activation) into Z's rows; returns the number of
+ * chunks whose z^(2) held NaN or inf (Y, Dl[2..] and Delta are not touched). */
+static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *Z, T *const *theta, const T *wt, T *const *A,
                        T *const *Dl, T *const *Delta) {
     GEMM_T gemm = (GEMM_T)e->gemm;
     const Py_ssize_t L = e->layers, M = e->M, s0 = e->sizes[0], K = e->sizes[L];
@@ -470,7 +472,16 @@ static double FN(sums)(const epoch_args *e, const T *X, const T *Y, T *const *th
             int r = (int)e->sizes[l + 1], s = (int)e->sizes[l], c = s + 1;
             if (l == 0) FN(first_layer)(gemm, x, theta[0], wt, A[1], Dl[1], in, r, s, c, 0);
             else gemm("N", "N", &in, &r, &s, &one, A[l], &in, theta[l] + 1, &c, &zero, A[l + 1], &in);
+            /* predictions: a non-finite x makes its row of z^(2) non-finite (inf * 0 is NaN); counted for the caller */
+            if (l == 0 && Z != NULL && !FINITE((Py_ssize_t)r * n, A[1])) J += 1.0;
             if (l < L - 1) FN(hidden_forward)(e->act, A[l + 1], theta[l], r, c, n, n);
+        }
+        if (Z != NULL) {  /* predictions: z^(L) + b into the chunk's rows of Z, (M, K) C-ordered; no cost, no Delta */
+            const Py_ssize_t c = e->sizes[L - 1] + 1;
+            const T *th = theta[L - 1];
+            for (Py_ssize_t t = 0; t < n; t++)
+                for (Py_ssize_t k = 0; k < K; k++) Z[(start + t) * K + k] = A[L][k * n + t] + th[k * c];
+            continue;
         }
         J += FN(output_layer)(e->pair, A[L], Dl[L], Y + start * K, theta[L - 1], K, e->sizes[L - 1] + 1, n, n);
         for (Py_ssize_t l = L - 1; l >= 1; l--) {

@@ -621,6 +621,7 @@ typedef struct {
 
 #define T double
 #define SFX _f64
+#define FINITE finite_f64
 #define GEMM_T dgemm_fn
 #define VEXP exp_f64
 #define LOG log
@@ -630,6 +631,7 @@ typedef struct {
 #include "_epoch.h"
 #undef T
 #undef SFX
+#undef FINITE
 #undef GEMM_T
 #undef VEXP
 #undef LOG
@@ -639,6 +641,7 @@ typedef struct {
 
 #define T float
 #define SFX _f32
+#define FINITE finite_f32
 #define GEMM_T sgemm_fn
 #define VEXP exp_f32
 #define LOG logf
@@ -831,7 +834,8 @@ typedef struct {
 
 typedef struct {
     const char *X, *Y;
-    size_t x_row, y_row;            /* bytes of a row of X and of Y */
+    char *Z;                        /* predictions (NULL: the sums): z^(L) rows, (M, K) */
+    size_t x_row, y_row;            /* bytes of a row of X and of Y (and of Z) */
     void *theta[MAX_LAYERS + 1];
     void *wt;                       /* Theta^(1)[:, 1:] transposed, shared by the lanes (see first_layer) */
     sums_lane *lane;
@@ -844,12 +848,13 @@ static void sums_task(void *arg, int t) {
     for (int w = t; w < j->lanes; w += j->threads) {
         sums_lane *n = &j->lane[w];
         const char *x = j->X + (size_t)n->lo * j->x_row, *y = j->Y + (size_t)n->lo * j->y_row;
+        char *z = j->Z == NULL ? NULL : j->Z + (size_t)n->lo * j->y_row;
         if (j->size == 8)
-            n->J = sums_f64(&n->e, (const double *)x, (const double *)y, (double *const *)j->theta, j->wt,
-                            (double *const *)n->ptr[0], (double *const *)n->ptr[1], (double *const *)n->ptr[2]);
+            n->J = sums_f64(&n->e, (const double *)x, (const double *)y, (double *)z, (double *const *)j->theta,
+                            j->wt, (double *const *)n->ptr[0], (double *const *)n->ptr[1], (double *const *)n->ptr[2]);
         else
-            n->J = sums_f32(&n->e, (const float *)x, (const float *)y, (float *const *)j->theta, j->wt,
-                            (float *const *)n->ptr[0], (float *const *)n->ptr[1], (float *const *)n->ptr[2]);
+            n->J = sums_f32(&n->e, (const float *)x, (const float *)y, (float *)z, (float *const *)j->theta,
+                            j->wt, (float *const *)n->ptr[0], (float *const *)n->ptr[1], (float *const *)n->ptr[2]);
     }
 }
 
@@ -869,8 +874,9 @@ static void sums_reduce(sums_job *j) {
         }
 }
 
-/* sums(X, Y, thetas, lanes, sizes, rows, act, pair[, rows_form, limit, out, lam]) -> Sigma cost over the rows of X
- * (out: (that, Sigma Theta[:, 1:]^2 over every layer, 0 where lam is 0), with D in out). lanes: a list
+/* sums(X, Y, thetas, lanes, sizes, rows, act, pair[, rows_form, limit, out, lam, predict]) -> Sigma cost over the
+ * rows of X (out: (that, Sigma Theta[:, 1:]^2 over every layer, 0 where lam is 0), with D in out; predict: the forward
+ * pass alone, z^(L) written into Y's rows, returning whether every z^(2) was finite). lanes: a list
  * of k >= 1 (A, Dl, Delta) triples of lists of L arrays; lane w takes rows M*w//k .. M*(w+1)//k - 1 (each at least
  * one) in chunks of `rows`, on a thread of its own where the kernels' pool has one (else lanes share threads), and
  * writes Sigma_t delta [1, a]^T over them into its Delta; lane 0's Delta then holds the sum over every lane. A and
@@ -884,13 +890,17 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *X, *Y, *thetas, *lanes, *sizes, *out = Py_None, *form = Py_False;
     Py_ssize_t rows;
-    int act, pair, limit = 0, limited = 0;
+    int act, pair, limit = 0, limited = 0, predict = 0;
     double lam = 0.0, squares = 0.0;
     void *own_wt = NULL;
-    if (!PyArg_ParseTuple(args, "OOOOOnii|OpOd:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair, &form,
-                          &limit, &out, &lam))
+    if (!PyArg_ParseTuple(args, "OOOOOnii|OpOdp:sums", &X, &Y, &thetas, &lanes, &sizes, &rows, &act, &pair, &form,
+                          &limit, &out, &lam, &predict))
         return NULL;
     const int finishing = out != Py_None;
+    if (finishing && predict) {
+        PyErr_SetString(PyExc_ValueError, "sums: predictions have no D to finish");
+        return NULL;
+    }
     /* rows_form: False or None (the dot form), True (Theta^(1) transposed into memory of its own), or an array of at
      * least s_1 * s_2 items to transpose it into (a workspace's: nothing allocated per call) */
     const int wt_given = form != Py_None && !PyBool_Check(form), rows_form = wt_given || form == Py_True;
@@ -945,7 +955,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     }
     if (wt_given) objs[count++] = form;  /* last: written */
     for (Py_ssize_t i = 0; i < count; i++) {
-        int writable = i >= 2 + L;  /* A, Dl, Delta and out are written */
+        int writable = i >= 2 + L || (predict && i == 1);  /* A, Dl, Delta, out (predictions: Y) are written */
         if (PyObject_GetBuffer(objs[i], &b[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
             goto done;
         got++;
@@ -972,7 +982,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         if (finishing && b[2 + L + 3 * L * k + l].len != weights) goto wrong_size;
     }
     if (wt_given && b[count - 1].len < e->sizes[0] * e->sizes[1] * size) goto wrong_size;
-    for (Py_ssize_t i = 2 + L; i < count; i++)  /* written arrays apart from every other */
+    for (Py_ssize_t i = predict ? 1 : 2 + L; i < count; i++)  /* written arrays apart from every other */
         for (Py_ssize_t q = 0; q < count; q++)
             if (q != i && overlap(&b[i], &b[q])) {
                 PyErr_SetString(PyExc_ValueError, "an array that is written overlaps another one");
@@ -984,6 +994,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         goto done;
     }
     j->X = b[0].buf; j->Y = b[1].buf; j->size = size;
+    if (predict) j->Z = b[1].buf;
     j->x_row = (size_t)(e->sizes[0] * size); j->y_row = (size_t)(e->sizes[L] * size);
     for (Py_ssize_t l = 0; l < L; l++) j->theta[l] = b[2 + l].buf;
     for (int w = 0; w < k; w++) {
@@ -1018,7 +1029,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     j->threads = pool_take(P);
     pool_run(sums_task, j, j->threads);
     if (limited) blas_limit_exit();
-    sums_reduce(j);
+    if (!predict) sums_reduce(j);
     /* out: D = Delta/M + (lam/M) Theta (glassnet.backprop.finish, by finish's kernel: bit for bit the NumPy code), and
      * the sum of the squared non-bias weights for the cost's regularization term (the epoch's sum_squares) */
     for (Py_ssize_t l = 0; finishing && l < L; l++) {
@@ -1040,6 +1051,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
     PyMem_Free(b); PyMem_Free(objs); PyMem_Free(j->lane); PyMem_RawFree(own_wt);
     if (finishing) return Py_BuildValue("(dd)", J, squares);
+    if (predict) return PyBool_FromLong(J == 0.0);  /* every row's z^(2) finite */
     return PyFloat_FromDouble(J);
 wrong_size:
     PyErr_SetString(PyExc_ValueError, "sums: an array of the wrong size for its layer");

@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - depends on the install
     _kernels = None  # type: ignore[assignment]  # the module is optional: None where it was not built
 
 __all__ = ["available", "adam", "sgd", "finish", "finish_matches", "all_finite", "same_contents", "is_finite",
-           "disabled", "blas_ready", "epoch", "sums", "sums_finished",
+           "disabled", "blas_ready", "epoch", "sums", "sums_finished", "predict",
            "EPOCH_OK", "EPOCH_DIVERGED", "EPOCH_STOPPED", "EPOCH_NOT_FINITE"]
 
 #: GLASSNET_KERNELS=0 in the environment turns the kernels off (the NumPy code runs, with the same results).
@@ -243,6 +243,21 @@ def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
     result = _call("sums", X, Y, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss],
                    rows_form, limit)
     return None if result is _DECLINED else float(result)
+
+
+def predict(X: np.ndarray, Z: np.ndarray, thetas: list[np.ndarray],
+            lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int], rows: int,
+            activation: str, output: str, loss: str, rows_form: bool | np.ndarray, limit: bool) -> bool | None:
+    """The forward pass alone on :func:`sums`' lanes: z^(L) of every row of X (the output layer's bias added, no
+    output activation) into Z (M, K), C-ordered, X's dtype. Returns whether every row's z^(2) was finite; None where
+    it cannot run (nothing was written). The lanes' first buffers hold a chunk's activations; nothing else is touched.
+    ``output`` and ``loss`` are not used (z^(L) is the same for every pair)."""
+    if (not blas_ready() or not hasattr(_kernels, "sums") or not hasattr(_kernels, "equal_bytes")  # an older build
+            or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
+        return None
+    result = _call("sums", X, Z, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss],
+                   rows_form, limit, None, 0.0, True)
+    return None if result is _DECLINED else bool(result)
 
 
 def sums_finished(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
