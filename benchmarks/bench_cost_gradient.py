@@ -185,6 +185,71 @@ def bench_case(case: Case, dtype: np.dtype, torch, repeats: int, pause: float, p
 
 
 # --------------------------------------------------------------------------------------------------------------------
+# Predictions: the public predict against the bare forward pass and the peers' predictions
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _predict_runs(thetas, X, torch, jax) -> dict:
+    """Label predictions of the same network on X: glassnet's public ``Classifier.predict`` (validation included),
+    NumPy's bare whole-batch forward pass (:func:`glassnet.forward.propagate`, inputs not checked) and argmax, the
+    same weights in scikit-learn's ``MLPClassifier.predict``, torch's forward pass under ``no_grad`` and JAX's jitted
+    one (compiled before timing)."""
+    import glassnet
+    from glassnet.forward import propagate
+
+    K = thetas[-1].shape[0]
+    clf = glassnet.Classifier.from_weights(thetas, classes=list(range(K)))
+    mlp = clf.to_sklearn()
+    runs = {"glassnet": lambda: clf.predict(X),
+            "numpy forward": lambda: np.argmax(propagate(thetas, X, "sigmoid", None).z_out, axis=1),
+            "sklearn": lambda: mlp.predict(X)}
+    if torch is not None:
+        F = torch.nn.functional
+        Xt = torch.from_numpy(X)
+        W = [torch.from_numpy(np.ascontiguousarray(t[:, 1:])) for t in thetas]
+        b = [torch.from_numpy(t[:, 0].copy()) for t in thetas]
+
+        def torch_predict():
+            with torch.no_grad():
+                a = Xt
+                for i in range(len(W)):
+                    z = F.linear(a, W[i], b[i])
+                    a = torch.sigmoid(z) if i < len(W) - 1 else z
+                return torch.argmax(a, dim=1).numpy()
+
+        runs["torch"] = torch_predict
+    if jax is not None:
+        jnp = jax.numpy
+
+        def forward(ts, x):
+            a = x
+            for i, t in enumerate(ts):
+                z = a @ t[:, 1:].T + t[:, 0]
+                a = jax.nn.sigmoid(z) if i < len(ts) - 1 else z
+            return jnp.argmax(a, axis=1)
+
+        args = ([jnp.asarray(t) for t in thetas], jnp.asarray(X))
+        compiled = jax.jit(forward).lower(*args).compile()
+        runs["jax"] = lambda: np.asarray(compiled(*args))
+    return runs
+
+
+def bench_predict(case: Case, dtype: np.dtype, torch, jax, repeats: int, pause: float) -> dict:
+    """One case and dtype: every predictor's median time (interleaved rounds) and whether its labels agree."""
+    thetas, X, _, _ = h.random_problem(list(case.sizes), case.m, dtype, seed=0)
+    runs = _predict_runs(thetas, X, torch, jax)
+    labels = {name: np.asarray(run()) for name, run in runs.items()}
+    times = h.interleaved(runs, repeats, pause=pause, burst=short_call_burst(h.gemm_flops(case.m, list(case.sizes))
+                                                                             / 3, pause))
+    med = {name: h.median_ms(ts) for name, ts in times.items()}
+    ref = labels["numpy forward"]
+    return {"case": case.name, "note": case.note, "dtype": np.dtype(dtype).name,
+            "contenders": {name: {"median_ms": med[name], "times_ms": [t * 1e3 for t in times[name]],
+                                  "vs_glassnet": med[name] / med["glassnet"],
+                                  "agree": float(np.mean(labels[name] == ref))} for name in runs}}
+
+
+# --------------------------------------------------------------------------------------------------------------------
 # Hidden activations: the fast path keeps its speed for tanh and ReLU
 # --------------------------------------------------------------------------------------------------------------------
 
@@ -397,6 +462,15 @@ def format_report(result: dict) -> str:
                     f"{v['n_iter']:>5} {v['ms_per_iter']:>8.2f} {v['train_accuracy']:>9.2%} {v['test_accuracy']:>8.2%} "
                     f"{sp:>8}")
         lines.append("")
+    if result.get("predict"):
+        names = list(result["predict"][0]["contenders"])
+        head = f"{'case':<6} {'dtype':<7} " + " ".join(f"{n:>14}" for n in names)
+        lines += ["label predictions (median ms; in brackets the time against glassnet's public predict)", head,
+                  "-" * len(head)]
+        for row in result["predict"]:
+            cells = [f"{c['median_ms']:>6.2f} ({c['vs_glassnet']:.2f}×)" for c in row["contenders"].values()]
+            lines.append(f"{row['case']:<6} {row['dtype']:<7} " + " ".join(f"{c:>14}" for c in cells))
+        lines.append("")
     lines.append("in words (glassnet's Workspace objective):")
     for c in result["cases"]:
         g = c["contenders"]["glassnet"]
@@ -427,9 +501,9 @@ def format_report(result: dict) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bench_cost_gradient.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run of a few seconds")
-    p.add_argument("--cases", default="ex4,mnist,deep,act,tta",
-                   help="comma-separated subset of ex4, mnist, deep, act (tanh/ReLU rows on those cases), tta (time "
-                        "to accuracy); default all")
+    p.add_argument("--cases", default="ex4,mnist,deep,act,predict,tta",
+                   help="comma-separated subset of ex4, mnist, deep, act (tanh/ReLU rows on those cases), predict "
+                        "(label predictions on those cases), tta (time to accuracy); default all")
     p.add_argument("--dtypes", default="float64,float32", help="comma-separated subset of float64, float32")
     p.add_argument("--repeats", type=int, default=5, help="timed rounds after the warm-up round (default 5, min 5)")
     p.add_argument("--threads", type=int, default=None,
@@ -458,9 +532,9 @@ def run_benchmark(args, progress=None) -> dict:
     quick = bool(args.quick)
     cases_all = QUICK_CASES if quick else FULL_CASES
     wanted = [c.strip() for c in str(args.cases).split(",") if c.strip()]
-    unknown = [c for c in wanted if c not in (*cases_all, "act", "tta")]
+    unknown = [c for c in wanted if c not in (*cases_all, "act", "predict", "tta")]
     if unknown:
-        raise ValueError(f"--cases: expected names from ex4, mnist, deep, act, tta, got {', '.join(unknown)}")
+        raise ValueError(f"--cases: expected names from ex4, mnist, deep, act, predict, tta, got {', '.join(unknown)}")
     dtypes = [d.strip() for d in str(args.dtypes).split(",") if d.strip()]
     if not dtypes or any(d not in ("float64", "float32") for d in dtypes):
         raise ValueError(f"--dtypes: expected float64 and/or float32, got {args.dtypes!r}")
@@ -480,7 +554,7 @@ def run_benchmark(args, progress=None) -> dict:
     try:
         meta = h.machine_facts(threads, torch)
         meta.update(quick=quick, repeats=int(args.repeats), lam=LAM)
-        result = {"meta": meta, "cases": [], "activations": [], "time_to_accuracy": []}
+        result = {"meta": meta, "cases": [], "activations": [], "predict": [], "time_to_accuracy": []}
         pause = 0.0 if quick else 0.1
         torch_threads = torch.get_num_threads() if torch is not None else None
         if torch is not None:
@@ -488,7 +562,7 @@ def run_benchmark(args, progress=None) -> dict:
         try:
             with threadpool_limits(limits=threads):
                 for name in wanted:
-                    if name in ("tta", "act"):
+                    if name in ("tta", "act", "predict"):
                         continue
                     for dt in dtypes:
                         c = bench_case(cases_all[name], np.dtype(dt), torch, args.repeats, pause,
@@ -497,6 +571,13 @@ def run_benchmark(args, progress=None) -> dict:
                         g = c["contenders"]["glassnet"]
                         report(f"done {name} {dt}: glassnet {g['median_ms']:.1f} ms, {_x(g['vs_sklearn'])} vs "
                                f"scikit-learn, {_x(g['vs_torch'])} vs torch, {g['pct_peak']:.0f}% of GEMM peak")
+                if "predict" in wanted:
+                    for name in [c for c in wanted if c in cases_all] or list(cases_all):
+                        for dt in dtypes:
+                            row = bench_predict(cases_all[name], np.dtype(dt), torch, jax, args.repeats, pause)
+                            result["predict"].append(row)
+                            report(f"done predict {name} {dt}: " + ", ".join(
+                                f"{n} {c['median_ms']:.2f} ms" for n, c in row["contenders"].items()))
                 if "act" in wanted:
                     for name in [c for c in wanted if c in cases_all] or list(cases_all):
                         rows = bench_activations(cases_all[name], args.repeats, pause)

@@ -156,6 +156,15 @@ def test_quick_benchmark_writes_complete_json(benchmark, tmp_path, capsys):
         assert c["contenders"]["sklearn"]["vs_sklearn"] == pytest.approx(1.0)
         assert c["contenders"]["sklearn"]["memory_vs_sklearn"] == pytest.approx(1.0)
 
+    predicted = {(r["case"], r["dtype"]) for r in result["predict"]}
+    assert predicted == cases
+    for r in result["predict"]:  # every predictor gives the labels of NumPy's bare forward pass (random weights)
+        assert {"glassnet", "numpy forward", "sklearn", "torch"} <= set(r["contenders"])
+        for name, v in r["contenders"].items():
+            assert v["agree"] >= 0.99 and v["median_ms"] > 0 and len(v["times_ms"]) == 5, name
+        assert r["contenders"]["glassnet"]["vs_glassnet"] == pytest.approx(1.0)
+    assert "label predictions" in printed
+
     tta = {r["dataset"]: r for r in result["time_to_accuracy"]}
     digits = tta["digits"]
     assert digits["network"] == "64-25-10" and digits["threads"] == 1
@@ -187,7 +196,7 @@ def test_the_profile_line_says_when_glassnet_beats_its_products_called_from_nump
 
 def test_benchmark_bad_options_exit_2(benchmark, capsys):
     assert benchmark.main(["--quick", "--cases", "ex4,nope"]) == 2
-    assert "--cases: expected names from ex4, mnist, deep, act, tta, got nope" in capsys.readouterr().err
+    assert "--cases: expected names from ex4, mnist, deep, act, predict, tta, got nope" in capsys.readouterr().err
     assert benchmark.main(["--quick", "--repeats", "3"]) == 2
     assert "--repeats: expected at least 5" in capsys.readouterr().err
     assert benchmark.main(["--quick", "--dtypes", "float16"]) == 2
