@@ -1,8 +1,9 @@
 """The Markdown tables of one ``make bench`` run, from its JSON files (what README.md and benchmarks/README.md show).
 
 Reads ``benchmarks/results/bench_training.json`` and ``bench_cost_gradient.json`` (or the files given) and prints
-the tables: the machine line, the mini-batch epoch rows, the fixed cost per batch, time to accuracy and the
-full-batch evaluations. Ratios are the other contender's time / glassnet's (> 1: glassnet is faster), bold from 1.2×.
+the tables: the machine line, the mini-batch epoch rows, the fixed cost per batch, time to accuracy, the
+full-batch evaluations (each ratio for the objective an optimizer calls / the public call) and label predictions.
+Ratios are the other contender's time / glassnet's (> 1: glassnet is faster), bold from 1.2×.
 Run: ``python benchmarks/tables.py [training.json] [cost_gradient.json]``.
 """
 
@@ -69,6 +70,7 @@ def fit_table(rows: list[dict]) -> list[str]:
 
 
 def full_batch_table(cases: list[dict]) -> list[str]:
+    """One row per case and dtype; each ratio as "the objective an optimizer calls / the public call"."""
     out = ["| case | dtype | glassnet | public call | vs JAX | vs torch | vs scikit-learn | % of GEMM peak | "
            "memory per call vs scikit-learn (with a new workspace) |",
            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -76,9 +78,23 @@ def full_batch_table(cases: list[dict]) -> list[str]:
         g, api = c["contenders"]["glassnet"], c["contenders"]["glassnet.api"]
         sk = c["contenders"]["sklearn"]["peak_extra_bytes"]
         mem = f"{api['peak_extra_bytes'] / sk:.2g}× ({g['memory_vs_sklearn']:.2g}×)" if sk else "—"
+        both = [f"{ratio(g[k])} / {ratio(api[k])}" for k in ("vs_jax", "vs_torch", "vs_sklearn")]
         out.append(f"| {c['case']} {c['m']}×{c['sizes'][0]}, {'-'.join(map(str, c['sizes']))} | {c['dtype']} | "
-                   f"{g['median_ms']:.1f} ms | {api['median_ms']:.1f} ms | {ratio(g['vs_jax'])} | "
-                   f"{ratio(g['vs_torch'])} | {ratio(g['vs_sklearn'])} | {g['pct_peak']:.0f}% | {mem} |")
+                   f"{g['median_ms']:.1f} ms | {api['median_ms']:.1f} ms | {' | '.join(both)} | "
+                   f"{g['pct_peak']:.0f}% | {mem} |")
+    return out
+
+
+def predict_table(rows: list[dict]) -> list[str]:
+    """Label predictions: glassnet's public predict, and each other predictor's time over it."""
+    peers = [p for p in ("numpy forward", "jax", "torch", "sklearn") if p in rows[0]["contenders"]]
+    names = {"numpy forward": "NumPy's forward pass", "jax": "JAX", "torch": "torch", "sklearn": "scikit-learn"}
+    out = ["| case | dtype | glassnet predict | " + " | ".join(f"vs {names[p]}" for p in peers) + " |",
+           "| --- | --- | ---: | " + " | ".join("---:" for _ in peers) + " |"]
+    for r in rows:
+        c = r["contenders"]
+        out.append(f"| {r['case']} | {r['dtype']} | {c['glassnet']['median_ms']:.2f} ms | "
+                   + " | ".join(ratio(c[p]["vs_glassnet"]) for p in peers) + " |")
     return out
 
 
@@ -97,6 +113,8 @@ def main(argv: list[str]) -> int:
         blocks.append(fit_table(kinds["fit"]))
     if c.get("cases"):
         blocks.append(full_batch_table(c["cases"]))
+    if c.get("predict"):
+        blocks.append(predict_table(c["predict"]))
     print("\n\n".join("\n".join(b) for b in blocks))
     return 0
 

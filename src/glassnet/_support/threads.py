@@ -8,7 +8,8 @@
   :class:`glassnet._fast.workspace.Workspace`,
   each running single-threaded BLAS on its own rows (one pool per process, fresh after a fork). The compiled lanes
   and epochs run on the C extension's own threads instead (see :mod:`glassnet._support.fused`), under the same
-  one-thread BLAS limit.
+  one-thread BLAS limit. Where the C kernels are built and every BLAS is an OpenBLAS on its own threads (the wheels'),
+  that limit is set from C (:func:`limit_in_kernels`): the same count of callers, without Python in between.
 
 Worker threads and the BLAS limit are process-wide, so one lock guards both. Not here: any math.
 """
