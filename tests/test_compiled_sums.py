@@ -218,8 +218,10 @@ def test_compiled_lanes_hold_one_chunk_and_their_delta_only():
     weights = sum(t.size for t in thetas)
     rows = ws.compiled_chunk_rows(sizes)
     per_lane = weights + rows * (2 * sum(sizes[1:]) + sizes[-1] + 1) + max(sizes[1:])
-    transposed = sizes[0] * sizes[1]  # Θ^(1) transposed for the rows form, made once
-    assert len(w._lanes) == 2 and w.nbytes == (2 * per_lane + transposed) * 8
+    assert len(w._lanes) == 2 and w.nbytes == 2 * per_lane * 8
+    w.cost_and_gradient(thetas, X, y, 1.0)  # from the second call on, Θ^(1) transposed in the workspace's memory
+    transposed = sizes[0] * sizes[1]
+    assert w.nbytes == (2 * per_lane + transposed) * 8
     with _fused.disabled():  # the NumPy lanes: 1250-row chunks and the product buffer
         w.cost_and_gradient(thetas, X, y, 1.0)
     assert w.nbytes > 5 * 2 * per_lane * 8
@@ -443,3 +445,27 @@ def test_predictions_come_from_the_forward_pass_alone(monkeypatch):
     X[5, 2] = np.inf
     with pytest.raises(ValueError, match="Input X contains infinity"):
         clf.predict(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_first_call_gives_the_later_calls_numbers_and_holds_less_at_once(dtype):
+    import tracemalloc
+
+    thetas, X, y = problem(dtype, [400, 25, 10], 5000)
+    Y = np.eye(10, dtype=dtype)[y]
+    ws.Workspace([400, 25, 10], 5000, dtype, n_workers=2).cost_and_gradient(thetas, X, Y, 1.0, check_input=False)
+    w = ws.Workspace([400, 25, 10], 5000, dtype, n_workers=2)  # the libraries looked at already: the call alone
+    tracemalloc.start()
+    first = w.cost_and_gradient(thetas, X, Y, 1.0, check_input=False)  # a new workspace: D over Δ, then copied
+    peak_first = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    lanes_bytes = sum(lane.nbytes for lane in w._lanes)
+    for J, D in [w.cost_and_gradient(thetas, X, Y, 1.0, check_input=False) for _ in range(2)]:
+        assert J == first[0]  # bit for bit: the same arithmetic on every call
+        for d, d0 in zip(D, first[1]):
+            np.testing.assert_array_equal(d, d0)
+    assert not any(np.shares_memory(d, D) for d in first[1] for D in w._lanes[0].Delta)  # the caller's own arrays
+    weights = sum(t.nbytes for t in thetas)
+    transposed = 400 * 25 * np.dtype(dtype).itemsize
+    # the lanes, then the larger of Θ^(1) transposed (freed in the call) and D (made after it), never both
+    assert peak_first < lanes_bytes + max(weights, transposed) + 16 * 1024

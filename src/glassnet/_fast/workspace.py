@@ -90,6 +90,9 @@ def compiled_chunk_rows(sizes: Sequence[int]) -> int:
     return int(min(256, max(64 if first_layer_as_rows(sizes) else 32, -(-first // 32) * 32)))
 
 
+#: ``finish_into=(IN_PLACE, λ)``: the compiled lanes finish D over lane 0's own Δ.
+IN_PLACE: list[np.ndarray] = []
+
 #: What every call of the compiled lanes takes (:func:`glassnet._support.fused.sums`): X, Y, Θ, the lanes' buffers,
 #: sizes, rows per chunk, activation, output, loss, rows form, limit.
 _LaneArgs = tuple[np.ndarray, np.ndarray, list[np.ndarray], list, list[int], int, str, str, str, "np.ndarray | bool",
@@ -439,9 +442,10 @@ class Workspace:
         """
         def run(args: _LaneArgs) -> tuple[float, list[np.ndarray], float | None] | None:
             if finish_into is not None:
-                finished = _fused.sums_finished(*args, *finish_into)
+                out = self._lanes[0].Delta if finish_into[0] is IN_PLACE else finish_into[0]
+                finished = _fused.sums_finished(*args, out, finish_into[1])
                 if finished is not None:
-                    return finished[0], finish_into[0], finished[1]
+                    return finished[0], out, finished[1]
             J_sum = _fused.sums(*args)
             return None if J_sum is None else (J_sum, self._lanes[0].Delta, None)
 
@@ -462,15 +466,18 @@ class Workspace:
     def _lane_args(self, thetas: list[np.ndarray], X: np.ndarray, Y: np.ndarray, k: int, rows: int,
                    limit: bool) -> _LaneArgs:
         rows = min(rows, self._compiled_rows)
-        found = self._buffers
+        found, ran = self._buffers, self._buffers is not None
         if found is None or found[0] != k or found[1] != rows:
             lanes = [self._lane(i, rows) for i in range(k)]
             found = self._buffers = (k, rows, [([*lane.a, lane.zL], lane.delta, lane.Delta) for lane in lanes])
         rows_form: np.ndarray | bool = False
-        if self._rows_form:  # the workspace's memory: a call allocates nothing for Θ^(1) transposed
-            if self._wt is None:
+        if self._rows_form:
+            # Θ^(1) transposed: into the workspace's memory from its second call on (a call then allocates nothing
+            # for it); on a first call into memory the kernels free before D's arrays are made (see
+            # cost_and_gradient), so that no call holds the new lanes, that copy and D at once
+            if self._wt is None and ran:
                 self._wt = np.empty(self.sizes[0] * self.sizes[1], self.dtype)
-            rows_form = self._wt
+            rows_form = True if self._wt is None else self._wt
         return (X, Y, [np.ascontiguousarray(t) for t in thetas], found[2], self.sizes, rows, self.activation.name,
                 self.pair.output, self.pair.loss, rows_form, limit)
 
@@ -510,7 +517,15 @@ class Workspace:
         else:
             thetas, Y = [np.asarray(t, dtype=self.dtype) for t in thetas], y
         m, dt = X.shape[0], self.dtype
-        finish_into = None
+        finish_into: tuple[list[np.ndarray], float] | None = None
+        if out is None and self._buffers is None and _fused.finish_matches(dt, m, lam):
+            # A first call: D finished over Δ in the lanes, then copied into arrays of the caller's own, made only now
+            # (the same numbers as later calls; the least memory held at once while the workspace is being built)
+            J_sum, D, squares = self._sums(thetas, X, Y, plan, (IN_PLACE, lam))
+            if squares is not None:
+                return J_sum / m + penalty(squares, lam, m), [G.copy() for G in D]
+            return J_sum / m + regularization(thetas, lam, m), finish(thetas, D, m, lam, out=[
+                np.empty(shape, dt) for shape in self.shapes])
         if out is None:  # Δ is this workspace's buffer, overwritten by the next call: D goes to arrays of its own
             out = [np.empty(shape, dt) for shape in self.shapes]
             finish_into = (out, lam) if _fused.finish_matches(dt, m, lam) else None

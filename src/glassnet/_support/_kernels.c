@@ -945,8 +945,10 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         }
         for (int q = 0; q < 3; q++) lists[1 + 3 * w + q] = PyTuple_GET_ITEM(lane, q);
     }
-    if (finishing) lists[1 + 3 * k] = out;
-    for (int q = 0; q < 1 + 3 * k + finishing; q++) {
+    /* out may be lane 0's own Delta list (the very object): D is then finished in place, over the sums */
+    const int in_place = finishing && out == PyTuple_GET_ITEM(PyList_GET_ITEM(lanes, 0), 2);
+    if (finishing && !in_place) lists[1 + 3 * k] = out;
+    for (int q = 0; q < 1 + 3 * k + (finishing && !in_place); q++) {
         if (!PyList_Check(lists[q]) || PyList_GET_SIZE(lists[q]) != L) {
             PyErr_SetString(PyExc_ValueError, "sums: thetas, A, Dl, Delta and out must be lists of one array per layer");
             goto done;
@@ -979,7 +981,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
             if (lane[l].len < unit_rows || lane[L + l].len < unit_rows || lane[2 * L + l].len != weights)
                 goto wrong_size;
         }
-        if (finishing && b[2 + L + 3 * L * k + l].len != weights) goto wrong_size;
+        if (finishing && !in_place && b[2 + L + 3 * L * k + l].len != weights) goto wrong_size;
     }
     if (wt_given && b[count - 1].len < e->sizes[0] * e->sizes[1] * size) goto wrong_size;
     for (Py_ssize_t i = predict ? 1 : 2 + L; i < count; i++)  /* written arrays apart from every other */
@@ -1034,7 +1036,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
      * the sum of the squared non-bias weights for the cost's regularization term (the epoch's sum_squares) */
     for (Py_ssize_t l = 0; finishing && l < L; l++) {
         const Py_ssize_t r = e->sizes[l + 1], c = e->sizes[l] + 1;
-        void *G = b[2 + L + 3 * L * k + l].buf;
+        void *G = in_place ? j->lane[0].ptr[2][l] : b[2 + L + 3 * L * k + l].buf;
         const double m = (double)M, cm = lam / m;
         if (size == 8) {
             const double *th = j->theta[l];
