@@ -389,10 +389,7 @@ class Workspace:
         finish_matches` allows), ``(Σ_t cost(t), out holding D, Σ Θ[:, 1:]²)`` (see
         :func:`glassnet._support.fused.sums_finished`)."""
         dt = self.dtype
-        thetas = [np.asarray(t, dtype=dt) for t in thetas]
-        if [t.shape for t in thetas] != self.shapes:
-            raise ValueError(f"thetas: expected shapes {self.shapes} for this workspace's sizes {self.sizes}, "
-                             f"got {[t.shape for t in thetas]}")
+        thetas = self._own_thetas(thetas)
         if self._kernels_take(X, Y):
             found = self._compiled_sums(thetas, X, Y, plan, finish_into)
             if found is not None:
@@ -422,6 +419,14 @@ class Workspace:
             for D, Dw in zip(Delta, lane.Delta):
                 D += Dw
         return float(sum(J_parts)), Delta, None
+
+    def _own_thetas(self, thetas: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Θ in this workspace's dtype (no copy where it already is), shaped for its sizes; ValueError otherwise."""
+        thetas = [np.asarray(t, dtype=self.dtype) for t in thetas]
+        if [t.shape for t in thetas] != self.shapes:
+            raise ValueError(f"thetas: expected shapes {self.shapes} for this workspace's sizes {self.sizes}, "
+                             f"got {[t.shape for t in thetas]}")
+        return thetas
 
     def _kernels_take(self, *arrays) -> bool:
         """Whether the compiled code (epoch, sums) may run on these arrays (X and Y): dense C-ordered arrays of this
@@ -488,10 +493,7 @@ class Workspace:
         where the kernels cannot run (not built, X sparse or not a C-ordered array of this dtype): the caller runs
         :func:`glassnet.forward.propagate`, whose numbers these equal to rounding (tests/test_compiled_sums.py)."""
         dt = self.dtype
-        thetas = [np.asarray(t, dtype=dt) for t in thetas]
-        if [t.shape for t in thetas] != self.shapes:
-            raise ValueError(f"thetas: expected shapes {self.shapes} for this workspace's sizes {self.sizes}, "
-                             f"got {[t.shape for t in thetas]}")
+        thetas = self._own_thetas(thetas)
         if not self._kernels_take(X):
             return None
         Z = np.empty((X.shape[0], self.sizes[-1]), dt)

@@ -217,6 +217,13 @@ def epoch(X: np.ndarray, Y: np.ndarray, order: np.ndarray, theta: np.ndarray, G:
         return None
 
 
+def _lanes_take(feature: str, activation: str, output: str, loss: str) -> bool:
+    """Whether the compiled lanes can run this activation and output/loss pair, in a build that has ``feature`` (a
+    build older than this module lacks the newer ones: the NumPy code runs)."""
+    return (blas_ready() and hasattr(_kernels, "sums") and hasattr(_kernels, feature)
+            and activation in _ACTIVATIONS and (output, loss) in _PAIRS)
+
+
 def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
          lanes: list[tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]], sizes: list[int], rows: int,
          activation: str, output: str, loss: str, rows_form: bool | np.ndarray = False,
@@ -237,8 +244,7 @@ def sums(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
     where :func:`glassnet._support.threads.kernels_limit_blas`); otherwise call it inside
     :func:`~glassnet._support.threads.single_threaded_blas`.
     """
-    if (not blas_ready() or not hasattr(_kernels, "sums")  # a build older than this module: the NumPy lanes
-            or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
+    if not _lanes_take("sums", activation, output, loss):
         return None
     result = _call("sums", X, Y, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss],
                    rows_form, limit)
@@ -252,8 +258,7 @@ def predict(X: np.ndarray, Z: np.ndarray, thetas: list[np.ndarray],
     output activation) into Z (M, K), C-ordered, X's dtype. Returns whether every row's z^(2) was finite; None where
     it cannot run (nothing was written). The lanes' first buffers hold a chunk's activations; nothing else is touched.
     ``output`` and ``loss`` are not used (z^(L) is the same for every pair)."""
-    if (not blas_ready() or not hasattr(_kernels, "sums") or not hasattr(_kernels, "equal_bytes")  # an older build
-            or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
+    if not _lanes_take("equal_bytes", activation, output, loss):
         return None
     result = _call("sums", X, Z, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss],
                    rows_form, limit, None, 0.0, True)
@@ -270,8 +275,7 @@ def sums_finished(X: np.ndarray, Y: np.ndarray, thetas: list[np.ndarray],
     (:func:`glassnet.cost.penalty`; 0 where λ is 0), summed as the compiled epoch sums it. One call where a
     workspace's J and D would take three: after 1.5 ms of products (the course's ex4 size) each Python step costs
     microseconds, the caches being full of X. None where it cannot run (nothing was written)."""
-    if (not blas_ready() or not hasattr(_kernels, "sums") or not hasattr(_kernels, "blas_limit")  # an older build
-            or activation not in _ACTIVATIONS or (output, loss) not in _PAIRS):
+    if not _lanes_take("blas_limit", activation, output, loss):
         return None
     result = _call("sums", X, Y, thetas, lanes, sizes, rows, _ACTIVATIONS[activation], _PAIRS[output, loss],
                    rows_form, limit, out, lam)
